@@ -1,0 +1,47 @@
+/* JSON as the core reads it: json-c, strict mode, bounded depth, and duplicate
+ * member names refused (json-c silently keeps the last one, which lets two
+ * parsers disagree about what a token says). */
+#ifndef JG_JSON_H
+#define JG_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <apr_pools.h>
+#include <json-c/json.h>
+#include "jg_status.h"
+
+#define JG_JSON_MAX_DEPTH 16
+
+/* Parse text[0..len) as exactly one JSON value (no trailing bytes) that must
+ * be an object. The result is owned by the pool (json_object_put on cleanup). */
+jg_status_t jg_json_parse_object(apr_pool_t *p, const char *text, size_t len,
+                                 json_object **out, const char **why);
+
+/* Parse any JSON value, same rules otherwise. */
+jg_status_t jg_json_parse(apr_pool_t *p, const char *text, size_t len,
+                          json_object **out, const char **why);
+
+/* Check only: valid UTF-8 JSON, depth <= max_depth, no duplicate member names
+ * in any object. Used by the parse functions; exposed for tests. */
+jg_status_t jg_json_check_text(apr_pool_t *p, const char *text, size_t len,
+                               int max_depth, const char **why);
+
+/* Hand ownership of a json-c object to the pool. Returns o. */
+json_object *jg_json_own(apr_pool_t *p, json_object *o);
+
+/* Member getters. They return JG_OK and set *out when the member exists with
+ * the right type; JG_ERR_MALFORMED with a reason when it exists with another
+ * type; and JG_OK with *out untouched (NULL/unchanged) when absent. */
+jg_status_t jg_json_get_string(json_object *o, const char *name,
+                               const char **out, const char **why);
+jg_status_t jg_json_get_bool(json_object *o, const char *name, int *out,
+                             int *present, const char **why);
+/* A JSON number (integer, or a float with an integral value) in int64 range;
+ * a string is refused: time claims must be numbers (RFC 7519 §2). */
+jg_status_t jg_json_get_int64(json_object *o, const char *name, int64_t *out,
+                              int *present, const char **why);
+
+/* Serialize compactly (no spaces, '/' not escaped) into pool memory. */
+const char *jg_json_to_string(apr_pool_t *p, json_object *o);
+
+#endif

@@ -1,0 +1,169 @@
+/* timegm */
+#define _DEFAULT_SOURCE 1
+
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/err.h>
+#include "jg_key.h"
+#include "jg_keycheck.h"
+#include "jg_b64url.h"
+
+static apr_status_t x509_cleanup(void *data)
+{
+    X509_free(data);
+    return APR_SUCCESS;
+}
+
+static int asn1_to_time(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+
+    if (!ASN1_TIME_to_tm(t, &tm)) return 0;
+    *out = timegm(&tm);
+    return 1;
+}
+
+static const char *digest_b64url(apr_pool_t *p, const EVP_MD *md,
+                                 const unsigned char *der, size_t len)
+{
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (!EVP_Digest(der, len, buf, &n, md, NULL)) return NULL;
+    return jg_b64url_encode(p, buf, n);
+}
+
+static const char *subject_of(apr_pool_t *p, X509 *cert)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data;
+    long len;
+    const char *s = NULL;
+
+    if (!bio) return NULL;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        len = BIO_get_mem_data(bio, &data);
+        s = apr_pstrmemdup(p, data, (apr_size_t)len);
+    }
+    BIO_free(bio);
+    return s;
+}
+
+static jg_status_t load_cert(apr_pool_t *p, const unsigned char *der, long len,
+                             unsigned int flags, time_t now, jg_key_t **out,
+                             const char **why)
+{
+    const unsigned char *q = der;
+    X509 *cert = d2i_X509(NULL, &q, len);
+    EVP_PKEY *pkey;
+    jg_key_t *key;
+    jg_status_t st;
+
+    if (!cert || q != der + len) {
+        X509_free(cert);
+        return jg_fail(why, JG_ERR_KEY, "unparseable certificate");
+    }
+    apr_pool_cleanup_register(p, cert, x509_cleanup, apr_pool_cleanup_null);
+    pkey = X509_get_pubkey(cert);
+    if (!pkey)
+        return jg_fail(why, JG_ERR_KEY, "certificate without a usable public key");
+    if ((st = jg_key_from_pkey(p, pkey, &key, why)) != JG_OK) return st;
+    key->from_cert = 1;
+    key->subject = subject_of(p, cert);
+    if (!asn1_to_time(X509_get0_notBefore(cert), &key->not_before)
+        || !asn1_to_time(X509_get0_notAfter(cert), &key->not_after))
+        return jg_fail(why, JG_ERR_KEY, "certificate with unreadable validity dates");
+    if (!(flags & JG_KEYLOAD_ALLOW_EXPIRED)) {
+        if (now < key->not_before)
+            return jg_fail(why, JG_ERR_KEY, "certificate is not yet valid");
+        if (now > key->not_after)
+            return jg_fail(why, JG_ERR_KEY, "certificate has expired");
+    }
+    key->x5t = digest_b64url(p, EVP_sha1(), der, (size_t)len);
+    key->x5t_s256 = digest_b64url(p, EVP_sha256(), der, (size_t)len);
+    *out = key;
+    return JG_OK;
+}
+
+static jg_status_t load_block(apr_pool_t *p, const char *name,
+                              const unsigned char *der, long len,
+                              unsigned int flags, time_t now, jg_key_t **out,
+                              const char **why)
+{
+    const unsigned char *q = der;
+    EVP_PKEY *pkey = NULL;
+
+    if (!strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE"))
+        return load_cert(p, der, len, flags, now, out, why);
+    if (!strcmp(name, "PUBLIC KEY"))
+        pkey = d2i_PUBKEY(NULL, &q, len);
+    else if (!strcmp(name, "RSA PUBLIC KEY"))
+        pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, len);
+    else if (!strcmp(name, "PRIVATE KEY") || !strcmp(name, "RSA PRIVATE KEY")
+             || !strcmp(name, "EC PRIVATE KEY"))
+        pkey = d2i_AutoPrivateKey(NULL, &q, len);
+    else if (!strcmp(name, "ENCRYPTED PRIVATE KEY"))
+        return jg_fail(why, JG_ERR_KEY, "encrypted private keys are not supported "
+                       "(decrypt with: openssl pkey -in FILE -out FILE)");
+    else
+        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unsupported PEM block %s", name));
+    if (!pkey || q != der + len) {
+        EVP_PKEY_free(pkey);
+        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unparseable %s", name));
+    }
+    return jg_key_from_pkey(p, pkey, out, why);
+}
+
+jg_status_t jg_pem_parse(apr_pool_t *p, const char *text, size_t len,
+                         unsigned int flags, time_t now, jg_keyset_t **out,
+                         const char **why)
+{
+    BIO *bio;
+    jg_keyset_t *ks;
+    jg_status_t st = JG_OK;
+
+    if (len > JG_KEYFILE_MAX)
+        return jg_fail(why, JG_ERR_KEY, "PEM text too large");
+    bio = BIO_new_mem_buf(text, (int)len);
+    if (!bio)
+        return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+    ks = jg_keyset_make(p);
+    for (;;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long dlen = 0;
+        jg_key_t *key;
+
+        if (!PEM_read_bio(bio, &name, &header, &der, &dlen)) {
+            unsigned long err = ERR_peek_last_error();
+            if (ERR_GET_LIB(err) == ERR_LIB_PEM
+                && ERR_GET_REASON(err) == PEM_R_NO_START_LINE
+                && jg_keyset_count(ks) > 0)
+                break;
+            st = jg_fail(why, JG_ERR_KEY, jg_keyset_count(ks) ? "malformed PEM block"
+                         : "no key: neither JWK, JWKS nor PEM");
+            break;
+        }
+        if (!strcmp(name, "EC PARAMETERS")) {
+            st = JG_OK;
+        }
+        else if (header && *header) {
+            st = jg_fail(why, JG_ERR_KEY, "encrypted PEM blocks are not supported");
+        }
+        else {
+            st = load_block(p, name, der, dlen, flags, now, &key, why);
+            if (st == JG_OK) jg_keyset_add(ks, key);
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_clear_free(der, (size_t)dlen);
+        if (st != JG_OK) break;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (st != JG_OK) return st;
+    *out = ks;
+    return JG_OK;
+}

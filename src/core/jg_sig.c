@@ -1,0 +1,188 @@
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+#include <openssl/ec.h>
+#include "jg_sig.h"
+
+#define SIG_BAD "signature does not verify"
+
+static int hmac(const jg_key_t *key, const jg_alg_t *alg, const void *data,
+                size_t len, unsigned char *out, size_t *outlen)
+{
+    EVP_MAC *mac = jg_alg_hmac();
+    EVP_MAC_CTX *ctx;
+    OSSL_PARAM params[2];
+    int ok;
+
+    if (!mac || !(ctx = EVP_MAC_CTX_new(mac))) return 0;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)alg->md_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    ok = EVP_MAC_init(ctx, key->secret, key->secret_len, params)
+         && EVP_MAC_update(ctx, data, len)
+         && EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE);
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+}
+
+/* Set RSA padding on a signing or verifying context. */
+static int rsa_padding(EVP_PKEY_CTX *pctx, const jg_alg_t *alg)
+{
+    if (alg->family == JG_FAMILY_RSA_PKCS1)
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+    /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash */
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
+        && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0
+        && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, jg_alg_md(alg)) > 0;
+}
+
+/* JWS r||s (RFC 7518 §3.4) to the DER that OpenSSL verifies, refusing r or s
+ * outside [1, n-1] before any curve arithmetic. */
+static unsigned char *ecdsa_raw_to_der(const jg_key_t *key, const jg_alg_t *alg,
+                                       const unsigned char *sig, size_t siglen,
+                                       int *derlen)
+{
+    size_t n = alg->coord_len;
+    BIGNUM *r, *s;
+    ECDSA_SIG *esig;
+    unsigned char *der = NULL;
+
+    if (siglen != 2 * n) return NULL;
+    r = BN_bin2bn(sig, (int)n, NULL);
+    s = BN_bin2bn(sig + n, (int)n, NULL);
+    if (!r || !s || BN_is_zero(r) || BN_is_zero(s)
+        || BN_cmp(r, key->ec_order) >= 0 || BN_cmp(s, key->ec_order) >= 0
+        || !(esig = ECDSA_SIG_new())) {
+        BN_free(r);
+        BN_free(s);
+        return NULL;
+    }
+    ECDSA_SIG_set0(esig, r, s);
+    *derlen = i2d_ECDSA_SIG(esig, &der);
+    ECDSA_SIG_free(esig);
+    return *derlen > 0 ? der : NULL;
+}
+
+static int digest_verify(const jg_key_t *key, const jg_alg_t *alg,
+                         const void *data, size_t len,
+                         const unsigned char *sig, size_t siglen)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    if (!ctx) return 0;
+    ok = EVP_DigestVerifyInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey) == 1
+         && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
+             ? 1 : rsa_padding(pctx, alg))
+         && EVP_DigestVerify(ctx, sig, siglen, data, len) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+jg_status_t jg_sig_verify(const jg_key_t *key, const jg_alg_t *alg,
+                          const void *data, size_t len,
+                          const unsigned char *sig, size_t siglen,
+                          const char **why)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE], *der;
+    size_t maclen = 0;
+    int ok = 0, derlen = 0;
+
+    if (!jg_key_alg_compatible(key, alg))
+        return jg_fail(why, JG_ERR_REJECTED, "key cannot be used with this algorithm");
+    switch (alg->family) {
+    case JG_FAMILY_HMAC:
+        if (!hmac(key, alg, data, len, mac, &maclen)) {
+            ERR_clear_error();
+            return jg_fail(why, JG_ERR_INTERNAL, "HMAC computation failed");
+        }
+        ok = siglen == maclen && CRYPTO_memcmp(mac, sig, maclen) == 0;
+        OPENSSL_cleanse(mac, sizeof(mac));
+        break;
+    case JG_FAMILY_RSA_PKCS1:
+    case JG_FAMILY_RSA_PSS:
+        /* exactly the modulus length: no leading zeros, no truncation */
+        ok = siglen == (size_t)EVP_PKEY_get_size(key->pkey)
+             && digest_verify(key, alg, data, len, sig, siglen);
+        break;
+    case JG_FAMILY_ECDSA:
+        der = ecdsa_raw_to_der(key, alg, sig, siglen, &derlen);
+        ok = der && digest_verify(key, alg, data, len, der, (size_t)derlen);
+        OPENSSL_free(der);
+        break;
+    case JG_FAMILY_EDDSA:
+        ok = siglen == 64 && digest_verify(key, alg, data, len, sig, siglen);
+        break;
+    }
+    ERR_clear_error();
+    return ok ? JG_OK : jg_fail(why, JG_ERR_REJECTED, SIG_BAD);
+}
+
+static int digest_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
+                       const void *data, size_t len, unsigned char **sig,
+                       size_t *siglen)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    if (!ctx) return 0;
+    ok = EVP_DigestSignInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey) == 1
+         && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
+             ? 1 : rsa_padding(pctx, alg))
+         && EVP_DigestSign(ctx, NULL, siglen, data, len) == 1
+         && (*sig = apr_palloc(p, *siglen)) != NULL
+         && EVP_DigestSign(ctx, *sig, siglen, data, len) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+static int ecdsa_der_to_raw(apr_pool_t *p, const jg_alg_t *alg,
+                            const unsigned char *der, size_t derlen,
+                            unsigned char **sig, size_t *siglen)
+{
+    const unsigned char *q = der;
+    ECDSA_SIG *esig = d2i_ECDSA_SIG(NULL, &q, (long)derlen);
+    const BIGNUM *r, *s;
+    size_t n = alg->coord_len;
+    int ok;
+
+    if (!esig) return 0;
+    ECDSA_SIG_get0(esig, &r, &s);
+    *sig = apr_palloc(p, 2 * n);
+    ok = BN_bn2binpad(r, *sig, (int)n) == (int)n
+         && BN_bn2binpad(s, *sig + n, (int)n) == (int)n;
+    ECDSA_SIG_free(esig);
+    *siglen = 2 * n;
+    return ok;
+}
+
+jg_status_t jg_sig_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
+                        const void *data, size_t len,
+                        unsigned char **sig, size_t *siglen, const char **why)
+{
+    unsigned char *der;
+    size_t derlen;
+    int ok;
+
+    if (!jg_key_alg_compatible(key, alg))
+        return jg_fail(why, JG_ERR_KEY, "key cannot be used with this algorithm");
+    if (!key->is_private || !(key->ops & JG_KEYOP_SIGN))
+        return jg_fail(why, JG_ERR_KEY, "key cannot sign (no private part, or not allowed)");
+    if (alg->family == JG_FAMILY_HMAC) {
+        *sig = apr_palloc(p, EVP_MAX_MD_SIZE);
+        ok = hmac(key, alg, data, len, *sig, siglen);
+    }
+    else if (alg->family == JG_FAMILY_ECDSA) {
+        ok = digest_sign(p, key, alg, data, len, &der, &derlen)
+             && ecdsa_der_to_raw(p, alg, der, derlen, sig, siglen);
+    }
+    else {
+        ok = digest_sign(p, key, alg, data, len, sig, siglen);
+    }
+    ERR_clear_error();
+    return ok ? JG_OK : jg_fail(why, JG_ERR_INTERNAL, "signing failed");
+}

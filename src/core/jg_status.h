@@ -1,0 +1,48 @@
+/* Status values and the core's logging hook.
+ *
+ * The core never includes an httpd header: it reports through jg_log(),
+ * which the httpd glue (or the CLI, or a unit test) points somewhere.
+ */
+#ifndef JG_STATUS_H
+#define JG_STATUS_H
+
+#include <stdarg.h>
+
+typedef enum {
+    JG_OK = 0,
+    JG_ERR_MALFORMED,  /* input is not well-formed (bad base64url, bad JSON, ...) */
+    JG_ERR_REJECTED,   /* well-formed but refused: signature, policy, algorithm */
+    JG_ERR_KEY,        /* a key is unusable: weak, inconsistent, wrong type */
+    JG_ERR_IO,         /* a file could not be read */
+    JG_ERR_INTERNAL    /* OpenSSL or allocation failure: a server fault */
+} jg_status_t;
+
+/* Human name of a status ("malformed", "rejected", ...). */
+const char *jg_status_name(jg_status_t st);
+
+typedef enum {
+    JG_LOG_ERR = 0,
+    JG_LOG_WARN,
+    JG_LOG_INFO,
+    JG_LOG_DEBUG
+} jg_log_level_t;
+
+/* tag is our own unique identifier of the call site, e.g. "JWTG0101". */
+typedef void jg_log_fn(void *baton, jg_log_level_t level, const char *tag,
+                       const char *fmt, va_list ap);
+
+/* Install the sink; NULL restores the default (silent). Not thread-safe:
+ * call once at startup. */
+void jg_log_set(jg_log_fn *fn, void *baton);
+
+void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Set *why (when why is not NULL) and return st: keeps error paths one line. */
+static inline jg_status_t jg_fail(const char **why, jg_status_t st, const char *reason)
+{
+    if (why) *why = reason;
+    return st;
+}
+
+#endif

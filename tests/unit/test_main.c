@@ -1,0 +1,39 @@
+#include <stdlib.h>
+#include <apr_general.h>
+#include "test_suites.h"
+#include "jg_alg.h"
+
+apr_pool_t *test_pool;
+
+void test_pool_setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&test_pool, NULL), APR_SUCCESS);
+}
+
+void test_pool_teardown(void)
+{
+    apr_pool_destroy(test_pool);
+    test_pool = NULL;
+}
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    if (jg_alg_init() != JG_OK) return EXIT_FAILURE;
+    sr = srunner_create(b64url_suite());
+    srunner_add_suite(sr, json_suite());
+    srunner_add_suite(sr, alg_suite());
+    srunner_add_suite(sr, key_suite());
+    srunner_add_suite(sr, sig_suite());
+    srunner_add_suite(sr, jws_suite());
+    srunner_add_suite(sr, secret_suite());
+    srunner_add_suite(sr, wycheproof_suite());
+    srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

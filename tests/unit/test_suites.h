@@ -1,0 +1,22 @@
+/* One check suite per core concern; test_main.c runs them all. */
+#ifndef JG_TEST_SUITES_H
+#define JG_TEST_SUITES_H
+
+#include <check.h>
+#include <apr_pools.h>
+
+Suite *b64url_suite(void);
+Suite *json_suite(void);
+Suite *alg_suite(void);
+Suite *key_suite(void);
+Suite *sig_suite(void);
+Suite *jws_suite(void);
+Suite *secret_suite(void);
+Suite *wycheproof_suite(void);
+
+/* A pool for the current test, destroyed by the fixture after it. */
+extern apr_pool_t *test_pool;
+void test_pool_setup(void);
+void test_pool_teardown(void);
+
+#endif

@@ -1,0 +1,244 @@
+/* jwt-grant-tool manuals: one page per command plus an overview, printed by
+ * "jwt-grant-tool --help", "jwt-grant-tool help COMMAND" and
+ * "jwt-grant-tool COMMAND --help". docs/jwt-grant-tool.md says the same at
+ * more length; keep the two in step. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include "jg_tool.h"
+
+static const char help_tool[] =
+"NAME\n"
+"    jwt-grant-tool - mint, sign and verify JWTs for mod_oauth_jwt_grant\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool [--verbose] COMMAND [OPTIONS] [ARGS]\n"
+"    jwt-grant-tool help [COMMAND]\n"
+"    jwt-grant-tool --help | --version\n"
+"\n"
+"DESCRIPTION\n"
+"    Uses the same JOSE core as the Apache module, so a token this tool\n"
+"    accepts is a token the module's signature checks accept.\n"
+"\n"
+"COMMANDS\n"
+"    verify          check a JWS with trusted keys and print its payload\n"
+"    sign            sign a JSON payload as a compact JWS\n"
+"    mint-assertion  make an RFC 7523 JWT bearer assertion\n"
+"    jwk             print the public JWK of a PEM key or certificate\n"
+"    hash-secret     hash a client secret for JWTGrantClientSecret\n"
+"    help            show the manual of a command\n"
+"\n"
+"OPTIONS\n"
+"    -v, --verbose   show the core's diagnostics on standard error\n"
+"    -h, --help      show this text\n"
+"    -V, --version   print the version\n"
+"\n"
+"EXIT STATUS\n"
+"    0 success; 1 token rejected; 2 usage error or unusable key;\n"
+"    3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool mint-assertion --key idp-key.pem --iss jwtIDP \\\n"
+"        --sub alice --aud https://localhost/oauth2/token\n"
+"    jwt-grant-tool jwk idp-cert.pem\n";
+
+static const char help_verify[] =
+"NAME\n"
+"    jwt-grant-tool verify - check a JWS signature and print its payload\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool verify --key FILE [--alg ALG]... [--allow-expired] JWS|-\n"
+"\n"
+"DESCRIPTION\n"
+"    Parses a compact JWS and verifies its signature with the keys of FILE,\n"
+"    by the module's rules: \"none\" is refused; the algorithm must suit the\n"
+"    key (its JWK \"alg\" when present, else its type and curve) and be in\n"
+"    the --alg list when one is given; \"kid\" only selects among the keys\n"
+"    of FILE; keys and URLs in the header (jwk, jku, x5c, x5u) are never\n"
+"    used; an unknown \"crit\" member is refused. Claims (exp, aud, ...)\n"
+"    are NOT checked. On success prints the payload, then a newline.\n"
+"\n"
+"OPTIONS\n"
+"    -k, --key FILE     JWK, JWKS, PEM public or private key, or PEM\n"
+"                       certificate(s) (checked against the current time)\n"
+"    -a, --alg ALG      accepted algorithm; repeat it or give a comma list\n"
+"                       (HS256..HS512 RS256..RS512 PS256..PS512\n"
+"                       ES256 ES384 ES512 EdDSA)\n"
+"    --allow-expired    accept certificates outside their validity period\n"
+"    -h, --help         show this text\n"
+"    JWS                the compact token, or - to read it from stdin\n"
+"\n"
+"EXIT STATUS\n"
+"    0 verified; 1 rejected, with one line \"jwt-grant-tool: rejected:\n"
+"    REASON\" on stderr; 2 usage error, or a key file that is missing,\n"
+"    weak or holds no key usable for verification; 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool verify --key idp-cert.pem --alg RS256 \"$ASSERTION\"\n"
+"    echo \"$ASSERTION\" | jwt-grant-tool verify --key jwks.json -\n";
+
+static const char help_sign[] =
+"NAME\n"
+"    jwt-grant-tool sign - sign a JSON payload as a compact JWS\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool sign --key FILE [--alg ALG] [--kid KID] [--header JSON]\n"
+"                        CLAIMS_JSON|-\n"
+"\n"
+"DESCRIPTION\n"
+"    Signs CLAIMS_JSON byte for byte as given (it must be a JSON object)\n"
+"    and prints the compact JWS. The key must be private or a secret (oct)\n"
+"    key; a JWKS holding several such keys needs --kid to pick one.\n"
+"\n"
+"OPTIONS\n"
+"    -k, --key FILE     PEM private key, private JWK or JWKS, or oct JWK\n"
+"    -a, --alg ALG      algorithm; default: the key's JWK \"alg\", else\n"
+"                       RS256, the curve's ES*, EdDSA or HS256\n"
+"    --kid KID          header kid; default: the key's kid, else none;\n"
+"                       --kid '' omits it\n"
+"    --header JSON      extra protected header members, e.g.\n"
+"                       '{\"typ\":\"JWT\"}'\n"
+"                       (alg, crit, b64 and key material cannot be set)\n"
+"    -h, --help         show this text\n"
+"    CLAIMS_JSON        the payload, or - to read it from stdin\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 2 usage error, payload not a JSON object, or a key that\n"
+"    cannot sign with ALG; 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool sign --key es256.pem '{\"sub\":\"alice\"}'\n"
+"    jwt-grant-tool sign --key secret.jwk --alg HS384 - < claims.json\n";
+
+static const char help_mint[] =
+"NAME\n"
+"    jwt-grant-tool mint-assertion - make an RFC 7523 JWT bearer assertion\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool mint-assertion --key FILE --iss ISS --sub SUB\n"
+"        --aud AUD [--aud AUD]... [--alg ALG] [--kid KID]\n"
+"        [--lifetime SECONDS] [--jti ID] [--iat EPOCH] [--nbf EPOCH]\n"
+"        [--claim NAME=VALUE]... [--header JSON]\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints a signed JWT with the claims iss, sub, aud (a string, or an\n"
+"    array when --aud is repeated), iat, exp = iat + lifetime, a random\n"
+"    jti (128 bits), nbf when asked and each --claim: ready to POST as\n"
+"    the \"assertion\" of grant_type=\n"
+"    urn:ietf:params:oauth:grant-type:jwt-bearer.\n"
+"\n"
+"OPTIONS\n"
+"    -k, --key FILE     signing key, as for sign\n"
+"    --iss ISS          issuer: the trusted IdP's JWTGrantIdPIssuer\n"
+"    --sub SUB          subject: the user or client the token is for\n"
+"    --aud AUD          audience: the token endpoint or an IdP alias;\n"
+"                       repeatable\n"
+"    -a, --alg ALG      algorithm; default as for sign\n"
+"    --kid KID          header kid; default: the key's kid, else its RFC 7638\n"
+"                       thumbprint (what \"jwt-grant-tool jwk\" prints);\n"
+"                       --kid '' omits it\n"
+"    --lifetime SECONDS exp - iat (default 300)\n"
+"    --jti ID           fixed jti instead of a random one\n"
+"    --iat EPOCH        issue time in seconds since 1970 (default now)\n"
+"    --nbf EPOCH        not-before time (default: no nbf claim)\n"
+"    --claim NAME=VALUE extra claim; VALUE is JSON when it parses as JSON\n"
+"                       (5, true, [\"a\"], {\"x\":1}, \"quoted\"), else a\n"
+"                       string; iss, sub, aud, iat, exp and jti cannot be\n"
+"                       set this way\n"
+"    --header JSON      extra protected header members\n"
+"    -h, --help         show this text\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 2 usage error or unusable key; 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool mint-assertion --key idp-key.pem --iss jwtIDP \\\n"
+"        --sub admin --aud https://localhost:9443/oauth2/token \\\n"
+"        --claim scope=openid --claim groups='[\"ops\"]'\n";
+
+static const char help_jwk[] =
+"NAME\n"
+"    jwt-grant-tool jwk - print the public JWK of a key or certificate\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool jwk [--allow-expired] FILE\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints, on one line, the public JWK of the key in FILE (PEM public or\n"
+"    private key, PEM certificate, or JWK), or {\"keys\":[...]} when FILE\n"
+"    holds several. kid is the key's own, else its RFC 7638 SHA-256\n"
+"    thumbprint. Private members are never printed; secret (oct) keys\n"
+"    have no public form and are refused.\n"
+"\n"
+"OPTIONS\n"
+"    --allow-expired    accept certificates outside their validity period\n"
+"    -h, --help         show this text\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 2 usage error or unusable key; 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool jwk idp-cert.pem > idp.jwk\n"
+"    cat idp1.pem idp2.pem > both.pem\n"
+"    jwt-grant-tool jwk both.pem > jwks.json\n";
+
+static const char help_hash[] =
+"NAME\n"
+"    jwt-grant-tool hash-secret - hash a client secret for httpd.conf\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool hash-secret SECRET|-\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints {SHA256} followed by base64(SHA-256(SECRET)), the form\n"
+"    JWTGrantClientSecret expects. With - the secret is the first line of\n"
+"    standard input, which keeps it out of the process list and the shell\n"
+"    history. A secret shorter than 16 characters draws a warning: client\n"
+"    secrets should be long and random, for the hash is fast.\n"
+"\n"
+"OPTIONS\n"
+"    -h, --help         show this text\n"
+"    --                 end of options, for a secret that starts with -\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 2 usage error (no secret, an empty one).\n"
+"\n"
+"EXAMPLES\n"
+"    openssl rand -base64 32 | tee secret.txt | jwt-grant-tool hash-secret -\n";
+
+static const struct {
+    const char *cmd;
+    const char *text;
+} pages[] = {
+    { "verify", help_verify },
+    { "sign", help_sign },
+    { "mint-assertion", help_mint },
+    { "jwk", help_jwk },
+    { "hash-secret", help_hash },
+    { "help", help_tool },
+    { NULL, NULL }
+};
+
+const char *jgt_help_text(const char *cmd)
+{
+    int i;
+
+    if (cmd == NULL)
+        return help_tool;
+    for (i = 0; pages[i].cmd; i++)
+        if (strcmp(pages[i].cmd, cmd) == 0)
+            return pages[i].text;
+    return NULL;
+}
+
+int jgt_help(const char *cmd)
+{
+    const char *text = jgt_help_text(cmd);
+
+    fputs(text ? text : help_tool, stdout);
+    return JGT_EXIT_OK;
+}
