@@ -70,6 +70,20 @@ jg_status_t jg_b64url_decode(apr_pool_t *p, const char *in, size_t len,
     return JG_OK;
 }
 
+jg_status_t jg_b64url_decode_padded(apr_pool_t *p, const char *in, size_t len,
+                                    unsigned char **out, size_t *outlen,
+                                    int *padded, const char **why)
+{
+    size_t n = len;
+
+    while (n > 0 && in[n - 1] == '=') n--;
+    *padded = n != len;
+    /* what remains must be a full quantum once padded, and no more */
+    if (*padded && (len % 4 || len - n > 2 || n % 4 == 1))
+        return jg_fail(why, JG_ERR_MALFORMED, "base64url: wrong padding");
+    return jg_b64url_decode(p, in, n, out, outlen, why);
+}
+
 char *jg_b64_encode(apr_pool_t *p, const void *in, size_t len)
 {
     size_t n = (len + 2) / 3 * 4;

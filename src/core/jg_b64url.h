@@ -17,6 +17,13 @@ jg_status_t jg_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                              unsigned char **out, size_t *outlen,
                              const char **why);
 
+/* The same, but also accepting the '=' padding that some old encoders add
+ * (exactly the padding that completes the last quantum, nothing else);
+ * *padded tells whether there was any. */
+jg_status_t jg_b64url_decode_padded(apr_pool_t *p, const char *in, size_t len,
+                                    unsigned char **out, size_t *outlen,
+                                    int *padded, const char **why);
+
 /* Encode; never fails except on allocation (aborts through APR). */
 char *jg_b64url_encode(apr_pool_t *p, const void *in, size_t len);
 

@@ -44,7 +44,18 @@ static int scan_string(scan_t *sc, size_t *start, size_t *end, int *escaped)
     *start = ++sc->i;
     while (sc->i < sc->len) {
         char c = sc->s[sc->i];
-        if (c == '\\') { *escaped = 1; sc->i += 2; continue; }
+        if (c == '\\') {
+            /* json-c cuts names and values at an escaped NUL: "a\u0000x" would
+             * read as "a", so two parsers would see different members */
+            if (sc->i + 5 < sc->len && sc->s[sc->i + 1] == 'u'
+                && !strncmp(sc->s + sc->i + 2, "0000", 4)) {
+                sc->why = "NUL character in a JSON string";
+                return 0;
+            }
+            *escaped = 1;
+            sc->i += 2;
+            continue;
+        }
         if (c == '"') { *end = sc->i++; return 1; }
         /* RFC 8259 §7: control characters must be escaped (json-c lets them be) */
         if ((unsigned char)c < 0x20) return 0;
@@ -76,6 +87,45 @@ static const char *member_name(scan_t *sc, size_t start, size_t end, int escaped
 }
 
 static int scan_value(scan_t *sc, int depth);
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* true, false, null, or a number as RFC 8259 §6 writes it: json-c's strict
+ * mode still lets NaN, Infinity and "1." through. */
+static int scan_literal(scan_t *sc)
+{
+    static const char *const words[] = { "true", "false", "null" };
+    const char *s = sc->s;
+    size_t i = sc->i, n = sc->len, k;
+
+    for (k = 0; k < 3; k++) {
+        size_t wl = strlen(words[k]);
+        if (n - i >= wl && !strncmp(s + i, words[k], wl)) {
+            sc->i = i + wl;
+            return 1;
+        }
+    }
+    if (i < n && s[i] == '-') i++;
+    if (i < n && s[i] == '0') i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9') while (i < n && is_digit(s[i])) i++;
+    else return 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n || !is_digit(s[i])) return 0;
+        while (i < n && is_digit(s[i])) i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= n || !is_digit(s[i])) return 0;
+        while (i < n && is_digit(s[i])) i++;
+    }
+    sc->i = i;
+    return 1;
+}
 
 static int scan_object(scan_t *sc, int depth)
 {
@@ -142,10 +192,8 @@ static int scan_value(scan_t *sc, int depth)
                                    : scan_array(sc, depth + 1);
     case '"':
         return scan_string(sc, &start, &end, &escaped);
-    default: /* number, true, false, null */
-        while (sc->i < sc->len && !strchr(",]} \t\r\n", sc->s[sc->i]))
-            sc->i++;
-        return 1;
+    default:
+        return scan_literal(sc);
     }
 }
 
@@ -223,7 +271,9 @@ static jg_status_t parse_strict(apr_pool_t *p, const char *text, size_t len,
         return jg_fail(why, JG_ERR_MALFORMED, "invalid JSON");
     }
     jg_json_own(p, o);
-    while (end < len && strchr(" \t\r\n", text[end])) end++;
+    while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\r'
+                         || text[end] == '\n'))
+        end++;
     if (end != len)
         return jg_fail(why, JG_ERR_MALFORMED, "trailing data after JSON");
     if (jg_json_check_text(p, text, len, max_depth, why) != JG_OK)

@@ -21,8 +21,10 @@ jg_status_t jg_json_parse_object(apr_pool_t *p, const char *text, size_t len,
 jg_status_t jg_json_parse(apr_pool_t *p, const char *text, size_t len,
                           json_object **out, const char **why);
 
-/* Check only: valid UTF-8 JSON, depth <= max_depth, no duplicate member names
- * in any object. Used by the parse functions; exposed for tests. */
+/* Check only, on text json-c already accepted: depth <= max_depth, no
+ * duplicate member names, no escaped NUL, no raw control character in a
+ * string, no literal outside RFC 8259 (NaN, Infinity). UTF-8 is checked by
+ * the parse functions. Used by the parse functions; exposed for tests. */
 jg_status_t jg_json_check_text(apr_pool_t *p, const char *text, size_t len,
                                int max_depth, const char **why);
 

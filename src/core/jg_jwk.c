@@ -109,6 +109,11 @@ static jg_status_t jwk_rsa(jwk_ctx_t *c, EVP_PKEY **pkey)
         if ((st = member_b64(c, priv_names[i], 0, &v[i], &vlen[i])) != JG_OK) return st;
         have += v[i] != NULL;
     }
+    /* d < n: a longer d only costs time in the consistency check */
+    if (d && dlen > nlen) {
+        c->why = "RSA JWK: d is longer than n";
+        return JG_ERR_KEY;
+    }
     /* RFC 7518 §6.3.2: the CRT members come all together, and only with d */
     if ((have && have != 5) || (have && !d)) {
         c->why = "RSA JWK with an incomplete set of private members";
@@ -149,7 +154,7 @@ static jg_status_t jwk_ec(jwk_ctx_t *c, const char *crv, EVP_PKEY **pkey)
     else if (!strcmp(crv, "P-384")) alg = jg_alg_by_id(JG_ALG_ES384);
     else if (!strcmp(crv, "P-521")) alg = jg_alg_by_id(JG_ALG_ES512);
     if (!alg) {
-        c->why = apr_psprintf(c->p, "unsupported EC curve %s", crv);
+        c->why = apr_psprintf(c->p, "unsupported EC curve %s", jg_printable(c->p, crv, 32));
         return JG_ERR_KEY;
     }
     n = alg->coord_len;
@@ -189,7 +194,7 @@ static jg_status_t jwk_okp(jwk_ctx_t *c, const char *crv, EVP_PKEY **pkey)
     jg_status_t st;
 
     if (strcmp(crv, "Ed25519")) {
-        c->why = apr_psprintf(c->p, "unsupported OKP curve %s", crv);
+        c->why = apr_psprintf(c->p, "unsupported OKP curve %s", jg_printable(c->p, crv, 32));
         return JG_ERR_KEY;
     }
     if ((st = member_b64(c, "x", 1, &x, &xlen)) != JG_OK
@@ -233,7 +238,7 @@ static jg_status_t jwk_ops(jwk_ctx_t *c, unsigned int *ops, const char **unusabl
     }
     if (use && strcmp(use, "sig")) {
         *ops = 0;
-        *unusable = apr_psprintf(c->p, "key is not for signatures (use=%s)", use);
+        *unusable = apr_psprintf(c->p, "key is not for signatures (use=%s)", jg_printable(c->p, use, 32));
     }
     if (json_object_object_get_ex(c->jwk, "key_ops", &kops)) {
         if (!json_object_is_type(kops, json_type_array)) {
@@ -301,18 +306,18 @@ jg_status_t jg_jwk_from_json(apr_pool_t *p, json_object *jwk, jg_key_t **out,
              * implement. RFC 7517 §5 asks to ignore such keys, not fail. */
             ops = 0;
             unusable = is_enc_alg(alg_name)
-                ? apr_psprintf(p, "key is for encryption (alg %s)", alg_name)
-                : apr_psprintf(p, "unsupported key algorithm %s", alg_name);
+                ? apr_psprintf(p, "key is for encryption (alg %s)", jg_printable(p, alg_name, 32))
+                : apr_psprintf(p, "unsupported key algorithm %s", jg_printable(p, alg_name, 32));
         }
     }
 
     if (!strcmp(kty, "OKP") && crv && (!strcmp(crv, "X25519") || !strcmp(crv, "X448"))) {
         ops = 0;
-        unusable = apr_psprintf(p, "key is for key agreement (crv %s)", crv);
+        unusable = apr_psprintf(p, "key is for key agreement (crv %s)", jg_printable(p, crv, 32));
     }
     if (strcmp(kty, "oct") && strcmp(kty, "RSA") && strcmp(kty, "EC") && strcmp(kty, "OKP")) {
         ops = 0;
-        unusable = apr_psprintf(p, "unsupported key type %s", kty);
+        unusable = apr_psprintf(p, "unsupported key type %s", jg_printable(p, kty, 32));
     }
     if (!ops) {
         /* Never used, so its material is not ours to judge: an IdP's
@@ -408,7 +413,8 @@ jg_status_t jg_jwks_parse(apr_pool_t *p, const char *text, size_t len,
                 const jg_key_t *other = jg_keyset_get(ks, (int)j);
                 if (other->ops && other->kid && !strcmp(other->kid, key->kid))
                     return jg_fail(why, JG_ERR_KEY, apr_psprintf(p,
-                        "JWKS has two signature keys with kid \"%s\"", key->kid));
+                        "JWKS has two signature keys with kid \"%s\"",
+                        jg_printable(p, key->kid, 64)));
             }
         }
         jg_keyset_add(ks, key);

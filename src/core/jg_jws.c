@@ -24,7 +24,7 @@ static jg_status_t check_header(apr_pool_t *p, jg_jws_t *jws, const char **why)
     jws->alg = jg_alg_by_name(alg);
     if (!jws->alg)
         return jg_fail(why, JG_ERR_REJECTED,
-                       apr_psprintf(p, "unsupported alg %.32s", alg));
+                       apr_psprintf(p, "unsupported alg %s", jg_printable(p, alg, 32)));
     for (i = 0; string_members[i]; i++) {
         s = NULL;
         if (jg_json_get_string(h, string_members[i], &s, &jwhy) != JG_OK)
@@ -50,14 +50,34 @@ static jg_status_t check_header(apr_pool_t *p, jg_jws_t *jws, const char **why)
         if (!json_object_is_type(first, json_type_string))
             return jg_fail(why, JG_ERR_MALFORMED, "header member crit holds a non-string");
         return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
-                       "unsupported critical header parameter: %.64s",
-                       json_object_get_string(first)));
+                       "unsupported critical header parameter: %s",
+                       jg_printable(p, json_object_get_string(first), 64)));
     }
     return JG_OK;
 }
 
 jg_status_t jg_jws_parse(apr_pool_t *p, const char *compact, size_t len,
                          jg_jws_t **out, const char **why)
+{
+    return jg_jws_parse_ex(p, compact, len, 0, out, why);
+}
+
+static jg_status_t decode_segment(apr_pool_t *p, const char *s, size_t len,
+                                  unsigned int flags, unsigned char **out,
+                                  size_t *outlen, int *padded, const char **why)
+{
+    int pad = 0;
+    jg_status_t st;
+
+    if (!(flags & JG_JWS_ALLOW_PADDING))
+        return jg_b64url_decode(p, s, len, out, outlen, why);
+    st = jg_b64url_decode_padded(p, s, len, out, outlen, &pad, why);
+    *padded |= pad;
+    return st;
+}
+
+jg_status_t jg_jws_parse_ex(apr_pool_t *p, const char *compact, size_t len,
+                            unsigned int flags, jg_jws_t **out, const char **why)
 {
     const char *d1, *d2, *end = compact + len;
     unsigned char *hdr;
@@ -83,11 +103,12 @@ jg_status_t jg_jws_parse(apr_pool_t *p, const char *compact, size_t len,
     jws = apr_pcalloc(p, sizeof(*jws));
     jws->signing_input = compact;
     jws->signing_input_len = (size_t)(d2 - compact);
-    if ((st = jg_b64url_decode(p, compact, (size_t)(d1 - compact), &hdr, &hlen, why)) != JG_OK
-        || (st = jg_b64url_decode(p, d1 + 1, (size_t)(d2 - d1 - 1), &jws->payload,
-                                  &jws->payload_len, why)) != JG_OK
-        || (st = jg_b64url_decode(p, d2 + 1, (size_t)(end - d2 - 1), &jws->sig,
-                                  &jws->sig_len, why)) != JG_OK)
+    if ((st = decode_segment(p, compact, (size_t)(d1 - compact), flags, &hdr, &hlen,
+                             &jws->padded, why)) != JG_OK
+        || (st = decode_segment(p, d1 + 1, (size_t)(d2 - d1 - 1), flags, &jws->payload,
+                                &jws->payload_len, &jws->padded, why)) != JG_OK
+        || (st = decode_segment(p, d2 + 1, (size_t)(end - d2 - 1), flags, &jws->sig,
+                                &jws->sig_len, &jws->padded, why)) != JG_OK)
         return st;
     if ((st = jg_json_parse_object(p, (const char *)hdr, hlen, &jws->header, why)) != JG_OK)
         return jg_fail(why, st, apr_psprintf(p, "JWS header: %s", why ? *why : "invalid"));

@@ -28,13 +28,19 @@ typedef struct jg_jws {
     size_t payload_len;
     unsigned char *sig;
     size_t sig_len;
+    int padded;                  /* a segment carried '=' padding */
 } jg_jws_t;
+
+/* jg_jws_parse_ex flags */
+#define JG_JWS_ALLOW_PADDING 0x1u   /* accept '='-padded segments (see padded) */
 
 /* Parse; JG_ERR_MALFORMED or JG_ERR_REJECTED with a reason such as
  * "alg none refused", "JWS JSON serialization refused",
  * "unsupported critical header parameter: b64". */
 jg_status_t jg_jws_parse(apr_pool_t *p, const char *compact, size_t len,
                          jg_jws_t **out, const char **why);
+jg_status_t jg_jws_parse_ex(apr_pool_t *p, const char *compact, size_t len,
+                            unsigned int flags, jg_jws_t **out, const char **why);
 
 /* Verify with the keys of ks usable for verification, choosing candidates by
  * kid (an opaque lookup key; x5t#S256 / x5t for certificates), never by any

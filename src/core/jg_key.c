@@ -359,7 +359,9 @@ jg_status_t jg_keyset_parse(apr_pool_t *p, const char *text, size_t len,
     jg_key_t *key;
     jg_status_t st;
 
-    while (i < len && strchr(" \t\r\n", text[i])) i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r'
+                       || text[i] == '\n'))
+        i++;
     if (i < len && text[i] == '{') {
         if ((st = jg_json_parse_object(p, text, len, &o, why)) != JG_OK) return st;
         if (json_object_object_get_ex(o, "keys", NULL))

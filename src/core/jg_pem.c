@@ -108,10 +108,10 @@ static jg_status_t load_block(apr_pool_t *p, const char *name,
         return jg_fail(why, JG_ERR_KEY, "encrypted private keys are not supported "
                        "(decrypt with: openssl pkey -in FILE -out FILE)");
     else
-        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unsupported PEM block %s", name));
+        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unsupported PEM block %s", jg_printable(p, name, 40)));
     if (!pkey || q != der + len) {
         EVP_PKEY_free(pkey);
-        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unparseable %s", name));
+        return jg_fail(why, JG_ERR_KEY, apr_psprintf(p, "unparseable %s", jg_printable(p, name, 40)));
     }
     return jg_key_from_pkey(p, pkey, out, why);
 }
@@ -142,8 +142,10 @@ jg_status_t jg_pem_parse(apr_pool_t *p, const char *text, size_t len,
                 && ERR_GET_REASON(err) == PEM_R_NO_START_LINE
                 && jg_keyset_count(ks) > 0)
                 break;
-            st = jg_fail(why, JG_ERR_KEY, jg_keyset_count(ks) ? "malformed PEM block"
-                         : "no key: neither JWK, JWKS nor PEM");
+            int none = ERR_GET_LIB(err) == ERR_LIB_PEM
+                       && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+            st = jg_fail(why, JG_ERR_KEY, none ? "no key: neither JWK, JWKS nor PEM"
+                                               : "malformed PEM block");
             break;
         }
         if (!strcmp(name, "EC PARAMETERS")) {

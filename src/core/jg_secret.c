@@ -55,8 +55,9 @@ int jg_secret_matches(const char *stored, const char *presented, size_t len)
     if (!sha256(presented, len, got)) return 0;
     if (jg_secret_is_hashed(stored)) {
         /* compare digests: equal length always, so timing tells nothing */
-        if (EVP_DecodeBlock(want, (const unsigned char *)stored + PREFIX_LEN,
-                            HASH_B64_LEN) != 33)
+        if (jg_secret_check_stored(stored, NULL) != JG_OK
+            || EVP_DecodeBlock(want, (const unsigned char *)stored + PREFIX_LEN,
+                               HASH_B64_LEN) != 33)
             return 0;
     }
     else {

@@ -1,3 +1,5 @@
+#include <string.h>
+#include <apr_strings.h>
 #include "jg_status.h"
 
 static jg_log_fn *log_fn;
@@ -30,4 +32,15 @@ void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
     va_start(ap, fmt);
     log_fn(log_baton, level, tag, fmt, ap);
     va_end(ap);
+}
+
+const char *jg_printable(apr_pool_t *p, const char *s, size_t max)
+{
+    char *out = apr_pstrndup(p, s ? s : "", max), *c;
+
+    for (c = out; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u < 0x20 || u > 0x7e || u == '"' || u == '\\') *c = '?';
+    }
+    return out;
 }

@@ -38,6 +38,13 @@ void jg_log_set(jg_log_fn *fn, void *baton);
 void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+#include <apr_pools.h>
+
+/* Client-supplied text quoted in a reason: at most max bytes, and anything
+ * outside printable ASCII (newlines that would forge log lines, quotes)
+ * replaced by '?'. */
+const char *jg_printable(apr_pool_t *p, const char *s, size_t max);
+
 /* Set *why (when why is not NULL) and return st: keeps error paths one line. */
 static inline jg_status_t jg_fail(const char **why, jg_status_t st, const char *reason)
 {
