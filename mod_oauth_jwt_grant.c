@@ -1,18 +1,22 @@
 /* mod_oauth_jwt_grant: an OAuth 2.0 authorization server for the JWT bearer
  * grant (RFC 7523 §2.1) inside Apache httpd 2.4.
  *
- * This file is the module record and the wiring between httpd and the core
- * (src/core, which knows no httpd header). Log lines carry tags "JWTGnnnn";
- * docs/log-tags.md lists them.
- */
+ * This file is the module record and the wiring of the hooks; configuration
+ * is in src/httpd/jg_config.c, the handlers in src/httpd/jg_handlers.c, and
+ * everything that is not HTTP in src/core (which includes no httpd header).
+ * Log lines carry tags "JWTGnnnn"; docs/log-tags.md lists them. */
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
-#include <ap_release.h>
+#include <string.h>
 #include <apr_strings.h>
 
 #include "jg_status.h"
 #include "jg_alg.h"
+#include "jg_config.h"
+#include "jg_cache.h"
+#include "jg_signing.h"
+#include "jg_handlers.h"
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -21,9 +25,8 @@
 
 module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 
-/* The core logs through this; the tag is part of the message, as the core
- * chose it at its call site. Core messages carry no request: they go to the
- * main server's log. */
+/* The core logs through this. Its messages carry no request: they go to the
+ * main server's log, with the tag the core chose at its call site. */
 static server_rec *log_server;
 
 static void core_log(void *baton, jg_log_level_t level, const char *tag,
@@ -37,36 +40,65 @@ static void core_log(void *baton, jg_log_level_t level, const char *tag,
     ap_log_error(APLOG_MARK, levels[level], 0, log_server, "%s: %s", tag, msg);
 }
 
+static int jg_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)ptemp;
+    memset(&jg_global, 0, sizeof(jg_global));
+    return jg_cache_pre_config(pconf, plog);
+}
+
+static int jg_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    int rc = jg_cache_check_config(ptemp, plog);
+
+    return rc != OK ? rc : jg_config_check(pconf, s);
+}
+
 static int jg_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    int rc;
+
     log_server = s;
     jg_log_set(core_log, NULL);
     if (jg_alg_init() != JG_OK) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "JWTG0001: OpenSSL does not provide the digests and HMAC "
                      "this module needs");
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return !OK;
     }
+    jg_config_warn(pconf, s);
+    if ((rc = jg_cache_post_config(pconf, plog, ptemp, s)) != OK
+        || (rc = jg_signing_post_config(pconf, plog, s)) != OK)
+        return rc;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "JWTG0002: mod_oauth_jwt_grant %s loaded", JG_VERSION);
     return OK;
 }
 
+static void jg_child_init(apr_pool_t *p, server_rec *s)
+{
+    jg_cache_child_init(p, s);
+}
+
 static void jg_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_pre_config(jg_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(jg_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(jg_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(jg_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(oauth_jwt_grant) = {
     STANDARD20_MODULE_STUFF,
-    NULL,               /* per-directory config */
-    NULL,               /* merge per-directory */
-    NULL,               /* per-server config */
-    NULL,               /* merge per-server */
-    NULL,               /* directives */
+    NULL,                   /* per-directory config */
+    NULL,                   /* merge per-directory */
+    jg_create_server_conf,
+    jg_merge_server_conf,
+    jg_cmds,
     jg_register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
     AP_MODULE_FLAG_ALWAYS_MERGE

@@ -266,3 +266,103 @@ def tmp(tmp_path):
         return write(str(tmp_path / name), data)
     return _write
 
+
+# ---- a real httpd with the module (tests/py/httpd.py) ----------------------
+
+import contextlib  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+import httpd as jg_httpd  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def jg_env(request):
+    """Where the module, httpd and Apache's modules are; every server of
+    the session lives in one directory under /tmp (readable by the
+    unprivileged child processes), removed when the session passed."""
+    problems = jg_httpd.Env("").problems()
+    if problems:
+        pytest.fail("cannot run httpd: " + "; ".join(problems), pytrace=False)
+    base = tempfile.mkdtemp(prefix="jg-httpd-")
+    os.chmod(base, 0o755)
+    env = jg_httpd.Env(base)
+    yield env
+    for h in list(jg_httpd.RUNNING):   # a safety net; fixtures stop their own
+        with contextlib.suppress(Exception):
+            h.stop()
+    if request.session.testsfailed == 0:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["event", "prefork"])
+def mpm(request):
+    """The MPM a module's servers run with: every test using it runs under
+    both."""
+    return request.param
+
+
+@contextlib.contextmanager
+def running(h, expect=()):
+    """h started (expect: warn-or-above lines that are fine for its whole
+    life); stopped at the end, even when the test failed."""
+    try:
+        h.start(expect=expect)
+        yield h
+    except BaseException:
+        with contextlib.suppress(Exception):   # keep the test's own error
+            h.stop()
+        raise
+    h.stop()
+
+
+class HttpdFactory:
+    """Makes Httpd instances named after the test; stops them all at the
+    end of the test."""
+
+    def __init__(self, env, prefix):
+        self.env = env
+        self.prefix = re.sub(r"[^A-Za-z0-9_.-]+", "_", prefix)[:80]
+        self.made = []
+
+    def __call__(self, mpm="event", **kw):
+        h = jg_httpd.Httpd(self.env, f"{self.prefix}-{len(self.made)}", mpm=mpm, **kw)
+        self.made.append(h)
+        return h
+
+    def stop_all(self):
+        errors = []
+        for h in self.made:
+            try:
+                h.stop()
+            except Exception as e:  # noqa: BLE001 - report all, stop all
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture
+def httpd_factory(jg_env, request):
+    """new_httpd(mpm=..., ports=..., ...) -> an Httpd, stopped after the test."""
+    factory = HttpdFactory(jg_env, request.node.name)
+    yield factory
+    factory.stop_all()
+
+
+@pytest.fixture(autouse=True)
+def _error_log_gate():
+    """After each test: fail on warn-or-above lines that a running server
+    wrote during the test and the test did not declare (Httpd.expect).
+    Servers stopped by the test's own fixtures gate themselves in stop()."""
+    for h in list(jg_httpd.RUNNING):
+        h.check_log()
+    yield
+    errors = []
+    for h in list(jg_httpd.RUNNING):
+        try:
+            h.check_log()
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)

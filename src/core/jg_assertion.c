@@ -1,0 +1,156 @@
+#include <string.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_assertion.h"
+#include "jg_json.h"
+
+#define MAX_AUD 32           /* entries of an aud array we look at */
+#define MAX_CLAIM_LEN 1024   /* iss, sub, jti: identifiers, not documents */
+
+static jg_status_t get_id(apr_pool_t *p, json_object *o, const char *name,
+                          int required, const char **out, const char **why)
+{
+    const char *jwhy = NULL;
+
+    *out = NULL;
+    if (jg_json_get_string(o, name, out, &jwhy) != JG_OK)
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "%s is not a string", name));
+    if (!*out) {
+        if (!required) return JG_OK;
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "assertion has no %s", name));
+    }
+    if (!**out || strlen(*out) > MAX_CLAIM_LEN)
+        return jg_fail(why, JG_ERR_REJECTED,
+                       apr_psprintf(p, "%s is empty or too long", name));
+    return JG_OK;
+}
+
+jg_status_t jg_assertion_parse(apr_pool_t *p, const unsigned char *payload,
+                               size_t len, jg_assertion_t *out, const char **why)
+{
+    const char *jwhy = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (jg_json_parse_object(p, (const char *)payload, len, &out->claims, &jwhy) != JG_OK)
+        return jg_fail(why, JG_ERR_REJECTED,
+                       apr_pstrcat(p, "assertion payload: ", jwhy, NULL));
+    return get_id(p, out->claims, "iss", 1, &out->iss, why);
+}
+
+/* A time claim: must be a JSON number (RFC 7519 §2 NumericDate). */
+static jg_status_t get_time(apr_pool_t *p, json_object *o, const char *name,
+                            long long *out, int *present, const char **why)
+{
+    int64_t v = 0;
+    const char *jwhy = NULL;
+
+    if (jg_json_get_int64(o, name, &v, present, &jwhy) != JG_OK)
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "%s is not a number", name));
+    *out = (long long)v;
+    return JG_OK;
+}
+
+static const char *aud_match(const char *aud, const apr_array_header_t *accepted)
+{
+    int i;
+
+    for (i = 0; accepted && i < accepted->nelts; i++) {
+        const char *a = JG_ARRAY_IDX(accepted, i, const char *);
+        if (!strcmp(a, aud)) return a;
+    }
+    return NULL;
+}
+
+static jg_status_t check_aud(jg_assertion_t *a, const jg_assertion_policy_t *pol,
+                             const char **why)
+{
+    json_object *aud, *item;
+    size_t i, n;
+
+    if (!json_object_object_get_ex(a->claims, "aud", &aud))
+        return jg_fail(why, JG_ERR_REJECTED, "assertion has no aud");
+    if (json_object_is_type(aud, json_type_string)) {
+        a->aud_matched = aud_match(json_object_get_string(aud), pol->audiences);
+    }
+    else if (json_object_is_type(aud, json_type_array)) {
+        n = json_object_array_length(aud);
+        if (n == 0 || n > MAX_AUD)
+            return jg_fail(why, JG_ERR_REJECTED, "aud array is empty or too long");
+        for (i = 0; i < n && !a->aud_matched; i++) {
+            item = json_object_array_get_idx(aud, i);
+            if (!json_object_is_type(item, json_type_string))
+                return jg_fail(why, JG_ERR_REJECTED, "aud holds a non-string");
+            a->aud_matched = aud_match(json_object_get_string(item), pol->audiences);
+        }
+    }
+    else {
+        return jg_fail(why, JG_ERR_REJECTED, "aud is neither a string nor an array");
+    }
+    if (!a->aud_matched)
+        return jg_fail(why, JG_ERR_REJECTED, "aud does not name this token endpoint");
+    return JG_OK;
+}
+
+jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
+                               const jg_assertion_policy_t *pol, const char **why)
+{
+    int has_exp = 0;
+    long long start;
+    jg_status_t st;
+
+    if ((st = get_id(p, a->claims, "sub", 1, &a->sub, why)) != JG_OK
+        || (st = get_id(p, a->claims, "jti", 0, &a->jti, why)) != JG_OK)
+        return st;
+    if ((st = get_time(p, a->claims, "exp", &a->exp, &has_exp, why)) != JG_OK
+        || (st = get_time(p, a->claims, "nbf", &a->nbf, &a->has_nbf, why)) != JG_OK
+        || (st = get_time(p, a->claims, "iat", &a->iat, &a->has_iat, why)) != JG_OK)
+        return st;
+    if (!has_exp)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion has no exp");
+    if ((st = check_aud(a, pol, why)) != JG_OK)
+        return st;
+    if (pol->now > a->exp + pol->skew)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion expired");
+    if (a->has_nbf && pol->now + pol->skew < a->nbf)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion not valid yet (nbf)");
+    if (a->has_iat && a->iat > pol->now + pol->skew)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion issued in the future (iat)");
+    if (a->has_iat && pol->iat_validity >= 0
+        && a->iat < pol->now - pol->iat_validity - pol->skew)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion too old (iat outside the "
+                       "issuer's validity window)");
+    /* a long-lived assertion is a long-lived replay risk: bound it */
+    start = a->has_iat ? a->iat : (a->has_nbf && a->nbf > pol->now ? a->nbf : pol->now);
+    if (a->exp - start > pol->max_lifetime)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion lifetime (exp - iat) too long");
+    if (pol->require_jti && !a->jti)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion has no jti");
+    return JG_OK;
+}
+
+jg_status_t jg_assertion_scope(apr_pool_t *p, const jg_assertion_t *a,
+                               const char **scope, const char **why)
+{
+    json_object *v, *item;
+    size_t i, n;
+    const char *s = NULL;
+
+    *scope = NULL;
+    if (!json_object_object_get_ex(a->claims, "scope", &v)) return JG_OK;
+    if (json_object_is_type(v, json_type_string)) {
+        *scope = json_object_get_string(v);
+        return JG_OK;
+    }
+    if (!json_object_is_type(v, json_type_array))
+        return jg_fail(why, JG_ERR_REJECTED, "scope claim is neither a string nor an array");
+    n = json_object_array_length(v);
+    for (i = 0; i < n; i++) {
+        item = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(item, json_type_string))
+            return jg_fail(why, JG_ERR_REJECTED, "scope claim holds a non-string");
+        s = s ? apr_pstrcat(p, s, " ", json_object_get_string(item), NULL)
+              : json_object_get_string(item);
+    }
+    *scope = s ? s : "";
+    return JG_OK;
+}

@@ -1,0 +1,43 @@
+/* RFC 7523 §3 claims of a JWT bearer assertion, checked against a policy. */
+#ifndef JG_ASSERTION_H
+#define JG_ASSERTION_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <json-c/json.h>
+#include "jg_status.h"
+
+typedef struct jg_assertion_policy {
+    long long now;                  /* seconds since the epoch */
+    long long skew;                 /* leeway on exp, nbf, iat */
+    const apr_array_header_t *audiences; /* const char *: one must be in aud */
+    long long iat_validity;         /* oldest iat accepted, seconds; <0: off */
+    long long max_lifetime;         /* largest exp - iat (or exp - now) */
+    int require_jti;
+} jg_assertion_policy_t;
+
+typedef struct jg_assertion {
+    json_object *claims;            /* the payload, owned by the pool */
+    const char *iss, *sub, *jti;
+    long long exp, nbf, iat;
+    int has_nbf, has_iat;
+    const char *aud_matched;        /* which accepted audience it named */
+} jg_assertion_t;
+
+/* Parse the payload as a JSON object (strict) and read iss, before any key is
+ * chosen: the issuer selects the keys. Nothing here is trusted yet. */
+jg_status_t jg_assertion_parse(apr_pool_t *p, const unsigned char *payload,
+                               size_t len, jg_assertion_t *out, const char **why);
+
+/* After the signature verified: every claim rule, with a reason a client can
+ * act on ("assertion expired", "aud does not name this server", ...). */
+jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
+                               const jg_assertion_policy_t *policy,
+                               const char **why);
+
+/* The scope claim as a space-separated string (a string, or an array of
+ * strings as some issuers send); NULL when absent. */
+jg_status_t jg_assertion_scope(apr_pool_t *p, const jg_assertion_t *a,
+                               const char **scope, const char **why);
+
+#endif

@@ -1,0 +1,108 @@
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+#include "jg_form.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
+                             const char **out)
+{
+    char *buf = apr_palloc(p, len + 1), *d = buf;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            *d++ = ' ';
+        }
+        else if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= len) return JG_ERR_MALFORMED;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return JG_ERR_MALFORMED;
+            *d++ = (char)(hi << 4 | lo);
+            i += 2;
+        }
+        else {
+            *d++ = s[i];
+        }
+    }
+    *d = '\0';
+    *out = buf;
+    return JG_OK;
+}
+
+jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
+                          apr_table_t **out, const char **why)
+{
+    apr_table_t *t = apr_table_make(p, 8);
+    const char *s = body, *end = body + len;
+    int n = 0;
+
+    if (memchr(body, '\0', len))
+        return jg_fail(why, JG_ERR_MALFORMED, "NUL byte in the request body");
+    while (s < end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s)), *eq;
+        const char *stop = amp ? amp : end, *name, *value;
+
+        if (stop == s) { s = stop + 1; continue; }   /* "a=1&&b=2" */
+        eq = memchr(s, '=', (size_t)(stop - s));
+        if (eq == s)
+            return jg_fail(why, JG_ERR_MALFORMED, "a parameter without a name");
+        if (jg_form_unescape(p, s, (size_t)((eq ? eq : stop) - s), &name) != JG_OK
+            || jg_form_unescape(p, eq ? eq + 1 : stop,
+                                eq ? (size_t)(stop - eq - 1) : 0, &value) != JG_OK)
+            return jg_fail(why, JG_ERR_MALFORMED, "malformed %-escape in the request body");
+        if (apr_table_get(t, name))
+            return jg_fail(why, JG_ERR_MALFORMED,
+                           apr_psprintf(p, "parameter %.40s repeated", name));
+        if (++n > JG_FORM_MAX_PARAMS)
+            return jg_fail(why, JG_ERR_MALFORMED, "too many parameters");
+        apr_table_setn(t, name, value);
+        s = stop + 1;
+    }
+    *out = t;
+    return JG_OK;
+}
+
+jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
+                           const char **secret, const char **why)
+{
+    const char *b64;
+    unsigned char *dec;
+    size_t len, pad = 0;
+    int n;
+    char *colon;
+
+    if (strncasecmp(header, "Basic ", 6))
+        return jg_fail(why, JG_ERR_MALFORMED, "Authorization is not Basic");
+    b64 = header + 6;
+    while (*b64 == ' ') b64++;
+    len = strlen(b64);
+    if (len == 0 || len % 4 || len > 4096)
+        return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    dec = apr_palloc(p, len / 4 * 3 + 1);
+    n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
+    if (n < 0)
+        return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    if (b64[len - 1] == '=') pad++;
+    if (b64[len - 2] == '=') pad++;
+    n -= (int)pad;
+    dec[n] = '\0';
+    if (memchr(dec, '\0', (size_t)n) || !(colon = strchr((char *)dec, ':')))
+        return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    *colon = '\0';
+    if (jg_form_unescape(p, (char *)dec, strlen((char *)dec), id) != JG_OK
+        || jg_form_unescape(p, colon + 1, strlen(colon + 1), secret) != JG_OK
+        || !**id)
+        return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    return JG_OK;
+}

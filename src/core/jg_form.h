@@ -1,0 +1,28 @@
+/* The request side of RFC 6749 that is not HTTP plumbing: form bodies
+ * (application/x-www-form-urlencoded) and HTTP Basic client credentials. */
+#ifndef JG_FORM_H
+#define JG_FORM_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "jg_status.h"
+
+#define JG_FORM_MAX_PARAMS 32
+
+/* Decode body into *out (name -> value). A parameter sent twice is refused
+ * (RFC 6749 §3.2), as is one without a name, a bad %-escape, a NUL, or more
+ * than JG_FORM_MAX_PARAMS parameters; the reason names a repeated one. */
+jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
+                          apr_table_t **out, const char **why);
+
+/* Decode one application/x-www-form-urlencoded component ('+' is a space). */
+jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
+                             const char **out);
+
+/* "Basic <b64>" → client id and secret, each form-urlencoded inside (RFC 6749
+ * §2.3.1). JG_ERR_MALFORMED when the header is Basic but unreadable. */
+jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
+                           const char **secret, const char **why);
+
+#endif

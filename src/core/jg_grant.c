@@ -1,0 +1,371 @@
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_grant.h"
+#include "jg_assertion.h"
+#include "jg_form.h"
+#include "jg_json.h"
+#include "jg_jws.h"
+#include "jg_secret.h"
+#include "jg_b64url.h"
+
+/* Asymmetric algorithms an IdP may use when it names none; HMAC only for an
+ * IdP trusted through a shared secret. */
+#define ASYMMETRIC_ALGS (JG_ALGSET_ALL & ~(JG_ALGSET(JG_ALG_HS256) \
+    | JG_ALGSET(JG_ALG_HS384) | JG_ALGSET(JG_ALG_HS512)))
+#define HMAC_ALGS (JG_ALGSET(JG_ALG_HS256) | JG_ALGSET(JG_ALG_HS384) \
+    | JG_ALGSET(JG_ALG_HS512))
+
+void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
+                    const char *description)
+{
+    res->status = status;
+    res->error = error;
+    res->description = description;
+}
+
+static void client_error(jg_grant_result_t *res, const char *description)
+{
+    /* Always 401 with a Basic challenge: RFC 6749 §5.2 requires it when the
+     * client tried Basic, and RFC 7235 requires the challenge with any 401. */
+    jg_grant_error(res, 401, "invalid_client", description);
+    res->www_authenticate = 1;
+}
+
+static void server_error(jg_grant_result_t *res, const char *description)
+{
+    jg_grant_error(res, 500, "server_error", description);
+    res->server_fault = 1;
+}
+
+/* ---- scopes --------------------------------------------------------------- */
+
+static int scope_token_ok(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        /* RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E */
+        if (c < 0x21 || c > 0x7e || c == 0x22 || c == 0x5c) return 0;
+    }
+    return n > 0;
+}
+
+static int in_list(const apr_array_header_t *list, const char *s, size_t n)
+{
+    int i;
+
+    for (i = 0; list && i < list->nelts; i++) {
+        const char *v = JG_ARRAY_IDX(list, i, const char *);
+        if (strlen(v) == n && !strncmp(v, s, n)) return 1;
+    }
+    return 0;
+}
+
+jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
+                               const apr_array_header_t *allowed,
+                               const char **granted, const char **why)
+{
+    apr_array_header_t *seen = apr_array_make(p, 4, sizeof(const char *));
+    const char *s = requested ? requested : "", *out = NULL;
+    size_t n;
+
+    while (*s) {
+        while (*s == ' ') s++;
+        if (!*s) break;
+        n = strcspn(s, " ");
+        if (!scope_token_ok(s, n))
+            return jg_fail(why, JG_ERR_MALFORMED, "scope has characters RFC 6749 3.3 "
+                           "does not allow");
+        if (in_list(allowed, s, n) && !in_list(seen, s, n)) {
+            const char *tok = apr_pstrmemdup(p, s, n);
+            APR_ARRAY_PUSH(seen, const char *) = tok;
+            out = out ? apr_pstrcat(p, out, " ", tok, NULL) : tok;
+        }
+        s += n;
+    }
+    *granted = out ? out : "";
+    return JG_OK;
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+/* Who the client is, and whether it proved it. Returns 0 with res set when
+ * the request must be answered with an error. */
+static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
+                               const jg_grant_request_t *req, const jg_tenant_t *t,
+                               const jg_client_t **client, jg_grant_result_t *res)
+{
+    const char *id = NULL, *secret = NULL, *why = NULL;
+    const char *form_id = apr_table_get(req->form, "client_id");
+    const char *form_secret = apr_table_get(req->form, "client_secret");
+    const jg_client_t *c;
+    int basic = req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
+
+    *client = NULL;
+    if (basic) {
+        if (jg_basic_parse(p, req->authorization, &id, &secret, &why) != JG_OK) {
+            client_error(res, why);
+            return 0;
+        }
+        if (form_secret) {
+            jg_grant_error(res, 400, "invalid_request",
+                           "more than one client authentication method (RFC 6749 2.3)");
+            return 0;
+        }
+        if (form_id && strcmp(form_id, id)) {
+            jg_grant_error(res, 400, "invalid_request",
+                           "client_id differs from the Basic credentials");
+            return 0;
+        }
+    }
+    else {
+        id = form_id;
+        secret = form_secret;
+        if (secret && !id) {
+            jg_grant_error(res, 400, "invalid_request", "client_secret without client_id");
+            return 0;
+        }
+    }
+    if (!id) {
+        if (cfg->require_client_auth) {
+            client_error(res, "client authentication required");
+            return 0;
+        }
+        return 1;
+    }
+    res->client_id = id;
+    c = jg_tenant_find_client(t, id);
+    if (!c) {
+        /* spend a comparison anyway: no timing difference for unknown ids */
+        jg_secret_matches("{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                          secret ? secret : "", secret ? strlen(secret) : 0);
+        client_error(res, "client authentication failed");
+        return 0;
+    }
+    if (c->secret) {
+        if (!secret || !jg_secret_matches(c->secret, secret, strlen(secret))) {
+            client_error(res, "client authentication failed");
+            return 0;
+        }
+    }
+    else if (secret || cfg->require_client_auth) {
+        /* a public client has nothing to prove, and cannot prove anything */
+        client_error(res, secret ? "client authentication failed"
+                                 : "client authentication required");
+        return 0;
+    }
+    *client = c;
+    return 1;
+}
+
+static jg_algset_t idp_algs(const jg_idp_t *idp)
+{
+    jg_algset_t base = idp->shared_secret ? HMAC_ALGS : ASYMMETRIC_ALGS;
+    return idp->algs ? (idp->algs & base) : base;
+}
+
+static const char *replay_key(apr_pool_t *p, const char *tenant, const jg_idp_t *idp,
+                              const jg_assertion_t *a, const jg_jws_t *jws)
+{
+    /* Without a jti the assertion itself is the one-time value: its
+     * signature (an IdP that signs twice alike signs the same claims). */
+    /* re-encoded, so that padding or not, one signature is one key */
+    const char *sig_b64 = jg_b64url_encode(p, jws->sig, jws->sig_len);
+    const char *parts[4] = { a->jti ? "jti" : "sig", tenant, idp->name,
+                             a->jti ? a->jti : sig_b64 };
+
+    return jg_hash_key(p, parts, 4);
+}
+
+void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
+                      const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                      jg_grant_result_t *res)
+{
+    const char *grant_type, *assertion, *scope, *why = NULL, *granted;
+    const jg_tenant_t *t;
+    const jg_client_t *client = NULL;
+    const jg_idp_t *idp;
+    jg_jws_t *jws;
+    jg_assertion_t a;
+    jg_assertion_policy_t pol;
+    jg_token_claims_t tc;
+    const apr_array_header_t *allowed;
+    apr_array_header_t *aud;
+    int fresh = 0;
+
+    memset(res, 0, sizeof(*res));
+    res->tenant = req->tenant ? req->tenant : cfg->default_tenant;
+
+    grant_type = apr_table_get(req->form, "grant_type");
+    if (!grant_type) {
+        jg_grant_error(res, 400, "invalid_request", "grant_type missing");
+        return;
+    }
+    if (strcmp(grant_type, JG_GRANT_TYPE_JWT_BEARER)) {
+        jg_grant_error(res, 400, "unsupported_grant_type",
+                       "only " JG_GRANT_TYPE_JWT_BEARER " is supported here");
+        return;
+    }
+    t = jg_registry_tenant((jg_registry_t *)cfg->registry, res->tenant, 0);
+    if (!t) {
+        jg_grant_error(res, 400, "invalid_request", "unknown tenant");
+        return;
+    }
+    if (!authenticate_client(p, cfg, req, t, &client, res)) return;
+
+    assertion = apr_table_get(req->form, "assertion");
+    if (!assertion || !*assertion) {
+        jg_grant_error(res, 400, "invalid_request", "assertion missing");
+        return;
+    }
+    /* padding is tolerated until the issuer is known, then judged by it */
+    if (jg_jws_parse_ex(p, assertion, strlen(assertion), JG_JWS_ALLOW_PADDING, &jws,
+                        &why) != JG_OK
+        || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_grant", why);
+        return;
+    }
+    res->iss = a.iss;
+    idp = jg_tenant_find_idp(t, a.iss);
+    if (!idp) {
+        jg_grant_error(res, 400, "invalid_grant", "unknown issuer");
+        return;
+    }
+    res->idp = idp->name;
+    if (!idp->enabled) {
+        jg_grant_error(res, 400, "invalid_grant", "issuer disabled");
+        return;
+    }
+    if (jws->padded && !idp->allow_padding) {
+        jg_grant_error(res, 400, "invalid_grant", "base64url with '=' padding refused "
+                       "(RFC 7515 2); this issuer is not configured to send it");
+        return;
+    }
+    if (client && !jg_client_trusts_idp(client, idp)) {
+        jg_grant_error(res, 400, "unauthorized_client",
+                       "this client may not present assertions of this issuer");
+        return;
+    }
+    if (jg_jws_verify_at(jws, idp->keys, idp_algs(idp), (time_t)req->now, NULL,
+                         &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_grant", why);
+        return;
+    }
+
+    memset(&pol, 0, sizeof(pol));
+    pol.now = req->now;
+    pol.skew = cfg->skew;
+    pol.audiences = idp->aliases->nelts ? idp->aliases : cfg->audiences;
+    pol.iat_validity = idp->iat_validity;
+    pol.max_lifetime = idp->max_lifetime;
+    pol.require_jti = idp->require_jti;
+    if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) {
+        res->sub = a.sub;
+        res->jti = a.jti;
+        jg_grant_error(res, 400, "invalid_grant", why);
+        return;
+    }
+    res->sub = a.sub;
+    res->jti = a.jti;
+
+    scope = apr_table_get(req->form, "scope");
+    if (!scope && jg_assertion_scope(p, &a, &scope, &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_grant", why);
+        return;
+    }
+    allowed = client ? client->scopes : idp->scopes;
+    if (jg_scope_intersect(p, scope, allowed, &granted, &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_scope", why);
+        return;
+    }
+    if (scope && strspn(scope, " ") != strlen(scope) && !*granted) {
+        jg_grant_error(res, 400, "invalid_scope", "none of the requested scopes is allowed");
+        return;
+    }
+
+    /* last: a refused assertion must not occupy the replay cache */
+    if (hooks->replay_check(hooks->baton, replay_key(p, t->name, idp, &a, jws),
+                            a.exp + cfg->skew, &fresh, &why) != JG_OK) {
+        server_error(res, why);
+        return;
+    }
+    if (!fresh) {
+        jg_grant_error(res, 400, "invalid_grant", a.jti ? "assertion already used (jti)"
+                       : "assertion already used");
+        return;
+    }
+
+    memset(&tc, 0, sizeof(tc));
+    tc.iss = cfg->issuer;
+    tc.sub = a.sub;
+    tc.client_id = client ? client->client_id : a.iss;
+    tc.scope = granted;
+    aud = apr_array_make(p, 2, sizeof(const char *));
+    if (client && client->audience->nelts)
+        apr_array_cat(aud, client->audience);
+    else
+        APR_ARRAY_PUSH(aud, const char *) = client ? client->client_id : cfg->issuer;
+    tc.aud = aud;
+    tc.iat = req->now;
+    tc.exp = req->now + cfg->token_lifetime;
+    tc.tenant = t->name;
+    tc.idp = idp->name;
+    if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
+        server_error(res, why);
+        return;
+    }
+    if (cfg->token_format == JG_TOKEN_FORMAT_OPAQUE) {
+        const char *key, *claims;
+        if (jg_token_opaque(p, &res->access_token, &key, &why) != JG_OK) {
+            server_error(res, why);
+            return;
+        }
+        claims = jg_json_to_string(p, jg_token_claims_json(p, &tc));
+        if (hooks->opaque_store(hooks->baton, key, claims, tc.exp, &why) != JG_OK) {
+            server_error(res, why);
+            return;
+        }
+    }
+    else if (jg_token_jwt(p, cfg->signer, &tc, &res->access_token, &why) != JG_OK) {
+        server_error(res, why);
+        return;
+    }
+    res->status = 200;
+    res->expires_in = cfg->token_lifetime;
+    res->scope = granted;
+}
+
+/* RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E; a reason
+ * may quote what the client sent, so anything else becomes '?'. */
+static const char *description_chars(apr_pool_t *p, const char *s)
+{
+    char *out = apr_pstrdup(p, s), *c;
+
+    for (c = out; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u < 0x20 || u > 0x7e || u == 0x22 || u == 0x5c) *c = '?';
+    }
+    return out;
+}
+
+const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
+{
+    json_object *o = jg_json_own(p, json_object_new_object());
+
+    if (res->error) {
+        json_object_object_add(o, "error", json_object_new_string(res->error));
+        if (res->description)
+            json_object_object_add(o, "error_description", json_object_new_string(
+                description_chars(p, res->description)));
+    }
+    else {
+        json_object_object_add(o, "access_token", json_object_new_string(res->access_token));
+        json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+        json_object_object_add(o, "expires_in", json_object_new_int64(res->expires_in));
+        json_object_object_add(o, "scope", json_object_new_string(res->scope ? res->scope : ""));
+    }
+    return jg_json_to_string(p, o);
+}

@@ -1,0 +1,86 @@
+/* A token request of the JWT bearer grant (RFC 7523 §2.1, RFC 7521 §4.1),
+ * from parsed parameters to an RFC 6749 §5.1 or §5.2 answer. No HTTP here:
+ * the glue parses the request and writes the answer; the socache is reached
+ * through the hooks. */
+#ifndef JG_GRANT_H
+#define JG_GRANT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "jg_status.h"
+#include "jg_registry.h"
+#include "jg_token.h"
+
+#define JG_GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+typedef enum {
+    JG_TOKEN_FORMAT_JWT = 0,
+    JG_TOKEN_FORMAT_OPAQUE
+} jg_token_format_t;
+
+typedef struct jg_grant_hooks {
+    /* Remember key until expiry unless it is already known: *fresh is 1 when
+     * it was not known (and is now), 0 when it was. Must be atomic across
+     * processes. */
+    jg_status_t (*replay_check)(void *baton, const char *key, long long expiry,
+                                int *fresh, const char **why);
+    /* Keep an opaque token's claims (JSON) under key until expiry. */
+    jg_status_t (*opaque_store)(void *baton, const char *key, const char *claims,
+                                long long expiry, const char **why);
+    void *baton;
+} jg_grant_hooks_t;
+
+typedef struct jg_grant_config {
+    const jg_registry_t *registry;
+    const char *default_tenant;
+    const char *issuer;
+    /* aud values accepted from IdPs without aliases: the token endpoint's
+     * URL and the issuer */
+    const apr_array_header_t *audiences;
+    long long skew;
+    int require_client_auth;
+    jg_token_format_t token_format;
+    long long token_lifetime;
+    const jg_signer_t *signer;          /* for JWT access tokens */
+} jg_grant_config_t;
+
+typedef struct jg_grant_request {
+    const char *tenant;                 /* ?tenantDomain=, or NULL */
+    apr_table_t *form;                  /* the decoded body */
+    const char *authorization;          /* the Authorization header, or NULL */
+    long long now;
+} jg_grant_request_t;
+
+typedef struct jg_grant_result {
+    int status;                         /* HTTP status to answer with */
+    const char *error;                  /* RFC 6749 §5.2 code; NULL: success */
+    const char *description;            /* for the client, never a secret */
+    int www_authenticate;               /* answer 401 with a Basic challenge */
+    int server_fault;                   /* our fault: log as an error */
+    const char *access_token;
+    long long expires_in;
+    const char *scope;                  /* granted, space-separated */
+    /* who and what, for the log line and the request notes */
+    const char *tenant, *client_id, *idp, *iss, *sub, *jti;
+} jg_grant_result_t;
+
+/* Never fails as a function: every outcome is in *res. */
+void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
+                      const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                      jg_grant_result_t *res);
+
+/* Fill res as an error answer (also used by the glue for HTTP-level errors). */
+void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
+                    const char *description);
+
+/* The JSON body of the answer. */
+const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res);
+
+/* Scope arithmetic: the space-separated requested scopes that are in
+ * allowed, in request order, without duplicates. JG_ERR_MALFORMED when a
+ * scope token is not RFC 6749 §3.3 syntax. */
+jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
+                               const apr_array_header_t *allowed,
+                               const char **granted, const char **why);
+
+#endif

@@ -1,0 +1,102 @@
+/* The registry: tenants, the identity providers each one trusts and the
+ * client applications ("service providers") registered in it. Built from
+ * httpd.conf at startup (and, later, from the store); read-only while
+ * requests are served, so lookups take no lock. */
+#ifndef JG_REGISTRY_H
+#define JG_REGISTRY_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+#include "jg_status.h"
+#include "jg_alg.h"
+#include "jg_key.h"
+
+#define JG_OFF (-1)                       /* a duration switched off */
+#define JG_DEFAULT_TENANT "carbon.super"
+#define JG_DEFAULT_IAT_VALIDITY (30 * 60) /* WSO2's default window */
+#define JG_DEFAULT_MAX_LIFETIME (24 * 60 * 60)
+#define JG_MIN_SHARED_SECRET 32           /* bytes: 256 bits */
+
+typedef struct jg_idp {
+    const char *name;             /* the block's name */
+    const char *issuer;           /* the iss it signs as; NULL: its name */
+    int enabled;
+    jg_keyset_t *keys;            /* certificates and keys, or the shared secret */
+    int shared_secret;            /* keys hold an HMAC secret */
+    const char *jwks_url;
+    int jwks_allow_http;
+    apr_array_header_t *aliases;  /* const char *: accepted aud values */
+    long long iat_validity;       /* seconds, or JG_OFF */
+    long long max_lifetime;       /* seconds: largest exp - iat */
+    jg_algset_t algs;             /* allow-list; 0: every alg its keys fit */
+    int require_jti;
+    int allow_padding;            /* accept '='-padded base64url (old encoders) */
+    apr_array_header_t *scopes;   /* const char *: for requests without a client */
+    const char *source;           /* "file:line" of its definition */
+} jg_idp_t;
+
+typedef struct jg_client {
+    const char *name;
+    const char *client_id;
+    const char *secret;           /* "{SHA256}..." or plain; NULL: public client */
+    apr_array_header_t *scopes;   /* const char *: scopes it may be granted */
+    apr_array_header_t *audience; /* const char *: aud of its tokens */
+    apr_array_header_t *trusted_idps; /* const char *: IdP names; NULL: all */
+    const char *callback_url;
+    const char *source;
+} jg_client_t;
+
+typedef struct jg_tenant {
+    const char *name;
+    apr_array_header_t *idps;     /* jg_idp_t *, definition order */
+    apr_array_header_t *clients;  /* jg_client_t * */
+    apr_hash_t *idp_by_issuer;    /* built by jg_registry_finish */
+    apr_hash_t *idp_by_name;
+    apr_hash_t *client_by_id;
+} jg_tenant_t;
+
+typedef struct jg_registry {
+    apr_pool_t *pool;
+    apr_hash_t *tenants;          /* name -> jg_tenant_t * */
+} jg_registry_t;
+
+jg_idp_t *jg_idp_make(apr_pool_t *p, const char *name);
+jg_client_t *jg_client_make(apr_pool_t *p, const char *name);
+
+jg_registry_t *jg_registry_make(apr_pool_t *p);
+/* The tenant of that name, created when create is set. */
+jg_tenant_t *jg_registry_tenant(jg_registry_t *reg, const char *name, int create);
+/* Add, replacing an entry of the same block name (a vhost overriding the
+ * main server's definition). */
+void jg_tenant_put_idp(jg_tenant_t *t, jg_idp_t *idp);
+void jg_tenant_put_client(jg_tenant_t *t, jg_client_t *client);
+
+/* base overlaid with over (tenants merged, entries of over win by name);
+ * either may be NULL. Shares the entries, copies the containers. */
+jg_registry_t *jg_registry_merge(apr_pool_t *p, const jg_registry_t *base,
+                                 const jg_registry_t *over);
+
+/* Index every tenant and check it: an IdP needs keys (or a JWKS URL), two
+ * IdPs may not claim one issuer, two clients one client id, and a client may
+ * only name IdPs of its tenant. The reason names the definitions' sources. */
+jg_status_t jg_registry_finish(jg_registry_t *reg, const char **why);
+
+/* By issuer name first, then by block name, as WSO2 does. */
+const jg_idp_t *jg_tenant_find_idp(const jg_tenant_t *t, const char *iss);
+const jg_client_t *jg_tenant_find_client(const jg_tenant_t *t, const char *client_id);
+int jg_client_trusts_idp(const jg_client_t *c, const jg_idp_t *idp);
+
+/* ---- helpers for configuration ---------------------------------------- */
+
+/* "90", "90s", "30m", "12h", "2d" → seconds (0 .. 10 years). */
+jg_status_t jg_duration_parse(const char *s, long long *out, const char **why);
+
+/* A copy of reg where the tenant named placeholder is folded into the tenant
+ * default_name (created, even empty, so requests without a tenant find it).
+ * A block defined both ways is an error. */
+jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
+                                const char *placeholder, const char *default_name,
+                                jg_registry_t **out, const char **why);
+
+#endif

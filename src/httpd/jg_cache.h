@@ -1,0 +1,24 @@
+/* The shared cache (ap_socache, shmcb by default): single-use jti records and
+ * opaque tokens, shared by every process, guarded by one global mutex that
+ * admins can tune with "Mutex jwt-grant-cache ...". */
+#ifndef JG_CACHE_H
+#define JG_CACHE_H
+
+#include <httpd.h>
+#include "jg_status.h"
+
+#define JG_CACHE_MUTEX "jwt-grant-cache"
+
+int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog);
+int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog);
+int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s);
+void jg_cache_child_init(apr_pool_t *p, server_rec *s);
+
+/* jg_grant_hooks_t callbacks; baton is the request_rec. */
+jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry,
+                                  int *fresh, const char **why);
+jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
+                           long long expiry, const char **why);
+
+#endif

@@ -1,0 +1,792 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "jg_array.h"
+#include "jg_config.h"
+#include "jg_directives.h"
+#include "jg_secret.h"
+#include "jg_key.h"
+
+extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
+APLOG_USE_MODULE(oauth_jwt_grant);
+
+jg_global_conf_t jg_global;
+
+jg_server_conf_t *jg_server_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &oauth_jwt_grant_module);
+}
+
+static jg_server_conf_t *cmd_conf(cmd_parms *cmd)
+{
+    return jg_server_conf(cmd->server);
+}
+
+/* Every setter error names its directive; httpd adds the file and line. */
+static const char *cmd_error(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *cmd_error(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+}
+
+static const char *source_of(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+/* ---- create / merge ------------------------------------------------------- */
+
+void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    jg_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    (void)s;
+    sc->token_format = JG_UNSET;
+    sc->token_lifetime = JG_UNSET;
+    sc->clock_skew = JG_UNSET;
+    sc->require_client_auth = JG_UNSET;
+    sc->registry = jg_registry_make(p);
+    return sc;
+}
+
+#define MERGE_PTR(f) (add->f ? add->f : base->f)
+#define MERGE_VAL(f) (add->f != JG_UNSET ? add->f : base->f)
+
+void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const jg_server_conf_t *base = basev, *add = addv;
+    jg_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->issuer = MERGE_PTR(issuer);
+    sc->token_endpoint = MERGE_PTR(token_endpoint);
+    sc->jwks_uri = MERGE_PTR(jwks_uri);
+    sc->default_tenant = MERGE_PTR(default_tenant);
+    sc->token_format = MERGE_VAL(token_format);
+    sc->token_lifetime = MERGE_VAL(token_lifetime);
+    sc->clock_skew = MERGE_VAL(clock_skew);
+    sc->require_client_auth = MERGE_VAL(require_client_auth);
+    sc->signing_keys = MERGE_PTR(signing_keys);
+    sc->signing_alg = add->signing_keys ? add->signing_alg : base->signing_alg;
+    sc->registry = jg_registry_merge(p, base->registry, add->registry);
+    return sc;
+}
+
+/* ---- effective values ----------------------------------------------------- */
+
+const char *jg_conf_issuer(const jg_server_conf_t *sc, server_rec *s, apr_pool_t *p)
+{
+    return sc->issuer ? sc->issuer : apr_pstrcat(p, "https://", s->server_hostname, NULL);
+}
+
+const char *jg_conf_default_tenant(const jg_server_conf_t *sc)
+{
+    return sc->default_tenant ? sc->default_tenant : JG_DEFAULT_TENANT;
+}
+
+long long jg_conf_token_lifetime(const jg_server_conf_t *sc)
+{
+    return sc->token_lifetime != JG_UNSET ? sc->token_lifetime : JG_DEFAULT_TOKEN_LIFETIME;
+}
+
+long long jg_conf_clock_skew(const jg_server_conf_t *sc)
+{
+    return sc->clock_skew != JG_UNSET ? sc->clock_skew : JG_DEFAULT_CLOCK_SKEW;
+}
+
+int jg_conf_require_client_auth(const jg_server_conf_t *sc)
+{
+    return sc->require_client_auth != JG_UNSET ? sc->require_client_auth : 1;
+}
+
+jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc)
+{
+    return sc->token_format != JG_UNSET ? (jg_token_format_t)sc->token_format
+                                         : JG_TOKEN_FORMAT_JWT;
+}
+
+/* ---- value checks --------------------------------------------------------- */
+
+/* An absolute http(s) URL with a host. */
+static const char *check_url(cmd_parms *cmd, const char *url)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(cmd->pool, url, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname
+        || (strcasecmp(uri.scheme, "https") && strcasecmp(uri.scheme, "http"))
+        || uri.fragment)
+        return cmd_error(cmd, "'%s' is not an absolute http or https URL", url);
+    return NULL;
+}
+
+static const char *set_duration(cmd_parms *cmd, const char *arg, int allow_off,
+                                long long *out)
+{
+    const char *why = NULL;
+
+    if (allow_off && !strcasecmp(arg, "off")) {
+        *out = JG_OFF;
+        return NULL;
+    }
+    if (jg_duration_parse(arg, out, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s%s", arg, why, allow_off ? " (or Off)" : "");
+    return NULL;
+}
+
+static const char *global_only(cmd_parms *cmd)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return err ? cmd_error(cmd, "%s", err) : NULL;
+}
+
+static const char *not_in_block(cmd_parms *cmd)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+
+    if (sc->cur_idp || sc->cur_client || sc->cur_tenant)
+        return cmd_error(cmd, "not allowed inside <JWTGrantTenant>, "
+                         "<JWTGrantTrustedIdP> or <JWTGrantServiceProvider>");
+    return NULL;
+}
+
+/* ---- server directives ------------------------------------------------------ */
+
+static const char *set_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    const char **slot = (const char **)(void *)((char *)sc + (size_t)cmd->info);
+
+    (void)dc;
+    if ((err = not_in_block(cmd)) || (err = check_url(cmd, arg))) return err;
+    *slot = arg;
+    return NULL;
+}
+
+static const char *set_default_tenant(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!*arg) return cmd_error(cmd, "a tenant name cannot be empty");
+    cmd_conf(cmd)->default_tenant = arg;
+    return NULL;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = global_only(cmd))) return err;
+    jg_global.cache_spec = arg;
+    jg_global.cache_source = source_of(cmd);
+    return NULL;
+}
+
+static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = global_only(cmd))) return err;
+    jg_global.state_dir = ap_server_root_relative(cmd->pool, arg);
+    if (!jg_global.state_dir) return cmd_error(cmd, "invalid path '%s'", arg);
+    return NULL;
+}
+
+static const char *set_token_format(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!strcasecmp(arg, "jwt")) sc->token_format = JG_TOKEN_FORMAT_JWT;
+    else if (!strcasecmp(arg, "opaque")) sc->token_format = JG_TOKEN_FORMAT_OPAQUE;
+    else return cmd_error(cmd, "'%s': expected jwt or opaque", arg);
+    return NULL;
+}
+
+static const char *set_server_duration(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    long long *slot = (long long *)(void *)((char *)sc + (size_t)cmd->info);
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if ((err = set_duration(cmd, arg, 0, slot))) return err;
+    if (slot == &sc->token_lifetime && *slot == 0)
+        return cmd_error(cmd, "a token lifetime of 0 seconds is useless");
+    return NULL;
+}
+
+static const char *set_require_auth(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    cmd_conf(cmd)->require_client_auth = on;
+    return NULL;
+}
+
+static const char *add_signing_key(cmd_parms *cmd, void *dc, const char *file,
+                                   const char *kid)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    jg_signing_key_spec_t *spec;
+    jg_keyset_t *ks;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!path) return cmd_error(cmd, "invalid path '%s'", file);
+    if (jg_keyset_load_file(cmd->pool, path, 0, apr_time_sec(apr_time_now()), &ks,
+                            &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    if (jg_keyset_count(ks) != 1 || !jg_keyset_get(ks, 0)->is_private
+        || jg_keyset_get(ks, 0)->kty == JG_KTY_OCT)
+        return cmd_error(cmd, "%s must hold exactly one RSA, EC or Ed25519 private key",
+                         path);
+    if (!sc->signing_keys)
+        sc->signing_keys = apr_array_make(cmd->pool, 2, sizeof(jg_signing_key_spec_t));
+    spec = apr_array_push(sc->signing_keys);
+    spec->key = jg_keyset_get(ks, 0);
+    spec->kid = kid ? kid : spec->key->thumbprint;
+    spec->source = source_of(cmd);
+    return NULL;
+}
+
+static const char *set_signing_alg(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    sc->signing_alg = jg_alg_by_name(arg);
+    if (!sc->signing_alg || sc->signing_alg->family == JG_FAMILY_HMAC)
+        return cmd_error(cmd, "'%s' is not an asymmetric JWS algorithm", arg);
+    return NULL;
+}
+
+/* ---- containers -------------------------------------------------------------- */
+
+static const char *section_name(cmd_parms *cmd, const char *arg, const char **name)
+{
+    const char *endp = ap_strrchr_c(arg, '>');
+    char *raw;
+
+    if (!endp)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, "> directive missing closing '>'",
+                           NULL);
+    raw = apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(endp - arg));
+    *name = ap_getword_conf(cmd->pool, (const char **)&raw);
+    if (!**name || *raw)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, "> needs exactly one name", NULL);
+    return NULL;
+}
+
+static const char *tenant_section(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err, *name;
+
+    (void)dc;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) return err;
+    if (sc->cur_tenant || sc->cur_idp || sc->cur_client)
+        return "<JWTGrantTenant> cannot be nested in another block";
+    if ((err = section_name(cmd, arg, &name))) return err;
+    jg_registry_tenant(sc->registry, name, 1);
+    sc->cur_tenant = name;
+    err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
+    sc->cur_tenant = NULL;
+    return err;
+}
+
+static jg_tenant_t *current_tenant(jg_server_conf_t *sc)
+{
+    return jg_registry_tenant(sc->registry,
+                              sc->cur_tenant ? sc->cur_tenant : JG_PLACEHOLDER_TENANT, 1);
+}
+
+/* Rules that need the whole block. */
+static const char *idp_complete(cmd_parms *cmd, jg_idp_t *idp)
+{
+    jg_algset_t hmac = JG_ALGSET(JG_ALG_HS256) | JG_ALGSET(JG_ALG_HS384)
+                       | JG_ALGSET(JG_ALG_HS512);
+
+    if (!jg_keyset_count(idp->keys))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> needs "
+                            JG_CMD_IDP_CERTIFICATE " or " JG_CMD_IDP_SECRET, idp->name);
+    if (idp->algs && idp->shared_secret && (idp->algs & ~hmac))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s>: " JG_CMD_IDP_ALGORITHMS
+                            " may only name HS256, HS384, HS512 with a shared secret",
+                            idp->name);
+    if (idp->algs && !idp->shared_secret && (idp->algs & hmac))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s>: " JG_CMD_IDP_ALGORITHMS
+                            " may name HMAC algorithms only with " JG_CMD_IDP_SECRET,
+                            idp->name);
+    return NULL;
+}
+
+static const char *idp_section(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    jg_tenant_t *t;
+    jg_idp_t *idp;
+    const char *err, *name;
+    int i;
+
+    (void)dc;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) return err;
+    if (sc->cur_idp || sc->cur_client)
+        return "<JWTGrantTrustedIdP> cannot be nested in another IdP or service provider";
+    if ((err = section_name(cmd, arg, &name))) return err;
+    t = current_tenant(sc);
+    for (i = 0; i < t->idps->nelts; i++) {
+        const jg_idp_t *o = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+        if (!strcmp(o->name, name))
+            return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> is already defined "
+                                "in this tenant at %s", name, o->source);
+    }
+    idp = jg_idp_make(cmd->pool, name);
+    idp->source = source_of(cmd);
+    sc->cur_idp = idp;
+    err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
+    sc->cur_idp = NULL;
+    if (err || (err = idp_complete(cmd, idp))) return err;
+    jg_tenant_put_idp(t, idp);
+    return NULL;
+}
+
+static const char *client_section(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    jg_tenant_t *t;
+    jg_client_t *c;
+    const char *err, *name;
+    int i;
+
+    (void)dc;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) return err;
+    if (sc->cur_idp || sc->cur_client)
+        return "<JWTGrantServiceProvider> cannot be nested in another IdP or "
+               "service provider";
+    if ((err = section_name(cmd, arg, &name))) return err;
+    t = current_tenant(sc);
+    for (i = 0; i < t->clients->nelts; i++) {
+        const jg_client_t *o = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+        if (!strcmp(o->name, name))
+            return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> is already "
+                                "defined in this tenant at %s", name, o->source);
+    }
+    c = jg_client_make(cmd->pool, name);
+    c->source = source_of(cmd);
+    sc->cur_client = c;
+    err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
+    sc->cur_client = NULL;
+    if (err) return err;
+    if (!c->client_id)
+        return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> needs "
+                            JG_CMD_CLIENT_ID, name);
+    jg_tenant_put_client(t, c);
+    return NULL;
+}
+
+/* ---- inside <JWTGrantTrustedIdP> ------------------------------------------ */
+
+static const char *in_idp(cmd_parms *cmd, jg_idp_t **idp)
+{
+    *idp = cmd_conf(cmd)->cur_idp;
+    return *idp ? NULL : cmd_error(cmd, "only allowed inside <JWTGrantTrustedIdP>");
+}
+
+static const char *idp_issuer(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (!*arg) return cmd_error(cmd, "an issuer cannot be empty");
+    idp->issuer = arg;
+    return NULL;
+}
+
+static const char *idp_enabled(cmd_parms *cmd, void *dc, int on)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    idp->enabled = on;
+    return NULL;
+}
+
+static const char *idp_require_jti(cmd_parms *cmd, void *dc, int on)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    idp->require_jti = on;
+    return NULL;
+}
+
+static const char *idp_allow_padding(cmd_parms *cmd, void *dc, int on)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    idp->allow_padding = on;
+    return NULL;
+}
+
+static const char *idp_certificate(cmd_parms *cmd, void *dc, const char *file)
+{
+    jg_idp_t *idp;
+    jg_keyset_t *ks;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+    int i;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (idp->shared_secret)
+        return cmd_error(cmd, "an IdP is trusted through certificates or a shared "
+                         "secret, not both");
+    if (!path) return cmd_error(cmd, "invalid path '%s'", file);
+    /* validity is judged per request (and warned about at startup) */
+    if (jg_keyset_load_file(cmd->pool, path, JG_KEYLOAD_ALLOW_EXPIRED,
+                            apr_time_sec(apr_time_now()), &ks, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    for (i = 0; i < jg_keyset_count(ks); i++) {
+        jg_key_t *key = jg_keyset_get(ks, i);
+        if (key->is_private)
+            return cmd_error(cmd, "%s holds a private or secret key: give the IdP's "
+                             "certificate or public key", path);
+        jg_keyset_add(idp->keys, key);
+    }
+    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
+        return cmd_error(cmd, "%s holds no key usable for signatures", path);
+    return NULL;
+}
+
+static const char *idp_shared_secret(cmd_parms *cmd, void *dc, const char *file)
+{
+    jg_idp_t *idp;
+    jg_key_t *key;
+    char *data;
+    size_t len;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (jg_keyset_count(idp->keys))
+        return cmd_error(cmd, "an IdP is trusted through certificates or a shared "
+                         "secret, not both");
+    if (!path) return cmd_error(cmd, "invalid path '%s'", file);
+    if (jg_file_read(cmd->pool, path, 4096, &data, &len, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+    if (len < JG_MIN_SHARED_SECRET)
+        return cmd_error(cmd, "the secret in %s is %lu bytes; at least %d (256 bits) "
+                         "are needed", path, (unsigned long)len, JG_MIN_SHARED_SECRET);
+    key = apr_pcalloc(cmd->pool, sizeof(*key));
+    key->kty = JG_KTY_OCT;
+    key->secret = (const unsigned char *)data;
+    key->secret_len = len;
+    key->is_private = 1;
+    key->ops = JG_KEYOP_VERIFY;
+    jg_keyset_add(idp->keys, key);
+    idp->shared_secret = 1;
+    return NULL;
+}
+
+static const char *idp_alias(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    APR_ARRAY_PUSH(idp->aliases, const char *) = arg;
+    return NULL;
+}
+
+static const char *idp_scopes(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    APR_ARRAY_PUSH(idp->scopes, const char *) = arg;
+    return NULL;
+}
+
+static const char *idp_algorithms(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    jg_algset_t set;
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (jg_algset_parse(arg, &set, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s (known: HS256 HS384 HS512 RS256 RS384 RS512 "
+                         "PS256 PS384 PS512 ES256 ES384 ES512 EdDSA)", arg, why);
+    idp->algs |= set;
+    return NULL;
+}
+
+static const char *idp_duration(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (cmd->info)
+        return set_duration(cmd, arg, 0, &idp->max_lifetime);
+    return set_duration(cmd, arg, 1, &idp->iat_validity);
+}
+
+/* ---- inside <JWTGrantServiceProvider> -------------------------------------- */
+
+static const char *in_client(cmd_parms *cmd, jg_client_t **c)
+{
+    *c = cmd_conf(cmd)->cur_client;
+    return *c ? NULL : cmd_error(cmd, "only allowed inside <JWTGrantServiceProvider>");
+}
+
+static const char *client_id(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if (!*arg || strlen(arg) > 256)
+        return cmd_error(cmd, "a client id is 1 to 256 characters");
+    c->client_id = arg;
+    return NULL;
+}
+
+static const char *client_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if (jg_secret_check_stored(arg, &why) != JG_OK)
+        return cmd_error(cmd, "%s (make one with: jwt-grant-tool hash-secret SECRET)", why);
+    c->secret = arg;
+    return NULL;
+}
+
+static const char *client_list(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err;
+    apr_array_header_t **slot;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    slot = (apr_array_header_t **)(void *)((char *)c + (size_t)cmd->info);
+    if (!*slot) *slot = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(*slot, const char *) = arg;
+    return NULL;
+}
+
+static const char *client_callback(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c)) || (err = check_url(cmd, arg))) return err;
+    c->callback_url = arg;
+    return NULL;
+}
+
+/* ---- the table ------------------------------------------------------------------ */
+
+#define SC_OFFSET(f) ((void *)APR_OFFSETOF(jg_server_conf_t, f))
+#define CLIENT_OFFSET(f) ((void *)APR_OFFSETOF(jg_client_t, f))
+
+const command_rec jg_cmds[] = {
+    AP_INIT_TAKE1(JG_CMD_ISSUER, set_url, SC_OFFSET(issuer), RSRC_CONF,
+                  "issuer identifier of this authorization server (an https URL)"),
+    AP_INIT_TAKE1(JG_CMD_TOKEN_ENDPOINT, set_url, SC_OFFSET(token_endpoint), RSRC_CONF,
+                  "canonical URL of the token endpoint"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_URI, set_url, SC_OFFSET(jwks_uri), RSRC_CONF,
+                  "URL where the public signing keys are published"),
+    AP_INIT_TAKE1(JG_CMD_DEFAULT_TENANT, set_default_tenant, NULL, RSRC_CONF,
+                  "tenant of blocks outside <JWTGrantTenant> and of requests "
+                  "without tenantDomain (default carbon.super)"),
+    AP_INIT_TAKE1(JG_CMD_CACHE, set_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] for replay checks and opaque tokens"),
+    AP_INIT_TAKE1(JG_CMD_STATE_DIR, set_state_dir, NULL, RSRC_CONF,
+                  "directory for generated state such as the signing key"),
+    AP_INIT_TAKE1(JG_CMD_TOKEN_FORMAT, set_token_format, NULL, RSRC_CONF,
+                  "jwt or opaque"),
+    AP_INIT_TAKE1(JG_CMD_TOKEN_LIFETIME, set_server_duration, SC_OFFSET(token_lifetime),
+                  RSRC_CONF, "access token lifetime"),
+    AP_INIT_TAKE1(JG_CMD_CLOCK_SKEW, set_server_duration, SC_OFFSET(clock_skew),
+                  RSRC_CONF, "leeway on exp, nbf and iat"),
+    AP_INIT_FLAG(JG_CMD_REQUIRE_AUTH, set_require_auth, NULL, RSRC_CONF,
+                 "whether clients must authenticate"),
+    AP_INIT_TAKE12(JG_CMD_SIGNING_KEY, add_signing_key, NULL, RSRC_CONF,
+                   "PEM private key signing access tokens, and an optional kid"),
+    AP_INIT_TAKE1(JG_CMD_SIGNING_ALG, set_signing_alg, NULL, RSRC_CONF,
+                  "JWS algorithm of the first signing key"),
+
+    AP_INIT_RAW_ARGS(JG_SEC_TENANT, tenant_section, NULL, RSRC_CONF,
+                     "a tenant's trusted IdPs and service providers"),
+    AP_INIT_RAW_ARGS(JG_SEC_IDP, idp_section, NULL, RSRC_CONF,
+                     "a trusted identity provider"),
+    AP_INIT_RAW_ARGS(JG_SEC_CLIENT, client_section, NULL, RSRC_CONF,
+                     "a service provider (OAuth client)"),
+
+    AP_INIT_TAKE1(JG_CMD_IDP_ISSUER, idp_issuer, NULL, RSRC_CONF,
+                  "the iss value of the IdP's assertions"),
+    AP_INIT_FLAG(JG_CMD_IDP_ENABLED, idp_enabled, NULL, RSRC_CONF,
+                 "whether the IdP is trusted at all"),
+    AP_INIT_TAKE1(JG_CMD_IDP_CERTIFICATE, idp_certificate, NULL, RSRC_CONF,
+                  "certificate, public key, JWK or JWKS file of the IdP"),
+    AP_INIT_TAKE1(JG_CMD_IDP_SECRET, idp_shared_secret, NULL, RSRC_CONF,
+                  "file holding an HMAC secret shared with the IdP"),
+    AP_INIT_ITERATE(JG_CMD_IDP_ALIAS, idp_alias, NULL, RSRC_CONF,
+                    "aud values accepted from this IdP"),
+    AP_INIT_RAW_ARGS(JG_CMD_IDP_ALGORITHMS, idp_algorithms, NULL, RSRC_CONF,
+                     "JWS algorithms accepted from this IdP"),
+    AP_INIT_TAKE1(JG_CMD_IDP_IAT_VALIDITY, idp_duration, NULL, RSRC_CONF,
+                  "oldest iat accepted, or Off"),
+    AP_INIT_TAKE1(JG_CMD_IDP_MAX_LIFETIME, idp_duration, (void *)1, RSRC_CONF,
+                  "largest exp - iat accepted"),
+    AP_INIT_FLAG(JG_CMD_IDP_REQUIRE_JTI, idp_require_jti, NULL, RSRC_CONF,
+                 "whether assertions must carry a jti"),
+    AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_scopes, NULL, RSRC_CONF,
+                    "scopes granted to requests without a client"),
+    AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_allow_padding, NULL, RSRC_CONF,
+                 "accept '='-padded base64url from this IdP (old encoders)"),
+
+    AP_INIT_TAKE1(JG_CMD_CLIENT_ID, client_id, NULL, RSRC_CONF, "the client id"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_SECRET, client_secret, NULL, RSRC_CONF,
+                  "{SHA256} hash of the client secret"),
+    AP_INIT_ITERATE(JG_CMD_CLIENT_SCOPES, client_list, CLIENT_OFFSET(scopes), RSRC_CONF,
+                    "scopes the client may be granted"),
+    AP_INIT_ITERATE(JG_CMD_CLIENT_AUDIENCE, client_list, CLIENT_OFFSET(audience),
+                    RSRC_CONF, "aud of the client's access tokens"),
+    AP_INIT_ITERATE(JG_CMD_CLIENT_IDPS, client_list, CLIENT_OFFSET(trusted_idps),
+                    RSRC_CONF, "IdPs whose assertions the client may present"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_CALLBACK, client_callback, NULL, RSRC_CONF,
+                  "callback URL of the client"),
+    { NULL, { NULL }, NULL, 0, 0, NULL }
+};
+
+/* ---- startup checks -------------------------------------------------------------- */
+
+/* Once per entry, though vhosts inherit the main server's: seen holds the
+ * entries already warned about. */
+static int first_time(apr_hash_t *seen, const void *entry)
+{
+    if (apr_hash_get(seen, &entry, sizeof(entry))) return 0;
+    apr_hash_set(seen, apr_pmemdup(apr_hash_pool_get(seen), &entry, sizeof(entry)),
+                 sizeof(entry), "");
+    return 1;
+}
+
+static void warn_entries(server_rec *s, const jg_registry_t *reg, apr_pool_t *p,
+                         apr_hash_t *seen)
+{
+    apr_hash_index_t *hi;
+    apr_time_t now = apr_time_sec(apr_time_now());
+    int i, j;
+
+    for (hi = apr_hash_first(p, reg->tenants); hi; hi = apr_hash_next(hi)) {
+        const jg_tenant_t *t = apr_hash_this_val(hi);
+        for (i = 0; i < t->clients->nelts; i++) {
+            const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+            if (c->secret && !jg_secret_is_hashed(c->secret) && first_time(seen, c))
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                             "JWTG0011: tenant %s: service provider %s (%s) has a plain "
+                             JG_CMD_CLIENT_SECRET "; store its hash instead (jwt-grant-tool "
+                             "hash-secret)", t->name, c->name, c->source);
+        }
+        for (i = 0; i < t->idps->nelts; i++) {
+            const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+            for (j = 0; j < jg_keyset_count(idp->keys); j++) {
+                const jg_key_t *k = jg_keyset_get(idp->keys, j);
+                if (k->from_cert && (now > k->not_after || now < k->not_before)
+                    && first_time(seen, k))
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                                 "JWTG0012: tenant %s: trusted IdP %s (%s): certificate "
+                                 "%s is %s; its assertions will be refused", t->name,
+                                 idp->name, idp->source, k->subject ? k->subject : "",
+                                 now > k->not_after ? "expired" : "not valid yet");
+            }
+        }
+    }
+}
+
+void jg_config_warn(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(pconf);
+
+    for (; s; s = s->next)
+        warn_entries(s, jg_server_conf(s)->effective, pconf, seen);
+}
+
+int jg_config_check(apr_pool_t *pconf, server_rec *s)
+{
+    for (; s; s = s->next) {
+        jg_server_conf_t *sc = jg_server_conf(s);
+        const char *why = NULL;
+
+        if (jg_registry_resolve(pconf, sc->registry, JG_PLACEHOLDER_TENANT,
+                                jg_conf_default_tenant(sc), &sc->effective, &why) != JG_OK
+            || jg_registry_finish(sc->effective, &why) != JG_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0010: %s", why);
+            return !OK;
+        }
+        sc->audiences = apr_array_make(pconf, 2, sizeof(const char *));
+        if (sc->token_endpoint)
+            APR_ARRAY_PUSH(sc->audiences, const char *) = sc->token_endpoint;
+        if (sc->signing_keys && sc->signing_alg) {
+            const jg_signing_key_spec_t *first =
+                &JG_ARRAY_IDX(sc->signing_keys, 0, jg_signing_key_spec_t);
+            if (!jg_key_alg_compatible(first->key, sc->signing_alg)) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0013: "
+                             JG_CMD_SIGNING_ALG " %s does not fit the "
+                             JG_CMD_SIGNING_KEY " of %s", sc->signing_alg->name,
+                             first->source);
+                return !OK;
+            }
+        }
+        sc->effective_issuer = jg_conf_issuer(sc, s, pconf);
+        APR_ARRAY_PUSH(sc->audiences, const char *) = sc->effective_issuer;
+    }
+    return OK;
+}

@@ -1,0 +1,86 @@
+/* Per-server configuration: create/merge with explicit "unset" values, the
+ * directive table, and the startup checks. */
+#ifndef JG_CONFIG_H
+#define JG_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "jg_registry.h"
+#include "jg_token.h"
+#include "jg_grant.h"
+
+#define JG_UNSET (-1)
+#define JG_DEFAULT_TOKEN_LIFETIME 3600
+#define JG_DEFAULT_CLOCK_SKEW 60
+/* 4 MiB: room for about 30,000 replay records; anonymous shmcb has 512 KB */
+#define JG_DEFAULT_CACHE "shmcb:jwt-grant-socache(4194304)"
+#ifndef JG_DEFAULT_STATE_DIR
+#define JG_DEFAULT_STATE_DIR "/var/lib/apache2/jwt-grant"
+#endif
+/* tenant of blocks outside <JWTGrantTenant>, named at startup */
+#define JG_PLACEHOLDER_TENANT ""
+
+typedef struct jg_signing_key_spec {
+    jg_key_t *key;
+    const char *kid;
+    const char *source;
+} jg_signing_key_spec_t;
+
+typedef struct jg_server_conf {
+    const char *issuer;
+    const char *token_endpoint;
+    const char *jwks_uri;
+    const char *default_tenant;
+    int token_format;                 /* jg_token_format_t or JG_UNSET */
+    long long token_lifetime;
+    long long clock_skew;
+    int require_client_auth;
+    apr_array_header_t *signing_keys; /* jg_signing_key_spec_t; NULL: unset */
+    const jg_alg_t *signing_alg;
+    jg_registry_t *registry;          /* blocks of this server (and inherited) */
+
+    /* set at startup (check_config / post_config) */
+    jg_registry_t *effective;         /* default tenant named, indexed, checked */
+    const char *effective_issuer;
+    jg_signer_t *signer;
+    const char *jwks_json;
+    apr_array_header_t *audiences;    /* issuer (+ token endpoint if configured) */
+
+    /* parsing state of the container being read */
+    const char *cur_tenant;
+    jg_idp_t *cur_idp;
+    jg_client_t *cur_client;
+} jg_server_conf_t;
+
+/* Global settings (main server only). */
+typedef struct jg_global_conf {
+    const char *cache_spec;
+    const char *cache_source;         /* file:line of JWTGrantCache */
+    const char *state_dir;
+} jg_global_conf_t;
+
+extern const command_rec jg_cmds[];
+extern jg_global_conf_t jg_global;
+
+void *jg_create_server_conf(apr_pool_t *p, server_rec *s);
+void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+
+jg_server_conf_t *jg_server_conf(server_rec *s);
+
+/* Resolve the effective settings and registry of every server; logs and
+ * returns !OK when a check fails (httpd then refuses to start). */
+int jg_config_check(apr_pool_t *pconf, server_rec *s);
+
+/* Warnings about the effective registries (plain secrets, expired
+ * certificates), once each; after the error log is open. */
+void jg_config_warn(apr_pool_t *pconf, server_rec *s);
+
+/* Effective values (defaults applied). */
+const char *jg_conf_issuer(const jg_server_conf_t *sc, server_rec *s, apr_pool_t *p);
+const char *jg_conf_default_tenant(const jg_server_conf_t *sc);
+long long jg_conf_token_lifetime(const jg_server_conf_t *sc);
+long long jg_conf_clock_skew(const jg_server_conf_t *sc);
+int jg_conf_require_client_auth(const jg_server_conf_t *sc);
+jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
+
+#endif

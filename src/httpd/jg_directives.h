@@ -1,0 +1,60 @@
+/* Directive and handler names: the user-facing contract (DESIGN.md §2),
+ * in one place. */
+#ifndef JG_DIRECTIVES_H
+#define JG_DIRECTIVES_H
+
+#define JG_HANDLER_TOKEN    "jwt-grant-token"
+#define JG_HANDLER_JWKS     "jwt-grant-jwks"
+#define JG_HANDLER_METADATA "jwt-grant-metadata"
+
+/* server scope */
+#define JG_CMD_ISSUER           "JWTGrantIssuer"
+#define JG_CMD_TOKEN_ENDPOINT   "JWTGrantTokenEndpoint"
+#define JG_CMD_JWKS_URI         "JWTGrantJWKSURI"
+#define JG_CMD_DEFAULT_TENANT   "JWTGrantDefaultTenant"
+#define JG_CMD_CACHE            "JWTGrantCache"
+#define JG_CMD_TOKEN_FORMAT     "JWTGrantTokenFormat"
+#define JG_CMD_TOKEN_LIFETIME   "JWTGrantTokenLifetime"
+#define JG_CMD_SIGNING_KEY      "JWTGrantSigningKey"
+#define JG_CMD_SIGNING_ALG      "JWTGrantSigningAlg"
+#define JG_CMD_CLOCK_SKEW       "JWTGrantClockSkew"
+#define JG_CMD_REQUIRE_AUTH     "JWTGrantRequireClientAuth"
+#define JG_CMD_STATE_DIR        "JWTGrantStateDir"
+
+/* containers */
+#define JG_SEC_TENANT           "<JWTGrantTenant"
+#define JG_SEC_IDP              "<JWTGrantTrustedIdP"
+#define JG_SEC_CLIENT           "<JWTGrantServiceProvider"
+
+/* inside <JWTGrantTrustedIdP> */
+#define JG_CMD_IDP_ISSUER       "JWTGrantIdPIssuer"
+#define JG_CMD_IDP_ENABLED      "JWTGrantIdPEnabled"
+#define JG_CMD_IDP_CERTIFICATE  "JWTGrantIdPCertificate"
+#define JG_CMD_IDP_SECRET       "JWTGrantIdPSharedSecret"
+#define JG_CMD_IDP_ALIAS        "JWTGrantIdPAlias"
+#define JG_CMD_IDP_ALGORITHMS   "JWTGrantIdPAlgorithms"
+#define JG_CMD_IDP_IAT_VALIDITY "JWTGrantIdPIatValidity"
+#define JG_CMD_IDP_MAX_LIFETIME "JWTGrantIdPMaxLifetime"
+#define JG_CMD_IDP_REQUIRE_JTI  "JWTGrantIdPRequireJTI"
+#define JG_CMD_IDP_SCOPES       "JWTGrantIdPScopes"
+#define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
+
+/* inside <JWTGrantServiceProvider> */
+#define JG_CMD_CLIENT_ID        "JWTGrantClientID"
+#define JG_CMD_CLIENT_SECRET    "JWTGrantClientSecret"
+#define JG_CMD_CLIENT_SCOPES    "JWTGrantClientScopes"
+#define JG_CMD_CLIENT_AUDIENCE  "JWTGrantClientAudience"
+#define JG_CMD_CLIENT_CALLBACK  "JWTGrantClientCallbackURL"
+#define JG_CMD_CLIENT_IDPS      "JWTGrantClientTrustedIdPs"
+
+/* request notes for mod_log_config (%{NAME}n) */
+#define JG_NOTE_TENANT  "JWT_GRANT_TENANT"
+#define JG_NOTE_CLIENT  "JWT_GRANT_CLIENT"
+#define JG_NOTE_IDP     "JWT_GRANT_IDP"
+#define JG_NOTE_ISS     "JWT_GRANT_ISS"
+#define JG_NOTE_SUB     "JWT_GRANT_SUB"
+#define JG_NOTE_JTI     "JWT_GRANT_JTI"
+#define JG_NOTE_OUTCOME "JWT_GRANT_OUTCOME"
+#define JG_NOTE_REASON  "JWT_GRANT_REASON"
+
+#endif

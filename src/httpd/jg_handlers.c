@@ -1,0 +1,241 @@
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "jg_handlers.h"
+#include "jg_config.h"
+#include "jg_cache.h"
+#include "jg_directives.h"
+#include "jg_grant.h"
+#include "jg_form.h"
+#include "jg_json.h"
+
+APLOG_USE_MODULE(oauth_jwt_grant);
+
+static void no_store(request_rec *r)
+{
+    /* RFC 6749 §5.1: tokens and errors alike must not be cached */
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Pragma", "no-cache");
+}
+
+static int send_json(request_rec *r, int status, const char *content_type,
+                     const char *body)
+{
+    r->status = status;
+    ap_set_content_type(r, content_type);
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) ap_rputs(body, r);
+    return OK;
+}
+
+/* "%s" of a client-supplied value in a log line: bounded and escaped. */
+static const char *logval(request_rec *r, const char *v)
+{
+    if (!v) return "-";
+    return ap_escape_logitem(r->pool, apr_pstrndup(r->pool, v, 200));
+}
+
+static void note(request_rec *r, const char *name, const char *v)
+{
+    if (v) apr_table_setn(r->notes, name, v);
+}
+
+static int answer(request_rec *r, const jg_grant_result_t *res)
+{
+    const char *outcome = res->error ? res->error : "issued";
+
+    note(r, JG_NOTE_TENANT, res->tenant);
+    note(r, JG_NOTE_CLIENT, res->client_id);
+    note(r, JG_NOTE_IDP, res->idp);
+    note(r, JG_NOTE_ISS, res->iss);
+    note(r, JG_NOTE_SUB, res->sub);
+    note(r, JG_NOTE_JTI, res->jti);
+    note(r, JG_NOTE_OUTCOME, outcome);
+    note(r, JG_NOTE_REASON, res->description);
+    /* one line per answer; a client's mistake is not a server error */
+    ap_log_rerror(APLOG_MARK, res->server_fault ? APLOG_ERR : APLOG_INFO, 0, r,
+                  "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s",
+                  res->server_fault ? "JWTG0103" : res->error ? "JWTG0102" : "JWTG0101",
+                  res->error ? "refused" : "issued", logval(r, res->tenant),
+                  logval(r, res->client_id), logval(r, res->idp), logval(r, res->iss),
+                  logval(r, res->sub), logval(r, res->jti),
+                  res->error ? " error=" : "",
+                  res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
+                                           logval(r, res->description), "\"", NULL) : "");
+    no_store(r);
+    if (res->www_authenticate)
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
+    return send_json(r, res->status, "application/json;charset=UTF-8",
+                     jg_grant_response_json(r->pool, res));
+}
+
+static int refuse(request_rec *r, int status, const char *error, const char *why)
+{
+    jg_grant_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    jg_grant_error(&res, status, error, why);
+    return answer(r, &res);
+}
+
+/* Read the whole body into memory, at most JG_MAX_BODY bytes. */
+static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_large)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap = JG_MAX_BODY, n = 0;
+    char *buf;
+    long got;
+    int rc;
+
+    *too_large = 0;
+    if (cl && apr_atoi64(cl) > JG_MAX_BODY) {
+        *too_large = 1;
+        return OK;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) return rc;
+    buf = apr_palloc(r->pool, cap + 1);
+    if (ap_should_client_block(r)) {
+        while ((got = ap_get_client_block(r, buf + n, cap + 1 - n)) > 0) {
+            n += (apr_size_t)got;
+            if (n > cap) {
+                *too_large = 1;
+                return OK;
+            }
+        }
+        if (got < 0) return HTTP_BAD_REQUEST;
+    }
+    buf[n] = '\0';
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+static int is_form(const char *ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(form) - 1;
+
+    return ct && !strncasecmp(ct, form, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+}
+
+static int token_handler(request_rec *r)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_grant_config_t cfg;
+    jg_grant_request_t req;
+    jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r };
+    jg_grant_result_t res;
+    apr_table_t *query = NULL;
+    apr_array_header_t *auds;
+    char *body = NULL;
+    apr_size_t len = 0;
+    const char *why = NULL;
+    int rc, too_large;
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return refuse(r, HTTP_METHOD_NOT_ALLOWED, "invalid_request",
+                      "the token endpoint takes POST");
+    }
+    if (!is_form(apr_table_get(r->headers_in, "Content-Type")))
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_request",
+                      "Content-Type must be application/x-www-form-urlencoded");
+    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if (too_large)
+        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
+                      "request body too large");
+    if (r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
+
+    memset(&req, 0, sizeof(req));
+    if (jg_form_parse(r->pool, body, len, &req.form, &why) != JG_OK)
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
+    req.tenant = query ? apr_table_get(query, "tenantDomain") : NULL;
+    req.authorization = apr_table_get(r->headers_in, "Authorization");
+    req.now = apr_time_sec(r->request_time);
+
+    /* without a configured endpoint URL, this request's URL is one */
+    auds = sc->audiences;
+    if (!sc->token_endpoint) {
+        auds = apr_array_copy(r->pool, sc->audiences);
+        APR_ARRAY_PUSH(auds, const char *) = ap_construct_url(r->pool, r->uri, r);
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.registry = sc->effective;
+    cfg.default_tenant = jg_conf_default_tenant(sc);
+    cfg.issuer = sc->effective_issuer;
+    cfg.audiences = auds;
+    cfg.skew = jg_conf_clock_skew(sc);
+    cfg.require_client_auth = jg_conf_require_client_auth(sc);
+    cfg.token_format = jg_conf_token_format(sc);
+    cfg.token_lifetime = jg_conf_token_lifetime(sc);
+    cfg.signer = sc->signer;
+
+    jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
+    return answer(r, &res);
+}
+
+static int get_only(request_rec *r)
+{
+    if (r->method_number == M_GET) return 1;   /* HEAD is M_GET with header_only */
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+    return 0;
+}
+
+static int jwks_handler(request_rec *r)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+
+    if (!get_only(r)) return HTTP_METHOD_NOT_ALLOWED;
+    /* short enough that a key rotation reaches resource servers soon */
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    return send_json(r, HTTP_OK, "application/jwk-set+json", sc->jwks_json);
+}
+
+static int metadata_handler(request_rec *r)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    const char *base = ap_construct_url(r->pool, "", r);
+    json_object *o, *a;
+
+    if (!get_only(r)) return HTTP_METHOD_NOT_ALLOWED;
+    o = jg_json_own(r->pool, json_object_new_object());
+    json_object_object_add(o, "issuer", json_object_new_string(sc->effective_issuer));
+    json_object_object_add(o, "token_endpoint", json_object_new_string(
+        sc->token_endpoint ? sc->token_endpoint
+                           : apr_pstrcat(r->pool, base, "/oauth2/token", NULL)));
+    json_object_object_add(o, "jwks_uri", json_object_new_string(
+        sc->jwks_uri ? sc->jwks_uri : apr_pstrcat(r->pool, base, "/oauth2/jwks", NULL)));
+    a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string(JG_GRANT_TYPE_JWT_BEARER));
+    json_object_object_add(o, "grant_types_supported", a);
+    a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string("client_secret_basic"));
+    json_object_array_add(a, json_object_new_string("client_secret_post"));
+    if (!jg_conf_require_client_auth(sc))
+        json_object_array_add(a, json_object_new_string("none"));
+    json_object_object_add(o, "token_endpoint_auth_methods_supported", a);
+    /* no authorization endpoint: no response type (RFC 8414 asks for the member) */
+    json_object_object_add(o, "response_types_supported", json_object_new_array());
+    a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string(sc->signer->alg->name));
+    json_object_object_add(o, "access_token_signing_alg_values_supported", a);
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    return send_json(r, HTTP_OK, "application/json", jg_json_to_string(r->pool, o));
+}
+
+int jg_handler(request_rec *r)
+{
+    if (!r->handler) return DECLINED;
+    if (!strcmp(r->handler, JG_HANDLER_TOKEN)) return token_handler(r);
+    if (!strcmp(r->handler, JG_HANDLER_JWKS)) return jwks_handler(r);
+    if (!strcmp(r->handler, JG_HANDLER_METADATA)) return metadata_handler(r);
+    return DECLINED;
+}

@@ -1,0 +1,11 @@
+/* The handlers: token endpoint, public keys, metadata. */
+#ifndef JG_HANDLERS_H
+#define JG_HANDLERS_H
+
+#include <httpd.h>
+
+#define JG_MAX_BODY (64 * 1024)
+
+int jg_handler(request_rec *r);
+
+#endif
