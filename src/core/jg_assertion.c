@@ -6,6 +6,7 @@
 
 #define MAX_AUD 32           /* entries of an aud array we look at */
 #define MAX_CLAIM_LEN 1024   /* iss, sub, jti: identifiers, not documents */
+#define JG_MAX_NUMERIC_DATE 253402300799LL  /* 9999-12-31T23:59:59Z */
 
 static jg_status_t get_id(apr_pool_t *p, json_object *o, const char *name,
                           int required, const char **out, const char **why)
@@ -46,6 +47,9 @@ static jg_status_t get_time(apr_pool_t *p, json_object *o, const char *name,
 
     if (jg_json_get_int64(o, name, &v, present, &jwhy) != JG_OK)
         return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "%s is not a number", name));
+    /* 1970 to 9999: keeps every sum below far from overflow */
+    if (*present && (v < 0 || v > JG_MAX_NUMERIC_DATE))
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "%s is out of range", name));
     *out = (long long)v;
     return JG_OK;
 }
@@ -76,11 +80,12 @@ static jg_status_t check_aud(jg_assertion_t *a, const jg_assertion_policy_t *pol
         n = json_object_array_length(aud);
         if (n == 0 || n > MAX_AUD)
             return jg_fail(why, JG_ERR_REJECTED, "aud array is empty or too long");
-        for (i = 0; i < n && !a->aud_matched; i++) {
+        for (i = 0; i < n; i++) {
             item = json_object_array_get_idx(aud, i);
             if (!json_object_is_type(item, json_type_string))
                 return jg_fail(why, JG_ERR_REJECTED, "aud holds a non-string");
-            a->aud_matched = aud_match(json_object_get_string(item), pol->audiences);
+            if (!a->aud_matched)
+                a->aud_matched = aud_match(json_object_get_string(item), pol->audiences);
         }
     }
     else {

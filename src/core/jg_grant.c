@@ -92,6 +92,13 @@ jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
 
 /* ---- steps ------------------------------------------------------------------ */
 
+/* RFC 6749 §3.2: a parameter sent without a value is as if omitted. */
+static const char *param(const jg_grant_request_t *req, const char *name)
+{
+    const char *v = apr_table_get(req->form, name);
+    return v && *v ? v : NULL;
+}
+
 /* Who the client is, and whether it proved it. Returns 0 with res set when
  * the request must be answered with an error. */
 static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
@@ -99,8 +106,8 @@ static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
                                const jg_client_t **client, jg_grant_result_t *res)
 {
     const char *id = NULL, *secret = NULL, *why = NULL;
-    const char *form_id = apr_table_get(req->form, "client_id");
-    const char *form_secret = apr_table_get(req->form, "client_secret");
+    const char *form_id = param(req, "client_id");
+    const char *form_secret = param(req, "client_secret");
     const jg_client_t *c;
     int basic = req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
 
@@ -170,12 +177,13 @@ static jg_algset_t idp_algs(const jg_idp_t *idp)
 static const char *replay_key(apr_pool_t *p, const char *tenant, const jg_idp_t *idp,
                               const jg_assertion_t *a, const jg_jws_t *jws)
 {
-    /* Without a jti the assertion itself is the one-time value: its
-     * signature (an IdP that signs twice alike signs the same claims). */
-    /* re-encoded, so that padding or not, one signature is one key */
-    const char *sig_b64 = jg_b64url_encode(p, jws->sig, jws->sig_len);
-    const char *parts[4] = { a->jti ? "jti" : "sig", tenant, idp->name,
-                             a->jti ? a->jti : sig_b64 };
+    /* Without a jti the assertion itself is the one-time value: what was
+     * signed, not the signature, since ECDSA's (r, n - s) is a second valid
+     * signature of the same claims. */
+    const char *signed_part = apr_pstrmemdup(p, jws->signing_input,
+                                             jws->signing_input_len);
+    const char *parts[4] = { a->jti ? "jti" : "signed", tenant, idp->name,
+                             a->jti ? a->jti : signed_part };
 
     return jg_hash_key(p, parts, 4);
 }
@@ -184,7 +192,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       jg_grant_result_t *res)
 {
-    const char *grant_type, *assertion, *scope, *why = NULL, *granted;
+    const char *grant_type, *assertion, *scope, *why = NULL, *granted, *token = NULL;
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
@@ -199,7 +207,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     memset(res, 0, sizeof(*res));
     res->tenant = req->tenant ? req->tenant : cfg->default_tenant;
 
-    grant_type = apr_table_get(req->form, "grant_type");
+    grant_type = param(req, "grant_type");
     if (!grant_type) {
         jg_grant_error(res, 400, "invalid_request", "grant_type missing");
         return;
@@ -216,8 +224,8 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (!authenticate_client(p, cfg, req, t, &client, res)) return;
 
-    assertion = apr_table_get(req->form, "assertion");
-    if (!assertion || !*assertion) {
+    assertion = param(req, "assertion");
+    if (!assertion) {
         jg_grant_error(res, 400, "invalid_request", "assertion missing");
         return;
     }
@@ -271,7 +279,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     res->sub = a.sub;
     res->jti = a.jti;
 
-    scope = apr_table_get(req->form, "scope");
+    scope = param(req, "scope");
     if (!scope && jg_assertion_scope(p, &a, &scope, &why) != JG_OK) {
         jg_grant_error(res, 400, "invalid_grant", why);
         return;
@@ -319,7 +327,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (cfg->token_format == JG_TOKEN_FORMAT_OPAQUE) {
         const char *key, *claims;
-        if (jg_token_opaque(p, &res->access_token, &key, &why) != JG_OK) {
+        if (jg_token_opaque(p, &token, &key, &why) != JG_OK) {
             server_error(res, why);
             return;
         }
@@ -329,10 +337,11 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
             return;
         }
     }
-    else if (jg_token_jwt(p, cfg->signer, &tc, &res->access_token, &why) != JG_OK) {
+    else if (jg_token_jwt(p, cfg->signer, &tc, &token, &why) != JG_OK) {
         server_error(res, why);
         return;
     }
+    res->access_token = token;
     res->status = 200;
     res->expires_in = cfg->token_lifetime;
     res->scope = granted;

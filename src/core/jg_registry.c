@@ -223,22 +223,24 @@ jg_status_t jg_duration_parse(const char *s, long long *out, const char **why)
     return JG_OK;
 }
 
-static int has_idp(const jg_tenant_t *t, const char *name)
+static const jg_idp_t *idp_named(const jg_tenant_t *t, const char *name)
 {
     int i;
 
     for (i = 0; i < t->idps->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name)) return 1;
-    return 0;
+        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name))
+            return JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+    return NULL;
 }
 
-static int has_client(const jg_tenant_t *t, const char *name)
+static const jg_client_t *client_named(const jg_tenant_t *t, const char *name)
 {
     int i;
 
     for (i = 0; i < t->clients->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(t->clients, i, jg_client_t *)->name, name)) return 1;
-    return 0;
+        if (!strcmp(JG_ARRAY_IDX(t->clients, i, jg_client_t *)->name, name))
+            return JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+    return NULL;
 }
 
 jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
@@ -264,18 +266,22 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
     def = jg_registry_tenant(res, default_name, 1);
     for (i = 0; unnamed && i < unnamed->idps->nelts; i++) {
         jg_idp_t *idp = JG_ARRAY_IDX(unnamed->idps, i, jg_idp_t *);
-        if (has_idp(def, idp->name))
+        const jg_idp_t *inside = idp_named(def, idp->name);
+        if (inside)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
-                "<JWTGrantTrustedIdP %s> (%s) is defined both outside and inside "
-                "<JWTGrantTenant %s>", idp->name, idp->source, default_name));
+                "<JWTGrantTrustedIdP %s> is defined both outside (%s) and inside (%s) "
+                "<JWTGrantTenant %s>", idp->name, idp->source, inside->source,
+                default_name));
         jg_tenant_put_idp(def, idp);
     }
     for (i = 0; unnamed && i < unnamed->clients->nelts; i++) {
         jg_client_t *c = JG_ARRAY_IDX(unnamed->clients, i, jg_client_t *);
-        if (has_client(def, c->name))
+        const jg_client_t *inside = client_named(def, c->name);
+        if (inside)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
-                "<JWTGrantServiceProvider %s> (%s) is defined both outside and inside "
-                "<JWTGrantTenant %s>", c->name, c->source, default_name));
+                "<JWTGrantServiceProvider %s> is defined both outside (%s) and inside "
+                "(%s) <JWTGrantTenant %s>", c->name, c->source, inside->source,
+                default_name));
         jg_tenant_put_client(def, c);
     }
     *out = res;

@@ -158,6 +158,7 @@ static int token_handler(request_rec *r)
     if (jg_form_parse(r->pool, body, len, &req.form, &why) != JG_OK)
         return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
     req.tenant = query ? apr_table_get(query, "tenantDomain") : NULL;
+    if (req.tenant && !*req.tenant) req.tenant = NULL;   /* RFC 6749 §3.2 */
     req.authorization = apr_table_get(r->headers_in, "Authorization");
     req.now = apr_time_sec(r->request_time);
 

@@ -31,6 +31,11 @@ int main(void)
     srunner_add_suite(sr, jws_suite());
     srunner_add_suite(sr, secret_suite());
     srunner_add_suite(sr, wycheproof_suite());
+    srunner_add_suite(sr, registry_suite());
+    srunner_add_suite(sr, assertion_suite());
+    srunner_add_suite(sr, form_suite());
+    srunner_add_suite(sr, token_suite());
+    srunner_add_suite(sr, grant_suite());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

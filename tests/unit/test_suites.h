@@ -13,6 +13,11 @@ Suite *sig_suite(void);
 Suite *jws_suite(void);
 Suite *secret_suite(void);
 Suite *wycheproof_suite(void);
+Suite *registry_suite(void);
+Suite *assertion_suite(void);
+Suite *form_suite(void);
+Suite *token_suite(void);
+Suite *grant_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;

@@ -1,0 +1,454 @@
+/* jg_form.h: application/x-www-form-urlencoded bodies (RFC 6749 §3.2: a
+ * repeated parameter is refused) and HTTP Basic client credentials with
+ * form-encoded id and secret (RFC 6749 §2.3.1). */
+#include <string.h>
+#include <apr_strings.h>
+#include "test_suites.h"
+#include "test_util.h"
+#include "jg_form.h"
+#include "jg_b64url.h"
+
+static apr_table_t *parse_ok(const char *body)
+{
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_form_parse(test_pool, body, strlen(body), &t, &why) == JG_OK,
+                  "\"%s\": %s", body, why);
+    ck_assert_ptr_nonnull(t);
+    return t;
+}
+
+/* Refused with a reason containing want (when not NULL). */
+static void parse_refused_len(const char *body, size_t len, const char *want)
+{
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_form_parse(test_pool, body, len, &t, &why) == JG_ERR_MALFORMED,
+                  "\"%s\" accepted", body);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(!want || tu_contains(why, want), "reason \"%s\" lacks \"%s\"", why, want);
+}
+
+static void parse_refused(const char *body, const char *want)
+{
+    parse_refused_len(body, strlen(body), want);
+}
+
+static int count(const apr_table_t *t)
+{
+    return apr_table_elts(t)->nelts;
+}
+
+/* "Basic " + base64(raw) */
+static const char *basic(const char *raw)
+{
+    return apr_pstrcat(test_pool, "Basic ", jg_b64_encode(test_pool, raw, strlen(raw)), NULL);
+}
+
+static void basic_ok(const char *header, const char *want_id, const char *want_secret)
+{
+    const char *id = NULL, *secret = NULL, *why = NULL;
+
+    ck_assert_msg(jg_basic_parse(test_pool, header, &id, &secret, &why) == JG_OK,
+                  "\"%s\": %s", header, why);
+    ck_assert_str_eq(id, want_id);
+    ck_assert_str_eq(secret, want_secret);
+}
+
+static void basic_refused(const char *header, const char *want)
+{
+    const char *id = NULL, *secret = NULL, *why = NULL;
+
+    ck_assert_msg(jg_basic_parse(test_pool, header, &id, &secret, &why) == JG_ERR_MALFORMED,
+                  "\"%s\" accepted", header);
+    ck_assert_msg(why && (!want || !strcmp(why, want)), "reason \"%s\", want \"%s\"",
+                  why ? why : "(null)", want ? want : "(any)");
+}
+
+/* ---- bodies ------------------------------------------------------------------------- */
+
+START_TEST(form_simple_body)
+{
+    apr_table_t *t = parse_ok("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+                              "&assertion=eyJ.eyJ.sig&scope=email");
+
+    ck_assert_int_eq(count(t), 3);
+    ck_assert_str_eq(apr_table_get(t, "grant_type"),
+                     "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    ck_assert_str_eq(apr_table_get(t, "assertion"), "eyJ.eyJ.sig");
+    ck_assert_str_eq(apr_table_get(t, "scope"), "email");
+}
+END_TEST
+
+START_TEST(form_empty_body_has_no_parameters)
+{
+    ck_assert_int_eq(count(parse_ok("")), 0);
+}
+END_TEST
+
+START_TEST(form_plus_is_space)
+{
+    apr_table_t *t = parse_ok("scope=email+profile++openid");
+
+    ck_assert_str_eq(apr_table_get(t, "scope"), "email profile  openid");
+}
+END_TEST
+
+START_TEST(form_escaped_plus_stays_plus)
+{
+    ck_assert_str_eq(apr_table_get(parse_ok("s=a%2Bb"), "s"), "a+b");
+}
+END_TEST
+
+START_TEST(form_percent_escapes_upper_and_lower_hex)
+{
+    apr_table_t *t = parse_ok("a=%41%62%7e%7E%2f%3D%26");
+
+    ck_assert_str_eq(apr_table_get(t, "a"), "Ab~~/=&");
+}
+END_TEST
+
+START_TEST(form_escapes_in_names)
+{
+    apr_table_t *t = parse_ok("client%5Fid=x&my+name=y");
+
+    ck_assert_str_eq(apr_table_get(t, "client_id"), "x");
+    ck_assert_str_eq(apr_table_get(t, "my name"), "y");
+}
+END_TEST
+
+START_TEST(form_utf8_escapes_decoded_as_bytes)
+{
+    ck_assert_str_eq(apr_table_get(parse_ok("n=%C3%A9"), "n"), "\xc3\xa9");
+}
+END_TEST
+
+START_TEST(form_value_with_equals_sign)
+{
+    ck_assert_str_eq(apr_table_get(parse_ok("a=b=c"), "a"), "b=c");
+}
+END_TEST
+
+START_TEST(form_value_less_parameter_is_empty)
+{
+    apr_table_t *t = parse_ok("a&b=2");
+
+    ck_assert_str_eq(apr_table_get(t, "a"), "");
+    ck_assert_str_eq(apr_table_get(t, "b"), "2");
+}
+END_TEST
+
+START_TEST(form_empty_value)
+{
+    ck_assert_str_eq(apr_table_get(parse_ok("a="), "a"), "");
+}
+END_TEST
+
+START_TEST(form_empty_pairs_tolerated)
+{
+    apr_table_t *t = parse_ok("a=1&&b=2&");
+
+    ck_assert_int_eq(count(t), 2);
+    ck_assert_str_eq(apr_table_get(t, "a"), "1");
+    ck_assert_str_eq(apr_table_get(t, "b"), "2");
+}
+END_TEST
+
+START_TEST(form_leading_ampersand_tolerated)
+{
+    ck_assert_str_eq(apr_table_get(parse_ok("&a=1"), "a"), "1");
+}
+END_TEST
+
+START_TEST(form_length_bounds_the_body)
+{
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    /* only the first 3 bytes are the body */
+    ck_assert_int_eq(jg_form_parse(test_pool, "a=1&b=2", 3, &t, &why), JG_OK);
+    ck_assert_int_eq(count(t), 1);
+    ck_assert_ptr_null(apr_table_get(t, "b"));
+}
+END_TEST
+
+START_TEST(form_repeated_parameter_refused_with_its_name)
+{
+    parse_refused("scope=a&grant_type=x&scope=b", "scope");
+}
+END_TEST
+
+START_TEST(form_repeated_parameter_refused_even_with_same_value)
+{
+    parse_refused("assertion=x&assertion=x", "assertion");
+}
+END_TEST
+
+START_TEST(form_repeated_parameter_refused_when_escaped_differently)
+{
+    parse_refused("client_id=a&client%5Fid=b", "client_id");
+}
+END_TEST
+
+START_TEST(form_repeated_value_less_parameter_refused)
+{
+    parse_refused("a&a", "a");
+}
+END_TEST
+
+START_TEST(form_empty_name_refused)
+{
+    parse_refused("=x", "without a name");
+    parse_refused("a=1&=2", "without a name");
+}
+END_TEST
+
+START_TEST(form_lone_percent_refused)
+{
+    parse_refused("a=%", "escape");
+    parse_refused("a=x%&b=1", "escape");
+}
+END_TEST
+
+START_TEST(form_truncated_escape_refused)
+{
+    parse_refused("a=%4", "escape");
+    parse_refused("a=%4&b=1", "escape");
+}
+END_TEST
+
+START_TEST(form_non_hex_escape_refused)
+{
+    parse_refused("a=%zz", "escape");
+    parse_refused("a=%4g", "escape");
+    parse_refused("a=%g4", "escape");
+}
+END_TEST
+
+START_TEST(form_escaped_nul_refused)
+{
+    parse_refused("a=%00", "escape");
+}
+END_TEST
+
+START_TEST(form_bad_escape_in_name_refused)
+{
+    parse_refused("%zz=1", "escape");
+}
+END_TEST
+
+START_TEST(form_nul_byte_refused)
+{
+    parse_refused_len("a=1\0&b=2", 8, "NUL");
+}
+END_TEST
+
+START_TEST(form_max_parameters_accepted)
+{
+    const char *body = "";
+    int i;
+
+    for (i = 0; i < JG_FORM_MAX_PARAMS; i++)
+        body = apr_psprintf(test_pool, "%s%sp%d=%d", body, i ? "&" : "", i, i);
+    ck_assert_int_eq(count(parse_ok(body)), JG_FORM_MAX_PARAMS);
+}
+END_TEST
+
+START_TEST(form_too_many_parameters_refused)
+{
+    const char *body = "";
+    int i;
+
+    for (i = 0; i <= JG_FORM_MAX_PARAMS; i++)
+        body = apr_psprintf(test_pool, "%s%sp%d=%d", body, i ? "&" : "", i, i);
+    parse_refused(body, "too many");
+}
+END_TEST
+
+START_TEST(form_empty_pairs_do_not_count_as_parameters)
+{
+    const char *body = "";
+    int i;
+
+    for (i = 0; i < JG_FORM_MAX_PARAMS; i++)
+        body = apr_psprintf(test_pool, "%s&&p%d=%d", body, i, i);
+    ck_assert_int_eq(count(parse_ok(body)), JG_FORM_MAX_PARAMS);
+}
+END_TEST
+
+START_TEST(unescape_component)
+{
+    const char *out = NULL;
+
+    ck_assert_int_eq(jg_form_unescape(test_pool, "a+b%20c%21", 10, &out), JG_OK);
+    ck_assert_str_eq(out, "a b c!");
+    ck_assert_int_eq(jg_form_unescape(test_pool, "", 0, &out), JG_OK);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(jg_form_unescape(test_pool, "%", 1, &out), JG_ERR_MALFORMED);
+    ck_assert_int_eq(jg_form_unescape(test_pool, "%00", 3, &out), JG_ERR_MALFORMED);
+}
+END_TEST
+
+/* ---- HTTP Basic --------------------------------------------------------------------- */
+
+START_TEST(basic_valid)
+{
+    basic_ok(basic("bBhEoE2wIpU1zB8HA3GfvZz8xxAa:s3cr3t"), "bBhEoE2wIpU1zB8HA3GfvZz8xxAa",
+             "s3cr3t");
+}
+END_TEST
+
+START_TEST(basic_scheme_is_case_insensitive)
+{
+    const char *h = basic("id:secret");
+
+    basic_ok(apr_pstrcat(test_pool, "basic ", h + 6, NULL), "id", "secret");
+    basic_ok(apr_pstrcat(test_pool, "BASIC ", h + 6, NULL), "id", "secret");
+}
+END_TEST
+
+START_TEST(basic_extra_spaces_before_credentials)
+{
+    basic_ok(apr_pstrcat(test_pool, "Basic   ", basic("id:secret") + 6, NULL), "id", "secret");
+}
+END_TEST
+
+START_TEST(basic_form_encoded_id_and_secret)
+{
+    basic_ok(basic("my%3Aid:p%40ss+word%25"), "my:id", "p@ss word%");
+}
+END_TEST
+
+START_TEST(basic_secret_may_hold_colons)
+{
+    basic_ok(basic("id:a:b:c"), "id", "a:b:c");
+}
+END_TEST
+
+START_TEST(basic_empty_secret_allowed)
+{
+    basic_ok(basic("id:"), "id", "");
+}
+END_TEST
+
+START_TEST(basic_padding_variants)
+{
+    /* 1, 2 and 0 padding characters */
+    basic_ok(basic("ab:c"), "ab", "c");
+    basic_ok(basic("ab:cd"), "ab", "cd");
+    basic_ok(basic("ab:cde"), "ab", "cde");
+}
+END_TEST
+
+START_TEST(basic_missing_colon_refused)
+{
+    basic_refused(basic("idsecret"), "malformed Basic credentials");
+}
+END_TEST
+
+START_TEST(basic_empty_id_refused)
+{
+    basic_refused(basic(":secret"), "malformed Basic credentials");
+}
+END_TEST
+
+START_TEST(basic_bad_base64_refused)
+{
+    basic_refused("Basic !!!!", "malformed Basic credentials");
+    basic_refused("Basic aWQ6c2VjcmV0-", "malformed Basic credentials");  /* length */
+    basic_refused("Basic aWQ6c2Vj_mV0", "malformed Basic credentials");   /* url alphabet */
+}
+END_TEST
+
+START_TEST(basic_empty_credentials_refused)
+{
+    basic_refused("Basic ", "malformed Basic credentials");
+    basic_refused("Basic    ", "malformed Basic credentials");
+}
+END_TEST
+
+START_TEST(basic_not_basic_refused)
+{
+    basic_refused("Bearer abc.def.ghi", "Authorization is not Basic");
+    basic_refused("Basicx aWQ6c2VjcmV0", "Authorization is not Basic");
+    basic_refused("Basic", "Authorization is not Basic");
+    basic_refused("", "Authorization is not Basic");
+}
+END_TEST
+
+START_TEST(basic_nul_inside_refused)
+{
+    /* base64 of "id\0x:secret" */
+    const char raw[] = "id\0x:secret";
+    const char *h = apr_pstrcat(test_pool, "Basic ",
+                                jg_b64_encode(test_pool, raw, sizeof(raw) - 1), NULL);
+
+    basic_refused(h, "malformed Basic credentials");
+}
+END_TEST
+
+START_TEST(basic_bad_escape_inside_refused)
+{
+    basic_refused(basic("id%zz:secret"), "malformed Basic credentials");
+    basic_refused(basic("id:sec%00ret"), "malformed Basic credentials");
+}
+END_TEST
+
+Suite *form_suite(void)
+{
+    Suite *s = suite_create("form");
+    TCase *tc = tcase_create("body");
+
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, form_simple_body);
+    tcase_add_test(tc, form_empty_body_has_no_parameters);
+    tcase_add_test(tc, form_plus_is_space);
+    tcase_add_test(tc, form_escaped_plus_stays_plus);
+    tcase_add_test(tc, form_percent_escapes_upper_and_lower_hex);
+    tcase_add_test(tc, form_escapes_in_names);
+    tcase_add_test(tc, form_utf8_escapes_decoded_as_bytes);
+    tcase_add_test(tc, form_value_with_equals_sign);
+    tcase_add_test(tc, form_value_less_parameter_is_empty);
+    tcase_add_test(tc, form_empty_value);
+    tcase_add_test(tc, form_empty_pairs_tolerated);
+    tcase_add_test(tc, form_leading_ampersand_tolerated);
+    tcase_add_test(tc, form_length_bounds_the_body);
+    tcase_add_test(tc, form_repeated_parameter_refused_with_its_name);
+    tcase_add_test(tc, form_repeated_parameter_refused_even_with_same_value);
+    tcase_add_test(tc, form_repeated_parameter_refused_when_escaped_differently);
+    tcase_add_test(tc, form_repeated_value_less_parameter_refused);
+    tcase_add_test(tc, form_empty_name_refused);
+    tcase_add_test(tc, form_lone_percent_refused);
+    tcase_add_test(tc, form_truncated_escape_refused);
+    tcase_add_test(tc, form_non_hex_escape_refused);
+    tcase_add_test(tc, form_escaped_nul_refused);
+    tcase_add_test(tc, form_bad_escape_in_name_refused);
+    tcase_add_test(tc, form_nul_byte_refused);
+    tcase_add_test(tc, form_max_parameters_accepted);
+    tcase_add_test(tc, form_too_many_parameters_refused);
+    tcase_add_test(tc, form_empty_pairs_do_not_count_as_parameters);
+    tcase_add_test(tc, unescape_component);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("basic");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, basic_valid);
+    tcase_add_test(tc, basic_scheme_is_case_insensitive);
+    tcase_add_test(tc, basic_extra_spaces_before_credentials);
+    tcase_add_test(tc, basic_form_encoded_id_and_secret);
+    tcase_add_test(tc, basic_secret_may_hold_colons);
+    tcase_add_test(tc, basic_empty_secret_allowed);
+    tcase_add_test(tc, basic_padding_variants);
+    tcase_add_test(tc, basic_missing_colon_refused);
+    tcase_add_test(tc, basic_empty_id_refused);
+    tcase_add_test(tc, basic_bad_base64_refused);
+    tcase_add_test(tc, basic_empty_credentials_refused);
+    tcase_add_test(tc, basic_not_basic_refused);
+    tcase_add_test(tc, basic_nul_inside_refused);
+    tcase_add_test(tc, basic_bad_escape_inside_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
