@@ -128,6 +128,13 @@ jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
     start = a->has_iat ? a->iat : (a->has_nbf && a->nbf > pol->now ? a->nbf : pol->now);
     if (a->exp - start > pol->max_lifetime)
         return jg_fail(why, JG_ERR_REJECTED, "assertion lifetime (exp - iat) too long");
+    /* After a restart that emptied the replay cache, an assertion from before
+     * it may already have been used. No skew here: leeway would reopen the
+     * replay window it is meant to close. */
+    if (pol->issued_after && (a->has_iat || a->has_nbf)
+        && (a->has_iat ? a->iat : a->nbf) < pol->issued_after)
+        return jg_fail(why, JG_ERR_REJECTED, "assertion issued before this server's "
+                       "replay cache started; mint a new one");
     if (pol->require_jti && !a->jti)
         return jg_fail(why, JG_ERR_REJECTED, "assertion has no jti");
     return JG_OK;
@@ -137,8 +144,8 @@ jg_status_t jg_assertion_scope(apr_pool_t *p, const jg_assertion_t *a,
                                const char **scope, const char **why)
 {
     json_object *v, *item;
+    apr_array_header_t *parts;
     size_t i, n;
-    const char *s = NULL;
 
     *scope = NULL;
     if (!json_object_object_get_ex(a->claims, "scope", &v)) return JG_OK;
@@ -149,13 +156,13 @@ jg_status_t jg_assertion_scope(apr_pool_t *p, const jg_assertion_t *a,
     if (!json_object_is_type(v, json_type_array))
         return jg_fail(why, JG_ERR_REJECTED, "scope claim is neither a string nor an array");
     n = json_object_array_length(v);
+    parts = apr_array_make(p, (int)n + 1, sizeof(const char *));
     for (i = 0; i < n; i++) {
         item = json_object_array_get_idx(v, i);
         if (!json_object_is_type(item, json_type_string))
             return jg_fail(why, JG_ERR_REJECTED, "scope claim holds a non-string");
-        s = s ? apr_pstrcat(p, s, " ", json_object_get_string(item), NULL)
-              : json_object_get_string(item);
+        APR_ARRAY_PUSH(parts, const char *) = json_object_get_string(item);
     }
-    *scope = s ? s : "";
+    *scope = apr_array_pstrcat(p, parts, ' ');
     return JG_OK;
 }

@@ -14,6 +14,7 @@ typedef struct jg_assertion_policy {
     long long iat_validity;         /* oldest iat accepted, seconds; <0: off */
     long long max_lifetime;         /* largest exp - iat (or exp - now) */
     int require_jti;
+    long long issued_after;         /* refuse iat (or nbf) earlier; 0: off */
 } jg_assertion_policy_t;
 
 typedef struct jg_assertion {

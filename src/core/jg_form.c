@@ -40,6 +40,18 @@ jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
     return JG_OK;
 }
 
+const char *jg_form_get(const apr_table_t *form, const char *name)
+{
+    const apr_array_header_t *arr = apr_table_elts(form);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)(const void *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && !strcmp(e[i].key, name)) return e[i].val;
+    }
+    return NULL;
+}
+
 jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
                           apr_table_t **out, const char **why)
 {
@@ -61,12 +73,12 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
             || jg_form_unescape(p, eq ? eq + 1 : stop,
                                 eq ? (size_t)(stop - eq - 1) : 0, &value) != JG_OK)
             return jg_fail(why, JG_ERR_MALFORMED, "malformed %-escape in the request body");
-        if (apr_table_get(t, name))
+        if (jg_form_get(t, name))
             return jg_fail(why, JG_ERR_MALFORMED,
                            apr_psprintf(p, "parameter %.40s repeated", name));
         if (++n > JG_FORM_MAX_PARAMS)
             return jg_fail(why, JG_ERR_MALFORMED, "too many parameters");
-        apr_table_setn(t, name, value);
+        apr_table_addn(t, name, value);   /* setn would merge "a" into "A" */
         s = stop + 1;
     }
     *out = t;

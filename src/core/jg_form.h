@@ -16,6 +16,10 @@
 jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
                           apr_table_t **out, const char **why);
 
+/* The value of parameter name, matched exactly: RFC 6749 parameter names are
+ * case-sensitive, apr_table_get is not. NULL when absent. */
+const char *jg_form_get(const apr_table_t *form, const char *name);
+
 /* Decode one application/x-www-form-urlencoded component ('+' is a space). */
 jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
                              const char **out);

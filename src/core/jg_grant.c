@@ -95,7 +95,7 @@ jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
 /* RFC 6749 §3.2: a parameter sent without a value is as if omitted. */
 static const char *param(const jg_grant_request_t *req, const char *name)
 {
-    const char *v = apr_table_get(req->form, name);
+    const char *v = jg_form_get(req->form, name);
     return v && *v ? v : NULL;
 }
 
@@ -117,6 +117,7 @@ static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
             client_error(res, why);
             return 0;
         }
+        if (!*secret) secret = NULL;   /* "id:" is how a public client says its id */
         if (form_secret) {
             jg_grant_error(res, 400, "invalid_request",
                            "more than one client authentication method (RFC 6749 2.3)");
@@ -160,8 +161,8 @@ static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     else if (secret || cfg->require_client_auth) {
         /* a public client has nothing to prove, and cannot prove anything */
-        client_error(res, secret ? "client authentication failed"
-                                 : "client authentication required");
+        /* the same words as for an unknown id: nothing to enumerate */
+        client_error(res, "client authentication failed");
         return 0;
     }
     *client = c;
@@ -174,18 +175,20 @@ static jg_algset_t idp_algs(const jg_idp_t *idp)
     return idp->algs ? (idp->algs & base) : base;
 }
 
-static const char *replay_key(apr_pool_t *p, const char *tenant, const jg_idp_t *idp,
-                              const jg_assertion_t *a, const jg_jws_t *jws)
+static const char *replay_key(apr_pool_t *p, const jg_assertion_t *a,
+                              const jg_jws_t *jws)
 {
     /* Without a jti the assertion itself is the one-time value: what was
      * signed, not the signature, since ECDSA's (r, n - s) is a second valid
      * signature of the same claims. */
     const char *signed_part = apr_pstrmemdup(p, jws->signing_input,
                                              jws->signing_input_len);
-    const char *parts[4] = { a->jti ? "jti" : "signed", tenant, idp->name,
+    /* per issuer, not per tenant or block: RFC 7519 makes a jti unique for
+     * its issuer, and one assertion must not be spent once per tenant */
+    const char *parts[3] = { a->jti ? "jti" : "signed", a->iss,
                              a->jti ? a->jti : signed_part };
 
-    return jg_hash_key(p, parts, 4);
+    return jg_hash_key(p, parts, 3);
 }
 
 void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
@@ -193,6 +196,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       jg_grant_result_t *res)
 {
     const char *grant_type, *assertion, *scope, *why = NULL, *granted, *token = NULL;
+    const char *rkey;
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
@@ -270,6 +274,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.iat_validity = idp->iat_validity;
     pol.max_lifetime = idp->max_lifetime;
     pol.require_jti = idp->require_jti;
+    pol.issued_after = cfg->replay_horizon;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) {
         res->sub = a.sub;
         res->jti = a.jti;
@@ -295,8 +300,9 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
 
     /* last: a refused assertion must not occupy the replay cache */
-    if (hooks->replay_check(hooks->baton, replay_key(p, t->name, idp, &a, jws),
-                            a.exp + cfg->skew, &fresh, &why) != JG_OK) {
+    rkey = replay_key(p, &a, jws);
+    if (!rkey || hooks->replay_check(hooks->baton, rkey, a.exp + cfg->skew, &fresh,
+                                    &why) != JG_OK) {
         server_error(res, why);
         return;
     }

@@ -42,6 +42,10 @@ typedef struct jg_grant_config {
     jg_token_format_t token_format;
     long long token_lifetime;
     const jg_signer_t *signer;          /* for JWT access tokens */
+    /* When the replay cache last started empty (0: it never forgets):
+     * assertions issued before then are refused, since their use may have
+     * been forgotten. */
+    long long replay_horizon;
 } jg_grant_config_t;
 
 typedef struct jg_grant_request {

@@ -15,7 +15,7 @@
 #define JG_OFF (-1)                       /* a duration switched off */
 #define JG_DEFAULT_TENANT "carbon.super"
 #define JG_DEFAULT_IAT_VALIDITY (30 * 60) /* WSO2's default window */
-#define JG_DEFAULT_MAX_LIFETIME (24 * 60 * 60)
+#define JG_DEFAULT_MAX_LIFETIME (60 * 60)    /* Google's service accounts use 1h */
 #define JG_MIN_SHARED_SECRET 32           /* bytes: 256 bits */
 
 typedef struct jg_idp {

@@ -17,6 +17,7 @@ APLOG_USE_MODULE(oauth_jwt_grant);
 static apr_global_mutex_t *mutex;
 static ap_socache_provider_t *provider;
 static ap_socache_instance_t *instance;
+static long long birth;
 
 static apr_status_t destroy_cache(void *data)
 {
@@ -72,7 +73,9 @@ int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
 int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s)
 {
-    static struct ap_socache_hints hints = { 64, 2048, 3600 * APR_USEC_PER_SEC };
+    /* sized for replay records (a 43-byte key, a 1-byte value): with the
+     * hints of large objects, shmcb would index a tenth as many */
+    static struct ap_socache_hints hints = { 43, 16, 60 * APR_USEC_PER_SEC };
     const char *spec = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
     const char *args, *name, *err;
     apr_status_t rv;
@@ -98,7 +101,16 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return !OK;
     }
     apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
+    /* shmcb starts empty at every (graceful) restart; redis and memcache
+     * servers keep their records */
+    birth = (!strcmp(name, "redis") || !strcmp(name, "memcache"))
+            ? 0 : apr_time_sec(apr_time_now());
     return OK;
+}
+
+long long jg_cache_birth(void)
+{
+    return birth;
 }
 
 void jg_cache_child_init(apr_pool_t *p, server_rec *s)

@@ -15,6 +15,11 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s);
 void jg_cache_child_init(apr_pool_t *p, server_rec *s);
 
+/* When the replay cache started empty (seconds), or 0 when its provider keeps
+ * records across restarts: assertions issued before it cannot be checked
+ * for replay. */
+long long jg_cache_birth(void);
+
 /* jg_grant_hooks_t callbacks; baton is the request_rec. */
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry,
                                   int *fresh, const char **why);

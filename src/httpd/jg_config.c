@@ -4,6 +4,8 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <http_protocol.h>
+#include <http_core.h>
 
 #include "jg_array.h"
 #include "jg_config.h"
@@ -48,6 +50,27 @@ static const char *source_of(cmd_parms *cmd)
 
 /* ---- create / merge ------------------------------------------------------- */
 
+const char *jg_location_path(request_rec *r)
+{
+    const core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+
+    if (!cd || !cd->d || cd->r || cd->d_is_fnmatch || cd->d[0] != '/') return NULL;
+    return cd->d;
+}
+
+const char *jg_server_base_url(request_rec *r)
+{
+    const char *scheme = ap_http_scheme(r);
+    apr_port_t port = r->server->port ? r->server->port
+                                      : r->connection->local_addr->port;
+    int dflt = (!strcmp(scheme, "https") && port == 443)
+               || (!strcmp(scheme, "http") && port == 80);
+
+    return dflt ? apr_pstrcat(r->pool, scheme, "://", r->server->server_hostname, NULL)
+                : apr_psprintf(r->pool, "%s://%s:%u", scheme, r->server->server_hostname,
+                               (unsigned)port);
+}
+
 void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     jg_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
@@ -57,6 +80,7 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->token_lifetime = JG_UNSET;
     sc->clock_skew = JG_UNSET;
     sc->require_client_auth = JG_UNSET;
+    sc->replay_horizon = JG_UNSET;
     sc->registry = jg_registry_make(p);
     return sc;
 }
@@ -77,8 +101,9 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->token_lifetime = MERGE_VAL(token_lifetime);
     sc->clock_skew = MERGE_VAL(clock_skew);
     sc->require_client_auth = MERGE_VAL(require_client_auth);
+    sc->replay_horizon = MERGE_VAL(replay_horizon);
     sc->signing_keys = MERGE_PTR(signing_keys);
-    sc->signing_alg = add->signing_keys ? add->signing_alg : base->signing_alg;
+    sc->signing_alg = MERGE_PTR(signing_alg);
     sc->registry = jg_registry_merge(p, base->registry, add->registry);
     return sc;
 }
@@ -108,6 +133,11 @@ long long jg_conf_clock_skew(const jg_server_conf_t *sc)
 int jg_conf_require_client_auth(const jg_server_conf_t *sc)
 {
     return sc->require_client_auth != JG_UNSET ? sc->require_client_auth : 1;
+}
+
+int jg_conf_replay_horizon(const jg_server_conf_t *sc)
+{
+    return sc->replay_horizon != JG_UNSET ? sc->replay_horizon : 1;
 }
 
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc)
@@ -242,6 +272,16 @@ static const char *set_require_auth(cmd_parms *cmd, void *dc, int on)
     (void)dc;
     if ((err = not_in_block(cmd))) return err;
     cmd_conf(cmd)->require_client_auth = on;
+    return NULL;
+}
+
+static const char *set_replay_horizon(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    cmd_conf(cmd)->replay_horizon = on;
     return NULL;
 }
 
@@ -657,6 +697,8 @@ const command_rec jg_cmds[] = {
                   RSRC_CONF, "leeway on exp, nbf and iat"),
     AP_INIT_FLAG(JG_CMD_REQUIRE_AUTH, set_require_auth, NULL, RSRC_CONF,
                  "whether clients must authenticate"),
+    AP_INIT_FLAG(JG_CMD_REPLAY_HORIZON, set_replay_horizon, NULL, RSRC_CONF,
+                 "refuse assertions issued before the replay cache last started empty"),
     AP_INIT_TAKE12(JG_CMD_SIGNING_KEY, add_signing_key, NULL, RSRC_CONF,
                    "PEM private key signing access tokens, and an optional kid"),
     AP_INIT_TAKE1(JG_CMD_SIGNING_ALG, set_signing_alg, NULL, RSRC_CONF,

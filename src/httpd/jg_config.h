@@ -35,6 +35,7 @@ typedef struct jg_server_conf {
     long long token_lifetime;
     long long clock_skew;
     int require_client_auth;
+    int replay_horizon;               /* refuse assertions older than the cache */
     apr_array_header_t *signing_keys; /* jg_signing_key_spec_t; NULL: unset */
     const jg_alg_t *signing_alg;
     jg_registry_t *registry;          /* blocks of this server (and inherited) */
@@ -59,6 +60,16 @@ typedef struct jg_global_conf {
     const char *state_dir;
 } jg_global_conf_t;
 
+/* scheme://ServerName[:port] of the server r reached, from its configuration
+ * and the listening socket, not from anything the client sent. */
+const char *jg_server_base_url(request_rec *r);
+
+/* The path of the <Location> the handler was set in (core's record of the
+ * most specific section), so the token endpoint's URL comes from the
+ * configuration, never from the request's Host header or an extra path.
+ * NULL for regex and wildcard sections. */
+const char *jg_location_path(request_rec *r);
+
 extern const command_rec jg_cmds[];
 extern jg_global_conf_t jg_global;
 
@@ -81,6 +92,7 @@ const char *jg_conf_default_tenant(const jg_server_conf_t *sc);
 long long jg_conf_token_lifetime(const jg_server_conf_t *sc);
 long long jg_conf_clock_skew(const jg_server_conf_t *sc);
 int jg_conf_require_client_auth(const jg_server_conf_t *sc);
+int jg_conf_replay_horizon(const jg_server_conf_t *sc);
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
 
 #endif

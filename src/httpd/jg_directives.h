@@ -20,6 +20,7 @@
 #define JG_CMD_CLOCK_SKEW       "JWTGrantClockSkew"
 #define JG_CMD_REQUIRE_AUTH     "JWTGrantRequireClientAuth"
 #define JG_CMD_STATE_DIR        "JWTGrantStateDir"
+#define JG_CMD_REPLAY_HORIZON   "JWTGrantReplayHorizon"
 
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"

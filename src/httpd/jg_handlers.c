@@ -128,6 +128,7 @@ static int is_form(const char *ct)
 static int token_handler(request_rec *r)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
+    const char *location = jg_location_path(r);
     jg_grant_config_t cfg;
     jg_grant_request_t req;
     jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r };
@@ -147,7 +148,8 @@ static int token_handler(request_rec *r)
     if (!is_form(apr_table_get(r->headers_in, "Content-Type")))
         return refuse(r, HTTP_BAD_REQUEST, "invalid_request",
                       "Content-Type must be application/x-www-form-urlencoded");
-    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if ((rc = read_body(r, &body, &len, &too_large)) != OK)
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", "unreadable request body");
     if (too_large)
         return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
                       "request body too large");
@@ -157,16 +159,20 @@ static int token_handler(request_rec *r)
     memset(&req, 0, sizeof(req));
     if (jg_form_parse(r->pool, body, len, &req.form, &why) != JG_OK)
         return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
-    req.tenant = query ? apr_table_get(query, "tenantDomain") : NULL;
+    req.tenant = query ? jg_form_get(query, "tenantDomain") : NULL;
     if (req.tenant && !*req.tenant) req.tenant = NULL;   /* RFC 6749 §3.2 */
     req.authorization = apr_table_get(r->headers_in, "Authorization");
     req.now = apr_time_sec(r->request_time);
 
-    /* without a configured endpoint URL, this request's URL is one */
+    /* Without a configured endpoint URL, this endpoint's URL is one: built
+     * from ServerName, the listening port and the <Location> path, so that
+     * a Host header or an extra path cannot make us accept an assertion
+     * meant for another server. */
     auds = sc->audiences;
-    if (!sc->token_endpoint) {
+    if (!sc->token_endpoint && location) {
         auds = apr_array_copy(r->pool, sc->audiences);
-        APR_ARRAY_PUSH(auds, const char *) = ap_construct_url(r->pool, r->uri, r);
+        APR_ARRAY_PUSH(auds, const char *) = apr_pstrcat(r->pool, jg_server_base_url(r),
+                                                         location, NULL);
     }
     memset(&cfg, 0, sizeof(cfg));
     cfg.registry = sc->effective;
@@ -178,6 +184,7 @@ static int token_handler(request_rec *r)
     cfg.token_format = jg_conf_token_format(sc);
     cfg.token_lifetime = jg_conf_token_lifetime(sc);
     cfg.signer = sc->signer;
+    cfg.replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
 
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
     return answer(r, &res);
@@ -203,7 +210,7 @@ static int jwks_handler(request_rec *r)
 static int metadata_handler(request_rec *r)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
-    const char *base = ap_construct_url(r->pool, "", r);
+    const char *base = jg_server_base_url(r);
     json_object *o, *a;
 
     if (!get_only(r)) return HTTP_METHOD_NOT_ALLOWED;

@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include <apr_file_info.h>
+#include <unistd.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
@@ -14,8 +15,30 @@
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
+/* The state directory and the key file must be ours alone: a directory or
+ * file another user can write, or a symbolic link, could hand us their key
+ * or take ours. */
+static const char *unsafe(apr_pool_t *p, const char *path, apr_filetype_e type,
+                          apr_int32_t forbidden)
+{
+    apr_finfo_t fi;
+
+    if (apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_OWNER
+                 | APR_FINFO_PROT, p) != APR_SUCCESS)
+        return "cannot be examined";
+    if (fi.filetype != type)
+        return type == APR_DIR ? "is not a directory (a symbolic link?)"
+                               : "is not a regular file (a symbolic link?)";
+    if (fi.user != getuid())
+        return apr_psprintf(p, "is not owned by uid %ld", (long)getuid());
+    if (fi.protection & forbidden)
+        return type == APR_DIR ? "is writable by group or others"
+                               : "is accessible to group or others (want mode 0600)";
+    return NULL;
+}
+
 /* Load the generated key, or make and persist it (mode 0600, written to a
- * temporary file and renamed, so a crash never leaves half a key). */
+ * new temporary file and renamed, so a crash never leaves half a key). */
 static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
 {
     const char *dir = jg_global.state_dir ? jg_global.state_dir : JG_DEFAULT_STATE_DIR;
@@ -28,7 +51,25 @@ static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
     apr_size_t n;
     apr_status_t rv;
 
-    if (apr_stat(&fi, path, APR_FINFO_TYPE, pconf) == APR_SUCCESS) {
+    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                | APR_FPROT_UEXECUTE, pconf);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
+                      "JWTG0031: cannot create " JG_CMD_STATE_DIR " %s", dir);
+        return NULL;
+    }
+    if ((why = unsafe(pconf, dir, APR_DIR, APR_FPROT_GWRITE | APR_FPROT_WWRITE))) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                      "JWTG0036: " JG_CMD_STATE_DIR " %s %s", dir, why);
+        return NULL;
+    }
+    if (apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE, pconf) == APR_SUCCESS) {
+        if ((why = unsafe(pconf, path, APR_REG, APR_FPROT_GREAD | APR_FPROT_GWRITE
+                          | APR_FPROT_WREAD | APR_FPROT_WWRITE))) {
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                          "JWTG0036: the signing key %s %s", path, why);
+            return NULL;
+        }
         if (jg_keyset_load_file(pconf, path, 0, 0, &ks, &why) != JG_OK
             || jg_keyset_count(ks) != 1 || !jg_keyset_get(ks, 0)->is_private) {
             ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
@@ -39,13 +80,6 @@ static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
         }
         return jg_keyset_get(ks, 0);
     }
-    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_UEXECUTE, pconf);
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
-                      "JWTG0031: cannot create " JG_CMD_STATE_DIR " %s", dir);
-        return NULL;
-    }
     if (jg_key_generate_ec(pconf, "P-256", &key, &why) != JG_OK
         || jg_key_private_pem(pconf, key, &pem, &why) != JG_OK) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
@@ -53,7 +87,10 @@ static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
         return NULL;
     }
     n = strlen(pem);
-    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+    /* a leftover of a crash is ours to remove; EXCL then refuses whatever
+     * appears in its place, a symbolic link included */
+    apr_file_remove(tmp, pconf);
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
                        APR_FPROT_UREAD | APR_FPROT_UWRITE, pconf);
     if (rv == APR_SUCCESS) {
         rv = apr_file_write_full(f, pem, n, &n);

@@ -68,7 +68,7 @@ def srv(jg_env, keys):
         "kidded": f"JWTGrantIdPCertificate {kidded}\n  JWTGrantIdPAlias {AUD}",
         "neighbour": f"JWTGrantIdPCertificate {neighbour}\n  JWTGrantIdPAlias {AUD}",
         "noiat": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-                 "  JWTGrantIdPIatValidity Off",
+                 "  JWTGrantIdPIatValidity Off\n  JWTGrantIdPMaxLifetime 1d",
         "shortlife": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
                      "  JWTGrantIdPMaxLifetime 10m",
         "off": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
@@ -84,7 +84,9 @@ def srv(jg_env, keys):
         "pair": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPCertificate {cert3072}\n"
                 f"  JWTGrantIdPAlias {AUD}",
     }
-    text = "JWTGrantIssuer https://as.test\nJWTGrantRequireClientAuth Off\n"
+    # assertions from before the server started are what these tests are about
+    text = ("JWTGrantIssuer https://as.test\nJWTGrantRequireClientAuth Off\n"
+            "JWTGrantReplayHorizon Off\n")
     for name, inner in blocks.items():
         text += f"<JWTGrantTrustedIdP {name}>\n  {inner}\n</JWTGrantTrustedIdP>\n"
     text += (f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName te.test\n"
@@ -560,8 +562,13 @@ def test_lifetime_over_the_default_maximum_of_a_day_is_refused(srv, rsa):
     refused(srv.token(mint(rsa, exp=now() + 86400 + 2 * 3600)))
 
 
-def test_lifetime_of_almost_a_day_is_granted(srv, rsa):
-    assert_granted(srv.token(mint(rsa, exp=now() + 86400 - 600)))
+def test_lifetime_up_to_the_default_maximum_is_granted(srv, rsa):
+    # JWTGrantIdPMaxLifetime defaults to 1h (the lifetime of Google's assertions)
+    assert_granted(srv.token(mint(rsa, exp=now() + 3600)))
+
+
+def test_lifetime_over_the_default_maximum_is_refused(srv, rsa):
+    refused(srv.token(mint(rsa, exp=now() + 3600 + 120)), "lifetime")
 
 
 # ---- replay -----------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ JWTGrantIssuer https://as.test
 <VirtualHost 127.0.0.1:{h.ports[3]}>
   ServerName open.test
   JWTGrantRequireClientAuth Off
+  JWTGrantTokenEndpoint {token_uri}
   <JWTGrantTrustedIdP sa-alias>
     JWTGrantIdPIssuer {SA_ALIAS}
     JWTGrantIdPCertificate {sa}

@@ -1,5 +1,6 @@
 /* jg_alg.h: the algorithm table, lookups, allow-lists, fetched digests; and
- * jg_status.h (status names, the logging hook), which has no suite of its own. */
+ * jg_status.h (status names, the logging hook, jg_printable), which has no
+ * suite of its own. */
 #include <stdio.h>
 #include <string.h>
 #include "test_suites.h"
@@ -249,6 +250,30 @@ START_TEST(fail_sets_reason_when_asked)
 }
 END_TEST
 
+START_TEST(printable_passes_plain_text)
+{
+    ck_assert_str_eq(jg_printable(test_pool, "RS256 kid-1_x.y", 64), "RS256 kid-1_x.y");
+    ck_assert_str_eq(jg_printable(test_pool, "", 8), "");
+    ck_assert_str_eq(jg_printable(test_pool, NULL, 8), "");
+}
+END_TEST
+
+START_TEST(printable_replaces_control_quote_and_non_ascii)
+{
+    ck_assert_str_eq(jg_printable(test_pool, "a\nb\r\tc", 64), "a?b??c");
+    ck_assert_str_eq(jg_printable(test_pool, "say \"hi\" \\o/", 64), "say ?hi? ?o/");
+    ck_assert_str_eq(jg_printable(test_pool, "caf\xc3\xa9\x7f", 64), "caf???");
+}
+END_TEST
+
+START_TEST(printable_truncates)
+{
+    ck_assert_str_eq(jg_printable(test_pool, "abcdef", 3), "abc");
+    ck_assert_str_eq(jg_printable(test_pool, "abc", 0), "");
+    ck_assert_str_eq(jg_printable(test_pool, "a\nbcdef", 2), "a?");
+}
+END_TEST
+
 typedef struct {
     int calls;
     jg_log_level_t level;
@@ -336,6 +361,9 @@ Suite *alg_suite(void)
     tcase_add_test(tc, fail_sets_reason_when_asked);
     tcase_add_test(tc, log_reaches_installed_sink);
     tcase_add_test(tc, log_silent_without_sink);
+    tcase_add_test(tc, printable_passes_plain_text);
+    tcase_add_test(tc, printable_replaces_control_quote_and_non_ascii);
+    tcase_add_test(tc, printable_truncates);
     suite_add_tcase(s, tc);
     return s;
 }

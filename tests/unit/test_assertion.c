@@ -401,6 +401,30 @@ END_TEST
 
 /* exp - iat must not overflow either: with the iat window off nothing else
  * bounds iat, and a wrapped difference looks like a short lifetime. */
+/* After a restart emptied the replay cache, an assertion issued before it may
+ * already have been used: refused, without leeway. */
+START_TEST(check_refuses_assertion_from_before_the_replay_horizon)
+{
+    jg_assertion_policy_t pol = policy();
+    json_object *o = claims();
+
+    pol.issued_after = NOW - 100;
+    set_int(o, "iat", NOW - 101);
+    refused_with(o, &pol, "assertion issued before this server's replay cache "
+                 "started; mint a new one");
+    set_int(o, "iat", NOW - 100);
+    accepted_with(o, &pol);
+    /* no iat: nbf stands in for it */
+    json_object_object_del(o, "iat");
+    set_int(o, "nbf", NOW - 101);
+    refused_with(o, &pol, "assertion issued before this server's replay cache "
+                 "started; mint a new one");
+    /* off when the cache never forgets */
+    pol.issued_after = 0;
+    accepted_with(o, &pol);
+}
+END_TEST
+
 START_TEST(check_refuses_unbounded_lifetime_when_window_off)
 {
     jg_assertion_policy_t pol = policy();
@@ -893,6 +917,7 @@ Suite *assertion_suite(void)
     tcase_add_test(tc, check_accepts_old_iat_when_window_off);
     tcase_add_test(tc, check_window_off_still_bounds_lifetime);
     tcase_add_test(tc, check_refuses_unbounded_lifetime_when_window_off);
+    tcase_add_test(tc, check_refuses_assertion_from_before_the_replay_horizon);
     tcase_add_test(tc, check_window_zero_means_now_only);
     tcase_add_test(tc, check_refuses_lifetime_too_long);
     tcase_add_test(tc, check_accepts_lifetime_at_maximum);

@@ -1,4 +1,5 @@
-/* jg_b64url.h: strict base64url decoding, base64url and base64 encoding. */
+/* jg_b64url.h: strict base64url decoding (and its padded variant), base64url
+ * and base64 encoding. */
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/rand.h>
@@ -309,6 +310,89 @@ START_TEST(why_may_be_null)
 }
 END_TEST
 
+/* ---- jg_b64url_decode_padded ------------------------------------------------ */
+
+static jg_status_t decode_padded(const char *in, unsigned char **out, size_t *outlen,
+                                 int *padded, const char **why)
+{
+    return jg_b64url_decode_padded(test_pool, in, strlen(in), out, outlen, padded, why);
+}
+
+START_TEST(padded_accepts_padding_and_says_so)
+{
+    size_t i;
+
+    for (i = 0; i < N_RFC4648; i++) {
+        unsigned char *out = NULL;
+        size_t outlen = 0;
+        int padded = -1;
+        const char *why = NULL;
+        const char *in = rfc4648[i].b64;  /* standard alphabet == url one for these */
+
+        ck_assert_msg(decode_padded(in, &out, &outlen, &padded, &why) == JG_OK, "%s: %s", in, why);
+        ck_assert_uint_eq(outlen, strlen(rfc4648[i].raw));
+        ck_assert_mem_eq(out, rfc4648[i].raw, outlen);
+        ck_assert_int_eq(out[outlen], '\0');
+        ck_assert_int_eq(padded, strchr(in, '=') != NULL);
+    }
+}
+END_TEST
+
+START_TEST(padded_accepts_unpadded_input)
+{
+    unsigned char *out = NULL;
+    size_t outlen = 0;
+    int padded = -1;
+    const char *why = NULL;
+
+    ck_assert_int_eq(decode_padded("Zm9vYg", &out, &outlen, &padded, &why), JG_OK);
+    ck_assert_str_eq((const char *)out, "foob");
+    ck_assert_int_eq(padded, 0);
+    ck_assert_int_eq(decode_padded("", &out, &outlen, &padded, &why), JG_OK);
+    ck_assert_uint_eq(outlen, 0);
+    ck_assert_int_eq(padded, 0);
+}
+END_TEST
+
+START_TEST(padded_refuses_wrong_padding)
+{
+    const char *bad[] = { "Zg=", "Zm8==", "Zg===", "Zm9v====", "A===", "====", "Zm9v=" };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        unsigned char *out = NULL;
+        size_t outlen = 0;
+        int padded = 0;
+        const char *why = NULL;
+        ck_assert_msg(decode_padded(bad[i], &out, &outlen, &padded, &why) == JG_ERR_MALFORMED,
+                      "\"%s\" accepted", bad[i]);
+        ck_assert_str_eq(why, "base64url: wrong padding");
+        ck_assert_ptr_null(out);
+    }
+}
+END_TEST
+
+START_TEST(padded_still_strict_otherwise)
+{
+    unsigned char *out = NULL;
+    size_t outlen = 0;
+    int padded = 0;
+    const char *why = NULL;
+
+    /* '=' only at the end, the URL alphabet only, canonical bits */
+    ck_assert_int_eq(decode_padded("Z=g=", &out, &outlen, &padded, &why), JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "base64url: character outside the alphabet");
+    ck_assert_int_eq(decode_padded("+/8=", &out, &outlen, &padded, &why), JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "base64url: character outside the alphabet");
+    ck_assert_int_eq(decode_padded("Zh==", &out, &outlen, &padded, &why), JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "base64url: non-canonical trailing bits");
+    ck_assert_int_eq(decode_padded("Zm8= ", &out, &outlen, &padded, &why), JG_ERR_MALFORMED);
+    ck_assert_int_eq(decode_padded("-_8=", &out, &outlen, &padded, &why), JG_OK);
+    ck_assert_uint_eq(outlen, 2);
+    ck_assert_int_eq(out[0], 0xfb);
+}
+END_TEST
+
 START_TEST(b64_encode_binary)
 {
     static const unsigned char raw[] = { 0x00, 0xff, 0x10, 0x80 };
@@ -342,6 +426,14 @@ Suite *b64url_suite(void)
     tcase_add_test(tc, refuses_input_longer_than_max);
     tcase_add_test(tc, accepts_input_of_max_length);
     tcase_add_test(tc, why_may_be_null);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("decode_padded");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, padded_accepts_padding_and_says_so);
+    tcase_add_test(tc, padded_accepts_unpadded_input);
+    tcase_add_test(tc, padded_refuses_wrong_padding);
+    tcase_add_test(tc, padded_still_strict_otherwise);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("encode");

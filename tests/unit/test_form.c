@@ -193,6 +193,19 @@ START_TEST(form_repeated_parameter_refused_when_escaped_differently)
 }
 END_TEST
 
+/* RFC 6749 parameter names are case-sensitive: "Scope" is not "scope", and
+ * "a" and "A" are two parameters, not one repeated. */
+START_TEST(form_names_are_case_sensitive)
+{
+    apr_table_t *t = parse_ok("a=1&A=2&Scope=email");
+
+    ck_assert_str_eq(jg_form_get(t, "a"), "1");
+    ck_assert_str_eq(jg_form_get(t, "A"), "2");
+    ck_assert_ptr_null(jg_form_get(t, "scope"));
+    ck_assert_str_eq(jg_form_get(t, "Scope"), "email");
+}
+END_TEST
+
 START_TEST(form_repeated_value_less_parameter_refused)
 {
     parse_refused("a&a", "a");
@@ -420,6 +433,7 @@ Suite *form_suite(void)
     tcase_add_test(tc, form_repeated_parameter_refused_even_with_same_value);
     tcase_add_test(tc, form_repeated_parameter_refused_when_escaped_differently);
     tcase_add_test(tc, form_repeated_value_less_parameter_refused);
+    tcase_add_test(tc, form_names_are_case_sensitive);
     tcase_add_test(tc, form_empty_name_refused);
     tcase_add_test(tc, form_lone_percent_refused);
     tcase_add_test(tc, form_truncated_escape_refused);

@@ -246,6 +246,39 @@ START_TEST(refuses_raw_control_character_in_string)
 }
 END_TEST
 
+/* json-c cuts strings at an escaped NUL, so "a\u0000x" would read as "a":
+ * two parsers would disagree about a member's name or value. */
+START_TEST(refuses_escaped_nul_in_strings)
+{
+    assert_obj_refused("{\"a\":\"x\\u0000y\"}", "NUL character in a JSON string");
+    assert_obj_refused("{\"a\\u0000b\":1}", "NUL character in a JSON string");
+    assert_obj_refused("{\"a\":[\"\\u0000\"]}", "NUL character in a JSON string");
+}
+END_TEST
+
+START_TEST(accepts_escaped_backslash_before_u0000)
+{
+    /* "\\u0000" is a backslash followed by the text u0000, not a NUL */
+    json_object *o = obj_ok("{\"a\":\"\\\\u0000\"}");
+    const char *s = NULL, *why = NULL;
+
+    ck_assert_int_eq(jg_json_get_string(o, "a", &s, &why), JG_OK);
+    ck_assert_str_eq(s, "\\u0000");
+    obj_ok("{\"a\":\"\\u0001\"}");
+}
+END_TEST
+
+START_TEST(accepts_utf8_at_the_edges_of_validity)
+{
+    obj_ok("{\"a\":\"\xed\x9f\xbf\"}");          /* U+D7FF, below the surrogates */
+    obj_ok("{\"a\":\"\xee\x80\x80\"}");          /* U+E000, above them */
+    obj_ok("{\"a\":\"\xf4\x8f\xbf\xbf\"}");      /* U+10FFFF */
+    obj_ok("{\"a\":\"\xe0\xa0\x80\"}");          /* U+0800, shortest 3-byte form */
+    obj_ok("{\"a\":\"\xf0\x90\x80\x80\"}");      /* U+10000, shortest 4-byte form */
+    obj_ok("{\"\xc2\x80\":1}");                   /* U+0080 in a name */
+}
+END_TEST
+
 START_TEST(accepts_valid_utf8)
 {
     json_object *o = obj_ok("{\"name\":\"J\xc3\xa9r\xc3\xb4me \xe2\x82\xac \xf0\x9f\x98\x80\"}");
@@ -600,6 +633,9 @@ Suite *json_suite(void)
     tcase_add_test(tc, refuses_overlong_surrogate_and_out_of_range_utf8);
     tcase_add_test(tc, refuses_raw_control_character_in_string);
     tcase_add_test(tc, accepts_valid_utf8);
+    tcase_add_test(tc, accepts_utf8_at_the_edges_of_validity);
+    tcase_add_test(tc, refuses_escaped_nul_in_strings);
+    tcase_add_test(tc, accepts_escaped_backslash_before_u0000);
     tcase_add_test(tc, refuses_non_strict_json);
     tcase_add_test(tc, parse_object_refuses_non_objects);
     tcase_add_test(tc, parse_accepts_non_object_values);

@@ -385,6 +385,98 @@ START_TEST(parse_reads_certificate_thumbprints)
 }
 END_TEST
 
+/* ---- parse_ex: tolerated padding ----------------------------------------------------- */
+
+static jg_jws_t *parse_ex_ok(const char *compact, unsigned int flags)
+{
+    jg_jws_t *jws = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_jws_parse_ex(test_pool, compact, strlen(compact), flags, &jws, &why) == JG_OK,
+                  "jg_jws_parse_ex: %s", why);
+    return jws;
+}
+
+START_TEST(parse_ex_without_flags_is_parse)
+{
+    jg_key_t *key = tu_oct_key(32, NULL, NULL);
+    const char *compact = sign_ok(key, alg(JG_ALG_HS256), NULL, "k", PAYLOAD);
+    jg_jws_t *jws = parse_ex_ok(compact, 0);
+
+    ck_assert_int_eq(jws->padded, 0);
+    ck_assert_str_eq(jws->kid, "k");
+    parse_ex_ok(compact, JG_JWS_ALLOW_PADDING);
+    ck_assert_int_eq(parse_ex_ok(compact, JG_JWS_ALLOW_PADDING)->padded, 0);
+}
+END_TEST
+
+START_TEST(parse_ex_allows_padded_signature)
+{
+    jg_key_t *key = tu_oct_key(32, NULL, NULL);
+    /* HS256: 32 bytes, 43 characters, one '=' completes the quantum */
+    const char *compact = apr_pstrcat(test_pool, sign_ok(key, alg(JG_ALG_HS256), NULL, NULL,
+                                                         PAYLOAD), "=", NULL);
+    jg_jws_t *jws = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_jws_parse(test_pool, compact, strlen(compact), &jws, &why),
+                     JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "base64url: character outside the alphabet");
+    jws = parse_ex_ok(compact, JG_JWS_ALLOW_PADDING);
+    ck_assert_int_eq(jws->padded, 1);
+    ck_assert_uint_eq(jws->sig_len, 32);
+    ck_assert_int_eq(jg_jws_verify(jws, tu_keyset(key, NULL), 0, NULL, &why), JG_OK);
+}
+END_TEST
+
+START_TEST(parse_ex_allows_padded_header_and_payload)
+{
+    /* a 16-byte header and a 4-byte payload: "==" each */
+    const char *h = "{\"alg\":\"HS256\" }", *payload = "abcd";
+    const char *h64 = jg_b64_encode(test_pool, h, strlen(h));
+    const char *compact = apr_pstrcat(test_pool, h64, ".", jg_b64_encode(test_pool, payload, 4),
+                                      ".AAAA", NULL);
+    jg_jws_t *jws;
+
+    ck_assert_uint_eq(strlen(h), 16);
+    ck_assert(!strcmp(h64 + strlen(h64) - 2, "=="));
+    ck_assert(tu_contains(compact, "==.AAAA"));
+    jws = parse_ex_ok(compact, JG_JWS_ALLOW_PADDING);
+    ck_assert_int_eq(jws->padded, 1);
+    ck_assert_ptr_eq(jws->alg, alg(JG_ALG_HS256));
+    ck_assert_str_eq((const char *)jws->payload, "abcd");
+    parse_refused(compact, JG_ERR_MALFORMED, "base64url: character outside the alphabet");
+}
+END_TEST
+
+START_TEST(parse_ex_refuses_wrong_padding)
+{
+    const char *h = tu_b64u_str("{\"alg\":\"HS256\"}"), *p = tu_b64u_str(PAYLOAD);
+    const char *compact = apr_pstrcat(test_pool, h, ".", p, ".AAAA=", NULL);
+    jg_jws_t *jws = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_jws_parse_ex(test_pool, compact, strlen(compact), JG_JWS_ALLOW_PADDING,
+                                     &jws, &why), JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "base64url: wrong padding");
+    ck_assert_ptr_null(jws);
+}
+END_TEST
+
+START_TEST(parse_ex_keeps_header_rules)
+{
+    const char *h = "{\"alg\":\"none\"}";
+    const char *compact = apr_pstrcat(test_pool, jg_b64_encode(test_pool, h, strlen(h)), ".",
+                                      tu_b64u_str(PAYLOAD), ".", NULL);
+    jg_jws_t *jws = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_jws_parse_ex(test_pool, compact, strlen(compact), JG_JWS_ALLOW_PADDING,
+                                     &jws, &why), JG_ERR_REJECTED);
+    ck_assert_str_eq(why, "alg none refused");
+}
+END_TEST
+
 /* ---- verify ---------------------------------------------------------------------------------- */
 
 START_TEST(verify_rfc7515_a1_hs256)
@@ -1077,6 +1169,16 @@ Suite *jws_suite(void)
     tcase_add_test(tc, parse_refuses_header_not_an_object);
     tcase_add_test(tc, parse_refuses_duplicate_header_member);
     tcase_add_test(tc, parse_reads_certificate_thumbprints);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parse_ex");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, parse_ex_without_flags_is_parse);
+    tcase_add_test(tc, parse_ex_allows_padded_signature);
+    tcase_add_test(tc, parse_ex_allows_padded_header_and_payload);
+    tcase_add_test(tc, parse_ex_refuses_wrong_padding);
+    tcase_add_test(tc, parse_ex_keeps_header_rules);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("verify");
