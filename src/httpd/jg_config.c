@@ -469,36 +469,18 @@ static const char *idp_issuer(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *idp_enabled(cmd_parms *cmd, void *dc, int on)
+
+
+
+/* On|Off members of jg_idp_t, by offset (cmd->info). */
+static const char *idp_flag(cmd_parms *cmd, void *dc, int on)
 {
     jg_idp_t *idp;
     const char *err;
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
-    idp->enabled = on;
-    return NULL;
-}
-
-static const char *idp_require_jti(cmd_parms *cmd, void *dc, int on)
-{
-    jg_idp_t *idp;
-    const char *err;
-
-    (void)dc;
-    if ((err = in_idp(cmd, &idp))) return err;
-    idp->require_jti = on;
-    return NULL;
-}
-
-static const char *idp_allow_padding(cmd_parms *cmd, void *dc, int on)
-{
-    jg_idp_t *idp;
-    const char *err;
-
-    (void)dc;
-    if ((err = in_idp(cmd, &idp))) return err;
-    idp->allow_padding = on;
+    *(int *)(void *)((char *)idp + (size_t)cmd->info) = on;
     return NULL;
 }
 
@@ -674,6 +656,7 @@ static const char *client_callback(cmd_parms *cmd, void *dc, const char *arg)
 
 #define SC_OFFSET(f) ((void *)APR_OFFSETOF(jg_server_conf_t, f))
 #define CLIENT_OFFSET(f) ((void *)APR_OFFSETOF(jg_client_t, f))
+#define IDP_OFFSET(f) ((void *)APR_OFFSETOF(jg_idp_t, f))
 
 const command_rec jg_cmds[] = {
     AP_INIT_TAKE1(JG_CMD_ISSUER, set_url, SC_OFFSET(issuer), RSRC_CONF,
@@ -713,7 +696,7 @@ const command_rec jg_cmds[] = {
 
     AP_INIT_TAKE1(JG_CMD_IDP_ISSUER, idp_issuer, NULL, RSRC_CONF,
                   "the iss value of the IdP's assertions"),
-    AP_INIT_FLAG(JG_CMD_IDP_ENABLED, idp_enabled, NULL, RSRC_CONF,
+    AP_INIT_FLAG(JG_CMD_IDP_ENABLED, idp_flag, IDP_OFFSET(enabled), RSRC_CONF,
                  "whether the IdP is trusted at all"),
     AP_INIT_TAKE1(JG_CMD_IDP_CERTIFICATE, idp_certificate, NULL, RSRC_CONF,
                   "certificate, public key, JWK or JWKS file of the IdP"),
@@ -727,11 +710,11 @@ const command_rec jg_cmds[] = {
                   "oldest iat accepted, or Off"),
     AP_INIT_TAKE1(JG_CMD_IDP_MAX_LIFETIME, idp_duration, (void *)1, RSRC_CONF,
                   "largest exp - iat accepted"),
-    AP_INIT_FLAG(JG_CMD_IDP_REQUIRE_JTI, idp_require_jti, NULL, RSRC_CONF,
+    AP_INIT_FLAG(JG_CMD_IDP_REQUIRE_JTI, idp_flag, IDP_OFFSET(require_jti), RSRC_CONF,
                  "whether assertions must carry a jti"),
     AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_scopes, NULL, RSRC_CONF,
                     "scopes granted to requests without a client"),
-    AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_allow_padding, NULL, RSRC_CONF,
+    AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_flag, IDP_OFFSET(allow_padding), RSRC_CONF,
                  "accept '='-padded base64url from this IdP (old encoders)"),
 
     AP_INIT_TAKE1(JG_CMD_CLIENT_ID, client_id, NULL, RSRC_CONF, "the client id"),

@@ -22,6 +22,8 @@ from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jws
 from jwcrypto.common import json_encode
 
+from httpd import cert_pem
+
 # Every JWS algorithm the tool must implement, and the key each one uses.
 ALG_KEY = {
     "HS256": "oct32", "HS384": "oct48", "HS512": "oct64",
@@ -205,16 +207,8 @@ def write(path, data):
 
 def make_cert(priv, directory, name, not_before, not_after):
     """Self-signed certificate of priv with the given validity; its path."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    algorithm = None if isinstance(priv, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    cert = (x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(subject)
-            .public_key(priv.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .sign(priv, algorithm))
     return write(os.path.join(directory, name + ".crt.pem"),
-                 cert.public_bytes(serialization.Encoding.PEM))
+                 cert_pem(priv, name, not_before, not_after))
 
 
 @pytest.fixture(scope="session")
