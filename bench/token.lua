@@ -1,0 +1,87 @@
+-- wrk script for bench/run.
+--
+-- BENCH_MODE=token (default): every thread POSTs the form bodies of its own
+-- file BENCH_ASSERTIONS.<thread number> (bench/mint.py writes them), each
+-- exactly once, with client_secret_basic (BENCH_BASIC: base64 of id:secret).
+-- Should a thread run out it starts again from the top: those replays are
+-- refused (400) and counted as non-2xx, and "wrapped" says it happened.
+--
+-- BENCH_MODE=static: wrk's own static request (no request() function, so
+-- nothing of this script runs per request); only the summary line below.
+--
+-- Either way done() prints one machine-readable line:
+--   BENCH requests=N seconds=S rps=R p50_us=X p99_us=Y non2xx=N
+--         socket_errors=N wrapped=N
+-- non2xx comes from response() in token mode (every status outside 200-299)
+-- and from wrk's own count (status >= 400) in static mode.
+
+local mode = os.getenv("BENCH_MODE") or "token"
+local threads = {}
+local nthreads = 0
+
+function setup(thread)
+   thread:set("thread_number", nthreads)
+   nthreads = nthreads + 1
+   threads[nthreads] = thread
+end
+
+if mode == "token" then
+   function init(args)
+      local prefix = os.getenv("BENCH_ASSERTIONS")
+      local basic = os.getenv("BENCH_BASIC")
+      assert(prefix and basic, "BENCH_ASSERTIONS and BENCH_BASIC must be set")
+      bodies = {}
+      for line in io.lines(prefix .. "." .. thread_number) do
+         bodies[#bodies + 1] = line
+      end
+      assert(#bodies > 0, "no assertions for thread " .. thread_number)
+      nbodies = #bodies
+      sent = 0
+      wrapped = 0
+      non2xx = 0
+      -- everything but the length and the body, once: wrk shares the two
+      -- cores with httpd, so what it spends per request is not httpd's
+      local host = wrk.host
+      if wrk.port then
+         host = host .. ":" .. wrk.port
+      end
+      head = "POST " .. wrk.path .. " HTTP/1.1\r\nHost: " .. host ..
+         "\r\nContent-Type: application/x-www-form-urlencoded" ..
+         "\r\nAuthorization: Basic " .. basic .. "\r\nContent-Length: "
+   end
+
+   function request()
+      sent = sent + 1
+      if sent > nbodies then
+         sent = 1
+         wrapped = wrapped + 1
+      end
+      local body = bodies[sent]
+      return head .. #body .. "\r\n\r\n" .. body
+   end
+
+   function response(status, headers, body)
+      if status < 200 or status > 299 then
+         non2xx = non2xx + 1
+      end
+   end
+end
+
+function done(summary, latency, requests)
+   local non2xx, wrapped = 0, 0
+   for _, t in ipairs(threads) do
+      non2xx = non2xx + (tonumber(t:get("non2xx")) or 0)
+      wrapped = wrapped + (tonumber(t:get("wrapped")) or 0)
+   end
+   if mode ~= "token" then
+      non2xx = summary.errors.status
+   end
+   local e = summary.errors
+   local seconds = summary.duration / 1e6
+   io.write(string.format(
+      "BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d non2xx=%d " ..
+      "socket_errors=%d wrapped=%d\n",
+      summary.requests, seconds, summary.requests / seconds,
+      latency:percentile(50), latency:percentile(99), non2xx,
+      e.connect + e.read + e.write + e.timeout, wrapped))
+end
