@@ -100,3 +100,8 @@ EVP_MAC *jg_alg_hmac(void)
     if (!init_ok && jg_alg_init() != JG_OK) return NULL;
     return hmac;
 }
+
+EVP_MD *jg_alg_sha256(void)
+{
+    return jg_alg_md(&algs[JG_ALG_HS256]);
+}

@@ -55,6 +55,9 @@ EVP_MD *jg_alg_md(const jg_alg_t *alg);
  * from several threads. Returns JG_ERR_INTERNAL if OpenSSL cannot provide them. */
 jg_status_t jg_alg_init(void);
 
+/* SHA-256 fetched once, for thumbprints, cache keys and secrets. */
+EVP_MD *jg_alg_sha256(void);
+
 /* HMAC implementation fetched once. */
 EVP_MAC *jg_alg_hmac(void);
 

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
+#include "jg_alg.h"
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
 #include "jg_secret.h"
@@ -12,7 +13,7 @@
 static int sha256(const void *data, size_t len, unsigned char out[32])
 {
     unsigned int n = 0;
-    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) && n == 32;
+    return EVP_Digest(data, len, out, &n, jg_alg_sha256(), NULL) && n == 32;
 }
 
 const char *jg_secret_hash(apr_pool_t *p, const char *secret, size_t len)

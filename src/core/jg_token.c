@@ -1,6 +1,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
+#include "jg_alg.h"
 #include "jg_array.h"
 #include "jg_token.h"
 #include "jg_json.h"
@@ -16,7 +17,7 @@ const char *jg_hash_key(apr_pool_t *p, const char *const *parts, int n)
     int i, ok;
 
     if (!ctx) return NULL;
-    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    ok = EVP_DigestInit_ex(ctx, jg_alg_sha256(), NULL);
     for (i = 0; ok && i < n; i++) {
         /* length-prefixed, so ("ab","c") and ("a","bc") differ */
         unsigned long len = (unsigned long)strlen(parts[i]);

@@ -50,6 +50,7 @@ static void note(request_rec *r, const char *name, const char *v)
 static int answer(request_rec *r, const jg_grant_result_t *res)
 {
     const char *outcome = res->error ? res->error : "issued";
+    int level = res->server_fault ? APLOG_ERR : APLOG_INFO;
 
     note(r, JG_NOTE_TENANT, res->tenant);
     note(r, JG_NOTE_CLIENT, res->client_id);
@@ -59,16 +60,19 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
     note(r, JG_NOTE_JTI, res->jti);
     note(r, JG_NOTE_OUTCOME, outcome);
     note(r, JG_NOTE_REASON, res->description);
-    /* one line per answer; a client's mistake is not a server error */
-    ap_log_rerror(APLOG_MARK, res->server_fault ? APLOG_ERR : APLOG_INFO, 0, r,
-                  "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s",
-                  res->server_fault ? "JWTG0103" : res->error ? "JWTG0102" : "JWTG0101",
-                  res->error ? "refused" : "issued", logval(r, res->tenant),
-                  logval(r, res->client_id), logval(r, res->idp), logval(r, res->iss),
-                  logval(r, res->sub), logval(r, res->jti),
-                  res->error ? " error=" : "",
-                  res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
-                                           logval(r, res->description), "\"", NULL) : "");
+    /* one line per answer; a client's mistake is not a server error
+     * (formatted only when it will be written: this is the hot path) */
+    if (APLOG_R_IS_LEVEL(r, level))
+        ap_log_rerror(APLOG_MARK, level, 0, r,
+                      "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s",
+                      res->server_fault ? "JWTG0103" : res->error ? "JWTG0102" : "JWTG0101",
+                      res->error ? "refused" : "issued", logval(r, res->tenant),
+                      logval(r, res->client_id), logval(r, res->idp), logval(r, res->iss),
+                      logval(r, res->sub), logval(r, res->jti),
+                      res->error ? " error=" : "",
+                      res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
+                                               logval(r, res->description), "\"", NULL)
+                                 : "");
     no_store(r);
     if (res->www_authenticate)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
