@@ -105,18 +105,6 @@ static jg_status_t failing_opaque_store(void *baton, const char *key, const char
     return jg_fail(why, JG_ERR_INTERNAL, "token store unavailable");
 }
 
-static apr_array_header_t *list(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(test_pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s; s = va_arg(ap, const char *)) APR_ARRAY_PUSH(a, const char *) = s;
-    va_end(ap);
-    return a;
-}
-
 /* RSA key objects shared by every test of a test case: loading a private
  * RSA key runs a pairwise check that is too slow to repeat per test. */
 static apr_pool_t *keys_pool;
@@ -232,23 +220,23 @@ static void grant_setup(void)
     env.reg = jg_registry_make(test_pool);
     cs = jg_registry_tenant(env.reg, "carbon.super", 1);
     env.rsa_idp = add_idp(cs, "rsaIdP", RSA_ISS, shared_rsa_pub[0]);
-    env.rsa_idp->scopes = list("email", "openid", NULL);
+    env.rsa_idp->scopes = tu_strings("email", "openid", NULL);
     env.ec_idp = add_idp(cs, "ecIdP", NULL, tu_public_key(env.ec_priv->pkey));
-    env.ec_idp->aliases = list(ALIAS, NULL);
+    env.ec_idp->aliases = tu_strings(ALIAS, NULL);
     env.hmac_idp = add_idp(cs, "hmacIdP", HMAC_ISS, env.hmac_key);
     env.hmac_idp->shared_secret = 1;
 
     env.app = add_client(cs, "app-id", hashed("app-secret"),
-                         list("email", "profile", "openid", NULL));
-    env.plain = add_client(cs, "plain-id", "plain-secret", list("email", NULL));
-    env.plain->audience = list("https://api.example.com", "https://api2.example.com", NULL);
-    env.public_client = add_client(cs, "public-id", NULL, list("email", NULL));
-    env.limited = add_client(cs, "limited-id", hashed("limited-secret"), list("email", NULL));
-    env.limited->trusted_idps = list("ecIdP", NULL);
+                         tu_strings("email", "profile", "openid", NULL));
+    env.plain = add_client(cs, "plain-id", "plain-secret", tu_strings("email", NULL));
+    env.plain->audience = tu_strings("https://api.example.com", "https://api2.example.com", NULL);
+    env.public_client = add_client(cs, "public-id", NULL, tu_strings("email", NULL));
+    env.limited = add_client(cs, "limited-id", hashed("limited-secret"), tu_strings("email", NULL));
+    env.limited->trusted_idps = tu_strings("ecIdP", NULL);
 
     wso2 = jg_registry_tenant(env.reg, "wso2.com", 1);
     env.wso2_idp = add_idp(wso2, "rsaIdP", RSA_ISS, shared_rsa_pub[1]);
-    add_client(wso2, "wso2-app", hashed("wso2-secret"), list("email", NULL));
+    add_client(wso2, "wso2-app", hashed("wso2-secret"), tu_strings("email", NULL));
 
     ck_assert_msg(jg_registry_finish(env.reg, &why) == JG_OK, "finish: %s", why);
 
@@ -260,7 +248,7 @@ static void grant_setup(void)
     env.cfg.registry = env.reg;
     env.cfg.default_tenant = "carbon.super";
     env.cfg.issuer = ISSUER;
-    env.cfg.audiences = list(TOKEN_URL, ISSUER, NULL);
+    env.cfg.audiences = tu_strings(TOKEN_URL, ISSUER, NULL);
     env.cfg.skew = SKEW;
     env.cfg.require_client_auth = 1;
     env.cfg.token_format = JG_TOKEN_FORMAT_JWT;
@@ -1748,53 +1736,53 @@ static void intersect_refused(const char *requested)
 {
     const char *granted = NULL, *why = NULL;
 
-    ck_assert_msg(jg_scope_intersect(test_pool, requested, list("a", "b", NULL), &granted,
+    ck_assert_msg(jg_scope_intersect(test_pool, requested, tu_strings("a", "b", NULL), &granted,
                                      &why) == JG_ERR_MALFORMED, "\"%s\" accepted", requested);
     ck_assert_ptr_nonnull(why);
 }
 
 START_TEST(intersect_keeps_request_order)
 {
-    ck_assert_str_eq(intersect("c a b", list("a", "b", "c", NULL)), "c a b");
+    ck_assert_str_eq(intersect("c a b", tu_strings("a", "b", "c", NULL)), "c a b");
 }
 END_TEST
 
 START_TEST(intersect_removes_duplicates)
 {
-    ck_assert_str_eq(intersect("a b a b a", list("a", "b", NULL)), "a b");
+    ck_assert_str_eq(intersect("a b a b a", tu_strings("a", "b", NULL)), "a b");
 }
 END_TEST
 
 START_TEST(intersect_drops_unknown)
 {
-    ck_assert_str_eq(intersect("x a y", list("a", "b", NULL)), "a");
+    ck_assert_str_eq(intersect("x a y", tu_strings("a", "b", NULL)), "a");
 }
 END_TEST
 
 START_TEST(intersect_is_exact_not_prefix)
 {
-    ck_assert_str_eq(intersect("emai email2 Email", list("email", NULL)), "");
+    ck_assert_str_eq(intersect("emai email2 Email", tu_strings("email", NULL)), "");
 }
 END_TEST
 
 START_TEST(intersect_tolerates_extra_spaces)
 {
-    ck_assert_str_eq(intersect("  a   b  ", list("a", "b", NULL)), "a b");
+    ck_assert_str_eq(intersect("  a   b  ", tu_strings("a", "b", NULL)), "a b");
 }
 END_TEST
 
 START_TEST(intersect_of_nothing_is_empty)
 {
-    ck_assert_str_eq(intersect(NULL, list("a", NULL)), "");
-    ck_assert_str_eq(intersect("", list("a", NULL)), "");
+    ck_assert_str_eq(intersect(NULL, tu_strings("a", NULL)), "");
+    ck_assert_str_eq(intersect("", tu_strings("a", NULL)), "");
     ck_assert_str_eq(intersect("a", NULL), "");
-    ck_assert_str_eq(intersect("a", list(NULL)), "");
+    ck_assert_str_eq(intersect("a", tu_strings(NULL)), "");
 }
 END_TEST
 
 START_TEST(intersect_accepts_rfc6749_punctuation)
 {
-    ck_assert_str_eq(intersect("urn:x:read! a#b]", list("urn:x:read!", "a#b]", NULL)),
+    ck_assert_str_eq(intersect("urn:x:read! a#b]", tu_strings("urn:x:read!", "a#b]", NULL)),
                      "urn:x:read! a#b]");
 }
 END_TEST

@@ -71,18 +71,6 @@ static void finish_refused(jg_registry_t *reg, const char *want1, const char *wa
     ck_assert_msg(!want3 || tu_contains(why, want3), "\"%s\" lacks \"%s\"", why, want3);
 }
 
-static apr_array_header_t *names(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(test_pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s; s = va_arg(ap, const char *)) APR_ARRAY_PUSH(a, const char *) = s;
-    va_end(ap);
-    return a;
-}
-
 /* ---- make and put ------------------------------------------------------------------- */
 
 START_TEST(idp_make_defaults)
@@ -439,7 +427,7 @@ START_TEST(finish_accepts_a_sound_registry)
 
     jg_tenant_put_idp(t, idp("a", "x:1"));
     jg_tenant_put_idp(t, idp("b", "x:3"));
-    c->trusted_idps = names("a", "b", NULL);
+    c->trusted_idps = tu_strings("a", "b", NULL);
     jg_tenant_put_client(t, c);
     jg_tenant_put_client(t, client("other", "id-2", "x:9"));
     finish_ok(reg);
@@ -557,7 +545,7 @@ START_TEST(finish_refuses_client_naming_unknown_idp)
     jg_client_t *c = client("app", "id-1", "sp.conf:12");
 
     jg_tenant_put_idp(t, idp("known", "x:1"));
-    c->trusted_idps = names("known", "ghostIdP", NULL);
+    c->trusted_idps = tu_strings("known", "ghostIdP", NULL);
     jg_tenant_put_client(t, c);
     finish_refused(reg, "ghostIdP", "sp.conf:12", "app");
 }
@@ -569,7 +557,7 @@ START_TEST(finish_refuses_client_naming_idp_of_another_tenant)
     jg_client_t *c = client("app", "id-1", "sp.conf:12");
 
     jg_tenant_put_idp(tenant(reg, "other.com"), idp("elsewhere", "x:1"));
-    c->trusted_idps = names("elsewhere", NULL);
+    c->trusted_idps = tu_strings("elsewhere", NULL);
     jg_tenant_put_client(tenant(reg, "carbon.super"), c);
     finish_refused(reg, "elsewhere", NULL, NULL);
 }
@@ -584,7 +572,7 @@ START_TEST(finish_client_may_name_idp_by_block_name_not_issuer)
 
     i->issuer = "https://iss.example.com";
     jg_tenant_put_idp(t, i);
-    c->trusted_idps = names("https://iss.example.com", NULL);
+    c->trusted_idps = tu_strings("https://iss.example.com", NULL);
     jg_tenant_put_client(t, c);
     finish_refused(reg, "https://iss.example.com", NULL, NULL);
 }
@@ -698,7 +686,7 @@ START_TEST(client_trusts_only_listed_idps)
 {
     jg_client_t *c = client("app", "id", "x:1");
 
-    c->trusted_idps = names("a", "c", NULL);
+    c->trusted_idps = tu_strings("a", "c", NULL);
     ck_assert(jg_client_trusts_idp(c, idp("a", "x:2")));
     ck_assert(jg_client_trusts_idp(c, idp("c", "x:2")));
     ck_assert(!jg_client_trusts_idp(c, idp("b", "x:3")));
@@ -712,9 +700,9 @@ START_TEST(client_trust_uses_block_name_not_issuer)
     jg_idp_t *i = idp("block", "x:2");
 
     i->issuer = "https://iss.example.com";
-    c->trusted_idps = names("https://iss.example.com", NULL);
+    c->trusted_idps = tu_strings("https://iss.example.com", NULL);
     ck_assert(!jg_client_trusts_idp(c, i));
-    c->trusted_idps = names("block", NULL);
+    c->trusted_idps = tu_strings("block", NULL);
     ck_assert(jg_client_trusts_idp(c, i));
 }
 END_TEST

@@ -13,18 +13,6 @@
 
 #define ISSUER "https://as.example.com"
 
-static apr_array_header_t *list(const char *first, ...)
-{
-    apr_array_header_t *a = apr_array_make(test_pool, 2, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, first);
-    for (s = first; s; s = va_arg(ap, const char *)) APR_ARRAY_PUSH(a, const char *) = s;
-    va_end(ap);
-    return a;
-}
-
 static jg_token_claims_t sample_claims(void)
 {
     jg_token_claims_t c;
@@ -35,7 +23,7 @@ static jg_token_claims_t sample_claims(void)
     c.client_id = "bBhEoE2wIpU1zB8HA3GfvZz8xxAa";
     c.scope = "email profile";
     c.jti = "Qk9HVVNKVElWQUxVRQ";
-    c.aud = list("https://api.example.com", NULL);
+    c.aud = tu_strings("https://api.example.com", NULL);
     c.iat = 1750000000;
     c.exp = 1750003600;
     c.tenant = "wso2.com";
@@ -150,7 +138,7 @@ START_TEST(claims_json_several_aud_is_array)
     jg_token_claims_t c = sample_claims();
     json_object *o, *aud = NULL;
 
-    c.aud = list("https://a.example.com", "https://b.example.com", NULL);
+    c.aud = tu_strings("https://a.example.com", "https://b.example.com", NULL);
     o = jg_token_claims_json(test_pool, &c);
     ck_assert(json_object_object_get_ex(o, "aud", &aud));
     ck_assert(json_object_is_type(aud, json_type_array));

@@ -482,3 +482,15 @@ int tu_contains(const char *s, const char *sub)
 {
     return s && strstr(s, sub) != NULL;
 }
+
+apr_array_header_t *tu_strings(const char *first, ...)
+{
+    apr_array_header_t *a = apr_array_make(test_pool, 2, sizeof(const char *));
+    const char *s;
+    va_list ap;
+
+    va_start(ap, first);
+    for (s = first; s; s = va_arg(ap, const char *)) APR_ARRAY_PUSH(a, const char *) = s;
+    va_end(ap);
+    return a;
+}

@@ -5,6 +5,7 @@
 #ifndef JG_TEST_UTIL_H
 #define JG_TEST_UTIL_H
 
+#include <apr_tables.h>
 #include <stddef.h>
 #include <time.h>
 #include <openssl/evp.h>
@@ -105,5 +106,8 @@ const char *tu_temp_file(const void *data, size_t len);
 
 /* Whether s contains sub (NULL s never does). */
 int tu_contains(const char *s, const char *sub);
+
+/* A NULL-terminated list of strings as an APR array of const char *. */
+apr_array_header_t *tu_strings(const char *first, ...);
 
 #endif
