@@ -8,6 +8,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <http_request.h>
 #include <string.h>
 #include <apr_strings.h>
 
@@ -89,6 +90,7 @@ static void jg_register_hooks(apr_pool_t *p)
     ap_hook_check_config(jg_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(jg_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(jg_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(jg_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -337,7 +337,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
             server_error(res, why);
             return;
         }
-        claims = jg_json_to_string(p, jg_token_claims_json(p, &tc));
+        claims = jg_token_claims_text(p, &tc);
         if (hooks->opaque_store(hooks->baton, key, claims, tc.exp, &why) != JG_OK) {
             server_error(res, why);
             return;
@@ -368,19 +368,19 @@ static const char *description_chars(apr_pool_t *p, const char *s)
 
 const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
 {
-    json_object *o = jg_json_own(p, json_object_new_object());
+    jg_json_writer_t w;
 
+    jg_json_begin(&w, p);
     if (res->error) {
-        json_object_object_add(o, "error", json_object_new_string(res->error));
+        jg_json_add_string(&w, "error", res->error);
         if (res->description)
-            json_object_object_add(o, "error_description", json_object_new_string(
-                description_chars(p, res->description)));
+            jg_json_add_string(&w, "error_description", description_chars(p, res->description));
     }
     else {
-        json_object_object_add(o, "access_token", json_object_new_string(res->access_token));
-        json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
-        json_object_object_add(o, "expires_in", json_object_new_int64(res->expires_in));
-        json_object_object_add(o, "scope", json_object_new_string(res->scope ? res->scope : ""));
+        jg_json_add_string(&w, "access_token", res->access_token);
+        jg_json_add_string(&w, "token_type", "Bearer");
+        jg_json_add_int(&w, "expires_in", res->expires_in);
+        jg_json_add_string(&w, "scope", res->scope ? res->scope : "");
     }
-    return jg_json_to_string(p, o);
+    return jg_json_end(&w);
 }

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_json.h"
 
 static apr_status_t json_put_cleanup(void *data)
@@ -386,4 +387,83 @@ const char *jg_json_to_string(apr_pool_t *p, json_object *o)
 {
     return apr_pstrdup(p, json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *jg_json_quote(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u;
+    size_t n = 2;
+    char *out, *o;
+
+    for (u = (const unsigned char *)s; *u; u++)
+        n += *u == '"' || *u == '\\' ? 2 : *u < 0x20 ? 6 : 1;
+    o = out = apr_palloc(p, n + 1);
+    *o++ = '"';
+    for (u = (const unsigned char *)s; *u; u++) {
+        if (*u == '"' || *u == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*u;
+        }
+        else if (*u < 0x20) {
+            /* \u00XX for all of them: shorter forms are optional */
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[*u >> 4];
+            o[5] = hex[*u & 0xf];
+            o += 6;
+        }
+        else {
+            *o++ = (char)*u;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+static void add_member(jg_json_writer_t *w, const char *name, const char *json)
+{
+    APR_ARRAY_PUSH(w->parts, const char *) = w->parts->nelts > 1 ? "," : "";
+    APR_ARRAY_PUSH(w->parts, const char *) = jg_json_quote(w->p, name);
+    APR_ARRAY_PUSH(w->parts, const char *) = ":";
+    APR_ARRAY_PUSH(w->parts, const char *) = json;
+}
+
+void jg_json_begin(jg_json_writer_t *w, apr_pool_t *p)
+{
+    w->p = p;
+    w->parts = apr_array_make(p, 48, sizeof(const char *));
+    APR_ARRAY_PUSH(w->parts, const char *) = "{";
+}
+
+void jg_json_add_string(jg_json_writer_t *w, const char *name, const char *value)
+{
+    add_member(w, name, jg_json_quote(w->p, value));
+}
+
+void jg_json_add_int(jg_json_writer_t *w, const char *name, long long value)
+{
+    add_member(w, name, apr_psprintf(w->p, "%" APR_INT64_T_FMT, (apr_int64_t)value));
+}
+
+void jg_json_add_strings(jg_json_writer_t *w, const char *name,
+                         const apr_array_header_t *values)
+{
+    apr_array_header_t *a = apr_array_make(w->p, 2 * (values ? values->nelts : 0) + 2,
+                                           sizeof(const char *));
+    int i;
+
+    APR_ARRAY_PUSH(a, const char *) = "[";
+    for (i = 0; values && i < values->nelts; i++) {
+        if (i) APR_ARRAY_PUSH(a, const char *) = ",";
+        APR_ARRAY_PUSH(a, const char *) = jg_json_quote(w->p, JG_ARRAY_IDX(values, i, const char *));
+    }
+    APR_ARRAY_PUSH(a, const char *) = "]";
+    add_member(w, name, apr_array_pstrcat(w->p, a, 0));
+}
+
+const char *jg_json_end(jg_json_writer_t *w)
+{
+    APR_ARRAY_PUSH(w->parts, const char *) = "}";
+    return apr_array_pstrcat(w->p, w->parts, 0);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <json-c/json.h>
 #include "jg_status.h"
 
@@ -45,5 +46,26 @@ jg_status_t jg_json_get_int64(json_object *o, const char *name, int64_t *out,
 
 /* Serialize compactly (no spaces, '/' not escaped) into pool memory. */
 const char *jg_json_to_string(apr_pool_t *p, json_object *o);
+
+/* Writing JSON text on the hot path without building json-c objects (whose
+ * serializer dominates a small document's cost): a compact object, member
+ * by member, in pool memory. Strings must be UTF-8; they are quoted and
+ * escaped as RFC 8259 §7 requires ('/' left alone). */
+typedef struct jg_json_writer {
+    apr_pool_t *p;
+    apr_array_header_t *parts;    /* const char *, joined by jg_json_end */
+} jg_json_writer_t;
+
+/* The string s as a JSON string literal, quotes included. */
+const char *jg_json_quote(apr_pool_t *p, const char *s);
+
+void jg_json_begin(jg_json_writer_t *w, apr_pool_t *p);
+void jg_json_add_string(jg_json_writer_t *w, const char *name, const char *value);
+void jg_json_add_int(jg_json_writer_t *w, const char *name, long long value);
+/* An array of strings (const char * elements). */
+void jg_json_add_strings(jg_json_writer_t *w, const char *name,
+                         const apr_array_header_t *values);
+/* The finished object. */
+const char *jg_json_end(jg_json_writer_t *w);
 
 #endif

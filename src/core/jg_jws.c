@@ -193,16 +193,12 @@ static int is_refused_extra(const char *name)
     return 0;
 }
 
-jg_status_t jg_jws_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
-                        json_object *extra_header, const char *kid,
-                        const void *payload, size_t len, const char **compact,
-                        const char **why)
+jg_status_t jg_jws_header_b64(apr_pool_t *p, const jg_alg_t *alg,
+                              json_object *extra_header, const char *kid,
+                              const char **out, const char **why)
 {
     json_object *h = jg_json_own(p, json_object_new_object());
-    const char *hjson, *input;
-    unsigned char *sig;
-    size_t siglen;
-    jg_status_t st;
+    const char *hjson;
 
     json_object_object_add(h, "alg", json_object_new_string(alg->name));
     if (kid) json_object_object_add(h, "kid", json_object_new_string(kid));
@@ -226,10 +222,34 @@ jg_status_t jg_jws_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
         }
     }
     hjson = jg_json_to_string(p, h);
-    input = apr_pstrcat(p, jg_b64url_encode(p, hjson, strlen(hjson)), ".",
-                        jg_b64url_encode(p, payload, len), NULL);
+    *out = jg_b64url_encode(p, hjson, strlen(hjson));
+    return JG_OK;
+}
+
+jg_status_t jg_jws_sign_encoded(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
+                                const char *header_b64, const void *payload, size_t len,
+                                const char **compact, const char **why)
+{
+    const char *input;
+    unsigned char *sig;
+    size_t siglen;
+    jg_status_t st;
+
+    input = apr_pstrcat(p, header_b64, ".", jg_b64url_encode(p, payload, len), NULL);
     if ((st = jg_sig_sign(p, key, alg, input, strlen(input), &sig, &siglen, why)) != JG_OK)
         return st;
     *compact = apr_pstrcat(p, input, ".", jg_b64url_encode(p, sig, siglen), NULL);
     return JG_OK;
+}
+
+jg_status_t jg_jws_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
+                        json_object *extra_header, const char *kid,
+                        const void *payload, size_t len, const char **compact,
+                        const char **why)
+{
+    const char *hb64;
+    jg_status_t st = jg_jws_header_b64(p, alg, extra_header, kid, &hb64, why);
+
+    if (st != JG_OK) return st;
+    return jg_jws_sign_encoded(p, key, alg, hb64, payload, len, compact, why);
 }

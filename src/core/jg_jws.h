@@ -65,4 +65,14 @@ jg_status_t jg_jws_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
                         const void *payload, size_t len, const char **compact,
                         const char **why);
 
+/* The two halves of jg_jws_sign, so a header that never changes is encoded
+ * once: the protected header (same rules) as base64url, and a signature of
+ * payload under a header so encoded. */
+jg_status_t jg_jws_header_b64(apr_pool_t *p, const jg_alg_t *alg,
+                              json_object *extra_header, const char *kid,
+                              const char **out, const char **why);
+jg_status_t jg_jws_sign_encoded(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
+                                const char *header_b64, const void *payload, size_t len,
+                                const char **compact, const char **why);
+
 #endif

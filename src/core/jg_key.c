@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include "jg_array.h"
 #include "jg_key.h"
+#include "jg_sig.h"
 #include "jg_keycheck.h"
 #include "jg_b64url.h"
 #include "jg_json.h"
@@ -216,6 +217,7 @@ jg_status_t jg_key_from_pkey(apr_pool_t *p, EVP_PKEY *pkey, jg_key_t **out,
     if ((st = jg_keycheck_pkey(pkey, key->is_private, why)) != JG_OK) return st;
     if ((st = jg_key_finish(p, key, why)) != JG_OK) return st;
     key->ops = JG_KEYOP_VERIFY | JG_KEYOP_SIGN;
+    jg_sig_prepare(p, key);
     *out = key;
     return JG_OK;
 }

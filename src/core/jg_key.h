@@ -54,6 +54,11 @@ typedef struct jg_key {
     const char *x5t;             /* SHA-1 of the DER, base64url */
     const char *x5t_s256;        /* SHA-256 of the DER, base64url */
     const char *subject;         /* RFC 2253 form */
+    /* Signing and verifying contexts initialised once per algorithm at load
+     * (jg_sig_prepare) and copied per signature: OpenSSL 3's per-call
+     * initialisation fetches implementations under locks shared by every
+     * thread. NULL where not prepared; read-only once the key is shared. */
+    EVP_MD_CTX *sig_ctx[JG_ALG_COUNT][2];
 } jg_key_t;
 
 typedef struct jg_keyset {

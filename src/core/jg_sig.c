@@ -65,19 +65,78 @@ static unsigned char *ecdsa_raw_to_der(const jg_key_t *key, const jg_alg_t *alg,
     return *derlen > 0 ? der : NULL;
 }
 
-static int digest_verify(const jg_key_t *key, const jg_alg_t *alg,
-                         const void *data, size_t len,
-                         const unsigned char *sig, size_t siglen)
+#define SIG_CTX_VERIFY 0
+#define SIG_CTX_SIGN 1
+
+/* A context ready for EVP_DigestVerify / EVP_DigestSign: a copy of the
+ * prepared one, or one initialised now. NULL on failure. */
+static EVP_MD_CTX *sig_ctx(const jg_key_t *key, const jg_alg_t *alg, int op)
 {
+    const EVP_MD_CTX *tmpl = key->sig_ctx[alg->id][op];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     int ok;
 
+    if (!ctx) return NULL;
+    if (tmpl) {
+        ok = EVP_MD_CTX_copy_ex(ctx, tmpl) == 1;
+    }
+    else {
+        ok = (op == SIG_CTX_SIGN
+              ? EVP_DigestSignInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey)
+              : EVP_DigestVerifyInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey)) == 1
+             && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
+                 ? 1 : rsa_padding(pctx, alg));
+        /* one signature per context: spares Final a copy of the state */
+        EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+    }
+    if (!ok) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static apr_status_t sig_ctx_cleanup(void *data)
+{
+    EVP_MD_CTX_free(data);
+    return APR_SUCCESS;
+}
+
+void jg_sig_prepare(apr_pool_t *p, jg_key_t *key)
+{
+    jg_algset_t algs;
+    int i, op;
+
+    if (!key->pkey) return;
+    algs = jg_key_algs(key);
+    for (i = 0; i < JG_ALG_COUNT; i++) {
+        const jg_alg_t *alg = jg_alg_by_id((jg_alg_id_t)i);
+
+        if (!(algs & JG_ALGSET(i)) || alg->family == JG_FAMILY_HMAC) continue;
+        for (op = SIG_CTX_VERIFY; op <= (key->is_private ? SIG_CTX_SIGN : SIG_CTX_VERIFY);
+             op++) {
+            EVP_MD_CTX *ctx;
+
+            if (key->sig_ctx[i][op]) continue;
+            if ((ctx = sig_ctx(key, alg, op)) != NULL) {
+                key->sig_ctx[i][op] = ctx;
+                apr_pool_cleanup_register(p, ctx, sig_ctx_cleanup, apr_pool_cleanup_null);
+            }
+        }
+    }
+    ERR_clear_error();
+}
+
+static int digest_verify(const jg_key_t *key, const jg_alg_t *alg,
+                         const void *data, size_t len,
+                         const unsigned char *sig, size_t siglen)
+{
+    EVP_MD_CTX *ctx = sig_ctx(key, alg, SIG_CTX_VERIFY);
+    int ok;
+
     if (!ctx) return 0;
-    ok = EVP_DigestVerifyInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey) == 1
-         && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
-             ? 1 : rsa_padding(pctx, alg))
-         && EVP_DigestVerify(ctx, sig, siglen, data, len) == 1;
+    ok = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1;
     EVP_MD_CTX_free(ctx);
     return ok;
 }
@@ -125,15 +184,13 @@ static int digest_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
                        const void *data, size_t len, unsigned char **sig,
                        size_t *siglen)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    int ok;
+    EVP_MD_CTX *ctx = sig_ctx(key, alg, SIG_CTX_SIGN);
+    int ok, max = EVP_PKEY_get_size(key->pkey);
 
     if (!ctx) return 0;
-    ok = EVP_DigestSignInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey) == 1
-         && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
-             ? 1 : rsa_padding(pctx, alg))
-         && EVP_DigestSign(ctx, NULL, siglen, data, len) == 1
+    /* the largest signature of this key: no size query before signing */
+    *siglen = max > 0 ? (size_t)max : 0;
+    ok = max > 0
          && (*sig = apr_palloc(p, *siglen)) != NULL
          && EVP_DigestSign(ctx, *sig, siglen, data, len) == 1;
     EVP_MD_CTX_free(ctx);

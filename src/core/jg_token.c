@@ -30,46 +30,53 @@ const char *jg_hash_key(apr_pool_t *p, const char *const *parts, int n)
     return ok ? jg_b64url_encode(p, md, mdlen) : NULL;
 }
 
-json_object *jg_token_claims_json(apr_pool_t *p, const jg_token_claims_t *c)
+const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c)
 {
-    json_object *o = jg_json_own(p, json_object_new_object()), *aud;
-    int i;
+    jg_json_writer_t w;
 
-    json_object_object_add(o, "iss", json_object_new_string(c->iss));
-    json_object_object_add(o, "sub", json_object_new_string(c->sub));
-    if (c->aud && c->aud->nelts == 1) {
-        aud = json_object_new_string(JG_ARRAY_IDX(c->aud, 0, const char *));
-    }
-    else {
-        aud = json_object_new_array();
-        for (i = 0; c->aud && i < c->aud->nelts; i++)
-            json_object_array_add(aud, json_object_new_string(
-                JG_ARRAY_IDX(c->aud, i, const char *)));
-    }
-    json_object_object_add(o, "aud", aud);
-    json_object_object_add(o, "client_id", json_object_new_string(c->client_id));
-    if (c->scope && *c->scope)
-        json_object_object_add(o, "scope", json_object_new_string(c->scope));
-    json_object_object_add(o, "iat", json_object_new_int64(c->iat));
-    json_object_object_add(o, "exp", json_object_new_int64(c->exp));
-    json_object_object_add(o, "jti", json_object_new_string(c->jti));
-    if (c->tenant) json_object_object_add(o, "tenant", json_object_new_string(c->tenant));
-    if (c->idp) json_object_object_add(o, "idp", json_object_new_string(c->idp));
-    return o;
+    jg_json_begin(&w, p);
+    jg_json_add_string(&w, "iss", c->iss);
+    jg_json_add_string(&w, "sub", c->sub);
+    if (c->aud && c->aud->nelts == 1)
+        jg_json_add_string(&w, "aud", JG_ARRAY_IDX(c->aud, 0, const char *));
+    else
+        jg_json_add_strings(&w, "aud", c->aud);
+    jg_json_add_string(&w, "client_id", c->client_id);
+    if (c->scope && *c->scope) jg_json_add_string(&w, "scope", c->scope);
+    jg_json_add_int(&w, "iat", c->iat);
+    jg_json_add_int(&w, "exp", c->exp);
+    jg_json_add_string(&w, "jti", c->jti);
+    if (c->tenant) jg_json_add_string(&w, "tenant", c->tenant);
+    if (c->idp) jg_json_add_string(&w, "idp", c->idp);
+    return jg_json_end(&w);
+}
+
+static jg_status_t token_header_b64(apr_pool_t *p, const jg_signer_t *signer,
+                                    const char **out, const char **why)
+{
+    json_object *extra = jg_json_own(p, json_object_new_object());
+
+    /* RFC 9068 §2.1: explicit type, so an access token is never taken for
+     * an ID token or an assertion */
+    json_object_object_add(extra, "typ", json_object_new_string("at+jwt"));
+    return jg_jws_header_b64(p, signer->alg, extra, signer->kid, out, why);
+}
+
+jg_status_t jg_signer_prepare(apr_pool_t *p, jg_signer_t *signer, const char **why)
+{
+    return token_header_b64(p, signer, &signer->header_b64, why);
 }
 
 jg_status_t jg_token_jwt(apr_pool_t *p, const jg_signer_t *signer,
                          const jg_token_claims_t *c, const char **token,
                          const char **why)
 {
-    json_object *hdr = jg_json_own(p, json_object_new_object());
-    const char *payload = jg_json_to_string(p, jg_token_claims_json(p, c));
+    const char *payload = jg_token_claims_text(p, c), *hb64 = signer->header_b64;
+    jg_status_t st;
 
-    /* RFC 9068 §2.1: explicit type, so an access token is never taken for
-     * an ID token or an assertion */
-    json_object_object_add(hdr, "typ", json_object_new_string("at+jwt"));
-    return jg_jws_sign(p, signer->key, signer->alg, hdr, signer->kid, payload,
-                       strlen(payload), token, why);
+    if (!hb64 && (st = token_header_b64(p, signer, &hb64, why)) != JG_OK) return st;
+    return jg_jws_sign_encoded(p, signer->key, signer->alg, hb64, payload,
+                               strlen(payload), token, why);
 }
 
 const char *jg_token_store_key(apr_pool_t *p, const char *token)

@@ -16,6 +16,9 @@ typedef struct jg_signer {
     const jg_key_t *key;
     const jg_alg_t *alg;
     const char *kid;
+    /* the access tokens' protected header, base64url: set once by
+     * jg_signer_prepare; NULL: encoded for every token */
+    const char *header_b64;
 } jg_signer_t;
 
 typedef struct jg_token_claims {
@@ -25,9 +28,12 @@ typedef struct jg_token_claims {
     const char *tenant, *idp;        /* where the grant came from */
 } jg_token_claims_t;
 
-/* The claims as a JSON object (RFC 9068 §2.2 names; aud a string when it
- * holds one value). tenant and idp appear as "tenant" and "idp". */
-json_object *jg_token_claims_json(apr_pool_t *p, const jg_token_claims_t *c);
+/* The claims as JSON text (RFC 9068 §2.2 names; aud a string when it holds
+ * one value). tenant and idp appear as "tenant" and "idp". */
+const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c);
+
+/* Encode the signer's access-token header once (alg, kid, typ "at+jwt"). */
+jg_status_t jg_signer_prepare(apr_pool_t *p, jg_signer_t *signer, const char **why);
 
 /* A JWT access token: header typ "at+jwt" and the signer's kid. */
 jg_status_t jg_token_jwt(apr_pool_t *p, const jg_signer_t *signer,

@@ -1,5 +1,7 @@
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_hash.h>
 #include <apr_global_mutex.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -14,17 +16,35 @@
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
-static apr_global_mutex_t *mutex;
+/* A provider that needs a mutex (shmcb, dbm, ...) is one global lock for
+ * every process: with dozens of worker threads, requests queue on it and
+ * sleep. shmcb is therefore split into JG_CACHE_SHARDS independent caches,
+ * each with its own mutex; a key always lands in the same shard, so the
+ * replay check stays atomic. Other providers get one instance. */
+#define JG_CACHE_SHARDS 16
+#define JG_CACHE_MIN_SHARD (64 * 1024)       /* bytes of shmcb per shard */
+#define JG_SHMCB_DEFAULT_PATH "jwt-grant-socache"
+
+typedef struct {
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex;
+} jg_shard_t;
+
 static ap_socache_provider_t *provider;
-static ap_socache_instance_t *instance;
+static jg_shard_t shards[JG_CACHE_SHARDS];
+static unsigned int nshards;
 static long long birth;
 
 static apr_status_t destroy_cache(void *data)
 {
-    if (instance) {
-        provider->destroy(instance, data);
-        instance = NULL;
+    unsigned int i;
+
+    for (i = 0; i < nshards; i++) {
+        if (shards[i].instance) provider->destroy(shards[i].instance, data);
+        shards[i].instance = NULL;
+        shards[i].mutex = NULL;
     }
+    nshards = 0;
     return APR_SUCCESS;
 }
 
@@ -37,7 +57,8 @@ int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog)
                       "JWTG0020: cannot register the " JG_CACHE_MUTEX " mutex");
         return !OK;
     }
-    instance = NULL;
+    memset(shards, 0, sizeof(shards));
+    nshards = 0;
     provider = NULL;
     return OK;
 }
@@ -55,9 +76,49 @@ static ap_socache_provider_t *lookup(apr_pool_t *p, const char **args, const cha
                               AP_SOCACHE_PROVIDER_VERSION);
 }
 
+/* shmcb's "PATH(BYTES)", "PATH" or nothing, as one argument per shard:
+ * "PATH.N(BYTES / shards)". NULL and *err set when the size is not a number
+ * (shmcb itself judges the rest). */
+static const char **shmcb_shard_args(apr_pool_t *p, const char *args, unsigned int *n,
+                                     const char **err)
+{
+    const char *path = args && *args ? args : NULL, *open;
+    apr_int64_t size = JG_DEFAULT_CACHE_BYTES;
+    const char **out;
+    unsigned int i;
+
+    if (path && path[strlen(path) - 1] == ')' && (open = strrchr(path, '('))) {
+        char *end;
+        size = apr_strtoi64(open + 1, &end, 10);
+        if (end != path + strlen(path) - 1 || size <= 0) {
+            *err = "the size in parentheses is not a number of bytes";
+            return NULL;
+        }
+        path = open == path ? NULL : apr_pstrmemdup(p, path, (apr_size_t)(open - path));
+    }
+    else if (path && strchr(path, '(')) {
+        *err = "no closing parenthesis after the size";
+        return NULL;
+    }
+    /* relative paths as shmcb reads them; the default in the runtime dir */
+    path = path ? ap_server_root_relative(p, path)
+                : ap_runtime_dir_relative(p, JG_SHMCB_DEFAULT_PATH);
+    if (!path) {
+        *err = "invalid path";
+        return NULL;
+    }
+    *n = JG_CACHE_SHARDS;
+    while (*n > 1 && size / *n < JG_CACHE_MIN_SHARD) *n /= 2;
+    out = apr_pcalloc(p, sizeof(*out) * *n);
+    for (i = 0; i < *n; i++)
+        out[i] = apr_psprintf(p, "%s.%u(%" APR_INT64_T_FMT ")", path, i, size / *n);
+    return out;
+}
+
 int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
 {
-    const char *args, *name;
+    const char *args, *name, *err = NULL;
+    unsigned int n;
 
     if (!lookup(ptemp, &args, &name)) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
@@ -65,6 +126,13 @@ int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
                       "load mod_socache_%s (a2enmod socache_%s)",
                       jg_global.cache_source ? jg_global.cache_source : "the default",
                       name, name, name);
+        return !OK;
+    }
+    if (!strcmp(name, "shmcb") && !shmcb_shard_args(ptemp, args, &n, &err)) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                      "JWTG0022: " JG_CMD_CACHE " (%s) shmcb:%s: %s",
+                      jg_global.cache_source ? jg_global.cache_source : "the default",
+                      args, err);
         return !OK;
     }
     return OK;
@@ -77,30 +145,45 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
      * hints of large objects, shmcb would index a tenth as many */
     static struct ap_socache_hints hints = { 43, 16, 60 * APR_USEC_PER_SEC };
     const char *spec = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
-    const char *args, *name, *err;
+    const char *args, *name, *err = NULL, **shard_args = NULL;
+    unsigned int i, n = 1;
     apr_status_t rv;
 
     if (!(provider = lookup(ptemp, &args, &name)))
         return jg_cache_check_config(ptemp, plog);
-    err = provider->create(&instance, args, ptemp, pconf);
-    if (err) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                      "JWTG0022: " JG_CMD_CACHE " %s: %s", spec, err);
-        return !OK;
+    if (!strcmp(name, "shmcb") && !(shard_args = shmcb_shard_args(ptemp, args, &n, &err)))
+        return jg_cache_check_config(ptemp, plog);
+    for (i = 0; i < n; i++) {
+        jg_shard_t *sh = &shards[i];
+        const char *id = apr_psprintf(pconf, "%u", i);
+
+        err = provider->create(&sh->instance, shard_args ? shard_args[i] : args, ptemp, pconf);
+        if (err) {
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                          "JWTG0022: " JG_CMD_CACHE " %s: %s", spec, err);
+            return !OK;
+        }
+        nshards = i + 1;
+        if (i == 0)
+            apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
+        rv = ap_global_mutex_create(&sh->mutex, NULL, JG_CACHE_MUTEX, id, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
+                          "JWTG0023: cannot create the " JG_CACHE_MUTEX " mutex");
+            return !OK;
+        }
+        rv = provider->init(sh->instance, apr_pstrcat(ptemp, "jwt-grant-", id, NULL),
+                            &hints, s, pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
+                          "JWTG0024: cannot initialise the socache %s", spec);
+            return !OK;
+        }
     }
-    rv = ap_global_mutex_create(&mutex, NULL, JG_CACHE_MUTEX, NULL, s, pconf, 0);
-    if (rv != APR_SUCCESS) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
-                      "JWTG0023: cannot create the " JG_CACHE_MUTEX " mutex");
-        return !OK;
-    }
-    rv = provider->init(instance, "jwt-grant", &hints, s, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog,
-                      "JWTG0024: cannot initialise the socache %s", spec);
-        return !OK;
-    }
-    apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 "JWTG0038: replay and token cache: %s in %u shard%s (%s), each with "
+                 "its own " JG_CACHE_MUTEX " mutex", name, n, n == 1 ? "" : "s",
+                 shard_args ? shard_args[0] : args ? args : "default arguments");
     /* shmcb starts empty at every (graceful) restart; redis and memcache
      * servers keep their records */
     birth = (!strcmp(name, "redis") || !strcmp(name, "memcache"))
@@ -116,43 +199,58 @@ long long jg_cache_birth(void)
 void jg_cache_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv;
+    unsigned int i;
 
-    if (!mutex) return;
-    rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), p);
-    if (rv != APR_SUCCESS)
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "JWTG0025: cannot attach to the " JG_CACHE_MUTEX " mutex in a child");
+    for (i = 0; i < nshards; i++) {
+        apr_global_mutex_t **m = &shards[i].mutex;
+
+        if (!*m) continue;
+        rv = apr_global_mutex_child_init(m, apr_global_mutex_lockfile(*m), p);
+        if (rv != APR_SUCCESS)
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "JWTG0025: cannot attach to the " JG_CACHE_MUTEX " mutex in a child");
+    }
+}
+
+/* The shard of a key: every process computes the same one. */
+static jg_shard_t *shard_of(const char *key, apr_size_t len)
+{
+    apr_ssize_t klen = (apr_ssize_t)len;
+
+    if (!nshards) return NULL;
+    return &shards[apr_hashfunc_default(key, &klen) % nshards];
 }
 
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry,
                                   int *fresh, const char **why)
 {
     request_rec *r = baton;
+    unsigned int klen = (unsigned int)strlen(key);
+    jg_shard_t *sh = shard_of(key, klen);
     unsigned char val[8];
     unsigned int vlen = sizeof(val);
     apr_status_t rv, rv2;
 
-    if (!instance || !mutex)
+    if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache is not available");
     /* Lookup and store under one lock: of two processes racing with the same
      * jti, exactly one finds it absent. Fail closed on any error. */
-    rv = apr_global_mutex_lock(mutex);
+    rv = apr_global_mutex_lock(sh->mutex);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0026: cannot lock the replay cache");
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache is not available");
     }
-    rv = provider->retrieve(instance, r->server, (const unsigned char *)key,
-                            (unsigned int)strlen(key), val, &vlen, r->pool);
+    rv = provider->retrieve(sh->instance, r->server, (const unsigned char *)key, klen,
+                            val, &vlen, r->pool);
     if (rv == APR_SUCCESS) {
         *fresh = 0;
     }
     else if (APR_STATUS_IS_NOTFOUND(rv)) {
-        rv = provider->store(instance, r->server, (const unsigned char *)key,
-                             (unsigned int)strlen(key), apr_time_from_sec(expiry),
-                             (unsigned char *)"1", 1, r->pool);
+        rv = provider->store(sh->instance, r->server, (const unsigned char *)key, klen,
+                             apr_time_from_sec(expiry), (unsigned char *)"1", 1, r->pool);
         *fresh = rv == APR_SUCCESS;
     }
-    rv2 = apr_global_mutex_unlock(mutex);
+    rv2 = apr_global_mutex_unlock(sh->mutex);
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv != APR_SUCCESS ? rv : rv2, r,
                       "JWTG0027: the replay cache failed; refusing the assertion");
@@ -165,19 +263,21 @@ jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why)
 {
     request_rec *r = baton;
+    unsigned int klen = (unsigned int)strlen(key);
+    jg_shard_t *sh = shard_of(key, klen);
     apr_status_t rv, rv2;
 
-    if (!instance || !mutex)
+    if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the token cache is not available");
-    rv = apr_global_mutex_lock(mutex);
+    rv = apr_global_mutex_lock(sh->mutex);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0028: cannot lock the token cache");
         return jg_fail(why, JG_ERR_INTERNAL, "the token cache is not available");
     }
-    rv = provider->store(instance, r->server, (const unsigned char *)key,
-                         (unsigned int)strlen(key), apr_time_from_sec(expiry),
-                         (unsigned char *)value, (unsigned int)strlen(value), r->pool);
-    rv2 = apr_global_mutex_unlock(mutex);
+    rv = provider->store(sh->instance, r->server, (const unsigned char *)key, klen,
+                         apr_time_from_sec(expiry), (unsigned char *)value,
+                         (unsigned int)strlen(value), r->pool);
+    rv2 = apr_global_mutex_unlock(sh->mutex);
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv != APR_SUCCESS ? rv : rv2, r,
                       "JWTG0029: cannot store an opaque token in the cache (full?)");

@@ -13,7 +13,9 @@
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
 #define JG_DEFAULT_CLOCK_SKEW 60
 /* 4 MiB: room for about 30,000 replay records; anonymous shmcb has 512 KB */
-#define JG_DEFAULT_CACHE "shmcb:jwt-grant-socache(4194304)"
+/* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (see jg_cache.c) */
+#define JG_DEFAULT_CACHE "shmcb"
+#define JG_DEFAULT_CACHE_BYTES (4 * 1024 * 1024)
 #ifndef JG_DEFAULT_STATE_DIR
 #define JG_DEFAULT_STATE_DIR "/var/lib/apache2/jwt-grant"
 #endif

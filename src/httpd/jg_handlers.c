@@ -251,3 +251,26 @@ int jg_handler(request_rec *r)
     if (!strcmp(r->handler, JG_HANDLER_METADATA)) return metadata_handler(r);
     return DECLINED;
 }
+
+/* Our endpoints are not files: skip the directory walk (a stat of the
+ * mapped path and an lstat of each of its parents, seven system calls for
+ * /oauth2/token in Debian's layout) the way mod_proxy does. <Location>
+ * sections still apply (httpd walks them again after this hook, from its
+ * cache); <Directory>, <Files> and .htaccess do not. */
+int jg_map_to_storage(request_rec *r)
+{
+    ap_conf_vector_t *before = r->per_dir_config;
+    core_dir_config *d;
+    const char *handler = NULL, *err = NULL;
+
+    if (ap_location_walk(r) == OK
+        && (d = ap_get_core_module_config(r->per_dir_config)) && d->expr_handler)
+        handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (!err && handler
+        && (!strcmp(handler, JG_HANDLER_TOKEN) || !strcmp(handler, JG_HANDLER_JWKS)
+            || !strcmp(handler, JG_HANDLER_METADATA)))
+        return OK;
+    /* not ours: the core walks as if we had not looked */
+    r->per_dir_config = before;
+    return DECLINED;
+}

@@ -8,4 +8,7 @@
 
 int jg_handler(request_rec *r);
 
+/* map_to_storage: no file-system walk for our handlers' locations. */
+int jg_map_to_storage(request_rec *r);
+
 #endif

@@ -131,6 +131,7 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
 {
     jg_key_t *generated = NULL;
     apr_array_header_t *gen_specs = NULL;
+    const char *why = NULL;
 
     for (; s; s = s->next) {
         jg_server_conf_t *sc = jg_server_conf(s);
@@ -159,6 +160,12 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
                          "JWTG0035: " JG_CMD_SIGNING_ALG " %s does not fit the signing "
                          "key of %s", signer->alg ? signer->alg->name : "(none)",
                          first->source);
+            return !OK;
+        }
+        if (jg_signer_prepare(pconf, signer, &why) != JG_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "JWTG0037: cannot encode the access-token header for the "
+                         "signing key of %s: %s", first->source, why);
             return !OK;
         }
         sc->signer = signer;

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from conftest import running
-from httpd import (assert_error, assert_granted, cert_pem, claims, hashed_secret,
-                   priv_pem, pub_pem, sign)
+from httpd import (HttpdError, assert_error, assert_granted, cert_pem, claims,
+                   hashed_secret, priv_pem, pub_pem, sign)
 
 AUD = "https://as.test/oauth2/token"
 SECRET = "app-secret-0123456789-abcdefghij"
@@ -727,3 +727,107 @@ def test_server_directives_are_inherited_by_a_vhost(httpd_factory, keys):
     assert_error(h.token(sign(keys["rsa2048"].jwk, claims("idp", AUD)), port=h.ports[2]),
                  401, "invalid_client")
 
+
+
+# ---- the replay cache's shards ------------------------------------------------
+
+WORLD = """\
+    <JWTGrantTrustedIdP idp>
+      JWTGrantIdPCertificate {cert}
+      JWTGrantIdPAlias {aud}
+    </JWTGrantTrustedIdP>
+    <JWTGrantServiceProvider app>
+      JWTGrantClientID app
+      JWTGrantClientSecret {hash}
+    </JWTGrantServiceProvider>
+    """
+
+
+def cache_line(h):
+    lines = [line for line in h.error_log_lines() if "JWTG0038" in line]
+    assert len(lines) >= 1, h.error_log_text()
+    return lines[-1]
+
+
+@pytest.mark.parametrize("spec,shards,per_shard", [
+    (None, 16, 262144),                              # the default: 4 MiB
+    ("shmcb", 16, 262144),
+    ("shmcb:{dir}/c(1048576)", 16, 65536),
+    ("shmcb:{dir}/c(131072)", 2, 65536),
+    ("shmcb:{dir}/c(100000)", 1, 100000),
+    ("shmcb:{dir}/c", 16, 262144),
+])
+def test_shmcb_cache_is_split_into_shards(h, files, keys, spec, shards, per_shard):
+    """shmcb is split into independent caches with a mutex each (one global
+    lock queues every token request of every process); the size given is
+    the total."""
+    line = f"JWTGrantCache {spec.format(dir=h.dir)}\n" if spec else ""
+    h.write(line + conf(WORLD, aud=AUD, **files))
+    h.start()
+    text = cache_line(h)
+    plural = "s" if shards > 1 else ""
+    assert f"shmcb in {shards} shard{plural} " in text, text
+    assert f".0({per_shard})" in text, text
+    assert_granted(h.token(sign(keys["rsa2048"].jwk, claims("idp", AUD)),
+                           client=("app", SECRET)))
+
+
+@pytest.mark.parametrize("spec,needle", [
+    ("shmcb:/tmp/c(12ab)", "not a number"),
+    ("shmcb:/tmp/c(-5)", "not a number"),
+    ("shmcb:/tmp/c(100", "closing parenthesis"),
+])
+def test_malformed_shmcb_size_is_refused(h, spec, needle):
+    assert_config_error(h, f"JWTGrantCache {spec}\n", "JWTGrantCache",
+                        ["JWTGrantCache"], [needle])
+
+
+def test_shmcb_too_small_is_refused_by_shmcb(h):
+    h.write("JWTGrantCache shmcb:/tmp/jg-too-small(4096)\n")
+    with pytest.raises(HttpdError) as e:
+        h.start()
+    assert "JWTGrantCache" in str(e.value) and "8192" in str(e.value), str(e.value)
+
+
+def test_every_shard_refuses_replays(h, files, keys):
+    """Each assertion is recorded in the shard its jti hashes to: 64 of
+    them reach every one of 16 shards (with overwhelming probability),
+    and each is accepted once and refused the second time."""
+    h.write(conf(WORLD, aud=AUD, **files))
+    h.start()
+    assertions = [sign(keys["rsa2048"].jwk, claims("idp", AUD)) for _ in range(64)]
+    for a in assertions:
+        assert_granted(h.token(a, client=("app", SECRET)))
+    for a in assertions:
+        assert_error(h.token(a, client=("app", SECRET)), 400, "invalid_grant")
+
+
+# ---- the endpoints are not files ------------------------------------------------
+
+def test_directory_sections_do_not_apply_to_the_endpoints(h, files, keys):
+    """The token, JWKS and metadata endpoints skip httpd's file-system walk
+    (as mod_proxy does): a <Directory> that denies the document root does
+    not block them, while it still blocks a file there, and <Location>
+    still governs them."""
+    with open(f"{h.dir}/htdocs/static.txt", "w") as f:
+        f.write("ok\n")
+    h.write(conf(WORLD, aud=AUD, **files), base_extra=f"""
+        <Directory "{h.dir}/htdocs">
+          Require all denied
+        </Directory>
+        """)
+    h.start(expect=[r"AH01630: client denied by server configuration: .*static\.txt"])
+    assert_granted(h.token(sign(keys["rsa2048"].jwk, claims("idp", AUD)),
+                           client=("app", SECRET)))
+    assert h.get("/oauth2/jwks").status_code == 200
+    assert h.get("/static.txt").status_code == 403
+    h.stop()
+
+    h.write(conf(WORLD, aud=AUD, **files), base_extra="""
+        <Location /oauth2/token>
+          Require all denied
+        </Location>
+        """)
+    h.start(expect=[r"AH01630: client denied by server configuration: .*/oauth2/token"])
+    resp = h.token(sign(keys["rsa2048"].jwk, claims("idp", AUD)), client=("app", SECRET))
+    assert resp.status_code == 403, resp.text

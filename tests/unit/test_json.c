@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <apr_strings.h>
 #include "test_suites.h"
+#include "test_util.h"
 #include "jg_json.h"
 
 static jg_status_t parse_obj(const char *text, json_object **o, const char **why)
@@ -607,6 +608,74 @@ START_TEST(to_string_round_trips)
 }
 END_TEST
 
+/* ---- writer ---------------------------------------------------------------------- */
+
+START_TEST(quote_escapes_every_control_character)
+{
+    char in[2] = { 0, 0 };
+    const char *q, *why = NULL;
+    json_object *back = NULL;
+    int c;
+
+    for (c = 1; c < 0x20; c++) {
+        in[0] = (char)c;
+        q = jg_json_quote(test_pool, in);
+        ck_assert_uint_eq(strlen(q), 8);          /* "\u00XX" */
+        ck_assert_int_eq(strncmp(q, "\"\\u00", 4), 0);
+        ck_assert_int_eq(jg_json_parse(test_pool, q, strlen(q), &back, &why), JG_OK);
+        ck_assert_str_eq(json_object_get_string(back), in);
+    }
+}
+END_TEST
+
+START_TEST(quote_escapes_quote_and_backslash_only)
+{
+    ck_assert_str_eq(jg_json_quote(test_pool, "a\"b\\c/d\x7f\xc3\xa9"),
+                     "\"a\\\"b\\\\c/d\x7f\xc3\xa9\"");
+    ck_assert_str_eq(jg_json_quote(test_pool, ""), "\"\"");
+}
+END_TEST
+
+START_TEST(writer_builds_compact_objects)
+{
+    jg_json_writer_t w;
+
+    jg_json_begin(&w, test_pool);
+    ck_assert_str_eq(jg_json_end(&w), "{}");
+    jg_json_begin(&w, test_pool);
+    jg_json_add_string(&w, "s", "v");
+    jg_json_add_int(&w, "n", -9007199254740993LL);
+    jg_json_add_strings(&w, "a", tu_strings("x", "y\"", NULL));
+    jg_json_add_strings(&w, "e", NULL);
+    jg_json_add_string(&w, "q\"", "");
+    ck_assert_str_eq(jg_json_end(&w),
+                     "{\"s\":\"v\",\"n\":-9007199254740993,\"a\":[\"x\",\"y\\\"\"],"
+                     "\"e\":[],\"q\\\"\":\"\"}");
+}
+END_TEST
+
+START_TEST(writer_output_parses_back)
+{
+    jg_json_writer_t w;
+    const char *text;
+    json_object *o;
+    int64_t n = 0;
+    int present = 0;
+    const char *why = NULL;
+
+    jg_json_begin(&w, test_pool);
+    jg_json_add_string(&w, "sub", "\x01\n\"\\</script>\xe2\x80\xa8");
+    jg_json_add_int(&w, "exp", 1750003600);
+    text = jg_json_end(&w);
+    o = obj_ok(text);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "sub")),
+                     "\x01\n\"\\</script>\xe2\x80\xa8");
+    ck_assert_int_eq(jg_json_get_int64(o, "exp", &n, &present, &why), JG_OK);
+    ck_assert(present);
+    ck_assert_int_eq(n, 1750003600);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -667,6 +736,14 @@ Suite *json_suite(void)
     tcase_add_test(tc, to_string_is_compact);
     tcase_add_test(tc, to_string_escapes_what_json_requires);
     tcase_add_test(tc, to_string_round_trips);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("writer");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, quote_escapes_every_control_character);
+    tcase_add_test(tc, quote_escapes_quote_and_backslash_only);
+    tcase_add_test(tc, writer_builds_compact_objects);
+    tcase_add_test(tc, writer_output_parses_back);
     suite_add_tcase(s, tc);
     return s;
 }

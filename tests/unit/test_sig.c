@@ -3,6 +3,7 @@
  * signatures, short HMAC keys, key confusion, signing without a private key). */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 #include "test_suites.h"
@@ -677,6 +678,127 @@ START_TEST(unusable_key_neither_signs_nor_verifies)
 }
 END_TEST
 
+/* ---- contexts prepared at load ------------------------------------------------ */
+
+START_TEST(prepared_contexts_cover_the_algs_of_each_key)
+{
+    jg_key_t *rsa = tu_rsa_key(0), *rsa_pub = tu_public_key(rsa->pkey);
+    jg_key_t *ec = tu_key(tu_gen_ec("P-256")), *ed = tu_key(tu_gen_ed25519());
+    int i;
+
+    for (i = 0; i < JG_ALG_COUNT; i++) {
+        const jg_alg_t *a = alg((jg_alg_id_t)i);
+        int is_rsa = a->family == JG_FAMILY_RSA_PKCS1 || a->family == JG_FAMILY_RSA_PSS;
+
+        ck_assert_msg((rsa->sig_ctx[i][0] != NULL) == is_rsa, "%s", a->name);
+        ck_assert_msg((rsa->sig_ctx[i][1] != NULL) == is_rsa, "%s", a->name);
+        ck_assert_msg((rsa_pub->sig_ctx[i][0] != NULL) == is_rsa, "%s", a->name);
+        ck_assert_msg(rsa_pub->sig_ctx[i][1] == NULL, "%s", a->name);
+        ck_assert_msg((ec->sig_ctx[i][1] != NULL) == (i == JG_ALG_ES256), "%s", a->name);
+        ck_assert_msg((ed->sig_ctx[i][1] != NULL) == (i == JG_ALG_EDDSA), "%s", a->name);
+    }
+}
+END_TEST
+
+/* The same key without its prepared contexts: the path for keys that
+ * never went through jg_sig_prepare. */
+static jg_key_t *unprepared(const jg_key_t *key)
+{
+    jg_key_t *copy = apr_pmemdup(test_pool, key, sizeof(*key));
+
+    memset(copy->sig_ctx, 0, sizeof(copy->sig_ctx));
+    return copy;
+}
+
+START_TEST(prepared_and_unprepared_keys_agree)
+{
+    int i;
+
+    for (i = 0; i < JG_ALG_COUNT; i++) {
+        const jg_alg_t *a = alg((jg_alg_id_t)i);
+        jg_key_t *key = signing_key(a), *pub = verifying_key(key);
+        unsigned char *sig;
+        size_t siglen;
+
+        if (a->family == JG_FAMILY_HMAC) continue;
+        sig = sign_ok(key, a, data, DATA_LEN, &siglen);
+        assert_verifies(unprepared(pub), a, data, DATA_LEN, sig, siglen);
+        sig = sign_ok(unprepared(key), a, data, DATA_LEN, &siglen);
+        assert_verifies(pub, a, data, DATA_LEN, sig, siglen);
+        sig[siglen / 2] ^= 1;
+        assert_refused(pub, a, data, DATA_LEN, sig, siglen, SIG_BAD);
+        assert_refused(unprepared(pub), a, data, DATA_LEN, sig, siglen, SIG_BAD);
+    }
+}
+END_TEST
+
+typedef struct {
+    const jg_key_t *key, *pub;
+    const jg_alg_t *alg;
+    int failures;
+} sig_worker_t;
+
+static void *APR_THREAD_FUNC sig_worker(apr_thread_t *t, void *arg)
+{
+    sig_worker_t *w = arg;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < 40; i++) {
+        unsigned char *sig = NULL;
+        size_t siglen = 0;
+        const char *why = NULL;
+
+        if (jg_sig_sign(p, w->key, w->alg, data, DATA_LEN, &sig, &siglen, &why) != JG_OK) {
+            w->failures++;
+            continue;
+        }
+        if (jg_sig_verify(w->pub, w->alg, data, DATA_LEN, sig, siglen, &why) != JG_OK)
+            w->failures++;
+        sig[0] ^= 1;
+        if (jg_sig_verify(w->pub, w->alg, data, DATA_LEN, sig, siglen, &why) != JG_ERR_REJECTED)
+            w->failures++;
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(threads_share_prepared_contexts)
+{
+    static const jg_alg_id_t ids[] = { JG_ALG_RS256, JG_ALG_PS256, JG_ALG_ES256, JG_ALG_EDDSA };
+    enum { THREADS = 8 };
+    unsigned int k;
+
+    for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+        const jg_alg_t *a = alg(ids[k]);
+        jg_key_t *key = signing_key(a), *pub = verifying_key(key);
+        apr_thread_t *threads[THREADS];
+        sig_worker_t w[THREADS];
+        apr_status_t rv;
+        int i;
+
+        ck_assert_ptr_nonnull(key->sig_ctx[a->id][1]);
+        ck_assert_ptr_nonnull(pub->sig_ctx[a->id][0]);
+        for (i = 0; i < THREADS; i++) {
+            w[i].key = key;
+            w[i].pub = pub;
+            w[i].alg = a;
+            w[i].failures = 0;
+            ck_assert_int_eq(apr_thread_create(&threads[i], NULL, sig_worker, &w[i],
+                                               test_pool), APR_SUCCESS);
+        }
+        for (i = 0; i < THREADS; i++) {
+            ck_assert_int_eq(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
+            ck_assert_msg(w[i].failures == 0, "%s: thread %d: %d failures", a->name, i,
+                          w[i].failures);
+        }
+    }
+}
+END_TEST
+
 Suite *sig_suite(void)
 {
     Suite *s = suite_create("sig");
@@ -737,6 +859,15 @@ Suite *sig_suite(void)
     tcase_add_test(tc, sign_with_verify_only_key_refused);
     tcase_add_test(tc, sign_with_incompatible_alg_refused);
     tcase_add_test(tc, unusable_key_neither_signs_nor_verifies);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("prepared");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, prepared_contexts_cover_the_algs_of_each_key);
+    tcase_add_test(tc, prepared_and_unprepared_keys_agree);
+    tcase_add_test(tc, threads_share_prepared_contexts);
     suite_add_tcase(s, tc);
     return s;
 }

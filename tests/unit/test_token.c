@@ -54,6 +54,17 @@ static int has_member(json_object *o, const char *name)
     return json_object_object_get_ex(o, name, NULL);
 }
 
+/* The claims text, parsed back: it must be one valid JSON object. */
+static json_object *claims_obj(const jg_token_claims_t *c)
+{
+    const char *text = jg_token_claims_text(test_pool, c), *why = NULL;
+    json_object *o = NULL;
+
+    ck_assert_msg(jg_json_parse_object(test_pool, text, strlen(text), &o, &why) == JG_OK,
+                  "%s: %s", text, why);
+    return o;
+}
+
 static int is_b64url(const char *s)
 {
     return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -89,7 +100,7 @@ static const char *jwt_ok(const jg_signer_t *s, const jg_token_claims_t *c)
 START_TEST(claims_json_has_rfc9068_members)
 {
     jg_token_claims_t c = sample_claims();
-    json_object *o = jg_token_claims_json(test_pool, &c);
+    json_object *o = claims_obj(&c);
 
     ck_assert_str_eq(str_member(o, "iss"), ISSUER);
     ck_assert_str_eq(str_member(o, "sub"), "alice");
@@ -104,7 +115,7 @@ END_TEST
 START_TEST(claims_json_has_tenant_and_idp)
 {
     jg_token_claims_t c = sample_claims();
-    json_object *o = jg_token_claims_json(test_pool, &c);
+    json_object *o = claims_obj(&c);
 
     ck_assert_str_eq(str_member(o, "tenant"), "wso2.com");
     ck_assert_str_eq(str_member(o, "idp"), "jwtIDP");
@@ -118,7 +129,7 @@ START_TEST(claims_json_omits_absent_tenant_and_idp)
 
     c.tenant = NULL;
     c.idp = NULL;
-    o = jg_token_claims_json(test_pool, &c);
+    o = claims_obj(&c);
     ck_assert(!has_member(o, "tenant"));
     ck_assert(!has_member(o, "idp"));
 }
@@ -128,7 +139,7 @@ START_TEST(claims_json_single_aud_is_string)
 {
     jg_token_claims_t c = sample_claims();
 
-    ck_assert_str_eq(str_member(jg_token_claims_json(test_pool, &c), "aud"),
+    ck_assert_str_eq(str_member(claims_obj(&c), "aud"),
                      "https://api.example.com");
 }
 END_TEST
@@ -139,7 +150,7 @@ START_TEST(claims_json_several_aud_is_array)
     json_object *o, *aud = NULL;
 
     c.aud = tu_strings("https://a.example.com", "https://b.example.com", NULL);
-    o = jg_token_claims_json(test_pool, &c);
+    o = claims_obj(&c);
     ck_assert(json_object_object_get_ex(o, "aud", &aud));
     ck_assert(json_object_is_type(aud, json_type_array));
     ck_assert_uint_eq(json_object_array_length(aud), 2);
@@ -155,9 +166,9 @@ START_TEST(claims_json_omits_empty_scope)
     jg_token_claims_t c = sample_claims();
 
     c.scope = "";
-    ck_assert(!has_member(jg_token_claims_json(test_pool, &c), "scope"));
+    ck_assert(!has_member(claims_obj(&c), "scope"));
     c.scope = NULL;
-    ck_assert(!has_member(jg_token_claims_json(test_pool, &c), "scope"));
+    ck_assert(!has_member(claims_obj(&c), "scope"));
 }
 END_TEST
 
@@ -168,13 +179,59 @@ START_TEST(claims_json_escapes_strings)
     json_object *back = NULL;
 
     c.sub = "al\"ice\\\n</script>";
-    text = jg_json_to_string(test_pool, jg_token_claims_json(test_pool, &c));
+    text = jg_token_claims_text(test_pool, &c);
     ck_assert_int_eq(jg_json_parse_object(test_pool, text, strlen(text), &back, &why), JG_OK);
     ck_assert_str_eq(str_member(back, "sub"), "al\"ice\\\n</script>");
 }
 END_TEST
 
+START_TEST(claims_json_escapes_control_characters_and_keeps_utf8)
+{
+    jg_token_claims_t c = sample_claims();
+
+    c.sub = "a\x01" "b\x1f\t\r\x7f/\xc3\xa9\xf0\x9f\x94\x91";
+    ck_assert_str_eq(str_member(claims_obj(&c), "sub"), c.sub);
+    /* escaped in the text, not raw */
+    ck_assert_ptr_null(strchr(jg_token_claims_text(test_pool, &c), '\x01'));
+    ck_assert_ptr_nonnull(strstr(jg_token_claims_text(test_pool, &c), "a\\u0001b\\u001f"));
+}
+END_TEST
+
+START_TEST(claims_json_no_aud_is_empty_array)
+{
+    jg_token_claims_t c = sample_claims();
+    json_object *aud = NULL;
+
+    c.aud = NULL;
+    ck_assert(json_object_object_get_ex(claims_obj(&c), "aud", &aud));
+    ck_assert(json_object_is_type(aud, json_type_array));
+    ck_assert_uint_eq(json_object_array_length(aud), 0);
+}
+END_TEST
+
 /* ---- JWT access tokens -------------------------------------------------------------- */
+
+START_TEST(jwt_prepared_header_is_the_same)
+{
+    jg_token_claims_t c = sample_claims();
+    jg_signer_t *s = es256_signer("as-key-1", NULL);
+    const char *plain = jwt_ok(s, &c), *prepared, *why = NULL;
+    size_t n = strcspn(plain, ".");
+    jg_jws_t *jws;
+
+    ck_assert_ptr_null(s->header_b64);
+    ck_assert_msg(jg_signer_prepare(test_pool, s, &why) == JG_OK, "%s", why);
+    ck_assert_ptr_nonnull(s->header_b64);
+    prepared = jwt_ok(s, &c);
+    ck_assert_uint_eq(strcspn(prepared, "."), n);
+    ck_assert_int_eq(strncmp(prepared, plain, n), 0);
+    ck_assert_int_eq(strncmp(prepared, s->header_b64, n), 0);
+    jws = tu_jws_parse_ok(prepared);
+    ck_assert_str_eq(jws->typ, "at+jwt");
+    ck_assert_str_eq(jws->kid, "as-key-1");
+    ck_assert_str_eq(jws->alg_name, "ES256");
+}
+END_TEST
 
 START_TEST(jwt_header_typ_kid_alg)
 {
@@ -220,7 +277,7 @@ START_TEST(jwt_payload_is_the_claims)
 {
     jg_token_claims_t c = sample_claims();
     jg_jws_t *jws = tu_jws_parse_ok(jwt_ok(es256_signer("k", NULL), &c));
-    const char *want = jg_json_to_string(test_pool, jg_token_claims_json(test_pool, &c));
+    const char *want = jg_token_claims_text(test_pool, &c);
 
     ck_assert_str_eq((const char *)jws->payload, want);
 }
@@ -243,6 +300,7 @@ START_TEST(jwt_with_rsa_signer)
     jg_jws_t *jws;
     const char *why = NULL;
 
+    memset(&s, 0, sizeof(s));
     s.key = tu_key(tu_rsa(0));
     s.alg = jg_alg_by_id(JG_ALG_RS256);
     s.kid = "rsa-1";
@@ -261,6 +319,7 @@ START_TEST(jwt_signer_without_private_key_fails)
     const char *token = NULL, *why = NULL;
 
     (void)es256_signer("k", &pub);
+    memset(&s, 0, sizeof(s));
     s.key = pub;
     s.alg = jg_alg_by_id(JG_ALG_ES256);
     s.kid = "k";
@@ -379,12 +438,15 @@ Suite *token_suite(void)
     tcase_add_test(tc, claims_json_several_aud_is_array);
     tcase_add_test(tc, claims_json_omits_empty_scope);
     tcase_add_test(tc, claims_json_escapes_strings);
+    tcase_add_test(tc, claims_json_escapes_control_characters_and_keeps_utf8);
+    tcase_add_test(tc, claims_json_no_aud_is_empty_array);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("jwt");
     tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, jwt_header_typ_kid_alg);
+    tcase_add_test(tc, jwt_prepared_header_is_the_same);
     tcase_add_test(tc, jwt_verifies_with_signer_public_key);
     tcase_add_test(tc, jwt_does_not_verify_with_another_key);
     tcase_add_test(tc, jwt_payload_is_the_claims);
