@@ -24,7 +24,8 @@ typedef enum {
     JG_LOG_ERR = 0,
     JG_LOG_WARN,
     JG_LOG_INFO,
-    JG_LOG_DEBUG
+    JG_LOG_DEBUG,
+    JG_LOG_NOTICE      /* operators' status lines (httpd logs notice whatever its LogLevel) */
 } jg_log_level_t;
 
 /* tag is our own unique identifier of the call site, e.g. "JWTG0101". */
