@@ -116,8 +116,10 @@ const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec)
 {
     const jg_jwks_meta_t *m = &rec->meta;
 
-    return apr_psprintf(p, RECORD_MAGIC "%lld %lld %lld %lld %d\n%s\n%s\n%s\n%s\n%s",
-                        m->fetched_at, m->expires, m->checked_at, m->failing_since,
+    return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL
+                        " %d\n%s\n%s\n%s\n%s\n%s",
+                        JG_V(m->fetched_at), JG_V(m->expires), JG_V(m->checked_at),
+                        JG_V(m->failing_since),
                         m->outcome, m->etag, m->last_modified, m->digest, m->error,
                         rec->jwks && *m->digest ? rec->jwks : "");
 }
@@ -460,7 +462,7 @@ static void install(jg_jwks_source_t *src, gen_t *g, const jg_jwks_meta_t *meta)
 static const char *shared_key(apr_pool_t *p, const jg_jwks_source_t *src,
                               const char *what, long long t)
 {
-    const char *parts[3] = { what, src->id, apr_psprintf(p, "%lld", t) };
+    const char *parts[3] = { what, src->id, apr_psprintf(p, JG_LL, JG_V(t)) };
 
     return jg_hash_key(p, parts, 3);
 }
@@ -544,14 +546,14 @@ static void log_failure(jg_jwks_source_t *src, apr_pool_t *p, const gen_t *cur,
     /* the first failure of an episode: the one warning it gets */
     if (cur && now <= m->expires + src->pol.max_stale)
         jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; keeping the last "
-               "good keys (%s) until %s at the latest; retrying every %llds", src->url,
-               m->error, jg_jwks_kids(p, cur->keys), when(p, m->expires + src->pol.max_stale),
-               src->pol.refresh_interval);
+               "good keys (%s) until %s at the latest; retrying every " JG_LL "s",
+               src->url, m->error, jg_jwks_kids(p, cur->keys),
+               when(p, m->expires + src->pol.max_stale), JG_V(src->pol.refresh_interval));
     else
         jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; no usable keys: "
                "assertions of the IdPs using it are refused (503) until a fetch "
-               "succeeds (retried every %llds)", src->url, m->error,
-               src->pol.refresh_interval);
+               "succeeds (retried every " JG_LL "s)", src->url, m->error,
+               JG_V(src->pol.refresh_interval));
 }
 
 /* Fetch, judge the answer and record the outcome in *rec (which holds what
@@ -696,8 +698,9 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
         jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: kid \"%s\" unknown: %s", src->url,
                jg_printable(p, kid, 64), fetch_it ? "fetching"
                : lost ? "another process fetches"
-               : apr_psprintf(p, "last fetch %llds ago, the next not before %llds",
-                              now - rec.meta.checked_at, src->pol.refresh_interval));
+               : apr_psprintf(p, "last fetch " JG_LL "s ago, the next not before "
+                              JG_LL "s", JG_V(now - rec.meta.checked_at),
+                              JG_V(src->pol.refresh_interval)));
     }
 
     if (fetch_it) {
@@ -805,9 +808,9 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
         if (key) src->hooks.claim(ctx, pool, key, now + 86400, &won, &cwhy);
         if (won)
             jg_log(JG_LOG_WARN, "JWTG0206", "JWKS %s: the last good keys (fetched %s) "
-                   "are older than their lifetime plus JWTGrantJWKSMaxStale (%llds): "
+                   "are older than their lifetime plus JWTGrantJWKSMaxStale (" JG_LL "s): "
                    "assertions of the IdPs using it are refused (503) until a fetch "
-                   "succeeds", src->url, when(pool, fetched_at), src->pol.max_stale);
+                   "succeeds", src->url, when(pool, fetched_at), JG_V(src->pol.max_stale));
     }
     return JG_ERR_IO;
 }

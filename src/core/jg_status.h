@@ -41,6 +41,11 @@ void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
 
 #include <apr_pools.h>
 
+/* APR's formatter (apr_psprintf, and jg_log in httpd) knows no %lld:
+ * "x=" JG_LL, JG_V(v) prints a long long. */
+#define JG_LL "%" APR_INT64_T_FMT
+#define JG_V(v) ((apr_int64_t)(v))
+
 /* Client-supplied text quoted in a reason: at most max bytes, and anything
  * outside printable ASCII (newlines that would forge log lines, quotes)
  * replaced by '?'. */

@@ -374,7 +374,8 @@ static const char *jwks_duration(cmd_parms *cmd, const char *arg, long long min,
 
     if (err) return err;
     if (*out < min || *out > max)
-        return cmd_error(cmd, "'%s': between %llds and %llds", arg, min, max);
+        return cmd_error(cmd, "'%s': between " JG_LL "s and " JG_LL "s", arg, JG_V(min),
+                         JG_V(max));
     return NULL;
 }
 

@@ -79,7 +79,7 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
     if (res->retry_after > 0)
         apr_table_setn(r->err_headers_out, "Retry-After",
-                       apr_psprintf(r->pool, "%lld", res->retry_after));
+                       apr_psprintf(r->pool, JG_LL, JG_V(res->retry_after)));
     return send_json(r, res->status, "application/json;charset=UTF-8",
                      jg_grant_response_json(r->pool, res));
 }

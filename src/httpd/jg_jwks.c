@@ -48,8 +48,10 @@ static const char *spec_id(apr_pool_t *p, const char *url, const jg_http_options
                      h->ca_file ? h->ca_file : "-", h->ca_path ? h->ca_path : "-",
                      h->proxy ? h->proxy : "-", h->connect_timeout_ms, h->timeout_ms,
                      (unsigned long)h->max_size, h->max_redirects),
-        apr_psprintf(p, "%lld|%lld|%lld|%lld|%lld", pol->min_lifetime, pol->max_lifetime,
-                     pol->default_lifetime, pol->refresh_interval, pol->max_stale)
+        apr_psprintf(p, JG_LL "|" JG_LL "|" JG_LL "|" JG_LL "|" JG_LL,
+                     JG_V(pol->min_lifetime), JG_V(pol->max_lifetime),
+                     JG_V(pol->default_lifetime), JG_V(pol->refresh_interval),
+                     JG_V(pol->max_stale))
     };
 
     return jg_hash_key(p, parts, 4);
@@ -156,15 +158,15 @@ static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
             status = jg_jwks_record_status(ptemp, &rec, keys);
         }
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "JWTG0201: JWKS %s, trusted for %s: %s (lifetime %lld-%llds, "
-                     "timeouts %ld/%lds, at most %lu bytes, refresh forced by an unknown "
-                     "kid at most every %llds, last good keys kept up to %llds past "
-                     "their lifetime)", spec->url, spec->users,
+                     "JWTG0201: JWKS %s, trusted for %s: %s (lifetime " JG_LL "-" JG_LL
+                     "s, timeouts %ld/%lds, at most %lu bytes, refresh forced by an "
+                     "unknown kid at most every " JG_LL "s, last good keys kept up to "
+                     JG_LL "s past their lifetime)", spec->url, spec->users,
                      status ? status : "not fetched yet (the first request that needs "
-                     "it fetches)", spec->pol.min_lifetime, spec->pol.max_lifetime,
-                     spec->http.connect_timeout_ms / 1000, spec->http.timeout_ms / 1000,
-                     (unsigned long)spec->http.max_size, spec->pol.refresh_interval,
-                     spec->pol.max_stale);
+                     "it fetches)", JG_V(spec->pol.min_lifetime),
+                     JG_V(spec->pol.max_lifetime), spec->http.connect_timeout_ms / 1000,
+                     spec->http.timeout_ms / 1000, (unsigned long)spec->http.max_size,
+                     JG_V(spec->pol.refresh_interval), JG_V(spec->pol.max_stale));
     }
 }
 
