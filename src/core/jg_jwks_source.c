@@ -11,6 +11,9 @@
 #define RECORD_MAGIC "jg-jwks 1\n"
 #define LOOK_AGAIN 1   /* seconds before a process looks at the shared record
                           again after another one took the fetch */
+#define SYNC 1         /* a process looks at the shared record at least this
+                          often while it serves requests, so a refresh by any
+                          process (a removed key) reaches all within a second */
 
 void jg_jwks_policy_default(jg_jwks_policy_t *pol)
 {
@@ -717,6 +720,7 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
     else
         next = jg_jwks_refresh_at(rec.meta.fetched_at, rec.meta.expires);
     if (next <= now) next = now + LOOK_AGAIN;
+    if (next > now + SYNC) next = now + SYNC;
     lock(src);
     src->next_check = next;
     src->kid_check_after = now + LOOK_AGAIN;
@@ -782,7 +786,10 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
         unlock(src);
         return JG_OK;
     }
-    *retry_after = src->next_check > now ? src->next_check - now : 1;
+    /* when a fetch may be tried again: after the backoff of a failure */
+    *retry_after = src->meta.outcome == JG_JWKS_FAILED
+                   && src->meta.checked_at + src->pol.refresh_interval > now
+                   ? src->meta.checked_at + src->pol.refresh_interval - now : 1;
     if (!g) {
         *why = src->meta.outcome == JG_JWKS_FAILED
             ? "no usable keys for this issuer: its JWKS could not be fetched; retry later"

@@ -5,10 +5,12 @@
  *
  * One fetched set is shared by every process (and host) through a record in
  * a shared cache, reached through hooks (the socache in httpd, fakes in the
- * unit tests). Each process keeps the parsed keys in memory and consults the
- * shared record only when its copy is due for a refresh or a token names a
- * kid it does not know, so the steady state costs neither a cache lookup nor
- * a JSON parse per request.
+ * unit tests). Each process keeps the parsed keys in memory and looks at the
+ * shared record at most once a second (and when a token names a kid it does
+ * not know, at most once a second too), parsing it only when its keys
+ * changed: the steady state costs neither a cache lookup nor a JSON parse
+ * per request, and a refresh by any process reaches every other within a
+ * second.
  *
  *   lifetime   Cache-Control max-age clamped to [min_lifetime, max_lifetime]
  *              (default_lifetime without max-age); refreshed from 80 % of it

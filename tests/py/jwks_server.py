@@ -64,9 +64,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(plan["delay"])
         mode = plan["mode"]
         if mode == "close":
+            owner.count(0)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
-            owner.count(0)
             return
         if mode == "status":
             self.answer(plan["status"], b"", plan)
@@ -88,6 +88,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.answer(200, body, plan, etag=etag)
 
     def answer(self, status, body, plan, etag=None, extra=None):
+        self.server.owner.count(status)       # before the client can read the answer
         self.send_response(status)
         if status != 304:
             self.send_header("Content-Type", "application/json")
@@ -103,10 +104,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
-        self.server.owner.count(status)
 
     def huge(self, plan):
         size = plan["huge_size"]
+        self.server.owner.count(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         if plan["huge_no_length"]:
@@ -124,7 +125,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 sent += len(part)
         except OSError:
             pass           # the client gave up, as it should
-        self.server.owner.count(200)
 
 
 class JwksServer:

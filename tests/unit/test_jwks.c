@@ -572,10 +572,17 @@ START_TEST(source_first_use_fetches_then_serves_from_memory)
     ck_assert_int_eq(idp.hits, 1);
     ck_assert_int_eq(cache.puts, 1);
     gets = cache.gets;
-    /* the steady state: no shared-cache lookup, no fetch */
-    for (int i = 1; i < 100; i++) assert_keys(a, "k1", T0 + i, "k1");
+    /* the steady state: no shared-cache lookup per request, no fetch ... */
+    for (int i = 1; i < 100; i++) assert_keys(a, "k1", T0, "k1");
     ck_assert_int_eq(idp.hits, 1);
     ck_assert_int_eq(cache.gets, gets);
+    /* ... but one a second, to learn of other processes' refreshes */
+    for (int i = 1; i <= 100; i++) {
+        assert_keys(a, "k1", T0 + i, "k1");
+        assert_keys(a, "k1", T0 + i, "k1");
+    }
+    ck_assert_int_eq(idp.hits, 1);
+    ck_assert_int_le(cache.gets, gets + 100);
     ck_assert_int_eq(logged("JWTG0202", JG_LOG_NOTICE), 1);
     ck_assert(tu_contains(log_text("JWTG0202"), "\"k1\""));
 }
@@ -656,6 +663,26 @@ START_TEST(source_removed_key_is_gone_after_refresh)
     ck_assert_int_eq(idp.hits, 2);
     ck_assert(!has(ks, "k1"));
     ck_assert(has(ks, "k2"));
+}
+END_TEST
+
+START_TEST(source_refresh_by_one_process_reaches_the_others_within_a_second)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+
+    idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(b, "k1", T0, "k1");
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    /* a forced refresh in a: k1 is gone there ... */
+    ck_assert_int_eq(keys_at(a, test_pool, "k9", T0 + 40, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    /* ... and in b a second later, though b knows k1 and was not due */
+    ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 41, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    ck_assert(has(ks, "k2"));
+    ck_assert_int_eq(idp.hits, 2);
 }
 END_TEST
 
@@ -1017,6 +1044,7 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, source_unknown_kid_is_throttled_per_interval);
     tcase_add_test(tc, source_unknown_kid_flood_across_processes_costs_one_fetch);
     tcase_add_test(tc, source_removed_key_is_gone_after_refresh);
+    tcase_add_test(tc, source_refresh_by_one_process_reaches_the_others_within_a_second);
     tcase_add_test(tc, source_refreshes_ahead_of_expiry_once);
     tcase_add_test(tc, source_due_refresh_lost_to_another_process_keeps_serving);
     tcase_add_test(tc, source_revalidates_with_etag);
