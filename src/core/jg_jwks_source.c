@@ -483,7 +483,7 @@ static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
     if (src->hooks.claim(ctx, p, key, now + src->http.timeout_ms / 1000 + 5, &won,
                          &why) != JG_OK) {
         /* the shared cache is down: the local throttles still bound us */
-        jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: cannot claim the fetch (%s); "
+        jg_log(JG_LOG_DEBUG, "JWTG0217", "JWKS %s: cannot claim the fetch (%s); "
                "fetching anyway", src->url, why ? why : "?");
         return 1;
     }
@@ -553,7 +553,7 @@ static void log_failure(jg_jwks_source_t *src, apr_pool_t *p, const gen_t *cur,
                src->url, m->error, jg_jwks_kids(p, cur->keys),
                when(p, m->expires + src->pol.max_stale), JG_V(src->pol.refresh_interval));
     else
-        jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; no usable keys: "
+        jg_log(JG_LOG_WARN, "JWTG0216", "JWKS %s: fetch failed: %s; no usable keys: "
                "assertions of the IdPs using it are refused (503) until a fetch "
                "succeeds (retried every " JG_LL "s)", src->url, m->error,
                JG_V(src->pol.refresh_interval));
@@ -660,7 +660,7 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
         d = digest_of(p, rec.jwks);
         if (!d || strcmp(d, rec.meta.digest)
             || make_gen(p, rec.jwks, strlen(rec.jwks), &g, &why) != JG_OK) {
-            jg_log(JG_LOG_DEBUG, "JWTG0211", "JWKS %s: ignoring the keys of the shared "
+            jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
                    "record (%s)", src->url, why ? why : "digest mismatch");
             lock(src);
             rec.meta = src->meta;

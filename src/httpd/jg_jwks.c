@@ -194,7 +194,7 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                 if (!idp->jwks_url) continue;
                 if (!(spec = spec_for(pconf, by_id, sc, idp))) {
                     ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                                  "JWTG0213: out of memory");
+                                  "JWTG0219: out of memory");
                     return !OK;
                 }
                 k = apr_pcalloc(pconf, sizeof(*k));

@@ -312,7 +312,7 @@ def test_no_usable_keys_at_all_answers_503_and_does_not_hammer(httpd_factory, id
     h = httpd_factory().write(idp_conf(idp_server.url(),
                                        server="JWTGrantJWKSRefreshInterval 2"))
     with running(h):
-        h.expect(r"JWTG0203:")
+        h.expect(r"JWTG0216:")
         t0 = time.time()
         r = grant(h, keys["rsa2048"], "k1")
         doc = assert_error(r, 503, "temporarily_unavailable", "no usable keys")
@@ -321,7 +321,7 @@ def test_no_usable_keys_at_all_answers_503_and_does_not_hammer(httpd_factory, id
         for _ in range(20):
             assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
         assert idp_server.hits == 1
-        line = log_lines(h, "JWTG0203")
+        line = log_lines(h, "JWTG0216")
         assert len(line) == 1 and "HTTP status 500" in line[0] and "503" in line[0]
         idp_server.set(mode="ok", keys=[jwk(keys["rsa2048"], "k1")])
         wait_until(t0 + 3.1)
@@ -334,7 +334,7 @@ def test_a_slow_idp_cannot_hold_a_request_beyond_the_timeout(httpd_factory, idp_
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")], delay=10)
     h = httpd_factory().write(idp_conf(idp_server.url(), server="JWTGrantJWKSTimeout 1 2"))
     with running(h):
-        h.expect(r"JWTG0203:.*timed out")
+        h.expect(r"JWTG0216:.*timed out")
         start = time.time()
         assert_error(grant(h, keys["rsa2048"], "k1", timeout=15), 503,
                      "temporarily_unavailable")
@@ -449,10 +449,10 @@ def test_https_refused_when_the_certificate_does_not_verify(httpd_factory, jwks_
     h = httpd_factory()
     h.write(https_conf(h, tls, srv.url(), ca=ca))
     with running(h):
-        h.expect(r"JWTG0203:")
+        h.expect(r"JWTG0216:")
         assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
         assert srv.hits == 0, "keys were served over an unverified connection"
-        line = log_lines(h, "JWTG0203")[0]
+        line = log_lines(h, "JWTG0216")[0]
         assert "certificate" in line.lower() or "SSL" in line, line
 
 
@@ -466,7 +466,7 @@ def test_a_redirect_from_https_to_http_is_refused(httpd_factory, jwks_servers, t
     h.write(https_conf(h, tls, secure.url(), ca=tls.ca).replace(
         "  JWTGrantIdPAlias", "  JWTGrantIdPJWKSAllowHTTP On\n  JWTGrantIdPAlias"))
     with running(h):
-        h.expect(r"JWTG0203:.*redirect")
+        h.expect(r"JWTG0216:.*redirect")
         assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
         assert secure.hits == 1
         assert plain.hits == 0
@@ -491,7 +491,7 @@ def test_redirects_are_bounded(httpd_factory, jwks_servers, tls, keys):
     h = httpd_factory()
     h.write(https_conf(h, tls, loop.url(), ca=tls.ca))
     with running(h):
-        h.expect(r"JWTG0203:.*more than 3 redirects")
+        h.expect(r"JWTG0216:.*more than 3 redirects")
         assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
         assert loop.hits == 4
 

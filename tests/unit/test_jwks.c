@@ -821,7 +821,7 @@ START_TEST(source_http_error_status_is_a_failure)
 
     idp.status = 404;
     ck_assert_int_eq(keys_at(a, test_pool, "k1", T0, &ks, NULL), JG_ERR_IO);
-    ck_assert(tu_contains(log_text("JWTG0203"), "HTTP status 404"));
+    ck_assert(tu_contains(log_text("JWTG0216"), "HTTP status 404"));
 }
 END_TEST
 
@@ -841,8 +841,8 @@ START_TEST(source_without_keys_fails_fast_during_outage)
     ck_assert_int_eq(retry, 25);
     ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 6, &ks, &retry), JG_ERR_IO);
     ck_assert_int_eq(idp.hits, 1);
-    ck_assert_int_eq(logged("JWTG0203", JG_LOG_WARN), 1);
-    ck_assert(tu_contains(log_text("JWTG0203"), "no usable keys"));
+    ck_assert_int_eq(logged("JWTG0216", JG_LOG_WARN), 1);
+    ck_assert(tu_contains(log_text("JWTG0216"), "no usable keys"));
     idp.st = JG_OK;
     assert_keys(b, "k1", T0 + 31, "k1");
     ck_assert_int_eq(idp.hits, 2);
@@ -935,7 +935,7 @@ START_TEST(source_304_without_validators_is_a_failure)
 
     idp.status = 304;
     ck_assert_int_eq(keys_at(a, test_pool, "k1", T0, &ks, NULL), JG_ERR_IO);
-    ck_assert(tu_contains(log_text("JWTG0203"), "304"));
+    ck_assert(tu_contains(log_text("JWTG0216"), "304"));
 }
 END_TEST
 
