@@ -8,7 +8,7 @@
 #include "jg_json.h"
 #include "jg_token.h"
 
-#define RECORD_MAGIC "jg-jwks 1\n"
+#define RECORD_MAGIC "jg-jwks 2\n"
 #define LOOK_AGAIN 1   /* seconds before a process looks at the shared record
                           again after another one took the fetch */
 #define SYNC 1         /* a process looks at the shared record at least this
@@ -118,13 +118,13 @@ static void copy_str(char *dst, size_t size, const char *src)
 const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec)
 {
     const jg_jwks_meta_t *m = &rec->meta;
+    int keys = *m->digest && m->jwks_len > 0;
 
-    return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL
-                        " %d\n%s\n%s\n%s\n%s\n%s",
+    return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL " %d " JG_LL
+                        "\n%s\n%s\n%s\n%s\n",
                         JG_V(m->fetched_at), JG_V(m->expires), JG_V(m->checked_at),
-                        JG_V(m->failing_since),
-                        m->outcome, m->etag, m->last_modified, m->digest, m->error,
-                        rec->jwks && *m->digest ? rec->jwks : "");
+                        JG_V(m->failing_since), m->outcome, JG_V(keys ? m->jwks_len : 0),
+                        m->etag, m->last_modified, keys ? m->digest : "", m->error);
 }
 
 /* The next line of *s (without its '\n'), or NULL. */
@@ -150,7 +150,7 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
     const char *s = text, *end = text + len, *nums, *etag, *lm, *digest, *error;
     jg_jwks_meta_t *m = &rec->meta;
     char *e;
-    long long v[5];
+    long long v[6];
     int i;
 
     memset(rec, 0, sizeof(*rec));
@@ -159,9 +159,9 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
     s += sizeof(RECORD_MAGIC) - 1;
     if (!(nums = next_line(p, &s, end)) || !(etag = next_line(p, &s, end))
         || !(lm = next_line(p, &s, end)) || !(digest = next_line(p, &s, end))
-        || !(error = next_line(p, &s, end)))
+        || !(error = next_line(p, &s, end)) || s != end)
         return jg_fail(why, JG_ERR_MALFORMED, "truncated JWKS record");
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         while (*nums == ' ') nums++;
         if (*nums < '0' || *nums > '9')
             return jg_fail(why, JG_ERR_MALFORMED, "bad numbers in a JWKS record");
@@ -169,25 +169,96 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
         nums = e;
     }
     if (*nums || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
+        || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT
         || !printable_or_empty(etag, JG_HTTP_ETAG_MAX)
         || !printable_or_empty(lm, JG_HTTP_DATE_MAX)
         || !printable_or_empty(error, JG_JWKS_ERROR_MAX)
         || strlen(digest) >= sizeof(m->digest) || strspn(digest,
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
             != strlen(digest)
-        || (!*digest) != (s == end))
+        || (!*digest) != (v[5] == 0))
         return jg_fail(why, JG_ERR_MALFORMED, "inconsistent JWKS record");
     m->fetched_at = v[0];
     m->expires = v[1];
     m->checked_at = v[2];
     m->failing_since = v[3];
     m->outcome = (int)v[4];
+    m->jwks_len = v[5];
     copy_str(m->etag, sizeof(m->etag), etag);
     copy_str(m->last_modified, sizeof(m->last_modified), lm);
     copy_str(m->digest, sizeof(m->digest), digest);
     copy_str(m->error, sizeof(m->error), error);
-    rec->jwks = *digest ? apr_pstrmemdup(p, s, (apr_size_t)(end - s)) : NULL;
     return JG_OK;
+}
+
+static const char *chunk_key(apr_pool_t *p, const char *id, const char *digest, long long i)
+{
+    const char *parts[3] = { "jwks-chunk", id, apr_psprintf(p, "%s:" JG_LL, digest, JG_V(i)) };
+
+    return jg_hash_key(p, parts, 3);
+}
+
+jg_status_t jg_jwks_shared_load(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                const char *id, const char *known_digest,
+                                const char *known_jwks, jg_jwks_record_t *rec,
+                                const char **why)
+{
+    jg_jwks_meta_t *m = &rec->meta;
+    char *val = NULL, *buf;
+    size_t len = 0, at = 0;
+    long long i, n;
+    int found = 0;
+    const char *d;
+    jg_status_t st;
+
+    memset(rec, 0, sizeof(*rec));
+    if ((st = hooks->get(ctx, p, id, &val, &len, &found, why)) != JG_OK) return st;
+    if (!found) return JG_OK;
+    if ((st = jg_jwks_record_decode(p, val, len, rec, why)) != JG_OK) return st;
+    if (!*m->digest) return JG_OK;
+    if (known_digest && known_jwks && !strcmp(known_digest, m->digest)) {
+        rec->jwks = known_jwks;
+        return JG_OK;
+    }
+    buf = apr_palloc(p, (apr_size_t)m->jwks_len + 1);
+    n = (m->jwks_len + JG_JWKS_CHUNK - 1) / JG_JWKS_CHUNK;
+    for (i = 0; i < n; i++) {
+        const char *key = chunk_key(p, id, m->digest, i);
+        size_t want = i < n - 1 ? JG_JWKS_CHUNK : (size_t)m->jwks_len - at;
+        if (!key || hooks->get(ctx, p, key, &val, &len, &found, why) != JG_OK || !found
+            || len != want)
+            return JG_OK;                  /* no keys: a chunk went missing */
+        memcpy(buf + at, val, len);
+        at += len;
+    }
+    buf[at] = '\0';
+    d = digest_of(p, buf);
+    if (d && !strcmp(d, m->digest)) rec->jwks = buf;
+    return JG_OK;
+}
+
+jg_status_t jg_jwks_shared_store(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                 const char *id, const jg_jwks_record_t *rec,
+                                 long long expiry, const char **why)
+{
+    const jg_jwks_meta_t *m = &rec->meta;
+    jg_status_t st;
+    long long i, n;
+
+    if (rec->jwks && *m->digest && m->jwks_len > 0) {
+        n = (m->jwks_len + JG_JWKS_CHUNK - 1) / JG_JWKS_CHUNK;
+        for (i = 0; i < n; i++) {
+            const char *key = chunk_key(p, id, m->digest, i);
+            long long off = i * JG_JWKS_CHUNK;
+            long long part = m->jwks_len - off < JG_JWKS_CHUNK ? m->jwks_len - off
+                                                               : JG_JWKS_CHUNK;
+            if (!key) return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+            if ((st = hooks->put(ctx, p, key, apr_pstrndup(p, rec->jwks + off, (apr_size_t)part),
+                                 expiry, why)) != JG_OK)
+                return st;
+        }
+    }
+    return hooks->put(ctx, p, id, jg_jwks_record_encode(p, rec), expiry, why);
 }
 
 void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other)
@@ -201,6 +272,7 @@ void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other)
         memcpy(a->etag, b->etag, sizeof(a->etag));
         memcpy(a->last_modified, b->last_modified, sizeof(a->last_modified));
         memcpy(a->digest, b->digest, sizeof(a->digest));
+        a->jwks_len = b->jwks_len;
         into->jwks = other->jwks;
     }
     if (b->checked_at > a->checked_at) {
@@ -490,28 +562,30 @@ static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
     return won;
 }
 
-/* What the shared cache holds for this source (nothing, on any problem). */
-static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
+/* What the shared cache holds for this source (nothing, on any problem);
+ * the JWKS itself is read only when it is not cur's. */
+static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const gen_t *cur,
                         jg_jwks_record_t *rec)
 {
-    char *val = NULL;
-    size_t len = 0;
-    int found = 0;
     const char *why = NULL;
+    jg_status_t st = jg_jwks_shared_load(&src->hooks, ctx, p, src->id,
+                                         cur ? cur->digest : NULL, cur ? cur->jwks : NULL,
+                                         rec, &why);
 
-    memset(rec, 0, sizeof(*rec));
-    if (src->hooks.get(ctx, p, src->id, &val, &len, &found, &why) != JG_OK) {
+    if (st == JG_ERR_MALFORMED) {
+        jg_log(JG_LOG_DEBUG, "JWTG0211", "JWKS %s: ignoring an unreadable record in "
+               "the shared cache (%s)", src->url, why ? why : "?");
+        memset(rec, 0, sizeof(*rec));
+    }
+    else if (st != JG_OK) {
         if (!src->get_warned++)
             jg_log(JG_LOG_WARN, "JWTG0207", "JWKS %s: cannot read its record in the "
                    "shared cache (%s); this process fetches on its own",
                    src->url, why ? why : "?");
-        return;
-    }
-    src->get_warned = 0;
-    if (found && jg_jwks_record_decode(p, val, len, rec, &why) != JG_OK) {
-        jg_log(JG_LOG_DEBUG, "JWTG0211", "JWKS %s: ignoring an unreadable record in "
-               "the shared cache (%s)", src->url, why ? why : "?");
         memset(rec, 0, sizeof(*rec));
+    }
+    else {
+        src->get_warned = 0;
     }
 }
 
@@ -525,12 +599,11 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
     if (keep < rec->meta.checked_at + src->pol.refresh_interval)
         keep = rec->meta.checked_at + src->pol.refresh_interval;
     if (keep < now) keep = now;
-    if (src->hooks.put(ctx, p, src->id, jg_jwks_record_encode(p, rec), keep + 60,
-                       &why) != JG_OK) {
+    if (jg_jwks_shared_store(&src->hooks, ctx, p, src->id, rec, keep + 60, &why) != JG_OK) {
         if (!src->put_warned++)
             jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
                    "record (%s): other processes fetch on their own; enlarge "
-                   "JWTGrantCache or lower JWTGrantJWKSMaxSize",
+                   "JWTGrantCache",
                    src->url, why ? why : "?");
     }
     else {
@@ -591,6 +664,7 @@ static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
             copy_str(m->last_modified, sizeof(m->last_modified), res.last_modified);
             memcpy(m->digest, (*newgen)->digest, sizeof(m->digest));
             rec->jwks = apr_pstrdup(p, (*newgen)->jwks);
+            m->jwks_len = (long long)strlen(rec->jwks);
         }
     }
     else if (st == JG_OK && res.status == 304 && conditional) {
@@ -642,7 +716,7 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
 {
     jg_jwks_record_t rec, shared;
     gen_t *cur, *g = NULL;
-    const char *why = NULL, *d;
+    const char *why = NULL;
     long long next;
     int have, fetch_it = 0, lost = 0;
 
@@ -653,13 +727,11 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
     unlock(src);
     rec.jwks = cur ? cur->jwks : NULL;
 
-    read_shared(src, p, ctx, &shared);
+    read_shared(src, p, ctx, cur, &shared);
     jg_jwks_record_merge(&rec, &shared);
     if (rec.jwks && (!cur || strcmp(rec.meta.digest, cur->digest))) {
-        /* another process fetched other keys */
-        d = digest_of(p, rec.jwks);
-        if (!d || strcmp(d, rec.meta.digest)
-            || make_gen(p, rec.jwks, strlen(rec.jwks), &g, &why) != JG_OK) {
+        /* another process fetched other keys (their digest checked) */
+        if (make_gen(p, rec.jwks, strlen(rec.jwks), &g, &why) != JG_OK) {
             jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
                    "record (%s)", src->url, why ? why : "digest mismatch");
             lock(src);

@@ -97,6 +97,7 @@ typedef struct jg_jwks_meta {
     char etag[JG_HTTP_ETAG_MAX + 1];
     char last_modified[JG_HTTP_DATE_MAX + 1];
     char digest[48];           /* SHA-256 of the stored JWKS, base64url; "" none */
+    long long jwks_len;        /* its length */
     /* of the last attempt */
     long long checked_at;      /* 0: never */
     int outcome;               /* jg_jwks_outcome_t */
@@ -109,7 +110,15 @@ typedef struct jg_jwks_record {
     const char *jwks;          /* the stored JWKS, or NULL */
 } jg_jwks_record_t;
 
-/* Text form in the shared cache; decode refuses anything malformed. */
+/* In the shared cache a record is a small head (the metadata: read once a
+ * second by every process) and the JWKS in chunks of JG_JWKS_CHUNK bytes
+ * under keys derived from its digest (read only by a process that lacks
+ * those keys): no value is larger than JG_JWKS_SHARED_VALUE_MAX, which fits
+ * shmcb's slots whatever the size of the set. */
+#define JG_JWKS_CHUNK 8000
+#define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 2048)
+
+/* The head's text; decode refuses anything malformed (rec->jwks is NULL). */
 const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec);
 jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
                                   jg_jwks_record_t *rec, const char **why);
@@ -137,6 +146,19 @@ typedef struct jg_jwks_hooks {
                          const jg_http_options_t *opt, jg_http_response_t *res,
                          const char **why);
 } jg_jwks_hooks_t;
+
+/* The record of id in the shared cache: its head, and its JWKS when it is
+ * known_digest's (then known_jwks is taken) or when every chunk is there and
+ * matches the digest (else rec->jwks stays NULL). A record that is absent
+ * is all zeros. Fails when the cache fails or the head is damaged. */
+jg_status_t jg_jwks_shared_load(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                const char *id, const char *known_digest,
+                                const char *known_jwks, jg_jwks_record_t *rec,
+                                const char **why);
+/* Store rec (its chunks, then its head) until expiry. */
+jg_status_t jg_jwks_shared_store(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                 const char *id, const jg_jwks_record_t *rec,
+                                 long long expiry, const char **why);
 
 typedef struct jg_jwks_source jg_jwks_source_t;
 

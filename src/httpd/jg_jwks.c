@@ -84,11 +84,6 @@ static spec_t *spec_for(apr_pool_t *pconf, apr_hash_t *by_id, const jg_server_co
 
 /* ---- the shared cache, as the sources see it ---------------------------------- */
 
-static size_t record_max(const spec_t *spec)
-{
-    return spec->http.max_size + spec->http.max_size / 4 + 4096;
-}
-
 static spec_t *spec_of_request(request_rec *r, const jg_idp_t *idp)
 {
     spec_key_t k;
@@ -98,28 +93,23 @@ static spec_t *spec_of_request(request_rec *r, const jg_idp_t *idp)
     return by_idp ? apr_hash_get(by_idp, &k, sizeof(k)) : NULL;
 }
 
+/* r is NULL at startup, where nothing is claimed. */
 typedef struct {
+    server_rec *s;
     request_rec *r;
-    const spec_t *spec;
 } ctx_t;
 
 static jg_status_t shared_get(void *ctx, apr_pool_t *p, const char *key, char **val,
                               size_t *len, int *found, const char **why)
 {
-    ctx_t *c = ctx;
-
-    return jg_cache_get(c->r->server, p, key, record_max(c->spec), val, len, found, why);
+    return jg_cache_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
+                        found, why);
 }
 
 static jg_status_t shared_put(void *ctx, apr_pool_t *p, const char *key, const char *val,
                               long long expiry, const char **why)
 {
-    ctx_t *c = ctx;
-    size_t len = strlen(val);
-
-    if (len > record_max(c->spec))
-        return jg_fail(why, JG_ERR_IO, "the record is larger than its cache slot");
-    return jg_cache_put(c->r->server, p, key, val, len, expiry, why);
+    return jg_cache_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
 }
 
 static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
@@ -128,9 +118,12 @@ static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
     ctx_t *c = ctx;
 
     (void)p;
+    if (!c->r) return jg_fail(why, JG_ERR_INTERNAL, "no claims outside a request");
     /* the replay check is the cache's atomic add-if-absent */
     return jg_cache_replay_check(c->r, key, expiry, won, why);
 }
+
+static const jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
@@ -141,16 +134,13 @@ static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
     for (i = 0; i < specs->nelts; i++) {
         const spec_t *spec = JG_ARRAY_IDX(specs, i, spec_t *);
         const char *status = NULL, *why = NULL;
-        char *val = NULL;
-        size_t len = 0;
-        int found = 0;
+        ctx_t ctx = { s, NULL };
         jg_jwks_record_t rec;
         jg_keyset_t *keys = NULL;
 
         /* a cache that outlives restarts (redis, memcache) may know it */
-        if (jg_cache_get(s, ptemp, spec->id, record_max(spec), &val, &len, &found,
-                         &why) == JG_OK && found
-            && jg_jwks_record_decode(ptemp, val, len, &rec, &why) == JG_OK) {
+        if (jg_jwks_shared_load(&hooks, &ctx, ptemp, spec->id, NULL, NULL, &rec,
+                                &why) == JG_OK && rec.meta.checked_at) {
             const char *stored;
             if (rec.jwks)
                 jg_jwks_accept(ptemp, rec.jwks, strlen(rec.jwks), JG_JWKS_MAX_SIZE_LIMIT,
@@ -221,7 +211,6 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };
     const char *why = NULL;
     int i;
 
@@ -251,7 +240,7 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
         return jg_fail(why, JG_ERR_INTERNAL, "no usable keys for this issuer; retry later");
     }
     c = apr_palloc(r->pool, sizeof(*c));
+    c->s = r->server;
     c->r = r;
-    c->spec = spec;
     return jg_jwks_source_keys(spec->src, r->pool, c, kid, now, keys, retry_after, why);
 }

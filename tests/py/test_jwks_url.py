@@ -100,6 +100,23 @@ def test_processes_share_one_fetch(httpd_factory, idp_server, keys, mpm):
         assert idp_server.hits == 1, f"{idp_server.hits} fetches by {len(pids)} processes"
 
 
+def test_a_large_set_is_shared_too(httpd_factory, idp_server, keys):
+    # larger than one slot of the default shmcb cache: it travels in chunks
+    names = ("rsa3072", "rsa2048", "rsa3072", "p521")
+    idp_server.set(keys=[jwk(keys[names[i % 4]], f"key-{i}") for i in range(60)])
+    assert len(jwks_doc(*idp_server.keys)) > 25000
+    h = httpd_factory(mpm="prefork", mpm_conf=MULTI_PROCESS["prefork"])
+    h.write(idp_conf(idp_server.url()))
+    with running(h):
+        assert_granted(grant(h, keys["rsa3072"], "key-2"))
+        results = parallel(100, lambda i: grant(h, keys["p521"], "key-59",
+                                                headers={"Connection": "close"}))
+        for r in results:
+            assert_granted(r)
+        assert len(pids_of(h)) > 1
+        assert idp_server.hits == 1
+
+
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
 def test_a_cold_burst_fetches_at_most_once_per_process(httpd_factory, idp_server, keys,
                                                         mpm):

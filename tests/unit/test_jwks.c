@@ -232,6 +232,7 @@ static jg_jwks_record_t sample_record(void)
     strcpy(rec.meta.last_modified, "Mon, 01 Jan 2024 00:00:00 GMT");
     strcpy(rec.meta.error, "HTTP status 500");
     strcpy(rec.meta.digest, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    rec.meta.jwks_len = (long long)strlen(stored);
     return rec;
 }
 
@@ -251,7 +252,10 @@ START_TEST(record_round_trip)
     ck_assert_str_eq(back.meta.last_modified, rec.meta.last_modified);
     ck_assert_str_eq(back.meta.error, rec.meta.error);
     ck_assert_str_eq(back.meta.digest, rec.meta.digest);
-    ck_assert_str_eq(back.jwks, rec.jwks);
+    ck_assert_int_eq(back.meta.jwks_len, rec.meta.jwks_len);
+    /* the head only: the keys travel in chunks */
+    ck_assert_ptr_null(back.jwks);
+    ck_assert(!tu_contains(text, "\"keys\""));
 }
 END_TEST
 
@@ -277,23 +281,159 @@ START_TEST(record_decode_refuses_damage)
 {
     jg_jwks_record_t rec = sample_record(), back;
     const char *text = jg_jwks_record_encode(test_pool, &rec), *why = NULL;
+    const char *good = "jg-jwks 2\n1 2 3 4 1 0\n\n\n\n\n";
     const char *bad[] = {
         "",
-        "jg-jwks 2\n1 2 3 4 1\n\n\n\n\n",
+        "jg-jwks 1\n1 2 3 4 1 0\n\n\n\n\n",                    /* another version */
         apr_pstrndup(test_pool, text, 30),                       /* truncated */
-        "jg-jwks 1\n1 2 3 4 9\n\n\n\n\n",                         /* outcome */
-        "jg-jwks 1\n1 2 x 4 1\n\n\n\n\n",                         /* number */
-        "jg-jwks 1\n1 2 3 4 1\n\n\nAAAA\n\n",                     /* digest, no keys */
-        "jg-jwks 1\n1 2 3 4 1\n\n\n\n\n{\"keys\":[]}",            /* keys, no digest */
-        "jg-jwks 1\n1 2 3 4 1\n\x01\n\n\n\n",                     /* control character */
-        "jg-jwks 1\n1 2 3 4 1\n\n\nAA/A\n\n{}",                   /* digest alphabet */
+        "jg-jwks 2\n1 2 3 4 9 0\n\n\n\n\n",                     /* outcome */
+        "jg-jwks 2\n1 2 x 4 1 0\n\n\n\n\n",                     /* number */
+        "jg-jwks 2\n1 2 3 4 1\n\n\n\n\n",                       /* five numbers */
+        "jg-jwks 2\n1 2 3 4 1 0\n\n\nAAAA\n\n",                 /* digest, no length */
+        "jg-jwks 2\n1 2 3 4 1 10\n\n\n\n\n",                    /* length, no digest */
+        "jg-jwks 2\n1 2 3 4 1 99999999999\n\n\nAAAA\n\n",       /* length */
+        "jg-jwks 2\n1 2 3 4 1 0\n\x01\n\n\n\n",                 /* control character */
+        "jg-jwks 2\n1 2 3 4 1 5\n\n\nAA/A\n\n",                 /* digest alphabet */
+        "jg-jwks 2\n1 2 3 4 1 0\n\n\n\n\n{\"keys\":[]}",        /* trailing bytes */
         NULL
     };
     int i;
 
+    ck_assert(jg_jwks_record_decode(test_pool, good, strlen(good), &back, &why) == JG_OK);
     for (i = 0; bad[i]; i++)
         ck_assert_msg(jg_jwks_record_decode(test_pool, bad[i], strlen(bad[i]), &back,
                                             &why) != JG_OK, "accepted case %d", i);
+}
+END_TEST
+
+/* ---- the record in the shared cache: head and chunks ------------------------- */
+
+typedef struct {
+    apr_hash_t *values;
+    int gets, largest;
+} store_t;
+
+static jg_status_t store_get(void *ctx, apr_pool_t *p, const char *key, char **val,
+                             size_t *len, int *found, const char **why)
+{
+    store_t *st = ctx;
+    const char *v = apr_hash_get(st->values, key, APR_HASH_KEY_STRING);
+
+    (void)why;
+    st->gets++;
+    *found = v != NULL;
+    if (v) {
+        *val = apr_pstrdup(p, v);
+        *len = strlen(v);
+    }
+    return JG_OK;
+}
+
+static jg_status_t store_put(void *ctx, apr_pool_t *p, const char *key, const char *val,
+                             long long expiry, const char **why)
+{
+    store_t *st = ctx;
+
+    (void)p;
+    (void)expiry;
+    (void)why;
+    if ((int)strlen(val) > st->largest) st->largest = (int)strlen(val);
+    apr_hash_set(st->values, apr_pstrdup(test_pool, key), APR_HASH_KEY_STRING,
+                 apr_pstrdup(test_pool, val));
+    return JG_OK;
+}
+
+/* A record whose JWKS takes several chunks. */
+static jg_jwks_record_t big_record(void)
+{
+    jg_jwks_record_t rec;
+    const char *text = NULL, *stored = NULL, *why = NULL;
+    jg_keyset_t *ks = NULL;
+    int i;
+
+    memset(&rec, 0, sizeof(rec));
+    for (i = 0; i < 50; i++) {
+        const char *k = rsa_jwk(i % 3, apr_psprintf(test_pool, "key-%d", i));
+        text = text ? apr_pstrcat(test_pool, text, ",", k, NULL) : k;
+    }
+    ck_assert(accept_text(apr_pstrcat(test_pool, "{\"keys\":[", text, "]}", NULL),
+                          &stored, &ks, &why) == JG_OK);
+    ck_assert_int_gt(strlen(stored), 2 * JG_JWKS_CHUNK);
+    rec.jwks = stored;
+    rec.meta.jwks_len = (long long)strlen(stored);
+    {
+        const char *parts[2] = { "jwks", stored };
+        strcpy(rec.meta.digest, jg_hash_key(test_pool, parts, 2));
+    }
+    rec.meta.fetched_at = rec.meta.checked_at = 100;
+    rec.meta.expires = 200;
+    rec.meta.outcome = JG_JWKS_FETCHED;
+    return rec;
+}
+
+static const char *chunk_key_of(const char *id, const char *digest, int i)
+{
+    const char *parts[3] = { "jwks-chunk", id, apr_psprintf(test_pool, "%s:%d", digest, i) };
+
+    return jg_hash_key(test_pool, parts, 3);
+}
+
+START_TEST(shared_record_travels_in_chunks)
+{
+    jg_jwks_hooks_t hooks = { store_get, store_put, NULL, NULL };
+    store_t st = { apr_hash_make(test_pool), 0, 0 };
+    jg_jwks_record_t rec = big_record(), back;
+    const char *why = NULL;
+
+    ck_assert(jg_jwks_shared_store(&hooks, &st, test_pool, "id", &rec, 999, &why) == JG_OK);
+    ck_assert_int_ge(apr_hash_count(st.values), 4);
+    ck_assert_int_le(st.largest, JG_JWKS_SHARED_VALUE_MAX);
+    /* a process without these keys reads every chunk */
+    ck_assert(jg_jwks_shared_load(&hooks, &st, test_pool, "id", NULL, NULL, &back, &why)
+              == JG_OK);
+    ck_assert_ptr_nonnull(back.jwks);
+    ck_assert_str_eq(back.jwks, rec.jwks);
+    ck_assert_int_eq(back.meta.fetched_at, 100);
+    /* one that has them reads the head only */
+    st.gets = 0;
+    ck_assert(jg_jwks_shared_load(&hooks, &st, test_pool, "id", rec.meta.digest, "mine",
+                                  &back, &why) == JG_OK);
+    ck_assert_str_eq(back.jwks, "mine");
+    ck_assert_int_eq(st.gets, 1);
+    /* another id is absent: all zeros */
+    ck_assert(jg_jwks_shared_load(&hooks, &st, test_pool, "other", NULL, NULL, &back, &why)
+              == JG_OK);
+    ck_assert_int_eq(back.meta.checked_at, 0);
+    ck_assert_ptr_null(back.jwks);
+}
+END_TEST
+
+START_TEST(shared_record_with_a_missing_or_altered_chunk_has_no_keys)
+{
+    jg_jwks_hooks_t hooks = { store_get, store_put, NULL, NULL };
+    store_t st = { apr_hash_make(test_pool), 0, 0 };
+    jg_jwks_record_t rec = big_record(), back;
+    const char *why = NULL, *key = chunk_key_of("id", rec.meta.digest, 1), *v;
+    char *altered;
+
+    ck_assert(jg_jwks_shared_store(&hooks, &st, test_pool, "id", &rec, 999, &why) == JG_OK);
+    v = apr_hash_get(st.values, key, APR_HASH_KEY_STRING);
+    ck_assert_ptr_nonnull(v);
+    altered = apr_pstrdup(test_pool, v);
+    altered[10] = altered[10] == 'A' ? 'B' : 'A';
+    apr_hash_set(st.values, key, APR_HASH_KEY_STRING, altered);
+    ck_assert(jg_jwks_shared_load(&hooks, &st, test_pool, "id", NULL, NULL, &back, &why)
+              == JG_OK);
+    ck_assert_ptr_null(back.jwks);
+    ck_assert_str_eq(back.meta.digest, rec.meta.digest);
+    apr_hash_set(st.values, key, APR_HASH_KEY_STRING, NULL);
+    ck_assert(jg_jwks_shared_load(&hooks, &st, test_pool, "id", NULL, NULL, &back, &why)
+              == JG_OK);
+    ck_assert_ptr_null(back.jwks);
+    /* and a damaged head is an error the caller can tell */
+    apr_hash_set(st.values, "id", APR_HASH_KEY_STRING, "jg-jwks 2\nnonsense");
+    ck_assert_int_eq(jg_jwks_shared_load(&hooks, &st, test_pool, "id", NULL, NULL, &back,
+                                         &why), JG_ERR_MALFORMED);
 }
 END_TEST
 
@@ -570,7 +710,7 @@ START_TEST(source_first_use_fetches_then_serves_from_memory)
 
     assert_keys(a, "k1", T0, "k1");
     ck_assert_int_eq(idp.hits, 1);
-    ck_assert_int_eq(cache.puts, 1);
+    ck_assert_int_eq(cache.puts, 2);          /* one chunk, then the head */
     gets = cache.gets;
     /* the steady state: no shared-cache lookup per request, no fetch ... */
     for (int i = 1; i < 100; i++) assert_keys(a, "k1", T0, "k1");
@@ -880,16 +1020,32 @@ START_TEST(source_ignores_shared_keys_that_do_not_match_their_digest)
 {
     proc_t *a = process(), *b = process();
     jg_jwks_record_t rec;
-    const char *v, *why = NULL;
+    const char *v, *why = NULL, *key;
+    char *evil;
 
     assert_keys(a, "k1", T0, "k1");
     v = apr_hash_get(cache.values, "source-1", APR_HASH_KEY_STRING);
     ck_assert(jg_jwks_record_decode(test_pool, v, strlen(v), &rec, &why) == JG_OK);
-    rec.jwks = jwks_of(rsa_jwk(2, "evil"), NULL);          /* digest left as it was */
-    apr_hash_set(cache.values, "source-1", APR_HASH_KEY_STRING,
-                 jg_jwks_record_encode(test_pool, &rec));
+    /* the one chunk replaced by a set of the same length, digest left as it was */
+    key = chunk_key_of("source-1", rec.meta.digest, 0);
+    ck_assert_ptr_nonnull(apr_hash_get(cache.values, key, APR_HASH_KEY_STRING));
+    evil = apr_pstrdup(test_pool, apr_hash_get(cache.values, key, APR_HASH_KEY_STRING));
+    evil[strlen(evil) - 4] = evil[strlen(evil) - 4] == 'x' ? 'y' : 'x';
+    apr_hash_set(cache.values, key, APR_HASH_KEY_STRING, evil);
     assert_keys(b, "k1", T0 + 1, "k1");                   /* b fetched its own */
     ck_assert_int_eq(idp.hits, 2);
+}
+END_TEST
+
+START_TEST(source_big_sets_are_shared_too)
+{
+    proc_t *a = process(), *b = process();
+    jg_jwks_record_t rec = big_record();
+
+    idp.body = rec.jwks;
+    assert_keys(a, "key-49", T0, "key-49");
+    assert_keys(b, "key-0", T0 + 1, "key-49");
+    ck_assert_int_eq(idp.hits, 1);
 }
 END_TEST
 
@@ -1030,6 +1186,8 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, record_round_trip);
     tcase_add_test(tc, record_without_keys_round_trip);
     tcase_add_test(tc, record_decode_refuses_damage);
+    tcase_add_test(tc, shared_record_travels_in_chunks);
+    tcase_add_test(tc, shared_record_with_a_missing_or_altered_chunk_has_no_keys);
     tcase_add_test(tc, record_merge_takes_later_keys_and_later_attempt);
     tcase_add_test(tc, record_merge_never_takes_keys_from_a_record_without_them);
     suite_add_tcase(s, tc);
@@ -1055,6 +1213,7 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, source_unknown_kid_while_failing_is_unavailable);
     tcase_add_test(tc, source_ignores_a_damaged_shared_record);
     tcase_add_test(tc, source_ignores_shared_keys_that_do_not_match_their_digest);
+    tcase_add_test(tc, source_big_sets_are_shared_too);
     tcase_add_test(tc, source_shared_cache_failures_are_survivable);
     tcase_add_test(tc, source_keeps_old_keys_alive_for_their_requests);
     tcase_add_test(tc, source_304_without_validators_is_a_failure);
