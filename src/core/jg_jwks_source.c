@@ -419,6 +419,12 @@ static apr_status_t release_ref(void *data)
     return APR_SUCCESS;
 }
 
+static apr_status_t destroy_cleanup(void *data)
+{
+    jg_jwks_source_destroy(data);
+    return APR_SUCCESS;
+}
+
 jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id,
                                   const jg_http_options_t *http,
                                   const jg_jwks_policy_t *pol,
@@ -443,6 +449,8 @@ jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id
         || apr_thread_cond_create(&src->cond, p) != APR_SUCCESS)
         return jg_fail(why, JG_ERR_INTERNAL, "cannot create the JWKS source's mutex");
 #endif
+    /* after the mutex: cleanups run in reverse, so it is still there */
+    apr_pool_cleanup_register(p, src, destroy_cleanup, apr_pool_cleanup_null);
     *out = src;
     return JG_OK;
 }

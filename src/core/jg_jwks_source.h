@@ -165,7 +165,8 @@ typedef struct jg_jwks_source jg_jwks_source_t;
 /* A source for url; id names its record in the shared cache (a hash of the
  * URL and of every setting that changes what is fetched). p must outlive
  * every request: the source's mutex lives in it; its keys live in pools of
- * their own, freed when replaced and no request uses them any more. */
+ * their own, freed when replaced and no request uses them any more (and the
+ * current ones when p goes). */
 jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id,
                                   const jg_http_options_t *http,
                                   const jg_jwks_policy_t *pol,
@@ -194,7 +195,8 @@ const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys);
 
 const char *jg_jwks_source_url(const jg_jwks_source_t *src);
 
-/* Drops the keys still held (tests; httpd lets the process exit). */
+/* Drops the keys still held (done anyway when the source's pool goes);
+ * requests holding them keep them until their own pools go. */
 void jg_jwks_source_destroy(jg_jwks_source_t *src);
 
 #endif
