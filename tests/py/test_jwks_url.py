@@ -260,7 +260,7 @@ def test_refresh_is_a_conditional_get(httpd_factory, idp_server, keys, validator
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
 def test_an_unknown_kid_flood_costs_at_most_two_fetches(httpd_factory, idp_server, keys,
                                                         mpm):
-    interval = 5
+    interval = 8
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory(mpm=mpm, mpm_conf=MULTI_PROCESS[mpm])
     h.write(idp_conf(idp_server.url(), server=f"JWTGrantJWKSRefreshInterval {interval}"))
