@@ -18,6 +18,7 @@
 #include "jg_cache.h"
 #include "jg_signing.h"
 #include "jg_handlers.h"
+#include "jg_jwks.h"
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -33,7 +34,8 @@ static server_rec *log_server;
 static void core_log(void *baton, jg_log_level_t level, const char *tag,
                      const char *fmt, va_list ap)
 {
-    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
+    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG,
+                                  APLOG_NOTICE };
     char msg[1024];
 
     (void)baton;
@@ -71,7 +73,8 @@ static int jg_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     jg_config_warn(pconf, s);
     if ((rc = jg_cache_post_config(pconf, plog, ptemp, s)) != OK
-        || (rc = jg_signing_post_config(pconf, plog, s)) != OK)
+        || (rc = jg_signing_post_config(pconf, plog, s)) != OK
+        || (rc = jg_jwks_post_config(pconf, plog, ptemp, s)) != OK)
         return rc;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "JWTG0002: mod_oauth_jwt_grant %s loaded", JG_VERSION);
@@ -81,6 +84,7 @@ static int jg_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static void jg_child_init(apr_pool_t *p, server_rec *s)
 {
     jg_cache_child_init(p, s);
+    jg_jwks_child_init(p, s);
 }
 
 static void jg_register_hooks(apr_pool_t *p)

@@ -3,10 +3,12 @@
  *   jwt-grant-tool.c  main, option plumbing, key loading, signing helpers
  *   jg_tool_cmds.c    the commands: verify, sign, jwk, mint-assertion,
  *                     hash-secret
+ *   jg_tool_jwks.c    jwks-fetch
  *   jg_tool_help.c    the manual text of each command
  *
  * Exit statuses are part of the tool's contract (tests and scripts test them):
- * 0 success, 1 the token was rejected, 2 usage error or unusable key,
+ * 0 success, 1 the token (or a fetched JWKS) was rejected, 2 usage error or
+ * unusable key,
  * 3 internal fault (OpenSSL, memory, a write error).
  */
 #ifndef JG_TOOL_H
@@ -40,6 +42,7 @@ jgt_cmd_fn jgt_cmd_sign;
 jgt_cmd_fn jgt_cmd_jwk;
 jgt_cmd_fn jgt_cmd_mint;
 jgt_cmd_fn jgt_cmd_hash_secret;
+jgt_cmd_fn jgt_cmd_jwks_fetch;
 
 /* Manual text of a command, or of the whole tool when cmd is NULL;
  * NULL for an unknown command. */

@@ -30,6 +30,8 @@ static const char help_tool[] =
 "    mint-assertion  make an RFC 7523 JWT bearer assertion\n"
 "    jwk             print the public JWK of a PEM key or certificate\n"
 "    hash-secret     hash a client secret for JWTGrantClientSecret\n"
+"    jwks-fetch      fetch an IdP's JWKS URL and show its keys as the\n"
+"                    module sees them\n"
 "    help            show the manual of a command\n"
 "\n"
 "OPTIONS\n"
@@ -38,7 +40,8 @@ static const char help_tool[] =
 "    -V, --version   print the version\n"
 "\n"
 "EXIT STATUS\n"
-"    0 success; 1 token rejected; 2 usage error or unusable key;\n"
+"    0 success; 1 token (or fetched JWKS) rejected; 2 usage error or\n"
+"    unusable key;\n"
 "    3 internal error.\n"
 "\n"
 "EXAMPLES\n"
@@ -210,6 +213,52 @@ static const char help_hash[] =
 "EXAMPLES\n"
 "    openssl rand -base64 32 | tee secret.txt | jwt-grant-tool hash-secret -\n";
 
+static const char help_jwks_fetch[] =
+"NAME\n"
+"    jwt-grant-tool jwks-fetch - fetch a JWKS URL as the module does\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool jwks-fetch [--allow-http] [--ca-file FILE] [--ca-path DIR]\n"
+"        [--proxy URL] [--connect-timeout S] [--timeout S] [--max-size BYTES]\n"
+"        [--json] URL\n"
+"\n"
+"DESCRIPTION\n"
+"    Fetches URL with the module's HTTP client and judges the answer with\n"
+"    the module's rules, for operators debugging a JWTGrantIdPJWKSURL:\n"
+"    https only (plain http with --allow-http), the server's certificate\n"
+"    verified, redirects (at most 3) only to https, the body at most\n"
+"    --max-size bytes, no proxy unless --proxy (the environment's\n"
+"    http_proxy is ignored). The answer must be HTTP 200 with a JWKS whose\n"
+"    keys all pass the module's checks (RSA >= 2048 bits, EC points on\n"
+"    their curve, no duplicate kid, no private or secret key, at least one\n"
+"    key for signatures). Prints the final URL, the status, Cache-Control\n"
+"    max-age and the lifetime the module would give the keys (with the\n"
+"    default bounds), the validators, then one line per key: kid, type,\n"
+"    size or curve, algorithm, RFC 7638 thumbprint, or why it is not used.\n"
+"\n"
+"OPTIONS\n"
+"    --allow-http           allow a plain-http URL (loopback tests)\n"
+"    --ca-file FILE         PEM CA bundle (default: the system's)\n"
+"    --ca-path DIR          hashed CA directory\n"
+"    --proxy URL            proxy, e.g. http://proxy:3128\n"
+"    --connect-timeout S    seconds to connect (default 3)\n"
+"    --timeout S            seconds for the whole fetch (default 5)\n"
+"    --max-size BYTES       largest body accepted (default 262144)\n"
+"    --json                 print the JWKS as the module keeps it (x5c\n"
+"                           chains removed) instead of the summary\n"
+"    -h, --help             show this text\n"
+"\n"
+"EXIT STATUS\n"
+"    0 keys accepted; 1 rejected: the fetch failed (network, TLS, timeout,\n"
+"    size, redirect), the status was not 200, or the keys were refused,\n"
+"    with one line \"jwt-grant-tool: rejected: REASON\" on stderr; 2 usage\n"
+"    error (a bad option, a URL that is not https); 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool jwks-fetch https://www.googleapis.com/oauth2/v3/certs\n"
+"    jwt-grant-tool jwks-fetch --ca-file /etc/ssl/idp-ca.pem \\\n"
+"        https://idp.example.com/jwks.json\n";
+
 static const struct {
     const char *cmd;
     const char *text;
@@ -219,6 +268,7 @@ static const struct {
     { "mint-assertion", help_mint },
     { "jwk", help_jwk },
     { "hash-secret", help_hash },
+    { "jwks-fetch", help_jwks_fetch },
     { "help", help_tool },
     { NULL, NULL }
 };

@@ -37,6 +37,7 @@ static const jgt_cmd_t commands[] = {
     { "jwk", jgt_cmd_jwk },
     { "mint-assertion", jgt_cmd_mint },
     { "hash-secret", jgt_cmd_hash_secret },
+    { "jwks-fetch", jgt_cmd_jwks_fetch },
     { NULL, NULL }
 };
 
@@ -290,11 +291,12 @@ __attribute__((format(printf, 4, 0)))
 static void log_to_stderr(void *baton, jg_log_level_t level, const char *tag,
                           const char *fmt, va_list ap)
 {
-    static const char *const names[] = { "error", "warning", "info", "debug" };
+    static const char *const names[] = { "error", "warning", "info", "debug",
+                                         "notice" };
 
     (void)baton;
     fprintf(stderr, "%s: %s %s: ", JGT_PROG,
-            names[(unsigned)level < 4 ? (unsigned)level : 3], tag ? tag : "-");
+            names[(unsigned)level < 5 ? (unsigned)level : 3], tag ? tag : "-");
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }

@@ -200,6 +200,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
+    const jg_keyset_t *keys;
     jg_jws_t *jws;
     jg_assertion_t a;
     jg_assertion_policy_t pol;
@@ -261,7 +262,21 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                        "this client may not present assertions of this issuer");
         return;
     }
-    if (jg_jws_verify_at(jws, idp->keys, idp_algs(idp), (time_t)req->now, NULL,
+    keys = idp->keys;
+    if (idp->jwks_url) {
+        long long retry = 0;
+        why = NULL;
+        if (!hooks->jwks_keys
+            || hooks->jwks_keys(hooks->baton, idp, jws->kid, req->now, &keys, &retry,
+                                &why) != JG_OK) {
+            /* not the assertion's fault: a client may retry it as it is */
+            jg_grant_error(res, 503, "temporarily_unavailable",
+                           why ? why : "no usable keys for this issuer; retry later");
+            res->retry_after = retry > 0 ? retry : 1;
+            return;
+        }
+    }
+    if (jg_jws_verify_at(jws, keys, idp_algs(idp), (time_t)req->now, NULL,
                          &why) != JG_OK) {
         jg_grant_error(res, 400, "invalid_grant", why);
         return;

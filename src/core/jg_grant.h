@@ -28,6 +28,14 @@ typedef struct jg_grant_hooks {
     jg_status_t (*opaque_store)(void *baton, const char *key, const char *claims,
                                 long long expiry, const char **why);
     void *baton;
+    /* The keys of an IdP trusted through its JWKS URL (idp->jwks_url), for a
+     * token that names kid (NULL: none). JG_OK with *keys, valid as long as
+     * the request's pool; otherwise the IdP has no usable keys right now
+     * (the request is answered 503): *why says why, *retry_after when to
+     * try again (seconds). NULL: such IdPs have no keys. */
+    jg_status_t (*jwks_keys)(void *baton, const jg_idp_t *idp, const char *kid,
+                             long long now, const jg_keyset_t **keys,
+                             long long *retry_after, const char **why);
 } jg_grant_hooks_t;
 
 typedef struct jg_grant_config {
@@ -61,6 +69,7 @@ typedef struct jg_grant_result {
     const char *description;            /* for the client, never a secret */
     int www_authenticate;               /* answer 401 with a Basic challenge */
     int server_fault;                   /* our fault: log as an error */
+    long long retry_after;              /* > 0: send Retry-After (503) */
     const char *access_token;
     long long expires_in;
     const char *scope;                  /* granted, space-separated */

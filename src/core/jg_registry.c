@@ -127,8 +127,14 @@ static jg_status_t finish_tenant(apr_pool_t *p, jg_tenant_t *t, const char **why
                 idp_issuer(idp)));
         if (!jg_keyset_count(idp->keys) && !idp->jwks_url)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
-                "tenant %s: <JWTGrantTrustedIdP %s> (%s) has no JWTGrantIdPCertificate "
-                "or JWTGrantIdPSharedSecret", t->name, idp->name, idp->source));
+                "tenant %s: <JWTGrantTrustedIdP %s> (%s) has no JWTGrantIdPCertificate, "
+                "JWTGrantIdPSharedSecret or JWTGrantIdPJWKSURL", t->name, idp->name,
+                idp->source));
+        if (jg_keyset_count(idp->keys) && idp->jwks_url)
+            return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
+                "tenant %s: <JWTGrantTrustedIdP %s> (%s) has both JWTGrantIdPJWKSURL and "
+                "JWTGrantIdPCertificate or JWTGrantIdPSharedSecret", t->name, idp->name,
+                idp->source));
         apr_hash_set(t->idp_by_issuer, idp_issuer(idp), APR_HASH_KEY_STRING, idp);
         apr_hash_set(t->idp_by_name, idp->name, APR_HASH_KEY_STRING, idp);
     }

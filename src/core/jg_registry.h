@@ -24,8 +24,9 @@ typedef struct jg_idp {
     int enabled;
     jg_keyset_t *keys;            /* certificates and keys, or the shared secret */
     int shared_secret;            /* keys hold an HMAC secret */
-    const char *jwks_url;
-    int jwks_allow_http;
+    const char *jwks_url;         /* keys from this JWKS instead (the grant's
+                                     jwks_keys hook); excludes keys */
+    int jwks_allow_http;          /* jwks_url may be plain http (loopback tests) */
     apr_array_header_t *aliases;  /* const char *: accepted aud values */
     long long iat_validity;       /* seconds, or JG_OFF */
     long long max_lifetime;       /* seconds: largest exp - iat */

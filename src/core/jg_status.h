@@ -24,7 +24,8 @@ typedef enum {
     JG_LOG_ERR = 0,
     JG_LOG_WARN,
     JG_LOG_INFO,
-    JG_LOG_DEBUG
+    JG_LOG_DEBUG,
+    JG_LOG_NOTICE      /* operators' status lines (httpd logs notice whatever its LogLevel) */
 } jg_log_level_t;
 
 /* tag is our own unique identifier of the call site, e.g. "JWTG0101". */
@@ -39,6 +40,11 @@ void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #include <apr_pools.h>
+
+/* APR's formatter (apr_psprintf, and jg_log in httpd) knows no %lld:
+ * "x=" JG_LL, JG_V(v) prints a long long. */
+#define JG_LL "%" APR_INT64_T_FMT
+#define JG_V(v) ((apr_int64_t)(v))
 
 /* Client-supplied text quoted in a reason: at most max bytes, and anything
  * outside printable ASCII (newlines that would forge log lines, quotes)

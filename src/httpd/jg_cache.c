@@ -285,3 +285,54 @@ jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
     }
     return JG_OK;
 }
+
+jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                         char **val, size_t *len, int *found, const char **why)
+{
+    unsigned char *buf = apr_palloc(p, max + 1);
+    unsigned int vlen = (unsigned int)max;
+    apr_status_t rv, rv2;
+
+    *found = 0;
+    if (!instance || !mutex)
+        return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
+    if ((rv = apr_global_mutex_lock(mutex)) != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the cache: %pm",
+                                                          &rv));
+    rv = provider->retrieve(instance, s, (const unsigned char *)key,
+                            (unsigned int)strlen(key), buf, &vlen, p);
+    rv2 = apr_global_mutex_unlock(mutex);
+    if (APR_STATUS_IS_NOTFOUND(rv) && rv2 == APR_SUCCESS) return JG_OK;
+    if (rv != APR_SUCCESS || rv2 != APR_SUCCESS || vlen > max) {
+        rv = rv != APR_SUCCESS ? rv : rv2;
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache failed: %pm", &rv));
+    }
+    buf[vlen] = '\0';
+    *val = (char *)buf;
+    *len = vlen;
+    *found = 1;
+    return JG_OK;
+}
+
+jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
+                         const char *val, size_t len, long long expiry,
+                         const char **why)
+{
+    apr_status_t rv, rv2;
+
+    if (!instance || !mutex)
+        return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
+    if ((rv = apr_global_mutex_lock(mutex)) != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the cache: %pm",
+                                                          &rv));
+    rv = provider->store(instance, s, (const unsigned char *)key, (unsigned int)strlen(key),
+                         apr_time_from_sec(expiry), (unsigned char *)val,
+                         (unsigned int)len, p);
+    rv2 = apr_global_mutex_unlock(mutex);
+    if (rv != APR_SUCCESS || rv2 != APR_SUCCESS) {
+        rv = rv != APR_SUCCESS ? rv : rv2;
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache did not store %lu bytes: "
+                                                    "%pm", (unsigned long)len, &rv));
+    }
+    return JG_OK;
+}

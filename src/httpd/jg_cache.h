@@ -26,4 +26,13 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why);
 
+/* Plain records (a fetched JWKS and its metadata), for processes that
+ * share them: the value under key (at most max bytes; *found 0 when there
+ * is none), and a store that replaces it until expiry (seconds). */
+jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                         char **val, size_t *len, int *found, const char **why);
+jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
+                         const char *val, size_t len, long long expiry,
+                         const char **why);
+
 #endif

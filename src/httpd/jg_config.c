@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
@@ -12,6 +13,7 @@
 #include "jg_directives.h"
 #include "jg_secret.h"
 #include "jg_key.h"
+#include "jg_http.h"
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -81,6 +83,10 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->clock_skew = JG_UNSET;
     sc->require_client_auth = JG_UNSET;
     sc->replay_horizon = JG_UNSET;
+    sc->jwks_connect_timeout = sc->jwks_timeout = JG_UNSET;
+    sc->jwks_max_size = JG_UNSET;
+    sc->jwks_min_lifetime = sc->jwks_max_lifetime = JG_UNSET;
+    sc->jwks_refresh_interval = sc->jwks_max_stale = JG_UNSET;
     sc->registry = jg_registry_make(p);
     return sc;
 }
@@ -104,6 +110,16 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->replay_horizon = MERGE_VAL(replay_horizon);
     sc->signing_keys = MERGE_PTR(signing_keys);
     sc->signing_alg = MERGE_PTR(signing_alg);
+    sc->jwks_ca_file = MERGE_PTR(jwks_ca_file);
+    sc->jwks_ca_path = MERGE_PTR(jwks_ca_path);
+    sc->jwks_proxy = MERGE_PTR(jwks_proxy);
+    sc->jwks_connect_timeout = MERGE_VAL(jwks_connect_timeout);
+    sc->jwks_timeout = MERGE_VAL(jwks_timeout);
+    sc->jwks_max_size = MERGE_VAL(jwks_max_size);
+    sc->jwks_min_lifetime = MERGE_VAL(jwks_min_lifetime);
+    sc->jwks_max_lifetime = MERGE_VAL(jwks_max_lifetime);
+    sc->jwks_refresh_interval = MERGE_VAL(jwks_refresh_interval);
+    sc->jwks_max_stale = MERGE_VAL(jwks_max_stale);
     sc->registry = jg_registry_merge(p, base->registry, add->registry);
     return sc;
 }
@@ -144,6 +160,29 @@ jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc)
 {
     return sc->token_format != JG_UNSET ? (jg_token_format_t)sc->token_format
                                          : JG_TOKEN_FORMAT_JWT;
+}
+
+#define OR_DEFAULT(v, d) ((v) != JG_UNSET ? (v) : (d))
+
+void jg_conf_jwks(const jg_server_conf_t *sc, jg_http_options_t *http,
+                  jg_jwks_policy_t *pol)
+{
+    memset(http, 0, sizeof(*http));
+    http->ca_file = sc->jwks_ca_file;
+    http->ca_path = sc->jwks_ca_path;
+    http->proxy = sc->jwks_proxy && *sc->jwks_proxy ? sc->jwks_proxy : NULL;
+    http->connect_timeout_ms = (long)OR_DEFAULT(sc->jwks_connect_timeout,
+                                                 JG_JWKS_DEFAULT_CONNECT_TIMEOUT) * 1000;
+    http->timeout_ms = (long)OR_DEFAULT(sc->jwks_timeout, JG_JWKS_DEFAULT_TIMEOUT) * 1000;
+    http->max_size = (size_t)OR_DEFAULT(sc->jwks_max_size, JG_JWKS_DEFAULT_MAX_SIZE);
+    http->max_redirects = JG_JWKS_MAX_REDIRECTS;
+    jg_jwks_policy_default(pol);
+    pol->min_lifetime = OR_DEFAULT(sc->jwks_min_lifetime, pol->min_lifetime);
+    pol->max_lifetime = OR_DEFAULT(sc->jwks_max_lifetime, pol->max_lifetime);
+    pol->refresh_interval = OR_DEFAULT(sc->jwks_refresh_interval, pol->refresh_interval);
+    pol->max_stale = OR_DEFAULT(sc->jwks_max_stale, pol->max_stale);
+    /* a vhost may narrow one bound below an inherited other */
+    if (pol->min_lifetime > pol->max_lifetime) pol->min_lifetime = pol->max_lifetime;
 }
 
 /* ---- value checks --------------------------------------------------------- */
@@ -325,6 +364,149 @@ static const char *set_signing_alg(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ---- fetching JWKS URLs ------------------------------------------------------- */
+
+/* A duration in [min, max] seconds. */
+static const char *jwks_duration(cmd_parms *cmd, const char *arg, long long min,
+                                 long long max, long long *out)
+{
+    const char *err = set_duration(cmd, arg, 0, out);
+
+    if (err) return err;
+    if (*out < min || *out > max)
+        return cmd_error(cmd, "'%s': between " JG_LL "s and " JG_LL "s", arg, JG_V(min),
+                         JG_V(max));
+    return NULL;
+}
+
+static const char *set_jwks_ca(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err, *path = ap_server_root_relative(cmd->pool, arg);
+    int file = cmd->info != NULL;
+    apr_finfo_t fi;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!path) return cmd_error(cmd, "invalid path '%s'", arg);
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != (file ? APR_REG : APR_DIR))
+        return cmd_error(cmd, "%s is not a %s", path, file ? "file" : "directory");
+    if (file) {
+        char *data;
+        size_t len;
+        const char *why = NULL;
+        if (jg_file_read(cmd->temp_pool, path, 16 * 1024 * 1024, &data, &len, &why) != JG_OK)
+            return cmd_error(cmd, "%s", why);
+        if (!strstr(data, "-----BEGIN CERTIFICATE-----"))
+            return cmd_error(cmd, "%s holds no PEM certificate", path);
+        sc->jwks_ca_file = path;
+    }
+    else {
+        sc->jwks_ca_path = path;
+    }
+    return NULL;
+}
+
+static const char *set_jwks_proxy(cmd_parms *cmd, void *dc, const char *arg)
+{
+    static const char *const schemes[] = { "http", "https", "socks4", "socks4a",
+                                           "socks5", "socks5h", NULL };
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    apr_uri_t uri;
+    int i;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!strcasecmp(arg, "none")) {
+        sc->jwks_proxy = "";
+        return NULL;
+    }
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname || (uri.path && strcmp(uri.path, "/")
+                                               && *uri.path))
+        return cmd_error(cmd, "'%s' is not a proxy URL (scheme://host:port) or none", arg);
+    for (i = 0; schemes[i] && strcasecmp(schemes[i], uri.scheme); i++)
+        ;
+    if (!schemes[i])
+        return cmd_error(cmd, "'%s': the scheme must be http, https, socks4, socks4a, "
+                         "socks5 or socks5h", arg);
+    sc->jwks_proxy = arg;
+    return NULL;
+}
+
+static const char *set_jwks_timeout(cmd_parms *cmd, void *dc, const char *c,
+                                    const char *t)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    long long conn, total;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))
+        || (err = jwks_duration(cmd, c, 1, 300, &conn))
+        || (err = jwks_duration(cmd, t, 1, 300, &total)))
+        return err;
+    if (conn > total)
+        return cmd_error(cmd, "the connect timeout (%s) exceeds the total timeout (%s)",
+                         c, t);
+    sc->jwks_connect_timeout = conn;
+    sc->jwks_timeout = total;
+    return NULL;
+}
+
+static const char *set_jwks_max_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    char *end = NULL;
+    long long v, mult = 1;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    v = (*arg >= '0' && *arg <= '9') ? strtoll(arg, &end, 10) : -1;
+    if (end && (*end == 'k' || *end == 'K')) { mult = 1024; end++; }
+    else if (end && (*end == 'm' || *end == 'M')) { mult = 1024 * 1024; end++; }
+    if (v < 0 || !end || *end || v > JG_JWKS_MAX_SIZE_LIMIT
+        || v * mult < 1024 || v * mult > JG_JWKS_MAX_SIZE_LIMIT)
+        return cmd_error(cmd, "'%s': a size in bytes (k and M suffixes allowed) from 1k "
+                         "to %dk", arg, JG_JWKS_MAX_SIZE_LIMIT / 1024);
+    sc->jwks_max_size = v * mult;
+    return NULL;
+}
+
+static const char *set_jwks_lifetime(cmd_parms *cmd, void *dc, const char *lo,
+                                     const char *hi)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    long long min, max;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))
+        || (err = jwks_duration(cmd, lo, 1, 30 * 86400, &min))
+        || (err = jwks_duration(cmd, hi, 1, 30 * 86400, &max)))
+        return err;
+    if (min > max)
+        return cmd_error(cmd, "the minimum (%s) exceeds the maximum (%s)", lo, hi);
+    sc->jwks_min_lifetime = min;
+    sc->jwks_max_lifetime = max;
+    return NULL;
+}
+
+static const char *set_jwks_duration(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (cmd->info)
+        return jwks_duration(cmd, arg, 0, 365 * 86400, &sc->jwks_max_stale);
+    return jwks_duration(cmd, arg, 1, 86400, &sc->jwks_refresh_interval);
+}
+
 /* ---- containers -------------------------------------------------------------- */
 
 static const char *section_name(cmd_parms *cmd, const char *arg, const char **name)
@@ -371,9 +553,16 @@ static const char *idp_complete(cmd_parms *cmd, jg_idp_t *idp)
     jg_algset_t hmac = JG_ALGSET(JG_ALG_HS256) | JG_ALGSET(JG_ALG_HS384)
                        | JG_ALGSET(JG_ALG_HS512);
 
-    if (!jg_keyset_count(idp->keys))
+    if (!jg_keyset_count(idp->keys) && !idp->jwks_url)
         return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> needs "
-                            JG_CMD_IDP_CERTIFICATE " or " JG_CMD_IDP_SECRET, idp->name);
+                            JG_CMD_IDP_CERTIFICATE ", " JG_CMD_IDP_SECRET " or "
+                            JG_CMD_IDP_JWKS_URL, idp->name);
+    if (idp->jwks_url && !idp->jwks_allow_http && !strncasecmp(idp->jwks_url, "http:", 5))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> (%s): "
+                            JG_CMD_IDP_JWKS_URL " %s is plain http, which anyone on the "
+                            "path can alter: use https (or, for a loopback test, "
+                            JG_CMD_IDP_JWKS_HTTP " On)", idp->name, idp->source,
+                            idp->jwks_url);
     if (idp->algs && idp->shared_secret && (idp->algs & ~hmac))
         return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s>: " JG_CMD_IDP_ALGORITHMS
                             " may only name HS256, HS384, HS512 with a shared secret",
@@ -472,6 +661,27 @@ static const char *idp_issuer(cmd_parms *cmd, void *dc, const char *arg)
 
 
 
+#define ONE_TRUST "an IdP is trusted through one of " JG_CMD_IDP_JWKS_URL ", " \
+    JG_CMD_IDP_CERTIFICATE " or " JG_CMD_IDP_SECRET
+
+static const char *idp_jwks_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (idp->jwks_url)
+        return cmd_error(cmd, "given twice in <JWTGrantTrustedIdP %s>", idp->name);
+    if (jg_keyset_count(idp->keys))
+        return cmd_error(cmd, ONE_TRUST);
+    /* http or https here; plain http is judged with the whole block */
+    if (jg_http_check_url(cmd->temp_pool, arg, 1, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s", arg, why);
+    idp->jwks_url = arg;
+    return NULL;
+}
+
 /* On|Off members of jg_idp_t, by offset (cmd->info). */
 static const char *idp_flag(cmd_parms *cmd, void *dc, int on)
 {
@@ -493,6 +703,8 @@ static const char *idp_certificate(cmd_parms *cmd, void *dc, const char *file)
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
+    if (idp->jwks_url)
+        return cmd_error(cmd, ONE_TRUST);
     if (idp->shared_secret)
         return cmd_error(cmd, "an IdP is trusted through certificates or a shared "
                          "secret, not both");
@@ -523,6 +735,8 @@ static const char *idp_shared_secret(cmd_parms *cmd, void *dc, const char *file)
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
+    if (idp->jwks_url)
+        return cmd_error(cmd, ONE_TRUST);
     if (jg_keyset_count(idp->keys))
         return cmd_error(cmd, "an IdP is trusted through certificates or a shared "
                          "secret, not both");
@@ -686,6 +900,23 @@ const command_rec jg_cmds[] = {
                    "PEM private key signing access tokens, and an optional kid"),
     AP_INIT_TAKE1(JG_CMD_SIGNING_ALG, set_signing_alg, NULL, RSRC_CONF,
                   "JWS algorithm of the first signing key"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_CA_FILE, set_jwks_ca, (void *)1, RSRC_CONF,
+                  "PEM CA bundle verifying the servers of IdPs' JWKS URLs"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_CA_PATH, set_jwks_ca, NULL, RSRC_CONF,
+                  "hashed CA directory verifying the servers of IdPs' JWKS URLs"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_PROXY, set_jwks_proxy, NULL, RSRC_CONF,
+                  "proxy URL for fetching JWKS URLs, or none"),
+    AP_INIT_TAKE2(JG_CMD_JWKS_TIMEOUT, set_jwks_timeout, NULL, RSRC_CONF,
+                  "connect and total timeouts of a JWKS fetch"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_MAX_SIZE, set_jwks_max_size, NULL, RSRC_CONF,
+                  "largest JWKS document accepted, bytes (k, M)"),
+    AP_INIT_TAKE2(JG_CMD_JWKS_LIFETIME, set_jwks_lifetime, NULL, RSRC_CONF,
+                  "bounds of a fetched JWKS's lifetime (its Cache-Control max-age)"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_REFRESH, set_jwks_duration, NULL, RSRC_CONF,
+                  "shortest time between fetches of one JWKS URL forced by an unknown "
+                  "kid or retrying a failure"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_MAX_STALE, set_jwks_duration, (void *)1, RSRC_CONF,
+                  "how long past its lifetime a JWKS stays in use while its URL fails"),
 
     AP_INIT_RAW_ARGS(JG_SEC_TENANT, tenant_section, NULL, RSRC_CONF,
                      "a tenant's trusted IdPs and service providers"),
@@ -716,6 +947,10 @@ const command_rec jg_cmds[] = {
                     "scopes granted to requests without a client"),
     AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_flag, IDP_OFFSET(allow_padding), RSRC_CONF,
                  "accept '='-padded base64url from this IdP (old encoders)"),
+    AP_INIT_TAKE1(JG_CMD_IDP_JWKS_URL, idp_jwks_url, NULL, RSRC_CONF,
+                  "URL of the IdP's JWKS (https)"),
+    AP_INIT_FLAG(JG_CMD_IDP_JWKS_HTTP, idp_flag, IDP_OFFSET(jwks_allow_http), RSRC_CONF,
+                 "allow a plain-http JWKS URL (loopback tests only)"),
 
     AP_INIT_TAKE1(JG_CMD_CLIENT_ID, client_id, NULL, RSRC_CONF, "the client id"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_SECRET, client_secret, NULL, RSRC_CONF,

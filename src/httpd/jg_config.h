@@ -8,6 +8,8 @@
 #include "jg_registry.h"
 #include "jg_token.h"
 #include "jg_grant.h"
+#include "jg_http.h"
+#include "jg_jwks_source.h"
 
 #define JG_UNSET (-1)
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
@@ -41,6 +43,15 @@ typedef struct jg_server_conf {
     apr_array_header_t *signing_keys; /* jg_signing_key_spec_t; NULL: unset */
     const jg_alg_t *signing_alg;
     jg_registry_t *registry;          /* blocks of this server (and inherited) */
+
+    /* fetching IdPs' JWKS URLs; NULL / JG_UNSET: inherited, then defaults */
+    const char *jwks_ca_file;
+    const char *jwks_ca_path;
+    const char *jwks_proxy;           /* "": none, over an inherited one */
+    long long jwks_connect_timeout, jwks_timeout;   /* seconds */
+    long long jwks_max_size;          /* bytes */
+    long long jwks_min_lifetime, jwks_max_lifetime;
+    long long jwks_refresh_interval, jwks_max_stale;
 
     /* set at startup (check_config / post_config) */
     jg_registry_t *effective;         /* default tenant named, indexed, checked */
@@ -96,5 +107,9 @@ long long jg_conf_clock_skew(const jg_server_conf_t *sc);
 int jg_conf_require_client_auth(const jg_server_conf_t *sc);
 int jg_conf_replay_horizon(const jg_server_conf_t *sc);
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
+/* How this server fetches JWKS URLs (allow_http and the validators are
+ * the caller's), and its JWKS policy. */
+void jg_conf_jwks(const jg_server_conf_t *sc, jg_http_options_t *http,
+                  jg_jwks_policy_t *pol);
 
 #endif

@@ -22,6 +22,16 @@
 #define JG_CMD_STATE_DIR        "JWTGrantStateDir"
 #define JG_CMD_REPLAY_HORIZON   "JWTGrantReplayHorizon"
 
+/* server scope: fetching IdPs' JWKS URLs */
+#define JG_CMD_JWKS_CA_FILE     "JWTGrantJWKSCACertificateFile"
+#define JG_CMD_JWKS_CA_PATH     "JWTGrantJWKSCACertificatePath"
+#define JG_CMD_JWKS_PROXY       "JWTGrantJWKSProxy"
+#define JG_CMD_JWKS_TIMEOUT     "JWTGrantJWKSTimeout"
+#define JG_CMD_JWKS_MAX_SIZE    "JWTGrantJWKSMaxSize"
+#define JG_CMD_JWKS_LIFETIME    "JWTGrantJWKSCacheLifetime"
+#define JG_CMD_JWKS_REFRESH     "JWTGrantJWKSRefreshInterval"
+#define JG_CMD_JWKS_MAX_STALE   "JWTGrantJWKSMaxStale"
+
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"
 #define JG_SEC_IDP              "<JWTGrantTrustedIdP"
@@ -39,6 +49,8 @@
 #define JG_CMD_IDP_REQUIRE_JTI  "JWTGrantIdPRequireJTI"
 #define JG_CMD_IDP_SCOPES       "JWTGrantIdPScopes"
 #define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
+#define JG_CMD_IDP_JWKS_URL     "JWTGrantIdPJWKSURL"
+#define JG_CMD_IDP_JWKS_HTTP    "JWTGrantIdPJWKSAllowHTTP"
 
 /* inside <JWTGrantServiceProvider> */
 #define JG_CMD_CLIENT_ID        "JWTGrantClientID"

@@ -11,6 +11,7 @@
 #include "jg_handlers.h"
 #include "jg_config.h"
 #include "jg_cache.h"
+#include "jg_jwks.h"
 #include "jg_directives.h"
 #include "jg_grant.h"
 #include "jg_form.h"
@@ -76,6 +77,9 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
     no_store(r);
     if (res->www_authenticate)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
+    if (res->retry_after > 0)
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, JG_LL, JG_V(res->retry_after)));
     return send_json(r, res->status, "application/json;charset=UTF-8",
                      jg_grant_response_json(r->pool, res));
 }
@@ -135,7 +139,8 @@ static int token_handler(request_rec *r)
     const char *location = jg_location_path(r);
     jg_grant_config_t cfg;
     jg_grant_request_t req;
-    jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r };
+    jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r,
+                               jg_jwks_idp_keys };
     jg_grant_result_t res;
     apr_table_t *query = NULL;
     apr_array_header_t *auds;

@@ -360,3 +360,36 @@ def _error_log_gate():
             errors.append(str(e))
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)
+
+
+# ---- JWKS URLs: scripted IdP servers and TLS material -----------------------
+
+from jwks_fixtures import TlsMaterial  # noqa: E402
+from jwks_server import JwksServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A test CA and server certificates, made with the openssl command."""
+    return TlsMaterial(str(tmp_path_factory.mktemp("tls")))
+
+
+@pytest.fixture
+def jwks_servers():
+    """new(tls=None) -> a started JwksServer on 127.0.0.1; all are stopped
+    at the end of the test."""
+    made = []
+
+    def new(tls=None):
+        server = JwksServer(tls=tls).start()
+        made.append(server)
+        return server
+    yield new
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def idp_server(jwks_servers):
+    """One plain-http JWKS server (JWTGrantIdPJWKSAllowHTTP On in the tests)."""
+    return jwks_servers()

@@ -36,6 +36,10 @@ def test_example_vhost_loads_and_issues_a_token(jg_env, keys):
         resp = h.token(assertion, client=EXAMPLE_CLIENT, tenant="wso2.com", scope="email")
         body = assert_granted(resp)
         assert body["scope"] == "email"
+        # its JWKS IdP is announced at startup, not fetched before it is needed
+        status = [line for line in h.error_log_lines() if "JWTG0201:" in line]
+        assert len(status) == 1 and "wso2.com/googleIDP" in status[0], status
+        assert "not fetched yet" in status[0]
 
 
 def test_example_vhost_refuses_the_wrong_tenant(jg_env, keys):

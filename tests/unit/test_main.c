@@ -2,6 +2,7 @@
 #include <apr_general.h>
 #include "test_suites.h"
 #include "jg_alg.h"
+#include "jg_http.h"
 
 apr_pool_t *test_pool;
 
@@ -22,7 +23,7 @@ int main(void)
     int failed;
 
     apr_initialize();
-    if (jg_alg_init() != JG_OK) return EXIT_FAILURE;
+    if (jg_alg_init() != JG_OK || jg_http_global_init(NULL) != JG_OK) return EXIT_FAILURE;
     sr = srunner_create(b64url_suite());
     srunner_add_suite(sr, json_suite());
     srunner_add_suite(sr, alg_suite());
@@ -36,6 +37,8 @@ int main(void)
     srunner_add_suite(sr, form_suite());
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, grant_suite());
+    srunner_add_suite(sr, http_suite());
+    srunner_add_suite(sr, jwks_suite());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

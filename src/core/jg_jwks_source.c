@@ -1,0 +1,903 @@
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include "jg_jwks_source.h"
+#include "jg_json.h"
+#include "jg_token.h"
+
+#define RECORD_MAGIC "jg-jwks 2\n"
+#define LOOK_AGAIN 1   /* seconds before a process looks at the shared record
+                          again after another one took the fetch */
+#define SYNC 1         /* a process looks at the shared record at least this
+                          often while it serves requests, so a refresh by any
+                          process (a removed key) reaches all within a second */
+
+void jg_jwks_policy_default(jg_jwks_policy_t *pol)
+{
+    pol->min_lifetime = JG_JWKS_DEFAULT_MIN_LIFETIME;
+    pol->max_lifetime = JG_JWKS_DEFAULT_MAX_LIFETIME;
+    pol->default_lifetime = JG_JWKS_DEFAULT_LIFETIME;
+    pol->refresh_interval = JG_JWKS_DEFAULT_REFRESH_INTERVAL;
+    pol->max_stale = JG_JWKS_DEFAULT_MAX_STALE;
+}
+
+/* ---- pure policy --------------------------------------------------------------- */
+
+long long jg_jwks_lifetime(const jg_jwks_policy_t *pol, long long max_age, int no_cache)
+{
+    long long life = no_cache ? 0 : max_age >= 0 ? max_age : pol->default_lifetime;
+
+    if (life < pol->min_lifetime) life = pol->min_lifetime;
+    if (life > pol->max_lifetime) life = pol->max_lifetime;
+    return life;
+}
+
+long long jg_jwks_refresh_at(long long fetched_at, long long expires)
+{
+    long long life = expires - fetched_at;
+
+    return life > 0 ? fetched_at + life - life / 5 : expires;
+}
+
+static apr_status_t json_put(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
+}
+
+jg_status_t jg_jwks_accept(apr_pool_t *p, const char *body, size_t len, size_t max,
+                           const char **stored, jg_keyset_t **keys, const char **why)
+{
+    json_object *o, *arr, *copy;
+    jg_keyset_t *ks;
+    const char *jwhy = NULL, *text;
+    size_t i, n;
+    int k;
+    jg_status_t st;
+
+    if (len > max)
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "larger than %lu bytes",
+                                                          (unsigned long)max));
+    if (len == 0)
+        return jg_fail(why, JG_ERR_MALFORMED, "an empty answer");
+    /* strict parse of what was received (duplicate members, depth, UTF-8):
+     * the copy kept is re-serialized, so its own parse could not tell */
+    if (jg_json_parse_object(p, body, len, &o, &jwhy) != JG_OK)
+        return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p, "not a JSON object (%s)",
+                                                           jwhy ? jwhy : "malformed"));
+    if (!json_object_object_get_ex(o, "keys", &arr)
+        || !json_object_is_type(arr, json_type_array))
+        return jg_fail(why, JG_ERR_MALFORMED, "JSON but not a JWKS (no \"keys\" array)");
+    /* a deep copy: o belongs to the pool's cleanup */
+    copy = NULL;
+    if (json_object_deep_copy(o, &copy, NULL) != 0 || !copy)
+        return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+    apr_pool_cleanup_register(p, copy, json_put, apr_pool_cleanup_null);
+    json_object_object_get_ex(copy, "keys", &arr);
+    n = json_object_array_length(arr);
+    for (i = 0; i < n; i++) {
+        json_object *jwk = json_object_array_get_idx(arr, i);
+        if (json_object_is_type(jwk, json_type_object))
+            json_object_object_del(jwk, "x5c");
+    }
+    text = jg_json_to_string(p, copy);
+    if ((st = jg_jwks_parse(p, text, strlen(text), &ks, &jwhy)) != JG_OK)
+        return jg_fail(why, st == JG_ERR_INTERNAL ? st : JG_ERR_KEY,
+                       jwhy ? jwhy : "unusable JWKS");
+    for (k = 0; k < jg_keyset_count(ks); k++) {
+        const jg_key_t *key = jg_keyset_get(ks, k);
+        if (key->is_private || key->kty == JG_KTY_OCT)
+            return jg_fail(why, JG_ERR_KEY, apr_psprintf(p,
+                "JWKS key %d is a private or secret key: a JWKS URL publishes public "
+                "keys only", k));
+    }
+    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
+        return jg_fail(why, JG_ERR_KEY, "no key usable for signature verification");
+    *stored = text;
+    *keys = ks;
+    return JG_OK;
+}
+
+/* ---- the record ---------------------------------------------------------------- */
+
+static const char *digest_of(apr_pool_t *p, const char *jwks)
+{
+    const char *parts[2] = { "jwks", jwks };
+
+    return jg_hash_key(p, parts, 2);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    apr_cpystrn(dst, src ? src : "", size);
+}
+
+const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec)
+{
+    const jg_jwks_meta_t *m = &rec->meta;
+    int keys = *m->digest && m->jwks_len > 0;
+
+    return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL " %d " JG_LL
+                        "\n%s\n%s\n%s\n%s\n",
+                        JG_V(m->fetched_at), JG_V(m->expires), JG_V(m->checked_at),
+                        JG_V(m->failing_since), m->outcome, JG_V(keys ? m->jwks_len : 0),
+                        m->etag, m->last_modified, keys ? m->digest : "", m->error);
+}
+
+/* The next line of *s (without its '\n'), or NULL. */
+static const char *next_line(apr_pool_t *p, const char **s, const char *end)
+{
+    const char *nl = memchr(*s, '\n', (size_t)(end - *s));
+    const char *line;
+
+    if (!nl) return NULL;
+    line = apr_pstrmemdup(p, *s, (apr_size_t)(nl - *s));
+    *s = nl + 1;
+    return line;
+}
+
+static int printable_or_empty(const char *s, size_t max)
+{
+    return !*s || jg_http_validator_ok(s, max);
+}
+
+jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
+                                  jg_jwks_record_t *rec, const char **why)
+{
+    const char *s = text, *end = text + len, *nums, *etag, *lm, *digest, *error;
+    jg_jwks_meta_t *m = &rec->meta;
+    char *e;
+    long long v[6];
+    int i;
+
+    memset(rec, 0, sizeof(*rec));
+    if (len < sizeof(RECORD_MAGIC) - 1 || memcmp(text, RECORD_MAGIC, sizeof(RECORD_MAGIC) - 1))
+        return jg_fail(why, JG_ERR_MALFORMED, "not a JWKS record");
+    s += sizeof(RECORD_MAGIC) - 1;
+    if (!(nums = next_line(p, &s, end)) || !(etag = next_line(p, &s, end))
+        || !(lm = next_line(p, &s, end)) || !(digest = next_line(p, &s, end))
+        || !(error = next_line(p, &s, end)) || s != end)
+        return jg_fail(why, JG_ERR_MALFORMED, "truncated JWKS record");
+    for (i = 0; i < 6; i++) {
+        while (*nums == ' ') nums++;
+        if (*nums < '0' || *nums > '9')
+            return jg_fail(why, JG_ERR_MALFORMED, "bad numbers in a JWKS record");
+        v[i] = strtoll(nums, &e, 10);
+        nums = e;
+    }
+    if (*nums || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
+        || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT
+        || !printable_or_empty(etag, JG_HTTP_ETAG_MAX)
+        || !printable_or_empty(lm, JG_HTTP_DATE_MAX)
+        || !printable_or_empty(error, JG_JWKS_ERROR_MAX)
+        || strlen(digest) >= sizeof(m->digest) || strspn(digest,
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+            != strlen(digest)
+        || (!*digest) != (v[5] == 0))
+        return jg_fail(why, JG_ERR_MALFORMED, "inconsistent JWKS record");
+    m->fetched_at = v[0];
+    m->expires = v[1];
+    m->checked_at = v[2];
+    m->failing_since = v[3];
+    m->outcome = (int)v[4];
+    m->jwks_len = v[5];
+    copy_str(m->etag, sizeof(m->etag), etag);
+    copy_str(m->last_modified, sizeof(m->last_modified), lm);
+    copy_str(m->digest, sizeof(m->digest), digest);
+    copy_str(m->error, sizeof(m->error), error);
+    return JG_OK;
+}
+
+static const char *chunk_key(apr_pool_t *p, const char *id, const char *digest, long long i)
+{
+    const char *parts[3] = { "jwks-chunk", id, apr_psprintf(p, "%s:" JG_LL, digest, JG_V(i)) };
+
+    return jg_hash_key(p, parts, 3);
+}
+
+jg_status_t jg_jwks_shared_load(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                const char *id, const char *known_digest,
+                                const char *known_jwks, jg_jwks_record_t *rec,
+                                const char **why)
+{
+    jg_jwks_meta_t *m = &rec->meta;
+    char *val = NULL, *buf;
+    size_t len = 0, at = 0;
+    long long i, n;
+    int found = 0;
+    const char *d;
+    jg_status_t st;
+
+    memset(rec, 0, sizeof(*rec));
+    if ((st = hooks->get(ctx, p, id, &val, &len, &found, why)) != JG_OK) return st;
+    if (!found) return JG_OK;
+    if ((st = jg_jwks_record_decode(p, val, len, rec, why)) != JG_OK) return st;
+    if (!*m->digest) return JG_OK;
+    if (known_digest && known_jwks && !strcmp(known_digest, m->digest)) {
+        rec->jwks = known_jwks;
+        return JG_OK;
+    }
+    buf = apr_palloc(p, (apr_size_t)m->jwks_len + 1);
+    n = (m->jwks_len + JG_JWKS_CHUNK - 1) / JG_JWKS_CHUNK;
+    for (i = 0; i < n; i++) {
+        const char *key = chunk_key(p, id, m->digest, i);
+        size_t want = i < n - 1 ? JG_JWKS_CHUNK : (size_t)m->jwks_len - at;
+        if (!key || hooks->get(ctx, p, key, &val, &len, &found, why) != JG_OK || !found
+            || len != want)
+            return JG_OK;                  /* no keys: a chunk went missing */
+        memcpy(buf + at, val, len);
+        at += len;
+    }
+    buf[at] = '\0';
+    d = digest_of(p, buf);
+    if (d && !strcmp(d, m->digest)) rec->jwks = buf;
+    return JG_OK;
+}
+
+jg_status_t jg_jwks_shared_store(const jg_jwks_hooks_t *hooks, void *ctx, apr_pool_t *p,
+                                 const char *id, const jg_jwks_record_t *rec,
+                                 long long expiry, const char **why)
+{
+    const jg_jwks_meta_t *m = &rec->meta;
+    jg_status_t st;
+    long long i, n;
+
+    if (rec->jwks && *m->digest && m->jwks_len > 0) {
+        n = (m->jwks_len + JG_JWKS_CHUNK - 1) / JG_JWKS_CHUNK;
+        for (i = 0; i < n; i++) {
+            const char *key = chunk_key(p, id, m->digest, i);
+            long long off = i * JG_JWKS_CHUNK;
+            long long part = m->jwks_len - off < JG_JWKS_CHUNK ? m->jwks_len - off
+                                                               : JG_JWKS_CHUNK;
+            if (!key) return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+            if ((st = hooks->put(ctx, p, key, apr_pstrndup(p, rec->jwks + off, (apr_size_t)part),
+                                 expiry, why)) != JG_OK)
+                return st;
+        }
+    }
+    return hooks->put(ctx, p, id, jg_jwks_record_encode(p, rec), expiry, why);
+}
+
+void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other)
+{
+    jg_jwks_meta_t *a = &into->meta;
+    const jg_jwks_meta_t *b = &other->meta;
+
+    if (b->fetched_at > a->fetched_at && other->jwks && *b->digest) {
+        a->fetched_at = b->fetched_at;
+        a->expires = b->expires;
+        memcpy(a->etag, b->etag, sizeof(a->etag));
+        memcpy(a->last_modified, b->last_modified, sizeof(a->last_modified));
+        memcpy(a->digest, b->digest, sizeof(a->digest));
+        a->jwks_len = b->jwks_len;
+        into->jwks = other->jwks;
+    }
+    if (b->checked_at > a->checked_at) {
+        a->checked_at = b->checked_at;
+        a->outcome = b->outcome;
+        a->failing_since = b->failing_since;
+        memcpy(a->error, b->error, sizeof(a->error));
+    }
+}
+
+/* ---- words for operators ------------------------------------------------------ */
+
+static const char *when(apr_pool_t *p, long long t)
+{
+    apr_time_exp_t x;
+
+    if (t <= 0) return "never";
+    if (apr_time_exp_gmt(&x, apr_time_from_sec(t)) != APR_SUCCESS) return "?";
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
+                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
+}
+
+const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys)
+{
+    const char *out = NULL;
+    int i;
+
+    for (i = 0; keys && i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
+        const char *one;
+        if (!(k->ops & JG_KEYOP_VERIFY)) continue;
+        one = k->kid ? apr_pstrcat(p, "\"", jg_printable(p, k->kid, 64), "\"", NULL)
+                     : "(no kid)";
+        if (k->alg) one = apr_pstrcat(p, one, " ", k->alg->name, NULL);
+        out = out ? apr_pstrcat(p, out, ", ", one, NULL) : one;
+    }
+    return out ? out : "none";
+}
+
+static const char *outcome_name(int outcome)
+{
+    switch (outcome) {
+    case JG_JWKS_FETCHED:      return "fetched";
+    case JG_JWKS_NOT_MODIFIED: return "not modified";
+    case JG_JWKS_FAILED:       return "failed";
+    default:                   return "not fetched yet";
+    }
+}
+
+const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
+                                  const jg_keyset_t *keys)
+{
+    const jg_jwks_meta_t *m = &rec->meta;
+    const char *s;
+
+    if (!m->checked_at) return "not fetched yet (the first request that needs it fetches)";
+    s = apr_psprintf(p, "last attempt %s: %s%s%s", when(p, m->checked_at),
+                     outcome_name(m->outcome), m->outcome == JG_JWKS_FAILED ? ": " : "",
+                     m->outcome == JG_JWKS_FAILED ? m->error : "");
+    if (m->failing_since)
+        s = apr_pstrcat(p, s, "; failing since ", when(p, m->failing_since), NULL);
+    if (m->fetched_at)
+        s = apr_pstrcat(p, s, "; keys ", jg_jwks_kids(p, keys), " from ",
+                        when(p, m->fetched_at), ", valid until ", when(p, m->expires),
+                        ", next refresh ", when(p, jg_jwks_refresh_at(m->fetched_at,
+                                                                      m->expires)),
+                        NULL);
+    else
+        s = apr_pstrcat(p, s, "; no keys", NULL);
+    return s;
+}
+
+/* ---- the per-process source --------------------------------------------------- */
+
+typedef struct gen {
+    apr_pool_t *pool;           /* unmanaged: its own allocator, no parent */
+    jg_keyset_t *keys;
+    const char *jwks;           /* as stored */
+    char digest[48];            /* the record digest these keys came with */
+    int refs;                   /* 1 while current, + 1 per user */
+} gen_t;
+
+struct jg_jwks_source {
+    apr_pool_t *pool;
+    const char *url, *id;
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    jg_jwks_hooks_t hooks;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+#endif
+    /* under the mutex */
+    gen_t *gen;
+    jg_jwks_meta_t meta;        /* what this process knows */
+    long long next_check;       /* consult the shared record from then on */
+    long long kid_check_after;  /* an unknown kid consults it no sooner */
+    long long stale_noted;      /* fetched_at of the keys found too stale */
+    int busy;                   /* a thread of this process is refreshing */
+    /* only touched by the busy thread */
+    int put_warned, get_warned;
+};
+
+typedef struct {
+    jg_jwks_source_t *src;
+    gen_t *gen;
+} gen_ref_t;
+
+static void lock(jg_jwks_source_t *src)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(src->mutex);
+#else
+    (void)src;
+#endif
+}
+
+static void unlock(jg_jwks_source_t *src)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(src->mutex);
+#else
+    (void)src;
+#endif
+}
+
+/* Drop a reference to g; the last one frees it. */
+static void drop(jg_jwks_source_t *src, gen_t *g)
+{
+    int last;
+
+    if (!g) return;
+    lock(src);
+    last = --g->refs == 0;
+    unlock(src);
+    if (last) apr_pool_destroy(g->pool);
+}
+
+static apr_status_t release_ref(void *data)
+{
+    gen_ref_t *ref = data;
+
+    drop(ref->src, ref->gen);
+    return APR_SUCCESS;
+}
+
+static apr_status_t destroy_cleanup(void *data)
+{
+    jg_jwks_source_destroy(data);
+    return APR_SUCCESS;
+}
+
+jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id,
+                                  const jg_http_options_t *http,
+                                  const jg_jwks_policy_t *pol,
+                                  const jg_jwks_hooks_t *hooks,
+                                  jg_jwks_source_t **out, const char **why)
+{
+    jg_jwks_source_t *src = apr_pcalloc(p, sizeof(*src));
+    jg_status_t st;
+
+    if ((st = jg_http_check_url(p, url, http->allow_http, why)) != JG_OK) return st;
+    if (!hooks->get || !hooks->put || !hooks->claim)
+        return jg_fail(why, JG_ERR_INTERNAL, "JWKS source without shared-cache hooks");
+    src->pool = p;
+    src->url = apr_pstrdup(p, url);
+    src->id = apr_pstrdup(p, id);
+    src->http = *http;
+    src->http.if_none_match = src->http.if_modified_since = NULL;
+    src->pol = *pol;
+    src->hooks = *hooks;
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&src->mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
+        || apr_thread_cond_create(&src->cond, p) != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_INTERNAL, "cannot create the JWKS source's mutex");
+#endif
+    /* after the mutex: cleanups run in reverse, so it is still there */
+    apr_pool_cleanup_register(p, src, destroy_cleanup, apr_pool_cleanup_null);
+    *out = src;
+    return JG_OK;
+}
+
+const char *jg_jwks_source_url(const jg_jwks_source_t *src)
+{
+    return src->url;
+}
+
+void jg_jwks_source_destroy(jg_jwks_source_t *src)
+{
+    gen_t *g;
+
+    lock(src);
+    g = src->gen;
+    src->gen = NULL;
+    unlock(src);
+    drop(src, g);
+}
+
+const char *jg_jwks_source_status(jg_jwks_source_t *src, apr_pool_t *p)
+{
+    jg_jwks_record_t rec;
+    const char *s;
+
+    lock(src);
+    rec.meta = src->meta;
+    rec.jwks = src->gen ? src->gen->jwks : NULL;
+    s = jg_jwks_record_status(p, &rec, src->gen ? src->gen->keys : NULL);
+    unlock(src);
+    return s;
+}
+
+static int has_kid(const jg_keyset_t *ks, const char *kid)
+{
+    int i;
+
+    for (i = 0; i < jg_keyset_count(ks); i++) {
+        const jg_key_t *k = jg_keyset_get(ks, i);
+        if ((k->ops & JG_KEYOP_VERIFY) && k->kid && !strcmp(k->kid, kid)) return 1;
+    }
+    return 0;
+}
+
+/* A generation of jwks, parsed and checked in a pool of its own, with one
+ * reference (the caller's); a refusal's reason is copied into p. */
+static jg_status_t make_gen(apr_pool_t *p, const char *jwks, size_t len, gen_t **out,
+                            const char **why)
+{
+    apr_pool_t *gp;
+    gen_t *g;
+    const char *stored, *gwhy = NULL;
+    jg_keyset_t *ks;
+    jg_status_t st;
+
+    if (apr_pool_create_unmanaged_ex(&gp, NULL, NULL) != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+    st = jg_jwks_accept(gp, jwks, len, JG_JWKS_MAX_SIZE_LIMIT, &stored, &ks, &gwhy);
+    if (st != JG_OK) {
+        if (why) *why = apr_pstrdup(p, gwhy ? gwhy : "unusable JWKS");
+        apr_pool_destroy(gp);
+        return st;
+    }
+    g = apr_pcalloc(gp, sizeof(*g));
+    g->pool = gp;
+    g->keys = ks;
+    g->jwks = stored;
+    copy_str(g->digest, sizeof(g->digest), digest_of(gp, stored));
+    g->refs = 1;
+    *out = g;
+    return JG_OK;
+}
+
+/* Take meta, and make g current when given (g arrives with the caller's
+ * reference, to which the source's is added); the previous generation goes
+ * when its last user is done. */
+static void install(jg_jwks_source_t *src, gen_t *g, const jg_jwks_meta_t *meta)
+{
+    gen_t *old = NULL;
+
+    lock(src);
+    if (g) {
+        g->refs++;
+        old = src->gen;
+        src->gen = g;
+    }
+    src->meta = *meta;
+    unlock(src);
+    drop(src, old);
+}
+
+static const char *shared_key(apr_pool_t *p, const jg_jwks_source_t *src,
+                              const char *what, long long t)
+{
+    const char *parts[3] = { what, src->id, apr_psprintf(p, JG_LL, JG_V(t)) };
+
+    return jg_hash_key(p, parts, 3);
+}
+
+/* Whether this process takes the fetch that follows the attempt at
+ * checked_at: of all the processes that know the same latest attempt,
+ * exactly one wins. */
+static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
+                       long long checked_at, long long now)
+{
+    const char *why = NULL, *key = shared_key(p, src, "jwks-fetch", checked_at);
+    int won = 0;
+
+    if (!key) return 1;
+    if (src->hooks.claim(ctx, p, key, now + src->http.timeout_ms / 1000 + 5, &won,
+                         &why) != JG_OK) {
+        /* the shared cache is down: the local throttles still bound us */
+        jg_log(JG_LOG_DEBUG, "JWTG0217", "JWKS %s: cannot claim the fetch (%s); "
+               "fetching anyway", src->url, why ? why : "?");
+        return 1;
+    }
+    return won;
+}
+
+/* What the shared cache holds for this source (nothing, on any problem);
+ * the JWKS itself is read only when it is not cur's. */
+static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const gen_t *cur,
+                        jg_jwks_record_t *rec)
+{
+    const char *why = NULL;
+    jg_status_t st = jg_jwks_shared_load(&src->hooks, ctx, p, src->id,
+                                         cur ? cur->digest : NULL, cur ? cur->jwks : NULL,
+                                         rec, &why);
+
+    if (st == JG_ERR_MALFORMED) {
+        jg_log(JG_LOG_DEBUG, "JWTG0211", "JWKS %s: ignoring an unreadable record in "
+               "the shared cache (%s)", src->url, why ? why : "?");
+        memset(rec, 0, sizeof(*rec));
+    }
+    else if (st != JG_OK) {
+        if (!src->get_warned++)
+            jg_log(JG_LOG_WARN, "JWTG0207", "JWKS %s: cannot read its record in the "
+                   "shared cache (%s); this process fetches on its own",
+                   src->url, why ? why : "?");
+        memset(rec, 0, sizeof(*rec));
+    }
+    else {
+        src->get_warned = 0;
+    }
+}
+
+static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
+                         const jg_jwks_record_t *rec, long long now)
+{
+    const char *why = NULL;
+    long long keep = rec->meta.expires + src->pol.max_stale;
+
+    /* as long as the keys may serve, and the failure backoff needs it */
+    if (keep < rec->meta.checked_at + src->pol.refresh_interval)
+        keep = rec->meta.checked_at + src->pol.refresh_interval;
+    if (keep < now) keep = now;
+    if (jg_jwks_shared_store(&src->hooks, ctx, p, src->id, rec, keep + 60, &why) != JG_OK) {
+        if (!src->put_warned++)
+            jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
+                   "record (%s): other processes fetch on their own; enlarge "
+                   "JWTGrantCache",
+                   src->url, why ? why : "?");
+    }
+    else {
+        src->put_warned = 0;
+    }
+}
+
+static void log_failure(jg_jwks_source_t *src, apr_pool_t *p, const gen_t *cur,
+                        const jg_jwks_meta_t *m, long long prev_failing, long long now)
+{
+    if (prev_failing) {
+        jg_log(JG_LOG_INFO, "JWTG0204", "JWKS %s: fetch failed again (failing since "
+               "%s): %s", src->url, when(p, m->failing_since), m->error);
+        return;
+    }
+    /* the first failure of an episode: the one warning it gets */
+    if (cur && now <= m->expires + src->pol.max_stale)
+        jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; keeping the last "
+               "good keys (%s) until %s at the latest; retrying every " JG_LL "s",
+               src->url, m->error, jg_jwks_kids(p, cur->keys),
+               when(p, m->expires + src->pol.max_stale), JG_V(src->pol.refresh_interval));
+    else
+        jg_log(JG_LOG_WARN, "JWTG0216", "JWKS %s: fetch failed: %s; no usable keys: "
+               "assertions of the IdPs using it are refused (503) until a fetch "
+               "succeeds (retried every " JG_LL "s)", src->url, m->error,
+               JG_V(src->pol.refresh_interval));
+}
+
+/* Fetch, judge the answer and record the outcome in *rec (which holds what
+ * is known so far); new keys come back in *newgen (with one reference). */
+static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
+                  const gen_t *cur, jg_jwks_record_t *rec, gen_t **newgen)
+{
+    jg_jwks_meta_t *m = &rec->meta;
+    jg_http_options_t opt = src->http;
+    jg_http_response_t res;
+    const char *why = NULL;
+    int conditional = cur && *m->digest && !strcmp(cur->digest, m->digest);
+    long long prev_failing = m->failing_since;
+    jg_status_t st;
+
+    *newgen = NULL;
+    if (conditional) {
+        opt.if_none_match = *m->etag ? m->etag : NULL;
+        opt.if_modified_since = *m->last_modified ? m->last_modified : NULL;
+    }
+    memset(&res, 0, sizeof(res));
+    st = src->hooks.fetch ? src->hooks.fetch(ctx, p, src->url, &opt, &res, &why)
+                          : jg_http_get(p, src->url, &opt, &res, &why);
+    m->checked_at = now;
+    if (st == JG_OK && res.status == 200) {
+        st = make_gen(p, res.body ? res.body : "", res.len, newgen, &why);
+        if (st == JG_OK) {
+            m->outcome = JG_JWKS_FETCHED;
+            m->fetched_at = now;
+            m->expires = now + jg_jwks_lifetime(&src->pol, res.max_age, res.no_cache);
+            copy_str(m->etag, sizeof(m->etag), res.etag);
+            copy_str(m->last_modified, sizeof(m->last_modified), res.last_modified);
+            memcpy(m->digest, (*newgen)->digest, sizeof(m->digest));
+            rec->jwks = apr_pstrdup(p, (*newgen)->jwks);
+            m->jwks_len = (long long)strlen(rec->jwks);
+        }
+    }
+    else if (st == JG_OK && res.status == 304 && conditional) {
+        m->outcome = JG_JWKS_NOT_MODIFIED;
+        m->fetched_at = now;
+        m->expires = now + jg_jwks_lifetime(&src->pol, res.max_age, res.no_cache);
+        if (res.etag) copy_str(m->etag, sizeof(m->etag), res.etag);
+        if (res.last_modified)
+            copy_str(m->last_modified, sizeof(m->last_modified), res.last_modified);
+    }
+    else if (st == JG_OK) {
+        st = JG_ERR_REJECTED;
+        why = apr_psprintf(p, "HTTP status %ld", res.status);
+    }
+    if (st != JG_OK) {
+        m->outcome = JG_JWKS_FAILED;
+        if (!m->failing_since) m->failing_since = now;
+        copy_str(m->error, sizeof(m->error), jg_printable(p, why ? why : "failed",
+                                                           JG_JWKS_ERROR_MAX));
+        log_failure(src, p, cur, m, prev_failing, now);
+        return;
+    }
+    m->error[0] = '\0';
+    m->failing_since = 0;
+    if (prev_failing)
+        jg_log(JG_LOG_NOTICE, "JWTG0205", "JWKS %s: fetched again after failing since %s",
+               src->url, when(p, prev_failing));
+    if (*newgen && cur && !strcmp(cur->digest, (*newgen)->digest)) {
+        /* the same keys: keep the generation requests already use */
+        apr_pool_destroy((*newgen)->pool);
+        *newgen = NULL;
+    }
+    if (*newgen)
+        jg_log(JG_LOG_NOTICE, "JWTG0202", "JWKS %s: %s keys %s; valid until %s, next "
+               "refresh %s", src->url, cur ? "new" : "fetched",
+               jg_jwks_kids(p, (*newgen)->keys), when(p, m->expires),
+               when(p, jg_jwks_refresh_at(m->fetched_at, m->expires)));
+    else
+        jg_log(JG_LOG_DEBUG, "JWTG0209", "JWKS %s: unchanged (%s); valid until %s",
+               src->url, m->outcome == JG_JWKS_NOT_MODIFIED ? "304" : "same keys",
+               when(p, m->expires));
+}
+
+/* One refresh, by the busy thread: adopt what other processes fetched,
+ * fetch when it is this process's turn, publish the outcome, and schedule
+ * the next look at the shared record. */
+static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *kid,
+                    long long now)
+{
+    jg_jwks_record_t rec, shared;
+    gen_t *cur, *g = NULL;
+    const char *why = NULL;
+    long long next;
+    int have, fetch_it = 0, lost = 0;
+
+    lock(src);
+    cur = src->gen;
+    if (cur) cur->refs++;       /* ours until the end of this refresh */
+    rec.meta = src->meta;
+    unlock(src);
+    rec.jwks = cur ? cur->jwks : NULL;
+
+    read_shared(src, p, ctx, cur, &shared);
+    jg_jwks_record_merge(&rec, &shared);
+    if (rec.jwks && (!cur || strcmp(rec.meta.digest, cur->digest))) {
+        /* another process fetched other keys (their digest checked) */
+        if (make_gen(p, rec.jwks, strlen(rec.jwks), &g, &why) != JG_OK) {
+            jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
+                   "record (%s)", src->url, why ? why : "digest mismatch");
+            lock(src);
+            rec.meta = src->meta;
+            unlock(src);
+            rec.jwks = cur ? cur->jwks : NULL;
+            jg_jwks_record_merge(&rec, &(jg_jwks_record_t){ shared.meta, NULL });
+        }
+        else {
+            memcpy(g->digest, rec.meta.digest, sizeof(g->digest));
+            jg_log(JG_LOG_DEBUG, "JWTG0212", "JWKS %s: keys %s taken from the shared "
+                   "cache (fetched at %s)", src->url, jg_jwks_kids(p, g->keys),
+                   when(p, rec.meta.fetched_at));
+            install(src, g, &rec.meta);
+            drop(src, cur);
+            cur = g;            /* our reference moves to the new generation */
+            g = NULL;
+        }
+    }
+    install(src, NULL, &rec.meta);
+
+    have = cur && now <= rec.meta.expires + src->pol.max_stale;
+    if (rec.meta.outcome == JG_JWKS_FAILED
+        && now < rec.meta.checked_at + src->pol.refresh_interval) {
+        fetch_it = 0;                               /* back off after a failure */
+    }
+    else if (!have) {
+        fetch_it = 1;                               /* nothing to serve with */
+    }
+    else if (now >= jg_jwks_refresh_at(rec.meta.fetched_at, rec.meta.expires)) {
+        fetch_it = claim_fetch(src, p, ctx, rec.meta.checked_at, now);
+        lost = !fetch_it;
+    }
+    else if (kid && !has_kid(cur->keys, kid)) {
+        if (now >= rec.meta.checked_at + src->pol.refresh_interval) {
+            fetch_it = claim_fetch(src, p, ctx, rec.meta.checked_at, now);
+            lost = !fetch_it;
+        }
+        jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: kid \"%s\" unknown: %s", src->url,
+               jg_printable(p, kid, 64), fetch_it ? "fetching"
+               : lost ? "another process fetches"
+               : apr_psprintf(p, "last fetch " JG_LL "s ago, the next not before "
+                              JG_LL "s", JG_V(now - rec.meta.checked_at),
+                              JG_V(src->pol.refresh_interval)));
+    }
+
+    if (fetch_it) {
+        fetch(src, p, ctx, now, cur, &rec, &g);
+        write_shared(src, p, ctx, &rec, now);
+        install(src, g, &rec.meta);
+        drop(src, g);           /* install holds it now */
+    }
+
+    if (lost)
+        next = now + LOOK_AGAIN;
+    else if (rec.meta.outcome == JG_JWKS_FAILED || !rec.meta.fetched_at)
+        next = rec.meta.checked_at + src->pol.refresh_interval;
+    else
+        next = jg_jwks_refresh_at(rec.meta.fetched_at, rec.meta.expires);
+    if (next <= now) next = now + LOOK_AGAIN;
+    if (next > now + SYNC) next = now + SYNC;
+    lock(src);
+    src->next_check = next;
+    src->kid_check_after = now + LOOK_AGAIN;
+    unlock(src);
+    drop(src, cur);
+}
+
+/* A reference to g for the life of pool (the mutex held). */
+static void hand_out(jg_jwks_source_t *src, apr_pool_t *pool, gen_t *g,
+                     const jg_keyset_t **keys)
+{
+    gen_ref_t *ref = apr_palloc(pool, sizeof(*ref));
+
+    ref->src = src;
+    ref->gen = g;
+    g->refs++;
+    apr_pool_cleanup_register(pool, ref, release_ref, apr_pool_cleanup_null);
+    *keys = g->keys;
+}
+
+jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *ctx,
+                                const char *kid, long long now,
+                                const jg_keyset_t **keys, long long *retry_after,
+                                const char **why)
+{
+    gen_t *g;
+    int usable, known, need, stale = 0;
+    long long fetched_at = 0;
+
+    *keys = NULL;
+    *retry_after = 0;
+    lock(src);
+    g = src->gen;
+    usable = g && now <= src->meta.expires + src->pol.max_stale;
+    known = !kid || (g && has_kid(g->keys, kid));
+    need = now >= src->next_check
+           || (!known && usable && now >= src->kid_check_after);
+    if (need && !src->busy) {
+        src->busy = 1;
+        unlock(src);
+        refresh(src, pool, ctx, kid, now);
+        lock(src);
+        src->busy = 0;
+#if APR_HAS_THREADS
+        apr_thread_cond_broadcast(src->cond);
+#endif
+    }
+#if APR_HAS_THREADS
+    else if (need && !usable) {
+        /* another thread of this process does the very fetch this request
+         * needs: wait for it, no longer than a fetch may take */
+        apr_time_t deadline = apr_time_now() + apr_time_from_msec(
+            src->http.connect_timeout_ms + src->http.timeout_ms + 1000);
+        while (src->busy && apr_time_now() < deadline)
+            apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
+    }
+#endif
+    g = src->gen;
+    usable = g && now <= src->meta.expires + src->pol.max_stale;
+    known = !kid || (g && has_kid(g->keys, kid));
+    if (usable && (known || src->meta.outcome != JG_JWKS_FAILED)) {
+        hand_out(src, pool, g, keys);
+        unlock(src);
+        return JG_OK;
+    }
+    /* when a fetch may be tried again: after the backoff of a failure */
+    *retry_after = src->meta.outcome == JG_JWKS_FAILED
+                   && src->meta.checked_at + src->pol.refresh_interval > now
+                   ? src->meta.checked_at + src->pol.refresh_interval - now : 1;
+    if (!g) {
+        *why = src->meta.outcome == JG_JWKS_FAILED
+            ? "no usable keys for this issuer: its JWKS could not be fetched; retry later"
+            : "no usable keys for this issuer yet; retry later";
+    }
+    else if (!usable) {
+        *why = "this issuer's keys are too old to be trusted and cannot be refreshed "
+               "right now; retry later";
+        if (src->stale_noted != src->meta.fetched_at) {
+            src->stale_noted = fetched_at = src->meta.fetched_at;
+            stale = 1;
+        }
+    }
+    else {
+        *why = "the token's kid is not among this issuer's keys, which cannot be "
+               "refreshed right now; retry later";
+    }
+    unlock(src);
+    if (stale) {
+        /* one warning across all processes for keys that went too stale */
+        const char *key = shared_key(pool, src, "jwks-stale", fetched_at), *cwhy = NULL;
+        int won = 1;
+        if (key) src->hooks.claim(ctx, pool, key, now + 86400, &won, &cwhy);
+        if (won)
+            jg_log(JG_LOG_WARN, "JWTG0206", "JWKS %s: the last good keys (fetched %s) "
+                   "are older than their lifetime plus JWTGrantJWKSMaxStale (" JG_LL "s): "
+                   "assertions of the IdPs using it are refused (503) until a fetch "
+                   "succeeds", src->url, when(pool, fetched_at), JG_V(src->pol.max_stale));
+    }
+    return JG_ERR_IO;
+}

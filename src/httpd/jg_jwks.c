@@ -1,0 +1,246 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+
+#include "jg_array.h"
+#include "jg_jwks.h"
+#include "jg_jwks_source.h"
+#include "jg_http.h"
+#include "jg_token.h"
+#include "jg_config.h"
+#include "jg_cache.h"
+#include "jg_directives.h"
+
+APLOG_USE_MODULE(oauth_jwt_grant);
+
+/* One distinct (URL, settings): its IdPs share its keys and its record. */
+typedef struct spec {
+    const char *url;
+    const char *id;               /* its record's key in the shared cache */
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    const char *users;            /* "tenant/IdP (file:line), ..." for logs */
+    jg_jwks_source_t *src;        /* set in each child */
+} spec_t;
+
+/* (server configuration, IdP) -> spec: a virtual host that inherits an IdP
+ * may fetch it with settings of its own. Built in post_config, read-only
+ * once requests are served. */
+typedef struct {
+    const void *sc;
+    const void *idp;
+} spec_key_t;
+
+static apr_hash_t *by_idp;
+static apr_array_header_t *specs;
+
+static const char *spec_id(apr_pool_t *p, const char *url, const jg_http_options_t *h,
+                           const jg_jwks_policy_t *pol)
+{
+    /* every setting that changes what is fetched, or how long it is kept */
+    const char *parts[4] = {
+        "jwks-source", url,
+        apr_psprintf(p, "%d|%s|%s|%s|%ld|%ld|%lu|%d", h->allow_http,
+                     h->ca_file ? h->ca_file : "-", h->ca_path ? h->ca_path : "-",
+                     h->proxy ? h->proxy : "-", h->connect_timeout_ms, h->timeout_ms,
+                     (unsigned long)h->max_size, h->max_redirects),
+        apr_psprintf(p, JG_LL "|" JG_LL "|" JG_LL "|" JG_LL "|" JG_LL,
+                     JG_V(pol->min_lifetime), JG_V(pol->max_lifetime),
+                     JG_V(pol->default_lifetime), JG_V(pol->refresh_interval),
+                     JG_V(pol->max_stale))
+    };
+
+    return jg_hash_key(p, parts, 4);
+}
+
+static spec_t *spec_for(apr_pool_t *pconf, apr_hash_t *by_id, const jg_server_conf_t *sc,
+                        const jg_idp_t *idp)
+{
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    const char *id;
+    spec_t *spec;
+
+    jg_conf_jwks(sc, &http, &pol);
+    http.allow_http = idp->jwks_allow_http;
+    id = spec_id(pconf, idp->jwks_url, &http, &pol);
+    if (!id) return NULL;
+    spec = apr_hash_get(by_id, id, APR_HASH_KEY_STRING);
+    if (!spec) {
+        spec = apr_pcalloc(pconf, sizeof(*spec));
+        spec->url = idp->jwks_url;
+        spec->id = id;
+        spec->http = http;
+        spec->pol = pol;
+        apr_hash_set(by_id, id, APR_HASH_KEY_STRING, spec);
+        APR_ARRAY_PUSH(specs, spec_t *) = spec;
+    }
+    return spec;
+}
+
+/* ---- the shared cache, as the sources see it ---------------------------------- */
+
+static spec_t *spec_of_request(request_rec *r, const jg_idp_t *idp)
+{
+    spec_key_t k;
+
+    k.sc = jg_server_conf(r->server);
+    k.idp = idp;
+    return by_idp ? apr_hash_get(by_idp, &k, sizeof(k)) : NULL;
+}
+
+/* r is NULL at startup, where nothing is claimed. */
+typedef struct {
+    server_rec *s;
+    request_rec *r;
+} ctx_t;
+
+static jg_status_t shared_get(void *ctx, apr_pool_t *p, const char *key, char **val,
+                              size_t *len, int *found, const char **why)
+{
+    return jg_cache_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
+                        found, why);
+}
+
+static jg_status_t shared_put(void *ctx, apr_pool_t *p, const char *key, const char *val,
+                              long long expiry, const char **why)
+{
+    return jg_cache_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
+}
+
+static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
+                                long long expiry, int *won, const char **why)
+{
+    ctx_t *c = ctx;
+
+    (void)p;
+    if (!c->r) return jg_fail(why, JG_ERR_INTERNAL, "no claims outside a request");
+    /* the replay check is the cache's atomic add-if-absent */
+    return jg_cache_replay_check(c->r, key, expiry, won, why);
+}
+
+static const jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };
+
+/* ---- hooks ---------------------------------------------------------------------- */
+
+static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
+{
+    int i;
+
+    for (i = 0; i < specs->nelts; i++) {
+        const spec_t *spec = JG_ARRAY_IDX(specs, i, spec_t *);
+        const char *status = NULL, *why = NULL;
+        ctx_t ctx = { s, NULL };
+        jg_jwks_record_t rec;
+        jg_keyset_t *keys = NULL;
+
+        /* a cache that outlives restarts (redis, memcache) may know it */
+        if (jg_jwks_shared_load(&hooks, &ctx, ptemp, spec->id, NULL, NULL, &rec,
+                                &why) == JG_OK && rec.meta.checked_at) {
+            const char *stored;
+            if (rec.jwks)
+                jg_jwks_accept(ptemp, rec.jwks, strlen(rec.jwks), JG_JWKS_MAX_SIZE_LIMIT,
+                               &stored, &keys, &why);
+            status = jg_jwks_record_status(ptemp, &rec, keys);
+        }
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "JWTG0201: JWKS %s, trusted for %s: %s (lifetime " JG_LL "-" JG_LL
+                     "s, timeouts %ld/%lds, at most %lu bytes, refresh forced by an "
+                     "unknown kid at most every " JG_LL "s, last good keys kept up to "
+                     JG_LL "s past their lifetime)", spec->url, spec->users,
+                     status ? status : "not fetched yet (the first request that needs "
+                     "it fetches)", JG_V(spec->pol.min_lifetime),
+                     JG_V(spec->pol.max_lifetime), spec->http.connect_timeout_ms / 1000,
+                     spec->http.timeout_ms / 1000, (unsigned long)spec->http.max_size,
+                     JG_V(spec->pol.refresh_interval), JG_V(spec->pol.max_stale));
+    }
+}
+
+int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
+{
+    apr_hash_t *by_id = apr_hash_make(ptemp);
+    const char *why = NULL;
+    server_rec *vs;
+
+    by_idp = apr_hash_make(pconf);
+    specs = apr_array_make(pconf, 4, sizeof(spec_t *));
+    for (vs = s; vs; vs = vs->next) {
+        jg_server_conf_t *sc = jg_server_conf(vs);
+        apr_hash_index_t *hi;
+        int i;
+        if (!sc->effective) continue;
+        for (hi = apr_hash_first(ptemp, sc->effective->tenants); hi; hi = apr_hash_next(hi)) {
+            const jg_tenant_t *t = apr_hash_this_val(hi);
+            for (i = 0; i < t->idps->nelts; i++) {
+                const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+                spec_key_t *k;
+                spec_t *spec;
+                const char *user;
+                if (!idp->jwks_url) continue;
+                if (!(spec = spec_for(pconf, by_id, sc, idp))) {
+                    ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                                  "JWTG0219: out of memory");
+                    return !OK;
+                }
+                k = apr_pcalloc(pconf, sizeof(*k));
+                k->sc = sc;
+                k->idp = idp;
+                apr_hash_set(by_idp, k, sizeof(*k), spec);
+                user = apr_psprintf(pconf, "%s/%s (%s)", t->name, idp->name, idp->source);
+                if (!spec->users)
+                    spec->users = user;
+                else if (!strstr(spec->users, user))
+                    spec->users = apr_pstrcat(pconf, spec->users, ", ", user, NULL);
+            }
+        }
+    }
+    if (specs->nelts && jg_http_global_init(&why) != JG_OK) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0213: %s", why);
+        return !OK;
+    }
+    /* the first of the two startup passes only checks the configuration */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+        log_startup_status(ptemp, s);
+    return OK;
+}
+
+void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    const char *why = NULL;
+    int i;
+
+    for (i = 0; specs && i < specs->nelts; i++) {
+        spec_t *spec = JG_ARRAY_IDX(specs, i, spec_t *);
+        if (jg_jwks_source_create(pchild, spec->url, spec->id, &spec->http, &spec->pol,
+                                  &hooks, &spec->src, &why) != JG_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0214: JWKS %s: %s; "
+                         "assertions of %s are refused", spec->url, why, spec->users);
+            spec->src = NULL;
+        }
+    }
+}
+
+jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
+                             long long now, const jg_keyset_t **keys,
+                             long long *retry_after, const char **why)
+{
+    request_rec *r = baton;
+    spec_t *spec = spec_of_request(r, idp);
+    ctx_t *c;
+
+    if (!spec || !spec->src) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0215: no key source for the JWKS "
+                      "URL of IdP %s in this process", idp->name);
+        *retry_after = 60;
+        return jg_fail(why, JG_ERR_INTERNAL, "no usable keys for this issuer; retry later");
+    }
+    c = apr_palloc(r->pool, sizeof(*c));
+    c->s = r->server;
+    c->r = r;
+    return jg_jwks_source_keys(spec->src, r->pool, c, kid, now, keys, retry_after, why);
+}

@@ -1,0 +1,24 @@
+/* Trusted IdPs' JWKS URLs in httpd: one key source per distinct URL and
+ * fetch settings, shared by every IdP block and virtual host that names it,
+ * created in each child (its keys live in the child's memory), its record
+ * shared through JWTGrantCache; the grant's jwks_keys hook; the sources'
+ * status in the log at startup. The policy is in src/core/jg_jwks_source.c. */
+#ifndef JG_JWKS_H
+#define JG_JWKS_H
+
+#include <httpd.h>
+#include "jg_status.h"
+#include "jg_registry.h"
+
+/* After jg_cache_post_config: libcurl's global init, the sources of every
+ * server's IdPs, and their status at startup. */
+int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s);
+void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* jg_grant_hooks_t.jwks_keys; baton is the request_rec. */
+jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
+                             long long now, const jg_keyset_t **keys,
+                             long long *retry_after, const char **why);
+
+#endif

@@ -1,0 +1,98 @@
+"""What the JWKS tests share: JWKs of the session's keys (good and bad ones),
+a test CA and server certificates made with the openssl command, and the
+configuration of an IdP trusted through its JWKS URL."""
+
+import json
+import os
+import subprocess
+
+from httpd import b64u, claims, sign
+
+AUD = "https://as.test/oauth2/token"
+
+
+def jwk(key, kid, **extra):
+    """The public JWK (dict) of a conftest Key with this kid."""
+    return key.public_dict(kid=kid, **extra)
+
+
+def ec_off_curve(key, kid):
+    """A P-256 JWK whose point is not on the curve (y replaced)."""
+    d = jwk(key, kid)
+    d["y"] = b64u(b"\x01" * 32)
+    return d
+
+
+def assertion(key, kid, iss="idp", **claim_overrides):
+    """An assertion for the IdP named iss, signed by key, naming kid."""
+    return sign(key.jwk, claims(iss, AUD, **claim_overrides),
+                header={"kid": kid} if kid else None)
+
+
+def idp_conf(url, allow_http=True, server="", idp_extra="", name="idp"):
+    """jg.conf text: no client authentication, one IdP trusted through url.
+    server: server-scope lines (JWTGrantJWKS...)."""
+    lines = ["JWTGrantRequireClientAuth Off"]
+    lines += [line.strip() for line in server.strip().splitlines()]
+    lines += [f"<JWTGrantTrustedIdP {name}>", f"  JWTGrantIdPJWKSURL {url}"]
+    if allow_http:
+        lines.append("  JWTGrantIdPJWKSAllowHTTP On")
+    lines.append(f"  JWTGrantIdPAlias {AUD}")
+    lines += ["  " + line.strip() for line in idp_extra.strip().splitlines()]
+    lines.append("</JWTGrantTrustedIdP>")
+    return "\n".join(line for line in lines if line.strip()) + "\n"
+
+
+def log_lines(h, tag):
+    return [line for line in h.error_log_lines() if f"{tag}:" in line]
+
+
+# ---- TLS material, made by openssl -----------------------------------------
+
+class TlsMaterial:
+    """ca / other_ca: PEM paths of two test CAs; good: a server certificate
+    and key for IP 127.0.0.1 signed by ca; wrong_host: signed by ca for
+    another name; foreign: for 127.0.0.1, signed by other_ca."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self._ca("ca", "jg test CA")
+        self._ca("other_ca", "jg other CA")
+        self.good = self._leaf("good", "ca", "IP:127.0.0.1")
+        self.wrong_host = self._leaf("wrong_host", "ca", "DNS:idp.other.test")
+        self.foreign = self._leaf("foreign", "other_ca", "IP:127.0.0.1")
+        self.ca = os.path.join(directory, "ca.pem")
+        self.other_ca = os.path.join(directory, "other_ca.pem")
+
+    def _openssl(self, *args):
+        proc = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True,
+                              text=True, check=False)
+        assert proc.returncode == 0, f"openssl {args}: {proc.stderr}"
+
+    def _ca(self, name, cn):
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key",
+                      "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={cn}",
+                      "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def _leaf(self, name, ca, san):
+        ext = os.path.join(self.dir, f"{name}.ext")
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n"
+                    "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
+        self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                      "-subj", f"/CN={name}")
+        self._openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
+                      "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.pem",
+                      "-days", "2", "-extfile", ext)
+        return (os.path.join(self.dir, f"{name}.pem"), os.path.join(self.dir, f"{name}.key"))
+
+    def pem(self, path):
+        with open(path) as f:
+            return f.read()
+
+
+def jwks_doc(*jwks):
+    return json.dumps({"keys": list(jwks)})
