@@ -114,9 +114,10 @@ typedef struct jg_jwks_record {
  * second by every process) and the JWKS in chunks of JG_JWKS_CHUNK bytes
  * under keys derived from its digest (read only by a process that lacks
  * those keys): no value is larger than JG_JWKS_SHARED_VALUE_MAX, which fits
- * shmcb's slots whatever the size of the set. */
-#define JG_JWKS_CHUNK 8000
-#define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 2048)
+ * the slots of shmcb's smallest shards (jg_cache.c: 64 KiB, 16 subcaches)
+ * whatever the size of the set, and displaces few replay records. */
+#define JG_JWKS_CHUNK 1024
+#define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 1024)
 
 /* The head's text; decode refuses anything malformed (rec->jwks is NULL). */
 const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec);

@@ -291,17 +291,18 @@ jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t m
 {
     unsigned char *buf = apr_palloc(p, max + 1);
     unsigned int vlen = (unsigned int)max;
+    jg_shard_t *sh = shard_of(key, strlen(key));
     apr_status_t rv, rv2;
 
     *found = 0;
-    if (!instance || !mutex)
+    if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
-    if ((rv = apr_global_mutex_lock(mutex)) != APR_SUCCESS)
+    if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)
         return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the cache: %pm",
                                                           &rv));
-    rv = provider->retrieve(instance, s, (const unsigned char *)key,
+    rv = provider->retrieve(sh->instance, s, (const unsigned char *)key,
                             (unsigned int)strlen(key), buf, &vlen, p);
-    rv2 = apr_global_mutex_unlock(mutex);
+    rv2 = apr_global_mutex_unlock(sh->mutex);
     if (APR_STATUS_IS_NOTFOUND(rv) && rv2 == APR_SUCCESS) return JG_OK;
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS || vlen > max) {
         rv = rv != APR_SUCCESS ? rv : rv2;
@@ -318,17 +319,18 @@ jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
                          const char *val, size_t len, long long expiry,
                          const char **why)
 {
+    jg_shard_t *sh = shard_of(key, strlen(key));
     apr_status_t rv, rv2;
 
-    if (!instance || !mutex)
+    if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
-    if ((rv = apr_global_mutex_lock(mutex)) != APR_SUCCESS)
+    if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)
         return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the cache: %pm",
                                                           &rv));
-    rv = provider->store(instance, s, (const unsigned char *)key, (unsigned int)strlen(key),
+    rv = provider->store(sh->instance, s, (const unsigned char *)key, (unsigned int)strlen(key),
                          apr_time_from_sec(expiry), (unsigned char *)val,
                          (unsigned int)len, p);
-    rv2 = apr_global_mutex_unlock(mutex);
+    rv2 = apr_global_mutex_unlock(sh->mutex);
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS) {
         rv = rv != APR_SUCCESS ? rv : rv2;
         return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache did not store %lu bytes: "
