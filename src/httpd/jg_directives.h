@@ -22,6 +22,12 @@
 #define JG_CMD_STATE_DIR        "JWTGrantStateDir"
 #define JG_CMD_REPLAY_HORIZON   "JWTGrantReplayHorizon"
 
+/* the store and the console (issue 5) */
+#define JG_HANDLER_ADMIN        "jwt-grant-admin"
+#define JG_CMD_STORE            "JWTGrantStore"
+#define JG_CMD_STORE_POLL       "JWTGrantStorePollInterval"
+#define JG_CMD_CONSOLE_ASSETS   "JWTGrantConsoleAssets"
+
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"
 #define JG_SEC_IDP              "<JWTGrantTrustedIdP"

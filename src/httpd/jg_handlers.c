@@ -11,6 +11,7 @@
 #include "jg_handlers.h"
 #include "jg_config.h"
 #include "jg_cache.h"
+#include "jg_live.h"
 #include "jg_directives.h"
 #include "jg_grant.h"
 #include "jg_form.h"
@@ -179,7 +180,7 @@ static int token_handler(request_rec *r)
                                                          location, NULL);
     }
     memset(&cfg, 0, sizeof(cfg));
-    cfg.registry = sc->effective;
+    cfg.registry = jg_live_registry(r);   /* httpd.conf + the store (issue 5) */
     cfg.default_tenant = jg_conf_default_tenant(sc);
     cfg.issuer = sc->effective_issuer;
     cfg.audiences = auds;

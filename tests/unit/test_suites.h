@@ -18,6 +18,8 @@ Suite *assertion_suite(void);
 Suite *form_suite(void);
 Suite *token_suite(void);
 Suite *grant_suite(void);
+Suite *store_suite(void);   /* issue 5 */
+Suite *admin_suite(void);   /* issue 5 */
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
