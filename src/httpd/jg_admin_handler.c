@@ -16,6 +16,7 @@
 #include "jg_directives.h"
 #include "jg_live.h"
 #include "jg_admin.h"
+#include "jg_console.h"
 #include "jg_form.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -143,6 +144,65 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     return answer(r, resp.status, resp.content_type, resp.body);
 }
 
+static int console(request_rec *r, const char *location, const char *path,
+                   apr_table_t *query)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_live_store_t *ls = jg_live_store_of(r);
+    jg_console_request_t req;
+    jg_console_response_t resp;
+    jg_admin_t a;
+    jg_store_t *st = NULL;
+    const char *why = NULL;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int too_large = 0, rc;
+
+    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if (too_large) return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    memset(&req, 0, sizeof(req));
+    /* before the connection is taken: for dbd it takes one of its own */
+    req.csrf_key = jg_live_csrf_key(r, ls);
+    if (ls && !(st = jg_live_acquire(r, ls, &why))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0306: the registry store is "
+                      "unavailable: %s", why);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    memset(&a, 0, sizeof(a));
+    a.p = r->pool;
+    a.store = st;
+    a.conf = sc->effective;
+    a.default_tenant = jg_conf_default_tenant(sc);
+    a.user = r->user;
+    a.now = apr_time_sec(r->request_time);
+    req.method = r->method;
+    req.path = path;
+    req.query = query;
+    req.content_type = apr_table_get(r->headers_in, "Content-Type");
+    req.body = body;
+    req.body_len = len;
+    req.location = location;
+    req.assets = jg_live_assets(r);
+    req.store = jg_live_store_describe(r->pool, ls);
+    jg_console_handle(&a, &req, &resp);
+    if (ls) jg_live_release(r, ls, st);
+    if (resp.csrf_refused)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0307: console form refused: no "
+                      "valid CSRF token (expired page, or a request from another site)");
+    if (resp.status >= 500)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0308: console %s %s failed (%d)",
+                      r->method, ap_escape_logitem(r->pool, r->uri), resp.status);
+    if (resp.audit) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", resp.audit);
+        jg_live_refresh(r);
+    }
+    if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
+    if (resp.filename)
+        apr_table_setn(r->headers_out, "Content-Disposition", apr_pstrcat(r->pool,
+                       "attachment; filename=\"", resp.filename, "\"", NULL));
+    return answer(r, resp.status, resp.content_type, resp.body);
+}
+
 static int handler(request_rec *r)
 {
     const char *location, *sub, *tenant = NULL, *why = NULL;
@@ -179,7 +239,7 @@ static int handler(request_rec *r)
     if (query) tenant = jg_form_get(query, "tenantDomain");
     if (!strcmp(sub, "/api") || !strncmp(sub, "/api/", 5))
         return api(r, location, sub + 4, tenant);
-    return HTTP_NOT_FOUND;
+    return console(r, location, sub, query);
 }
 
 void jg_admin_register_hooks(apr_pool_t *p)
