@@ -37,6 +37,8 @@ static const jgt_cmd_t commands[] = {
     { "jwk", jgt_cmd_jwk },
     { "mint-assertion", jgt_cmd_mint },
     { "hash-secret", jgt_cmd_hash_secret },
+    { "wso2-import", jgt_cmd_wso2_import },
+    { "wso2-export", jgt_cmd_wso2_export },
     { NULL, NULL }
 };
 

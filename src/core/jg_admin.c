@@ -5,6 +5,7 @@
 #include "jg_array.h"
 #include "jg_admin.h"
 #include "jg_json.h"
+#include "jg_wso2.h"
 
 #define MAX_API_BODY (256 * 1024)
 
@@ -995,6 +996,80 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
     return not_allowed(a, resp, "GET, HEAD, DELETE");
 }
 
+int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
+                         jg_admin_result_t *res)
+{
+    apr_array_header_t *all = NULL, *mine = apr_array_make(a->p, 8, sizeof(void *));
+    int i;
+
+    if (jg_admin_idps(a, tenant, &all, res) != 200) return res->status;
+    for (i = 0; i < all->nelts; i++) {
+        jg_idp_entry_t *e = JG_ARRAY_IDX(all, i, jg_idp_entry_t *);
+        if (!e->read_only && e->keys && (e->certificate || e->jwks_url))
+            APR_ARRAY_PUSH(mine, jg_idp_entry_t *) = e;
+    }
+    *xml = jg_wso2_export(a->p, mine);
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, size_t len,
+                         apr_array_header_t **names, jg_admin_result_t *res)
+{
+    apr_array_header_t *entries = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    int i;
+
+    if (jg_wso2_import(a->p, xml, len, a->now, &entries, &err) != JG_OK)
+        return set(res, 400, "invalid_field", err.field, err.message);
+    if (jg_admin_put_idps(a, tenant, entries, res) != 201) return res->status;
+    *names = apr_array_make(a->p, entries->nelts, sizeof(const char *));
+    for (i = 0; i < entries->nelts; i++)
+        APR_ARRAY_PUSH(*names, const char *) = JG_ARRAY_IDX(entries, i, jg_idp_entry_t *)->name;
+    return res->status;
+}
+
+static int is_xml(const char *ct)
+{
+    return ct && (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8));
+}
+
+static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
+                    const char *what, jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *names = NULL;
+    const char *xml = NULL;
+    json_object *o, *arr;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (!strcmp(what, "export")) {
+        if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
+        if (jg_admin_wso2_export(a, tenant, &xml, &res) != 200)
+            return reply_error(a, resp, &res);
+        resp->status = 200;
+        resp->content_type = "application/xml; charset=utf-8";
+        resp->body = xml;
+        return 200;
+    }
+    if (strcmp(what, "import")) return fail(a, resp, 404, "not_found", NULL, "no such API path");
+    if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+    if (!is_xml(req->content_type))
+        return fail(a, resp, 415, "unsupported_media_type", NULL,
+                    "an import takes application/xml");
+    if (jg_admin_wso2_import(a, tenant, req->body ? req->body : "", req->body_len, &names,
+                             &res) != 201)
+        return reply_error(a, resp, &res);
+    resp->audit = res.audit;
+    o = jg_json_own(a->p, json_object_new_object());
+    arr = json_object_new_array();
+    for (i = 0; i < names->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(names, i, const char *)));
+    json_object_object_add(o, "tenant", json_object_new_string(tenant));
+    json_object_object_add(o, "imported", arr);
+    return reply(a, resp, 201, o);
+}
+
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp)
 {
     const char *seg[4] = { NULL, NULL, NULL, NULL };
@@ -1014,6 +1089,8 @@ void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_respons
         api_tenants(a, req, seg[1], resp);
     else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 2)
         api_idps(a, req, tenant, seg[1], resp);
+    else if (n == 2 && !strcmp(seg[0], "wso2"))
+        api_wso2(a, req, tenant, seg[1], resp);
     else if (n >= 1 && !strcmp(seg[0], "clients") && n <= 3)
         api_clients(a, req, tenant, seg[1], seg[2], resp);
     else

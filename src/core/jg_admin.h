@@ -71,6 +71,14 @@ int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *cl
 int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
                            jg_admin_result_t *res);
 
+/* WSO2 identity provider XML (jg_wso2.h): the store's IdPs of a tenant
+ * (httpd.conf's are not exported), and an import of every IdP of a document
+ * into a tenant, all or none; *names: the IdPs imported. */
+int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
+                         jg_admin_result_t *res);
+int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, size_t len,
+                         apr_array_header_t **names, jg_admin_result_t *res);
+
 /* ---- the JSON API ------------------------------------------------------------ */
 
 typedef struct jg_admin_request {

@@ -233,7 +233,7 @@ static const char *flash(cx_t *c)
         { "idp-saved", "Identity provider saved." },
         { "idp-deleted", "Identity provider deleted." },
         { "client-deleted", "Service provider deleted." },
-        { "imported", "Identity providers imported." },
+        { "imported", "Identity providers imported:" },
     };
     const char *d = q(c, "done");
     size_t i;
@@ -320,6 +320,10 @@ static void overview(cx_t *c)
     }
     jg_html_raw(&h, "</section>\n", NULL);
 
+    jg_html_raw(&h, "<section>\n<h2>Moving from WSO2 Identity Server</h2>\n<p><a href=\"",
+                href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
+                "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
+                "\">export</a> this tenant's in that format.</p>\n</section>\n", NULL);
     jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n<form method=\"post\" action=\"",
                 href(c, "/tenants", NULL), "\" class=\"inline\">\n", NULL);
     csrf_input(c, &h);
@@ -856,6 +860,77 @@ static void client_delete(cx_t *c, const char *id)
     redirect(c, "/", "done=client-deleted");
 }
 
+/* ---- WSO2 identity provider XML ------------------------------------------------------------ */
+
+static void wso2_page(cx_t *c, int status, const char *problem)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    if (problem)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, problem), "</p>\n",
+                    NULL);
+    jg_html_raw(&h, "<section>\n<h2>Import identity providers</h2>\n<p>WSO2 Identity "
+                "Server keeps file-based identity providers in "
+                "<code>repository/conf/identity/identity-providers/*.xml</code>. Each one "
+                "(name, display name, alias, enabled, certificate, issuer name, JWKS URI) "
+                "becomes a trusted identity provider of tenant <strong>", esc(c, c->tenant),
+                "</strong>; all or none are imported.</p>\n<form method=\"post\" "
+                "enctype=\"multipart/form-data\" action=\"", href(c, "/wso2/import", NULL),
+                "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-xml_file\">XML file</label>\n"
+                "<input type=\"file\" id=\"f-xml_file\" name=\"xml_file\" "
+                "accept=\".xml,application/xml,text/xml\">\n<label for=\"f-xml\">or paste "
+                "it</label>\n<textarea id=\"f-xml\" name=\"xml\" rows=\"8\" "
+                "class=\"mono\"></textarea>\n</div>\n<div class=\"actions\"><button "
+                "type=\"submit\" class=\"primary\">Import</button> <a href=\"",
+                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n</section>\n"
+                "<section>\n<h2>Export</h2>\n<p>The identity providers this console "
+                "registered in tenant <strong>", esc(c, c->tenant), "</strong>, in the same "
+                "format (httpd.conf's are not included): <a href=\"",
+                href(c, "/wso2/export", NULL), "\">download the XML</a>.</p>\n"
+                "</section>\n", NULL);
+    page(c, status, "WSO2 identity providers", jg_html_done(&h));
+}
+
+static void wso2_import(cx_t *c)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *names = NULL;
+    const char *xml = field(c, "xml_file");
+
+    memset(&res, 0, sizeof(res));
+    if (!*xml) xml = field(c, "xml");
+    if (!*xml) return wso2_page(c, 400, "Choose an XML file, or paste one.");
+    if (jg_admin_wso2_import(c->a, c->tenant, xml, strlen(xml), &names, &res) != 201)
+        return wso2_page(c, res.status, res.detail.message);
+    c->resp->audit = res.audit;
+    redirect(c, "/", apr_pstrcat(c->p, "done=imported&name=",
+                                 seg(c, apr_itoa(c->p, names->nelts)), NULL));
+}
+
+static void wso2_export(cx_t *c)
+{
+    jg_admin_result_t res;
+    const char *xml = NULL;
+    char *name;
+    size_t i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_wso2_export(c->a, c->tenant, &xml, &res) != 200)
+        return result_page(c, &res);
+    name = apr_pstrcat(c->p, "identity-providers-", c->tenant, ".xml", NULL);
+    for (i = 0; name[i]; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                    name[i]))
+            name[i] = '_';
+    c->resp->status = 200;
+    c->resp->content_type = "application/xml; charset=utf-8";
+    c->resp->body = xml;
+    c->resp->filename = name;
+}
+
 /* ---- routing ------------------------------------------------------------------------------ */
 
 static void not_found(cx_t *c)
@@ -912,6 +987,11 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 2 && get) return idp_show(&c, seg_[1]);
         if (n == 2 && post) return idp_save(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return idp_delete(&c, seg_[1]);
+    }
+    if (!strcmp(seg_[0], "wso2")) {
+        if (n == 1 && get) return wso2_page(&c, 200, NULL);
+        if (n == 2 && post && !strcmp(seg_[1], "import")) return wso2_import(&c);
+        if (n == 2 && get && !strcmp(seg_[1], "export")) return wso2_export(&c);
     }
     if (!strcmp(seg_[0], "clients")) {
         if (n == 1 && post) return client_create(&c);

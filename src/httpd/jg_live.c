@@ -22,6 +22,7 @@
 #include "jg_directives.h"
 #include "jg_overlay.h"
 #include "jg_secret.h"
+#include "jg_wso2.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -269,6 +270,7 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         return !OK;
     }
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    jg_wso2_init();       /* the console's XML import, in threads later */
     /* httpd reads its configuration twice at startup; the first pass only
      * checks it */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;

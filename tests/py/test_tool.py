@@ -14,7 +14,8 @@ from jwcrypto import jwk
 from conftest import (ALG_KEY, ALGS, assert_rejected, assert_usage, b64u,
                       jwcrypto_sign, jwcrypto_verify, jws_parts, raw_sign)
 
-COMMANDS = ["verify", "sign", "jwk", "mint-assertion", "hash-secret"]
+COMMANDS = ["verify", "sign", "jwk", "mint-assertion", "hash-secret", "wso2-import",
+            "wso2-export"]
 CLAIMS = {"iss": "idp", "sub": "alice", "aud": "https://as.example/token"}
 
 

@@ -21,6 +21,7 @@ Suite *grant_suite(void);
 Suite *store_suite(void);   /* issue 5 */
 Suite *admin_suite(void);   /* issue 5 */
 Suite *console_suite(void); /* issue 5 */
+Suite *wso2_suite(void);    /* issue 5 */
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
