@@ -1,4 +1,5 @@
-"""The console's JSON API (DESIGN.md §2) on a real httpd: every endpoint
+"""The console's JSON API (DESIGN.md §2) on a real httpd, once on SQLite
+and once on PostgreSQL (JWTGrantStore dbd): every endpoint
 and status (201, 204, 400 naming the field, 404, 405, 409, 415), the
 authentication it needs (403 and a log line without it), httpd.conf's
 entries read-only, audit lines without secrets, JWTGrantStore none, and
@@ -14,19 +15,26 @@ import requests
 from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, WSO2_ALIAS, Api, admin_conf,
                    api_error)
 from conftest import running
+from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
 from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
                    jwk_of, priv_pem, sign)
 
 CONF_SECRET = "conf-secret-0123456789-abcdefghijkl"
 
 
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
+@pytest.fixture(scope="module", params=["sqlite", "pgsql"])
+def srv(request, jg_env, keys):
     """Event MPM; httpd.conf: IdP confidp (issuer conf-iss) and client
-    confclient in the default tenant; the console at /jwt-grant-admin."""
-    h = Httpd(jg_env, "admin-api")
+    confclient in the default tenant; the console at /jwt-grant-admin. The
+    whole suite runs twice: on the default SQLite store, and on
+    JWTGrantStore dbd with PostgreSQL (a database of its own)."""
+    h = Httpd(jg_env, f"admin-api-{request.param}")
+    store = ""
+    if request.param == "pgsql":
+        pg = request.getfixturevalue("postgres")
+        store = dbd_conf(jg_env, pg, pg.new_database())
     cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(f"""\
+    h.write(store + f"""\
 JWTGrantIssuer https://as.test
 <JWTGrantTrustedIdP confidp>
   JWTGrantIdPIssuer conf-iss
