@@ -89,13 +89,21 @@ def dbd_conf(env, pg, db, poll=None):
             + (f"JWTGrantStorePollInterval {poll}\n" if poll else ""))
 
 
+_SERVER = []   # one server per session, whichever module's fixture asks first
+
+
 @pytest.fixture(scope="session")
 def postgres(jg_env):
+    if _SERVER:
+        yield _SERVER[0]
+        return
     assert pg_bindir(), "PostgreSQL is not installed (scripts/install-deps installs it)"
     assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_dbd.so"))
     assert glob.glob("/usr/lib/*/apr-util-1/apr_dbd_pgsql*.so"), \
         "APR-util's pgsql driver is missing (libaprutil1-dbd-pgsql)"
     pg = Postgres(jg_env.base_dir).start()
+    _SERVER.append(pg)
     yield pg
+    _SERVER.clear()
     pg.stop()
     shutil.rmtree(pg.dir, ignore_errors=True)
