@@ -19,6 +19,8 @@
 #include "jg_signing.h"
 #include "jg_handlers.h"
 #include "jg_jwks.h"
+#include "jg_live.h"            /* issue 5 */
+#include "jg_admin_handler.h"   /* issue 5 */
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -89,13 +91,14 @@ static void jg_child_init(apr_pool_t *p, server_rec *s)
 
 static void jg_register_hooks(apr_pool_t *p)
 {
-    (void)p;
     ap_hook_pre_config(jg_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jg_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(jg_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(jg_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(jg_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    jg_live_register_hooks(p);      /* issue 5: store, snapshots */
+    jg_admin_register_hooks(p);     /* issue 5: console and API */
 }
 
 AP_DECLARE_MODULE(oauth_jwt_grant) = {

@@ -32,6 +32,8 @@ static const char help_tool[] =
 "    hash-secret     hash a client secret for JWTGrantClientSecret\n"
 "    jwks-fetch      fetch an IdP's JWKS URL and show its keys as the\n"
 "                    module sees them\n"
+"    wso2-import     import WSO2 identity provider XML into a registry store\n"
+"    wso2-export     write a tenant's identity providers as WSO2 XML\n"
 "    help            show the manual of a command\n"
 "\n"
 "OPTIONS\n"
@@ -258,6 +260,56 @@ static const char help_jwks_fetch[] =
 "    jwt-grant-tool jwks-fetch https://www.googleapis.com/oauth2/v3/certs\n"
 "    jwt-grant-tool jwks-fetch --ca-file /etc/ssl/idp-ca.pem \\\n"
 "        https://idp.example.com/jwks.json\n";
+static const char help_wso2_import[] =
+"NAME\n"
+"    jwt-grant-tool wso2-import - WSO2 identity provider XML into a store\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool wso2-import --store sqlite3:FILE [--tenant T]\n"
+"        [--user NAME] [--default-tenant NAME] XML|-\n"
+"\n"
+"DESCRIPTION\n"
+"    Reads WSO2 Identity Server's file-based identity provider XML\n"
+"    (repository/conf/identity/identity-providers/NAME.xml, or the\n"
+"    <IdentityProviders> of wso2-export) and registers every IdP in tenant\n"
+"    T of the SQLite registry store (JWTGrantStore), all or none, with the\n"
+"    console's checks. The tenant is created when the store lacks it.\n"
+"    Running servers pick the change up within JWTGrantStorePollInterval.\n"
+"    The XML is read without network access and without any DTD.\n"
+"\n"
+"OPTIONS\n"
+"    --store sqlite3:FILE   the store (httpd's JWTGrantStore)\n"
+"    --tenant T             default: the default tenant\n"
+"    --user NAME            recorded as the author (default: your login)\n"
+"    --default-tenant NAME  JWTGrantDefaultTenant (default carbon.super)\n"
+"\n"
+"EXIT STATUS\n"
+"    0 imported; 1 refused (bad XML, a certificate, a name taken);\n"
+"    2 usage; 3 the store failed.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool wso2-import --tenant wso2.com \\\n"
+"        --store sqlite3:/var/lib/apache2/jwt-grant/store/registry.db \\\n"
+"        repository/conf/identity/identity-providers/jwtIDP.xml\n";
+
+static const char help_wso2_export[] =
+"NAME\n"
+"    jwt-grant-tool wso2-export - a tenant's identity providers as WSO2 XML\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool wso2-export --store sqlite3:FILE [--tenant T]\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints the store's identity providers of tenant T as\n"
+"    <IdentityProviders>, which wso2-import (and the console) read back\n"
+"    unchanged. Entries of httpd.conf are not in the store and not printed.\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 1 no such tenant; 2 usage; 3 the store failed.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool wso2-export --tenant wso2.com \\\n"
+"        --store sqlite3:/var/lib/apache2/jwt-grant/store/registry.db > idps.xml\n";
 
 static const struct {
     const char *cmd;
@@ -269,6 +321,8 @@ static const struct {
     { "jwk", help_jwk },
     { "hash-secret", help_hash },
     { "jwks-fetch", help_jwks_fetch },
+    { "wso2-import", help_wso2_import },
+    { "wso2-export", help_wso2_export },
     { "help", help_tool },
     { NULL, NULL }
 };

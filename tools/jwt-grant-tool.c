@@ -38,6 +38,8 @@ static const jgt_cmd_t commands[] = {
     { "mint-assertion", jgt_cmd_mint },
     { "hash-secret", jgt_cmd_hash_secret },
     { "jwks-fetch", jgt_cmd_jwks_fetch },
+    { "wso2-import", jgt_cmd_wso2_import },
+    { "wso2-export", jgt_cmd_wso2_export },
     { NULL, NULL }
 };
 

@@ -14,6 +14,7 @@
 #include "jg_secret.h"
 #include "jg_key.h"
 #include "jg_http.h"
+#include "jg_live.h"
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -88,6 +89,7 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->jwks_min_lifetime = sc->jwks_max_lifetime = JG_UNSET;
     sc->jwks_refresh_interval = sc->jwks_max_stale = JG_UNSET;
     sc->registry = jg_registry_make(p);
+    sc->store_poll = JG_UNSET;            /* issue 5 */
     return sc;
 }
 
@@ -121,6 +123,11 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->jwks_refresh_interval = MERGE_VAL(jwks_refresh_interval);
     sc->jwks_max_stale = MERGE_VAL(jwks_max_stale);
     sc->registry = jg_registry_merge(p, base->registry, add->registry);
+    /* issue 5: the store and the console */
+    sc->store_spec = MERGE_PTR(store_spec);
+    sc->store_source = add->store_spec ? add->store_source : base->store_source;
+    sc->store_poll = MERGE_VAL(store_poll);
+    sc->console_assets = MERGE_PTR(console_assets);
     return sc;
 }
 
@@ -963,6 +970,7 @@ const command_rec jg_cmds[] = {
                     RSRC_CONF, "IdPs whose assertions the client may present"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_CALLBACK, client_callback, NULL, RSRC_CONF,
                   "callback URL of the client"),
+    JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 

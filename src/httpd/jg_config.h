@@ -60,6 +60,13 @@ typedef struct jg_server_conf {
     const char *jwks_json;
     apr_array_header_t *audiences;    /* issuer (+ token endpoint if configured) */
 
+    /* the store and the console (issue 5, src/httpd/jg_live.c) */
+    const char *store_spec;           /* JWTGrantStore; NULL: the default */
+    const char *store_source;         /* file:line of it */
+    long long store_poll;             /* JWTGrantStorePollInterval, or JG_UNSET */
+    const char *console_assets;       /* JWTGrantConsoleAssets */
+    struct jg_live_view *live;        /* per process; NULL: no store */
+
     /* parsing state of the container being read */
     const char *cur_tenant;
     jg_idp_t *cur_idp;

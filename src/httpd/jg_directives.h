@@ -31,6 +31,11 @@
 #define JG_CMD_JWKS_LIFETIME    "JWTGrantJWKSCacheLifetime"
 #define JG_CMD_JWKS_REFRESH     "JWTGrantJWKSRefreshInterval"
 #define JG_CMD_JWKS_MAX_STALE   "JWTGrantJWKSMaxStale"
+/* the store and the console (issue 5) */
+#define JG_HANDLER_ADMIN        "jwt-grant-admin"
+#define JG_CMD_STORE            "JWTGrantStore"
+#define JG_CMD_STORE_POLL       "JWTGrantStorePollInterval"
+#define JG_CMD_CONSOLE_ASSETS   "JWTGrantConsoleAssets"
 
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"

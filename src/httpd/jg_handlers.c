@@ -12,6 +12,7 @@
 #include "jg_config.h"
 #include "jg_cache.h"
 #include "jg_jwks.h"
+#include "jg_live.h"
 #include "jg_directives.h"
 #include "jg_grant.h"
 #include "jg_form.h"
@@ -184,7 +185,7 @@ static int token_handler(request_rec *r)
                                                          location, NULL);
     }
     memset(&cfg, 0, sizeof(cfg));
-    cfg.registry = sc->effective;
+    cfg.registry = jg_live_registry(r);   /* httpd.conf + the store (issue 5) */
     cfg.default_tenant = jg_conf_default_tenant(sc);
     cfg.issuer = sc->effective_issuer;
     cfg.audiences = auds;

@@ -14,7 +14,9 @@ from jwcrypto import jwk
 from conftest import (ALG_KEY, ALGS, assert_rejected, assert_usage, b64u,
                       jwcrypto_sign, jwcrypto_verify, jws_parts, raw_sign)
 
-COMMANDS = ["verify", "sign", "jwk", "mint-assertion", "hash-secret", "jwks-fetch"]
+COMMANDS = ["verify", "sign", "jwk", "mint-assertion", "hash-secret", "jwks-fetch",
+            "wso2-import",
+            "wso2-export"]
 CLAIMS = {"iss": "idp", "sub": "alice", "aud": "https://as.example/token"}
 
 

@@ -20,6 +20,10 @@ Suite *token_suite(void);
 Suite *grant_suite(void);
 Suite *http_suite(void);
 Suite *jwks_suite(void);
+Suite *store_suite(void);   /* issue 5 */
+Suite *admin_suite(void);   /* issue 5 */
+Suite *console_suite(void); /* issue 5 */
+Suite *wso2_suite(void);    /* issue 5 */
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;

@@ -1,0 +1,1098 @@
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_admin.h"
+#include "jg_json.h"
+#include "jg_wso2.h"
+
+#define MAX_API_BODY (256 * 1024)
+
+static int set(jg_admin_result_t *res, int status, const char *error, const char *field,
+               const char *message)
+{
+    res->status = status;
+    res->error = error;
+    res->detail.field = field;
+    res->detail.message = message;
+    return status;
+}
+
+static int store_failed(jg_admin_t *a, jg_admin_result_t *res, const char *why)
+{
+    return set(res, 500, "store_error", NULL,
+               apr_pstrcat(a->p, "the store failed: ", why ? why : "unknown error", NULL));
+}
+
+static int read_only_store(jg_admin_result_t *res)
+{
+    return set(res, 409, "read_only", NULL, "JWTGrantStore is none: the registry comes "
+               "from httpd.conf only and cannot be changed here");
+}
+
+static const char *q(jg_admin_t *a, const char *s)
+{
+    return apr_pstrcat(a->p, "'", jg_printable(a->p, s ? s : "", 200), "'", NULL);
+}
+
+static void audit(jg_admin_t *a, jg_admin_result_t *res, const char *tenant,
+                  const char *what)
+{
+    res->audit = apr_pstrcat(a->p, "user ", q(a, a->user), " tenant ", q(a, tenant), ": ",
+                             what, NULL);
+}
+
+static jg_tenant_t *conf_tenant(jg_admin_t *a, const char *tenant)
+{
+    return a->conf ? jg_registry_tenant((jg_registry_t *)a->conf, tenant, 0) : NULL;
+}
+
+static const jg_idp_t *conf_idp(jg_admin_t *a, const char *tenant, const char *name)
+{
+    jg_tenant_t *t = conf_tenant(a, tenant);
+    int i;
+
+    for (i = 0; t && i < t->idps->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name))
+            return JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+    return NULL;
+}
+
+static const jg_client_t *conf_client_by(jg_admin_t *a, const char *tenant,
+                                         const char *name, const char *client_id)
+{
+    jg_tenant_t *t = conf_tenant(a, tenant);
+    int i;
+
+    for (i = 0; t && i < t->clients->nelts; i++) {
+        const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+        if ((name && !strcmp(c->name, name))
+            || (client_id && c->client_id && !strcmp(c->client_id, client_id)))
+            return c;
+    }
+    return NULL;
+}
+
+static int cmp_tenant(const void *x, const void *y)
+{
+    const jg_admin_tenant_t *const *a = x, *const *b = y;
+    return strcmp((*a)->name, (*b)->name);
+}
+
+int jg_admin_tenants(jg_admin_t *a, apr_array_header_t **out, jg_admin_result_t *res)
+{
+    apr_hash_t *by = apr_hash_make(a->p);
+    apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
+    apr_hash_index_t *hi;
+    const char *why = NULL;
+    int i;
+
+    if (a->conf)
+        for (hi = apr_hash_first(a->p, a->conf->tenants); hi; hi = apr_hash_next(hi)) {
+            const jg_tenant_t *t = apr_hash_this_val(hi);
+            jg_admin_tenant_t *e = apr_pcalloc(a->p, sizeof(*e));
+            e->name = t->name;
+            e->in_conf = 1;
+            apr_hash_set(by, e->name, APR_HASH_KEY_STRING, e);
+        }
+    if (a->store && jg_store_load(a->store, a->p, &rows, NULL, NULL, NULL, &why) != JG_OK)
+        return store_failed(a, res, why);
+    for (i = 0; rows && i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        jg_admin_tenant_t *e = apr_hash_get(by, r->name, APR_HASH_KEY_STRING);
+        if (!e) {
+            e = apr_pcalloc(a->p, sizeof(*e));
+            e->name = r->name;
+            apr_hash_set(by, e->name, APR_HASH_KEY_STRING, e);
+        }
+        e->in_store = 1;
+    }
+    if (!apr_hash_get(by, a->default_tenant, APR_HASH_KEY_STRING)) {
+        jg_admin_tenant_t *e = apr_pcalloc(a->p, sizeof(*e));
+        e->name = a->default_tenant;
+        e->in_conf = 1;
+        apr_hash_set(by, e->name, APR_HASH_KEY_STRING, e);
+    }
+    for (hi = apr_hash_first(a->p, by); hi; hi = apr_hash_next(hi)) {
+        jg_admin_tenant_t *e = apr_hash_this_val(hi);
+        e->is_default = !strcmp(e->name, a->default_tenant);
+        APR_ARRAY_PUSH(list, jg_admin_tenant_t *) = e;
+    }
+    qsort(list->elts, (size_t)list->nelts, sizeof(void *), cmp_tenant);
+    *out = list;
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_tenant_exists(jg_admin_t *a, const char *tenant, jg_admin_result_t *res)
+{
+    const char *why = NULL;
+    int found = 0;
+
+    if (!strcmp(tenant, a->default_tenant) || conf_tenant(a, tenant))
+        return set(res, 200, NULL, NULL, NULL);
+    if (a->store && jg_store_has_tenant(a->store, a->p, tenant, &found, &why) != JG_OK)
+        return store_failed(a, res, why);
+    if (!found)
+        return set(res, 404, "not_found", "tenantDomain",
+                   apr_pstrcat(a->p, "no tenant ", q(a, tenant), NULL));
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+/* ---- reading entries ------------------------------------------------------------ */
+
+static jg_idp_entry_t *idp_from_row(jg_admin_t *a, const jg_store_row_t *r)
+{
+    json_object *o = NULL;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *why = NULL;
+
+    if (jg_json_parse_object(a->p, r->doc, strlen(r->doc), &o, &why) != JG_OK
+        || jg_idp_entry_from_json(a->p, o, r->name, JG_ENTRY_STORED, a->now, &e, &err)
+           != JG_OK) {
+        /* shown, so that it can be deleted, but never trusted */
+        e = apr_pcalloc(a->p, sizeof(*e));
+        e->name = r->name;
+        e->aliases = apr_array_make(a->p, 1, sizeof(const char *));
+        e->keys = jg_keyset_make(a->p);
+        e->iat_validity = JG_OFF;
+        e->source = apr_pstrcat(a->p, "store: unreadable entry (",
+                                why ? why : err.message ? err.message : "?", ")", NULL);
+    }
+    e->meta.created_by = r->created_by;
+    e->meta.created_at = r->created_at;
+    e->meta.updated_by = r->updated_by;
+    e->meta.updated_at = r->updated_at;
+    return e;
+}
+
+static jg_client_entry_t *client_from_row(jg_admin_t *a, const jg_store_row_t *r)
+{
+    json_object *o = NULL;
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *why = NULL;
+
+    if (jg_json_parse_object(a->p, r->doc, strlen(r->doc), &o, &why) != JG_OK
+        || jg_client_entry_from_json(a->p, o, JG_ENTRY_STORED, &e, &err) != JG_OK) {
+        e = apr_pcalloc(a->p, sizeof(*e));
+        e->name = r->name;
+        e->scopes = apr_array_make(a->p, 1, sizeof(const char *));
+        e->audience = apr_array_make(a->p, 1, sizeof(const char *));
+        /* trusts nothing */
+        e->trusted_idps = apr_array_make(a->p, 1, sizeof(const char *));
+        e->source = apr_pstrcat(a->p, "store: unreadable entry (",
+                                why ? why : err.message ? err.message : "?", ")", NULL);
+    }
+    e->client_id = r->client_id;
+    e->secret_hash = r->secret_hash;
+    e->meta.created_by = r->created_by;
+    e->meta.created_at = r->created_at;
+    e->meta.updated_by = r->updated_by;
+    e->meta.updated_at = r->updated_at;
+    return e;
+}
+
+static jg_status_t tenant_rows(jg_admin_t *a, const char *tenant, apr_array_header_t **idps,
+                               apr_array_header_t **clients, const char **why)
+{
+    if (!a->store) {
+        if (idps) *idps = apr_array_make(a->p, 1, sizeof(void *));
+        if (clients) *clients = apr_array_make(a->p, 1, sizeof(void *));
+        return JG_OK;
+    }
+    return jg_store_tenant_rows(a->store, a->p, tenant, idps, clients, why);
+}
+
+int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                  jg_admin_result_t *res)
+{
+    apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
+    jg_tenant_t *t;
+    const char *why = NULL;
+    int i;
+
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    for (t = conf_tenant(a, tenant), i = 0; t && i < t->idps->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_idp_entry_t *) =
+            jg_idp_entry_from_conf(a->p, JG_ARRAY_IDX(t->idps, i, jg_idp_t *));
+    if (tenant_rows(a, tenant, &rows, NULL, &why) != JG_OK)
+        return store_failed(a, res, why);
+    for (i = 0; i < rows->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_idp_entry_t *) =
+            idp_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
+    *out = list;
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                     jg_admin_result_t *res)
+{
+    apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
+    jg_tenant_t *t;
+    const char *why = NULL;
+    int i;
+
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    for (t = conf_tenant(a, tenant), i = 0; t && i < t->clients->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_client_entry_t *) =
+            jg_client_entry_from_conf(a->p, JG_ARRAY_IDX(t->clients, i, jg_client_t *));
+    if (tenant_rows(a, tenant, NULL, &rows, &why) != JG_OK)
+        return store_failed(a, res, why);
+    for (i = 0; i < rows->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_client_entry_t *) =
+            client_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
+    *out = list;
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_find_idp(jg_admin_t *a, const char *tenant, const char *name,
+                      jg_idp_entry_t **out, jg_admin_result_t *res)
+{
+    apr_array_header_t *list;
+    int i;
+
+    if (jg_admin_idps(a, tenant, &list, res) != 200) return res->status;
+    for (i = 0; i < list->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(list, i, jg_idp_entry_t *)->name, name)) {
+            *out = JG_ARRAY_IDX(list, i, jg_idp_entry_t *);
+            return set(res, 200, NULL, NULL, NULL);
+        }
+    return set(res, 404, "not_found", "name", apr_pstrcat(a->p, "no trusted IdP ",
+               q(a, name), " in tenant ", q(a, tenant), NULL));
+}
+
+int jg_admin_find_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                         jg_client_entry_t **out, jg_admin_result_t *res)
+{
+    apr_array_header_t *list;
+    int i;
+
+    if (jg_admin_clients(a, tenant, &list, res) != 200) return res->status;
+    for (i = 0; i < list->nelts; i++) {
+        jg_client_entry_t *e = JG_ARRAY_IDX(list, i, jg_client_entry_t *);
+        if (e->client_id && !strcmp(e->client_id, client_id)) {
+            *out = e;
+            return set(res, 200, NULL, NULL, NULL);
+        }
+    }
+    return set(res, 404, "not_found", "client_id", apr_pstrcat(a->p, "no service "
+               "provider with client_id ", q(a, client_id), " in tenant ", q(a, tenant),
+               NULL));
+}
+
+/* ---- changes ------------------------------------------------------------------------ */
+
+int jg_admin_create_tenant(jg_admin_t *a, const char *name, jg_admin_result_t *res)
+{
+    const char *why = NULL;
+    int found = 0;
+
+    if (!name || !jg_entry_tenant_name_ok(name))
+        return set(res, 400, "invalid_field", "name", "a tenant name is 1 to 253 of "
+                   "the characters A-Z a-z 0-9 . _ - (a domain name, like wso2.com)");
+    if (!a->store) return read_only_store(res);
+    if (!strcmp(name, a->default_tenant) || conf_tenant(a, name))
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "tenant ", q(a, name),
+                   " already exists (in httpd.conf)", NULL));
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (jg_store_has_tenant(a->store, a->p, name, &found, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (found) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "tenant ", q(a, name),
+                   " already exists", NULL));
+    }
+    if (jg_store_add_tenant(a->store, a->p, name, a->user, a->now, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    audit(a, res, name, "created the tenant");
+    return set(res, 201, NULL, NULL, NULL);
+}
+
+static const char *effective_issuer(const char *issuer, const char *name)
+{
+    return issuer ? issuer : name;
+}
+
+/* The issuer of a stored IdP document, without loading its certificate. */
+static const char *row_issuer(jg_admin_t *a, const jg_store_row_t *r)
+{
+    json_object *o = NULL;
+    const char *iss = NULL;
+
+    if (jg_json_parse_object(a->p, r->doc, strlen(r->doc), &o, NULL) != JG_OK
+        || jg_json_get_string(o, "issuer", &iss, NULL) != JG_OK)
+        return r->name;
+    return effective_issuer(iss, r->name);
+}
+
+static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    const char *what = apr_pstrcat(a->p, "issuer ", q(a, effective_issuer(e->issuer, e->name)),
+                                   e->enabled ? ", enabled" : ", disabled", NULL);
+    int i;
+
+    if (e->jwks_url)
+        what = apr_pstrcat(a->p, what, ", JWKS URL ", q(a, e->jwks_url), NULL);
+    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        const char *fp = jg_entry_fingerprint(a->p, k->x5t_s256);
+        what = apr_pstrcat(a->p, what, ", certificate ", q(a, k->subject ? k->subject : "-"),
+                           " SHA-256 ", fp ? fp : k->thumbprint ? k->thumbprint : "-", NULL);
+    }
+    return apr_pstrcat(a->p, what, ", aliases ",
+                       apr_itoa(a->p, e->aliases ? e->aliases->nelts : 0), ", iat_validity ",
+                       jg_entry_duration_text(a->p, e->iat_validity), NULL);
+}
+
+/* Checks of one IdP against httpd.conf, the store's rows and the batch so
+ * far (all of one tenant), inside the write transaction. */
+static int idp_conflicts(jg_admin_t *a, const char *tenant, const jg_idp_entry_t *e,
+                         int replace, apr_array_header_t *rows,
+                         apr_array_header_t *batch, jg_admin_result_t *res)
+{
+    jg_tenant_t *t = conf_tenant(a, tenant);
+    const char *iss = effective_issuer(e->issuer, e->name);
+    const jg_idp_t *c = conf_idp(a, tenant, e->name);
+    int i, found = 0;
+
+    if (c)
+        return set(res, 409, "read_only", "name", apr_pstrcat(a->p, "trusted IdP ",
+                   q(a, e->name), " is defined in httpd.conf (", c->source,
+                   "): change it there", NULL));
+    for (i = 0; t && i < t->idps->nelts; i++) {
+        const jg_idp_t *o = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+        if (!strcmp(effective_issuer(o->issuer, o->name), iss))
+            return set(res, 409, "conflict", "issuer", apr_pstrcat(a->p, "issuer ",
+                       q(a, iss), " is already claimed by trusted IdP ", q(a, o->name),
+                       " (httpd.conf)", NULL));
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        if (!strcmp(r->name, e->name)) {
+            found = 1;
+            continue;
+        }
+        if (!strcmp(row_issuer(a, r), iss))
+            return set(res, 409, "conflict", "issuer", apr_pstrcat(a->p, "issuer ",
+                       q(a, iss), " is already claimed by trusted IdP ", q(a, r->name),
+                       NULL));
+    }
+    for (i = 0; batch && i < batch->nelts; i++) {
+        const jg_idp_entry_t *o = JG_ARRAY_IDX(batch, i, jg_idp_entry_t *);
+        if (o == e) break;
+        if (!strcmp(o->name, e->name))
+            return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "trusted IdP ",
+                       q(a, e->name), " is given twice", NULL));
+        if (!strcmp(effective_issuer(o->issuer, o->name), iss))
+            return set(res, 409, "conflict", "issuer", apr_pstrcat(a->p, "issuer ",
+                       q(a, iss), " is claimed twice", NULL));
+    }
+    if (replace && !found)
+        return set(res, 404, "not_found", "name", apr_pstrcat(a->p, "no trusted IdP ",
+                   q(a, e->name), " in tenant ", q(a, tenant), NULL));
+    if (!replace && found)
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "trusted IdP ",
+                   q(a, e->name), " already exists in tenant ", q(a, tenant), NULL));
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch,
+                    int replace, jg_admin_result_t *res)
+{
+    apr_array_header_t *rows = NULL;
+    const char *why = NULL, *what = NULL;
+    int i;
+
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (jg_store_tenant_rows(a->store, a->p, tenant, &rows, NULL, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    for (i = 0; i < batch->nelts; i++) {
+        jg_idp_entry_t *e = JG_ARRAY_IDX(batch, i, jg_idp_entry_t *);
+        jg_store_row_t row;
+        if (idp_conflicts(a, tenant, e, replace, rows, batch, res) != 200) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return res->status;
+        }
+        memset(&row, 0, sizeof(row));
+        row.tenant = tenant;
+        row.name = e->name;
+        row.doc = jg_json_to_string(a->p, jg_idp_entry_to_json(a->p, e, 1));
+        row.created_by = row.updated_by = a->user;
+        row.created_at = row.updated_at = a->now;
+        if (jg_store_put_idp(a->store, a->p, &row, replace, &why) != JG_OK) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return store_failed(a, res, why);
+        }
+        what = apr_pstrcat(a->p, what ? what : "", what ? "; " : "",
+                           replace ? "changed" : "registered", " trusted IdP ",
+                           q(a, e->name), " (", describe_idp(a, e), ")", NULL);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    if (what) audit(a, res, tenant, what);
+    return set(res, replace ? 200 : 201, NULL, NULL, NULL);
+}
+
+int jg_admin_put_idp(jg_admin_t *a, const char *tenant, jg_idp_entry_t *e, int replace,
+                     jg_admin_result_t *res)
+{
+    apr_array_header_t *batch = apr_array_make(a->p, 1, sizeof(void *));
+
+    APR_ARRAY_PUSH(batch, jg_idp_entry_t *) = e;
+    return put_idps(a, tenant, batch, replace, res);
+}
+
+int jg_admin_put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *entries,
+                      jg_admin_result_t *res)
+{
+    return put_idps(a, tenant, entries, 0, res);
+}
+
+static int trusts(const jg_client_entry_t *c, const char *idp)
+{
+    int i;
+
+    for (i = 0; c->trusted_idps && i < c->trusted_idps->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(c->trusted_idps, i, const char *), idp)) return 1;
+    return 0;
+}
+
+int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
+                        jg_admin_result_t *res)
+{
+    apr_array_header_t *rows = NULL, *clients = NULL;
+    const jg_idp_t *c;
+    const char *why = NULL, *users = NULL;
+    int i, n = 0;
+
+    if ((c = conf_idp(a, tenant, name)))
+        return set(res, 409, "read_only", "name", apr_pstrcat(a->p, "trusted IdP ",
+                   q(a, name), " is defined in httpd.conf (", c->source,
+                   "): remove it there", NULL));
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (jg_store_tenant_rows(a->store, a->p, tenant, &rows, &clients, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    for (i = 0; i < clients->nelts; i++) {
+        jg_client_entry_t *e = client_from_row(a, JG_ARRAY_IDX(clients, i, jg_store_row_t *));
+        if (trusts(e, name))
+            users = apr_pstrcat(a->p, users ? users : "", users ? ", " : "", q(a, e->name),
+                                NULL);
+    }
+    if (users) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "trusted IdP ",
+                   q(a, name), " is still named by service providers ", users,
+                   " (trusted_idps): change them first", NULL));
+    }
+    if (jg_store_delete_idp(a->store, a->p, tenant, name, &n, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (!n) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return set(res, 404, "not_found", "name", apr_pstrcat(a->p, "no trusted IdP ",
+                   q(a, name), " in tenant ", q(a, tenant), NULL));
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    audit(a, res, tenant, apr_pstrcat(a->p, "deleted trusted IdP ", q(a, name), NULL));
+    return set(res, 204, NULL, NULL, NULL);
+}
+
+static int idp_known(jg_admin_t *a, const char *tenant, apr_array_header_t *rows,
+                     const char *name)
+{
+    int i;
+
+    if (conf_idp(a, tenant, name)) return 1;
+    for (i = 0; i < rows->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(rows, i, jg_store_row_t *)->name, name)) return 1;
+    return 0;
+}
+
+static const char *list_text(jg_admin_t *a, const apr_array_header_t *l)
+{
+    const char *out = NULL;
+    int i;
+
+    if (!l) return "all";
+    for (i = 0; i < l->nelts; i++)
+        out = apr_pstrcat(a->p, out ? out : "", out ? " " : "",
+                          jg_printable(a->p, JG_ARRAY_IDX(l, i, const char *), 100), NULL);
+    return apr_pstrcat(a->p, "'", out ? out : "", "'", NULL);
+}
+
+int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t *e,
+                           const char **secret, jg_admin_result_t *res)
+{
+    apr_array_header_t *idps = NULL, *rows = NULL;
+    const jg_client_t *c;
+    const char *why = NULL, *hash = NULL;
+    jg_store_row_t row;
+    int i;
+
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (jg_client_credentials(a->p, e->client_id ? NULL : &e->client_id, secret, &hash,
+                              &why) != JG_OK)
+        return set(res, 500, "server_error", NULL, why);
+    e->secret_hash = hash;
+    if ((c = conf_client_by(a, tenant, e->name, NULL)))
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "service provider ",
+                   q(a, e->name), " is defined in httpd.conf (", c->source, ")", NULL));
+    if ((c = conf_client_by(a, tenant, NULL, e->client_id)))
+        return set(res, 409, "conflict", "client_id", apr_pstrcat(a->p, "client_id ",
+                   q(a, e->client_id), " belongs to service provider ", q(a, c->name),
+                   " (httpd.conf)", NULL));
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
+        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
+        if (!idp_known(a, tenant, idps, n)) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
+                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
+        }
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        const char *field = !strcmp(r->name, e->name) ? "name"
+                            : !strcmp(r->client_id, e->client_id) ? "client_id" : NULL;
+        if (field) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return set(res, 409, "conflict", field, apr_pstrcat(a->p, *field == 'n'
+                       ? "a service provider of that name" : "a service provider with "
+                       "that client_id", " already exists in tenant ", q(a, tenant),
+                       NULL));
+        }
+    }
+    memset(&row, 0, sizeof(row));
+    row.tenant = tenant;
+    row.name = e->name;
+    row.client_id = e->client_id;
+    row.secret_hash = e->secret_hash;
+    row.doc = jg_json_to_string(a->p, jg_client_entry_to_json(a->p, e, 1));
+    row.created_by = row.updated_by = a->user;
+    row.created_at = row.updated_at = a->now;
+    if (jg_store_put_client(a->store, a->p, &row, 0, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    e->meta.created_by = e->meta.updated_by = a->user;
+    e->meta.created_at = e->meta.updated_at = a->now;
+    audit(a, res, tenant, apr_pstrcat(a->p, "registered service provider ", q(a, e->name),
+          " (client_id ", q(a, e->client_id), ", scopes ", list_text(a, e->scopes),
+          ", audience ", list_text(a, e->audience), ", trusted IdPs ",
+          list_text(a, e->trusted_idps), ", callback ",
+          q(a, e->callback_url ? e->callback_url : "-"), ")", NULL));
+    return set(res, 201, NULL, NULL, NULL);
+}
+
+/* The store's row of a client, inside a transaction; 404/409 otherwise. */
+static int client_row(jg_admin_t *a, const char *tenant, const char *client_id,
+                      jg_store_row_t **out, jg_admin_result_t *res)
+{
+    apr_array_header_t *rows = NULL;
+    const char *why = NULL;
+    int i;
+
+    if (jg_store_tenant_rows(a->store, a->p, tenant, NULL, &rows, &why) != JG_OK)
+        return store_failed(a, res, why);
+    for (i = 0; i < rows->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(rows, i, jg_store_row_t *)->client_id, client_id)) {
+            *out = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+            return set(res, 200, NULL, NULL, NULL);
+        }
+    return set(res, 404, "not_found", "client_id", apr_pstrcat(a->p, "no service "
+               "provider with client_id ", q(a, client_id), " in tenant ", q(a, tenant),
+               NULL));
+}
+
+static int conf_client_read_only(jg_admin_t *a, const char *tenant, const char *client_id,
+                                 jg_admin_result_t *res)
+{
+    const jg_client_t *c = conf_client_by(a, tenant, NULL, client_id);
+
+    if (!c) return 0;
+    set(res, 409, "read_only", "client_id", apr_pstrcat(a->p, "service provider ",
+        q(a, c->name), " is defined in httpd.conf (", c->source, "): change it there",
+        NULL));
+    return 1;
+}
+
+int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *client_id,
+                               const char **secret, jg_admin_result_t *res)
+{
+    jg_store_row_t *row = NULL, upd;
+    const char *why = NULL, *hash = NULL;
+
+    if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (jg_client_credentials(a->p, NULL, secret, &hash, &why) != JG_OK)
+        return set(res, 500, "server_error", NULL, why);
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (client_row(a, tenant, client_id, &row, res) != 200) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
+    }
+    upd = *row;
+    upd.secret_hash = hash;
+    upd.updated_by = a->user;
+    upd.updated_at = a->now;
+    if (jg_store_put_client(a->store, a->p, &upd, 1, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    audit(a, res, tenant, apr_pstrcat(a->p, "regenerated the secret of service provider ",
+          q(a, row->name), " (client_id ", q(a, client_id), "); the old one no longer "
+          "works", NULL));
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_admin_result_t *res)
+{
+    jg_store_row_t *row = NULL;
+    const char *why = NULL;
+    int n = 0;
+
+    if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (client_row(a, tenant, client_id, &row, res) != 200) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
+    }
+    if (jg_store_delete_client(a->store, a->p, tenant, client_id, &n, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    audit(a, res, tenant, apr_pstrcat(a->p, "deleted service provider ", q(a, row->name),
+          " (client_id ", q(a, client_id), ")", NULL));
+    return set(res, 204, NULL, NULL, NULL);
+}
+
+/* ---- the JSON API ------------------------------------------------------------------ */
+
+const char *jg_admin_path_escape(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *u;
+    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
+
+    for (u = (const unsigned char *)s; *u; u++) {
+        if ((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') || (*u >= '0' && *u <= '9')
+            || strchr("-._~", *u))
+            *o++ = (char)*u;
+        else {
+            *o++ = '%';
+            *o++ = hex[*u >> 4];
+            *o++ = hex[*u & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res)
+{
+    json_object *o = jg_json_own(p, json_object_new_object());
+
+    json_object_object_add(o, "error", json_object_new_string(res->error ? res->error
+                                                                          : "error"));
+    json_object_object_add(o, "field", res->detail.field
+                           ? json_object_new_string(res->detail.field) : NULL);
+    json_object_object_add(o, "error_description", json_object_new_string(
+        res->detail.message ? res->detail.message : ""));
+    return jg_json_to_string(p, o);
+}
+
+static int reply_error(jg_admin_t *a, jg_admin_response_t *resp, const jg_admin_result_t *res)
+{
+    resp->status = res->status;
+    resp->content_type = "application/json";
+    resp->body = jg_admin_error_json(a->p, res);
+    return resp->status;
+}
+
+static int reply(jg_admin_t *a, jg_admin_response_t *resp, int status, json_object *o)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body = o ? jg_json_to_string(a->p, o) : NULL;
+    return status;
+}
+
+static int fail(jg_admin_t *a, jg_admin_response_t *resp, int status, const char *error,
+                const char *field, const char *message)
+{
+    jg_admin_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    set(&res, status, error, field, message);
+    return reply_error(a, resp, &res);
+}
+
+static int is_json(const char *ct)
+{
+    static const char json[] = "application/json";
+    size_t n = sizeof(json) - 1;
+
+    return ct && !strncasecmp(ct, json, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* The request body as a JSON object; 0 with resp set when it is not one. */
+static int json_body(jg_admin_t *a, const jg_admin_request_t *req, json_object **o,
+                     jg_admin_response_t *resp)
+{
+    const char *why = NULL;
+
+    if (!is_json(req->content_type)) {
+        fail(a, resp, 415, "unsupported_media_type", NULL,
+             "the API takes application/json bodies only");
+        return 0;
+    }
+    if (req->body_len > MAX_API_BODY) {
+        fail(a, resp, 413, "too_large", NULL, "request body too large");
+        return 0;
+    }
+    if (jg_json_parse_object(a->p, req->body ? req->body : "", req->body_len, o, &why)
+        != JG_OK) {
+        fail(a, resp, 400, "invalid_json", NULL, apr_pstrcat(a->p, "the body is not a "
+             "JSON object: ", why, NULL));
+        return 0;
+    }
+    return 1;
+}
+
+static int method_is(const jg_admin_request_t *req, const char *m)
+{
+    if (!strcmp(m, "GET") && !strcmp(req->method, "HEAD")) return 1;
+    return !strcmp(req->method, m);
+}
+
+static int not_allowed(jg_admin_t *a, jg_admin_response_t *resp, const char *allow)
+{
+    resp->allow = allow;
+    return fail(a, resp, 405, "method_not_allowed", NULL,
+         apr_pstrcat(a->p, "allowed here: ", allow, NULL));
+}
+
+static json_object *tenant_json(jg_admin_t *a, const jg_admin_tenant_t *t)
+{
+    json_object *o = jg_json_own(a->p, json_object_new_object());
+
+    json_object_object_add(o, "name", json_object_new_string(t->name));
+    json_object_object_add(o, "default", json_object_new_boolean(t->is_default));
+    json_object_object_add(o, "read_only", json_object_new_boolean(t->in_conf));
+    json_object_object_add(o, "source", json_object_new_string(
+        t->in_conf ? "httpd.conf" : "store"));
+    return o;
+}
+
+static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char *name,
+                        jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *list = NULL;
+    json_object *o, *arr;
+    const char *n = NULL;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (name) {
+        if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
+        if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
+        for (i = 0; i < list->nelts; i++)
+            if (!strcmp(JG_ARRAY_IDX(list, i, jg_admin_tenant_t *)->name, name))
+                return reply(a, resp, 200, tenant_json(a, JG_ARRAY_IDX(list, i,
+                                                           jg_admin_tenant_t *)));
+        return fail(a, resp, 404, "not_found", "name", "no such tenant");
+    }
+    if (method_is(req, "GET")) {
+        if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
+        o = jg_json_own(a->p, json_object_new_object());
+        arr = json_object_new_array();
+        for (i = 0; i < list->nelts; i++)
+            json_object_array_add(arr, json_object_get(tenant_json(a,
+                                  JG_ARRAY_IDX(list, i, jg_admin_tenant_t *))));
+        json_object_object_add(o, "default_tenant", json_object_new_string(a->default_tenant));
+        json_object_object_add(o, "tenants", arr);
+        return reply(a, resp, 200, o);
+    }
+    if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");
+    if (!json_body(a, req, &o, resp)) return resp->status;
+    json_object_object_foreach(o, key, val) {
+        (void)val;
+        if (strcmp(key, "name") && strcmp(key, "default") && strcmp(key, "read_only")
+            && strcmp(key, "source"))
+            return fail(a, resp, 400, "invalid_field", key, "unknown field");
+    }
+    if (jg_json_get_string(o, "name", &n, NULL) != JG_OK || !n)
+        return fail(a, resp, 400, "invalid_field", "name", "required (a string)");
+    if (jg_admin_create_tenant(a, n, &res) != 201) return reply_error(a, resp, &res);
+    resp->audit = res.audit;
+    resp->location = apr_pstrcat(a->p, req->location, "/api/tenants/",
+                                 jg_admin_path_escape(a->p, n), NULL);
+    {
+        jg_admin_tenant_t t = { n, 0, 1, 0 };
+        return reply(a, resp, 201, tenant_json(a, &t));
+    }
+}
+
+static const char *tenant_query(jg_admin_t *a, const char *tenant)
+{
+    return apr_pstrcat(a->p, "?tenantDomain=", jg_admin_path_escape(a->p, tenant), NULL);
+}
+
+static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
+                     const char *name, jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *list = NULL;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o, *arr;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (!name) {
+        if (method_is(req, "GET")) {
+            if (jg_admin_idps(a, tenant, &list, &res) != 200) return reply_error(a, resp, &res);
+            o = jg_json_own(a->p, json_object_new_object());
+            arr = json_object_new_array();
+            for (i = 0; i < list->nelts; i++)
+                json_object_array_add(arr, json_object_get(jg_idp_entry_to_json(a->p,
+                                      JG_ARRAY_IDX(list, i, jg_idp_entry_t *), 0)));
+            json_object_object_add(o, "tenant", json_object_new_string(tenant));
+            json_object_object_add(o, "idps", arr);
+            return reply(a, resp, 200, o);
+        }
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");
+        if (!json_body(a, req, &o, resp)) return resp->status;
+        if (jg_idp_entry_from_json(a->p, o, NULL, JG_ENTRY_SUBMIT, a->now, &e, &err) != JG_OK)
+            return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        if (jg_admin_put_idp(a, tenant, e, 0, &res) != 201) return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        resp->location = apr_pstrcat(a->p, req->location, "/api/idps/",
+                                     jg_admin_path_escape(a->p, e->name),
+                                     tenant_query(a, tenant), NULL);
+        e->meta.created_by = e->meta.updated_by = a->user;
+        e->meta.created_at = e->meta.updated_at = a->now;
+        return reply(a, resp, 201, jg_idp_entry_to_json(a->p, e, 0));
+    }
+    if (method_is(req, "GET")) {
+        if (jg_admin_find_idp(a, tenant, name, &e, &res) != 200)
+            return reply_error(a, resp, &res);
+        return reply(a, resp, 200, jg_idp_entry_to_json(a->p, e, 0));
+    }
+    if (method_is(req, "PUT")) {
+        jg_idp_entry_t *old = NULL;
+        if (!json_body(a, req, &o, resp)) return resp->status;
+        if (jg_idp_entry_from_json(a->p, o, name, JG_ENTRY_SUBMIT, a->now, &e, &err) != JG_OK)
+            return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        if (jg_admin_put_idp(a, tenant, e, 1, &res) != 200) return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        if (jg_admin_find_idp(a, tenant, name, &old, &res) == 200) e = old;
+        return reply(a, resp, 200, jg_idp_entry_to_json(a->p, e, 0));
+    }
+    if (method_is(req, "DELETE")) {
+        if (jg_admin_delete_idp(a, tenant, name, &res) != 204)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        return reply(a, resp, 204, NULL);
+    }
+    return not_allowed(a, resp, "GET, HEAD, PUT, DELETE");
+}
+
+static json_object *with_secret(jg_admin_t *a, json_object *o, const char *secret)
+{
+    json_object_object_add(o, "client_secret", json_object_new_string(secret));
+    (void)a;
+    return o;
+}
+
+static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
+                        const char *id, const char *action, jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *list = NULL;
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *secret = NULL;
+    json_object *o, *arr;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (action) {
+        if (strcmp(action, "regenerate-secret"))
+            return fail(a, resp, 404, "not_found", NULL, "no such API path");
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+        if (jg_admin_regenerate_secret(a, tenant, id, &secret, &res) != 200)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        o = jg_json_own(a->p, json_object_new_object());
+        json_object_object_add(o, "client_id", json_object_new_string(id));
+        return reply(a, resp, 200, with_secret(a, o, secret));
+    }
+    if (!id) {
+        if (method_is(req, "GET")) {
+            if (jg_admin_clients(a, tenant, &list, &res) != 200)
+                return reply_error(a, resp, &res);
+            o = jg_json_own(a->p, json_object_new_object());
+            arr = json_object_new_array();
+            for (i = 0; i < list->nelts; i++)
+                json_object_array_add(arr, json_object_get(jg_client_entry_to_json(a->p,
+                                      JG_ARRAY_IDX(list, i, jg_client_entry_t *), 0)));
+            json_object_object_add(o, "tenant", json_object_new_string(tenant));
+            json_object_object_add(o, "clients", arr);
+            return reply(a, resp, 200, o);
+        }
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");
+        if (!json_body(a, req, &o, resp)) return resp->status;
+        if (jg_client_entry_from_json(a->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
+            return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        if (jg_admin_create_client(a, tenant, e, &secret, &res) != 201)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        resp->location = apr_pstrcat(a->p, req->location, "/api/clients/",
+                                     jg_admin_path_escape(a->p, e->client_id),
+                                     tenant_query(a, tenant), NULL);
+        return reply(a, resp, 201, with_secret(a, jg_client_entry_to_json(a->p, e, 0),
+                                               secret));
+    }
+    if (method_is(req, "GET")) {
+        if (jg_admin_find_client(a, tenant, id, &e, &res) != 200)
+            return reply_error(a, resp, &res);
+        return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+    }
+    if (method_is(req, "DELETE")) {
+        if (jg_admin_delete_client(a, tenant, id, &res) != 204)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        return reply(a, resp, 204, NULL);
+    }
+    return not_allowed(a, resp, "GET, HEAD, DELETE");
+}
+
+int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
+                         jg_admin_result_t *res)
+{
+    apr_array_header_t *all = NULL, *mine = apr_array_make(a->p, 8, sizeof(void *));
+    int i;
+
+    if (jg_admin_idps(a, tenant, &all, res) != 200) return res->status;
+    for (i = 0; i < all->nelts; i++) {
+        jg_idp_entry_t *e = JG_ARRAY_IDX(all, i, jg_idp_entry_t *);
+        if (!e->read_only && e->keys && (e->certificate || e->jwks_url))
+            APR_ARRAY_PUSH(mine, jg_idp_entry_t *) = e;
+    }
+    *xml = jg_wso2_export(a->p, mine);
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, size_t len,
+                         apr_array_header_t **names, jg_admin_result_t *res)
+{
+    apr_array_header_t *entries = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    int i;
+
+    if (jg_wso2_import(a->p, xml, len, a->now, &entries, &err) != JG_OK)
+        return set(res, 400, "invalid_field", err.field, err.message);
+    if (jg_admin_put_idps(a, tenant, entries, res) != 201) return res->status;
+    *names = apr_array_make(a->p, entries->nelts, sizeof(const char *));
+    for (i = 0; i < entries->nelts; i++)
+        APR_ARRAY_PUSH(*names, const char *) = JG_ARRAY_IDX(entries, i, jg_idp_entry_t *)->name;
+    return res->status;
+}
+
+static int is_xml(const char *ct)
+{
+    return ct && (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8));
+}
+
+static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
+                    const char *what, jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *names = NULL;
+    const char *xml = NULL;
+    json_object *o, *arr;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (!strcmp(what, "export")) {
+        if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
+        if (jg_admin_wso2_export(a, tenant, &xml, &res) != 200)
+            return reply_error(a, resp, &res);
+        resp->status = 200;
+        resp->content_type = "application/xml; charset=utf-8";
+        resp->body = xml;
+        return 200;
+    }
+    if (strcmp(what, "import")) return fail(a, resp, 404, "not_found", NULL, "no such API path");
+    if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+    if (!is_xml(req->content_type))
+        return fail(a, resp, 415, "unsupported_media_type", NULL,
+                    "an import takes application/xml");
+    if (jg_admin_wso2_import(a, tenant, req->body ? req->body : "", req->body_len, &names,
+                             &res) != 201)
+        return reply_error(a, resp, &res);
+    resp->audit = res.audit;
+    o = jg_json_own(a->p, json_object_new_object());
+    arr = json_object_new_array();
+    for (i = 0; i < names->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(names, i, const char *)));
+    json_object_object_add(o, "tenant", json_object_new_string(tenant));
+    json_object_object_add(o, "imported", arr);
+    return reply(a, resp, 201, o);
+}
+
+void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp)
+{
+    const char *seg[4] = { NULL, NULL, NULL, NULL };
+    const char *tenant = req->tenant && *req->tenant ? req->tenant : a->default_tenant;
+    char *path = apr_pstrdup(a->p, req->path ? req->path : ""), *tok, *last = NULL;
+    int n = 0;
+
+    memset(resp, 0, sizeof(*resp));
+    for (tok = apr_strtok(path, "/", &last); tok; tok = apr_strtok(NULL, "/", &last)) {
+        if (n == 4) {
+            fail(a, resp, 404, "not_found", NULL, "no such API path");
+            return;
+        }
+        seg[n++] = tok;
+    }
+    if (n >= 1 && !strcmp(seg[0], "tenants") && n <= 2)
+        api_tenants(a, req, seg[1], resp);
+    else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 2)
+        api_idps(a, req, tenant, seg[1], resp);
+    else if (n == 2 && !strcmp(seg[0], "wso2"))
+        api_wso2(a, req, tenant, seg[1], resp);
+    else if (n >= 1 && !strcmp(seg[0], "clients") && n <= 3)
+        api_clients(a, req, tenant, seg[1], seg[2], resp);
+    else
+        fail(a, resp, 404, "not_found", NULL, "no such API path");
+}

@@ -1,0 +1,111 @@
+/* What the management console and its JSON API do, without HTTP: list a
+ * tenant's IdPs and service providers (httpd.conf's, read-only, and the
+ * store's), and change the store's, checking every rule first (names and
+ * issuers unique per tenant, client ids unique, references to IdPs that
+ * exist, httpd.conf's entries untouchable) inside the write transaction, so
+ * two administrators cannot both win. Every change yields one audit line
+ * (who, tenant, what; never a secret). */
+#ifndef JG_ADMIN_H
+#define JG_ADMIN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "jg_status.h"
+#include "jg_registry.h"
+#include "jg_store.h"
+#include "jg_entry.h"
+
+typedef struct jg_admin {
+    apr_pool_t *p;
+    jg_store_t *store;            /* NULL: JWTGrantStore none (read-only) */
+    const jg_registry_t *conf;    /* httpd.conf's registry of this server, finished */
+    const char *default_tenant;
+    const char *user;             /* who acts: for the audit line and the rows */
+    long long now;
+} jg_admin_t;
+
+typedef struct jg_admin_result {
+    int status;                   /* HTTP status: 200 201 204 400 404 409 500 */
+    const char *error;            /* invalid_field, not_found, conflict, read_only,
+                                     store_error */
+    jg_entry_error_t detail;      /* field and message */
+    const char *audit;            /* what changed, when something did */
+} jg_admin_result_t;
+
+typedef struct jg_admin_tenant {
+    const char *name;
+    int in_conf, in_store, is_default;
+} jg_admin_tenant_t;
+
+/* Sorted by name (jg_admin_tenant_t *). */
+int jg_admin_tenants(jg_admin_t *a, apr_array_header_t **out, jg_admin_result_t *res);
+int jg_admin_tenant_exists(jg_admin_t *a, const char *tenant, jg_admin_result_t *res);
+
+/* A tenant's entries: httpd.conf's first, then the store's (jg_idp_entry_t *
+ * / jg_client_entry_t *), each group by name. 404 for an unknown tenant. */
+int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                  jg_admin_result_t *res);
+int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                     jg_admin_result_t *res);
+int jg_admin_find_idp(jg_admin_t *a, const char *tenant, const char *name,
+                      jg_idp_entry_t **out, jg_admin_result_t *res);
+int jg_admin_find_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                         jg_client_entry_t **out, jg_admin_result_t *res);
+
+/* Changes. Each returns res->status. */
+int jg_admin_create_tenant(jg_admin_t *a, const char *name, jg_admin_result_t *res);
+/* Register (replace = 0) or replace (1) the store's IdP e->name. */
+int jg_admin_put_idp(jg_admin_t *a, const char *tenant, jg_idp_entry_t *e, int replace,
+                     jg_admin_result_t *res);
+/* Several IdPs at once (an import), all or none. */
+int jg_admin_put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *entries,
+                      jg_admin_result_t *res);
+int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
+                        jg_admin_result_t *res);
+/* Register a service provider: e->client_id is generated unless given;
+ * *secret is the new secret, to be shown once. */
+int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t *e,
+                           const char **secret, jg_admin_result_t *res);
+int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *client_id,
+                               const char **secret, jg_admin_result_t *res);
+int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_admin_result_t *res);
+
+/* WSO2 identity provider XML (jg_wso2.h): the store's IdPs of a tenant
+ * (httpd.conf's are not exported), and an import of every IdP of a document
+ * into a tenant, all or none; *names: the IdPs imported. */
+int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
+                         jg_admin_result_t *res);
+int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, size_t len,
+                         apr_array_header_t **names, jg_admin_result_t *res);
+
+/* ---- the JSON API ------------------------------------------------------------ */
+
+typedef struct jg_admin_request {
+    const char *method;           /* GET HEAD POST PUT DELETE ... */
+    const char *path;             /* below {admin}/api: "/idps/jwtIDP" */
+    const char *tenant;           /* ?tenantDomain=, or NULL: the default tenant */
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    const char *location;         /* {admin}, for Location headers */
+} jg_admin_request_t;
+
+typedef struct jg_admin_response {
+    int status;
+    const char *content_type;
+    const char *body;             /* NULL: none (204) */
+    const char *location;         /* Location header (201) */
+    const char *allow;            /* Allow header (405) */
+    const char *audit;            /* what changed, for the log */
+} jg_admin_response_t;
+
+void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp);
+
+/* {"error":..,"field":..,"error_description":..} */
+const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res);
+
+/* Percent-encode a path segment (names in Location headers and links). */
+const char *jg_admin_path_escape(apr_pool_t *p, const char *s);
+
+#endif

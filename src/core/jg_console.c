@@ -1,0 +1,1005 @@
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include "jg_array.h"
+#include "jg_console.h"
+#include "jg_html.h"
+#include "jg_json.h"
+#include "jg_multipart.h"
+#include "jg_form.h"
+#include "jg_alg.h"
+#include "jg_b64url.h"
+
+#define MAX_FORM_BODY (1024 * 1024)
+
+/* One request being answered. */
+typedef struct cx {
+    apr_pool_t *p;
+    jg_admin_t *a;
+    const jg_console_request_t *req;
+    jg_console_response_t *resp;
+    const char *tenant;
+    apr_table_t *form;             /* a POST's fields */
+    const char *csrf;              /* the token for this page's forms */
+} cx_t;
+
+/* ---- CSRF ------------------------------------------------------------------------ */
+
+static const char *csrf_mac(apr_pool_t *p, const char *key, const char *user, const char *ts)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    size_t ul = strlen(user), tl = strlen(ts);
+    char *msg = apr_palloc(p, 14 + 1 + ul + 1 + tl);
+
+    memcpy(msg, "jwt-grant-csrf", 14);
+    msg[14] = '\0';
+    memcpy(msg + 15, user, ul);
+    msg[15 + ul] = '\0';
+    memcpy(msg + 16 + ul, ts, tl);
+    if (!HMAC(jg_alg_sha256(), key, (int)strlen(key), (const unsigned char *)msg,
+              16 + ul + tl, mac, &n))
+        return NULL;
+    return jg_b64url_encode(p, mac, n);
+}
+
+const char *jg_csrf_token(apr_pool_t *p, const char *key, const char *user, long long now)
+{
+    const char *ts = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)now);
+    const char *mac = key ? csrf_mac(p, key, user ? user : "", ts) : NULL;
+
+    return mac ? apr_pstrcat(p, ts, ".", mac, NULL) : "";
+}
+
+int jg_csrf_check(apr_pool_t *p, const char *key, const char *user, const char *token,
+                  long long now)
+{
+    const char *dot, *mac;
+    char *end = NULL;
+    apr_int64_t ts;
+
+    if (!key || !token || !(dot = strchr(token, '.')) || dot == token) return 0;
+    ts = apr_strtoi64(apr_pstrmemdup(p, token, (apr_size_t)(dot - token)), &end, 10);
+    if (*end || ts > now + 60 || ts < now - JG_CSRF_LIFETIME) return 0;
+    mac = csrf_mac(p, key, user ? user : "",
+                   apr_pstrmemdup(p, token, (apr_size_t)(dot - token)));
+    return mac && strlen(mac) == strlen(dot + 1)
+           && CRYPTO_memcmp(mac, dot + 1, strlen(mac)) == 0;
+}
+
+/* ---- URLs and pieces of pages ----------------------------------------------------------- */
+
+static const char *esc(cx_t *c, const char *s)
+{
+    return jg_html_escape(c->p, s);
+}
+
+static const char *seg(cx_t *c, const char *s)
+{
+    return jg_admin_path_escape(c->p, s);
+}
+
+/* {admin}PATH?tenantDomain=T[&extra] (not HTML-escaped) */
+static const char *url(cx_t *c, const char *path, const char *extra)
+{
+    return apr_pstrcat(c->p, c->req->location, path, "?tenantDomain=", seg(c, c->tenant),
+                       extra ? "&" : "", extra ? extra : "", NULL);
+}
+
+static const char *href(cx_t *c, const char *path, const char *extra)
+{
+    return esc(c, url(c, path, extra));
+}
+
+static const char *q(cx_t *c, const char *name)
+{
+    const char *v = c->req->query ? jg_form_get(c->req->query, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
+static const char *field(cx_t *c, const char *name)
+{
+    const char *v = c->form ? jg_form_get(c->form, name) : NULL;
+    return v ? v : "";
+}
+
+static void csrf_input(cx_t *c, jg_html_t *h)
+{
+    jg_html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"", esc(c, c->csrf), "\">",
+                NULL);
+}
+
+static void page(cx_t *c, int status, const char *title, const char *main)
+{
+    apr_array_header_t *tenants = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                "<title>", esc(c, title), " &#8212; JWT bearer grant console</title>\n"
+                "<link rel=\"stylesheet\" href=\"", esc(c, c->req->assets),
+                "/console.css\">\n<link rel=\"icon\" href=\"", esc(c, c->req->assets),
+                "/favicon.svg\" type=\"image/svg+xml\">\n<script src=\"", esc(c, c->req->assets),
+                "/console.js\" defer></script>\n</head>\n<body>\n<header>\n"
+                "<p class=\"brand\"><a href=\"", href(c, "/", NULL),
+                "\">JWT bearer grant &#8212; console</a></p>\n"
+                "<form method=\"get\" action=\"", esc(c, c->req->location), "/\" "
+                "class=\"tenant-picker\">\n<label for=\"tenant-picker\">Tenant</label>\n"
+                "<select id=\"tenant-picker\" name=\"tenantDomain\">\n", NULL);
+    if (jg_admin_tenants(c->a, &tenants, &res) == 200)
+        for (i = 0; i < tenants->nelts; i++) {
+            const jg_admin_tenant_t *t = JG_ARRAY_IDX(tenants, i, jg_admin_tenant_t *);
+            jg_html_raw(&h, "<option value=\"", esc(c, t->name), "\"",
+                        !strcmp(t->name, c->tenant) ? " selected" : "", ">",
+                        esc(c, t->name), t->is_default ? " (default)" : "", "</option>\n",
+                        NULL);
+        }
+    jg_html_raw(&h, "</select>\n<button type=\"submit\">Show</button>\n</form>\n"
+                "<p class=\"user\">Signed in as <strong>", esc(c, c->a->user),
+                "</strong></p>\n</header>\n<main>\n<h1>", esc(c, title), "</h1>\n", main,
+                "</main>\n<footer>Registry store: ", esc(c, c->req->store),
+                "</footer>\n</body>\n</html>\n", NULL);
+    c->resp->status = status;
+    c->resp->content_type = "text/html; charset=utf-8";
+    c->resp->body = jg_html_done(&h);
+}
+
+static void message_page(cx_t *c, int status, const char *title, const char *text)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"", status >= 400 ? "problem" : "notice", "\">", NULL);
+    jg_html_text(&h, text);
+    jg_html_raw(&h, "</p>\n<p><a href=\"", href(c, "/", NULL), "\">Back to tenant ",
+                esc(c, c->tenant), "</a></p>\n", NULL);
+    page(c, status, title, jg_html_done(&h));
+}
+
+static void result_page(cx_t *c, const jg_admin_result_t *res)
+{
+    message_page(c, res->status, res->status == 404 ? "Not found"
+                 : res->status == 409 ? "Not possible" : "Error",
+                 res->detail.message ? res->detail.message : "failed");
+}
+
+static void redirect(cx_t *c, const char *path, const char *extra)
+{
+    c->resp->status = 303;
+    c->resp->location = url(c, path, extra);
+    c->resp->content_type = "text/plain; charset=utf-8";
+    c->resp->body = "See Other\n";
+}
+
+static void list_cell(cx_t *c, jg_html_t *h, const apr_array_header_t *l, const char *none)
+{
+    int i;
+
+    if (!l || !l->nelts) {
+        jg_html_raw(h, "<span class=\"muted\">", none, "</span>", NULL);
+        return;
+    }
+    jg_html_raw(h, "<ul class=\"plain\">", NULL);
+    for (i = 0; i < l->nelts; i++)
+        jg_html_raw(h, "<li>", esc(c, JG_ARRAY_IDX(l, i, const char *)), "</li>", NULL);
+    jg_html_raw(h, "</ul>", NULL);
+}
+
+static void source_cell(cx_t *c, jg_html_t *h, int read_only, const char *source)
+{
+    if (read_only)
+        jg_html_raw(h, "<span class=\"badge\">httpd.conf</span> <span class=\"muted\">",
+                    esc(c, source), "</span>", NULL);
+    else
+        jg_html_raw(h, "<span class=\"badge store\">store</span>", NULL);
+}
+
+static const char *key_summary(cx_t *c, const jg_idp_entry_t *e)
+{
+    const char *out = "";
+    int i;
+
+    if (e->jwks_url)
+        return apr_pstrcat(c->p, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
+    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        if (k->kty == JG_KTY_OCT)
+            out = apr_pstrcat(c->p, out, "<div>shared secret</div>", NULL);
+        else if (k->from_cert)
+            out = apr_pstrcat(c->p, out, "<div>", esc(c, k->subject ? k->subject : ""),
+                              " <span class=\"muted\">until ",
+                              esc(c, jg_entry_time(c->p, (long long)k->not_after)),
+                              "</span></div>", NULL);
+        else
+            out = apr_pstrcat(c->p, out, "<div>public key <code>",
+                              esc(c, k->thumbprint ? k->thumbprint : ""), "</code></div>",
+                              NULL);
+    }
+    return *out ? out : "<span class=\"muted\">none</span>";
+}
+
+/* ---- the overview ---------------------------------------------------------------------- */
+
+static const char *flash(cx_t *c)
+{
+    static const struct { const char *key, *text; } done[] = {
+        { "tenant-created", "Tenant created." },
+        { "idp-saved", "Identity provider saved." },
+        { "idp-deleted", "Identity provider deleted." },
+        { "client-deleted", "Service provider deleted." },
+        { "imported", "Identity providers imported:" },
+    };
+    const char *d = q(c, "done");
+    size_t i;
+
+    for (i = 0; d && i < sizeof(done) / sizeof(done[0]); i++)
+        if (!strcmp(d, done[i].key))
+            return apr_pstrcat(c->p, "<p class=\"notice\" role=\"status\">", done[i].text,
+                               q(c, "name") ? " <strong>" : "",
+                               q(c, "name") ? esc(c, q(c, "name")) : "",
+                               q(c, "name") ? "</strong>" : "", "</p>\n", NULL);
+    return "";
+}
+
+static void overview(cx_t *c)
+{
+    apr_array_header_t *idps = NULL, *clients = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200
+        || jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
+        return result_page(c, &res);
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, flash(c), NULL);
+
+    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Identity providers</h2>"
+                "<a class=\"button\" href=\"", href(c, "/idps/new", NULL),
+                "\">Register an identity provider</a></div>\n", NULL);
+    if (!idps->nelts)
+        jg_html_raw(&h, "<p class=\"empty\">No trusted identity provider in this tenant "
+                    "yet.</p>\n", NULL);
+    else {
+        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Issuer</th><th>Keys</th>"
+                    "<th>Aliases</th><th>iat validity</th><th>Status</th><th>Source</th>"
+                    "</tr></thead>\n<tbody>\n", NULL);
+        for (i = 0; i < idps->nelts; i++) {
+            const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
+            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/idps/",
+                        seg(c, e->name), NULL), NULL), "\">", esc(c, e->name), "</a>",
+                        e->display_name ? "<div class=\"muted\">" : "",
+                        e->display_name ? esc(c, e->display_name) : "",
+                        e->display_name ? "</div>" : "", "</td><td>",
+                        esc(c, e->issuer ? e->issuer : e->name), "</td><td>",
+                        key_summary(c, e), "</td><td>", NULL);
+            list_cell(c, &h, e->aliases, "token endpoint, issuer");
+            jg_html_raw(&h, "</td><td>", esc(c, jg_entry_duration_text(c->p, e->iat_validity)),
+                        "</td><td>", e->enabled ? "enabled" : "<strong>disabled</strong>",
+                        "</td><td>", NULL);
+            source_cell(c, &h, e->read_only, e->source);
+            jg_html_raw(&h, "</td></tr>\n", NULL);
+        }
+        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
+    }
+    jg_html_raw(&h, "</section>\n", NULL);
+
+    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Service providers</h2>"
+                "<a class=\"button\" href=\"", href(c, "/clients/new", NULL),
+                "\">Register a service provider</a></div>\n", NULL);
+    if (!clients->nelts)
+        jg_html_raw(&h, "<p class=\"empty\">No service provider in this tenant yet.</p>\n",
+                    NULL);
+    else {
+        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Client key</th>"
+                    "<th>Callback URL</th><th>Audience</th><th>Scopes</th>"
+                    "<th>Allowed IdPs</th><th>Source</th></tr></thead>\n<tbody>\n", NULL);
+        for (i = 0; i < clients->nelts; i++) {
+            const jg_client_entry_t *e = JG_ARRAY_IDX(clients, i, jg_client_entry_t *);
+            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/clients/",
+                        seg(c, e->client_id ? e->client_id : ""), NULL), NULL), "\">",
+                        esc(c, e->name), "</a></td><td><code>", esc(c, e->client_id),
+                        "</code></td><td>", esc(c, e->callback_url), "</td><td>", NULL);
+            list_cell(c, &h, e->audience, "its client key");
+            jg_html_raw(&h, "</td><td>", NULL);
+            list_cell(c, &h, e->scopes, "none");
+            jg_html_raw(&h, "</td><td>", NULL);
+            list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all");
+            jg_html_raw(&h, "</td><td>", NULL);
+            source_cell(c, &h, e->read_only, e->source);
+            jg_html_raw(&h, "</td></tr>\n", NULL);
+        }
+        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
+    }
+    jg_html_raw(&h, "</section>\n", NULL);
+
+    jg_html_raw(&h, "<section>\n<h2>Moving from WSO2 Identity Server</h2>\n<p><a href=\"",
+                href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
+                "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
+                "\">export</a> this tenant's in that format.</p>\n</section>\n", NULL);
+    jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n<form method=\"post\" action=\"",
+                href(c, "/tenants", NULL), "\" class=\"inline\">\n", NULL);
+    csrf_input(c, &h);
+    jg_html_raw(&h, "<label for=\"new-tenant\">New tenant domain</label>\n"
+                "<input id=\"new-tenant\" name=\"name\" required maxlength=\"253\" "
+                "placeholder=\"wso2.com\">\n<button type=\"submit\">Create tenant</button>\n"
+                "</form>\n<p class=\"hint\">Token requests choose a tenant with "
+                "<code>?tenantDomain=</code>, as in WSO2 Identity Server.</p>\n"
+                "</section>\n", NULL);
+    page(c, 200, apr_pstrcat(c->p, "Tenant ", c->tenant, NULL), jg_html_done(&h));
+}
+
+static void create_tenant(cx_t *c)
+{
+    jg_admin_result_t res;
+    const char *name = field(c, "name");
+
+    memset(&res, 0, sizeof(res));
+    while (*name == ' ') name++;
+    if (jg_admin_create_tenant(c->a, name, &res) != 201) return result_page(c, &res);
+    c->resp->audit = res.audit;
+    c->tenant = name;
+    redirect(c, "/", "done=tenant-created");
+}
+
+/* ---- forms ----------------------------------------------------------------------------- */
+
+static void field_error(jg_html_t *h, cx_t *c, const jg_entry_error_t *err, const char *name)
+{
+    if (err && err->field && !strcmp(err->field, name))
+        jg_html_raw(h, "<p class=\"error\" id=\"err-", name, "\" role=\"alert\">",
+                    esc(c, err->message), "</p>\n", NULL);
+}
+
+static const char *field_class(const jg_entry_error_t *err, const char *name)
+{
+    return err && err->field && !strcmp(err->field, name) ? "field invalid" : "field";
+}
+
+static void text_input(jg_html_t *h, cx_t *c, const jg_entry_error_t *err,
+                       const char *name, const char *label, const char *value,
+                       const char *attrs, const char *hint)
+{
+    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
+                "\">", label, "</label>\n<input id=\"f-", name, "\" name=\"", name,
+                "\" value=\"", esc(c, value ? value : ""), "\"", attrs ? " " : "",
+                attrs ? attrs : "", ">\n", NULL);
+    field_error(h, c, err, name);
+    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
+    jg_html_raw(h, "</div>\n", NULL);
+}
+
+static void text_area(jg_html_t *h, cx_t *c, const jg_entry_error_t *err, const char *name,
+                      const char *label, const char *value, int rows, const char *hint)
+{
+    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
+                "\">", label, "</label>\n<textarea id=\"f-", name, "\" name=\"", name,
+                "\" rows=\"", apr_itoa(c->p, rows), "\">", esc(c, value ? value : ""),
+                "</textarea>\n", NULL);
+    field_error(h, c, err, name);
+    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
+    jg_html_raw(h, "</div>\n", NULL);
+}
+
+static const char *lines(cx_t *c, const apr_array_header_t *l, const char *sep)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; l && i < l->nelts; i++)
+        out = apr_pstrcat(c->p, out, i ? sep : "", JG_ARRAY_IDX(l, i, const char *), NULL);
+    return out;
+}
+
+static void certificate_details(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    int i;
+
+    if (!e->keys || !jg_keyset_count(e->keys)) return;
+    jg_html_raw(h, "<table class=\"details\">\n<thead><tr><th>Subject</th><th>Valid from</th>"
+                "<th>Valid until</th><th>SHA-256 thumbprint</th></tr></thead>\n<tbody>\n",
+                NULL);
+    for (i = 0; i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        if (k->kty == JG_KTY_OCT) {
+            jg_html_raw(h, "<tr><td colspan=\"4\">a shared secret (HMAC)</td></tr>\n", NULL);
+            continue;
+        }
+        jg_html_raw(h, "<tr><td>", k->from_cert ? esc(c, k->subject ? k->subject : "")
+                    : "public key", "</td><td>", k->from_cert
+                    ? esc(c, jg_entry_time(c->p, (long long)k->not_before)) : "",
+                    "</td><td>", k->from_cert
+                    ? esc(c, jg_entry_time(c->p, (long long)k->not_after)) : "",
+                    "</td><td><code class=\"wrap\">",
+                    esc(c, k->from_cert ? jg_entry_fingerprint(c->p, k->x5t_s256)
+                                        : k->thumbprint), "</code></td></tr>\n", NULL);
+    }
+    jg_html_raw(h, "</tbody>\n</table>\n", NULL);
+}
+
+/* values: what to show in the fields (an entry, or what was submitted) */
+typedef struct idp_values {
+    const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
+    int enabled, jwks;
+} idp_values_t;
+
+static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_t *existing,
+                     const idp_values_t *v, const jg_entry_error_t *err, const char *notice)
+{
+    jg_html_t h;
+    const char *action = existing ? apr_pstrcat(c->p, "/idps/", seg(c, existing->name), NULL)
+                                  : "/idps";
+
+    jg_html_init(&h, c->p);
+    if (notice) jg_html_raw(&h, notice, NULL);
+    if (err && err->message && !err->field)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
+                    "</p>\n", NULL);
+    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
+        jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
+        certificate_details(c, &h, existing);
+    }
+    if (existing && existing->read_only) {
+        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
+                    esc(c, existing->source), "</code>): change it there.</p>\n"
+                    "<dl class=\"details\">\n<dt>Issuer</dt><dd>",
+                    esc(c, existing->issuer ? existing->issuer : existing->name),
+                    "</dd>\n<dt>JWKS endpoint</dt><dd>", esc(c, existing->jwks_url),
+                    "</dd>\n<dt>Aliases</dt><dd>", esc(c, lines(c, existing->aliases, ", ")),
+                    "</dd>\n<dt>iat validity</dt><dd>",
+                    esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
+                    "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
+                    "</dd>\n</dl>\n<p><a href=\"", href(c, "/", NULL),
+                    "\">Back to the tenant</a></p>\n", NULL);
+        page(c, status, title, jg_html_done(&h));
+        return;
+    }
+    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
+                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    text_input(&h, c, err, "name", "Identity Provider Name", v->name,
+               existing ? "readonly" : "required maxlength=\"255\"",
+               existing ? "The name cannot change (delete and register again)."
+                        : "Matched against the <code>iss</code> of assertions unless an "
+                          "issuer name is given.");
+    text_input(&h, c, err, "display_name", "Display name", v->display_name, NULL, NULL);
+    text_input(&h, c, err, "issuer", "Identity Provider's Issuer Name", v->issuer, NULL,
+               "The <code>iss</code> claim of its assertions; empty: the name.");
+    jg_html_raw(&h, "<fieldset class=\"field cert-type\">\n<legend>Choose IdP certificate "
+                "type</legend>\n<label><input type=\"radio\" name=\"cert_type\" value=\"jwks\"",
+                v->jwks ? " checked" : "", "> Use IdP JWKS endpoint</label>\n"
+                "<label><input type=\"radio\" name=\"cert_type\" value=\"pem\"",
+                v->jwks ? "" : " checked", "> Upload IdP certificate</label>\n</fieldset>\n"
+                "<div class=\"cert-jwks\">\n", NULL);
+    text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
+               "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
+               "An https URL.");
+    jg_html_raw(&h, "</div>\n<div class=\"cert-pem\">\n<div class=\"", field_class(err,
+                "certificate"), "\">\n<label for=\"f-certificate_file\">Identity Provider "
+                "Public Certificate (PEM file)</label>\n<input type=\"file\" "
+                "id=\"f-certificate_file\" name=\"certificate_file\" "
+                "accept=\".pem,.crt,.cer,.txt,application/x-pem-file\">\n"
+                "<label for=\"f-certificate\">or paste it</label>\n<textarea "
+                "id=\"f-certificate\" name=\"certificate\" rows=\"8\" class=\"mono\" "
+                "placeholder=\"-----BEGIN CERTIFICATE-----\">", esc(c, v->certificate),
+                "</textarea>\n", NULL);
+    field_error(&h, c, err, "certificate");
+    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
+                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n</div>\n",
+                NULL);
+    text_area(&h, c, err, "aliases", "Alias", v->aliases, 3,
+              "The <code>aud</code> values accepted from this IdP, one per line (e.g. "
+              "<code>https://localhost:9443/oauth2/token</code>); none: this server's "
+              "token endpoint and issuer.");
+    text_input(&h, c, err, "iat_validity", "iat validity period", v->iat, NULL,
+               "How old an assertion's <code>iat</code> may be: <code>30m</code>, "
+               "<code>1h</code>, <code>900</code> (seconds) or <code>off</code>.");
+    jg_html_raw(&h, "<div class=\"", field_class(err, "enabled"), "\">\n<label class=\"check\">"
+                "<input type=\"checkbox\" name=\"enabled\" value=\"on\"",
+                v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
+    field_error(&h, c, err, "enabled");
+    jg_html_raw(&h, "</div>\n<div class=\"actions\"><button type=\"submit\" "
+                "class=\"primary\">", existing ? "Save" : "Register",
+                "</button> <a href=\"", href(c, "/", NULL), "\">Cancel</a></div>\n"
+                "</form>\n", NULL);
+    if (existing) {
+        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p,
+                    action, "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this identity "
+                    "provider</button>\n</form>\n", NULL);
+    }
+    page(c, status, title, jg_html_done(&h));
+}
+
+static void idp_values_of(cx_t *c, const jg_idp_entry_t *e, idp_values_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->name = e->name;
+    v->display_name = e->display_name;
+    v->issuer = e->issuer;
+    v->jwks_url = e->jwks_url;
+    v->certificate = e->certificate;
+    v->aliases = lines(c, e->aliases, "\n");
+    v->iat = jg_entry_duration_text(c->p, e->iat_validity);
+    v->enabled = e->enabled;
+    v->jwks = e->jwks_url != NULL;
+}
+
+/* The submitted form as the API's JSON, then as an entry. */
+static jg_status_t idp_from_form(cx_t *c, const char *name, idp_values_t *v,
+                                 jg_idp_entry_t **e, jg_entry_error_t *err)
+{
+    json_object *o = jg_json_own(c->p, json_object_new_object());
+    const char *file = field(c, "certificate_file"), *type = field(c, "cert_type");
+    apr_array_header_t *aliases;
+    json_object *arr;
+    int i;
+
+    memset(v, 0, sizeof(*v));
+    v->name = name ? name : field(c, "name");
+    v->display_name = field(c, "display_name");
+    v->issuer = field(c, "issuer");
+    v->jwks_url = field(c, "jwks_url");
+    v->certificate = *file ? file : field(c, "certificate");
+    v->aliases = field(c, "aliases");
+    v->iat = field(c, "iat_validity");
+    v->enabled = *field(c, "enabled") != '\0';
+    v->jwks = !strcmp(type, "jwks") || (!*type && *v->jwks_url && !*v->certificate);
+    if (!name) json_object_object_add(o, "name", json_object_new_string(v->name));
+    if (*v->display_name)
+        json_object_object_add(o, "display_name", json_object_new_string(v->display_name));
+    if (*v->issuer) json_object_object_add(o, "issuer", json_object_new_string(v->issuer));
+    json_object_object_add(o, "enabled", json_object_new_boolean(v->enabled));
+    if (v->jwks) {
+        if (*v->jwks_url)
+            json_object_object_add(o, "jwks_url", json_object_new_string(v->jwks_url));
+    }
+    else if (*v->certificate)
+        json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
+    aliases = jg_entry_split(c->p, v->aliases, 0);
+    arr = json_object_new_array();
+    for (i = 0; i < aliases->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(aliases, i,
+                                                                       const char *)));
+    json_object_object_add(o, "aliases", arr);
+    if (*v->iat) json_object_object_add(o, "iat_validity", json_object_new_string(v->iat));
+    if (v->jwks && !*v->jwks_url) {
+        err->field = "jwks_url";
+        err->message = "give the JWKS endpoint's URL (or choose \"Upload IdP certificate\")";
+        return JG_ERR_MALFORMED;
+    }
+    return jg_idp_entry_from_json(c->p, o, name, JG_ENTRY_SUBMIT, c->a->now, e, err);
+}
+
+static void idp_new(cx_t *c)
+{
+    idp_values_t v;
+
+    memset(&v, 0, sizeof(v));
+    v.iat = "30m";
+    v.enabled = 1;
+    idp_form(c, 200, "Register an identity provider", NULL, &v, NULL, NULL);
+}
+
+static void idp_save(cx_t *c, const char *name)
+{
+    jg_admin_result_t res;
+    jg_entry_error_t err = { NULL, NULL };
+    jg_idp_entry_t *e = NULL, *existing = NULL;
+    idp_values_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (name && jg_admin_find_idp(c->a, c->tenant, name, &existing, &res) != 200)
+        return result_page(c, &res);
+    if (idp_from_form(c, name, &v, &e, &err) != JG_OK)
+        return idp_form(c, 400, name ? apr_pstrcat(c->p, "Identity provider ", name, NULL)
+                        : "Register an identity provider", existing, &v, &err, NULL);
+    if (jg_admin_put_idp(c->a, c->tenant, e, name != NULL, &res) >= 300) {
+        if (res.status >= 500) return result_page(c, &res);
+        return idp_form(c, res.status, name ? apr_pstrcat(c->p, "Identity provider ", name,
+                        NULL) : "Register an identity provider", existing, &v, &res.detail,
+                        NULL);
+    }
+    c->resp->audit = res.audit;
+    redirect(c, apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL), "done=idp-saved");
+}
+
+static void idp_show(cx_t *c, const char *name)
+{
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    idp_values_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_idp(c->a, c->tenant, name, &e, &res) != 200)
+        return result_page(c, &res);
+    idp_values_of(c, e, &v);
+    idp_form(c, 200, apr_pstrcat(c->p, "Identity provider ", name, NULL), e, &v, NULL,
+             flash(c));
+}
+
+static void idp_delete(cx_t *c, const char *name)
+{
+    jg_admin_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_delete_idp(c->a, c->tenant, name, &res) != 204)
+        return result_page(c, &res);
+    c->resp->audit = res.audit;
+    redirect(c, "/", apr_pstrcat(c->p, "done=idp-deleted&name=", seg(c, name), NULL));
+}
+
+/* ---- service providers ------------------------------------------------------------------- */
+
+typedef struct client_values {
+    const char *name, *callback_url, *audience, *scopes;
+    apr_array_header_t *trusted;   /* NULL: all */
+} client_values_t;
+
+static int listed(const apr_array_header_t *l, const char *s)
+{
+    int i;
+
+    for (i = 0; l && i < l->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(l, i, const char *), s)) return 1;
+    return 0;
+}
+
+static void client_form(cx_t *c, int status, const client_values_t *v,
+                        const jg_entry_error_t *err)
+{
+    apr_array_header_t *idps = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200) return result_page(c, &res);
+    jg_html_init(&h, c->p);
+    if (err && err->message && !err->field)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
+                    "</p>\n", NULL);
+    jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/clients", NULL),
+                "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    text_input(&h, c, err, "name", "Service Provider Name", v->name,
+               "required maxlength=\"255\"", NULL);
+    text_input(&h, c, err, "callback_url", "Callback URL", v->callback_url,
+               "type=\"url\" placeholder=\"http://localhost:8080/playground2/oauth2client\"",
+               NULL);
+    text_area(&h, c, err, "audience", "Audience restriction", v->audience, 3,
+              "The <code>aud</code> of its access tokens, one per line; none: its client "
+              "key.");
+    text_input(&h, c, err, "scopes", "Allowed scopes", v->scopes, NULL,
+               "Separated by spaces; a token request gets the requested scopes that are "
+               "listed here.");
+    jg_html_raw(&h, "<fieldset class=\"", field_class(err, "trusted_idps"), "\">\n"
+                "<legend>Allowed identity providers</legend>\n", NULL);
+    for (i = 0; i < idps->nelts; i++) {
+        const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
+        jg_html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
+                    "name=\"trusted_idps\" value=\"", esc(c, e->name), "\"",
+                    listed(v->trusted, e->name) ? " checked" : "", "> ", esc(c, e->name),
+                    "</label>\n", NULL);
+    }
+    field_error(&h, c, err, "trusted_idps");
+    jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
+                "now and later.</p>\n</fieldset>\n", NULL);
+    field_error(&h, c, err, "client_id");
+    jg_html_raw(&h, "<p class=\"hint\">The client key and secret are generated when you "
+                "register; the secret is shown once.</p>\n<div class=\"actions\">"
+                "<button type=\"submit\" class=\"primary\">Register</button> <a href=\"",
+                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n", NULL);
+    page(c, status, "Register a service provider", jg_html_done(&h));
+}
+
+static void client_new(cx_t *c)
+{
+    client_values_t v;
+
+    memset(&v, 0, sizeof(v));
+    client_form(c, 200, &v, NULL);
+}
+
+static void copy_row(cx_t *c, jg_html_t *h, const char *id, const char *label,
+                     const char *value)
+{
+    jg_html_raw(h, "<div class=\"field\">\n<label for=\"", id, "\">", label, "</label>\n"
+                "<div class=\"copy-row\"><input id=\"", id, "\" class=\"mono\" readonly "
+                "value=\"", esc(c, value), "\"><button type=\"button\" class=\"copy\" "
+                "data-copy=\"", id, "\" hidden>Copy</button></div>\n</div>\n", NULL);
+}
+
+static void secret_page(cx_t *c, const char *title, const char *name, const char *client_id,
+                        const char *secret)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"notice\" role=\"status\">Service provider <strong>",
+                esc(c, name), "</strong>: copy the client secret now. It is stored only as "
+                "a hash and will not be shown again.</p>\n", NULL);
+    copy_row(c, &h, "client-id", "OAuth Client Key", client_id);
+    copy_row(c, &h, "client-secret", "OAuth Client Secret", secret);
+    jg_html_raw(&h, "<p class=\"hint\">Token requests: HTTP Basic with these, to the token "
+                "endpoint with <code>?tenantDomain=", esc(c, c->tenant), "</code>.</p>\n"
+                "<p><a href=\"", href(c, apr_pstrcat(c->p, "/clients/", seg(c, client_id),
+                NULL), NULL), "\">Service provider details</a> &#183; <a href=\"",
+                href(c, "/", NULL), "\">Back to the tenant</a></p>\n", NULL);
+    page(c, 200, title, jg_html_done(&h));
+}
+
+static void client_create(cx_t *c)
+{
+    json_object *o = jg_json_own(c->p, json_object_new_object()), *arr;
+    jg_entry_error_t err = { NULL, NULL };
+    jg_client_entry_t *e = NULL;
+    jg_admin_result_t res;
+    client_values_t v;
+    apr_array_header_t *l;
+    const char *secret = NULL;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    memset(&v, 0, sizeof(v));
+    v.name = field(c, "name");
+    v.callback_url = field(c, "callback_url");
+    v.audience = field(c, "audience");
+    v.scopes = field(c, "scopes");
+    v.trusted = jg_form_values(c->p, c->form, "trusted_idps");
+    json_object_object_add(o, "name", json_object_new_string(v.name));
+    if (*v.callback_url)
+        json_object_object_add(o, "callback_url", json_object_new_string(v.callback_url));
+    l = jg_entry_split(c->p, v.audience, 0);
+    arr = json_object_new_array();
+    for (i = 0; i < l->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
+    json_object_object_add(o, "audience", arr);
+    l = jg_entry_split(c->p, v.scopes, 1);
+    arr = json_object_new_array();
+    for (i = 0; i < l->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
+    json_object_object_add(o, "scopes", arr);
+    if (v.trusted->nelts) {
+        arr = json_object_new_array();
+        for (i = 0; i < v.trusted->nelts; i++)
+            json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(v.trusted, i,
+                                                                           const char *)));
+        json_object_object_add(o, "trusted_idps", arr);
+    }
+    else
+        v.trusted = NULL;
+    if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
+        return client_form(c, 400, &v, &err);
+    if (jg_admin_create_client(c->a, c->tenant, e, &secret, &res) != 201) {
+        if (res.status >= 500 || res.status == 404) return result_page(c, &res);
+        return client_form(c, res.status, &v, &res.detail);
+    }
+    c->resp->audit = res.audit;
+    secret_page(c, "Service provider registered", e->name, e->client_id, secret);
+}
+
+static void client_show(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL;
+    jg_html_t h;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
+        return result_page(c, &res);
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
+                esc(c, e->client_id), "</code></dd>\n<dt>Callback URL</dt><dd>",
+                esc(c, e->callback_url), "</dd>\n<dt>Audience restriction</dt><dd>", NULL);
+    list_cell(c, &h, e->audience, "its client key");
+    jg_html_raw(&h, "</dd>\n<dt>Allowed scopes</dt><dd>", NULL);
+    list_cell(c, &h, e->scopes, "none");
+    jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
+    list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
+    jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
+    source_cell(c, &h, e->read_only, e->source);
+    if (e->meta.created_by)
+        jg_html_raw(&h, "</dd>\n<dt>Registered</dt><dd>", esc(c, jg_entry_time(c->p,
+                    e->meta.created_at)), " by ", esc(c, e->meta.created_by),
+                    "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
+                    e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
+    jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
+    if (e->read_only)
+        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
+                    NULL);
+    else {
+        const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
+        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/regenerate-secret", NULL), NULL), "\" class=\"inline\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\">Regenerate the client secret</button>\n"
+                    "<span class=\"hint\">The current secret stops working.</span>\n</form>\n"
+                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this service "
+                    "provider</button>\n</form>\n", NULL);
+    }
+    jg_html_raw(&h, "<p><a href=\"", href(c, "/", NULL), "\">Back to the tenant</a></p>\n",
+                NULL);
+    page(c, 200, apr_pstrcat(c->p, "Service provider ", e->name, NULL), jg_html_done(&h));
+}
+
+static void client_regenerate(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL;
+    const char *secret = NULL;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_regenerate_secret(c->a, c->tenant, id, &secret, &res) != 200)
+        return result_page(c, &res);
+    c->resp->audit = res.audit;
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
+        return result_page(c, &res);
+    secret_page(c, "New client secret", e->name, id, secret);
+}
+
+static void client_delete(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_delete_client(c->a, c->tenant, id, &res) != 204)
+        return result_page(c, &res);
+    c->resp->audit = res.audit;
+    redirect(c, "/", "done=client-deleted");
+}
+
+/* ---- WSO2 identity provider XML ------------------------------------------------------------ */
+
+static void wso2_page(cx_t *c, int status, const char *problem)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    if (problem)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, problem), "</p>\n",
+                    NULL);
+    jg_html_raw(&h, "<section>\n<h2>Import identity providers</h2>\n<p>WSO2 Identity "
+                "Server keeps file-based identity providers in "
+                "<code>repository/conf/identity/identity-providers/*.xml</code>. Each one "
+                "(name, display name, alias, enabled, certificate, issuer name, JWKS URI) "
+                "becomes a trusted identity provider of tenant <strong>", esc(c, c->tenant),
+                "</strong>; all or none are imported.</p>\n<form method=\"post\" "
+                "enctype=\"multipart/form-data\" action=\"", href(c, "/wso2/import", NULL),
+                "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-xml_file\">XML file</label>\n"
+                "<input type=\"file\" id=\"f-xml_file\" name=\"xml_file\" "
+                "accept=\".xml,application/xml,text/xml\">\n<label for=\"f-xml\">or paste "
+                "it</label>\n<textarea id=\"f-xml\" name=\"xml\" rows=\"8\" "
+                "class=\"mono\"></textarea>\n</div>\n<div class=\"actions\"><button "
+                "type=\"submit\" class=\"primary\">Import</button> <a href=\"",
+                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n</section>\n"
+                "<section>\n<h2>Export</h2>\n<p>The identity providers this console "
+                "registered in tenant <strong>", esc(c, c->tenant), "</strong>, in the same "
+                "format (httpd.conf's are not included): <a href=\"",
+                href(c, "/wso2/export", NULL), "\">download the XML</a>.</p>\n"
+                "</section>\n", NULL);
+    page(c, status, "WSO2 identity providers", jg_html_done(&h));
+}
+
+static void wso2_import(cx_t *c)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *names = NULL;
+    const char *xml = field(c, "xml_file");
+
+    memset(&res, 0, sizeof(res));
+    if (!*xml) xml = field(c, "xml");
+    if (!*xml) return wso2_page(c, 400, "Choose an XML file, or paste one.");
+    if (jg_admin_wso2_import(c->a, c->tenant, xml, strlen(xml), &names, &res) != 201)
+        return wso2_page(c, res.status, res.detail.message);
+    c->resp->audit = res.audit;
+    redirect(c, "/", apr_pstrcat(c->p, "done=imported&name=",
+                                 seg(c, apr_itoa(c->p, names->nelts)), NULL));
+}
+
+static void wso2_export(cx_t *c)
+{
+    jg_admin_result_t res;
+    const char *xml = NULL;
+    char *name;
+    size_t i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_wso2_export(c->a, c->tenant, &xml, &res) != 200)
+        return result_page(c, &res);
+    name = apr_pstrcat(c->p, "identity-providers-", c->tenant, ".xml", NULL);
+    for (i = 0; name[i]; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                    name[i]))
+            name[i] = '_';
+    c->resp->status = 200;
+    c->resp->content_type = "application/xml; charset=utf-8";
+    c->resp->body = xml;
+    c->resp->filename = name;
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+static void not_found(cx_t *c)
+{
+    message_page(c, 404, "Not found", "There is no such page in this console.");
+}
+
+void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
+                       jg_console_response_t *resp)
+{
+    const char *seg_[4] = { NULL, NULL, NULL, NULL }, *why = NULL;
+    char *path = apr_pstrdup(a->p, req->path ? req->path : ""), *tok, *last = NULL;
+    int n = 0, get, post;
+    cx_t c;
+
+    memset(resp, 0, sizeof(*resp));
+    memset(&c, 0, sizeof(c));
+    c.p = a->p;
+    c.a = a;
+    c.req = req;
+    c.resp = resp;
+    c.tenant = q(&c, "tenantDomain");
+    if (!c.tenant) c.tenant = a->default_tenant;
+    c.csrf = jg_csrf_token(a->p, req->csrf_key, a->user, a->now);
+    for (tok = apr_strtok(path, "/", &last); tok; tok = apr_strtok(NULL, "/", &last)) {
+        if (n == 4) return not_found(&c);
+        seg_[n++] = tok;
+    }
+    get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    post = !strcmp(req->method, "POST");
+    if (!get && !post)
+        return message_page(&c, 405, "Method not allowed", "The console takes GET and POST.");
+    if (post) {
+        const char *token;
+        if (req->body_len > MAX_FORM_BODY)
+            return message_page(&c, 413, "Too large", "The form is too large.");
+        if (jg_console_form_parse(a->p, req->content_type, req->body, req->body_len,
+                                  &c.form, &why) != JG_OK)
+            return message_page(&c, 400, "Bad form", why);
+        token = jg_form_get(c.form, "csrf");
+        if (!jg_csrf_check(a->p, req->csrf_key, a->user, token, a->now)) {
+            resp->csrf_refused = 1;
+            return message_page(&c, 403, "Form refused", "This form expired or did not "
+                                "come from this console. Go back, reload the page and "
+                                "try again.");
+        }
+    }
+    if (n == 0)
+        return get ? overview(&c) : not_found(&c);
+    if (!strcmp(seg_[0], "tenants") && n == 1 && post) return create_tenant(&c);
+    if (!strcmp(seg_[0], "idps")) {
+        if (n == 1 && post) return idp_save(&c, NULL);
+        if (n == 2 && get && !strcmp(seg_[1], "new")) return idp_new(&c);
+        if (n == 2 && get) return idp_show(&c, seg_[1]);
+        if (n == 2 && post) return idp_save(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "delete")) return idp_delete(&c, seg_[1]);
+    }
+    if (!strcmp(seg_[0], "wso2")) {
+        if (n == 1 && get) return wso2_page(&c, 200, NULL);
+        if (n == 2 && post && !strcmp(seg_[1], "import")) return wso2_import(&c);
+        if (n == 2 && get && !strcmp(seg_[1], "export")) return wso2_export(&c);
+    }
+    if (!strcmp(seg_[0], "clients")) {
+        if (n == 1 && post) return client_create(&c);
+        if (n == 2 && get && !strcmp(seg_[1], "new")) return client_new(&c);
+        if (n == 2 && get) return client_show(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "regenerate-secret"))
+            return client_regenerate(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "delete")) return client_delete(&c, seg_[1]);
+    }
+    not_found(&c);
+}

@@ -1,0 +1,50 @@
+/* The console's HTML pages (issue 5), without HTTP: tenants, trusted IdPs
+ * and service providers per tenant, the forms to register, edit and delete
+ * them, the page that shows a new client secret once. Works without
+ * JavaScript (the script in htdocs/ only adds copy buttons and hides the
+ * certificate field that the chosen certificate type does not use). Every
+ * value is HTML-escaped; every form carries a CSRF token bound to the user;
+ * changes go through jg_admin.h, so the API's rules hold here too. */
+#ifndef JG_CONSOLE_H
+#define JG_CONSOLE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "jg_admin.h"
+
+#define JG_CSRF_LIFETIME (12 * 3600)   /* seconds a form stays usable */
+
+typedef struct jg_console_request {
+    const char *method;            /* GET HEAD POST ... */
+    const char *path;              /* below {admin}: "", "/", "/idps/new", ... */
+    apr_table_t *query;            /* the query string, or NULL */
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    const char *location;          /* {admin} */
+    const char *assets;            /* URL path of console.css / console.js */
+    const char *csrf_key;          /* NULL: the store is down, forms are refused */
+    const char *store;             /* what the footer says about the store */
+} jg_console_request_t;
+
+typedef struct jg_console_response {
+    int status;
+    const char *content_type;
+    const char *body;
+    const char *location;          /* a 303's target */
+    const char *filename;          /* a download's name (Content-Disposition) */
+    const char *audit;             /* what changed, for the log */
+    int csrf_refused;              /* a POST without a valid token */
+} jg_console_response_t;
+
+void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
+                       jg_console_response_t *resp);
+
+/* "TIME.MAC": MAC = base64url HMAC-SHA256(key, "jwt-grant-csrf" NUL user NUL TIME). */
+const char *jg_csrf_token(apr_pool_t *p, const char *key, const char *user, long long now);
+/* 1 when token was made for user with key, not in the future (60 s of
+ * leeway) and at most JG_CSRF_LIFETIME ago. */
+int jg_csrf_check(apr_pool_t *p, const char *key, const char *user, const char *token,
+                  long long now);
+
+#endif

@@ -1,0 +1,160 @@
+#include <string.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_overlay.h"
+#include "jg_store.h"
+#include "jg_entry.h"
+#include "jg_json.h"
+#include "jg_secret.h"
+
+static void skip(apr_pool_t *p, jg_overlay_warn_fn *warn, void *baton, const char *tenant,
+                 const char *what, const char *name, const char *why)
+{
+    if (warn)
+        warn(baton, apr_psprintf(p, "tenant %s: the store's %s '%s' is not used: %s",
+                                 jg_printable(p, tenant, 100), what,
+                                 jg_printable(p, name, 100), why));
+}
+
+static const char *issuer_of(const jg_idp_t *idp)
+{
+    return idp->issuer ? idp->issuer : idp->name;
+}
+
+static const char *idp_clash(apr_pool_t *p, const jg_tenant_t *t, const jg_idp_t *idp)
+{
+    int i;
+
+    for (i = 0; i < t->idps->nelts; i++) {
+        const jg_idp_t *o = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+        if (!strcmp(o->name, idp->name))
+            return apr_psprintf(p, "an IdP of that name is defined at %s", o->source);
+        if (!strcmp(issuer_of(o), issuer_of(idp)))
+            return apr_psprintf(p, "IdP %s (%s) already claims issuer %s", o->name,
+                                o->source, issuer_of(idp));
+    }
+    return NULL;
+}
+
+static const char *client_clash(apr_pool_t *p, const jg_tenant_t *t, const jg_client_t *c)
+{
+    int i;
+
+    for (i = 0; i < t->clients->nelts; i++) {
+        const jg_client_t *o = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+        if (!strcmp(o->name, c->name))
+            return apr_psprintf(p, "a service provider of that name is defined at %s",
+                                o->source);
+        if (o->client_id && !strcmp(o->client_id, c->client_id))
+            return apr_psprintf(p, "service provider %s (%s) has the same client id",
+                                o->name, o->source);
+    }
+    return NULL;
+}
+
+static int has_idp(const jg_tenant_t *t, const char *name)
+{
+    int i;
+
+    for (i = 0; i < t->idps->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name)) return 1;
+    return 0;
+}
+
+jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
+                             const apr_array_header_t *tenants,
+                             const apr_array_header_t *idps,
+                             const apr_array_header_t *clients, long long now,
+                             jg_overlay_warn_fn *warn, void *baton,
+                             jg_registry_t **out, const char **why)
+{
+    jg_registry_t *reg = jg_registry_merge(p, conf, NULL);
+    int i, j;
+
+    for (i = 0; tenants && i < tenants->nelts; i++)
+        jg_registry_tenant(reg, JG_ARRAY_IDX(tenants, i, jg_store_row_t *)->name, 1);
+
+    for (i = 0; idps && i < idps->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(idps, i, jg_store_row_t *);
+        jg_tenant_t *t = jg_registry_tenant(reg, r->tenant, 0);
+        json_object *o = NULL;
+        jg_idp_entry_t *e = NULL;
+        jg_entry_error_t err = { NULL, NULL };
+        const char *w = NULL, *clash;
+        jg_idp_t *idp;
+
+        if (!t) {
+            skip(p, warn, baton, r->tenant, "trusted IdP", r->name, "no such tenant");
+            continue;
+        }
+        if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
+            || jg_idp_entry_from_json(p, o, r->name, JG_ENTRY_STORED, now, &e, &err)
+               != JG_OK) {
+            skip(p, warn, baton, r->tenant, "trusted IdP", r->name, apr_pstrcat(p,
+                 "unreadable entry: ", w ? w : err.message,
+                 err.field ? apr_pstrcat(p, " (", err.field, ")", NULL) : "", NULL));
+            continue;
+        }
+        e->meta.updated_by = r->updated_by;
+        idp = jg_idp_entry_to_idp(p, e);
+        if ((clash = idp_clash(p, t, idp))) {
+            skip(p, warn, baton, r->tenant, "trusted IdP", r->name, clash);
+            continue;
+        }
+        jg_tenant_put_idp(t, idp);
+    }
+
+    for (i = 0; clients && i < clients->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(clients, i, jg_store_row_t *);
+        jg_tenant_t *t = jg_registry_tenant(reg, r->tenant, 0);
+        json_object *o = NULL;
+        jg_client_entry_t *e = NULL;
+        jg_entry_error_t err = { NULL, NULL };
+        const char *w = NULL, *clash;
+        jg_client_t *c;
+
+        if (!t) {
+            skip(p, warn, baton, r->tenant, "service provider", r->name, "no such tenant");
+            continue;
+        }
+        if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
+            || jg_client_entry_from_json(p, o, JG_ENTRY_STORED, &e, &err) != JG_OK) {
+            skip(p, warn, baton, r->tenant, "service provider", r->name, apr_pstrcat(p,
+                 "unreadable entry: ", w ? w : err.message, NULL));
+            continue;
+        }
+        e->client_id = r->client_id;
+        e->secret_hash = r->secret_hash;
+        e->meta.updated_by = r->updated_by;
+        if (!jg_entry_client_id_ok(e->client_id)
+            || !jg_secret_is_hashed(e->secret_hash)
+            || jg_secret_check_stored(e->secret_hash, NULL) != JG_OK) {
+            skip(p, warn, baton, r->tenant, "service provider", r->name,
+                 "its client id or secret hash is malformed");
+            continue;
+        }
+        c = jg_client_entry_to_client(p, e);
+        if ((clash = client_clash(p, t, c))) {
+            skip(p, warn, baton, r->tenant, "service provider", r->name, clash);
+            continue;
+        }
+        /* an IdP it names may be gone (httpd.conf changed): drop the name,
+         * never widen the list to "every IdP" */
+        if (c->trusted_idps) {
+            apr_array_header_t *kept = apr_array_make(p, c->trusted_idps->nelts + 1,
+                                                      sizeof(const char *));
+            for (j = 0; j < c->trusted_idps->nelts; j++) {
+                const char *n = JG_ARRAY_IDX(c->trusted_idps, j, const char *);
+                if (has_idp(t, n)) APR_ARRAY_PUSH(kept, const char *) = n;
+                else skip(p, warn, baton, r->tenant, "trusted IdP name", n, apr_pstrcat(p,
+                          "service provider '", jg_printable(p, r->name, 100),
+                          "' names it, but the tenant has no such IdP", NULL));
+            }
+            c->trusted_idps = kept;
+        }
+        jg_tenant_put_client(t, c);
+    }
+    if (jg_registry_finish(reg, why) != JG_OK) return JG_ERR_MALFORMED;
+    *out = reg;
+    return JG_OK;
+}

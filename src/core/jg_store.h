@@ -1,0 +1,127 @@
+/* The persistent registry: tenants, trusted IdPs and service providers
+ * registered at run time, kept in a database reached through apr_dbd
+ * (SQLite by default, PostgreSQL through mod_dbd on several hosts).
+ *
+ * Rows hold each entry as a JSON document (jg_entry.h reads and writes it)
+ * plus who made and last changed it. Every write runs in a transaction that
+ * first bumps a generation number, so (1) writers are serialized on that
+ * row on every backend and (2) readers learn that something changed from
+ * one small query (jg_store_generation), never from rereading everything.
+ *
+ * Values reach SQL as quoted literals made by the driver's own escape
+ * function (apr_dbd_escape): apr_dbd's prepared statements live as long as
+ * the connection, and mod_dbd's connections outlive requests, so preparing
+ * per request would grow a long-lived pool. Every literal goes through
+ * lit() in jg_store.c; nothing else is pasted into SQL.
+ *
+ * A jg_store_t wraps one connection for one user at a time: the caller
+ * serializes access (mod_dbd hands a connection to one request; the glue
+ * guards its own SQLite connection with a mutex). */
+#ifndef JG_STORE_H
+#define JG_STORE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_dbd.h>
+#include "jg_status.h"
+
+/* The schema this code writes; older ones are migrated, newer refused. */
+#define JG_STORE_SCHEMA_VERSION 1
+/* SQLite: how long one statement waits for another writer's lock. apr_dbd
+ * retries a busy statement 15 more times, 100 ms apart, so a writer gives
+ * up after about 16 x (250 + 100) ms = 5.6 s. */
+#define JG_STORE_BUSY_MS 250
+
+typedef struct jg_store {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    const char *driver_name;    /* "sqlite3", "pgsql", ... */
+} jg_store_t;
+
+/* One row of jg_tenants, jg_idps or jg_clients. */
+typedef struct jg_store_row {
+    const char *tenant;
+    const char *name;
+    const char *client_id;      /* clients */
+    const char *secret_hash;    /* clients: "{SHA256}..." */
+    const char *doc;            /* idps, clients: the entry as JSON */
+    const char *created_by, *updated_by;
+    long long created_at, updated_at;
+} jg_store_row_t;
+
+/* Load apr_dbd's driver (once per process is enough; safe to repeat). */
+jg_status_t jg_store_driver(apr_pool_t *p, const char *name,
+                            const apr_dbd_driver_t **driver, const char **why);
+
+/* Open a SQLite database file (created when missing), in WAL mode, with a
+ * busy timeout. The connection is closed with pool p. */
+jg_status_t jg_store_open_sqlite(apr_pool_t *p, const char *path, jg_store_t **out,
+                                 const char **why);
+
+/* Wrap a connection someone else opened (mod_dbd's). */
+jg_store_t *jg_store_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle);
+
+/* Create the schema or bring it to JG_STORE_SCHEMA_VERSION; *version is
+ * the version found before (0: none). A database written by a newer
+ * version of the module is refused, never touched. */
+jg_status_t jg_store_migrate(jg_store_t *st, apr_pool_t *p, int *version,
+                             const char **why);
+
+/* The schema version in the database (0: no schema yet). */
+jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
+                                    const char **why);
+
+/* The generation number: changes with every committed write. */
+jg_status_t jg_store_generation(jg_store_t *st, apr_pool_t *p, long long *gen,
+                                const char **why);
+
+/* A value of the jg_meta table (NULL when absent). */
+jg_status_t jg_store_meta_get(jg_store_t *st, apr_pool_t *p, const char *name,
+                              const char **value, const char **why);
+
+/* Everything, read in one transaction (a consistent view): rows of
+ * jg_store_row_t *, ordered by tenant and name, and the generation they
+ * belong to. Any array pointer may be NULL when not wanted. */
+jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **tenants,
+                          apr_array_header_t **idps, apr_array_header_t **clients,
+                          long long *gen, const char **why);
+
+/* Rows of one tenant (idps, clients), outside any transaction unless one
+ * is open. */
+jg_status_t jg_store_tenant_rows(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                 apr_array_header_t **idps,
+                                 apr_array_header_t **clients, const char **why);
+/* Whether the store has a tenant of that name. */
+jg_status_t jg_store_has_tenant(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                int *found, const char **why);
+
+/* ---- writes: jg_store_begin, any number of changes, jg_store_end ---------- */
+
+/* Start a write transaction; its first statement bumps the generation,
+ * which takes the write lock at once (SQLite) or the row lock (PostgreSQL),
+ * so the checks a caller makes next see every earlier write. */
+jg_status_t jg_store_begin(jg_store_t *st, apr_pool_t *p, const char **why);
+/* Commit when commit is set and every statement succeeded; otherwise roll
+ * back. JG_OK only when the changes were committed. */
+jg_status_t jg_store_end(jg_store_t *st, apr_pool_t *p, int commit, const char **why);
+
+jg_status_t jg_store_add_tenant(jg_store_t *st, apr_pool_t *p, const char *name,
+                                const char *user, long long now, const char **why);
+/* Insert (row->created_* used) or, when replace is set, update the row of
+ * the same tenant and name (row->updated_* used). */
+jg_status_t jg_store_put_idp(jg_store_t *st, apr_pool_t *p, const jg_store_row_t *row,
+                             int replace, const char **why);
+jg_status_t jg_store_put_client(jg_store_t *st, apr_pool_t *p,
+                                const jg_store_row_t *row, int replace,
+                                const char **why);
+/* *deleted: how many rows went (0 or 1). */
+jg_status_t jg_store_delete_idp(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                const char *name, int *deleted, const char **why);
+jg_status_t jg_store_delete_client(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                   const char *client_id, int *deleted,
+                                   const char **why);
+jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
+                              const char *value, const char **why);
+
+#endif

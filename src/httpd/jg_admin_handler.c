@@ -1,0 +1,249 @@
+/* SetHandler jwt-grant-admin: the console and its JSON API (issue 5). HTTP
+ * only: who the user is, the body, the headers; everything else is in the
+ * core (jg_admin.c for the API, jg_console.c for the pages). */
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "jg_admin_handler.h"
+#include "jg_config.h"
+#include "jg_directives.h"
+#include "jg_live.h"
+#include "jg_admin.h"
+#include "jg_console.h"
+#include "jg_form.h"
+
+APLOG_USE_MODULE(oauth_jwt_grant);
+
+#define ADMIN_MAX_BODY (1024 * 1024)   /* an import of many certificates */
+
+/* Never cached, never framed, no inline script, nothing fetched from
+ * elsewhere; set on error answers too. */
+static void security_headers(request_rec *r)
+{
+    apr_table_t *h = r->err_headers_out;
+
+    apr_table_setn(h, "Cache-Control", "no-store");
+    apr_table_setn(h, "Pragma", "no-cache");
+    apr_table_setn(h, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(h, "X-Frame-Options", "DENY");
+    apr_table_setn(h, "Referrer-Policy", "no-referrer");
+    apr_table_setn(h, "Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; "
+                   "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                   "base-uri 'none'");
+}
+
+static int answer(request_rec *r, int status, const char *content_type, const char *body)
+{
+    r->status = status;
+    if (body) {
+        ap_set_content_type(r, content_type);
+        ap_set_content_length(r, (apr_off_t)strlen(body));
+        if (!r->header_only) ap_rputs(body, r);
+    }
+    else
+        ap_set_content_length(r, 0);
+    return OK;
+}
+
+/* The whole body, at most ADMIN_MAX_BODY bytes; *too_large when more came. */
+static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_large)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap = ADMIN_MAX_BODY, n = 0;
+    char *buf;
+    long got;
+    int rc;
+
+    *too_large = 0;
+    *body = NULL;
+    *len = 0;
+    if (cl && apr_atoi64(cl) > ADMIN_MAX_BODY) {
+        *too_large = 1;
+        return OK;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) return rc;
+    if (!ap_should_client_block(r)) {
+        *body = apr_pstrdup(r->pool, "");
+        return OK;
+    }
+    buf = apr_palloc(r->pool, cap + 1);
+    while ((got = ap_get_client_block(r, buf + n, cap + 1 - n)) > 0) {
+        n += (apr_size_t)got;
+        if (n > cap) {
+            *too_large = 1;
+            return OK;
+        }
+    }
+    if (got < 0) return HTTP_BAD_REQUEST;
+    buf[n] = '\0';
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+static int api(request_rec *r, const char *location, const char *path, const char *tenant)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_live_store_t *ls = jg_live_store_of(r);
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+    jg_admin_t a;
+    jg_store_t *st = NULL;
+    const char *why = NULL;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int too_large = 0, rc;
+
+    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if (too_large)
+        return answer(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
+                    "{\"error\":\"too_large\",\"field\":null,"
+                    "\"error_description\":\"request body too large\"}");
+    if (ls && !(st = jg_live_acquire(r, ls, &why))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0303: the registry store is "
+                      "unavailable: %s", why);
+        return answer(r, HTTP_SERVICE_UNAVAILABLE, "application/json",
+                    "{\"error\":\"store_unavailable\",\"field\":null,"
+                    "\"error_description\":\"the registry store is unavailable\"}");
+    }
+    memset(&a, 0, sizeof(a));
+    a.p = r->pool;
+    a.store = st;
+    a.conf = sc->effective;
+    a.default_tenant = jg_conf_default_tenant(sc);
+    a.user = r->user;
+    a.now = apr_time_sec(r->request_time);
+    memset(&req, 0, sizeof(req));
+    req.method = r->method;
+    req.path = path;
+    req.tenant = tenant;
+    req.content_type = apr_table_get(r->headers_in, "Content-Type");
+    req.body = body;
+    req.body_len = len;
+    req.location = location;
+    jg_admin_api(&a, &req, &resp);
+    if (ls) jg_live_release(r, ls, st);
+    if (resp.status >= 500)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0304: console API %s %s: %s",
+                      r->method, ap_escape_logitem(r->pool, r->uri),
+                      resp.body ? resp.body : "failed");
+    if (resp.audit) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", resp.audit);
+        jg_live_refresh(r);
+    }
+    if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
+    if (resp.allow) apr_table_setn(r->err_headers_out, "Allow", resp.allow);
+    return answer(r, resp.status, resp.content_type, resp.body);
+}
+
+static int console(request_rec *r, const char *location, const char *path,
+                   apr_table_t *query)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_live_store_t *ls = jg_live_store_of(r);
+    jg_console_request_t req;
+    jg_console_response_t resp;
+    jg_admin_t a;
+    jg_store_t *st = NULL;
+    const char *why = NULL;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int too_large = 0, rc;
+
+    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if (too_large) return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    memset(&req, 0, sizeof(req));
+    /* before the connection is taken: for dbd it takes one of its own */
+    req.csrf_key = jg_live_csrf_key(r, ls);
+    if (ls && !(st = jg_live_acquire(r, ls, &why))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0306: the registry store is "
+                      "unavailable: %s", why);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    memset(&a, 0, sizeof(a));
+    a.p = r->pool;
+    a.store = st;
+    a.conf = sc->effective;
+    a.default_tenant = jg_conf_default_tenant(sc);
+    a.user = r->user;
+    a.now = apr_time_sec(r->request_time);
+    req.method = r->method;
+    req.path = path;
+    req.query = query;
+    req.content_type = apr_table_get(r->headers_in, "Content-Type");
+    req.body = body;
+    req.body_len = len;
+    req.location = location;
+    req.assets = jg_live_assets(r);
+    req.store = jg_live_store_describe(r->pool, ls);
+    jg_console_handle(&a, &req, &resp);
+    if (ls) jg_live_release(r, ls, st);
+    if (resp.csrf_refused)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0307: console form refused: no "
+                      "valid CSRF token (expired page, or a request from another site)");
+    if (resp.status >= 500)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0308: console %s %s failed (%d)",
+                      r->method, ap_escape_logitem(r->pool, r->uri), resp.status);
+    if (resp.audit) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", resp.audit);
+        jg_live_refresh(r);
+    }
+    if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
+    if (resp.filename)
+        apr_table_setn(r->headers_out, "Content-Disposition", apr_pstrcat(r->pool,
+                       "attachment; filename=\"", resp.filename, "\"", NULL));
+    return answer(r, resp.status, resp.content_type, resp.body);
+}
+
+static int handler(request_rec *r)
+{
+    const char *location, *sub, *tenant = NULL, *why = NULL;
+    apr_table_t *query = NULL;
+    size_t n;
+
+    if (!r->handler || strcmp(r->handler, JG_HANDLER_ADMIN)) return DECLINED;
+    security_headers(r);
+    if (!(location = jg_location_path(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0302: SetHandler "
+                      JG_HANDLER_ADMIN " works in a <Location /path> section (not "
+                      "<LocationMatch>, a wildcard or a directory)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    n = strlen(location);
+    while (n > 1 && location[n - 1] == '/') n--;
+    location = apr_pstrmemdup(r->pool, location, n);
+    if (strncmp(r->uri, location, n) || (r->uri[n] && r->uri[n] != '/'))
+        return HTTP_NOT_FOUND;
+    sub = r->uri + n;
+    if (!r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "JWTG0301: the console at %s "
+                      "answered 403: nobody is authenticated there. Protect it, e.g. "
+                      "<Location %s> AuthType Basic, AuthName, AuthUserFile and "
+                      "Require valid-user </Location>; see docs/admin-console.md",
+                      location, location);
+        return answer(r, HTTP_FORBIDDEN, "text/plain; charset=utf-8",
+                    "403 Forbidden: this console needs an authenticated user "
+                    "(see the server's error log)\n");
+    }
+    if (r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
+        return answer(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+                    "400 Bad Request: unreadable query string\n");
+    if (query) tenant = jg_form_get(query, "tenantDomain");
+    if (!strcmp(sub, "/api") || !strncmp(sub, "/api/", 5))
+        return api(r, location, sub + 4, tenant);
+    return console(r, location, sub, query);
+}
+
+void jg_admin_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+}

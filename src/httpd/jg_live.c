@@ -1,0 +1,586 @@
+#include <string.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_atomic.h>
+#include <apr_thread_mutex.h>
+#include <apr_optional.h>
+#include <apr_file_info.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_request.h>
+#include <unixd.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "jg_live.h"
+#include "jg_config.h"
+#include "jg_directives.h"
+#include "jg_overlay.h"
+#include "jg_secret.h"
+#include "jg_wso2.h"
+
+APLOG_USE_MODULE(oauth_jwt_grant);
+
+#define CSRF_KEY_META "csrf_key"
+
+struct jg_live_store {
+    jg_store_kind_t kind;
+    const char *spec;             /* "sqlite3:/path", "dbd" */
+    const char *path;             /* SQLite */
+    const char *source;           /* where JWTGrantStore is, or "default" */
+    const char *csrf_key;         /* SQLite: read at startup; dbd: on first use */
+    /* per process (child_init) */
+    apr_thread_mutex_t *mutex;    /* SQLite: the connection; both: csrf_key */
+    apr_pool_t *pool;             /* the connection's, then the key's */
+    jg_store_t *conn;             /* SQLite */
+    volatile apr_uint32_t migrated;  /* dbd: schema checked by this process */
+};
+
+typedef struct jg_snap {
+    apr_pool_t *pool;             /* unmanaged: destroyed by the last user */
+    const jg_registry_t *reg;
+    long long gen;
+    int refs;                     /* under view->mutex; the view holds one */
+} jg_snap_t;
+
+struct jg_live_view {
+    jg_live_store_t *store;
+    server_rec *s;
+    apr_uint32_t poll_ms;
+    /* per process */
+    apr_thread_mutex_t *mutex;    /* cur and every refs */
+    apr_thread_mutex_t *refresh;  /* one rebuild at a time */
+    jg_snap_t *cur;
+    apr_time_t epoch;
+    volatile apr_uint32_t checked;  /* ms since epoch of the last check; 0: never */
+};
+
+/* a random key for servers without a store (their console has no forms,
+ * but one key for every page keeps the code single) */
+static const char *fallback_csrf_key;
+static ap_dbd_t *(*dbd_acquire)(request_rec *);
+
+/* ---- directives ----------------------------------------------------------------- */
+
+static const char *outside_blocks(cmd_parms *cmd)
+{
+    jg_server_conf_t *sc = jg_server_conf(cmd->server);
+
+    if (sc->cur_idp || sc->cur_client || sc->cur_tenant)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": not allowed inside "
+                           "<JWTGrantTenant>, <JWTGrantTrustedIdP> or "
+                           "<JWTGrantServiceProvider>", NULL);
+    return NULL;
+}
+
+const char *jg_live_set_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = jg_server_conf(cmd->server);
+    const char *err, *path;
+
+    (void)dc;
+    if ((err = outside_blocks(cmd))) return err;
+    if (!strcasecmp(arg, "none") || !strcasecmp(arg, "dbd"))
+        sc->store_spec = apr_pstrdup(cmd->pool, *arg == 'n' || *arg == 'N' ? "none" : "dbd");
+    else if (!strncmp(arg, "sqlite3:", 8) && arg[8]) {
+        if (!(path = ap_server_root_relative(cmd->pool, arg + 8)))
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": invalid path '", arg + 8, "'",
+                               NULL);
+        if (path[strlen(path) - 1] == '/')
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg + 8, "' names a "
+                               "directory; give the database file", NULL);
+        sc->store_spec = apr_pstrcat(cmd->pool, "sqlite3:", path, NULL);
+    }
+    else
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "': expected "
+                           "sqlite3:/path/file.db, dbd or none", NULL);
+    sc->store_source = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                                    cmd->directive->line_num);
+    return NULL;
+}
+
+const char *jg_live_set_poll(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = jg_server_conf(cmd->server);
+    const char *err, *why = NULL;
+    long long v = 0;
+
+    (void)dc;
+    if ((err = outside_blocks(cmd))) return err;
+    if (jg_duration_parse(arg, &v, &why) != JG_OK)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "': ", why, NULL);
+    if (v < 1 || v > 3600)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "': between 1s and 1h",
+                           NULL);
+    sc->store_poll = v;
+    return NULL;
+}
+
+const char *jg_live_set_assets(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = jg_server_conf(cmd->server);
+    const char *err;
+    size_t n = strlen(arg);
+
+    (void)dc;
+    if ((err = outside_blocks(cmd))) return err;
+    if (arg[0] != '/' || strpbrk(arg, "\"'<>\\ ?#"))
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "': a URL path such "
+                           "as " JG_DEFAULT_CONSOLE_ASSETS, NULL);
+    while (n > 1 && arg[n - 1] == '/') n--;
+    sc->console_assets = apr_pstrmemdup(cmd->pool, arg, n);
+    return NULL;
+}
+
+/* ---- startup ------------------------------------------------------------------------ */
+
+static const char *state_dir(void)
+{
+    return jg_global.state_dir ? jg_global.state_dir : JG_DEFAULT_STATE_DIR;
+}
+
+/* Whether httpd's children (User/Group) can use a file or directory that
+ * the parent made: only a question when the parent runs as root. */
+static int children_differ(void)
+{
+    return geteuid() == 0 && ap_unixd_config.user_id != 0;
+}
+
+static int give_to_children(const char *path)
+{
+    return !children_differ()
+           || chown(path, ap_unixd_config.user_id, ap_unixd_config.group_id) == 0;
+}
+
+/* The children must get through dir (the state directory, owned by root):
+ * let their group traverse it, and nothing more. */
+static int let_children_through(apr_pool_t *p, const char *dir, server_rec *s)
+{
+    struct stat st;
+
+    if (!children_differ()) return 1;
+    if (stat(dir, &st) != 0) return 0;
+    if ((st.st_mode & S_IXOTH) || st.st_uid == ap_unixd_config.user_id
+        || (st.st_gid == ap_unixd_config.group_id && (st.st_mode & S_IXGRP)))
+        return 1;
+    if (st.st_uid != geteuid()) return 0;
+    if (chown(dir, (uid_t)-1, ap_unixd_config.group_id) != 0
+        || chmod(dir, (st.st_mode & 07777) | S_IXGRP) != 0)
+        return 0;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0315: %s: group %ld may now traverse "
+                 "it (to reach the registry store)", dir, (long)ap_unixd_config.group_id);
+    (void)p;
+    return 1;
+}
+
+static int prepare_sqlite(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_store_t *ls,
+                          int is_default, server_rec *s)
+{
+    const char *dir = ap_make_dirstr_parent(ptemp, ls->path), *why = NULL, *key = NULL;
+    apr_pool_t *tmp;
+    jg_store_t *st;
+    apr_file_t *f;
+    apr_status_t rv;
+    struct stat sb;
+    int version = 0;
+
+    if (is_default) {
+        rv = apr_dir_make_recursive(state_dir(), APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                    | APR_FPROT_UEXECUTE, ptemp);
+        if ((rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv))
+            || !let_children_through(ptemp, state_dir(), s)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "JWTG0310: cannot prepare "
+                         JG_CMD_STATE_DIR " %s for the registry store", state_dir());
+            return !OK;
+        }
+    }
+    if (stat(dir, &sb) != 0) {
+        rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                    | APR_FPROT_UEXECUTE, ptemp);
+        if ((rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) || !give_to_children(dir)
+            || stat(dir, &sb) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "JWTG0316: cannot create the "
+                         "directory %s of " JG_CMD_STORE " %s", dir, ls->source);
+            return !OK;
+        }
+    }
+    if (!S_ISDIR(sb.st_mode) || (children_differ() && sb.st_uid != ap_unixd_config.user_id)
+        || (sb.st_mode & S_IWOTH)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0311: %s (" JG_CMD_STORE " %s) "
+                     "must be a directory that User %s owns and others cannot write: "
+                     "httpd's children write the database and its -wal and -shm files "
+                     "there", dir, ls->source, ap_unixd_config.user_name);
+        return !OK;
+    }
+    if (lstat(ls->path, &sb) != 0) {
+        rv = apr_file_open(&f, ls->path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                           | APR_FOPEN_EXCL, APR_FPROT_UREAD | APR_FPROT_UWRITE, ptemp);
+        if (rv == APR_SUCCESS) apr_file_close(f);
+        if (rv != APR_SUCCESS || !give_to_children(ls->path)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "JWTG0317: cannot create the "
+                         "registry store %s", ls->path);
+            return !OK;
+        }
+    }
+    else if (!S_ISREG(sb.st_mode)
+             || (children_differ() && sb.st_uid != ap_unixd_config.user_id
+                 && (sb.st_uid != 0 || !give_to_children(ls->path)))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0318: the registry store %s ("
+                     JG_CMD_STORE " %s) must be a regular file owned by User %s",
+                     ls->path, ls->source, ap_unixd_config.user_name);
+        return !OK;
+    }
+    /* create or migrate the schema now, once, rather than in every child */
+    apr_pool_create(&tmp, ptemp);
+    if (jg_store_open_sqlite(tmp, ls->path, &st, &why) != JG_OK
+        || jg_store_migrate(st, tmp, &version, &why) != JG_OK
+        || jg_store_meta_get(st, tmp, CSRF_KEY_META, &key, &why) != JG_OK || !key) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0312: registry store %s ("
+                     JG_CMD_STORE " %s): %s", ls->path, ls->source,
+                     why ? why : "no CSRF key in jg_meta");
+        apr_pool_destroy(tmp);
+        return !OK;
+    }
+    ls->csrf_key = apr_pstrdup(pconf, key);
+    apr_pool_destroy(tmp);
+    /* SQLite makes -wal and -shm as the database's owner; be sure of it */
+    give_to_children(apr_pstrcat(ptemp, ls->path, "-wal", NULL));
+    give_to_children(apr_pstrcat(ptemp, ls->path, "-shm", NULL));
+    if (version != JG_STORE_SCHEMA_VERSION)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "JWTG0313: registry store %s: "
+                     "schema %s version %d", ls->path, version ? "migrated from"
+                     : "created at", version ? version : JG_STORE_SCHEMA_VERSION);
+    return OK;
+}
+
+static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *s)
+{
+    apr_hash_t *stores = apr_hash_make(ptemp);
+    const char *why = NULL;
+
+    (void)plog;
+    if (jg_random_b64url(pconf, 32, &fallback_csrf_key, &why) != JG_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0319: %s", why);
+        return !OK;
+    }
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    jg_wso2_init();       /* the console's XML import, in threads later */
+    /* httpd reads its configuration twice at startup; the first pass only
+     * checks it */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    for (; s; s = s->next) {
+        jg_server_conf_t *sc = jg_server_conf(s);
+        const char *spec = sc->store_spec;
+        jg_live_store_t *ls;
+        int is_default = !spec;
+
+        sc->live = NULL;
+        if (!spec)
+            spec = apr_pstrcat(ptemp, "sqlite3:", state_dir(), "/" JG_STORE_SUBDIR "/"
+                               JG_STORE_FILE, NULL);
+        if (!strcmp(spec, "none")) continue;
+        if (!(ls = apr_hash_get(stores, spec, APR_HASH_KEY_STRING))) {
+            ls = apr_pcalloc(pconf, sizeof(*ls));
+            ls->spec = apr_pstrdup(pconf, spec);
+            ls->source = sc->store_source ? sc->store_source : "default";
+            if (!strcmp(spec, "dbd")) {
+                ls->kind = JG_STORE_DBD;
+                if (!dbd_acquire) {
+                    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0314: " JG_CMD_STORE
+                                 " dbd (%s) needs mod_dbd: LoadModule dbd_module, then "
+                                 "DBDriver and DBDParams", ls->source);
+                    return !OK;
+                }
+            }
+            else {
+                ls->kind = JG_STORE_SQLITE;
+                ls->path = ls->spec + 8;
+                if (prepare_sqlite(pconf, ptemp, ls, is_default, s) != OK) return !OK;
+            }
+            apr_hash_set(stores, ls->spec, APR_HASH_KEY_STRING, ls);
+        }
+        sc->live = apr_pcalloc(pconf, sizeof(*sc->live));
+        sc->live->store = ls;
+        sc->live->s = s;
+        sc->live->poll_ms = (apr_uint32_t)(1000 * (sc->store_poll != JG_UNSET
+                                                   ? sc->store_poll
+                                                   : JG_DEFAULT_STORE_POLL));
+    }
+    return OK;
+}
+
+static void live_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    for (; s; s = s->next) {
+        jg_live_view_t *v = jg_server_conf(s)->live;
+        jg_live_store_t *ls;
+        if (!v) continue;
+        ls = v->store;
+        v->epoch = apr_time_now();
+        if (apr_thread_mutex_create(&v->mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
+            != APR_SUCCESS
+            || apr_thread_mutex_create(&v->refresh, APR_THREAD_MUTEX_DEFAULT, pchild)
+               != APR_SUCCESS
+            || (!ls->mutex && (apr_thread_mutex_create(&ls->mutex,
+                                   APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+                               || apr_pool_create(&ls->pool, pchild) != APR_SUCCESS))) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "JWTG0323: cannot create the "
+                         "registry snapshot's locks; this process uses httpd.conf's "
+                         "registry only");
+            jg_server_conf(s)->live = NULL;
+        }
+    }
+}
+
+/* ---- connections ------------------------------------------------------------------ */
+
+jg_live_store_t *jg_live_store_of(request_rec *r)
+{
+    jg_live_view_t *v = jg_server_conf(r->server)->live;
+    return v ? v->store : NULL;
+}
+
+jg_store_kind_t jg_live_store_kind(const jg_live_store_t *ls)
+{
+    return ls ? ls->kind : JG_STORE_NONE;
+}
+
+const char *jg_live_store_describe(apr_pool_t *p, const jg_live_store_t *ls)
+{
+    if (!ls) return "none (httpd.conf only)";
+    if (ls->kind == JG_STORE_DBD) return "dbd (mod_dbd)";
+    return apr_pstrcat(p, "sqlite3:", ls->path, NULL);
+}
+
+jg_store_t *jg_live_acquire(request_rec *r, jg_live_store_t *ls, const char **why)
+{
+    int version = 0;
+
+    if (ls->kind == JG_STORE_SQLITE) {
+        apr_thread_mutex_lock(ls->mutex);
+        if (!ls->conn) {
+            apr_pool_clear(ls->pool);
+            if (jg_store_open_sqlite(ls->pool, ls->path, &ls->conn, why) != JG_OK
+                || jg_store_migrate(ls->conn, r->pool, &version, why) != JG_OK) {
+                ls->conn = NULL;
+                apr_pool_clear(ls->pool);
+                apr_thread_mutex_unlock(ls->mutex);
+                return NULL;
+            }
+        }
+        return ls->conn;
+    }
+    else {
+        ap_dbd_t *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+        jg_store_t *st;
+        if (!dbd) {
+            *why = "mod_dbd gave no database connection (its own log line says why)";
+            return NULL;
+        }
+        st = jg_store_wrap(r->pool, dbd->driver, dbd->handle);
+        if (!apr_atomic_read32(&ls->migrated)) {
+            if (jg_store_migrate(st, r->pool, &version, why) != JG_OK) return NULL;
+            apr_atomic_set32(&ls->migrated, 1);
+        }
+        return st;
+    }
+}
+
+void jg_live_release(request_rec *r, jg_live_store_t *ls, jg_store_t *st)
+{
+    (void)r;
+    if (st && ls->kind == JG_STORE_SQLITE) apr_thread_mutex_unlock(ls->mutex);
+}
+
+const char *jg_live_csrf_key(request_rec *r, jg_live_store_t *ls)
+{
+    const char *key = NULL, *why = NULL;
+    jg_store_t *st;
+
+    if (!ls) return fallback_csrf_key;
+    if (ls->kind == JG_STORE_SQLITE) return ls->csrf_key;
+    apr_thread_mutex_lock(ls->mutex);
+    if (!ls->csrf_key && (st = jg_live_acquire(r, ls, &why))) {
+        if (jg_store_meta_get(st, r->pool, CSRF_KEY_META, &key, &why) == JG_OK && key)
+            ls->csrf_key = apr_pstrdup(ls->pool, key);
+        jg_live_release(r, ls, st);
+    }
+    key = ls->csrf_key;
+    apr_thread_mutex_unlock(ls->mutex);
+    if (!key)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0305: the registry store is "
+                      "unavailable: %s", why ? why : "no CSRF key in jg_meta");
+    return key;
+}
+
+/* ---- snapshots -------------------------------------------------------------------- */
+
+static apr_uint32_t now_ms(const jg_live_view_t *v)
+{
+    apr_uint32_t ms = (apr_uint32_t)((apr_time_now() - v->epoch) / 1000);
+    return ms ? ms : 1;
+}
+
+static int due(jg_live_view_t *v)
+{
+    apr_uint32_t last = apr_atomic_read32(&v->checked);
+    return !last || now_ms(v) - last >= v->poll_ms;
+}
+
+static void unref(jg_live_view_t *v, jg_snap_t *snap)
+{
+    int last;
+
+    apr_thread_mutex_lock(v->mutex);
+    last = --snap->refs == 0;
+    apr_thread_mutex_unlock(v->mutex);
+    if (last) apr_pool_destroy(snap->pool);
+}
+
+typedef struct { jg_live_view_t *v; jg_snap_t *snap; } held_t;
+
+static apr_status_t let_go(void *data)
+{
+    held_t *h = data;
+    unref(h->v, h->snap);
+    return APR_SUCCESS;
+}
+
+static const jg_registry_t *take(request_rec *r, jg_live_view_t *v)
+{
+    jg_snap_t *snap;
+    held_t *h;
+
+    apr_thread_mutex_lock(v->mutex);
+    if ((snap = v->cur)) snap->refs++;
+    apr_thread_mutex_unlock(v->mutex);
+    if (!snap) return NULL;
+    h = apr_palloc(r->pool, sizeof(*h));
+    h->v = v;
+    h->snap = snap;
+    apr_pool_cleanup_register(r->pool, h, let_go, apr_pool_cleanup_null);
+    return snap->reg;
+}
+
+static void overlay_warn(void *baton, const char *message)
+{
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, baton, "JWTG0321: %s", message);
+}
+
+/* Check the generation and rebuild when it changed. wait: block for the
+ * lock (else give up when another thread holds it); force: even when a
+ * check was made less than a poll interval ago. Called holding no store
+ * connection. */
+static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
+{
+    jg_server_conf_t *sc = jg_server_conf(v->s);
+    apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
+    jg_registry_t *reg = NULL;
+    const char *why = NULL;
+    apr_pool_t *sp = NULL;
+    apr_time_t t0 = apr_time_now();
+    jg_snap_t *snap, *old;
+    jg_store_t *st;
+    long long gen = 0;
+    jg_status_t rc;
+
+    if (wait) apr_thread_mutex_lock(v->refresh);
+    else if (apr_thread_mutex_trylock(v->refresh) != APR_SUCCESS) return;
+    /* (cur only changes under this lock) */
+    if (!force && ((wait && v->cur) || !due(v))) {
+        apr_thread_mutex_unlock(v->refresh);
+        return;
+    }
+    apr_atomic_set32(&v->checked, now_ms(v));
+    if (!(st = jg_live_acquire(r, v->store, &why))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0320: cannot read the registry "
+                      "store (%s): %s; keeping the registry this process has",
+                      jg_live_store_describe(r->pool, v->store), why);
+        apr_thread_mutex_unlock(v->refresh);
+        return;
+    }
+    rc = jg_store_generation(st, r->pool, &gen, &why);
+    if (rc == JG_OK && v->cur && gen == v->cur->gen) {
+        jg_live_release(r, v->store, st);
+        apr_thread_mutex_unlock(v->refresh);
+        return;
+    }
+    if (rc == JG_OK) {
+        /* unmanaged: no parent to lock, destroyed by whoever lets go last */
+        if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS)
+            rc = jg_fail(&why, JG_ERR_INTERNAL, "out of memory");
+        else
+            rc = jg_store_load(st, sp, &tenants, &idps, &clients, &gen, &why);
+    }
+    jg_live_release(r, v->store, st);
+    if (rc == JG_OK)
+        rc = jg_overlay_build(sp, sc->effective, tenants, idps, clients,
+                              apr_time_sec(r->request_time), overlay_warn, v->s,
+                              &reg, &why);
+    if (rc != JG_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0324: cannot load the registry "
+                      "store (%s): %s; keeping the registry this process has",
+                      jg_live_store_describe(r->pool, v->store), why);
+        if (sp) apr_pool_destroy(sp);
+        apr_thread_mutex_unlock(v->refresh);
+        return;
+    }
+    snap = apr_pcalloc(sp, sizeof(*snap));
+    snap->pool = sp;
+    snap->reg = reg;
+    snap->gen = gen;
+    snap->refs = 1;
+    apr_thread_mutex_lock(v->mutex);
+    old = v->cur;
+    v->cur = snap;
+    apr_thread_mutex_unlock(v->mutex);
+    if (old) unref(v, old);
+    apr_thread_mutex_unlock(v->refresh);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "JWTG0322: registry snapshot of "
+                  "generation %" APR_INT64_T_FMT " built in %ld ms", (apr_int64_t)gen,
+                  (long)((apr_time_now() - t0) / 1000));
+}
+
+const jg_registry_t *jg_live_registry(request_rec *r)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_live_view_t *v = sc->live;
+    const jg_registry_t *reg;
+
+    if (!v) return sc->effective;
+    if (due(v)) refresh(r, v, 0, 0);
+    if ((reg = take(r, v))) return reg;
+    /* a new process: wait for the first snapshot */
+    refresh(r, v, 1, 0);
+    reg = take(r, v);
+    return reg ? reg : sc->effective;
+}
+
+void jg_live_refresh(request_rec *r)
+{
+    jg_live_view_t *v = jg_server_conf(r->server)->live;
+
+    if (v) refresh(r, v, 1, 1);
+}
+
+const char *jg_live_assets(request_rec *r)
+{
+    const char *a = jg_server_conf(r->server)->console_assets;
+    return a ? a : JG_DEFAULT_CONSOLE_ASSETS;
+}
+
+void jg_live_register_hooks(apr_pool_t *p)
+{
+    /* mod_dbd's connection pools exist once its child_init ran */
+    static const char *const after_dbd[] = { "mod_dbd.c", NULL };
+
+    (void)p;
+    ap_hook_post_config(live_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(live_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
+}

@@ -1,0 +1,75 @@
+/* The live registry (issue 5): JWTGrantStore, its connections, and the
+ * per-process snapshot of each server's effective registry (httpd.conf's
+ * blocks + the store's entries) that the token endpoint reads.
+ *
+ * Every process keeps, per server, one refcounted snapshot. At most once
+ * per JWTGrantStorePollInterval (default 1 s) a request asks the store for
+ * its generation number (one one-row query); when it changed, that request
+ * builds a new snapshot and swaps it in. Requests already running keep the
+ * snapshot they took until their pool is cleaned up; the last one to let go
+ * of a retired snapshot destroys it. No request ever waits for a rebuild
+ * except the very first ones of a process. */
+#ifndef JG_LIVE_H
+#define JG_LIVE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "jg_registry.h"
+#include "jg_store.h"
+
+#define JG_DEFAULT_STORE_POLL 1          /* seconds */
+#define JG_DEFAULT_CONSOLE_ASSETS "/jwt-grant-assets"
+#define JG_STORE_SUBDIR "store"
+#define JG_STORE_FILE "registry.db"
+
+typedef enum { JG_STORE_NONE = 0, JG_STORE_SQLITE, JG_STORE_DBD } jg_store_kind_t;
+
+typedef struct jg_live_store jg_live_store_t;
+typedef struct jg_live_view jg_live_view_t;
+
+/* Directive setters, for the table in jg_config.c. */
+const char *jg_live_set_store(cmd_parms *cmd, void *dc, const char *arg);
+const char *jg_live_set_poll(cmd_parms *cmd, void *dc, const char *arg);
+const char *jg_live_set_assets(cmd_parms *cmd, void *dc, const char *arg);
+
+#define JG_LIVE_COMMANDS \
+    AP_INIT_TAKE1(JG_CMD_STORE, jg_live_set_store, NULL, RSRC_CONF, \
+                  "where registered IdPs and service providers are kept: " \
+                  "sqlite3:/path/file.db, dbd (mod_dbd) or none"), \
+    AP_INIT_TAKE1(JG_CMD_STORE_POLL, jg_live_set_poll, NULL, RSRC_CONF, \
+                  "how often a process asks the store whether it changed (default 1s)"), \
+    AP_INIT_TAKE1(JG_CMD_CONSOLE_ASSETS, jg_live_set_assets, NULL, RSRC_CONF, \
+                  "URL path where the console's CSS and JavaScript are served " \
+                  "(default " JG_DEFAULT_CONSOLE_ASSETS ")"),
+
+/* Hooks: post_config (files, schema), child_init (locks), registered by
+ * jg_live_register_hooks from the module's register_hooks. */
+void jg_live_register_hooks(apr_pool_t *p);
+
+/* The registry a token request uses: the server's snapshot (held until the
+ * request's pool is cleaned up), or httpd.conf's alone without a store. */
+const jg_registry_t *jg_live_registry(request_rec *r);
+
+/* ---- for the console's handler ------------------------------------------------ */
+
+/* The store of r's server, or NULL (JWTGrantStore none). */
+jg_live_store_t *jg_live_store_of(request_rec *r);
+jg_store_kind_t jg_live_store_kind(const jg_live_store_t *ls);
+const char *jg_live_store_describe(apr_pool_t *p, const jg_live_store_t *ls);
+
+/* A connection for this request; NULL with *why when the store is down.
+ * Give it back with jg_live_release before doing anything else that takes
+ * one (jg_live_refresh does). */
+jg_store_t *jg_live_acquire(request_rec *r, jg_live_store_t *ls, const char **why);
+void jg_live_release(request_rec *r, jg_live_store_t *ls, jg_store_t *st);
+
+/* The key of the console's CSRF tokens (shared through the store). */
+const char *jg_live_csrf_key(request_rec *r, jg_live_store_t *ls);
+
+/* Rebuild r's server's snapshot now if the store changed (after a write). */
+void jg_live_refresh(request_rec *r);
+
+/* URL path of the console's assets for r's server. */
+const char *jg_live_assets(request_rec *r);
+
+#endif

@@ -1,0 +1,118 @@
+"""Helpers for the console tests (issue 5): an httpd whose configuration
+protects the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
+mod_authn_file from Debian's apache2, an htpasswd file written by the test),
+and a small client of the JSON API.
+
+The htpasswd file uses the {SHA} scheme, which mod_authn_file reads and
+Python writes without any tool."""
+
+import base64
+import hashlib
+import os
+
+import requests
+
+ADMIN_PATH = "/jwt-grant-admin"
+ASSETS_PATH = "/jwt-grant-assets"
+ADMIN_USER = "alice"
+ADMIN_PASSWORD = "alice-password-0123456789"
+OTHER_USER = "bob"
+OTHER_PASSWORD = "bob-password-0123456789"
+WSO2_ALIAS = "https://localhost:9443/oauth2/token"
+
+AUTH_MODULES = (("authn_core_module", "mod_authn_core.so"),
+                ("authn_file_module", "mod_authn_file.so"),
+                ("auth_basic_module", "mod_auth_basic.so"),
+                ("authz_user_module", "mod_authz_user.so"))
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HTDOCS = os.path.join(TOP, "htdocs")
+
+
+def htpasswd_line(user, password):
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    return f"{user}:{{SHA}}{digest}\n"
+
+
+def load_modules(env, names=AUTH_MODULES):
+    return "".join(f'LoadModule {mod} "{env.modules_dir}/{so}"\n'
+                   for mod, so in names
+                   if os.path.isfile(os.path.join(env.modules_dir, so)))
+
+
+def admin_conf(h, protected=True, path=ADMIN_PATH, extra=""):
+    """Configuration lines: the auth modules, an htpasswd file, the console
+    Location (protected by Require valid-user unless protected is False)
+    and the assets Alias."""
+    pw = h.file("htpasswd", htpasswd_line(ADMIN_USER, ADMIN_PASSWORD)
+                + htpasswd_line(OTHER_USER, OTHER_PASSWORD))
+    auth = (f'  AuthType Basic\n  AuthName "jwt-grant console"\n'
+            f'  AuthBasicProvider file\n  AuthUserFile "{pw}"\n  Require valid-user\n'
+            if protected else "")
+    return (load_modules(h.env)
+            + f"<Location {path}>\n  SetHandler jwt-grant-admin\n{auth}{extra}</Location>\n"
+            + f'Alias {ASSETS_PATH} "{HTDOCS}"\n'
+            + f'<Directory "{HTDOCS}">\n  Require all granted\n</Directory>\n')
+
+
+class Api:
+    """The JSON API of one server, as one user."""
+
+    def __init__(self, h, user=ADMIN_USER, password=ADMIN_PASSWORD, port=None,
+                 path=ADMIN_PATH):
+        self.h = h
+        self.port = port
+        self.base = h.url(path + "/api", port)
+        self.session = requests.Session()
+        if user is not None:
+            self.session.auth = (user, password)
+
+    def url(self, path, tenant=None):
+        url = self.base + path
+        if tenant is not None:
+            url += "?" + requests.compat.urlencode({"tenantDomain": tenant})
+        return url
+
+    def request(self, method, path, tenant=None, json=None, data=None, headers=None):
+        return self.session.request(method, self.url(path, tenant), json=json, data=data,
+                                    headers=headers, timeout=30, allow_redirects=False)
+
+    def get(self, path, tenant=None, **kw):
+        return self.request("GET", path, tenant, **kw)
+
+    def post(self, path, json=None, tenant=None, **kw):
+        return self.request("POST", path, tenant, json=json, **kw)
+
+    def put(self, path, json=None, tenant=None, **kw):
+        return self.request("PUT", path, tenant, json=json, **kw)
+
+    def delete(self, path, tenant=None, **kw):
+        return self.request("DELETE", path, tenant, **kw)
+
+    # -- shortcuts that must succeed --------------------------------------
+
+    def ok(self, resp, status):
+        assert resp.status_code == status, (resp.status_code, resp.text)
+        return resp.json() if resp.content else None
+
+    def tenant(self, name):
+        return self.ok(self.post("/tenants", {"name": name}), 201)
+
+    def idp(self, tenant=None, **fields):
+        return self.ok(self.post("/idps", fields, tenant=tenant), 201)
+
+    def client(self, tenant=None, **fields):
+        return self.ok(self.post("/clients", fields, tenant=tenant), 201)
+
+
+def api_error(resp, status, field="", error=None):
+    """A JSON error answer naming field (None: no field; "": do not check)."""
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers["Content-Type"].startswith("application/json"), resp.headers
+    doc = resp.json()
+    assert set(doc) == {"error", "field", "error_description"}, doc
+    if field != "":
+        assert doc["field"] == field, doc
+    if error is not None:
+        assert doc["error"] == error, doc
+    return doc

@@ -1,0 +1,109 @@
+"""A PostgreSQL server for the store tests (JWTGrantStore dbd): Debian's
+postgresql binaries, a cluster made by initdb in the session's directory,
+listening on 127.0.0.1 only, run as the unprivileged postgres user when the
+tests run as root; one new database per httpd; stopped at the end.
+
+The fixture `postgres` fails (never skips) when PostgreSQL is missing:
+scripts/install-deps installs it."""
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from httpd import free_port, port_answers
+
+
+def pg_bindir():
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                  key=lambda d: int(d.split("/")[-2]) if d.split("/")[-2].isdigit() else 0)
+    return dirs[-1] if dirs else None
+
+
+class Postgres:
+    def __init__(self, base_dir):
+        self.bindir = pg_bindir()
+        self.dir = os.path.join(base_dir, "postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "postgres.log")
+        self.port = free_port()
+        self.user = "jg"
+        self.run_as = "postgres" if os.geteuid() == 0 else None
+        self.databases = 0
+
+    def _cmd(self, *args, check=True):
+        cmd = list(args)
+        if self.run_as:
+            cmd = ["runuser", "-u", self.run_as, "--"] + cmd
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=120, check=False, cwd="/")
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{args[0]} failed: {proc.stdout.decode()}")
+        return proc
+
+    def start(self):
+        os.makedirs(self.dir)
+        if self.run_as:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.dir, 0o700)
+        self._cmd(f"{self.bindir}/initdb", "-D", self.data, "-U", self.user,
+                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-l", self.log, "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                  "-c fsync=off", "start")
+        deadline = time.monotonic() + 30
+        while not port_answers(self.port):
+            assert time.monotonic() < deadline, "PostgreSQL did not come up"
+            time.sleep(0.1)
+        return self
+
+    def stop(self):
+        self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop",
+                  check=False)
+
+    def psql(self, sql, db="postgres"):
+        proc = self._cmd(f"{self.bindir}/psql", "-h", "127.0.0.1", "-p", str(self.port),
+                         "-U", self.user, "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql)
+        return proc.stdout.decode()
+
+    def new_database(self):
+        self.databases += 1
+        name = f"jg{self.databases}"
+        self.psql(f"CREATE DATABASE {name}")
+        return name
+
+    def params(self, db):
+        return f"host=127.0.0.1 port={self.port} dbname={db} user={self.user}"
+
+
+def dbd_conf(env, pg, db, poll=None):
+    """Lines for httpd.conf: mod_dbd on database db, JWTGrantStore dbd."""
+    return (f'LoadModule dbd_module "{env.modules_dir}/mod_dbd.so"\n'
+            f"DBDriver pgsql\nDBDParams \"{pg.params(db)}\"\n"
+            "JWTGrantStore dbd\n"
+            + (f"JWTGrantStorePollInterval {poll}\n" if poll else ""))
+
+
+_SERVER = []   # one server per session, whichever module's fixture asks first
+
+
+@pytest.fixture(scope="session")
+def postgres(jg_env):
+    if _SERVER:
+        yield _SERVER[0]
+        return
+    assert pg_bindir(), "PostgreSQL is not installed (scripts/install-deps installs it)"
+    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_dbd.so"))
+    assert glob.glob("/usr/lib/*/apr-util-1/apr_dbd_pgsql*.so"), \
+        "APR-util's pgsql driver is missing (libaprutil1-dbd-pgsql)"
+    pg = Postgres(jg_env.base_dir).start()
+    _SERVER.append(pg)
+    yield pg
+    _SERVER.clear()
+    pg.stop()
+    shutil.rmtree(pg.dir, ignore_errors=True)

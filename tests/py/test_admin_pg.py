@@ -1,0 +1,62 @@
+"""Two httpd servers (event and prefork) sharing one PostgreSQL database
+through mod_dbd (JWTGrantStore dbd), as two hosts would: what the console
+of one registers, the token endpoint of the other uses within the poll
+interval; a deletion on the second reaches the first the same way; one
+CSRF key for both consoles; and it all survives restarts."""
+
+import time
+
+from admin import WSO2_ALIAS, Api, admin_conf
+from conftest import running
+from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
+from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
+from test_admin_console import Browser
+
+
+def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa: F811
+    db = postgres.new_database()
+    a = Httpd(jg_env, "pg-host-a", mpm="event")
+    b = Httpd(jg_env, "pg-host-b", mpm="prefork")
+    for h in (a, b):
+        h.write(dbd_conf(jg_env, postgres, db, poll="1s") + "JWTGrantIssuer https://as.test\n"
+                + admin_conf(h))
+    with running(a), running(b):
+        api_a, api_b = Api(a), Api(b)
+        api_a.tenant("wso2.com")
+        api_a.idp("wso2.com", name="jwtIDP", aliases=[WSO2_ALIAS],
+                  certificate=cert_pem(keys["rsa2048"].priv, "jwtIDP").decode())
+        sp = api_a.client("wso2.com", name="playground")
+        client = (sp["client_id"], sp["client_secret"])
+        priv = jwk_of(keys["rsa2048"].priv)
+
+        def token(h):
+            return h.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS])), client=client,
+                           tenant="wso2.com")
+
+        t0 = time.monotonic()
+        while token(b).status_code != 200:
+            assert time.monotonic() - t0 < 2.5, "host b never saw host a's change"
+            time.sleep(0.1)
+        assert_granted(token(a))
+        # b's console lists what a registered, and takes a's form tokens
+        assert "jwtIDP" in Browser(b).get("/", "wso2.com").text
+        token_a = Browser(a).page("/", "wso2.com")[0].csrf()
+        Browser(b).post("/tenants", {"name": "from-b.example"}, csrf=token_a, status=303)
+        assert "from-b.example" in [t["name"] for t in
+                                    api_a.ok(api_a.get("/tenants"), 200)["tenants"]]
+        # a deletion on b reaches a
+        assert api_b.delete(f"/clients/{client[0]}", tenant="wso2.com").status_code == 204
+        time.sleep(1.6)
+        assert_error(token(a), 401, "invalid_client")
+        # and the database keeps everything across restarts
+        sp = api_b.client("wso2.com", name="again")
+        client = (sp["client_id"], sp["client_secret"])
+        a.restart()
+        b.restart()
+        assert_granted(token(a))
+        assert_granted(token(b))
+    tables = postgres.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
+                           "information_schema.tables WHERE table_schema = 'public'", db=db)
+    assert tables.strip() == "jg_clients,jg_generation,jg_idps,jg_meta,jg_tenants"
+    assert postgres.psql("SELECT value FROM jg_meta WHERE name = 'schema_version'",
+                         db=db).strip() == "1"

@@ -1,0 +1,790 @@
+/* jg_entry.h, jg_admin.h and jg_overlay.h on a temporary SQLite store and
+ * a small httpd.conf registry: field-by-field validation naming the field,
+ * the rules of every change (201/204/400/404/409), secrets generated and
+ * stored as hashes only, audit lines without secrets, the JSON API's
+ * routing, and the effective registry laid over httpd.conf's. */
+#include <string.h>
+#include <apr_strings.h>
+#include "test_suites.h"
+#include "test_util.h"
+#include "test_store.h"
+#include "jg_array.h"
+#include "jg_admin.h"
+#include "jg_entry.h"
+#include "jg_overlay.h"
+#include "jg_json.h"
+#include "jg_secret.h"
+
+#define NOW 1800000000LL   /* test certificates are made valid around now */
+#define ALIAS "https://localhost:9443/oauth2/token"
+
+static const char *cert_pem(const char *cn)
+{
+    time_t now = time(NULL);
+    return tu_cert_pem(tu_rsa(0), now - 3600, now + 86400, cn, NULL, NULL);
+}
+
+/* httpd.conf: tenant carbon.super (default) with IdP confidp (issuer
+ * conf-iss) and client confclient (client id conf-id). */
+static jg_registry_t *conf_registry(void)
+{
+    jg_registry_t *raw = jg_registry_make(test_pool), *reg = NULL;
+    jg_tenant_t *t = jg_registry_tenant(raw, "carbon.super", 1);
+    jg_idp_t *idp = jg_idp_make(test_pool, "confidp");
+    jg_client_t *c = jg_client_make(test_pool, "confclient");
+    const char *why = NULL;
+
+    idp->issuer = "conf-iss";
+    idp->source = "httpd.conf:3";
+    jg_keyset_add(idp->keys, tu_public_key(tu_rsa(1)));
+    jg_tenant_put_idp(t, idp);
+    c->client_id = "conf-id";
+    c->secret = jg_secret_hash(test_pool, "s", 1);
+    c->source = "httpd.conf:9";
+    jg_tenant_put_client(t, c);
+    ck_assert_int_eq(jg_registry_resolve(test_pool, raw, "", "carbon.super", &reg, &why),
+                     JG_OK);
+    ck_assert_msg(jg_registry_finish(reg, &why) == JG_OK, "%s", why);
+    return reg;
+}
+
+static jg_admin_t *admin(void)
+{
+    jg_admin_t *a = apr_pcalloc(test_pool, sizeof(*a));
+
+    a->p = test_pool;
+    a->store = ts_open(ts_db_path());
+    a->conf = conf_registry();
+    a->default_tenant = "carbon.super";
+    a->user = "alice";
+    a->now = time(NULL);
+    return a;
+}
+
+static json_object *obj(const char *text)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_json_parse_object(test_pool, text, strlen(text), &o, &why) == JG_OK,
+                  "%s: %s", text, why);
+    return o;
+}
+
+/* a JSON string literal of s */
+static const char *js(const char *s)
+{
+    return jg_json_quote(test_pool, s);
+}
+
+static jg_idp_entry_t *idp_ok(const char *json)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+
+    ck_assert_msg(jg_idp_entry_from_json(test_pool, obj(json), NULL, JG_ENTRY_SUBMIT,
+                                         time(NULL), &e, &err) == JG_OK,
+                  "%s: %s", err.field, err.message);
+    return e;
+}
+
+static void idp_refused(const char *json, const char *field)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+
+    ck_assert_int_ne(jg_idp_entry_from_json(test_pool, obj(json), NULL, JG_ENTRY_SUBMIT,
+                                            time(NULL), &e, &err), JG_OK);
+    ck_assert_msg(err.field && !strcmp(err.field, field), "%s: field %s, not %s (%s)",
+                  json, err.field ? err.field : "(none)", field, err.message);
+    ck_assert_ptr_nonnull(err.message);
+}
+
+static jg_client_entry_t *client_ok(const char *json)
+{
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+
+    ck_assert_msg(jg_client_entry_from_json(test_pool, obj(json), JG_ENTRY_SUBMIT, &e, &err)
+                  == JG_OK, "%s: %s", err.field, err.message);
+    return e;
+}
+
+static void client_refused(const char *json, const char *field)
+{
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+
+    ck_assert_int_ne(jg_client_entry_from_json(test_pool, obj(json), JG_ENTRY_SUBMIT, &e,
+                                               &err), JG_OK);
+    ck_assert_msg(err.field && !strcmp(err.field, field), "%s: field %s, not %s (%s)",
+                  json, err.field ? err.field : "(none)", field, err.message);
+}
+
+static const char *idp_json(const char *name, const char *extra)
+{
+    return apr_psprintf(test_pool, "{\"name\":%s,\"certificate\":%s%s}", js(name),
+                        js(cert_pem(name)), extra ? extra : "");
+}
+
+/* ---- entries ------------------------------------------------------------------ */
+
+START_TEST(idp_entry_reads_every_field)
+{
+    jg_idp_entry_t *e = idp_ok(apr_psprintf(test_pool, "{\"name\":\"jwtIDP\","
+        "\"display_name\":\"JWT IdP\",\"issuer\":\"iss-1\",\"enabled\":false,"
+        "\"certificate\":%s,\"aliases\":[\"" ALIAS "\",\"b\"],\"iat_validity\":\"1h\"}",
+        js(cert_pem("jwtIDP"))));
+    json_object *o, *certs, *c;
+
+    ck_assert_str_eq(e->name, "jwtIDP");
+    ck_assert_str_eq(e->display_name, "JWT IdP");
+    ck_assert_str_eq(e->issuer, "iss-1");
+    ck_assert_int_eq(e->enabled, 0);
+    ck_assert_int_eq(e->aliases->nelts, 2);
+    ck_assert_int_eq(e->iat_validity, 3600);
+    ck_assert_int_eq(jg_keyset_count(e->keys), 1);
+    o = jg_idp_entry_to_json(test_pool, e, 0);
+    ck_assert(json_object_object_get_ex(o, "certificates", &certs));
+    ck_assert_int_eq(json_object_array_length(certs), 1);
+    c = json_object_array_get_idx(certs, 0);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(c, "subject")),
+                     "CN=jwtIDP");
+    /* SHA-256 fingerprint: 32 bytes as 95 characters AB:CD:... */
+    ck_assert_int_eq(strlen(json_object_get_string(json_object_object_get(c, "thumbprint"))),
+                     95);
+    ck_assert_ptr_nonnull(json_object_object_get(c, "not_after"));
+    /* the stored form reads back the same */
+    {
+        jg_idp_entry_t *back = NULL;
+        jg_entry_error_t err = { NULL, NULL };
+        json_object *doc = jg_idp_entry_to_json(test_pool, e, 1);
+        ck_assert_ptr_null(json_object_object_get(doc, "certificates"));
+        ck_assert_int_eq(jg_idp_entry_from_json(test_pool, doc, "jwtIDP", JG_ENTRY_STORED,
+                                                time(NULL), &back, &err), JG_OK);
+        ck_assert_str_eq(jg_json_to_string(test_pool, jg_idp_entry_to_json(test_pool, back, 1)),
+                         jg_json_to_string(test_pool, doc));
+    }
+}
+END_TEST
+
+START_TEST(idp_entry_iat_validity_forms)
+{
+    ck_assert_int_eq(idp_ok(idp_json("a", NULL))->iat_validity, JG_DEFAULT_IAT_VALIDITY);
+    ck_assert_int_eq(idp_ok(idp_json("a", ",\"iat_validity\":60"))->iat_validity, 60);
+    ck_assert_int_eq(idp_ok(idp_json("a", ",\"iat_validity\":null"))->iat_validity, JG_OFF);
+    ck_assert_int_eq(idp_ok(idp_json("a", ",\"iat_validity\":\"off\""))->iat_validity, JG_OFF);
+    idp_refused(idp_json("a", ",\"iat_validity\":-1"), "iat_validity");
+    idp_refused(idp_json("a", ",\"iat_validity\":\"30x\""), "iat_validity");
+    idp_refused(idp_json("a", ",\"iat_validity\":true"), "iat_validity");
+}
+END_TEST
+
+START_TEST(idp_entry_refusals_name_the_field)
+{
+    time_t now = time(NULL);
+    const char *expired = tu_cert_pem(tu_rsa(0), now - 86400 * 10, now - 86400, "old",
+                                      NULL, NULL);
+    const char *private = tu_pem(tu_rsa(0), EVP_PKEY_KEYPAIR, "PrivateKeyInfo");
+
+    idp_refused("{\"certificate\":\"x\"}", "name");
+    idp_refused("{\"name\":\"a\"}", "certificate");
+    idp_refused("{\"name\":\"a/b\",\"jwks_url\":\"https://x.example/j\"}", "name");
+    idp_refused("{\"name\":\" a\",\"jwks_url\":\"https://x.example/j\"}", "name");
+    idp_refused("{\"name\":\"a\",\"certificate\":\"not pem\"}", "certificate");
+    idp_refused(apr_psprintf(test_pool, "{\"name\":\"a\",\"certificate\":%s}", js(expired)),
+                "certificate");
+    idp_refused(apr_psprintf(test_pool, "{\"name\":\"a\",\"certificate\":%s}", js(private)),
+                "certificate");
+    idp_refused(idp_json("a", ",\"jwks_url\":\"https://x.example/j\""), "jwks_url");
+    idp_refused("{\"name\":\"a\",\"jwks_url\":\"http://x.example/j\"}", "jwks_url");
+    idp_refused("{\"name\":\"a\",\"jwks_url\":\"javascript:alert(1)\"}", "jwks_url");
+    idp_refused("{\"name\":\"a\",\"jwks_url\":\"https://x.example/j#f\"}", "jwks_url");
+    idp_refused(idp_json("a", ",\"aliases\":\"x\""), "aliases");
+    idp_refused(idp_json("a", ",\"aliases\":[\"x\",\"x\"]"), "aliases");
+    idp_refused(idp_json("a", ",\"aliases\":[\"a\\nb\"]"), "aliases");
+    idp_refused(idp_json("a", ",\"enabled\":\"yes\""), "enabled");
+    idp_refused(idp_json("a", ",\"issuer\":7"), "issuer");
+    idp_refused(idp_json("a", ",\"colour\":\"red\""), "colour");
+    /* what GET shows may be sent back */
+    idp_ok(idp_json("a", ",\"read_only\":false,\"certificates\":[],\"source\":\"store\""));
+    /* plain http only when asked for (loopback tests) */
+    ck_assert_ptr_nonnull(idp_ok("{\"name\":\"a\",\"jwks_url\":\"http://127.0.0.1/j\","
+                                 "\"jwks_allow_http\":true}")->jwks_url);
+}
+END_TEST
+
+START_TEST(idp_entry_name_from_url)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *body = apr_psprintf(test_pool, "{\"certificate\":%s}", js(cert_pem("x")));
+
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj(body), "from-url", JG_ENTRY_SUBMIT,
+                                            time(NULL), &e, &err), JG_OK);
+    ck_assert_str_eq(e->name, "from-url");
+    ck_assert_int_ne(jg_idp_entry_from_json(test_pool, obj(idp_json("other", NULL)),
+                                            "from-url", JG_ENTRY_SUBMIT, time(NULL), &e,
+                                            &err), JG_OK);
+    ck_assert_str_eq(err.field, "name");
+}
+END_TEST
+
+START_TEST(client_entry_rules)
+{
+    jg_client_entry_t *e = client_ok("{\"name\":\"playground\",\"scopes\":[\"email\","
+        "\"<b>\"],\"audience\":[\"https://api\"],\"callback_url\":"
+        "\"http://localhost:8080/playground2/oauth2client\",\"trusted_idps\":[\"jwtIDP\"]}");
+
+    ck_assert_int_eq(e->scopes->nelts, 2);
+    ck_assert_int_eq(e->trusted_idps->nelts, 1);
+    ck_assert_ptr_null(client_ok("{\"name\":\"p\"}")->trusted_idps);   /* every IdP */
+    ck_assert_int_eq(client_ok("{\"name\":\"p\",\"trusted_idps\":[]}")->trusted_idps->nelts, 0);
+    client_refused("{\"name\":\"p\",\"client_secret\":\"mine\"}", "client_secret");
+    client_refused("{\"scopes\":[]}", "name");
+    client_refused("{\"name\":\"p\",\"scopes\":[\"a b\"]}", "scopes");
+    client_refused("{\"name\":\"p\",\"scopes\":[\"a\\\"b\"]}", "scopes");
+    client_refused("{\"name\":\"p\",\"callback_url\":\"javascript:alert(1)\"}", "callback_url");
+    client_refused("{\"name\":\"p\",\"client_id\":\"a/b\"}", "client_id");
+    client_refused("{\"name\":\"p\",\"trusted_idps\":[\"a/b\"]}", "trusted_idps");
+    client_refused("{\"name\":\"p\",\"extra\":1}", "extra");
+}
+END_TEST
+
+START_TEST(generated_credentials)
+{
+    const char *id1, *id2, *s1, *s2, *h1, *h2, *why = NULL;
+
+    ck_assert_int_eq(jg_client_credentials(test_pool, &id1, &s1, &h1, &why), JG_OK);
+    ck_assert_int_eq(jg_client_credentials(test_pool, &id2, &s2, &h2, &why), JG_OK);
+    ck_assert_int_eq(strlen(id1), 28);
+    ck_assert(jg_entry_client_id_ok(id1));
+    ck_assert_int_ge(strlen(s1), 43);            /* 256 bits */
+    ck_assert_str_ne(id1, id2);
+    ck_assert_str_ne(s1, s2);
+    ck_assert(jg_secret_is_hashed(h1));
+    ck_assert(jg_secret_matches(h1, s1, strlen(s1)));
+    ck_assert(!jg_secret_matches(h1, s2, strlen(s2)));
+}
+END_TEST
+
+START_TEST(text_checks)
+{
+    ck_assert(jg_entry_name_ok("jwtIDP"));
+    ck_assert(jg_entry_name_ok("<img src=x onerror=alert(1)>"));
+    ck_assert(jg_entry_name_ok("\xc3\xa9t\xc3\xa9"));
+    ck_assert(!jg_entry_name_ok(""));
+    ck_assert(!jg_entry_name_ok("a\nb"));
+    ck_assert(!jg_entry_name_ok("\xc3("));                /* bad UTF-8 */
+    ck_assert(!jg_entry_name_ok("\xc0\xaf"));             /* overlong */
+    ck_assert(!jg_entry_name_ok("\xed\xa0\x80"));         /* surrogate */
+    ck_assert(!jg_entry_name_ok(".."));
+    ck_assert(jg_entry_tenant_name_ok("wso2.com"));
+    ck_assert(!jg_entry_tenant_name_ok("wso2 com"));
+    ck_assert(!jg_entry_tenant_name_ok("<x>"));
+    ck_assert_str_eq(jg_entry_duration_text(test_pool, 1800), "30m");
+    ck_assert_str_eq(jg_entry_duration_text(test_pool, 90), "90s");
+    ck_assert_str_eq(jg_entry_duration_text(test_pool, JG_OFF), "off");
+    {
+        apr_array_header_t *l = jg_entry_split(test_pool, " a, b\n\nc ", 1);
+        ck_assert_int_eq(l->nelts, 3);
+        ck_assert_str_eq(JG_ARRAY_IDX(l, 2, const char *), "c");
+        l = jg_entry_split(test_pool, "https://a/x?b,c\r\n  https://d \n", 0);
+        ck_assert_int_eq(l->nelts, 2);
+        ck_assert_str_eq(JG_ARRAY_IDX(l, 0, const char *), "https://a/x?b,c");
+    }
+}
+END_TEST
+
+/* ---- changes ------------------------------------------------------------------- */
+
+static jg_admin_result_t res0(void)
+{
+    jg_admin_result_t r;
+    memset(&r, 0, sizeof(r));
+    return r;
+}
+
+START_TEST(tenants_rules)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    apr_array_header_t *list = NULL;
+
+    ck_assert_int_eq(jg_admin_create_tenant(a, "wso2.com", &r), 201);
+    ck_assert(tu_contains(r.audit, "'alice'") && tu_contains(r.audit, "'wso2.com'"));
+    ck_assert_int_eq(jg_admin_create_tenant(a, "wso2.com", &r), 409);
+    ck_assert_str_eq(r.detail.field, "name");
+    ck_assert_int_eq(jg_admin_create_tenant(a, "carbon.super", &r), 409);
+    ck_assert_int_eq(jg_admin_create_tenant(a, "bad name", &r), 400);
+    ck_assert_str_eq(r.detail.field, "name");
+    ck_assert_int_eq(jg_admin_tenants(a, &list, &r), 200);
+    ck_assert_int_eq(list->nelts, 2);
+    ck_assert_str_eq(JG_ARRAY_IDX(list, 0, jg_admin_tenant_t *)->name, "carbon.super");
+    ck_assert(JG_ARRAY_IDX(list, 0, jg_admin_tenant_t *)->is_default);
+    ck_assert(JG_ARRAY_IDX(list, 1, jg_admin_tenant_t *)->in_store);
+    ck_assert_int_eq(jg_admin_tenant_exists(a, "nope", &r), 404);
+    ck_assert_str_eq(r.detail.field, "tenantDomain");
+}
+END_TEST
+
+START_TEST(idp_rules)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    apr_array_header_t *list = NULL;
+    jg_idp_entry_t *e = NULL;
+
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("jwtIDP", NULL)), 0,
+                                      &r), 201);
+    ck_assert(tu_contains(r.audit, "registered trusted IdP 'jwtIDP'"));
+    ck_assert(tu_contains(r.audit, "SHA-256"));
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("jwtIDP", NULL)), 0,
+                                      &r), 409);
+    ck_assert_str_eq(r.detail.field, "name");
+    /* httpd.conf's IdP: its name and its issuer are taken, and it is read-only */
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("confidp", NULL)), 0,
+                                      &r), 409);
+    ck_assert_str_eq(r.error, "read_only");
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super",
+                     idp_ok(idp_json("x", ",\"issuer\":\"conf-iss\"")), 0, &r), 409);
+    ck_assert_str_eq(r.detail.field, "issuer");
+    /* the store's IdPs' issuers are taken too */
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super",
+                     idp_ok(idp_json("y", ",\"issuer\":\"jwtIDP\"")), 0, &r), 409);
+    ck_assert_str_eq(r.detail.field, "issuer");
+    ck_assert_int_eq(jg_admin_put_idp(a, "no.such", idp_ok(idp_json("z", NULL)), 0, &r), 404);
+    /* replace */
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super",
+                     idp_ok(idp_json("jwtIDP", ",\"enabled\":false")), 1, &r), 200);
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "jwtIDP", &e, &r), 200);
+    ck_assert_int_eq(e->enabled, 0);
+    ck_assert_str_eq(e->meta.created_by, "alice");
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("ghost", NULL)), 1,
+                                      &r), 404);
+    /* listing: httpd.conf's first, marked read-only */
+    ck_assert_int_eq(jg_admin_idps(a, "carbon.super", &list, &r), 200);
+    ck_assert_int_eq(list->nelts, 2);
+    ck_assert(JG_ARRAY_IDX(list, 0, jg_idp_entry_t *)->read_only);
+    ck_assert(!JG_ARRAY_IDX(list, 1, jg_idp_entry_t *)->read_only);
+    /* delete */
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "confidp", &r), 409);
+    ck_assert_str_eq(r.error, "read_only");
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "jwtIDP", &r), 204);
+    ck_assert(tu_contains(r.audit, "deleted trusted IdP 'jwtIDP'"));
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "jwtIDP", &r), 404);
+}
+END_TEST
+
+START_TEST(import_is_all_or_nothing)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    apr_array_header_t *batch = apr_array_make(test_pool, 2, sizeof(void *)), *list = NULL;
+
+    APR_ARRAY_PUSH(batch, jg_idp_entry_t *) = idp_ok(idp_json("one", NULL));
+    APR_ARRAY_PUSH(batch, jg_idp_entry_t *) = idp_ok(idp_json("two", ",\"issuer\":\"one\""));
+    ck_assert_int_eq(jg_admin_put_idps(a, "carbon.super", batch, &r), 409);
+    ck_assert_int_eq(jg_admin_idps(a, "carbon.super", &list, &r), 200);
+    ck_assert_int_eq(list->nelts, 1);              /* httpd.conf's only */
+    JG_ARRAY_IDX(batch, 1, jg_idp_entry_t *) = idp_ok(idp_json("two", NULL));
+    ck_assert_int_eq(jg_admin_put_idps(a, "carbon.super", batch, &r), 201);
+    ck_assert_int_eq(jg_admin_idps(a, "carbon.super", &list, &r), 200);
+    ck_assert_int_eq(list->nelts, 3);
+}
+END_TEST
+
+START_TEST(client_rules)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_client_entry_t *e = client_ok("{\"name\":\"playground\",\"trusted_idps\":[\"confidp\"]}");
+    jg_client_entry_t *got = NULL;
+    const char *secret = NULL, *secret2 = NULL;
+
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    ck_assert_ptr_nonnull(e->client_id);
+    ck_assert(!tu_contains(r.audit, secret));
+    ck_assert(tu_contains(r.audit, e->client_id));
+    ck_assert_int_eq(jg_admin_find_client(a, "carbon.super", e->client_id, &got, &r), 200);
+    ck_assert(jg_secret_is_hashed(got->secret_hash));
+    ck_assert(jg_secret_matches(got->secret_hash, secret, strlen(secret)));
+    /* names and ids are unique, httpd.conf's included */
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":"
+                     "\"playground\"}"), &secret2, &r), 409);
+    ck_assert_str_eq(r.detail.field, "name");
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":"
+                     "\"confclient\"}"), &secret2, &r), 409);
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":\"n\","
+                     "\"client_id\":\"conf-id\"}"), &secret2, &r), 409);
+    ck_assert_str_eq(r.detail.field, "client_id");
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":\"n\","
+                     "\"trusted_idps\":[\"nope\"]}"), &secret2, &r), 400);
+    ck_assert_str_eq(r.detail.field, "trusted_idps");
+    /* regenerate: the old secret stops working */
+    ck_assert_int_eq(jg_admin_regenerate_secret(a, "carbon.super", e->client_id, &secret2,
+                                                &r), 200);
+    ck_assert(!tu_contains(r.audit, secret2));
+    ck_assert_int_eq(jg_admin_find_client(a, "carbon.super", e->client_id, &got, &r), 200);
+    ck_assert(jg_secret_matches(got->secret_hash, secret2, strlen(secret2)));
+    ck_assert(!jg_secret_matches(got->secret_hash, secret, strlen(secret)));
+    ck_assert_int_eq(jg_admin_regenerate_secret(a, "carbon.super", "conf-id", &secret2, &r),
+                     409);
+    ck_assert_int_eq(jg_admin_regenerate_secret(a, "carbon.super", "nope", &secret2, &r), 404);
+    /* an IdP a client names cannot go */
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("mine", NULL)), 0,
+                                      &r), 201);
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":\"c2\","
+                     "\"trusted_idps\":[\"mine\"]}"), &secret2, &r), 201);
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "mine", &r), 409);
+    ck_assert(tu_contains(r.detail.message, "'c2'"));
+    /* delete */
+    ck_assert_int_eq(jg_admin_delete_client(a, "carbon.super", "conf-id", &r), 409);
+    ck_assert_int_eq(jg_admin_delete_client(a, "carbon.super", e->client_id, &r), 204);
+    ck_assert_int_eq(jg_admin_delete_client(a, "carbon.super", e->client_id, &r), 404);
+}
+END_TEST
+
+START_TEST(without_a_store_everything_is_read_only)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    apr_array_header_t *list = NULL;
+    const char *secret = NULL;
+
+    a->store = NULL;
+    ck_assert_int_eq(jg_admin_idps(a, "carbon.super", &list, &r), 200);
+    ck_assert_int_eq(list->nelts, 1);
+    ck_assert_int_eq(jg_admin_create_tenant(a, "t", &r), 409);
+    ck_assert_str_eq(r.error, "read_only");
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("x", NULL)), 0, &r),
+                     409);
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", client_ok("{\"name\":\"n\"}"),
+                                            &secret, &r), 409);
+    ck_assert_str_eq(r.error, "read_only");
+}
+END_TEST
+
+/* ---- the JSON API ---------------------------------------------------------------- */
+
+static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *path,
+                                const char *tenant, const char *body)
+{
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.tenant = tenant;
+    req.content_type = body ? "application/json; charset=utf-8" : NULL;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    jg_admin_api(a, &req, &resp);
+    return resp;
+}
+
+static json_object *body_of(const jg_admin_response_t *resp)
+{
+    ck_assert_ptr_nonnull(resp->body);
+    ck_assert_str_eq(resp->content_type, "application/json");
+    return obj(resp->body);
+}
+
+START_TEST(api_flow)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    json_object *o;
+    const char *id;
+
+    resp = call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}");
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert_str_eq(resp.location, "/admin/api/tenants/wso2.com");
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("jwt IDP", NULL));
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert_str_eq(resp.location, "/admin/api/idps/jwt%20IDP?tenantDomain=wso2.com");
+    ck_assert_ptr_nonnull(resp.audit);
+    resp = call(a, "GET", "/idps/jwt IDP", "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "issuer")), "jwt IDP");
+    ck_assert_ptr_null(resp.audit);
+    resp = call(a, "PUT", "/idps/jwt IDP", "wso2.com",
+                apr_psprintf(test_pool, "{\"jwks_url\":\"https://idp.example/jwks\"}"));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "jwks_url")),
+                     "https://idp.example/jwks");
+    resp = call(a, "POST", "/clients", "wso2.com", "{\"name\":\"playground\"}");
+    ck_assert_int_eq(resp.status, 201);
+    o = body_of(&resp);
+    id = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(o, "client_id")));
+    ck_assert_ptr_nonnull(json_object_object_get(o, "client_secret"));
+    ck_assert(!tu_contains(resp.audit, json_object_get_string(
+        json_object_object_get(o, "client_secret"))));
+    resp = call(a, "GET", "/clients", "wso2.com", NULL);
+    ck_assert(!tu_contains(resp.body, "client_secret"));
+    ck_assert(!tu_contains(resp.body, "{SHA256}"));
+    resp = call(a, "POST", apr_pstrcat(test_pool, "/clients/", id, "/regenerate-secret", NULL),
+                "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_ptr_nonnull(json_object_object_get(body_of(&resp), "client_secret"));
+    resp = call(a, "DELETE", apr_pstrcat(test_pool, "/clients/", id, NULL), "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 204);
+    ck_assert_ptr_null(resp.body);
+    resp = call(a, "DELETE", "/idps/jwt IDP", "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 204);
+}
+END_TEST
+
+static void api_error(jg_admin_response_t resp, int status, const char *error,
+                      const char *field)
+{
+    json_object *o, *f;
+
+    ck_assert_int_eq(resp.status, status);
+    o = body_of(&resp);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error")), error);
+    ck_assert(json_object_object_get_ex(o, "field", &f));
+    if (field) ck_assert_str_eq(json_object_get_string(f), field);
+    else ck_assert_ptr_null(f);
+    ck_assert_ptr_null(resp.audit);
+}
+
+START_TEST(api_errors)
+{
+    jg_admin_t *a = admin();
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+
+    api_error(call(a, "GET", "/nope", NULL, NULL), 404, "not_found", NULL);
+    api_error(call(a, "GET", "", NULL, NULL), 404, "not_found", NULL);
+    api_error(call(a, "GET", "/idps/a/b/c/d", NULL, NULL), 404, "not_found", NULL);
+    resp = call(a, "PATCH", "/idps", NULL, NULL);
+    api_error(resp, 405, "method_not_allowed", NULL);
+    ck_assert_str_eq(resp.allow, "GET, HEAD, POST");
+    api_error(call(a, "POST", "/idps", NULL, "[1]"), 400, "invalid_json", NULL);
+    api_error(call(a, "POST", "/idps", NULL, "{\"name\":\"a\",\"name\":\"b\"}"), 400,
+              "invalid_json", NULL);
+    api_error(call(a, "POST", "/idps", NULL, "{\"name\":\"a\"}"), 400, "invalid_field",
+              "certificate");
+    api_error(call(a, "POST", "/idps", "nowhere", idp_json("a", NULL)), 404, "not_found",
+              "tenantDomain");
+    api_error(call(a, "GET", "/idps/nope", NULL, NULL), 404, "not_found", "name");
+    api_error(call(a, "GET", "/clients/nope", NULL, NULL), 404, "not_found", "client_id");
+    api_error(call(a, "POST", "/clients/conf-id/other", NULL, NULL), 404, "not_found", NULL);
+    api_error(call(a, "DELETE", "/clients/conf-id", NULL, NULL), 409, "read_only",
+              "client_id");
+    /* form posts (what a cross-site page can send) are not JSON */
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.path = "/tenants";
+    req.content_type = "application/x-www-form-urlencoded";
+    req.body = "name=evil";
+    req.body_len = 9;
+    req.location = "/admin";
+    jg_admin_api(a, &req, &resp);
+    api_error(resp, 415, "unsupported_media_type", NULL);
+    req.content_type = "text/plain";
+    jg_admin_api(a, &req, &resp);
+    api_error(resp, 415, "unsupported_media_type", NULL);
+}
+END_TEST
+
+/* ---- the effective registry ---------------------------------------------------------- */
+
+static int warnings;
+static const char *last_warning;
+
+static void count_warning(void *baton, const char *message)
+{
+    (void)baton;
+    warnings++;
+    last_warning = apr_pstrdup(test_pool, message);
+}
+
+static jg_registry_t *overlay(jg_admin_t *a)
+{
+    apr_array_header_t *t = NULL, *i = NULL, *c = NULL;
+    jg_registry_t *reg = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_store_load(a->store, test_pool, &t, &i, &c, NULL, &why), JG_OK);
+    warnings = 0;
+    ck_assert_msg(jg_overlay_build(test_pool, a->conf, t, i, c, time(NULL), count_warning,
+                                   NULL, &reg, &why) == JG_OK, "%s", why);
+    return reg;
+}
+
+START_TEST(overlay_adds_the_store)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_client_entry_t *e = client_ok("{\"name\":\"playground\",\"scopes\":[\"email\"]}");
+    const char *secret = NULL;
+    jg_registry_t *reg;
+    jg_tenant_t *t;
+    const jg_client_t *c;
+    const jg_idp_t *idp;
+
+    ck_assert_int_eq(jg_admin_create_tenant(a, "wso2.com", &r), 201);
+    ck_assert_int_eq(jg_admin_create_tenant(a, "empty.org", &r), 201);
+    ck_assert_int_eq(jg_admin_put_idp(a, "wso2.com", idp_ok(idp_json("jwtIDP",
+                     ",\"aliases\":[\"" ALIAS "\"]")), 0, &r), 201);
+    ck_assert_int_eq(jg_admin_create_client(a, "wso2.com", e, &secret, &r), 201);
+    reg = overlay(a);
+    ck_assert_int_eq(warnings, 0);
+    ck_assert_ptr_nonnull(jg_registry_tenant(reg, "empty.org", 0));
+    ck_assert_ptr_nonnull(jg_registry_tenant(reg, "carbon.super", 0));
+    t = jg_registry_tenant(reg, "wso2.com", 0);
+    idp = jg_tenant_find_idp(t, "jwtIDP");
+    ck_assert_ptr_nonnull(idp);
+    ck_assert_int_eq(jg_keyset_count(idp->keys), 1);
+    ck_assert_int_eq(idp->aliases->nelts, 1);
+    c = jg_tenant_find_client(t, e->client_id);
+    ck_assert_ptr_nonnull(c);
+    ck_assert(jg_secret_matches(c->secret, secret, strlen(secret)));
+    ck_assert_int_eq(c->scopes->nelts, 1);
+    ck_assert(tu_contains(c->source, "alice"));
+    /* httpd.conf's are still there, and its registry is untouched */
+    ck_assert_ptr_nonnull(jg_tenant_find_idp(jg_registry_tenant(reg, "carbon.super", 0),
+                                             "conf-iss"));
+    ck_assert_ptr_null(jg_registry_tenant((jg_registry_t *)a->conf, "wso2.com", 0));
+}
+END_TEST
+
+START_TEST(overlay_leaves_out_what_clashes)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_registry_t *reg, *bigger;
+    jg_tenant_t *t;
+    const char *secret = NULL, *why = NULL;
+    jg_client_entry_t *e = client_ok("{\"name\":\"c\",\"trusted_idps\":[\"later\"]}");
+    jg_idp_t *later;
+
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("later", NULL)), 0,
+                                      &r), 201);
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    /* httpd.conf now defines an IdP "later" too (after a restart): it wins,
+     * and the client's reference stays (to httpd.conf's IdP) */
+    bigger = jg_registry_merge(test_pool, a->conf, NULL);
+    later = jg_idp_make(test_pool, "later");
+    later->source = "httpd.conf:20";
+    jg_keyset_add(later->keys, tu_public_key(tu_rsa(1)));
+    jg_tenant_put_idp(jg_registry_tenant(bigger, "carbon.super", 0), later);
+    ck_assert_int_eq(jg_registry_finish(bigger, &why), JG_OK);
+    a->conf = bigger;
+    reg = overlay(a);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert(tu_contains(last_warning, "httpd.conf:20"));
+    t = jg_registry_tenant(reg, "carbon.super", 0);
+    ck_assert_ptr_eq(jg_tenant_find_idp(t, "later"), later);
+    ck_assert_int_eq(jg_tenant_find_client(t, e->client_id)->trusted_idps->nelts, 1);
+}
+END_TEST
+
+START_TEST(overlay_never_widens_a_client)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_registry_t *reg;
+    const jg_client_t *c;
+    const char *secret = NULL;
+    jg_client_entry_t *e = client_ok("{\"name\":\"c\",\"trusted_idps\":[\"confidp\"]}");
+
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    /* httpd.conf loses confidp */
+    a->conf = NULL;
+    {
+        jg_registry_t *raw = jg_registry_make(test_pool), *conf = NULL;
+        const char *why = NULL;
+        jg_registry_tenant(raw, "carbon.super", 1);
+        ck_assert_int_eq(jg_registry_resolve(test_pool, raw, "", "carbon.super", &conf, &why),
+                         JG_OK);
+        ck_assert_int_eq(jg_registry_finish(conf, &why), JG_OK);
+        a->conf = conf;
+    }
+    reg = overlay(a);
+    ck_assert_int_eq(warnings, 1);
+    c = jg_tenant_find_client(jg_registry_tenant(reg, "carbon.super", 0), e->client_id);
+    ck_assert_ptr_nonnull(c->trusted_idps);        /* not NULL: that would be "all" */
+    ck_assert_int_eq(c->trusted_idps->nelts, 0);
+}
+END_TEST
+
+START_TEST(overlay_skips_unreadable_rows)
+{
+    jg_admin_t *a = admin();
+    jg_store_row_t row;
+    const char *why = NULL;
+    jg_registry_t *reg;
+
+    memset(&row, 0, sizeof(row));
+    row.tenant = "carbon.super";
+    row.name = "broken";
+    row.doc = "{\"name\":\"broken\",\"certificate\":\"garbage\"}";
+    row.created_by = "x";
+    ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    row.name = "orphan";
+    row.tenant = "no.tenant";
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(a->store, test_pool, 1, &why), JG_OK);
+    reg = overlay(a);
+    ck_assert_int_eq(warnings, 2);
+    ck_assert_ptr_null(jg_tenant_find_idp(jg_registry_tenant(reg, "carbon.super", 0),
+                                          "broken"));
+    /* the console still lists it, so that it can be deleted */
+    {
+        jg_admin_result_t r = res0();
+        jg_idp_entry_t *e = NULL;
+        ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "broken", &e, &r), 200);
+        ck_assert(tu_contains(e->source, "unreadable"));
+        ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "broken", &r), 204);
+    }
+}
+END_TEST
+
+Suite *admin_suite(void)
+{
+    Suite *s = suite_create("admin");
+    TCase *tc = tcase_create("entries");
+
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, idp_entry_reads_every_field);
+    tcase_add_test(tc, idp_entry_iat_validity_forms);
+    tcase_add_test(tc, idp_entry_refusals_name_the_field);
+    tcase_add_test(tc, idp_entry_name_from_url);
+    tcase_add_test(tc, client_entry_rules);
+    tcase_add_test(tc, generated_credentials);
+    tcase_add_test(tc, text_checks);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("changes");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, tenants_rules);
+    tcase_add_test(tc, idp_rules);
+    tcase_add_test(tc, import_is_all_or_nothing);
+    tcase_add_test(tc, client_rules);
+    tcase_add_test(tc, without_a_store_everything_is_read_only);
+    tcase_add_test(tc, api_flow);
+    tcase_add_test(tc, api_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("overlay");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, overlay_adds_the_store);
+    tcase_add_test(tc, overlay_leaves_out_what_clashes);
+    tcase_add_test(tc, overlay_never_widens_a_client);
+    tcase_add_test(tc, overlay_skips_unreadable_rows);
+    suite_add_tcase(s, tc);
+    return s;
+}

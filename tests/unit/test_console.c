@@ -1,0 +1,285 @@
+/* jg_html.h, jg_multipart.h and jg_console.h: escaping, form bodies (both
+ * encodings, their limits), CSRF tokens, and the console's routing and
+ * pages on a temporary store. */
+#include <string.h>
+#include <apr_strings.h>
+#include "test_suites.h"
+#include "test_util.h"
+#include "test_store.h"
+#include "jg_array.h"
+#include "jg_html.h"
+#include "jg_multipart.h"
+#include "jg_console.h"
+#include "jg_form.h"
+
+START_TEST(escape_everything_that_matters)
+{
+    ck_assert_str_eq(jg_html_escape(test_pool, "<a href=\"x\" title='y'>&amp;</a>"),
+                     "&lt;a href=&#34;x&#34; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
+    ck_assert_str_eq(jg_html_escape(test_pool, ""), "");
+    ck_assert_str_eq(jg_html_escape(test_pool, NULL), "");
+    ck_assert_str_eq(jg_html_escape(test_pool, "\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");
+    {
+        jg_html_t h;
+        jg_html_init(&h, test_pool);
+        jg_html_raw(&h, "<p>", NULL);
+        jg_html_text(&h, "<script>");
+        jg_html_text(&h, NULL);
+        jg_html_raw(&h, "</p>", "\n", NULL);
+        ck_assert_str_eq(jg_html_done(&h), "<p>&lt;script&gt;</p>\n");
+    }
+}
+END_TEST
+
+#define CT "multipart/form-data; boundary=----b0und"
+
+static apr_table_t *mp_ok(const char *ct, const char *body)
+{
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_console_form_parse(test_pool, ct, body, strlen(body), &t, &why) == JG_OK,
+                  "%s", why);
+    return t;
+}
+
+static void mp_bad(const char *ct, const char *body, size_t len, const char *words)
+{
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_ne(jg_console_form_parse(test_pool, ct, body, len, &t, &why), JG_OK);
+    ck_assert_msg(tu_contains(why, words), "%s", why);
+}
+
+START_TEST(multipart_fields_and_files)
+{
+    const char *body =
+        "------b0und\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n"
+        "------b0und\r\nContent-Disposition: form-data; name=\"certificate_file\"; "
+        "filename=\"idp.pem\"\r\nContent-Type: application/x-pem-file\r\n\r\n"
+        "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----\r\n\r\n"
+        "------b0und\r\nContent-Disposition: form-data; name=\"empty\"\r\n\r\n\r\n"
+        "------b0und\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n"
+        "------b0und\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n2\r\n"
+        "------b0und--\r\n";
+    apr_table_t *t = mp_ok(CT, body);
+    apr_array_header_t *xs = jg_form_values(test_pool, t, "x");
+
+    ck_assert_str_eq(jg_form_get(t, "csrf"), "tok");
+    ck_assert_str_eq(jg_form_get(t, "certificate_file"),
+                     "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----\r\n");
+    ck_assert_str_eq(jg_form_get(t, "empty"), "");
+    ck_assert_int_eq(xs->nelts, 2);
+    ck_assert_str_eq(JG_ARRAY_IDX(xs, 1, const char *), "2");
+    /* a quoted boundary, a preamble */
+    t = mp_ok("multipart/form-data; boundary=\"q b\"",
+              "preamble\r\n--q b\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--q b--");
+    ck_assert_str_eq(jg_form_get(t, "a"), "v");
+}
+END_TEST
+
+START_TEST(multipart_refusals)
+{
+    static const char nul[] = "------b0und\r\nContent-Disposition: form-data; name=\"a\"\r\n"
+                              "\r\nx\0y\r\n------b0und--";
+    const char *many = "";
+    int i;
+
+    mp_bad("multipart/form-data", "", 0, "boundary");
+    mp_bad(CT, "nothing", 7, "boundary");
+    mp_bad(CT, "------b0und\r\nContent-Disposition: form-data\r\n\r\nx\r\n------b0und--",
+           68, "no name");
+    mp_bad(CT, "------b0und\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n"
+           "------b0und--", 69, "not form-data");
+    mp_bad(CT, "------b0und\r\nContent-Disposition: form-data; name=a\r\n\r\nnever ends",
+           62, "ends inside");
+    mp_bad(CT, "------b0und\r\nContent-Disposition: form-data; name=a", 49, "headers");
+    mp_bad(CT, nul, sizeof(nul) - 1, "not text");
+    for (i = 0; i <= JG_FORM_MAX_FIELDS; i++)
+        many = apr_pstrcat(test_pool, many, "------b0und\r\nContent-Disposition: form-data; "
+                           "name=f\r\n\r\nv\r\n", NULL);
+    many = apr_pstrcat(test_pool, many, "------b0und--", NULL);
+    mp_bad(CT, many, strlen(many), "too many");
+    mp_bad("text/plain", "a=b", 3, "must be");
+    mp_bad("application/json", "{}", 2, "must be");
+}
+END_TEST
+
+START_TEST(urlencoded_fields_repeat)
+{
+    apr_table_t *t = mp_ok("application/x-www-form-urlencoded; charset=UTF-8",
+                           "name=a+b&trusted_idps=x&trusted_idps=%3Cy%3E&empty=");
+
+    ck_assert_str_eq(jg_form_get(t, "name"), "a b");
+    ck_assert_int_eq(jg_form_values(test_pool, t, "trusted_idps")->nelts, 2);
+    ck_assert_str_eq(JG_ARRAY_IDX(jg_form_values(test_pool, t, "trusted_idps"), 1,
+                                  const char *), "<y>");
+    ck_assert_str_eq(jg_form_get(t, "empty"), "");
+    mp_bad("application/x-www-form-urlencoded", "a=%00", 5, "escape");
+    mp_bad("application/x-www-form-urlencoded", "=x", 2, "malformed");
+    mp_bad("application/x-www-form-urlencoded", "a=%zz", 5, "escape");
+}
+END_TEST
+
+START_TEST(csrf_tokens)
+{
+    const char *key = "k3y-0123456789-0123456789-0123456789";
+    const char *t = jg_csrf_token(test_pool, key, "alice", 1000000);
+    const char *dot = strchr(t, '.');
+
+    ck_assert(jg_csrf_check(test_pool, key, "alice", t, 1000000));
+    ck_assert(jg_csrf_check(test_pool, key, "alice", t, 1000000 + JG_CSRF_LIFETIME));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice", t, 1000001 + JG_CSRF_LIFETIME));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice", t, 1000000 - 61));   /* future */
+    ck_assert(!jg_csrf_check(test_pool, key, "bob", t, 1000000));
+    ck_assert(!jg_csrf_check(test_pool, "other-key", "alice", t, 1000000));
+    ck_assert(!jg_csrf_check(test_pool, NULL, "alice", t, 1000000));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice", NULL, 1000000));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice", "", 1000000));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice", dot, 1000000));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice",
+                             apr_pstrcat(test_pool, "1000001", dot, NULL), 1000000));
+    ck_assert(!jg_csrf_check(test_pool, key, "alice",
+                             apr_pstrndup(test_pool, t, strlen(t) - 1), 1000000));
+    /* user names cannot be shifted into the time */
+    ck_assert_str_ne(jg_csrf_token(test_pool, key, "alice1", 1),
+                     jg_csrf_token(test_pool, key, "alice", 11));
+}
+END_TEST
+
+/* ---- pages ----------------------------------------------------------------------------- */
+
+static jg_admin_t *admin(void)
+{
+    jg_admin_t *a = apr_pcalloc(test_pool, sizeof(*a));
+    jg_registry_t *raw = jg_registry_make(test_pool), *reg = NULL;
+    const char *why = NULL;
+
+    jg_registry_tenant(raw, "carbon.super", 1);
+    ck_assert_int_eq(jg_registry_resolve(test_pool, raw, "", "carbon.super", &reg, &why),
+                     JG_OK);
+    ck_assert_int_eq(jg_registry_finish(reg, &why), JG_OK);
+    a->p = test_pool;
+    a->store = ts_open(ts_db_path());
+    a->conf = reg;
+    a->default_tenant = "carbon.super";
+    a->user = "alice";
+    a->now = time(NULL);
+    return a;
+}
+
+static jg_console_response_t handle(jg_admin_t *a, const char *method, const char *path,
+                                    const char *query, const char *ct, const char *body)
+{
+    jg_console_request_t req;
+    jg_console_response_t resp;
+    const char *why = NULL;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    if (query) ck_assert_int_eq(jg_form_parse(test_pool, query, strlen(query), &req.query,
+                                              &why), JG_OK);
+    req.content_type = ct;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    req.assets = "/assets";
+    req.csrf_key = "key-0123456789";
+    req.store = "test";
+    jg_console_handle(a, &req, &resp);
+    return resp;
+}
+
+static const char *form_body(jg_admin_t *a, const char *fields)
+{
+    return apr_pstrcat(test_pool, "csrf=", jg_csrf_token(test_pool, "key-0123456789",
+                       a->user, a->now), "&", fields, NULL);
+}
+
+#define FORM "application/x-www-form-urlencoded"
+
+START_TEST(console_routes)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r;
+
+    r = handle(a, "GET", "", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
+    ck_assert(tu_contains(r.body, "<link rel=\"stylesheet\" href=\"/assets/console.css\">"));
+    ck_assert(!tu_contains(r.body, "<script>"));
+    ck_assert(!tu_contains(r.body, "style="));
+    ck_assert_int_eq(handle(a, "HEAD", "/", NULL, NULL, NULL).status, 200);
+    ck_assert_int_eq(handle(a, "GET", "/idps/new", NULL, NULL, NULL).status, 200);
+    ck_assert_int_eq(handle(a, "GET", "/clients/new", NULL, NULL, NULL).status, 200);
+    ck_assert_int_eq(handle(a, "GET", "/nope", NULL, NULL, NULL).status, 404);
+    ck_assert_int_eq(handle(a, "GET", "/idps/x/y/z/w", NULL, NULL, NULL).status, 404);
+    ck_assert_int_eq(handle(a, "DELETE", "/", NULL, NULL, NULL).status, 405);
+    ck_assert_int_eq(handle(a, "GET", "/", "tenantDomain=nowhere", NULL, NULL).status, 404);
+    /* a POST needs its CSRF token; nothing happens without it */
+    r = handle(a, "POST", "/tenants", NULL, FORM, "name=t.example");
+    ck_assert_int_eq(r.status, 403);
+    ck_assert(r.csrf_refused);
+    ck_assert_ptr_null(r.audit);
+    r = handle(a, "POST", "/tenants", NULL, FORM, form_body(a, "name=t.example"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_str_eq(r.location, "/admin/?tenantDomain=t.example&done=tenant-created");
+    ck_assert_ptr_nonnull(r.audit);
+    r = handle(a, "POST", "/tenants", NULL, FORM, form_body(a, "name=t.example"));
+    ck_assert_int_eq(r.status, 409);
+    r = handle(a, "POST", "/tenants", NULL, "text/plain", "csrf=x");
+    ck_assert_int_eq(r.status, 400);
+}
+END_TEST
+
+START_TEST(console_client_secret_once)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r;
+    const char *p, *secret;
+
+    r = handle(a, "POST", "/clients", NULL, FORM,
+               form_body(a, "name=%3Cb%3Eapp&scopes=a+b&audience=https%3A%2F%2Fapi%0Ahttps%3A%2F%2Fb"));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "&lt;b&gt;app"));
+    ck_assert(!tu_contains(r.body, "<b>app"));
+    p = strstr(r.body, "id=\"client-secret\" class=\"mono\" readonly value=\"");
+    ck_assert_ptr_nonnull(p);
+    p += strlen("id=\"client-secret\" class=\"mono\" readonly value=\"");
+    secret = apr_pstrndup(test_pool, p, strcspn(p, "\""));
+    ck_assert_int_ge(strlen(secret), 43);
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert(!tu_contains(r.body, secret));
+    ck_assert(tu_contains(r.body, "https://b"));
+    ck_assert(!tu_contains(r.audit, secret));
+    /* a refused form comes back with the values and the error by the field */
+    r = handle(a, "POST", "/clients", NULL, FORM,
+               form_body(a, "name=x&callback_url=javascript%3Aalert(1)"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-callback_url\""));
+    ck_assert(tu_contains(r.body, "value=\"javascript:alert(1)\""));
+}
+END_TEST
+
+Suite *console_suite(void)
+{
+    Suite *s = suite_create("console");
+    TCase *tc = tcase_create("html");
+
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, escape_everything_that_matters);
+    tcase_add_test(tc, multipart_fields_and_files);
+    tcase_add_test(tc, multipart_refusals);
+    tcase_add_test(tc, urlencoded_fields_repeat);
+    tcase_add_test(tc, csrf_tokens);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pages");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, console_routes);
+    tcase_add_test(tc, console_client_secret_once);
+    suite_add_tcase(s, tc);
+    return s;
+}

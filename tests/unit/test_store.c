@@ -1,0 +1,338 @@
+/* jg_store.h on a real SQLite file through apr_dbd: the schema and its
+ * version, WAL mode, the generation number, transactions (commit and
+ * rollback), rows read back as written (quotes and all), and two
+ * connections seeing each other's commits. */
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include "test_suites.h"
+#include "test_util.h"
+#include "jg_array.h"
+#include "jg_store.h"
+#include "test_store.h"
+
+static apr_status_t remove_dir(void *data)
+{
+    const char *dir = data;
+    static const char *const names[] = { "t.db", "t.db-wal", "t.db-shm", "t.db-journal" };
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        unlink(apr_pstrcat(test_pool, dir, "/", names[i], NULL));
+    rmdir(dir);
+    return APR_SUCCESS;
+}
+
+const char *ts_db_path(void)
+{
+    char *dir = apr_pstrdup(test_pool, "/tmp/jg-store-XXXXXX");
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    apr_pool_cleanup_register(test_pool, dir, remove_dir, apr_pool_cleanup_null);
+    return apr_pstrcat(test_pool, dir, "/t.db", NULL);
+}
+
+jg_store_t *ts_open(const char *path)
+{
+    jg_store_t *st = NULL;
+    const char *why = NULL;
+    int version = -1;
+
+    ck_assert_msg(jg_store_open_sqlite(test_pool, path, &st, &why) == JG_OK, "open: %s", why);
+    ck_assert_msg(jg_store_migrate(st, test_pool, &version, &why) == JG_OK, "migrate: %s", why);
+    return st;
+}
+
+static long long generation(jg_store_t *st)
+{
+    long long g = 0;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_store_generation(st, test_pool, &g, &why) == JG_OK, "%s", why);
+    return g;
+}
+
+static jg_store_row_t *row(const char *tenant, const char *name, const char *doc)
+{
+    jg_store_row_t *r = apr_pcalloc(test_pool, sizeof(*r));
+
+    r->tenant = tenant;
+    r->name = name;
+    r->doc = doc;
+    r->created_by = r->updated_by = "alice";
+    r->created_at = r->updated_at = 1700000000;
+    return r;
+}
+
+START_TEST(schema_created_then_current)
+{
+    const char *path = ts_db_path(), *why = NULL;
+    jg_store_t *st = NULL;
+    int version = -1;
+
+    ck_assert_int_eq(jg_store_open_sqlite(test_pool, path, &st, &why), JG_OK);
+    ck_assert_int_eq(jg_store_schema_version(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 0);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 0);             /* what was found */
+    ck_assert_int_eq(jg_store_schema_version(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, JG_STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, JG_STORE_SCHEMA_VERSION);
+}
+END_TEST
+
+START_TEST(newer_schema_is_refused_untouched)
+{
+    const char *path = ts_db_path(), *why = NULL, *v = NULL;
+    jg_store_t *st = ts_open(path);
+    int version = 0;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "7", &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_ne(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 7);
+    ck_assert_msg(tu_contains(why, "newer"), "%s", why);
+    ck_assert_int_eq(jg_store_meta_get(st, test_pool, "schema_version", &v, &why), JG_OK);
+    ck_assert_str_eq(v, "7");
+}
+END_TEST
+
+START_TEST(not_our_database_is_refused)
+{
+    const char *path = ts_db_path(), *why = NULL;
+    jg_store_t *st = ts_open(path);
+    int version = 0;
+
+    /* a jg_meta table without a version: someone else's table */
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "x", &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_ne(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_msg(tu_contains(why, "schema_version"), "%s", why);
+}
+END_TEST
+
+START_TEST(file_is_in_wal_mode)
+{
+    const char *path = ts_db_path(), *why = NULL;
+    unsigned char hdr[20];
+    jg_store_t *st = ts_open(path);
+    FILE *f;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    /* bytes 18 and 19 of the header are the read and write versions: 2 is WAL */
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+    fclose(f);
+    ck_assert_int_eq(hdr[18], 2);
+    ck_assert_int_eq(hdr[19], 2);
+    ck_assert_int_eq(access(apr_pstrcat(test_pool, path, "-wal", NULL), F_OK), 0);
+}
+END_TEST
+
+START_TEST(generation_moves_with_commits_only)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+    long long g0 = generation(st), g1, g2;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "a", "alice", 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    g1 = generation(st);
+    ck_assert(g1 != g0);
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "b", "alice", 1, &why), JG_OK);
+    ck_assert_int_ne(jg_store_end(st, test_pool, 0, &why), JG_OK);   /* rolled back */
+    g2 = generation(st);
+    ck_assert(g2 == g1);
+}
+END_TEST
+
+START_TEST(rolled_back_rows_are_gone)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+    apr_array_header_t *tenants = NULL;
+    int found = 1;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "gone", "alice", 1, &why), JG_OK);
+    jg_store_end(st, test_pool, 0, NULL);
+    ck_assert_int_eq(jg_store_has_tenant(st, test_pool, "gone", &found, &why), JG_OK);
+    ck_assert_int_eq(found, 0);
+    ck_assert_int_eq(jg_store_load(st, test_pool, &tenants, NULL, NULL, NULL, &why), JG_OK);
+    ck_assert_int_eq(tenants->nelts, 0);
+}
+END_TEST
+
+START_TEST(duplicate_insert_fails_the_statement)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
+    ck_assert_int_ne(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
+    ck_assert_msg(tu_contains(why, "sqlite3"), "%s", why);
+    jg_store_end(st, test_pool, 0, NULL);
+}
+END_TEST
+
+START_TEST(rows_round_trip_with_quotes)
+{
+    static const char nasty[] = "O'Brien\"; DROP TABLE jg_idps; -- \\ %s %d";
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+    apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
+    jg_store_row_t *c = row("t'1", "client'x", "{\"name\":\"it's\"}");
+    jg_store_row_t *got;
+    long long gen = 0;
+    int n = 0;
+
+    c->client_id = "id-1";
+    c->secret_hash = "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t'1", nasty, 5, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t'1", "b-idp", nasty), 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t'1", nasty, "{}"), 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_client(st, test_pool, c, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+
+    ck_assert_int_eq(jg_store_load(st, test_pool, &tenants, &idps, &clients, &gen, &why), JG_OK);
+    ck_assert_int_eq(gen, generation(st));
+    ck_assert_int_eq(tenants->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->name, "t'1");
+    ck_assert_str_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->created_by, nasty);
+    ck_assert_int_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->created_at, 5);
+    ck_assert_int_eq(idps->nelts, 2);
+    /* ordered by name: 'O' < 'b' */
+    got = JG_ARRAY_IDX(idps, 0, jg_store_row_t *);
+    ck_assert_str_eq(got->name, nasty);
+    got = JG_ARRAY_IDX(idps, 1, jg_store_row_t *);
+    ck_assert_str_eq(got->name, "b-idp");
+    ck_assert_str_eq(got->doc, nasty);
+    ck_assert_str_eq(got->created_by, "alice");
+    ck_assert_int_eq(got->updated_at, 1700000000);
+    ck_assert_int_eq(clients->nelts, 1);
+    got = JG_ARRAY_IDX(clients, 0, jg_store_row_t *);
+    ck_assert_str_eq(got->client_id, "id-1");
+    ck_assert_str_eq(got->secret_hash, c->secret_hash);
+    ck_assert_str_eq(got->doc, "{\"name\":\"it's\"}");
+
+    /* replace and delete */
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    c->doc = "{}";
+    c->updated_by = "bob";
+    c->updated_at = 9;
+    ck_assert_msg(jg_store_put_client(st, test_pool, c, 1, &why) == JG_OK, "%s", why);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, &n, &why), JG_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, &n, &why), JG_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_tenant_rows(st, test_pool, "t'1", &idps, &clients, &why), JG_OK);
+    ck_assert_int_eq(idps->nelts, 1);
+    got = JG_ARRAY_IDX(clients, 0, jg_store_row_t *);
+    ck_assert_str_eq(got->doc, "{}");
+    ck_assert_str_eq(got->updated_by, "bob");
+    ck_assert_str_eq(got->created_by, "alice");
+    ck_assert_int_eq(got->updated_at, 9);
+}
+END_TEST
+
+START_TEST(replacing_a_missing_row_fails)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_ne(jg_store_put_idp(st, test_pool, row("t", "nope", "{}"), 1, &why), JG_OK);
+    jg_store_end(st, test_pool, 0, NULL);
+}
+END_TEST
+
+START_TEST(second_connection_sees_commits)
+{
+    const char *path = ts_db_path(), *why = NULL, *k1 = NULL, *k2 = NULL;
+    jg_store_t *a = ts_open(path), *b = ts_open(path);
+    long long before = generation(b);
+    int found = 0;
+
+    ck_assert_int_eq(jg_store_begin(a, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(a, test_pool, "seen", "alice", 1, &why), JG_OK);
+    /* not yet committed: b still reads the old state */
+    ck_assert(generation(b) == before);
+    ck_assert_int_eq(jg_store_has_tenant(b, test_pool, "seen", &found, &why), JG_OK);
+    ck_assert_int_eq(found, 0);
+    ck_assert_int_eq(jg_store_end(a, test_pool, 1, &why), JG_OK);
+    ck_assert(generation(b) != before);
+    ck_assert_int_eq(jg_store_has_tenant(b, test_pool, "seen", &found, &why), JG_OK);
+    ck_assert_int_eq(found, 1);
+    /* one CSRF key for every connection, made with the schema */
+    ck_assert_int_eq(jg_store_meta_get(a, test_pool, "csrf_key", &k1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_meta_get(b, test_pool, "csrf_key", &k2, &why), JG_OK);
+    ck_assert_ptr_nonnull(k1);
+    ck_assert_int_ge(strlen(k1), 43);
+    ck_assert_str_eq(k1, k2);
+}
+END_TEST
+
+START_TEST(writer_waits_for_the_other_writer)
+{
+    const char *path = ts_db_path(), *why = NULL;
+    jg_store_t *a = ts_open(path), *b = ts_open(path);
+    apr_time_t t0;
+
+    ck_assert_int_eq(jg_store_begin(a, test_pool, &why), JG_OK);
+    /* b cannot start writing while a holds the lock: it waits for the busy
+     * timeout, then fails, rather than interleaving */
+    t0 = apr_time_now();
+    ck_assert_int_ne(jg_store_begin(b, test_pool, &why), JG_OK);
+    ck_assert_int_ge(apr_time_now() - t0, apr_time_from_sec(2));
+    ck_assert_int_eq(jg_store_end(a, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_begin(b, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(b, test_pool, 1, &why), JG_OK);
+}
+END_TEST
+
+START_TEST(unopenable_path_is_reported)
+{
+    const char *why = NULL;
+    jg_store_t *st = NULL;
+
+    ck_assert_int_ne(jg_store_open_sqlite(test_pool, "/nonexistent-dir/x/t.db", &st, &why),
+                     JG_OK);
+    ck_assert_msg(tu_contains(why, "/nonexistent-dir/x/t.db"), "%s", why);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("sqlite");
+
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, schema_created_then_current);
+    tcase_add_test(tc, newer_schema_is_refused_untouched);
+    tcase_add_test(tc, not_our_database_is_refused);
+    tcase_add_test(tc, file_is_in_wal_mode);
+    tcase_add_test(tc, generation_moves_with_commits_only);
+    tcase_add_test(tc, rolled_back_rows_are_gone);
+    tcase_add_test(tc, duplicate_insert_fails_the_statement);
+    tcase_add_test(tc, rows_round_trip_with_quotes);
+    tcase_add_test(tc, replacing_a_missing_row_fails);
+    tcase_add_test(tc, second_connection_sees_commits);
+    tcase_add_test(tc, writer_waits_for_the_other_writer);
+    tcase_add_test(tc, unopenable_path_is_reported);
+    suite_add_tcase(s, tc);
+    return s;
+}
