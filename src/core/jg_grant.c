@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_grant.h"
+#include "jg_client_auth.h"
 #include "jg_assertion.h"
 #include "jg_form.h"
 #include "jg_json.h"
@@ -25,7 +26,7 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
     res->description = description;
 }
 
-static void client_error(jg_grant_result_t *res, const char *description)
+void jg_grant_client_error(jg_grant_result_t *res, const char *description)
 {
     /* Always 401 with a Basic challenge: RFC 6749 §5.2 requires it when the
      * client tried Basic, and RFC 7235 requires the challenge with any 401. */
@@ -99,76 +100,6 @@ static const char *param(const jg_grant_request_t *req, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* Who the client is, and whether it proved it. Returns 0 with res set when
- * the request must be answered with an error. */
-static int authenticate_client(apr_pool_t *p, const jg_grant_config_t *cfg,
-                               const jg_grant_request_t *req, const jg_tenant_t *t,
-                               const jg_client_t **client, jg_grant_result_t *res)
-{
-    const char *id = NULL, *secret = NULL, *why = NULL;
-    const char *form_id = param(req, "client_id");
-    const char *form_secret = param(req, "client_secret");
-    const jg_client_t *c;
-    int basic = req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
-
-    *client = NULL;
-    if (basic) {
-        if (jg_basic_parse(p, req->authorization, &id, &secret, &why) != JG_OK) {
-            client_error(res, why);
-            return 0;
-        }
-        if (!*secret) secret = NULL;   /* "id:" is how a public client says its id */
-        if (form_secret) {
-            jg_grant_error(res, 400, "invalid_request",
-                           "more than one client authentication method (RFC 6749 2.3)");
-            return 0;
-        }
-        if (form_id && strcmp(form_id, id)) {
-            jg_grant_error(res, 400, "invalid_request",
-                           "client_id differs from the Basic credentials");
-            return 0;
-        }
-    }
-    else {
-        id = form_id;
-        secret = form_secret;
-        if (secret && !id) {
-            jg_grant_error(res, 400, "invalid_request", "client_secret without client_id");
-            return 0;
-        }
-    }
-    if (!id) {
-        if (cfg->require_client_auth) {
-            client_error(res, "client authentication required");
-            return 0;
-        }
-        return 1;
-    }
-    res->client_id = id;
-    c = jg_tenant_find_client(t, id);
-    if (!c) {
-        /* spend a comparison anyway: no timing difference for unknown ids */
-        jg_secret_matches("{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-                          secret ? secret : "", secret ? strlen(secret) : 0);
-        client_error(res, "client authentication failed");
-        return 0;
-    }
-    if (c->secret) {
-        if (!secret || !jg_secret_matches(c->secret, secret, strlen(secret))) {
-            client_error(res, "client authentication failed");
-            return 0;
-        }
-    }
-    else if (secret || cfg->require_client_auth) {
-        /* a public client has nothing to prove, and cannot prove anything */
-        /* the same words as for an unknown id: nothing to enumerate */
-        client_error(res, "client authentication failed");
-        return 0;
-    }
-    *client = c;
-    return 1;
-}
-
 static jg_algset_t idp_algs(const jg_idp_t *idp)
 {
     jg_algset_t base = idp->shared_secret ? HMAC_ALGS : ASYMMETRIC_ALGS;
@@ -227,7 +158,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_grant_error(res, 400, "invalid_request", "unknown tenant");
         return;
     }
-    if (!authenticate_client(p, cfg, req, t, &client, res)) return;
+    if (!jg_client_authenticate(p, cfg, t, req, &client, res)) return;
 
     assertion = param(req, "assertion");
     if (!assertion) {

@@ -85,6 +85,8 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
 /* Fill res as an error answer (also used by the glue for HTTP-level errors). */
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
                     const char *description);
+/* Fill res as a 401 invalid_client answer with a Basic challenge. */
+void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
 /* The JSON body of the answer. */
 const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res);
