@@ -33,7 +33,17 @@ static int send_json(request_rec *r, int status, const char *content_type,
     r->status = status;
     ap_set_content_type(r, content_type);
     ap_set_content_length(r, (apr_off_t)strlen(body));
-    if (!r->header_only) ap_rputs(body, r);
+    if (!r->header_only) {
+        ap_rputs(body, r);
+        /* Out now, not when the connection reaches write completion: httpd
+         * looks for the client's next request right after the handler, and
+         * an answer still held in the core output filter at that moment
+         * guarantees it finds none, so the connection goes back to the
+         * listener (two epoll_ctl, several futex calls and thread hand-offs
+         * per request on a keep-alive connection). Sent here, the client
+         * can answer while httpd finishes the request. */
+        ap_rflush(r);
+    }
     return OK;
 }
 
