@@ -1,3 +1,9 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* strtod_l, newlocale */
+#endif
+#include <locale.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <apr_hash.h>
@@ -232,53 +238,349 @@ static int utf8_valid(const unsigned char *s, size_t len)
     return 1;
 }
 
+/* ---- the parser ------------------------------------------------------------
+ * One pass over the text, building json-c objects directly: RFC 8259's
+ * grammar and nothing more, duplicate member names, escaped NULs, unpaired
+ * surrogates and raw control characters refused, depth bounded. It replaces
+ * json-c's tokener (kept as the fuzzer's reference), which costs a tokener,
+ * a locale copy per call and a second scan for the checks above: the token
+ * endpoint parses two documents per request. */
+
+typedef struct {
+    const char *s;
+    size_t len, i;
+    int max_depth;
+    char *scratch;                /* decoded strings; as long as the text */
+    const char *why;
+} parser_t;
+
+static locale_t c_numeric;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void c_numeric_init(void)
+{
+    c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static int fail_at(parser_t *ps, const char *why)
+{
+    if (!ps->why) ps->why = why;
+    return 0;
+}
+
+static int hex4(const char *h, unsigned *out)
+{
+    unsigned v = 0;
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        char c = h[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* At an opening quote: the string's bytes, decoded, in *out (the text itself
+ * when it has no escape, else ps->scratch) and *n. */
+static int parse_string(parser_t *ps, const char **out, size_t *n)
+{
+    const char *s = ps->s;
+    size_t i = ps->i + 1, start = i;
+    char *o;
+
+    /* the common case: no escape */
+    while (i < ps->len && s[i] != '"' && s[i] != '\\') {
+        if ((unsigned char)s[i] < 0x20) return fail_at(ps, "invalid JSON");
+        i++;
+    }
+    if (i >= ps->len) return fail_at(ps, "invalid JSON");
+    if (s[i] == '"') {
+        *out = s + start;
+        *n = i - start;
+        ps->i = i + 1;
+        return 1;
+    }
+    memcpy(ps->scratch, s + start, i - start);
+    o = ps->scratch + (i - start);
+    while (i < ps->len) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned cp, lo;
+
+        if (c == '"') {
+            *out = ps->scratch;
+            *n = (size_t)(o - ps->scratch);
+            ps->i = i + 1;
+            return 1;
+        }
+        if (c < 0x20) return fail_at(ps, "invalid JSON");
+        if (c != '\\') { *o++ = (char)c; i++; continue; }
+        if (i + 1 >= ps->len) break;
+        switch (s[i + 1]) {
+        case '"': *o++ = '"'; i += 2; continue;
+        case '\\': *o++ = '\\'; i += 2; continue;
+        case '/': *o++ = '/'; i += 2; continue;
+        case 'b': *o++ = '\b'; i += 2; continue;
+        case 'f': *o++ = '\f'; i += 2; continue;
+        case 'n': *o++ = '\n'; i += 2; continue;
+        case 'r': *o++ = '\r'; i += 2; continue;
+        case 't': *o++ = '\t'; i += 2; continue;
+        case 'u': break;
+        default: return fail_at(ps, "invalid JSON");
+        }
+        if (i + 6 > ps->len || !hex4(s + i + 2, &cp)) return fail_at(ps, "invalid JSON");
+        i += 6;
+        /* a NUL would cut the string short in every C consumer */
+        if (cp == 0) return fail_at(ps, "NUL character in a JSON string");
+        if (cp >= 0xdc00 && cp <= 0xdfff) return fail_at(ps, "invalid JSON");
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            /* only a pair names a character; a lone half has no UTF-8 */
+            if (i + 6 > ps->len || s[i] != '\\' || s[i + 1] != 'u'
+                || !hex4(s + i + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+                return fail_at(ps, "invalid JSON");
+            i += 6;
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        }
+        /* never longer than the escape it came from */
+        if (cp < 0x80) *o++ = (char)cp;
+        else if (cp < 0x800) {
+            *o++ = (char)(0xc0 | (cp >> 6));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+        else if (cp < 0x10000) {
+            *o++ = (char)(0xe0 | (cp >> 12));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+        else {
+            *o++ = (char)(0xf0 | (cp >> 18));
+            *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    return fail_at(ps, "invalid JSON");
+}
+
+/* A number as RFC 8259 §6 writes it. Integers that fit become int64
+ * objects; others doubles that keep their text (so an integer beyond int64
+ * is never clamped into range: jg_json_get_int64 refuses it). */
+static int parse_number(parser_t *ps, json_object **out)
+{
+    const char *s = ps->s;
+    size_t i = ps->i, n = ps->len, start = i;
+    int neg = 0, integral = 1, overflow = 0;
+    uint64_t mag = 0;
+    char buf[64], *text, *end;
+    double d;
+
+    if (s[i] == '-') { neg = 1; i++; }
+    if (i < n && s[i] == '0') i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9') {
+        while (i < n && is_digit(s[i])) {
+            unsigned dig = (unsigned)(s[i] - '0');
+            if (mag > (UINT64_MAX - dig) / 10) overflow = 1;
+            else mag = mag * 10 + dig;
+            i++;
+        }
+    }
+    else return fail_at(ps, "invalid JSON");
+    if (i < n && s[i] == '.') {
+        integral = 0;
+        i++;
+        if (i >= n || !is_digit(s[i])) return fail_at(ps, "invalid JSON");
+        while (i < n && is_digit(s[i])) i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        integral = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= n || !is_digit(s[i])) return fail_at(ps, "invalid JSON");
+        while (i < n && is_digit(s[i])) i++;
+    }
+    ps->i = i;
+    if (integral && !overflow
+        && (neg ? mag <= (uint64_t)INT64_MAX + 1 : mag <= (uint64_t)INT64_MAX)) {
+        int64_t v = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag)
+                        : (int64_t)mag;
+        *out = json_object_new_int64(v);
+        return *out ? 1 : fail_at(ps, "out of memory");
+    }
+    /* strtod, but in the C locale whatever the process's is */
+    pthread_once(&c_numeric_once, c_numeric_init);
+    if (c_numeric == (locale_t)0) return fail_at(ps, "out of memory");
+    text = i - start < sizeof(buf) ? buf : malloc(i - start + 1);
+    if (!text) return fail_at(ps, "out of memory");
+    memcpy(text, s + start, i - start);
+    text[i - start] = '\0';
+    d = strtod_l(text, &end, c_numeric);
+    *out = end == text + (i - start) ? json_object_new_double_s(d, text) : NULL;
+    if (text != buf) free(text);
+    return *out ? 1 : fail_at(ps, "invalid JSON");
+}
+
+static void skip_space(parser_t *ps)
+{
+    while (ps->i < ps->len && (ps->s[ps->i] == ' ' || ps->s[ps->i] == '\t'
+                               || ps->s[ps->i] == '\n' || ps->s[ps->i] == '\r'))
+        ps->i++;
+}
+
+static int parse_any(parser_t *ps, int depth, json_object **out);
+
+static int parse_members(parser_t *ps, int depth, json_object *obj)
+{
+    const char *name;
+    size_t nlen;
+    json_object *v;
+    char small[64], *key;
+
+    ps->i++; /* '{' */
+    skip_space(ps);
+    if (ps->i < ps->len && ps->s[ps->i] == '}') { ps->i++; return 1; }
+    for (;;) {
+        skip_space(ps);
+        if (ps->i >= ps->len || ps->s[ps->i] != '"') return fail_at(ps, "invalid JSON");
+        if (!parse_string(ps, &name, &nlen)) return 0;
+        /* json-c's keys are C strings */
+        key = nlen < sizeof(small) ? small : malloc(nlen + 1);
+        if (!key) return fail_at(ps, "out of memory");
+        memcpy(key, name, nlen);
+        key[nlen] = '\0';
+        if (json_object_object_get_ex(obj, key, NULL)) {
+            if (key != small) free(key);
+            return fail_at(ps, "duplicate member name in JSON object");
+        }
+        skip_space(ps);
+        if (ps->i >= ps->len || ps->s[ps->i] != ':' || (ps->i++, !parse_any(ps, depth, &v))) {
+            if (key != small) free(key);
+            return fail_at(ps, "invalid JSON");
+        }
+        if (json_object_object_add_ex(obj, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)) {
+            json_object_put(v);
+            if (key != small) free(key);
+            return fail_at(ps, "out of memory");
+        }
+        if (key != small) free(key);
+        skip_space(ps);
+        if (ps->i >= ps->len) return fail_at(ps, "invalid JSON");
+        if (ps->s[ps->i] == '}') { ps->i++; return 1; }
+        if (ps->s[ps->i] != ',') return fail_at(ps, "invalid JSON");
+        ps->i++;
+    }
+}
+
+static int parse_elements(parser_t *ps, int depth, json_object *arr)
+{
+    json_object *v;
+
+    ps->i++; /* '[' */
+    skip_space(ps);
+    if (ps->i < ps->len && ps->s[ps->i] == ']') { ps->i++; return 1; }
+    for (;;) {
+        if (!parse_any(ps, depth, &v)) return 0;
+        if (json_object_array_add(arr, v)) {
+            json_object_put(v);
+            return fail_at(ps, "out of memory");
+        }
+        skip_space(ps);
+        if (ps->i >= ps->len) return fail_at(ps, "invalid JSON");
+        if (ps->s[ps->i] == ']') { ps->i++; return 1; }
+        if (ps->s[ps->i] != ',') return fail_at(ps, "invalid JSON");
+        ps->i++;
+    }
+}
+
+static int literal(parser_t *ps, const char *word, size_t wl)
+{
+    if (ps->len - ps->i < wl || memcmp(ps->s + ps->i, word, wl))
+        return fail_at(ps, "invalid JSON");
+    ps->i += wl;
+    return 1;
+}
+
+/* One value at ps->i (after optional space) into *out; JSON null is NULL,
+ * as in json-c. On failure nothing is left allocated. */
+static int parse_any(parser_t *ps, int depth, json_object **out)
+{
+    const char *str;
+    size_t n;
+    json_object *c;
+
+    *out = NULL;
+    skip_space(ps);
+    if (ps->i >= ps->len) return fail_at(ps, "invalid JSON");
+    switch (ps->s[ps->i]) {
+    case '{':
+    case '[':
+        if (depth + 1 > ps->max_depth) return fail_at(ps, "JSON nested too deeply");
+        c = ps->s[ps->i] == '{' ? json_object_new_object() : json_object_new_array();
+        if (!c) return fail_at(ps, "out of memory");
+        if (!(ps->s[ps->i] == '{' ? parse_members(ps, depth + 1, c)
+                                  : parse_elements(ps, depth + 1, c))) {
+            json_object_put(c);
+            return 0;
+        }
+        *out = c;
+        return 1;
+    case '"':
+        if (!parse_string(ps, &str, &n)) return 0;
+        *out = json_object_new_string_len(str, (int)n);
+        return *out ? 1 : fail_at(ps, "out of memory");
+    case 't':
+        if (!literal(ps, "true", 4)) return 0;
+        *out = json_object_new_boolean(1);
+        return *out ? 1 : fail_at(ps, "out of memory");
+    case 'f':
+        if (!literal(ps, "false", 5)) return 0;
+        *out = json_object_new_boolean(0);
+        return *out ? 1 : fail_at(ps, "out of memory");
+    case 'n':
+        return literal(ps, "null", 4);
+    default:
+        if (ps->s[ps->i] == '-' || is_digit(ps->s[ps->i])) return parse_number(ps, out);
+        return fail_at(ps, "invalid JSON");
+    }
+}
+
+int jg_json_utf8_valid(const char *s, size_t len)
+{
+    return utf8_valid((const unsigned char *)s, len);
+}
+
 static jg_status_t parse_strict(apr_pool_t *p, const char *text, size_t len,
                                 int max_depth, json_object **out, const char **why)
 {
-    json_tokener *tok;
+    parser_t ps;
     json_object *o;
-    enum json_tokener_error err;
-    size_t end;
 
     if (len == 0)
         return jg_fail(why, JG_ERR_MALFORMED, "empty JSON");
     if (len > (size_t)INT32_MAX)
         return jg_fail(why, JG_ERR_MALFORMED, "JSON too large");
-    /* json-c stops at a NUL; a JSON text never contains a raw one */
+    /* a JSON text never contains a raw NUL, and C consumers stop at one */
     if (memchr(text, '\0', len))
         return jg_fail(why, JG_ERR_MALFORMED, "NUL byte in JSON");
+    /* Unicode Table 3-7: no overlong forms, no surrogates, nothing above
+     * U+10FFFF; parsers that decode those differently read different claims */
     if (!utf8_valid((const unsigned char *)text, len))
         return jg_fail(why, JG_ERR_MALFORMED, "invalid JSON");
-    /* json-c counts the outermost value as one level more than we do */
-    tok = json_tokener_new_ex(max_depth + 1);
-    if (!tok)
-        return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    o = json_tokener_parse_ex(tok, text, (int)len);
-    err = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
-    if (err == json_tokener_continue) {
-        /* a number or literal at the very end is complete only once json-c
-         * is told the input ended (its NUL terminator) */
-        o = json_tokener_parse_ex(tok, "", 1);
-        err = json_tokener_get_error(tok);
-        end = len;
-    }
-    json_tokener_free(tok);
-    if (err != json_tokener_success) {
-        if (o) json_object_put(o);
-        if (err == json_tokener_error_depth)
-            return jg_fail(why, JG_ERR_MALFORMED, "JSON nested too deeply");
-        return jg_fail(why, JG_ERR_MALFORMED, "invalid JSON");
-    }
+    memset(&ps, 0, sizeof(ps));
+    ps.s = text;
+    ps.len = len;
+    ps.max_depth = max_depth;
+    ps.scratch = apr_palloc(p, len + 1);
+    if (!parse_any(&ps, 0, &o))
+        return jg_fail(why, strcmp(ps.why, "out of memory") ? JG_ERR_MALFORMED
+                                                            : JG_ERR_INTERNAL, ps.why);
     jg_json_own(p, o);
-    while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\r'
-                         || text[end] == '\n'))
-        end++;
-    if (end != len)
-        return jg_fail(why, JG_ERR_MALFORMED, "trailing data after JSON");
-    if (jg_json_check_text(p, text, len, max_depth, why) != JG_OK)
-        return JG_ERR_MALFORMED;
+    skip_space(&ps);
+    if (ps.i != len)
+        return jg_fail(why, JG_ERR_MALFORMED, "invalid JSON");  /* trailing data */
     *out = o;
     return JG_OK;
 }

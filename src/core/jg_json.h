@@ -1,6 +1,8 @@
-/* JSON as the core reads it: json-c, strict mode, bounded depth, and duplicate
- * member names refused (json-c silently keeps the last one, which lets two
- * parsers disagree about what a token says). */
+/* JSON as the core reads it: our own strict RFC 8259 parser building json-c
+ * objects, bounded depth, and duplicate member names refused (json-c
+ * silently keeps the last one, which lets two parsers disagree about what a
+ * token says), as are escaped NULs, unpaired surrogate escapes, raw control
+ * characters in strings and ill-formed UTF-8. */
 #ifndef JG_JSON_H
 #define JG_JSON_H
 
@@ -28,6 +30,10 @@ jg_status_t jg_json_parse(apr_pool_t *p, const char *text, size_t len,
  * the parse functions. Used by the parse functions; exposed for tests. */
 jg_status_t jg_json_check_text(apr_pool_t *p, const char *text, size_t len,
                                int max_depth, const char **why);
+
+/* Well-formed UTF-8 (Unicode Table 3-7: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+int jg_json_utf8_valid(const char *s, size_t len);
 
 /* Hand ownership of a json-c object to the pool. Returns o. */
 json_object *jg_json_own(apr_pool_t *p, json_object *o);

@@ -646,6 +646,198 @@ static int json_literals_ok(const char *s, size_t len)
     return 1;
 }
 
+/* ---- the JSON parser against json-c's ------------------------------------
+ * The reference is what the core used before it had its own parser: json-c's
+ * tokener in strict mode, then jg_json_check_text for what json-c lets
+ * through. Both must accept and refuse the same texts and read the same
+ * values, except where ours is stricter on purpose (unpaired surrogate
+ * escapes, which json-c turns into U+FFFD). */
+
+static jg_status_t reference_parse(apr_pool_t *p, const char *text, size_t len,
+                                   json_object **out)
+{
+    json_tokener *tok;
+    json_object *o;
+    enum json_tokener_error err;
+    size_t end;
+
+    *out = NULL;
+    if (len == 0 || memchr(text, '\0', len) || !jg_json_utf8_valid(text, len))
+        return JG_ERR_MALFORMED;
+    tok = json_tokener_new_ex(JG_JSON_MAX_DEPTH + 1);
+    if (!tok) abort();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, text, (int)len);
+    err = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    if (err == json_tokener_continue) {
+        o = json_tokener_parse_ex(tok, "", 1);
+        err = json_tokener_get_error(tok);
+        end = len;
+    }
+    json_tokener_free(tok);
+    if (err != json_tokener_success) {
+        if (o) json_object_put(o);
+        return JG_ERR_MALFORMED;
+    }
+    jg_json_own(p, o);
+    while (end < len && strchr(" \t\r\n", text[end])) end++;
+    if (end != len) return JG_ERR_MALFORMED;
+    if (jg_json_check_text(p, text, len, JG_JSON_MAX_DEPTH, NULL) != JG_OK)
+        return JG_ERR_MALFORMED;
+    *out = o;
+    return JG_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* \uXXXX at s[i] (i at the backslash) as a number, or -1 */
+static long escape_at(const char *s, size_t len, size_t i)
+{
+    long v = 0;
+    int k;
+
+    if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    for (k = 2; k < 6; k++) {
+        int h = hexval(s[i + k]);
+        if (h < 0) return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Whether a string of the text has a \u escape of half a surrogate pair
+ * that is not followed by its other half. */
+static int has_unpaired_surrogate_escape(const char *s, size_t len)
+{
+    size_t i = 0;
+    int in = 0;
+
+    while (i < len) {
+        if (!in) { in = s[i] == '"'; i++; continue; }
+        if (s[i] == '"') { in = 0; i++; continue; }
+        if (s[i] != '\\') { i++; continue; }
+        if (i + 1 < len && s[i + 1] == 'u') {
+            long v = escape_at(s, len, i), lo;
+            if (v >= 0xdc00 && v <= 0xdfff) return 1;
+            if (v >= 0xd800 && v <= 0xdbff) {
+                lo = escape_at(s, len, i + 6);
+                if (lo < 0xdc00 || lo > 0xdfff) return 1;
+                i += 12;
+                continue;
+            }
+            i += 6;
+            continue;
+        }
+        i += 2;
+    }
+    return 0;
+}
+
+/* json-c clamps integers beyond int64 (or keeps them as uint64); ours makes
+ * them doubles: both are "beyond int64" and jg_json_get_int64 refuses both. */
+static int beyond_int64(json_object *o)
+{
+    if (json_object_is_type(o, json_type_double)) {
+        double d = json_object_get_double(o);
+        return d >= 9223372036854775807.0 || d <= -9223372036854775808.0;
+    }
+    if (json_object_is_type(o, json_type_int)) {
+        int64_t v = json_object_get_int64(o);
+        return v == INT64_MAX || v == INT64_MIN;
+    }
+    return 0;
+}
+
+/* Equal strings, ours (a) against json-c's (b). json-c 0.16 decodes a
+ * surrogate pair naming U+1D800..U+1DFFF as U+FFFD (it tests the low 16
+ * bits of the code point for the surrogate range); ours keeps the
+ * character, which is the right reading. */
+static int same_string(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i = 0, j = 0;
+
+    while (i < an && j < bn) {
+        if (i + 4 <= an && j + 3 <= bn && (unsigned char)a[i] == 0xf0
+            && (unsigned char)a[i + 1] == 0x9d && (unsigned char)a[i + 2] >= 0xa0
+            && !memcmp(b + j, "\xef\xbf\xbd", 3)) {
+            i += 4;
+            j += 3;
+            continue;
+        }
+        if (a[i] != b[j]) return 0;
+        i++;
+        j++;
+    }
+    return i == an && j == bn;
+}
+
+static int same_json(json_object *a, json_object *b)
+{
+    json_type t = json_object_get_type(a);
+    size_t i, n;
+
+    if (beyond_int64(a) || beyond_int64(b)) return beyond_int64(a) && beyond_int64(b);
+    if (t != json_object_get_type(b)) return 0;
+    switch (t) {
+    case json_type_null: return 1;
+    case json_type_boolean: return json_object_get_boolean(a) == json_object_get_boolean(b);
+    case json_type_int: return json_object_get_int64(a) == json_object_get_int64(b);
+    case json_type_double: {
+        double x = json_object_get_double(a), y = json_object_get_double(b);
+        return x == y || (x != x && y != y);
+    }
+    case json_type_string:
+        return same_string(json_object_get_string(a), (size_t)json_object_get_string_len(a),
+                           json_object_get_string(b), (size_t)json_object_get_string_len(b));
+    case json_type_array:
+        n = json_object_array_length(a);
+        if (n != json_object_array_length(b)) return 0;
+        for (i = 0; i < n; i++)
+            if (!same_json(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+                return 0;
+        return 1;
+    case json_type_object: {
+        /* both keep members in the order of the text */
+        struct lh_entry *x = json_object_get_object(a)->head;
+        struct lh_entry *y = json_object_get_object(b)->head;
+        for (; x && y; x = x->next, y = y->next) {
+            const char *kx = lh_entry_k(x), *ky = lh_entry_k(y);
+            if (!same_string(kx, strlen(kx), ky, strlen(ky))
+                || !same_json((json_object *)lh_entry_v(x), (json_object *)lh_entry_v(y)))
+                return 0;
+        }
+        return !x && !y;
+    }
+    }
+    return 0;
+}
+
+static void fuzz_json_reference(apr_pool_t *p, const char *text, size_t len,
+                                jg_status_t st, json_object *ours)
+{
+    json_object *theirs = NULL;
+    jg_status_t ref = reference_parse(p, text, len, &theirs);
+
+    if (st == JG_OK) {
+        CHECK(ref == JG_OK, "our JSON parser accepts what json-c and check_text refuse");
+        if (!same_json(ours, theirs))
+            fprintf(stderr, "fuzz_jose: ours %s\nfuzz_jose: json-c %s\n",
+                    jg_json_to_string(p, ours), jg_json_to_string(p, theirs));
+        CHECK(same_json(ours, theirs), "our JSON parser reads another value than json-c");
+    }
+    else if (ref == JG_OK) {
+        CHECK(has_unpaired_surrogate_escape(text, len),
+              "our JSON parser refuses what json-c and check_text accept");
+    }
+}
+
 static void fuzz_json(apr_pool_t *p, const char *text, size_t len)
 {
     json_object *obj = NULL, *val = NULL, *again = NULL;
@@ -662,6 +854,7 @@ static void fuzz_json(apr_pool_t *p, const char *text, size_t len)
     NOTE("jg_json_parse_object", st, why);
     NOTE("jg_json_check_text", st_check, why2);
     if (st == JG_OK) CHECK(st_any == JG_OK, "parse_object accepts what parse refuses");
+    fuzz_json_reference(p, text, len, st_any, val);
 #if JG_FUZZ_PENDING
     if (st_any == JG_OK) {
         CHECK(!json_has_nul_escape(text, len), "JSON with a \\u0000 escape accepted");

@@ -570,6 +570,140 @@ START_TEST(get_int64_refuses_integers_beyond_int64)
 }
 END_TEST
 
+/* ---- the parser's own decoding ------------------------------------------------ */
+
+static const char *member_string(json_object *o, const char *name)
+{
+    const char *s = NULL, *why = NULL;
+
+    ck_assert_int_eq(jg_json_get_string(o, name, &s, &why), JG_OK);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+START_TEST(decodes_every_escape)
+{
+    json_object *o = obj_ok("{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t|\\u0041\\u00e9\\u20AC\\ud83d\\ude00\"}");
+
+    ck_assert_str_eq(member_string(o, "s"),
+                     "\"\\/\b\f\n\r\t|A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    ck_assert_int_eq(json_object_get_string_len(json_object_object_get(o, "s")), 19);
+}
+END_TEST
+
+/* json-c 0.16 reads pairs naming U+1D800..U+1DFFF as U+FFFD; they are
+ * characters like any other. */
+START_TEST(decodes_every_surrogate_pair)
+{
+    json_object *o = obj_ok("{\"a\":\"\\ud800\\udc00\",\"b\":\"\\ud836\\ude0e\","
+                            "\"c\":\"\\uDBFF\\uDFFF\"}");
+
+    ck_assert_str_eq(member_string(o, "a"), "\xf0\x90\x80\x80");
+    ck_assert_str_eq(member_string(o, "b"), "\xf0\x9d\xa8\x8e");
+    ck_assert_str_eq(member_string(o, "c"), "\xf4\x8f\xbf\xbf");
+}
+END_TEST
+
+/* Half a pair is no character: json-c made it U+FFFD, which lets "\ud800"
+ * and "\udc00" spell the same name. */
+START_TEST(refuses_unpaired_surrogate_escapes)
+{
+    assert_obj_refused("{\"a\":\"\\ud800\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\ud800x\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\udc00\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\ud800\\ud800\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\ud800\\u0041\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\udc00\\ud800\"}", "invalid JSON");
+    assert_obj_refused("{\"\\ud800\":1}", "invalid JSON");
+}
+END_TEST
+
+START_TEST(refuses_bad_escapes)
+{
+    assert_obj_refused("{\"a\":\"\\x41\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\u41\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\u00g1\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\'\"}", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\", "invalid JSON");
+    assert_obj_refused("{\"a\":\"\\u004", "invalid JSON");
+    assert_obj_refused("{\"a\":\"x\\\"}", "invalid JSON");
+}
+END_TEST
+
+START_TEST(escaped_names_are_found_by_their_value)
+{
+    json_object *o = obj_ok("{\"\\u0061\\u006C\\u0067\":\"RS256\",\"\\ud83d\\ude00\":1}");
+
+    ck_assert_str_eq(member_string(o, "alg"), "RS256");
+    ck_assert(json_object_object_get_ex(o, "\xf0\x9f\x98\x80", NULL));
+}
+END_TEST
+
+START_TEST(long_names_and_duplicates)
+{
+    char name[300], text[700];
+
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    snprintf(text, sizeof(text), "{\"%s\":1,\"x\":2}", name);
+    ck_assert(json_object_object_get_ex(obj_ok(text), name, NULL));
+    snprintf(text, sizeof(text), "{\"%s\":1,\"%s\":2}", name, name);
+    assert_obj_refused(text, "duplicate member name in JSON object");
+}
+END_TEST
+
+START_TEST(numbers_follow_rfc8259)
+{
+    static const char *const bad[] = {
+        "{\"a\":+1}", "{\"a\":.5}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":1e+}",
+        "{\"a\":0x10}", "{\"a\":00}", "{\"a\":-01}", "{\"a\":NaN}", "{\"a\":Infinity}",
+        "{\"a\":-Infinity}", "{\"a\":1.5.2}", "{\"a\":1e5e5}", "{\"a\":- 1}", "{\"a\":tru}",
+        "{\"a\":nul}", "{\"a\":True}", "{\"a\":falsey}"
+    };
+    size_t i;
+    json_object *o;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_obj_refused(bad[i], "invalid JSON");
+    o = obj_ok("{\"a\":-0,\"b\":1.5,\"c\":-2.5e3,\"d\":1E-2,\"e\":9223372036854775807,"
+               "\"f\":-9223372036854775808,\"g\":true,\"h\":false,\"i\":null}");
+    ck_assert(json_object_is_type(json_object_object_get(o, "a"), json_type_int));
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(o, "a")), 0);
+    ck_assert(json_object_get_double(json_object_object_get(o, "b")) == 1.5);
+    ck_assert(json_object_get_double(json_object_object_get(o, "c")) == -2500.0);
+    ck_assert(json_object_get_double(json_object_object_get(o, "d")) == 0.01);
+    ck_assert(json_object_get_int64(json_object_object_get(o, "e")) == INT64_MAX);
+    ck_assert(json_object_get_int64(json_object_object_get(o, "f")) == INT64_MIN);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "g")));
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "h")));
+    ck_assert(json_object_object_get_ex(o, "i", NULL));
+    ck_assert_ptr_null(json_object_object_get(o, "i"));
+}
+END_TEST
+
+/* Numbers keep the text they were written with when serialized again, and
+ * integers beyond int64 are not clamped into it. */
+START_TEST(numbers_serialize_as_written)
+{
+    json_object *v = NULL;
+    const char *why = NULL, *text = "[1.50,1e2,18446744073709551616,-7]";
+
+    ck_assert_int_eq(jg_json_parse(test_pool, text, strlen(text), &v, &why), JG_OK);
+    ck_assert_str_eq(jg_json_to_string(test_pool, v), text);
+    ck_assert(json_object_is_type(json_object_array_get_idx(v, 2), json_type_double));
+}
+END_TEST
+
+START_TEST(whitespace_anywhere_between_tokens)
+{
+    json_object *o = obj_ok(" \t\r\n{ \"a\" : [ 1 , \"x\" , { } , [ ] ] ,\n\"b\"\t:\rnull } \n");
+
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "a")), 4);
+    assert_obj_refused("{\"a\":1 \x0b}", "invalid JSON");   /* VT is not JSON space */
+    assert_obj_refused("{\"a\"\xc2\xa0:1}", "invalid JSON");
+}
+END_TEST
+
 /* ---- serialization ------------------------------------------------------------- */
 
 START_TEST(to_string_does_not_escape_slash)
@@ -744,6 +878,15 @@ Suite *json_suite(void)
     tcase_add_test(tc, quote_escapes_quote_and_backslash_only);
     tcase_add_test(tc, writer_builds_compact_objects);
     tcase_add_test(tc, writer_output_parses_back);
+    tcase_add_test(tc, decodes_every_escape);
+    tcase_add_test(tc, decodes_every_surrogate_pair);
+    tcase_add_test(tc, refuses_unpaired_surrogate_escapes);
+    tcase_add_test(tc, refuses_bad_escapes);
+    tcase_add_test(tc, escaped_names_are_found_by_their_value);
+    tcase_add_test(tc, long_names_and_duplicates);
+    tcase_add_test(tc, numbers_follow_rfc8259);
+    tcase_add_test(tc, numbers_serialize_as_written);
+    tcase_add_test(tc, whitespace_anywhere_between_tokens);
     suite_add_tcase(s, tc);
     return s;
 }
