@@ -120,3 +120,40 @@ def test_metadata_lists_the_endpoints(srv, jg_env, keys):
     h.write("JWTGrantIntrospectionEndpoint not-a-url\n")
     rc, out = h.check_config()
     assert rc != 0 and "JWTGrantIntrospectionEndpoint" in out, out
+
+
+def test_console_shows_and_edits_the_settings(srv, keys):
+    from test_admin_console import Browser
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="from-console")
+    b = Browser(srv)
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "<dt>Refresh tokens</dt><dd>the server's default</dd>" in resp.text
+    assert 'name="refresh_tokens"' in resp.text and "Revoke every token" in resp.text
+    r = b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "on",
+               "refresh_token_lifetime": "3h", "introspect": "on",
+               "copy_claims": "email  department"}, "t.example", status=303)
+    assert r.headers["Location"].split("?")[0].endswith(f"/clients/{cred[0]}")
+    doc = api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)
+    assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 10800
+    assert doc["introspect"] is True and doc["copy_claims"] == ["email", "department"]
+    assert doc["scopes"] == ["read", "write"]          # the rest unchanged
+    # a refused value names its field, and changes nothing
+    r = b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "off",
+               "refresh_token_lifetime": "soon", "copy_claims": ""}, "t.example",
+               status=400)
+    assert "refresh_token_lifetime" in r.text
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "refresh_tokens"] is True
+    # without the form's CSRF token: refused
+    b.post(f"/clients/{cred[0]}/revoke-tokens", {}, "t.example", csrf="forged", status=403)
+    assert "tokens_revoked_before" not in [k for k, v in api.ok(api.get(
+        f"/clients/{cred[0]}", tenant="t.example"), 200).items() if v]
+    b.post(f"/clients/{cred[0]}/revoke-tokens", {}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "tokens_revoked_before"]
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "every token issued until" in resp.text
+    # httpd.conf's clients: no settings form, but their tokens can be revoked
+    page, resp = b.page(f"/clients/{APP[0]}")
+    assert 'name="refresh_tokens"' not in resp.text and "Revoke every token" in resp.text
