@@ -157,13 +157,14 @@ static int refresh_default(const jg_server_conf_t *sc)
 }
 
 /* Whether a registry hands out refresh tokens at all. */
-static int registry_refreshes(const jg_registry_t *reg, int dflt)
+static int registry_refreshes(apr_pool_t *p, const jg_registry_t *reg, int dflt)
 {
     apr_hash_index_t *hi;
     int i;
 
     if (!reg) return dflt;
-    for (hi = apr_hash_first(NULL, reg->tenants); hi; hi = apr_hash_next(hi)) {
+    /* a pool: the snapshot is shared by threads, its built-in iterator is not */
+    for (hi = apr_hash_first(p, reg->tenants); hi; hi = apr_hash_next(hi)) {
         const jg_tenant_t *t = apr_hash_this_val(hi);
         for (i = 0; i < t->clients->nelts; i++) {
             const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
@@ -180,11 +181,10 @@ static int lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
                                  server_rec *s)
 {
     (void)plog;
-    (void)ptemp;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
     for (; s; s = s->next) {
         jg_server_conf_t *sc = jg_server_conf(s);
-        if (!sc->live && registry_refreshes(sc->effective, refresh_default(sc))) {
+        if (!sc->live && registry_refreshes(ptemp, sc->effective, refresh_default(sc))) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0500: refresh tokens are "
                          "enabled (" JG_CMD_REFRESH_TOKENS " or " JG_CMD_CLIENT_REFRESH
                          ") for server %s:%u, but " JG_CMD_STORE " is none: refresh "
@@ -424,7 +424,7 @@ void jg_lifecycle_metadata(request_rec *r, json_object *o)
                                 : apr_pstrcat(r->pool, base, "/oauth2/revoke", NULL)));
     add_methods(o, "introspection_endpoint_auth_methods_supported");
     add_methods(o, "revocation_endpoint_auth_methods_supported");
-    if (sc->live && registry_refreshes(jg_live_registry(r), refresh_default(sc))
+    if (sc->live && registry_refreshes(r->pool, jg_live_registry(r), refresh_default(sc))
         && json_object_object_get_ex(o, "grant_types_supported", &grants))
         json_object_array_add(grants, json_object_new_string(JG_GRANT_TYPE_REFRESH));
 }
