@@ -686,6 +686,61 @@ START_TEST(revoked_before_time_makes_tokens_inactive)
 }
 END_TEST
 
+START_TEST(expired_tokens_are_inactive_and_not_revoked_again)
+{
+    jg_grant_result_t *res = bearer("app", "gus");
+    jg_grant_result_t out;
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    const char *body = NULL, *what = NULL;
+    unsigned int before;
+
+    req->authorization = basic("app", "app-secret");
+    req->now = NOW + 3600;                       /* the access token's exp */
+    req->form = apr_table_make(test_pool, 2);
+    apr_table_set(req->form, "token", res->access_token);
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+    ck_assert_str_eq(body, "{\"active\":false}");
+    before = apr_hash_count(w.cache);
+    jg_revoke_process(test_pool, &w.cfg, req, &w.hooks, &out, &what);
+    ck_assert_int_eq(out.status, 200);
+    ck_assert_str_eq(what, "nothing");
+    ck_assert_uint_eq(apr_hash_count(w.cache), before);
+    /* the refresh token lives a day: still active then, not after */
+    apr_table_set(req->form, "token", res->refresh_token);
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+    ck_assert(tu_contains(body, "\"active\":true"));
+    req->now = NOW + 86400;
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+    ck_assert_str_eq(body, "{\"active\":false}");
+}
+END_TEST
+
+START_TEST(hint_orders_but_never_limits)
+{
+    jg_grant_result_t *res;
+    jg_grant_result_t out;
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    const char *body = NULL;
+    static const char *const hints[] = { "refresh_token", "access_token", "bogus" };
+    int i;
+
+    w.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
+    res = bearer("app", "hal");
+    req->authorization = basic("app", "app-secret");
+    req->now = NOW + 1;
+    req->form = apr_table_make(test_pool, 2);
+    for (i = 0; i < 3; i++) {
+        apr_table_set(req->form, "token_type_hint", hints[i]);
+        apr_table_set(req->form, "token", res->access_token);
+        jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+        ck_assert_msg(tu_contains(body, "\"token_type\":\"Bearer\""), "%s", body);
+        apr_table_set(req->form, "token", res->refresh_token);
+        jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+        ck_assert_msg(tu_contains(body, "\"token_type\":\"refresh_token\""), "%s", body);
+    }
+}
+END_TEST
+
 /* ---- entries ------------------------------------------------------------------------ */
 
 START_TEST(client_entry_fields_round_trip)
@@ -764,6 +819,8 @@ Suite *lifecycle_suite(void)
     tcase_add_test(tc, revoke_jwt_opaque_and_refresh);
     tcase_add_test(tc, opaque_record_keeps_the_assertion);
     tcase_add_test(tc, revoked_before_time_makes_tokens_inactive);
+    tcase_add_test(tc, expired_tokens_are_inactive_and_not_revoked_again);
+    tcase_add_test(tc, hint_orders_but_never_limits);
     tcase_add_test(tc, client_entry_fields_round_trip);
     suite_add_tcase(s, tc);
     return s;
