@@ -21,6 +21,7 @@
 #include "jg_jwks.h"
 #include "jg_live.h"            /* issue 5 */
 #include "jg_admin_handler.h"   /* issue 5 */
+#include "jg_lifecycle.h"       /* issue 6 */
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -99,6 +100,7 @@ static void jg_register_hooks(apr_pool_t *p)
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
     jg_live_register_hooks(p);      /* issue 5: store, snapshots */
     jg_admin_register_hooks(p);     /* issue 5: console and API */
+    jg_lifecycle_register_hooks(p); /* issue 6: refresh, introspection, revocation */
 }
 
 AP_DECLARE_MODULE(oauth_jwt_grant) = {

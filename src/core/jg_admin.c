@@ -226,6 +226,25 @@ int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
     return set(res, 200, NULL, NULL, NULL);
 }
 
+/* issue 6: when each client's tokens were last revoked by an operator */
+static void revoked_times(jg_admin_t *a, const char *tenant, apr_array_header_t *list)
+{
+    apr_array_header_t *rows = NULL;
+    int i, j;
+
+    if (!a->store || jg_store_client_revocations(a->store, a->p, &rows, NULL) != JG_OK)
+        return;
+    for (i = 0; i < rows->nelts; i++) {
+        const char **c = JG_ARRAY_IDX(rows, i, const char **);
+        if (strcmp(c[0], tenant)) continue;
+        for (j = 0; j < list->nelts; j++) {
+            jg_client_entry_t *e = JG_ARRAY_IDX(list, j, jg_client_entry_t *);
+            if (e->client_id && !strcmp(e->client_id, c[1]))
+                e->revoked_before = strtoll(c[2], NULL, 10);
+        }
+    }
+}
+
 int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
                      jg_admin_result_t *res)
 {
@@ -243,6 +262,7 @@ int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out
     for (i = 0; i < rows->nelts; i++)
         APR_ARRAY_PUSH(list, jg_client_entry_t *) =
             client_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
+    revoked_times(a, tenant, list);     /* issue 6 */
     *out = list;
     return set(res, 200, NULL, NULL, NULL);
 }
@@ -693,6 +713,101 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
     return set(res, 204, NULL, NULL, NULL);
 }
 
+/* ---- issue 6: a service provider's settings, and revoking its tokens ----------- */
+
+static const char *flag_text(int v)
+{
+    return v == JG_CLIENT_DEFAULT ? "default" : v ? "on" : "off";
+}
+
+int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_client_entry_t *e, jg_admin_result_t *res)
+{
+    apr_array_header_t *idps = NULL;
+    jg_store_row_t *row = NULL, upd;
+    const char *why = NULL;
+    int i;
+
+    if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if (e->client_id && strcmp(e->client_id, client_id))
+        return set(res, 400, "invalid_field", "client_id", "differs from the client_id in "
+                   "the URL (a client_id cannot be changed)");
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (client_row(a, tenant, client_id, &row, res) != 200) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
+    }
+    if (strcmp(row->name, e->name)) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return set(res, 400, "invalid_field", "name", "differs from the service provider's "
+                   "name (renaming is not supported)");
+    }
+    if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, NULL, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
+        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
+        if (!idp_known(a, tenant, idps, n)) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
+                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
+        }
+    }
+    e->client_id = row->client_id;
+    upd = *row;
+    upd.doc = jg_json_to_string(a->p, jg_client_entry_to_json(a->p, e, 1));
+    upd.updated_by = a->user;
+    upd.updated_at = a->now;
+    if (jg_store_put_client(a->store, a->p, &upd, 1, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    e->secret_hash = row->secret_hash;
+    e->meta.created_by = row->created_by;
+    e->meta.created_at = row->created_at;
+    e->meta.updated_by = a->user;
+    e->meta.updated_at = a->now;
+    audit(a, res, tenant, apr_pstrcat(a->p, "changed service provider ", q(a, e->name),
+          " (client_id ", q(a, client_id), ", scopes ", list_text(a, e->scopes),
+          ", audience ", list_text(a, e->audience), ", trusted IdPs ",
+          list_text(a, e->trusted_idps), ", refresh tokens ", flag_text(e->refresh_tokens),
+          ", refresh token lifetime ", e->refresh_lifetime > 0
+              ? apr_psprintf(a->p, "%" APR_INT64_T_FMT "s", (apr_int64_t)e->refresh_lifetime)
+              : "default",
+          ", introspect ", e->introspect_any ? "on" : "off", ", copy claims ",
+          e->copy_claims ? list_text(a, e->copy_claims) : "none", ")", NULL));
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
+                                  int *refresh_revoked, jg_admin_result_t *res)
+{
+    jg_client_entry_t *e = NULL;
+    const char *why = NULL;
+
+    *refresh_revoked = 0;
+    if (!a->store) return read_only_store(res);
+    /* httpd.conf's clients too: the time is kept apart from their entry */
+    if (jg_admin_find_client(a, tenant, client_id, &e, res) != 200) return res->status;
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (jg_store_client_revoke_set(a->store, a->p, tenant, client_id, a->now, &why) != JG_OK
+        || jg_store_refresh_revoke_client(a->store, a->p, tenant, client_id, a->now,
+                                          refresh_revoked, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    audit(a, res, tenant, apr_psprintf(a->p, "revoked every token of service provider %s "
+          "(client_id %s) issued until %" APR_INT64_T_FMT ": access tokens by time, %d "
+          "refresh tokens", q(a, e->name), q(a, client_id), (apr_int64_t)a->now,
+          *refresh_revoked));
+    return set(res, 200, NULL, NULL, NULL);
+}
+
 /* ---- the JSON API ------------------------------------------------------------------ */
 
 const char *jg_admin_path_escape(apr_pool_t *p, const char *s)
@@ -945,6 +1060,18 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
     int i;
 
     memset(&res, 0, sizeof(res));
+    if (action && !strcmp(action, "revoke-tokens")) {     /* issue 6 */
+        int n = 0;
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+        if (jg_admin_revoke_client_tokens(a, tenant, id, &n, &res) != 200)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        o = jg_json_own(a->p, json_object_new_object());
+        json_object_object_add(o, "client_id", json_object_new_string(id));
+        json_object_object_add(o, "tokens_revoked_before", json_object_new_int64(a->now));
+        json_object_object_add(o, "refresh_tokens_revoked", json_object_new_int(n));
+        return reply(a, resp, 200, o);
+    }
     if (action) {
         if (strcmp(action, "regenerate-secret"))
             return fail(a, resp, 404, "not_found", NULL, "no such API path");
@@ -993,7 +1120,16 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
         resp->audit = res.audit;
         return reply(a, resp, 204, NULL);
     }
-    return not_allowed(a, resp, "GET, HEAD, DELETE");
+    if (method_is(req, "PUT")) {                            /* issue 6 */
+        if (!json_body(a, req, &o, resp)) return resp->status;
+        if (jg_client_entry_from_json(a->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
+            return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        if (jg_admin_update_client(a, tenant, id, e, &res) != 200)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+    }
+    return not_allowed(a, resp, "GET, HEAD, PUT, DELETE");
 }
 
 int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,

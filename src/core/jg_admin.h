@@ -70,6 +70,15 @@ int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *cl
                                const char **secret, jg_admin_result_t *res);
 int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
                            jg_admin_result_t *res);
+/* issue 6: replace a store client's settings (its name and id stay; its
+ * secret too), and revoke every token of a client (httpd.conf's too): its
+ * refresh tokens in the store, its access tokens by time ("issued at or
+ * before now"), carried to every process in the registry snapshot.
+ * *refresh_revoked: how many live refresh tokens went. */
+int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_client_entry_t *e, jg_admin_result_t *res);
+int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
+                                  int *refresh_revoked, jg_admin_result_t *res);
 
 /* WSO2 identity provider XML (jg_wso2.h): the store's IdPs of a tenant
  * (httpd.conf's are not exported), and an import of every IdP of a document

@@ -787,6 +787,10 @@ static void client_create(cx_t *c)
     secret_page(c, "Service provider registered", e->name, e->client_id, secret);
 }
 
+/* issue 6, below */
+static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
+static void client_token_forms(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
+
 static void client_show(cx_t *c, const char *id)
 {
     jg_admin_result_t res;
@@ -805,6 +809,7 @@ static void client_show(cx_t *c, const char *id)
     list_cell(c, &h, e->scopes, "none");
     jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
     list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
+    client_token_details(c, &h, e);       /* issue 6 */
     jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
     source_cell(c, &h, e->read_only, e->source);
     if (e->meta.created_by)
@@ -813,6 +818,7 @@ static void client_show(cx_t *c, const char *id)
                     "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
                     e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
     jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
+    client_token_forms(c, &h, e);         /* issue 6 */
     if (e->read_only)
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
                     NULL);
@@ -832,6 +838,110 @@ static void client_show(cx_t *c, const char *id)
     jg_html_raw(&h, "<p><a href=\"", href(c, "/", NULL), "\">Back to the tenant</a></p>\n",
                 NULL);
     page(c, 200, apr_pstrcat(c->p, "Service provider ", e->name, NULL), jg_html_done(&h));
+}
+
+/* ---- issue 6: refresh tokens, resource server, copied claims, revocation ------------ */
+
+static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
+{
+    jg_html_raw(h, "</dd>\n<dt>Refresh tokens</dt><dd>", e->refresh_tokens == JG_CLIENT_DEFAULT
+                ? "the server's default" : e->refresh_tokens ? "on" : "off", NULL);
+    if (e->refresh_lifetime > 0)
+        jg_html_raw(h, ", valid ", esc(c, jg_entry_duration_text(c->p, e->refresh_lifetime)),
+                    " s", NULL);
+    jg_html_raw(h, "</dd>\n<dt>Resource server (introspects every token)</dt><dd>",
+                e->introspect_any ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
+                "JWT access tokens</dt><dd>", NULL);
+    list_cell(c, h, e->copy_claims, "none");
+    if (e->revoked_before)
+        jg_html_raw(h, "</dd>\n<dt>Tokens revoked</dt><dd>every token issued until ",
+                    esc(c, jg_entry_time(c->p, e->revoked_before)), NULL);
+}
+
+static void client_token_forms(cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
+{
+    const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
+
+    if (!e->read_only) {
+        jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/tokens", NULL), NULL), "\" class=\"entry\">\n<h2>Tokens</h2>\n",
+                    NULL);
+        csrf_input(c, h);
+        jg_html_raw(h, "<div class=\"field\"><label for=\"refresh_tokens\">Refresh tokens"
+                    "</label>\n<select id=\"refresh_tokens\" name=\"refresh_tokens\">"
+                    "<option value=\"default\"", e->refresh_tokens == JG_CLIENT_DEFAULT
+                    ? " selected" : "", ">The server's default</option><option value=\"on\"",
+                    e->refresh_tokens == 1 ? " selected" : "", ">On</option><option "
+                    "value=\"off\"", e->refresh_tokens == 0 ? " selected" : "",
+                    ">Off</option></select></div>\n", NULL);
+        text_input(h, c, NULL, "refresh_token_lifetime", "Refresh token lifetime",
+                   e->refresh_lifetime > 0 ? jg_entry_duration_text(c->p, e->refresh_lifetime)
+                                           : "", NULL,
+                   "Seconds or a duration such as 12h; empty: the server's default (1 day).");
+        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"introspect\""
+                    " value=\"on\"", e->introspect_any ? " checked" : "", "> Resource "
+                    "server: may introspect every token of the tenant</label>\n", NULL);
+        text_input(h, c, NULL, "copy_claims", "Assertion claims copied into JWT access tokens",
+                   lines(c, e->copy_claims, " "), NULL, "Claim names separated by spaces; "
+                   "the server's own claims (iss, sub, aud, exp, ...) are never copied.");
+        jg_html_raw(h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
+                    "Save</button></div>\n</form>\n", NULL);
+    }
+    jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                "/revoke-tokens", NULL), NULL), "\" class=\"inline\">\n", NULL);
+    csrf_input(c, h);
+    jg_html_raw(h, "<button type=\"submit\">Revoke every token of this service provider"
+                "</button>\n<span class=\"hint\">Access and refresh tokens issued until now "
+                "stop working; new ones can be had.</span>\n</form>\n", NULL);
+}
+
+static void client_tokens_save(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL, *n = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o;
+    const char *rt = field(c, "refresh_tokens"), *life = field(c, "refresh_token_lifetime");
+    apr_array_header_t *l = jg_entry_split(c->p, field(c, "copy_claims"), 1);
+    json_object *arr = json_object_new_array();
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200) {
+        json_object_put(arr);
+        return result_page(c, &res);
+    }
+    /* the entry as it is, with the token settings of the form */
+    o = jg_json_own(c->p, json_object_get(jg_client_entry_to_json(c->p, e, 1)));
+    for (i = 0; i < l->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
+    json_object_object_add(o, "copy_claims", arr);
+    json_object_object_add(o, "refresh_tokens", !strcmp(rt, "on")
+                           ? json_object_new_boolean(1) : !strcmp(rt, "off")
+                           ? json_object_new_boolean(0) : NULL);
+    json_object_object_add(o, "refresh_token_lifetime", *life
+                           ? json_object_new_string(life) : NULL);
+    json_object_object_add(o, "introspect",
+                           json_object_new_boolean(!strcmp(field(c, "introspect"), "on")));
+    if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &n, &err) != JG_OK)
+        return message_page(c, 400, "Not saved", apr_pstrcat(c->p, err.field ? err.field
+                            : "", err.field ? ": " : "", err.message, NULL));
+    if (jg_admin_update_client(c->a, c->tenant, id, n, &res) != 200)
+        return result_page(c, &res);
+    c->resp->audit = res.audit;
+    redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), NULL);
+}
+
+static void client_revoke_tokens(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    int n = 0;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_revoke_client_tokens(c->a, c->tenant, id, &n, &res) != 200)
+        return result_page(c, &res);
+    c->resp->audit = res.audit;
+    redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), NULL);
 }
 
 static void client_regenerate(cx_t *c, const char *id)
@@ -1000,6 +1110,10 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 3 && post && !strcmp(seg_[2], "regenerate-secret"))
             return client_regenerate(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return client_delete(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "tokens"))          /* issue 6 */
+            return client_tokens_save(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "revoke-tokens"))   /* issue 6 */
+            return client_revoke_tokens(&c, seg_[1]);
     }
     not_found(&c);
 }

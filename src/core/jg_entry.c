@@ -506,12 +506,72 @@ jg_idp_t *jg_idp_entry_to_idp(apr_pool_t *p, const jg_idp_entry_t *e)
 
 /* ---- clients ------------------------------------------------------------------------ */
 
+/* issue 6: refresh tokens, introspection and copied claims */
+static jg_status_t client_lifecycle_from_json(apr_pool_t *p, json_object *o,
+                                              jg_client_entry_t *e, jg_entry_error_t *err)
+{
+    json_object *v = NULL;
+    jg_status_t rc;
+    int i;
+
+    e->refresh_tokens = JG_CLIENT_DEFAULT;
+    if (json_object_object_get_ex(o, "refresh_tokens", &v)
+        && !json_object_is_type(v, json_type_null)) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return refuse(err, "refresh_tokens", "true, false, or null (the server's "
+                          "default)");
+        e->refresh_tokens = json_object_get_boolean(v) ? 1 : 0;
+    }
+    if (json_object_object_get_ex(o, "refresh_token_lifetime", &v)
+        && !json_object_is_type(v, json_type_null)) {
+        const char *why = NULL;
+        if (json_object_is_type(v, json_type_int))
+            e->refresh_lifetime = (long long)json_object_get_int64(v);
+        else if (!json_object_is_type(v, json_type_string)
+                 || jg_duration_parse(json_object_get_string(v), &e->refresh_lifetime,
+                                      &why) != JG_OK)
+            return refuse(err, "refresh_token_lifetime", "seconds, a duration such as "
+                          "\"12h\", or null (the server's default)");
+        if (e->refresh_lifetime <= 0 || e->refresh_lifetime > MAX_DURATION)
+            return refuse(err, "refresh_token_lifetime", "out of range (1 second to 10 "
+                          "years)");
+    }
+    if ((rc = get_flag(o, "introspect", 0, &e->introspect_any, err)) != JG_OK
+        || (rc = get_list(p, o, "copy_claims", &e->copy_claims, err)) != JG_OK)
+        return rc;
+    for (i = 0; e->copy_claims && i < e->copy_claims->nelts; i++) {
+        const char *n = JG_ARRAY_IDX(e->copy_claims, i, const char *);
+        if (jg_claim_is_registered(n))
+            return refuse(err, "copy_claims", apr_psprintf(p, "'%s' is a claim the server "
+                          "sets itself; it is never copied", jg_printable(p, n, 64)));
+    }
+    if (e->copy_claims && !e->copy_claims->nelts) e->copy_claims = NULL;
+    return JG_OK;
+}
+
+static void client_lifecycle_to_json(json_object *o, const jg_client_entry_t *e,
+                                     int for_store)
+{
+    json_object_object_add(o, "refresh_tokens", e->refresh_tokens == JG_CLIENT_DEFAULT
+                           ? NULL : json_object_new_boolean(e->refresh_tokens));
+    json_object_object_add(o, "refresh_token_lifetime", e->refresh_lifetime > 0
+                           ? json_object_new_int64(e->refresh_lifetime) : NULL);
+    json_object_object_add(o, "introspect", json_object_new_boolean(e->introspect_any));
+    json_object_object_add(o, "copy_claims", e->copy_claims ? list_json(e->copy_claims)
+                                                            : json_object_new_array());
+    if (!for_store)
+        json_object_object_add(o, "tokens_revoked_before", e->revoked_before
+                               ? json_object_new_int64(e->revoked_before) : NULL);
+}
+
 jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
                                       jg_entry_mode_t mode, jg_client_entry_t **out,
                                       jg_entry_error_t *err)
 {
     static const char *const known[] = {
-        "name", "client_id", "callback_url", "scopes", "audience", "trusted_idps", NULL
+        "name", "client_id", "callback_url", "scopes", "audience", "trusted_idps",
+        /* issue 6 */
+        "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims", NULL
     };
     jg_client_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -553,6 +613,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
     for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++)
         if (!jg_entry_name_ok(JG_ARRAY_IDX(e->trusted_idps, i, const char *)))
             return refuse(err, "trusted_idps", "not an IdP name");
+    if ((rc = client_lifecycle_from_json(p, o, e, err)) != JG_OK) return rc;   /* issue 6 */
     e->source = "store";
     *out = e;
     return JG_OK;
@@ -570,6 +631,7 @@ json_object *jg_client_entry_to_json(apr_pool_t *p, const jg_client_entry_t *e,
     json_object_object_add(o, "audience", list_json(e->audience));
     json_object_object_add(o, "trusted_idps", e->trusted_idps ? list_json(e->trusted_idps)
                                                               : NULL);
+    client_lifecycle_to_json(o, e, for_store);    /* issue 6 */
     if (!for_store) add_meta(p, o, &e->meta, e->read_only, e->source);
     return o;
 }
@@ -584,6 +646,10 @@ jg_client_entry_t *jg_client_entry_from_conf(apr_pool_t *p, const jg_client_t *c
     e->scopes = c->scopes;
     e->audience = c->audience;
     e->trusted_idps = c->trusted_idps;
+    e->refresh_tokens = c->refresh_tokens;       /* issue 6 */
+    e->refresh_lifetime = c->refresh_lifetime;
+    e->introspect_any = c->introspect_any;
+    e->copy_claims = c->copy_claims;
     e->read_only = 1;
     e->source = c->source;
     return e;
@@ -599,6 +665,10 @@ jg_client_t *jg_client_entry_to_client(apr_pool_t *p, const jg_client_entry_t *e
     if (e->audience) apr_array_cat(c->audience, e->audience);
     c->trusted_idps = e->trusted_idps ? apr_array_copy(p, e->trusted_idps) : NULL;
     c->callback_url = e->callback_url;
+    c->refresh_tokens = e->refresh_tokens;       /* issue 6 */
+    c->refresh_lifetime = e->refresh_lifetime;
+    c->introspect_any = e->introspect_any;
+    c->copy_claims = e->copy_claims ? apr_array_copy(p, e->copy_claims) : NULL;
     c->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                             ")", NULL);
     return c;

@@ -62,6 +62,13 @@ typedef struct jg_client_entry {
     int read_only;
     const char *source;
     jg_entry_meta_t meta;
+    /* issue 6: refresh_tokens (null: the server's default), refresh_token_lifetime
+     * (seconds, null: the default), introspect, copy_claims */
+    int refresh_tokens;               /* JG_CLIENT_DEFAULT, 0, 1 */
+    long long refresh_lifetime;       /* 0: the default */
+    int introspect_any;
+    apr_array_header_t *copy_claims;  /* const char *; NULL: none */
+    long long revoked_before;         /* shown, never read from a body */
 } jg_client_entry_t;
 
 /* How strictly to read: a submission is judged now (an expired certificate

@@ -10,6 +10,7 @@
 #include "jg_jws.h"
 #include "jg_secret.h"
 #include "jg_b64url.h"
+#include "jg_refresh.h"     /* issue 6 */
 
 /* Asymmetric algorithms an IdP may use when it names none; HMAC only for an
  * IdP trusted through a shared secret. */
@@ -126,7 +127,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       jg_grant_result_t *res)
 {
-    const char *grant_type, *assertion, *scope, *why = NULL, *granted, *token = NULL;
+    const char *grant_type, *assertion, *scope, *why = NULL, *granted;
     const char *rkey;
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
@@ -135,9 +136,8 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     jg_jws_t *jws;
     jg_assertion_t a;
     jg_assertion_policy_t pol;
-    jg_token_claims_t tc;
+    jg_grant_subject_t subj;
     const apr_array_header_t *allowed;
-    apr_array_header_t *aud;
     int fresh = 0;
 
     memset(res, 0, sizeof(*res));
@@ -149,8 +149,16 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     if (strcmp(grant_type, JG_GRANT_TYPE_JWT_BEARER)) {
+        /* issue 6: the refresh grant, off the JWT bearer grant's path */
+        if (!strcmp(grant_type, JG_GRANT_TYPE_REFRESH)) {
+            t = jg_registry_tenant((jg_registry_t *)cfg->registry, res->tenant, 0);
+            if (!t) jg_grant_error(res, 400, "invalid_request", "unknown tenant");
+            else jg_refresh_grant(p, cfg, req, hooks, t, res);
+            return;
+        }
         jg_grant_error(res, 400, "unsupported_grant_type",
-                       "only " JG_GRANT_TYPE_JWT_BEARER " is supported here");
+                       "only " JG_GRANT_TYPE_JWT_BEARER " and " JG_GRANT_TYPE_REFRESH
+                       " are supported here");
         return;
     }
     t = jg_registry_tenant((jg_registry_t *)cfg->registry, res->tenant, 0);
@@ -258,45 +266,127 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
 
+    memset(&subj, 0, sizeof(subj));
+    subj.sub = a.sub;
+    subj.idp = idp->name;
+    subj.scope = granted;
+    subj.client_id = client ? client->client_id : a.iss;
+    subj.assertion = a.claims;
+    jg_grant_issue(p, cfg, hooks, t, client, &subj, 1, req->now, res);
+}
+
+/* issue 6: the assertion claims a client asked to copy into its JWTs */
+static json_object *copied_claims(apr_pool_t *p, const jg_client_t *client,
+                                  jg_grant_subject_t *s)
+{
+    json_object *out, *v;
+    int i, n = 0;
+
+    if (!s->assertion && s->assertion_text
+        && jg_json_parse_object(p, s->assertion_text, strlen(s->assertion_text),
+                                &s->assertion, NULL) != JG_OK)
+        return NULL;
+    if (!s->assertion) return NULL;
+    out = jg_json_own(p, json_object_new_object());
+    for (i = 0; i < client->copy_claims->nelts; i++) {
+        const char *name = JG_ARRAY_IDX(client->copy_claims, i, const char *);
+        if (jg_claim_is_registered(name)
+            || !json_object_object_get_ex(s->assertion, name, &v))
+            continue;
+        json_object_object_add(out, name, json_object_get(v));
+        n++;
+    }
+    return n ? out : NULL;
+}
+
+static const char *assertion_text(apr_pool_t *p, jg_grant_subject_t *s)
+{
+    if (!s->assertion_text && s->assertion)
+        s->assertion_text = apr_pstrdup(p, json_object_to_json_string_ext(
+                                            s->assertion, JSON_C_TO_STRING_PLAIN));
+    return s->assertion_text;
+}
+
+int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
+                   const jg_grant_hooks_t *hooks, const jg_tenant_t *t,
+                   const jg_client_t *client, jg_grant_subject_t *s, int refresh,
+                   long long now, jg_grant_result_t *res)
+{
+    const char *token = NULL, *why = NULL;
+    jg_token_claims_t tc;
+    apr_array_header_t *aud;
+
     memset(&tc, 0, sizeof(tc));
     tc.iss = cfg->issuer;
-    tc.sub = a.sub;
-    tc.client_id = client ? client->client_id : a.iss;
-    tc.scope = granted;
+    tc.sub = s->sub;
+    tc.client_id = s->client_id;
+    tc.scope = s->scope;
     aud = apr_array_make(p, 2, sizeof(const char *));
     if (client && client->audience->nelts)
         apr_array_cat(aud, client->audience);
     else
         APR_ARRAY_PUSH(aud, const char *) = client ? client->client_id : cfg->issuer;
     tc.aud = aud;
-    tc.iat = req->now;
-    tc.exp = req->now + cfg->token_lifetime;
+    tc.iat = now;
+    tc.exp = now + cfg->token_lifetime;
     tc.tenant = t->name;
-    tc.idp = idp->name;
+    tc.idp = s->idp;
     if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
         server_error(res, why);
-        return;
+        return 0;
     }
     if (cfg->token_format == JG_TOKEN_FORMAT_OPAQUE) {
-        const char *key, *claims;
+        const char *key, *claims, *text = assertion_text(p, s);
         if (jg_token_opaque(p, &token, &key, &why) != JG_OK) {
             server_error(res, why);
-            return;
+            return 0;
         }
+        /* the whole assertion, for introspection, while it fits a cache slot */
+        if (text && strlen(text) <= JG_OPAQUE_MAX_ASSERTION) tc.assertion_claims = text;
         claims = jg_token_claims_text(p, &tc);
         if (hooks->opaque_store(hooks->baton, key, claims, tc.exp, &why) != JG_OK) {
             server_error(res, why);
-            return;
+            return 0;
         }
     }
-    else if (jg_token_jwt(p, cfg->signer, &tc, &token, &why) != JG_OK) {
-        server_error(res, why);
-        return;
+    else {
+        if (client && client->copy_claims) tc.copied = copied_claims(p, client, s);
+        if (jg_token_jwt(p, cfg->signer, &tc, &token, &why) != JG_OK) {
+            server_error(res, why);
+            return 0;
+        }
+    }
+    if (refresh && client && jg_refresh_enabled(cfg, client)) {
+        jg_refresh_row_t row;
+        memset(&row, 0, sizeof(row));
+        row.family = s->family;
+        if (!hooks->refresh_save) {
+            server_error(res, "refresh tokens are enabled but there is no store");
+            return 0;
+        }
+        if (jg_refresh_mint(p, &row, &res->refresh_token, &why) != JG_OK) {
+            server_error(res, why);
+            return 0;
+        }
+        row.tenant = t->name;
+        row.client_id = client->client_id;
+        row.sub = s->sub;
+        row.scope = s->scope;
+        row.idp = s->idp;
+        row.claims = assertion_text(p, s);
+        row.state = "active";
+        row.issued_at = now;
+        row.expires_at = now + jg_refresh_lifetime(cfg, client);
+        if (hooks->refresh_save(hooks->baton, &row, &why) != JG_OK) {
+            server_error(res, why);
+            return 0;
+        }
     }
     res->access_token = token;
     res->status = 200;
     res->expires_in = cfg->token_lifetime;
-    res->scope = granted;
+    res->scope = s->scope;
+    return 1;
 }
 
 /* RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E; a reason
@@ -327,6 +417,7 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
         jg_json_add_string(&w, "token_type", "Bearer");
         jg_json_add_int(&w, "expires_in", res->expires_in);
         jg_json_add_string(&w, "scope", res->scope ? res->scope : "");
+        if (res->refresh_token) jg_json_add_string(&w, "refresh_token", res->refresh_token);
     }
     return jg_json_end(&w);
 }

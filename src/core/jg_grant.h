@@ -10,6 +10,7 @@
 #include "jg_status.h"
 #include "jg_registry.h"
 #include "jg_token.h"
+#include "jg_store.h"     /* issue 6: jg_refresh_row_t */
 
 #define JG_GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -36,6 +37,22 @@ typedef struct jg_grant_hooks {
     jg_status_t (*jwks_keys)(void *baton, const jg_idp_t *idp, const char *kid,
                              long long now, const jg_keyset_t **keys,
                              long long *retry_after, const char **why);
+
+    /* issue 6: refresh tokens in the store (NULL: JWTGrantStore none) */
+    jg_status_t (*refresh_save)(void *baton, const jg_refresh_row_t *row,
+                                const char **why);
+    jg_status_t (*refresh_get)(void *baton, const char *hash, jg_refresh_row_t **row,
+                               const char **why);
+    jg_status_t (*refresh_rotate)(void *baton, const char *old_hash, long long now,
+                                  const jg_refresh_row_t *next, int *won,
+                                  const char **why);
+    jg_status_t (*refresh_revoke_family)(void *baton, const char *family, long long now,
+                                         const char **why);
+    /* issue 6: introspection and revocation read and drop cache records
+     * (*value NULL when absent) */
+    jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
+                             const char **why);
+    jg_status_t (*cache_remove)(void *baton, const char *key, const char **why);
 } jg_grant_hooks_t;
 
 typedef struct jg_grant_config {
@@ -54,6 +71,10 @@ typedef struct jg_grant_config {
      * assertions issued before then are refused, since their use may have
      * been forgotten. */
     long long replay_horizon;
+    /* issue 6 */
+    int refresh_default;                /* refresh tokens for clients that do not say */
+    long long refresh_lifetime;         /* their lifetime, for clients that do not say */
+    const jg_keyset_t *token_keys;      /* our signing keys: our own JWTs verified */
 } jg_grant_config_t;
 
 typedef struct jg_grant_request {
@@ -73,6 +94,7 @@ typedef struct jg_grant_result {
     const char *access_token;
     long long expires_in;
     const char *scope;                  /* granted, space-separated */
+    const char *refresh_token;          /* issue 6: a new refresh token, or NULL */
     /* who and what, for the log line and the request notes */
     const char *tenant, *client_id, *idp, *iss, *sub, *jti;
 } jg_grant_result_t;
@@ -81,6 +103,23 @@ typedef struct jg_grant_result {
 void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       jg_grant_result_t *res);
+
+/* issue 6: what an access token is issued for, whichever grant. */
+typedef struct jg_grant_subject {
+    const char *sub, *idp, *scope;
+    const char *client_id;              /* the client's, or the issuer's without one */
+    json_object *assertion;             /* the assertion's claims, or NULL */
+    const char *assertion_text;         /* the same as JSON text, or NULL */
+    const char *family;                 /* refresh: the family continued */
+} jg_grant_subject_t;
+
+/* issue 6: mint the access token (and, when the client gets them and
+ * refresh is set, a refresh token saved through the hooks) into res; 0 with
+ * res filled as an error answer. */
+int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
+                   const jg_grant_hooks_t *hooks, const jg_tenant_t *t,
+                   const jg_client_t *client, jg_grant_subject_t *s, int refresh,
+                   long long now, jg_grant_result_t *res);
 
 /* Fill res as an error answer (also used by the glue for HTTP-level errors). */
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,

@@ -748,6 +748,11 @@ void jg_json_add_int(jg_json_writer_t *w, const char *name, long long value)
     add_member(w, name, apr_psprintf(w->p, "%" APR_INT64_T_FMT, (apr_int64_t)value));
 }
 
+void jg_json_add_raw(jg_json_writer_t *w, const char *name, const char *json)
+{
+    add_member(w, name, json);
+}
+
 void jg_json_add_strings(jg_json_writer_t *w, const char *name,
                          const apr_array_header_t *values)
 {

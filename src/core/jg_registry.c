@@ -26,6 +26,7 @@ jg_client_t *jg_client_make(apr_pool_t *p, const char *name)
     c->name = name;
     c->scopes = apr_array_make(p, 4, sizeof(const char *));
     c->audience = apr_array_make(p, 2, sizeof(const char *));
+    c->refresh_tokens = JG_CLIENT_DEFAULT;
     return c;
 }
 
@@ -292,4 +293,48 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
     }
     *out = res;
     return JG_OK;
+}
+
+/* ---- issue 6 ------------------------------------------------------------------- */
+
+long long jg_tenant_revoked_before(const jg_tenant_t *t, const char *client_id)
+{
+    const long long *v;
+
+    if (!t || !t->revoked_before || !client_id) return 0;
+    v = apr_hash_get(t->revoked_before, client_id, APR_HASH_KEY_STRING);
+    return v ? *v : 0;
+}
+
+int jg_claim_is_registered(const char *name)
+{
+    static const char *const names[] = {
+        "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
+        "tenant", "idp", "auth_time", "acr", "amr", "cnf", "act", "may_act",
+        "assertion_claims", "token_type", "active", "username", NULL
+    };
+    int i;
+
+    for (i = 0; names[i]; i++)
+        if (!strcmp(names[i], name)) return 1;
+    return 0;
+}
+
+void jg_registry_set_revocations(jg_registry_t *reg, const apr_array_header_t *rows)
+{
+    int i;
+
+    for (i = 0; rows && i < rows->nelts; i++) {
+        const char **c = JG_ARRAY_IDX(rows, i, const char **);
+        jg_tenant_t *t = jg_registry_tenant(reg, c[0], 0);
+        long long *before;
+        char *end = NULL;
+        if (!t) continue;
+        before = apr_palloc(reg->pool, sizeof(*before));
+        *before = strtoll(c[2], &end, 10);
+        if (!end || *end) continue;
+        if (!t->revoked_before) t->revoked_before = apr_hash_make(reg->pool);
+        apr_hash_set(t->revoked_before, apr_pstrdup(reg->pool, c[1]), APR_HASH_KEY_STRING,
+                     before);
+    }
 }

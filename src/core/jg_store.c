@@ -182,8 +182,25 @@ static const char *const schema_v1[] = {
     NULL
 };
 
+/* Version 2 (issue 6): refresh tokens, kept as SHA-256 hashes, and the
+ * operator's "revoke every token of this client" times. */
+static const char *const schema_v2[] = {
+    "CREATE TABLE jg_refresh_tokens (token_hash VARCHAR(64) NOT NULL PRIMARY KEY, "
+    "family VARCHAR(64) NOT NULL, tenant VARCHAR(255) NOT NULL, "
+    "client_id VARCHAR(255) NOT NULL, sub TEXT NOT NULL, scope TEXT NOT NULL, "
+    "idp VARCHAR(255) NOT NULL, claims TEXT NOT NULL, state VARCHAR(16) NOT NULL, "
+    "issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE INDEX jg_refresh_family ON jg_refresh_tokens (family)",
+    "CREATE INDEX jg_refresh_client ON jg_refresh_tokens (tenant, client_id)",
+    "CREATE INDEX jg_refresh_expiry ON jg_refresh_tokens (expires_at)",
+    "CREATE TABLE jg_client_revocations (tenant VARCHAR(255) NOT NULL, "
+    "client_id VARCHAR(255) NOT NULL, revoked_before BIGINT NOT NULL, "
+    "PRIMARY KEY (tenant, client_id))",
+    NULL
+};
+
 /* migrations[v] brings a database from version v - 1 to v */
-static const char *const *const migrations[] = { NULL, schema_v1 };
+static const char *const *const migrations[] = { NULL, schema_v1, schema_v2 };
 
 jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
                                     const char **why)
@@ -520,4 +537,159 @@ jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
     return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_meta (name, value) VALUES (",
                                    lit(st, p, name), ", ", lit(st, p, value), ")", NULL),
                 NULL, why);
+}
+
+/* ---- issue 6: refresh tokens and revocations ----------------------------------- */
+
+#define REFRESH_COLS "token_hash, family, tenant, client_id, sub, scope, idp, claims, " \
+                     "state, issued_at, expires_at, updated_at"
+
+static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refresh_row_t *r)
+{
+    return apr_pstrcat(p, "(", lit(st, p, r->hash), ", ", lit(st, p, r->family), ", ",
+                       lit(st, p, r->tenant), ", ", lit(st, p, r->client_id), ", ",
+                       lit(st, p, r->sub), ", ", lit(st, p, r->scope), ", ",
+                       lit(st, p, r->idp), ", ", lit(st, p, r->claims), ", ",
+                       lit(st, p, r->state ? r->state : "active"), ", ",
+                       num(p, r->issued_at), ", ", num(p, r->expires_at), ", ",
+                       num(p, r->issued_at), ")", NULL);
+}
+
+jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,
+                                    const jg_refresh_row_t *row, const char **why)
+{
+    return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_refresh_tokens (" REFRESH_COLS
+                                   ") VALUES ", refresh_values(st, p, row), NULL),
+                NULL, why);
+}
+
+jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash,
+                                 jg_refresh_row_t **row, const char **why)
+{
+    apr_array_header_t *rows;
+    const char **c;
+    jg_refresh_row_t *r;
+    jg_status_t rc = query_rows(st, p, apr_pstrcat(p, "SELECT " REFRESH_COLS
+                                " FROM jg_refresh_tokens WHERE token_hash = ",
+                                lit(st, p, hash), NULL), 12, &rows, why);
+
+    *row = NULL;
+    if (rc != JG_OK || !rows->nelts) return rc;
+    c = JG_ARRAY_IDX(rows, 0, const char **);
+    r = apr_pcalloc(p, sizeof(*r));
+    r->hash = c[0];
+    r->family = c[1];
+    r->tenant = c[2];
+    r->client_id = c[3];
+    r->sub = c[4];
+    r->scope = c[5];
+    r->idp = c[6];
+    r->claims = c[7];
+    r->state = c[8];
+    if (!parse_ll(c[9], &r->issued_at) || !parse_ll(c[10], &r->expires_at)
+        || !parse_ll(c[11], &r->updated_at))
+        return jg_fail(why, JG_ERR_IO, "a refresh token row has malformed times");
+    *row = r;
+    return JG_OK;
+}
+
+jg_status_t jg_store_refresh_rotate(jg_store_t *st, apr_pool_t *p, const char *old_hash,
+                                    long long now, const jg_refresh_row_t *next,
+                                    int *won, const char **why)
+{
+    jg_status_t rc;
+    int n = 0;
+
+    *won = 0;
+    /* SQLite: IMMEDIATE takes the write lock first, so of two processes one
+     * waits and then finds the token rotated. PostgreSQL: the UPDATE locks
+     * the row; the second one waits, re-reads it and matches no row. */
+    if ((rc = exec(st, p, is_sqlite(st) ? "BEGIN IMMEDIATE" : "BEGIN", NULL, why)) != JG_OK)
+        return rc;
+    rc = exec(st, p, apr_pstrcat(p, "UPDATE jg_refresh_tokens SET state = 'rotated', "
+                                 "updated_at = ", num(p, now), " WHERE token_hash = ",
+                                 lit(st, p, old_hash), " AND state = 'active' AND "
+                                 "expires_at > ", num(p, now), NULL), &n, why);
+    if (rc == JG_OK && n == 1)
+        rc = jg_store_refresh_insert(st, p, next, why);
+    if (rc != JG_OK || n != 1) {
+        exec(st, p, "ROLLBACK", NULL, NULL);
+        return rc;
+    }
+    if ((rc = exec(st, p, "COMMIT", NULL, why)) != JG_OK) {
+        exec(st, p, "ROLLBACK", NULL, NULL);
+        return rc;
+    }
+    *won = 1;
+    return JG_OK;
+}
+
+jg_status_t jg_store_refresh_revoke_family(jg_store_t *st, apr_pool_t *p,
+                                           const char *family, long long now, int *n,
+                                           const char **why)
+{
+    return exec(st, p, apr_pstrcat(p, "UPDATE jg_refresh_tokens SET state = 'revoked', "
+                                   "updated_at = ", num(p, now), " WHERE family = ",
+                                   lit(st, p, family), " AND state <> 'revoked'", NULL),
+                n, why);
+}
+
+jg_status_t jg_store_refresh_revoke_client(jg_store_t *st, apr_pool_t *p,
+                                           const char *tenant, const char *client_id,
+                                           long long now, int *n, const char **why)
+{
+    return exec(st, p, apr_pstrcat(p, "UPDATE jg_refresh_tokens SET state = 'revoked', "
+                                   "updated_at = ", num(p, now), " WHERE tenant = ",
+                                   lit(st, p, tenant), " AND client_id = ",
+                                   lit(st, p, client_id), " AND state <> 'revoked'", NULL),
+                n, why);
+}
+
+jg_status_t jg_store_refresh_count(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                   const char *client_id, long long now, int *n,
+                                   const char **why)
+{
+    const char *v = NULL;
+    long long c = 0;
+    jg_status_t rc = query_value(st, p, apr_pstrcat(p, "SELECT COUNT(*) FROM "
+                                 "jg_refresh_tokens WHERE tenant = ", lit(st, p, tenant),
+                                 " AND client_id = ", lit(st, p, client_id),
+                                 " AND state = 'active' AND expires_at > ", num(p, now),
+                                 NULL), &v, why);
+
+    if (rc != JG_OK) return rc;
+    parse_ll(v, &c);
+    *n = (int)c;
+    return JG_OK;
+}
+
+jg_status_t jg_store_refresh_purge(jg_store_t *st, apr_pool_t *p, long long before,
+                                   int *n, const char **why)
+{
+    return exec(st, p, apr_pstrcat(p, "DELETE FROM jg_refresh_tokens WHERE expires_at < ",
+                                   num(p, before), NULL), n, why);
+}
+
+jg_status_t jg_store_client_revoke_set(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                       const char *client_id, long long before,
+                                       const char **why)
+{
+    int n = 0;
+    jg_status_t rc = exec(st, p, apr_pstrcat(p, "UPDATE jg_client_revocations SET "
+                          "revoked_before = ", num(p, before), " WHERE tenant = ",
+                          lit(st, p, tenant), " AND client_id = ", lit(st, p, client_id),
+                          NULL), &n, why);
+
+    if (rc != JG_OK || n == 1) return rc;
+    return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_client_revocations (tenant, "
+                                   "client_id, revoked_before) VALUES (", lit(st, p, tenant),
+                                   ", ", lit(st, p, client_id), ", ", num(p, before), ")",
+                                   NULL), NULL, why);
+}
+
+jg_status_t jg_store_client_revocations(jg_store_t *st, apr_pool_t *p,
+                                        apr_array_header_t **rows, const char **why)
+{
+    return query_rows(st, p, "SELECT tenant, client_id, revoked_before FROM "
+                      "jg_client_revocations", 3, rows, why);
 }

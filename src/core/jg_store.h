@@ -26,7 +26,7 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 1
+#define JG_STORE_SCHEMA_VERSION 2   /* 2: refresh tokens, client revocations */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -123,5 +123,56 @@ jg_status_t jg_store_delete_client(jg_store_t *st, apr_pool_t *p, const char *te
                                    const char **why);
 jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
                               const char *value, const char **why);
+
+/* ---- issue 6: refresh tokens and revocations (schema version 2) ------------
+ * These do not bump the generation: a refresh token changes nothing that a
+ * registry snapshot holds. Each function is one statement or its own
+ * transaction. */
+
+/* One row of jg_refresh_tokens: the token itself is never stored, only its
+ * hash (jg_refresh_hash). state: "active", "rotated" (used once: presenting
+ * it again is reuse) or "revoked". */
+typedef struct jg_refresh_row {
+    const char *hash, *family, *tenant, *client_id, *sub, *scope, *idp;
+    const char *claims;           /* the assertion's claims, JSON text ("" none) */
+    const char *state;
+    long long issued_at, expires_at, updated_at;
+} jg_refresh_row_t;
+
+jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,
+                                    const jg_refresh_row_t *row, const char **why);
+/* *row NULL when no such hash. */
+jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash,
+                                 jg_refresh_row_t **row, const char **why);
+/* Atomically: when old_hash is active and unexpired at now, mark it rotated
+ * and insert next (*won 1); otherwise change nothing (*won 0). Of several
+ * processes rotating one token at once, exactly one wins. */
+jg_status_t jg_store_refresh_rotate(jg_store_t *st, apr_pool_t *p, const char *old_hash,
+                                    long long now, const jg_refresh_row_t *next,
+                                    int *won, const char **why);
+/* Revoke every token of a family / of a client; *n how many were live. */
+jg_status_t jg_store_refresh_revoke_family(jg_store_t *st, apr_pool_t *p,
+                                           const char *family, long long now, int *n,
+                                           const char **why);
+jg_status_t jg_store_refresh_revoke_client(jg_store_t *st, apr_pool_t *p,
+                                           const char *tenant, const char *client_id,
+                                           long long now, int *n, const char **why);
+/* Live refresh tokens of a client (for the console). */
+jg_status_t jg_store_refresh_count(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                   const char *client_id, long long now, int *n,
+                                   const char **why);
+/* Delete rows that expired before `before`; *n how many. */
+jg_status_t jg_store_refresh_purge(jg_store_t *st, apr_pool_t *p, long long before,
+                                   int *n, const char **why);
+
+/* "Every token of this client issued at or before `before` is revoked":
+ * set inside a jg_store_begin transaction (it is part of the registry
+ * snapshot, which carries it to every process). */
+jg_status_t jg_store_client_revoke_set(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                       const char *client_id, long long before,
+                                       const char **why);
+/* Rows (const char *[3]: tenant, client_id, before) of every revocation. */
+jg_status_t jg_store_client_revocations(jg_store_t *st, apr_pool_t *p,
+                                        apr_array_header_t **rows, const char **why);
 
 #endif

@@ -8,6 +8,7 @@
 #include "jg_jws.h"
 #include "jg_secret.h"
 #include "jg_b64url.h"
+#include "jg_registry.h"
 
 const char *jg_hash_key(apr_pool_t *p, const char *const *parts, int n)
 {
@@ -48,6 +49,14 @@ const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c)
     jg_json_add_string(&w, "jti", c->jti);
     if (c->tenant) jg_json_add_string(&w, "tenant", c->tenant);
     if (c->idp) jg_json_add_string(&w, "idp", c->idp);
+    if (c->assertion_claims) jg_json_add_raw(&w, "assertion_claims", c->assertion_claims);
+    if (c->copied) {
+        json_object_object_foreach(c->copied, name, v) {
+            if (jg_claim_is_registered(name)) continue;   /* never overridden */
+            jg_json_add_raw(&w, name, apr_pstrdup(p, json_object_to_json_string_ext(
+                                v, JSON_C_TO_STRING_PLAIN)));
+        }
+    }
     return jg_json_end(&w);
 }
 

@@ -11,6 +11,9 @@
 
 #define JG_OPAQUE_TOKEN_BYTES 32   /* 256 bits from the CSPRNG */
 #define JG_JTI_BYTES 16            /* 128 bits */
+/* issue 6: an opaque token's record keeps the assertion's claims when their
+ * JSON is at most this long (a record must fit one socache slot) */
+#define JG_OPAQUE_MAX_ASSERTION 2048
 
 typedef struct jg_signer {
     const jg_key_t *key;
@@ -26,6 +29,12 @@ typedef struct jg_token_claims {
     const apr_array_header_t *aud;   /* const char * */
     long long iat, exp;
     const char *tenant, *idp;        /* where the grant came from */
+    /* issue 6: claims copied from the assertion (an object whose members
+     * are added as they are; NULL: none), and the assertion's whole claims
+     * (a JSON object's text) kept under "assertion_claims" (the records of
+     * opaque tokens only) */
+    json_object *copied;
+    const char *assertion_claims;
 } jg_token_claims_t;
 
 /* The claims as JSON text (RFC 9068 §2.2 names; aud a string when it holds

@@ -338,3 +338,25 @@ jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
     }
     return JG_OK;
 }
+
+jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
+                            const char **why)
+{
+    jg_shard_t *sh = shard_of(key, strlen(key));
+    apr_status_t rv, rv2;
+
+    if (!sh || !sh->instance || !sh->mutex)
+        return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
+    if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the cache: %pm",
+                                                          &rv));
+    rv = provider->remove(sh->instance, s, (const unsigned char *)key,
+                          (unsigned int)strlen(key), p);
+    rv2 = apr_global_mutex_unlock(sh->mutex);
+    if ((rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) || rv2 != APR_SUCCESS) {
+        rv = rv2 != APR_SUCCESS ? rv2 : rv;
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache did not remove a "
+                                                    "record: %pm", &rv));
+    }
+    return JG_OK;
+}

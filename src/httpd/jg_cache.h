@@ -35,4 +35,9 @@ jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
                          const char *val, size_t len, long long expiry,
                          const char **why);
 
+/* issue 6: drop the record under key (a revoked opaque token); no record
+ * is no error. */
+jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
+                            const char **why);
+
 #endif

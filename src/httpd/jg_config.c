@@ -15,6 +15,7 @@
 #include "jg_key.h"
 #include "jg_http.h"
 #include "jg_live.h"
+#include "jg_lifecycle.h"       /* issue 6 */
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -90,6 +91,7 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->jwks_refresh_interval = sc->jwks_max_stale = JG_UNSET;
     sc->registry = jg_registry_make(p);
     sc->store_poll = JG_UNSET;            /* issue 5 */
+    jg_lifecycle_create(sc);              /* issue 6 */
     return sc;
 }
 
@@ -128,6 +130,7 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->store_source = add->store_spec ? add->store_source : base->store_source;
     sc->store_poll = MERGE_VAL(store_poll);
     sc->console_assets = MERGE_PTR(console_assets);
+    jg_lifecycle_merge(sc, base, add);    /* issue 6 */
     return sc;
 }
 
@@ -971,6 +974,7 @@ const command_rec jg_cmds[] = {
     AP_INIT_TAKE1(JG_CMD_CLIENT_CALLBACK, client_callback, NULL, RSRC_CONF,
                   "callback URL of the client"),
     JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */
+    JG_LIFECYCLE_COMMANDS                 /* issue 6: jg_lifecycle.h */
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 

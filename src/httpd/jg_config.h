@@ -67,6 +67,13 @@ typedef struct jg_server_conf {
     const char *console_assets;       /* JWTGrantConsoleAssets */
     struct jg_live_view *live;        /* per process; NULL: no store */
 
+    /* issue 6: refresh tokens, introspection, revocation (jg_lifecycle.c) */
+    int refresh_tokens;               /* JWTGrantRefreshTokens, or JG_UNSET */
+    long long refresh_lifetime;       /* JWTGrantRefreshTokenLifetime, or JG_UNSET */
+    const char *introspection_endpoint;   /* JWTGrantIntrospectionEndpoint */
+    const char *revocation_endpoint;      /* JWTGrantRevocationEndpoint */
+    jg_keyset_t *token_keys;          /* set at startup: our signing keys */
+
     /* parsing state of the container being read */
     const char *cur_tenant;
     jg_idp_t *cur_idp;

@@ -37,6 +37,18 @@
 #define JG_CMD_STORE_POLL       "JWTGrantStorePollInterval"
 #define JG_CMD_CONSOLE_ASSETS   "JWTGrantConsoleAssets"
 
+/* issue 6: refresh tokens, introspection, revocation */
+#define JG_HANDLER_INTROSPECT   "jwt-grant-introspect"
+#define JG_HANDLER_REVOKE       "jwt-grant-revoke"
+#define JG_CMD_REFRESH_TOKENS   "JWTGrantRefreshTokens"
+#define JG_CMD_REFRESH_LIFETIME "JWTGrantRefreshTokenLifetime"
+#define JG_CMD_INTROSPECTION_EP "JWTGrantIntrospectionEndpoint"
+#define JG_CMD_REVOCATION_EP    "JWTGrantRevocationEndpoint"
+#define JG_CMD_CLIENT_REFRESH   "JWTGrantClientRefreshTokens"
+#define JG_CMD_CLIENT_REFRESH_LIFETIME "JWTGrantClientRefreshTokenLifetime"
+#define JG_CMD_CLIENT_INTROSPECT "JWTGrantClientIntrospect"
+#define JG_CMD_CLIENT_COPY_CLAIMS "JWTGrantClientCopyClaims"
+
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"
 #define JG_SEC_IDP              "<JWTGrantTrustedIdP"

@@ -17,17 +17,18 @@
 #include "jg_grant.h"
 #include "jg_form.h"
 #include "jg_json.h"
+#include "jg_lifecycle.h"   /* issue 6 */
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
-static void no_store(request_rec *r)
+void jg_no_store(request_rec *r)
 {
     /* RFC 6749 §5.1: tokens and errors alike must not be cached */
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
 }
 
-static int send_json(request_rec *r, int status, const char *content_type,
+int jg_send_json(request_rec *r, int status, const char *content_type,
                      const char *body)
 {
     r->status = status;
@@ -48,7 +49,7 @@ static int send_json(request_rec *r, int status, const char *content_type,
 }
 
 /* "%s" of a client-supplied value in a log line: bounded and escaped. */
-static const char *logval(request_rec *r, const char *v)
+const char *jg_logval(request_rec *r, const char *v)
 {
     if (!v) return "-";
     return ap_escape_logitem(r->pool, apr_pstrndup(r->pool, v, 200));
@@ -78,30 +79,21 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
         ap_log_rerror(APLOG_MARK, level, 0, r,
                       "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s",
                       res->server_fault ? "JWTG0103" : res->error ? "JWTG0102" : "JWTG0101",
-                      res->error ? "refused" : "issued", logval(r, res->tenant),
-                      logval(r, res->client_id), logval(r, res->idp), logval(r, res->iss),
-                      logval(r, res->sub), logval(r, res->jti),
+                      res->error ? "refused" : "issued", jg_logval(r, res->tenant),
+                      jg_logval(r, res->client_id), jg_logval(r, res->idp), jg_logval(r, res->iss),
+                      jg_logval(r, res->sub), jg_logval(r, res->jti),
                       res->error ? " error=" : "",
                       res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
-                                               logval(r, res->description), "\"", NULL)
+                                               jg_logval(r, res->description), "\"", NULL)
                                  : "");
-    no_store(r);
+    jg_no_store(r);
     if (res->www_authenticate)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
     if (res->retry_after > 0)
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, JG_LL, JG_V(res->retry_after)));
-    return send_json(r, res->status, "application/json;charset=UTF-8",
+    return jg_send_json(r, res->status, "application/json;charset=UTF-8",
                      jg_grant_response_json(r->pool, res));
-}
-
-static int refuse(request_rec *r, int status, const char *error, const char *why)
-{
-    jg_grant_result_t res;
-
-    memset(&res, 0, sizeof(res));
-    jg_grant_error(&res, status, error, why);
-    return answer(r, &res);
 }
 
 /* Read the whole body into memory, at most JG_MAX_BODY bytes. */
@@ -144,6 +136,70 @@ static int is_form(const char *ct)
     return ct && !strncasecmp(ct, form, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* The POST form of a token, introspection or revocation request (the
+ * endpoint's name for the messages): 1 with req filled, 0 with res filled
+ * as the error answer. */
+int jg_read_form_request(request_rec *r, const char *endpoint, jg_grant_request_t *req,
+                         jg_grant_result_t *res)
+{
+    apr_table_t *query = NULL;
+    char *body = NULL;
+    apr_size_t len = 0;
+    const char *why = NULL;
+    int too_large;
+
+    memset(res, 0, sizeof(*res));
+    memset(req, 0, sizeof(*req));
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        jg_grant_error(res, HTTP_METHOD_NOT_ALLOWED, "invalid_request",
+                       apr_pstrcat(r->pool, "the ", endpoint, " takes POST", NULL));
+        return 0;
+    }
+    if (!is_form(apr_table_get(r->headers_in, "Content-Type"))) {
+        jg_grant_error(res, HTTP_BAD_REQUEST, "invalid_request",
+                       "Content-Type must be application/x-www-form-urlencoded");
+        return 0;
+    }
+    if (read_body(r, &body, &len, &too_large) != OK) {
+        jg_grant_error(res, HTTP_BAD_REQUEST, "invalid_request", "unreadable request body");
+        return 0;
+    }
+    if (too_large) {
+        jg_grant_error(res, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
+                       "request body too large");
+        return 0;
+    }
+    if ((r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
+        || jg_form_parse(r->pool, body, len, &req->form, &why) != JG_OK) {
+        jg_grant_error(res, HTTP_BAD_REQUEST, "invalid_request", why);
+        return 0;
+    }
+    req->tenant = query ? jg_form_get(query, "tenantDomain") : NULL;
+    if (req->tenant && !*req->tenant) req->tenant = NULL;   /* RFC 6749 §3.2 */
+    req->authorization = apr_table_get(r->headers_in, "Authorization");
+    req->now = apr_time_sec(r->request_time);
+    return 1;
+}
+
+void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->registry = jg_live_registry(r);   /* httpd.conf + the store (issue 5) */
+    cfg->default_tenant = jg_conf_default_tenant(sc);
+    cfg->issuer = sc->effective_issuer;
+    cfg->audiences = sc->audiences;
+    cfg->skew = jg_conf_clock_skew(sc);
+    cfg->require_client_auth = jg_conf_require_client_auth(sc);
+    cfg->token_format = jg_conf_token_format(sc);
+    cfg->token_lifetime = jg_conf_token_lifetime(sc);
+    cfg->signer = sc->signer;
+    cfg->replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
+    jg_lifecycle_grant_config(r, cfg);     /* issue 6 */
+}
+
 static int token_handler(request_rec *r)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
@@ -151,39 +207,12 @@ static int token_handler(request_rec *r)
     jg_grant_config_t cfg;
     jg_grant_request_t req;
     jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r,
-                               jg_jwks_idp_keys };
+                               jg_jwks_idp_keys, NULL, NULL, NULL, NULL, NULL, NULL };
     jg_grant_result_t res;
-    apr_table_t *query = NULL;
     apr_array_header_t *auds;
-    char *body = NULL;
-    apr_size_t len = 0;
-    const char *why = NULL;
-    int rc, too_large;
 
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "POST");
-        return refuse(r, HTTP_METHOD_NOT_ALLOWED, "invalid_request",
-                      "the token endpoint takes POST");
-    }
-    if (!is_form(apr_table_get(r->headers_in, "Content-Type")))
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_request",
-                      "Content-Type must be application/x-www-form-urlencoded");
-    if ((rc = read_body(r, &body, &len, &too_large)) != OK)
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", "unreadable request body");
-    if (too_large)
-        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
-                      "request body too large");
-    if (r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
-
-    memset(&req, 0, sizeof(req));
-    if (jg_form_parse(r->pool, body, len, &req.form, &why) != JG_OK)
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_request", why);
-    req.tenant = query ? jg_form_get(query, "tenantDomain") : NULL;
-    if (req.tenant && !*req.tenant) req.tenant = NULL;   /* RFC 6749 §3.2 */
-    req.authorization = apr_table_get(r->headers_in, "Authorization");
-    req.now = apr_time_sec(r->request_time);
-
+    if (!jg_read_form_request(r, "token endpoint", &req, &res)) return answer(r, &res);
+    jg_grant_config_fill(r, &cfg);
     /* Without a configured endpoint URL, this endpoint's URL is one: built
      * from ServerName, the listening port and the <Location> path, so that
      * a Host header or an extra path cannot make us accept an assertion
@@ -194,18 +223,8 @@ static int token_handler(request_rec *r)
         APR_ARRAY_PUSH(auds, const char *) = apr_pstrcat(r->pool, jg_server_base_url(r),
                                                          location, NULL);
     }
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.registry = jg_live_registry(r);   /* httpd.conf + the store (issue 5) */
-    cfg.default_tenant = jg_conf_default_tenant(sc);
-    cfg.issuer = sc->effective_issuer;
     cfg.audiences = auds;
-    cfg.skew = jg_conf_clock_skew(sc);
-    cfg.require_client_auth = jg_conf_require_client_auth(sc);
-    cfg.token_format = jg_conf_token_format(sc);
-    cfg.token_lifetime = jg_conf_token_lifetime(sc);
-    cfg.signer = sc->signer;
-    cfg.replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
-
+    jg_lifecycle_hooks(r, &hooks);         /* issue 6: the store, when there is one */
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
     return answer(r, &res);
 }
@@ -224,7 +243,7 @@ static int jwks_handler(request_rec *r)
     if (!get_only(r)) return HTTP_METHOD_NOT_ALLOWED;
     /* short enough that a key rotation reaches resource servers soon */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    return send_json(r, HTTP_OK, "application/jwk-set+json", sc->jwks_json);
+    return jg_send_json(r, HTTP_OK, "application/jwk-set+json", sc->jwks_json);
 }
 
 static int metadata_handler(request_rec *r)
@@ -255,8 +274,9 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string(sc->signer->alg->name));
     json_object_object_add(o, "access_token_signing_alg_values_supported", a);
+    jg_lifecycle_metadata(r, o);           /* issue 6 */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    return send_json(r, HTTP_OK, "application/json", jg_json_to_string(r->pool, o));
+    return jg_send_json(r, HTTP_OK, "application/json", jg_json_to_string(r->pool, o));
 }
 
 int jg_handler(request_rec *r)
@@ -265,6 +285,8 @@ int jg_handler(request_rec *r)
     if (!strcmp(r->handler, JG_HANDLER_TOKEN)) return token_handler(r);
     if (!strcmp(r->handler, JG_HANDLER_JWKS)) return jwks_handler(r);
     if (!strcmp(r->handler, JG_HANDLER_METADATA)) return metadata_handler(r);
+    if (!strcmp(r->handler, JG_HANDLER_INTROSPECT)) return jg_introspect_handler(r);
+    if (!strcmp(r->handler, JG_HANDLER_REVOKE)) return jg_revoke_handler(r);
     return DECLINED;
 }
 
@@ -284,7 +306,8 @@ int jg_map_to_storage(request_rec *r)
         handler = ap_expr_str_exec(r, d->expr_handler, &err);
     if (!err && handler
         && (!strcmp(handler, JG_HANDLER_TOKEN) || !strcmp(handler, JG_HANDLER_JWKS)
-            || !strcmp(handler, JG_HANDLER_METADATA)))
+            || !strcmp(handler, JG_HANDLER_METADATA)
+            || !strcmp(handler, JG_HANDLER_INTROSPECT) || !strcmp(handler, JG_HANDLER_REVOKE)))
         return OK;
     /* not ours: the core walks as if we had not looked */
     r->per_dir_config = before;

@@ -8,6 +8,16 @@
 
 int jg_handler(request_rec *r);
 
+/* Shared with the other endpoints (issue 6). */
+#include "jg_grant.h"
+int jg_read_form_request(request_rec *r, const char *endpoint, jg_grant_request_t *req,
+                         jg_grant_result_t *res);
+void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg);
+void jg_no_store(request_rec *r);
+int jg_send_json(request_rec *r, int status, const char *content_type, const char *body);
+/* "%s" of a client-supplied value in a log line: bounded and escaped. */
+const char *jg_logval(request_rec *r, const char *v);
+
 /* map_to_storage: no file-system walk for our handlers' locations. */
 int jg_map_to_storage(request_rec *r);
 

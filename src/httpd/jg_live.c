@@ -481,6 +481,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
 {
     jg_server_conf_t *sc = jg_server_conf(v->s);
     apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
+    apr_array_header_t *revocations = NULL;   /* issue 6 */
     jg_registry_t *reg = NULL;
     const char *why = NULL;
     apr_pool_t *sp = NULL;
@@ -518,11 +519,15 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
         else
             rc = jg_store_load(st, sp, &tenants, &idps, &clients, &gen, &why);
     }
+    /* issue 6: "revoke every token of this client" times (written with a
+     * generation bump, so read with the rest) */
+    if (rc == JG_OK) rc = jg_store_client_revocations(st, sp, &revocations, &why);
     jg_live_release(r, v->store, st);
     if (rc == JG_OK)
         rc = jg_overlay_build(sp, sc->effective, tenants, idps, clients,
                               apr_time_sec(r->request_time), overlay_warn, v->s,
                               &reg, &why);
+    if (rc == JG_OK) jg_registry_set_revocations(reg, revocations);
     if (rc != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0324: cannot load the registry "
                       "store (%s): %s; keeping the registry this process has",

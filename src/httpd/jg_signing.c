@@ -127,6 +127,22 @@ static const char *jwks_json(apr_pool_t *p, const apr_array_header_t *specs)
     return jg_json_to_string(p, doc);
 }
 
+/* issue 6: every published key, under the kid our tokens name, to verify
+ * our own access tokens at the introspection and revocation endpoints */
+static jg_keyset_t *token_keys(apr_pool_t *p, const apr_array_header_t *specs)
+{
+    jg_keyset_t *ks = jg_keyset_make(p);
+    int i;
+
+    for (i = 0; i < specs->nelts; i++) {
+        const jg_signing_key_spec_t *spec = &JG_ARRAY_IDX(specs, i, jg_signing_key_spec_t);
+        jg_key_t *k = apr_pmemdup(p, spec->key, sizeof(*spec->key));
+        k->kid = spec->kid;
+        jg_keyset_add(ks, k);
+    }
+    return ks;
+}
+
 int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
 {
     jg_key_t *generated = NULL;
@@ -170,6 +186,7 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
         }
         sc->signer = signer;
         sc->jwks_json = jwks_json(pconf, specs);
+        sc->token_keys = token_keys(pconf, specs);   /* issue 6: introspection */
     }
     return OK;
 }

@@ -57,6 +57,7 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
         assert_granted(token(b))
     tables = postgres.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                            "information_schema.tables WHERE table_schema = 'public'", db=db)
-    assert tables.strip() == "jg_clients,jg_generation,jg_idps,jg_meta,jg_tenants"
+    assert tables.strip() == ("jg_client_revocations,jg_clients,jg_generation,jg_idps,jg_meta,"
+                              "jg_refresh_tokens,jg_tenants")
     assert postgres.psql("SELECT value FROM jg_meta WHERE name = 'schema_version'",
-                         db=db).strip() == "1"
+                         db=db).strip() == "2"

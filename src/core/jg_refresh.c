@@ -1,0 +1,220 @@
+#include <string.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_refresh.h"
+#include "jg_client_auth.h"
+#include "jg_form.h"
+#include "jg_secret.h"
+
+const char *jg_refresh_hash(apr_pool_t *p, const char *token)
+{
+    const char *parts[2] = { "refresh-token", token };
+    return jg_hash_key(p, parts, 2);
+}
+
+jg_status_t jg_refresh_mint(apr_pool_t *p, jg_refresh_row_t *row, const char **token,
+                            const char **why)
+{
+    jg_status_t rc;
+
+    if ((rc = jg_random_b64url(p, JG_REFRESH_TOKEN_BYTES, token, why)) != JG_OK)
+        return rc;
+    if (!row->family
+        && (rc = jg_random_b64url(p, JG_JTI_BYTES, &row->family, why)) != JG_OK)
+        return rc;
+    if (!(row->hash = jg_refresh_hash(p, *token)))
+        return jg_fail(why, JG_ERR_INTERNAL, "hash failed");
+    return JG_OK;
+}
+
+int jg_refresh_enabled(const jg_grant_config_t *cfg, const jg_client_t *c)
+{
+    if (c && c->refresh_tokens != JG_CLIENT_DEFAULT) return c->refresh_tokens;
+    return cfg->refresh_default > 0;
+}
+
+long long jg_refresh_lifetime(const jg_grant_config_t *cfg, const jg_client_t *c)
+{
+    if (c && c->refresh_lifetime > 0) return c->refresh_lifetime;
+    return cfg->refresh_lifetime > 0 ? cfg->refresh_lifetime : JG_DEFAULT_REFRESH_LIFETIME;
+}
+
+static const char *param(const jg_grant_request_t *req, const char *name)
+{
+    const char *v = jg_form_get(req->form, name);
+    return v && *v ? v : NULL;
+}
+
+static int scope_has(const char *list, const char *s, size_t n)
+{
+    const char *c = list;
+
+    while (c && *c) {
+        size_t m;
+        while (*c == ' ') c++;
+        m = strcspn(c, " ");
+        if (m == n && !strncmp(c, s, n)) return 1;
+        c += m;
+    }
+    return 0;
+}
+
+/* RFC 6749 §6: the requested scope must not include any scope not
+ * originally granted; *narrowed the requested ones (NULL: all). */
+static int narrow(apr_pool_t *p, const char *granted, const char *requested,
+                  const char **out, const char **why)
+{
+    apr_array_header_t *g = apr_array_make(p, 4, sizeof(const char *));
+    const char *s = requested;
+
+    while (*s) {
+        size_t n;
+        while (*s == ' ') s++;
+        if (!*s) break;
+        n = strcspn(s, " ");
+        if (!scope_has(granted, s, n)) {
+            *why = apr_pstrcat(p, "scope '", apr_pstrmemdup(p, s, n), "' was not granted "
+                               "with this refresh token (RFC 6749 6)", NULL);
+            return 0;
+        }
+        APR_ARRAY_PUSH(g, const char *) = apr_pstrmemdup(p, s, n);
+        s += n;
+    }
+    return jg_scope_intersect(p, requested, g, out, why) == JG_OK;
+}
+
+void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
+                      const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                      const jg_tenant_t *t, jg_grant_result_t *res)
+{
+    const jg_client_t *client = NULL;
+    const char *token, *hash, *why = NULL, *scope, *requested, *newtok = NULL;
+    jg_refresh_row_t *row = NULL, next;
+    const jg_idp_t *idp;
+    jg_grant_subject_t subj;
+    int won = 0;
+
+    if (!jg_client_authenticate(p, cfg, t, req, &client, res)) return;
+    if (!client) {
+        jg_grant_error(res, 400, "invalid_request", "the refresh_token grant needs the "
+                       "client's id (RFC 6749 6)");
+        return;
+    }
+    if (!(token = param(req, "refresh_token"))) {
+        jg_grant_error(res, 400, "invalid_request", "refresh_token missing");
+        return;
+    }
+    if (!hooks->refresh_get || !hooks->refresh_rotate || !hooks->refresh_revoke_family) {
+        jg_grant_error(res, 400, "unsupported_grant_type", "this server keeps no refresh "
+                       "tokens (" "JWTGrantStore none)");
+        return;
+    }
+    if (strlen(token) > 512 || !(hash = jg_refresh_hash(p, token))) {
+        jg_grant_error(res, 400, "invalid_grant", "unknown refresh token");
+        return;
+    }
+    if (hooks->refresh_get(hooks->baton, hash, &row, &why) != JG_OK) {
+        jg_grant_error(res, 500, "server_error", why);
+        res->server_fault = 1;
+        return;
+    }
+    /* another client's token, or another tenant's: as if unknown, and
+     * nothing changes (presenting it is no reuse by its owner) */
+    if (!row || strcmp(row->tenant, t->name) || strcmp(row->client_id, client->client_id)) {
+        jg_grant_error(res, 400, "invalid_grant", "unknown refresh token");
+        return;
+    }
+    res->sub = row->sub;
+    res->idp = row->idp;
+    if (!strcmp(row->state, "rotated")) {
+        /* reuse: whoever holds the family now may be an attacker */
+        if (hooks->refresh_revoke_family(hooks->baton, row->family, req->now, &why)
+            != JG_OK) {
+            jg_grant_error(res, 500, "server_error", why);
+            res->server_fault = 1;
+            return;
+        }
+        jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
+                       "token of its family is now revoked");
+        return;
+    }
+    if (strcmp(row->state, "active")
+        || row->issued_at <= jg_tenant_revoked_before(t, row->client_id)) {
+        jg_grant_error(res, 400, "invalid_grant", "refresh token revoked");
+        return;
+    }
+    if (row->expires_at <= req->now) {
+        jg_grant_error(res, 400, "invalid_grant", "refresh token expired");
+        return;
+    }
+    if (!jg_refresh_enabled(cfg, client)) {
+        jg_grant_error(res, 400, "unauthorized_client", "this client may not use refresh "
+                       "tokens");
+        return;
+    }
+    idp = t->idp_by_name ? apr_hash_get(t->idp_by_name, row->idp, APR_HASH_KEY_STRING)
+                         : NULL;
+    if (!idp || !idp->enabled || !jg_client_trusts_idp(client, idp)) {
+        jg_grant_error(res, 400, "invalid_grant", "the issuer of the original assertion "
+                       "is no longer trusted for this client");
+        return;
+    }
+    scope = row->scope;
+    if ((requested = param(req, "scope"))) {
+        if (!narrow(p, row->scope, requested, &scope, &why)) {
+            jg_grant_error(res, 400, "invalid_scope", why);
+            return;
+        }
+        if (!*scope) {
+            jg_grant_error(res, 400, "invalid_scope", "no scope requested");
+            return;
+        }
+    }
+    /* the client may have lost scopes since */
+    if (jg_scope_intersect(p, scope, client->scopes, &scope, &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_scope", why);
+        return;
+    }
+
+    memset(&next, 0, sizeof(next));
+    next.family = row->family;
+    if (jg_refresh_mint(p, &next, &newtok, &why) != JG_OK) {
+        jg_grant_error(res, 500, "server_error", why);
+        res->server_fault = 1;
+        return;
+    }
+    next.tenant = row->tenant;
+    next.client_id = row->client_id;
+    next.sub = row->sub;
+    next.scope = row->scope;          /* RFC 6749 6: the new one's scope is the old's */
+    next.idp = row->idp;
+    next.claims = row->claims;
+    next.state = "active";
+    next.issued_at = req->now;
+    next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
+    if (hooks->refresh_rotate(hooks->baton, hash, req->now, &next, &won, &why) != JG_OK) {
+        jg_grant_error(res, 500, "server_error", why);
+        res->server_fault = 1;
+        return;
+    }
+    if (!won) {
+        /* used (or revoked, or expired) since we read it: another use won */
+        if (hooks->refresh_revoke_family(hooks->baton, row->family, req->now, &why)
+            != JG_OK) {
+            jg_grant_error(res, 500, "server_error", why);
+            res->server_fault = 1;
+            return;
+        }
+        jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
+                       "token of its family is now revoked");
+        return;
+    }
+    memset(&subj, 0, sizeof(subj));
+    subj.sub = row->sub;
+    subj.idp = row->idp;
+    subj.scope = scope;
+    subj.client_id = client->client_id;
+    subj.assertion_text = *row->claims ? row->claims : NULL;
+    if (!jg_grant_issue(p, cfg, hooks, t, client, &subj, 0, req->now, res)) return;
+    res->refresh_token = newtok;
+}

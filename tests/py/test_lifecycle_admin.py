@@ -1,0 +1,159 @@
+"""The console's JSON API for issue 6: a service provider's refresh-token,
+resource-server and copied-claims settings (shown and edited with PUT), and
+"revoke every token of this client" (refresh families in the store; access
+tokens by a time carried in every process's registry snapshot, which
+introspection honours), audit-logged. Also the metadata of the new
+endpoints."""
+
+import time
+
+import pytest
+
+from admin import WSO2_ALIAS, Api, admin_conf, api_error
+from conftest import running
+from httpd import Httpd, assert_error, cert_pem, claims, jwk_of, jws_claims, sign
+from lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant, lifecycle_conf,
+                       refresh, wait_until)
+
+
+@pytest.fixture(scope="module")
+def srv(jg_env, keys):
+    h = Httpd(jg_env, "lifecycle-admin", ports=3)
+    h.write(lifecycle_conf(h, keys) + admin_conf(h) + "JWTGrantStorePollInterval 1s\n")
+    with running(h):
+        yield h
+
+
+def store_client(api, keys, **fields):
+    api.tenant("t.example") if api.get("/tenants/t.example").status_code == 404 else None
+    if api.get("/idps/jwtIDP", tenant="t.example").status_code == 404:
+        api.idp("t.example", name="jwtIDP", aliases=[WSO2_ALIAS],
+                certificate=cert_pem(keys["rsa2048"].priv, "jwtIDP").decode())
+    sp = api.client("t.example", scopes=["read", "write"], **fields)
+    return sp, (sp["client_id"], sp["client_secret"])
+
+
+def t_grant(h, keys, client, **more):
+    resp = h.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS], **more)),
+                   client=client, tenant="t.example", scope="read write")
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_settings_are_shown_and_edited(srv, keys):
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="editable")
+    assert sp["refresh_tokens"] is None and sp["introspect"] is False
+    assert sp["copy_claims"] == [] and sp["refresh_token_lifetime"] is None
+    assert "refresh_token" not in t_grant(srv, keys, cred)
+    body = {"name": "editable", "scopes": ["read", "write"], "refresh_tokens": True,
+            "refresh_token_lifetime": "2h", "copy_claims": ["email"], "introspect": True}
+    doc = api.ok(api.put(f"/clients/{cred[0]}", body, tenant="t.example"), 200)
+    assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 7200
+    assert doc["copy_claims"] == ["email"] and doc["introspect"] is True
+    assert "client_secret" not in doc
+    got = api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)
+    assert got["refresh_tokens"] is True and got["copy_claims"] == ["email"]
+    # effective in the token endpoint within a poll interval; the secret kept
+    wait_until(lambda: "refresh_token" in t_grant(srv, keys, cred))
+    tok = t_grant(srv, keys, cred, email="e@example.com")
+    assert jws_claims(tok["access_token"])["email"] == "e@example.com"
+    assert srv.wait_for_log(lambda line: "JWTG0300" in line and "changed service provider"
+                            in line and "refresh tokens on" in line)
+    # refused: a registered claim, a bad flag, a renaming, httpd.conf's entries
+    api_error(api.put(f"/clients/{cred[0]}", dict(body, copy_claims=["sub"]),
+                      tenant="t.example"), 400, "copy_claims")
+    api_error(api.put(f"/clients/{cred[0]}", dict(body, refresh_tokens="yes"),
+                      tenant="t.example"), 400, "refresh_tokens")
+    api_error(api.put(f"/clients/{cred[0]}", dict(body, name="renamed"),
+                      tenant="t.example"), 400, "name")
+    api_error(api.put(f"/clients/{APP[0]}", {"name": "app"}), 409, "client_id", "read_only")
+    # httpd.conf's settings are shown
+    app = api.ok(api.get(f"/clients/{APP[0]}"), 200)
+    assert app["refresh_tokens"] is True and app["copy_claims"] == ["email", "department"]
+
+
+def test_revoke_every_token_of_a_client(srv, keys):
+    api = Api(srv)
+    before = grant(srv, keys)                 # app, from httpd.conf
+    opaque = grant(srv, keys, port=srv.ports[1])
+    time.sleep(1.1)                            # tokens issued in an earlier second
+    resp = api.post(f"/clients/{APP[0]}/revoke-tokens")
+    doc = api.ok(resp, 200)
+    assert doc["refresh_tokens_revoked"] >= 1 and doc["tokens_revoked_before"] > 0
+    assert srv.wait_for_log(lambda line: "JWTG0300" in line and "revoked every token" in line)
+    # the snapshot carries the time to every process: introspection honours it
+    wait_until(lambda: active(srv, before["access_token"]) == {"active": False})
+    assert active(srv, opaque["access_token"], port=srv.ports[1]) == {"active": False}
+    assert_error(refresh(srv, before["refresh_token"]), 400, "invalid_grant", "revoked")
+    # tokens issued later live
+    time.sleep(1.1)
+    after = grant(srv, keys)
+    assert active(srv, after["access_token"])["active"] is True
+    assert refresh(srv, after["refresh_token"]).status_code == 200
+    shown = api.ok(api.get(f"/clients/{APP[0]}"), 200)
+    assert shown["tokens_revoked_before"] == doc["tokens_revoked_before"]
+    # unknown client, wrong method, no user
+    api_error(api.post("/clients/nobody/revoke-tokens"), 404)
+    assert api.get(f"/clients/{APP[0]}/revoke-tokens").status_code == 405
+    assert Api(srv, user=None).post(f"/clients/{APP[0]}/revoke-tokens").status_code in (401,
+                                                                                        403)
+
+
+def test_metadata_lists_the_endpoints(srv, jg_env, keys):
+    doc = srv.get("/.well-known/oauth-authorization-server").json()
+    base = f"http://127.0.0.1:{srv.port}"
+    assert doc["introspection_endpoint"] == base + INTROSPECT_PATH
+    assert doc["revocation_endpoint"] == base + REVOKE_PATH
+    assert "refresh_token" in doc["grant_types_supported"]
+    for m in ("introspection_endpoint_auth_methods_supported",
+              "revocation_endpoint_auth_methods_supported"):
+        assert "client_secret_basic" in doc[m] and "none" not in doc[m], doc
+    h = Httpd(jg_env, "lifecycle-metadata")
+    h.write("JWTGrantIntrospectionEndpoint https://as.example/introspect\n"
+            "JWTGrantRevocationEndpoint https://as.example/revoke\n")
+    with running(h):
+        doc = h.get("/.well-known/oauth-authorization-server").json()
+        assert doc["introspection_endpoint"] == "https://as.example/introspect"
+        assert doc["revocation_endpoint"] == "https://as.example/revoke"
+        assert doc["grant_types_supported"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+    h.write("JWTGrantIntrospectionEndpoint not-a-url\n")
+    rc, out = h.check_config()
+    assert rc != 0 and "JWTGrantIntrospectionEndpoint" in out, out
+
+
+def test_console_shows_and_edits_the_settings(srv, keys):
+    from test_admin_console import Browser
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="from-console")
+    b = Browser(srv)
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "<dt>Refresh tokens</dt><dd>the server's default</dd>" in resp.text
+    assert 'name="refresh_tokens"' in resp.text and "Revoke every token" in resp.text
+    r = b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "on",
+               "refresh_token_lifetime": "3h", "introspect": "on",
+               "copy_claims": "email  department"}, "t.example", status=303)
+    assert r.headers["Location"].split("?")[0].endswith(f"/clients/{cred[0]}")
+    doc = api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)
+    assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 10800
+    assert doc["introspect"] is True and doc["copy_claims"] == ["email", "department"]
+    assert doc["scopes"] == ["read", "write"]          # the rest unchanged
+    # a refused value names its field, and changes nothing
+    r = b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "off",
+               "refresh_token_lifetime": "soon", "copy_claims": ""}, "t.example",
+               status=400)
+    assert "refresh_token_lifetime" in r.text
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "refresh_tokens"] is True
+    # without the form's CSRF token: refused
+    b.post(f"/clients/{cred[0]}/revoke-tokens", {}, "t.example", csrf="forged", status=403)
+    assert "tokens_revoked_before" not in [k for k, v in api.ok(api.get(
+        f"/clients/{cred[0]}", tenant="t.example"), 200).items() if v]
+    b.post(f"/clients/{cred[0]}/revoke-tokens", {}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "tokens_revoked_before"]
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "every token issued until" in resp.text
+    # httpd.conf's clients: no settings form, but their tokens can be revoked
+    page, resp = b.page(f"/clients/{APP[0]}")
+    assert 'name="refresh_tokens"' not in resp.text and "Revoke every token" in resp.text

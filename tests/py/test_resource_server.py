@@ -1,0 +1,121 @@
+"""A real resource server that nobody here wrote: Debian's
+libapache2-mod-oauth2 (OpenIDC's mod_oauth2) in a second httpd on
+loopback protects two locations, one verifying our JWT access tokens with
+our published JWKS (jwt-grant-jwks), one verifying our opaque tokens
+through our introspection endpoint (jwt-grant-introspect) with a resource
+server's client credentials. Our tokens get in; expired, revoked and
+foreign ones do not."""
+
+import os
+import time
+
+import pytest
+import requests
+from jwcrypto import jwk
+
+from conftest import running
+from httpd import JWKS_PATH, Httpd, jws_claims, jws_header, sign
+from lifecycle import APP, INTROSPECT_PATH, RS, WSO2, assertion, grant, lifecycle_conf, revoke
+
+MOD_OAUTH2 = "/usr/lib/apache2/modules/mod_oauth2.so"
+SECRET_TEXT = "the protected resource\n"
+
+
+@pytest.fixture(scope="module")
+def servers(jg_env, keys):
+    assert os.path.isfile(MOD_OAUTH2), \
+        "mod_oauth2 is missing (scripts/install-deps installs libapache2-mod-oauth2)"
+    asrv = Httpd(jg_env, "rs-as", ports=3)
+    asrv.write(lifecycle_conf(asrv, keys))
+    rs = Httpd(jg_env, "rs-mod-oauth2")
+    for d in ("jwt", "opaque"):
+        os.makedirs(os.path.join(rs.dir, "htdocs", d), exist_ok=True)
+        with open(os.path.join(rs.dir, "htdocs", d, "index.txt"), "w") as f:
+            f.write(SECRET_TEXT)
+    jwks = f"http://127.0.0.1:{asrv.port}{JWKS_PATH}"
+    introspect = f"http://127.0.0.1:{asrv.ports[1]}{INTROSPECT_PATH}"
+    mods = "".join(f'LoadModule {m}_module "{jg_env.modules_dir}/mod_{m}.so"\n'
+                   for m in ("authn_core", "authz_user"))
+    rs.write(f"""\
+<Location /jwt>
+  AuthType oauth2
+  OAuth2TokenVerify jwks_uri {jwks} jwks_uri.ssl_verify=false&verify.exp=required&verify.iat=skip
+  Require valid-user
+</Location>
+<Location /opaque>
+  AuthType oauth2
+  OAuth2TokenVerify introspect {introspect} introspect.ssl_verify=false&introspect.auth=client_secret_basic&client_id={RS[0]}&client_secret={RS[1]}
+  Require valid-user
+</Location>
+""", base_extra=f'LoadModule oauth2_module "{MOD_OAUTH2}"\n' + mods)
+    # mod_oauth2 logs every refused token at warn or error: expected here
+    with running(asrv), running(rs, expect=(r"\[oauth2:", r"oauth2")):
+        yield asrv, rs
+
+
+def fetch(rs, path, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(rs.url(path), headers=headers, timeout=30)
+
+
+def allowed(resp):
+    return resp.status_code == 200 and resp.text == SECRET_TEXT
+
+
+def refused(resp):
+    return resp.status_code == 401 and resp.text != SECRET_TEXT
+
+
+def test_jwt_access_token_is_let_in_by_jwks(servers, keys):
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    tok = grant(asrv, keys)["access_token"]
+    assert allowed(fetch(rs, "/jwt/index.txt", tok))
+    assert refused(fetch(rs, "/jwt/index.txt", None))
+
+
+def test_opaque_token_is_let_in_by_introspection(servers, keys):
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    tok = grant(asrv, keys, port=asrv.ports[1])["access_token"]
+    assert "." not in tok
+    assert allowed(fetch(rs, "/opaque/index.txt", tok))
+    # and the introspection endpoint saw the resource server's request
+    assert asrv.wait_for_log(lambda line: "JWTG0501" in line and f"client={RS[0]}" in line
+                             and "outcome=active" in line)
+
+
+def test_expired_jwt_is_refused(servers, keys):
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    tok = grant(asrv, keys, port=asrv.ports[2])["access_token"]     # lives 2 s
+    time.sleep(3.1)
+    assert refused(fetch(rs, "/jwt/index.txt", tok))
+
+
+def test_revoked_opaque_token_is_refused(servers, keys):
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    tok = grant(asrv, keys, port=asrv.ports[1])["access_token"]
+    assert revoke(asrv, tok, client=APP, port=asrv.ports[1]).status_code == 200
+    assert refused(fetch(rs, "/opaque/index.txt", tok))
+
+
+def test_foreign_tokens_are_refused(servers, keys):
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    ours = grant(asrv, keys)["access_token"]
+    # the same claims and kid, signed by a key that is not ours
+    other = jwk.JWK.generate(kty="EC", crv="P-256")
+    forged = sign(other, jws_claims(ours), alg="ES256",
+                  header={"kid": jws_header(ours)["kid"], "typ": "at+jwt"})
+    assert refused(fetch(rs, "/jwt/index.txt", forged))
+    # an assertion of the IdP is no access token, nor is garbage
+    assert refused(fetch(rs, "/jwt/index.txt", assertion(keys)))
+    assert refused(fetch(rs, "/opaque/index.txt", "A" * 43))
+    # introspection also knows our JWTs, but only those of the resource
+    # server's own tenant
+    assert allowed(fetch(rs, "/opaque/index.txt", ours))
+    other_tenant = grant(asrv, keys, client=WSO2, tenant="wso2.com",
+                         port=asrv.ports[1])["access_token"]
+    assert refused(fetch(rs, "/opaque/index.txt", other_tenant))
