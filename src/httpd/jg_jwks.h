@@ -21,4 +21,10 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
                              long long now, const jg_keyset_t **keys,
                              long long *retry_after, const char **why);
 
+/* Give every IdP of reg, a live snapshot of s's registry built in sp, that
+ * has a JWKS URL and is not one of httpd.conf's blocks a key source of this
+ * process (jg_idp_t.jwks_source): shared with the snapshots before it, so
+ * a store change costs no refetch, and held until sp is destroyed. */
+void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg);
+
 #endif
