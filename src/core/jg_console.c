@@ -424,6 +424,73 @@ static void certificate_details(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
     jg_html_raw(h, "</tbody>\n</table>\n", NULL);
 }
 
+static const char *ks_text(json_object *ks, const char *name)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(ks, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The key source of an IdP with a JWKS URL, as every process shares it:
+ * what the last attempt gave, the key ids, when it is refreshed. */
+static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    json_object *ks = NULL, *kids = NULL, *usable = NULL;
+    const char *state, *last_fetch, *error, *failing, *t, *words;
+    size_t i, n;
+
+    if (!e->jwks_url || !c->a->key_source
+        || !(ks = c->a->key_source(c->a->key_source_baton, c->p, e)))
+        return;
+    state = ks_text(ks, "state");
+    state = state ? state : "not_fetched";
+    last_fetch = ks_text(ks, "last_fetch");
+    error = ks_text(ks, "error");
+    failing = ks_text(ks, "failing_since");
+    json_object_object_get_ex(ks, "key_ids", &kids);
+    json_object_object_get_ex(ks, "usable", &usable);
+    words = !strcmp(state, "fetched") ? "fetched"
+            : !strcmp(state, "not_modified") ? "confirmed (304 Not Modified)"
+            : !strcmp(state, "failed") ? "failed" : NULL;
+    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n"
+                "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
+                esc(c, e->jwks_url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
+    if (words)
+        jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
+                    "\">", words, "</span>", NULL);
+    else
+        jg_html_raw(h, "not fetched yet: the first token request that needs its keys "
+                    "fetches them", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if (error)
+        jg_html_raw(h, "<dt>Error</dt><dd class=\"ks-error\">", esc(c, error), "</dd>\n",
+                    NULL);
+    if (failing)
+        jg_html_raw(h, "<dt>Failing since</dt><dd>", esc(c, failing), "</dd>\n", NULL);
+    jg_html_raw(h, "<dt>Last successful fetch</dt><dd>", last_fetch ? esc(c, last_fetch)
+                : "none", "</dd>\n<dt>Key ids</dt><dd>", NULL);
+    n = kids && json_object_is_type(kids, json_type_array) ? json_object_array_length(kids)
+                                                           : 0;
+    for (i = 0; i < n; i++) {
+        json_object *k = json_object_array_get_idx(kids, i);
+        jg_html_raw(h, i ? ", " : "", k ? "<code>" : "", k ? esc(c, json_object_get_string(k))
+                    : "(a key without kid)", k ? "</code>" : "", NULL);
+    }
+    if (!n) jg_html_raw(h, "none", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if ((t = ks_text(ks, "valid_until")))
+        jg_html_raw(h, "<dt>Valid until</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if ((t = ks_text(ks, "next_refresh")))
+        jg_html_raw(h, "<dt>Next refresh</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if (last_fetch && (t = ks_text(ks, "usable_until")))
+        jg_html_raw(h, "<dt>Keys usable</dt><dd>", usable && json_object_get_boolean(usable)
+                    ? "yes, " : "no (too stale), ", "until ", esc(c, t),
+                    " at the latest if the IdP stays unreachable</dd>\n", NULL);
+    jg_html_raw(h, "</dl>\n</section>\n", NULL);
+}
+
 /* values: what to show in the fields (an entry, or what was submitted) */
 typedef struct idp_values {
     const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
@@ -446,6 +513,7 @@ static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_
         jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
         certificate_details(c, &h, existing);
     }
+    if (existing) key_source_section(c, &h, existing);
     if (existing && existing->read_only) {
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
                     esc(c, existing->source), "</code>): change it there.</p>\n"

@@ -148,7 +148,7 @@ static int output_only(const char *name)
 {
     static const char *const names[] = {
         "certificates", "read_only", "source", "tenant", "created_by", "created_at",
-        "updated_by", "updated_at", NULL
+        "updated_by", "updated_at", "key_source", NULL
     };
     int i;
 

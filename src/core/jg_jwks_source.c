@@ -345,6 +345,48 @@ const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
     return s;
 }
 
+static json_object *time_or_null(apr_pool_t *p, long long t)
+{
+    return t > 0 ? json_object_new_string(when(p, t)) : NULL;
+}
+
+json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
+                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                 const jg_jwks_policy_t *pol, long long now)
+{
+    static const char *const states[] = { "not_fetched", "fetched", "not_modified",
+                                          "failed" };
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids;
+    const jg_jwks_meta_t *m = &rec->meta;
+    int outcome = m->checked_at && m->outcome >= 0 && m->outcome <= JG_JWKS_FAILED
+                  ? m->outcome : JG_JWKS_NEVER;
+    int have = m->fetched_at > 0;
+    int i;
+
+    json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "state", json_object_new_string(states[outcome]));
+    json_object_object_add(o, "last_attempt", time_or_null(p, m->checked_at));
+    json_object_object_add(o, "last_fetch", time_or_null(p, have ? m->fetched_at : 0));
+    json_object_object_add(o, "valid_until", time_or_null(p, have ? m->expires : 0));
+    json_object_object_add(o, "next_refresh", time_or_null(p, have
+                           ? jg_jwks_refresh_at(m->fetched_at, m->expires) : 0));
+    json_object_object_add(o, "usable_until", time_or_null(p, have
+                           ? m->expires + pol->max_stale : 0));
+    json_object_object_add(o, "usable", json_object_new_boolean(
+                           have && now <= m->expires + pol->max_stale));
+    kids = json_object_new_array();
+    for (i = 0; have && keys && i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
+        if (!(k->ops & JG_KEYOP_VERIFY)) continue;
+        json_object_array_add(kids, k->kid ? json_object_new_string(k->kid) : NULL);
+    }
+    json_object_object_add(o, "key_ids", kids);
+    json_object_object_add(o, "failing_since", time_or_null(p, m->failing_since));
+    json_object_object_add(o, "error", outcome == JG_JWKS_FAILED && *m->error
+                           ? json_object_new_string(m->error) : NULL);
+    return o;
+}
+
 /* ---- the per-process source --------------------------------------------------- */
 
 typedef struct gen {

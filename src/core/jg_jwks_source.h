@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <apr_pools.h>
+#include <json-c/json.h>
 #include "jg_status.h"
 #include "jg_key.h"
 #include "jg_http.h"
@@ -190,6 +191,18 @@ const char *jg_jwks_source_status(jg_jwks_source_t *src, apr_pool_t *p);
 /* The same for a record (e.g. read from the shared cache at startup). */
 const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
                                   const jg_keyset_t *keys);
+
+/* The same as JSON, for the console's IdP page and its API's "key_source"
+ * member (docs/admin-console.md): url; state (not_fetched, fetched,
+ * not_modified, failed: the outcome of the last attempt); last_attempt;
+ * last_fetch (keys obtained or confirmed), valid_until, next_refresh,
+ * usable_until (valid_until + max_stale): times as "2025-01-31T12:00:00Z"
+ * or null; usable (keys that serve at now); key_ids (null for a key
+ * without kid; empty when keys is NULL); failing_since and error (of the
+ * current failure episode, else null). keys: the parse of rec->jwks. */
+json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
+                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                 const jg_jwks_policy_t *pol, long long now);
 
 /* The key ids of a set, for logs: "a, b (RS256), c". */
 const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys);

@@ -413,3 +413,34 @@ void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg)
         }
     }
 }
+
+/* ---- status for the console ------------------------------------------------------ */
+
+json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    request_rec *r = baton;
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    ctx_t ctx = { r->server, NULL };
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    jg_jwks_record_t rec;
+    jg_keyset_t *keys = NULL;
+    const char *id, *why = NULL, *stored = NULL;
+
+    if (!e->jwks_url) return NULL;
+    jg_conf_jwks(sc, &http, &pol);
+    http.allow_http = e->jwks_allow_http;
+    if (!(id = spec_id(p, e->jwks_url, &http, &pol))) return NULL;
+    if (jg_jwks_shared_load(&hooks, &ctx, p, id, NULL, NULL, &rec, &why) != JG_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0223: the status of JWKS %s "
+                      "cannot be read from the cache: %s", jg_printable(p, e->jwks_url, 200),
+                      why ? why : "?");
+        return NULL;
+    }
+    if (rec.jwks
+        && jg_jwks_accept(p, rec.jwks, strlen(rec.jwks), JG_JWKS_MAX_SIZE_LIMIT, &stored,
+                          &keys, &why) != JG_OK)
+        keys = NULL;
+    return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol,
+                               apr_time_sec(r->request_time));
+}

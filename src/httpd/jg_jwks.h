@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include "jg_status.h"
 #include "jg_registry.h"
+#include "jg_entry.h"
 
 /* After jg_cache_post_config: libcurl's global init, the sources of every
  * server's IdPs, and their status at startup. */
@@ -20,6 +21,12 @@ void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s);
 jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
                              long long now, const jg_keyset_t **keys,
                              long long *retry_after, const char **why);
+
+/* jg_admin_t.key_source; baton is the request_rec: the status of the key
+ * source of e (an IdP of r's server with a JWKS URL, from httpd.conf or the
+ * store) as every process shares it in the JWKS cache, read there with the
+ * settings r's server fetches it with; NULL when the cache cannot be read. */
+json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
 
 /* Give every IdP of reg, a live snapshot of s's registry built in sp, that
  * has a JWKS URL and is not one of httpd.conf's blocks a key source of this

@@ -7,6 +7,7 @@ moves the trust; a URL that httpd.conf also names shares its record."""
 
 import concurrent.futures
 import time
+from html import escape as html_escape
 
 from admin import Api, admin_conf
 from httpd import assert_error, assert_granted
@@ -172,4 +173,111 @@ def test_a_registered_jwks_idp_in_an_event_mpm_under_load(httpd_factory, idp_ser
         for f in futures:
             assert_granted(f.result())
     assert idp_server.hits == 1
+    h.stop()
+
+
+# ---- the key source's status in the console and its API --------------------------------
+
+def idp_doc(api, name, tenant=None):
+    return api.ok(api.get(f"/idps/{name}", tenant=tenant), 200)
+
+
+def page(h, name):
+    from admin import ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER
+    import requests
+    r = requests.get(h.url(f"{ADMIN_PATH}/idps/{name}"), auth=(ADMIN_USER, ADMIN_PASSWORD),
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    text = r.text
+    start = text.index('<section id="key-source"')
+    return text[start:text.index("</section>", start)]
+
+
+def test_key_source_status_of_conf_and_store_idps(httpd_factory, jwks_servers, keys):
+    conf_srv, store_srv = jwks_servers(), jwks_servers()
+    conf_srv.set(keys=[jwk(keys["rsa2048"], "conf-k1")], cache_control="max-age=600")
+    no_kid = jwk(keys["rsa2048b"], "x")
+    del no_kid["kid"]
+    store_srv.set(keys=[jwk(keys["p256"], "<b>store-k1</b>"), no_kid])
+    h = httpd_factory()
+    h.write(idp_conf(conf_srv.url(), name="confidp") + conf(h)).start()
+    api = Api(h)
+    register(api, store_srv.url())
+    api.idp(name="pemidp", certificate=__import__("httpd").cert_pem(
+        keys["rsa3072"].priv, "pemidp").decode(), aliases=[AUD])
+
+    # nothing fetched yet
+    for name in ("confidp", "storeidp"):
+        ks = idp_doc(api, name)["key_source"]
+        assert ks["state"] == "not_fetched" and ks["key_ids"] == [], ks
+        assert ks["last_attempt"] is None and ks["next_refresh"] is None
+        assert ks["usable"] is False and ks["error"] is None
+        assert "not fetched yet" in page(h, name)
+    assert idp_doc(api, "pemidp")["key_source"] is None
+    assert conf_srv.hits == 0 and store_srv.hits == 0, "the console fetched"
+
+    time.sleep(SETTLE)
+    t0 = time.time()
+    assert_granted(grant(h, keys["rsa2048"], "conf-k1", iss="confidp"))
+    assert_granted(grant(h, keys["p256"], "<b>store-k1</b>"))
+    conf_ks = idp_doc(api, "confidp")["key_source"]
+    assert conf_ks["url"] == conf_srv.url() and conf_ks["state"] == "fetched"
+    assert conf_ks["key_ids"] == ["conf-k1"] and conf_ks["usable"] is True
+    fetched = time.mktime(time.strptime(conf_ks["last_fetch"], "%Y-%m-%dT%H:%M:%SZ")) \
+        - time.timezone
+    assert abs(fetched - t0) < 5, (conf_ks, t0)
+    refresh = time.mktime(time.strptime(conf_ks["next_refresh"], "%Y-%m-%dT%H:%M:%SZ")) \
+        - time.timezone
+    assert 470 <= refresh - fetched <= 490, conf_ks     # 80 % of max-age=600
+    assert conf_ks["valid_until"] and conf_ks["failing_since"] is None
+
+    store_ks = {d["name"]: d for d in api.ok(api.get("/idps"), 200)["idps"]}["storeidp"]
+    store_ks = store_ks["key_source"]
+    assert store_ks["state"] == "fetched"
+    assert store_ks["key_ids"] == ["<b>store-k1</b>", None], store_ks
+
+    html = page(h, "storeidp")
+    assert "<b>" not in html and "&lt;b&gt;store-k1&lt;/b&gt;" in html
+    assert "fetched" in html and "Next refresh" in html and "a key without kid" in html
+    html = page(h, "confidp")
+    assert "conf-k1" in html and "Next refresh" in html
+    assert conf_srv.hits == 1 and store_srv.hits == 1
+    h.stop()
+
+
+def test_key_source_status_shows_a_failing_fetch(httpd_factory, idp_server, keys):
+    idp_server.set(mode="status", status=500)
+    h = httpd_factory()
+    h.write(conf(h)).start()
+    api = Api(h)
+    register(api, idp_server.url())
+    time.sleep(SETTLE)
+    h.expect(r"JWTG0216:.*HTTP status 500")
+    assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
+    ks = idp_doc(api, "storeidp")["key_source"]
+    assert ks["state"] == "failed" and ks["usable"] is False, ks
+    assert ks["error"] == "HTTP status 500" and ks["failing_since"], ks
+    assert ks["last_attempt"] and ks["last_fetch"] is None and ks["key_ids"] == []
+    html = page(h, "storeidp")
+    assert "failed" in html and "HTTP status 500" in html and "Failing since" in html
+    assert "Last successful fetch</dt><dd>none" in html
+
+    # keys fetched, then a failure: the last good keys are shown with the error
+    idp_server.set(mode="ok", keys=[jwk(keys["rsa2048"], "k1")])
+    h.write(conf(h, server="JWTGrantJWKSRefreshInterval 1\n"))
+    h.restart()
+    time.sleep(SETTLE)
+    assert_granted(grant(h, keys["rsa2048"], "k1"))
+    idp_server.set(mode="body", body=b"<html>not json</html>")
+    time.sleep(1.1)
+    h.expect(r"JWTG0203:")
+    # an unknown kid while the URL fails: 503 (docs/token-endpoint.md)
+    assert_error(grant(h, keys["rsa2048"], "k9"), 503, "temporarily_unavailable")
+    assert_granted(grant(h, keys["rsa2048"], "k1"))
+    ks = idp_doc(api, "storeidp")["key_source"]
+    assert ks["state"] == "failed" and ks["usable"] is True, ks
+    assert ks["key_ids"] == ["k1"] and ks["last_fetch"] and ks["error"], ks
+    html = page(h, "storeidp")
+    assert "k1" in html and "<dt>Error</dt>" in html and "failed" in html
+    assert html_escape(ks["error"]) in html
     h.stop()
