@@ -653,7 +653,7 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
         if (!src->put_warned++)
             jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
                    "record (%s): other processes fetch on their own; enlarge "
-                   "JWTGrantCache",
+                   "JWTGrantJWKSCache",
                    src->url, why ? why : "?");
     }
     else {

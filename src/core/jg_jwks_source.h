@@ -115,8 +115,9 @@ typedef struct jg_jwks_record {
  * second by every process) and the JWKS in chunks of JG_JWKS_CHUNK bytes
  * under keys derived from its digest (read only by a process that lacks
  * those keys): no value is larger than JG_JWKS_SHARED_VALUE_MAX, which fits
- * the slots of shmcb's smallest shards (jg_cache.c: 64 KiB, 16 subcaches)
- * whatever the size of the set, and displaces few replay records. */
+ * the slots of a small shmcb whatever the size of the set. (In httpd the
+ * shared cache is JWTGrantJWKSCache, apart from the replay cache: key sets
+ * never evict jti records.) */
 #define JG_JWKS_CHUNK 1024
 #define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 1024)
 

@@ -122,14 +122,14 @@ typedef struct {
 static jg_status_t shared_get(void *ctx, apr_pool_t *p, const char *key, char **val,
                               size_t *len, int *found, const char **why)
 {
-    return jg_cache_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
+    return jg_cache_jwks_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
                         found, why);
 }
 
 static jg_status_t shared_put(void *ctx, apr_pool_t *p, const char *key, const char *val,
                               long long expiry, const char **why)
 {
-    return jg_cache_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
+    return jg_cache_jwks_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
 }
 
 static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
@@ -137,10 +137,8 @@ static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
 {
     ctx_t *c = ctx;
 
-    (void)p;
     if (!c->r) return jg_fail(why, JG_ERR_INTERNAL, "no claims outside a request");
-    /* the replay check is the cache's atomic add-if-absent */
-    return jg_cache_replay_check(c->r, key, expiry, won, why);
+    return jg_cache_jwks_claim(c->s, p, key, expiry, won, why);
 }
 
 static const jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };

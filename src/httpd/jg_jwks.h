@@ -1,7 +1,7 @@
 /* Trusted IdPs' JWKS URLs in httpd: one key source per distinct URL and
  * fetch settings, shared by every IdP block and virtual host that names it,
  * created in each child (its keys live in the child's memory), its record
- * shared through JWTGrantCache; the grant's jwks_keys hook; the sources'
+ * shared through JWTGrantJWKSCache; the grant's jwks_keys hook; the sources'
  * status in the log at startup. The policy is in src/core/jg_jwks_source.c. */
 #ifndef JG_JWKS_H
 #define JG_JWKS_H
