@@ -168,7 +168,9 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
         v[i] = strtoll(nums, &e, 10);
         nums = e;
     }
-    if (*nums || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
+    if (*nums || v[0] > JG_JWKS_TIME_MAX || v[1] > JG_JWKS_TIME_MAX
+        || v[2] > JG_JWKS_TIME_MAX || v[3] > JG_JWKS_TIME_MAX
+        || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
         || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT
         || !printable_or_empty(etag, JG_HTTP_ETAG_MAX)
         || !printable_or_empty(lm, JG_HTTP_DATE_MAX)
@@ -290,6 +292,7 @@ static const char *when(apr_pool_t *p, long long t)
     apr_time_exp_t x;
 
     if (t <= 0) return "never";
+    if (t > JG_JWKS_TIME_MAX) return "?";
     if (apr_time_exp_gmt(&x, apr_time_from_sec(t)) != APR_SUCCESS) return "?";
     return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
                         x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);

@@ -49,6 +49,9 @@
 #define JG_JWKS_MAX_REDIRECTS            3
 #define JG_JWKS_MAX_SIZE_LIMIT           JG_KEYFILE_MAX
 #define JG_JWKS_ERROR_MAX                300
+/* the latest time a record may hold (9999-12-31T23:59:59Z): later ones are
+ * damage, and would overflow the arithmetic on them */
+#define JG_JWKS_TIME_MAX                 253402300799LL
 
 typedef struct jg_jwks_policy {
     long long min_lifetime, max_lifetime, default_lifetime;  /* seconds */

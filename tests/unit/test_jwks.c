@@ -358,6 +358,10 @@ START_TEST(record_decode_refuses_damage)
         "jg-jwks 2\n1 2 3 4 1 0\n\n\nAAAA\n\n",                 /* digest, no length */
         "jg-jwks 2\n1 2 3 4 1 10\n\n\n\n\n",                    /* length, no digest */
         "jg-jwks 2\n1 2 3 4 1 99999999999\n\n\nAAAA\n\n",       /* length */
+        "jg-jwks 2\n253402300800 2 3 4 1 0\n\n\n\n\n",           /* past 9999 */
+        "jg-jwks 2\n1 9223372036854775807 3 4 1 0\n\n\n\n\n",  /* overflowing */
+        "jg-jwks 2\n1 2 99999999999999999999 4 1 0\n\n\n\n\n", /* beyond strtoll */
+        "jg-jwks 2\n1 2 3 999999999999999 1 0\n\n\n\n\n",      /* failing_since */
         "jg-jwks 2\n1 2 3 4 1 0\n\x01\n\n\n\n",                 /* control character */
         "jg-jwks 2\n1 2 3 4 1 5\n\n\nAA/A\n\n",                 /* digest alphabet */
         "jg-jwks 2\n1 2 3 4 1 0\n\n\n\n\n{\"keys\":[]}",        /* trailing bytes */
