@@ -293,7 +293,7 @@ static apr_status_t let_go_sources(void *data)
     if (!hd->held->nelts) return APR_SUCCESS;
     apr_thread_mutex_lock(dyn_mutex);
     for (i = 0; i < hd->held->nelts; i++) {
-        dyn_t **d = &APR_ARRAY_IDX(hd->held, i, dyn_t *);
+        dyn_t **d = &JG_ARRAY_IDX(hd->held, i, dyn_t *);
         if (--(*d)->refs == 0)
             apr_hash_set(dyn_by_id, (*d)->id, APR_HASH_KEY_STRING, NULL);
         else
@@ -302,7 +302,7 @@ static apr_status_t let_go_sources(void *data)
     apr_thread_mutex_unlock(dyn_mutex);
     /* what is left has no snapshot any more, so no request uses it */
     for (i = 0; i < hd->held->nelts; i++) {
-        dyn_t *d = APR_ARRAY_IDX(hd->held, i, dyn_t *);
+        dyn_t *d = JG_ARRAY_IDX(hd->held, i, dyn_t *);
         if (d) apr_pool_destroy(d->pool);
     }
     return APR_SUCCESS;
