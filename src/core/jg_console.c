@@ -548,7 +548,10 @@ static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_
                 "<div class=\"cert-jwks\">\n", NULL);
     text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
                "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
-               "An https URL.");
+               existing && existing->jwks_allow_http
+               ? "An https URL. Plain http is allowed for this IdP (set through the API, "
+                 "for loopback tests) while the URL stays the same."
+               : "An https URL.");
     jg_html_raw(&h, "</div>\n<div class=\"cert-pem\">\n<div class=\"", field_class(err,
                 "certificate"), "\">\n<label for=\"f-certificate_file\">Identity Provider "
                 "Public Certificate (PEM file)</label>\n<input type=\"file\" "
@@ -601,9 +604,11 @@ static void idp_values_of(cx_t *c, const jg_idp_entry_t *e, idp_values_t *v)
     v->jwks = e->jwks_url != NULL;
 }
 
-/* The submitted form as the API's JSON, then as an entry. */
-static jg_status_t idp_from_form(cx_t *c, const char *name, idp_values_t *v,
-                                 jg_idp_entry_t **e, jg_entry_error_t *err)
+/* The submitted form as the API's JSON, then as an entry. existing: the
+ * entry being edited, whose jwks_allow_http (set through the API; the form
+ * has no such field) is kept while its JWKS URL stays the same. */
+static jg_status_t idp_from_form(cx_t *c, const char *name, const jg_idp_entry_t *existing,
+                                 idp_values_t *v, jg_idp_entry_t **e, jg_entry_error_t *err)
 {
     json_object *o = jg_json_own(c->p, json_object_new_object());
     const char *file = field(c, "certificate_file"), *type = field(c, "cert_type");
@@ -629,6 +634,9 @@ static jg_status_t idp_from_form(cx_t *c, const char *name, idp_values_t *v,
     if (v->jwks) {
         if (*v->jwks_url)
             json_object_object_add(o, "jwks_url", json_object_new_string(v->jwks_url));
+        if (existing && existing->jwks_allow_http && existing->jwks_url
+            && !strcmp(existing->jwks_url, v->jwks_url))
+            json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(1));
     }
     else if (*v->certificate)
         json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
@@ -667,7 +675,7 @@ static void idp_save(cx_t *c, const char *name)
     memset(&res, 0, sizeof(res));
     if (name && jg_admin_find_idp(c->a, c->tenant, name, &existing, &res) != 200)
         return result_page(c, &res);
-    if (idp_from_form(c, name, &v, &e, &err) != JG_OK)
+    if (idp_from_form(c, name, existing, &v, &e, &err) != JG_OK)
         return idp_form(c, 400, name ? apr_pstrcat(c->p, "Identity provider ", name, NULL)
                         : "Register an identity provider", existing, &v, &err, NULL);
     if (jg_admin_put_idp(c->a, c->tenant, e, name != NULL, &res) >= 300) {

@@ -288,6 +288,41 @@ START_TEST(console_shows_the_key_source_escaped)
 }
 END_TEST
 
+START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o = NULL;
+    jg_console_response_t r;
+    const char *why = NULL, *doc = "{\"name\":\"lo\",\"jwks_url\":\"http://127.0.0.1:9/j\","
+                                   "\"jwks_allow_http\":true}";
+
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
+                                            &err), JG_OK);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    r = handle(a, "GET", "/idps/lo", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "Plain http is allowed for this IdP"));
+    /* the same URL: saved, still allowed */
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=jwks&"
+               "jwks_url=http%3A%2F%2F127.0.0.1%3A9%2Fj&enabled=on&iat_validity=10m"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert(e->jwks_allow_http);
+    ck_assert_int_eq(e->iat_validity, 600);
+    /* another http URL: refused, nothing saved */
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=jwks&"
+               "jwks_url=http%3A%2F%2F127.0.0.1%3A10%2Fj&enabled=on"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "must be an https URL"));
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert_str_eq(e->jwks_url, "http://127.0.0.1:9/j");
+}
+END_TEST
+
 START_TEST(console_client_secret_once)
 {
     jg_admin_t *a = admin();
@@ -335,6 +370,7 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_routes);
     tcase_add_test(tc, console_client_secret_once);
     tcase_add_test(tc, console_shows_the_key_source_escaped);
+    tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
     suite_add_tcase(s, tc);
     return s;
 }
