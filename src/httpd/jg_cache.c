@@ -103,9 +103,11 @@ static ap_socache_provider_t *lookup(apr_pool_t *p, const char **args, const cha
                               AP_SOCACHE_PROVIDER_VERSION);
 }
 
-/* The JWTGrantJWKSCache provider and its arguments: as given, else shmcb
- * of its own when JWTGrantCache is shmcb, else JWTGrantCache's provider and
- * arguments (redis, memcache: shared by every host; a second instance). */
+/* The JWTGrantJWKSCache provider and its arguments: as given; else, when
+ * JWTGrantCache is redis or memcache, the same server (a second instance:
+ * every host shares the sets, as they share replay records); else a shmcb
+ * of its own (never a second instance on JWTGrantCache's file: a dbm or
+ * shmcb file is not to be shared by two instances with two mutexes). */
 static ap_socache_provider_t *jwks_lookup(apr_pool_t *p, const char **args,
                                           const char **name, const char **spec)
 {
@@ -115,8 +117,9 @@ static ap_socache_provider_t *jwks_lookup(apr_pool_t *p, const char **args,
         *spec = jg_global.jwks_cache_spec;
     else {
         const char *cache = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
-        *spec = strncmp(cache, "shmcb", 5) || (cache[5] && cache[5] != ':') ? cache
-                : "shmcb";
+        int networked = (!strncmp(cache, "redis", 5) && (!cache[5] || cache[5] == ':'))
+                        || (!strncmp(cache, "memcache", 8) && (!cache[8] || cache[8] == ':'));
+        *spec = networked ? cache : "shmcb";
     }
     sep = strchr(*spec, ':');
     *name = sep ? apr_pstrmemdup(p, *spec, (apr_size_t)(sep - *spec)) : *spec;

@@ -904,8 +904,8 @@ const command_rec jg_cmds[] = {
                   "socache provider[:args] for replay checks and opaque tokens"),
     AP_INIT_TAKE1(JG_CMD_JWKS_CACHE, set_jwks_cache, NULL, RSRC_CONF,
                   "socache provider[:args] for fetched JWKS sets, apart from the "
-                  "replay cache (default: shmcb of 2 MiB, or JWTGrantCache's "
-                  "provider when that is not shmcb)"),
+                  "replay cache (default: JWTGrantCache's when that is redis or "
+                  "memcache, else shmcb of 2 MiB)"),
     AP_INIT_TAKE1(JG_CMD_STATE_DIR, set_state_dir, NULL, RSRC_CONF,
                   "directory for generated state such as the signing key"),
     AP_INIT_TAKE1(JG_CMD_TOKEN_FORMAT, set_token_format, NULL, RSRC_CONF,

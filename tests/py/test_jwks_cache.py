@@ -83,3 +83,22 @@ def test_jwks_cache_directive_errors(httpd_factory, line, words):
     h.write(line + "\n")
     rc, out = h.check_config()
     assert rc != 0 and words in out, out
+
+
+@pytest.mark.parametrize("lines,words", [
+    ("", "JWKS cache: shmcb ("),
+    ("JWTGrantCache shmcb:(1048576)", "jwt-grant-jwks-socache(2097152)"),
+    ("JWTGrantJWKSCache shmcb:jwks-test(131072)", "jwks-test(131072)"),
+    # never a second instance on the replay cache's dbm file
+    ("LoadModule socache_dbm_module {mods}/mod_socache_dbm.so\n"
+     "JWTGrantCache dbm:replay.db", "JWKS cache: shmcb ("),
+    # a shared server: every host shares the sets too
+    ("LoadModule socache_memcache_module {mods}/mod_socache_memcache.so\n"
+     "JWTGrantCache memcache:127.0.0.1:9", "JWKS cache: memcache (127.0.0.1:9)"),
+])
+def test_which_jwks_cache(httpd_factory, jg_env, lines, words):
+    h = httpd_factory()
+    h.write(lines.format(mods=jg_env.modules_dir) + "\n").start()
+    info = log_lines(h, "JWTG0330")
+    assert info and words in info[-1], info
+    h.stop()
