@@ -981,6 +981,15 @@ static const char *tenant_query(jg_admin_t *a, const char *tenant)
     return apr_pstrcat(a->p, "?tenantDomain=", jg_admin_path_escape(a->p, tenant), NULL);
 }
 
+json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    json_object *o = jg_idp_entry_to_json(a->p, e, 0), *ks = NULL;
+
+    if (e->jwks_url && a->key_source) ks = a->key_source(a->key_source_baton, a->p, e);
+    json_object_object_add(o, "key_source", json_object_get(ks));
+    return o;
+}
+
 static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
                      const char *name, jg_admin_response_t *resp)
 {
@@ -998,8 +1007,8 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
             o = jg_json_own(a->p, json_object_new_object());
             arr = json_object_new_array();
             for (i = 0; i < list->nelts; i++)
-                json_object_array_add(arr, json_object_get(jg_idp_entry_to_json(a->p,
-                                      JG_ARRAY_IDX(list, i, jg_idp_entry_t *), 0)));
+                json_object_array_add(arr, json_object_get(jg_admin_idp_json(a,
+                                      JG_ARRAY_IDX(list, i, jg_idp_entry_t *))));
             json_object_object_add(o, "tenant", json_object_new_string(tenant));
             json_object_object_add(o, "idps", arr);
             return reply(a, resp, 200, o);
@@ -1015,12 +1024,12 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
                                      tenant_query(a, tenant), NULL);
         e->meta.created_by = e->meta.updated_by = a->user;
         e->meta.created_at = e->meta.updated_at = a->now;
-        return reply(a, resp, 201, jg_idp_entry_to_json(a->p, e, 0));
+        return reply(a, resp, 201, jg_admin_idp_json(a, e));
     }
     if (method_is(req, "GET")) {
         if (jg_admin_find_idp(a, tenant, name, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        return reply(a, resp, 200, jg_idp_entry_to_json(a->p, e, 0));
+        return reply(a, resp, 200, jg_admin_idp_json(a, e));
     }
     if (method_is(req, "PUT")) {
         jg_idp_entry_t *old = NULL;
@@ -1030,7 +1039,7 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
         if (jg_admin_put_idp(a, tenant, e, 1, &res) != 200) return reply_error(a, resp, &res);
         resp->audit = res.audit;
         if (jg_admin_find_idp(a, tenant, name, &old, &res) == 200) e = old;
-        return reply(a, resp, 200, jg_idp_entry_to_json(a->p, e, 0));
+        return reply(a, resp, 200, jg_admin_idp_json(a, e));
     }
     if (method_is(req, "DELETE")) {
         if (jg_admin_delete_idp(a, tenant, name, &res) != 204)

@@ -22,6 +22,11 @@ typedef struct jg_admin {
     const char *default_tenant;
     const char *user;             /* who acts: for the audit line and the rows */
     long long now;
+    /* The status of the key source of an IdP with a JWKS URL (an object of
+     * jg_jwks_status_json) for the API's "key_source" member and the
+     * console's IdP page; NULL when not known. Optional. */
+    json_object *(*key_source)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
+    void *key_source_baton;
 } jg_admin_t;
 
 typedef struct jg_admin_result {
@@ -110,6 +115,10 @@ typedef struct jg_admin_response {
 } jg_admin_response_t;
 
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp);
+
+/* The API's object of an IdP: the entry's JSON with "key_source" (the
+ * hook's status, or null when the IdP has no JWKS URL or nothing is known). */
+json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e);
 
 /* {"error":..,"field":..,"error_description":..} */
 const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res);

@@ -424,6 +424,73 @@ static void certificate_details(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
     jg_html_raw(h, "</tbody>\n</table>\n", NULL);
 }
 
+static const char *ks_text(json_object *ks, const char *name)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(ks, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The key source of an IdP with a JWKS URL, as every process shares it:
+ * what the last attempt gave, the key ids, when it is refreshed. */
+static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    json_object *ks = NULL, *kids = NULL, *usable = NULL;
+    const char *state, *last_fetch, *error, *failing, *t, *words;
+    size_t i, n;
+
+    if (!e->jwks_url || !c->a->key_source
+        || !(ks = c->a->key_source(c->a->key_source_baton, c->p, e)))
+        return;
+    state = ks_text(ks, "state");
+    state = state ? state : "not_fetched";
+    last_fetch = ks_text(ks, "last_fetch");
+    error = ks_text(ks, "error");
+    failing = ks_text(ks, "failing_since");
+    json_object_object_get_ex(ks, "key_ids", &kids);
+    json_object_object_get_ex(ks, "usable", &usable);
+    words = !strcmp(state, "fetched") ? "fetched"
+            : !strcmp(state, "not_modified") ? "confirmed (304 Not Modified)"
+            : !strcmp(state, "failed") ? "failed" : NULL;
+    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n"
+                "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
+                esc(c, e->jwks_url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
+    if (words)
+        jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
+                    "\">", words, "</span>", NULL);
+    else
+        jg_html_raw(h, "not fetched yet: the first token request that needs its keys "
+                    "fetches them", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if (error)
+        jg_html_raw(h, "<dt>Error</dt><dd class=\"ks-error\">", esc(c, error), "</dd>\n",
+                    NULL);
+    if (failing)
+        jg_html_raw(h, "<dt>Failing since</dt><dd>", esc(c, failing), "</dd>\n", NULL);
+    jg_html_raw(h, "<dt>Last successful fetch</dt><dd>", last_fetch ? esc(c, last_fetch)
+                : "none", "</dd>\n<dt>Key ids</dt><dd>", NULL);
+    n = kids && json_object_is_type(kids, json_type_array) ? json_object_array_length(kids)
+                                                           : 0;
+    for (i = 0; i < n; i++) {
+        json_object *k = json_object_array_get_idx(kids, i);
+        jg_html_raw(h, i ? ", " : "", k ? "<code>" : "", k ? esc(c, json_object_get_string(k))
+                    : "(a key without kid)", k ? "</code>" : "", NULL);
+    }
+    if (!n) jg_html_raw(h, "none", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if ((t = ks_text(ks, "valid_until")))
+        jg_html_raw(h, "<dt>Valid until</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if ((t = ks_text(ks, "next_refresh")))
+        jg_html_raw(h, "<dt>Next refresh</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if (last_fetch && (t = ks_text(ks, "usable_until")))
+        jg_html_raw(h, "<dt>Keys usable</dt><dd>", usable && json_object_get_boolean(usable)
+                    ? "yes, " : "no (too stale), ", "until ", esc(c, t),
+                    " at the latest if the IdP stays unreachable</dd>\n", NULL);
+    jg_html_raw(h, "</dl>\n</section>\n", NULL);
+}
+
 /* values: what to show in the fields (an entry, or what was submitted) */
 typedef struct idp_values {
     const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
@@ -446,6 +513,7 @@ static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_
         jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
         certificate_details(c, &h, existing);
     }
+    if (existing) key_source_section(c, &h, existing);
     if (existing && existing->read_only) {
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
                     esc(c, existing->source), "</code>): change it there.</p>\n"
@@ -480,7 +548,10 @@ static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_
                 "<div class=\"cert-jwks\">\n", NULL);
     text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
                "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
-               "An https URL.");
+               existing && existing->jwks_allow_http
+               ? "An https URL. Plain http is allowed for this IdP (set through the API, "
+                 "for loopback tests) while the URL stays the same."
+               : "An https URL.");
     jg_html_raw(&h, "</div>\n<div class=\"cert-pem\">\n<div class=\"", field_class(err,
                 "certificate"), "\">\n<label for=\"f-certificate_file\">Identity Provider "
                 "Public Certificate (PEM file)</label>\n<input type=\"file\" "
@@ -533,9 +604,11 @@ static void idp_values_of(cx_t *c, const jg_idp_entry_t *e, idp_values_t *v)
     v->jwks = e->jwks_url != NULL;
 }
 
-/* The submitted form as the API's JSON, then as an entry. */
-static jg_status_t idp_from_form(cx_t *c, const char *name, idp_values_t *v,
-                                 jg_idp_entry_t **e, jg_entry_error_t *err)
+/* The submitted form as the API's JSON, then as an entry. existing: the
+ * entry being edited, whose jwks_allow_http (set through the API; the form
+ * has no such field) is kept while its JWKS URL stays the same. */
+static jg_status_t idp_from_form(cx_t *c, const char *name, const jg_idp_entry_t *existing,
+                                 idp_values_t *v, jg_idp_entry_t **e, jg_entry_error_t *err)
 {
     json_object *o = jg_json_own(c->p, json_object_new_object());
     const char *file = field(c, "certificate_file"), *type = field(c, "cert_type");
@@ -561,6 +634,9 @@ static jg_status_t idp_from_form(cx_t *c, const char *name, idp_values_t *v,
     if (v->jwks) {
         if (*v->jwks_url)
             json_object_object_add(o, "jwks_url", json_object_new_string(v->jwks_url));
+        if (existing && existing->jwks_allow_http && existing->jwks_url
+            && !strcmp(existing->jwks_url, v->jwks_url))
+            json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(1));
     }
     else if (*v->certificate)
         json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
@@ -599,7 +675,7 @@ static void idp_save(cx_t *c, const char *name)
     memset(&res, 0, sizeof(res));
     if (name && jg_admin_find_idp(c->a, c->tenant, name, &existing, &res) != 200)
         return result_page(c, &res);
-    if (idp_from_form(c, name, &v, &e, &err) != JG_OK)
+    if (idp_from_form(c, name, existing, &v, &e, &err) != JG_OK)
         return idp_form(c, 400, name ? apr_pstrcat(c->p, "Identity provider ", name, NULL)
                         : "Register an identity provider", existing, &v, &err, NULL);
     if (jg_admin_put_idp(c->a, c->tenant, e, name != NULL, &res) >= 300) {

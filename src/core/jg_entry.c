@@ -94,6 +94,8 @@ static const char *url_problem(apr_pool_t *p, const char *url, int allow_http)
     if (strcasecmp(uri.scheme, "https") && (!allow_http || strcasecmp(uri.scheme, "http")))
         return allow_http ? "must be an http or https URL" : "must be an https URL";
     if (uri.fragment) return "must not have a #fragment";
+    /* the fetcher refuses them too: they would show in logs and pages */
+    if (uri.user || uri.password) return "must not contain a user name or password";
     return NULL;
 }
 
@@ -146,7 +148,7 @@ static int output_only(const char *name)
 {
     static const char *const names[] = {
         "certificates", "read_only", "source", "tenant", "created_by", "created_at",
-        "updated_by", "updated_at", NULL
+        "updated_by", "updated_at", "key_source", NULL
     };
     int i;
 

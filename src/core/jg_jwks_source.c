@@ -168,7 +168,9 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
         v[i] = strtoll(nums, &e, 10);
         nums = e;
     }
-    if (*nums || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
+    if (*nums || v[0] > JG_JWKS_TIME_MAX || v[1] > JG_JWKS_TIME_MAX
+        || v[2] > JG_JWKS_TIME_MAX || v[3] > JG_JWKS_TIME_MAX
+        || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
         || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT
         || !printable_or_empty(etag, JG_HTTP_ETAG_MAX)
         || !printable_or_empty(lm, JG_HTTP_DATE_MAX)
@@ -290,6 +292,7 @@ static const char *when(apr_pool_t *p, long long t)
     apr_time_exp_t x;
 
     if (t <= 0) return "never";
+    if (t > JG_JWKS_TIME_MAX) return "?";
     if (apr_time_exp_gmt(&x, apr_time_from_sec(t)) != APR_SUCCESS) return "?";
     return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
                         x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
@@ -343,6 +346,48 @@ const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
     else
         s = apr_pstrcat(p, s, "; no keys", NULL);
     return s;
+}
+
+static json_object *time_or_null(apr_pool_t *p, long long t)
+{
+    return t > 0 ? json_object_new_string(when(p, t)) : NULL;
+}
+
+json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
+                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                 const jg_jwks_policy_t *pol, long long now)
+{
+    static const char *const states[] = { "not_fetched", "fetched", "not_modified",
+                                          "failed" };
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids;
+    const jg_jwks_meta_t *m = &rec->meta;
+    int outcome = m->checked_at && m->outcome >= 0 && m->outcome <= JG_JWKS_FAILED
+                  ? m->outcome : JG_JWKS_NEVER;
+    int have = m->fetched_at > 0;
+    int i;
+
+    json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "state", json_object_new_string(states[outcome]));
+    json_object_object_add(o, "last_attempt", time_or_null(p, m->checked_at));
+    json_object_object_add(o, "last_fetch", time_or_null(p, have ? m->fetched_at : 0));
+    json_object_object_add(o, "valid_until", time_or_null(p, have ? m->expires : 0));
+    json_object_object_add(o, "next_refresh", time_or_null(p, have
+                           ? jg_jwks_refresh_at(m->fetched_at, m->expires) : 0));
+    json_object_object_add(o, "usable_until", time_or_null(p, have
+                           ? m->expires + pol->max_stale : 0));
+    json_object_object_add(o, "usable", json_object_new_boolean(
+                           have && now <= m->expires + pol->max_stale));
+    kids = json_object_new_array();
+    for (i = 0; have && keys && i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
+        if (!(k->ops & JG_KEYOP_VERIFY)) continue;
+        json_object_array_add(kids, k->kid ? json_object_new_string(k->kid) : NULL);
+    }
+    json_object_object_add(o, "key_ids", kids);
+    json_object_object_add(o, "failing_since", time_or_null(p, m->failing_since));
+    json_object_object_add(o, "error", outcome == JG_JWKS_FAILED && *m->error
+                           ? json_object_new_string(m->error) : NULL);
+    return o;
 }
 
 /* ---- the per-process source --------------------------------------------------- */
@@ -611,7 +656,7 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
         if (!src->put_warned++)
             jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
                    "record (%s): other processes fetch on their own; enlarge "
-                   "JWTGrantCache",
+                   "JWTGrantJWKSCache",
                    src->url, why ? why : "?");
     }
     else {

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <apr_pools.h>
+#include <json-c/json.h>
 #include "jg_status.h"
 #include "jg_key.h"
 #include "jg_http.h"
@@ -48,6 +49,9 @@
 #define JG_JWKS_MAX_REDIRECTS            3
 #define JG_JWKS_MAX_SIZE_LIMIT           JG_KEYFILE_MAX
 #define JG_JWKS_ERROR_MAX                300
+/* the latest time a record may hold (9999-12-31T23:59:59Z): later ones are
+ * damage, and would overflow the arithmetic on them */
+#define JG_JWKS_TIME_MAX                 253402300799LL
 
 typedef struct jg_jwks_policy {
     long long min_lifetime, max_lifetime, default_lifetime;  /* seconds */
@@ -114,8 +118,9 @@ typedef struct jg_jwks_record {
  * second by every process) and the JWKS in chunks of JG_JWKS_CHUNK bytes
  * under keys derived from its digest (read only by a process that lacks
  * those keys): no value is larger than JG_JWKS_SHARED_VALUE_MAX, which fits
- * the slots of shmcb's smallest shards (jg_cache.c: 64 KiB, 16 subcaches)
- * whatever the size of the set, and displaces few replay records. */
+ * the slots of a small shmcb whatever the size of the set. (In httpd the
+ * shared cache is JWTGrantJWKSCache, apart from the replay cache: key sets
+ * never evict jti records.) */
 #define JG_JWKS_CHUNK 1024
 #define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 1024)
 
@@ -190,6 +195,18 @@ const char *jg_jwks_source_status(jg_jwks_source_t *src, apr_pool_t *p);
 /* The same for a record (e.g. read from the shared cache at startup). */
 const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
                                   const jg_keyset_t *keys);
+
+/* The same as JSON, for the console's IdP page and its API's "key_source"
+ * member (docs/admin-console.md): url; state (not_fetched, fetched,
+ * not_modified, failed: the outcome of the last attempt); last_attempt;
+ * last_fetch (keys obtained or confirmed), valid_until, next_refresh,
+ * usable_until (valid_until + max_stale): times as "2025-01-31T12:00:00Z"
+ * or null; usable (keys that serve at now); key_ids (null for a key
+ * without kid; empty when keys is NULL); failing_since and error (of the
+ * current failure episode, else null). keys: the parse of rec->jwks. */
+json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
+                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                 const jg_jwks_policy_t *pol, long long now);
 
 /* The key ids of a set, for logs: "a, b (RS256), c". */
 const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys);

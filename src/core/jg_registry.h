@@ -27,6 +27,10 @@ typedef struct jg_idp {
     const char *jwks_url;         /* keys from this JWKS instead (the grant's
                                      jwks_keys hook); excludes keys */
     int jwks_allow_http;          /* jwks_url may be plain http (loopback tests) */
+    struct jg_jwks_source *jwks_source;  /* an IdP of a live snapshot (the store's):
+                                     its key source in this process, set by the
+                                     glue when the snapshot is built; NULL for
+                                     httpd.conf's blocks (found by server) */
     apr_array_header_t *aliases;  /* const char *: accepted aud values */
     long long iat_validity;       /* seconds, or JG_OFF */
     long long max_lifetime;       /* seconds: largest exp - iat */

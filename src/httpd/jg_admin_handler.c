@@ -18,6 +18,7 @@
 #include "jg_admin.h"
 #include "jg_console.h"
 #include "jg_form.h"
+#include "jg_jwks.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -121,6 +122,8 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     a.default_tenant = jg_conf_default_tenant(sc);
     a.user = r->user;
     a.now = apr_time_sec(r->request_time);
+    a.key_source = jg_jwks_entry_status;
+    a.key_source_baton = r;
     memset(&req, 0, sizeof(req));
     req.method = r->method;
     req.path = path;
@@ -175,6 +178,8 @@ static int console(request_rec *r, const char *location, const char *path,
     a.default_tenant = jg_conf_default_tenant(sc);
     a.user = r->user;
     a.now = apr_time_sec(r->request_time);
+    a.key_source = jg_jwks_entry_status;
+    a.key_source_baton = r;
     req.method = r->method;
     req.path = path;
     req.query = query;

@@ -8,6 +8,7 @@
 #include "jg_status.h"
 
 #define JG_CACHE_MUTEX "jwt-grant-cache"
+#define JG_JWKS_CACHE_MUTEX "jwt-grant-jwks-cache"
 
 int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog);
 int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog);
@@ -26,14 +27,18 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why);
 
-/* Plain records (a fetched JWKS and its metadata), for processes that
- * share them: the value under key (at most max bytes; *found 0 when there
- * is none), and a store that replaces it until expiry (seconds). */
-jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
-                         char **val, size_t *len, int *found, const char **why);
-jg_status_t jg_cache_put(server_rec *s, apr_pool_t *p, const char *key,
-                         const char *val, size_t len, long long expiry,
-                         const char **why);
+/* The JWKS cache (JWTGrantJWKSCache, apart from the replay cache so that
+ * key sets never evict jti records): the value under key (at most max
+ * bytes; *found 0 when there is none), a store that replaces it until
+ * expiry (seconds), and an atomic add-if-absent (*won 1 when key was
+ * absent and is now held until expiry). */
+jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                              char **val, size_t *len, int *found, const char **why);
+jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,
+                              const char *val, size_t len, long long expiry,
+                              const char **why);
+jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
+                                long long expiry, int *won, const char **why);
 
 /* issue 6: drop the record under key (a revoked opaque token); no record
  * is no error. */

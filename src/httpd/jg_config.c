@@ -276,6 +276,17 @@ static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_jwks_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err;
+
+    (void)dc;
+    if ((err = global_only(cmd))) return err;
+    jg_global.jwks_cache_spec = arg;
+    jg_global.jwks_cache_source = source_of(cmd);
+    return NULL;
+}
+
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err;
@@ -894,6 +905,10 @@ const command_rec jg_cmds[] = {
                   "without tenantDomain (default carbon.super)"),
     AP_INIT_TAKE1(JG_CMD_CACHE, set_cache, NULL, RSRC_CONF,
                   "socache provider[:args] for replay checks and opaque tokens"),
+    AP_INIT_TAKE1(JG_CMD_JWKS_CACHE, set_jwks_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] for fetched JWKS sets, apart from the "
+                  "replay cache (default: JWTGrantCache's when that is redis or "
+                  "memcache, else shmcb of 2 MiB)"),
     AP_INIT_TAKE1(JG_CMD_STATE_DIR, set_state_dir, NULL, RSRC_CONF,
                   "directory for generated state such as the signing key"),
     AP_INIT_TAKE1(JG_CMD_TOKEN_FORMAT, set_token_format, NULL, RSRC_CONF,

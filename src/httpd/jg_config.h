@@ -18,6 +18,8 @@
 /* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (see jg_cache.c) */
 #define JG_DEFAULT_CACHE "shmcb"
 #define JG_DEFAULT_CACHE_BYTES (4 * 1024 * 1024)
+/* the JWKS cache's, when JWTGrantCache is shmcb (see jg_cache.c) */
+#define JG_DEFAULT_JWKS_CACHE_BYTES (2 * 1024 * 1024)
 #ifndef JG_DEFAULT_STATE_DIR
 #define JG_DEFAULT_STATE_DIR "/var/lib/apache2/jwt-grant"
 #endif
@@ -84,6 +86,8 @@ typedef struct jg_server_conf {
 typedef struct jg_global_conf {
     const char *cache_spec;
     const char *cache_source;         /* file:line of JWTGrantCache */
+    const char *jwks_cache_spec;      /* JWTGrantJWKSCache; NULL: see jg_cache.c */
+    const char *jwks_cache_source;
     const char *state_dir;
 } jg_global_conf_t;
 

@@ -13,6 +13,7 @@
 #define JG_CMD_JWKS_URI         "JWTGrantJWKSURI"
 #define JG_CMD_DEFAULT_TENANT   "JWTGrantDefaultTenant"
 #define JG_CMD_CACHE            "JWTGrantCache"
+#define JG_CMD_JWKS_CACHE       "JWTGrantJWKSCache"
 #define JG_CMD_TOKEN_FORMAT     "JWTGrantTokenFormat"
 #define JG_CMD_TOKEN_LIFETIME   "JWTGrantTokenLifetime"
 #define JG_CMD_SIGNING_KEY      "JWTGrantSigningKey"

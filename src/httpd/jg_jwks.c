@@ -1,6 +1,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_hash.h>
+#include <apr_thread_mutex.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
@@ -37,6 +38,25 @@ typedef struct {
 
 static apr_hash_t *by_idp;
 static apr_array_header_t *specs;
+static apr_hash_t *spec_by_id;    /* id -> spec_t *: httpd.conf's, in pconf */
+
+/* Key sources of the store's IdPs (issue 5's live snapshots), per process:
+ * one per distinct (URL, settings), created when a snapshot first needs it,
+ * held by every snapshot that uses it and destroyed with the last of them.
+ * The IdP objects of a snapshot point at theirs (jg_idp_t.jwks_source), so
+ * a token request finds it without a lookup; a snapshot outlives every
+ * request that uses it, and so does its sources. A URL that httpd.conf
+ * names too (with the same settings) uses httpd.conf's source. */
+typedef struct dyn {
+    const char *id;
+    apr_pool_t *pool;             /* unmanaged: the source's, destroyed with it */
+    jg_jwks_source_t *src;
+    int refs;                     /* snapshots holding it, under dyn_mutex */
+} dyn_t;
+
+static apr_thread_mutex_t *dyn_mutex;
+static apr_pool_t *dyn_pool;      /* the table's, only used under dyn_mutex */
+static apr_hash_t *dyn_by_id;
 
 static const char *spec_id(apr_pool_t *p, const char *url, const jg_http_options_t *h,
                            const jg_jwks_policy_t *pol)
@@ -102,14 +122,14 @@ typedef struct {
 static jg_status_t shared_get(void *ctx, apr_pool_t *p, const char *key, char **val,
                               size_t *len, int *found, const char **why)
 {
-    return jg_cache_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
+    return jg_cache_jwks_get(((ctx_t *)ctx)->s, p, key, JG_JWKS_SHARED_VALUE_MAX, val, len,
                         found, why);
 }
 
 static jg_status_t shared_put(void *ctx, apr_pool_t *p, const char *key, const char *val,
                               long long expiry, const char **why)
 {
-    return jg_cache_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
+    return jg_cache_jwks_put(((ctx_t *)ctx)->s, p, key, val, strlen(val), expiry, why);
 }
 
 static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
@@ -117,10 +137,8 @@ static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
 {
     ctx_t *c = ctx;
 
-    (void)p;
     if (!c->r) return jg_fail(why, JG_ERR_INTERNAL, "no claims outside a request");
-    /* the replay check is the cache's atomic add-if-absent */
-    return jg_cache_replay_check(c->r, key, expiry, won, why);
+    return jg_cache_jwks_claim(c->s, p, key, expiry, won, why);
 }
 
 static const jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };
@@ -163,10 +181,11 @@ static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
 int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
-    apr_hash_t *by_id = apr_hash_make(ptemp);
+    apr_hash_t *by_id = apr_hash_make(pconf);
     const char *why = NULL;
     server_rec *vs;
 
+    spec_by_id = by_id;
     by_idp = apr_hash_make(pconf);
     specs = apr_array_make(pconf, 4, sizeof(spec_t *));
     for (vs = s; vs; vs = vs->next) {
@@ -199,7 +218,8 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             }
         }
     }
-    if (specs->nelts && jg_http_global_init(&why) != JG_OK) {
+    /* also without JWKS URLs in httpd.conf: the store may register some */
+    if (jg_http_global_init(&why) != JG_OK) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0213: %s", why);
         return !OK;
     }
@@ -213,6 +233,18 @@ void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s)
 {
     const char *why = NULL;
     int i;
+
+    dyn_mutex = NULL;
+    dyn_by_id = NULL;
+    if (apr_thread_mutex_create(&dyn_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+        || apr_pool_create_unmanaged_ex(&dyn_pool, NULL, NULL) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0221: cannot create the table of "
+                     "the registry store's JWKS key sources; IdPs registered with a JWKS "
+                     "URL are refused by this process");
+        dyn_mutex = NULL;
+    }
+    else
+        dyn_by_id = apr_hash_make(dyn_pool);
 
     for (i = 0; specs && i < specs->nelts; i++) {
         spec_t *spec = JG_ARRAY_IDX(specs, i, spec_t *);
@@ -230,10 +262,12 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
                              long long *retry_after, const char **why)
 {
     request_rec *r = baton;
-    spec_t *spec = spec_of_request(r, idp);
+    jg_jwks_source_t *src = idp->jwks_source;
+    spec_t *spec;
     ctx_t *c;
 
-    if (!spec || !spec->src) {
+    if (!src && (spec = spec_of_request(r, idp))) src = spec->src;
+    if (!src) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0215: no key source for the JWKS "
                       "URL of IdP %s in this process", idp->name);
         *retry_after = 60;
@@ -242,5 +276,169 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
     c = apr_palloc(r->pool, sizeof(*c));
     c->s = r->server;
     c->r = r;
-    return jg_jwks_source_keys(spec->src, r->pool, c, kid, now, keys, retry_after, why);
+    return jg_jwks_source_keys(src, r->pool, c, kid, now, keys, retry_after, why);
+}
+
+/* ---- the store's IdPs ------------------------------------------------------------ */
+
+typedef struct {
+    apr_array_header_t *held;     /* dyn_t *: what one snapshot holds */
+} holding_t;
+
+static apr_status_t let_go_sources(void *data)
+{
+    holding_t *hd = data;
+    int i;
+
+    if (!hd->held->nelts) return APR_SUCCESS;
+    apr_thread_mutex_lock(dyn_mutex);
+    for (i = 0; i < hd->held->nelts; i++) {
+        dyn_t **d = &JG_ARRAY_IDX(hd->held, i, dyn_t *);
+        if (--(*d)->refs == 0)
+            apr_hash_set(dyn_by_id, (*d)->id, APR_HASH_KEY_STRING, NULL);
+        else
+            *d = NULL;
+    }
+    apr_thread_mutex_unlock(dyn_mutex);
+    /* what is left has no snapshot any more, so no request uses it */
+    for (i = 0; i < hd->held->nelts; i++) {
+        dyn_t *d = JG_ARRAY_IDX(hd->held, i, dyn_t *);
+        if (d) apr_pool_destroy(d->pool);
+    }
+    return APR_SUCCESS;
+}
+
+/* The source of id for a store IdP, held once more (created when absent);
+ * NULL with *why when it cannot be made. Under dyn_mutex. */
+static dyn_t *dyn_hold(const char *id, const char *url, const jg_http_options_t *http,
+                       const jg_jwks_policy_t *pol, int *created, const char **why)
+{
+    dyn_t *d = apr_hash_get(dyn_by_id, id, APR_HASH_KEY_STRING);
+    apr_pool_t *p;
+
+    *created = 0;
+    if (d) {
+        d->refs++;
+        return d;
+    }
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS) {
+        *why = "out of memory";
+        return NULL;
+    }
+    d = apr_pcalloc(p, sizeof(*d));
+    d->pool = p;
+    d->id = apr_pstrdup(p, id);
+    if (jg_jwks_source_create(p, url, d->id, http, pol, &hooks, &d->src, why) != JG_OK) {
+        apr_pool_destroy(p);
+        return NULL;
+    }
+    d->refs = 1;
+    apr_hash_set(dyn_by_id, d->id, APR_HASH_KEY_STRING, d);
+    *created = 1;
+    return d;
+}
+
+static int conf_idp_of(const jg_server_conf_t *sc, const jg_idp_t *idp)
+{
+    spec_key_t k;
+
+    k.sc = sc;
+    k.idp = idp;
+    return by_idp && apr_hash_get(by_idp, &k, sizeof(k)) != NULL;
+}
+
+void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg)
+{
+    jg_server_conf_t *sc = jg_server_conf(s);
+    holding_t *hd = apr_palloc(sp, sizeof(*hd));
+    apr_hash_index_t *hi;
+    int i;
+
+    hd->held = apr_array_make(sp, 4, sizeof(dyn_t *));
+    apr_pool_cleanup_register(sp, hd, let_go_sources, apr_pool_cleanup_null);
+    for (hi = apr_hash_first(sp, reg->tenants); hi; hi = apr_hash_next(hi)) {
+        const jg_tenant_t *t = apr_hash_this_val(hi);
+        for (i = 0; i < t->idps->nelts; i++) {
+            jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+            jg_http_options_t http;
+            jg_jwks_policy_t pol;
+            const char *id, *why = NULL;
+            spec_t *spec;
+            dyn_t *d;
+            int created = 0;
+
+            if (!idp->jwks_url || conf_idp_of(sc, idp)) continue;
+            jg_conf_jwks(sc, &http, &pol);
+            http.allow_http = idp->jwks_allow_http;
+            if (!(id = spec_id(sp, idp->jwks_url, &http, &pol))) {
+                why = "out of memory";
+                d = NULL;
+            }
+            else if ((spec = spec_by_id ? apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING)
+                                        : NULL) && spec->src) {
+                /* httpd.conf trusts the same URL the same way: one source */
+                idp->jwks_source = spec->src;
+                continue;
+            }
+            else if (!dyn_mutex) {
+                why = "no table of key sources in this process";
+                d = NULL;
+            }
+            else {
+                apr_thread_mutex_lock(dyn_mutex);
+                d = dyn_hold(id, idp->jwks_url, &http, &pol, &created, &why);
+                apr_thread_mutex_unlock(dyn_mutex);
+            }
+            if (!d) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "JWTG0222: JWKS %s of the "
+                             "registry store's IdP %s/%s: %s; its assertions are refused "
+                             "by this process", jg_printable(sp, idp->jwks_url, 200),
+                             jg_printable(sp, t->name, 100), jg_printable(sp, idp->name,
+                                                                           100), why);
+                continue;
+            }
+            APR_ARRAY_PUSH(hd->held, dyn_t *) = d;
+            idp->jwks_source = d->src;
+            if (created)
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0220: JWKS %s, trusted "
+                             "for %s/%s (registry store): key source ready in this process "
+                             "(lifetime " JG_LL "-" JG_LL "s, refresh forced by an unknown "
+                             "kid at most every " JG_LL "s)",
+                             jg_printable(sp, idp->jwks_url, 200),
+                             jg_printable(sp, t->name, 100),
+                             jg_printable(sp, idp->name, 100), JG_V(pol.min_lifetime),
+                             JG_V(pol.max_lifetime), JG_V(pol.refresh_interval));
+        }
+    }
+}
+
+/* ---- status for the console ------------------------------------------------------ */
+
+json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    request_rec *r = baton;
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    ctx_t ctx = { r->server, NULL };
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    jg_jwks_record_t rec;
+    jg_keyset_t *keys = NULL;
+    const char *id, *why = NULL, *stored = NULL;
+
+    if (!e->jwks_url) return NULL;
+    jg_conf_jwks(sc, &http, &pol);
+    http.allow_http = e->jwks_allow_http;
+    if (!(id = spec_id(p, e->jwks_url, &http, &pol))) return NULL;
+    if (jg_jwks_shared_load(&hooks, &ctx, p, id, NULL, NULL, &rec, &why) != JG_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0223: the status of JWKS %s "
+                      "cannot be read from the cache: %s", jg_printable(p, e->jwks_url, 200),
+                      why ? why : "?");
+        return NULL;
+    }
+    if (rec.jwks
+        && jg_jwks_accept(p, rec.jwks, strlen(rec.jwks), JG_JWKS_MAX_SIZE_LIMIT, &stored,
+                          &keys, &why) != JG_OK)
+        keys = NULL;
+    return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol,
+                               apr_time_sec(r->request_time));
 }

@@ -1,7 +1,7 @@
 /* Trusted IdPs' JWKS URLs in httpd: one key source per distinct URL and
  * fetch settings, shared by every IdP block and virtual host that names it,
  * created in each child (its keys live in the child's memory), its record
- * shared through JWTGrantCache; the grant's jwks_keys hook; the sources'
+ * shared through JWTGrantJWKSCache; the grant's jwks_keys hook; the sources'
  * status in the log at startup. The policy is in src/core/jg_jwks_source.c. */
 #ifndef JG_JWKS_H
 #define JG_JWKS_H
@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include "jg_status.h"
 #include "jg_registry.h"
+#include "jg_entry.h"
 
 /* After jg_cache_post_config: libcurl's global init, the sources of every
  * server's IdPs, and their status at startup. */
@@ -20,5 +21,17 @@ void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s);
 jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
                              long long now, const jg_keyset_t **keys,
                              long long *retry_after, const char **why);
+
+/* jg_admin_t.key_source; baton is the request_rec: the status of the key
+ * source of e (an IdP of r's server with a JWKS URL, from httpd.conf or the
+ * store) as every process shares it in the JWKS cache, read there with the
+ * settings r's server fetches it with; NULL when the cache cannot be read. */
+json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
+
+/* Give every IdP of reg, a live snapshot of s's registry built in sp, that
+ * has a JWKS URL and is not one of httpd.conf's blocks a key source of this
+ * process (jg_idp_t.jwks_source): shared with the snapshots before it, so
+ * a store change costs no refetch, and held until sp is destroyed. */
+void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg);
 
 #endif

@@ -23,6 +23,7 @@
 #include "jg_overlay.h"
 #include "jg_secret.h"
 #include "jg_wso2.h"
+#include "jg_jwks.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -536,6 +537,8 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
         apr_thread_mutex_unlock(v->refresh);
         return;
     }
+    /* the store's IdPs with a JWKS URL: their key sources in this process */
+    jg_jwks_bind_snapshot(sp, v->s, reg);
     snap = apr_pcalloc(sp, sizeof(*snap));
     snap->pool = sp;
     snap->reg = reg;

@@ -5,6 +5,12 @@ service provider, and reads the secret the page shows once; a token
 request with those credentials then succeeds. Screenshots are kept in
 $JG_BUILD_DIR/artifacts/browser/.
 
+The same with the "Use IdP JWKS endpoint" choice
+(tests/browser/console_jwks_flow.cjs) against the scripted JWKS server over
+https with a test CA: the token request succeeds with a key from that JWKS,
+and the IdP's page then shows its key source (last fetch, key ids).
+Screenshots in $JG_BUILD_DIR/artifacts/browser-jwks/.
+
 scripts/test installs Chromium (apt) and playwright-core (npm, into the
 build directory, never a browser download); this test fails, rather than
 skips, when either is missing."""
@@ -18,10 +24,12 @@ import time
 
 from admin import ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, WSO2_ALIAS, admin_conf
 from conftest import running
-from httpd import Httpd, assert_granted, cert_pem, claims, jwk_of, sign
+from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
+from jwks_fixtures import jwk
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(TOP, "tests", "browser", "console_flow.cjs")
+JWKS_SCRIPT = os.path.join(TOP, "tests", "browser", "console_jwks_flow.cjs")
 
 
 def node_modules():
@@ -29,21 +37,26 @@ def node_modules():
     return os.environ.get("JG_NODE_MODULES") or os.path.join(build, "node", "node_modules")
 
 
-def artifacts():
+def artifacts(name="browser"):
     build = os.environ.get("JG_BUILD_DIR") or os.path.join(TOP, "_build")
-    d = os.path.join(build, "artifacts", "browser")
+    d = os.path.join(build, "artifacts", name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     return d
 
 
-def test_console_in_headless_chromium(jg_env, keys):
+def browser_tools():
     mods = node_modules()
     assert os.access("/usr/bin/chromium", os.X_OK), "Debian's chromium is not installed " \
         "(scripts/install-deps installs it)"
     assert shutil.which("node"), "node is not installed (scripts/install-deps)"
     assert os.path.isdir(os.path.join(mods, "playwright-core")), \
         f"playwright-core is not in {mods} (scripts/test installs it)"
+    return mods
+
+
+def test_console_in_headless_chromium(jg_env, keys):
+    mods = browser_tools()
     h = Httpd(jg_env, "admin-browser")
     h.write("JWTGrantIssuer https://as.test\n" + admin_conf(h))
     pem = h.file("jwtidp.pem", cert_pem(keys["rsa2048"].priv, "jwtIDP"))
@@ -78,3 +91,57 @@ def test_console_in_headless_chromium(jg_env, keys):
     for n in names:
         with open(os.path.join(shots, n), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def run_script(script, env):
+    proc = subprocess.run(["node", script], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()[-4000:]
+    out = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    assert out["problems"] == [], out["problems"]   # no script error, no CSP report
+    return out
+
+
+def test_console_jwks_endpoint_in_headless_chromium(jg_env, keys, tls, jwks_servers):
+    mods = browser_tools()
+    idp = jwks_servers(tls=tls.good)
+    idp.set(keys=[jwk(keys["p256"], "browser-k1")])
+    h = Httpd(jg_env, "admin-browser-jwks")
+    h.write("JWTGrantIssuer https://as.test\n"
+            f"JWTGrantJWKSCACertificateFile {h.file('ca.pem', tls.pem(tls.ca))}\n"
+            + admin_conf(h))
+    shots = artifacts("browser-jwks")
+    profile = tempfile.mkdtemp(prefix="jg-chromium-")
+    env = dict(os.environ, NODE_PATH=mods, BASE=h.url(ADMIN_PATH), ADMIN_USER=ADMIN_USER,
+               ADMIN_PASSWORD=ADMIN_PASSWORD, JWKS_URL=idp.url(), ALIAS=WSO2_ALIAS,
+               TENANT="wso2.com", SHOTS=shots, PROFILE=profile,
+               PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    try:
+        with running(h):
+            out = run_script(JWKS_SCRIPT, dict(env, PHASE="register"))
+            assert out["pem_hidden"]
+            assert "JWKS endpoint" in out["idp_page"] and idp.url() in out["idp_page"]
+            assert "jwksIDP" in out["overview"] and "jwks-playground" in out["overview"]
+            assert out["client_secret"] not in out["overview"]
+            assert idp.hits == 0, "the console fetched the JWKS"
+            time.sleep(1.2)
+            client = (out["client_id"], out["client_secret"])
+
+            def token(key, kid):
+                return h.token(sign(jwk_of(keys[key].priv),
+                                    claims("jwksIDP", [WSO2_ALIAS], sub="admin"),
+                                    header={"kid": kid}),
+                               client=client, tenant="wso2.com", scope="openid")
+            assert_granted(token("p256", "browser-k1"))
+            assert idp.hits == 1
+            # a key the IdP does not publish is refused
+            assert_error(token("rsa2048", "browser-k1"), 400, "invalid_grant")
+            out = run_script(JWKS_SCRIPT, dict(env, PHASE="status"))
+            status = out["key_source"]
+            assert "browser-k1" in status and "fetched" in status, status
+            assert "Next refresh" in status, status
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    names = sorted(os.listdir(shots))
+    assert names == ["11-jwks-idp-form.png", "12-jwks-idp-saved.png",
+                     "13-jwks-secret.png", "14-jwks-key-source.png"], names

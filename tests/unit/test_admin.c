@@ -200,6 +200,7 @@ START_TEST(idp_entry_refusals_name_the_field)
     idp_refused("{\"name\":\"a\",\"jwks_url\":\"http://x.example/j\"}", "jwks_url");
     idp_refused("{\"name\":\"a\",\"jwks_url\":\"javascript:alert(1)\"}", "jwks_url");
     idp_refused("{\"name\":\"a\",\"jwks_url\":\"https://x.example/j#f\"}", "jwks_url");
+    idp_refused("{\"name\":\"a\",\"jwks_url\":\"https://u:p@x.example/j\"}", "jwks_url");
     idp_refused(idp_json("a", ",\"aliases\":\"x\""), "aliases");
     idp_refused(idp_json("a", ",\"aliases\":[\"x\",\"x\"]"), "aliases");
     idp_refused(idp_json("a", ",\"aliases\":[\"a\\nb\"]"), "aliases");

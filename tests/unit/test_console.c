@@ -11,6 +11,7 @@
 #include "jg_multipart.h"
 #include "jg_console.h"
 #include "jg_form.h"
+#include "jg_json.h"
 
 START_TEST(escape_everything_that_matters)
 {
@@ -234,6 +235,94 @@ START_TEST(console_routes)
 }
 END_TEST
 
+static int status_calls;
+
+static json_object *fake_key_source(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids = json_object_new_array();
+
+    (void)baton;
+    status_calls++;
+    json_object_object_add(o, "url", json_object_new_string(e->jwks_url));
+    json_object_object_add(o, "state", json_object_new_string("failed"));
+    json_object_object_add(o, "last_attempt", json_object_new_string("2030-01-01T00:00:00Z"));
+    json_object_object_add(o, "last_fetch", NULL);
+    json_object_object_add(o, "error", json_object_new_string("<script>alert(1)</script>"));
+    json_object_object_add(o, "failing_since", json_object_new_string("2030-01-01T00:00:00Z"));
+    json_object_array_add(kids, json_object_new_string("k<1>"));
+    json_object_array_add(kids, NULL);
+    json_object_object_add(o, "key_ids", kids);
+    return o;
+}
+
+START_TEST(console_shows_the_key_source_escaped)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r;
+    const char *b;
+
+    a->key_source = fake_key_source;
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, "name=j&cert_type=jwks&"
+               "jwks_url=https%3A%2F%2Fidp.example%2Fj%3Fa%3D%3Cb%3E&enabled=on"));
+    ck_assert_int_eq(r.status, 303);
+    status_calls = 0;
+    r = handle(a, "GET", "/idps/j", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(status_calls, 1);
+    b = r.body;
+    ck_assert(tu_contains(b, "<section id=\"key-source\""));
+    ck_assert(tu_contains(b, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    ck_assert(!tu_contains(b, "<script>"));
+    ck_assert(tu_contains(b, "<code>k&lt;1&gt;</code>, (a key without kid)"));
+    ck_assert(tu_contains(b, "https://idp.example/j?a=&lt;b&gt;"));
+    ck_assert(tu_contains(b, "Failing since"));
+    ck_assert(tu_contains(b, "Last successful fetch</dt><dd>none"));
+    /* the form to register one shows no status; nor does a hook-less console */
+    status_calls = 0;
+    r = handle(a, "GET", "/idps/new", NULL, NULL, NULL);
+    ck_assert(!tu_contains(r.body, "key-source"));
+    a->key_source = NULL;
+    r = handle(a, "GET", "/idps/j", NULL, NULL, NULL);
+    ck_assert(!tu_contains(r.body, "key-source"));
+    ck_assert_int_eq(status_calls, 0);
+}
+END_TEST
+
+START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o = NULL;
+    jg_console_response_t r;
+    const char *why = NULL, *doc = "{\"name\":\"lo\",\"jwks_url\":\"http://127.0.0.1:9/j\","
+                                   "\"jwks_allow_http\":true}";
+
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
+                                            &err), JG_OK);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    r = handle(a, "GET", "/idps/lo", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "Plain http is allowed for this IdP"));
+    /* the same URL: saved, still allowed */
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=jwks&"
+               "jwks_url=http%3A%2F%2F127.0.0.1%3A9%2Fj&enabled=on&iat_validity=10m"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert(e->jwks_allow_http);
+    ck_assert_int_eq(e->iat_validity, 600);
+    /* another http URL: refused, nothing saved */
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=jwks&"
+               "jwks_url=http%3A%2F%2F127.0.0.1%3A10%2Fj&enabled=on"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "must be an https URL"));
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert_str_eq(e->jwks_url, "http://127.0.0.1:9/j");
+}
+END_TEST
+
 START_TEST(console_client_secret_once)
 {
     jg_admin_t *a = admin();
@@ -280,6 +369,8 @@ Suite *console_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, console_routes);
     tcase_add_test(tc, console_client_secret_once);
+    tcase_add_test(tc, console_shows_the_key_source_escaped);
+    tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
     suite_add_tcase(s, tc);
     return s;
 }

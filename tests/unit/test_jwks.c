@@ -259,6 +259,72 @@ START_TEST(record_round_trip)
 }
 END_TEST
 
+static const char *member(json_object *o, const char *name)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(o, name, &v) || !v) return NULL;
+    return json_object_get_string(v);
+}
+
+START_TEST(status_json_of_a_failing_source_with_keys)
+{
+    jg_jwks_record_t rec = sample_record();
+    jg_jwks_policy_t pol;
+    const char *stored = NULL, *why = NULL;
+    jg_keyset_t *ks = NULL;
+    json_object *o, *kids = NULL;
+
+    jg_jwks_policy_default(&pol);
+    ck_assert(accept_text(rec.jwks, &stored, &ks, &why) == JG_OK);
+    o = jg_jwks_status_json(test_pool, "https://idp.example/jwks", &rec, ks, &pol, 3000);
+    ck_assert_str_eq(member(o, "url"), "https://idp.example/jwks");
+    ck_assert_str_eq(member(o, "state"), "failed");
+    ck_assert_str_eq(member(o, "last_attempt"), "1970-01-01T00:33:20Z");
+    ck_assert_str_eq(member(o, "last_fetch"), "1970-01-01T00:16:40Z");
+    ck_assert_str_eq(member(o, "valid_until"), "1970-01-01T01:16:40Z");
+    /* 80 % of 3600 s after 1000 */
+    ck_assert_str_eq(member(o, "next_refresh"), "1970-01-01T01:04:40Z");
+    ck_assert_str_eq(member(o, "failing_since"), "1970-01-01T00:25:00Z");
+    ck_assert_str_eq(member(o, "error"), "HTTP status 500");
+    ck_assert_str_eq(member(o, "usable"), "true");
+    ck_assert(json_object_object_get_ex(o, "key_ids", &kids));
+    ck_assert_int_eq((int)json_object_array_length(kids), 1);
+    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(kids, 0)), "a");
+    /* past the staleness limit */
+    o = jg_jwks_status_json(test_pool, "u", &rec, ks, &pol, 4600 + pol.max_stale + 1);
+    ck_assert_str_eq(member(o, "usable"), "false");
+}
+END_TEST
+
+START_TEST(status_json_of_a_source_never_fetched)
+{
+    jg_jwks_record_t rec;
+    jg_jwks_policy_t pol;
+    json_object *o, *kids = NULL;
+
+    memset(&rec, 0, sizeof(rec));
+    jg_jwks_policy_default(&pol);
+    o = jg_jwks_status_json(test_pool, "https://idp.example/jwks", &rec, NULL, &pol, 3000);
+    ck_assert_str_eq(member(o, "state"), "not_fetched");
+    ck_assert_ptr_null(member(o, "last_attempt"));
+    ck_assert_ptr_null(member(o, "last_fetch"));
+    ck_assert_ptr_null(member(o, "next_refresh"));
+    ck_assert_ptr_null(member(o, "error"));
+    ck_assert_str_eq(member(o, "usable"), "false");
+    ck_assert(json_object_object_get_ex(o, "key_ids", &kids));
+    ck_assert_int_eq((int)json_object_array_length(kids), 0);
+    /* a success clears the error: none is shown even if one was left */
+    rec.meta.checked_at = rec.meta.fetched_at = 100;
+    rec.meta.expires = 200;
+    rec.meta.outcome = JG_JWKS_FETCHED;
+    strcpy(rec.meta.error, "old");
+    o = jg_jwks_status_json(test_pool, "u", &rec, NULL, &pol, 150);
+    ck_assert_str_eq(member(o, "state"), "fetched");
+    ck_assert_ptr_null(member(o, "error"));
+}
+END_TEST
+
 START_TEST(record_without_keys_round_trip)
 {
     jg_jwks_record_t rec, back;
@@ -292,6 +358,10 @@ START_TEST(record_decode_refuses_damage)
         "jg-jwks 2\n1 2 3 4 1 0\n\n\nAAAA\n\n",                 /* digest, no length */
         "jg-jwks 2\n1 2 3 4 1 10\n\n\n\n\n",                    /* length, no digest */
         "jg-jwks 2\n1 2 3 4 1 99999999999\n\n\nAAAA\n\n",       /* length */
+        "jg-jwks 2\n253402300800 2 3 4 1 0\n\n\n\n\n",           /* past 9999 */
+        "jg-jwks 2\n1 9223372036854775807 3 4 1 0\n\n\n\n\n",  /* overflowing */
+        "jg-jwks 2\n1 2 99999999999999999999 4 1 0\n\n\n\n\n", /* beyond strtoll */
+        "jg-jwks 2\n1 2 3 999999999999999 1 0\n\n\n\n\n",      /* failing_since */
         "jg-jwks 2\n1 2 3 4 1 0\n\x01\n\n\n\n",                 /* control character */
         "jg-jwks 2\n1 2 3 4 1 5\n\n\nAA/A\n\n",                 /* digest alphabet */
         "jg-jwks 2\n1 2 3 4 1 0\n\n\n\n\n{\"keys\":[]}",        /* trailing bytes */
@@ -1176,6 +1246,8 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, accept_refuses_private_and_secret_keys);
     tcase_add_test(tc, accept_refuses_a_set_without_signature_keys);
     tcase_add_test(tc, accept_refuses_oversized);
+    tcase_add_test(tc, status_json_of_a_failing_source_with_keys);
+    tcase_add_test(tc, status_json_of_a_source_never_fetched);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("record");
