@@ -395,33 +395,49 @@ jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
     return JG_OK;
 }
 
-jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
-                              char **val, size_t *len, int *found, const char **why)
+/* The value under key in one cache (what names it in errors), at most max
+ * bytes; *found 0 when there is none. */
+static jg_status_t get_in(ap_socache_provider_t *prov, jg_shard_t *sh, const char *what,
+                          server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                          char **val, size_t *len, int *found, const char **why)
 {
     unsigned char *buf = apr_palloc(p, max + 1);
     unsigned int vlen = (unsigned int)max;
-    jg_shard_t *sh = &jwks_cache;
     apr_status_t rv, rv2;
 
     *found = 0;
-    if (!sh->instance || !sh->mutex)
-        return jg_fail(why, JG_ERR_INTERNAL, "the JWKS cache is not available");
+    if (!prov || !sh || !sh->instance || !sh->mutex)
+        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "the %s is not available", what));
     if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)
-        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the JWKS "
-                                                          "cache: %pm", &rv));
-    rv = jwks_provider->retrieve(sh->instance, s, (const unsigned char *)key,
-                                 (unsigned int)strlen(key), buf, &vlen, p);
+        return jg_fail(why, JG_ERR_INTERNAL, apr_psprintf(p, "cannot lock the %s: %pm",
+                                                          what, &rv));
+    rv = prov->retrieve(sh->instance, s, (const unsigned char *)key,
+                        (unsigned int)strlen(key), buf, &vlen, p);
     rv2 = apr_global_mutex_unlock(sh->mutex);
     if (APR_STATUS_IS_NOTFOUND(rv) && rv2 == APR_SUCCESS) return JG_OK;
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS || vlen > max) {
         rv = rv != APR_SUCCESS ? rv : rv2;
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache failed: %pm", &rv));
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s failed: %pm", what, &rv));
     }
     buf[vlen] = '\0';
     *val = (char *)buf;
     *len = vlen;
     *found = 1;
     return JG_OK;
+}
+
+jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                         char **val, size_t *len, int *found, const char **why)
+{
+    return get_in(provider, shard_of(key, strlen(key)), "cache", s, p, key, max, val, len,
+                  found, why);
+}
+
+jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                              char **val, size_t *len, int *found, const char **why)
+{
+    return get_in(jwks_provider, &jwks_cache, "JWKS cache", s, p, key, max, val, len,
+                  found, why);
 }
 
 jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,

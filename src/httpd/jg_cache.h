@@ -40,6 +40,11 @@ jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,
 jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
                                 long long expiry, int *won, const char **why);
 
+/* The value under key in the replay and token cache (an opaque token's
+ * record), at most max bytes; *found 0 when there is none. */
+jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
+                         char **val, size_t *len, int *found, const char **why);
+
 /* issue 6: drop the record under key (a revoked opaque token); no record
  * is no error. */
 jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
