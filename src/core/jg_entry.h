@@ -62,6 +62,16 @@ typedef struct jg_client_entry {
     int read_only;
     const char *source;
     jg_entry_meta_t meta;
+    /* client authentication by JWT (issue 6): token_endpoint_auth_method,
+     * and the public keys of private_key_jwt: a JWKS URL, or an inline JWKS
+     * (JSON text) or a PEM certificate, parsed into keys */
+    int auth_method;                  /* jg_auth_method_t; JG_AUTH_ANY: unset */
+    const char *jwks_url;
+    int jwks_allow_http;
+    const char *jwks;
+    const char *certificate;
+    jg_keyset_t *keys;                /* NULL: none */
+    int has_jwt_secret;               /* httpd.conf's JWTGrantClientJWTSecret */
 } jg_client_entry_t;
 
 /* How strictly to read: a submission is judged now (an expired certificate

@@ -173,6 +173,7 @@ static int token_handler(request_rec *r)
     if (req.tenant && !*req.tenant) req.tenant = NULL;   /* RFC 6749 §3.2 */
     req.authorization = apr_table_get(r->headers_in, "Authorization");
     req.now = apr_time_sec(r->request_time);
+    req.hooks = &hooks;                   /* for client assertions (issue 6) */
 
     /* Without a configured endpoint URL, this endpoint's URL is one: built
      * from ServerName, the listening port and the <Location> path, so that
@@ -195,6 +196,7 @@ static int token_handler(request_rec *r)
     cfg.token_lifetime = jg_conf_token_lifetime(sc);
     cfg.signer = sc->signer;
     cfg.replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
+    cfg.client_assertion_max_lifetime = jg_conf_client_assertion_max_lifetime(sc);
 
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
     return answer(r, &res);
@@ -237,9 +239,21 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("client_secret_basic"));
     json_object_array_add(a, json_object_new_string("client_secret_post"));
+    json_object_array_add(a, json_object_new_string("client_secret_jwt"));   /* issue 6 */
+    json_object_array_add(a, json_object_new_string("private_key_jwt"));
     if (!jg_conf_require_client_auth(sc))
         json_object_array_add(a, json_object_new_string("none"));
     json_object_object_add(o, "token_endpoint_auth_methods_supported", a);
+    {
+        /* issue 6: what a client assertion may be signed with (HS* for
+         * client_secret_jwt, the others for private_key_jwt) */
+        int i;
+        a = json_object_new_array();
+        for (i = 0; i < JG_ALG_COUNT; i++)
+            json_object_array_add(a, json_object_new_string(
+                jg_alg_by_id((jg_alg_id_t)i)->name));
+        json_object_object_add(o, "token_endpoint_auth_signing_alg_values_supported", a);
+    }
     /* no authorization endpoint: no response type (RFC 8414 asks for the member) */
     json_object_object_add(o, "response_types_supported", json_object_new_array());
     a = json_object_new_array();
