@@ -24,6 +24,7 @@ Suite *store_suite(void);   /* issue 5 */
 Suite *admin_suite(void);   /* issue 5 */
 Suite *console_suite(void); /* issue 5 */
 Suite *wso2_suite(void);    /* issue 5 */
+Suite *client_auth_suite(void); /* issue 6 */
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
