@@ -655,7 +655,7 @@ typedef struct client_values {
     apr_array_header_t *trusted;   /* NULL: all */
     /* issue 6: client authentication */
     const char *auth_method;       /* "" : every method its credentials allow */
-    const char *key_type;          /* "", "jwks_url", "jwks", "pem" */
+    const char *key_type;          /* "", "jwks", "pem" */
     const char *jwks_url, *jwks, *certificate;
 } client_values_t;
 
@@ -751,13 +751,13 @@ static void client_form(cx_t *c, int status, const client_values_t *v,
                 "<fieldset class=\"field key-type\">\n<legend>Client public keys "
                 "(private_key_jwt)</legend>\n", NULL);
     radio(&h, "key_type", "", kt, "None");
-    radio(&h, "key_type", "jwks_url", kt, "JWKS endpoint");
     radio(&h, "key_type", "jwks", kt, "JWKS (paste)");
     radio(&h, "key_type", "pem", kt, "Certificate (PEM)");
     jg_html_raw(&h, "</fieldset>\n", NULL);
-    text_input(&h, c, err, "jwks_url", "Client's JWKS endpoint", v->jwks_url,
-               "type=\"url\" placeholder=\"https://client.example.com/jwks.json\"",
-               "An https URL.");
+    if (v->jwks_url && *v->jwks_url)    /* a stored one: shown, not editable here */
+        jg_html_raw(&h, "<p class=\"hint\">JWKS endpoint <code>", esc(c, v->jwks_url),
+                    "</code> (a JWKS URL is available for service providers of httpd.conf "
+                    "only: saving this form replaces it)</p>\n", NULL);
     text_area(&h, c, err, "jwks", "Client's JWKS", v->jwks, 5,
               "<code>{\"keys\": [...]}</code> with its public keys only.");
     jg_html_raw(&h, "<div class=\"", field_class(err, "certificate"), "\">\n"
@@ -809,7 +809,7 @@ static void client_values_of(cx_t *c, const jg_client_entry_t *e, client_values_
     v->jwks_url = e->jwks_url;
     v->jwks = e->jwks;
     v->certificate = e->certificate;
-    v->key_type = e->jwks_url ? "jwks_url" : e->jwks ? "jwks" : e->certificate ? "pem" : "";
+    v->key_type = e->jwks ? "jwks" : e->certificate ? "pem" : "";
 }
 
 static void add_list(json_object *o, const char *name, apr_array_header_t *l)
@@ -837,13 +837,11 @@ static jg_status_t client_from_form(cx_t *c, client_values_t *v, jg_client_entry
     v->trusted = jg_form_values(c->p, c->form, "trusted_idps");
     v->auth_method = field(c, "token_endpoint_auth_method");
     v->key_type = field(c, "key_type");
-    v->jwks_url = field(c, "jwks_url");
     v->jwks = field(c, "jwks");
     v->certificate = *file ? file : field(c, "certificate");
     /* without a choice (or without JavaScript), the one field filled in */
     if (!*v->key_type)
-        v->key_type = *v->jwks_url ? "jwks_url" : *v->jwks ? "jwks"
-                      : *v->certificate ? "pem" : "";
+        v->key_type = *v->jwks ? "jwks" : *v->certificate ? "pem" : "";
     json_object_object_add(o, "name", json_object_new_string(v->name));
     if (*v->callback_url)
         json_object_object_add(o, "callback_url", json_object_new_string(v->callback_url));
@@ -854,9 +852,7 @@ static jg_status_t client_from_form(cx_t *c, client_values_t *v, jg_client_entry
     if (*v->auth_method)
         json_object_object_add(o, "token_endpoint_auth_method",
                                json_object_new_string(v->auth_method));
-    if (!strcmp(v->key_type, "jwks_url") && *v->jwks_url)
-        json_object_object_add(o, "jwks_url", json_object_new_string(v->jwks_url));
-    else if (!strcmp(v->key_type, "jwks") && *v->jwks)
+    if (!strcmp(v->key_type, "jwks") && *v->jwks)
         json_object_object_add(o, "jwks", json_object_new_string(v->jwks));
     else if (!strcmp(v->key_type, "pem") && *v->certificate)
         json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
@@ -961,10 +957,10 @@ static void client_show(cx_t *c, const char *id)
         return result_page(c, &res);
     m = jg_auth_method_name(e->auth_method);
     rc = jg_client_entry_to_client(c->p, e);
-    if (e->has_jwt_secret) {
-        /* httpd.conf's HMAC key: only whether there is one matters here */
-        rc->jwt_secret = jg_keyset_make(c->p);
-    }
+    /* httpd.conf's secrets are not in the entry: only whether there are
+     * any matters here, for the list of methods */
+    if (e->has_jwt_secret) rc->jwt_secret = jg_keyset_make(c->p);
+    if (e->has_secret) rc->secret = "(httpd.conf)";
     jg_html_init(&h, c->p);
     jg_html_raw(&h, flash(c), "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
                 esc(c, e->client_id), "</code></dd>\n<dt>Callback URL</dt><dd>",

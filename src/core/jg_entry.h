@@ -72,6 +72,7 @@ typedef struct jg_client_entry {
     const char *certificate;
     jg_keyset_t *keys;                /* NULL: none */
     int has_jwt_secret;               /* httpd.conf's JWTGrantClientJWTSecret */
+    int has_secret;                   /* httpd.conf's JWTGrantClientSecret */
 } jg_client_entry_t;
 
 /* How strictly to read: a submission is judged now (an expired certificate
