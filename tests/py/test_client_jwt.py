@@ -461,3 +461,40 @@ def test_configuration_errors(httpd_factory, keys, block, words):
 """)
     rc, out = h.check_config()
     assert rc != 0 and words in out, out
+
+
+# ---- the README's worked example, with jwt-grant-tool ------------------------------------
+
+def test_readme_private_key_jwt_with_jwt_grant_tool(httpd_factory, tool, keys, tmp):
+    """openssl makes the client's key, `jwt-grant-tool jwk` its public JWK,
+    `jwt-grant-tool mint-assertion` the client assertion."""
+    import subprocess
+    key = tmp("backend-key.pem", "")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", key], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jwks = tmp("backend.jwks.json", {"keys": [json.loads(tool.ok("jwk", key))]})
+    h = httpd_factory()
+    idp_cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048b"].priv, "idp"))
+    h.write(f"""\
+JWTGrantIssuer {ISSUER}
+<JWTGrantTrustedIdP idp>
+  JWTGrantIdPCertificate {idp_cert}
+</JWTGrantTrustedIdP>
+<JWTGrantServiceProvider backend>
+  JWTGrantClientID         backend-service
+  JWTGrantClientAuthMethod private_key_jwt
+  JWTGrantClientJWKS       {jwks}
+  JWTGrantClientScopes     orders.read
+</JWTGrantServiceProvider>
+""")
+    with running(h):
+        ca = tool.ok("mint-assertion", "--key", key, "--iss", "backend-service", "--sub",
+                     "backend-service", "--aud", h.url(), "--lifetime", "60").strip()
+        doc = assert_granted(with_jwt(h, keys, ca, scope="orders.read"))
+        assert doc["scope"] == "orders.read"
+        assert jws_claims(doc["access_token"])["client_id"] == "backend-service"
+        # minted with a lifetime over the bound: refused
+        ca = tool.ok("mint-assertion", "--key", key, "--iss", "backend-service", "--sub",
+                     "backend-service", "--aud", h.url(), "--lifetime", "600").strip()
+        assert_error(with_jwt(h, keys, ca), 401, "invalid_client", "lifetime")
