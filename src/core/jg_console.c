@@ -933,10 +933,15 @@ static void client_save(cx_t *c, const char *id)
     memset(&res, 0, sizeof(res));
     if (jg_admin_find_client(c->a, c->tenant, id, &existing, &res) != 200)
         return result_page(c, &res);
+    if (existing->read_only)
+        return message_page(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
+                            existing->name, " is defined in httpd.conf (", existing->source,
+                            "): change it there.", NULL));
     if (client_from_form(c, &v, &e, &err) != JG_OK)
         return client_form(c, 400, &v, &err, existing);
     if (jg_admin_update_client(c->a, c->tenant, id, e, &res) != 200) {
-        if (res.status >= 500 || res.status == 404 || !strcmp(res.error, "read_only"))
+        if (res.status >= 500 || res.status == 404
+            || (res.error && !strcmp(res.error, "read_only")))
             return result_page(c, &res);
         return client_form(c, res.status, &v, &res.detail, existing);
     }
