@@ -6,6 +6,7 @@
 #include "jg_admin.h"
 #include "jg_json.h"
 #include "jg_wso2.h"
+#include "jg_client_auth.h"
 
 #define MAX_API_BODY (256 * 1024)
 
@@ -555,6 +556,43 @@ static const char *list_text(jg_admin_t *a, const apr_array_header_t *l)
     return apr_pstrcat(a->p, "'", out ? out : "", "'", NULL);
 }
 
+/* What an audit line says about a service provider's settings. */
+static const char *flag_text(int v)
+{
+    return v == JG_CLIENT_DEFAULT ? "default" : v ? "on" : "off";
+}
+
+static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
+{
+    const char *what = apr_pstrcat(a->p, "client_id ", q(a, e->client_id), ", scopes ",
+                                   list_text(a, e->scopes), ", audience ",
+                                   list_text(a, e->audience), ", trusted IdPs ",
+                                   list_text(a, e->trusted_idps), ", callback ",
+                                   q(a, e->callback_url ? e->callback_url : "-"), NULL);
+    const char *m = jg_auth_method_name(e->auth_method);
+    int i;
+
+    /* issue 6: how it authenticates, and its public keys */
+    what = apr_pstrcat(a->p, what, ", auth method ", m ? m : "any", NULL);
+    if (e->jwks_url)
+        what = apr_pstrcat(a->p, what, ", JWKS URL ", q(a, e->jwks_url), NULL);
+    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        const char *fp = jg_entry_fingerprint(a->p, k->x5t_s256);
+        what = apr_pstrcat(a->p, what, k->from_cert ? ", certificate " : ", key ",
+                           k->from_cert ? q(a, k->subject ? k->subject : "-") : "",
+                           k->from_cert ? " SHA-256 " : "JWK thumbprint ",
+                           fp ? fp : k->thumbprint ? k->thumbprint : "-", NULL);
+    }
+    /* issue 6: refresh tokens, introspection, copied claims */
+    return apr_pstrcat(a->p, what, ", refresh tokens ", flag_text(e->refresh_tokens),
+                       ", refresh token lifetime ", e->refresh_lifetime > 0
+                           ? apr_psprintf(a->p, "%" APR_INT64_T_FMT "s",
+                                          (apr_int64_t)e->refresh_lifetime) : "default",
+                       ", introspect ", e->introspect_any ? "on" : "off", ", copy claims ",
+                       e->copy_claims ? list_text(a, e->copy_claims) : "none", NULL);
+}
+
 int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t *e,
                            const char **secret, jg_admin_result_t *res)
 {
@@ -618,10 +656,7 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
     e->meta.created_by = e->meta.updated_by = a->user;
     e->meta.created_at = e->meta.updated_at = a->now;
     audit(a, res, tenant, apr_pstrcat(a->p, "registered service provider ", q(a, e->name),
-          " (client_id ", q(a, e->client_id), ", scopes ", list_text(a, e->scopes),
-          ", audience ", list_text(a, e->audience), ", trusted IdPs ",
-          list_text(a, e->trusted_idps), ", callback ",
-          q(a, e->callback_url ? e->callback_url : "-"), ")", NULL));
+          " (", describe_client(a, e), ")", NULL));
     return set(res, 201, NULL, NULL, NULL);
 }
 
@@ -655,6 +690,72 @@ static int conf_client_read_only(jg_admin_t *a, const char *tenant, const char *
         q(a, c->name), " is defined in httpd.conf (", c->source, "): change it there",
         NULL));
     return 1;
+}
+
+int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_client_entry_t *e, jg_admin_result_t *res)
+{
+    apr_array_header_t *idps = NULL, *rows = NULL;
+    jg_store_row_t *row = NULL, upd;
+    const jg_client_t *c;
+    const char *why = NULL;
+    int i;
+
+    if (e->client_id && strcmp(e->client_id, client_id))
+        return set(res, 400, "invalid_field", "client_id", "differs from the client_id in "
+                   "the URL (a client id never changes: register a new service provider)");
+    e->client_id = client_id;
+    if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
+    if (!a->store) return read_only_store(res);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    if ((c = conf_client_by(a, tenant, e->name, NULL)))
+        return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "service provider ",
+                   q(a, e->name), " is defined in httpd.conf (", c->source, ")", NULL));
+    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
+    if (client_row(a, tenant, client_id, &row, res) != 200) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
+    }
+    if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
+        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
+        if (!idp_known(a, tenant, idps, n)) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
+                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
+        }
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        if (strcmp(r->client_id, client_id) && !strcmp(r->name, e->name)) {
+            jg_store_end(a->store, a->p, 0, NULL);
+            return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "a service provider "
+                       "of that name already exists in tenant ", q(a, tenant), NULL));
+        }
+    }
+    upd = *row;
+    upd.name = e->name;
+    upd.doc = jg_json_to_string(a->p, jg_client_entry_to_json(a->p, e, 1));
+    upd.updated_by = a->user;
+    upd.updated_at = a->now;
+    if (jg_store_put_client(a->store, a->p, &upd, 1, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    e->secret_hash = row->secret_hash;
+    e->meta.created_by = row->created_by;
+    e->meta.created_at = row->created_at;
+    e->meta.updated_by = a->user;
+    e->meta.updated_at = a->now;
+    audit(a, res, tenant, apr_pstrcat(a->p, "changed service provider ", q(a, e->name),
+          strcmp(row->name, e->name) ? apr_pstrcat(a->p, " (was ", q(a, row->name), ")",
+                                                   NULL) : "",
+          " (", describe_client(a, e), ")", NULL));
+    return set(res, 200, NULL, NULL, NULL);
 }
 
 int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *client_id,
@@ -714,74 +815,6 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
 }
 
 /* ---- issue 6: a service provider's settings, and revoking its tokens ----------- */
-
-static const char *flag_text(int v)
-{
-    return v == JG_CLIENT_DEFAULT ? "default" : v ? "on" : "off";
-}
-
-int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
-                           jg_client_entry_t *e, jg_admin_result_t *res)
-{
-    apr_array_header_t *idps = NULL;
-    jg_store_row_t *row = NULL, upd;
-    const char *why = NULL;
-    int i;
-
-    if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
-    if (!a->store) return read_only_store(res);
-    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
-    if (e->client_id && strcmp(e->client_id, client_id))
-        return set(res, 400, "invalid_field", "client_id", "differs from the client_id in "
-                   "the URL (a client_id cannot be changed)");
-    if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
-    if (client_row(a, tenant, client_id, &row, res) != 200) {
-        jg_store_end(a->store, a->p, 0, NULL);
-        return res->status;
-    }
-    if (strcmp(row->name, e->name)) {
-        jg_store_end(a->store, a->p, 0, NULL);
-        return set(res, 400, "invalid_field", "name", "differs from the service provider's "
-                   "name (renaming is not supported)");
-    }
-    if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, NULL, &why) != JG_OK) {
-        jg_store_end(a->store, a->p, 0, NULL);
-        return store_failed(a, res, why);
-    }
-    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
-        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
-        if (!idp_known(a, tenant, idps, n)) {
-            jg_store_end(a->store, a->p, 0, NULL);
-            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
-                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
-        }
-    }
-    e->client_id = row->client_id;
-    upd = *row;
-    upd.doc = jg_json_to_string(a->p, jg_client_entry_to_json(a->p, e, 1));
-    upd.updated_by = a->user;
-    upd.updated_at = a->now;
-    if (jg_store_put_client(a->store, a->p, &upd, 1, &why) != JG_OK) {
-        jg_store_end(a->store, a->p, 0, NULL);
-        return store_failed(a, res, why);
-    }
-    if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
-    e->secret_hash = row->secret_hash;
-    e->meta.created_by = row->created_by;
-    e->meta.created_at = row->created_at;
-    e->meta.updated_by = a->user;
-    e->meta.updated_at = a->now;
-    audit(a, res, tenant, apr_pstrcat(a->p, "changed service provider ", q(a, e->name),
-          " (client_id ", q(a, client_id), ", scopes ", list_text(a, e->scopes),
-          ", audience ", list_text(a, e->audience), ", trusted IdPs ",
-          list_text(a, e->trusted_idps), ", refresh tokens ", flag_text(e->refresh_tokens),
-          ", refresh token lifetime ", e->refresh_lifetime > 0
-              ? apr_psprintf(a->p, "%" APR_INT64_T_FMT "s", (apr_int64_t)e->refresh_lifetime)
-              : "default",
-          ", introspect ", e->introspect_any ? "on" : "off", ", copy claims ",
-          e->copy_claims ? list_text(a, e->copy_claims) : "none", ")", NULL));
-    return set(res, 200, NULL, NULL, NULL);
-}
 
 int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
                                   int *refresh_revoked, jg_admin_result_t *res)
@@ -1123,13 +1156,7 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
             return reply_error(a, resp, &res);
         return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
     }
-    if (method_is(req, "DELETE")) {
-        if (jg_admin_delete_client(a, tenant, id, &res) != 204)
-            return reply_error(a, resp, &res);
-        resp->audit = res.audit;
-        return reply(a, resp, 204, NULL);
-    }
-    if (method_is(req, "PUT")) {                            /* issue 6 */
+    if (method_is(req, "PUT")) {
         if (!json_body(a, req, &o, resp)) return resp->status;
         if (jg_client_entry_from_json(a->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
             return fail(a, resp, 400, "invalid_field", err.field, err.message);
@@ -1137,6 +1164,12 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
             return reply_error(a, resp, &res);
         resp->audit = res.audit;
         return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+    }
+    if (method_is(req, "DELETE")) {
+        if (jg_admin_delete_client(a, tenant, id, &res) != 204)
+            return reply_error(a, resp, &res);
+        resp->audit = res.audit;
+        return reply(a, resp, 204, NULL);
     }
     return not_allowed(a, resp, "GET, HEAD, PUT, DELETE");
 }

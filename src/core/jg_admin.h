@@ -71,17 +71,19 @@ int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
  * *secret is the new secret, to be shown once. */
 int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t *e,
                            const char **secret, jg_admin_result_t *res);
+/* Change the store's service provider client_id to e (e->client_id, when
+ * given, must be client_id): every field but the client id and the secret,
+ * which stay as they are. 200, or 400/404/409. */
+int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
+                           jg_client_entry_t *e, jg_admin_result_t *res);
 int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *client_id,
                                const char **secret, jg_admin_result_t *res);
 int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
                            jg_admin_result_t *res);
-/* issue 6: replace a store client's settings (its name and id stay; its
- * secret too), and revoke every token of a client (httpd.conf's too): its
- * refresh tokens in the store, its access tokens by time ("issued at or
- * before now"), carried to every process in the registry snapshot.
+/* issue 6: revoke every token of a client (httpd.conf's too): its refresh
+ * tokens in the store, its access tokens by time ("issued at or before
+ * now"), carried to every process in the registry snapshot.
  * *refresh_revoked: how many live refresh tokens went. */
-int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client_id,
-                           jg_client_entry_t *e, jg_admin_result_t *res);
 int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
                                   int *refresh_revoked, jg_admin_result_t *res);
 

@@ -11,6 +11,7 @@
 #include "jg_form.h"
 #include "jg_alg.h"
 #include "jg_b64url.h"
+#include "jg_client_auth.h"
 
 #define MAX_FORM_BODY (1024 * 1024)
 
@@ -233,6 +234,7 @@ static const char *flash(cx_t *c)
         { "idp-saved", "Identity provider saved." },
         { "idp-deleted", "Identity provider deleted." },
         { "client-deleted", "Service provider deleted." },
+        { "client-saved", "Service provider saved." },
         { "imported", "Identity providers imported:" },
     };
     const char *d = q(c, "done");
@@ -398,16 +400,25 @@ static const char *lines(cx_t *c, const apr_array_header_t *l, const char *sep)
     return out;
 }
 
+static void keys_table(cx_t *c, jg_html_t *h, const jg_keyset_t *keys);
+
 static void certificate_details(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    keys_table(c, h, e->keys);
+}
+
+/* Subject, validity and thumbprint of each key (IdPs' and, issue 6,
+ * service providers' for private_key_jwt). */
+static void keys_table(cx_t *c, jg_html_t *h, const jg_keyset_t *keys)
 {
     int i;
 
-    if (!e->keys || !jg_keyset_count(e->keys)) return;
+    if (!keys || !jg_keyset_count(keys)) return;
     jg_html_raw(h, "<table class=\"details\">\n<thead><tr><th>Subject</th><th>Valid from</th>"
                 "<th>Valid until</th><th>SHA-256 thumbprint</th></tr></thead>\n<tbody>\n",
                 NULL);
-    for (i = 0; i < jg_keyset_count(e->keys); i++) {
-        const jg_key_t *k = jg_keyset_get(e->keys, i);
+    for (i = 0; i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
         if (k->kty == JG_KTY_OCT) {
             jg_html_raw(h, "<tr><td colspan=\"4\">a shared secret (HMAC)</td></tr>\n", NULL);
             continue;
@@ -718,6 +729,10 @@ static void idp_delete(cx_t *c, const char *name)
 typedef struct client_values {
     const char *name, *callback_url, *audience, *scopes;
     apr_array_header_t *trusted;   /* NULL: all */
+    /* issue 6: client authentication */
+    const char *auth_method;       /* "" : every method its credentials allow */
+    const char *key_type;          /* "", "jwks", "pem" */
+    const char *jwks_url, *jwks, *certificate;
 } client_values_t;
 
 static int listed(const apr_array_header_t *l, const char *s)
@@ -729,12 +744,26 @@ static int listed(const apr_array_header_t *l, const char *s)
     return 0;
 }
 
-static void client_form(cx_t *c, int status, const client_values_t *v,
-                        const jg_entry_error_t *err)
+static void radio(jg_html_t *h, const char *name, const char *value, const char *current,
+                  const char *label)
 {
+    jg_html_raw(h, "<label><input type=\"radio\" name=\"", name, "\" value=\"", value, "\"",
+                !strcmp(current, value) ? " checked" : "", "> ", label, "</label>\n", NULL);
+}
+
+/* The form to register (existing NULL) or edit a service provider. */
+static void client_form(cx_t *c, int status, const client_values_t *v,
+                        const jg_entry_error_t *err, const jg_client_entry_t *existing)
+{
+    static const char *const methods[] = {
+        "", "client_secret_basic", "client_secret_post", "private_key_jwt", NULL
+    };
     apr_array_header_t *idps = NULL;
     jg_admin_result_t res;
     jg_html_t h;
+    const char *action = existing ? apr_pstrcat(c->p, "/clients/", seg(c, existing->client_id),
+                                                NULL) : "/clients";
+    const char *kt = v->key_type ? v->key_type : "";
     int i;
 
     memset(&res, 0, sizeof(res));
@@ -743,9 +772,19 @@ static void client_form(cx_t *c, int status, const client_values_t *v,
     if (err && err->message && !err->field)
         jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
                     "</p>\n", NULL);
-    jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/clients", NULL),
-                "\" class=\"entry\">\n", NULL);
+    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
+        jg_html_raw(&h, "<h2>Current public keys</h2>\n", NULL);
+        keys_table(c, &h, existing->keys);
+    }
+    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
+                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
     csrf_input(c, &h);
+    if (existing)
+        jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-client_id\">OAuth Client "
+                    "Key</label>\n<input id=\"f-client_id\" class=\"mono\" readonly value=\"",
+                    esc(c, existing->client_id), "\">\n<p class=\"hint\">The client key "
+                    "and secret stay as they are (regenerate the secret on the service "
+                    "provider's page).</p>\n</div>\n", NULL);
     text_input(&h, c, err, "name", "Service Provider Name", v->name,
                "required maxlength=\"255\"", NULL);
     text_input(&h, c, err, "callback_url", "Callback URL", v->callback_url,
@@ -769,12 +808,59 @@ static void client_form(cx_t *c, int status, const client_values_t *v,
     field_error(&h, c, err, "trusted_idps");
     jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
                 "now and later.</p>\n</fieldset>\n", NULL);
+
+    /* issue 6: how it authenticates */
+    jg_html_raw(&h, "<div class=\"", field_class(err, "token_endpoint_auth_method"), "\">\n"
+                "<label for=\"f-token_endpoint_auth_method\">Client authentication</label>\n"
+                "<select id=\"f-token_endpoint_auth_method\" "
+                "name=\"token_endpoint_auth_method\">\n", NULL);
+    for (i = 0; methods[i]; i++)
+        jg_html_raw(&h, "<option value=\"", methods[i], "\"",
+                    !strcmp(v->auth_method ? v->auth_method : "", methods[i])
+                    ? " selected" : "", ">", *methods[i] ? methods[i]
+                    : "any method its credentials allow", "</option>\n", NULL);
+    jg_html_raw(&h, "</select>\n", NULL);
+    field_error(&h, c, err, "token_endpoint_auth_method");
+    jg_html_raw(&h, "<p class=\"hint\"><code>private_key_jwt</code>: the client signs a "
+                "short JWT (RFC 7523) with its private key instead of sending its secret; "
+                "give its public keys below. Set it to refuse the secret.</p>\n</div>\n"
+                "<fieldset class=\"field key-type\">\n<legend>Client public keys "
+                "(private_key_jwt)</legend>\n", NULL);
+    radio(&h, "key_type", "", kt, "None");
+    radio(&h, "key_type", "jwks", kt, "JWKS (paste)");
+    radio(&h, "key_type", "pem", kt, "Certificate (PEM)");
+    jg_html_raw(&h, "</fieldset>\n", NULL);
+    if (v->jwks_url && *v->jwks_url)    /* a stored one: shown, not editable here */
+        jg_html_raw(&h, "<p class=\"hint\">JWKS endpoint <code>", esc(c, v->jwks_url),
+                    "</code> (a JWKS URL is available for service providers of httpd.conf "
+                    "only: saving this form replaces it)</p>\n", NULL);
+    text_area(&h, c, err, "jwks", "Client's JWKS", v->jwks, 5,
+              "<code>{\"keys\": [...]}</code> with its public keys only.");
+    jg_html_raw(&h, "<div class=\"", field_class(err, "certificate"), "\">\n"
+                "<label for=\"f-certificate_file\">Client's public certificate (PEM "
+                "file)</label>\n<input type=\"file\" id=\"f-certificate_file\" "
+                "name=\"certificate_file\" accept=\".pem,.crt,.cer,.txt,"
+                "application/x-pem-file\">\n<label for=\"f-certificate\">or paste it"
+                "</label>\n<textarea id=\"f-certificate\" name=\"certificate\" rows=\"6\" "
+                "class=\"mono\" placeholder=\"-----BEGIN CERTIFICATE-----\">",
+                esc(c, v->certificate ? v->certificate : ""), "</textarea>\n", NULL);
+    field_error(&h, c, err, "certificate");
+    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
+                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n", NULL);
+
     field_error(&h, c, err, "client_id");
-    jg_html_raw(&h, "<p class=\"hint\">The client key and secret are generated when you "
-                "register; the secret is shown once.</p>\n<div class=\"actions\">"
-                "<button type=\"submit\" class=\"primary\">Register</button> <a href=\"",
-                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n", NULL);
-    page(c, status, "Register a service provider", jg_html_done(&h));
+    if (existing)
+        jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
+                    "Save</button> <a href=\"", href(c, action, NULL), "\">Cancel</a></div>\n"
+                    "</form>\n", NULL);
+    else
+        jg_html_raw(&h, "<p class=\"hint\">The client key and secret are generated when you "
+                    "register; the secret is shown once.</p>\n<div class=\"actions\">"
+                    "<button type=\"submit\" class=\"primary\">Register</button> <a href=\"",
+                    href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n", NULL);
+    page(c, status, existing ? apr_pstrcat(c->p, "Edit service provider ", existing->name,
+                                           NULL) : "Register a service provider",
+         jg_html_done(&h));
 }
 
 static void client_new(cx_t *c)
@@ -782,7 +868,71 @@ static void client_new(cx_t *c)
     client_values_t v;
 
     memset(&v, 0, sizeof(v));
-    client_form(c, 200, &v, NULL);
+    client_form(c, 200, &v, NULL, NULL);
+}
+
+static void client_values_of(cx_t *c, const jg_client_entry_t *e, client_values_t *v)
+{
+    const char *m = jg_auth_method_name(e->auth_method);
+
+    memset(v, 0, sizeof(*v));
+    v->name = e->name;
+    v->callback_url = e->callback_url;
+    v->audience = lines(c, e->audience, "\n");
+    v->scopes = lines(c, e->scopes, " ");
+    v->trusted = e->trusted_idps;
+    v->auth_method = m ? m : "";
+    v->jwks_url = e->jwks_url;
+    v->jwks = e->jwks;
+    v->certificate = e->certificate;
+    v->key_type = e->jwks ? "jwks" : e->certificate ? "pem" : "";
+}
+
+static void add_list(json_object *o, const char *name, apr_array_header_t *l)
+{
+    json_object *arr = json_object_new_array();
+    int i;
+
+    for (i = 0; i < l->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
+    json_object_object_add(o, name, arr);
+}
+
+/* The submitted form as the API's JSON, then as an entry. */
+static jg_status_t client_from_form(cx_t *c, client_values_t *v, jg_client_entry_t **e,
+                                    jg_entry_error_t *err)
+{
+    json_object *o = jg_json_own(c->p, json_object_new_object());
+    const char *file = field(c, "certificate_file");
+
+    memset(v, 0, sizeof(*v));
+    v->name = field(c, "name");
+    v->callback_url = field(c, "callback_url");
+    v->audience = field(c, "audience");
+    v->scopes = field(c, "scopes");
+    v->trusted = jg_form_values(c->p, c->form, "trusted_idps");
+    v->auth_method = field(c, "token_endpoint_auth_method");
+    v->key_type = field(c, "key_type");
+    v->jwks = field(c, "jwks");
+    v->certificate = *file ? file : field(c, "certificate");
+    /* without a choice (or without JavaScript), the one field filled in */
+    if (!*v->key_type)
+        v->key_type = *v->jwks ? "jwks" : *v->certificate ? "pem" : "";
+    json_object_object_add(o, "name", json_object_new_string(v->name));
+    if (*v->callback_url)
+        json_object_object_add(o, "callback_url", json_object_new_string(v->callback_url));
+    add_list(o, "audience", jg_entry_split(c->p, v->audience, 0));
+    add_list(o, "scopes", jg_entry_split(c->p, v->scopes, 1));
+    if (v->trusted->nelts) add_list(o, "trusted_idps", v->trusted);
+    else v->trusted = NULL;
+    if (*v->auth_method)
+        json_object_object_add(o, "token_endpoint_auth_method",
+                               json_object_new_string(v->auth_method));
+    if (!strcmp(v->key_type, "jwks") && *v->jwks)
+        json_object_object_add(o, "jwks", json_object_new_string(v->jwks));
+    else if (!strcmp(v->key_type, "pem") && *v->certificate)
+        json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
+    return jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, e, err);
 }
 
 static void copy_row(cx_t *c, jg_html_t *h, const char *id, const char *label,
@@ -815,49 +965,18 @@ static void secret_page(cx_t *c, const char *title, const char *name, const char
 
 static void client_create(cx_t *c)
 {
-    json_object *o = jg_json_own(c->p, json_object_new_object()), *arr;
     jg_entry_error_t err = { NULL, NULL };
     jg_client_entry_t *e = NULL;
     jg_admin_result_t res;
     client_values_t v;
-    apr_array_header_t *l;
     const char *secret = NULL;
-    int i;
 
     memset(&res, 0, sizeof(res));
-    memset(&v, 0, sizeof(v));
-    v.name = field(c, "name");
-    v.callback_url = field(c, "callback_url");
-    v.audience = field(c, "audience");
-    v.scopes = field(c, "scopes");
-    v.trusted = jg_form_values(c->p, c->form, "trusted_idps");
-    json_object_object_add(o, "name", json_object_new_string(v.name));
-    if (*v.callback_url)
-        json_object_object_add(o, "callback_url", json_object_new_string(v.callback_url));
-    l = jg_entry_split(c->p, v.audience, 0);
-    arr = json_object_new_array();
-    for (i = 0; i < l->nelts; i++)
-        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
-    json_object_object_add(o, "audience", arr);
-    l = jg_entry_split(c->p, v.scopes, 1);
-    arr = json_object_new_array();
-    for (i = 0; i < l->nelts; i++)
-        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(l, i, const char *)));
-    json_object_object_add(o, "scopes", arr);
-    if (v.trusted->nelts) {
-        arr = json_object_new_array();
-        for (i = 0; i < v.trusted->nelts; i++)
-            json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(v.trusted, i,
-                                                                           const char *)));
-        json_object_object_add(o, "trusted_idps", arr);
-    }
-    else
-        v.trusted = NULL;
-    if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
-        return client_form(c, 400, &v, &err);
+    if (client_from_form(c, &v, &e, &err) != JG_OK)
+        return client_form(c, 400, &v, &err, NULL);
     if (jg_admin_create_client(c->a, c->tenant, e, &secret, &res) != 201) {
         if (res.status >= 500 || res.status == 404) return result_page(c, &res);
-        return client_form(c, res.status, &v, &res.detail);
+        return client_form(c, res.status, &v, &res.detail, NULL);
     }
     c->resp->audit = res.audit;
     secret_page(c, "Service provider registered", e->name, e->client_id, secret);
@@ -866,18 +985,73 @@ static void client_create(cx_t *c)
 /* issue 6, below */
 static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
 static void client_token_forms(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
+static void client_edit(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL;
+    client_values_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
+        return result_page(c, &res);
+    if (e->read_only)
+        return message_page(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
+                            e->name, " is defined in httpd.conf (", e->source,
+                            "): change it there.", NULL));
+    client_values_of(c, e, &v);
+    client_form(c, 200, &v, NULL, e);
+}
+
+static void client_save(cx_t *c, const char *id)
+{
+    jg_entry_error_t err = { NULL, NULL };
+    jg_client_entry_t *e = NULL, *existing = NULL;
+    jg_admin_result_t res;
+    client_values_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &existing, &res) != 200)
+        return result_page(c, &res);
+    if (existing->read_only)
+        return message_page(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
+                            existing->name, " is defined in httpd.conf (", existing->source,
+                            "): change it there.", NULL));
+    if (client_from_form(c, &v, &e, &err) != JG_OK)
+        return client_form(c, 400, &v, &err, existing);
+    /* the token settings have a form of their own: kept as they are */
+    e->refresh_tokens = existing->refresh_tokens;
+    e->refresh_lifetime = existing->refresh_lifetime;
+    e->introspect_any = existing->introspect_any;
+    e->copy_claims = existing->copy_claims;
+    if (jg_admin_update_client(c->a, c->tenant, id, e, &res) != 200) {
+        if (res.status >= 500 || res.status == 404
+            || (res.error && !strcmp(res.error, "read_only")))
+            return result_page(c, &res);
+        return client_form(c, res.status, &v, &res.detail, existing);
+    }
+    c->resp->audit = res.audit;
+    redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), "done=client-saved");
+}
 
 static void client_show(cx_t *c, const char *id)
 {
     jg_admin_result_t res;
     jg_client_entry_t *e = NULL;
+    jg_client_t *rc;
     jg_html_t h;
+    const char *m;
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
         return result_page(c, &res);
+    m = jg_auth_method_name(e->auth_method);
+    rc = jg_client_entry_to_client(c->p, e);
+    /* httpd.conf's secrets are not in the entry: only whether there are
+     * any matters here, for the list of methods */
+    if (e->has_jwt_secret) rc->jwt_secret = jg_keyset_make(c->p);
+    if (e->has_secret) rc->secret = "(httpd.conf)";
     jg_html_init(&h, c->p);
-    jg_html_raw(&h, "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
+    jg_html_raw(&h, flash(c), "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
                 esc(c, e->client_id), "</code></dd>\n<dt>Callback URL</dt><dd>",
                 esc(c, e->callback_url), "</dd>\n<dt>Audience restriction</dt><dd>", NULL);
     list_cell(c, &h, e->audience, "its client key");
@@ -886,6 +1060,18 @@ static void client_show(cx_t *c, const char *id)
     jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
     list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
     client_token_details(c, &h, e);       /* issue 6 */
+    jg_html_raw(&h, "</dd>\n<dt>Client authentication</dt><dd>", m ? esc(c, m)
+                : apr_pstrcat(c->p, "any method its credentials allow: <code>",
+                              esc(c, jg_client_auth_methods(c->p, rc)), "</code>", NULL),
+                "</dd>\n<dt>Client public keys</dt><dd>", NULL);
+    if (e->jwks_url)
+        jg_html_raw(&h, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
+    else if (e->keys && jg_keyset_count(e->keys))
+        keys_table(c, &h, e->keys);
+    else
+        jg_html_raw(&h, "<span class=\"muted\">none</span>", NULL);
+    if (e->has_jwt_secret)
+        jg_html_raw(&h, "</dd>\n<dt>HMAC key (client_secret_jwt)</dt><dd>configured", NULL);
     jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
     source_cell(c, &h, e->read_only, e->source);
     if (e->meta.created_by)
@@ -900,7 +1086,9 @@ static void client_show(cx_t *c, const char *id)
                     NULL);
     else {
         const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
-        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+        jg_html_raw(&h, "<p><a class=\"button\" href=\"", href(c, apr_pstrcat(c->p, base,
+                    "/edit", NULL), NULL), "\">Edit this service provider</a></p>\n"
+                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
                     "/regenerate-secret", NULL), NULL), "\" class=\"inline\">\n", NULL);
         csrf_input(c, &h);
         jg_html_raw(&h, "<button type=\"submit\">Regenerate the client secret</button>\n"
@@ -924,7 +1112,7 @@ static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t 
                 ? "the server's default" : e->refresh_tokens ? "on" : "off", NULL);
     if (e->refresh_lifetime > 0)
         jg_html_raw(h, ", valid ", esc(c, jg_entry_duration_text(c->p, e->refresh_lifetime)),
-                    " s", NULL);
+                    NULL);
     jg_html_raw(h, "</dd>\n<dt>Resource server (introspects every token)</dt><dd>",
                 e->introspect_any ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
                 "JWT access tokens</dt><dd>", NULL);
@@ -1183,6 +1371,8 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 1 && post) return client_create(&c);
         if (n == 2 && get && !strcmp(seg_[1], "new")) return client_new(&c);
         if (n == 2 && get) return client_show(&c, seg_[1]);
+        if (n == 2 && post) return client_save(&c, seg_[1]);
+        if (n == 3 && get && !strcmp(seg_[2], "edit")) return client_edit(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "regenerate-secret"))
             return client_regenerate(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return client_delete(&c, seg_[1]);

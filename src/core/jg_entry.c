@@ -8,6 +8,7 @@
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_b64url.h"
+#include "jg_client_auth.h"
 
 #define MAX_DURATION (10LL * 365 * 86400)
 
@@ -566,6 +567,98 @@ static void client_lifecycle_to_json(json_object *o, const jg_client_entry_t *e,
                                ? json_object_new_int64(e->revoked_before) : NULL);
 }
 
+/* issue 6: token_endpoint_auth_method and the keys of private_key_jwt. */
+static jg_status_t client_jwt_fields(apr_pool_t *p, json_object *o, jg_entry_mode_t mode,
+                                     jg_client_entry_t *e, jg_entry_error_t *err)
+{
+    json_object *v = NULL;
+    const char *method = NULL, *why = NULL, *problem;
+    jg_status_t rc;
+    int i, given;
+
+    if ((rc = get_text(p, o, "token_endpoint_auth_method", 0, &method, err)) != JG_OK
+        || (rc = get_text(p, o, "jwks_url", 0, &e->jwks_url, err)) != JG_OK
+        || (rc = get_flag(o, "jwks_allow_http", 0, &e->jwks_allow_http, err)) != JG_OK)
+        return rc;
+    if (method) {
+        int m = jg_auth_method_parse(method);
+        if (m < 0)
+            return refuse(err, "token_endpoint_auth_method", "one of client_secret_basic, "
+                          "client_secret_post, private_key_jwt (or null: every method "
+                          "its credentials allow)");
+        if (m == JG_AUTH_SECRET_JWT || m == JG_AUTH_NONE)
+            return refuse(err, "token_endpoint_auth_method", apr_pstrcat(p, method,
+                          " is available for service providers of httpd.conf only (a "
+                          "registered one always has a generated secret, kept as a "
+                          "hash): use client_secret_basic, client_secret_post or "
+                          "private_key_jwt", NULL));
+        e->auth_method = m;
+    }
+    if (json_object_object_get_ex(o, "jwks", &v) && !json_object_is_type(v, json_type_null)) {
+        if (json_object_is_type(v, json_type_object))
+            e->jwks = apr_pstrdup(p, json_object_to_json_string_ext(v,
+                                  JSON_C_TO_STRING_PLAIN));
+        else if (json_object_is_type(v, json_type_string)) {
+            if (*json_object_get_string(v))
+                e->jwks = apr_pstrdup(p, json_object_get_string(v));
+        }
+        else
+            return refuse(err, "jwks", "must be a JWKS: an object {\"keys\": [...]}");
+    }
+    if (json_object_object_get_ex(o, "certificate", &v)
+        && !json_object_is_type(v, json_type_null)) {
+        if (!json_object_is_type(v, json_type_string))
+            return refuse(err, "certificate", "must be a string (PEM text)");
+        if (*json_object_get_string(v))
+            e->certificate = apr_pstrdup(p, json_object_get_string(v));
+    }
+    given = (e->jwks_url != NULL) + (e->jwks != NULL) + (e->certificate != NULL);
+    if (given > 1)
+        return refuse(err, e->jwks_url ? "jwks_url" : "jwks", "give one of jwks_url, jwks "
+                      "and certificate");
+    if (e->jwks_url && (problem = url_problem(p, e->jwks_url, e->jwks_allow_http)))
+        return refuse(err, "jwks_url", problem);
+    /* key sources for JWKS URLs are made at startup, for httpd.conf's
+     * entries (src/httpd/jg_jwks.c): a registered client's URL would have
+     * none, so it is not taken (a stored one is still read back) */
+    if (e->jwks_url && mode == JG_ENTRY_SUBMIT)
+        return refuse(err, "jwks_url", "a client JWKS URL is available for service "
+                      "providers of httpd.conf only (JWTGrantClientJWKSURL): give the "
+                      "client's keys here as jwks or certificate");
+    if (e->jwks) {
+        if (strlen(e->jwks) > JG_ENTRY_MAX_PEM)
+            return refuse(err, "jwks", "too large");
+        if (jg_jwks_parse(p, e->jwks, strlen(e->jwks), &e->keys, &why) != JG_OK)
+            return refuse(err, "jwks", apr_psprintf(p, "not a usable JWKS: %s", why));
+    }
+    if (e->certificate) {
+        size_t len = strlen(e->certificate);
+        if (len > JG_ENTRY_MAX_PEM)
+            return refuse(err, "certificate", "too large");
+        if (!text_ok(e->certificate, 0))
+            return refuse(err, "certificate", "not PEM text");
+        if (jg_pem_parse(p, e->certificate, len, mode == JG_ENTRY_STORED
+                         ? JG_KEYLOAD_ALLOW_EXPIRED : 0, apr_time_sec(apr_time_now()),
+                         &e->keys, &why) != JG_OK)
+            return refuse(err, "certificate", apr_psprintf(p, "not a usable PEM "
+                          "certificate or public key: %s", why));
+    }
+    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        if (k->is_private || k->kty == JG_KTY_OCT)
+            return refuse(err, e->jwks ? "jwks" : "certificate", "holds a private or "
+                          "secret key: give the client's public key or certificate, never "
+                          "its private key");
+    }
+    if (e->keys && !jg_keyset_usable(e->keys, JG_KEYOP_VERIFY))
+        return refuse(err, e->jwks ? "jwks" : "certificate",
+                      "holds no key usable for signatures");
+    if (e->auth_method == JG_AUTH_PRIVATE_KEY_JWT && !e->keys && !e->jwks_url)
+        return refuse(err, "token_endpoint_auth_method", "private_key_jwt needs the "
+                      "client's public keys: jwks_url, jwks or certificate");
+    return JG_OK;
+}
+
 jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
                                       jg_entry_mode_t mode, jg_client_entry_t **out,
                                       jg_entry_error_t *err)
@@ -573,7 +666,9 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
     static const char *const known[] = {
         "name", "client_id", "callback_url", "scopes", "audience", "trusted_idps",
         /* issue 6 */
-        "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims", NULL
+        "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims",
+        "token_endpoint_auth_method", "jwks_url", "jwks_allow_http", "jwks",
+        "certificate", NULL
     };
     jg_client_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -616,6 +711,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
         if (!jg_entry_name_ok(JG_ARRAY_IDX(e->trusted_idps, i, const char *)))
             return refuse(err, "trusted_idps", "not an IdP name");
     if ((rc = client_lifecycle_from_json(p, o, e, err)) != JG_OK) return rc;   /* issue 6 */
+    if ((rc = client_jwt_fields(p, o, mode, e, err)) != JG_OK) return rc;
     e->source = "store";
     *out = e;
     return JG_OK;
@@ -634,7 +730,28 @@ json_object *jg_client_entry_to_json(apr_pool_t *p, const jg_client_entry_t *e,
     json_object_object_add(o, "trusted_idps", e->trusted_idps ? list_json(e->trusted_idps)
                                                               : NULL);
     client_lifecycle_to_json(o, e, for_store);    /* issue 6 */
-    if (!for_store) add_meta(p, o, &e->meta, e->read_only, e->source);
+    /* issue 6 */
+    json_object_object_add(o, "token_endpoint_auth_method",
+                           str_or_null(jg_auth_method_name(e->auth_method)));
+    json_object_object_add(o, "jwks_url", str_or_null(e->jwks_url));
+    json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(e->jwks_allow_http));
+    {
+        json_object *jwks = NULL;
+        if (e->jwks && jg_json_parse_object(p, e->jwks, strlen(e->jwks), &jwks, NULL)
+            == JG_OK)
+            json_object_get(jwks);
+        else
+            jwks = NULL;
+        json_object_object_add(o, "jwks", jwks);
+    }
+    json_object_object_add(o, "certificate", str_or_null(e->certificate));
+    if (!for_store) {
+        json_object_object_add(o, "certificates",
+                               json_object_get(jg_keys_describe(p, e->keys)));
+        if (e->has_jwt_secret)
+            json_object_object_add(o, "jwt_secret", json_object_new_boolean(1));
+        add_meta(p, o, &e->meta, e->read_only, e->source);
+    }
     return o;
 }
 
@@ -654,6 +771,12 @@ jg_client_entry_t *jg_client_entry_from_conf(apr_pool_t *p, const jg_client_t *c
     e->copy_claims = c->copy_claims;
     e->read_only = 1;
     e->source = c->source;
+    e->auth_method = c->auth_method;      /* issue 6 */
+    e->jwks_url = c->jwks_url;
+    e->jwks_allow_http = c->jwks_allow_http;
+    e->keys = c->jwt_keys;
+    e->has_jwt_secret = c->jwt_secret != NULL;
+    e->has_secret = c->secret != NULL;
     return e;
 }
 
@@ -673,6 +796,11 @@ jg_client_t *jg_client_entry_to_client(apr_pool_t *p, const jg_client_entry_t *e
     c->copy_claims = e->copy_claims ? apr_array_copy(p, e->copy_claims) : NULL;
     c->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                             ")", NULL);
+    c->auth_method = e->auth_method;      /* issue 6 */
+    c->jwt_keys = e->keys;
+    c->jwks_url = e->jwks_url;
+    c->jwks_allow_http = e->jwks_allow_http;
+    jg_client_jwks_source(p, c);
     return c;
 }
 

@@ -69,6 +69,17 @@ typedef struct jg_client_entry {
     int introspect_any;
     apr_array_header_t *copy_claims;  /* const char *; NULL: none */
     long long revoked_before;         /* shown, never read from a body */
+    /* client authentication by JWT (issue 6): token_endpoint_auth_method,
+     * and the public keys of private_key_jwt: a JWKS URL, or an inline JWKS
+     * (JSON text) or a PEM certificate, parsed into keys */
+    int auth_method;                  /* jg_auth_method_t; JG_AUTH_ANY: unset */
+    const char *jwks_url;
+    int jwks_allow_http;
+    const char *jwks;
+    const char *certificate;
+    jg_keyset_t *keys;                /* NULL: none */
+    int has_jwt_secret;               /* httpd.conf's JWTGrantClientJWTSecret */
+    int has_secret;                   /* httpd.conf's JWTGrantClientSecret */
 } jg_client_entry_t;
 
 /* How strictly to read: a submission is judged now (an expired certificate

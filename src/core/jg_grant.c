@@ -166,6 +166,12 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_grant_error(res, 400, "invalid_request", "unknown tenant");
         return;
     }
+    if (!req->hooks) {
+        /* client assertions need the replay and key hooks too (issue 6) */
+        jg_grant_request_t *with = apr_pmemdup(p, req, sizeof(*req));
+        with->hooks = hooks;
+        req = with;
+    }
     if (!jg_client_authenticate(p, cfg, t, req, &client, res)) return;
 
     assertion = param(req, "assertion");

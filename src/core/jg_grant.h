@@ -75,6 +75,9 @@ typedef struct jg_grant_config {
     int refresh_default;                /* refresh tokens for clients that do not say */
     long long refresh_lifetime;         /* their lifetime, for clients that do not say */
     const jg_keyset_t *token_keys;      /* our signing keys: our own JWTs verified */
+    /* Largest exp - iat of a client assertion (issue 6); 0: the default,
+     * JG_CLIENT_ASSERTION_MAX_LIFETIME (jg_client_auth.h). */
+    long long client_assertion_max_lifetime;
 } jg_grant_config_t;
 
 typedef struct jg_grant_request {
@@ -82,6 +85,11 @@ typedef struct jg_grant_request {
     apr_table_t *form;                  /* the decoded body */
     const char *authorization;          /* the Authorization header, or NULL */
     long long now;
+    /* The cache and key hooks client authentication uses for JWT client
+     * assertions (issue 6): jg_grant_process fills it from its own hooks
+     * when NULL; another endpoint that calls jg_client_authenticate sets it
+     * (NULL there: JWT client authentication is refused). */
+    const struct jg_grant_hooks *hooks;
 } jg_grant_request_t;
 
 typedef struct jg_grant_result {

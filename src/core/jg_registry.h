@@ -57,9 +57,30 @@ typedef struct jg_client {
                                      of its tenant */
     apr_array_header_t *copy_claims; /* const char *: assertion claims copied into
                                         its JWT access tokens; NULL: none */
+    /* Client authentication by JWT (RFC 7523 2.2, issue 6; jg_client_auth.h) */
+    int auth_method;              /* jg_auth_method_t; JG_AUTH_ANY: what it has */
+    jg_keyset_t *jwt_keys;        /* private_key_jwt: its public keys; NULL: none */
+    const char *jwks_url;         /* private_key_jwt: its keys from this JWKS URL */
+    int jwks_allow_http;          /* jwks_url may be plain http (loopback tests) */
+    /* jwks_url as the key source the grant's jwks_keys hook takes (made by
+     * jg_client_jwks_source: an IdP record named "client NAME") */
+    const struct jg_idp *jwks_source;
+    jg_keyset_t *jwt_secret;      /* client_secret_jwt: the HMAC key; NULL: none */
 } jg_client_t;
 
 #define JG_CLIENT_DEFAULT (-1)
+
+/* token_endpoint_auth_method (RFC 7591 2) of a client; JG_AUTH_ANY: every
+ * method its credentials allow (a secret: basic and post; keys or a JWKS URL:
+ * private_key_jwt; an HMAC key: client_secret_jwt; nothing: none). */
+typedef enum {
+    JG_AUTH_ANY = 0,
+    JG_AUTH_SECRET_BASIC,
+    JG_AUTH_SECRET_POST,
+    JG_AUTH_SECRET_JWT,
+    JG_AUTH_PRIVATE_KEY_JWT,
+    JG_AUTH_NONE
+} jg_auth_method_t;
 
 typedef struct jg_tenant {
     const char *name;

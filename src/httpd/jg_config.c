@@ -16,6 +16,7 @@
 #include "jg_http.h"
 #include "jg_live.h"
 #include "jg_lifecycle.h"       /* issue 6 */
+#include "jg_client_auth.h"
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -92,6 +93,7 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->registry = jg_registry_make(p);
     sc->store_poll = JG_UNSET;            /* issue 5 */
     jg_lifecycle_create(sc);              /* issue 6 */
+    sc->client_assertion_max_lifetime = JG_UNSET;   /* issue 6 */
     return sc;
 }
 
@@ -131,6 +133,8 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->store_poll = MERGE_VAL(store_poll);
     sc->console_assets = MERGE_PTR(console_assets);
     jg_lifecycle_merge(sc, base, add);    /* issue 6 */
+    /* issue 6: client authentication by JWT */
+    sc->client_assertion_max_lifetime = MERGE_VAL(client_assertion_max_lifetime);
     return sc;
 }
 
@@ -170,6 +174,12 @@ jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc)
 {
     return sc->token_format != JG_UNSET ? (jg_token_format_t)sc->token_format
                                          : JG_TOKEN_FORMAT_JWT;
+}
+
+long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc)
+{
+    return sc->client_assertion_max_lifetime != JG_UNSET
+           ? sc->client_assertion_max_lifetime : JG_CLIENT_ASSERTION_MAX_LIFETIME;
 }
 
 #define OR_DEFAULT(v, d) ((v) != JG_UNSET ? (v) : (d))
@@ -625,6 +635,8 @@ static const char *idp_section(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *client_complete(cmd_parms *cmd, jg_client_t *c);
+
 static const char *client_section(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_server_conf_t *sc = cmd_conf(cmd);
@@ -655,6 +667,7 @@ static const char *client_section(cmd_parms *cmd, void *dc, const char *arg)
     if (!c->client_id)
         return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> needs "
                             JG_CMD_CLIENT_ID, name);
+    if ((err = client_complete(cmd, c))) return err;
     jg_tenant_put_client(t, c);
     return NULL;
 }
@@ -887,6 +900,150 @@ static const char *client_callback(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ---- client authentication by JWT (issue 6) ---------------------------------------- */
+
+/* Rules that need the whole <JWTGrantServiceProvider> block. */
+static const char *client_complete(cmd_parms *cmd, jg_client_t *c)
+{
+    const char *problem = jg_client_auth_problem(cmd->pool, c);
+
+    if (problem)
+        return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> (%s): %s", c->name,
+                            c->source, problem);
+    if (c->jwks_url && !c->jwks_allow_http && !strncasecmp(c->jwks_url, "http:", 5))
+        return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> (%s): "
+                            JG_CMD_CLIENT_JWKS_URL " %s is plain http, which anyone on the "
+                            "path can alter: use https (or, for a loopback test, "
+                            JG_CMD_CLIENT_JWKS_HTTP " On)", c->name, c->source, c->jwks_url);
+    jg_client_jwks_source(cmd->pool, c);
+    return NULL;
+}
+
+static const char *client_auth_method(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err;
+    int m;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if ((m = jg_auth_method_parse(arg)) < 0)
+        return cmd_error(cmd, "'%s': expected client_secret_basic, client_secret_post, "
+                         "client_secret_jwt, private_key_jwt or none", arg);
+    c->auth_method = m;
+    return NULL;
+}
+
+static const char *client_jwks_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_client_t *c;
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if (c->jwks_url)
+        return cmd_error(cmd, "given twice in <JWTGrantServiceProvider %s>", c->name);
+    /* http or https here; plain http is judged with the whole block */
+    if (jg_http_check_url(cmd->temp_pool, arg, 1, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s", arg, why);
+    c->jwks_url = arg;
+    return NULL;
+}
+
+static const char *client_jwks_http(cmd_parms *cmd, void *dc, int on)
+{
+    jg_client_t *c;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    c->jwks_allow_http = on;
+    return NULL;
+}
+
+/* JWTGrantClientJWKS (a JWK or JWKS file) and JWTGrantClientCertificate
+ * (PEM certificates or public keys): the client's public keys. */
+static const char *client_keys(cmd_parms *cmd, void *dc, const char *file)
+{
+    jg_client_t *c;
+    jg_keyset_t *ks;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+    char *data;
+    size_t len;
+    int i, want_jwk = cmd->info != NULL;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if (!path) return cmd_error(cmd, "invalid path '%s'", file);
+    if (jg_file_read(cmd->temp_pool, path, JG_KEYFILE_MAX, &data, &len, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    if (want_jwk != (strstr(data, "-----BEGIN") == NULL))
+        return cmd_error(cmd, "%s is not %s", path, want_jwk
+                         ? "a JWK or JWKS (JSON): use " JG_CMD_CLIENT_CERTIFICATE " for PEM"
+                         : "PEM: use " JG_CMD_CLIENT_JWKS " for a JWK or JWKS");
+    /* certificate validity is judged per request */
+    if (jg_keyset_parse(cmd->pool, data, len, JG_KEYLOAD_ALLOW_EXPIRED,
+                        apr_time_sec(apr_time_now()), &ks, &why) != JG_OK)
+        return cmd_error(cmd, "%s: %s", path, why);
+    if (!c->jwt_keys) c->jwt_keys = jg_keyset_make(cmd->pool);
+    for (i = 0; i < jg_keyset_count(ks); i++) {
+        jg_key_t *key = jg_keyset_get(ks, i);
+        if (key->is_private || key->kty == JG_KTY_OCT)
+            return cmd_error(cmd, "%s holds a private or secret key: give the client's "
+                             "public key or certificate (for an HMAC key use "
+                             JG_CMD_CLIENT_JWT_SECRET ")", path);
+        jg_keyset_add(c->jwt_keys, key);
+    }
+    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
+        return cmd_error(cmd, "%s holds no key usable for signatures", path);
+    return NULL;
+}
+
+static const char *client_jwt_secret(cmd_parms *cmd, void *dc, const char *file)
+{
+    jg_client_t *c;
+    jg_key_t *key;
+    char *data;
+    size_t len;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+
+    (void)dc;
+    if ((err = in_client(cmd, &c))) return err;
+    if (c->jwt_secret)
+        return cmd_error(cmd, "given twice in <JWTGrantServiceProvider %s>", c->name);
+    if (!path) return cmd_error(cmd, "invalid path '%s'", file);
+    if (jg_file_read(cmd->pool, path, 4096, &data, &len, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+    if (len < JG_MIN_SHARED_SECRET)
+        return cmd_error(cmd, "the secret in %s is %lu bytes; at least %d (256 bits) "
+                         "are needed", path, (unsigned long)len, JG_MIN_SHARED_SECRET);
+    key = apr_pcalloc(cmd->pool, sizeof(*key));
+    key->kty = JG_KTY_OCT;
+    key->secret = (const unsigned char *)data;
+    key->secret_len = len;
+    key->is_private = 1;
+    key->ops = JG_KEYOP_VERIFY;
+    c->jwt_secret = jg_keyset_make(cmd->pool);
+    jg_keyset_add(c->jwt_secret, key);
+    return NULL;
+}
+
+static const char *set_client_assertion_lifetime(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err;
+    long long v;
+
+    (void)dc;
+    if ((err = not_in_block(cmd)) || (err = set_duration(cmd, arg, 0, &v))) return err;
+    if (v < 10 || v > 3600)
+        return cmd_error(cmd, "'%s': between 10s and 1h (a client assertion serves one "
+                         "request)", arg);
+    sc->client_assertion_max_lifetime = v;
+    return NULL;
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 #define SC_OFFSET(f) ((void *)APR_OFFSETOF(jg_server_conf_t, f))
@@ -988,6 +1145,21 @@ const command_rec jg_cmds[] = {
                     RSRC_CONF, "IdPs whose assertions the client may present"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_CALLBACK, client_callback, NULL, RSRC_CONF,
                   "callback URL of the client"),
+    /* issue 6: client authentication by JWT */
+    AP_INIT_TAKE1(JG_CMD_CLIENT_AUTH_METHOD, client_auth_method, NULL, RSRC_CONF,
+                  "token_endpoint_auth_method of the client (RFC 7591)"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_JWKS_URL, client_jwks_url, NULL, RSRC_CONF,
+                  "URL of the client's JWKS (private_key_jwt)"),
+    AP_INIT_FLAG(JG_CMD_CLIENT_JWKS_HTTP, client_jwks_http, NULL, RSRC_CONF,
+                 "allow a plain-http client JWKS URL (loopback tests only)"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_JWKS, client_keys, (void *)1, RSRC_CONF,
+                  "JWK or JWKS file of the client's public keys (private_key_jwt)"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_CERTIFICATE, client_keys, NULL, RSRC_CONF,
+                  "PEM certificate or public key of the client (private_key_jwt)"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_JWT_SECRET, client_jwt_secret, NULL, RSRC_CONF,
+                  "file holding the HMAC key shared with the client (client_secret_jwt)"),
+    AP_INIT_TAKE1(JG_CMD_CLIENT_ASSERTION_LIFETIME, set_client_assertion_lifetime, NULL,
+                  RSRC_CONF, "largest exp - iat of a client assertion"),
     JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */
     JG_LIFECYCLE_COMMANDS                 /* issue 6: jg_lifecycle.h */
     { NULL, { NULL }, NULL, 0, 0, NULL }

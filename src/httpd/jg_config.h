@@ -75,6 +75,8 @@ typedef struct jg_server_conf {
     const char *introspection_endpoint;   /* JWTGrantIntrospectionEndpoint */
     const char *revocation_endpoint;      /* JWTGrantRevocationEndpoint */
     jg_keyset_t *token_keys;          /* set at startup: our signing keys */
+    /* client authentication by JWT (issue 6) */
+    long long client_assertion_max_lifetime;   /* seconds, or JG_UNSET */
 
     /* parsing state of the container being read */
     const char *cur_tenant;
@@ -125,6 +127,7 @@ long long jg_conf_clock_skew(const jg_server_conf_t *sc);
 int jg_conf_require_client_auth(const jg_server_conf_t *sc);
 int jg_conf_replay_horizon(const jg_server_conf_t *sc);
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
+long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc);
 /* How this server fetches JWKS URLs (allow_http and the validators are
  * the caller's), and its JWKS policy. */
 void jg_conf_jwks(const jg_server_conf_t *sc, jg_http_options_t *http,

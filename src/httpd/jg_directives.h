@@ -77,6 +77,14 @@
 #define JG_CMD_CLIENT_AUDIENCE  "JWTGrantClientAudience"
 #define JG_CMD_CLIENT_CALLBACK  "JWTGrantClientCallbackURL"
 #define JG_CMD_CLIENT_IDPS      "JWTGrantClientTrustedIdPs"
+/* client authentication by JWT (issue 6) */
+#define JG_CMD_CLIENT_AUTH_METHOD "JWTGrantClientAuthMethod"
+#define JG_CMD_CLIENT_JWKS_URL  "JWTGrantClientJWKSURL"
+#define JG_CMD_CLIENT_JWKS_HTTP "JWTGrantClientJWKSAllowHTTP"
+#define JG_CMD_CLIENT_JWKS      "JWTGrantClientJWKS"
+#define JG_CMD_CLIENT_CERTIFICATE "JWTGrantClientCertificate"
+#define JG_CMD_CLIENT_JWT_SECRET "JWTGrantClientJWTSecret"
+#define JG_CMD_CLIENT_ASSERTION_LIFETIME "JWTGrantClientAssertionMaxLifetime"
 
 /* request notes for mod_log_config (%{NAME}n) */
 #define JG_NOTE_TENANT  "JWT_GRANT_TENANT"

@@ -197,6 +197,7 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->token_lifetime = jg_conf_token_lifetime(sc);
     cfg->signer = sc->signer;
     cfg->replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
+    cfg->client_assertion_max_lifetime = jg_conf_client_assertion_max_lifetime(sc);
     jg_lifecycle_grant_config(r, cfg);     /* issue 6 */
 }
 
@@ -212,6 +213,7 @@ static int token_handler(request_rec *r)
     apr_array_header_t *auds;
 
     if (!jg_read_form_request(r, "token endpoint", &req, &res)) return answer(r, &res);
+    req.hooks = &hooks;                   /* for client assertions (issue 6) */
     jg_grant_config_fill(r, &cfg);
     /* Without a configured endpoint URL, this endpoint's URL is one: built
      * from ServerName, the listening port and the <Location> path, so that
@@ -266,9 +268,21 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("client_secret_basic"));
     json_object_array_add(a, json_object_new_string("client_secret_post"));
+    json_object_array_add(a, json_object_new_string("client_secret_jwt"));   /* issue 6 */
+    json_object_array_add(a, json_object_new_string("private_key_jwt"));
     if (!jg_conf_require_client_auth(sc))
         json_object_array_add(a, json_object_new_string("none"));
     json_object_object_add(o, "token_endpoint_auth_methods_supported", a);
+    {
+        /* issue 6: what a client assertion may be signed with (HS* for
+         * client_secret_jwt, the others for private_key_jwt) */
+        int i;
+        a = json_object_new_array();
+        for (i = 0; i < JG_ALG_COUNT; i++)
+            json_object_array_add(a, json_object_new_string(
+                jg_alg_by_id((jg_alg_id_t)i)->name));
+        json_object_object_add(o, "token_endpoint_auth_signing_alg_values_supported", a);
+    }
     /* no authorization endpoint: no response type (RFC 8414 asks for the member) */
     json_object_object_add(o, "response_types_supported", json_object_new_array());
     a = json_object_new_array();

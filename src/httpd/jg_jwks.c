@@ -216,6 +216,30 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                 else if (!strstr(spec->users, user))
                     spec->users = apr_pstrcat(pconf, spec->users, ", ", user, NULL);
             }
+            /* issue 6: clients' JWKS URLs (private_key_jwt), through the same
+             * sources: a client's jwks_source is an IdP record of its URL */
+            for (i = 0; i < t->clients->nelts; i++) {
+                const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+                const jg_idp_t *idp = c->jwks_source;
+                spec_key_t *k;
+                spec_t *spec;
+                const char *user;
+                if (!idp || !idp->jwks_url) continue;
+                if (!(spec = spec_for(pconf, by_id, sc, idp))) {
+                    ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                                  "JWTG0400: out of memory");
+                    return !OK;
+                }
+                k = apr_pcalloc(pconf, sizeof(*k));
+                k->sc = sc;
+                k->idp = idp;
+                apr_hash_set(by_idp, k, sizeof(*k), spec);
+                user = apr_psprintf(pconf, "%s/%s (%s)", t->name, idp->name, c->source);
+                if (!spec->users)
+                    spec->users = user;
+                else if (!strstr(spec->users, user))
+                    spec->users = apr_pstrcat(pconf, spec->users, ", ", user, NULL);
+            }
         }
     }
     /* also without JWKS URLs in httpd.conf: the store may register some */

@@ -13,6 +13,7 @@
 #include "jg_lifecycle.h"
 #include "jg_config.h"
 #include "jg_cache.h"
+#include "jg_jwks.h"
 #include "jg_directives.h"
 #include "jg_handlers.h"
 #include "jg_live.h"
@@ -350,13 +351,19 @@ static int reply(request_rec *r, const jg_grant_result_t *res, const char *body,
     return jg_send_json(r, res->status, "application/json;charset=UTF-8", body ? body : "");
 }
 
-static void setup(request_rec *r, jg_grant_config_t *cfg, jg_grant_hooks_t *hooks)
+static void setup(request_rec *r, jg_grant_config_t *cfg, jg_grant_request_t *req,
+                  jg_grant_hooks_t *hooks)
 {
     jg_grant_config_fill(r, cfg);
     memset(hooks, 0, sizeof(*hooks));
+    /* client assertions (private_key_jwt, client_secret_jwt) spend their jti
+     * and find a client's JWKS URL keys as at the token endpoint */
+    hooks->replay_check = jg_cache_replay_check;
+    hooks->jwks_keys = jg_jwks_idp_keys;
     hooks->opaque_store = jg_cache_store;
     hooks->baton = r;
     jg_lifecycle_hooks(r, hooks);
+    req->hooks = hooks;
 }
 
 int jg_introspect_handler(request_rec *r)
@@ -369,7 +376,7 @@ int jg_introspect_handler(request_rec *r)
 
     if (!jg_read_form_request(r, "introspection endpoint", &req, &res))
         return reply(r, &res, NULL, "introspection", NULL);
-    setup(r, &cfg, &hooks);
+    setup(r, &cfg, &req, &hooks);
     jg_introspect_process(r->pool, &cfg, &req, &hooks, &res, &body);
     return reply(r, &res, body, "introspection",
                  body && !strncmp(body, "{\"active\":true", 14) ? "active" : "inactive");
@@ -385,7 +392,7 @@ int jg_revoke_handler(request_rec *r)
 
     if (!jg_read_form_request(r, "revocation endpoint", &req, &res))
         return reply(r, &res, NULL, "revocation", NULL);
-    setup(r, &cfg, &hooks);
+    setup(r, &cfg, &req, &hooks);
     jg_revoke_process(r->pool, &cfg, &req, &hooks, &res, &what);
     return reply(r, &res, NULL, "revocation",
                  apr_pstrcat(r->pool, "revoked ", what, NULL));

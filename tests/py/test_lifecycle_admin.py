@@ -64,13 +64,16 @@ def test_settings_are_shown_and_edited(srv, keys):
     wait_until(edited)
     assert srv.wait_for_log(lambda line: "JWTG0300" in line and "changed service provider"
                             in line and "refresh tokens on" in line)
-    # refused: a registered claim, a bad flag, a renaming, httpd.conf's entries
+    # refused: a registered claim, a bad flag, httpd.conf's entries
     api_error(api.put(f"/clients/{cred[0]}", dict(body, copy_claims=["sub"]),
                       tenant="t.example"), 400, "copy_claims")
     api_error(api.put(f"/clients/{cred[0]}", dict(body, refresh_tokens="yes"),
                       tenant="t.example"), 400, "refresh_tokens")
-    api_error(api.put(f"/clients/{cred[0]}", dict(body, name="renamed"),
-                      tenant="t.example"), 400, "name")
+    # a rename keeps the settings
+    renamed = api.ok(api.put(f"/clients/{cred[0]}", dict(body, name="renamed"),
+                             tenant="t.example"), 200)
+    assert renamed["name"] == "renamed" and renamed["refresh_tokens"] is True
+    assert renamed["copy_claims"] == ["email"] and renamed["introspect"] is True
     api_error(api.put(f"/clients/{APP[0]}", {"name": "app"}), 409, "client_id", "read_only")
     # httpd.conf's settings are shown
     app = api.ok(api.get(f"/clients/{APP[0]}"), 200)

@@ -25,6 +25,7 @@ Suite *admin_suite(void);   /* issue 5 */
 Suite *console_suite(void); /* issue 5 */
 Suite *wso2_suite(void);    /* issue 5 */
 Suite *lifecycle_suite(void); /* issue 6 */
+Suite *client_auth_suite(void); /* issue 6 */
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
