@@ -728,12 +728,55 @@ static const char *idp_flag(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+/* The public keys of ks into dest: a private or secret key is refused
+ * (what names what to give instead), and so is a file without any key usable
+ * for signatures. For IdPs' and clients' key files alike. */
+static const char *add_public_keys(cmd_parms *cmd, const char *path, jg_keyset_t *ks,
+                                   jg_keyset_t *dest, const char *what)
+{
+    int i;
+
+    for (i = 0; i < jg_keyset_count(ks); i++) {
+        jg_key_t *key = jg_keyset_get(ks, i);
+        if (key->is_private || key->kty == JG_KTY_OCT)
+            return cmd_error(cmd, "%s holds a private or secret key: %s", path, what);
+        jg_keyset_add(dest, key);
+    }
+    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
+        return cmd_error(cmd, "%s holds no key usable for signatures", path);
+    return NULL;
+}
+
+/* A shared HMAC secret read from path (trailing newlines dropped), at least
+ * JG_MIN_SHARED_SECRET bytes, as a verify-only oct key. */
+static const char *read_shared_secret(cmd_parms *cmd, const char *path, jg_key_t **out)
+{
+    jg_key_t *key;
+    char *data;
+    size_t len;
+    const char *why = NULL;
+
+    if (jg_file_read(cmd->pool, path, 4096, &data, &len, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+    if (len < JG_MIN_SHARED_SECRET)
+        return cmd_error(cmd, "the secret in %s is %lu bytes; at least %d (256 bits) "
+                         "are needed", path, (unsigned long)len, JG_MIN_SHARED_SECRET);
+    key = apr_pcalloc(cmd->pool, sizeof(*key));
+    key->kty = JG_KTY_OCT;
+    key->secret = (const unsigned char *)data;
+    key->secret_len = len;
+    key->is_private = 1;
+    key->ops = JG_KEYOP_VERIFY;
+    *out = key;
+    return NULL;
+}
+
 static const char *idp_certificate(cmd_parms *cmd, void *dc, const char *file)
 {
     jg_idp_t *idp;
     jg_keyset_t *ks;
     const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
-    int i;
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
@@ -747,25 +790,15 @@ static const char *idp_certificate(cmd_parms *cmd, void *dc, const char *file)
     if (jg_keyset_load_file(cmd->pool, path, JG_KEYLOAD_ALLOW_EXPIRED,
                             apr_time_sec(apr_time_now()), &ks, &why) != JG_OK)
         return cmd_error(cmd, "%s", why);
-    for (i = 0; i < jg_keyset_count(ks); i++) {
-        jg_key_t *key = jg_keyset_get(ks, i);
-        if (key->is_private)
-            return cmd_error(cmd, "%s holds a private or secret key: give the IdP's "
-                             "certificate or public key", path);
-        jg_keyset_add(idp->keys, key);
-    }
-    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
-        return cmd_error(cmd, "%s holds no key usable for signatures", path);
-    return NULL;
+    return add_public_keys(cmd, path, ks, idp->keys, "give the IdP's certificate or "
+                           "public key");
 }
 
 static const char *idp_shared_secret(cmd_parms *cmd, void *dc, const char *file)
 {
     jg_idp_t *idp;
     jg_key_t *key;
-    char *data;
-    size_t len;
-    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+    const char *err, *path = ap_server_root_relative(cmd->pool, file);
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
@@ -775,18 +808,7 @@ static const char *idp_shared_secret(cmd_parms *cmd, void *dc, const char *file)
         return cmd_error(cmd, "an IdP is trusted through certificates or a shared "
                          "secret, not both");
     if (!path) return cmd_error(cmd, "invalid path '%s'", file);
-    if (jg_file_read(cmd->pool, path, 4096, &data, &len, &why) != JG_OK)
-        return cmd_error(cmd, "%s", why);
-    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
-    if (len < JG_MIN_SHARED_SECRET)
-        return cmd_error(cmd, "the secret in %s is %lu bytes; at least %d (256 bits) "
-                         "are needed", path, (unsigned long)len, JG_MIN_SHARED_SECRET);
-    key = apr_pcalloc(cmd->pool, sizeof(*key));
-    key->kty = JG_KTY_OCT;
-    key->secret = (const unsigned char *)data;
-    key->secret_len = len;
-    key->is_private = 1;
-    key->ops = JG_KEYOP_VERIFY;
+    if ((err = read_shared_secret(cmd, path, &key))) return err;
     jg_keyset_add(idp->keys, key);
     idp->shared_secret = 1;
     return NULL;
@@ -970,7 +992,7 @@ static const char *client_keys(cmd_parms *cmd, void *dc, const char *file)
     const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
     char *data;
     size_t len;
-    int i, want_jwk = cmd->info != NULL;
+    int want_jwk = cmd->info != NULL;
 
     (void)dc;
     if ((err = in_client(cmd, &c))) return err;
@@ -986,44 +1008,22 @@ static const char *client_keys(cmd_parms *cmd, void *dc, const char *file)
                         apr_time_sec(apr_time_now()), &ks, &why) != JG_OK)
         return cmd_error(cmd, "%s: %s", path, why);
     if (!c->jwt_keys) c->jwt_keys = jg_keyset_make(cmd->pool);
-    for (i = 0; i < jg_keyset_count(ks); i++) {
-        jg_key_t *key = jg_keyset_get(ks, i);
-        if (key->is_private || key->kty == JG_KTY_OCT)
-            return cmd_error(cmd, "%s holds a private or secret key: give the client's "
-                             "public key or certificate (for an HMAC key use "
-                             JG_CMD_CLIENT_JWT_SECRET ")", path);
-        jg_keyset_add(c->jwt_keys, key);
-    }
-    if (!jg_keyset_usable(ks, JG_KEYOP_VERIFY))
-        return cmd_error(cmd, "%s holds no key usable for signatures", path);
-    return NULL;
+    return add_public_keys(cmd, path, ks, c->jwt_keys, "give the client's public key or "
+                           "certificate (for an HMAC key use " JG_CMD_CLIENT_JWT_SECRET ")");
 }
 
 static const char *client_jwt_secret(cmd_parms *cmd, void *dc, const char *file)
 {
     jg_client_t *c;
     jg_key_t *key;
-    char *data;
-    size_t len;
-    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, file);
+    const char *err, *path = ap_server_root_relative(cmd->pool, file);
 
     (void)dc;
     if ((err = in_client(cmd, &c))) return err;
     if (c->jwt_secret)
         return cmd_error(cmd, "given twice in <JWTGrantServiceProvider %s>", c->name);
     if (!path) return cmd_error(cmd, "invalid path '%s'", file);
-    if (jg_file_read(cmd->pool, path, 4096, &data, &len, &why) != JG_OK)
-        return cmd_error(cmd, "%s", why);
-    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
-    if (len < JG_MIN_SHARED_SECRET)
-        return cmd_error(cmd, "the secret in %s is %lu bytes; at least %d (256 bits) "
-                         "are needed", path, (unsigned long)len, JG_MIN_SHARED_SECRET);
-    key = apr_pcalloc(cmd->pool, sizeof(*key));
-    key->kty = JG_KTY_OCT;
-    key->secret = (const unsigned char *)data;
-    key->secret_len = len;
-    key->is_private = 1;
-    key->ops = JG_KEYOP_VERIFY;
+    if ((err = read_shared_secret(cmd, path, &key))) return err;
     c->jwt_secret = jg_keyset_make(cmd->pool);
     jg_keyset_add(c->jwt_secret, key);
     return NULL;
