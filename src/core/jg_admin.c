@@ -593,6 +593,24 @@ static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
                        e->copy_claims ? list_text(a, e->copy_claims) : "none", NULL);
 }
 
+/* Whether e names a trusted IdP that its tenant does not have (res: 400). */
+static int trusted_idps_unknown(jg_admin_t *a, const char *tenant,
+                                apr_array_header_t *idps, const jg_client_entry_t *e,
+                                jg_admin_result_t *res)
+{
+    int i;
+
+    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
+        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
+        if (!idp_known(a, tenant, idps, n)) {
+            set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p, q(a, n),
+                " is no trusted IdP of tenant ", q(a, tenant), NULL));
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t *e,
                            const char **secret, jg_admin_result_t *res)
 {
@@ -620,13 +638,9 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
-    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
-        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
-        if (!idp_known(a, tenant, idps, n)) {
-            jg_store_end(a->store, a->p, 0, NULL);
-            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
-                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
-        }
+    if (trusted_idps_unknown(a, tenant, idps, e, res)) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
     }
     for (i = 0; i < rows->nelts; i++) {
         const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
@@ -720,13 +734,9 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
-    for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++) {
-        const char *n = JG_ARRAY_IDX(e->trusted_idps, i, const char *);
-        if (!idp_known(a, tenant, idps, n)) {
-            jg_store_end(a->store, a->p, 0, NULL);
-            return set(res, 400, "invalid_field", "trusted_idps", apr_pstrcat(a->p,
-                       q(a, n), " is no trusted IdP of tenant ", q(a, tenant), NULL));
-        }
+    if (trusted_idps_unknown(a, tenant, idps, e, res)) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
     }
     for (i = 0; i < rows->nelts; i++) {
         const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
