@@ -618,13 +618,6 @@ static jg_status_t client_jwt_fields(apr_pool_t *p, json_object *o, jg_entry_mod
                       "and certificate");
     if (e->jwks_url && (problem = url_problem(p, e->jwks_url, e->jwks_allow_http)))
         return refuse(err, "jwks_url", problem);
-    /* key sources for JWKS URLs are made at startup, for httpd.conf's
-     * entries (src/httpd/jg_jwks.c): a registered client's URL would have
-     * none, so it is not taken (a stored one is still read back) */
-    if (e->jwks_url && mode == JG_ENTRY_SUBMIT)
-        return refuse(err, "jwks_url", "a client JWKS URL is available for service "
-                      "providers of httpd.conf only (JWTGrantClientJWKSURL): give the "
-                      "client's keys here as jwks or certificate");
     if (e->jwks) {
         if (strlen(e->jwks) > JG_ENTRY_MAX_PEM)
             return refuse(err, "jwks", "too large");

@@ -371,67 +371,93 @@ static int conf_idp_of(const jg_server_conf_t *sc, const jg_idp_t *idp)
     return by_idp && apr_hash_get(by_idp, &k, sizeof(k)) != NULL;
 }
 
+typedef struct {
+    apr_pool_t *sp;
+    server_rec *s;
+    jg_server_conf_t *sc;
+    holding_t *hd;
+} binder_t;
+
+/* A key source for the JWKS URL of a store entry (an IdP, or the key-source
+ * record of a service provider using private_key_jwt with a JWKS URL): the
+ * one of httpd.conf when it trusts the same URL the same way, else one of
+ * this process's table, held as long as the snapshot. */
+static void bind_source(binder_t *b, const char *tenant, const char *kind, const char *name,
+                        jg_idp_t *idp)
+{
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    const char *id, *why = NULL;
+    spec_t *spec;
+    dyn_t *d;
+    int created = 0;
+
+    if (!idp->jwks_url || conf_idp_of(b->sc, idp)) return;
+    jg_conf_jwks(b->sc, &http, &pol);
+    http.allow_http = idp->jwks_allow_http;
+    if (!(id = spec_id(b->sp, idp->jwks_url, &http, &pol))) {
+        why = "out of memory";
+        d = NULL;
+    }
+    else if ((spec = spec_by_id ? apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING) : NULL)
+             && spec->src) {
+        /* httpd.conf trusts the same URL the same way: one source */
+        idp->jwks_source = spec->src;
+        return;
+    }
+    else if (!dyn_mutex) {
+        why = "no table of key sources in this process";
+        d = NULL;
+    }
+    else {
+        apr_thread_mutex_lock(dyn_mutex);
+        d = dyn_hold(id, idp->jwks_url, &http, &pol, &created, &why);
+        apr_thread_mutex_unlock(dyn_mutex);
+    }
+    if (!d) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s, "JWTG0222: JWKS %s of the registry "
+                     "store's %s %s/%s: %s; its %s refused by this process",
+                     jg_printable(b->sp, idp->jwks_url, 200), kind,
+                     jg_printable(b->sp, tenant, 100), jg_printable(b->sp, name, 100), why,
+                     *kind == 'I' ? "assertions are" : "client assertions are");
+        return;
+    }
+    APR_ARRAY_PUSH(b->hd->held, dyn_t *) = d;
+    idp->jwks_source = d->src;
+    if (created)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s, "JWTG0220: JWKS %s, trusted for %s "
+                     "%s/%s (registry store): key source ready in this process (lifetime "
+                     JG_LL "-" JG_LL "s, refresh forced by an unknown kid at most every "
+                     JG_LL "s)", jg_printable(b->sp, idp->jwks_url, 200), kind,
+                     jg_printable(b->sp, tenant, 100), jg_printable(b->sp, name, 100),
+                     JG_V(pol.min_lifetime), JG_V(pol.max_lifetime),
+                     JG_V(pol.refresh_interval));
+}
+
 void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg)
 {
-    jg_server_conf_t *sc = jg_server_conf(s);
-    holding_t *hd = apr_palloc(sp, sizeof(*hd));
+    binder_t b;
     apr_hash_index_t *hi;
     int i;
 
-    hd->held = apr_array_make(sp, 4, sizeof(dyn_t *));
-    apr_pool_cleanup_register(sp, hd, let_go_sources, apr_pool_cleanup_null);
+    b.sp = sp;
+    b.s = s;
+    b.sc = jg_server_conf(s);
+    b.hd = apr_palloc(sp, sizeof(*b.hd));
+    b.hd->held = apr_array_make(sp, 4, sizeof(dyn_t *));
+    apr_pool_cleanup_register(sp, b.hd, let_go_sources, apr_pool_cleanup_null);
     for (hi = apr_hash_first(sp, reg->tenants); hi; hi = apr_hash_next(hi)) {
         const jg_tenant_t *t = apr_hash_this_val(hi);
         for (i = 0; i < t->idps->nelts; i++) {
             jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
-            jg_http_options_t http;
-            jg_jwks_policy_t pol;
-            const char *id, *why = NULL;
-            spec_t *spec;
-            dyn_t *d;
-            int created = 0;
-
-            if (!idp->jwks_url || conf_idp_of(sc, idp)) continue;
-            jg_conf_jwks(sc, &http, &pol);
-            http.allow_http = idp->jwks_allow_http;
-            if (!(id = spec_id(sp, idp->jwks_url, &http, &pol))) {
-                why = "out of memory";
-                d = NULL;
-            }
-            else if ((spec = spec_by_id ? apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING)
-                                        : NULL) && spec->src) {
-                /* httpd.conf trusts the same URL the same way: one source */
-                idp->jwks_source = spec->src;
-                continue;
-            }
-            else if (!dyn_mutex) {
-                why = "no table of key sources in this process";
-                d = NULL;
-            }
-            else {
-                apr_thread_mutex_lock(dyn_mutex);
-                d = dyn_hold(id, idp->jwks_url, &http, &pol, &created, &why);
-                apr_thread_mutex_unlock(dyn_mutex);
-            }
-            if (!d) {
-                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "JWTG0222: JWKS %s of the "
-                             "registry store's IdP %s/%s: %s; its assertions are refused "
-                             "by this process", jg_printable(sp, idp->jwks_url, 200),
-                             jg_printable(sp, t->name, 100), jg_printable(sp, idp->name,
-                                                                           100), why);
-                continue;
-            }
-            APR_ARRAY_PUSH(hd->held, dyn_t *) = d;
-            idp->jwks_source = d->src;
-            if (created)
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0220: JWKS %s, trusted "
-                             "for %s/%s (registry store): key source ready in this process "
-                             "(lifetime " JG_LL "-" JG_LL "s, refresh forced by an unknown "
-                             "kid at most every " JG_LL "s)",
-                             jg_printable(sp, idp->jwks_url, 200),
-                             jg_printable(sp, t->name, 100),
-                             jg_printable(sp, idp->name, 100), JG_V(pol.min_lifetime),
-                             JG_V(pol.max_lifetime), JG_V(pol.refresh_interval));
+            bind_source(&b, t->name, "IdP", idp->name, idp);
+        }
+        for (i = 0; i < t->clients->nelts; i++) {
+            jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+            /* made by jg_client_jwks_source for this snapshot: ours to bind */
+            if (c->jwks_source)
+                bind_source(&b, t->name, "service provider", c->name,
+                            (jg_idp_t *)(void *)c->jwks_source);
         }
     }
 }

@@ -288,15 +288,36 @@ def test_store_client_with_private_key_jwt(srv, api, keys):
     eventually(lambda: assert_granted(with_jwt(srv, keys, client_jwt(jwk_of(ed.priv), cid))))
 
 
-def test_store_client_jwks_url_is_refused(api, client_jwks_server):
-    """Key sources for JWKS URLs are made at startup for httpd.conf's
-    service providers; a registered one gives its keys inline."""
-    doc = api_error(api.post("/clients", {"name": unique("store-url"),
-                                          "jwks_url": client_jwks_server.url(),
-                                          "jwks_allow_http": True}), 400, "jwks_url")
-    assert "httpd.conf" in doc["error_description"]
-    api_error(api.post("/clients", {"name": unique("x"), "jwks_url": "http://h.test/j"}),
-              400, "jwks_url")
+def test_store_client_with_a_jwks_url(srv, api, keys):
+    """A registered service provider's keys from its JWKS URL: a key source
+    in every process from the registry snapshot, rotation followed, and no
+    trust left once it is deleted."""
+    with JwksServer() as own:
+        own.set(keys=[keys["p384"].public_dict(kid="u1")])
+        name = unique("store-url")
+        # plain http only when the entry says so (loopback here)
+        api_error(api.post("/clients", {"name": name, "jwks_url": own.url()}), 400,
+                  "jwks_url")
+        doc = api.client(name=name, token_endpoint_auth_method="private_key_jwt",
+                         jwks_url=own.url(), jwks_allow_http=True)
+        cid = doc["client_id"]
+        assert doc["jwks_url"] == own.url() and doc["jwks_allow_http"] is True
+        p384 = jwk_of(keys["p384"].priv)
+        eventually(lambda: assert_granted(with_jwt(srv, keys, client_jwt(p384, cid,
+                                                                         kid="u1"))))
+        assert own.hits >= 1
+        # a key it does not publish is refused
+        assert_error(with_jwt(srv, keys, client_jwt(jwk_of(keys["p256"].priv), cid,
+                                                    kid="u2")), 401, "invalid_client")
+        # rotation: a new kid is fetched (JWTGrantJWKSRefreshInterval 1) and accepted
+        own.set(keys=[keys["p256"].public_dict(kid="u2")])
+        time.sleep(1.1)
+        eventually(lambda: assert_granted(with_jwt(srv, keys, client_jwt(
+            jwk_of(keys["p256"].priv), cid, kid="u2"))))
+        # deleted: nothing of it is trusted any more
+        assert api.delete(f"/clients/{cid}").status_code == 204
+        eventually(lambda: assert_error(with_jwt(srv, keys, client_jwt(
+            jwk_of(keys["p256"].priv), cid, kid="u2")), 401, "invalid_client"))
 
 
 @pytest.mark.parametrize("body,field", [
