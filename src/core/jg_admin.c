@@ -804,7 +804,7 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
 {
     jg_store_row_t *row = NULL;
     const char *why = NULL;
-    int n = 0;
+    int n = 0, revoked = 0;
 
     if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
     if (!a->store) return read_only_store(res);
@@ -814,13 +814,20 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
         jg_store_end(a->store, a->p, 0, NULL);
         return res->status;
     }
-    if (jg_store_delete_client(a->store, a->p, tenant, client_id, &n, &why) != JG_OK) {
+    /* its tokens die with it: a client made again under the same client_id
+     * must not inherit them (the revoke time outlives the entry) */
+    if (jg_store_delete_client(a->store, a->p, tenant, client_id, &n, &why) != JG_OK
+        || jg_store_client_revoke_set(a->store, a->p, tenant, client_id, a->now, &why)
+           != JG_OK
+        || jg_store_refresh_revoke_client(a->store, a->p, tenant, client_id, a->now,
+                                          &revoked, &why) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
     if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
-    audit(a, res, tenant, apr_pstrcat(a->p, "deleted service provider ", q(a, row->name),
-          " (client_id ", q(a, client_id), ")", NULL));
+    audit(a, res, tenant, apr_psprintf(a->p, "deleted service provider %s (client_id %s), "
+          "revoking its tokens issued until %" APR_INT64_T_FMT " (%d refresh tokens)",
+          q(a, row->name), q(a, client_id), (apr_int64_t)a->now, revoked));
     return set(res, 204, NULL, NULL, NULL);
 }
 

@@ -375,6 +375,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
             return 0;
         }
         row.tenant = t->name;
+        row.issuer = cfg->issuer;
         row.client_id = client->client_id;
         row.sub = s->sub;
         row.scope = s->scope;

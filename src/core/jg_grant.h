@@ -53,6 +53,10 @@ typedef struct jg_grant_hooks {
     jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
                              const char **why);
     jg_status_t (*cache_remove)(void *baton, const char *key, const char **why);
+    /* issue 6: remember a revoked JWT's jti (key) until expiry, in the same
+     * cache as replay records */
+    jg_status_t (*revocation_store)(void *baton, const char *key, const char *value,
+                                    long long expiry, const char **why);
 } jg_grant_hooks_t;
 
 typedef struct jg_grant_config {

@@ -87,11 +87,13 @@ static int find_jwt(apr_pool_t *p, const jg_grant_config_t *cfg, const char *tok
     return access_facts(f);
 }
 
-/* 1 found, 0 not, -1 a fault (res filled) */
-static int find_opaque(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *token,
-                       found_t *f, jg_grant_result_t *res)
+/* 1 found, 0 not, -1 a fault (res filled). The cache is shared by every
+ * virtual host: a record another issuer wrote is none of ours. */
+static int find_opaque(apr_pool_t *p, const jg_grant_config_t *cfg,
+                       const jg_grant_hooks_t *hooks, const char *token, found_t *f,
+                       jg_grant_result_t *res)
 {
-    const char *rec = NULL, *why = NULL;
+    const char *rec = NULL, *why = NULL, *iss;
 
     if (!hooks->cache_get) return 0;
     f->key = jg_token_store_key(p, token);
@@ -101,12 +103,17 @@ static int find_opaque(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char 
     }
     if (!rec || jg_json_parse_object(p, rec, strlen(rec), &f->claims, &why) != JG_OK)
         return 0;
+    iss = str(f->claims, "iss");
+    if (!iss || !cfg->issuer || strcmp(iss, cfg->issuer)) return 0;
     f->kind = KIND_OPAQUE;
     return access_facts(f);
 }
 
-static int find_refresh(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *token,
-                        found_t *f, jg_grant_result_t *res)
+/* The store is shared by every virtual host too: another issuer's refresh
+ * token is none of ours. */
+static int find_refresh(apr_pool_t *p, const jg_grant_config_t *cfg,
+                        const jg_grant_hooks_t *hooks, const char *token, found_t *f,
+                        jg_grant_result_t *res)
 {
     const char *why = NULL, *hash;
 
@@ -116,7 +123,7 @@ static int find_refresh(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char
         fault(res, why);
         return -1;
     }
-    if (!f->row) return 0;
+    if (!f->row || !cfg->issuer || strcmp(f->row->issuer, cfg->issuer)) return 0;
     f->kind = KIND_REFRESH;
     f->tenant = f->row->tenant;
     f->client_id = f->row->client_id;
@@ -147,13 +154,13 @@ static int find(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_hook
     if (strchr(token, '.')) return find_jwt(p, cfg, token, f);
     if (!all_b64url(token)) return 0;
     if (refresh_first) {
-        if ((rc = find_refresh(p, hooks, token, f, res)) != 0) return rc;
+        if ((rc = find_refresh(p, cfg, hooks, token, f, res)) != 0) return rc;
         memset(f, 0, sizeof(*f));
-        return find_opaque(p, hooks, token, f, res);
+        return find_opaque(p, cfg, hooks, token, f, res);
     }
-    if ((rc = find_opaque(p, hooks, token, f, res)) != 0) return rc;
+    if ((rc = find_opaque(p, cfg, hooks, token, f, res)) != 0) return rc;
     memset(f, 0, sizeof(*f));
-    return find_refresh(p, hooks, token, f, res);
+    return find_refresh(p, cfg, hooks, token, f, res);
 }
 
 /* Whether a found token is live now: 1 yes, 0 no, -1 fault. */
@@ -165,7 +172,9 @@ static int is_active(apr_pool_t *p, const jg_grant_config_t *cfg,
 
     if (f->exp <= now) return 0;
     if (f->iat <= jg_tenant_revoked_before(t, f->client_id)) return 0;
-    if (f->kind == KIND_REFRESH) return !strcmp(f->row->state, "active");
+    /* a deleted client's refresh tokens die with it */
+    if (f->kind == KIND_REFRESH)
+        return !strcmp(f->row->state, "active") && jg_tenant_find_client(t, f->client_id);
     if (f->kind == KIND_JWT && hooks->cache_get) {
         const char *key = jg_revoked_jti_key(p, f->jti);
         if (!key || hooks->cache_get(hooks->baton, key, &rec, &why) != JG_OK) {
@@ -271,21 +280,26 @@ void jg_introspect_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!caller(p, cfg, req, &t, &client, &token, &hint, res)) return;
     res->status = 200;
     *body = "{\"active\":false}";
+    /* on a fault, res->description keeps its cause */
     if ((rc = find(p, cfg, hooks, token, hint, &f, res)) <= 0) {
         if (rc < 0) *body = NULL;
-        res->description = "unknown or malformed token";
+        else res->description = "unknown or malformed token";
         return;
     }
-    res->jti = f.jti;
-    res->sub = f.kind == KIND_REFRESH ? f.row->sub : str(f.claims, "sub");
-    if (strcmp(f.tenant, t->name)
-        || (strcmp(f.client_id, client->client_id) && !client->introspect_any)) {
+    /* a refresh token is a credential of its client alone: a resource
+     * server (introspect_any) that saw it active would take it for an
+     * access token */
+    if (strcmp(f.tenant, t->name) || (strcmp(f.client_id, client->client_id)
+                                      && (!client->introspect_any || f.kind == KIND_REFRESH))) {
         res->description = "token not visible to this client";
         return;
     }
+    /* only now: the log names nothing of a token the caller may not see */
+    res->jti = f.jti;
+    res->sub = f.kind == KIND_REFRESH ? f.row->sub : str(f.claims, "sub");
     if ((rc = is_active(p, cfg, hooks, t, &f, req->now, res)) <= 0) {
         if (rc < 0) *body = NULL;
-        res->description = "token expired or revoked";
+        else res->description = "token expired or revoked";
         return;
     }
     res->description = f.kind == KIND_REFRESH ? "active refresh token" : "active access token";
@@ -306,9 +320,9 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!caller(p, cfg, req, &t, &client, &token, &hint, res)) return;
     res->status = 200;
     if ((rc = find(p, cfg, hooks, token, hint, &f, res)) <= 0) return;
-    res->jti = f.jti;
     /* only the client's own, and nothing said about anyone else's */
     if (strcmp(f.tenant, t->name) || strcmp(f.client_id, client->client_id)) return;
+    res->jti = f.jti;
     if (f.kind == KIND_REFRESH) {
         if (hooks->refresh_revoke_family(hooks->baton, f.row->family, req->now, &why)
             != JG_OK) {
@@ -331,8 +345,9 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     /* a JWT cannot be recalled: remember its jti until it expires */
     key = jg_revoked_jti_key(p, f.jti);
-    if (!key || hooks->opaque_store(hooks->baton, key, "1", f.exp + cfg->skew, &why)
-        != JG_OK) {
+    if (!key || !hooks->revocation_store
+        || hooks->revocation_store(hooks->baton, key, "1", f.exp + cfg->skew, &why)
+           != JG_OK) {
         fault(res, why);
         return;
     }

@@ -118,9 +118,11 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         res->server_fault = 1;
         return;
     }
-    /* another client's token, or another tenant's: as if unknown, and
-     * nothing changes (presenting it is no reuse by its owner) */
-    if (!row || strcmp(row->tenant, t->name) || strcmp(row->client_id, client->client_id)) {
+    /* another client's token, another tenant's or another issuer's (the
+     * store is shared by every virtual host): as if unknown, and nothing
+     * changes (presenting it is no reuse by its owner) */
+    if (!row || !cfg->issuer || strcmp(row->issuer, cfg->issuer)
+        || strcmp(row->tenant, t->name) || strcmp(row->client_id, client->client_id)) {
         jg_grant_error(res, 400, "invalid_grant", "unknown refresh token");
         return;
     }
@@ -184,6 +186,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     next.tenant = row->tenant;
+    next.issuer = row->issuer;
     next.client_id = row->client_id;
     next.sub = row->sub;
     next.scope = row->scope;          /* RFC 6749 6: the new one's scope is the old's */

@@ -182,14 +182,17 @@ static const char *const schema_v1[] = {
     NULL
 };
 
-/* Version 2 (issue 6): refresh tokens, kept as SHA-256 hashes, and the
- * operator's "revoke every token of this client" times. */
+/* Version 2 (issue 6): refresh tokens, kept as SHA-256 hashes with the
+ * issuer (JWTGrantIssuer) that minted them (one store may serve several
+ * virtual hosts), and the operator's "revoke every token of this client"
+ * times. */
 static const char *const schema_v2[] = {
     "CREATE TABLE jg_refresh_tokens (token_hash VARCHAR(64) NOT NULL PRIMARY KEY, "
     "family VARCHAR(64) NOT NULL, tenant VARCHAR(255) NOT NULL, "
     "client_id VARCHAR(255) NOT NULL, sub TEXT NOT NULL, scope TEXT NOT NULL, "
     "idp VARCHAR(255) NOT NULL, claims TEXT NOT NULL, state VARCHAR(16) NOT NULL, "
-    "issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+    "issuer TEXT NOT NULL)",
     "CREATE INDEX jg_refresh_family ON jg_refresh_tokens (family)",
     "CREATE INDEX jg_refresh_client ON jg_refresh_tokens (tenant, client_id)",
     "CREATE INDEX jg_refresh_expiry ON jg_refresh_tokens (expires_at)",
@@ -542,7 +545,7 @@ jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
 /* ---- issue 6: refresh tokens and revocations ----------------------------------- */
 
 #define REFRESH_COLS "token_hash, family, tenant, client_id, sub, scope, idp, claims, " \
-                     "state, issued_at, expires_at, updated_at"
+                     "state, issued_at, expires_at, updated_at, issuer"
 
 static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refresh_row_t *r)
 {
@@ -552,7 +555,7 @@ static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refres
                        lit(st, p, r->idp), ", ", lit(st, p, r->claims), ", ",
                        lit(st, p, r->state ? r->state : "active"), ", ",
                        num(p, r->issued_at), ", ", num(p, r->expires_at), ", ",
-                       num(p, r->issued_at), ")", NULL);
+                       num(p, r->issued_at), ", ", lit(st, p, r->issuer), ")", NULL);
 }
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,
@@ -571,7 +574,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     jg_refresh_row_t *r;
     jg_status_t rc = query_rows(st, p, apr_pstrcat(p, "SELECT " REFRESH_COLS
                                 " FROM jg_refresh_tokens WHERE token_hash = ",
-                                lit(st, p, hash), NULL), 12, &rows, why);
+                                lit(st, p, hash), NULL), 13, &rows, why);
 
     *row = NULL;
     if (rc != JG_OK || !rows->nelts) return rc;
@@ -586,6 +589,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     r->idp = c[6];
     r->claims = c[7];
     r->state = c[8];
+    r->issuer = c[12];
     if (!parse_ll(c[9], &r->issued_at) || !parse_ll(c[10], &r->expires_at)
         || !parse_ll(c[11], &r->updated_at))
         return jg_fail(why, JG_ERR_IO, "a refresh token row has malformed times");

@@ -137,6 +137,7 @@ typedef struct jg_refresh_row {
     const char *claims;           /* the assertion's claims, JSON text ("" none) */
     const char *state;
     long long issued_at, expires_at, updated_at;
+    const char *issuer;           /* JWTGrantIssuer of the server that minted it */
 } jg_refresh_row_t;
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,

@@ -368,10 +368,10 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
     return JG_OK;
 }
 
-jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
-                           long long expiry, const char **why)
+/* what: the log line's tag and words for a record that cannot be kept */
+static jg_status_t store_record(request_rec *r, const char *key, const char *value,
+                                long long expiry, const char *what, const char **why)
 {
-    request_rec *r = baton;
     unsigned int klen = (unsigned int)strlen(key);
     jg_shard_t *sh = shard_of(key, klen);
     apr_status_t rv, rv2;
@@ -388,11 +388,25 @@ jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                          (unsigned int)strlen(value), r->pool);
     rv2 = apr_global_mutex_unlock(sh->mutex);
     if (rv != APR_SUCCESS || rv2 != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv != APR_SUCCESS ? rv : rv2, r,
-                      "JWTG0029: cannot store an opaque token in the cache (full?)");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv != APR_SUCCESS ? rv : rv2, r, "%s", what);
         return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
     }
     return JG_OK;
+}
+
+jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
+                           long long expiry, const char **why)
+{
+    return store_record(baton, key, value, expiry,
+                        "JWTG0029: cannot store an opaque token in the cache (full?)", why);
+}
+
+jg_status_t jg_cache_store_revocation(void *baton, const char *key, const char *value,
+                                      long long expiry, const char **why)
+{
+    return store_record(baton, key, value, expiry, "JWTG0520: cannot store a revoked JWT "
+                        "access token's jti in the replay and token cache (full?): the "
+                        "revocation fails", why);
 }
 
 /* The value under key in one cache (what names it in errors), at most max

@@ -26,6 +26,9 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
                                   int *fresh, const char **why);
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why);
+/* issue 6: the same, for a revoked JWT's jti (its own log line) */
+jg_status_t jg_cache_store_revocation(void *baton, const char *key, const char *value,
+                                      long long expiry, const char **why);
 
 /* The JWKS cache (JWTGrantJWKSCache, apart from the replay cache so that
  * key sets never evict jti records): the value under key (at most max

@@ -208,7 +208,7 @@ static int token_handler(request_rec *r)
     jg_grant_config_t cfg;
     jg_grant_request_t req;
     jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r,
-                               jg_jwks_idp_keys, NULL, NULL, NULL, NULL, NULL, NULL };
+                               jg_jwks_idp_keys, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
     jg_grant_result_t res;
     apr_array_header_t *auds;
 

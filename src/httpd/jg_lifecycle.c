@@ -231,7 +231,7 @@ static jg_status_t refresh_save(void *baton, const jg_refresh_row_t *row, const 
     rc = jg_store_refresh_insert(st, r->pool, row, why);
     /* now and then, drop rows long expired (kept a while so that the reuse
      * of an old token is still recognised) */
-    if (rc == JG_OK && apr_atomic_inc32(&saves) % PURGE_EVERY == 0
+    if (rc == JG_OK && (apr_atomic_inc32(&saves) + 1) % PURGE_EVERY == 0
         && jg_store_refresh_purge(st, r->pool, row->issued_at - PURGE_AFTER, &n, NULL)
            == JG_OK && n)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "JWTG0510: purged %d expired "
@@ -360,7 +360,7 @@ static void setup(request_rec *r, jg_grant_config_t *cfg, jg_grant_request_t *re
      * and find a client's JWKS URL keys as at the token endpoint */
     hooks->replay_check = jg_cache_replay_check;
     hooks->jwks_keys = jg_jwks_idp_keys;
-    hooks->opaque_store = jg_cache_store;
+    hooks->revocation_store = jg_cache_store_revocation;
     hooks->baton = r;
     jg_lifecycle_hooks(r, hooks);
     req->hooks = hooks;

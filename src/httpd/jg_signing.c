@@ -128,8 +128,12 @@ static const char *jwks_json(apr_pool_t *p, const apr_array_header_t *specs)
 }
 
 /* issue 6: every published key, under the kid our tokens name, to verify
- * our own access tokens at the introspection and revocation endpoints */
-static jg_keyset_t *token_keys(apr_pool_t *p, const apr_array_header_t *specs)
+ * our own access tokens at the introspection and revocation endpoints; each
+ * pinned to the one algorithm we sign with (DESIGN 3): the signer's for the
+ * first key, and for the others (published for rotation) their own pinned
+ * one, else JWTGrantSigningAlg where it fits them, else their default */
+static jg_keyset_t *token_keys(apr_pool_t *p, const apr_array_header_t *specs,
+                               const jg_signer_t *signer, const jg_alg_t *configured)
 {
     jg_keyset_t *ks = jg_keyset_make(p);
     int i;
@@ -138,6 +142,10 @@ static jg_keyset_t *token_keys(apr_pool_t *p, const apr_array_header_t *specs)
         const jg_signing_key_spec_t *spec = &JG_ARRAY_IDX(specs, i, jg_signing_key_spec_t);
         jg_key_t *k = apr_pmemdup(p, spec->key, sizeof(*spec->key));
         k->kid = spec->kid;
+        if (i == 0) k->alg = signer->alg;
+        else if (!k->alg)
+            k->alg = configured && jg_key_alg_compatible(k, configured)
+                     ? configured : jg_key_default_alg(k);
         jg_keyset_add(ks, k);
     }
     return ks;
@@ -186,7 +194,8 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
         }
         sc->signer = signer;
         sc->jwks_json = jwks_json(pconf, specs);
-        sc->token_keys = token_keys(pconf, specs);   /* issue 6: introspection */
+        /* issue 6: introspection */
+        sc->token_keys = token_keys(pconf, specs, signer, sc->signing_alg);
     }
     return OK;
 }

@@ -15,6 +15,7 @@ import time
 import uuid
 
 import pytest
+import requests
 from jwcrypto import jwt as jjwt
 
 from admin import ADMIN_PATH, ADMIN_USER, Api, admin_conf, api_error
@@ -81,6 +82,12 @@ JWTGrantJWKSRefreshInterval 1
   JWTGrantClientID conf-secret
   JWTGrantClientSecret {hashed_secret(CONF_SECRET)}
 </JWTGrantServiceProvider>
+<Location /oauth2/introspect>
+  SetHandler jwt-grant-introspect
+</Location>
+<Location /oauth2/revoke>
+  SetHandler jwt-grant-revoke
+</Location>
 """ + admin_conf(h))
     with running(h):
         yield h
@@ -519,3 +526,36 @@ JWTGrantIssuer {ISSUER}
         ca = tool.ok("mint-assertion", "--key", key, "--iss", "backend-service", "--sub",
                      "backend-service", "--aud", h.url(), "--lifetime", "600").strip()
         assert_error(with_jwt(h, keys, ca), 401, "invalid_client", "lifetime")
+
+
+# ---- issue 6: client assertions at the introspection and revocation endpoints -------------
+
+def _lifecycle(h, path, token, cj):
+    return requests.post(h.url(path), data={"token": token, "client_assertion_type": CAT,
+                                            "client_assertion": cj}, timeout=30)
+
+
+def test_private_key_jwt_at_introspection_and_revocation(srv, keys):
+    key = jwk_of(keys["p256"].priv)
+    tok = assert_granted(with_jwt(srv, keys, client_jwt(key, "pk-jwks", kid="p1")))
+    at = tok["access_token"]
+    cj = client_jwt(key, "pk-jwks", kid="p1")
+    resp = _lifecycle(srv, "/oauth2/introspect", at, cj)
+    assert resp.status_code == 200 and resp.json()["active"] is True, resp.text
+    # one client assertion, one request: its jti is spent
+    assert_error(_lifecycle(srv, "/oauth2/introspect", at, cj), 401, "invalid_client")
+    # aud names the token endpoint or the issuer, not this endpoint's URL
+    bad = client_jwt(key, "pk-jwks", kid="p1", aud=srv.url("/oauth2/introspect"))
+    assert_error(_lifecycle(srv, "/oauth2/introspect", at, bad), 401, "invalid_client")
+    # a key that is not the client's
+    other = client_jwt(jwk_of(keys["p256b"].priv), "pk-jwks", kid="p1")
+    assert_error(_lifecycle(srv, "/oauth2/introspect", at, other), 401, "invalid_client")
+    # nor the token endpoint's URL derived from the request (only the token
+    # endpoint knows its own Location): JWTGrantIssuer, or JWTGrantTokenEndpoint
+    # when set
+    derived = client_jwt(key, "pk-jwks", kid="p1", aud=srv.url())
+    assert_error(_lifecycle(srv, "/oauth2/revoke", at, derived), 401, "invalid_client")
+    ok = client_jwt(key, "pk-jwks", kid="p1", aud=ISSUER)
+    assert _lifecycle(srv, "/oauth2/revoke", at, ok).status_code == 200
+    resp = _lifecycle(srv, "/oauth2/introspect", at, client_jwt(key, "pk-jwks", kid="p1"))
+    assert resp.status_code == 200 and resp.json() == {"active": False}, resp.text

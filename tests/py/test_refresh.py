@@ -19,8 +19,12 @@ from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
 
 @pytest.fixture(scope="module")
 def srv(jg_env, keys):
-    h = Httpd(jg_env, "refresh", ports=3, mpm="prefork")
-    h.write(lifecycle_conf(h, keys))
+    """lifecycle_conf's ports, and ports[3]: the same issuer with refresh
+    tokens on by default (PLAIN gets them there)."""
+    h = Httpd(jg_env, "refresh", ports=4, mpm="prefork")
+    h.write(lifecycle_conf(h, keys)
+            + f"<VirtualHost 127.0.0.1:{h.ports[3]}>\n  ServerName on.test\n"
+              "  JWTGrantRefreshTokens On\n</VirtualHost>\n")
     with running(h):
         yield h
 
@@ -28,8 +32,11 @@ def srv(jg_env, keys):
 def test_default_is_off_and_the_grant_answer_is_unchanged(srv, keys):
     resp = srv.token(assertion(keys), client=PLAIN)
     assert_granted(resp)      # exactly the four members: no refresh_token
-    assert_error(refresh(srv, grant(srv, keys)["refresh_token"], client=PLAIN), 400,
-                 "invalid_grant")
+    # PLAIN's own refresh token, from the server that has them on by
+    # default: refused where the default is off, and by that rule alone
+    rt = grant(srv, keys, client=PLAIN, port=srv.ports[3])["refresh_token"]
+    assert_error(refresh(srv, rt, client=PLAIN), 400, "unauthorized_client")
+    assert refresh(srv, rt, client=PLAIN, port=srv.ports[3]).status_code == 200
 
 
 def test_refresh_rotates(srv, keys):

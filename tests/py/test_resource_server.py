@@ -15,7 +15,8 @@ from jwcrypto import jwk
 
 from conftest import running
 from httpd import JWKS_PATH, Httpd, jws_claims, jws_header, sign
-from lifecycle import APP, INTROSPECT_PATH, RS, WSO2, assertion, grant, lifecycle_conf, revoke
+from lifecycle import (APP, INTROSPECT_PATH, RS, WSO2, active, assertion, grant,
+                       lifecycle_conf, revoke)
 
 MOD_OAUTH2 = "/usr/lib/apache2/modules/mod_oauth2.so"
 SECRET_TEXT = "the protected resource\n"
@@ -119,3 +120,19 @@ def test_foreign_tokens_are_refused(servers, keys):
     other_tenant = grant(asrv, keys, client=WSO2, tenant="wso2.com",
                          port=asrv.ports[1])["access_token"]
     assert refused(fetch(rs, "/opaque/index.txt", other_tenant))
+
+
+def test_refresh_token_is_no_bearer_token(servers, keys):
+    """A refresh token is a credential of its client alone: the resource
+    server's introspection sees it inactive, so it opens nothing."""
+    asrv, rs = servers
+    rs.expect(r"oauth2")
+    rt = grant(asrv, keys)["refresh_token"]
+    assert active(asrv, rt, client=APP)["token_type"] == "refresh_token"
+    assert active(asrv, rt, client=RS) == {"active": False}
+    assert refused(fetch(rs, "/opaque/index.txt", rt))
+    assert refused(fetch(rs, "/jwt/index.txt", rt))
+    # an opaque access token of the same grant gets in
+    tok = grant(asrv, keys, port=asrv.ports[1])
+    assert allowed(fetch(rs, "/opaque/index.txt", tok["access_token"]))
+    assert refused(fetch(rs, "/opaque/index.txt", tok["refresh_token"]))

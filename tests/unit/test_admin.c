@@ -446,6 +446,54 @@ START_TEST(client_rules)
 }
 END_TEST
 
+/* issue 6: a deleted client's tokens die with it, and a client made again
+ * under the same client_id inherits none of them */
+START_TEST(delete_client_revokes_its_tokens)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_client_entry_t *e = client_ok("{\"name\":\"reborn\",\"client_id\":\"reborn-id\"}");
+    jg_refresh_row_t row, *got = NULL;
+    apr_array_header_t *rows = NULL;
+    const char *secret = NULL, *why = NULL;
+    int i, found = 0;
+
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    memset(&row, 0, sizeof(row));
+    row.hash = "h-reborn";
+    row.family = "f-reborn";
+    row.tenant = "carbon.super";
+    row.issuer = "https://as.example.com";
+    row.client_id = "reborn-id";
+    row.sub = row.scope = row.idp = row.claims = "";
+    row.state = "active";
+    row.issued_at = a->now - 10;
+    row.expires_at = a->now + 1000;
+    ck_assert(jg_store_refresh_insert(a->store, test_pool, &row, &why) == JG_OK);
+    ck_assert_int_eq(jg_admin_delete_client(a, "carbon.super", "reborn-id", &r), 204);
+    ck_assert(tu_contains(r.audit, "1 refresh tokens"));
+    ck_assert(jg_store_refresh_get(a->store, test_pool, "h-reborn", &got, &why) == JG_OK);
+    ck_assert_str_eq(got->state, "revoked");
+    ck_assert(jg_store_client_revocations(a->store, test_pool, &rows, &why) == JG_OK);
+    for (i = 0; i < rows->nelts; i++) {
+        const char **c = JG_ARRAY_IDX(rows, i, const char **);
+        if (!strcmp(c[0], "carbon.super") && !strcmp(c[1], "reborn-id")) {
+            ck_assert_str_eq(c[2], apr_psprintf(test_pool, "%" APR_INT64_T_FMT,
+                                                (apr_int64_t)a->now));
+            found = 1;
+        }
+    }
+    ck_assert(found);
+    /* made again: the row stays revoked, and the revoke time stays */
+    e = client_ok("{\"name\":\"reborn\",\"client_id\":\"reborn-id\"}");
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    ck_assert(jg_store_refresh_get(a->store, test_pool, "h-reborn", &got, &why) == JG_OK);
+    ck_assert_str_eq(got->state, "revoked");
+    ck_assert(jg_store_client_revocations(a->store, test_pool, &rows, &why) == JG_OK);
+    ck_assert_int_ge(rows->nelts, 1);
+}
+END_TEST
+
 START_TEST(without_a_store_everything_is_read_only)
 {
     jg_admin_t *a = admin();
@@ -773,6 +821,7 @@ Suite *admin_suite(void)
     tcase_add_test(tc, idp_rules);
     tcase_add_test(tc, import_is_all_or_nothing);
     tcase_add_test(tc, client_rules);
+    tcase_add_test(tc, delete_client_revokes_its_tokens);
     tcase_add_test(tc, without_a_store_everything_is_read_only);
     tcase_add_test(tc, api_flow);
     tcase_add_test(tc, api_errors);

@@ -36,6 +36,7 @@ static struct {
     jg_keyset_t *token_keys;
     jg_key_t *idp_key;
     jg_client_t *app, *other, *rs, *plain;
+    jg_client_t *twin;            /* wso2.com's client "app": the same client_id */
     apr_hash_t *cache;            /* the fake socache */
 } w;
 
@@ -132,7 +133,9 @@ static void setup(void)
     jg_tenant_put_idp(w.cs, idp);
     w.app = client("app", "app-secret");
     w.app->refresh_tokens = 1;
-    w.app->copy_claims = tu_strings("email", "sub", "nope", NULL);
+    /* registered names too, as no configuration can say (refused at startup
+     * and by the API): the grant must still never copy them */
+    w.app->copy_claims = tu_strings("email", "sub", "iss", "exp", "nope", NULL);
     w.other = client("other", "other-secret");
     w.other->refresh_tokens = 1;
     w.rs = client("rs", "rs-secret");
@@ -143,6 +146,13 @@ static void setup(void)
     idp->source = "test";
     jg_keyset_add(idp->keys, tu_public_key(w.idp_key->pkey));
     jg_tenant_put_idp(other, idp);
+    w.twin = jg_client_make(test_pool, "sp-app");
+    w.twin->client_id = "app";
+    w.twin->secret = jg_secret_hash(test_pool, "app-secret", 10);
+    w.twin->scopes = tu_strings("email", "profile", NULL);
+    w.twin->source = "test";
+    w.twin->refresh_tokens = 1;
+    jg_tenant_put_client(other, w.twin);
     ck_assert_msg(jg_registry_finish(w.reg, &why) == JG_OK, "%s", why);
 
     ck_assert_int_eq(jg_key_generate_ec(test_pool, "P-256", &k, &why), JG_OK);
@@ -173,6 +183,7 @@ static void setup(void)
     w.hooks.refresh_revoke_family = r_family;
     w.hooks.cache_get = cache_get;
     w.hooks.cache_remove = cache_remove;
+    w.hooks.revocation_store = cache_put;
 }
 
 static const char *basic(const char *id, const char *secret)
@@ -298,12 +309,13 @@ static int is_active(json_object *o)
     return json_object_object_get_ex(o, "active", &v) && json_object_get_boolean(v);
 }
 
-static void revoke_as(const char *id, const char *tok)
+static const char *revoke_in(const char *tenant, const char *id, const char *tok)
 {
     jg_grant_result_t res;
     jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
     const char *what = NULL;
 
+    req->tenant = tenant;
     req->authorization = basic(id, apr_pstrcat(test_pool, id, "-secret", NULL));
     req->now = NOW + 1;
     req->form = apr_table_make(test_pool, 2);
@@ -311,6 +323,29 @@ static void revoke_as(const char *id, const char *tok)
     jg_revoke_process(test_pool, &w.cfg, req, &w.hooks, &res, &what);
     ck_assert_int_eq(res.status, 200);
     ck_assert_ptr_null(res.error);
+    return what;
+}
+
+static void revoke_as(const char *id, const char *tok)
+{
+    revoke_in(NULL, id, tok);
+}
+
+/* the refresh grant as wso2.com's client "app" */
+static jg_grant_result_t *use_in_other_tenant(const char *rt)
+{
+    jg_grant_result_t *res = apr_pcalloc(test_pool, sizeof(*res));
+    jg_grant_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.tenant = "wso2.com";
+    req.authorization = basic("app", "app-secret");
+    req.now = NOW + 1;
+    req.form = apr_table_make(test_pool, 2);
+    apr_table_set(req.form, "grant_type", "refresh_token");
+    apr_table_set(req.form, "refresh_token", rt);
+    jg_grant_process(test_pool, &w.cfg, &req, &w.hooks, res);
+    return res;
 }
 
 static const char *member(json_object *o, const char *name)
@@ -328,6 +363,7 @@ static jg_refresh_row_t *row_for(const char *family, const char *token)
     r->hash = jg_refresh_hash(test_pool, token);
     r->family = family;
     r->tenant = "carbon.super";
+    r->issuer = ISSUER;
     r->client_id = "app";
     r->sub = "it's \"quoted\"";
     r->scope = "email";
@@ -468,7 +504,8 @@ START_TEST(copied_claims_never_override)
 
     ck_assert_str_eq(member(p, "email"), "a@example.com");
     ck_assert_str_eq(member(p, "sub"), "alice");
-    ck_assert_str_eq(member(p, "iss"), ISSUER);
+    ck_assert_str_eq(member(p, "iss"), ISSUER);      /* the assertion's is "idp" */
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(p, "exp")), NOW + 3600);
     ck_assert_ptr_nonnull(member(p, "nope"));        /* named by the client */
     p = payload_of(bearer("other", "alice")->access_token);
     ck_assert_ptr_null(member(p, "email"));
@@ -511,14 +548,122 @@ START_TEST(refresh_is_bound_to_client_and_tenant)
     refused(use("app", NULL, NOW + 1, NULL), 400, "invalid_request", NULL);
     memset(&req, 0, sizeof(req));
     req.tenant = "wso2.com";
-    req.authorization = basic("app", "app-secret");
+    req.authorization = basic("other", "other-secret");     /* no such client there */
     req.now = NOW + 1;
     req.form = apr_table_make(test_pool, 2);
     apr_table_set(req.form, "grant_type", "refresh_token");
     apr_table_set(req.form, "refresh_token", rt);
     jg_grant_process(test_pool, &w.cfg, &req, &w.hooks, res);
     refused(res, 401, "invalid_client", NULL);
+    /* the same client_id in another tenant: authenticated there, and the
+     * token is still none of its */
+    refused(use_in_other_tenant(rt), 400, "invalid_grant", "unknown");
     ok(use("app", rt, NOW + 2, NULL));                       /* still the owner's */
+}
+END_TEST
+
+/* One socache and one store serve every virtual host, and tenant names
+ * repeat: another issuer's opaque and refresh tokens are none of ours. */
+START_TEST(tokens_are_bound_to_their_issuer)
+{
+    jg_grant_result_t *res;
+    const char *rt, *at;
+
+    w.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
+    res = bearer("app", "ivy");
+    at = res->access_token;
+    rt = res->refresh_token;
+    w.cfg.issuer = "https://other-vhost.example";
+    ck_assert(!is_active(introspect("app", at, NULL)));
+    ck_assert(!is_active(introspect("rs", at, NULL)));
+    ck_assert(!is_active(introspect("app", rt, NULL)));
+    ck_assert_str_eq(revoke_in(NULL, "app", at), "nothing");
+    ck_assert_str_eq(revoke_in(NULL, "app", rt), "nothing");
+    refused(use("app", rt, NOW + 1, NULL), 400, "invalid_grant", "unknown");
+    /* at home, untouched by all that */
+    w.cfg.issuer = ISSUER;
+    ck_assert(is_active(introspect("app", at, NULL)));
+    ck_assert(is_active(introspect("app", rt, NULL)));
+    ok(use("app", rt, NOW + 2, NULL));
+}
+END_TEST
+
+START_TEST(same_client_id_in_another_tenant_sees_nothing)
+{
+    jg_grant_result_t *res = bearer("app", "jo");
+    const char *rt = res->refresh_token;
+
+    ck_assert(!is_active(introspect("app", res->access_token, "wso2.com")));
+    ck_assert(!is_active(introspect("app", rt, "wso2.com")));
+    ck_assert_str_eq(revoke_in("wso2.com", "app", rt), "nothing");
+    ck_assert_str_eq(revoke_in("wso2.com", "app", res->access_token), "nothing");
+    ck_assert(is_active(introspect("app", rt, NULL)));
+    ck_assert(is_active(introspect("app", res->access_token, NULL)));
+    w.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
+    res = bearer("app", "jo");
+    ck_assert_str_eq(revoke_in("wso2.com", "app", res->access_token), "nothing");
+    ck_assert(is_active(introspect("app", res->access_token, NULL)));
+}
+END_TEST
+
+static jg_status_t cache_broken(void *b, const char *key, const char **value,
+                                const char **why)
+{
+    (void)b; (void)key;
+    *value = NULL;
+    *why = "the token cache failed: broken on purpose";
+    return JG_ERR_IO;
+}
+
+/* a 500 keeps its cause for the log */
+START_TEST(introspect_fault_keeps_its_cause)
+{
+    jg_grant_result_t res;
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    const char *body = "x";
+
+    w.hooks.cache_get = cache_broken;
+    req->authorization = basic("app", "app-secret");
+    req->now = NOW + 1;
+    req->form = apr_table_make(test_pool, 2);
+    apr_table_set(req->form, "token", "c29tZS1vcGFxdWUtdG9rZW4");
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &res, &body);
+    ck_assert_int_eq(res.status, 500);
+    ck_assert_int_eq(res.server_fault, 1);
+    ck_assert_ptr_null(body);
+    ck_assert_str_eq(res.description, "the token cache failed: broken on purpose");
+    /* and when the revoked-jti look-up fails */
+    w.hooks.cache_get = cache_get;
+    apr_table_set(req->form, "token", bearer("app", "kim")->access_token);
+    w.hooks.cache_get = cache_broken;
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &res, &body);
+    ck_assert_int_eq(res.status, 500);
+    ck_assert_str_eq(res.description, "the token cache failed: broken on purpose");
+}
+END_TEST
+
+/* the log names the sub and jti of a token only for a caller who may see it */
+START_TEST(introspect_logs_nothing_of_invisible_tokens)
+{
+    jg_grant_result_t *res = bearer("app", "lou"), out;
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    const char *body = NULL, *what = NULL;
+
+    req->authorization = basic("other", "other-secret");
+    req->now = NOW + 1;
+    req->form = apr_table_make(test_pool, 2);
+    apr_table_set(req->form, "token", res->access_token);
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+    ck_assert_str_eq(body, "{\"active\":false}");
+    ck_assert_ptr_null(out.sub);
+    ck_assert_ptr_null(out.jti);
+    jg_revoke_process(test_pool, &w.cfg, req, &w.hooks, &out, &what);
+    ck_assert_ptr_null(out.sub);
+    ck_assert_ptr_null(out.jti);
+    req->authorization = basic("app", "app-secret");
+    jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &out, &body);
+    ck_assert_str_eq(out.sub, "lou");
+    ck_assert_ptr_nonnull(out.jti);
 }
 END_TEST
 
@@ -583,6 +728,10 @@ START_TEST(introspect_jwt_by_owner_and_resource_server)
     ck_assert(is_active(o));
     ck_assert_str_eq(member(o, "token_type"), "refresh_token");
     ck_assert(!is_active(introspect("other", res->refresh_token, NULL)));
+    /* a resource server never sees a refresh token active: it would take it
+     * for an access token */
+    ck_assert(!is_active(introspect("rs", res->refresh_token, NULL)));
+    ck_assert(is_active(introspect("app", res->refresh_token, NULL)));
 }
 END_TEST
 
@@ -807,6 +956,10 @@ Suite *lifecycle_suite(void)
     tcase_add_test(tc, copied_claims_never_override);
     tcase_add_test(tc, refresh_rotates_and_reuse_revokes_the_family);
     tcase_add_test(tc, refresh_is_bound_to_client_and_tenant);
+    tcase_add_test(tc, tokens_are_bound_to_their_issuer);
+    tcase_add_test(tc, same_client_id_in_another_tenant_sees_nothing);
+    tcase_add_test(tc, introspect_fault_keeps_its_cause);
+    tcase_add_test(tc, introspect_logs_nothing_of_invisible_tokens);
     tcase_add_test(tc, refresh_scope_and_expiry);
     tcase_add_test(tc, refresh_refused_when_switched_off_or_revoked);
     suite_add_tcase(s, tc);
