@@ -12,8 +12,8 @@ import pytest
 from admin import WSO2_ALIAS, Api, admin_conf, api_error
 from conftest import running
 from httpd import Httpd, assert_error, cert_pem, claims, jwk_of, jws_claims, sign
-from lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant, lifecycle_conf,
-                       refresh, wait_until)
+from lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant, introspect,
+                       lifecycle_conf, refresh, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +165,61 @@ def test_console_shows_and_edits_the_settings(srv, keys):
     # httpd.conf's clients: no settings form, but their tokens can be revoked
     page, resp = b.page(f"/clients/{APP[0]}")
     assert 'name="refresh_tokens"' not in resp.text and "Revoke every token" in resp.text
+
+
+
+def known(call, timeout=5.0):
+    """call() until the answer is not 401: each process learns a new
+    client on its own, within the poll interval."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = call()
+        if resp.status_code != 401 or time.monotonic() > deadline:
+            return resp
+        time.sleep(0.1)
+
+
+def test_a_deleted_client_leaves_no_live_tokens(srv, keys):
+    """Deleting a registered service provider revokes its refresh tokens,
+    and one registered again with the same client_id inherits nothing."""
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="short-lived", refresh_tokens=True,
+                            client_id="reused-id")
+    assertion = lambda: sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS]))
+    resp = known(lambda: srv.token(assertion(), client=cred, tenant="t.example"))
+    assert resp.status_code == 200, resp.text
+    tok = resp.json()
+    assert "refresh_token" in tok
+    resp = known(lambda: introspect(srv, tok["refresh_token"], cred, tenant="t.example"))
+    assert resp.json()["active"] is True
+    assert api.delete(f"/clients/{cred[0]}", tenant="t.example").status_code == 204
+    assert srv.wait_for_log(lambda line: "JWTG0300" in line and "deleted service provider"
+                            in line and "short-lived" in line)
+    again, cred2 = store_client(api, keys, name="short-lived-again", refresh_tokens=True,
+                                client_id="reused-id")
+    assert cred2[0] == cred[0]
+    # the new client cannot redeem the old client's refresh token, nor see it
+    # active (whichever process answers, once it knows the new client)
+    for _ in range(6):
+        resp = known(lambda: refresh(srv, tok["refresh_token"], client=cred2,
+                                     tenant="t.example"))
+        assert_error(resp, 400, "invalid_grant")
+        resp = known(lambda: introspect(srv, tok["refresh_token"], cred2, tenant="t.example"))
+        assert resp.status_code == 200 and resp.json() == {"active": False}, resp.text
+
+
+def test_the_console_edit_form_keeps_the_token_settings(srv, keys):
+    """The full edit form of a service provider has no token settings (they
+    have a form of their own): saving it keeps them as they were."""
+    from test_admin_console import Browser
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="console-kept", refresh_tokens=True,
+                            refresh_token_lifetime="2h", introspect=True,
+                            copy_claims=["email"])
+    b = Browser(srv)
+    b.post(f"/clients/{cred[0]}", {"name": "console-kept", "scopes": "read",
+                                   "key_type": "none"}, tenant="t.example", status=303)
+    doc = api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)
+    assert doc["scopes"] == ["read"]                      # the form's change
+    assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 7200
+    assert doc["introspect"] is True and doc["copy_claims"] == ["email"]
