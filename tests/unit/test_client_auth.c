@@ -904,8 +904,6 @@ START_TEST(entry_refusals)
     entry_refused("{\"name\":\"a\",\"jwks\":42}", "jwks", "JWKS");
     entry_refused("{\"name\":\"a\",\"jwks_url\":\"http://c.example.com/j\"}", "jwks_url",
                   "https");
-    entry_refused("{\"name\":\"a\",\"jwks_url\":\"https://c.example.com/j\"}", "jwks_url",
-                  "httpd.conf");
     entry_refused("{\"name\":\"a\",\"jwks_url\":\"https://c.example.com/j\","
                   "\"certificate\":\"x\"}", "jwks_url", "one of");
     entry_refused("{\"name\":\"a\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}",
@@ -915,10 +913,22 @@ END_TEST
 
 START_TEST(entry_http_jwks_url_when_allowed)
 {
-    /* plain http passes the URL check with jwks_allow_http, and then meets
-     * the rule that a submitted client JWKS URL is refused */
-    entry_refused("{\"name\":\"a\",\"jwks_url\":\"http://127.0.0.1:1/j\","
-                  "\"jwks_allow_http\":true}", "jwks_url", "httpd.conf");
+    /* plain http passes the URL check with jwks_allow_http (loopback tests);
+     * https always; the key source comes with the registry snapshot */
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err;
+    jg_client_t *c;
+
+    ck_assert_int_eq(entry("{\"name\":\"a\",\"jwks_url\":\"http://127.0.0.1:1/j\","
+                           "\"jwks_allow_http\":true}", &e, &err), JG_OK);
+    ck_assert_str_eq(e->jwks_url, "http://127.0.0.1:1/j");
+    ck_assert_int_eq(e->jwks_allow_http, 1);
+    ck_assert_int_eq(entry("{\"name\":\"a\",\"jwks_url\":\"https://c.example.com/j\"}",
+                           &e, &err), JG_OK);
+    e->client_id = "a-id";
+    c = jg_client_entry_to_client(test_pool, e);
+    ck_assert_ptr_nonnull(c->jwks_source);
+    ck_assert_str_eq(c->jwks_source->jwks_url, "https://c.example.com/j");
 }
 END_TEST
 
