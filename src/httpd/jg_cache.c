@@ -3,12 +3,15 @@
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <apr_global_mutex.h>
+#include <apr_redis.h>
+#include <apr_network_io.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
 #include <ap_provider.h>
 #include <ap_socache.h>
 #include <util_mutex.h>
+#include <ap_mpm.h>
 
 #include "jg_cache.h"
 #include "jg_config.h"
@@ -45,6 +48,138 @@ static long long birth;
 #define JG_JWKS_SHMCB_DEFAULT_PATH "jwt-grant-jwks-socache"
 static ap_socache_provider_t *jwks_provider;
 static jg_shard_t jwks_cache;
+
+/* Redis (JWTGrantCache redis:HOST:PORT[,HOST:PORT...]): the caches talk
+ * to it through APR's apr_redis themselves rather than through
+ * mod_socache_redis, for two reasons.
+ * - Atomicity across hosts: the global mutex only orders the processes of
+ *   one host, and the socache API has no "store if absent". Two hosts
+ *   racing with one jti would both find it absent and both issue a token.
+ *   A claim here is INCR on the key (exactly one caller, on any host, sees
+ *   1), then SETEX to give the record its expiry.
+ * - A bound on a hung server: mod_socache_redis hands apr_redis its
+ *   RedisTimeout in microseconds where apr_redis expects seconds, so a
+ *   Redis that stops answering (but keeps the connection) holds a request
+ *   for weeks. Ours is JG_REDIS_TIMEOUT seconds (connecting: 1 s, fixed
+ *   by apr_redis).
+ * mod_socache_redis must still be loaded (JWTGrantCache names its
+ * provider, and its instance checks the server list at startup). Keys are
+ * "jwt-grant:" + the cache's key; no process-wide mutex is needed. */
+#define JG_REDIS_TIMEOUT 2                   /* seconds, read and write */
+#define JG_REDIS_CONN_TTL (15 * APR_USEC_PER_SEC)
+#define JG_REDIS_PREFIX "jwt-grant:"
+
+typedef struct {
+    apr_redis_t *rc;
+} jg_redis_t;
+
+static jg_redis_t *redis_main, *redis_jwks;
+
+/* A client of the comma-separated HOST[:PORT] list args; NULL and *err set
+ * when the list is not usable. */
+static jg_redis_t *redis_create(apr_pool_t *p, const char *args, const char **err)
+{
+    jg_redis_t *r = apr_pcalloc(p, sizeof(*r));
+    char *list, *item, *last;
+    apr_uint16_t n = 0;
+    int threads = 0;
+    apr_status_t rv;
+
+    if (!args || !*args) {
+        *err = "no Redis server named (redis:HOST:PORT)";
+        return NULL;
+    }
+    list = apr_pstrdup(p, args);
+    for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last)) n++;
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
+    if ((rv = apr_redis_create(p, n, 0, &r->rc)) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "cannot create a Redis client: %pm", &rv);
+        return NULL;
+    }
+    list = apr_pstrdup(p, args);
+    for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last)) {
+        apr_redis_server_t *srv;
+        char *host = NULL, *scope = NULL;
+        apr_port_t port = 0;
+
+        rv = apr_parse_addr_port(&host, &scope, &port, item, p);
+        if (rv != APR_SUCCESS || !host) {
+            *err = apr_psprintf(p, "'%s' is not HOST:PORT", item);
+            return NULL;
+        }
+        rv = apr_redis_server_create(p, host, port ? port : 6379, 0, 1,
+                                     threads > 0 ? (apr_uint32_t)threads : 1,
+                                     JG_REDIS_CONN_TTL, JG_REDIS_TIMEOUT, &srv);
+        if (rv == APR_SUCCESS) rv = apr_redis_add_server(r->rc, srv);
+        if (rv != APR_SUCCESS) {
+            *err = apr_psprintf(p, "cannot add the Redis server %s: %pm", item, &rv);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+static const char *redis_key(apr_pool_t *p, const char *key)
+{
+    return apr_pstrcat(p, JG_REDIS_PREFIX, key, NULL);
+}
+
+/* Seconds from now to expiry, at least one (SETEX refuses 0). */
+static apr_uint32_t redis_ttl(long long expiry)
+{
+    long long left = expiry - (long long)apr_time_sec(apr_time_now());
+
+    return left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : (apr_uint32_t)left;
+}
+
+/* One caller across every process and host gets *won = 1 for key, until
+ * expiry. Any error: *won = 0 and the status. */
+static apr_status_t redis_claim(jg_redis_t *r, apr_pool_t *p, const char *key,
+                                long long expiry, int *won)
+{
+    const char *k = redis_key(p, key);
+    apr_uint32_t count = 0;
+    apr_status_t rv;
+
+    *won = 0;
+    if ((rv = apr_redis_incr(r->rc, k, 1, &count)) != APR_SUCCESS) return rv;
+    if (count != 1) return APR_SUCCESS;
+    /* The claim holds from here on (a later INCR sees 2 or more); SETEX
+     * only gives it its expiry. If that fails the record stays without
+     * one, and the caller still refuses: fail closed. */
+    rv = apr_redis_setex(r->rc, k, (char *)"1", 1, redis_ttl(expiry), 0);
+    *won = rv == APR_SUCCESS;
+    return rv;
+}
+
+static apr_status_t redis_put(jg_redis_t *r, apr_pool_t *p, const char *key,
+                              const char *val, size_t len, long long expiry)
+{
+    return apr_redis_setex(r->rc, redis_key(p, key), (char *)val, len, redis_ttl(expiry), 0);
+}
+
+static jg_status_t redis_get(jg_redis_t *r, const char *what, apr_pool_t *p,
+                             const char *key, size_t max, char **val, size_t *len,
+                             int *found, const char **why)
+{
+    char *data = NULL;
+    apr_size_t dlen = 0;
+    apr_status_t rv = apr_redis_getp(r->rc, p, redis_key(p, key), &data, &dlen, NULL);
+
+    *found = 0;
+    if (APR_STATUS_IS_NOTFOUND(rv)) return JG_OK;
+    if (rv != APR_SUCCESS)
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (Redis) failed: %pm", what,
+                                                    &rv));
+    if (dlen > max)
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (Redis) holds a record of "
+                                                    "%lu bytes, more than %lu", what,
+                                                    (unsigned long)dlen, (unsigned long)max));
+    *val = apr_pstrmemdup(p, data, dlen);
+    *len = dlen;
+    *found = 1;
+    return JG_OK;
+}
 
 static apr_status_t destroy_cache(void *data)
 {
@@ -87,6 +222,7 @@ int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog)
     provider = NULL;
     memset(&jwks_cache, 0, sizeof(jwks_cache));
     jwks_provider = NULL;
+    redis_main = redis_jwks = NULL;
     return OK;
 }
 
@@ -233,6 +369,11 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                       "the socache %s (" JG_CMD_JWKS_CACHE ")", spec);
         return !OK;
     }
+    if (!strcmp(name, "redis") && !(redis_jwks = redis_create(pconf, args, &err))) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: " JG_CMD_JWKS_CACHE
+                      " %s: %s", spec, err);
+        return !OK;
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0330: JWKS cache: %s (%s), apart "
                  "from the replay cache, with its own " JG_JWKS_CACHE_MUTEX " mutex",
                  name, args ? args : "default arguments");
@@ -281,6 +422,15 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return !OK;
         }
     }
+    if (!strcmp(name, "redis") && !(redis_main = redis_create(pconf, args, &err))) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                      "JWTG0600: " JG_CMD_CACHE " %s: %s", spec, err);
+        return !OK;
+    }
+    if (redis_main)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0601: Redis at %s: jti claims "
+                     "by INCR (atomic across hosts), reads and writes bounded by %d s",
+                     args, JG_REDIS_TIMEOUT);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "JWTG0038: replay and token cache: %s in %u shard%s (%s), each with "
                  "its own " JG_CACHE_MUTEX " mutex", name, n, n == 1 ? "" : "s",
@@ -340,6 +490,16 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
     unsigned int vlen = sizeof(val);
     apr_status_t rv, rv2;
 
+    if (redis_main) {
+        rv = redis_claim(redis_main, r->pool, key, expiry, fresh);
+        if (rv != APR_SUCCESS) {
+            *fresh = 0;
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0602: the replay cache "
+                          "(Redis) failed; refusing the assertion");
+            return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
+        }
+        return JG_OK;
+    }
     if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache is not available");
     /* Lookup and store under one lock: of two processes racing with the same
@@ -376,6 +536,15 @@ static jg_status_t store_record(request_rec *r, const char *key, const char *val
     jg_shard_t *sh = shard_of(key, klen);
     apr_status_t rv, rv2;
 
+    if (redis_main) {
+        rv = redis_put(redis_main, r->pool, key, value, strlen(value), expiry);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0603: cannot store an "
+                          "opaque token in the cache (Redis)");
+            return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
+        }
+        return JG_OK;
+    }
     if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the token cache is not available");
     rv = apr_global_mutex_lock(sh->mutex);
@@ -443,6 +612,7 @@ static jg_status_t get_in(ap_socache_provider_t *prov, jg_shard_t *sh, const cha
 jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                          char **val, size_t *len, int *found, const char **why)
 {
+    if (redis_main) return redis_get(redis_main, "cache", p, key, max, val, len, found, why);
     return get_in(provider, shard_of(key, strlen(key)), "cache", s, p, key, max, val, len,
                   found, why);
 }
@@ -450,6 +620,8 @@ jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t m
 jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                               char **val, size_t *len, int *found, const char **why)
 {
+    if (redis_jwks)
+        return redis_get(redis_jwks, "JWKS cache", p, key, max, val, len, found, why);
     return get_in(jwks_provider, &jwks_cache, "JWKS cache", s, p, key, max, val, len,
                   found, why);
 }
@@ -461,6 +633,13 @@ jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,
     jg_shard_t *sh = &jwks_cache;
     apr_status_t rv, rv2;
 
+    if (redis_jwks) {
+        if ((rv = redis_put(redis_jwks, p, key, val, len, expiry)) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (Redis) did not "
+                                                        "store %lu bytes: %pm",
+                                                        (unsigned long)len, &rv));
+        return JG_OK;
+    }
     if (!sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the JWKS cache is not available");
     if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)
@@ -488,6 +667,12 @@ jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
     apr_status_t rv, rv2;
 
     *won = 0;
+    if (redis_jwks) {
+        if ((rv = redis_claim(redis_jwks, p, key, expiry, won)) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (Redis) failed: "
+                                                        "%pm", &rv));
+        return JG_OK;
+    }
     if (!sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the JWKS cache is not available");
     /* lookup and store under one lock: one process wins */
@@ -516,6 +701,13 @@ jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
     jg_shard_t *sh = shard_of(key, strlen(key));
     apr_status_t rv, rv2;
 
+    if (redis_main) {
+        rv = apr_redis_delete(redis_main->rc, redis_key(p, key), 0);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv))
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache (Redis) did not "
+                                                        "remove a record: %pm", &rv));
+        return JG_OK;
+    }
     if (!sh || !sh->instance || !sh->mutex)
         return jg_fail(why, JG_ERR_INTERNAL, "the cache is not available");
     if ((rv = apr_global_mutex_lock(sh->mutex)) != APR_SUCCESS)

@@ -1,0 +1,160 @@
+"""A private Redis server for the tests of JWTGrantCache redis:HOST:PORT
+(mod_socache_redis): Debian's redis-server on 127.0.0.1 and a free port,
+its own directory, no persistence (--save '' --appendonly no), run as
+the user running the tests (it drops no privileges and writes nothing);
+stopped at the end. stop() and
+start() bring it down and back on the same port (a Redis outage);
+pause() / resume() freeze it (SIGSTOP / SIGCONT: a hung Redis).
+
+The fixture `redis` fails (never skips) when redis-server is missing:
+scripts/install-deps installs it."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from httpd import free_port, port_answers
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+class Redis:
+    def __init__(self, base_dir):
+        self.dir = os.path.join(base_dir, "redis")
+        self.log = os.path.join(self.dir, "redis.log")
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def spec(self):
+        return f"redis:127.0.0.1:{self.port}"
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        cmd = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
+               "--dir", self.dir, "--save", "", "--appendonly", "no",
+               "--protected-mode", "yes", "--daemonize", "no", "--logfile", self.log,
+               "--unixsocket", "", "--databases", "1"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, cwd=self.dir)
+        deadline = time.monotonic() + 20
+        while not port_answers(self.port):
+            assert self.proc.poll() is None, f"redis-server exited; see {self.log}"
+            assert time.monotonic() < deadline, "Redis did not come up"
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.resume()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        deadline = time.monotonic() + 10
+        while port_answers(self.port):
+            assert time.monotonic() < deadline, "Redis did not go away"
+            time.sleep(0.05)
+
+    def pause(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def command(self, *args):
+        """One command in RESP; the raw reply (bytes)."""
+        req = f"*{len(args)}\r\n".encode() + b"".join(
+            f"${len(str(a).encode())}\r\n".encode() + str(a).encode() + b"\r\n" for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(req)
+            data = b""
+            while not data.endswith(b"\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            # a bulk string or an array may need more than one line
+            while data.startswith((b"$", b"*")) and not _complete(data):
+                data += s.recv(65536)
+            return data
+
+    def keys(self, pattern="*"):
+        reply = self.command("KEYS", pattern).split(b"\r\n")
+        return sorted(line.decode() for line in reply[2::2] if line)
+
+    def flush(self):
+        assert self.command("FLUSHALL") == b"+OK\r\n"
+
+
+def _complete(data):
+    try:
+        _parse(data, 0)
+        return True
+    except (IndexError, ValueError):
+        return False
+
+
+def _parse(data, i):
+    end = data.index(b"\r\n", i)
+    kind, head = data[i:i + 1], data[i + 1:end]
+    if kind == b"$":
+        n = int(head)
+        if n < 0:
+            return end + 2
+        if len(data) < end + 2 + n + 2:
+            raise ValueError("short")
+        return end + 2 + n + 2
+    if kind == b"*":
+        i = end + 2
+        for _ in range(max(int(head), 0)):
+            i = _parse(data, i)
+        return i
+    return end + 2
+
+
+def redis_conf(env, server):
+    """Lines for httpd.conf: mod_socache_redis and JWTGrantCache on server."""
+    return (f'LoadModule socache_redis_module "{env.modules_dir}/mod_socache_redis.so"\n'
+            f"JWTGrantCache {server.spec}\n")
+
+
+_SERVER = []   # one server per session, whichever module's fixture asks first
+
+
+@pytest.fixture(scope="session")
+def redis_server(jg_env):
+    if _SERVER:
+        yield _SERVER[0]
+        return
+    assert os.access(REDIS_SERVER, os.X_OK), \
+        "redis-server is not installed (scripts/install-deps installs it)"
+    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_redis.so"))
+    srv = Redis(jg_env.base_dir).start()
+    _SERVER.append(srv)
+    yield srv
+    _SERVER.clear()
+    srv.stop()
+    shutil.rmtree(srv.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis(redis_server):
+    """The session's Redis, empty and running at the start of the test."""
+    if redis_server.proc is None:
+        redis_server.start()
+    redis_server.resume()
+    redis_server.flush()
+    yield redis_server
+    if redis_server.proc is None:
+        redis_server.start()
+    redis_server.resume()
