@@ -83,6 +83,22 @@ static int narrow(apr_pool_t *p, const char *granted, const char *requested,
     return jg_scope_intersect(p, requested, g, out, why) == JG_OK;
 }
 
+/* A refresh token used twice: its whole family is revoked (whoever holds it
+ * now may be an attacker), and the answer says so. */
+static void reused(const jg_grant_hooks_t *hooks, const jg_refresh_row_t *row,
+                   long long now, jg_grant_result_t *res)
+{
+    const char *why = NULL;
+
+    if (hooks->refresh_revoke_family(hooks->baton, row->family, now, &why) != JG_OK) {
+        jg_grant_error(res, 500, "server_error", why);
+        res->server_fault = 1;
+        return;
+    }
+    jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
+                   "token of its family is now revoked");
+}
+
 void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       const jg_tenant_t *t, jg_grant_result_t *res)
@@ -130,14 +146,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     res->idp = row->idp;
     if (!strcmp(row->state, "rotated")) {
         /* reuse: whoever holds the family now may be an attacker */
-        if (hooks->refresh_revoke_family(hooks->baton, row->family, req->now, &why)
-            != JG_OK) {
-            jg_grant_error(res, 500, "server_error", why);
-            res->server_fault = 1;
-            return;
-        }
-        jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
-                       "token of its family is now revoked");
+        reused(hooks, row, req->now, res);
         return;
     }
     if (strcmp(row->state, "active")
@@ -202,14 +211,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (!won) {
         /* used (or revoked, or expired) since we read it: another use won */
-        if (hooks->refresh_revoke_family(hooks->baton, row->family, req->now, &why)
-            != JG_OK) {
-            jg_grant_error(res, 500, "server_error", why);
-            res->server_fault = 1;
-            return;
-        }
-        jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
-                       "token of its family is now revoked");
+        reused(hooks, row, req->now, res);
         return;
     }
     memset(&subj, 0, sizeof(subj));
