@@ -85,6 +85,7 @@ static jg_shard_t jwks_cache;
 /* memcached reads an expiry of more than 30 days as a Unix time */
 #define JG_MEMCACHE_MAX_RELATIVE (30 * 24 * 3600)
 #define JG_MEMCACHE_LINE_MAX 512             /* a reply line ("VALUE k f n") */
+#define JG_MEMCACHE_KEY_MAX 250              /* memcached's limit */
 
 typedef enum { JG_NET_REDIS, JG_NET_MEMCACHE } jg_net_kind_t;
 
@@ -244,7 +245,12 @@ static apr_status_t mc_call(jg_net_t *n, apr_pool_t *p, const char *k, const cha
     jg_mc_server_t *ms = &n->mc[apr_hashfunc_default(k, &klen) % (unsigned int)n->nmc];
     jg_mc_conn_t *c = NULL;
     apr_status_t rv;
+    const char *q;
 
+    /* the keys are hashes; anything else would be a second command */
+    if (klen > JG_MEMCACHE_KEY_MAX) return APR_EINVAL;
+    for (q = k; *q; q++)
+        if (*q <= ' ' || *q > '~') return APR_EINVAL;
     if ((rv = apr_reslist_acquire(ms->conns, (void **)&c)) != APR_SUCCESS) return rv;
     rv = mc_send(c, cmd, strlen(cmd));
     if (rv == APR_SUCCESS && data) {
@@ -288,8 +294,11 @@ static apr_status_t mc_server_add(jg_net_t *n, apr_pool_t *p, const char *host,
     if ((rv = apr_pool_create(&ms->pool, p)) != APR_SUCCESS) return rv;
     rv = apr_reslist_create(&ms->conns, 0, threads, threads, JG_NET_CONN_TTL,
                             mc_conn_construct, mc_conn_destruct, ms, ms->pool);
-    if (rv == APR_SUCCESS) n->nmc++;
-    return rv;
+    if (rv != APR_SUCCESS) return rv;
+    /* a thread holds one connection at a time: never a wait, but bounded */
+    apr_reslist_timeout_set(ms->conns, apr_time_from_sec(JG_NET_TIMEOUT));
+    n->nmc++;
+    return APR_SUCCESS;
 }
 
 /* A client of the comma-separated HOST[:PORT] list args; NULL and *err set
