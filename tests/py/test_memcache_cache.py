@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from conftest import running
-from httpd import Httpd, assert_error, assert_granted
+from httpd import Httpd, HttpdError, assert_error, assert_granted
 from jwks_fixtures import assertion as jwks_assertion, idp_conf, jwk, log_lines
 from lifecycle import APP, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
 from memcacheserver import memcache, memcache_conf, memcache_server  # noqa: F401 (fixtures)
@@ -34,6 +34,21 @@ def two_hosts(jg_env, keys, memcache, name, extra=""):  # noqa: F811
         h.write(memcache_conf(jg_env, memcache) + lifecycle_conf(h, keys, extra))
         hosts.append(h)
     return hosts
+
+
+# ---- 0. the server list ------------------------------------------------------
+
+@pytest.mark.parametrize("directive", ["JWTGrantCache", "JWTGrantJWKSCache"])
+def test_a_list_without_a_server_stops_httpd(jg_env, keys, memcache, directive):  # noqa: F811
+    # mod_socache_memcache takes "," (no server at all); the module does not
+    h = Httpd(jg_env, f"memcache-empty-{directive}", ports=3)
+    h.write(f'LoadModule socache_memcache_module "{jg_env.modules_dir}/mod_socache_memcache.so"\n'
+            f"{directive} memcache:,\n" + lifecycle_conf(h, keys))
+    with pytest.raises(HttpdError) as e:
+        h.start()
+    assert "JWTG0620:" in str(e.value) and "no memcached server named" in str(e.value), \
+        str(e.value)
+    # the passing case: every other test here, JWTG0621 at startup
 
 
 # ---- 1. jti replay records -------------------------------------------------
