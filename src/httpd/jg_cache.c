@@ -4,6 +4,7 @@
 #include <apr_hash.h>
 #include <apr_global_mutex.h>
 #include <apr_redis.h>
+#include <apr_reslist.h>
 #include <apr_network_io.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -49,56 +50,288 @@ static long long birth;
 static ap_socache_provider_t *jwks_provider;
 static jg_shard_t jwks_cache;
 
-/* Redis (JWTGrantCache redis:HOST:PORT[,HOST:PORT...]): the caches talk
- * to it through APR's apr_redis themselves rather than through
- * mod_socache_redis, for two reasons.
+/* Redis and memcached (JWTGrantCache redis:HOST:PORT[,HOST:PORT...] or
+ * memcache:HOST:PORT[,...]): the caches talk to the servers themselves
+ * rather than through mod_socache_redis / mod_socache_memcache, for two
+ * reasons.
  * - Atomicity across hosts: the global mutex only orders the processes of
  *   one host, and the socache API has no "store if absent". Two hosts
  *   racing with one jti would both find it absent and both issue a token.
- *   A claim here is INCR on the key (exactly one caller, on any host, sees
- *   1), then SETEX to give the record its expiry.
+ *   A claim is, on Redis, INCR on the key (exactly one caller, on any
+ *   host, sees 1), then SETEX to give the record its expiry; on memcached,
+ *   "add" (stores only when the key is absent, with its expiry: exactly
+ *   one caller gets STORED).
  * - A bound on a hung server: mod_socache_redis hands apr_redis its
  *   RedisTimeout in microseconds where apr_redis expects seconds, so a
  *   Redis that stops answering (but keeps the connection) holds a request
- *   for weeks. Ours is JG_REDIS_TIMEOUT seconds (connecting: 1 s, fixed
- *   by apr_redis).
- * mod_socache_redis must still be loaded (JWTGrantCache names its
+ *   for weeks. Ours is JG_NET_TIMEOUT seconds (connecting: 1 s, fixed by
+ *   apr_redis). APR-util 1.6's apr_memcache has no read/write timeout at
+ *   all (apr_memcache_server_create takes only a connection TTL; its
+ *   sockets block for ever once connected), so memcached is spoken to by
+ *   the small text-protocol client below (add, set, get, delete) on
+ *   sockets with the same bounds, pooled per process like apr_memcache's.
+ * The socache module must still be loaded (JWTGrantCache names its
  * provider, and its instance checks the server list at startup). Keys are
- * "jwt-grant:" + the cache's key; no process-wide mutex is needed. */
-#define JG_REDIS_TIMEOUT 2                   /* seconds, read and write */
-#define JG_REDIS_CONN_TTL (15 * APR_USEC_PER_SEC)
-#define JG_REDIS_PREFIX "jwt-grant:"
+ * "jwt-grant:" + the cache's key; no process-wide mutex is needed. With
+ * several servers, a key always goes to the same one (a hash of the key
+ * over the list, as every host has it); a server that fails is not
+ * replaced by another, which would split the claims of one key: the
+ * request fails closed. */
+#define JG_NET_TIMEOUT 2                     /* seconds, read and write */
+#define JG_NET_CONNECT_TIMEOUT 1             /* seconds */
+#define JG_NET_CONN_TTL (15 * APR_USEC_PER_SEC)
+#define JG_NET_PREFIX "jwt-grant:"
+#define JG_MEMCACHE_PORT 11211
+/* memcached reads an expiry of more than 30 days as a Unix time */
+#define JG_MEMCACHE_MAX_RELATIVE (30 * 24 * 3600)
+#define JG_MEMCACHE_LINE_MAX 512             /* a reply line ("VALUE k f n") */
+#define JG_MEMCACHE_KEY_MAX 250              /* memcached's limit */
+
+typedef enum { JG_NET_REDIS, JG_NET_MEMCACHE } jg_net_kind_t;
+
+/* one memcached server: where it is, and this process's connections */
+typedef struct {
+    const char *host;
+    apr_port_t port;
+    apr_pool_t *pool;
+    apr_reslist_t *conns;
+} jg_mc_server_t;
 
 typedef struct {
-    apr_redis_t *rc;
-} jg_redis_t;
+    apr_pool_t *pool;
+    apr_socket_t *sock;
+    char buf[JG_MEMCACHE_LINE_MAX + 64];
+    apr_size_t at, end;                      /* unread bytes: buf[at..end) */
+} jg_mc_conn_t;
 
-static jg_redis_t *redis_main, *redis_jwks;
+typedef struct {
+    jg_net_kind_t kind;
+    const char *label;                       /* "Redis", "memcached" */
+    apr_redis_t *rc;
+    jg_mc_server_t *mc;
+    int nmc;
+} jg_net_t;
+
+static jg_net_t *net_main, *net_jwks;
+
+static apr_status_t mc_conn_construct(void **res, void *params, apr_pool_t *pool)
+{
+    jg_mc_server_t *ms = params;
+    jg_mc_conn_t *c;
+    apr_sockaddr_t *sa;
+    apr_pool_t *np;
+    apr_status_t rv;
+
+    if ((rv = apr_pool_create(&np, pool)) != APR_SUCCESS) return rv;
+    c = apr_pcalloc(np, sizeof(*c));
+    c->pool = np;
+    if ((rv = apr_sockaddr_info_get(&sa, ms->host, APR_UNSPEC, ms->port, 0, np))
+            == APR_SUCCESS
+        && (rv = apr_socket_create(&c->sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, np))
+            == APR_SUCCESS
+        && (rv = apr_socket_timeout_set(c->sock, apr_time_from_sec(JG_NET_CONNECT_TIMEOUT)))
+            == APR_SUCCESS
+        && (rv = apr_socket_connect(c->sock, sa)) == APR_SUCCESS
+        && (rv = apr_socket_timeout_set(c->sock, apr_time_from_sec(JG_NET_TIMEOUT)))
+            == APR_SUCCESS) {
+        apr_socket_opt_set(c->sock, APR_TCP_NODELAY, 1);
+        *res = c;
+        return APR_SUCCESS;
+    }
+    apr_pool_destroy(np);
+    return rv;
+}
+
+static apr_status_t mc_conn_destruct(void *res, void *params, apr_pool_t *pool)
+{
+    (void)params;
+    (void)pool;
+    apr_pool_destroy(((jg_mc_conn_t *)res)->pool);   /* closes the socket */
+    return APR_SUCCESS;
+}
+
+static apr_status_t mc_send(jg_mc_conn_t *c, const char *data, apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = len;
+        apr_status_t rv = apr_socket_send(c->sock, data, &n);
+
+        if (rv != APR_SUCCESS) return rv;
+        data += n;
+        len -= n;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t mc_fill(jg_mc_conn_t *c)
+{
+    apr_size_t n;
+    apr_status_t rv;
+
+    if (c->at > 0) {
+        memmove(c->buf, c->buf + c->at, c->end - c->at);
+        c->end -= c->at;
+        c->at = 0;
+    }
+    if (c->end == sizeof(c->buf)) return APR_EGENERAL;   /* a line too long */
+    n = sizeof(c->buf) - c->end;
+    rv = apr_socket_recv(c->sock, c->buf + c->end, &n);
+    if (rv == APR_SUCCESS && n == 0) rv = APR_EOF;
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n > 0)) return rv;
+    c->end += n;
+    return APR_SUCCESS;
+}
+
+/* The next reply line without its CRLF, in p. */
+static apr_status_t mc_line(jg_mc_conn_t *c, apr_pool_t *p, char **line)
+{
+    for (;;) {
+        char *nl = memchr(c->buf + c->at, '\n', c->end - c->at);
+        apr_status_t rv;
+
+        if (nl) {
+            apr_size_t len = (apr_size_t)(nl - (c->buf + c->at));
+
+            if (len == 0 || nl[-1] != '\r') return APR_EGENERAL;
+            *line = apr_pstrmemdup(p, c->buf + c->at, len - 1);
+            c->at += len + 1;
+            return APR_SUCCESS;
+        }
+        if ((rv = mc_fill(c)) != APR_SUCCESS) return rv;
+    }
+}
+
+/* Exactly len bytes into dst. */
+static apr_status_t mc_read(jg_mc_conn_t *c, char *dst, apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = c->end - c->at;
+        apr_status_t rv;
+
+        if (n == 0) {
+            if ((rv = mc_fill(c)) != APR_SUCCESS) return rv;
+            continue;
+        }
+        if (n > len) n = len;
+        memcpy(dst, c->buf + c->at, n);
+        c->at += n;
+        dst += n;
+        len -= n;
+    }
+    return APR_SUCCESS;
+}
+
+/* memcached's exptime for a record kept until expiry: relative seconds up
+ * to 30 days, else the Unix time itself; at least one second (0 would be
+ * "never"). */
+static apr_uint32_t memcache_exptime(long long expiry)
+{
+    long long left = expiry - (long long)apr_time_sec(apr_time_now());
+
+    if (left < 1) return 1;
+    if (left <= JG_MEMCACHE_MAX_RELATIVE) return (apr_uint32_t)left;
+    return expiry > 0xffffffffLL ? 0xffffffffU : (apr_uint32_t)expiry;
+}
+
+/* One command (cmd, then data when not NULL) to the server of key k; its
+ * reply's first line in *line; for a get, the value in *val (NULL when
+ * none) of at most max bytes. Any I/O or protocol error drops the
+ * connection. */
+static apr_status_t mc_call(jg_net_t *n, apr_pool_t *p, const char *k, const char *cmd,
+                            const char *data, apr_size_t dlen, char **line,
+                            char **val, apr_size_t *vlen, apr_size_t max)
+{
+    apr_ssize_t klen = (apr_ssize_t)strlen(k);
+    jg_mc_server_t *ms = &n->mc[apr_hashfunc_default(k, &klen) % (unsigned int)n->nmc];
+    jg_mc_conn_t *c = NULL;
+    apr_status_t rv;
+    const char *q;
+
+    /* the keys are hashes; anything else would be a second command */
+    if (klen > JG_MEMCACHE_KEY_MAX) return APR_EINVAL;
+    for (q = k; *q; q++)
+        if (*q <= ' ' || *q > '~') return APR_EINVAL;
+    if ((rv = apr_reslist_acquire(ms->conns, (void **)&c)) != APR_SUCCESS) return rv;
+    rv = mc_send(c, cmd, strlen(cmd));
+    if (rv == APR_SUCCESS && data) {
+        if ((rv = mc_send(c, data, dlen)) == APR_SUCCESS) rv = mc_send(c, "\r\n", 2);
+    }
+    if (rv == APR_SUCCESS) rv = mc_line(c, p, line);
+    if (rv == APR_SUCCESS && val) {
+        *val = NULL;
+        if (!strncmp(*line, "VALUE ", 6)) {
+            const char *sp = strrchr(*line, ' ');
+            char *end, crlf[2];
+            apr_int64_t len = apr_strtoi64(sp + 1, &end, 10);
+
+            if (*end || len < 0 || (apr_uint64_t)len > max) rv = APR_EGENERAL;
+            else {
+                *vlen = (apr_size_t)len;
+                *val = apr_palloc(p, *vlen + 1);
+                if ((rv = mc_read(c, *val, *vlen)) == APR_SUCCESS
+                    && (rv = mc_read(c, crlf, 2)) == APR_SUCCESS
+                    && (rv = mc_line(c, p, line)) == APR_SUCCESS)
+                    rv = memcmp(crlf, "\r\n", 2) || strcmp(*line, "END") ? APR_EGENERAL
+                         : APR_SUCCESS;
+                (*val)[*vlen] = '\0';
+            }
+        }
+        else if (strcmp(*line, "END")) rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) apr_reslist_release(ms->conns, c);
+    else apr_reslist_invalidate(ms->conns, c);
+    return rv;
+}
+
+static apr_status_t mc_server_add(jg_net_t *n, apr_pool_t *p, const char *host,
+                                  apr_port_t port, int threads)
+{
+    jg_mc_server_t *ms = &n->mc[n->nmc];
+    apr_status_t rv;
+
+    ms->host = apr_pstrdup(p, host);
+    ms->port = port ? port : JG_MEMCACHE_PORT;
+    if ((rv = apr_pool_create(&ms->pool, p)) != APR_SUCCESS) return rv;
+    rv = apr_reslist_create(&ms->conns, 0, threads, threads, JG_NET_CONN_TTL,
+                            mc_conn_construct, mc_conn_destruct, ms, ms->pool);
+    if (rv != APR_SUCCESS) return rv;
+    /* a thread holds one connection at a time: never a wait, but bounded */
+    apr_reslist_timeout_set(ms->conns, apr_time_from_sec(JG_NET_TIMEOUT));
+    n->nmc++;
+    return APR_SUCCESS;
+}
 
 /* A client of the comma-separated HOST[:PORT] list args; NULL and *err set
  * when the list is not usable. */
-static jg_redis_t *redis_create(apr_pool_t *p, const char *args, const char **err)
+static jg_net_t *net_create(apr_pool_t *p, jg_net_kind_t kind, const char *args,
+                            const char **err)
 {
-    jg_redis_t *r = apr_pcalloc(p, sizeof(*r));
+    jg_net_t *n = apr_pcalloc(p, sizeof(*n));
     char *list, *item, *last;
-    apr_uint16_t n = 0;
+    apr_uint16_t count = 0;
     int threads = 0;
     apr_status_t rv;
 
+    n->kind = kind;
+    n->label = kind == JG_NET_REDIS ? "Redis" : "memcached";
     if (!args || !*args) {
-        *err = "no Redis server named (redis:HOST:PORT)";
+        *err = kind == JG_NET_REDIS ? "no Redis server named (redis:HOST:PORT)"
+               : "no memcached server named (memcache:HOST:PORT)";
         return NULL;
     }
     list = apr_pstrdup(p, args);
-    for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last)) n++;
+    for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last))
+        count++;
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
-    if ((rv = apr_redis_create(p, n, 0, &r->rc)) != APR_SUCCESS) {
+    if (threads < 1) threads = 1;
+    if (kind == JG_NET_MEMCACHE)
+        n->mc = apr_pcalloc(p, sizeof(*n->mc) * (count ? count : 1));
+    else if ((rv = apr_redis_create(p, count, 0, &n->rc)) != APR_SUCCESS) {
         *err = apr_psprintf(p, "cannot create a Redis client: %pm", &rv);
         return NULL;
     }
     list = apr_pstrdup(p, args);
     for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last)) {
-        apr_redis_server_t *srv;
         char *host = NULL, *scope = NULL;
         apr_port_t port = 0;
 
@@ -107,21 +340,31 @@ static jg_redis_t *redis_create(apr_pool_t *p, const char *args, const char **er
             *err = apr_psprintf(p, "'%s' is not HOST:PORT", item);
             return NULL;
         }
-        rv = apr_redis_server_create(p, host, port ? port : 6379, 0, 1,
-                                     threads > 0 ? (apr_uint32_t)threads : 1,
-                                     JG_REDIS_CONN_TTL, JG_REDIS_TIMEOUT, &srv);
-        if (rv == APR_SUCCESS) rv = apr_redis_add_server(r->rc, srv);
+        if (kind == JG_NET_MEMCACHE)
+            rv = mc_server_add(n, p, host, port, threads);
+        else {
+            apr_redis_server_t *srv;
+
+            rv = apr_redis_server_create(p, host, port ? port : 6379, 0, 1,
+                                         (apr_uint32_t)threads, JG_NET_CONN_TTL,
+                                         JG_NET_TIMEOUT, &srv);
+            if (rv == APR_SUCCESS) rv = apr_redis_add_server(n->rc, srv);
+        }
         if (rv != APR_SUCCESS) {
-            *err = apr_psprintf(p, "cannot add the Redis server %s: %pm", item, &rv);
+            *err = apr_psprintf(p, "cannot add the %s server %s: %pm", n->label, item, &rv);
             return NULL;
         }
     }
-    return r;
+    if (!count) {
+        *err = apr_psprintf(p, "no %s server named", n->label);
+        return NULL;
+    }
+    return n;
 }
 
-static const char *redis_key(apr_pool_t *p, const char *key)
+static const char *net_key(apr_pool_t *p, const char *key)
 {
-    return apr_pstrcat(p, JG_REDIS_PREFIX, key, NULL);
+    return apr_pstrcat(p, JG_NET_PREFIX, key, NULL);
 }
 
 /* Seconds from now to expiry, at least one (SETEX refuses 0). */
@@ -134,53 +377,107 @@ static apr_uint32_t redis_ttl(long long expiry)
 
 /* One caller across every process and host gets *won = 1 for key, until
  * expiry. Any error: *won = 0 and the status. */
-static apr_status_t redis_claim(jg_redis_t *r, apr_pool_t *p, const char *key,
-                                long long expiry, int *won)
+static apr_status_t net_claim(jg_net_t *n, apr_pool_t *p, const char *key,
+                              long long expiry, int *won)
 {
-    const char *k = redis_key(p, key);
+    const char *k = net_key(p, key);
     apr_uint32_t count = 0;
     apr_status_t rv;
+    char *line;
 
     *won = 0;
-    if ((rv = apr_redis_incr(r->rc, k, 1, &count)) != APR_SUCCESS) return rv;
+    if (n->kind == JG_NET_MEMCACHE) {
+        rv = mc_call(n, p, k, apr_psprintf(p, "add %s 0 %u 1\r\n", k,
+                                           (unsigned int)memcache_exptime(expiry)),
+                     "1", 1, &line, NULL, NULL, 0);
+        if (rv != APR_SUCCESS) return rv;
+        if (!strcmp(line, "STORED")) *won = 1;
+        else if (strcmp(line, "NOT_STORED")) return APR_EGENERAL;
+        return APR_SUCCESS;
+    }
+    if ((rv = apr_redis_incr(n->rc, k, 1, &count)) != APR_SUCCESS) return rv;
     if (count != 1) return APR_SUCCESS;
     /* The claim holds from here on (a later INCR sees 2 or more); SETEX
      * only gives it its expiry. If that fails the record stays without
      * one, and the caller still refuses: fail closed. */
-    rv = apr_redis_setex(r->rc, k, (char *)"1", 1, redis_ttl(expiry), 0);
+    rv = apr_redis_setex(n->rc, k, (char *)"1", 1, redis_ttl(expiry), 0);
     *won = rv == APR_SUCCESS;
     return rv;
 }
 
-static apr_status_t redis_put(jg_redis_t *r, apr_pool_t *p, const char *key,
-                              const char *val, size_t len, long long expiry)
+static apr_status_t net_put(jg_net_t *n, apr_pool_t *p, const char *key,
+                            const char *val, size_t len, long long expiry)
 {
-    return apr_redis_setex(r->rc, redis_key(p, key), (char *)val, len, redis_ttl(expiry), 0);
+    const char *k = net_key(p, key);
+    apr_status_t rv;
+    char *line;
+
+    if (n->kind == JG_NET_REDIS)
+        return apr_redis_setex(n->rc, k, (char *)val, len, redis_ttl(expiry), 0);
+    rv = mc_call(n, p, k, apr_psprintf(p, "set %s 0 %u %lu\r\n", k,
+                                       (unsigned int)memcache_exptime(expiry),
+                                       (unsigned long)len),
+                 val, len, &line, NULL, NULL, 0);
+    return rv != APR_SUCCESS ? rv : strcmp(line, "STORED") ? APR_EGENERAL : APR_SUCCESS;
 }
 
-static jg_status_t redis_get(jg_redis_t *r, const char *what, apr_pool_t *p,
-                             const char *key, size_t max, char **val, size_t *len,
-                             int *found, const char **why)
+static apr_status_t net_remove(jg_net_t *n, apr_pool_t *p, const char *key)
 {
-    char *data = NULL;
+    const char *k = net_key(p, key);
+    apr_status_t rv;
+    char *line;
+
+    if (n->kind == JG_NET_REDIS) {
+        rv = apr_redis_delete(n->rc, k, 0);
+        return APR_STATUS_IS_NOTFOUND(rv) ? APR_SUCCESS : rv;
+    }
+    rv = mc_call(n, p, k, apr_psprintf(p, "delete %s\r\n", k), NULL, 0, &line, NULL, NULL, 0);
+    return rv != APR_SUCCESS ? rv : strcmp(line, "DELETED") && strcmp(line, "NOT_FOUND")
+           ? APR_EGENERAL : APR_SUCCESS;
+}
+
+static jg_status_t net_get(jg_net_t *n, const char *what, apr_pool_t *p,
+                           const char *key, size_t max, char **val, size_t *len,
+                           int *found, const char **why)
+{
+    const char *k = net_key(p, key);
+    char *data = NULL, *line;
     apr_size_t dlen = 0;
-    apr_status_t rv = apr_redis_getp(r->rc, p, redis_key(p, key), &data, &dlen, NULL);
+    apr_status_t rv;
 
     *found = 0;
-    if (APR_STATUS_IS_NOTFOUND(rv)) return JG_OK;
+    if (n->kind == JG_NET_REDIS) {
+        rv = apr_redis_getp(n->rc, p, k, &data, &dlen, NULL);
+        if (APR_STATUS_IS_NOTFOUND(rv)) return JG_OK;
+    }
+    else {
+        /* a record over max is an error from mc_call (drops the connection) */
+        rv = mc_call(n, p, k, apr_psprintf(p, "get %s\r\n", k), NULL, 0, &line, &data,
+                     &dlen, max);
+        if (rv == APR_SUCCESS && !data) return JG_OK;
+    }
     if (rv != APR_SUCCESS)
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (Redis) failed: %pm", what,
-                                                    &rv));
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (%s) failed: %pm", what,
+                                                    n->label, &rv));
     if (dlen > max)
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (Redis) holds a record of "
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (%s) holds a record of "
                                                     "%lu bytes, more than %lu", what,
-                                                    (unsigned long)dlen, (unsigned long)max));
+                                                    n->label, (unsigned long)dlen,
+                                                    (unsigned long)max));
     *val = apr_pstrmemdup(p, data, dlen);
     *len = dlen;
     *found = 1;
     return JG_OK;
 }
 
+/* The client for a networked provider name, NULL for any other. */
+static int net_kind(const char *name, jg_net_kind_t *kind)
+{
+    if (!strcmp(name, "redis")) *kind = JG_NET_REDIS;
+    else if (!strcmp(name, "memcache")) *kind = JG_NET_MEMCACHE;
+    else return 0;
+    return 1;
+}
 static apr_status_t destroy_cache(void *data)
 {
     unsigned int i;
@@ -222,7 +519,7 @@ int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog)
     provider = NULL;
     memset(&jwks_cache, 0, sizeof(jwks_cache));
     jwks_provider = NULL;
-    redis_main = redis_jwks = NULL;
+    net_main = net_jwks = NULL;
     return OK;
 }
 
@@ -343,6 +640,7 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     /* heads of about 400 bytes, chunks of JG_JWKS_CHUNK, claims */
     static struct ap_socache_hints hints = { 64, 1024, 600 * APR_USEC_PER_SEC };
     const char *args, *name, *spec, *err;
+    jg_net_kind_t kind;
     apr_status_t rv;
 
     if (!(jwks_provider = jwks_lookup(ptemp, &args, &name, &spec)))
@@ -369,9 +667,13 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                       "the socache %s (" JG_CMD_JWKS_CACHE ")", spec);
         return !OK;
     }
-    if (!strcmp(name, "redis") && !(redis_jwks = redis_create(pconf, args, &err))) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: " JG_CMD_JWKS_CACHE
-                      " %s: %s", spec, err);
+    if (net_kind(name, &kind) && !(net_jwks = net_create(pconf, kind, args, &err))) {
+        if (kind == JG_NET_REDIS)
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: " JG_CMD_JWKS_CACHE
+                          " %s: %s", spec, err);
+        else
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0620: " JG_CMD_JWKS_CACHE
+                          " %s: %s", spec, err);
         return !OK;
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0330: JWKS cache: %s (%s), apart "
@@ -388,6 +690,7 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     static struct ap_socache_hints hints = { 43, 16, 60 * APR_USEC_PER_SEC };
     const char *spec = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
     const char *args, *name, *err = NULL, **shard_args = NULL;
+    jg_net_kind_t kind;
     unsigned int i, n = 1;
     apr_status_t rv;
 
@@ -422,15 +725,23 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return !OK;
         }
     }
-    if (!strcmp(name, "redis") && !(redis_main = redis_create(pconf, args, &err))) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                      "JWTG0600: " JG_CMD_CACHE " %s: %s", spec, err);
+    if (net_kind(name, &kind) && !(net_main = net_create(pconf, kind, args, &err))) {
+        if (kind == JG_NET_REDIS)
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                          "JWTG0600: " JG_CMD_CACHE " %s: %s", spec, err);
+        else
+            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
+                          "JWTG0620: " JG_CMD_CACHE " %s: %s", spec, err);
         return !OK;
     }
-    if (redis_main)
+    if (net_main && net_main->kind == JG_NET_REDIS)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0601: Redis at %s: jti claims "
                      "by INCR (atomic across hosts), reads and writes bounded by %d s",
-                     args, JG_REDIS_TIMEOUT);
+                     args, JG_NET_TIMEOUT);
+    else if (net_main)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0621: memcached at %s: jti "
+                     "claims by add (atomic across hosts), reads and writes bounded by "
+                     "%d s", args, JG_NET_TIMEOUT);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "JWTG0038: replay and token cache: %s in %u shard%s (%s), each with "
                  "its own " JG_CACHE_MUTEX " mutex", name, n, n == 1 ? "" : "s",
@@ -490,12 +801,16 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry
     unsigned int vlen = sizeof(val);
     apr_status_t rv, rv2;
 
-    if (redis_main) {
-        rv = redis_claim(redis_main, r->pool, key, expiry, fresh);
+    if (net_main) {
+        rv = net_claim(net_main, r->pool, key, expiry, fresh);
         if (rv != APR_SUCCESS) {
             *fresh = 0;
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0602: the replay cache "
-                          "(Redis) failed; refusing the assertion");
+            if (net_main->kind == JG_NET_REDIS)
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0602: the replay cache "
+                              "(Redis) failed; refusing the assertion");
+            else
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0622: the replay cache "
+                              "(memcached) failed; refusing the assertion");
             return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
         }
         return JG_OK;
@@ -536,11 +851,15 @@ static jg_status_t store_record(request_rec *r, const char *key, const char *val
     jg_shard_t *sh = shard_of(key, klen);
     apr_status_t rv, rv2;
 
-    if (redis_main) {
-        rv = redis_put(redis_main, r->pool, key, value, strlen(value), expiry);
+    if (net_main) {
+        rv = net_put(net_main, r->pool, key, value, strlen(value), expiry);
         if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0603: cannot store an "
-                          "opaque token in the cache (Redis)");
+            if (net_main->kind == JG_NET_REDIS)
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0603: cannot store an "
+                              "opaque token in the cache (Redis)");
+            else
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0623: cannot store an "
+                              "opaque token in the cache (memcached)");
             return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
         }
         return JG_OK;
@@ -612,7 +931,7 @@ static jg_status_t get_in(ap_socache_provider_t *prov, jg_shard_t *sh, const cha
 jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                          char **val, size_t *len, int *found, const char **why)
 {
-    if (redis_main) return redis_get(redis_main, "cache", p, key, max, val, len, found, why);
+    if (net_main) return net_get(net_main, "cache", p, key, max, val, len, found, why);
     return get_in(provider, shard_of(key, strlen(key)), "cache", s, p, key, max, val, len,
                   found, why);
 }
@@ -620,8 +939,8 @@ jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t m
 jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                               char **val, size_t *len, int *found, const char **why)
 {
-    if (redis_jwks)
-        return redis_get(redis_jwks, "JWKS cache", p, key, max, val, len, found, why);
+    if (net_jwks)
+        return net_get(net_jwks, "JWKS cache", p, key, max, val, len, found, why);
     return get_in(jwks_provider, &jwks_cache, "JWKS cache", s, p, key, max, val, len,
                   found, why);
 }
@@ -633,10 +952,11 @@ jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,
     jg_shard_t *sh = &jwks_cache;
     apr_status_t rv, rv2;
 
-    if (redis_jwks) {
-        if ((rv = redis_put(redis_jwks, p, key, val, len, expiry)) != APR_SUCCESS)
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (Redis) did not "
+    if (net_jwks) {
+        if ((rv = net_put(net_jwks, p, key, val, len, expiry)) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (%s) did not "
                                                         "store %lu bytes: %pm",
+                                                        net_jwks->label,
                                                         (unsigned long)len, &rv));
         return JG_OK;
     }
@@ -667,10 +987,10 @@ jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
     apr_status_t rv, rv2;
 
     *won = 0;
-    if (redis_jwks) {
-        if ((rv = redis_claim(redis_jwks, p, key, expiry, won)) != APR_SUCCESS)
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (Redis) failed: "
-                                                        "%pm", &rv));
+    if (net_jwks) {
+        if ((rv = net_claim(net_jwks, p, key, expiry, won)) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (%s) failed: "
+                                                        "%pm", net_jwks->label, &rv));
         return JG_OK;
     }
     if (!sh->instance || !sh->mutex)
@@ -701,11 +1021,11 @@ jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
     jg_shard_t *sh = shard_of(key, strlen(key));
     apr_status_t rv, rv2;
 
-    if (redis_main) {
-        rv = apr_redis_delete(redis_main->rc, redis_key(p, key), 0);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv))
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache (Redis) did not "
-                                                        "remove a record: %pm", &rv));
+    if (net_main) {
+        if ((rv = net_remove(net_main, p, key)) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache (%s) did not "
+                                                        "remove a record: %pm",
+                                                        net_main->label, &rv));
         return JG_OK;
     }
     if (!sh || !sh->instance || !sh->mutex)

@@ -1,0 +1,136 @@
+"""A private memcached for the tests of JWTGrantCache memcache:HOST:PORT
+(mod_socache_memcache): Debian's memcached on 127.0.0.1 (-l) and a free
+port, no UDP, run as the user running the tests (as root, memcached
+insists on -u: it runs as root then, writing nothing); stopped at the end.
+stop() and start() bring it down and back on the same port (an outage);
+pause() / resume() freeze it (SIGSTOP / SIGCONT: a hung memcached).
+
+The fixture `memcache` fails (never skips) when memcached is missing:
+scripts/install-deps installs it."""
+
+import os
+import urllib.parse
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from httpd import free_port, port_answers
+
+MEMCACHED = "/usr/bin/memcached"
+
+
+class Memcached:
+    def __init__(self, base_dir):
+        self.dir = os.path.join(base_dir, "memcached")
+        self.log = os.path.join(self.dir, "memcached.log")
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def spec(self):
+        return f"memcache:127.0.0.1:{self.port}"
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        cmd = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0",
+               "-m", "16", "-M", "-c", "256"]
+        if os.geteuid() == 0:
+            cmd += ["-u", "root"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, cwd=self.dir)
+        deadline = time.monotonic() + 20
+        while not port_answers(self.port):
+            assert self.proc.poll() is None, f"memcached exited; see {self.log}"
+            assert time.monotonic() < deadline, "memcached did not come up"
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.resume()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        deadline = time.monotonic() + 10
+        while port_answers(self.port):
+            assert time.monotonic() < deadline, "memcached did not go away"
+            time.sleep(0.05)
+
+    def pause(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def command(self, line, ends=(b"END\r\n", b"OK\r\n", b"ERROR\r\n")):
+        """One text-protocol command; the raw reply (bytes) up to one of ends."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(line.encode() + b"\r\n")
+            data = b""
+            while not data.endswith(ends):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+    def keys(self):
+        """The keys memcached holds (lru_crawler metadump), sorted."""
+        reply = self.command("lru_crawler metadump all", ends=(b"END\r\n", b"ERROR\r\n"))
+        keys = []
+        for line in reply.decode().splitlines():
+            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+            if "key" in fields:
+                keys.append((urllib.parse.unquote(fields["key"]), int(fields["exp"])))
+        return sorted(keys)
+
+    def flush(self):
+        assert self.command("flush_all") == b"OK\r\n"
+
+
+def memcache_conf(env, server):
+    """Lines for httpd.conf: mod_socache_memcache and JWTGrantCache on server."""
+    return (f'LoadModule socache_memcache_module "{env.modules_dir}/mod_socache_memcache.so"\n'
+            f"JWTGrantCache {server.spec}\n")
+
+
+_SERVER = []   # one server per session, whichever module's fixture asks first
+
+
+@pytest.fixture(scope="session")
+def memcache_server(jg_env):
+    if _SERVER:
+        yield _SERVER[0]
+        return
+    assert os.access(MEMCACHED, os.X_OK), \
+        "memcached is not installed (scripts/install-deps installs it)"
+    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_memcache.so"))
+    srv = Memcached(jg_env.base_dir).start()
+    _SERVER.append(srv)
+    yield srv
+    _SERVER.clear()
+    srv.stop()
+    shutil.rmtree(srv.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def memcache(memcache_server):
+    """The session's memcached, empty and running at the start of the test."""
+    if memcache_server.proc is None:
+        memcache_server.start()
+    memcache_server.resume()
+    memcache_server.flush()
+    yield memcache_server
+    if memcache_server.proc is None:
+        memcache_server.start()
+    memcache_server.resume()
