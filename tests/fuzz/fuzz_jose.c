@@ -756,16 +756,19 @@ static int beyond_int64(json_object *o)
 }
 
 /* Equal strings, ours (a) against json-c's (b). json-c 0.16 decodes a
- * surrogate pair naming U+1D800..U+1DFFF as U+FFFD (it tests the low 16
- * bits of the code point for the surrogate range); ours keeps the
- * character, which is the right reading. */
+ * surrogate pair as U+FFFD whenever the low 16 bits of the code point fall
+ * in the surrogate range (U+1D800..U+1DFFF, U+2D800..U+2DFFF, ...): it
+ * tests them, not the code point. Ours keeps the character, which is the
+ * right reading. */
 static int same_string(const char *a, size_t an, const char *b, size_t bn)
 {
     size_t i = 0, j = 0;
 
     while (i < an && j < bn) {
-        if (i + 4 <= an && j + 3 <= bn && (unsigned char)a[i] == 0xf0
-            && (unsigned char)a[i + 1] == 0x9d && (unsigned char)a[i + 2] >= 0xa0
+        if (i + 4 <= an && j + 3 <= bn && ((unsigned char)a[i] & 0xf8) == 0xf0
+            && ((((unsigned long)((unsigned char)a[i] & 0x07) << 18)
+                 | ((unsigned long)((unsigned char)a[i + 1] & 0x3f) << 12)
+                 | ((unsigned long)((unsigned char)a[i + 2] & 0x3f) << 6)) & 0xf800) == 0xd800
             && !memcmp(b + j, "\xef\xbf\xbd", 3)) {
             i += 4;
             j += 3;

@@ -591,16 +591,18 @@ START_TEST(decodes_every_escape)
 }
 END_TEST
 
-/* json-c 0.16 reads pairs naming U+1D800..U+1DFFF as U+FFFD; they are
+/* json-c 0.16 reads a pair as U+FFFD when the low 16 bits of its code point
+ * fall in the surrogate range (U+1D800..U+1DFFF, U+5DA0F, ...); they are
  * characters like any other. */
 START_TEST(decodes_every_surrogate_pair)
 {
     json_object *o = obj_ok("{\"a\":\"\\ud800\\udc00\",\"b\":\"\\ud836\\ude0e\","
-                            "\"c\":\"\\uDBFF\\uDFFF\"}");
+                            "\"c\":\"\\uDBFF\\uDFFF\",\"d\":\"\\ud936\\ude0f\"}");
 
     ck_assert_str_eq(member_string(o, "a"), "\xf0\x90\x80\x80");
     ck_assert_str_eq(member_string(o, "b"), "\xf0\x9d\xa8\x8e");
     ck_assert_str_eq(member_string(o, "c"), "\xf4\x8f\xbf\xbf");
+    ck_assert_str_eq(member_string(o, "d"), "\xf1\x9d\xa8\x8f");   /* U+5DA0F */
 }
 END_TEST
 
