@@ -854,12 +854,9 @@ static jg_status_t store_record(request_rec *r, const char *key, const char *val
     if (net_main) {
         rv = net_put(net_main, r->pool, key, value, strlen(value), expiry);
         if (rv != APR_SUCCESS) {
-            if (net_main->kind == JG_NET_REDIS)
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0603: cannot store an "
-                              "opaque token in the cache (Redis)");
-            else
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0623: cannot store an "
-                              "opaque token in the cache (memcached)");
+            /* what the record is (an opaque token, a revocation) and where */
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "%s (%s)", what,
+                          net_main->kind == JG_NET_REDIS ? "Redis" : "memcached");
             return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
         }
         return JG_OK;
@@ -885,8 +882,8 @@ static jg_status_t store_record(request_rec *r, const char *key, const char *val
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why)
 {
-    return store_record(baton, key, value, expiry,
-                        "JWTG0029: cannot store an opaque token in the cache (full?)", why);
+    return store_record(baton, key, value, expiry, "JWTG0029: cannot store an opaque token "
+                        "in the cache (full, or its server unreachable?)", why);
 }
 
 jg_status_t jg_cache_store_revocation(void *baton, const char *key, const char *value,
