@@ -11,66 +11,32 @@ scripts/install-deps installs it."""
 import os
 import urllib.parse
 import shutil
-import signal
 import socket
-import subprocess
-import time
 
 import pytest
 
-from httpd import free_port, port_answers
+from loopback_daemon import LoopbackDaemon
 
 MEMCACHED = "/usr/bin/memcached"
 
 
-class Memcached:
+class Memcached(LoopbackDaemon):
+    name = "memcached"
+    log_stdout = True
+
     def __init__(self, base_dir):
-        self.dir = os.path.join(base_dir, "memcached")
-        self.log = os.path.join(self.dir, "memcached.log")
-        self.port = free_port()
-        self.proc = None
+        super().__init__(base_dir, "memcached")
 
     @property
     def spec(self):
         return f"memcache:127.0.0.1:{self.port}"
 
-    def start(self):
-        os.makedirs(self.dir, exist_ok=True)
+    def argv(self):
         cmd = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0",
                "-m", "16", "-M", "-c", "256"]
         if os.geteuid() == 0:
             cmd += ["-u", "root"]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=log, cwd=self.dir)
-        deadline = time.monotonic() + 20
-        while not port_answers(self.port):
-            assert self.proc.poll() is None, f"memcached exited; see {self.log}"
-            assert time.monotonic() < deadline, "memcached did not come up"
-            time.sleep(0.05)
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.resume()
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-        deadline = time.monotonic() + 10
-        while port_answers(self.port):
-            assert time.monotonic() < deadline, "memcached did not go away"
-            time.sleep(0.05)
-
-    def pause(self):
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self):
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
+        return cmd
 
     def command(self, line, ends=(b"END\r\n", b"OK\r\n", b"ERROR\r\n")):
         """One text-protocol command; the raw reply (bytes) up to one of ends."""

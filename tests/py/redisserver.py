@@ -11,65 +11,30 @@ scripts/install-deps installs it."""
 
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import time
 
 import pytest
 
-from httpd import free_port, port_answers
+from loopback_daemon import LoopbackDaemon
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
 
-class Redis:
+class Redis(LoopbackDaemon):
+    name = "redis-server"
+
     def __init__(self, base_dir):
-        self.dir = os.path.join(base_dir, "redis")
-        self.log = os.path.join(self.dir, "redis.log")
-        self.port = free_port()
-        self.proc = None
+        super().__init__(base_dir, "redis")
 
     @property
     def spec(self):
         return f"redis:127.0.0.1:{self.port}"
 
-    def start(self):
-        os.makedirs(self.dir, exist_ok=True)
-        cmd = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
-               "--dir", self.dir, "--save", "", "--appendonly", "no",
-               "--protected-mode", "yes", "--daemonize", "no", "--logfile", self.log,
-               "--unixsocket", "", "--databases", "1"]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, cwd=self.dir)
-        deadline = time.monotonic() + 20
-        while not port_answers(self.port):
-            assert self.proc.poll() is None, f"redis-server exited; see {self.log}"
-            assert time.monotonic() < deadline, "Redis did not come up"
-            time.sleep(0.05)
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.resume()
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-        deadline = time.monotonic() + 10
-        while port_answers(self.port):
-            assert time.monotonic() < deadline, "Redis did not go away"
-            time.sleep(0.05)
-
-    def pause(self):
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self):
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
+    def argv(self):
+        return [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
+                "--dir", self.dir, "--save", "", "--appendonly", "no",
+                "--protected-mode", "yes", "--daemonize", "no", "--logfile", self.log,
+                "--unixsocket", "", "--databases", "1"]
 
     def command(self, *args):
         """One command in RESP; the raw reply (bytes)."""

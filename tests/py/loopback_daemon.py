@@ -1,0 +1,60 @@
+"""A server program the tests run on 127.0.0.1 and a free port, in a
+directory of its own, as a child of the test process: started, stopped
+(an outage: start() brings it back on the same port), paused and resumed
+(SIGSTOP / SIGCONT: a server that hangs). Subclasses name the program
+(argv) and how it logs; redisserver.py and memcacheserver.py use it."""
+
+import os
+import signal
+import subprocess
+import time
+
+from httpd import free_port, port_answers
+
+
+class LoopbackDaemon:
+    name = "server"              # for messages
+    log_stdout = False           # True: the program logs to stdout/stderr
+
+    def __init__(self, base_dir, subdir):
+        self.dir = os.path.join(base_dir, subdir)
+        self.log = os.path.join(self.dir, f"{subdir}.log")
+        self.port = free_port()
+        self.proc = None
+
+    def argv(self):
+        raise NotImplementedError
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        with open(self.log if self.log_stdout else os.devnull, "ab") as out:
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=out, cwd=self.dir)
+        deadline = time.monotonic() + 20
+        while not port_answers(self.port):
+            assert self.proc.poll() is None, f"{self.name} exited; see {self.log}"
+            assert time.monotonic() < deadline, f"{self.name} did not come up"
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.resume()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        deadline = time.monotonic() + 10
+        while port_answers(self.port):
+            assert time.monotonic() < deadline, f"{self.name} did not go away"
+            time.sleep(0.05)
+
+    def pause(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
