@@ -5,6 +5,7 @@ directory of its own, as a child of the test process: started, stopped
 (argv) and how it logs; redisserver.py and memcacheserver.py use it."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -58,3 +59,32 @@ class LoopbackDaemon:
     def resume(self):
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)
+
+
+def session_server(holder, make):
+    """A generator for a session fixture: one server per session, whichever
+    module's fixture asks first (holder: a module-level list), made and
+    started by make(), stopped and removed at the end."""
+    if holder:
+        yield holder[0]
+        return
+    srv = make().start()
+    holder.append(srv)
+    yield srv
+    holder.clear()
+    srv.stop()
+    shutil.rmtree(srv.dir, ignore_errors=True)
+
+
+def fresh(server):
+    """A generator for a per-test fixture: the session's server running,
+    unfrozen and empty at the start of the test, and running again after
+    it (a test may stop or freeze it)."""
+    if server.proc is None:
+        server.start()
+    server.resume()
+    server.flush()
+    yield server
+    if server.proc is None:
+        server.start()
+    server.resume()

@@ -10,12 +10,11 @@ scripts/install-deps installs it."""
 
 import os
 import urllib.parse
-import shutil
 import socket
 
 import pytest
 
-from loopback_daemon import LoopbackDaemon
+from loopback_daemon import LoopbackDaemon, fresh, session_server
 
 MEMCACHED = "/usr/bin/memcached"
 
@@ -75,28 +74,13 @@ _SERVER = []   # one server per session, whichever module's fixture asks first
 
 @pytest.fixture(scope="session")
 def memcache_server(jg_env):
-    if _SERVER:
-        yield _SERVER[0]
-        return
     assert os.access(MEMCACHED, os.X_OK), \
         "memcached is not installed (scripts/install-deps installs it)"
     assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_memcache.so"))
-    srv = Memcached(jg_env.base_dir).start()
-    _SERVER.append(srv)
-    yield srv
-    _SERVER.clear()
-    srv.stop()
-    shutil.rmtree(srv.dir, ignore_errors=True)
+    yield from session_server(_SERVER, lambda: Memcached(jg_env.base_dir))
 
 
 @pytest.fixture
 def memcache(memcache_server):
     """The session's memcached, empty and running at the start of the test."""
-    if memcache_server.proc is None:
-        memcache_server.start()
-    memcache_server.resume()
-    memcache_server.flush()
-    yield memcache_server
-    if memcache_server.proc is None:
-        memcache_server.start()
-    memcache_server.resume()
+    yield from fresh(memcache_server)

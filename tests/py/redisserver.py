@@ -10,12 +10,11 @@ The fixture `redis` fails (never skips) when redis-server is missing:
 scripts/install-deps installs it."""
 
 import os
-import shutil
 import socket
 
 import pytest
 
-from loopback_daemon import LoopbackDaemon
+from loopback_daemon import LoopbackDaemon, fresh, session_server
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -98,28 +97,13 @@ _SERVER = []   # one server per session, whichever module's fixture asks first
 
 @pytest.fixture(scope="session")
 def redis_server(jg_env):
-    if _SERVER:
-        yield _SERVER[0]
-        return
     assert os.access(REDIS_SERVER, os.X_OK), \
         "redis-server is not installed (scripts/install-deps installs it)"
     assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_redis.so"))
-    srv = Redis(jg_env.base_dir).start()
-    _SERVER.append(srv)
-    yield srv
-    _SERVER.clear()
-    srv.stop()
-    shutil.rmtree(srv.dir, ignore_errors=True)
+    yield from session_server(_SERVER, lambda: Redis(jg_env.base_dir))
 
 
 @pytest.fixture
 def redis(redis_server):
     """The session's Redis, empty and running at the start of the test."""
-    if redis_server.proc is None:
-        redis_server.start()
-    redis_server.resume()
-    redis_server.flush()
-    yield redis_server
-    if redis_server.proc is None:
-        redis_server.start()
-    redis_server.resume()
+    yield from fresh(redis_server)
