@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "jg_array.h"
@@ -128,16 +129,29 @@ jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
     start = a->has_iat ? a->iat : (a->has_nbf && a->nbf > pol->now ? a->nbf : pol->now);
     if (a->exp - start > pol->max_lifetime)
         return jg_fail(why, JG_ERR_REJECTED, "assertion lifetime (exp - iat) too long");
-    /* After a restart that emptied the replay cache, an assertion from before
-     * it may already have been used. No skew here: leeway would reopen the
-     * replay window it is meant to close. */
-    if (pol->issued_after && (a->has_iat || a->has_nbf)
-        && (a->has_iat ? a->iat : a->nbf) < pol->issued_after)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion issued before this server's "
-                       "replay cache started; mint a new one");
     if (pol->require_jti && !a->jti)
         return jg_fail(why, JG_ERR_REJECTED, "assertion has no jti");
     return JG_OK;
+}
+
+/* Every bound jg_assertion_check puts on "now" from below, at its tightest:
+ * iat and nbf may lie up to the skew ahead of the server's clock; without
+ * iat, the lifetime bound exp - now <= max_lifetime holds, except while now
+ * is before an nbf within max_lifetime of exp (then the lifetime counts from
+ * nbf, and nbf - skew is the bound). */
+long long jg_assertion_earliest_use(const jg_assertion_t *a,
+                                    const jg_assertion_policy_t *pol)
+{
+    long long e = LLONG_MIN;
+
+    if (a->has_nbf) e = a->nbf - pol->skew;
+    if (a->has_iat) {
+        if (a->iat - pol->skew > e) e = a->iat - pol->skew;
+    }
+    else if (!(a->has_nbf && a->exp - a->nbf <= pol->max_lifetime)
+             && a->exp - pol->max_lifetime > e)
+        e = a->exp - pol->max_lifetime;
+    return e;
 }
 
 jg_status_t jg_assertion_scope(apr_pool_t *p, const jg_assertion_t *a,

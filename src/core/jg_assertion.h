@@ -14,7 +14,6 @@ typedef struct jg_assertion_policy {
     long long iat_validity;         /* oldest iat accepted, seconds; <0: off */
     long long max_lifetime;         /* largest exp - iat (or exp - now) */
     int require_jti;
-    long long issued_after;         /* refuse iat (or nbf) earlier; 0: off */
 } jg_assertion_policy_t;
 
 typedef struct jg_assertion {
@@ -35,6 +34,14 @@ jg_status_t jg_assertion_parse(apr_pool_t *p, const unsigned char *payload,
 jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
                                const jg_assertion_policy_t *policy,
                                const char **why);
+
+/* The earliest second at which a server with this policy could have
+ * accepted the assertion (a lower bound on every "now" for which
+ * jg_assertion_check passes). The replay cache refuses an assertion whose
+ * earliest use is at or before the moment it last lost records: it may
+ * have been used then. Call after jg_assertion_check. */
+long long jg_assertion_earliest_use(const jg_assertion_t *a,
+                                    const jg_assertion_policy_t *policy);
 
 /* The scope claim as a space-separated string (a string, or an array of
  * strings as some issuers send); NULL when absent. */

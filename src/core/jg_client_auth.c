@@ -153,13 +153,6 @@ static const char *param(const jg_grant_request_t *req, const char *name)
     return v && *v ? v : NULL;
 }
 
-static int server_fault(jg_grant_result_t *res, const char *why)
-{
-    jg_grant_error(res, 500, "server_error", why ? why : "replay cache failed");
-    res->server_fault = 1;
-    return 0;
-}
-
 static int refuse(apr_pool_t *p, jg_grant_result_t *res, const char *why)
 {
     jg_grant_client_error(res, apr_pstrcat(p, "client_assertion: ", why, NULL));
@@ -175,12 +168,12 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     const jg_grant_hooks_t *hooks = req->hooks;
     const jg_client_t *c;
     const jg_keyset_t *keys;
-    const char *why = NULL, *rkey;
+    const char *why = NULL;
     jg_assertion_policy_t pol;
     jg_assertion_t a;
     jg_jws_t *jws;
     jg_algset_t algs;
-    int method, fresh = 0;
+    int method;
 
     if (strcmp(type, JG_CLIENT_ASSERTION_TYPE)) {
         jg_grant_client_error(res, "unsupported client_assertion_type (only "
@@ -244,7 +237,6 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
                        ? cfg->client_assertion_max_lifetime
                        : JG_CLIENT_ASSERTION_MAX_LIFETIME;
     pol.require_jti = 1;
-    pol.issued_after = cfg->replay_horizon;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) return refuse(p, res, why);
     if (strcmp(a.sub, a.iss)) return refuse(p, res, "sub must equal iss (the client id)");
 
@@ -252,18 +244,16 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
         const char *own[3] = { "client-jti", a.iss, a.jti };
         /* the key jg_grant.c spends an assertion of this iss and jti under */
         const char *grant[3] = { "jti", a.iss, a.jti };
-        why = NULL;
-        rkey = jg_hash_key(p, own, 3);
-        if (!rkey || hooks->replay_check(hooks->baton, rkey, a.exp + cfg->skew, &fresh,
-                                        &why) != JG_OK)
-            return server_fault(res, why);
-        if (!fresh) return refuse(p, res, "already used (jti)");
-        rkey = jg_hash_key(p, grant, 3);
-        if (!rkey || hooks->replay_check(hooks->baton, rkey, a.exp + cfg->skew, &fresh,
-                                        &why) != JG_OK)
-            return server_fault(res, why);
-        if (!fresh) return refuse(p, res, "this JWT was already presented as an assertion "
-                                  "grant (jti)");
+        const char *unknown = "issued before this server's replay cache started; "
+                              "sign a new one";
+        long long earliest = jg_assertion_earliest_use(&a, &pol);
+
+        if (!jg_grant_claim(p, hooks, jg_hash_key(p, own, 3), earliest, a.exp + cfg->skew,
+                            "already used (jti)", unknown, refuse, res)
+            || !jg_grant_claim(p, hooks, jg_hash_key(p, grant, 3), earliest,
+                               a.exp + cfg->skew, "this JWT was already presented as an "
+                               "assertion grant (jti)", unknown, refuse, res))
+            return 0;
     }
     *client = c;
     return 1;

@@ -41,6 +41,47 @@ static void server_error(jg_grant_result_t *res, const char *description)
     res->server_fault = 1;
 }
 
+int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key,
+                   long long earliest, long long expiry, const char *used,
+                   const char *unknown,
+                   int (*refuse)(apr_pool_t *p, jg_grant_result_t *res,
+                                 const char *description),
+                   jg_grant_result_t *res)
+{
+    jg_claim_t out = JG_CLAIM_USED;
+    long long retry = 0;
+    const char *why = NULL;
+
+    if (!key || !hooks->replay_check
+        || hooks->replay_check(hooks->baton, key, earliest, expiry, &out, &retry, &why)
+           != JG_OK) {
+        server_error(res, why ? why : "the replay cache failed");
+        return 0;
+    }
+    switch (out) {
+    case JG_CLAIM_FRESH:
+        return 1;
+    case JG_CLAIM_FULL:
+        /* not the client's fault: the same request may pass later */
+        jg_grant_error(res, 503, "temporarily_unavailable",
+                       "the replay cache is full; retry later");
+        res->retry_after = retry > 0 ? retry : 1;
+        return 0;
+    case JG_CLAIM_UNKNOWN:
+        return refuse(p, res, unknown);
+    case JG_CLAIM_USED:
+    default:
+        return refuse(p, res, used);
+    }
+}
+
+static int refuse_grant(apr_pool_t *p, jg_grant_result_t *res, const char *description)
+{
+    (void)p;
+    jg_grant_error(res, 400, "invalid_grant", description);
+    return 0;
+}
+
 /* ---- scopes --------------------------------------------------------------- */
 
 static int scope_token_ok(const char *s, size_t n)
@@ -128,7 +169,6 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       jg_grant_result_t *res)
 {
     const char *grant_type, *assertion, *scope, *why = NULL, *granted;
-    const char *rkey;
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
@@ -138,7 +178,6 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     jg_assertion_policy_t pol;
     jg_grant_subject_t subj;
     const apr_array_header_t *allowed;
-    int fresh = 0;
 
     memset(res, 0, sizeof(*res));
     res->tenant = req->tenant ? req->tenant : cfg->default_tenant;
@@ -234,7 +273,6 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.iat_validity = idp->iat_validity;
     pol.max_lifetime = idp->max_lifetime;
     pol.require_jti = idp->require_jti;
-    pol.issued_after = cfg->replay_horizon;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) {
         res->sub = a.sub;
         res->jti = a.jti;
@@ -260,17 +298,11 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
 
     /* last: a refused assertion must not occupy the replay cache */
-    rkey = replay_key(p, &a, jws);
-    if (!rkey || hooks->replay_check(hooks->baton, rkey, a.exp + cfg->skew, &fresh,
-                                    &why) != JG_OK) {
-        server_error(res, why);
+    if (!jg_grant_claim(p, hooks, replay_key(p, &a, jws), jg_assertion_earliest_use(&a, &pol),
+                        a.exp + cfg->skew, a.jti ? "assertion already used (jti)"
+                        : "assertion already used", "assertion issued before this "
+                        "server's replay cache started; mint a new one", refuse_grant, res))
         return;
-    }
-    if (!fresh) {
-        jg_grant_error(res, 400, "invalid_grant", a.jti ? "assertion already used (jti)"
-                       : "assertion already used");
-        return;
-    }
 
     memset(&subj, 0, sizeof(subj));
     subj.sub = a.sub;

@@ -10,7 +10,8 @@
 #include "jg_status.h"
 #include "jg_registry.h"
 #include "jg_token.h"
-#include "jg_store.h"     /* issue 6: jg_refresh_row_t */
+#include "jg_store.h"     /* jg_refresh_row_t */
+#include "jg_claim.h"
 
 #define JG_GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -20,11 +21,15 @@ typedef enum {
 } jg_token_format_t;
 
 typedef struct jg_grant_hooks {
-    /* Remember key until expiry unless it is already known: *fresh is 1 when
-     * it was not known (and is now), 0 when it was. Must be atomic across
-     * processes. */
-    jg_status_t (*replay_check)(void *baton, const char *key, long long expiry,
-                                int *fresh, const char **why);
+    /* Claim key (a one-time value) until expiry, atomically across processes
+     * (and hosts): *out says what the cache found. earliest is the first
+     * second at which the value could have been accepted before
+     * (jg_assertion_earliest_use). For JG_CLAIM_FULL, *retry_after is when a
+     * record frees up (seconds, at least 1). An error: the cache failed,
+     * nothing was claimed. */
+    jg_status_t (*replay_check)(void *baton, const char *key, long long earliest,
+                                long long expiry, jg_claim_t *out,
+                                long long *retry_after, const char **why);
     /* Keep an opaque token's claims (JSON) under key until expiry. */
     jg_status_t (*opaque_store)(void *baton, const char *key, const char *claims,
                                 long long expiry, const char **why);
@@ -53,10 +58,17 @@ typedef struct jg_grant_hooks {
     jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
                              const char **why);
     jg_status_t (*cache_remove)(void *baton, const char *key, const char **why);
-    /* issue 6: remember a revoked JWT's jti (key) until expiry, in the same
-     * cache as replay records */
-    jg_status_t (*revocation_store)(void *baton, const char *key, const char *value,
-                                    long long expiry, const char **why);
+    /* Remember a revoked JWT's revocation key until expiry, in the replay
+     * cache: *out JG_CLAIM_FRESH or JG_CLAIM_USED (revoked already) both mean
+     * remembered; JG_CLAIM_FULL: not remembered, refuse the revocation. */
+    jg_status_t (*revocation_store)(void *baton, const char *key, long long expiry,
+                                    jg_claim_t *out, long long *retry_after,
+                                    const char **why);
+    /* Whether the JWT under this revocation key, issued at issued_at, counts
+     * as revoked: a record says so, or it was issued at or before the moment
+     * the cache last lost records (its revocation may be lost). */
+    jg_status_t (*revoked_check)(void *baton, const char *key, long long issued_at,
+                                 int *revoked, const char **why);
 } jg_grant_hooks_t;
 
 typedef struct jg_grant_config {
@@ -71,10 +83,6 @@ typedef struct jg_grant_config {
     jg_token_format_t token_format;
     long long token_lifetime;
     const jg_signer_t *signer;          /* for JWT access tokens */
-    /* When the replay cache last started empty (0: it never forgets):
-     * assertions issued before then are refused, since their use may have
-     * been forgotten. */
-    long long replay_horizon;
     /* issue 6 */
     int refresh_default;                /* refresh tokens for clients that do not say */
     long long refresh_lifetime;         /* their lifetime, for clients that do not say */
@@ -138,6 +146,17 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
                     const char *description);
 /* Fill res as a 401 invalid_client answer with a Basic challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
+
+/* Claim a one-time value through hooks->replay_check: 1 when it is fresh,
+ * else 0 with res filled: a cache fault (500), a full cache (503 with
+ * Retry-After), or refuse's answer with used (the value was seen) or
+ * unknown (the cache cannot vouch for it) as the description. */
+int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key,
+                   long long earliest, long long expiry, const char *used,
+                   const char *unknown,
+                   int (*refuse)(apr_pool_t *p, jg_grant_result_t *res,
+                                 const char *description),
+                   jg_grant_result_t *res);
 
 /* The JSON body of the answer. */
 const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res);

@@ -168,20 +168,22 @@ static int is_active(apr_pool_t *p, const jg_grant_config_t *cfg,
                      const jg_grant_hooks_t *hooks, const jg_tenant_t *t, const found_t *f,
                      long long now, jg_grant_result_t *res)
 {
-    const char *why = NULL, *rec = NULL;
+    const char *why = NULL;
 
     if (f->exp <= now) return 0;
     if (f->iat <= jg_tenant_revoked_before(t, f->client_id)) return 0;
     /* a deleted client's refresh tokens die with it */
     if (f->kind == KIND_REFRESH)
         return !strcmp(f->row->state, "active") && jg_tenant_find_client(t, f->client_id);
-    if (f->kind == KIND_JWT && hooks->cache_get) {
+    if (f->kind == KIND_JWT && hooks->revoked_check) {
         const char *key = jg_revoked_jti_key(p, f->jti);
-        if (!key || hooks->cache_get(hooks->baton, key, &rec, &why) != JG_OK) {
+        int revoked = 1;
+        if (!key || hooks->revoked_check(hooks->baton, key, f->iat, &revoked, &why)
+                    != JG_OK) {
             fault(res, why);
             return -1;
         }
-        if (rec) return 0;
+        if (revoked) return 0;
     }
     (void)cfg;
     return 1;
@@ -313,6 +315,8 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     const jg_tenant_t *t;
     const jg_client_t *client;
     const char *token, *hint, *why = NULL, *key;
+    jg_claim_t claim = JG_CLAIM_FRESH;
+    long long retry = 0;
     found_t f;
     int rc;
 
@@ -346,9 +350,16 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* a JWT cannot be recalled: remember its jti until it expires */
     key = jg_revoked_jti_key(p, f.jti);
     if (!key || !hooks->revocation_store
-        || hooks->revocation_store(hooks->baton, key, "1", f.exp + cfg->skew, &why)
-           != JG_OK) {
+        || hooks->revocation_store(hooks->baton, key, f.exp + cfg->skew, &claim, &retry,
+                                   &why) != JG_OK) {
         fault(res, why);
+        return;
+    }
+    if (claim == JG_CLAIM_FULL) {
+        /* not remembered: saying "revoked" would be a lie */
+        jg_grant_error(res, 503, "temporarily_unavailable",
+                       "the replay cache is full; retry later");
+        res->retry_after = retry > 0 ? retry : 1;
         return;
     }
     *what = "JWT access token";

@@ -1,11 +1,13 @@
-/* The shared cache (ap_socache, shmcb by default): single-use jti records and
- * opaque tokens, shared by every process, guarded by one global mutex that
- * admins can tune with "Mutex jwt-grant-cache ...". */
+/* The shared caches: single-use records (the replay table, or Redis or
+ * memcached for several hosts), opaque tokens (ap_socache, shmcb by default,
+ * in shards each guarded by a global mutex admins can tune with "Mutex
+ * jwt-grant-cache ...") and fetched key sets (JWTGrantJWKSCache). */
 #ifndef JG_CACHE_H
 #define JG_CACHE_H
 
 #include <httpd.h>
 #include "jg_status.h"
+#include "jg_claim.h"
 
 #define JG_CACHE_MUTEX "jwt-grant-cache"
 #define JG_JWKS_CACHE_MUTEX "jwt-grant-jwks-cache"
@@ -16,19 +18,19 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s);
 void jg_cache_child_init(apr_pool_t *p, server_rec *s);
 
-/* When the replay cache started empty (seconds), or 0 when its provider keeps
- * records across restarts: assertions issued before it cannot be checked
- * for replay. */
-long long jg_cache_birth(void);
-
-/* jg_grant_hooks_t callbacks; baton is the request_rec. */
-jg_status_t jg_cache_replay_check(void *baton, const char *key, long long expiry,
-                                  int *fresh, const char **why);
+/* jg_grant_hooks_t callbacks; baton is the request_rec. Single-use records
+ * go to the replay table (jg_replay.h) or, with JWTGrantCache redis or
+ * memcache, to the hosts' shared server; opaque tokens to the socache. */
+jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earliest,
+                                  long long expiry, jg_claim_t *out,
+                                  long long *retry_after, const char **why);
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why);
-/* issue 6: the same, for a revoked JWT's jti (its own log line) */
-jg_status_t jg_cache_store_revocation(void *baton, const char *key, const char *value,
-                                      long long expiry, const char **why);
+jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long expiry,
+                                      jg_claim_t *out, long long *retry_after,
+                                      const char **why);
+jg_status_t jg_cache_revoked_check(void *baton, const char *key, long long issued_at,
+                                   int *revoked, const char **why);
 
 /* The JWKS cache (JWTGrantJWKSCache, apart from the replay cache so that
  * key sets never evict jti records): the value under key (at most max
@@ -48,8 +50,8 @@ jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
 jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                          char **val, size_t *len, int *found, const char **why);
 
-/* issue 6: drop the record under key (a revoked opaque token); no record
- * is no error. */
+/* Drop the record under key (a revoked opaque token); no record is no
+ * error. */
 jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
                             const char **why);
 

@@ -17,6 +17,7 @@
 #include "jg_live.h"
 #include "jg_lifecycle.h"       /* issue 6 */
 #include "jg_client_auth.h"
+#include "jg_replay_table.h"
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -294,6 +295,23 @@ static const char *set_jwks_cache(cmd_parms *cmd, void *dc, const char *arg)
     if ((err = global_only(cmd))) return err;
     jg_global.jwks_cache_spec = arg;
     jg_global.jwks_cache_source = source_of(cmd);
+    return NULL;
+}
+
+static const char *set_replay_cache_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err;
+    char *end;
+    apr_int64_t n;
+
+    (void)dc;
+    if ((err = global_only(cmd))) return err;
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || *end || n < (apr_int64_t)JG_RT_MIN_RECORDS
+        || n > (apr_int64_t)JG_RT_MAX_RECORDS)
+        return cmd_error(cmd, "'%s': expected a number of records from %lu to %lu", arg,
+                         JG_RT_MIN_RECORDS, JG_RT_MAX_RECORDS);
+    jg_global.replay_records = (unsigned long)n;
     return NULL;
 }
 
@@ -1066,6 +1084,9 @@ const command_rec jg_cmds[] = {
                   "socache provider[:args] for fetched JWKS sets, apart from the "
                   "replay cache (default: JWTGrantCache's when that is redis or "
                   "memcache, else shmcb of 2 MiB)"),
+    AP_INIT_TAKE1(JG_CMD_REPLAY_CACHE_SIZE, set_replay_cache_size, NULL, RSRC_CONF,
+                  "records the replay cache of this host holds (with JWTGrantCache "
+                  "shmcb); default 1048576"),
     AP_INIT_TAKE1(JG_CMD_STATE_DIR, set_state_dir, NULL, RSRC_CONF,
                   "directory for generated state such as the signing key"),
     AP_INIT_TAKE1(JG_CMD_TOKEN_FORMAT, set_token_format, NULL, RSRC_CONF,
@@ -1077,7 +1098,8 @@ const command_rec jg_cmds[] = {
     AP_INIT_FLAG(JG_CMD_REQUIRE_AUTH, set_require_auth, NULL, RSRC_CONF,
                  "whether clients must authenticate"),
     AP_INIT_FLAG(JG_CMD_REPLAY_HORIZON, set_replay_horizon, NULL, RSRC_CONF,
-                 "refuse assertions issued before the replay cache last started empty"),
+                 "refuse assertions that may have been used before the replay cache "
+                 "last lost records"),
     AP_INIT_TAKE12(JG_CMD_SIGNING_KEY, add_signing_key, NULL, RSRC_CONF,
                    "PEM private key signing access tokens, and an optional kid"),
     AP_INIT_TAKE1(JG_CMD_SIGNING_ALG, set_signing_alg, NULL, RSRC_CONF,

@@ -91,6 +91,7 @@ typedef struct jg_global_conf {
     const char *jwks_cache_spec;      /* JWTGrantJWKSCache; NULL: see jg_cache.c */
     const char *jwks_cache_source;
     const char *state_dir;
+    unsigned long replay_records;     /* JWTGrantReplayCacheSize; 0: the default */
 } jg_global_conf_t;
 
 /* scheme://ServerName[:port] of the server r reached, from its configuration

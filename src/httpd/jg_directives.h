@@ -22,6 +22,7 @@
 #define JG_CMD_REQUIRE_AUTH     "JWTGrantRequireClientAuth"
 #define JG_CMD_STATE_DIR        "JWTGrantStateDir"
 #define JG_CMD_REPLAY_HORIZON   "JWTGrantReplayHorizon"
+#define JG_CMD_REPLAY_CACHE_SIZE "JWTGrantReplayCacheSize"
 
 /* server scope: fetching IdPs' JWKS URLs */
 #define JG_CMD_JWKS_CA_FILE     "JWTGrantJWKSCACertificateFile"

@@ -196,7 +196,6 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->token_format = jg_conf_token_format(sc);
     cfg->token_lifetime = jg_conf_token_lifetime(sc);
     cfg->signer = sc->signer;
-    cfg->replay_horizon = jg_conf_replay_horizon(sc) ? jg_cache_birth() : 0;
     cfg->client_assertion_max_lifetime = jg_conf_client_assertion_max_lifetime(sc);
     jg_lifecycle_grant_config(r, cfg);     /* issue 6 */
 }
@@ -207,8 +206,10 @@ static int token_handler(request_rec *r)
     const char *location = jg_location_path(r);
     jg_grant_config_t cfg;
     jg_grant_request_t req;
-    jg_grant_hooks_t hooks = { jg_cache_replay_check, jg_cache_store, r,
-                               jg_jwks_idp_keys, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+    jg_grant_hooks_t hooks = { .replay_check = jg_cache_replay_check,
+                               .opaque_store = jg_cache_store,
+                               .baton = r,
+                               .jwks_keys = jg_jwks_idp_keys };
     jg_grant_result_t res;
     apr_array_header_t *auds;
 

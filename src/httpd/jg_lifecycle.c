@@ -361,6 +361,7 @@ static void setup(request_rec *r, jg_grant_config_t *cfg, jg_grant_request_t *re
     hooks->replay_check = jg_cache_replay_check;
     hooks->jwks_keys = jg_jwks_idp_keys;
     hooks->revocation_store = jg_cache_store_revocation;
+    hooks->revoked_check = jg_cache_revoked_check;
     hooks->baton = r;
     jg_lifecycle_hooks(r, hooks);
     req->hooks = hooks;

@@ -401,27 +401,44 @@ END_TEST
 
 /* exp - iat must not overflow either: with the iat window off nothing else
  * bounds iat, and a wrapped difference looks like a short lifetime. */
-/* After a restart emptied the replay cache, an assertion issued before it may
- * already have been used: refused, without leeway. */
-START_TEST(check_refuses_assertion_from_before_the_replay_horizon)
+/* The earliest second a server with this policy could have accepted the
+ * assertion: the replay cache refuses it when that is at or before the
+ * moment it lost records. Checked against jg_assertion_check itself: one
+ * second earlier it is refused, at it accepted. */
+static void earliest_is(json_object *o, jg_assertion_policy_t *pol, long long want)
+{
+    jg_assertion_policy_t at = *pol;
+    jg_assertion_t a = accepted_with(o, pol);
+    long long e = jg_assertion_earliest_use(&a, pol);
+    const char *why = NULL;
+
+    ck_assert_msg(e == want, "earliest use " JG_LL ", want " JG_LL, JG_V(e), JG_V(want));
+    at.now = e;
+    accepted_with(o, &at);
+    at.now = e - 1;
+    ck_assert_msg(check_with(o, &at, &a, &why) != JG_OK, "accepted a second before " JG_LL,
+                  JG_V(e));
+}
+
+START_TEST(earliest_use_is_the_tightest_lower_bound)
 {
     jg_assertion_policy_t pol = policy();
     json_object *o = claims();
 
-    pol.issued_after = NOW - 100;
-    set_int(o, "iat", NOW - 101);
-    refused_with(o, &pol, "assertion issued before this server's replay cache "
-                 "started; mint a new one");
-    set_int(o, "iat", NOW - 100);
-    accepted_with(o, &pol);
-    /* no iat: nbf stands in for it */
+    /* iat: up to the skew ahead of the server's clock */
+    set_int(o, "iat", NOW - 30);
+    earliest_is(o, &pol, NOW - 30 - pol.skew);
+    /* nbf later than iat - skew bounds it instead */
+    set_int(o, "nbf", NOW - 5);
+    earliest_is(o, &pol, NOW - 5 - pol.skew);
+    /* no iat, no nbf: exp - now may not exceed the largest lifetime */
     json_object_object_del(o, "iat");
-    set_int(o, "nbf", NOW - 101);
-    refused_with(o, &pol, "assertion issued before this server's replay cache "
-                 "started; mint a new one");
-    /* off when the cache never forgets */
-    pol.issued_after = 0;
-    accepted_with(o, &pol);
+    json_object_object_del(o, "nbf");
+    set_int(o, "exp", NOW + 100);
+    earliest_is(o, &pol, NOW + 100 - pol.max_lifetime);
+    /* no iat, an nbf within the lifetime of exp: accepted from nbf - skew */
+    set_int(o, "nbf", NOW + 100 - pol.max_lifetime + 10);
+    earliest_is(o, &pol, NOW + 100 - pol.max_lifetime + 10 - pol.skew);
 }
 END_TEST
 
@@ -917,7 +934,7 @@ Suite *assertion_suite(void)
     tcase_add_test(tc, check_accepts_old_iat_when_window_off);
     tcase_add_test(tc, check_window_off_still_bounds_lifetime);
     tcase_add_test(tc, check_refuses_unbounded_lifetime_when_window_off);
-    tcase_add_test(tc, check_refuses_assertion_from_before_the_replay_horizon);
+    tcase_add_test(tc, earliest_use_is_the_tightest_lower_bound);
     tcase_add_test(tc, check_window_zero_means_now_only);
     tcase_add_test(tc, check_refuses_lifetime_too_long);
     tcase_add_test(tc, check_accepts_lifetime_at_maximum);

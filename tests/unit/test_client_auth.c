@@ -47,18 +47,29 @@ static struct {
 
 static struct {
     apr_hash_t *seen;
-    int replay_calls, jwks_calls, fail_replay, fail_jwks;
+    int replay_calls, jwks_calls, fail_replay, fail_jwks, full;
+    long long horizon;              /* earliest <= horizon: JG_CLAIM_UNKNOWN */
     const char *jwks_kid;
 } fake;
 
-static jg_status_t fake_replay(void *baton, const char *key, long long expiry, int *fresh,
+static jg_status_t fake_replay(void *baton, const char *key, long long earliest,
+                               long long expiry, jg_claim_t *out, long long *retry_after,
                                const char **why)
 {
     (void)baton; (void)expiry;
     fake.replay_calls++;
+    *retry_after = 0;
     if (fake.fail_replay) return jg_fail(why, JG_ERR_INTERNAL, "replay cache down");
-    *fresh = apr_hash_get(fake.seen, key, APR_HASH_KEY_STRING) == NULL;
-    if (*fresh) apr_hash_set(fake.seen, apr_pstrdup(test_pool, key), APR_HASH_KEY_STRING, "");
+    if (earliest <= fake.horizon) *out = JG_CLAIM_UNKNOWN;
+    else if (fake.full) {
+        *out = JG_CLAIM_FULL;
+        *retry_after = 7;
+    }
+    else if (apr_hash_get(fake.seen, key, APR_HASH_KEY_STRING)) *out = JG_CLAIM_USED;
+    else {
+        *out = JG_CLAIM_FRESH;
+        apr_hash_set(fake.seen, apr_pstrdup(test_pool, key), APR_HASH_KEY_STRING, "");
+    }
     return JG_OK;
 }
 
@@ -573,12 +584,24 @@ START_TEST(issued_before_replay_horizon_refused)
 {
     json_object *o = cclaims("pk-client");
 
-    env.cfg.replay_horizon = NOW - 10;   /* the grant assertions' iat is NOW - 5 */
-    set_int(o, "iat", NOW - 11);
-    expect_client_refused(with_client_jwt(pk_jwt(o)), "replay cache");
+    fake.horizon = NOW - 10 - SKEW;
+    set_int(o, "iat", NOW - 10);
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: issued before "
+                          "this server's replay cache started; sign a new one");
     o = cclaims("pk-client");
-    set_int(o, "iat", NOW);
+    set_int(o, "iat", NOW - 9);
     expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+}
+END_TEST
+
+START_TEST(full_replay_cache_is_503)
+{
+    jg_grant_result_t *res;
+
+    fake.full = 1;
+    res = with_client_jwt(pk_jwt(cclaims("pk-client")));
+    expect(res, 503, "temporarily_unavailable", "the replay cache is full; retry later");
+    ck_assert_int_eq(res->retry_after, 7);
 }
 END_TEST
 
@@ -972,6 +995,7 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, same_jti_new_token_refused);
     tcase_add_test(tc, missing_jti_refused);
     tcase_add_test(tc, issued_before_replay_horizon_refused);
+    tcase_add_test(tc, full_replay_cache_is_503);
     tcase_add_test(tc, replay_cache_failure_is_server_error);
 
     CA_TCASE("roles");

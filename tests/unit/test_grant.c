@@ -52,36 +52,51 @@ static struct {
     jg_client_t *app, *plain, *public_client, *limited;
 } env;
 
-/* The fake socache: a replay table and an opaque token store, counting. */
+/* The fake caches: a replay table (with a horizon and a "full" switch)
+ * and an opaque token store, counting. */
 static struct {
     apr_hash_t *seen;
     int replay_calls;
     const char *replay_key;
-    long long replay_expiry;
+    long long replay_expiry, replay_earliest;
+    long long horizon;              /* earliest <= horizon: JG_CLAIM_UNKNOWN */
+    int full;                       /* answer JG_CLAIM_FULL */
     int store_calls;
     const char *store_key, *store_claims;
     long long store_expiry;
 } fake;
 
-static jg_status_t fake_replay_check(void *baton, const char *key, long long expiry,
-                                     int *fresh, const char **why)
+static jg_status_t fake_replay_check(void *baton, const char *key, long long earliest,
+                                     long long expiry, jg_claim_t *out,
+                                     long long *retry_after, const char **why)
 {
     (void)why;
     ck_assert_ptr_eq(baton, &fake);
     fake.replay_calls++;
     fake.replay_key = apr_pstrdup(test_pool, key);
     fake.replay_expiry = expiry;
-    *fresh = apr_hash_get(fake.seen, key, APR_HASH_KEY_STRING) == NULL;
-    if (*fresh) apr_hash_set(fake.seen, fake.replay_key, APR_HASH_KEY_STRING, "1");
+    fake.replay_earliest = earliest;
+    *retry_after = 0;
+    if (earliest <= fake.horizon) *out = JG_CLAIM_UNKNOWN;
+    else if (fake.full) {
+        *out = JG_CLAIM_FULL;
+        *retry_after = 42;
+    }
+    else if (apr_hash_get(fake.seen, key, APR_HASH_KEY_STRING)) *out = JG_CLAIM_USED;
+    else {
+        *out = JG_CLAIM_FRESH;
+        apr_hash_set(fake.seen, fake.replay_key, APR_HASH_KEY_STRING, "1");
+    }
     return JG_OK;
 }
 
-static jg_status_t failing_replay_check(void *baton, const char *key, long long expiry,
-                                        int *fresh, const char **why)
+static jg_status_t failing_replay_check(void *baton, const char *key, long long earliest,
+                                        long long expiry, jg_claim_t *out,
+                                        long long *retry_after, const char **why)
 {
-    (void)baton; (void)key; (void)expiry;
+    (void)baton; (void)key; (void)earliest; (void)expiry; (void)retry_after;
     fake.replay_calls++;
-    *fresh = 1;
+    *out = JG_CLAIM_FRESH;
     return jg_fail(why, JG_ERR_INTERNAL, "replay cache unavailable");
 }
 
@@ -1172,6 +1187,48 @@ START_TEST(replay_remembered_until_exp_plus_skew)
 }
 END_TEST
 
+/* The cache is told the first second the assertion could have been
+ * accepted: iat (or nbf) less the skew, or exp less the largest lifetime
+ * without either. */
+START_TEST(replay_check_is_told_the_earliest_use)
+{
+    json_object *claims = claims_for(RSA_ISS);
+
+    set_int(claims, "iat", NOW - 7);
+    expect_ok(as_app(rsa_assertion(claims)));
+    ck_assert_int_eq(fake.replay_earliest, NOW - 7 - SKEW);
+    claims = claims_for(RSA_ISS);
+    json_object_object_del(claims, "iat");
+    set_int(claims, "exp", NOW + 100);
+    expect_ok(as_app(rsa_assertion(claims)));
+    ck_assert_int_eq(fake.replay_earliest, NOW + 100 - JG_DEFAULT_MAX_LIFETIME);
+}
+END_TEST
+
+/* Where the cache may have lost the record: refused, and the client told to
+ * mint a new assertion. */
+START_TEST(assertion_the_cache_cannot_vouch_for_is_invalid_grant)
+{
+    fake.horizon = NOW;
+    expect_invalid_grant(as_app(good_rsa_assertion()), "assertion issued before this "
+                         "server's replay cache started; mint a new one");
+}
+END_TEST
+
+/* No room to remember it: not the client's fault, and no token. */
+START_TEST(full_replay_cache_is_503_with_retry_after)
+{
+    jg_grant_result_t *res;
+
+    fake.full = 1;
+    res = as_app(good_rsa_assertion());
+    expect_error(res, 503, "temporarily_unavailable", "the replay cache is full; retry later");
+    ck_assert_int_eq(res->retry_after, 42);
+    ck_assert_ptr_null(res->access_token);
+    ck_assert_int_eq(res->server_fault, 0);
+}
+END_TEST
+
 START_TEST(replay_key_is_a_fixed_length_hash)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -1922,6 +1979,9 @@ Suite *grant_suite(void)
     tcase_add_test(tc, reused_jti_in_new_assertion_is_invalid_grant);
     tcase_add_test(tc, replay_remembered_until_exp_plus_skew);
     tcase_add_test(tc, replay_key_is_a_fixed_length_hash);
+    tcase_add_test(tc, replay_check_is_told_the_earliest_use);
+    tcase_add_test(tc, assertion_the_cache_cannot_vouch_for_is_invalid_grant);
+    tcase_add_test(tc, full_replay_cache_is_503_with_retry_after);
     tcase_add_test(tc, same_jti_from_two_idps_is_independent);
     tcase_add_test(tc, same_jti_of_one_issuer_in_two_tenants_is_a_replay);
     tcase_add_test(tc, refused_assertion_does_not_occupy_replay_cache);

@@ -42,13 +42,36 @@ static struct {
 
 /* ---- hooks -------------------------------------------------------------------------- */
 
-static jg_status_t replay_ok(void *b, const char *key, long long expiry, int *fresh,
-                             const char **why)
+static jg_status_t replay_ok(void *b, const char *key, long long earliest, long long expiry,
+                             jg_claim_t *out, long long *retry_after, const char **why)
 {
-    (void)b; (void)expiry; (void)why;
-    *fresh = apr_hash_get(w.cache, key, APR_HASH_KEY_STRING) == NULL;
+    (void)b; (void)earliest; (void)expiry; (void)why;
+    *retry_after = 0;
+    *out = apr_hash_get(w.cache, key, APR_HASH_KEY_STRING) ? JG_CLAIM_USED : JG_CLAIM_FRESH;
     apr_hash_set(w.cache, apr_pstrdup(test_pool, key), APR_HASH_KEY_STRING, "1");
     return JG_OK;
+}
+
+/* the fake replay cache's horizon: tokens issued at or before it count as
+ * revoked (their revocation may have been lost) */
+static long long revoked_horizon;
+
+static jg_status_t revoked_check(void *b, const char *key, long long issued_at,
+                                 int *revoked, const char **why)
+{
+    (void)b; (void)why;
+    *revoked = issued_at <= revoked_horizon
+               || apr_hash_get(w.cache, key, APR_HASH_KEY_STRING) != NULL;
+    return JG_OK;
+}
+
+static jg_status_t revoked_broken(void *b, const char *key, long long issued_at,
+                                  int *revoked, const char **why)
+{
+    (void)b; (void)key; (void)issued_at;
+    *revoked = 0;
+    *why = "the token cache failed: broken on purpose";
+    return JG_ERR_IO;
 }
 
 static jg_status_t cache_put(void *b, const char *key, const char *value, long long expiry,
@@ -98,6 +121,12 @@ static jg_status_t r_family(void *b, const char *family, long long now, const ch
     int n = 0;
     (void)b;
     return jg_store_refresh_revoke_family(w.st, test_pool, family, now, &n, why);
+}
+
+static jg_status_t replay_ok_store(void *b, const char *key, long long expiry,
+                                   jg_claim_t *out, long long *retry_after, const char **why)
+{
+    return replay_ok(b, key, JG_CLAIM_NO_HORIZON, expiry, out, retry_after, why);
 }
 
 /* ---- the world ---------------------------------------------------------------------- */
@@ -183,7 +212,9 @@ static void setup(void)
     w.hooks.refresh_revoke_family = r_family;
     w.hooks.cache_get = cache_get;
     w.hooks.cache_remove = cache_remove;
-    w.hooks.revocation_store = cache_put;
+    w.hooks.revocation_store = replay_ok_store;
+    w.hooks.revoked_check = revoked_check;
+    revoked_horizon = 0;
 }
 
 static const char *basic(const char *id, const char *secret)
@@ -635,7 +666,7 @@ START_TEST(introspect_fault_keeps_its_cause)
     /* and when the revoked-jti look-up fails */
     w.hooks.cache_get = cache_get;
     apr_table_set(req->form, "token", bearer("app", "kim")->access_token);
-    w.hooks.cache_get = cache_broken;
+    w.hooks.revoked_check = revoked_broken;
     jg_introspect_process(test_pool, &w.cfg, req, &w.hooks, &res, &body);
     ck_assert_int_eq(res.status, 500);
     ck_assert_str_eq(res.description, "the token cache failed: broken on purpose");
@@ -799,6 +830,52 @@ START_TEST(revoke_jwt_opaque_and_refresh)
     revoke_as("app", res->access_token);
     ck_assert(!is_active(introspect("app", res->access_token, NULL)));
     revoke_as("app", "never-issued");
+}
+END_TEST
+
+/* A JWT issued at or before the moment the replay cache may have lost its
+ * records may have been revoked then: inactive. Later ones are not. */
+START_TEST(jwt_issued_before_the_cache_horizon_is_inactive)
+{
+    jg_grant_result_t *res = bearer("app", "hal");
+    long long iat = json_object_get_int64(json_object_object_get(payload_of(
+                        res->access_token), "iat"));
+
+    ck_assert(iat > 0);
+    revoked_horizon = iat - 1;
+    ck_assert(is_active(introspect("app", res->access_token, NULL)));
+    revoked_horizon = iat;
+    ck_assert(!is_active(introspect("app", res->access_token, NULL)));
+}
+END_TEST
+
+static jg_status_t revocation_full(void *b, const char *key, long long expiry,
+                                   jg_claim_t *out, long long *retry_after, const char **why)
+{
+    (void)b; (void)key; (void)expiry; (void)why;
+    *out = JG_CLAIM_FULL;
+    *retry_after = 9;
+    return JG_OK;
+}
+
+/* A revocation the cache has no room to remember is refused (503), never
+ * answered as done. */
+START_TEST(revocation_into_a_full_cache_is_503)
+{
+    jg_grant_result_t *res = bearer("app", "ivy"), out;
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    const char *what = NULL;
+
+    w.hooks.revocation_store = revocation_full;
+    req->authorization = basic("app", "app-secret");
+    req->now = NOW + 1;
+    req->form = apr_table_make(test_pool, 2);
+    apr_table_set(req->form, "token", res->access_token);
+    jg_revoke_process(test_pool, &w.cfg, req, &w.hooks, &out, &what);
+    ck_assert_int_eq(out.status, 503);
+    ck_assert_str_eq(out.error, "temporarily_unavailable");
+    ck_assert_int_eq(out.retry_after, 9);
+    ck_assert(is_active(introspect("app", res->access_token, NULL)));
 }
 END_TEST
 
@@ -970,6 +1047,8 @@ Suite *lifecycle_suite(void)
     tcase_add_test(tc, introspect_refuses_what_is_not_ours);
     tcase_add_test(tc, introspect_needs_an_authenticated_client);
     tcase_add_test(tc, revoke_jwt_opaque_and_refresh);
+    tcase_add_test(tc, jwt_issued_before_the_cache_horizon_is_inactive);
+    tcase_add_test(tc, revocation_into_a_full_cache_is_503);
     tcase_add_test(tc, opaque_record_keeps_the_assertion);
     tcase_add_test(tc, revoked_before_time_makes_tokens_inactive);
     tcase_add_test(tc, expired_tokens_are_inactive_and_not_revoked_again);

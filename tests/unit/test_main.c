@@ -44,7 +44,8 @@ int main(void)
     srunner_add_suite(sr, console_suite()); /* issue 5 */
     srunner_add_suite(sr, wso2_suite());    /* issue 5 */
     srunner_add_suite(sr, lifecycle_suite()); /* issue 6 */
-    srunner_add_suite(sr, client_auth_suite()); /* issue 6 */
+    srunner_add_suite(sr, client_auth_suite());
+    srunner_add_suite(sr, replay_table_suite()); /* issue 6 */
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,0 +1,36 @@
+/* The replay table in httpd (JWTGrantCache shmcb, the default): a file in
+ * JWTGrantStateDir mapped once per parent process and kept by every
+ * generation, across stops, starts and crashes. The table itself: src/core/jg_replay_table.h; the
+ * reasoning: docs/architecture.md, "Single use". */
+#ifndef JG_REPLAY_H
+#define JG_REPLAY_H
+
+#include <httpd.h>
+#include "jg_status.h"
+#include "jg_claim.h"
+
+/* The default JWTGrantReplayCacheSize: an hour of assertions at about 290
+ * a second with the default 1 h lifetime (3,500 a second for 5-minute
+ * assertions), in about 25 MiB of shared memory. */
+#define JG_DEFAULT_REPLAY_RECORDS (1024UL * 1024UL)
+
+/* The table's file in JWTGrantStateDir. */
+#define JG_REPLAY_TABLE_FILE "replay-cache.table"
+
+/* post_config: keep the table of the previous generation, or map the one
+ * the last run left (or a new one); none when the cache is redis or
+ * memcache (networked: 1). */
+int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
+                          int networked);
+
+/* 1 when this generation has a table (JWTGrantCache shmcb). */
+int jg_replay_active(void);
+
+/* jg_grant_hooks_t's replay_check and revoked_check on the table. */
+jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,
+                            long long expiry, jg_claim_t *out, long long *retry_after,
+                            const char **why);
+jg_status_t jg_replay_seen(request_rec *r, const char *key, long long since, int *seen,
+                           const char **why);
+
+#endif

@@ -1,0 +1,381 @@
+/* The replay table: claims, expiry, a full table, the horizon, retirement
+ * and copying, snapshots, and claims from several processes at once. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <apr_strings.h>
+
+#include "test_suites.h"
+#include "jg_replay_table.h"
+
+#define T0 2000000000LL
+
+static long long fake_now;
+
+static long long fake_clock(void)
+{
+    return fake_now;
+}
+
+/* A table in shared memory (MAP_SHARED, so forked processes share it). */
+typedef struct {
+    void *mem;
+    size_t bytes;
+    jg_rt_t *t;
+} table_t;
+
+static table_t make(unsigned long records, long long horizon)
+{
+    table_t tb;
+    const char *why = NULL;
+
+    tb.bytes = jg_rt_bytes(records);
+    tb.mem = mmap(NULL, tb.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(tb.mem, MAP_FAILED);
+    tb.t = jg_rt_create(tb.mem, tb.bytes, records, horizon, &why);
+    ck_assert_msg(tb.t != NULL, "%s", why);
+    return tb;
+}
+
+static void unmake(table_t *tb)
+{
+    munmap(tb->mem, tb->bytes);
+}
+
+static jg_claim_t claim(jg_rt_t *t, const char *key, long long expiry)
+{
+    jg_claim_t out = JG_CLAIM_USED;
+    long long retry = -1;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_rt_claim(t, key, T0, expiry, &out, &retry, &why) == JG_OK,
+                  "%s", why);
+    return out;
+}
+
+static const char *key_n(const char *prefix, unsigned long i)
+{
+    return apr_psprintf(test_pool, "%s-%lu", prefix, i);
+}
+
+static void setup(void)
+{
+    test_pool_setup();
+    fake_now = T0;
+    jg_rt_set_clock(fake_clock);
+}
+
+static void teardown(void)
+{
+    jg_rt_set_clock(NULL);
+    test_pool_teardown();
+}
+
+START_TEST(fresh_then_used)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 60), JG_CLAIM_FRESH);
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 60), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 9999), JG_CLAIM_USED);   /* whatever expiry */
+    ck_assert_int_eq(claim(tb.t, "b", T0 + 60), JG_CLAIM_FRESH);
+    unmake(&tb);
+}
+END_TEST
+
+/* A record is kept until its expiry, then its slot is free. */
+START_TEST(record_lives_until_its_expiry)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 60), JG_CLAIM_FRESH);
+    fake_now = T0 + 60;
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 60), JG_CLAIM_USED);
+    fake_now = T0 + 61;
+    /* expired at the table's clock: refused whatever it is */
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 60), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 120), JG_CLAIM_FRESH);
+    unmake(&tb);
+}
+END_TEST
+
+START_TEST(horizon_refuses_what_may_have_been_used)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, T0 - 10);
+    jg_claim_t out;
+    long long retry;
+    int seen = 0;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_rt_horizon(tb.t), T0 - 10);
+    ck_assert(jg_rt_claim(tb.t, "a", T0 - 10, T0 + 60, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_UNKNOWN);
+    ck_assert(jg_rt_claim(tb.t, "a", T0 - 9, T0 + 60, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_FRESH);
+    /* the lookup of revocations: at or before the horizon counts as seen */
+    ck_assert(jg_rt_seen(tb.t, "never", T0 - 10, &seen, &why) == JG_OK);
+    ck_assert_int_eq(seen, 1);
+    ck_assert(jg_rt_seen(tb.t, "never", T0 - 9, &seen, &why) == JG_OK);
+    ck_assert_int_eq(seen, 0);
+    ck_assert(jg_rt_seen(tb.t, "a", T0 - 9, &seen, &why) == JG_OK);
+    ck_assert_int_eq(seen, 1);
+    jg_rt_raise_horizon(tb.t, T0 - 20);            /* never lowered */
+    ck_assert_int_eq(jg_rt_horizon(tb.t), T0 - 10);
+    unmake(&tb);
+}
+END_TEST
+
+/* The size asked for fits; past it, refusals (never an eviction), and the
+ * records already there are still refused as used. */
+START_TEST(holds_its_size_then_refuses_never_forgets)
+{
+    unsigned long n = 4096, i, full = 0, fresh = 0;
+    table_t tb = make(n, 0);
+    jg_rt_stats_t st;
+    const char *why = NULL;
+
+    for (i = 0; i < n; i++)
+        ck_assert_int_eq(claim(tb.t, key_n("k", i), T0 + 3600), JG_CLAIM_FRESH);
+    for (i = n; i < 3 * n; i++) {
+        jg_claim_t c = claim(tb.t, key_n("k", i), T0 + 3600);
+        if (c == JG_CLAIM_FULL) full++;
+        else if (c == JG_CLAIM_FRESH) fresh++;
+    }
+    ck_assert_uint_gt(full, 0);
+    ck_assert_uint_le(n + fresh, jg_rt_slots(tb.t));
+    /* nothing accepted is forgotten: the first, a middle one, the last */
+    ck_assert_int_eq(claim(tb.t, key_n("k", 0), T0 + 3600), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, key_n("k", n / 2), T0 + 3600), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, key_n("k", n - 1), T0 + 3600), JG_CLAIM_USED);
+    for (i = 0; i < n; i++)
+        ck_assert_int_ne(claim(tb.t, key_n("k", i), T0 + 3600), JG_CLAIM_FRESH);
+    ck_assert(jg_rt_stats(tb.t, &st, &why) == JG_OK);
+    ck_assert_uint_eq(st.live, n + fresh);
+    ck_assert_uint_eq(st.claims, n + fresh);
+    ck_assert_uint_eq(st.full, full);
+    /* room again once records expire */
+    fake_now = T0 + 3601;
+    ck_assert_int_eq(claim(tb.t, "after", T0 + 7200), JG_CLAIM_FRESH);
+    unmake(&tb);
+}
+END_TEST
+
+/* A refusal for want of room says when a slot frees. */
+START_TEST(full_says_when_to_retry)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    unsigned long i;
+    jg_claim_t out = JG_CLAIM_FRESH;
+    long long retry = 0;
+    const char *why = NULL;
+
+    for (i = 0; out != JG_CLAIM_FULL && i < 100000; i++) {
+        ck_assert(jg_rt_claim(tb.t, key_n("f", i), T0, T0 + 30 + (long long)(i % 5), &out,
+                              &retry, &why) == JG_OK);
+    }
+    ck_assert_int_eq(out, JG_CLAIM_FULL);
+    ck_assert_int_ge(retry, 31);
+    ck_assert_int_le(retry, 35);
+    unmake(&tb);
+}
+END_TEST
+
+START_TEST(warns_once_per_interval)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+
+    ck_assert_int_eq(jg_rt_warn_full(tb.t, 60), 1);
+    ck_assert_int_eq(jg_rt_warn_full(tb.t, 60), 0);
+    fake_now = T0 + 59;
+    ck_assert_int_eq(jg_rt_warn_full(tb.t, 60), 0);
+    fake_now = T0 + 60;
+    ck_assert_int_eq(jg_rt_warn_full(tb.t, 60), 1);
+    unmake(&tb);
+}
+END_TEST
+
+/* A retired table refuses every claim (retry soon); its records move to a
+ * larger one, where they are still used. */
+START_TEST(retire_then_copy)
+{
+    table_t a = make(JG_RT_MIN_RECORDS, T0 - 50), b = make(4 * JG_RT_MIN_RECORDS, 0);
+    unsigned long i, copied = 0, lost = 0;
+    jg_claim_t out;
+    long long retry = 0;
+    const char *why = NULL;
+
+    for (i = 0; i < 500; i++)
+        ck_assert_int_eq(claim(a.t, key_n("r", i), T0 + (i % 2 ? 10 : 1000)), JG_CLAIM_FRESH);
+    jg_rt_retire(a.t);
+    ck_assert_int_eq(jg_rt_retired(a.t), 1);
+    ck_assert(jg_rt_claim(a.t, "new", T0, T0 + 60, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_FULL);
+    ck_assert_int_eq(retry, 1);
+    fake_now = T0 + 11;                              /* the odd ones expire */
+    ck_assert(jg_rt_copy(b.t, a.t, &copied, &lost, &why) == JG_OK);
+    ck_assert_uint_eq(copied, 250);
+    ck_assert_uint_eq(lost, 0);
+    ck_assert_int_eq(jg_rt_horizon(b.t), T0 - 50);
+    for (i = 0; i < 500; i += 2)
+        ck_assert_int_eq(claim(b.t, key_n("r", i), T0 + 1000), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(b.t, key_n("r", 1), T0 + 1000), JG_CLAIM_FRESH);
+    /* a table of another layout: the flag alone */
+    jg_rt_retire_foreign(b.mem);
+    ck_assert_int_eq(jg_rt_retired(b.t), 1);
+    unmake(&a);
+    unmake(&b);
+}
+END_TEST
+
+START_TEST(open_only_its_own_layout_and_size)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+
+    ck_assert_ptr_eq(jg_rt_open(tb.mem, tb.bytes), tb.t);
+    ck_assert_uint_eq(jg_rt_records(jg_rt_open(tb.mem, tb.bytes)), JG_RT_MIN_RECORDS);
+    ck_assert_ptr_null(jg_rt_open(tb.mem, tb.bytes - 64));
+    ((char *)tb.mem)[0] ^= 1;
+    ck_assert_ptr_null(jg_rt_open(tb.mem, tb.bytes));
+    ((char *)tb.mem)[0] ^= 1;
+    ((char *)tb.mem)[8] ^= 1;                        /* the layout version */
+    ck_assert_ptr_null(jg_rt_open(tb.mem, tb.bytes));
+    ((char *)tb.mem)[8] ^= 1;
+    ck_assert_ptr_eq(jg_rt_open(tb.mem, tb.bytes), tb.t);
+    ck_assert_uint_ge(jg_rt_slots(tb.t), JG_RT_MIN_RECORDS * 5 / 4);
+    unmake(&tb);
+}
+END_TEST
+
+/* The table in its file says whether its last user closed it, and in which
+ * boot of the machine it was opened; its records and horizon stay. */
+START_TEST(open_and_clean_marks)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, T0 - 5);
+    const char *why = NULL;
+
+    ck_assert_int_eq(claim(tb.t, "kept", T0 + 60), JG_CLAIM_FRESH);
+    jg_rt_mark_open(tb.t, "boot-1");
+    ck_assert_int_eq(jg_rt_was_clean(tb.t), 0);
+    ck_assert_str_eq(jg_rt_boot_id(tb.t), "boot-1");
+    jg_rt_mark_clean(tb.t);
+    ck_assert_int_eq(jg_rt_was_clean(tb.t), 1);
+    jg_rt_mark_open(tb.t, "a-boot-id-far-longer-than-the-space-kept-for-it-in-the-header");
+    ck_assert_uint_eq(strlen(jg_rt_boot_id(tb.t)), JG_RT_BOOT_ID_MAX - 1);
+    /* a new parent makes the locks anew; the records and horizon stay */
+    ck_assert(jg_rt_reset_locks(tb.t, &why) == JG_OK);
+    ck_assert_int_eq(claim(tb.t, "kept", T0 + 60), JG_CLAIM_USED);
+    ck_assert_int_eq(jg_rt_horizon(tb.t), T0 - 5);
+    unmake(&tb);
+}
+END_TEST
+
+#define RACERS 4
+#define RACE_KEYS 3000
+
+/* Processes racing over the same keys: each key is fresh for exactly one. */
+START_TEST(racing_processes_accept_each_value_once)
+{
+    table_t tb = make(4 * RACE_KEYS, 0);
+    int *wins = mmap(NULL, RACE_KEYS * sizeof(int), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t kids[RACERS];
+    int i, k;
+
+    ck_assert_ptr_ne(wins, MAP_FAILED);
+    memset(wins, 0, RACE_KEYS * sizeof(int));
+    jg_rt_set_clock(NULL);                   /* real time in every process */
+    for (i = 0; i < RACERS; i++) {
+        kids[i] = fork();
+        ck_assert_int_ge(kids[i], 0);
+        if (kids[i] == 0) {
+            char key[32];
+            for (k = 0; k < RACE_KEYS; k++) {
+                int n = (k + i * 7) % RACE_KEYS;   /* different orders */
+                jg_claim_t out = JG_CLAIM_USED;
+                long long retry;
+                snprintf(key, sizeof(key), "race-%d", n);
+                if (jg_rt_claim(tb.t, key, 1, (long long)time(NULL) + 600, &out, &retry,
+                                NULL) != JG_OK)
+                    _exit(2);
+                if (out == JG_CLAIM_FRESH) __atomic_add_fetch(&wins[n], 1, __ATOMIC_SEQ_CST);
+                else if (out != JG_CLAIM_USED) _exit(3);
+            }
+            _exit(0);
+        }
+    }
+    for (i = 0; i < RACERS; i++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "racer %d: status %d",
+                      i, status);
+    }
+    for (k = 0; k < RACE_KEYS; k++)
+        ck_assert_msg(wins[k] == 1, "key %d accepted %d times", k, wins[k]);
+    munmap(wins, RACE_KEYS * sizeof(int));
+    unmake(&tb);
+}
+END_TEST
+
+/* A process killed at any moment of a claim (perhaps holding a stripe's
+ * lock) stops nobody: the robust lock passes to the next claimer. */
+START_TEST(a_claimer_killed_mid_claim_blocks_nobody)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    jg_rt_stats_t st;
+    const char *why = NULL;
+    int round;
+
+    jg_rt_set_clock(NULL);
+    alarm(60);                               /* a deadlock fails the test */
+    for (round = 0; round < 20; round++) {
+        pid_t kid = fork();
+        ck_assert_int_ge(kid, 0);
+        if (kid == 0) {
+            unsigned long i;
+            for (i = 0;; i++) {
+                jg_claim_t out;
+                long long retry;
+                (void)jg_rt_claim(tb.t, apr_psprintf(test_pool, "kill-%lu", i % 500),
+                                  1, (long long)time(NULL) + 1, &out, &retry, NULL);
+                if (i % 4096 == 0) apr_pool_clear(test_pool);
+            }
+        }
+        usleep(2000 + (useconds_t)round * 700);
+        kill(kid, SIGKILL);
+        waitpid(kid, NULL, 0);
+        /* every stripe's lock, taken and given back */
+        ck_assert(jg_rt_stats(tb.t, &st, &why) == JG_OK);
+        ck_assert_int_eq(claim(tb.t, apr_psprintf(test_pool, "after-%d", round),
+                               (long long)time(NULL) + 60), JG_CLAIM_FRESH);
+    }
+    alarm(0);
+    unmake(&tb);
+}
+END_TEST
+
+Suite *replay_table_suite(void)
+{
+    Suite *s = suite_create("replay_table");
+    TCase *tc = tcase_create("replay_table");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, fresh_then_used);
+    tcase_add_test(tc, record_lives_until_its_expiry);
+    tcase_add_test(tc, horizon_refuses_what_may_have_been_used);
+    tcase_add_test(tc, holds_its_size_then_refuses_never_forgets);
+    tcase_add_test(tc, full_says_when_to_retry);
+    tcase_add_test(tc, warns_once_per_interval);
+    tcase_add_test(tc, retire_then_copy);
+    tcase_add_test(tc, open_only_its_own_layout_and_size);
+    tcase_add_test(tc, open_and_clean_marks);
+    tcase_add_test(tc, racing_processes_accept_each_value_once);
+    tcase_add_test(tc, a_claimer_killed_mid_claim_blocks_nobody);
+    suite_add_tcase(s, tc);
+    return s;
+}
