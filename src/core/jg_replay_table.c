@@ -107,7 +107,7 @@ size_t jg_rt_bytes(unsigned long records)
 
 static rt_stripe_t *stripes(const jg_rt_t *t)
 {
-    return (rt_stripe_t *)((char *)t + t->stripes_off);
+    return (rt_stripe_t *)(void *)((char *)t + t->stripes_off);   /* 64-aligned */
 }
 
 static apr_uint32_t nbuckets(const jg_rt_t *t)
@@ -117,7 +117,7 @@ static apr_uint32_t nbuckets(const jg_rt_t *t)
 
 static rt_bucket_t *bucket(const jg_rt_t *t, apr_uint32_t i)
 {
-    return (rt_bucket_t *)((char *)t + t->buckets_off) + i;
+    return (rt_bucket_t *)(void *)((char *)t + t->buckets_off) + i;
 }
 
 /* Every stripe's mutex made anew: process-shared, so every child locks the
@@ -439,7 +439,8 @@ void jg_rt_retire(jg_rt_t *t)
 
 void jg_rt_retire_foreign(void *mem)
 {
-    __atomic_store_n((apr_uint32_t *)((char *)mem + RT_RETIRED_OFFSET), 1, __ATOMIC_RELEASE);
+    __atomic_store_n((apr_uint32_t *)(void *)((char *)mem + RT_RETIRED_OFFSET), 1,
+                     __ATOMIC_RELEASE);
 }
 
 /* Call fn on every live record of t, each bucket under its stripe's lock. */
