@@ -373,6 +373,10 @@ def test_shared_secret_with_certificate_is_refused(h, files):
     ("JWTGrantSigningKey", "{missing}"),
     ("JWTGrantSigningKey", "{rsa1024}"),
     ("JWTGrantSigningKey", "{cert}"),
+    ("JWTGrantReplayCacheSize", "1023"),
+    ("JWTGrantReplayCacheSize", "268435457"),
+    ("JWTGrantReplayCacheSize", "1M"),
+    ("JWTGrantReplayCacheSize", "-4096"),
 ], ids=lambda v: str(v).replace("{", "").replace("}", ""))
 def test_bad_server_value_is_refused(h, files, directive, value):
     assert_config_error(h, f'{directive} "{value.format(**files)}"\n', directive,
@@ -426,6 +430,7 @@ def test_malformed_secret_hash_is_refused(h, value):
 @pytest.mark.parametrize("directive,value", [
     ("JWTGrantStateDir", "/tmp/jg-vhost-state"),
     ("JWTGrantCache", "shmcb"),
+    ("JWTGrantReplayCacheSize", "4096"),
 ])
 def test_main_server_only_directive_in_a_vhost_is_refused(h, directive, value):
     text = (f"<VirtualHost 127.0.0.1:{h.port}>\n  ServerName vh.test\n"
