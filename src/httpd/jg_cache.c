@@ -257,9 +257,10 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s)
 {
-    /* sized for replay records (a 43-byte key, a 1-byte value): with the
-     * hints of large objects, shmcb would index a tenth as many */
-    static struct ap_socache_hints hints = { 43, 16, 60 * APR_USEC_PER_SEC };
+    /* sized for opaque tokens' records (a 43-byte key, the token's claims
+     * and the assertion's as JSON); single-use records are in the replay
+     * table */
+    static struct ap_socache_hints hints = { 43, 768, 3600 * APR_USEC_PER_SEC };
     const char *spec = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
     const char *args, *name, *err = NULL, **shard_args = NULL;
     jg_net_kind_t kind;

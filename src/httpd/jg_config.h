@@ -14,8 +14,8 @@
 #define JG_UNSET (-1)
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
 #define JG_DEFAULT_CLOCK_SKEW 60
-/* 4 MiB: room for about 30,000 replay records; anonymous shmcb has 512 KB */
-/* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (see jg_cache.c) */
+/* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (see jg_cache.c),
+ * for opaque tokens (a few thousand; anonymous shmcb would have 512 KB) */
 #define JG_DEFAULT_CACHE "shmcb"
 #define JG_DEFAULT_CACHE_BYTES (4 * 1024 * 1024)
 /* the JWKS cache's, when JWTGrantCache is shmcb (see jg_cache.c) */

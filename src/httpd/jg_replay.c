@@ -211,11 +211,17 @@ static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
 {
     rt_home_t *n = new_table(ppool, path, records, jg_rt_horizon(old->table), why);
 
+    const char *moved = strcmp(old->path, path) ? old->path : NULL;
+
     if (!n) return NULL;
     take_over(n->table, old->table, s);
     /* children of an old generation keep their own mapping of the old file */
     unmap(old);
-    return install(n, p, why) ? n : NULL;
+    if (!install(n, p, why)) return NULL;
+    /* JWTGrantStateDir moved: the old file, left behind, would be stale if
+     * it were ever opened again */
+    if (moved && unlink(moved) == 0) sync_dir_of(moved, p);
+    return n;
 }
 
 /* The first configuration pass in this parent process: the file as the last
