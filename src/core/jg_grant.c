@@ -133,6 +133,17 @@ jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
     return JG_OK;
 }
 
+/* The scopes of a space-separated string (already checked). */
+static apr_array_header_t *scope_list(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    char *copy = apr_pstrdup(p, s ? s : ""), *tok, *last;
+
+    for (tok = apr_strtok(copy, " ", &last); tok; tok = apr_strtok(NULL, " ", &last))
+        APR_ARRAY_PUSH(out, const char *) = tok;
+    return out;
+}
+
 /* ---- steps ------------------------------------------------------------------ */
 
 /* RFC 6749 §3.2: a parameter sent without a value is as if omitted. */
@@ -169,6 +180,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       jg_grant_result_t *res)
 {
     const char *grant_type, *assertion, *scope, *why = NULL, *granted;
+    const char *claimed = NULL, *ceiling = NULL;
     const jg_tenant_t *t;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
@@ -283,11 +295,20 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     res->jti = a.jti;
 
     scope = param(req, "scope");
-    if (!scope && jg_assertion_scope(p, &a, &scope, &why) != JG_OK) {
+    if (jg_assertion_scope(p, &a, &claimed, &why) != JG_OK) {
         jg_grant_error(res, 400, "invalid_grant", why);
         return;
     }
     allowed = client ? client->scopes : idp->scopes;
+    if (!scope) scope = claimed;
+    else if (claimed) {
+        /* RFC 7521 4.1: no more than the assertion grants */
+        if (jg_scope_intersect(p, claimed, allowed, &ceiling, &why) != JG_OK) {
+            jg_grant_error(res, 400, "invalid_scope", why);
+            return;
+        }
+        allowed = scope_list(p, ceiling);
+    }
     if (jg_scope_intersect(p, scope, allowed, &granted, &why) != JG_OK) {
         jg_grant_error(res, 400, "invalid_scope", why);
         return;

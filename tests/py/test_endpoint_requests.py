@@ -429,8 +429,15 @@ def test_scope_claim_with_nothing_allowed_is_invalid_scope(srv, mint):
     assert_error(srv.token(mint(scope=["admin"]), client=APP), 400, "invalid_scope")
 
 
-def test_scope_parameter_wins_over_claim(srv, mint):
-    doc = assert_granted(srv.token(mint(scope="email"), client=APP, scope="profile"))
+def test_scope_claim_is_a_ceiling_for_the_parameter(srv, mint):
+    """RFC 7521 4.1: no more scope than the assertion grants, whatever the
+    request asks and the client may have (app may have email and profile)."""
+    assert_error(srv.token(mint(scope="email"), client=APP, scope="profile"), 400,
+                 "invalid_scope", "none of the requested scopes is allowed")
+    doc = assert_granted(srv.token(mint(scope="email"), client=APP, scope="email profile"))
+    assert doc["scope"] == "email"
+    doc = assert_granted(srv.token(mint(scope=["profile", "email"]), client=APP,
+                                   scope="profile"))
     assert doc["scope"] == "profile"
 
 

@@ -1444,15 +1444,28 @@ START_TEST(scope_from_assertion_claim_array)
 }
 END_TEST
 
-START_TEST(scope_parameter_wins_over_claim)
+/* RFC 7521 4.1: the scope granted is no more than the assertion's scope
+ * claim, whatever the request asks (and the client may have). */
+START_TEST(scope_claim_is_a_ceiling_for_the_parameter)
 {
     json_object *claims = claims_for(RSA_ISS);
     jg_grant_result_t *res;
 
-    tu_set_str(claims, "scope", "profile");
-    res = as_app_scope(rsa_assertion(claims), "email");
+    tu_set_str(claims, "scope", "email");
+    expect_error(as_app_scope(rsa_assertion(claims), "profile"), 400, "invalid_scope",
+                 "none of the requested scopes is allowed");
+    claims = claims_for(RSA_ISS);
+    tu_set_str(claims, "scope", "email openid");
+    res = as_app_scope(rsa_assertion(claims), "profile email");
     expect_ok(res);
     ck_assert_str_eq(res->scope, "email");
+    ck_assert_str_eq(str_claim(token_claims(res), "scope"), "email");
+    /* the ceiling is the claim within the client's scopes: admin stays out */
+    claims = claims_for(RSA_ISS);
+    set_raw(claims, "scope", "[\"admin\",\"profile\"]");
+    res = as_app_scope(rsa_assertion(claims), "admin profile");
+    expect_ok(res);
+    ck_assert_str_eq(res->scope, "profile");
 }
 END_TEST
 
@@ -2000,7 +2013,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, scope_only_spaces_grants_none);
     tcase_add_test(tc, scope_from_assertion_claim_string);
     tcase_add_test(tc, scope_from_assertion_claim_array);
-    tcase_add_test(tc, scope_parameter_wins_over_claim);
+    tcase_add_test(tc, scope_claim_is_a_ceiling_for_the_parameter);
     tcase_add_test(tc, empty_scope_parameter_is_as_if_absent);
     tcase_add_test(tc, scope_claim_of_wrong_type_is_invalid_grant);
     tcase_add_test(tc, scope_claim_nothing_allowed_is_invalid_scope);
