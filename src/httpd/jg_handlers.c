@@ -86,14 +86,19 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
                       res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
                                                jg_logval(r, res->description), "\"", NULL)
                                  : "");
+    jg_result_headers(r, res);
+    return jg_send_json(r, res->status, "application/json;charset=UTF-8",
+                     jg_grant_response_json(r->pool, res));
+}
+
+void jg_result_headers(request_rec *r, const jg_grant_result_t *res)
+{
     jg_no_store(r);
     if (res->www_authenticate)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
     if (res->retry_after > 0)
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, JG_LL, JG_V(res->retry_after)));
-    return jg_send_json(r, res->status, "application/json;charset=UTF-8",
-                     jg_grant_response_json(r->pool, res));
 }
 
 /* Read the whole body into memory, at most JG_MAX_BODY bytes. */

@@ -342,9 +342,7 @@ static int reply(request_rec *r, const jg_grant_result_t *res, const char *body,
                       endpoint, jg_logval(r, res->tenant), jg_logval(r, res->client_id),
                       jg_logval(r, res->sub), jg_logval(r, res->jti),
                       res->error ? res->error : outcome, jg_logval(r, res->description));
-    jg_no_store(r);
-    if (res->www_authenticate)
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
+    jg_result_headers(r, res);
     if (res->error)
         return jg_send_json(r, res->status, "application/json;charset=UTF-8",
                             jg_grant_response_json(r->pool, res));

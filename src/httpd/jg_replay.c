@@ -211,17 +211,22 @@ static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
 {
     rt_home_t *n = new_table(ppool, path, records, jg_rt_horizon(old->table), why);
 
-    const char *moved = strcmp(old->path, path) ? old->path : NULL;
-
     if (!n) return NULL;
+    if (jg_rt_retired(old->table)) {
+        /* retired for Redis or memcached: what was accepted there is not in
+         * it, and claims there may still be in flight */
+        jg_rt_raise_horizon(n->table, (long long)apr_time_sec(apr_time_now()) + 1);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0715: replay cache: back to "
+                     "this host's table after " JG_CMD_CACHE " was networked: assertions "
+                     "that may have been used meanwhile are refused");
+    }
+    /* the old table stays retired, in memory and in its file: if that file
+     * is ever opened again (JWTGrantStateDir moved back), it says that the
+     * records went on elsewhere */
     take_over(n->table, old->table, s);
     /* children of an old generation keep their own mapping of the old file */
     unmap(old);
-    if (!install(n, p, why)) return NULL;
-    /* JWTGrantStateDir moved: the old file, left behind, would be stale if
-     * it were ever opened again */
-    if (moved && unlink(moved) == 0) sync_dir_of(moved, p);
-    return n;
+    return install(n, p, why) ? n : NULL;
 }
 
 /* The first configuration pass in this parent process: the file as the last
@@ -251,6 +256,13 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
                          "table of this version (damaged, or of another build): its "
                          "records are dropped, and assertions that may have been used "
                          "before now are refused", path);
+        else if (jg_rt_retired(t)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0714: the replay table %s "
+                         "was retired (" JG_CMD_STATE_DIR " or " JG_CMD_CACHE " changed "
+                         "since): the records went on elsewhere, so assertions that may "
+                         "have been used before now are refused", path);
+            t = NULL;
+        }
         else if (!jg_rt_was_clean(t))
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "JWTG0703: httpd did not stop "
                          "cleanly (a crash?), in this boot of the machine: the replay "
@@ -312,30 +324,34 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     apr_pool_userdata_get((void **)&h, HOME_KEY, ppool);
     if (h && !h->table) h = NULL;
     if (networked) {
-        if (h) {
-            /* the hosts' shared cache from now on: the old children stop too */
+        if (h && !jg_rt_retired(h->table)) {
+            /* the hosts' shared cache from now on: the old children stop too.
+             * The file stays mapped and locked: a return to this host's
+             * table replaces it (with a horizon: records were made
+             * elsewhere meanwhile). */
             jg_rt_retire(h->table);
-            unmap(h);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0708: replay cache: this "
                          "host's table is retired, " JG_CMD_CACHE " is now networked");
         }
         return OK;
     }
-    if (h && (strcmp(h->path, path) || jg_rt_records(h->table) != records))
-        /* a graceful restart with another size, or JWTGrantStateDir moved */
+    rv = apr_dir_make_recursive(state_dir(), APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                | APR_FPROT_UEXECUTE, pconf);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        why = apr_psprintf(pconf, "cannot create " JG_CMD_STATE_DIR " %s: %pm",
+                           state_dir(), &rv);
+        h = NULL;
+    }
+    else if (h && (strcmp(h->path, path) || jg_rt_records(h->table) != records
+                   || jg_rt_retired(h->table)))
+        /* a graceful restart with another size, JWTGrantStateDir moved, or
+         * back from Redis or memcached */
         h = replace(ppool, pconf, h, path, records, s, &why);
     else if (h)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0700: replay cache: the table of "
                      "%lu records is kept across the restart", records);
-    else {
-        rv = apr_dir_make_recursive(state_dir(), APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                    | APR_FPROT_UEXECUTE, pconf);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv))
-            why = apr_psprintf(pconf, "cannot create " JG_CMD_STATE_DIR " %s: %pm",
-                               state_dir(), &rv);
-        else
-            h = cold_start(ppool, pconf, path, records, s, &why);
-    }
+    else
+        h = cold_start(ppool, pconf, path, records, s, &why);
     if (!h) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0709: the replay cache: %s", why);
         return !OK;
