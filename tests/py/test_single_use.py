@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import raw_sign, running
+from conftest import b64u_decode, raw_sign, running
 from httpd import (DROP, GRACEFUL_LOGGED, GRANT_TYPE, TOKEN_PATH, assert_error, assert_granted,
                    claims, jwk_of, sign)
 from lifecycle import PLAIN, active, assertion, grant, lifecycle_conf, revoke
@@ -378,13 +378,13 @@ def restart_kind(h, kind):
 
 
 @pytest.mark.parametrize("kind", ["none", "graceful", "restart", "crash"])
-def test_small_table_full_never_evicts(httpd_factory, kind):
+def test_small_table_full_never_evicts(httpd_factory, mpm, kind):
     """A table of 1,024 records filled with four times as many valid
     assertions: once full, new assertions are answered 503 with
     Retry-After (JWTG0712 warns), and no accepted assertion is ever
     accepted again, before or after a graceful restart, a stop and start,
-    or a crash of every process."""
-    h = server(httpd_factory, SMALL_TABLE + "\n")
+    or a crash of every process; under both MPMs."""
+    h = server(httpd_factory, SMALL_TABLE + "\n", mpm=mpm)
     with running(h, expect=[FULL]):
         made, answers = fill(h, 4 * SMALL)
         accepted = [a for a, r in zip(made, answers) if r.status == 200]
@@ -412,11 +412,11 @@ def test_small_table_full_never_evicts(httpd_factory, kind):
             assert any("JWTG0703" in line for line in h.error_log_lines(mark))
 
 
-def test_crash_keeps_every_record(httpd_factory):
+def test_crash_keeps_every_record(httpd_factory, mpm):
     """A crash of every process (SIGKILL) in this boot: the table file kept
     every record (JWTG0703): used assertions are refused as used, fresh
-    ones accepted at once, without "issued before"."""
-    h = server(httpd_factory)
+    ones accepted at once, without "issued before"; under both MPMs."""
+    h = server(httpd_factory, mpm=mpm)
     with running(h):
         made, answers = fill(h, 3000)
         assert statuses(answers) == {200: 3000}
@@ -490,7 +490,13 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         assert_error(h.token(used, client=PLAIN, scope="email"), 400, "invalid_grant", BEFORE)
         assert active(h, token, client=PLAIN) == {"active": False}
         time.sleep(max(0.0, started + 3 - time.time()))
-        assert_granted(h.token(assertion(keys), client=PLAIN, scope="email"))
+        fresh = assertion(keys)
+        assert_granted(h.token(fresh, client=PLAIN, scope="email"))
+        # the horizon is kept in the table: records lost once stay lost
+        h.restart()
+        assert_error(h.token(used, client=PLAIN, scope="email"), 400, "invalid_grant", BEFORE)
+        assert_error(h.token(fresh, client=PLAIN, scope="email"), 400, "invalid_grant", USED)
+        assert active(h, token, client=PLAIN) == {"active": False}
 
 
 # ---- revocations --------------------------------------------------------------------------
@@ -622,3 +628,96 @@ def test_random_interleaving_against_a_model(httpd_factory):
         assert not violations, (f"seed {seed}: {len(violations)} violations {kinds}:\n"
                                 + "\n".join(violations[:20]))
         assert counts.get(503), f"the table never filled: {counts}"
+
+
+# ---- the replay cache changed across restarts ------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["graceful", "restart"])
+def test_resize_keeps_every_record(httpd_factory, kind):
+    """JWTGrantReplayCacheSize raised from 1,024 to 4,096 records, by a
+    graceful restart (the old table retired, its records copied while its
+    children may still claim) or a stop and start: every accepted
+    assertion is still refused as used (JWTG0707), a fresh one accepted."""
+    h = server(httpd_factory, SMALL_TABLE + "\n")
+    with running(h):
+        made, answers = fill(h, 900)
+        assert statuses(answers) == {200: 900}, statuses(answers)
+        mark = h.log_mark()
+        h.write(hs_conf(h, f"JWTGrantReplayCacheSize {4 * SMALL}\n"))
+        restart_kind(h, kind)
+        again = post_pipelined(h, made)
+        assert not [r for r in again if r.status == 200], statuses(again)
+        assert all(r.status == 400 and USED in r.description for r in again), statuses(again)
+        assert any("JWTG0707" in line for line in h.error_log_lines(mark))
+        assert_granted(h.token(mint()))
+
+
+def test_resize_under_load(httpd_factory):
+    """JWTGrantReplayCacheSize raised (4,096 to 16,384) by a graceful
+    restart while new assertions and replays of accepted ones keep coming
+    on keep-alive connections: the old children's claims after the old
+    table is retired answer 503 (retry), never a second token; afterwards
+    every accepted assertion is refused as used."""
+    h = server(httpd_factory, f"JWTGrantReplayCacheSize {4 * SMALL}\n")
+    accepted, replays, errors = [], [], []
+    stop = threading.Event()
+
+    def load():
+        rnd = random.Random(SEED)
+        try:
+            while not stop.is_set():
+                fresh = mint_many(40)
+                again = rnd.sample(accepted, min(10, len(accepted)))
+                answers = post_pipelined(h, fresh + again, conns=2)
+                for a, r in zip(fresh, answers):
+                    assert r.status in (200, 503), r
+                    if r.status == 200:
+                        accepted.append(a)
+                replays.extend(answers[len(fresh):])
+                time.sleep(0.02)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    with running(h):
+        worker = threading.Thread(target=load)
+        worker.start()
+        try:
+            time.sleep(1)
+            h.write(hs_conf(h, f"JWTGrantReplayCacheSize {16 * SMALL}\n"))
+            h.graceful()
+            time.sleep(1)
+        finally:
+            stop.set()
+            worker.join()
+        assert not errors, errors[0]
+        assert not [r for r in replays if r.status == 200], statuses(replays)
+        again = post_pipelined(h, accepted)
+        assert not [r for r in again if r.status == 200], statuses(again)
+        assert all(r.status == 400 and USED in r.description for r in again), statuses(again)
+        assert any("JWTG0707" in line for line in h.error_log_lines())
+        print(f"{len(accepted)} accepted, replays during the load {statuses(replays)}")
+
+
+def test_shrink_that_loses_records_refuses_what_may_have_been_used(httpd_factory):
+    """JWTGrantReplayCacheSize lowered below the live records (4,096 to
+    1,024 with 3,000 live, of assertions that live 12 s) by a graceful
+    restart: the records that do not fit are lost, so JWTG0706 warns and
+    the horizon moves to now: every accepted assertion is refused (used,
+    or "issued before"), never accepted again. The copied records fill the
+    new table (503 meanwhile); once they have expired, a fresh assertion
+    is accepted."""
+    h = server(httpd_factory, f"JWTGrantReplayCacheSize {4 * SMALL}\nJWTGrantClockSkew 1\n")
+    with running(h, expect=[r"JWTG0706: the replay cache was resized", FULL]):
+        made, answers = fill(h, 3000, lifetime=12)
+        assert statuses(answers) == {200: 3000}, statuses(answers)
+        expiry = max(json.loads(b64u_decode(a.split(".")[1]))["exp"] for a in made) + 1
+        h.write(hs_conf(h, f"{SMALL_TABLE}\nJWTGrantClockSkew 1\n"))
+        h.graceful()
+        again = post_pipelined(h, made)
+        assert time.time() < expiry, "too slow: the assertions expired before the replays"
+        assert not [r for r in again if r.status == 200], statuses(again)
+        assert all(r.status == 400 and (USED in r.description or BEFORE in r.description)
+                   for r in again), statuses(again)
+        assert any("JWTG0706" in line for line in h.error_log_lines())
+        time.sleep(max(0.0, expiry + 1.5 - time.time()))
+        assert_granted(h.token(mint()))
