@@ -28,10 +28,13 @@ requests are pipelined over a few keep-alive connections
 (MaxKeepAliveRequests 0), each answer read back in order.
 """
 
+import contextlib
 import ctypes
 import json
 import os
 import random
+import re
+import signal
 import socket
 import threading
 import time
@@ -41,8 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import b64u_decode, raw_sign, running
-from httpd import (DROP, GRACEFUL_LOGGED, GRANT_TYPE, TOKEN_PATH, assert_error, assert_granted,
-                   claims, jwk_of, sign)
+from httpd import (DROP, GRACEFUL_LOGGED, GRANT_TYPE, RUNNING, TOKEN_PATH, assert_error,
+                   assert_granted, claims, jwk_of, port_answers, process_alive, sign)
 from lifecycle import PLAIN, active, assertion, grant, lifecycle_conf, revoke
 
 ISSUER = "https://as.test"
@@ -721,3 +724,55 @@ def test_shrink_that_loses_records_refuses_what_may_have_been_used(httpd_factory
         assert any("JWTG0706" in line for line in h.error_log_lines())
         time.sleep(max(0.0, expiry + 1.5 - time.time()))
         assert_granted(h.token(mint()))
+
+
+def refused_start(h, pattern, timeout=10):
+    """httpd -k start detaches before the configuration passes that can
+    fail: wait for its "Configuration Failed" and a line matching pattern."""
+    mark = h.log_mark()
+    h._run("-k", "start")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = h.error_log_lines(mark)
+        if any("AH00020" in line for line in lines):
+            break
+        time.sleep(0.05)
+    assert any(re.search(pattern, line) for line in lines), "\n".join(lines[-10:])
+    assert not port_answers(h.port), f"{h.name} started"
+
+
+def test_one_httpd_per_state_dir(httpd_factory):
+    """A second httpd with the same JWTGrantStateDir does not start
+    (JWTG0709: the table file is locked), nor while the children of a
+    killed parent still claim in it; once they are gone it starts, finds
+    every record (JWTG0703) and refuses what the first one accepted."""
+    first = server(httpd_factory)
+    second = server(httpd_factory)
+    second.write(hs_conf(second, f'JWTGrantStateDir "{first.state_dir}"\n'))
+    locked = r"JWTG0709: the replay cache: .* is locked"
+    with running(first):
+        used = mint()
+        assert_granted(first.token(used))
+        refused_start(second, locked)
+        # the parent dies, its children live on (and hold the lock)
+        children = first.children()
+        os.kill(first.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while process_alive(first.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        RUNNING.discard(first)
+        first.pid = None
+        orphans = [p for p in children if process_alive(p)]
+        if orphans:
+            refused_start(second, locked)
+        for pid in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(process_alive(p) for p in orphans) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with running(second, expect=[locked, "AH00020: Configuration Failed"]):
+            assert any("JWTG0703" in line for line in second.error_log_lines())
+            assert_used(second.token(used))
+            assert_granted(second.token(mint()))
+        print(f"{len(orphans)} children outlived their parent")
