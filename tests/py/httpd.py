@@ -362,6 +362,9 @@ class Httpd:
             raise HttpdError(f"httpd -k graceful exited {rc}:\n{out}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if not process_alive(self.pid):
+                raise HttpdError(f"httpd {self.pid} exited in a graceful restart:\n"
+                                 + "\n".join(self.error_log_lines(mark)[-20:]))
             kids = set(self.children())
             # the restart (GRACEFUL_LOGGED), then the new generation's
             # "resuming normal operations" (AH00489 or AH00163)
@@ -377,8 +380,6 @@ class Httpd:
                              f"{timeout}s (old children {sorted(old)}, now "
                              f"{sorted(self.children())}):\n"
                              + "\n".join(self.error_log_lines(mark)[-20:]))
-        if not process_alive(self.pid):
-            raise HttpdError(f"httpd {self.pid} died in a graceful restart")
         return self
 
     def crash(self):
