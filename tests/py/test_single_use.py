@@ -19,8 +19,11 @@ before the replay table (the shmcb replay cache) and passes now:
   - a graceful restart refused every valid assertion issued before it
     (test_graceful_restart_refuses_nothing_valid).
 Then a small table filled far past its capacity, across the restarts and a
-crash; a simulated power loss; and a randomised interleaving of new
-assertions, replays and graceful restarts checked against a model.
+crash; a simulated power loss; a randomised interleaving of new
+assertions, replays and graceful restarts checked against a model; the
+replay cache changed by a restart (its size, under load too; its state
+directory; Redis and back); one httpd per state directory; a revocation
+the full table has no room for.
 
 Assertions come from an IdP trusted through an HMAC shared secret
 (conftest.raw_sign): tens of thousands are minted in seconds. Bulk
@@ -47,6 +50,7 @@ from conftest import b64u_decode, raw_sign, running
 from httpd import (DROP, GRACEFUL_LOGGED, GRANT_TYPE, RUNNING, TOKEN_PATH, assert_error,
                    assert_granted, claims, jwk_of, port_answers, process_alive, sign)
 from lifecycle import PLAIN, active, assertion, grant, lifecycle_conf, revoke
+from redisserver import redis, redis_conf, redis_server  # noqa: F401 (fixtures)
 
 ISSUER = "https://as.test"
 AUD = "https://as.test/oauth2/token"
@@ -776,3 +780,102 @@ def test_one_httpd_per_state_dir(httpd_factory):
             assert_used(second.token(used))
             assert_granted(second.token(mint()))
         print(f"{len(orphans)} children outlived their parent")
+
+
+def private_dir(path):
+    os.makedirs(path, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def test_graceful_restart_moving_the_state_dir(httpd_factory):
+    """JWTGrantStateDir moved by a graceful restart to a directory that does
+    not exist yet (as a first start creates it): httpd keeps running, the
+    table is copied there and the assertion used before is refused."""
+    h = server(httpd_factory)
+    other = os.path.join(h.dir, "state-new")
+    with running(h):
+        first = mint()
+        assert_granted(h.token(first))
+        h.write(hs_conf(h, f'JWTGrantStateDir "{other}"\n'))
+        h.graceful()
+        assert os.path.exists(os.path.join(other, "replay-cache.table"))
+        assert_used(h.token(first))
+        assert_granted(h.token(mint()))
+
+
+def test_state_dir_moved_and_back(httpd_factory):
+    """JWTGrantStateDir moved to another (existing) directory by a graceful
+    restart (the table is copied there), an assertion used there, then
+    moved back by a stop and a start: neither assertion used before is
+    accepted again, and fresh assertions are accepted."""
+    h = server(httpd_factory)
+    other = private_dir(os.path.join(h.dir, "state-b"))
+    with running(h):
+        first = mint()
+        assert_granted(h.token(first))
+        h.write(hs_conf(h, f'JWTGrantStateDir "{other}"\n'))
+        h.graceful()
+        there = mint()
+        assert_granted(h.token(there))
+        assert_used(h.token(first))
+        h.write(hs_conf(h))
+        h.restart()
+        for name, a in (("used before the move", first), ("used after it", there)):
+            resp = h.token(a)
+            assert resp.status_code != 200, f"the assertion {name} was accepted again"
+        fresh = h.token(mint())
+        assert fresh.status_code == 200, fresh.text
+
+
+def test_cache_switched_to_redis_and_back(httpd_factory, redis):  # noqa: F811
+    """JWTGrantCache switched to Redis by a graceful restart (this host's
+    table retired, JWTG0708), an assertion used there, then switched back
+    to the default by another graceful restart: no assertion used before
+    is accepted again, and fresh assertions are accepted, not refused
+    forever."""
+    h = server(httpd_factory)
+    with running(h):
+        first = mint()
+        assert_granted(h.token(first))
+        h.write(hs_conf(h, redis_conf(h.env, redis)))
+        h.graceful()
+        on_redis = mint()
+        assert_granted(h.token(on_redis))
+        assert_used(h.token(on_redis))
+        h.write(hs_conf(h))
+        h.graceful()
+        for name, a in (("used before Redis", first), ("used on Redis", on_redis)):
+            resp = h.token(a)
+            assert resp.status_code != 200, f"the assertion {name} was accepted again"
+        granted_within(h, 10)
+        h.restart()
+        granted_within(h, 10)
+
+
+def granted_within(h, seconds):
+    """A fresh assertion is granted within seconds, retrying after a 503 as
+    its Retry-After says (each time with a new assertion)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        resp = h.token(mint())
+        if resp.status_code == 200 or time.monotonic() > deadline:
+            break
+        assert_full(resp)
+        time.sleep(min(int(resp.headers["Retry-After"]), 2))
+    assert resp.status_code == 200, f"still refused after {seconds}s: {resp.text}"
+
+
+def test_revocation_without_room_is_refused(httpd_factory, keys):
+    """A revocation the full table has no room for is answered 503 (with
+    Retry-After), never as done: the token stays active, and says so."""
+    h = httpd_factory(ports=3)
+    h.write(lifecycle_conf(h, keys, hs_conf(h, SMALL_TABLE + "\n")
+                           .replace(f"JWTGrantIssuer {ISSUER}\n", "")))
+    with running(h, expect=[FULL]):
+        tok = grant(h, keys, client=PLAIN, scope="email")["access_token"]
+        made, answers = fill(h, 2 * SMALL)
+        assert 503 in statuses(answers), statuses(answers)
+        resp = revoke(h, tok, client=PLAIN)
+        assert_full(resp)
+        assert active(h, tok, client=PLAIN)["active"] is True
