@@ -290,25 +290,31 @@ def test_assertion_of_the_restart_second_refused_after_graceful(httpd_factory):
     issued in the same second was accepted again after it."""
     h = server(httpd_factory)
     with running(h):
-        # the restart is sent right after second T starts; iat T-1, T, T+1
-        # (a client's clock a second ahead is within the skew)
-        t = int(time.time()) + 1
-        around = {d: mint(iat=t + d) for d in (-1, 0, 1)}
-        for a in around.values():
-            assert_granted(h.token(a))
-        time.sleep(max(0.0, t - time.time()) + 0.02)
-        mark = h.log_mark()
-        h.graceful()
-        restarted = [line for line in h.error_log_lines(mark) if GRACEFUL_LOGGED.search(line)]
-        answers = {d: h.token(a) for d, a in around.items()}
-        again = {f"iat T{d:+d}": r.text for d, r in answers.items() if r.status_code == 200}
-        assert not again, f"accepted again after the restart in second T: {again}"
-        for r in answers.values():
-            assert_used(r)
-        assert restarted, "no restart logged"
-        # the test means something only if the restart fell in second T
-        stamp = time.strftime("%H:%M:%S", time.localtime(t))
-        assert stamp in restarted[0], (stamp, restarted[0])
+        landed = []
+        for _ in range(3):      # until a restart falls in its second T
+            # the restart is sent right after second T starts; iat T-1, T,
+            # T+1 (a client's clock a second ahead is within the skew)
+            t = int(time.time()) + 1
+            around = {d: mint(iat=t + d) for d in (-1, 0, 1)}
+            for a in around.values():
+                assert_granted(h.token(a))
+            time.sleep(max(0.0, t - time.time()) + 0.02)
+            mark = h.log_mark()
+            h.graceful()
+            restarted = [line for line in h.error_log_lines(mark)
+                         if GRACEFUL_LOGGED.search(line)]
+            answers = {d: h.token(a) for d, a in around.items()}
+            again = {f"iat T{d:+d}": r.text for d, r in answers.items()
+                     if r.status_code == 200}
+            assert not again, f"accepted again after the restart in second T: {again}"
+            for r in answers.values():
+                assert_used(r)
+            assert restarted, "no restart logged"
+            landed.append(time.strftime("%H:%M:%S", time.localtime(t)) in restarted[0])
+            if landed[-1]:
+                break
+        # the test means something only if a restart fell in its second T
+        assert any(landed), "no restart fell in the second it was aimed at"
 
 
 def pk_client_conf(h, keys):
@@ -504,6 +510,31 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         assert_error(h.token(used, client=PLAIN, scope="email"), 400, "invalid_grant", BEFORE)
         assert_error(h.token(fresh, client=PLAIN, scope="email"), 400, "invalid_grant", USED)
         assert active(h, token, client=PLAIN) == {"active": False}
+
+
+@pytest.mark.parametrize("damage", ["magic", "size"])
+def test_damaged_table_refuses_what_may_have_been_used(httpd_factory, damage):
+    """The table file damaged while httpd was stopped (its magic
+    overwritten, or cut to half its size): the next start warns (JWTG0705)
+    and starts empty with its horizon at now: an assertion used before is
+    refused "issued before", one issued after the skew (2 s) accepted."""
+    h = server(httpd_factory, "JWTGrantClockSkew 2\n")
+    path = os.path.join(h.state_dir, "replay-cache.table")
+    with running(h, expect=[r"JWTG0705: .* is not a replay table of this version"]):
+        used = mint()
+        assert_granted(h.token(used))
+        h.stop()
+        with open(path, "r+b") as f:
+            if damage == "magic":
+                f.write(b"X")
+            else:
+                f.truncate(os.path.getsize(path) // 2)
+        h.start(expect=[p.pattern for p in h._startup_expected])
+        started = time.time()
+        assert any("JWTG0705" in line for line in h.error_log_lines())
+        assert_error(h.token(used), 400, "invalid_grant", BEFORE)
+        time.sleep(max(0.0, started + 3 - time.time()))
+        assert_granted(h.token(mint()))
 
 
 # ---- revocations --------------------------------------------------------------------------
