@@ -49,6 +49,10 @@ LOG_LINE = re.compile(r"^\[[^\]]*\] \[(?P<module>[^:\]]*):(?P<level>\w+)\]")
 # A child process that died of a signal is logged at notice level.
 ALWAYS_BAD = re.compile(r"exit signal|AH00052|AH00060")
 
+# The parent's line at a graceful restart: event "SIGUSR1 received.  Doing
+# graceful restart", prefork "Graceful restart requested, doing restart".
+GRACEFUL_LOGGED = re.compile(r"AH00493|AH00171")
+
 # Every Httpd that is running, for the per-test error-log gate.
 RUNNING = set()
 
@@ -105,6 +109,21 @@ def process_alive(pid):
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def children_of(pid):
+    """The live child processes of pid."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                    out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
 
 
 # ---- the server ----------------------------------------------------------
@@ -322,6 +341,72 @@ class Httpd:
         expected = [p.pattern for p in self._startup_expected]
         self.stop()
         return self.start(expect=expected)
+
+    def children(self):
+        """The live child processes of the running parent."""
+        return children_of(self.pid) if self.pid else []
+
+    def graceful(self, timeout=20):
+        """A graceful restart (httpd -k graceful, with this server's
+        configuration as written now): the parent stays and re-reads it,
+        the old generation's children finish their requests while the new
+        generation's start. Returns once the restart is logged, every child
+        of the old generation is gone and the port answers: requests from
+        then on are served by the new generation."""
+        if self.pid is None:
+            raise HttpdError(f"{self.name} is not running")
+        old = set(self.children())
+        mark = self.log_mark()
+        rc, out = self._run("-k", "graceful")
+        if rc != 0:
+            raise HttpdError(f"httpd -k graceful exited {rc}:\n{out}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not process_alive(self.pid):
+                raise HttpdError(f"httpd {self.pid} exited in a graceful restart:\n"
+                                 + "\n".join(self.error_log_lines(mark)[-20:]))
+            kids = set(self.children())
+            # the restart (GRACEFUL_LOGGED), then the new generation's
+            # "resuming normal operations" (AH00489 or AH00163)
+            lines = self.error_log_lines(mark)
+            if (any(GRACEFUL_LOGGED.search(line) for line in lines)
+                    and any("resuming normal operations" in line for line in lines)
+                    and kids and not kids & old
+                    and all(port_answers(p) for p in self.ports)):
+                break
+            time.sleep(0.05)
+        else:
+            raise HttpdError(f"graceful restart of {self.name} did not complete in "
+                             f"{timeout}s (old children {sorted(old)}, now "
+                             f"{sorted(self.children())}):\n"
+                             + "\n".join(self.error_log_lines(mark)[-20:]))
+        return self
+
+    def crash(self):
+        """Every process killed at once (SIGKILL to the parent and its
+        children), as a crash or an OOM kill would: nothing is shut down.
+        The stale pid file is removed, as an init system would; start()
+        may follow."""
+        if self.pid is None:
+            raise HttpdError(f"{self.name} is not running")
+        pids = [self.pid] + self.children()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while any(process_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        still = [p for p in pids if process_alive(p)]
+        if still:
+            raise HttpdError(f"processes {still} of {self.name} survived SIGKILL")
+        RUNNING.discard(self)
+        self.pid = None
+        if os.path.exists(self.pid_file):
+            os.remove(self.pid_file)
+        self.check_log()
+        return self
 
     @property
     def running(self):
