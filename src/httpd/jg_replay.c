@@ -241,9 +241,11 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
     struct stat st;
     jg_rt_t *t;
 
-    if (stat(path, &st) == 0 && st.st_size > 0) {
-        if (!(h = map_file(ppool, path, 0, 0, why))) return NULL;
-        t = jg_rt_open(h->mem, h->bytes);
+    if (stat(path, &st) == 0) {
+        /* an empty file is none of ours either: damaged */
+        if (st.st_size == 0) h = NULL;
+        else if (!(h = map_file(ppool, path, 0, 0, why))) return NULL;
+        t = h ? jg_rt_open(h->mem, h->bytes) : NULL;
         if (t && !jg_rt_was_clean(t) && (!*boot || strcmp(jg_rt_boot_id(t), boot))) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0704: httpd did not stop "
                          "cleanly before the machine restarted (%s): the replay records "
@@ -276,7 +278,7 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
             return replace(ppool, p, h, path, records, s, why);
         }
         /* nothing in it can be trusted, and the horizon covers all it held */
-        unmap(h);
+        if (h) unmap(h);
         horizon = now;
     }
     else

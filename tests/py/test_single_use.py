@@ -65,6 +65,7 @@ EXPIRED = "expired"
 FULL = r"JWTG0712: the replay cache is full"
 SMALL = 1024                      # JWTGrantReplayCacheSize of the small table
 SMALL_TABLE = f"JWTGrantReplayCacheSize {SMALL}"
+SKEW_2 = "JWTGrantClockSkew 2\n"
 
 
 # ---- configuration and assertions ----------------------------------------------
@@ -513,10 +514,11 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         assert active(h, token, client=PLAIN) == {"active": False}
 
 
-@pytest.mark.parametrize("damage", ["magic", "size"])
+@pytest.mark.parametrize("damage", ["magic", "size", "empty"])
 def test_damaged_table_refuses_what_may_have_been_used(httpd_factory, damage):
     """The table file damaged while httpd was stopped (its magic
-    overwritten, or cut to half its size): the next start warns (JWTG0705)
+    overwritten, cut to half its size, or emptied): the next start warns
+    (JWTG0705)
     and starts empty with its horizon at now: an assertion used before is
     refused "issued before", one issued after the skew (2 s) accepted."""
     h = server(httpd_factory, "JWTGrantClockSkew 2\n")
@@ -528,6 +530,8 @@ def test_damaged_table_refuses_what_may_have_been_used(httpd_factory, damage):
         with open(path, "r+b") as f:
             if damage == "magic":
                 f.write(b"X")
+            elif damage == "empty":
+                f.truncate(0)
             else:
                 f.truncate(os.path.getsize(path) // 2)
         h.start(expect=[p.pattern for p in h._startup_expected])
@@ -839,62 +843,72 @@ def test_graceful_restart_moving_the_state_dir(httpd_factory):
 def test_state_dir_moved_and_back(httpd_factory):
     """JWTGrantStateDir moved to another (existing) directory by a graceful
     restart (the table is copied there), an assertion used there, then
-    moved back by a stop and a start: neither assertion used before is
-    accepted again, and fresh assertions are accepted."""
-    h = server(httpd_factory)
+    moved back by a stop and a start: the first directory's table is the
+    retired one, whose records went on elsewhere, so it is not trusted
+    (JWTG0714): neither assertion used before is accepted again, and fresh
+    assertions are accepted once JWTGrantClockSkew (2 s) has passed."""
+    h = server(httpd_factory, SKEW_2)
     other = private_dir(os.path.join(h.dir, "state-b"))
-    with running(h):
+    with running(h, expect=[r"JWTG0714: the replay table .* was retired"]):
         first = mint()
         assert_granted(h.token(first))
-        h.write(hs_conf(h, f'JWTGrantStateDir "{other}"\n'))
+        h.write(hs_conf(h, f'JWTGrantStateDir "{other}"\n' + SKEW_2))
         h.graceful()
         there = mint()
         assert_granted(h.token(there))
         assert_used(h.token(first))
-        h.write(hs_conf(h))
+        h.write(hs_conf(h, SKEW_2))
         h.restart()
         for name, a in (("used before the move", first), ("used after it", there)):
             resp = h.token(a)
             assert resp.status_code != 200, f"the assertion {name} was accepted again"
-        fresh = h.token(mint())
-        assert fresh.status_code == 200, fresh.text
+        granted_within(h, 10)
 
 
 def test_cache_switched_to_redis_and_back(httpd_factory, redis):  # noqa: F811
     """JWTGrantCache switched to Redis by a graceful restart (this host's
     table retired, JWTG0708), an assertion used there, then switched back
-    to the default by another graceful restart: no assertion used before
-    is accepted again, and fresh assertions are accepted, not refused
-    forever."""
-    h = server(httpd_factory)
-    with running(h):
+    to the default by another graceful restart (JWTG0715: what was
+    accepted on Redis is not in the table, so its horizon is now): no
+    assertion used before is accepted again, and fresh assertions are
+    accepted once JWTGrantClockSkew (2 s) has passed, not refused
+    forever, also after a stop and a start."""
+    h = server(httpd_factory, SKEW_2)
+    with running(h, expect=[r"JWTG0715: replay cache: back to this host's table"]):
         first = mint()
         assert_granted(h.token(first))
-        h.write(hs_conf(h, redis_conf(h.env, redis)))
+        h.write(hs_conf(h, redis_conf(h.env, redis) + SKEW_2))
         h.graceful()
         on_redis = mint()
         assert_granted(h.token(on_redis))
         assert_used(h.token(on_redis))
-        h.write(hs_conf(h))
+        h.write(hs_conf(h, SKEW_2))
         h.graceful()
         for name, a in (("used before Redis", first), ("used on Redis", on_redis)):
             resp = h.token(a)
             assert resp.status_code != 200, f"the assertion {name} was accepted again"
         granted_within(h, 10)
         h.restart()
-        granted_within(h, 10)
+        assert_granted(h.token(mint()))
+        for a in (first, on_redis):
+            assert h.token(a).status_code != 200
 
 
 def granted_within(h, seconds):
-    """A fresh assertion is granted within seconds, retrying after a 503 as
-    its Retry-After says (each time with a new assertion)."""
+    """A fresh assertion is granted within seconds: while the table is full
+    (503, retried as Retry-After says) or its horizon's skew window lasts
+    (400 "issued before"), each retry with a new assertion."""
     deadline = time.monotonic() + seconds
     while True:
         resp = h.token(mint())
         if resp.status_code == 200 or time.monotonic() > deadline:
             break
-        assert_full(resp)
-        time.sleep(min(int(resp.headers["Retry-After"]), 2))
+        if resp.status_code == 400:
+            assert_error(resp, 400, "invalid_grant", BEFORE)
+            time.sleep(0.5)
+        else:
+            assert_full(resp)
+            time.sleep(min(int(resp.headers["Retry-After"]), 2))
     assert resp.status_code == 200, f"still refused after {seconds}s: {resp.text}"
 
 
