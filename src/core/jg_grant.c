@@ -329,7 +329,9 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.sub = a.sub;
     subj.idp = idp->name;
     subj.scope = granted;
-    subj.client_id = client ? client->client_id : a.iss;
+    /* without a client, none: the issuer in its place once let a client of
+     * that id introspect and revoke such tokens as its own */
+    subj.client_id = client ? client->client_id : NULL;
     subj.assertion = a.claims;
     jg_grant_issue(p, cfg, hooks, t, client, &subj, 1, req->now, res);
 }

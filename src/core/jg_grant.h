@@ -127,7 +127,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
 /* issue 6: what an access token is issued for, whichever grant. */
 typedef struct jg_grant_subject {
     const char *sub, *idp, *scope;
-    const char *client_id;              /* the client's, or the issuer's without one */
+    const char *client_id;              /* the client's; NULL without one */
     json_object *assertion;             /* the assertion's claims, or NULL */
     const char *assertion_text;         /* the same as JSON text, or NULL */
     const char *family;                 /* refresh: the family continued */

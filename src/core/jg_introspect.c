@@ -62,9 +62,9 @@ static int num(json_object *o, const char *name, long long *out)
 static int access_facts(found_t *f)
 {
     f->tenant = str(f->claims, "tenant");
-    f->client_id = str(f->claims, "client_id");
+    f->client_id = str(f->claims, "client_id");   /* NULL: issued without a client */
     f->jti = str(f->claims, "jti");
-    return f->tenant && f->client_id && f->jti && num(f->claims, "exp", &f->exp)
+    return f->tenant && f->jti && num(f->claims, "exp", &f->exp)
            && num(f->claims, "iat", &f->iat);
 }
 
@@ -161,6 +161,13 @@ static int find(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_hook
     if ((rc = find_opaque(p, cfg, hooks, token, f, res)) != 0) return rc;
     memset(f, 0, sizeof(*f));
     return find_refresh(p, cfg, hooks, token, f, res);
+}
+
+/* Whether client is the one the token was issued to: never for a token
+ * issued without a client, whatever client id the caller has. */
+static int owned_by(const found_t *f, const jg_client_t *client)
+{
+    return f->client_id && !strcmp(f->client_id, client->client_id);
 }
 
 /* Whether a found token is live now: 1 yes, 0 no, -1 fault. */
@@ -291,7 +298,7 @@ void jg_introspect_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* a refresh token is a credential of its client alone: a resource
      * server (introspect_any) that saw it active would take it for an
      * access token */
-    if (strcmp(f.tenant, t->name) || (strcmp(f.client_id, client->client_id)
+    if (strcmp(f.tenant, t->name) || (!owned_by(&f, client)
                                       && (!client->introspect_any || f.kind == KIND_REFRESH))) {
         res->description = "token not visible to this client";
         return;
@@ -325,7 +332,7 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     res->status = 200;
     if ((rc = find(p, cfg, hooks, token, hint, &f, res)) <= 0) return;
     /* only the client's own, and nothing said about anyone else's */
-    if (strcmp(f.tenant, t->name) || strcmp(f.client_id, client->client_id)) return;
+    if (strcmp(f.tenant, t->name) || !owned_by(&f, client)) return;
     res->jti = f.jti;
     if (f.kind == KIND_REFRESH) {
         if (hooks->refresh_revoke_family(hooks->baton, f.row->family, req->now, &why)

@@ -42,7 +42,8 @@ const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c)
         jg_json_add_string(&w, "aud", JG_ARRAY_IDX(c->aud, 0, const char *));
     else
         jg_json_add_strings(&w, "aud", c->aud);
-    jg_json_add_string(&w, "client_id", c->client_id);
+    /* none for a token issued without a client: no client owns it */
+    if (c->client_id) jg_json_add_string(&w, "client_id", c->client_id);
     if (c->scope && *c->scope) jg_json_add_string(&w, "scope", c->scope);
     jg_json_add_int(&w, "iat", c->iat);
     jg_json_add_int(&w, "exp", c->exp);

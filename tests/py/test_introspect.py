@@ -10,9 +10,9 @@ import time
 import pytest
 
 from conftest import running
-from httpd import Httpd, assert_error, b64u, b64u_decode, jws_claims
+from httpd import Httpd, assert_error, b64u, b64u_decode, hashed_secret, jws_claims
 from lifecycle import (APP, ISSUER, OTHER, PLAIN, RS, WSO2, WSO2_RS, active, assertion,
-                       grant, introspect, lifecycle_conf)
+                       grant, introspect, lifecycle_conf, revoke)
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,29 @@ def test_request_shape(srv, keys):
     assert resp.headers["Content-Type"].startswith("application/json")
     assert any("JWTG0501" in line and "outcome=active" in line
                for line in srv.error_log_lines())
+
+
+@pytest.mark.parametrize("port_index", [0, 1], ids=["jwt", "opaque"])
+def test_token_issued_without_a_client_is_no_clients(jg_env, keys, port_index):
+    """JWTGrantRequireClientAuth Off: a token issued without a client names
+    no client_id, so a client whose client_id equals the IdP's issuer
+    ("idp") can neither introspect nor revoke it as its own; a resource
+    server still introspects it."""
+    twin = ("idp", "twin-secret-0123456789-abcdefghijk")
+    h = Httpd(jg_env, "introspect-no-client", ports=3)
+    h.write(lifecycle_conf(h, keys, "JWTGrantRequireClientAuth Off\n"
+                           "<JWTGrantServiceProvider twin>\n  JWTGrantClientID idp\n"
+                           f"  JWTGrantClientSecret {hashed_secret(twin[1])}\n"
+                           "</JWTGrantServiceProvider>\n"))
+    with running(h):
+        port = h.ports[port_index]
+        resp = h.token(assertion(keys, sub="kim"), client=None, port=port)
+        assert resp.status_code == 200, resp.text
+        tok = resp.json()["access_token"]
+        if port_index == 0:
+            assert "client_id" not in jws_claims(tok)
+        assert active(h, tok, client=twin, port=port) == {"active": False}
+        assert revoke(h, tok, client=twin, port=port).status_code == 200
+        doc = active(h, tok, client=RS, port=port)
+        assert doc["active"] is True and doc["sub"] == "kim", doc
+        assert "client_id" not in doc, doc

@@ -1504,7 +1504,9 @@ END_TEST
 
 /* ---- without client authentication -------------------------------------------------- */
 
-START_TEST(no_client_auth_issues_to_the_issuer)
+/* Issued without a client, a token says so: no client_id at all (the
+ * issuer in its place once let a client of that id pass for its owner). */
+START_TEST(no_client_auth_token_names_no_client)
 {
     jg_grant_result_t *res;
     json_object *c;
@@ -1512,8 +1514,9 @@ START_TEST(no_client_auth_issues_to_the_issuer)
     env.cfg.require_client_auth = 0;
     res = anonymous(good_rsa_assertion());
     c = token_claims(res);
-    ck_assert_str_eq(str_claim(c, "client_id"), RSA_ISS);
+    ck_assert(!has_claim(c, "client_id"));
     ck_assert_str_eq(str_claim(c, "aud"), ISSUER);
+    ck_assert_str_eq(str_claim(c, "idp"), "rsaIdP");
     ck_assert_ptr_null(res->client_id);
 }
 END_TEST
@@ -2019,7 +2022,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, scope_claim_nothing_allowed_is_invalid_scope);
 
     GRANT_TCASE("no_client_auth");
-    tcase_add_test(tc, no_client_auth_issues_to_the_issuer);
+    tcase_add_test(tc, no_client_auth_token_names_no_client);
     tcase_add_test(tc, no_client_auth_scopes_from_idp);
     tcase_add_test(tc, no_client_auth_idp_without_scopes_grants_nothing);
     tcase_add_test(tc, no_client_auth_public_client_by_id);

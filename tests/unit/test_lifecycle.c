@@ -170,6 +170,9 @@ static void setup(void)
     w.rs = client("rs", "rs-secret");
     w.rs->introspect_any = 1;
     w.plain = client("plain", "plain-secret");
+    /* a client whose id is the IdP's issuer: it must never pass for the
+     * owner of the tokens issued without a client */
+    client("idp", "idp-secret");
     other = jg_registry_tenant(w.reg, "wso2.com", 1);
     idp = jg_idp_make(test_pool, "idp");
     idp->source = "test";
@@ -879,6 +882,44 @@ START_TEST(revocation_into_a_full_cache_is_503)
 }
 END_TEST
 
+/* A token issued without a client (JWTGrantRequireClientAuth Off) is no
+ * client's: the client whose id equals the issuer can neither introspect
+ * nor revoke it; a resource server still introspects it. */
+static void no_client_token_is_no_clients(jg_token_format_t format)
+{
+    jg_grant_result_t *res = apr_pcalloc(test_pool, sizeof(*res));
+    jg_grant_request_t *req = apr_pcalloc(test_pool, sizeof(*req));
+    json_object *o;
+
+    w.cfg.require_client_auth = 0;
+    w.cfg.token_format = format;
+    req->now = NOW;
+    req->form = apr_table_make(test_pool, 4);
+    apr_table_set(req->form, "grant_type", BEARER);
+    apr_table_set(req->form, "assertion", assertion("kim", NULL));
+    jg_grant_process(test_pool, &w.cfg, req, &w.hooks, res);
+    ok(res);
+    ck_assert_ptr_null(res->client_id);
+    ck_assert(!is_active(introspect("idp", res->access_token, NULL)));
+    ck_assert_str_eq(revoke_in(NULL, "idp", res->access_token), "nothing");
+    o = introspect("rs", res->access_token, NULL);
+    ck_assert(is_active(o));
+    ck_assert_ptr_null(json_object_object_get(o, "client_id"));
+    ck_assert_str_eq(member(o, "sub"), "kim");
+}
+
+START_TEST(no_client_jwt_is_no_clients)
+{
+    no_client_token_is_no_clients(JG_TOKEN_FORMAT_JWT);
+}
+END_TEST
+
+START_TEST(no_client_opaque_token_is_no_clients)
+{
+    no_client_token_is_no_clients(JG_TOKEN_FORMAT_OPAQUE);
+}
+END_TEST
+
 START_TEST(opaque_record_keeps_the_assertion)
 {
     jg_grant_result_t *res;
@@ -1048,6 +1089,8 @@ Suite *lifecycle_suite(void)
     tcase_add_test(tc, introspect_needs_an_authenticated_client);
     tcase_add_test(tc, revoke_jwt_opaque_and_refresh);
     tcase_add_test(tc, jwt_issued_before_the_cache_horizon_is_inactive);
+    tcase_add_test(tc, no_client_jwt_is_no_clients);
+    tcase_add_test(tc, no_client_opaque_token_is_no_clients);
     tcase_add_test(tc, revocation_into_a_full_cache_is_503);
     tcase_add_test(tc, opaque_record_keeps_the_assertion);
     tcase_add_test(tc, revoked_before_time_makes_tokens_inactive);
