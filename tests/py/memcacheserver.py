@@ -54,7 +54,8 @@ class Memcached(LoopbackDaemon):
             return data
 
     def keys(self):
-        """The keys memcached holds (lru_crawler metadump), sorted."""
+        """The keys memcached holds (lru_crawler metadump), sorted; the
+        crawler may miss a record that the LRU maintainer moves meanwhile."""
         reply = self.command("lru_crawler metadump all", ends=(b"END\r\n", b"ERROR\r\n"))
         keys = []
         for line in reply.decode().splitlines():
@@ -67,6 +68,13 @@ class Memcached(LoopbackDaemon):
         """Everything gone, the module's epoch record too: what a new
         server holds."""
         assert self.command("flush_all") == b"OK\r\n"
+
+    def ttl(self, key):
+        """Seconds left of key's record (meta get), -1 when it never
+        expires, None when there is none. (keys() may miss a record the
+        LRU maintainer is moving.)"""
+        reply = self.command(f"mg {key} t", ends=(b"\r\n",))
+        return int(reply.split()[1][1:]) if reply.startswith(b"HD ") else None
 
     def get(self, key):
         """The value under key (str), None when there is none."""
