@@ -1368,11 +1368,6 @@ jg_net_kind_t jg_net_kind_of(const jg_net_t *n)
     return n->kind;
 }
 
-const char *jg_net_label(const jg_net_t *n)
-{
-    return n->label;
-}
-
 int jg_net_same(const jg_net_t *a, const jg_net_t *b)
 {
     return a && b && a->kind == b->kind && !strcmp(a->args, b->args);

@@ -34,7 +34,6 @@ jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, jg_net_kind_t kind, const 
                         int epoch, const char **err);
 
 jg_net_kind_t jg_net_kind_of(const jg_net_t *n);
-const char *jg_net_label(const jg_net_t *n);     /* "Redis", "memcached" */
 /* 1 when a and b are the same kind and list of servers. */
 int jg_net_same(const jg_net_t *a, const jg_net_t *b);
 
