@@ -646,10 +646,10 @@ static apr_status_t epoch_lost(jg_call_t *k, long long *epoch, int *full)
     if (won)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0636: %s %s has lost its "
                      "records (a restart without persistence, a flush, a failover): its "
-                     "epoch is now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW " has passed "
-                     "after it, assertions and client assertions that may have been "
-                     "used before are refused (\"mint a new one\"); JWT access tokens "
-                     "issued before count as revoked", sv->n->label, sv->name,
+                     "epoch is now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
+                     " has passed after it, assertions and client assertions that may "
+                     "have been used before are refused (\"mint a new one\"); JWT access "
+                     "tokens issued before count as revoked", sv->n->label, sv->name,
                      (apr_int64_t)*epoch);
     return APR_SUCCESS;
 }
@@ -700,7 +700,8 @@ static void warn_full(jg_net_server_t *sv)
 {
     apr_time_t now = apr_time_now();
 
-    if (sv->full_warned && now - sv->full_warned < apr_time_from_sec(JG_NET_FULL_WARN_INTERVAL))
+    if (sv->full_warned
+        && now - sv->full_warned < apr_time_from_sec(JG_NET_FULL_WARN_INTERVAL))
         return;
     sv->full_warned = now;
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0637: %s %s is full: it "
@@ -848,7 +849,8 @@ apr_status_t jg_net_seen(jg_net_t *n, apr_pool_t *p, const char *key, long long 
             if ((rv = net_sendv(&call, vec, nvec)) == APR_SUCCESS
                 && (rv = resp_replies(&call, JG_NET_EPOCH_MAX, nvec, r)) == APR_SUCCESS) {
                 if (r[0]->type != ':') rv = resp_unexpected(&call, "EXISTS", r[0]);
-                else if (nvec > 1 && r[1]->type != '$') rv = resp_unexpected(&call, "GET", r[1]);
+                else if (nvec > 1 && r[1]->type != '$')
+                    rv = resp_unexpected(&call, "GET", r[1]);
                 else {
                     exists = r[0]->n > 0;
                     if (nvec > 1 && !resp_is_null(r[1])) {
@@ -1254,9 +1256,10 @@ int jg_net_startup(jg_net_t *n, apr_pool_t *ptemp, const char *state_dir)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, n->s, "JWTG0634: %s %s lost its "
                          "records while httpd was stopped (this host used it before, "
                          "%s says, and its epoch record is gone or older): its epoch is "
-                         "now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW " has passed after it, "
-                         "assertions that may have been used before are refused; JWT "
-                         "access tokens issued before count as revoked", n->label,
+                         "now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
+                         " has passed after it, assertions that may have been used "
+                         "before are refused; JWT access tokens issued before count as "
+                         "revoked", n->label,
                          sv->name, path, (apr_int64_t)epoch);
         else if (first)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0635: %s %s: first use by "

@@ -111,8 +111,9 @@ END_TEST
 
 START_TEST(eviction_settings)
 {
-    static const char noeviction[] = "# Memory\r\nused_memory:914704\r\nmaxmemory:2097152\r\n"
-                                     "maxmemory_human:2.00M\r\nmaxmemory_policy:noeviction\r\n";
+    static const char noeviction[] = "# Memory\r\nused_memory:914704\r\n"
+                                     "maxmemory:2097152\r\nmaxmemory_human:2.00M\r\n"
+                                     "maxmemory_policy:noeviction\r\n";
     static const char lru[] = "# Memory\r\nmaxmemory:10485760\r\n"
                               "maxmemory_policy:allkeys-lru\r\n";
     static const char unlimited[] = "maxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n";
