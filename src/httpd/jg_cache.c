@@ -5,6 +5,7 @@
 #include <apr_global_mutex.h>
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <ap_provider.h>
 #include <ap_socache.h>
@@ -239,7 +240,8 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                       "the socache %s (" JG_CMD_JWKS_CACHE ")", spec);
         return !OK;
     }
-    if (jg_net_kind(name, &kind) && !(net_jwks = jg_net_create(pconf, kind, args, &err))) {
+    if (jg_net_kind(name, &kind)
+        && !(net_jwks = jg_net_create(pconf, s, kind, args, 0, &err))) {
         if (kind == JG_NET_REDIS)
             ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: " JG_CMD_JWKS_CACHE
                           " %s: %s", spec, err);
@@ -251,6 +253,24 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0330: JWKS cache: %s (%s), apart "
                  "from the replay cache, with its own " JG_JWKS_CACHE_MUTEX " mutex",
                  name, args ? args : "default arguments");
+    return OK;
+}
+
+/* The parent's checks of the Redis or memcached servers, on the second
+ * configuration pass only (the first one at startup only checks the
+ * configuration): eviction and epochs (jg_net_startup). A JWKS cache on
+ * JWTGrantCache's own servers is checked with them; one of its own may
+ * evict (a key set it drops costs a refetch), and is checked for that
+ * only. */
+static int net_startup(apr_pool_t *ptemp)
+{
+    const char *dir = jg_global.state_dir ? jg_global.state_dir : JG_DEFAULT_STATE_DIR;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    if (net_main && jg_net_startup(net_main, ptemp, dir) != OK) return !OK;
+    if (net_jwks && !jg_net_same(net_jwks, net_main)
+        && jg_net_startup(net_jwks, ptemp, dir) != OK)
+        return !OK;
     return OK;
 }
 
@@ -298,7 +318,8 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return !OK;
         }
     }
-    if (jg_net_kind(name, &kind) && !(net_main = jg_net_create(pconf, kind, args, &err))) {
+    if (jg_net_kind(name, &kind)
+        && !(net_main = jg_net_create(pconf, s, kind, args, 1, &err))) {
         if (kind == JG_NET_REDIS)
             ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
                           "JWTG0600: " JG_CMD_CACHE " %s: %s", spec, err);
@@ -309,17 +330,18 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     if (net_main && jg_net_kind_of(net_main) == JG_NET_REDIS)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0601: Redis at %s: jti claims "
-                     "by INCR (atomic across hosts), reads and writes bounded by %d s",
-                     args, JG_NET_TIMEOUT);
+                     "by SET NX with the epoch in one transaction (atomic across hosts), "
+                     "reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
     else if (net_main)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0621: memcached at %s: jti "
-                     "claims by add (atomic across hosts), reads and writes bounded by "
-                     "%d s", args, JG_NET_TIMEOUT);
+                     "claims by add with the epoch in one round trip (atomic across "
+                     "hosts), reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "JWTG0038: replay and token cache: %s in %u shard%s (%s), each with "
                  "its own " JG_CACHE_MUTEX " mutex", name, n, n == 1 ? "" : "s",
                  shard_args ? shard_args[0] : args ? args : "default arguments");
     if (jwks_post_config(pconf, plog, ptemp, s) != OK) return !OK;
+    if (net_startup(ptemp) != OK) return !OK;
     return jg_replay_post_config(pconf, plog, s, net_main != NULL);
 }
 
@@ -360,21 +382,23 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
                                   long long *retry_after, const char **why)
 {
     request_rec *r = baton;
+    const char *reason = NULL;
     apr_status_t rv;
 
     *retry_after = 0;
     if (!jg_conf_replay_horizon(jg_server_conf(r->server))) earliest = JG_CLAIM_NO_HORIZON;
     if (!net_main) return jg_replay_claim(r, key, earliest, expiry, out, retry_after, why);
-    rv = jg_net_claim(net_main, r->pool, key, earliest, expiry, out);
+    rv = jg_net_claim(net_main, r->pool, key, earliest, expiry, out, &reason);
     if (rv != APR_SUCCESS) {
         if (jg_net_kind_of(net_main) == JG_NET_REDIS)
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0602: the replay cache "
-                          "(Redis) failed; refusing the assertion");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0602: the replay cache "
+                          "(Redis) failed (%s); refusing the assertion", reason);
         else
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0622: the replay cache "
-                          "(memcached) failed; refusing the assertion");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0622: the replay cache "
+                          "(memcached) failed (%s); refusing the assertion", reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
+    if (*out == JG_CLAIM_FULL) *retry_after = JG_NET_FULL_RETRY;
     return JG_OK;
 }
 
@@ -383,6 +407,7 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
                                       const char **why)
 {
     request_rec *r = baton;
+    const char *reason = NULL;
     apr_status_t rv;
 
     *retry_after = 0;
@@ -392,13 +417,14 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
             return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
         return JG_OK;
     }
-    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, expiry, out);
+    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, expiry, out, &reason);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "JWTG0520: cannot store a revoked JWT "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0520: cannot store a revoked JWT "
                       "access token's jti in the replay cache (%s): the revocation fails",
-                      jg_net_label(net_main));
+                      reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
+    if (*out == JG_CLAIM_FULL) *retry_after = JG_NET_FULL_RETRY;
     return JG_OK;
 }
 
@@ -406,17 +432,17 @@ jg_status_t jg_cache_revoked_check(void *baton, const char *key, long long issue
                                    int *revoked, const char **why)
 {
     request_rec *r = baton;
+    const char *reason = NULL;
     apr_status_t rv;
 
     *revoked = 1;
     if (!jg_conf_replay_horizon(jg_server_conf(r->server))) issued_at = JG_CLAIM_NO_HORIZON;
     if (!net_main) return jg_replay_seen(r, key, issued_at, revoked, why);
-    rv = jg_net_seen(net_main, r->pool, key, issued_at, revoked);
+    rv = jg_net_seen(net_main, r->pool, key, issued_at, revoked, &reason);
     if (rv != APR_SUCCESS) {
         *revoked = 1;
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(r->pool, "the replay cache (%s) "
-                                                    "failed: %pm", jg_net_label(net_main),
-                                                    &rv));
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(r->pool, "the replay cache failed: "
+                                                    "%s", reason));
     }
     return JG_OK;
 }
@@ -430,11 +456,12 @@ static jg_status_t store_record(request_rec *r, const char *key, const char *val
     apr_status_t rv, rv2;
 
     if (net_main) {
-        rv = jg_net_put(net_main, r->pool, key, value, strlen(value), expiry);
+        const char *reason = NULL;
+
+        rv = jg_net_put(net_main, r->pool, key, value, strlen(value), expiry, &reason);
         if (rv != APR_SUCCESS) {
             /* what the record is (an opaque token, a revocation) and where */
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "%s (%s)", what,
-                          jg_net_kind_of(net_main) == JG_NET_REDIS ? "Redis" : "memcached");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s (%s)", what, reason);
             return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
         }
         return JG_OK;
@@ -520,11 +547,12 @@ jg_status_t jg_cache_jwks_put(server_rec *s, apr_pool_t *p, const char *key,
     apr_status_t rv, rv2;
 
     if (net_jwks) {
-        if ((rv = jg_net_put(net_jwks, p, key, val, len, expiry)) != APR_SUCCESS)
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (%s) did not "
-                                                        "store %lu bytes: %pm",
-                                                        jg_net_label(net_jwks),
-                                                        (unsigned long)len, &rv));
+        const char *reason = NULL;
+
+        if (jg_net_put(net_jwks, p, key, val, len, expiry, &reason) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache did not store "
+                                                        "%lu bytes: %s",
+                                                        (unsigned long)len, reason));
         return JG_OK;
     }
     if (!sh->instance || !sh->mutex)
@@ -556,11 +584,13 @@ jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
     *won = 0;
     if (net_jwks) {
         jg_claim_t c = JG_CLAIM_USED;
-        rv = jg_net_claim(net_jwks, p, key, JG_CLAIM_NO_HORIZON, expiry, &c);
+        const char *reason = NULL;
+
+        rv = jg_net_claim(net_jwks, p, key, JG_CLAIM_NO_HORIZON, expiry, &c, &reason);
         *won = rv == APR_SUCCESS && c == JG_CLAIM_FRESH;
         if (rv != APR_SUCCESS)
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache (%s) failed: "
-                                                        "%pm", jg_net_label(net_jwks), &rv));
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the JWKS cache failed: %s",
+                                                        reason));
         return JG_OK;
     }
     if (!sh->instance || !sh->mutex)
@@ -592,10 +622,11 @@ jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
     apr_status_t rv, rv2;
 
     if (net_main) {
-        if ((rv = jg_net_remove(net_main, p, key)) != APR_SUCCESS)
-            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache (%s) did not "
-                                                        "remove a record: %pm",
-                                                        jg_net_label(net_main), &rv));
+        const char *reason = NULL;
+
+        if (jg_net_remove(net_main, p, key, &reason) != APR_SUCCESS)
+            return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache did not remove a "
+                                                        "record: %s", reason));
         return JG_OK;
     }
     if (!sh || !sh->instance || !sh->mutex)

@@ -1,79 +1,151 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <apr_hash.h>
-#include <apr_redis.h>
+#include <apr_poll.h>
 #include <apr_reslist.h>
 #include <apr_network_io.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
 #include <ap_mpm.h>
 
 #include "jg_cache_net.h"
+#include "jg_netproto.h"
+#include "jg_directives.h"
+
+APLOG_USE_MODULE(oauth_jwt_grant);
 
 /* Redis and memcached (JWTGrantCache redis:HOST:PORT[,HOST:PORT...] or
  * memcache:HOST:PORT[,...]): the caches talk to the servers themselves
- * rather than through mod_socache_redis / mod_socache_memcache, for two
- * reasons.
+ * rather than through mod_socache_redis / mod_socache_memcache or APR's
+ * clients, for these reasons.
  * - Atomicity across hosts: the global mutex only orders the processes of
  *   one host, and the socache API has no "store if absent". Two hosts
  *   racing with one jti would both find it absent and both issue a token.
- *   A claim is, on Redis, INCR on the key (exactly one caller, on any
- *   host, sees 1), then SETEX to give the record its expiry; on memcached,
- *   "add" (stores only when the key is absent, with its expiry: exactly
- *   one caller gets STORED).
+ *   A claim is, on Redis, SET NX (exactly one caller, on any host, stores
+ *   the key, with its expiry); on memcached, "add" (stores only when the
+ *   key is absent: exactly one caller gets STORED).
+ * - One round trip per claim, epoch included (below): a claim must also
+ *   read the server's epoch, atomically with the store on Redis. APR's
+ *   apr_redis sends one command and waits for its reply: no pipelining,
+ *   and no MULTI / EXEC. Ours writes MULTI, GET epoch, SET NX, EXEC at once
+ *   and reads the four replies (RESP, the subset below).
  * - A bound on a hung server: mod_socache_redis hands apr_redis its
  *   RedisTimeout in microseconds where apr_redis expects seconds, so a
- *   Redis that stops answering (but keeps the connection) holds a request
- *   for weeks. Ours is JG_NET_TIMEOUT seconds (connecting: 1 s, fixed by
- *   apr_redis). APR-util 1.6's apr_memcache has no read/write timeout at
+ *   Redis that stops answering (but keeps the connection) held a request
+ *   for weeks. APR-util 1.6's apr_memcache has no read/write timeout at
  *   all (apr_memcache_server_create takes only a connection TTL; its
- *   sockets block for ever once connected), so memcached is spoken to by
- *   the small text-protocol client below (add, set, get, delete) on
- *   sockets with the same bounds, pooled per process like apr_memcache's.
+ *   sockets block for ever once connected). Here every socket connects
+ *   within JG_NET_CONNECT_TIMEOUT and reads and writes within
+ *   JG_NET_TIMEOUT seconds.
+ * Both protocols share one connection layer: per server and process a
+ * pool of connections (apr_reslist, as apr_memcache's), a line reader
+ * with a bounded buffer, bounded sends and reads. A pooled connection the
+ * server closed (a restart) is noticed before use and replaced.
+ *
+ * The epoch. Redis without persistence, a flush, a failover to a replica
+ * that lagged, a memcached restart: the server loses its records, and the
+ * assertions they stood for could be used once more. Each server keeps
+ * one record that never expires, JG_NET_EPOCH_KEY: the moment (Unix
+ * seconds) at or before which it may have lost records. It goes with the
+ * others; a claim that finds it missing knows that the server lost its
+ * records while we used it, creates it with the current time (the first
+ * to create it logs JWTG0636, once per loss) and refuses, as
+ * JG_CLAIM_UNKNOWN, whatever could have been accepted before it. At
+ * startup (jg_net_startup) a missing epoch is either a server this host
+ * never used (epoch JG_NET_EPOCH_FIRST_USE: nothing lost) or one it used
+ * (records lost while httpd was stopped: epoch now), told apart by the
+ * file JWTGrantStateDir/JG_NET_SERVERS_FILE.
+ *
+ * The server must not evict records before they expire (Redis
+ * maxmemory-policy noeviction or no maxmemory; memcached -M): startup
+ * checks it. A store it refuses for want of memory is JG_CLAIM_FULL (503),
+ * not a fault.
+ *
  * The socache module must still be loaded (JWTGrantCache names its
- * provider, and its instance checks the server list at startup). Keys are
- * "jwt-grant:" + the cache's key; no process-wide mutex is needed. With
- * several servers, a key always goes to the same one (a hash of the key
- * over the list, as every host has it); a server that fails is not
+ * provider). Keys are "jwt-grant:" + the cache's key; no process-wide
+ * mutex is needed. With several servers, a key always goes to the same
+ * one (a hash of the key over the list, as every host has it), and so does
+ * its claim's epoch (each server has its own); a server that fails is not
  * replaced by another, which would split the claims of one key: the
  * request fails closed. */
-#define JG_NET_CONNECT_TIMEOUT 1             /* seconds */
 #define JG_NET_CONN_TTL (15 * APR_USEC_PER_SEC)
 #define JG_NET_PREFIX "jwt-grant:"
+#define JG_REDIS_PORT 6379
 #define JG_MEMCACHE_PORT 11211
 /* memcached reads an expiry of more than 30 days as a Unix time */
 #define JG_MEMCACHE_MAX_RELATIVE (30 * 24 * 3600)
-#define JG_MEMCACHE_LINE_MAX 512             /* a reply line ("VALUE k f n") */
+#define JG_NET_LINE_MAX 512                  /* a reply line */
 #define JG_MEMCACHE_KEY_MAX 250              /* memcached's limit */
+#define JG_NET_EPOCH_MAX 20                  /* bytes of an epoch record */
+#define JG_NET_RECORD_MAX 64                 /* a claim's record ("1") */
+#define JG_NET_INFO_MAX (64 * 1024)          /* Redis's INFO memory */
+#define JG_NET_STATS_LINES_MAX 512           /* memcached's stats settings */
+#define JG_RESP_ELEMS_MAX 8                  /* an array reply we read (EXEC's) */
+#define JG_RESP_NUMBER_MAX 1000000000000000LL
+#define JG_NET_FULL_WARN_INTERVAL 60         /* seconds between JWTG0637 */
+#define JG_NET_SERVERS_FILE_MAX (64 * 1024)
 
 
-/* one memcached server: where it is, and this process's connections */
-typedef struct {
+typedef struct jg_net_server {
+    jg_net_t *n;
     const char *host;
     apr_port_t port;
+    const char *name;                        /* HOST:PORT, in messages */
+    const char *spec;                        /* redis:HOST:PORT, in the servers file */
     apr_pool_t *pool;
     apr_reslist_t *conns;
-} jg_mc_server_t;
+    int max_conns;
+    apr_time_t full_warned;                  /* this process's last JWTG0637 */
+} jg_net_server_t;
 
 typedef struct {
     apr_pool_t *pool;
     apr_socket_t *sock;
-    char buf[JG_MEMCACHE_LINE_MAX + 64];
+    unsigned long uses;                      /* requests answered */
+    char buf[JG_NET_LINE_MAX + 64];
     apr_size_t at, end;                      /* unread bytes: buf[at..end) */
-} jg_mc_conn_t;
+} jg_net_conn_t;
 
 struct jg_net {
     jg_net_kind_t kind;
     const char *label;                       /* "Redis", "memcached" */
-    apr_redis_t *rc;
-    jg_mc_server_t *mc;
-    int nmc;
+    const char *args;
+    server_rec *s;
+    int epoch;                               /* single-use records: the epoch counts */
+    jg_net_server_t *srv;
+    int nsrv;
 };
 
+/* A piece of a request: several commands are written at once. */
+typedef struct {
+    const void *data;
+    apr_size_t len;
+} jg_piece_t;
 
-static apr_status_t mc_conn_construct(void **res, void *params, apr_pool_t *pool)
+/* One exchange with one server: its connection, and what went wrong. */
+typedef struct {
+    jg_net_server_t *sv;
+    jg_net_conn_t *c;
+    int pooled;                              /* c from sv->conns (else one-off) */
+    apr_pool_t *p;
+    const char *why;
+} jg_call_t;
+
+static long long now_sec(void)
 {
-    jg_mc_server_t *ms = params;
-    jg_mc_conn_t *c;
+    return (long long)apr_time_sec(apr_time_now());
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static apr_status_t conn_open(jg_net_server_t *sv, apr_pool_t *pool, jg_net_conn_t **out)
+{
+    jg_net_conn_t *c;
     apr_sockaddr_t *sa;
     apr_pool_t *np;
     apr_status_t rv;
@@ -81,7 +153,7 @@ static apr_status_t mc_conn_construct(void **res, void *params, apr_pool_t *pool
     if ((rv = apr_pool_create(&np, pool)) != APR_SUCCESS) return rv;
     c = apr_pcalloc(np, sizeof(*c));
     c->pool = np;
-    if ((rv = apr_sockaddr_info_get(&sa, ms->host, APR_UNSPEC, ms->port, 0, np))
+    if ((rv = apr_sockaddr_info_get(&sa, sv->host, APR_UNSPEC, sv->port, 0, np))
             == APR_SUCCESS
         && (rv = apr_socket_create(&c->sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, np))
             == APR_SUCCESS
@@ -91,36 +163,110 @@ static apr_status_t mc_conn_construct(void **res, void *params, apr_pool_t *pool
         && (rv = apr_socket_timeout_set(c->sock, apr_time_from_sec(JG_NET_TIMEOUT)))
             == APR_SUCCESS) {
         apr_socket_opt_set(c->sock, APR_TCP_NODELAY, 1);
-        *res = c;
+        *out = c;
         return APR_SUCCESS;
     }
     apr_pool_destroy(np);
     return rv;
 }
 
-static apr_status_t mc_conn_destruct(void *res, void *params, apr_pool_t *pool)
+static apr_status_t conn_construct(void **res, void *params, apr_pool_t *pool)
+{
+    return conn_open(params, pool, (jg_net_conn_t **)res);
+}
+
+static apr_status_t conn_destruct(void *res, void *params, apr_pool_t *pool)
 {
     (void)params;
     (void)pool;
-    apr_pool_destroy(((jg_mc_conn_t *)res)->pool);   /* closes the socket */
+    apr_pool_destroy(((jg_net_conn_t *)res)->pool);   /* closes the socket */
     return APR_SUCCESS;
 }
 
-static apr_status_t mc_send(jg_mc_conn_t *c, const char *data, apr_size_t len)
+/* An idle connection has nothing to read: readable means the server
+ * closed it (a restart, its idle timeout) or sent what nobody asked for. */
+static int conn_idle_ok(jg_net_conn_t *c)
+{
+    apr_pollfd_t pfd;
+    apr_int32_t n = 0;
+
+    if (!c->uses) return 1;
+    if (c->at != c->end) return 0;
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = c->pool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.reqevents = APR_POLLIN;
+    pfd.desc.s = c->sock;
+    return APR_STATUS_IS_TIMEUP(apr_poll(&pfd, 1, &n, 0)) && n == 0;
+}
+
+static apr_status_t call_fail(jg_call_t *k, apr_status_t rv, const char *what)
+{
+    k->why = rv == APR_EGENERAL ? what : apr_psprintf(k->p, "%s: %pm", what, &rv);
+    return rv;
+}
+
+/* A pooled connection to sv, alive as far as one can tell. */
+static apr_status_t call_begin(jg_call_t *k, jg_net_server_t *sv, apr_pool_t *p)
+{
+    int i;
+    apr_status_t rv;
+
+    memset(k, 0, sizeof(*k));
+    k->sv = sv;
+    k->p = p;
+    k->pooled = 1;
+    for (i = 0; i <= sv->max_conns; i++) {
+        if ((rv = apr_reslist_acquire(sv->conns, (void **)&k->c)) != APR_SUCCESS) {
+            k->c = NULL;
+            return call_fail(k, rv, "cannot connect");
+        }
+        if (conn_idle_ok(k->c)) return APR_SUCCESS;
+        apr_reslist_invalidate(sv->conns, k->c);
+        k->c = NULL;
+    }
+    return call_fail(k, APR_EGENERAL, "every pooled connection was closed by the server");
+}
+
+/* The connection back to the pool, or dropped after any error (it may be
+ * out of step with the server). */
+static void call_end(jg_call_t *k, apr_status_t rv)
+{
+    if (!k->c || !k->pooled) return;
+    if (rv == APR_SUCCESS) {
+        k->c->uses++;
+        apr_reslist_release(k->sv->conns, k->c);
+    }
+    else
+        apr_reslist_invalidate(k->sv->conns, k->c);
+    k->c = NULL;
+}
+
+/* *why: what failed, naming the server. */
+static apr_status_t call_report(jg_call_t *k, apr_status_t rv, const char **why)
+{
+    if (why)
+        *why = apr_psprintf(k->p, "%s %s: %s", k->sv->n->label, k->sv->name,
+                            k->why ? k->why : "failed");
+    return rv;
+}
+
+static apr_status_t net_send(jg_call_t *k, const char *data, apr_size_t len)
 {
     while (len > 0) {
         apr_size_t n = len;
-        apr_status_t rv = apr_socket_send(c->sock, data, &n);
+        apr_status_t rv = apr_socket_send(k->c->sock, data, &n);
 
-        if (rv != APR_SUCCESS) return rv;
+        if (rv != APR_SUCCESS) return call_fail(k, rv, "cannot send");
         data += n;
         len -= n;
     }
     return APR_SUCCESS;
 }
 
-static apr_status_t mc_fill(jg_mc_conn_t *c)
+static apr_status_t net_fill(jg_call_t *k)
 {
+    jg_net_conn_t *c = k->c;
     apr_size_t n;
     apr_status_t rv;
 
@@ -129,51 +275,236 @@ static apr_status_t mc_fill(jg_mc_conn_t *c)
         c->end -= c->at;
         c->at = 0;
     }
-    if (c->end == sizeof(c->buf)) return APR_EGENERAL;   /* a line too long */
+    if (c->end == sizeof(c->buf))
+        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "a reply line longer than %lu "
+                                                        "bytes", (unsigned long)c->end));
     n = sizeof(c->buf) - c->end;
     rv = apr_socket_recv(c->sock, c->buf + c->end, &n);
     if (rv == APR_SUCCESS && n == 0) rv = APR_EOF;
-    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n > 0)) return rv;
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n > 0))
+        return call_fail(k, rv, APR_STATUS_IS_EOF(rv) ? "closed the connection"
+                                                      : "no reply");
     c->end += n;
     return APR_SUCCESS;
 }
 
-/* The next reply line without its CRLF, in p. */
-static apr_status_t mc_line(jg_mc_conn_t *c, apr_pool_t *p, char **line)
+/* The next reply line without its CRLF, in k->p; its length in *len. */
+static apr_status_t net_line(jg_call_t *k, char **line, apr_size_t *len)
 {
+    jg_net_conn_t *c = k->c;
+
     for (;;) {
         char *nl = memchr(c->buf + c->at, '\n', c->end - c->at);
         apr_status_t rv;
 
         if (nl) {
-            apr_size_t len = (apr_size_t)(nl - (c->buf + c->at));
+            apr_size_t n = (apr_size_t)(nl - (c->buf + c->at));
 
-            if (len == 0 || nl[-1] != '\r') return APR_EGENERAL;
-            *line = apr_pstrmemdup(p, c->buf + c->at, len - 1);
-            c->at += len + 1;
+            if (n == 0 || nl[-1] != '\r')
+                return call_fail(k, APR_EGENERAL, "a reply line without CRLF");
+            *line = apr_pstrmemdup(k->p, c->buf + c->at, n - 1);
+            *len = n - 1;
+            if (memchr(*line, '\0', *len))
+                return call_fail(k, APR_EGENERAL, "a NUL in a reply line");
+            c->at += n + 1;
             return APR_SUCCESS;
         }
-        if ((rv = mc_fill(c)) != APR_SUCCESS) return rv;
+        if ((rv = net_fill(k)) != APR_SUCCESS) return rv;
     }
 }
 
-/* Exactly len bytes into dst. */
-static apr_status_t mc_read(jg_mc_conn_t *c, char *dst, apr_size_t len)
+/* Exactly len bytes into dst, then CRLF. */
+static apr_status_t net_block(jg_call_t *k, char *dst, apr_size_t len)
 {
-    while (len > 0) {
-        apr_size_t n = c->end - c->at;
+    jg_net_conn_t *c = k->c;
+    char crlf[2];
+    apr_size_t want = len + 2, got = 0;
+
+    while (got < want) {
+        apr_size_t n = c->end - c->at, i;
         apr_status_t rv;
 
         if (n == 0) {
-            if ((rv = mc_fill(c)) != APR_SUCCESS) return rv;
+            if ((rv = net_fill(k)) != APR_SUCCESS) return rv;
             continue;
         }
-        if (n > len) n = len;
-        memcpy(dst, c->buf + c->at, n);
+        if (n > want - got) n = want - got;
+        for (i = 0; i < n; i++, got++) {
+            if (got < len) dst[got] = c->buf[c->at + i];
+            else crlf[got - len] = c->buf[c->at + i];
+        }
         c->at += n;
-        dst += n;
-        len -= n;
     }
+    if (memcmp(crlf, "\r\n", 2))
+        return call_fail(k, APR_EGENERAL, "a value not followed by CRLF");
+    return APR_SUCCESS;
+}
+
+/* ---- RESP ----------------------------------------------------------------- */
+
+typedef struct jg_resp {
+    char type;                               /* + - : $ * */
+    long long n;                             /* : its value; $ * its length, -1: null */
+    char *str;                               /* + -: the whole line; $: the bytes */
+    apr_size_t len;
+    struct jg_resp **elem;                   /* *: n elements */
+} jg_resp_t;
+
+/* One reply: bulk strings of at most max bytes, arrays of at most
+ * JG_RESP_ELEMS_MAX elements, nested at most once. */
+static apr_status_t resp_read(jg_call_t *k, apr_size_t max, int depth, jg_resp_t **out)
+{
+    jg_resp_t *r = apr_pcalloc(k->p, sizeof(*r));
+    apr_size_t len;
+    char *line;
+    apr_status_t rv;
+    long long i;
+
+    if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
+    if (jg_resp_head(line, len, JG_RESP_NUMBER_MAX, &r->type, &r->n) != JG_OK)
+        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "not a RESP reply: '%.40s'",
+                                                       line));
+    *out = r;
+    switch (r->type) {
+    case '+':
+    case '-':
+        r->str = line;
+        r->len = len;
+        return APR_SUCCESS;
+    case '$':
+        if (r->n < 0) return APR_SUCCESS;
+        if ((unsigned long long)r->n > max)
+            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "a reply of %" APR_INT64_T_FMT
+                                                           " bytes, more than %lu",
+                                                           (apr_int64_t)r->n,
+                                                           (unsigned long)max));
+        r->len = (apr_size_t)r->n;
+        r->str = apr_palloc(k->p, r->len + 1);
+        if ((rv = net_block(k, r->str, r->len)) != APR_SUCCESS) return rv;
+        r->str[r->len] = '\0';
+        return APR_SUCCESS;
+    case '*':
+        if (r->n < 0) return APR_SUCCESS;
+        if (r->n > JG_RESP_ELEMS_MAX || depth > 0)
+            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "an array reply of %"
+                                                           APR_INT64_T_FMT " elements",
+                                                           (apr_int64_t)r->n));
+        r->elem = apr_pcalloc(k->p, sizeof(*r->elem) * (apr_size_t)(r->n + 1));
+        for (i = 0; i < r->n; i++)
+            if ((rv = resp_read(k, max, depth + 1, &r->elem[i])) != APR_SUCCESS) return rv;
+        return APR_SUCCESS;
+    default:                                 /* ':' */
+        return APR_SUCCESS;
+    }
+}
+
+/* Reads count replies into r[]. */
+static apr_status_t resp_replies(jg_call_t *k, apr_size_t max, int count, jg_resp_t **r)
+{
+    int i;
+    apr_status_t rv;
+
+    for (i = 0; i < count; i++)
+        if ((rv = resp_read(k, max, 0, &r[i])) != APR_SUCCESS) return rv;
+    return APR_SUCCESS;
+}
+
+static int resp_is_null(const jg_resp_t *r)
+{
+    return (r->type == '$' || r->type == '*') && r->n < 0;
+}
+
+static int resp_is(const jg_resp_t *r, const char *status)
+{
+    return r->type == '+' && !strcmp(r->str + 1, status);
+}
+
+/* An unexpected reply to cmd, as the reason of a failure. */
+static apr_status_t resp_unexpected(jg_call_t *k, const char *cmd, const jg_resp_t *r)
+{
+    if (r->type == '-')
+        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered %.200s", cmd,
+                                                       r->str + 1));
+    return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered a reply of type "
+                                                   "'%c'", cmd, r->type));
+}
+
+/* Appends a command of NUL-terminated arguments to the pieces of a
+ * request (vec, *nvec of them so far). */
+static void resp_add(apr_pool_t *p, jg_piece_t *vec, int *nvec, int argc,
+                     const char *const *argv)
+{
+    size_t len;
+    char *cmd = jg_resp_command(p, &len, argc, argv);
+
+    vec[*nvec].data = cmd;
+    vec[*nvec].len = len;
+    (*nvec)++;
+}
+
+static apr_status_t net_sendv(jg_call_t *k, const jg_piece_t *vec, int nvec)
+{
+    apr_size_t total = 0, at = 0;
+    char *buf;
+    int i;
+
+    for (i = 0; i < nvec; i++) total += vec[i].len;
+    buf = apr_palloc(k->p, total ? total : 1);
+    for (i = 0; i < nvec; i++) {
+        memcpy(buf + at, vec[i].data, vec[i].len);
+        at += vec[i].len;
+    }
+    return net_send(k, buf, total);
+}
+
+/* ---- memcached ------------------------------------------------------------ */
+
+/* A get's reply: the values of the nkeys keys asked for (NULL when absent),
+ * each of at most max bytes, up to END. */
+static apr_status_t mc_values(jg_call_t *k, int nkeys, const char *const *keys,
+                              apr_size_t max, char **val, apr_size_t *vlen)
+{
+    int i, seen = 0;
+
+    for (i = 0; i < nkeys; i++) val[i] = NULL;
+    for (;;) {
+        const char *key;
+        apr_size_t len, bytes;
+        char *line;
+        apr_status_t rv;
+
+        if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
+        if (!strcmp(line, "END")) return APR_SUCCESS;
+        if (jg_memcache_value_head(k->p, line, max, &key, &bytes) != JG_OK)
+            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "get answered '%.200s'",
+                                                           line));
+        for (i = 0; i < nkeys && strcmp(keys[i], key); i++)
+            ;
+        if (i == nkeys || val[i] || ++seen > nkeys)
+            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "get answered a value "
+                                                           "for '%.250s'", key));
+        val[i] = apr_palloc(k->p, bytes + 1);
+        if ((rv = net_block(k, val[i], bytes)) != APR_SUCCESS) return rv;
+        val[i][bytes] = '\0';
+        vlen[i] = bytes;
+    }
+}
+
+/* A storage command's reply line: *stored 1 for STORED, 0 for NOT_STORED,
+ * *full for want of memory; anything else fails. */
+static apr_status_t mc_stored(jg_call_t *k, const char *cmd, int *stored, int *full)
+{
+    apr_size_t len;
+    char *line;
+    apr_status_t rv;
+
+    *stored = 0;
+    if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
+    if (!strcmp(line, "STORED")) *stored = 1;
+    else if (jg_memcache_is_oom(line)) *full = 1;
+    else if (strcmp(line, "NOT_STORED"))
+        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered '%.200s'", cmd,
+                                                       line));
     return APR_SUCCESS;
 }
 
@@ -182,94 +513,817 @@ static apr_status_t mc_read(jg_mc_conn_t *c, char *dst, apr_size_t len)
  * "never"). */
 static apr_uint32_t memcache_exptime(long long expiry)
 {
-    long long left = expiry - (long long)apr_time_sec(apr_time_now());
+    long long left = expiry - now_sec();
 
     if (left < 1) return 1;
     if (left <= JG_MEMCACHE_MAX_RELATIVE) return (apr_uint32_t)left;
     return expiry > 0xffffffffLL ? 0xffffffffU : (apr_uint32_t)expiry;
 }
 
-/* One command (cmd, then data when not NULL) to the server of key k; its
- * reply's first line in *line; for a get, the value in *val (NULL when
- * none) of at most max bytes. Any I/O or protocol error drops the
- * connection. */
-static apr_status_t mc_call(jg_net_t *n, apr_pool_t *p, const char *k, const char *cmd,
-                            const char *data, apr_size_t dlen, char **line,
-                            char **val, apr_size_t *vlen, apr_size_t max)
+/* Seconds from now to expiry, at least one (EX refuses 0). */
+static const char *redis_ttl(apr_pool_t *p, long long expiry)
 {
-    apr_ssize_t klen = (apr_ssize_t)strlen(k);
-    jg_mc_server_t *ms = &n->mc[apr_hashfunc_default(k, &klen) % (unsigned int)n->nmc];
-    jg_mc_conn_t *c = NULL;
-    apr_status_t rv;
-    const char *q;
+    long long left = expiry - now_sec();
 
-    /* the keys are hashes; anything else would be a second command */
-    if (klen > JG_MEMCACHE_KEY_MAX) return APR_EINVAL;
-    for (q = k; *q; q++)
-        if (*q <= ' ' || *q > '~') return APR_EINVAL;
-    if ((rv = apr_reslist_acquire(ms->conns, (void **)&c)) != APR_SUCCESS) return rv;
-    rv = mc_send(c, cmd, strlen(cmd));
-    if (rv == APR_SUCCESS && data) {
-        if ((rv = mc_send(c, data, dlen)) == APR_SUCCESS) rv = mc_send(c, "\r\n", 2);
-    }
-    if (rv == APR_SUCCESS) rv = mc_line(c, p, line);
-    if (rv == APR_SUCCESS && val) {
-        *val = NULL;
-        if (!strncmp(*line, "VALUE ", 6)) {
-            const char *sp = strrchr(*line, ' ');
-            char *end, crlf[2];
-            apr_int64_t len = apr_strtoi64(sp + 1, &end, 10);
-
-            if (*end || len < 0 || (apr_uint64_t)len > max) rv = APR_EGENERAL;
-            else {
-                *vlen = (apr_size_t)len;
-                *val = apr_palloc(p, *vlen + 1);
-                if ((rv = mc_read(c, *val, *vlen)) == APR_SUCCESS
-                    && (rv = mc_read(c, crlf, 2)) == APR_SUCCESS
-                    && (rv = mc_line(c, p, line)) == APR_SUCCESS)
-                    rv = memcmp(crlf, "\r\n", 2) || strcmp(*line, "END") ? APR_EGENERAL
-                         : APR_SUCCESS;
-                (*val)[*vlen] = '\0';
-            }
-        }
-        else if (strcmp(*line, "END")) rv = APR_EGENERAL;
-    }
-    if (rv == APR_SUCCESS) apr_reslist_release(ms->conns, c);
-    else apr_reslist_invalidate(ms->conns, c);
-    return rv;
+    return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                        (apr_int64_t)(left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : left));
 }
 
-static apr_status_t mc_server_add(jg_net_t *n, apr_pool_t *p, const char *host,
-                                  apr_port_t port, int threads)
-{
-    jg_mc_server_t *ms = &n->mc[n->nmc];
-    apr_status_t rv;
+/* ---- the epoch -------------------------------------------------------------- */
 
-    ms->host = apr_pstrdup(p, host);
-    ms->port = port ? port : JG_MEMCACHE_PORT;
-    if ((rv = apr_pool_create(&ms->pool, p)) != APR_SUCCESS) return rv;
-    rv = apr_reslist_create(&ms->conns, 0, threads, threads, JG_NET_CONN_TTL,
-                            mc_conn_construct, mc_conn_destruct, ms, ms->pool);
-    if (rv != APR_SUCCESS) return rv;
-    /* a thread holds one connection at a time: never a wait, but bounded */
-    apr_reslist_timeout_set(ms->conns, apr_time_from_sec(JG_NET_TIMEOUT));
-    n->nmc++;
+/* An epoch record's value; a value that is not a time fails. */
+static apr_status_t epoch_value(jg_call_t *k, const char *val, apr_size_t len,
+                                long long *epoch)
+{
+    if (jg_net_epoch_parse(val, len, epoch) != JG_OK)
+        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, JG_NET_EPOCH_KEY " holds "
+                                                       "'%.20s', not a Unix time (delete "
+                                                       "it: the module makes a new one)",
+                                                       val));
     return APR_SUCCESS;
 }
 
-/* A client of the comma-separated HOST[:PORT] list args; NULL and *err set
- * when the list is not usable. */
-jg_net_t *jg_net_create(apr_pool_t *p, jg_net_kind_t kind, const char *args,
-                            const char **err)
+/* The epoch: *has 0 when the record is missing. */
+static apr_status_t epoch_get(jg_call_t *k, int *has, long long *epoch)
+{
+    static const char *const key[] = { JG_NET_EPOCH_KEY };
+    apr_status_t rv;
+
+    *has = 0;
+    if (k->sv->n->kind == JG_NET_REDIS) {
+        static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
+        jg_resp_t *r;
+        size_t len;
+        const char *req = jg_resp_command(k->p, &len, 2, get);
+
+        if ((rv = net_send(k, req, len)) != APR_SUCCESS
+            || (rv = resp_read(k, JG_NET_EPOCH_MAX, 0, &r)) != APR_SUCCESS)
+            return rv;
+        if (resp_is_null(r)) return APR_SUCCESS;
+        if (r->type != '$') return resp_unexpected(k, "GET " JG_NET_EPOCH_KEY, r);
+        *has = 1;
+        return epoch_value(k, r->str, r->len, epoch);
+    }
+    else {
+        char *val;
+        apr_size_t vlen = 0;
+
+        if ((rv = net_send(k, "get " JG_NET_EPOCH_KEY "\r\n",
+                           sizeof("get " JG_NET_EPOCH_KEY "\r\n") - 1)) != APR_SUCCESS
+            || (rv = mc_values(k, 1, key, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
+            return rv;
+        if (!val) return APR_SUCCESS;
+        *has = 1;
+        return epoch_value(k, val, vlen, epoch);
+    }
+}
+
+/* Sets the epoch to value: only when missing (nx; *won 1 when this call
+ * made it), else whatever it holds. *epoch: what the server holds after
+ * (the winner's value); *full when the server had no room. */
+static apr_status_t epoch_set(jg_call_t *k, long long value, int nx, int *won,
+                              long long *epoch, int *full)
+{
+    static const char *const key[] = { JG_NET_EPOCH_KEY };
+    const char *v = apr_psprintf(k->p, "%" APR_INT64_T_FMT, (apr_int64_t)value);
+    apr_status_t rv;
+    int stored = 0;
+
+    *won = 0;
+    if (k->sv->n->kind == JG_NET_REDIS) {
+        const char *set[] = { "SET", JG_NET_EPOCH_KEY, v, "NX" };
+        static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
+        jg_piece_t vec[2];
+        jg_resp_t *r[2];
+        int nvec = 0;
+
+        resp_add(k->p, vec, &nvec, nx ? 4 : 3, set);
+        resp_add(k->p, vec, &nvec, 2, get);
+        if ((rv = net_sendv(k, vec, nvec)) != APR_SUCCESS
+            || (rv = resp_replies(k, JG_NET_EPOCH_MAX, 2, r)) != APR_SUCCESS)
+            return rv;
+        if (r[0]->type == '-' && jg_resp_error_is_oom(r[0]->str)) {
+            *full = 1;
+            return APR_SUCCESS;
+        }
+        if (resp_is(r[0], "OK")) stored = 1;
+        else if (!resp_is_null(r[0])) return resp_unexpected(k, "SET " JG_NET_EPOCH_KEY, r[0]);
+        if (r[1]->type != '$' || resp_is_null(r[1]))
+            return resp_unexpected(k, "GET " JG_NET_EPOCH_KEY, r[1]);
+        rv = epoch_value(k, r[1]->str, r[1]->len, epoch);
+    }
+    else {
+        char *val;
+        apr_size_t vlen = 0;
+
+        const char *req = apr_psprintf(k->p, "%s " JG_NET_EPOCH_KEY " 0 0 %lu\r\n%s\r\n"
+                                       "get " JG_NET_EPOCH_KEY "\r\n", nx ? "add" : "set",
+                                       (unsigned long)strlen(v), v);
+
+        if ((rv = net_send(k, req, strlen(req))) != APR_SUCCESS) return rv;
+        if ((rv = mc_stored(k, nx ? "add" : "set", &stored, full)) != APR_SUCCESS
+            || (rv = mc_values(k, 1, key, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
+            return rv;
+        if (*full) return APR_SUCCESS;
+        if (!val)
+            return call_fail(k, APR_EGENERAL, JG_NET_EPOCH_KEY " vanished as it was made");
+        rv = epoch_value(k, val, vlen, epoch);
+    }
+    *won = stored;
+    return rv;
+}
+
+/* A running host found the epoch missing: the server lost its records
+ * while in use. The epoch becomes now; the host that makes it says so. */
+static apr_status_t epoch_lost(jg_call_t *k, long long *epoch, int *full)
+{
+    jg_net_server_t *sv = k->sv;
+    apr_status_t rv;
+    int won = 0;
+
+    if ((rv = epoch_set(k, now_sec(), 1, &won, epoch, full)) != APR_SUCCESS || *full)
+        return rv;
+    if (won)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0636: %s %s has lost its "
+                     "records (a restart without persistence, a flush, a failover): its "
+                     "epoch is now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
+                     " has passed after it, assertions and client assertions that may "
+                     "have been used before are refused (\"mint a new one\"); JWT access "
+                     "tokens issued before count as revoked", sv->n->label, sv->name,
+                     (apr_int64_t)*epoch);
+    return APR_SUCCESS;
+}
+
+/* ---- the client --------------------------------------------------------------- */
+
+static jg_net_server_t *server_of(jg_net_t *n, const char *k)
+{
+    apr_ssize_t klen = (apr_ssize_t)strlen(k);
+
+    return &n->srv[apr_hashfunc_default(k, &klen) % (unsigned int)n->nsrv];
+}
+
+static const char *net_key(apr_pool_t *p, const char *key)
+{
+    return apr_pstrcat(p, JG_NET_PREFIX, key, NULL);
+}
+
+/* memcached takes a key of up to 250 printable characters without
+ * spaces; anything else would be read as a second command. The keys are
+ * hashes; Redis's are binary-safe, but the same rule costs nothing. */
+static apr_status_t key_ok(jg_call_t *k, const char *key)
+{
+    const char *q;
+
+    if (strlen(key) > JG_MEMCACHE_KEY_MAX)
+        return call_fail(k, APR_EINVAL, "a key longer than 250 bytes");
+    for (q = key; *q; q++)
+        if (*q <= ' ' || *q > '~')
+            return call_fail(k, APR_EINVAL, "a key with a space or a control character");
+    return APR_SUCCESS;
+}
+
+/* Starts an exchange with the server of key k (prefixed). */
+static apr_status_t begin_for(jg_call_t *k, jg_net_t *n, apr_pool_t *p, const char *key)
+{
+    apr_status_t rv;
+
+    memset(k, 0, sizeof(*k));
+    k->sv = server_of(n, key);
+    k->p = p;
+    if ((rv = key_ok(k, key)) != APR_SUCCESS) return rv;
+    return call_begin(k, k->sv, p);
+}
+
+/* JWTG0637, at most once a minute per process and server. */
+static void warn_full(jg_net_server_t *sv)
+{
+    apr_time_t now = apr_time_now();
+
+    if (sv->full_warned
+        && now - sv->full_warned < apr_time_from_sec(JG_NET_FULL_WARN_INTERVAL))
+        return;
+    sv->full_warned = now;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0637: %s %s is full: it "
+                 "refuses to store for want of memory (nothing is evicted), so new "
+                 "assertions and revocations are answered 503 until records expire; %s",
+                 sv->n->label, sv->name, sv->n->kind == JG_NET_REDIS
+                 ? "raise its maxmemory" : "give it more memory (-m)");
+}
+
+/* Redis: SET NX EX, with the epoch read in the same transaction when
+ * with_epoch (MULTI / GET / SET / EXEC, written at once). */
+static apr_status_t redis_claim(jg_call_t *k, const char *key, const char *ttl,
+                                int with_epoch, int *stored, int *full, int *has_epoch,
+                                long long *epoch)
+{
+    static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
+    static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
+    const char *set[] = { "SET", key, "1", "NX", "EX", ttl };
+    jg_piece_t vec[4];
+    jg_resp_t *r[4], *set_reply;
+    int nvec = 0, i;
+    apr_status_t rv;
+
+    if (with_epoch) {
+        resp_add(k->p, vec, &nvec, 1, multi);
+        resp_add(k->p, vec, &nvec, 2, get);
+    }
+    resp_add(k->p, vec, &nvec, 6, set);
+    if (with_epoch) resp_add(k->p, vec, &nvec, 1, exec);
+    if ((rv = net_sendv(k, vec, nvec)) != APR_SUCCESS
+        || (rv = resp_replies(k, JG_NET_EPOCH_MAX, nvec, r)) != APR_SUCCESS)
+        return rv;
+    /* a write refused for memory: when queued, or EXEC as a whole */
+    for (i = 0; i < nvec; i++)
+        if (r[i]->type == '-' && jg_resp_error_is_oom(r[i]->str)) {
+            *full = 1;
+            return APR_SUCCESS;
+        }
+    if (!with_epoch) set_reply = r[0];
+    else {
+        if (!resp_is(r[0], "OK")) return resp_unexpected(k, "MULTI", r[0]);
+        if (!resp_is(r[1], "QUEUED")) return resp_unexpected(k, "GET (queued)", r[1]);
+        if (!resp_is(r[2], "QUEUED")) return resp_unexpected(k, "SET (queued)", r[2]);
+        if (r[3]->type != '*' || r[3]->n != 2) return resp_unexpected(k, "EXEC", r[3]);
+        if (r[3]->elem[0]->type != '$') return resp_unexpected(k, "GET", r[3]->elem[0]);
+        if (!resp_is_null(r[3]->elem[0])) {
+            *has_epoch = 1;
+            if ((rv = epoch_value(k, r[3]->elem[0]->str, r[3]->elem[0]->len, epoch))
+                != APR_SUCCESS)
+                return rv;
+        }
+        set_reply = r[3]->elem[1];
+        if (set_reply->type == '-' && jg_resp_error_is_oom(set_reply->str)) {
+            *full = 1;
+            return APR_SUCCESS;
+        }
+    }
+    if (resp_is(set_reply, "OK")) *stored = 1;
+    else if (!resp_is_null(set_reply)) return resp_unexpected(k, "SET", set_reply);
+    return APR_SUCCESS;
+}
+
+/* memcached: add, then the epoch of the same server, written at once.
+ * add first: a flush_all between the two takes the epoch too, so an add
+ * that found its key gone always finds the epoch gone or newer. */
+static apr_status_t mc_claim(jg_call_t *k, const char *key, long long expiry,
+                             int with_epoch, int *stored, int *full, int *has_epoch,
+                             long long *epoch)
+{
+    static const char *const ekey[] = { JG_NET_EPOCH_KEY };
+    const char *req = apr_psprintf(k->p, "add %s 0 %u 1\r\n1\r\n%s", key,
+                                   (unsigned int)memcache_exptime(expiry),
+                                   with_epoch ? "get " JG_NET_EPOCH_KEY "\r\n" : "");
+    char *val = NULL;
+    apr_size_t vlen = 0;
+    apr_status_t rv;
+
+    if ((rv = net_send(k, req, strlen(req))) != APR_SUCCESS
+        || (rv = mc_stored(k, "add", stored, full)) != APR_SUCCESS)
+        return rv;
+    if (!with_epoch) return APR_SUCCESS;
+    if ((rv = mc_values(k, 1, ekey, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
+        return rv;
+    if (!val) return APR_SUCCESS;
+    *has_epoch = 1;
+    return epoch_value(k, val, vlen, epoch);
+}
+
+apr_status_t jg_net_claim(jg_net_t *n, apr_pool_t *p, const char *key,
+                          long long earliest, long long expiry, jg_claim_t *out,
+                          const char **why)
+{
+    const char *k = net_key(p, key);
+    int stored = 0, full = 0, has_epoch = 0;
+    long long epoch = 0;
+    jg_call_t call;
+    apr_status_t rv;
+
+    *out = JG_CLAIM_USED;
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
+        if (n->kind == JG_NET_REDIS)
+            rv = redis_claim(&call, k, redis_ttl(p, expiry), n->epoch, &stored, &full,
+                             &has_epoch, &epoch);
+        else
+            rv = mc_claim(&call, k, expiry, n->epoch, &stored, &full, &has_epoch, &epoch);
+        if (rv == APR_SUCCESS && n->epoch && !has_epoch && !full)
+            rv = epoch_lost(&call, &epoch, &full);
+    }
+    call_end(&call, rv);
+    if (rv != APR_SUCCESS) return call_report(&call, rv, why);
+    if (full) {
+        warn_full(call.sv);
+        *out = JG_CLAIM_FULL;
+        return APR_SUCCESS;
+    }
+    *out = n->epoch ? jg_net_claim_answer(stored, epoch, earliest)
+                    : stored ? JG_CLAIM_FRESH : JG_CLAIM_USED;
+    return APR_SUCCESS;
+}
+
+/* The record first, then the epoch (as for a claim on memcached: a flush
+ * between the two reads finds the epoch gone or newer). */
+apr_status_t jg_net_seen(jg_net_t *n, apr_pool_t *p, const char *key, long long since,
+                         int *seen, const char **why)
+{
+    const char *k = net_key(p, key);
+    int exists = 0, has_epoch = 0, full = 0;
+    long long epoch = 0;
+    char *val[2] = { NULL, NULL };
+    apr_size_t vlen[2] = { 0, 0 };
+    jg_call_t call;
+    apr_status_t rv;
+
+    *seen = 1;
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
+        if (n->kind == JG_NET_REDIS) {
+            const char *exists_cmd[] = { "EXISTS", k };
+            static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
+            jg_piece_t vec[2];
+            jg_resp_t *r[2];
+            int nvec = 0;
+
+            resp_add(p, vec, &nvec, 2, exists_cmd);
+            if (n->epoch) resp_add(p, vec, &nvec, 2, get);
+            if ((rv = net_sendv(&call, vec, nvec)) == APR_SUCCESS
+                && (rv = resp_replies(&call, JG_NET_EPOCH_MAX, nvec, r)) == APR_SUCCESS) {
+                if (r[0]->type != ':') rv = resp_unexpected(&call, "EXISTS", r[0]);
+                else if (nvec > 1 && r[1]->type != '$')
+                    rv = resp_unexpected(&call, "GET", r[1]);
+                else {
+                    exists = r[0]->n > 0;
+                    if (nvec > 1 && !resp_is_null(r[1])) {
+                        has_epoch = 1;
+                        rv = epoch_value(&call, r[1]->str, r[1]->len, &epoch);
+                    }
+                }
+            }
+        }
+        else {
+            const char *keys[2] = { k, JG_NET_EPOCH_KEY };
+            const char *req = apr_psprintf(p, "get %s%s\r\n", k,
+                                           n->epoch ? " " JG_NET_EPOCH_KEY : "");
+
+            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS
+                && (rv = mc_values(&call, n->epoch ? 2 : 1, keys, JG_NET_RECORD_MAX, val,
+                                   vlen)) == APR_SUCCESS) {
+                exists = val[0] != NULL;
+                if (val[1]) {
+                    has_epoch = 1;
+                    rv = epoch_value(&call, val[1], vlen[1], &epoch);
+                }
+            }
+        }
+        if (rv == APR_SUCCESS && n->epoch && !has_epoch) {
+            rv = epoch_lost(&call, &epoch, &full);
+            if (rv == APR_SUCCESS && full)
+                rv = call_fail(&call, APR_EGENERAL, "full: it cannot keep a new epoch "
+                               "record");
+        }
+    }
+    call_end(&call, rv);
+    if (rv != APR_SUCCESS) return call_report(&call, rv, why);
+    *seen = n->epoch ? jg_net_seen_answer(exists, epoch, since) : exists;
+    return APR_SUCCESS;
+}
+
+apr_status_t jg_net_put(jg_net_t *n, apr_pool_t *p, const char *key,
+                        const char *val, size_t len, long long expiry, const char **why)
+{
+    const char *k = net_key(p, key);
+    int stored = 0, full = 0;
+    jg_call_t call;
+    apr_status_t rv;
+
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
+        if (n->kind == JG_NET_REDIS) {
+            const char *ttl = redis_ttl(p, expiry);
+            const char *argv[] = { "SET", k, val, "EX", ttl };
+            size_t lens[] = { 3, strlen(k), len, 2, strlen(ttl) };
+            size_t rlen = jg_resp_encode(NULL, 5, argv, lens);
+            char *req = apr_palloc(p, rlen);
+            jg_resp_t *r;
+
+            jg_resp_encode(req, 5, argv, lens);
+            if ((rv = net_send(&call, req, rlen)) == APR_SUCCESS
+                && (rv = resp_read(&call, JG_NET_RECORD_MAX, 0, &r)) == APR_SUCCESS
+                && !resp_is(r, "OK"))
+                rv = resp_unexpected(&call, "SET", r);
+        }
+        else {
+            const char *head = apr_psprintf(p, "set %s 0 %u %lu\r\n", k,
+                                            (unsigned int)memcache_exptime(expiry),
+                                            (unsigned long)len);
+            jg_piece_t vec[3] = { { head, strlen(head) }, { val, len }, { "\r\n", 2 } };
+
+            if ((rv = net_sendv(&call, vec, 3)) == APR_SUCCESS
+                && (rv = mc_stored(&call, "set", &stored, &full)) == APR_SUCCESS
+                && !stored)
+                rv = call_fail(&call, APR_EGENERAL, full ? "set: out of memory"
+                                                         : "set answered NOT_STORED");
+        }
+    }
+    call_end(&call, rv);
+    return rv != APR_SUCCESS ? call_report(&call, rv, why) : APR_SUCCESS;
+}
+
+apr_status_t jg_net_remove(jg_net_t *n, apr_pool_t *p, const char *key, const char **why)
+{
+    const char *k = net_key(p, key);
+    jg_call_t call;
+    apr_status_t rv;
+
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
+        if (n->kind == JG_NET_REDIS) {
+            const char *argv[] = { "DEL", k };
+            size_t len;
+            const char *req = jg_resp_command(p, &len, 2, argv);
+            jg_resp_t *r;
+
+            if ((rv = net_send(&call, req, len)) == APR_SUCCESS
+                && (rv = resp_read(&call, JG_NET_RECORD_MAX, 0, &r)) == APR_SUCCESS
+                && r->type != ':')
+                rv = resp_unexpected(&call, "DEL", r);
+        }
+        else {
+            const char *req = apr_psprintf(p, "delete %s\r\n", k);
+            apr_size_t len;
+            char *line;
+
+            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS
+                && (rv = net_line(&call, &line, &len)) == APR_SUCCESS
+                && strcmp(line, "DELETED") && strcmp(line, "NOT_FOUND"))
+                rv = call_fail(&call, APR_EGENERAL, apr_psprintf(p, "delete answered "
+                                                                 "'%.200s'", line));
+        }
+    }
+    call_end(&call, rv);
+    return rv != APR_SUCCESS ? call_report(&call, rv, why) : APR_SUCCESS;
+}
+
+jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p, const char *key,
+                       size_t max, char **val, size_t *len, int *found, const char **why)
+{
+    const char *k = net_key(p, key);
+    char *data = NULL;
+    apr_size_t dlen = 0;
+    jg_call_t call;
+    apr_status_t rv;
+    const char *reason = NULL;
+
+    *found = 0;
+    /* a record over max fails (and drops the connection: the rest of it
+     * is not read) */
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
+        if (n->kind == JG_NET_REDIS) {
+            const char *argv[] = { "GET", k };
+            size_t rlen;
+            const char *req = jg_resp_command(p, &rlen, 2, argv);
+            jg_resp_t *r;
+
+            if ((rv = net_send(&call, req, rlen)) == APR_SUCCESS
+                && (rv = resp_read(&call, max, 0, &r)) == APR_SUCCESS) {
+                if (r->type == '$' && !resp_is_null(r)) {
+                    data = r->str;
+                    dlen = r->len;
+                }
+                else if (r->type != '$') rv = resp_unexpected(&call, "GET", r);
+            }
+        }
+        else {
+            const char *req = apr_psprintf(p, "get %s\r\n", k);
+
+            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS)
+                rv = mc_values(&call, 1, &k, max, &data, &dlen);
+        }
+    }
+    call_end(&call, rv);
+    if (rv != APR_SUCCESS) {
+        call_report(&call, rv, &reason);
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s failed: %s", what, reason));
+    }
+    if (!data) return JG_OK;
+    *val = data;
+    *len = dlen;
+    *found = 1;
+    return JG_OK;
+}
+
+/* ---- startup ------------------------------------------------------------------ */
+
+/* The servers file's text ("" when there is none yet); NULL and *why when
+ * it cannot be read. */
+static const char *servers_read(apr_pool_t *p, const char *path, const char **why)
+{
+    char *buf = apr_palloc(p, JG_NET_SERVERS_FILE_MAX + 1);
+    apr_size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        if (errno == ENOENT) return "";
+        *why = apr_psprintf(p, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf + got, JG_NET_SERVERS_FILE_MAX + 1 - got);
+
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            *why = apr_psprintf(p, "cannot read %s: %s", path, strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        if (n == 0) break;
+        got += (apr_size_t)n;
+        if (got > JG_NET_SERVERS_FILE_MAX) {
+            *why = apr_psprintf(p, "%s is longer than %d bytes", path,
+                                JG_NET_SERVERS_FILE_MAX);
+            close(fd);
+            return NULL;
+        }
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (memchr(buf, '\0', got)) {
+        *why = apr_psprintf(p, "%s is not text", path);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The servers file replaced by text, durably: a new file, synced, renamed
+ * over the old one, the directory synced. 0 and *why on failure. */
+static int servers_write(apr_pool_t *p, const char *dir, const char *path,
+                         const char *text, const char **why)
+{
+    const char *tmp = apr_pstrcat(p, path, ".new", NULL);
+    apr_size_t len = strlen(text), done = 0;
+    apr_status_t rv;
+    int fd;
+
+    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE,
+                                p);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        *why = apr_psprintf(p, "cannot create %s: %pm", dir, &rv);
+        return 0;
+    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+        *why = apr_psprintf(p, "cannot create %s: %s", tmp, strerror(errno));
+        return 0;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += (apr_size_t)n;
+    }
+    if (done < len || fsync(fd) != 0) {
+        *why = apr_psprintf(p, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return 0;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        *why = apr_psprintf(p, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        return 0;
+    }
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    return 1;
+}
+
+/* Whether the server may evict records; *detail what it said. */
+static apr_status_t check_eviction(jg_call_t *k, jg_evict_t *evict, const char **detail)
+{
+    apr_status_t rv;
+
+    *evict = JG_EVICT_UNKNOWN;
+    *detail = "";
+    if (k->sv->n->kind == JG_NET_REDIS) {
+        static const char *const info[] = { "INFO", "memory" };
+        long long maxmemory = -1;
+        const char *policy = NULL;
+        size_t len;
+        const char *req = jg_resp_command(k->p, &len, 2, info);
+        jg_resp_t *r;
+
+        if ((rv = net_send(k, req, len)) != APR_SUCCESS
+            || (rv = resp_read(k, JG_NET_INFO_MAX, 0, &r)) != APR_SUCCESS)
+            return rv;
+        if (r->type == '-') {                /* an ACL that denies INFO */
+            *detail = apr_psprintf(k->p, "INFO memory answered %.200s", r->str + 1);
+            return APR_SUCCESS;
+        }
+        if (r->type != '$' || resp_is_null(r)) return resp_unexpected(k, "INFO", r);
+        *evict = jg_redis_eviction(k->p, r->str, r->len, &maxmemory, &policy);
+        *detail = *evict == JG_EVICT_UNKNOWN
+                  ? "INFO memory names no maxmemory or maxmemory_policy"
+                  : apr_psprintf(k->p, "maxmemory %" APR_INT64_T_FMT ", maxmemory-policy "
+                                 "%s", (apr_int64_t)maxmemory, policy);
+        return APR_SUCCESS;
+    }
+    else {
+        const char *evictions = NULL;
+        int lines;
+
+        if ((rv = net_send(k, "stats settings\r\n", 16)) != APR_SUCCESS) return rv;
+        for (lines = 0; ; lines++) {
+            const char *name, *value;
+            apr_size_t len;
+            char *line;
+
+            if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
+            if (!strcmp(line, "END")) break;
+            if (lines >= JG_NET_STATS_LINES_MAX)
+                return call_fail(k, APR_EGENERAL, "stats settings answered too many lines");
+            if (jg_memcache_stat(k->p, line, &name, &value) != JG_OK) {
+                /* ERROR, or a server that does not know the command */
+                *detail = apr_psprintf(k->p, "stats settings answered '%.200s'", line);
+                return APR_SUCCESS;
+            }
+            if (!strcmp(name, "evictions")) evictions = value;
+        }
+        *evict = jg_memcache_eviction(evictions);
+        *detail = evictions ? apr_psprintf(k->p, "evictions %s", evictions)
+                            : "stats settings names no evictions";
+        return APR_SUCCESS;
+    }
+}
+
+/* The epoch at startup, with what this host knows from the servers file
+ * (its text in *text, updated). *lost: records lost while httpd was
+ * stopped; *first: the host's first use of the server. */
+static apr_status_t startup_epoch(jg_call_t *k, const char **text, long long *epoch,
+                                  int *lost, int *first)
+{
+    jg_net_server_t *sv = k->sv;
+    long long now = now_sec(), seen_epoch = 0;
+    int listed = jg_net_servers_find(*text, sv->spec, &seen_epoch);
+    int has = 0, won = 0, full = 0;
+    apr_status_t rv;
+
+    *lost = *first = 0;
+    if ((rv = epoch_get(k, &has, epoch)) != APR_SUCCESS) return rv;
+    if (has && listed && *epoch < seen_epoch)
+        /* the server lost its records and a host that had never used it
+         * made a new epoch, a first use's */
+        *lost = 1;
+    else if (!has) {
+        *lost = listed;
+        *first = !listed;
+        rv = epoch_set(k, listed ? now : JG_NET_EPOCH_FIRST_USE, 1, &won, epoch, &full);
+        if (rv == APR_SUCCESS && full)
+            rv = call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
+        if (rv != APR_SUCCESS) return rv;
+    }
+    if (*lost && *epoch < now) {
+        /* whoever made it first, the records this host knew are lost */
+        rv = epoch_set(k, now, 0, &won, epoch, &full);
+        if (rv == APR_SUCCESS && full)
+            rv = call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
+        if (rv != APR_SUCCESS) return rv;
+    }
+    *text = jg_net_servers_set(k->p, *text, sv->spec, *epoch);
+    return APR_SUCCESS;
+}
+
+int jg_net_startup(jg_net_t *n, apr_pool_t *ptemp, const char *state_dir)
+{
+    const char *path = apr_pstrcat(ptemp, state_dir, "/" JG_NET_SERVERS_FILE, NULL);
+    const char *text = "", *before, *why = NULL;
+    int i;
+
+    if (n->epoch && !(text = servers_read(ptemp, path, &why))) goto state_error;
+    before = text;
+    for (i = 0; i < n->nsrv; i++) {
+        jg_net_server_t *sv = &n->srv[i];
+        const char *detail = "", *reason = NULL;
+        jg_evict_t evict = JG_EVICT_UNKNOWN;
+        long long epoch = 0;
+        int lost = 0, first = 0;
+        jg_call_t call;
+        apr_status_t rv;
+
+        memset(&call, 0, sizeof(call));
+        call.sv = sv;
+        call.p = ptemp;
+        /* a connection of its own: one from the pool would be inherited
+         * by every child */
+        rv = conn_open(sv, ptemp, &call.c);
+        if (rv != APR_SUCCESS) call_fail(&call, rv, "cannot connect");
+        else rv = check_eviction(&call, &evict, &detail);
+        if (rv == APR_SUCCESS && evict == JG_EVICT_YES && n->epoch) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, n->s, "JWTG0631: " JG_CMD_CACHE " %s: "
+                         "%s %s may evict records before they expire (%s), and an "
+                         "assertion whose record it drops could be used again; %s. "
+                         "httpd does not start", n->args, n->label, sv->name, detail,
+                         n->kind == JG_NET_REDIS
+                         ? "set maxmemory-policy noeviction (CONFIG SET maxmemory-policy "
+                           "noeviction, and in redis.conf), or maxmemory 0"
+                         : "run memcached with -M (refuse to store when full rather than "
+                           "evict) and enough memory (-m)");
+            if (call.c) apr_pool_destroy(call.c->pool);
+            return !OK;
+        }
+        if (rv == APR_SUCCESS && evict == JG_EVICT_YES)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0639: " JG_CMD_JWKS_CACHE
+                         " %s %s may evict (%s): it holds key sets only, and a set it "
+                         "drops is fetched again", n->label, sv->name, detail);
+        else if (rv == APR_SUCCESS && evict == JG_EVICT_UNKNOWN)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, n->s, "JWTG0632: %s %s: cannot tell "
+                         "whether it evicts records before they expire (%s); starting "
+                         "anyway: make sure it does not (%s)", n->label, sv->name, detail,
+                         n->kind == JG_NET_REDIS ? "maxmemory-policy noeviction, or "
+                         "maxmemory 0; allow INFO to the module's user" : "memcached -M");
+        if (rv == APR_SUCCESS && n->epoch)
+            rv = startup_epoch(&call, &text, &epoch, &lost, &first);
+        if (call.c) apr_pool_destroy(call.c->pool);
+        if (rv != APR_SUCCESS) {
+            call_report(&call, rv, &reason);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, n->s, "JWTG0633: %s at startup "
+                         "(%s): not checked; httpd starts, and requests that need it fail "
+                         "closed (500) until it answers", reason, n->epoch ? JG_CMD_CACHE
+                         : JG_CMD_JWKS_CACHE);
+            continue;
+        }
+        if (lost)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, n->s, "JWTG0634: %s %s lost its "
+                         "records while httpd was stopped (this host used it before, "
+                         "%s says, and its epoch record is gone or older): its epoch is "
+                         "now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
+                         " has passed after it, assertions that may have been used "
+                         "before are refused; JWT access tokens issued before count as "
+                         "revoked", n->label,
+                         sv->name, path, (apr_int64_t)epoch);
+        else if (first)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0635: %s %s: first use by "
+                         "this host (not in %s), and a new server (no epoch record): "
+                         "epoch %" APR_INT64_T_FMT ", nothing lost", n->label, sv->name,
+                         path, (apr_int64_t)epoch);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0630: %s %s: %s; %s", n->label,
+                     sv->name, *detail ? detail : "eviction not checked",
+                     n->epoch ? apr_psprintf(ptemp, "epoch %" APR_INT64_T_FMT,
+                                                  (apr_int64_t)epoch)
+                              : "key sets only (no epoch)");
+    }
+    if (n->epoch && strcmp(before, text) && !servers_write(ptemp, state_dir, path, text, &why))
+        goto state_error;
+    return OK;
+
+state_error:
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, n->s, "JWTG0638: the list of the %s servers "
+                 "this host has used (" JG_CMD_STATE_DIR "): %s; without it a server that "
+                 "lost its records could not be told from a new one. httpd does not start",
+                 n->label, why);
+    return !OK;
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+static apr_status_t server_add(jg_net_t *n, apr_pool_t *p, const char *host,
+                               apr_port_t port, int threads)
+{
+    jg_net_server_t *sv = &n->srv[n->nsrv];
+    apr_status_t rv;
+
+    sv->n = n;
+    sv->host = apr_pstrdup(p, host);
+    sv->port = port ? port : n->kind == JG_NET_REDIS ? JG_REDIS_PORT : JG_MEMCACHE_PORT;
+    sv->name = strchr(sv->host, ':')
+               ? apr_psprintf(p, "[%s]:%u", sv->host, (unsigned int)sv->port)
+               : apr_psprintf(p, "%s:%u", sv->host, (unsigned int)sv->port);
+    sv->spec = apr_pstrcat(p, n->kind == JG_NET_REDIS ? "redis:" : "memcache:", sv->name,
+                           NULL);
+    sv->max_conns = threads;
+    if ((rv = apr_pool_create(&sv->pool, p)) != APR_SUCCESS) return rv;
+    rv = apr_reslist_create(&sv->conns, 0, threads, threads, JG_NET_CONN_TTL,
+                            conn_construct, conn_destruct, sv, sv->pool);
+    if (rv != APR_SUCCESS) return rv;
+    /* a thread holds one connection at a time: never a wait, but bounded */
+    apr_reslist_timeout_set(sv->conns, apr_time_from_sec(JG_NET_TIMEOUT));
+    n->nsrv++;
+    return APR_SUCCESS;
+}
+
+jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, jg_net_kind_t kind, const char *args,
+                        int epoch, const char **err)
 {
     jg_net_t *n = apr_pcalloc(p, sizeof(*n));
     char *list, *item, *last;
-    apr_uint16_t count = 0;
-    int threads = 0;
+    int count = 0, threads = 0;
     apr_status_t rv;
 
     n->kind = kind;
     n->label = kind == JG_NET_REDIS ? "Redis" : "memcached";
+    n->s = s;
+    n->epoch = epoch;
+    n->args = args ? apr_pstrdup(p, args) : "";
     if (!args || !*args) {
         *err = kind == JG_NET_REDIS ? "no Redis server named (redis:HOST:PORT)"
                : "no memcached server named (memcache:HOST:PORT)";
@@ -278,14 +1332,13 @@ jg_net_t *jg_net_create(apr_pool_t *p, jg_net_kind_t kind, const char *args,
     list = apr_pstrdup(p, args);
     for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last))
         count++;
-    ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
-    if (threads < 1) threads = 1;
-    if (kind == JG_NET_MEMCACHE)
-        n->mc = apr_pcalloc(p, sizeof(*n->mc) * (count ? count : 1));
-    else if ((rv = apr_redis_create(p, count, 0, &n->rc)) != APR_SUCCESS) {
-        *err = apr_psprintf(p, "cannot create a Redis client: %pm", &rv);
+    if (!count) {
+        *err = apr_psprintf(p, "no %s server named", n->label);
         return NULL;
     }
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
+    if (threads < 1) threads = 1;
+    n->srv = apr_pcalloc(p, sizeof(*n->srv) * (apr_size_t)count);
     list = apr_pstrdup(p, args);
     for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last)) {
         char *host = NULL, *scope = NULL;
@@ -296,151 +1349,12 @@ jg_net_t *jg_net_create(apr_pool_t *p, jg_net_kind_t kind, const char *args,
             *err = apr_psprintf(p, "'%s' is not HOST:PORT", item);
             return NULL;
         }
-        if (kind == JG_NET_MEMCACHE)
-            rv = mc_server_add(n, p, host, port, threads);
-        else {
-            apr_redis_server_t *srv;
-
-            rv = apr_redis_server_create(p, host, port ? port : 6379, 0, 1,
-                                         (apr_uint32_t)threads, JG_NET_CONN_TTL,
-                                         JG_NET_TIMEOUT, &srv);
-            if (rv == APR_SUCCESS) rv = apr_redis_add_server(n->rc, srv);
-        }
-        if (rv != APR_SUCCESS) {
+        if ((rv = server_add(n, p, host, port, threads)) != APR_SUCCESS) {
             *err = apr_psprintf(p, "cannot add the %s server %s: %pm", n->label, item, &rv);
             return NULL;
         }
     }
-    if (!count) {
-        *err = apr_psprintf(p, "no %s server named", n->label);
-        return NULL;
-    }
     return n;
-}
-
-static const char *net_key(apr_pool_t *p, const char *key)
-{
-    return apr_pstrcat(p, JG_NET_PREFIX, key, NULL);
-}
-
-/* Seconds from now to expiry, at least one (SETEX refuses 0). */
-static apr_uint32_t redis_ttl(long long expiry)
-{
-    long long left = expiry - (long long)apr_time_sec(apr_time_now());
-
-    return left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : (apr_uint32_t)left;
-}
-
-/* One caller across every process and host gets JG_CLAIM_FRESH for key,
- * until expiry; the others JG_CLAIM_USED. */
-apr_status_t jg_net_claim(jg_net_t *n, apr_pool_t *p, const char *key,
-                          long long earliest, long long expiry, jg_claim_t *out)
-{
-    const char *k = net_key(p, key);
-    apr_uint32_t count = 0;
-    apr_status_t rv;
-    char *line;
-
-    (void)earliest;
-    *out = JG_CLAIM_USED;
-    if (n->kind == JG_NET_MEMCACHE) {
-        rv = mc_call(n, p, k, apr_psprintf(p, "add %s 0 %u 1\r\n", k,
-                                           (unsigned int)memcache_exptime(expiry)),
-                     "1", 1, &line, NULL, NULL, 0);
-        if (rv != APR_SUCCESS) return rv;
-        if (!strcmp(line, "STORED")) *out = JG_CLAIM_FRESH;
-        else if (strcmp(line, "NOT_STORED")) return APR_EGENERAL;
-        return APR_SUCCESS;
-    }
-    if ((rv = apr_redis_incr(n->rc, k, 1, &count)) != APR_SUCCESS) return rv;
-    if (count != 1) return APR_SUCCESS;
-    /* The claim holds from here on (a later INCR sees 2 or more); SETEX
-     * only gives it its expiry. If that fails the record stays without
-     * one, and the caller still refuses: fail closed. */
-    rv = apr_redis_setex(n->rc, k, (char *)"1", 1, redis_ttl(expiry), 0);
-    if (rv == APR_SUCCESS) *out = JG_CLAIM_FRESH;
-    return rv;
-}
-
-apr_status_t jg_net_seen(jg_net_t *n, apr_pool_t *p, const char *key, long long since,
-                         int *seen)
-{
-    const char *why = NULL;
-    char *val = NULL;
-    size_t len = 0;
-    int found = 0;
-
-    (void)since;
-    *seen = 1;
-    if (jg_net_get(n, "replay cache", p, key, 64, &val, &len, &found, &why) != JG_OK)
-        return APR_EGENERAL;
-    *seen = found;
-    return APR_SUCCESS;
-}
-
-apr_status_t jg_net_put(jg_net_t *n, apr_pool_t *p, const char *key,
-                            const char *val, size_t len, long long expiry)
-{
-    const char *k = net_key(p, key);
-    apr_status_t rv;
-    char *line;
-
-    if (n->kind == JG_NET_REDIS)
-        return apr_redis_setex(n->rc, k, (char *)val, len, redis_ttl(expiry), 0);
-    rv = mc_call(n, p, k, apr_psprintf(p, "set %s 0 %u %lu\r\n", k,
-                                       (unsigned int)memcache_exptime(expiry),
-                                       (unsigned long)len),
-                 val, len, &line, NULL, NULL, 0);
-    return rv != APR_SUCCESS ? rv : strcmp(line, "STORED") ? APR_EGENERAL : APR_SUCCESS;
-}
-
-apr_status_t jg_net_remove(jg_net_t *n, apr_pool_t *p, const char *key)
-{
-    const char *k = net_key(p, key);
-    apr_status_t rv;
-    char *line;
-
-    if (n->kind == JG_NET_REDIS) {
-        rv = apr_redis_delete(n->rc, k, 0);
-        return APR_STATUS_IS_NOTFOUND(rv) ? APR_SUCCESS : rv;
-    }
-    rv = mc_call(n, p, k, apr_psprintf(p, "delete %s\r\n", k), NULL, 0, &line, NULL, NULL, 0);
-    return rv != APR_SUCCESS ? rv : strcmp(line, "DELETED") && strcmp(line, "NOT_FOUND")
-           ? APR_EGENERAL : APR_SUCCESS;
-}
-
-jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p,
-                           const char *key, size_t max, char **val, size_t *len,
-                           int *found, const char **why)
-{
-    const char *k = net_key(p, key);
-    char *data = NULL, *line;
-    apr_size_t dlen = 0;
-    apr_status_t rv;
-
-    *found = 0;
-    if (n->kind == JG_NET_REDIS) {
-        rv = apr_redis_getp(n->rc, p, k, &data, &dlen, NULL);
-        if (APR_STATUS_IS_NOTFOUND(rv)) return JG_OK;
-    }
-    else {
-        /* a record over max is an error from mc_call (drops the connection) */
-        rv = mc_call(n, p, k, apr_psprintf(p, "get %s\r\n", k), NULL, 0, &line, &data,
-                     &dlen, max);
-        if (rv == APR_SUCCESS && !data) return JG_OK;
-    }
-    if (rv != APR_SUCCESS)
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (%s) failed: %pm", what,
-                                                    n->label, &rv));
-    if (dlen > max)
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s (%s) holds a record of "
-                                                    "%lu bytes, more than %lu", what,
-                                                    n->label, (unsigned long)dlen,
-                                                    (unsigned long)max));
-    *val = apr_pstrmemdup(p, data, dlen);
-    *len = dlen;
-    *found = 1;
-    return JG_OK;
 }
 
 /* The client for a networked provider name, NULL for any other. */
@@ -457,7 +1371,7 @@ jg_net_kind_t jg_net_kind_of(const jg_net_t *n)
     return n->kind;
 }
 
-const char *jg_net_label(const jg_net_t *n)
+int jg_net_same(const jg_net_t *a, const jg_net_t *b)
 {
-    return n->label;
+    return a && b && a->kind == b->kind && !strcmp(a->args, b->args);
 }

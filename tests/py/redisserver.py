@@ -1,6 +1,8 @@
 """A private Redis server for the tests of JWTGrantCache redis:HOST:PORT
 (mod_socache_redis): Debian's redis-server on 127.0.0.1 and a free port,
-its own directory, no persistence (--save '' --appendonly no), run as
+its own directory, no persistence (--save '' --appendonly no: a restart
+loses every record, as a flush does), Redis's default maxmemory-policy
+noeviction (what the module needs; extra options may change it), run as
 the user running the tests (it drops no privileges and writes nothing);
 stopped at the end. stop() and
 start() bring it down and back on the same port (a Redis outage);
@@ -22,8 +24,9 @@ REDIS_SERVER = "/usr/bin/redis-server"
 class Redis(LoopbackDaemon):
     name = "redis-server"
 
-    def __init__(self, base_dir):
-        super().__init__(base_dir, "redis")
+    def __init__(self, base_dir, subdir="redis", extra=()):
+        super().__init__(base_dir, subdir)
+        self.extra = list(extra)     # more options (--maxmemory ...)
 
     @property
     def spec(self):
@@ -33,7 +36,7 @@ class Redis(LoopbackDaemon):
         return [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
                 "--dir", self.dir, "--save", "", "--appendonly", "no",
                 "--protected-mode", "yes", "--daemonize", "no", "--logfile", self.log,
-                "--unixsocket", "", "--databases", "1"]
+                "--unixsocket", "", "--databases", "1", *self.extra]
 
     def command(self, *args):
         """One command in RESP; the raw reply (bytes)."""
@@ -57,7 +60,14 @@ class Redis(LoopbackDaemon):
         return sorted(line.decode() for line in reply[2::2] if line)
 
     def flush(self):
+        """Everything gone, the module's epoch record too: what a new
+        server holds."""
         assert self.command("FLUSHALL") == b"+OK\r\n"
+
+    def get(self, key):
+        """The value under key (str), None when there is none."""
+        reply = self.command("GET", key)
+        return None if reply.startswith(b"$-1") else reply.split(b"\r\n")[1].decode()
 
 
 def _complete(data):

@@ -5,9 +5,13 @@ assertion), opaque access tokens and their revocation, fetched JWKS key
 sets (JWTGrantJWKSCache follows a redis JWTGrantCache). Each sharing has a
 control case with two separate shmcb caches, where it does not happen.
 With Redis down or hung, the token endpoint fails closed within a bound
-and recovers when Redis is back."""
+and recovers when Redis is back (after a restart that lost the records,
+once what may have been used before is past). test_net_single_use.py has
+what both Redis and memcached must do for single use (full, records lost,
+a server that evicts)."""
 
 import concurrent.futures
+import shutil
 import threading
 import time
 import uuid
@@ -18,20 +22,24 @@ from conftest import running
 from httpd import Httpd, assert_error, assert_granted
 from jwks_fixtures import assertion as jwks_assertion, idp_conf, jwk, log_lines
 from lifecycle import APP, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
-from redisserver import redis, redis_conf, redis_server  # noqa: F401 (fixtures)
+from redisserver import Redis, redis, redis_conf, redis_server  # noqa: F401 (fixtures)
 
 CACHE_DOWN = r"JWTG0602:|JWTG0103:"
+LOST = r"JWTG0636:"          # records lost: the server came back without them
+EPOCH = "jwt-grant:epoch"
+UNKNOWN = "issued before this server's replay cache started"
 
 
-def two_hosts(jg_env, keys, redis, name, shared=True, mpm_b="prefork"):  # noqa: F811
+def two_hosts(jg_env, keys, redis, name, shared=True, mpm_b="prefork",
+              extra=""):  # noqa: F811
     """Hosts a (event) and b (prefork, another MPM on purpose) with the
-    lifecycle configuration; both on redis, or (shared=False) each with
-    its own shmcb."""
+    lifecycle configuration (and extra); both on redis, or (shared=False)
+    each with its own shmcb."""
     hosts = []
     for tag, mpm in (("a", "event"), ("b", mpm_b)):
         h = Httpd(jg_env, f"redis-{name}-{tag}", mpm=mpm, ports=3)
         cache = redis_conf(jg_env, redis) if shared else ""
-        h.write(cache + lifecycle_conf(h, keys))
+        h.write(cache + lifecycle_conf(h, keys, extra))
         hosts.append(h)
     return hosts
 
@@ -47,11 +55,14 @@ def test_jti_used_at_one_host_is_a_replay_at_the_other(jg_env, keys, redis):  # 
             assert_error(second.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
             assert_error(first.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
         # the records are in Redis, under the module's namespace
-        records = [k for k in redis.keys() if k.startswith("jwt-grant:")]
+        records = [k for k in redis.keys() if k.startswith("jwt-grant:") and k != EPOCH]
         assert len(records) == 2, redis.keys()
         for k in records:   # kept until the assertion's exp (300 s), not forever
             ttl = int(redis.command("TTL", k)[1:].strip())
             assert 250 < ttl <= 400, (k, ttl)
+        # beside them the epoch: a new server (nothing lost), kept for ever
+        assert redis.get(EPOCH) == "1"
+        assert redis.command("TTL", EPOCH) == b":-1\r\n"
         for line in log_lines(a, "JWTG0038") + log_lines(b, "JWTG0038"):
             assert "redis" in line and f"127.0.0.1:{redis.port}" in line, line
 
@@ -153,12 +164,36 @@ def test_jwks_is_fetched_once_for_both_hosts(jg_env, keys, redis, jwks_servers,
                 assert info and "shmcb" in info[0], info
 
 
-# ---- 4. Redis down or hung ----------------------------------------------------
+# ---- 4. Redis at startup ---------------------------------------------------
 
-def recovered(hosts, keys, rounds=6, timeout=20):
+def test_a_redis_that_denies_info_is_a_warning(jg_env, keys):
+    # an ACL that denies INFO: whether Redis evicts cannot be read; httpd
+    # says so and starts (the evicting case: test_net_single_use.py)
+    acl = ["--user", "default", "on", "nopass", "~*", "&*", "+@all", "-info"]
+    server = Redis(jg_env.base_dir, "redis-server-acl", acl).start()
+    try:
+        h = Httpd(jg_env, "redis-acl", ports=3)
+        h.write(redis_conf(jg_env, server) + lifecycle_conf(h, keys))
+        with running(h, expect=[r"JWTG0632:"]):
+            warned = log_lines(h, "JWTG0632")
+            assert warned and f"127.0.0.1:{server.port}" in warned[0], warned
+            assert "NOPERM" in warned[0] and "noeviction" in warned[0], warned
+            jwt = assertion(keys, jti=str(uuid.uuid4()))
+            assert_granted(h.token(jwt, client=PLAIN))
+            assert_error(h.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+# ---- 5. Redis down or hung ----------------------------------------------------
+
+def recovered(hosts, keys, lost, rounds=6, timeout=20):
     """Waits until rounds rounds in a row of new assertions, on a new
-    connection to every host, are all granted. apr_redis, in each process,
-    retries a server it found dead every 5 seconds."""
+    connection to every host, are all granted. Until then a request fails
+    closed (500), or, when the server came back without its records
+    (lost), is refused as issued before it lost them (400) until
+    JWTGrantClockSkew has passed."""
     deadline = time.monotonic() + timeout
     good = 0
     while good < rounds:
@@ -167,7 +202,10 @@ def recovered(hosts, keys, rounds=6, timeout=20):
         for h in hosts:
             resp = h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN,
                            headers={"Connection": "close"})
-            if resp.status_code != 200:
+            if resp.status_code == 400 and lost:
+                assert_error(resp, 400, "invalid_grant", UNKNOWN)
+                ok = False
+            elif resp.status_code != 200:
                 assert_error(resp, 500, "server_error")
                 ok = False
         good = good + 1 if ok else 0
@@ -178,7 +216,8 @@ def recovered(hosts, keys, rounds=6, timeout=20):
 @pytest.mark.parametrize("outage", ["down", "hung"])
 def test_redis_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, redis,
                                                                outage):  # noqa: F811
-    a, b = two_hosts(jg_env, keys, redis, outage)
+    # a short skew: the window of refusals after Redis came back empty
+    a, b = two_hosts(jg_env, keys, redis, outage, extra="JWTGrantClockSkew 2\n")
     with running(a), running(b):
         assert_granted(a.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
         assert_granted(b.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
@@ -192,17 +231,23 @@ def test_redis_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, red
             for _ in range(2):
                 t0 = time.monotonic()
                 resp = h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN)
-                # JG_REDIS_TIMEOUT (2 s) plus apr_redis's connect timeout (1 s)
+                # JG_NET_TIMEOUT (2 s) plus the connect bound (1 s)
                 assert time.monotonic() - t0 < 6, "the token endpoint hung"
                 assert_error(resp, 500, "server_error", "the replay cache failed")
                 assert "access_token" not in resp.text
             assert any("error]" in line and "replay cache (Redis) failed" in line
                        for line in log_lines(h, "JWTG0602")), h.error_log_text()
         if outage == "down":
-            redis.start()
+            redis.start()      # without persistence: its records are gone
+            for h in (a, b):
+                h.expect(LOST)
         else:
             redis.resume()
-        recovered((a, b), keys)
+        recovered((a, b), keys, lost=outage == "down")
+        # the host that found the records gone said so, once; a hung Redis
+        # lost nothing
+        lost = log_lines(a, LOST[:-1]) + log_lines(b, LOST[:-1])
+        assert len(lost) == (1 if outage == "down" else 0), lost
         # and the replay check holds again, across hosts
         jwt = assertion(keys, jti=str(uuid.uuid4()))
         assert_granted(a.token(jwt, client=PLAIN))
