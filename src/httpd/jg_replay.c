@@ -387,9 +387,10 @@ jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,
         jg_rt_stats_t stats;
         if (jg_rt_stats(table, &stats, why) == JG_OK)
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "JWTG0712: the replay cache is "
-                          "full (%lu live records, %llu refusals so far): new assertions "
-                          "are answered 503 until records expire; raise "
-                          JG_CMD_REPLAY_CACHE_SIZE " (%lu)", stats.live, stats.full,
+                          "full (%lu live records, %" APR_UINT64_T_FMT " refusals so far): "
+                          "new assertions are answered 503 until records expire; raise "
+                          JG_CMD_REPLAY_CACHE_SIZE " (%lu)", stats.live,
+                          (apr_uint64_t)stats.full,
                           jg_rt_records(table));
     }
     return JG_OK;
