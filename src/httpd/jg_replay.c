@@ -14,7 +14,10 @@
  * answer "full, retry") and its records copied over. The parent and its
  * children hold an exclusive lock on the file: two httpds cannot share a
  * state directory, and a new parent does not start while children of a
- * dead one still claim in it. */
+ * dead one still claim in it.
+ *
+ * tests/model/replay.pml models this protocol with the table's (see
+ * tests/model/README.md): change them together. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
