@@ -246,12 +246,12 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
         const char *grant[3] = { "jti", a.iss, a.jti };
         const char *unknown = "issued before this server's replay cache started; "
                               "sign a new one";
-        long long earliest = jg_assertion_earliest_use(&a, &pol);
+        long long earliest = jg_grant_earliest_use(cfg, &a, &pol);
 
-        if (!jg_grant_claim(p, hooks, jg_hash_key(p, own, 3), earliest, a.exp + cfg->skew,
+        if (!jg_grant_claim(p, hooks, jg_hash_key(p, own, 3), earliest, a.exp,
                             "already used (jti)", unknown, refuse, res)
             || !jg_grant_claim(p, hooks, jg_hash_key(p, grant, 3), earliest,
-                               a.exp + cfg->skew, "this JWT was already presented as an "
+                               a.exp, "this JWT was already presented as an "
                                "assertion grant (jti)", unknown, refuse, res))
             return 0;
     }

@@ -41,8 +41,17 @@ static void server_error(jg_grant_result_t *res, const char *description)
     res->server_fault = 1;
 }
 
+long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion_t *a,
+                                const jg_assertion_policy_t *pol)
+{
+    jg_assertion_policy_t widest = *pol;
+
+    if (cfg->skew_bound > widest.skew) widest.skew = cfg->skew_bound;
+    return jg_assertion_earliest_use(a, &widest);
+}
+
 int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key,
-                   long long earliest, long long expiry, const char *used,
+                   long long earliest, long long exp, const char *used,
                    const char *unknown,
                    int (*refuse)(apr_pool_t *p, jg_grant_result_t *res,
                                  const char *description),
@@ -53,7 +62,7 @@ int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key
     const char *why = NULL;
 
     if (!key || !hooks->replay_check
-        || hooks->replay_check(hooks->baton, key, earliest, expiry, &out, &retry, &why)
+        || hooks->replay_check(hooks->baton, key, earliest, exp, &out, &retry, &why)
            != JG_OK) {
         server_error(res, why ? why : "the replay cache failed");
         return 0;
@@ -319,8 +328,8 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
 
     /* last: a refused assertion must not occupy the replay cache */
-    if (!jg_grant_claim(p, hooks, replay_key(p, &a, jws), jg_assertion_earliest_use(&a, &pol),
-                        a.exp + cfg->skew, a.jti ? "assertion already used (jti)"
+    if (!jg_grant_claim(p, hooks, replay_key(p, &a, jws), jg_grant_earliest_use(cfg, &a, &pol),
+                        a.exp, a.jti ? "assertion already used (jti)"
                         : "assertion already used", "assertion issued before this "
                         "server's replay cache started; mint a new one", refuse_grant, res))
         return;

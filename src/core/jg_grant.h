@@ -12,6 +12,7 @@
 #include "jg_token.h"
 #include "jg_store.h"     /* jg_refresh_row_t */
 #include "jg_claim.h"
+#include "jg_assertion.h"
 
 #define JG_GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -21,14 +22,17 @@ typedef enum {
 } jg_token_format_t;
 
 typedef struct jg_grant_hooks {
-    /* Claim key (a one-time value) until expiry, atomically across processes
-     * (and hosts): *out says what the cache found. earliest is the first
-     * second at which the value could have been accepted before
-     * (jg_assertion_earliest_use). For JG_CLAIM_FULL, *retry_after is when a
-     * record frees up (seconds, at least 1). An error: the cache failed,
-     * nothing was claimed. */
+    /* Claim key (a one-time value whose exp is exp), atomically across
+     * processes (and hosts): *out says what the cache found. The cache keeps
+     * the record until exp plus the largest JWTGrantClockSkew any
+     * configuration it served has had (a virtual host, a generation), so a
+     * request with a longer leeway than the first one's still finds it.
+     * earliest is the first second at which the value could have been
+     * accepted before (jg_assertion_earliest_use with skew_bound). For
+     * JG_CLAIM_FULL, *retry_after is when a record frees up (seconds, at
+     * least 1). An error: the cache failed, nothing was claimed. */
     jg_status_t (*replay_check)(void *baton, const char *key, long long earliest,
-                                long long expiry, jg_claim_t *out,
+                                long long exp, jg_claim_t *out,
                                 long long *retry_after, const char **why);
     /* Keep an opaque token's claims (JSON) under key until expiry. */
     jg_status_t (*opaque_store)(void *baton, const char *key, const char *claims,
@@ -58,10 +62,10 @@ typedef struct jg_grant_hooks {
     jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
                              const char **why);
     jg_status_t (*cache_remove)(void *baton, const char *key, const char **why);
-    /* Remember a revoked JWT's revocation key until expiry, in the replay
+    /* Remember a revoked JWT's revocation key until its exp, in the replay
      * cache: *out JG_CLAIM_FRESH or JG_CLAIM_USED (revoked already) both mean
      * remembered; JG_CLAIM_FULL: not remembered, refuse the revocation. */
-    jg_status_t (*revocation_store)(void *baton, const char *key, long long expiry,
+    jg_status_t (*revocation_store)(void *baton, const char *key, long long exp,
                                     jg_claim_t *out, long long *retry_after,
                                     const char **why);
     /* Whether the JWT under this revocation key, issued at issued_at, counts
@@ -79,6 +83,11 @@ typedef struct jg_grant_config {
      * URL and the issuer */
     const apr_array_header_t *audiences;
     long long skew;
+    /* The largest clock skew any configuration of this server has used since
+     * the replay cache last lost records (>= skew; 0: skew): the earliest
+     * use of a value is computed with it, so that a leeway lowered since
+     * does not move it past the horizon. */
+    long long skew_bound;
     int require_client_auth;
     jg_token_format_t token_format;
     long long token_lifetime;
@@ -147,12 +156,17 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
 /* Fill res as a 401 invalid_client answer with a Basic challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
+/* The earliest use of assertion a under pol, with the leeway of
+ * cfg->skew_bound (see there). */
+long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion_t *a,
+                                const jg_assertion_policy_t *pol);
+
 /* Claim a one-time value through hooks->replay_check: 1 when it is fresh,
  * else 0 with res filled: a cache fault (500), a full cache (503 with
  * Retry-After), or refuse's answer with used (the value was seen) or
  * unknown (the cache cannot vouch for it) as the description. */
 int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key,
-                   long long earliest, long long expiry, const char *used,
+                   long long earliest, long long exp, const char *used,
                    const char *unknown,
                    int (*refuse)(apr_pool_t *p, jg_grant_result_t *res,
                                  const char *description),

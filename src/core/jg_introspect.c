@@ -357,7 +357,7 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* a JWT cannot be recalled: remember its jti until it expires */
     key = jg_revoked_jti_key(p, f.jti);
     if (!key || !hooks->revocation_store
-        || hooks->revocation_store(hooks->baton, key, f.exp + cfg->skew, &claim, &retry,
+        || hooks->revocation_store(hooks->baton, key, f.exp, &claim, &retry,
                                    &why) != JG_OK) {
         fault(res, why);
         return;

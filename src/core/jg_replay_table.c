@@ -28,7 +28,7 @@
 
 typedef struct {
     unsigned char digest[RT_DIGEST];
-    apr_uint32_t expiry;                /* seconds; 0: never used */
+    apr_uint32_t expiry;                /* the value's exp (seconds); 0: unused */
 } rt_slot_t;
 
 typedef struct {
@@ -45,7 +45,9 @@ typedef union {
 } rt_stripe_t;
 
 /* The header. magic, version and retired keep their offsets in every
- * layout version: a later build retires a table of an earlier one. */
+ * layout version: a later build retires a table of an earlier one.
+ * tests/py/test_single_use.py reads and edits it (TableHeader): change
+ * both together. */
 struct jg_rt {
     char magic[8];
     apr_uint32_t version;
@@ -57,6 +59,7 @@ struct jg_rt {
     apr_int64_t horizon;
     apr_int64_t full_warned;            /* CAS: one warning per interval */
     apr_uint64_t stripes_off, buckets_off;
+    apr_int64_t max_skew;               /* the largest leeway any user had */
     apr_uint32_t clean;                 /* 1: closed by jg_rt_mark_clean */
     char boot_id[JG_RT_BOOT_ID_MAX];    /* the machine's boot when opened */
 };
@@ -234,6 +237,28 @@ void jg_rt_raise_horizon(jg_rt_t *t, long long horizon)
     if (horizon > t->horizon) t->horizon = horizon;
 }
 
+long long jg_rt_max_skew(const jg_rt_t *t)
+{
+    return (long long)__atomic_load_n(&t->max_skew, __ATOMIC_ACQUIRE);
+}
+
+/* Raised by the parent alone, while children of an older generation may be
+ * reading it: they keep records longer from then on, never shorter. */
+void jg_rt_raise_skew(jg_rt_t *t, long long skew)
+{
+    if (skew > jg_rt_max_skew(t))
+        __atomic_store_n(&t->max_skew, (apr_int64_t)skew, __ATOMIC_RELEASE);
+}
+
+/* A slot holds its value's own exp; it is live while exp + the table's
+ * widest leeway has not passed, i.e. while exp >= now - max_skew: the
+ * functions below are given that cutoff as their "now". Records made under
+ * a narrower leeway live longer as soon as it is widened. */
+static long long cutoff(const jg_rt_t *t)
+{
+    return now_sec() - jg_rt_max_skew(t);
+}
+
 int jg_rt_retired(const jg_rt_t *t)
 {
     return (int)__atomic_load_n(&t->retired, __ATOMIC_ACQUIRE);
@@ -378,7 +403,7 @@ static jg_claim_t insert(rt_bucket_t *b1, rt_bucket_t *b2,
 }
 
 jg_status_t jg_rt_claim(jg_rt_t *t, const char *key, long long earliest,
-                        long long expiry, jg_claim_t *out, long long *retry_after,
+                        long long exp, jg_claim_t *out, long long *retry_after,
                         const char **why)
 {
     unsigned char d[RT_DIGEST];
@@ -399,7 +424,7 @@ jg_status_t jg_rt_claim(jg_rt_t *t, const char *key, long long earliest,
         *retry_after = 1;
     }
     else {
-        *out = insert(pl.b1, pl.b2, d, expiry, now_sec(), retry_after);
+        *out = insert(pl.b1, pl.b2, d, exp, cutoff(t), retry_after);
         if (*out == JG_CLAIM_FRESH) pl.s1->s.claims++;
         else if (*out == JG_CLAIM_FULL) pl.s1->s.full++;
     }
@@ -419,7 +444,7 @@ jg_status_t jg_rt_seen(jg_rt_t *t, const char *key, long long since, int *seen,
     if (!digest_of(key, d)) return jg_fail(why, JG_ERR_INTERNAL, "SHA-256 failed");
     place(t, d, &pl);
     if (lock_place(&pl)) return jg_fail(why, JG_ERR_INTERNAL, "cannot lock the replay cache");
-    now = now_sec();
+    now = cutoff(t);
     *seen = has(pl.b1, d, now) || has(pl.b2, d, now);
     unlock_place(&pl);
     return JG_OK;
@@ -456,7 +481,7 @@ static jg_status_t each_live(jg_rt_t *t, void (*fn)(void *baton, const rt_slot_t
         long long now;
 
         if (lock(s)) return jg_fail(why, JG_ERR_INTERNAL, "cannot lock the replay cache");
-        now = now_sec();
+        now = cutoff(t);
         for (k = 0; k < JG_RT_BUCKET_SLOTS; k++)
             if (live(&b->slot[k], now)) fn(baton, &b->slot[k]);
         unlock(s);
@@ -475,7 +500,7 @@ static jg_status_t put(jg_rt_t *t, const unsigned char d[RT_DIGEST], long long e
 
     place(t, d, &pl);
     if (lock_place(&pl)) return jg_fail(why, JG_ERR_INTERNAL, "cannot lock the replay cache");
-    *c = insert(pl.b1, pl.b2, d, expiry, now_sec(), &retry);
+    *c = insert(pl.b1, pl.b2, d, expiry, cutoff(t), &retry);
     unlock_place(&pl);
     return JG_OK;
 }
@@ -507,6 +532,7 @@ jg_status_t jg_rt_copy(jg_rt_t *to, jg_rt_t *from, unsigned long *copied,
     memset(&c, 0, sizeof(c));
     c.to = to;
     jg_rt_raise_horizon(to, from->horizon);
+    jg_rt_raise_skew(to, from->max_skew);
     st = each_live(from, copy_one, &c, why);
     *copied = c.copied;
     *lost = c.lost;

@@ -78,14 +78,22 @@ unsigned long jg_rt_slots(const jg_rt_t *t);        /* the slots it has */
 long long jg_rt_horizon(const jg_rt_t *t);
 void jg_rt_raise_horizon(jg_rt_t *t, long long horizon);
 
-/* Claim key until expiry (seconds): JG_CLAIM_UNKNOWN when earliest <=
- * the horizon; JG_CLAIM_USED when a live record has it (or when expiry has
- * passed by the table's clock, read under the lock); JG_CLAIM_FULL when
+/* The largest leeway (JWTGrantClockSkew) of any configuration that has used
+ * the table: records are kept until their value's exp plus it. Raised by
+ * the parent at each configuration (never lowered: records made under a
+ * wider leeway are still in the table). */
+long long jg_rt_max_skew(const jg_rt_t *t);
+void jg_rt_raise_skew(jg_rt_t *t, long long skew);
+
+/* Claim key, a value that expires at exp (seconds), kept until exp plus
+ * jg_rt_max_skew: JG_CLAIM_UNKNOWN when earliest <= the horizon;
+ * JG_CLAIM_USED when a live record has it (or when that time has passed by
+ * the table's clock, read under the lock); JG_CLAIM_FULL when
  * neither candidate bucket has a free slot or the table is retired, with
  * *retry_after the seconds until one frees (at least 1); else
  * JG_CLAIM_FRESH, remembered. An error only when a lock fails. */
 jg_status_t jg_rt_claim(jg_rt_t *t, const char *key, long long earliest,
-                        long long expiry, jg_claim_t *out, long long *retry_after,
+                        long long exp, jg_claim_t *out, long long *retry_after,
                         const char **why);
 
 /* Whether key has a live record, or since must be refused for the horizon

@@ -50,6 +50,9 @@ static ap_socache_provider_t *jwks_provider;
 static jg_shard_t jwks_cache;
 
 static jg_net_t *net_main, *net_jwks;
+/* the largest JWTGrantClockSkew of any virtual host: single-use records on
+ * Redis or memcached live until their value's exp plus it */
+static long long max_skew;
 
 static apr_status_t destroy_cache(void *data)
 {
@@ -277,6 +280,7 @@ static int net_startup(apr_pool_t *ptemp)
 int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s)
 {
+    server_rec *vs;
     /* sized for opaque tokens' records (a 43-byte key, the token's claims
      * and the assertion's as JSON); single-use records are in the replay
      * table */
@@ -342,7 +346,16 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  shard_args ? shard_args[0] : args ? args : "default arguments");
     if (jwks_post_config(pconf, plog, ptemp, s) != OK) return !OK;
     if (net_startup(ptemp) != OK) return !OK;
-    return jg_replay_post_config(pconf, plog, s, net_main != NULL);
+    for (max_skew = 0, vs = s; vs; vs = vs->next) {
+        long long skew = jg_conf_clock_skew(jg_server_conf(vs));
+        if (skew > max_skew) max_skew = skew;
+    }
+    return jg_replay_post_config(pconf, plog, s, net_main != NULL, max_skew);
+}
+
+long long jg_cache_skew_bound(void)
+{
+    return jg_replay_active() ? jg_replay_max_skew() : max_skew;
 }
 
 void jg_cache_child_init(apr_pool_t *p, server_rec *s)
@@ -378,7 +391,7 @@ static jg_shard_t *shard_of(const char *key, apr_size_t len)
 }
 
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earliest,
-                                  long long expiry, jg_claim_t *out,
+                                  long long exp, jg_claim_t *out,
                                   long long *retry_after, const char **why)
 {
     request_rec *r = baton;
@@ -387,8 +400,8 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
 
     *retry_after = 0;
     if (!jg_conf_replay_horizon(jg_server_conf(r->server))) earliest = JG_CLAIM_NO_HORIZON;
-    if (!net_main) return jg_replay_claim(r, key, earliest, expiry, out, retry_after, why);
-    rv = jg_net_claim(net_main, r->pool, key, earliest, expiry, out, &reason);
+    if (!net_main) return jg_replay_claim(r, key, earliest, exp, out, retry_after, why);
+    rv = jg_net_claim(net_main, r->pool, key, earliest, exp + max_skew, out, &reason);
     if (rv != APR_SUCCESS) {
         if (jg_net_kind_of(net_main) == JG_NET_REDIS)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0602: the replay cache "
@@ -402,7 +415,7 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
     return JG_OK;
 }
 
-jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long expiry,
+jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long exp,
                                       jg_claim_t *out, long long *retry_after,
                                       const char **why)
 {
@@ -412,12 +425,13 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
 
     *retry_after = 0;
     if (!net_main) {
-        if (jg_replay_claim(r, key, JG_CLAIM_NO_HORIZON, expiry, out, retry_after, why)
+        if (jg_replay_claim(r, key, JG_CLAIM_NO_HORIZON, exp, out, retry_after, why)
             != JG_OK)
             return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
         return JG_OK;
     }
-    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, expiry, out, &reason);
+    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, exp + max_skew, out,
+                      &reason);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0520: cannot store a revoked JWT "
                       "access token's jti in the replay cache (%s): the revocation fails",

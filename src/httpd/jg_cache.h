@@ -22,15 +22,20 @@ void jg_cache_child_init(apr_pool_t *p, server_rec *s);
  * go to the replay table (jg_replay.h) or, with JWTGrantCache redis or
  * memcache, to the hosts' shared server; opaque tokens to the socache. */
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earliest,
-                                  long long expiry, jg_claim_t *out,
+                                  long long exp, jg_claim_t *out,
                                   long long *retry_after, const char **why);
 jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
                            long long expiry, const char **why);
-jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long expiry,
+jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long exp,
                                       jg_claim_t *out, long long *retry_after,
                                       const char **why);
 jg_status_t jg_cache_revoked_check(void *baton, const char *key, long long issued_at,
                                    int *revoked, const char **why);
+/* The largest JWTGrantClockSkew single-use records are kept for (the
+ * replay table's, which remembers every configuration it served since it
+ * last lost records; with Redis or memcached, this configuration's):
+ * jg_grant_config_t.skew_bound. */
+long long jg_cache_skew_bound(void);
 
 /* The JWKS cache (JWTGrantJWKSCache, apart from the replay cache so that
  * key sets never evict jti records): the value under key (at most max

@@ -197,6 +197,7 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->issuer = sc->effective_issuer;
     cfg->audiences = sc->audiences;
     cfg->skew = jg_conf_clock_skew(sc);
+    cfg->skew_bound = jg_cache_skew_bound();
     cfg->require_client_auth = jg_conf_require_client_auth(sc);
     cfg->token_format = jg_conf_token_format(sc);
     cfg->token_lifetime = jg_conf_token_lifetime(sc);

@@ -162,11 +162,28 @@ static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long r
     return h;
 }
 
-/* Put a table made by new_table in its place, durably. */
+/* From now on the file says "in use, in this boot", durably, before any
+ * child claims in it. */
+static int mark_open(rt_home_t *h, apr_pool_t *p, const char **why)
+{
+    if (jg_rt_was_clean(h->table) || strcmp(jg_rt_boot_id(h->table), boot_id(p))) {
+        jg_rt_mark_open(h->table, boot_id(p));
+        /* a mark that did not reach the disk would let a start after a power
+         * loss trust what it says ("clean"): no start without it */
+        if (msync(h->mem, HEADER_PAGE, MS_SYNC) != 0) {
+            *why = apr_psprintf(p, "cannot write %s to disk: %s", h->path, strerror(errno));
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Put a table made by new_table in its place, durably, marked in use. */
 static int install(rt_home_t *h, apr_pool_t *p, const char **why)
 {
     const char *tmp = apr_pstrcat(p, h->path, ".new", NULL);
 
+    if (!mark_open(h, p, why)) return 0;
     if (msync(h->mem, h->bytes, MS_SYNC) != 0 || rename(tmp, h->path) != 0) {
         *why = apr_psprintf(p, "cannot put %s in place: %s", h->path, strerror(errno));
         return 0;
@@ -175,26 +192,21 @@ static int install(rt_home_t *h, apr_pool_t *p, const char **why)
     return 1;
 }
 
-/* From now on the file says "in use, in this boot", durably, before any
- * child claims in it. */
-static void mark_open(rt_home_t *h, apr_pool_t *p)
-{
-    jg_rt_mark_open(h->table, boot_id(p));
-    (void)msync(h->mem, HEADER_PAGE, MS_SYNC);
-}
-
 /* The live records of from into the new table to, from retired first; the
  * horizon raised when some find no room (claims still in flight in from
  * end within the second). */
 static void take_over(jg_rt_t *to, jg_rt_t *from, server_rec *s)
 {
-    long long now = (long long)apr_time_sec(apr_time_now());
     unsigned long copied = 0, lost = 0;
     const char *why = NULL;
+    long long now;
 
     jg_rt_retire(from);
+    /* after the retirement: every claim the old table accepted was accepted
+     * at or before now */
+    now = (long long)apr_time_sec(apr_time_now());
     if (jg_rt_copy(to, from, &copied, &lost, &why) != JG_OK || lost) {
-        jg_rt_raise_horizon(to, now + 1);
+        jg_rt_raise_horizon(to, now);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0706: the replay cache was "
                      "resized to %lu records: %lu records copied, %lu lost (%s); "
                      "assertions that may have been used before now are refused",
@@ -312,7 +324,7 @@ static apr_status_t close_at_exit(void *data)
 }
 
 int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
-                          int networked)
+                          int networked, long long max_skew)
 {
     apr_pool_t *ppool = s->process->pool;
     unsigned long records = jg_global.replay_records ? jg_global.replay_records
@@ -357,12 +369,13 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
                      "%lu records is kept across the restart", records);
     else
         h = cold_start(ppool, pconf, path, records, s, &why);
+    if (h && !mark_open(h, pconf, &why)) h = NULL;
     if (!h) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0709: the replay cache: %s", why);
         return !OK;
     }
+    jg_rt_raise_skew(h->table, max_skew);
     apr_pool_userdata_set(h, HOME_KEY, apr_pool_cleanup_null, ppool);
-    mark_open(h, pconf);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0702: replay cache: %lu records (%lu "
                  "slots, %lu KiB) in %s, horizon %" APR_INT64_T_FMT, records,
                  jg_rt_slots(h->table), (unsigned long)(h->bytes / 1024), h->path,
@@ -372,14 +385,19 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     return OK;
 }
 
+long long jg_replay_max_skew(void)
+{
+    return table ? jg_rt_max_skew(table) : 0;
+}
+
 jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,
-                            long long expiry, jg_claim_t *out, long long *retry_after,
+                            long long exp, jg_claim_t *out, long long *retry_after,
                             const char **why)
 {
     jg_status_t st;
 
     if (!table) return jg_fail(why, JG_ERR_INTERNAL, "the replay cache is not available");
-    st = jg_rt_claim(table, key, earliest, expiry, out, retry_after, why);
+    st = jg_rt_claim(table, key, earliest, exp, out, retry_after, why);
     if (st != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0711: the replay cache failed "
                       "(%s); refusing", *why);

@@ -21,14 +21,17 @@
  * the last run left (or a new one); none when the cache is redis or
  * memcache (networked: 1). */
 int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
-                          int networked);
+                          int networked, long long max_skew);
+
+/* The table's jg_rt_max_skew. */
+long long jg_replay_max_skew(void);
 
 /* 1 when this generation has a table (JWTGrantCache shmcb). */
 int jg_replay_active(void);
 
 /* jg_grant_hooks_t's replay_check and revoked_check on the table. */
 jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,
-                            long long expiry, jg_claim_t *out, long long *retry_after,
+                            long long exp, jg_claim_t *out, long long *retry_after,
                             const char **why);
 jg_status_t jg_replay_seen(request_rec *r, const char *key, long long since, int *seen,
                            const char **why);

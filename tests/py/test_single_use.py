@@ -351,6 +351,41 @@ def test_client_assertion_without_iat_refused_after_graceful(httpd_factory, keys
         assert_granted(with_client(h, mint(), client_assertion(keys, iat=DROP)))
 
 
+# ---- leeway -------------------------------------------------------------------------------
+
+def test_a_wider_leeway_elsewhere_finds_the_record(httpd_factory):
+    """Two virtual hosts with one IdP and different JWTGrantClockSkew (25 s
+    and 60 s) share the replay table. An assertion expired 20 s ago is
+    accepted at the one with 25 s; 6 s later its record would have expired
+    by that leeway, but the one with 60 s still accepts the assertion: the
+    record must still be there (records live for the widest leeway)."""
+    h = httpd_factory(ports=2)
+    h.write(hs_conf(h, "JWTGrantClockSkew 25\n"
+                    f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName wide.test\n"
+                    "  JWTGrantClockSkew 60\n</VirtualHost>\n"))
+    with running(h):
+        now = int(time.time())
+        used = mint(exp=now - 20, iat=now - 80)
+        assert_granted(h.token(used))
+        time.sleep(max(0.0, now + 7 - time.time()))
+        assert_not_granted_again(h.token(used, port=h.ports[1]), "at the wider leeway")
+
+
+def test_a_leeway_widened_by_a_graceful_restart_finds_the_record(httpd_factory):
+    """JWTGrantClockSkew widened from 25 s to 60 s by a graceful restart: an
+    assertion used before (expired 20 s ago, inside the 25 s) is refused
+    after it, also once its record would have expired by the old leeway."""
+    h = server(httpd_factory, "JWTGrantClockSkew 25\n")
+    with running(h):
+        now = int(time.time())
+        used = mint(exp=now - 20, iat=now - 80)
+        assert_granted(h.token(used))
+        h.write(hs_conf(h, "JWTGrantClockSkew 60\n"))
+        h.graceful()
+        time.sleep(max(0.0, now + 7 - time.time()))
+        assert_not_granted_again(h.token(used), "after the leeway was widened")
+
+
 def test_graceful_restart_refuses_nothing_valid(httpd_factory):
     """Assertions issued before a graceful restart and not used yet are
     accepted after it (with iat, without, with nbf, issued seconds
@@ -466,6 +501,7 @@ class TableHeader(ctypes.Structure):
                 ("full_warned", ctypes.c_int64),
                 ("stripes_off", ctypes.c_uint64),
                 ("buckets_off", ctypes.c_uint64),
+                ("max_skew", ctypes.c_int64),
                 ("clean", ctypes.c_uint32),
                 ("boot_id", ctypes.c_char * 48)]     # JG_RT_BOOT_ID_MAX
 

@@ -104,6 +104,58 @@ START_TEST(record_lives_until_its_expiry)
 }
 END_TEST
 
+/* Records are kept until their value's exp plus the widest leeway any user
+ * of the table has had: widened later, every record lives longer at once,
+ * so a request with the wider leeway still finds them. */
+START_TEST(records_live_for_the_widest_leeway)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    int seen = 0;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_rt_max_skew(tb.t), 0);
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 10), JG_CLAIM_FRESH);
+    jg_rt_raise_skew(tb.t, 60);
+    jg_rt_raise_skew(tb.t, 30);                      /* never lowered */
+    ck_assert_int_eq(jg_rt_max_skew(tb.t), 60);
+    fake_now = T0 + 70;
+    ck_assert(jg_rt_seen(tb.t, "a", T0, &seen, &why) == JG_OK);
+    ck_assert_int_eq(seen, 1);
+    fake_now = T0 + 71;
+    ck_assert(jg_rt_seen(tb.t, "a", T0, &seen, &why) == JG_OK);
+    ck_assert_int_eq(seen, 0);
+    unmake(&tb);
+}
+END_TEST
+
+/* ...and a full table stays full for that long: nothing is freed early. */
+START_TEST(a_wider_leeway_frees_no_slot_early)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    unsigned long i;
+    jg_claim_t out = JG_CLAIM_FRESH;
+    long long retry = 0;
+    const char *why = NULL;
+
+    /* until one key finds both its buckets full: the claims below are that
+     * key's (fullness is its two buckets') */
+    for (i = 0;; i++) {
+        ck_assert(jg_rt_claim(tb.t, key_n("w", i), T0, T0 + 10, &out, &retry, &why)
+                  == JG_OK);
+        if (out == JG_CLAIM_FULL) break;
+    }
+    jg_rt_raise_skew(tb.t, 60);
+    fake_now = T0 + 40;
+    ck_assert(jg_rt_claim(tb.t, key_n("w", i), T0, T0 + 100, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_FULL);
+    ck_assert_int_eq(retry, 31);                     /* T0 + 10 + 60 - (T0 + 40) + 1 */
+    fake_now = T0 + 71;
+    ck_assert(jg_rt_claim(tb.t, key_n("w", i), T0, T0 + 100, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_FRESH);
+    unmake(&tb);
+}
+END_TEST
+
 START_TEST(horizon_refuses_what_may_have_been_used)
 {
     table_t tb = make(JG_RT_MIN_RECORDS, T0 - 10);
@@ -367,6 +419,8 @@ Suite *replay_table_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fresh_then_used);
     tcase_add_test(tc, record_lives_until_its_expiry);
+    tcase_add_test(tc, records_live_for_the_widest_leeway);
+    tcase_add_test(tc, a_wider_leeway_frees_no_slot_early);
     tcase_add_test(tc, horizon_refuses_what_may_have_been_used);
     tcase_add_test(tc, holds_its_size_then_refuses_never_forgets);
     tcase_add_test(tc, full_says_when_to_retry);
