@@ -44,6 +44,26 @@ static void audit(jg_admin_t *a, jg_admin_result_t *res, const char *tenant,
                              what, NULL);
 }
 
+/* Whether the JWKS URL of an entry registered here may not be fetched: its
+ * host must resolve, now, to addresses the guard permits (checked again at
+ * every connection: jg_http.h). Before the store's transaction: a slow
+ * resolver must not hold it. The person registering reads what kind of
+ * address it is; the log has the addresses. */
+static int jwks_url_refused(jg_admin_t *a, const char *tenant, const char *kind,
+                            const char *name, const char *url, jg_admin_result_t *res)
+{
+    const char *why = NULL, *detail = NULL;
+
+    if (!url || !a->fetch_guard
+        || jg_netguard_check_url(a->fetch_guard, a->p, url, &why, &detail) == JG_OK)
+        return 0;
+    jg_log(JG_LOG_INFO, "JWTG0230", "console: user %s tenant %s: the JWKS URL %s of %s %s "
+           "is refused: %s", q(a, a->user), q(a, tenant), q(a, url), kind, q(a, name),
+           detail ? detail : why);
+    set(res, 400, "invalid_field", "jwks_url", why);
+    return 1;
+}
+
 static jg_tenant_t *conf_tenant(jg_admin_t *a, const char *tenant)
 {
     return a->conf ? jg_registry_tenant((jg_registry_t *)a->conf, tenant, 0) : NULL;
@@ -433,6 +453,10 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
 
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    for (i = 0; i < batch->nelts; i++) {
+        const jg_idp_entry_t *e = JG_ARRAY_IDX(batch, i, jg_idp_entry_t *);
+        if (jwks_url_refused(a, tenant, "IdP", e->name, e->jwks_url, res)) return res->status;
+    }
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (jg_store_tenant_rows(a->store, a->p, tenant, &rows, NULL, &why) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
@@ -633,6 +657,8 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
         return set(res, 409, "conflict", "client_id", apr_pstrcat(a->p, "client_id ",
                    q(a, e->client_id), " belongs to service provider ", q(a, c->name),
                    " (httpd.conf)", NULL));
+    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, res))
+        return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
@@ -725,6 +751,8 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
     if ((c = conf_client_by(a, tenant, e->name, NULL)))
         return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "service provider ",
                    q(a, e->name), " is defined in httpd.conf (", c->source, ")", NULL));
+    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, res))
+        return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (client_row(a, tenant, client_id, &row, res) != 200) {
         jg_store_end(a->store, a->p, 0, NULL);
@@ -1031,12 +1059,23 @@ static const char *tenant_query(jg_admin_t *a, const char *tenant)
     return apr_pstrcat(a->p, "?tenantDomain=", jg_admin_path_escape(a->p, tenant), NULL);
 }
 
+json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    json_object *ks, *error = NULL;
+
+    if (!e->jwks_url || !a->key_source || !(ks = a->key_source(a->key_source_baton, a->p, e)))
+        return NULL;
+    if (!e->read_only && !a->show_fetch_detail
+        && json_object_object_get_ex(ks, "error", &error) && error)
+        json_object_object_add(ks, "error", json_object_new_string(JG_ADMIN_FETCH_ERROR));
+    return ks;
+}
+
 json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e)
 {
-    json_object *o = jg_idp_entry_to_json(a->p, e, 0), *ks = NULL;
+    json_object *o = jg_idp_entry_to_json(a->p, e, 0);
 
-    if (e->jwks_url && a->key_source) ks = a->key_source(a->key_source_baton, a->p, e);
-    json_object_object_add(o, "key_source", json_object_get(ks));
+    json_object_object_add(o, "key_source", json_object_get(jg_admin_key_source(a, e)));
     return o;
 }
 

@@ -14,6 +14,7 @@
 #include "jg_registry.h"
 #include "jg_store.h"
 #include "jg_entry.h"
+#include "jg_netguard.h"
 
 typedef struct jg_admin {
     apr_pool_t *p;
@@ -27,7 +28,22 @@ typedef struct jg_admin {
      * console's IdP page; NULL when not known. Optional. */
     json_object *(*key_source)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
     void *key_source_baton;
+    /* Where the JWKS URLs of IdPs and service providers registered here may
+     * lead (jg_netguard.h): every address their host resolves to must pass,
+     * or the change is refused (400 invalid_field jwks_url). NULL: not
+     * checked (unit tests of other rules; the module always sets it). */
+    const jg_netguard_t *fetch_guard;
+    /* Whether the key source's error of a URL registered here is shown as
+     * it is (1) or as JG_ADMIN_FETCH_ERROR (0): the detail ("Couldn't
+     * connect" vs "wrong version number") would tell a console user what
+     * listens where. httpd.conf's URLs always show it; the server's log has
+     * it for all. */
+    int show_fetch_detail;
 } jg_admin_t;
+
+/* What a console user who may not see fetch details reads as a key
+ * source's error. */
+#define JG_ADMIN_FETCH_ERROR "the key set could not be fetched"
 
 typedef struct jg_admin_result {
     int status;                   /* HTTP status: 200 201 204 400 404 409 500 */
@@ -121,6 +137,11 @@ void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_respons
 /* The API's object of an IdP: the entry's JSON with "key_source" (the
  * hook's status, or null when the IdP has no JWKS URL or nothing is known). */
 json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e);
+
+/* The key source's status of an IdP as this user may see it (its error
+ * generic unless the entry is httpd.conf's or a->show_fetch_detail), or
+ * NULL when the IdP has no JWKS URL or nothing is known. */
+json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e);
 
 /* {"error":..,"field":..,"error_description":..} */
 const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res);

@@ -452,9 +452,7 @@ static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
     const char *state, *last_fetch, *error, *failing, *t, *words;
     size_t i, n;
 
-    if (!e->jwks_url || !c->a->key_source
-        || !(ks = c->a->key_source(c->a->key_source_baton, c->p, e)))
-        return;
+    if (!(ks = jg_admin_key_source(c->a, e))) return;
     state = ks_text(ks, "state");
     state = state ? state : "not_fetched";
     last_fetch = ks_text(ks, "last_fetch");

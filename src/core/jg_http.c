@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <curl/curl.h>
@@ -105,6 +107,8 @@ typedef struct {
     char cache_control[CACHE_CONTROL_MAX + 1];
     size_t cc_len;
     const char *etag, *last_modified;
+    const jg_netguard_t *guard;   /* NULL: any address */
+    const char *refused;     /* the first connection the guard refused */
 } transfer_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
@@ -201,6 +205,50 @@ static apr_status_t cleanup_slist(void *data)
     return APR_SUCCESS;
 }
 
+/* Every connection of a guarded transfer, before its socket exists.
+ *
+ * CURLOPT_OPENSOCKETFUNCTION rather than CURLOPT_PREREQFUNCTION: libcurl
+ * calls this one for every connection it opens, with the very address it
+ * is about to connect to: each address of the host in turn (both families
+ * when it races them), the new connection of each redirect, and every
+ * retry; a refused address is never connected to, libcurl moves on to the
+ * next one. The pre-request callback comes too late and sees too little:
+ * once per transfer, after the TCP (and TLS) handshake with the chosen
+ * address has happened (what a port scan needs to know), and with only the
+ * primary IP of the connection that won. The address is checked here, at
+ * connect time, not only at registration, so a name that resolves to a
+ * public address then and to an internal one now (DNS rebinding) gets
+ * nowhere. */
+static curl_socket_t open_socket(void *baton, curlsocktype purpose,
+                                 struct curl_sockaddr *addr)
+{
+    transfer_t *t = baton;
+    struct sockaddr_storage ss;
+    const struct sockaddr *sa = (const struct sockaddr *)&ss;
+    const char *what = "not an IP connection";
+    int type = addr->socktype;
+
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, &addr->addr, addr->addrlen < sizeof(ss) ? addr->addrlen : sizeof(ss));
+    if (purpose == CURLSOCKTYPE_IPCXN && jg_netguard_permits(t->guard, t->p, sa, &what)) {
+#ifdef SOCK_CLOEXEC
+        type |= SOCK_CLOEXEC;     /* not inherited by what httpd forks meanwhile */
+#endif
+        return socket(addr->family, type, addr->protocol);
+    }
+    if (!t->refused) {
+        unsigned port = sa->sa_family == AF_INET
+            ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
+            : sa->sa_family == AF_INET6
+            ? ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port) : 0;
+        t->refused = apr_psprintf(t->p, "refused to connect to %s port %u: %s, neither "
+                                  "public nor in " JG_NETGUARD_DIRECTIVE " (a URL registered "
+                                  "through the console)",
+                                  jg_netguard_address_text(t->p, sa), port, what);
+    }
+    return CURL_SOCKET_BAD;
+}
+
 /* list with "name: value" appended; NULL (and list freed) when out of memory */
 static struct curl_slist *add_header(apr_pool_t *p, struct curl_slist *list,
                                      const char *name, const char *value)
@@ -257,6 +305,10 @@ static jg_status_t set_options(apr_pool_t *p, CURL *curl, const char *url,
     SETOPT(CURLOPT_HEADERDATA, t);
     SETOPT(CURLOPT_USERAGENT, USER_AGENT);
     SETOPT(CURLOPT_HTTPHEADER, headers);
+    if (opt->guard) {
+        SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        SETOPT(CURLOPT_OPENSOCKETDATA, t);
+    }
     return JG_OK;
 }
 
@@ -266,6 +318,8 @@ static jg_status_t transfer_error(apr_pool_t *p, CURLcode rc, const transfer_t *
 {
     const char *detail = jg_printable(p, *errbuf ? errbuf : curl_easy_strerror(rc), 200);
 
+    if (t->refused && rc == CURLE_COULDNT_CONNECT)
+        return jg_fail(why, JG_ERR_REJECTED, t->refused);
     switch (rc) {
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
@@ -314,6 +368,7 @@ jg_status_t jg_http_get(apr_pool_t *p, const char *url, const jg_http_options_t 
         return jg_fail(why, JG_ERR_INTERNAL, "jg_http_get: missing limits");
     t->p = p;
     t->max = opt->max_size;
+    t->guard = opt->guard;
     apr_pool_cleanup_register(p, t, free_buf, apr_pool_cleanup_null);
 
     if (!(curl = curl_easy_init()))

@@ -3,14 +3,17 @@
  * itself), certificate and host name verification always on, connect and
  * total timeouts, a body size limit enforced while receiving, redirects
  * bounded in number and only ever to https, a proxy only when configured
- * (never from the environment). A new curl handle per call: nothing is
- * shared between threads or across fork. */
+ * (never from the environment), and, for URLs registered through the
+ * console, connections only to the addresses a guard permits
+ * (jg_netguard.h). A new curl handle per call: nothing is shared between
+ * threads or across fork. */
 #ifndef JG_HTTP_H
 #define JG_HTTP_H
 
 #include <stddef.h>
 #include <apr_pools.h>
 #include "jg_status.h"
+#include "jg_netguard.h"
 
 #define JG_HTTP_ETAG_MAX 256       /* longer validators are ignored */
 #define JG_HTTP_DATE_MAX 64
@@ -26,6 +29,13 @@ typedef struct jg_http_options {
     int max_redirects;            /* 0: a redirect is an answer, not followed */
     const char *if_none_match;    /* conditional GET validators, or NULL */
     const char *if_modified_since;
+    /* NULL: any address (httpd.conf's URLs: the administrator wrote them).
+     * Else every connection libcurl opens, to each address of the host, for
+     * each redirect and retry, must go to an address the guard permits; a
+     * refused one is never opened, and the GET fails (JG_ERR_REJECTED) when
+     * no permitted one answered. With a proxy, the connections go to the
+     * proxy: its address must be permitted. */
+    const jg_netguard_t *guard;
 } jg_http_options_t;
 
 typedef struct jg_http_response {
@@ -51,9 +61,9 @@ jg_status_t jg_http_check_url(apr_pool_t *p, const char *url, int allow_http,
 
 /* GET url. JG_OK when an answer arrived, whatever its status (the caller
  * judges it); JG_ERR_REJECTED when a rule refused the transfer (scheme,
- * redirect target or count, size); JG_ERR_IO for network, TLS and timeout
- * failures; JG_ERR_INTERNAL when curl cannot be set up. *why never quotes
- * the body. */
+ * redirect target or count, size, an address the guard refused);
+ * JG_ERR_IO for network, TLS and timeout failures; JG_ERR_INTERNAL when
+ * curl cannot be set up. *why never quotes the body. */
 jg_status_t jg_http_get(apr_pool_t *p, const char *url, const jg_http_options_t *opt,
                         jg_http_response_t *res, const char **why);
 

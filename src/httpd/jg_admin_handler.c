@@ -90,6 +90,22 @@ static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_larg
     return OK;
 }
 
+/* What the user may make the server fetch, and see of its fetches: the
+ * JWKS URLs of entries registered here must reach public addresses or
+ * JWTGrantJWKSAllowNetworks (checked at registration and at every
+ * connection), and their fetch errors are shown generic ("the key set could
+ * not be fetched"; the error log has the detail). */
+static void admin_fetch_rules(request_rec *r, const jg_server_conf_t *sc, jg_admin_t *a)
+{
+    (void)r;
+    a->fetch_guard = jg_conf_jwks_guard(sc);
+    /* Fetch details of console-registered URLs are for server
+     * administrators only (they can read the error log anyway). The roles
+     * check (server administrator vs tenant administrator) decides here:
+     * set 1 for a server administrator. Until then nobody is one. */
+    a->show_fetch_detail = 0;
+}
+
 static int api(request_rec *r, const char *location, const char *path, const char *tenant)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
@@ -124,6 +140,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     a.now = apr_time_sec(r->request_time);
     a.key_source = jg_jwks_entry_status;
     a.key_source_baton = r;
+    admin_fetch_rules(r, sc, &a);
     memset(&req, 0, sizeof(req));
     req.method = r->method;
     req.path = path;
@@ -180,6 +197,7 @@ static int console(request_rec *r, const char *location, const char *path,
     a.now = apr_time_sec(r->request_time);
     a.key_source = jg_jwks_entry_status;
     a.key_source_baton = r;
+    admin_fetch_rules(r, sc, &a);
     req.method = r->method;
     req.path = path;
     req.query = query;

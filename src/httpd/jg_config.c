@@ -127,6 +127,7 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->jwks_max_lifetime = MERGE_VAL(jwks_max_lifetime);
     sc->jwks_refresh_interval = MERGE_VAL(jwks_refresh_interval);
     sc->jwks_max_stale = MERGE_VAL(jwks_max_stale);
+    sc->jwks_allow = MERGE_PTR(jwks_allow);
     sc->registry = jg_registry_merge(p, base->registry, add->registry);
     /* issue 5: the store and the console */
     sc->store_spec = MERGE_PTR(store_spec);
@@ -400,6 +401,11 @@ static const char *add_signing_key(cmd_parms *cmd, void *dc, const char *file,
     return NULL;
 }
 
+const jg_netguard_t *jg_conf_jwks_guard(const jg_server_conf_t *sc)
+{
+    return sc->jwks_guard;
+}
+
 static const char *set_signing_alg(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_server_conf_t *sc = cmd_conf(cmd);
@@ -554,6 +560,22 @@ static const char *set_jwks_duration(cmd_parms *cmd, void *dc, const char *arg)
     if (cmd->info)
         return jwks_duration(cmd, arg, 0, 365 * 86400, &sc->jwks_max_stale);
     return jwks_duration(cmd, arg, 1, 86400, &sc->jwks_refresh_interval);
+}
+
+/* One network of JWTGrantJWKSAllowNetworks (ITERATE: several per line, and
+ * the directive may repeat). */
+static const char *add_jwks_network(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_server_conf_t *sc = cmd_conf(cmd);
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = not_in_block(cmd))) return err;
+    if (!sc->jwks_allow && !(sc->jwks_allow = jg_netguard_make(cmd->pool)))
+        return cmd_error(cmd, "cannot build the table of special addresses");
+    if (jg_netguard_allow(sc->jwks_allow, arg, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    return NULL;
 }
 
 /* ---- containers -------------------------------------------------------------- */
@@ -1121,6 +1143,9 @@ const command_rec jg_cmds[] = {
                   "kid or retrying a failure"),
     AP_INIT_TAKE1(JG_CMD_JWKS_MAX_STALE, set_jwks_duration, (void *)1, RSRC_CONF,
                   "how long past its lifetime a JWKS stays in use while its URL fails"),
+    AP_INIT_ITERATE(JG_CMD_JWKS_ALLOW_NETWORKS, add_jwks_network, NULL, RSRC_CONF,
+                    "networks (CIDR) besides public addresses that JWKS URLs registered "
+                    "through the console may reach"),
 
     AP_INIT_RAW_ARGS(JG_SEC_TENANT, tenant_section, NULL, RSRC_CONF,
                      "a tenant's trusted IdPs and service providers"),
@@ -1242,9 +1267,18 @@ void jg_config_warn(apr_pool_t *pconf, server_rec *s)
 
 int jg_config_check(apr_pool_t *pconf, server_rec *s)
 {
+    jg_netguard_t *public_only = NULL;
+
     for (; s; s = s->next) {
         jg_server_conf_t *sc = jg_server_conf(s);
         const char *why = NULL;
+
+        if (!sc->jwks_allow && !public_only && !(public_only = jg_netguard_make(pconf))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0231: cannot build the table "
+                         "of special network addresses");
+            return !OK;
+        }
+        sc->jwks_guard = sc->jwks_allow ? sc->jwks_allow : public_only;
 
         if (jg_registry_resolve(pconf, sc->registry, JG_PLACEHOLDER_TENANT,
                                 jg_conf_default_tenant(sc), &sc->effective, &why) != JG_OK

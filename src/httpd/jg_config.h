@@ -10,6 +10,7 @@
 #include "jg_grant.h"
 #include "jg_http.h"
 #include "jg_jwks_source.h"
+#include "jg_netguard.h"
 
 #define JG_UNSET (-1)
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
@@ -54,9 +55,14 @@ typedef struct jg_server_conf {
     long long jwks_max_size;          /* bytes */
     long long jwks_min_lifetime, jwks_max_lifetime;
     long long jwks_refresh_interval, jwks_max_stale;
+    /* JWTGrantJWKSAllowNetworks: networks besides public addresses that
+     * URLs registered through the console may reach; NULL: inherited (then
+     * none). A virtual host that names its own replaces the inherited list. */
+    jg_netguard_t *jwks_allow;
 
     /* set at startup (check_config / post_config) */
     jg_registry_t *effective;         /* default tenant named, indexed, checked */
+    const jg_netguard_t *jwks_guard;  /* jwks_allow, or public addresses only */
     const char *effective_issuer;
     jg_signer_t *signer;
     const char *jwks_json;
@@ -133,5 +139,8 @@ long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc);
  * the caller's), and its JWKS policy. */
 void jg_conf_jwks(const jg_server_conf_t *sc, jg_http_options_t *http,
                   jg_jwks_policy_t *pol);
+/* What the URLs registered through the console may reach (set at startup):
+ * the guard of their fetches and of their registration. */
+const jg_netguard_t *jg_conf_jwks_guard(const jg_server_conf_t *sc);
 
 #endif

@@ -33,6 +33,9 @@
 #define JG_CMD_JWKS_LIFETIME    "JWTGrantJWKSCacheLifetime"
 #define JG_CMD_JWKS_REFRESH     "JWTGrantJWKSRefreshInterval"
 #define JG_CMD_JWKS_MAX_STALE   "JWTGrantJWKSMaxStale"
+/* networks besides public addresses that JWKS URLs registered through the
+ * console may reach (jg_netguard.h names it too) */
+#define JG_CMD_JWKS_ALLOW_NETWORKS "JWTGrantJWKSAllowNetworks"
 /* the store and the console (issue 5) */
 #define JG_HANDLER_ADMIN        "jwt-grant-admin"
 #define JG_CMD_STORE            "JWTGrantStore"

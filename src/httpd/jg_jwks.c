@@ -61,13 +61,17 @@ static apr_hash_t *dyn_by_id;
 static const char *spec_id(apr_pool_t *p, const char *url, const jg_http_options_t *h,
                            const jg_jwks_policy_t *pol)
 {
-    /* every setting that changes what is fetched, or how long it is kept */
+    /* every setting that changes what is fetched, or how long it is kept;
+     * a guarded source (a URL registered through the console) adds the
+     * networks it may reach: never the record of an unguarded one */
     const char *parts[4] = {
         "jwks-source", url,
-        apr_psprintf(p, "%d|%s|%s|%s|%ld|%ld|%lu|%d", h->allow_http,
+        apr_psprintf(p, "%d|%s|%s|%s|%ld|%ld|%lu|%d%s%s", h->allow_http,
                      h->ca_file ? h->ca_file : "-", h->ca_path ? h->ca_path : "-",
                      h->proxy ? h->proxy : "-", h->connect_timeout_ms, h->timeout_ms,
-                     (unsigned long)h->max_size, h->max_redirects),
+                     (unsigned long)h->max_size, h->max_redirects,
+                     h->guard ? "|guarded:" : "",
+                     h->guard ? jg_netguard_networks(h->guard) : ""),
         apr_psprintf(p, JG_LL "|" JG_LL "|" JG_LL "|" JG_LL "|" JG_LL,
                      JG_V(pol->min_lifetime), JG_V(pol->max_lifetime),
                      JG_V(pol->default_lifetime), JG_V(pol->refresh_interval),
@@ -362,6 +366,28 @@ static dyn_t *dyn_hold(const char *id, const char *url, const jg_http_options_t 
     return d;
 }
 
+/* The key source of a JWKS URL registered in the store: httpd.conf's when
+ * it names the same URL with the same settings (*conf set: the store's
+ * entry can make the server fetch nothing the administrator did not
+ * configure), else a guarded one of its own (*http with the guard). Its
+ * record's id, or NULL when out of memory. */
+static const char *store_source_id(apr_pool_t *p, const jg_server_conf_t *sc,
+                                   const char *url, int allow_http,
+                                   jg_http_options_t *http, jg_jwks_policy_t *pol,
+                                   spec_t **conf)
+{
+    const char *id;
+
+    jg_conf_jwks(sc, http, pol);
+    http->allow_http = allow_http;
+    *conf = NULL;
+    if (!(id = spec_id(p, url, http, pol))) return NULL;
+    if (spec_by_id && (*conf = apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING)))
+        return id;
+    http->guard = jg_conf_jwks_guard(sc);
+    return spec_id(p, url, http, pol);
+}
+
 static int conf_idp_of(const jg_server_conf_t *sc, const jg_idp_t *idp)
 {
     spec_key_t k;
@@ -393,14 +419,12 @@ static void bind_source(binder_t *b, const char *tenant, const char *kind, const
     int created = 0;
 
     if (!idp->jwks_url || conf_idp_of(b->sc, idp)) return;
-    jg_conf_jwks(b->sc, &http, &pol);
-    http.allow_http = idp->jwks_allow_http;
-    if (!(id = spec_id(b->sp, idp->jwks_url, &http, &pol))) {
+    if (!(id = store_source_id(b->sp, b->sc, idp->jwks_url, idp->jwks_allow_http, &http,
+                               &pol, &spec))) {
         why = "out of memory";
         d = NULL;
     }
-    else if ((spec = spec_by_id ? apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING) : NULL)
-             && spec->src) {
+    else if (spec && spec->src) {
         /* httpd.conf trusts the same URL the same way: one source */
         idp->jwks_source = spec->src;
         return;
@@ -428,10 +452,14 @@ static void bind_source(binder_t *b, const char *tenant, const char *kind, const
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s, "JWTG0220: JWKS %s, trusted for %s "
                      "%s/%s (registry store): key source ready in this process (lifetime "
                      JG_LL "-" JG_LL "s, refresh forced by an unknown kid at most every "
-                     JG_LL "s)", jg_printable(b->sp, idp->jwks_url, 200), kind,
+                     JG_LL "s; %s)", jg_printable(b->sp, idp->jwks_url, 200), kind,
                      jg_printable(b->sp, tenant, 100), jg_printable(b->sp, name, 100),
                      JG_V(pol.min_lifetime), JG_V(pol.max_lifetime),
-                     JG_V(pol.refresh_interval));
+                     JG_V(pol.refresh_interval), !http.guard ? "as httpd.conf's"
+                     : *jg_netguard_networks(http.guard)
+                     ? apr_pstrcat(b->sp, "connects to public addresses and ",
+                                   jg_netguard_networks(http.guard), " only", NULL)
+                     : "connects to public addresses only");
 }
 
 void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg)
@@ -475,10 +503,17 @@ json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry
     jg_keyset_t *keys = NULL;
     const char *id, *why = NULL, *stored = NULL;
 
+    spec_t *conf;
+
     if (!e->jwks_url) return NULL;
-    jg_conf_jwks(sc, &http, &pol);
-    http.allow_http = e->jwks_allow_http;
-    if (!(id = spec_id(p, e->jwks_url, &http, &pol))) return NULL;
+    if (e->read_only) {
+        jg_conf_jwks(sc, &http, &pol);
+        http.allow_http = e->jwks_allow_http;
+        id = spec_id(p, e->jwks_url, &http, &pol);
+    }
+    else
+        id = store_source_id(p, sc, e->jwks_url, e->jwks_allow_http, &http, &pol, &conf);
+    if (!id) return NULL;
     if (jg_jwks_shared_load(&hooks, &ctx, p, id, NULL, NULL, &rec, &why) != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0223: the status of JWKS %s "
                       "cannot be read from the cache: %s", jg_printable(p, e->jwks_url, 200),

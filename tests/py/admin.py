@@ -19,6 +19,14 @@ ADMIN_PASSWORD = "alice-password-0123456789"
 OTHER_USER = "bob"
 OTHER_PASSWORD = "bob-password-0123456789"
 WSO2_ALIAS = "https://localhost:9443/oauth2/token"
+# JWKS URLs registered through the console reach public addresses only,
+# unless the server allows more: the tests' JWKS servers are on loopback
+ALLOW_LOOPBACK = "JWTGrantJWKSAllowNetworks 127.0.0.0/8 ::1/128\n"
+# what a console user reads as the error of a key source registered there
+FETCH_ERROR = "the key set could not be fetched"
+# a JWKS URL registered but never fetched: a name on loopback (ALLOW_LOOPBACK)
+# where nothing listens
+UNFETCHED_JWKS_URL = "https://localhost:9/jwks"
 
 AUTH_MODULES = (("authn_core_module", "mod_authn_core.so"),
                 ("authn_file_module", "mod_authn_file.so"),

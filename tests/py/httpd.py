@@ -162,10 +162,12 @@ class Httpd:
     ports: how many loopback ports to listen on (self.ports; self.port is the
     first; the test's configuration may put <VirtualHost 127.0.0.1:PORT> on
     the others). mpm: "event" or "prefork". mpm_conf replaces the MPM
-    settings. debug: LogLevel oauth_jwt_grant:debug."""
+    settings. debug: LogLevel oauth_jwt_grant:debug. netns: a netns.NetNS
+    the server runs in (its loopback, its /etc/hosts); the test then talks
+    to it through netns.run()."""
 
     def __init__(self, env, name, mpm="event", ports=1, mpm_conf=None,
-                 debug=False, server_name="127.0.0.1"):
+                 debug=False, server_name="127.0.0.1", netns=None):
         if mpm not in MPM_DEFAULTS:
             raise ValueError(f"unknown MPM {mpm!r}")
         self.env = env
@@ -174,6 +176,7 @@ class Httpd:
         self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
         self.debug = debug
         self.server_name = server_name
+        self.netns = netns
         self.dir = os.path.join(env.base_dir, name)
         if os.path.exists(self.dir):
             shutil.rmtree(self.dir)
@@ -273,7 +276,8 @@ class Httpd:
     def _run(self, *args, timeout=60):
         env = {k: v for k, v in os.environ.items() if not k.startswith("APACHE_")}
         env["LANG"] = "C"
-        proc = subprocess.run([self.env.httpd_bin, "-f", self.conf_path, *args],
+        prefix = self.netns.prefix() if self.netns else []
+        proc = subprocess.run([*prefix, self.env.httpd_bin, "-f", self.conf_path, *args],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env=env, timeout=timeout, check=False)
         return proc.returncode, proc.stdout.decode("utf-8", "replace")
@@ -299,7 +303,7 @@ class Httpd:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             pid = self._read_pid()
-            if pid and all(port_answers(p) for p in self.ports):
+            if pid and self._ports_answer():
                 self.pid = pid
                 RUNNING.add(self)
                 break
@@ -312,6 +316,11 @@ class Httpd:
                              f"--- error log ---\n{self.error_log_text()}")
         self.check_log(startup=True)
         return self
+
+    def _ports_answer(self):
+        def check():
+            return all(port_answers(p) for p in self.ports)
+        return self.netns.run(check) if self.netns else check()
 
     def _read_pid(self):
         try:
@@ -372,7 +381,7 @@ class Httpd:
             if (any(GRACEFUL_LOGGED.search(line) for line in lines)
                     and any("resuming normal operations" in line for line in lines)
                     and kids and not kids & old
-                    and all(port_answers(p) for p in self.ports)):
+                    and self._ports_answer()):
                 break
             time.sleep(0.05)
         else:

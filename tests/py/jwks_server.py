@@ -22,7 +22,9 @@ One JwksServer serves every path. What it answers is set between requests
 Counters: hits (every request), by_status ({200: n, 304: n, ...}) and
 requests (the headers of each, lower-case names). stop() makes the port
 refuse connections (an unreachable IdP); start() brings it back on the same
-port. TLS: JwksServer(tls=(certfile, keyfile)).
+port. TLS: JwksServer(tls=(certfile, keyfile)). host: the address to listen
+on (default 127.0.0.1; "0.0.0.0" for every address of a test's network
+namespace, started inside it: netns.NetNS.run(server.start)).
 """
 
 import collections
@@ -128,9 +130,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class JwksServer:
-    def __init__(self, tls=None, port=None):
+    def __init__(self, tls=None, port=None, host="127.0.0.1"):
         self.lock = threading.Lock()
         self.tls = tls
+        self.host = host
         self.port = port or free_port()
         self.keys = []
         self.mode = "ok"
@@ -164,12 +167,12 @@ class JwksServer:
         with self.lock:
             self.by_status[status] += 1
 
-    def url(self, path="/jwks.json"):
+    def url(self, path="/jwks.json", host=None):
         scheme = "https" if self.tls else "http"
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
+        return f"{scheme}://{host or '127.0.0.1'}:{self.port}{path}"
 
     def start(self):
-        server = _Server(("127.0.0.1", self.port), _Handler)
+        server = _Server((self.host, self.port), _Handler)
         server.owner = self
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

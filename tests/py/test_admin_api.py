@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, WSO2_ALIAS, Api, admin_conf,
-                   api_error)
+from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK,
+                   UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf, api_error)
 from conftest import running
 from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
 from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
@@ -34,7 +34,7 @@ def srv(request, jg_env, keys):
         pg = request.getfixturevalue("postgres")
         store = dbd_conf(jg_env, pg, pg.new_database())
     cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(store + f"""\
+    h.write(store + ALLOW_LOOPBACK + f"""\
 JWTGrantIssuer https://as.test
 <JWTGrantTrustedIdP confidp>
   JWTGrantIdPIssuer conf-iss
@@ -116,9 +116,9 @@ def test_idp_lifecycle(srv, api, pem):
     assert got["certificate"] == pem and got["aliases"] == [WSO2_ALIAS]
 
     # PUT replaces: switch to a JWKS URL, disable
-    doc = api.ok(api.put(f"/idps/{name}", {"jwks_url": "https://idp.example/jwks",
+    doc = api.ok(api.put(f"/idps/{name}", {"jwks_url": UNFETCHED_JWKS_URL,
                                             "enabled": False}, tenant=tenant), 200)
-    assert doc["jwks_url"] == "https://idp.example/jwks" and doc["certificate"] is None
+    assert doc["jwks_url"] == UNFETCHED_JWKS_URL and doc["certificate"] is None
     assert doc["enabled"] is False and doc["certificates"] == []
     api_error(api.put(f"/idps/{name}", {"name": "other", "certificate": pem},
                       tenant=tenant), 400, "name")

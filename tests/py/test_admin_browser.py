@@ -8,7 +8,8 @@ $JG_BUILD_DIR/artifacts/browser/.
 The same with the "Use IdP JWKS endpoint" choice
 (tests/browser/console_jwks_flow.cjs) against the scripted JWKS server over
 https with a test CA: the token request succeeds with a key from that JWKS,
-and the IdP's page then shows its key source (last fetch, key ids).
+and the IdP's page then shows its key source (last fetch, key ids); the
+server allows loopback JWKS URLs (JWTGrantJWKSAllowNetworks) for it.
 Screenshots in $JG_BUILD_DIR/artifacts/browser-jwks/.
 
 scripts/test installs Chromium (apt) and playwright-core (npm, into the
@@ -22,7 +23,8 @@ import subprocess
 import tempfile
 import time
 
-from admin import ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, WSO2_ALIAS, admin_conf
+from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, WSO2_ALIAS,
+                   admin_conf)
 from conftest import running
 from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
 from jwks_fixtures import jwk
@@ -109,7 +111,7 @@ def test_console_jwks_endpoint_in_headless_chromium(jg_env, keys, tls, jwks_serv
     h = Httpd(jg_env, "admin-browser-jwks")
     h.write("JWTGrantIssuer https://as.test\n"
             f"JWTGrantJWKSCACertificateFile {h.file('ca.pem', tls.pem(tls.ca))}\n"
-            + admin_conf(h))
+            + ALLOW_LOOPBACK + admin_conf(h))
     shots = artifacts("browser-jwks")
     profile = tempfile.mkdtemp(prefix="jg-chromium-")
     env = dict(os.environ, NODE_PATH=mods, BASE=h.url(ADMIN_PATH), ADMIN_USER=ADMIN_USER,

@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ASSETS_PATH, OTHER_PASSWORD,
-                   OTHER_USER, WSO2_ALIAS, Api, admin_conf)
+                   OTHER_USER, WSO2_ALIAS, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, Api,
+                   admin_conf)
 from conftest import running
 from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
                    jwk_of, sign)
@@ -81,7 +82,7 @@ class Page(html.parser.HTMLParser):
 def srv(jg_env, keys):
     h = Httpd(jg_env, "admin-console")
     cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(f"""\
+    h.write(ALLOW_LOOPBACK + f"""\
 JWTGrantIssuer https://as.test
 <JWTGrantTrustedIdP confidp>
   JWTGrantIdPIssuer conf-iss
@@ -328,11 +329,11 @@ def test_pasted_certificate_and_edit(srv, keys):
     page, _ = b.follow(r)
     assert "CN=pasted" in page.all_text()
     # edit: switch to a JWKS endpoint, disable
-    r = b.post("/idps/pasted", {"cert_type": "jwks", "jwks_url": "https://idp.example/jwks",
+    r = b.post("/idps/pasted", {"cert_type": "jwks", "jwks_url": UNFETCHED_JWKS_URL,
                                 "certificate": pem, "iat_validity": "off"}, tenant)
     b.follow(r)
     doc = Api(srv).ok(Api(srv).get("/idps/pasted", tenant=tenant), 200)
-    assert doc["jwks_url"] == "https://idp.example/jwks" and doc["certificate"] is None
+    assert doc["jwks_url"] == UNFETCHED_JWKS_URL and doc["certificate"] is None
     assert doc["enabled"] is False and doc["iat_validity"] is None
 
 

@@ -14,7 +14,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography import x509
 
-from admin import ADMIN_PATH, WSO2_ALIAS, Api, admin_conf, api_error
+from admin import (ADMIN_PATH, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, WSO2_ALIAS, Api,
+                   admin_conf, api_error)
 from conftest import running
 from httpd import Httpd, assert_granted, cert_pem, claims, jwk_of, sign
 from test_admin_console import Browser, Page
@@ -43,7 +44,7 @@ def wso2_xml(pem, name="jwtIDP", issuer="jwtIDP-issuer"):
 @pytest.fixture(scope="module")
 def srv(jg_env):
     h = Httpd(jg_env, "admin-wso2")
-    h.write("JWTGrantIssuer https://as.test\n" + admin_conf(h))
+    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + admin_conf(h))
     with running(h):
         yield h
 
@@ -82,7 +83,7 @@ def test_export_then_import_is_unchanged(srv, keys):
     api.idp("source.example", name="cert-idp", issuer="iss-1", display_name="Cert <IdP>",
             certificate=cert_pem(keys["p256"].priv, "c").decode(), aliases=["a", "b&c"],
             iat_validity="1h")
-    api.idp("source.example", name="jwks-idp", jwks_url="https://idp.example/jwks",
+    api.idp("source.example", name="jwks-idp", jwks_url=UNFETCHED_JWKS_URL,
             enabled=False, iat_validity=None)
     first = api.get("/wso2/export", tenant="source.example")
     assert first.status_code == 200

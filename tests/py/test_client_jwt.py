@@ -18,7 +18,7 @@ import pytest
 import requests
 from jwcrypto import jwt as jjwt
 
-from admin import ADMIN_PATH, ADMIN_USER, Api, admin_conf, api_error
+from admin import ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error
 from conftest import running
 from httpd import (METADATA_PATH, Httpd, assert_error, assert_granted, b64u, cert_pem,
                    claims, default_alg, hashed_secret, jwk_of, jws_claims, oct_jwk, sign)
@@ -53,7 +53,7 @@ def srv(jg_env, keys, client_jwks_server):
     h.write(f"""\
 JWTGrantIssuer {ISSUER}
 JWTGrantJWKSRefreshInterval 1
-<JWTGrantTrustedIdP idp>
+{ALLOW_LOOPBACK}<JWTGrantTrustedIdP idp>
   JWTGrantIdPCertificate {idp_cert}
 </JWTGrantTrustedIdP>
 <JWTGrantServiceProvider pkjwks>

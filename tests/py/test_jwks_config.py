@@ -147,6 +147,42 @@ def test_a_bad_server_value_is_refused(h, line, why):
                         [directive], mentions=[why])
 
 
+def test_allowed_networks_for_console_urls(h):
+    # several per line, repeated, both families; a virtual host's own list
+    assert_config_ok(h, f"""\
+JWTGrantJWKSAllowNetworks 127.0.0.0/8 ::1/128
+JWTGrantJWKSAllowNetworks 10.20.0.0/16 fd00:1::/32 169.254.169.254
+<VirtualHost 127.0.0.1:{h.port}>
+  JWTGrantJWKSAllowNetworks 192.168.7.0/24
+</VirtualHost>
+""")
+
+
+@pytest.mark.parametrize("value,why", [
+    ("10.0.0.1/8", "the network is 10.0.0.0/8"),
+    ("fd00::1/64", "the network is fd00::/64"),
+    ("127.0.0.0/33", "from 1 to 32"),
+    ("::/0", "from 1 to 128"),
+    ("localhost", "not a network"),
+    ("10.1/16", "not a network"),
+    ("2130706433", "not a network"),
+    ("::ffff:127.0.0.0/104", "IPv4 notation"),
+    ("127.0.0.0/8 nonsense", "'nonsense' is not a network"),
+])
+def test_a_bad_allowed_network_is_refused(h, value, why):
+    assert_config_error(h, f"JWTGrantJWKSAllowNetworks {value}\n",
+                        "JWTGrantJWKSAllowNetworks", ["JWTGrantJWKSAllowNetworks"],
+                        mentions=[why])
+
+
+def test_allowed_networks_are_server_scope(h):
+    assert_config_error(h, block(f"JWTGrantIdPJWKSURL {URL}",
+                                 "JWTGrantJWKSAllowNetworks 127.0.0.0/8"),
+                        "JWTGrantJWKSAllowNetworks", ["JWTGrantJWKSAllowNetworks"])
+    assert_config_error(h, "JWTGrantJWKSAllowNetworks\n", "JWTGrantJWKSAllowNetworks",
+                        ["JWTGrantJWKSAllowNetworks"])
+
+
 def test_a_ca_file_must_hold_certificates(h):
     path = h.file("notca.pem", "just text\n")
     assert_config_error(h, f"JWTGrantJWKSCACertificateFile {path}\n",

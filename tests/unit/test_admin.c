@@ -642,6 +642,126 @@ START_TEST(api_errors)
 }
 END_TEST
 
+/* ---- JWKS URLs and the fetch guard (jg_netguard.h) ------------------------------ */
+
+START_TEST(jwks_urls_must_reach_public_or_allowed_addresses)
+{
+    jg_admin_t *a = admin();
+    jg_netguard_t *g = jg_netguard_make(test_pool);
+    jg_admin_response_t resp;
+    json_object *o;
+    const char *why = NULL, *id;
+
+    a->fetch_guard = g;
+    resp = call(a, "POST", "/idps", NULL, "{\"name\":\"i\",\"jwks_url\":"
+                "\"https://127.0.0.1:8443/jwks\"}");
+    api_error(resp, 400, "invalid_field", "jwks_url");
+    ck_assert_msg(tu_contains(resp.body, "127.0.0.1 is a loopback address"), "%s", resp.body);
+    ck_assert(tu_contains(resp.body, "JWTGrantJWKSAllowNetworks"));
+    api_error(call(a, "POST", "/idps", NULL, "{\"name\":\"i\",\"jwks_url\":"
+                   "\"https://169.254.169.254/\"}"), 400, "invalid_field", "jwks_url");
+    api_error(call(a, "PUT", "/idps/i", NULL, "{\"jwks_url\":\"https://[::1]/j\"}"), 400,
+              "invalid_field", "jwks_url");
+    /* a service provider's (private_key_jwt), created or changed */
+    api_error(call(a, "POST", "/clients", NULL, "{\"name\":\"c\",\"jwks_url\":"
+                   "\"https://10.0.0.1/j\"}"), 400, "invalid_field", "jwks_url");
+    resp = call(a, "POST", "/clients", NULL, "{\"name\":\"c\"}");
+    ck_assert_int_eq(resp.status, 201);
+    id = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(body_of(&resp),
+                                                                              "client_id")));
+    api_error(call(a, "PUT", apr_pstrcat(test_pool, "/clients/", id, NULL), NULL,
+                   "{\"name\":\"c\",\"jwks_url\":\"https://2130706433/j\"}"), 400,
+              "invalid_field", "jwks_url");
+    /* nothing was stored */
+    api_error(call(a, "GET", "/idps/i", NULL, NULL), 404, "not_found", "name");
+
+    /* the administrator allows the network: accepted */
+    ck_assert_int_eq(jg_netguard_allow(g, "127.0.0.0/8", &why), JG_OK);
+    resp = call(a, "POST", "/idps", NULL, "{\"name\":\"i\",\"jwks_url\":"
+                "\"https://127.0.0.1:8443/jwks\"}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    resp = call(a, "PUT", apr_pstrcat(test_pool, "/clients/", id, NULL), NULL,
+                "{\"name\":\"c\",\"jwks_url\":\"https://2130706433/j\"}");
+    ck_assert_msg(resp.status == 200, "%s", resp.body);
+    o = body_of(&resp);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "jwks_url")),
+                     "https://2130706433/j");
+    /* still refused: what the list does not name */
+    api_error(call(a, "POST", "/idps", NULL, "{\"name\":\"j\",\"jwks_url\":"
+                   "\"https://192.168.0.1/jwks\"}"), 400, "invalid_field", "jwks_url");
+}
+END_TEST
+
+START_TEST(an_import_with_a_refused_jwks_url_imports_nothing)
+{
+    jg_admin_t *a = admin();
+    apr_array_header_t *batch = apr_array_make(test_pool, 2, sizeof(jg_idp_entry_t *));
+    jg_admin_result_t res;
+    apr_array_header_t *list = NULL;
+
+    a->fetch_guard = jg_netguard_make(test_pool);
+    APR_ARRAY_PUSH(batch, jg_idp_entry_t *) = idp_ok(idp_json("fine", NULL));
+    APR_ARRAY_PUSH(batch, jg_idp_entry_t *) = idp_ok("{\"name\":\"inner\",\"jwks_url\":"
+                                                     "\"https://0x7f.1/jwks\"}");
+    ck_assert_int_eq(jg_admin_put_idps(a, "carbon.super", batch, &res), 400);
+    ck_assert_str_eq(res.detail.field, "jwks_url");
+    ck_assert_int_eq(jg_admin_idps(a, "carbon.super", &list, &res), 200);
+    ck_assert_int_eq(list->nelts, 1);       /* httpd.conf's confidp only */
+}
+END_TEST
+
+static json_object *failing_source(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    json_object *o = jg_json_own(p, json_object_new_object());
+
+    (void)baton;
+    json_object_object_add(o, "url", json_object_new_string(e->jwks_url));
+    json_object_object_add(o, "state", json_object_new_string("failed"));
+    json_object_object_add(o, "error", json_object_new_string(
+        "Failed to connect to 10.0.0.7 port 22: Connection refused"));
+    return o;
+}
+
+static const char *error_shown(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    json_object *ks = jg_admin_key_source(a, e), *err;
+
+    ck_assert_ptr_nonnull(ks);
+    err = json_object_object_get(ks, "error");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(ks, "state")), "failed");
+    return err ? json_object_get_string(err) : NULL;
+}
+
+START_TEST(fetch_errors_of_console_urls_are_generic)
+{
+    jg_admin_t *a = admin();
+    jg_idp_entry_t *store = idp_ok("{\"name\":\"s\",\"jwks_url\":\"https://idp.example/j\"}");
+    jg_idp_entry_t *conf = apr_pmemdup(test_pool, store, sizeof(*store));
+    jg_admin_response_t resp;
+
+    a->key_source = failing_source;
+    conf->read_only = 1;
+    conf->source = "httpd.conf:7";
+    ck_assert_str_eq(error_shown(a, store), JG_ADMIN_FETCH_ERROR);
+    ck_assert_str_eq(error_shown(a, conf),
+                     "Failed to connect to 10.0.0.7 port 22: Connection refused");
+    ck_assert(tu_contains(jg_json_to_string(test_pool, jg_admin_idp_json(a, store)),
+                          "\"error\":\"" JG_ADMIN_FETCH_ERROR "\""));
+    /* what the glue decides (a server administrator) */
+    a->show_fetch_detail = 1;
+    ck_assert_str_eq(error_shown(a, store),
+                     "Failed to connect to 10.0.0.7 port 22: Connection refused");
+    /* through the API */
+    a->show_fetch_detail = 0;
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, "{\"name\":\"s\",\"jwks_url\":"
+                          "\"https://idp.example/j\"}").status, 201);
+    resp = call(a, "GET", "/idps/s", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_msg(tu_contains(resp.body, JG_ADMIN_FETCH_ERROR), "%s", resp.body);
+    ck_assert(!tu_contains(resp.body, "10.0.0.7"));
+}
+END_TEST
+
 /* ---- the effective registry ---------------------------------------------------------- */
 
 static int warnings;
@@ -825,6 +945,9 @@ Suite *admin_suite(void)
     tcase_add_test(tc, without_a_store_everything_is_read_only);
     tcase_add_test(tc, api_flow);
     tcase_add_test(tc, api_errors);
+    tcase_add_test(tc, jwks_urls_must_reach_public_or_allowed_addresses);
+    tcase_add_test(tc, an_import_with_a_refused_jwks_url_imports_nothing);
+    tcase_add_test(tc, fetch_errors_of_console_urls_are_generic);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");

@@ -265,6 +265,13 @@ START_TEST(console_shows_the_key_source_escaped)
     r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, "name=j&cert_type=jwks&"
                "jwks_url=https%3A%2F%2Fidp.example%2Fj%3Fa%3D%3Cb%3E&enabled=on"));
     ck_assert_int_eq(r.status, 303);
+    /* a user who may not see fetch details reads the generic error */
+    r = handle(a, "GET", "/idps/j", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<dd class=\"ks-error\">" JG_ADMIN_FETCH_ERROR "</dd>"));
+    ck_assert(!tu_contains(r.body, "alert(1)"));
+    /* one who may (a server administrator): the detail, escaped */
+    a->show_fetch_detail = 1;
     status_calls = 0;
     r = handle(a, "GET", "/idps/j", NULL, NULL, NULL);
     ck_assert_int_eq(r.status, 200);

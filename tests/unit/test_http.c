@@ -6,6 +6,7 @@
  * validators). TLS and redirect chains are covered by tests/py. */
 #define _DEFAULT_SOURCE 1
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -424,6 +425,105 @@ START_TEST(get_uses_the_configured_proxy)
 }
 END_TEST
 
+/* ---- the guard of console-registered URLs (jg_netguard.h) --------------------- */
+
+START_TEST(get_never_connects_where_the_guard_refuses)
+{
+    canned_t *c = canned_make();
+    jg_http_options_t o = options();
+    jg_http_response_t res;
+    const char *why = NULL;
+    int fd;
+
+    o.guard = jg_netguard_make(test_pool);
+    /* nothing accepts: a connection would sit in the backlog, seen below */
+    ck_assert_int_eq(jg_http_get(test_pool, url_of(c, "/jwks"), &o, &res, &why),
+                     JG_ERR_REJECTED);
+    ck_assert_msg(tu_contains(why, apr_psprintf(test_pool, "refused to connect to 127.0.0.1 "
+                                                "port %d: a loopback address", c->port)),
+                  "%s", why);
+    ck_assert_msg(tu_contains(why, "JWTGrantJWKSAllowNetworks"), "%s", why);
+    /* every notation of the host reaches the same check */
+    ck_assert_int_eq(jg_http_get(test_pool, apr_psprintf(test_pool, "http://2130706433:%d/",
+                                 c->port), &o, &res, &why), JG_ERR_REJECTED);
+    ck_assert_int_eq(jg_http_get(test_pool, apr_psprintf(test_pool, "http://localhost:%d/",
+                                 c->port), &o, &res, &why), JG_ERR_REJECTED);
+    ck_assert_msg(tu_contains(why, "refused to connect to"), "%s", why);
+    ck_assert_int_eq(jg_http_get(test_pool, apr_psprintf(test_pool, "http://[::ffff:127.0.0.1]"
+                                 ":%d/", c->port), &o, &res, &why), JG_ERR_REJECTED);
+    ck_assert_msg(tu_contains(why, "IPv4-mapped"), "%s", why);
+    fcntl(c->fd, F_SETFL, O_NONBLOCK);
+    fd = accept(c->fd, NULL, NULL);
+    ck_assert_msg(fd < 0, "the guard let a connection through");
+    close(c->fd);
+}
+END_TEST
+
+START_TEST(get_connects_where_the_guard_allows)
+{
+    canned_t *c = canned_make();
+    jg_http_options_t o = options();
+    jg_http_response_t res;
+    const char *why = NULL;
+    jg_netguard_t *g = jg_netguard_make(test_pool);
+
+    ck_assert_int_eq(jg_netguard_allow(g, "127.0.0.0/8", &why), JG_OK);
+    o.guard = g;
+    canned_answer(c, ok_answer("", "{\"keys\":[]}"));
+    canned_start(c);
+    ck_assert_msg(jg_http_get(test_pool, url_of(c, "/jwks"), &o, &res, &why) == JG_OK, "%s",
+                  why);
+    canned_stop(c);
+    ck_assert_int_eq(res.status, 200);
+}
+END_TEST
+
+START_TEST(get_checks_the_target_of_a_redirect)
+{
+    canned_t *c = canned_make();
+    jg_http_options_t o = options();
+    jg_http_response_t res;
+    const char *why = NULL;
+    jg_netguard_t *g = jg_netguard_make(test_pool);
+
+    /* 127.0.0.1 allowed, the redirect goes to another loopback name that
+     * is not: its connection is refused before it exists */
+    ck_assert_int_eq(jg_netguard_allow(g, "127.0.0.1/32", &why), JG_OK);
+    o.guard = g;
+    canned_answer(c, "HTTP/1.1 302 Found\r\nLocation: https://127.0.0.2:1/jwks\r\n"
+                     "Content-Length: 0\r\n\r\n");
+    canned_start(c);
+    ck_assert_int_eq(jg_http_get(test_pool, url_of(c, "/jwks"), &o, &res, &why),
+                     JG_ERR_REJECTED);
+    canned_stop(c);
+    ck_assert_msg(tu_contains(why, "refused to connect to 127.0.0.2 port 1"), "%s", why);
+}
+END_TEST
+
+START_TEST(get_through_a_proxy_checks_the_proxy)
+{
+    canned_t *proxy = canned_make();
+    jg_http_options_t o = options();
+    jg_http_response_t res;
+    const char *why = NULL;
+    jg_netguard_t *g = jg_netguard_make(test_pool);
+
+    /* every connection goes to the proxy: its address is what is checked */
+    o.proxy = url_of(proxy, "");
+    o.guard = g;
+    ck_assert_int_eq(jg_http_get(test_pool, "http://idp.invalid/jwks", &o, &res, &why),
+                     JG_ERR_REJECTED);
+    ck_assert_msg(tu_contains(why, "refused to connect to 127.0.0.1"), "%s", why);
+    ck_assert_int_eq(jg_netguard_allow(g, "127.0.0.1", &why), JG_OK);
+    canned_answer(proxy, ok_answer("", "{\"via\":\"proxy\"}"));
+    canned_start(proxy);
+    ck_assert_msg(jg_http_get(test_pool, "http://idp.invalid/jwks", &o, &res, &why) == JG_OK,
+                  "%s", why);
+    canned_stop(proxy);
+    ck_assert(tu_contains(proxy->request[0], "GET http://idp.invalid/jwks HTTP/1.1"));
+}
+END_TEST
+
 /* ---- pure helpers ------------------------------------------------------------- */
 
 START_TEST(check_url_rules)
@@ -519,6 +619,10 @@ Suite *http_suite(void)
     tcase_add_test(tc, get_reports_a_refused_connection);
     tcase_add_test(tc, get_ignores_proxies_of_the_environment);
     tcase_add_test(tc, get_uses_the_configured_proxy);
+    tcase_add_test(tc, get_never_connects_where_the_guard_refuses);
+    tcase_add_test(tc, get_connects_where_the_guard_allows);
+    tcase_add_test(tc, get_checks_the_target_of_a_redirect);
+    tcase_add_test(tc, get_through_a_proxy_checks_the_proxy);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("helpers");

@@ -38,6 +38,7 @@ int main(void)
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, grant_suite());
     srunner_add_suite(sr, http_suite());
+    srunner_add_suite(sr, netguard_suite());
     srunner_add_suite(sr, jwks_suite());
     srunner_add_suite(sr, store_suite());   /* issue 5 */
     srunner_add_suite(sr, admin_suite());   /* issue 5 */

@@ -19,6 +19,7 @@ Suite *form_suite(void);
 Suite *token_suite(void);
 Suite *grant_suite(void);
 Suite *http_suite(void);
+Suite *netguard_suite(void);
 Suite *jwks_suite(void);
 Suite *store_suite(void);   /* issue 5 */
 Suite *admin_suite(void);   /* issue 5 */
