@@ -296,6 +296,9 @@ static jg_status_t set_options(apr_pool_t *p, CURL *curl, const char *url,
     /* "" switches proxies off, including http_proxy & co. of the
      * environment: where keys come from is the configuration's business */
     SETOPT(CURLOPT_PROXY, opt->proxy ? opt->proxy : "");
+    /* and no_proxy of the environment must not send some hosts around the
+     * configured proxy ("": every host through it) */
+    SETOPT(CURLOPT_NOPROXY, "");
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS, opt->connect_timeout_ms);
     SETOPT(CURLOPT_TIMEOUT_MS, opt->timeout_ms);
     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opt->max_size);
