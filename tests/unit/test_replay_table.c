@@ -217,6 +217,33 @@ START_TEST(holds_its_size_then_refuses_never_forgets)
 }
 END_TEST
 
+/* The module's default size (JWTGrantReplayCacheSize 1048576) holds that
+ * many records, then refuses; never forgets the first, a middle or the
+ * last one. */
+START_TEST(default_size_holds_a_million_then_refuses)
+{
+    unsigned long n = 1048576UL, i, full = 0;
+    table_t tb = make(n, 0);
+    char key[32];
+
+    for (i = 0; i < n + n / 4; i++) {
+        jg_claim_t out = JG_CLAIM_USED;
+        long long retry;
+        snprintf(key, sizeof(key), "m-%lu", i);
+        ck_assert(jg_rt_claim(tb.t, key, T0, T0 + 3600, &out, &retry, NULL) == JG_OK);
+        if (i < n) ck_assert_msg(out == JG_CLAIM_FRESH, "record %lu of %lu refused", i, n);
+        else if (out == JG_CLAIM_FULL) full++;
+    }
+    ck_assert_uint_gt(full, 0);
+    ck_assert_int_eq(claim(tb.t, "m-0", T0 + 3600), JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, apr_psprintf(test_pool, "m-%lu", n / 2), T0 + 3600),
+                     JG_CLAIM_USED);
+    ck_assert_int_eq(claim(tb.t, apr_psprintf(test_pool, "m-%lu", n - 1), T0 + 3600),
+                     JG_CLAIM_USED);
+    unmake(&tb);
+}
+END_TEST
+
 /* A refusal for want of room says when a slot frees. */
 START_TEST(full_says_when_to_retry)
 {
@@ -423,6 +450,7 @@ Suite *replay_table_suite(void)
     tcase_add_test(tc, a_wider_leeway_frees_no_slot_early);
     tcase_add_test(tc, horizon_refuses_what_may_have_been_used);
     tcase_add_test(tc, holds_its_size_then_refuses_never_forgets);
+    tcase_add_test(tc, default_size_holds_a_million_then_refuses);
     tcase_add_test(tc, full_says_when_to_retry);
     tcase_add_test(tc, warns_once_per_interval);
     tcase_add_test(tc, retire_then_copy);
