@@ -814,6 +814,11 @@ def refused_start(h, pattern, timeout=10):
             break
         time.sleep(0.05)
     assert any(re.search(pattern, line) for line in lines), "\n".join(lines[-10:])
+    # the listening socket was opened before the pass that failed: it goes
+    # when that process has exited, a moment after its last log line
+    deadline = time.monotonic() + 5
+    while port_answers(h.port) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not port_answers(h.port), f"{h.name} started"
 
 
