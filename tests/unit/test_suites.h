@@ -27,6 +27,7 @@ Suite *wso2_suite(void);    /* issue 5 */
 Suite *lifecycle_suite(void); /* issue 6 */
 Suite *client_auth_suite(void); /* issue 6 */
 Suite *replay_table_suite(void);
+Suite *roles_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
