@@ -919,12 +919,21 @@ static int fail(jg_admin_t *a, jg_admin_response_t *resp, int status, const char
     return reply_error(a, resp, &res);
 }
 
+int jg_admin_media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+
+    if (!ct) return 0;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    if (strncasecmp(ct, type, n)) return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return !*ct || *ct == ';';
+}
+
 static int is_json(const char *ct)
 {
-    static const char json[] = "application/json";
-    size_t n = sizeof(json) - 1;
-
-    return ct && !strncasecmp(ct, json, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+    return jg_admin_media_type_is(ct, "application/json");
 }
 
 /* The request body as a JSON object; 0 with resp set when it is not one. */
@@ -1225,7 +1234,8 @@ int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, siz
 
 static int is_xml(const char *ct)
 {
-    return ct && (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8));
+    return jg_admin_media_type_is(ct, "application/xml")
+           || jg_admin_media_type_is(ct, "text/xml");
 }
 
 static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
@@ -1265,6 +1275,24 @@ static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     return reply(a, resp, 201, o);
 }
 
+/* What a page of another site can make a logged-in browser send without a
+ * CORS preflight is refused: every request that may change something must
+ * name the API's media type. */
+static int media_ok(jg_admin_t *a, const jg_admin_request_t *req, int import,
+                    jg_admin_response_t *resp)
+{
+    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")
+        || !strcmp(req->method, "OPTIONS"))
+        return 1;
+    if (import ? is_xml(req->content_type) : is_json(req->content_type)) return 1;
+    fail(a, resp, 415, "unsupported_media_type", NULL, import
+         ? "an import takes Content-Type: application/xml"
+         : "the API takes Content-Type: application/json on every request but GET and "
+           "HEAD, those without a body too (a page of another site cannot send it)");
+    resp->media_refused = 1;
+    return 0;
+}
+
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp)
 {
     const char *seg[4] = { NULL, NULL, NULL, NULL };
@@ -1280,6 +1308,9 @@ void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_respons
         }
         seg[n++] = tok;
     }
+    if (!media_ok(a, req, n == 2 && !strcmp(seg[0], "wso2") && !strcmp(seg[1], "import"),
+                  resp))
+        return;
     if (n >= 1 && !strcmp(seg[0], "tenants") && n <= 2)
         api_tenants(a, req, seg[1], resp);
     else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 2)

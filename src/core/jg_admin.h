@@ -114,9 +114,19 @@ typedef struct jg_admin_response {
     const char *location;         /* Location header (201) */
     const char *allow;            /* Allow header (405) */
     const char *audit;            /* what changed, for the log */
+    int media_refused;            /* 415 on a request that would change something */
 } jg_admin_response_t;
 
+/* Every request but GET, HEAD and OPTIONS must be Content-Type
+ * application/json (application/xml for the WSO2 import), bodiless ones
+ * too: a page of another site can make a browser send only form encodings
+ * and text/plain without a CORS preflight, which the API never answers.
+ * Anything else is 415 (resp->media_refused) and changes nothing. */
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp);
+
+/* Whether a Content-Type header is media type type (case-insensitive,
+ * parameters such as charset allowed, nothing else). */
+int jg_admin_media_type_is(const char *content_type, const char *type);
 
 /* The API's object of an IdP: the entry's JSON with "key_source" (the
  * hook's status, or null when the IdP has no JWKS URL or nothing is known). */

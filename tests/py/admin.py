@@ -74,6 +74,11 @@ class Api:
         return url
 
     def request(self, method, path, tenant=None, json=None, data=None, headers=None):
+        """As the API's clients do: Content-Type application/json on every
+        request but GET and HEAD, those without a body too (the API refuses
+        them otherwise), unless headers say another."""
+        if method not in ("GET", "HEAD") and json is None and data is None:
+            headers = dict({"Content-Type": "application/json"}, **(headers or {}))
         return self.session.request(method, self.url(path, tenant), json=json, data=data,
                                     headers=headers, timeout=30, allow_redirects=False)
 

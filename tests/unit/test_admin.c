@@ -516,6 +516,8 @@ END_TEST
 
 /* ---- the JSON API ---------------------------------------------------------------- */
 
+/* A request as the API's clients make them: JSON on everything but GET
+ * and HEAD, bodiless requests included. */
 static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *path,
                                 const char *tenant, const char *body)
 {
@@ -526,7 +528,8 @@ static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *p
     req.method = method;
     req.path = path;
     req.tenant = tenant;
-    req.content_type = body ? "application/json; charset=utf-8" : NULL;
+    req.content_type = body || (strcmp(method, "GET") && strcmp(method, "HEAD"))
+                       ? "application/json; charset=utf-8" : NULL;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.location = "/admin";
@@ -641,6 +644,130 @@ START_TEST(api_errors)
     api_error(resp, 415, "unsupported_media_type", NULL);
 }
 END_TEST
+
+/* ---- cross-site requests: JSON (or XML) on everything that changes --------------- */
+
+START_TEST(media_types)
+{
+    ck_assert(jg_admin_media_type_is("application/json", "application/json"));
+    ck_assert(jg_admin_media_type_is("Application/JSON", "application/json"));
+    ck_assert(jg_admin_media_type_is("application/json; charset=utf-8", "application/json"));
+    ck_assert(jg_admin_media_type_is(" application/json ;charset=utf-8", "application/json"));
+    ck_assert(!jg_admin_media_type_is(NULL, "application/json"));
+    ck_assert(!jg_admin_media_type_is("", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/jsonx", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json-patch+json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json x", "application/json"));
+    ck_assert(!jg_admin_media_type_is("text/plain; application/json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("text/plain, application/json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json, text/plain", "application/json"));
+    ck_assert(!jg_admin_media_type_is("multipart/form-data; boundary=application/json",
+                                      "application/json"));
+}
+END_TEST
+
+/* What a page of another site can send without a CORS preflight. */
+static const char *const simple_types[] = {
+    NULL, "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "text/plain", "text/plain; charset=utf-8", "application/jsonx", ""
+};
+
+static jg_admin_response_t call_as(jg_admin_t *a, const char *method, const char *path,
+                                   const char *tenant, const char *ct, const char *body)
+{
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.tenant = tenant;
+    req.content_type = ct;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    jg_admin_api(a, &req, &resp);
+    return resp;
+}
+
+START_TEST(api_refuses_every_simple_content_type)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    json_object *o;
+    const char *id, *before, *after;
+    size_t i, j;
+    struct { const char *method, *path, *body; } calls[] = {
+        { "POST", "/tenants", "{\"name\":\"evil.example\"}" },
+        { "POST", "/idps", NULL },
+        { "PUT", "/idps/one", NULL },
+        { "DELETE", "/idps/one", NULL },
+        { "POST", "/clients", "{\"name\":\"evil\"}" },
+        { "PUT", NULL, "{\"name\":\"renamed\"}" },
+        { "DELETE", NULL, NULL },
+        { "POST", "regenerate-secret", NULL },
+        { "POST", "revoke-tokens", NULL },
+        { "POST", "/wso2/import", NULL },
+        { "PATCH", "/idps", NULL },
+    };
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"t.example\"}").status, 201);
+    ck_assert_int_eq(call(a, "POST", "/idps", "t.example", idp_json("one", NULL)).status, 201);
+    resp = call(a, "POST", "/clients", "t.example", "{\"name\":\"sp\"}");
+    ck_assert_int_eq(resp.status, 201);
+    id = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(
+        body_of(&resp), "client_id")));
+    calls[1].body = idp_json("two", NULL);
+    calls[2].body = idp_json("one", NULL);
+    calls[5].path = apr_pstrcat(test_pool, "/clients/", id, NULL);
+    calls[6].path = calls[5].path;
+    calls[7].path = apr_pstrcat(test_pool, "/clients/", id, "/regenerate-secret", NULL);
+    calls[8].path = apr_pstrcat(test_pool, "/clients/", id, "/revoke-tokens", NULL);
+    calls[9].body = "<IdentityProvider><IdentityProviderName>x</IdentityProviderName>"
+                    "</IdentityProvider>";
+    before = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                         call(a, "GET", "/idps", "t.example", NULL).body,
+                         call(a, "GET", "/clients", "t.example", NULL).body, NULL);
+    for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        for (j = 0; j < sizeof(simple_types) / sizeof(simple_types[0]); j++) {
+            resp = call_as(a, calls[i].method, calls[i].path, "t.example", simple_types[j],
+                           calls[i].body);
+            ck_assert_msg(resp.status == 415, "%s %s as %s: %d", calls[i].method,
+                          calls[i].path, simple_types[j] ? simple_types[j] : "(none)",
+                          resp.status);
+            api_error(resp, 415, "unsupported_media_type", NULL);
+            ck_assert(resp.media_refused);
+            /* and without a body */
+            resp = call_as(a, calls[i].method, calls[i].path, "t.example", simple_types[j],
+                           NULL);
+            api_error(resp, 415, "unsupported_media_type", NULL);
+        }
+    after = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                        call(a, "GET", "/idps", "t.example", NULL).body,
+                        call(a, "GET", "/clients", "t.example", NULL).body, NULL);
+    ck_assert_str_eq(after, before);        /* nothing changed */
+    /* the import takes XML, not JSON */
+    api_error(call_as(a, "POST", "/wso2/import", "t.example", "application/json",
+                      calls[9].body), 415, "unsupported_media_type", NULL);
+    /* reads need no Content-Type */
+    ck_assert_int_eq(call_as(a, "GET", "/idps", "t.example", NULL, NULL).status, 200);
+    ck_assert_int_eq(call_as(a, "HEAD", "/idps", "t.example", "text/plain", NULL).status, 200);
+    /* with JSON, bodiless requests work */
+    resp = call_as(a, "POST", calls[7].path, "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(!resp.media_refused);
+    resp = call_as(a, "POST", calls[8].path, "t.example", "Application/JSON", "");
+    ck_assert_int_eq(resp.status, 200);
+    resp = call_as(a, "DELETE", calls[6].path, "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 204);
+    resp = call_as(a, "DELETE", "/idps/one", "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 204);
+    resp = call(a, "GET", "/idps", "t.example", NULL);
+    o = body_of(&resp);
+    ck_assert_int_eq((int)json_object_array_length(json_object_object_get(o, "idps")), 0);
+}
+END_TEST
+
 
 /* ---- the effective registry ---------------------------------------------------------- */
 
@@ -825,6 +952,8 @@ Suite *admin_suite(void)
     tcase_add_test(tc, without_a_store_everything_is_read_only);
     tcase_add_test(tc, api_flow);
     tcase_add_test(tc, api_errors);
+    tcase_add_test(tc, media_types);
+    tcase_add_test(tc, api_refuses_every_simple_content_type);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");
