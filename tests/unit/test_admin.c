@@ -14,6 +14,7 @@
 #include "jg_overlay.h"
 #include "jg_json.h"
 #include "jg_secret.h"
+#include "jg_roles.h"
 
 #define NOW 1800000000LL   /* test certificates are made valid around now */
 #define ALIAS "https://localhost:9443/oauth2/token"
@@ -645,6 +646,7 @@ START_TEST(api_errors)
 }
 END_TEST
 
+
 /* ---- cross-site requests: JSON (or XML) on everything that changes --------------- */
 
 START_TEST(media_types)
@@ -768,6 +770,249 @@ START_TEST(api_refuses_every_simple_content_type)
 }
 END_TEST
 
+/* ---- roles --------------------------------------------------------------------------- */
+
+/* admins: root; tenant-a: ann (and group:a-team); tenant-b: ben */
+static jg_role_t *role_of(const char *user, const char *groups)
+{
+    jg_roles_conf_t *c = apr_pcalloc(test_pool, sizeof(*c));
+    apr_array_header_t *l = apr_array_make(test_pool, 2, sizeof(const char *)), *g = NULL;
+
+    c->admins = apr_array_make(test_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->admins, const char *) = "root";
+    c->tenant_admins = apr_hash_make(test_pool);
+    APR_ARRAY_PUSH(l, const char *) = "ann";
+    APR_ARRAY_PUSH(l, const char *) = "group:a-team";
+    apr_hash_set(c->tenant_admins, "tenant-a", APR_HASH_KEY_STRING, l);
+    l = apr_array_make(test_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(l, const char *) = "ben";
+    apr_hash_set(c->tenant_admins, "tenant-b", APR_HASH_KEY_STRING, l);
+    if (groups) {
+        g = apr_array_make(test_pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(g, const char *) = groups;
+    }
+    return jg_role_resolve(test_pool, c, user, g);
+}
+
+/* tenant-a and tenant-b, each with IdP idp-X and service provider sp-X;
+ * returns the client ids, tenant-a's first. */
+static const char **two_tenants(jg_admin_t *a)
+{
+    const char **ids = apr_pcalloc(test_pool, 2 * sizeof(*ids));
+    const char *t[2] = { "tenant-a", "tenant-b" };
+    jg_admin_response_t resp;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(call(a, "POST", "/tenants", NULL,
+                              apr_psprintf(test_pool, "{\"name\":\"%s\"}", t[i])).status, 201);
+        ck_assert_int_eq(call(a, "POST", "/idps", t[i],
+                              idp_json(apr_pstrcat(test_pool, "idp-", t[i] + 7, NULL),
+                                       NULL)).status, 201);
+        resp = call(a, "POST", "/clients", t[i],
+                    apr_psprintf(test_pool, "{\"name\":\"sp-%s\"}", t[i] + 7));
+        ck_assert_int_eq(resp.status, 201);
+        ids[i] = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(
+            body_of(&resp), "client_id")));
+    }
+    return ids;
+}
+
+static const char *state(jg_admin_t *a)
+{
+    const jg_role_t *saved = a->role;
+    const char *out;
+
+    a->role = NULL;
+    out = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                      call(a, "GET", "/idps", "tenant-a", NULL).body,
+                      call(a, "GET", "/clients", "tenant-a", NULL).body,
+                      call(a, "GET", "/idps", "tenant-b", NULL).body,
+                      call(a, "GET", "/clients", "tenant-b", NULL).body, NULL);
+    a->role = saved;
+    return out;
+}
+
+/* Every call of the API on one tenant: method, path (X: the tenant's
+ * letter, C: its client id), body. */
+typedef struct tenant_call { const char *method, *path, *body; int ok; } tenant_call_t;
+
+static const char *fill(const char *s, const char *letter, const char *client_id)
+{
+    const char *out = "";
+
+    for (; s && *s; s++)
+        out = apr_pstrcat(test_pool, out, *s == 'X' ? letter : *s == 'C' ? client_id
+                          : apr_pstrndup(test_pool, s, 1), NULL);
+    return s ? out : NULL;
+}
+
+static const tenant_call_t tenant_calls[] = {
+    { "GET", "/idps", NULL, 200 },
+    { "POST", "/idps", "new", 201 },
+    { "GET", "/idps/idp-X", NULL, 200 },
+    { "PUT", "/idps/idp-X", "put", 200 },
+    { "GET", "/clients", NULL, 200 },
+    { "POST", "/clients", "{\"name\":\"another\"}", 201 },
+    { "GET", "/clients/C", NULL, 200 },
+    { "PUT", "/clients/C", "{\"name\":\"sp-X\",\"scopes\":[\"s\"]}", 200 },
+    { "POST", "/clients/C/regenerate-secret", NULL, 200 },
+    { "POST", "/clients/C/revoke-tokens", NULL, 200 },
+    { "GET", "/wso2/export", NULL, 200 },
+    { "POST", "/wso2/import", "xml", 201 },
+    { "DELETE", "/clients/C", NULL, 204 },
+    { "DELETE", "/idps/idp-X", NULL, 204 },
+};
+
+/* tc on tenant (NULL: none named, the default tenant), with X as letter */
+static jg_admin_response_t tenant_call_x(jg_admin_t *a, const tenant_call_t *tc,
+                                         const char *tenant, const char *letter,
+                                         const char *client_id, const char *suffix)
+{
+    const char *body = tc->body;
+
+    if (body && !strcmp(body, "new"))
+        body = idp_json(apr_pstrcat(test_pool, "new-", letter, suffix, NULL), NULL);
+    else if (body && !strcmp(body, "put"))
+        body = idp_json(apr_pstrcat(test_pool, "idp-", letter, NULL), NULL);
+    else if (body && !strcmp(body, "xml"))
+        return call_as(a, tc->method, tc->path, tenant, "application/xml", apr_psprintf(
+            test_pool, "<IdentityProvider><IdentityProviderName>imp-%s%s"
+            "</IdentityProviderName><Certificate>%s</Certificate></IdentityProvider>",
+            letter, suffix, cert_pem("imp")));
+    else if (body)
+        body = fill(body, letter, client_id);
+    return call(a, tc->method, fill(tc->path, letter, client_id), tenant, body);
+}
+
+static jg_admin_response_t tenant_call(jg_admin_t *a, const tenant_call_t *tc,
+                                       const char *tenant, const char *client_id,
+                                       const char *suffix)
+{
+    return tenant_call_x(a, tc, tenant, tenant + strlen(tenant) - 1, client_id, suffix);
+}
+
+START_TEST(api_tenant_admins_act_on_their_tenant_only)
+{
+    jg_admin_t *a = admin();
+    const char **ids = two_tenants(a);
+    jg_admin_response_t resp, resp2;
+    const char *before;
+    size_t i;
+
+    a->role = role_of("ann", NULL);
+    a->user = "ann";
+    /* another tenant's, a tenant that does not exist, the default tenant:
+     * refused alike, nothing changed, nothing of them in the answer */
+    before = state(a);
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-b", ids[1], "");
+        ck_assert_msg(resp.status == 403, "%s %s: %d", tenant_calls[i].method,
+                      tenant_calls[i].path, resp.status);
+        api_error(resp, 403, "forbidden", "tenantDomain");
+        ck_assert(resp.forbidden);
+        ck_assert(!tu_contains(resp.body, "tenant-b") && !tu_contains(resp.body, "idp-b")
+                  && !tu_contains(resp.body, ids[1]));
+        resp2 = tenant_call(a, &tenant_calls[i], "no-such-tenant", ids[1], "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+        ck_assert_str_eq(resp2.body, resp.body);
+        resp2 = tenant_call(a, &tenant_calls[i], "carbon.super", "conf-id", "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+        ck_assert_str_eq(resp2.body, resp.body);
+        /* without tenantDomain: the default tenant */
+        resp2 = tenant_call_x(a, &tenant_calls[i], NULL, "b", "conf-id", "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+    }
+    ck_assert_str_eq(state(a), before);
+    api_error(call(a, "GET", "/tenants/tenant-b", NULL, NULL), 403, "forbidden", "name");
+    resp = call(a, "GET", "/tenants/none.such", NULL, NULL);
+    api_error(resp, 403, "forbidden", "name");
+    ck_assert(!tu_contains(resp.body, "none.such"));
+    /* creating a tenant is a server administrator's act */
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-a2\"}"), 403, "forbidden",
+              NULL);
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-a\"}"), 403, "forbidden",
+              NULL);
+    ck_assert_str_eq(state(a), before);
+    /* the tenant list and /me know tenant-a only */
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.body, "{\"default_tenant\":null,\"tenants\":[{\"name\":\"tenant-a\","
+                     "\"default\":false,\"read_only\":false,\"source\":\"store\"}]}");
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"ann\",\"server_admin\":false,"
+                     "\"tenants\":[\"tenant-a\"]}");
+    /* every call on its own tenant works, and says who did it in which role */
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-a", ids[0], "");
+        ck_assert_msg(resp.status == tenant_calls[i].ok, "%s %s: %d %s",
+                      tenant_calls[i].method, tenant_calls[i].path, resp.status, resp.body);
+        ck_assert(!resp.forbidden);
+        if (resp.audit)
+            ck_assert_msg(tu_contains(resp.audit, "user 'ann' role=tenant-admin tenant "
+                                      "'tenant-a': "), "%s", resp.audit);
+    }
+    /* a member of the tenant's group: the same */
+    a->role = role_of("zoe", "a-team");
+    ck_assert_int_eq(call(a, "GET", "/idps", "tenant-a", NULL).status, 200);
+    ck_assert_int_eq(call(a, "GET", "/idps", "tenant-b", NULL).status, 403);
+}
+END_TEST
+
+START_TEST(api_server_admins_and_others)
+{
+    jg_admin_t *a = admin();
+    const char **ids = two_tenants(a);
+    jg_admin_response_t resp;
+    size_t i;
+
+    a->role = role_of("root", NULL);
+    a->user = "root";
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"root\",\"server_admin\":true,\"tenants\":"
+                     "[\"carbon.super\",\"tenant-a\",\"tenant-b\"]}");
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert(tu_contains(resp.body, "\"default_tenant\":\"carbon.super\""));
+    api_error(call(a, "GET", "/tenants/none.such", NULL, NULL), 404, "not_found", "name");
+    api_error(call(a, "GET", "/idps", "none.such", NULL), 404, "not_found", "tenantDomain");
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-b", ids[1], "");
+        ck_assert_msg(resp.status == tenant_calls[i].ok, "%s %s: %d %s",
+                      tenant_calls[i].method, tenant_calls[i].path, resp.status, resp.body);
+        if (resp.audit)
+            ck_assert(tu_contains(resp.audit, "user 'root' role=server-admin tenant "
+                                  "'tenant-b': "));
+    }
+    resp = call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-c\"}");
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert(tu_contains(resp.audit, "role=server-admin"));
+
+    /* a user in no role: nothing (the handler answers 403 before this) */
+    a->role = role_of("mallory", "b-team");
+    a->user = "mallory";
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-a", ids[0], "2");
+        api_error(resp, 403, "forbidden", "tenantDomain");
+    }
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"default_tenant\":null,\"tenants\":[]}");
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"mallory\",\"server_admin\":false,"
+                     "\"tenants\":[]}");
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-d\"}"), 403, "forbidden",
+              NULL);
+
+    /* no roles configured: any user, every tenant, and the audit says so */
+    a->role = jg_role_resolve(test_pool, NULL, "anyone", NULL);
+    a->user = "anyone";
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"anyone\",\"server_admin\":true,\"tenants\":"
+                     "[\"carbon.super\",\"tenant-a\",\"tenant-b\",\"tenant-c\"]}");
+    resp = call(a, "POST", "/idps", "tenant-a", idp_json("by-anyone", NULL));
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert(tu_contains(resp.audit, "user 'anyone' role=any-user tenant 'tenant-a'"));
+}
+END_TEST
 
 /* ---- the effective registry ---------------------------------------------------------- */
 
@@ -954,6 +1199,8 @@ Suite *admin_suite(void)
     tcase_add_test(tc, api_errors);
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, api_refuses_every_simple_content_type);
+    tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);
+    tcase_add_test(tc, api_server_admins_and_others);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");
