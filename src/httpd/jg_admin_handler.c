@@ -1,6 +1,8 @@
 /* SetHandler jwt-grant-admin: the console and its JSON API (issue 5). HTTP
- * only: who the user is, the body, the headers; everything else is in the
- * core (jg_admin.c for the API, jg_console.c for the pages). */
+ * only: who the user is (and the groups of JWTGrantConsoleGroupFile it is
+ * in), the body, the headers; everything else is in the core (jg_roles.c
+ * decides what the user may do, jg_admin.c is the API, jg_console.c the
+ * pages). */
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -19,6 +21,7 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"
+#include "jg_roles.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -90,7 +93,19 @@ static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_larg
     return OK;
 }
 
-static int api(request_rec *r, const char *location, const char *path, const char *tenant)
+/* What the authenticated user may do here: the roles of the console's
+ * <Location>, and the groups of its group file the user is in. */
+static const jg_role_t *role_of(request_rec *r)
+{
+    const jg_dir_conf_t *dc = jg_dir_conf(r);
+
+    return jg_role_resolve(r->pool, dc ? &dc->roles : NULL, r->user,
+                           dc && dc->groups ? jg_groups_of(r->pool, dc->groups, r->user)
+                                            : NULL);
+}
+
+static int api(request_rec *r, const char *location, const char *path, const char *tenant,
+               const jg_role_t *role)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
     jg_live_store_t *ls = jg_live_store_of(r);
@@ -121,6 +136,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     a.conf = sc->effective;
     a.default_tenant = jg_conf_default_tenant(sc);
     a.user = r->user;
+    a.role = role;
     a.now = apr_time_sec(r->request_time);
     a.key_source = jg_jwks_entry_status;
     a.key_source_baton = r;
@@ -134,6 +150,17 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     req.location = location;
     jg_admin_api(&a, &req, &resp);
     if (ls) jg_live_release(r, ls, st);
+    if (resp.forbidden)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0345: console API %s %s: user %s "
+                      "(%s) is refused (403): not an administrator of the tenant, or not a "
+                      "server administrator", r->method, ap_escape_logitem(r->pool, r->uri),
+                      ap_escape_logitem(r->pool, r->user), jg_role_name(role));
+    if (resp.media_refused)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0347: console API %s %s refused "
+                      "(415): Content-Type %s is not the API's (a request forged by another "
+                      "site sends a form or text/plain)", r->method,
+                      ap_escape_logitem(r->pool, r->uri), req.content_type
+                      ? ap_escape_logitem(r->pool, req.content_type) : "(none)");
     if (resp.status >= 500)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0304: console API %s %s: %s",
                       r->method, ap_escape_logitem(r->pool, r->uri),
@@ -148,7 +175,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
 }
 
 static int console(request_rec *r, const char *location, const char *path,
-                   apr_table_t *query)
+                   apr_table_t *query, const jg_role_t *role)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
     jg_live_store_t *ls = jg_live_store_of(r);
@@ -177,6 +204,7 @@ static int console(request_rec *r, const char *location, const char *path,
     a.conf = sc->effective;
     a.default_tenant = jg_conf_default_tenant(sc);
     a.user = r->user;
+    a.role = role;
     a.now = apr_time_sec(r->request_time);
     a.key_source = jg_jwks_entry_status;
     a.key_source_baton = r;
@@ -194,6 +222,11 @@ static int console(request_rec *r, const char *location, const char *path,
     if (resp.csrf_refused)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0307: console form refused: no "
                       "valid CSRF token (expired page, or a request from another site)");
+    if (resp.forbidden)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0346: console %s %s: user %s (%s) "
+                      "is refused (403): not an administrator of the tenant, or not a "
+                      "server administrator", r->method, ap_escape_logitem(r->pool, r->uri),
+                      ap_escape_logitem(r->pool, r->user), jg_role_name(role));
     if (resp.status >= 500)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0308: console %s %s failed (%d)",
                       r->method, ap_escape_logitem(r->pool, r->uri), resp.status);
@@ -211,8 +244,10 @@ static int console(request_rec *r, const char *location, const char *path,
 static int handler(request_rec *r)
 {
     const char *location, *sub, *tenant = NULL, *why = NULL;
+    const jg_role_t *role;
     apr_table_t *query = NULL;
     size_t n;
+    int is_api;
 
     if (!r->handler || strcmp(r->handler, JG_HANDLER_ADMIN)) return DECLINED;
     security_headers(r);
@@ -238,13 +273,27 @@ static int handler(request_rec *r)
                     "403 Forbidden: this console needs an authenticated user "
                     "(see the server's error log)\n");
     }
+    is_api = !strcmp(sub, "/api") || !strncmp(sub, "/api/", 5);
+    role = role_of(r);
+    if (role->kind == JG_ROLE_NONE) {
+        /* authenticated, but no administrator of anything here */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0344: the console at %s refused "
+                      "user %s (403): it is in none of " JG_CMD_CONSOLE_ADMINS " and "
+                      JG_CMD_CONSOLE_TENANT_ADMINS, location,
+                      ap_escape_logitem(r->pool, r->user));
+        return is_api
+               ? answer(r, HTTP_FORBIDDEN, "application/json",
+                        "{\"error\":\"forbidden\",\"field\":null,\"error_description\":"
+                        "\"not allowed: you are not an administrator of this console\"}")
+               : answer(r, HTTP_FORBIDDEN, "text/plain; charset=utf-8",
+                        "403 Forbidden: you are not an administrator of this console\n");
+    }
     if (r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
         return answer(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
                     "400 Bad Request: unreadable query string\n");
     if (query) tenant = jg_form_get(query, "tenantDomain");
-    if (!strcmp(sub, "/api") || !strncmp(sub, "/api/", 5))
-        return api(r, location, sub + 4, tenant);
-    return console(r, location, sub, query);
+    if (is_api) return api(r, location, sub + 4, tenant, role);
+    return console(r, location, sub, query, role);
 }
 
 void jg_admin_register_hooks(apr_pool_t *p)
