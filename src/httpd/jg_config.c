@@ -1139,27 +1139,33 @@ static int tenant_name_ok(const char *s)
     return *s != '\0';
 }
 
-static const char *add_tenant_admins(cmd_parms *cmd, void *dcv, int argc,
-                                     char *const argv[])
+/* Raw arguments, split here: httpd's TAKE_ARGV would drop words past 64. */
+static const char *add_tenant_admins(cmd_parms *cmd, void *dcv, const char *args)
 {
     jg_dir_conf_t *dc = dcv;
-    apr_array_header_t *l;
-    const char *err;
+    apr_array_header_t *l, *words = apr_array_make(cmd->pool, 8, sizeof(const char *));
+    const char *err, *tenant;
     int i;
 
     if ((err = in_location(cmd))) return err;
-    if (argc < 2)
-        return cmd_error(cmd, "expected a tenant and at least one user or group:NAME");
-    if (!tenant_name_ok(argv[0]))
-        return cmd_error(cmd, "'%s' is not a tenant name", argv[0]);
-    if (!dc->roles.tenant_admins) dc->roles.tenant_admins = apr_hash_make(cmd->pool);
-    if (!(l = apr_hash_get(dc->roles.tenant_admins, argv[0], APR_HASH_KEY_STRING))) {
-        l = apr_array_make(cmd->pool, 4, sizeof(const char *));
-        apr_hash_set(dc->roles.tenant_admins, argv[0], APR_HASH_KEY_STRING, l);
+    while (*args) {
+        const char *w = ap_getword_conf(cmd->pool, &args);
+        if (*w || *args) APR_ARRAY_PUSH(words, const char *) = w;
     }
-    for (i = 1; i < argc; i++) {
-        if ((err = principal(cmd, argv[i]))) return err;
-        APR_ARRAY_PUSH(l, const char *) = argv[i];
+    if (words->nelts < 2)
+        return cmd_error(cmd, "expected a tenant and at least one user or group:NAME");
+    tenant = JG_ARRAY_IDX(words, 0, const char *);
+    if (!tenant_name_ok(tenant))
+        return cmd_error(cmd, "'%s' is not a tenant name", tenant);
+    if (!dc->roles.tenant_admins) dc->roles.tenant_admins = apr_hash_make(cmd->pool);
+    if (!(l = apr_hash_get(dc->roles.tenant_admins, tenant, APR_HASH_KEY_STRING))) {
+        l = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        apr_hash_set(dc->roles.tenant_admins, tenant, APR_HASH_KEY_STRING, l);
+    }
+    for (i = 1; i < words->nelts; i++) {
+        const char *pr = JG_ARRAY_IDX(words, i, const char *);
+        if ((err = principal(cmd, pr))) return err;
+        APR_ARRAY_PUSH(l, const char *) = pr;
     }
     return NULL;
 }
@@ -1309,9 +1315,9 @@ const command_rec jg_cmds[] = {
                   RSRC_CONF, "largest exp - iat of a client assertion"),
     AP_INIT_ITERATE(JG_CMD_CONSOLE_ADMINS, add_console_admin, NULL, ACCESS_CONF,
                     "the console's server administrators: user names or group:NAME"),
-    AP_INIT_TAKE_ARGV(JG_CMD_CONSOLE_TENANT_ADMINS, add_tenant_admins, NULL, ACCESS_CONF,
-                      "a tenant, then its administrators in the console: user names or "
-                      "group:NAME"),
+    AP_INIT_RAW_ARGS(JG_CMD_CONSOLE_TENANT_ADMINS, add_tenant_admins, NULL, ACCESS_CONF,
+                     "a tenant, then its administrators in the console: user names or "
+                     "group:NAME"),
     AP_INIT_TAKE1(JG_CMD_CONSOLE_GROUP_FILE, set_group_file, NULL, ACCESS_CONF,
                   "htgroup file of the console's group:NAME administrators"),
     JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */

@@ -504,13 +504,16 @@ def test_configuration_mistakes_stop_httpd(jg_env, case):
 def test_roles_merge_from_enclosing_locations(jg_env):
     """Roles set on an enclosing <Location> apply to the console inside it
     (no warning); a nested section's list of a tenant replaces the
-    enclosing one's."""
+    enclosing one's. A long list loses nothing (httpd's TAKE_ARGV would
+    stop at 64 words)."""
+    many = " ".join(f"user{i}" for i in range(80))
     h = Httpd(jg_env, "admin-roles-merge")
     # httpd merges Location sections in the order of the configuration
     h.write("<Location />\n"
             f"  JWTGrantConsoleAdmins {ROOT[0]}\n"
             f"  JWTGrantConsoleTenantAdmins tenant-a {ANN[0]}\n"
             f"  JWTGrantConsoleTenantAdmins tenant-b {ANN[0]}\n"
+            f"  JWTGrantConsoleTenantAdmins tenant-c {many} {ANN[0]}\n"
             "</Location>\n"
             + admin_conf(h, roles=f"  JWTGrantConsoleTenantAdmins tenant-a {BEN[0]}\n",
                          users=USERS))
@@ -518,7 +521,8 @@ def test_roles_merge_from_enclosing_locations(jg_env):
         assert not [line for line in h.error_log_lines() if "JWTG0340" in line]
         assert api(h, ROOT).ok(api(h, ROOT).get("/me"), 200)["server_admin"] is True
         assert api(h, BEN).ok(api(h, BEN).get("/me"), 200)["tenants"] == ["tenant-a"]
-        assert api(h, ANN).ok(api(h, ANN).get("/me"), 200)["tenants"] == ["tenant-b"]
+        assert api(h, ANN).ok(api(h, ANN).get("/me"), 200)["tenants"] == ["tenant-b",
+                                                                          "tenant-c"]
 
 
 def test_the_console_page_says_so_in_json_for_the_api(srv):
