@@ -1100,7 +1100,7 @@ static const char *in_location(cmd_parms *cmd)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES);
 
-    if (err) return cmd_error(cmd, "%s", err);
+    if (err) return err;                /* it names the directive */
     if (!cmd->path)
         return cmd_error(cmd, "belongs in the console's <Location> (with SetHandler "
                          JG_HANDLER_ADMIN ")");
@@ -1482,8 +1482,8 @@ static const char *each_principal(const jg_dir_conf_t *dc, apr_pool_t *p,
 static const char *needs_group_file(const console_loc_t *loc, const char *pr, apr_pool_t *p)
 {
     if (!jg_principal_group(pr) || loc->dc->groups) return NULL;
-    return apr_psprintf(p, "%s names %s but no " JG_CMD_CONSOLE_GROUP_FILE " applies there",
-                        loc->path, pr);
+    return apr_psprintf(p, "it names %s but no " JG_CMD_CONSOLE_GROUP_FILE " applies there",
+                        pr);
 }
 
 static const char *undefined_group(const console_loc_t *loc, const char *pr, apr_pool_t *p)

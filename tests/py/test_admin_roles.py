@@ -486,16 +486,19 @@ def test_configuration_mistakes_stop_httpd(jg_env, case):
     rc, out = h.check_config()
     assert rc != 0, out
     expect = {
-        "missing-file": [r"JWTGrantConsoleGroupFile", r"files/nope", r"line \d+ of .*jg\.conf"],
-        "malformed-file": [r"JWTGrantConsoleGroupFile", re.escape(groups) + r" line 3",
-                           r"colon", r"line \d+ of .*jg\.conf"],
-        "group-without-file": [r"JWTG0341", r"group:ops", r"JWTGrantConsoleGroupFile",
-                               r"<Location /jwt-grant-admin>"],
-        "file-without-admins": [r"JWTG0342", re.escape(good)],
-        "outside-location": [r"JWTGrantConsoleAdmins", r"not allowed here"],
-        "in-directory": [r"JWTGrantConsoleAdmins", r"Directory"],
-        "tenant-without-principal": [r"JWTGrantConsoleTenantAdmins", r"at least one"],
-        "empty-group": [r"JWTGrantConsoleAdmins", r"group"],
+        "missing-file": [r"JWTGrantConsoleGroupFile: cannot open .*files/nope",
+                         r"line \d+ of .*jg\.conf"],
+        "malformed-file": [r"JWTGrantConsoleGroupFile: " + re.escape(groups)
+                           + r" line 3: .*no colon", r"line \d+ of .*jg\.conf"],
+        "group-without-file": [r"JWTG0341: the console at <Location /jwt-grant-admin> .*"
+                               r"names group:ops but no JWTGrantConsoleGroupFile"],
+        "file-without-admins": [r"JWTG0342: .*JWTGrantConsoleGroupFile " + re.escape(good)
+                                + r" but names no administrator"],
+        "outside-location": [r"JWTGrantConsoleAdmins not allowed here"],
+        "in-directory": [r"JWTGrantConsoleAdmins cannot occur within <Directory> section"],
+        "tenant-without-principal": [r"JWTGrantConsoleTenantAdmins: expected a tenant and at "
+                                     r"least one"],
+        "empty-group": [r"JWTGrantConsoleAdmins: 'group:': .* without a group name"],
     }[case]
     for pattern in expect:
         assert re.search(pattern, out), (pattern, out)
