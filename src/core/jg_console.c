@@ -1323,13 +1323,21 @@ static void not_found(cx_t *c)
 }
 
 /* The tenant a page shows without ?tenantDomain=: the default one, unless
- * the user does not administer it; then the first one it does. */
+ * the user does not administer it; then the first one it does that exists
+ * (named in httpd.conf for a tenant not created yet, it may not). */
 static const char *home_tenant(cx_t *c)
 {
     const jg_role_t *r = c->a->role;
+    jg_admin_result_t res;
+    int i;
 
     if (!r || jg_role_may(r, c->a->default_tenant) || !r->tenants->nelts)
         return c->a->default_tenant;
+    memset(&res, 0, sizeof(res));
+    for (i = 0; i < r->tenants->nelts; i++)
+        if (jg_admin_tenant_exists(c->a, JG_ARRAY_IDX(r->tenants, i, const char *), &res)
+            == 200)
+            return JG_ARRAY_IDX(r->tenants, i, const char *);
     return JG_ARRAY_IDX(r->tenants, 0, const char *);
 }
 

@@ -465,6 +465,30 @@ START_TEST(console_pages_follow_the_role)
 }
 END_TEST
 
+START_TEST(console_home_is_the_first_existing_tenant)
+{
+    jg_admin_t *a = admin();
+    jg_roles_conf_t *c = apr_pcalloc(test_pool, sizeof(*c));
+    apr_array_header_t *l = apr_array_make(test_pool, 1, sizeof(const char *));
+    jg_console_response_t r;
+
+    ck_assert_int_eq(handle(a, "POST", "/tenants", NULL, FORM,
+                            form_body(a, "name=tenant-b")).status, 303);
+    APR_ARRAY_PUSH(l, const char *) = "ann";
+    c->tenant_admins = apr_hash_make(test_pool);
+    /* "tenant-a" comes first but is not created yet */
+    apr_hash_set(c->tenant_admins, "tenant-a", APR_HASH_KEY_STRING, l);
+    apr_hash_set(c->tenant_admins, "tenant-b", APR_HASH_KEY_STRING, l);
+    a->user = "ann";
+    a->role = jg_role_resolve(test_pool, c, "ann", NULL);
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<h1>Tenant tenant-b</h1>"));
+    /* its own tenant that does not exist yet: 404, as for a server admin */
+    ck_assert_int_eq(handle(a, "GET", "/", "tenantDomain=tenant-a", NULL, NULL).status, 404);
+}
+END_TEST
+
 Suite *console_suite(void)
 {
     Suite *s = suite_create("console");
@@ -485,6 +509,7 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_shows_the_key_source_escaped);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
     tcase_add_test(tc, console_pages_follow_the_role);
+    tcase_add_test(tc, console_home_is_the_first_existing_tenant);
     suite_add_tcase(s, tc);
     return s;
 }
