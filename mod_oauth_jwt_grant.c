@@ -105,8 +105,8 @@ static void jg_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(oauth_jwt_grant) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                   /* per-directory config */
-    NULL,                   /* merge per-directory */
+    jg_create_dir_conf,     /* per-directory config: the console's roles */
+    jg_merge_dir_conf,
     jg_create_server_conf,
     jg_merge_server_conf,
     jg_cmds,

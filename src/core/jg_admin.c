@@ -40,8 +40,9 @@ static const char *q(jg_admin_t *a, const char *s)
 static void audit(jg_admin_t *a, jg_admin_result_t *res, const char *tenant,
                   const char *what)
 {
-    res->audit = apr_pstrcat(a->p, "user ", q(a, a->user), " tenant ", q(a, tenant), ": ",
-                             what, NULL);
+    res->audit = apr_pstrcat(a->p, "user ", q(a, a->user),
+                             a->role ? " role=" : "", a->role ? jg_role_name(a->role) : "",
+                             " tenant ", q(a, tenant), ": ", what, NULL);
 }
 
 /* Whether the JWKS URL of an entry registered here may not be fetched: its
@@ -63,6 +64,35 @@ static int jwks_url_refused(jg_admin_t *a, const char *tenant, const char *kind,
     set(res, 400, "invalid_field", "jwks_url", why);
     return 1;
 }
+
+/* ---- roles ------------------------------------------------------------------------ */
+
+static int forbidden(jg_admin_result_t *res, const char *field, const char *message)
+{
+    return set(res, 403, "forbidden", field, message);
+}
+
+int jg_admin_may(jg_admin_t *a, const char *tenant, const char *field,
+                 jg_admin_result_t *res)
+{
+    /* the same words whether the tenant exists or not, and nothing of it */
+    if (a->role && !jg_role_may(a->role, tenant))
+        return forbidden(res, field, "not allowed: you are not an administrator of the "
+                         "tenant asked for");
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_may_create_tenant(jg_admin_t *a, jg_admin_result_t *res)
+{
+    if (a->role && !jg_role_server_admin(a->role))
+        return forbidden(res, NULL, "not allowed: creating a tenant is for the server's "
+                         "administrators");
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+#define MAY(a, tenant, res) \
+    do { if (jg_admin_may((a), (tenant), "tenantDomain", (res)) != 200) \
+             return (res)->status; } while (0)
 
 static jg_tenant_t *conf_tenant(jg_admin_t *a, const char *tenant)
 {
@@ -138,7 +168,8 @@ int jg_admin_tenants(jg_admin_t *a, apr_array_header_t **out, jg_admin_result_t 
     for (hi = apr_hash_first(a->p, by); hi; hi = apr_hash_next(hi)) {
         jg_admin_tenant_t *e = apr_hash_this_val(hi);
         e->is_default = !strcmp(e->name, a->default_tenant);
-        APR_ARRAY_PUSH(list, jg_admin_tenant_t *) = e;
+        if (!a->role || jg_role_may(a->role, e->name))      /* only the user's own */
+            APR_ARRAY_PUSH(list, jg_admin_tenant_t *) = e;
     }
     qsort(list->elts, (size_t)list->nelts, sizeof(void *), cmp_tenant);
     *out = list;
@@ -150,6 +181,7 @@ int jg_admin_tenant_exists(jg_admin_t *a, const char *tenant, jg_admin_result_t 
     const char *why = NULL;
     int found = 0;
 
+    MAY(a, tenant, res);
     if (!strcmp(tenant, a->default_tenant) || conf_tenant(a, tenant))
         return set(res, 200, NULL, NULL, NULL);
     if (a->store && jg_store_has_tenant(a->store, a->p, tenant, &found, &why) != JG_OK)
@@ -294,6 +326,7 @@ int jg_admin_find_idp(jg_admin_t *a, const char *tenant, const char *name,
     apr_array_header_t *list;
     int i;
 
+    MAY(a, tenant, res);
     if (jg_admin_idps(a, tenant, &list, res) != 200) return res->status;
     for (i = 0; i < list->nelts; i++)
         if (!strcmp(JG_ARRAY_IDX(list, i, jg_idp_entry_t *)->name, name)) {
@@ -310,6 +343,7 @@ int jg_admin_find_client(jg_admin_t *a, const char *tenant, const char *client_i
     apr_array_header_t *list;
     int i;
 
+    MAY(a, tenant, res);
     if (jg_admin_clients(a, tenant, &list, res) != 200) return res->status;
     for (i = 0; i < list->nelts; i++) {
         jg_client_entry_t *e = JG_ARRAY_IDX(list, i, jg_client_entry_t *);
@@ -330,6 +364,7 @@ int jg_admin_create_tenant(jg_admin_t *a, const char *name, jg_admin_result_t *r
     const char *why = NULL;
     int found = 0;
 
+    if (jg_admin_may_create_tenant(a, res) != 200) return res->status;
     if (!name || !jg_entry_tenant_name_ok(name))
         return set(res, 400, "invalid_field", "name", "a tenant name is 1 to 253 of "
                    "the characters A-Z a-z 0-9 . _ - (a domain name, like wso2.com)");
@@ -451,6 +486,7 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
     const char *why = NULL, *what = NULL;
     int i;
 
+    MAY(a, tenant, res);
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     for (i = 0; i < batch->nelts; i++) {
@@ -520,6 +556,7 @@ int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
     const char *why = NULL, *users = NULL;
     int i, n = 0;
 
+    MAY(a, tenant, res);
     if ((c = conf_idp(a, tenant, name)))
         return set(res, 409, "read_only", "name", apr_pstrcat(a->p, "trusted IdP ",
                    q(a, name), " is defined in httpd.conf (", c->source,
@@ -644,6 +681,7 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
     jg_store_row_t row;
     int i;
 
+    MAY(a, tenant, res);
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     if (jg_client_credentials(a->p, e->client_id ? NULL : &e->client_id, secret, &hash,
@@ -741,6 +779,7 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
     const char *why = NULL;
     int i;
 
+    MAY(a, tenant, res);
     if (e->client_id && strcmp(e->client_id, client_id))
         return set(res, 400, "invalid_field", "client_id", "differs from the client_id in "
                    "the URL (a client id never changes: register a new service provider)");
@@ -802,6 +841,7 @@ int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *cl
     jg_store_row_t *row = NULL, upd;
     const char *why = NULL, *hash = NULL;
 
+    MAY(a, tenant, res);
     if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
@@ -834,6 +874,7 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
     const char *why = NULL;
     int n = 0, revoked = 0;
 
+    MAY(a, tenant, res);
     if (conf_client_read_only(a, tenant, client_id, res)) return res->status;
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
@@ -868,6 +909,7 @@ int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char 
     const char *why = NULL;
 
     *refresh_revoked = 0;
+    MAY(a, tenant, res);
     if (!a->store) return read_only_store(res);
     /* httpd.conf's clients too: the time is kept apart from their entry */
     if (jg_admin_find_client(a, tenant, client_id, &e, res) != 200) return res->status;
@@ -947,12 +989,21 @@ static int fail(jg_admin_t *a, jg_admin_response_t *resp, int status, const char
     return reply_error(a, resp, &res);
 }
 
+int jg_admin_media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+
+    if (!ct) return 0;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    if (strncasecmp(ct, type, n)) return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return !*ct || *ct == ';';
+}
+
 static int is_json(const char *ct)
 {
-    static const char json[] = "application/json";
-    size_t n = sizeof(json) - 1;
-
-    return ct && !strncasecmp(ct, json, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+    return jg_admin_media_type_is(ct, "application/json");
 }
 
 /* The request body as a JSON object; 0 with resp set when it is not one. */
@@ -1015,6 +1066,8 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
 
     memset(&res, 0, sizeof(res));
     if (name) {
+        /* one not the user's is refused as one that does not exist */
+        if (jg_admin_may(a, name, "name", &res) != 200) return reply_error(a, resp, &res);
         if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
         if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
         for (i = 0; i < list->nelts; i++)
@@ -1030,11 +1083,15 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
         for (i = 0; i < list->nelts; i++)
             json_object_array_add(arr, json_object_get(tenant_json(a,
                                   JG_ARRAY_IDX(list, i, jg_admin_tenant_t *))));
-        json_object_object_add(o, "default_tenant", json_object_new_string(a->default_tenant));
+        /* the default tenant's name only to those who may see it */
+        json_object_object_add(o, "default_tenant",
+                               jg_admin_may(a, a->default_tenant, NULL, &res) == 200
+                               ? json_object_new_string(a->default_tenant) : NULL);
         json_object_object_add(o, "tenants", arr);
         return reply(a, resp, 200, o);
     }
     if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");
+    if (jg_admin_may_create_tenant(a, &res) != 200) return reply_error(a, resp, &res);
     if (!json_body(a, req, &o, resp)) return resp->status;
     json_object_object_foreach(o, key, val) {
         (void)val;
@@ -1236,6 +1293,7 @@ int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
     apr_array_header_t *all = NULL, *mine = apr_array_make(a->p, 8, sizeof(void *));
     int i;
 
+    MAY(a, tenant, res);
     if (jg_admin_idps(a, tenant, &all, res) != 200) return res->status;
     for (i = 0; i < all->nelts; i++) {
         jg_idp_entry_t *e = JG_ARRAY_IDX(all, i, jg_idp_entry_t *);
@@ -1253,6 +1311,7 @@ int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, siz
     jg_entry_error_t err = { NULL, NULL };
     int i;
 
+    MAY(a, tenant, res);
     if (jg_wso2_import(a->p, xml, len, a->now, &entries, &err) != JG_OK)
         return set(res, 400, "invalid_field", err.field, err.message);
     if (jg_admin_put_idps(a, tenant, entries, res) != 201) return res->status;
@@ -1264,7 +1323,8 @@ int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, siz
 
 static int is_xml(const char *ct)
 {
-    return ct && (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8));
+    return jg_admin_media_type_is(ct, "application/xml")
+           || jg_admin_media_type_is(ct, "text/xml");
 }
 
 static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
@@ -1304,14 +1364,72 @@ static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     return reply(a, resp, 201, o);
 }
 
+/* GET {admin}/api/me: who the user is, and what it administers. */
+static int api_me(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp)
+{
+    jg_admin_result_t res;
+    apr_array_header_t *list = NULL;
+    json_object *o, *arr;
+    int i, server = !a->role || jg_role_server_admin(a->role);
+
+    memset(&res, 0, sizeof(res));
+    if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
+    o = jg_json_own(a->p, json_object_new_object());
+    arr = json_object_new_array();
+    json_object_object_add(o, "user", json_object_new_string(a->user ? a->user : ""));
+    json_object_object_add(o, "server_admin", json_object_new_boolean(server));
+    json_object_object_add(o, "tenants", arr);
+    if (server) {
+        if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
+        for (i = 0; i < list->nelts; i++)
+            json_object_array_add(arr, json_object_new_string(
+                JG_ARRAY_IDX(list, i, jg_admin_tenant_t *)->name));
+    }
+    else
+        for (i = 0; a->role && i < a->role->tenants->nelts; i++)
+            json_object_array_add(arr, json_object_new_string(
+                JG_ARRAY_IDX(a->role->tenants, i, const char *)));
+    return reply(a, resp, 200, o);
+}
+
+/* What a page of another site can make a logged-in browser send without a
+ * CORS preflight is refused: every request that may change something must
+ * name the API's media type. */
+static int media_ok(jg_admin_t *a, const jg_admin_request_t *req, int import,
+                    jg_admin_response_t *resp)
+{
+    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")
+        || !strcmp(req->method, "OPTIONS"))
+        return 1;
+    if (import ? is_xml(req->content_type) : is_json(req->content_type)) return 1;
+    fail(a, resp, 415, "unsupported_media_type", NULL, import
+         ? "an import takes Content-Type: application/xml"
+         : "the API takes Content-Type: application/json on every request but GET and "
+           "HEAD, those without a body too (a page of another site cannot send it)");
+    resp->media_refused = 1;
+    return 0;
+}
+
+static void api_route(jg_admin_t *a, const jg_admin_request_t *req,
+                      jg_admin_response_t *resp);
+
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp)
+{
+    api_route(a, req, resp);
+    if (resp->status == 403) resp->forbidden = 1;
+}
+
+static void api_route(jg_admin_t *a, const jg_admin_request_t *req,
+                      jg_admin_response_t *resp)
 {
     const char *seg[4] = { NULL, NULL, NULL, NULL };
     const char *tenant = req->tenant && *req->tenant ? req->tenant : a->default_tenant;
     char *path = apr_pstrdup(a->p, req->path ? req->path : ""), *tok, *last = NULL;
+    jg_admin_result_t res;
     int n = 0;
 
     memset(resp, 0, sizeof(*resp));
+    memset(&res, 0, sizeof(res));
     for (tok = apr_strtok(path, "/", &last); tok; tok = apr_strtok(NULL, "/", &last)) {
         if (n == 4) {
             fail(a, resp, 404, "not_found", NULL, "no such API path");
@@ -1319,8 +1437,18 @@ void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_respons
         }
         seg[n++] = tok;
     }
-    if (n >= 1 && !strcmp(seg[0], "tenants") && n <= 2)
+    if (!media_ok(a, req, n == 2 && !strcmp(seg[0], "wso2") && !strcmp(seg[1], "import"),
+                  resp))
+        return;
+    if (n == 1 && !strcmp(seg[0], "me"))
+        api_me(a, req, resp);
+    else if (n >= 1 && !strcmp(seg[0], "tenants") && n <= 2)
         api_tenants(a, req, seg[1], resp);
+    else if (((n >= 1 && n <= 2 && !strcmp(seg[0], "idps"))
+              || (n == 2 && !strcmp(seg[0], "wso2"))
+              || (n >= 1 && n <= 3 && !strcmp(seg[0], "clients")))
+             && jg_admin_may(a, tenant, "tenantDomain", &res) != 200)
+        reply_error(a, resp, &res);     /* before anything of the tenant is looked at */
     else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 2)
         api_idps(a, req, tenant, seg[1], resp);
     else if (n == 2 && !strcmp(seg[0], "wso2"))

@@ -15,6 +15,7 @@
 #include "jg_store.h"
 #include "jg_entry.h"
 #include "jg_netguard.h"
+#include "jg_roles.h"
 
 typedef struct jg_admin {
     apr_pool_t *p;
@@ -22,6 +23,12 @@ typedef struct jg_admin {
     const jg_registry_t *conf;    /* httpd.conf's registry of this server, finished */
     const char *default_tenant;
     const char *user;             /* who acts: for the audit line and the rows */
+    /* What the user may do (jg_roles.h): every function below refuses a
+     * tenant the role does not administer with 403 "forbidden" before
+     * anything else (whether the tenant exists included), and lists only
+     * the tenants it does. NULL: no checks (jwt-grant-tool, on the
+     * command line). */
+    const jg_role_t *role;
     long long now;
     /* The status of the key source of an IdP with a JWKS URL (an object of
      * jg_jwks_status_json) for the API's "key_source" member and the
@@ -46,9 +53,9 @@ typedef struct jg_admin {
 #define JG_ADMIN_FETCH_ERROR "the key set could not be fetched"
 
 typedef struct jg_admin_result {
-    int status;                   /* HTTP status: 200 201 204 400 404 409 500 */
-    const char *error;            /* invalid_field, not_found, conflict, read_only,
-                                     store_error */
+    int status;                   /* HTTP status: 200 201 204 400 403 404 409 500 */
+    const char *error;            /* invalid_field, forbidden, not_found, conflict,
+                                     read_only, store_error */
     jg_entry_error_t detail;      /* field and message */
     const char *audit;            /* what changed, when something did */
 } jg_admin_result_t;
@@ -58,7 +65,16 @@ typedef struct jg_admin_tenant {
     int in_conf, in_store, is_default;
 } jg_admin_tenant_t;
 
-/* Sorted by name (jg_admin_tenant_t *). */
+/* Whether the user may act on tenant (200), or 403 "forbidden" naming
+ * field (the request's name for the tenant) and nothing of the tenant, so
+ * that a tenant that does not exist and one of another administrator are
+ * refused alike. */
+int jg_admin_may(jg_admin_t *a, const char *tenant, const char *field,
+                 jg_admin_result_t *res);
+/* Whether the user may create tenants (server administrators): 200 or 403. */
+int jg_admin_may_create_tenant(jg_admin_t *a, jg_admin_result_t *res);
+
+/* Sorted by name (jg_admin_tenant_t *): the tenants the user may act on. */
 int jg_admin_tenants(jg_admin_t *a, apr_array_header_t **out, jg_admin_result_t *res);
 int jg_admin_tenant_exists(jg_admin_t *a, const char *tenant, jg_admin_result_t *res);
 
@@ -130,9 +146,22 @@ typedef struct jg_admin_response {
     const char *location;         /* Location header (201) */
     const char *allow;            /* Allow header (405) */
     const char *audit;            /* what changed, for the log */
+    int forbidden;                /* 403: a tenant or an act the role does not allow */
+    int media_refused;            /* 415 on a request that would change something */
 } jg_admin_response_t;
 
+/* Every request but GET, HEAD and OPTIONS must be Content-Type
+ * application/json (application/xml for the WSO2 import), bodiless ones
+ * too: a page of another site can make a browser send only form encodings
+ * and text/plain without a CORS preflight, which the API never answers.
+ * Anything else is 415 (resp->media_refused) and changes nothing. Then the
+ * role: 403 (resp->forbidden) for a tenant it does not administer, before
+ * the tenant's existence or the body is looked at. */
 void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp);
+
+/* Whether a Content-Type header is media type type (case-insensitive,
+ * parameters such as charset allowed, nothing else). */
+int jg_admin_media_type_is(const char *content_type, const char *type);
 
 /* The API's object of an IdP: the entry's JSON with "key_source" (the
  * hook's status, or null when the IdP has no JWKS URL or nothing is known). */

@@ -163,8 +163,11 @@ static void message_page(cx_t *c, int status, const char *title, const char *tex
     page(c, status, title, jg_html_done(&h));
 }
 
+static void refused(cx_t *c, const jg_admin_result_t *res);
+
 static void result_page(cx_t *c, const jg_admin_result_t *res)
 {
+    if (res->status == 403) return refused(c, res);
     message_page(c, res->status, res->status == 404 ? "Not found"
                  : res->status == 409 ? "Not possible" : "Error",
                  res->detail.message ? res->detail.message : "failed");
@@ -326,13 +329,20 @@ static void overview(cx_t *c)
                 href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
                 "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
                 "\">export</a> this tenant's in that format.</p>\n</section>\n", NULL);
-    jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n<form method=\"post\" action=\"",
-                href(c, "/tenants", NULL), "\" class=\"inline\">\n", NULL);
-    csrf_input(c, &h);
-    jg_html_raw(&h, "<label for=\"new-tenant\">New tenant domain</label>\n"
-                "<input id=\"new-tenant\" name=\"name\" required maxlength=\"253\" "
-                "placeholder=\"wso2.com\">\n<button type=\"submit\">Create tenant</button>\n"
-                "</form>\n<p class=\"hint\">Token requests choose a tenant with "
+    jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n", NULL);
+    if (jg_admin_may_create_tenant(c->a, &res) == 200) {
+        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/tenants", NULL),
+                    "\" class=\"inline\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<label for=\"new-tenant\">New tenant domain</label>\n"
+                    "<input id=\"new-tenant\" name=\"name\" required maxlength=\"253\" "
+                    "placeholder=\"wso2.com\">\n<button type=\"submit\">Create tenant"
+                    "</button>\n</form>\n", NULL);
+    }
+    else
+        jg_html_raw(&h, "<p class=\"hint\">You administer the tenants of the picker above; "
+                    "creating a tenant is for the server's administrators.</p>\n", NULL);
+    jg_html_raw(&h, "<p class=\"hint\">Token requests choose a tenant with "
                 "<code>?tenantDomain=</code>, as in WSO2 Identity Server.</p>\n"
                 "</section>\n", NULL);
     page(c, 200, apr_pstrcat(c->p, "Tenant ", c->tenant, NULL), jg_html_done(&h));
@@ -1310,6 +1320,34 @@ static void not_found(cx_t *c)
     message_page(c, 404, "Not found", "There is no such page in this console.");
 }
 
+/* The tenant a page shows without ?tenantDomain=: the default one, unless
+ * the user does not administer it; then the first one it does that exists
+ * (named in httpd.conf for a tenant not created yet, it may not). */
+static const char *home_tenant(cx_t *c)
+{
+    const jg_role_t *r = c->a->role;
+    jg_admin_result_t res;
+    int i;
+
+    if (!r || jg_role_may(r, c->a->default_tenant) || !r->tenants->nelts)
+        return c->a->default_tenant;
+    memset(&res, 0, sizeof(res));
+    for (i = 0; i < r->tenants->nelts; i++)
+        if (jg_admin_tenant_exists(c->a, JG_ARRAY_IDX(r->tenants, i, const char *), &res)
+            == 200)
+            return JG_ARRAY_IDX(r->tenants, i, const char *);
+    return JG_ARRAY_IDX(r->tenants, 0, const char *);
+}
+
+/* 403, saying nothing of the tenant asked for (its name included: the
+ * links of the page lead to the user's own tenant). */
+static void refused(cx_t *c, const jg_admin_result_t *res)
+{
+    c->tenant = home_tenant(c);
+    c->resp->forbidden = 1;
+    message_page(c, 403, "Not allowed", res->detail.message);
+}
+
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                        jg_console_response_t *resp)
 {
@@ -1325,7 +1363,7 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
     c.req = req;
     c.resp = resp;
     c.tenant = q(&c, "tenantDomain");
-    if (!c.tenant) c.tenant = a->default_tenant;
+    if (!c.tenant) c.tenant = home_tenant(&c);
     c.csrf = jg_csrf_token(a->p, req->csrf_key, a->user, a->now);
     for (tok = apr_strtok(path, "/", &last); tok; tok = apr_strtok(NULL, "/", &last)) {
         if (n == 4) return not_found(&c);
@@ -1349,6 +1387,15 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                                 "come from this console. Go back, reload the page and "
                                 "try again.");
         }
+    }
+    {
+        jg_admin_result_t res;
+        memset(&res, 0, sizeof(res));
+        if (n == 1 && post && !strcmp(seg_[0], "tenants")) {
+            if (jg_admin_may_create_tenant(a, &res) != 200) return refused(&c, &res);
+        }
+        else if (jg_admin_may(a, c.tenant, "tenantDomain", &res) != 200)
+            return refused(&c, &res);
     }
     if (n == 0)
         return get ? overview(&c) : not_found(&c);

@@ -35,7 +35,15 @@ typedef struct jg_console_response {
     const char *filename;          /* a download's name (Content-Disposition) */
     const char *audit;             /* what changed, for the log */
     int csrf_refused;              /* a POST without a valid token */
+    int forbidden;                 /* 403: a tenant or an act the user's role does
+                                      not allow (jg_admin_t.role) */
 } jg_console_response_t;
+
+/* Every page and form acts on one tenant (?tenantDomain=; without it the
+ * default tenant, or for a tenant administrator who does not administer
+ * that one, the first tenant it does) and is refused with 403 when the
+ * user's role does not allow it; creating a tenant needs a server
+ * administrator. The refusal names nothing of the tenant asked for. */
 
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                        jg_console_response_t *resp);

@@ -1,6 +1,8 @@
 /* SetHandler jwt-grant-admin: the console and its JSON API (issue 5). HTTP
- * only: who the user is, the body, the headers; everything else is in the
- * core (jg_admin.c for the API, jg_console.c for the pages). */
+ * only: who the user is (and the groups of JWTGrantConsoleGroupFile it is
+ * in), the body, the headers; everything else is in the core (jg_roles.c
+ * decides what the user may do, jg_admin.c is the API, jg_console.c the
+ * pages). */
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -19,6 +21,7 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"
+#include "jg_roles.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -95,20 +98,51 @@ static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_larg
  * JWTGrantJWKSAllowNetworks (checked at registration and at every
  * connection), and their fetch errors are shown generic ("the key set could
  * not be fetched"; the error log has the detail). */
-static void admin_fetch_rules(request_rec *r, const jg_server_conf_t *sc, jg_admin_t *a)
+static void admin_fetch_rules(const jg_server_conf_t *sc, const jg_role_t *role,
+                              jg_admin_t *a)
 {
-    (void)r;
     a->fetch_guard = jg_conf_jwks_guard(sc);
-    /* Fetch details of console-registered URLs are for server
-     * administrators only (they can read the error log anyway). The roles
-     * check (server administrator vs tenant administrator) decides here:
-     * set 1 for a server administrator. Until then nobody is one. */
-    a->show_fetch_detail = 0;
+    /* the detail of a fetch of a console-registered URL is for a server
+     * administrator named by JWTGrantConsoleAdmins (who can read the error
+     * log anyway): never for a tenant administrator, nor for every user of
+     * a console without roles */
+    a->show_fetch_detail = role && role->kind == JG_ROLE_SERVER_ADMIN;
 }
 
-static int api(request_rec *r, const char *location, const char *path, const char *tenant)
+/* The context of one console or API request: the registry, the store st,
+ * who acts and in which role, what it may fetch. */
+static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
+                          jg_admin_t *a)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
+
+    memset(a, 0, sizeof(*a));
+    a->p = r->pool;
+    a->store = st;
+    a->conf = sc->effective;
+    a->default_tenant = jg_conf_default_tenant(sc);
+    a->user = r->user;
+    a->role = role;
+    a->now = apr_time_sec(r->request_time);
+    a->key_source = jg_jwks_entry_status;
+    a->key_source_baton = r;
+    admin_fetch_rules(sc, role, a);
+}
+
+/* What the authenticated user may do here: the roles of the console's
+ * <Location>, and the groups of its group file the user is in. */
+static const jg_role_t *role_of(request_rec *r)
+{
+    const jg_dir_conf_t *dc = jg_dir_conf(r);
+
+    return jg_role_resolve(r->pool, dc ? &dc->roles : NULL, r->user,
+                           dc && dc->groups ? jg_groups_of(r->pool, dc->groups, r->user)
+                                            : NULL);
+}
+
+static int api(request_rec *r, const char *location, const char *path, const char *tenant,
+               const jg_role_t *role)
+{
     jg_live_store_t *ls = jg_live_store_of(r);
     jg_admin_request_t req;
     jg_admin_response_t resp;
@@ -131,16 +165,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
                     "{\"error\":\"store_unavailable\",\"field\":null,"
                     "\"error_description\":\"the registry store is unavailable\"}");
     }
-    memset(&a, 0, sizeof(a));
-    a.p = r->pool;
-    a.store = st;
-    a.conf = sc->effective;
-    a.default_tenant = jg_conf_default_tenant(sc);
-    a.user = r->user;
-    a.now = apr_time_sec(r->request_time);
-    a.key_source = jg_jwks_entry_status;
-    a.key_source_baton = r;
-    admin_fetch_rules(r, sc, &a);
+    admin_context(r, st, role, &a);
     memset(&req, 0, sizeof(req));
     req.method = r->method;
     req.path = path;
@@ -151,6 +176,17 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     req.location = location;
     jg_admin_api(&a, &req, &resp);
     if (ls) jg_live_release(r, ls, st);
+    if (resp.forbidden)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0345: console API %s %s: user %s "
+                      "(%s) is refused (403): not an administrator of the tenant, or not a "
+                      "server administrator", r->method, ap_escape_logitem(r->pool, r->uri),
+                      ap_escape_logitem(r->pool, r->user), jg_role_name(role));
+    if (resp.media_refused)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0347: console API %s %s refused "
+                      "(415): Content-Type %s is not the API's (a request forged by another "
+                      "site sends a form or text/plain)", r->method,
+                      ap_escape_logitem(r->pool, r->uri), req.content_type
+                      ? ap_escape_logitem(r->pool, req.content_type) : "(none)");
     if (resp.status >= 500)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0304: console API %s %s: %s",
                       r->method, ap_escape_logitem(r->pool, r->uri),
@@ -165,9 +201,8 @@ static int api(request_rec *r, const char *location, const char *path, const cha
 }
 
 static int console(request_rec *r, const char *location, const char *path,
-                   apr_table_t *query)
+                   apr_table_t *query, const jg_role_t *role)
 {
-    jg_server_conf_t *sc = jg_server_conf(r->server);
     jg_live_store_t *ls = jg_live_store_of(r);
     jg_console_request_t req;
     jg_console_response_t resp;
@@ -188,16 +223,7 @@ static int console(request_rec *r, const char *location, const char *path,
                       "unavailable: %s", why);
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    memset(&a, 0, sizeof(a));
-    a.p = r->pool;
-    a.store = st;
-    a.conf = sc->effective;
-    a.default_tenant = jg_conf_default_tenant(sc);
-    a.user = r->user;
-    a.now = apr_time_sec(r->request_time);
-    a.key_source = jg_jwks_entry_status;
-    a.key_source_baton = r;
-    admin_fetch_rules(r, sc, &a);
+    admin_context(r, st, role, &a);
     req.method = r->method;
     req.path = path;
     req.query = query;
@@ -212,6 +238,11 @@ static int console(request_rec *r, const char *location, const char *path,
     if (resp.csrf_refused)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0307: console form refused: no "
                       "valid CSRF token (expired page, or a request from another site)");
+    if (resp.forbidden)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0346: console %s %s: user %s (%s) "
+                      "is refused (403): not an administrator of the tenant, or not a "
+                      "server administrator", r->method, ap_escape_logitem(r->pool, r->uri),
+                      ap_escape_logitem(r->pool, r->user), jg_role_name(role));
     if (resp.status >= 500)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0308: console %s %s failed (%d)",
                       r->method, ap_escape_logitem(r->pool, r->uri), resp.status);
@@ -229,8 +260,10 @@ static int console(request_rec *r, const char *location, const char *path,
 static int handler(request_rec *r)
 {
     const char *location, *sub, *tenant = NULL, *why = NULL;
+    const jg_role_t *role;
     apr_table_t *query = NULL;
     size_t n;
+    int is_api;
 
     if (!r->handler || strcmp(r->handler, JG_HANDLER_ADMIN)) return DECLINED;
     security_headers(r);
@@ -256,13 +289,27 @@ static int handler(request_rec *r)
                     "403 Forbidden: this console needs an authenticated user "
                     "(see the server's error log)\n");
     }
+    is_api = !strcmp(sub, "/api") || !strncmp(sub, "/api/", 5);
+    role = role_of(r);
+    if (role->kind == JG_ROLE_NONE) {
+        /* authenticated, but no administrator of anything here */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0344: the console at %s refused "
+                      "user %s (403): it is in none of " JG_CMD_CONSOLE_ADMINS " and "
+                      JG_CMD_CONSOLE_TENANT_ADMINS, location,
+                      ap_escape_logitem(r->pool, r->user));
+        return is_api
+               ? answer(r, HTTP_FORBIDDEN, "application/json",
+                        "{\"error\":\"forbidden\",\"field\":null,\"error_description\":"
+                        "\"not allowed: you are not an administrator of this console\"}")
+               : answer(r, HTTP_FORBIDDEN, "text/plain; charset=utf-8",
+                        "403 Forbidden: you are not an administrator of this console\n");
+    }
     if (r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)
         return answer(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
                     "400 Bad Request: unreadable query string\n");
     if (query) tenant = jg_form_get(query, "tenantDomain");
-    if (!strcmp(sub, "/api") || !strncmp(sub, "/api/", 5))
-        return api(r, location, sub + 4, tenant);
-    return console(r, location, sub, query);
+    if (is_api) return api(r, location, sub + 4, tenant, role);
+    return console(r, location, sub, query, role);
 }
 
 void jg_admin_register_hooks(apr_pool_t *p)

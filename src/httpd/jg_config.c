@@ -18,6 +18,7 @@
 #include "jg_lifecycle.h"       /* issue 6 */
 #include "jg_client_auth.h"
 #include "jg_replay_table.h"
+#include "jg_roles.h"
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 APLOG_USE_MODULE(oauth_jwt_grant);
@@ -1084,6 +1085,136 @@ static const char *set_client_assertion_lifetime(cmd_parms *cmd, void *dc, const
     return NULL;
 }
 
+/* ---- the console's roles (per directory: its <Location>) ------------------------ */
+
+#define GROUP_FILE_MAX (16 * 1024 * 1024)
+
+void *jg_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(jg_dir_conf_t));   /* everything unset */
+}
+
+void *jg_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const jg_dir_conf_t *base = basev, *add = addv;
+    jg_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+
+    dc->roles.admins = MERGE_PTR(roles.admins);
+    if (add->roles.tenant_admins && base->roles.tenant_admins)
+        dc->roles.tenant_admins = apr_hash_overlay(p, add->roles.tenant_admins,
+                                                   base->roles.tenant_admins);
+    else
+        dc->roles.tenant_admins = MERGE_PTR(roles.tenant_admins);
+    dc->groups = MERGE_PTR(groups);
+    dc->group_file = MERGE_PTR(group_file);
+    return dc;
+}
+
+jg_dir_conf_t *jg_dir_conf(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &oauth_jwt_grant_module);
+}
+
+/* In a <Location> only: never .htaccess (not an override), <Directory> or
+ * <Files>, whose sections the console's URLs do not go through. */
+static const char *in_location(cmd_parms *cmd)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES);
+
+    if (err) return err;                /* it names the directive */
+    if (!cmd->path)
+        return cmd_error(cmd, "belongs in the console's <Location> (with SetHandler "
+                         JG_HANDLER_ADMIN ")");
+    return NULL;
+}
+
+static const char *principal(cmd_parms *cmd, const char *arg)
+{
+    const char *why = NULL;
+
+    if (jg_principal_check(arg, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s", arg, why);
+    return NULL;
+}
+
+static const char *add_console_admin(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    jg_dir_conf_t *dc = dcv;
+    const char *err;
+
+    if ((err = in_location(cmd)) || (err = principal(cmd, arg))) return err;
+    if (!dc->roles.admins)
+        dc->roles.admins = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(dc->roles.admins, const char *) = arg;
+    return NULL;
+}
+
+/* Any name httpd.conf or the store can give a tenant: not empty, no
+ * control characters. */
+static int tenant_name_ok(const char *s)
+{
+    const unsigned char *u;
+
+    for (u = (const unsigned char *)s; *u; u++)
+        if (*u < ' ' || *u == 0x7f) return 0;
+    return *s != '\0';
+}
+
+/* Raw arguments, split here: httpd's TAKE_ARGV would drop words past 64. */
+static const char *add_tenant_admins(cmd_parms *cmd, void *dcv, const char *args)
+{
+    jg_dir_conf_t *dc = dcv;
+    apr_array_header_t *l, *words = apr_array_make(cmd->pool, 8, sizeof(const char *));
+    const char *err, *tenant;
+    int i;
+
+    if ((err = in_location(cmd))) return err;
+    while (*args) {
+        const char *w = ap_getword_conf(cmd->pool, &args);
+        if (*w || *args) APR_ARRAY_PUSH(words, const char *) = w;
+    }
+    if (words->nelts < 2)
+        return cmd_error(cmd, "expected a tenant and at least one user or group:NAME");
+    tenant = JG_ARRAY_IDX(words, 0, const char *);
+    if (!tenant_name_ok(tenant))
+        return cmd_error(cmd, "'%s' is not a tenant name", tenant);
+    if (!dc->roles.tenant_admins) dc->roles.tenant_admins = apr_hash_make(cmd->pool);
+    if (!(l = apr_hash_get(dc->roles.tenant_admins, tenant, APR_HASH_KEY_STRING))) {
+        l = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        apr_hash_set(dc->roles.tenant_admins, tenant, APR_HASH_KEY_STRING, l);
+    }
+    for (i = 1; i < words->nelts; i++) {
+        const char *pr = JG_ARRAY_IDX(words, i, const char *);
+        if ((err = principal(cmd, pr))) return err;
+        APR_ARRAY_PUSH(l, const char *) = pr;
+    }
+    return NULL;
+}
+
+/* Read now: at startup and at each graceful restart, never per request. */
+static const char *set_group_file(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    jg_dir_conf_t *dc = dcv;
+    const char *err, *why = NULL, *path = ap_server_root_relative(cmd->pool, arg);
+    jg_groups_t *g = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int line = 0;
+
+    if ((err = in_location(cmd))) return err;
+    if (!path) return cmd_error(cmd, "invalid path '%s'", arg);
+    if (dc->group_file)
+        return cmd_error(cmd, "given twice in this section (%s, %s)", dc->group_file, path);
+    if (jg_file_read(cmd->pool, path, GROUP_FILE_MAX, &text, &len, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    if (jg_groups_parse(cmd->pool, text, len, &g, &line, &why) != JG_OK)
+        return cmd_error(cmd, "%s line %d: %s", path, line, why);
+    dc->groups = g;
+    dc->group_file = path;
+    return NULL;
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 #define SC_OFFSET(f) ((void *)APR_OFFSETOF(jg_server_conf_t, f))
@@ -1207,6 +1338,13 @@ const command_rec jg_cmds[] = {
                   "file holding the HMAC key shared with the client (client_secret_jwt)"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_ASSERTION_LIFETIME, set_client_assertion_lifetime, NULL,
                   RSRC_CONF, "largest exp - iat of a client assertion"),
+    AP_INIT_ITERATE(JG_CMD_CONSOLE_ADMINS, add_console_admin, NULL, ACCESS_CONF,
+                    "the console's server administrators: user names or group:NAME"),
+    AP_INIT_RAW_ARGS(JG_CMD_CONSOLE_TENANT_ADMINS, add_tenant_admins, NULL, ACCESS_CONF,
+                     "a tenant, then its administrators in the console: user names or "
+                     "group:NAME"),
+    AP_INIT_TAKE1(JG_CMD_CONSOLE_GROUP_FILE, set_group_file, NULL, ACCESS_CONF,
+                  "htgroup file of the console's group:NAME administrators"),
     JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */
     JG_LIFECYCLE_COMMANDS                 /* issue 6: jg_lifecycle.h */
     { NULL, { NULL }, NULL, 0, 0, NULL }
@@ -1257,18 +1395,201 @@ static void warn_entries(server_rec *s, const jg_registry_t *reg, apr_pool_t *p,
     }
 }
 
+/* ---- the console's Locations ---------------------------------------------------- */
+
+/* A <Location> with SetHandler jwt-grant-admin, and the roles that apply
+ * there: its own merged over those of the plain <Location> sections that
+ * enclose its path, as httpd merges them for a request. */
+typedef struct console_loc {
+    server_rec *s;
+    const char *path;
+    const char *source;               /* file:line of its SetHandler */
+    const jg_dir_conf_t *dc;
+} console_loc_t;
+
+/* file:line of every "SetHandler jwt-grant-admin" of the configuration */
+static void admin_handlers(apr_pool_t *p, const ap_directive_t *d, apr_hash_t *out)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "SetHandler") && d->args) {
+            const char *args = d->args, *w = ap_getword_conf(p, &args);
+            if (!strcasecmp(w, JG_HANDLER_ADMIN))
+                apr_hash_set(out, apr_psprintf(p, "%s:%d", d->filename, d->line_num),
+                             APR_HASH_KEY_STRING, "");
+        }
+        if (d->first_child) admin_handlers(p, d->first_child, out);
+    }
+}
+
+/* Whether <Location section> applies to the URL path (httpd's rule for
+ * plain Location sections). */
+static int location_applies(const char *section, const char *path)
+{
+    size_t n = strlen(section);
+
+    return !strncmp(section, path, n)
+           && (!n || section[n - 1] == '/' || !path[n] || path[n] == '/');
+}
+
+static int plain_location(const core_dir_config *cd)
+{
+    return cd && cd->d && !cd->r && !cd->d_is_fnmatch && cd->d[0] == '/';
+}
+
+static apr_array_header_t *console_locations(apr_pool_t *p, server_rec *main_server)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(console_loc_t));
+    apr_hash_t *handlers = apr_hash_make(p), *seen = apr_hash_make(p);
+    server_rec *s;
+    int i, j;
+
+    admin_handlers(p, ap_conftree, handlers);
+    if (!apr_hash_count(handlers)) return out;
+    for (s = main_server; s; s = s->next) {
+        core_server_config *cs = ap_get_core_module_config(s->module_config);
+        ap_conf_vector_t **sec = (ap_conf_vector_t **)(void *)cs->sec_url->elts;
+
+        for (i = 0; i < cs->sec_url->nelts; i++) {
+            core_dir_config *cd = ap_get_core_module_config(sec[i]);
+            const char *key;
+            console_loc_t *loc;
+            jg_dir_conf_t *dc = NULL;
+
+            if (!plain_location(cd) || !cd->expr_handler || !cd->expr_handler->filename)
+                continue;
+            key = apr_psprintf(p, "%s:%u", cd->expr_handler->filename,
+                               cd->expr_handler->line_number);
+            /* a vhost lists the main server's sections too: once each */
+            if (!apr_hash_get(handlers, key, APR_HASH_KEY_STRING)
+                || apr_hash_get(seen, &sec[i], sizeof(sec[i])))
+                continue;
+            apr_hash_set(seen, apr_pmemdup(p, &sec[i], sizeof(sec[i])), sizeof(sec[i]), "");
+            for (j = 0; j < cs->sec_url->nelts; j++) {
+                core_dir_config *pd = ap_get_core_module_config(sec[j]);
+                jg_dir_conf_t *add;
+                if (!plain_location(pd) || !location_applies(pd->d, cd->d)) continue;
+                /* NULL in a section that sets none of our directives */
+                add = ap_get_module_config(sec[j], &oauth_jwt_grant_module);
+                if (add) dc = dc ? jg_merge_dir_conf(p, dc, add) : add;
+            }
+            if (!dc) dc = jg_create_dir_conf(p, NULL);
+            loc = apr_array_push(out);
+            loc->s = s;
+            loc->path = cd->d;
+            loc->source = key;
+            loc->dc = dc;
+        }
+    }
+    return out;
+}
+
+/* fn on every principal of a console's roles */
+static const char *each_principal(const jg_dir_conf_t *dc, apr_pool_t *p,
+                                  const char *(*fn)(const console_loc_t *, const char *,
+                                                    apr_pool_t *),
+                                  const console_loc_t *loc)
+{
+    apr_hash_index_t *hi;
+    const char *err;
+    int i;
+
+    for (i = 0; dc->roles.admins && i < dc->roles.admins->nelts; i++)
+        if ((err = fn(loc, JG_ARRAY_IDX(dc->roles.admins, i, const char *), p))) return err;
+    for (hi = dc->roles.tenant_admins ? apr_hash_first(p, dc->roles.tenant_admins) : NULL;
+         hi; hi = apr_hash_next(hi)) {
+        const apr_array_header_t *l = apr_hash_this_val(hi);
+        for (i = 0; i < l->nelts; i++)
+            if ((err = fn(loc, JG_ARRAY_IDX(l, i, const char *), p))) return err;
+    }
+    return NULL;
+}
+
+static const char *needs_group_file(const console_loc_t *loc, const char *pr, apr_pool_t *p)
+{
+    if (!jg_principal_group(pr) || loc->dc->groups) return NULL;
+    return apr_psprintf(p, "it names %s but no " JG_CMD_CONSOLE_GROUP_FILE " applies there",
+                        pr);
+}
+
+static const char *undefined_group(const console_loc_t *loc, const char *pr, apr_pool_t *p)
+{
+    const char *g = jg_principal_group(pr);
+
+    (void)p;
+    if (g && loc->dc->groups && !jg_groups_defines(loc->dc->groups, g))
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, loc->s, "JWTG0343: the console at "
+                     "<Location %s> (SetHandler at %s) names %s, which "
+                     JG_CMD_CONSOLE_GROUP_FILE " %s does not define: nobody is in it",
+                     loc->path, loc->source, pr, loc->dc->group_file);
+    return NULL;
+}
+
+/* What stops httpd: group:NAME without a group file, a group file naming
+ * nobody. */
+static int console_check(apr_pool_t *p, server_rec *main_server)
+{
+    apr_array_header_t *locs = console_locations(p, main_server);
+    const char *err;
+    int i;
+
+    for (i = 0; i < locs->nelts; i++) {
+        const console_loc_t *loc = &JG_ARRAY_IDX(locs, i, console_loc_t);
+        if ((err = each_principal(loc->dc, p, needs_group_file, loc))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, loc->s, "JWTG0341: the console at "
+                         "<Location %s> (SetHandler at %s): %s", loc->path, loc->source,
+                         err);
+            return !OK;
+        }
+        if (loc->dc->groups && !jg_roles_configured(&loc->dc->roles)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, loc->s, "JWTG0342: the console at "
+                         "<Location %s> (SetHandler at %s) has " JG_CMD_CONSOLE_GROUP_FILE
+                         " %s but names no administrator: add " JG_CMD_CONSOLE_ADMINS
+                         " or " JG_CMD_CONSOLE_TENANT_ADMINS, loc->path, loc->source,
+                         loc->dc->group_file);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
+/* One warning per console without roles: everyone it authenticates
+ * administers every tenant. */
+static void console_warn(apr_pool_t *p, server_rec *main_server)
+{
+    apr_array_header_t *locs = console_locations(p, main_server);
+    int i;
+
+    for (i = 0; i < locs->nelts; i++) {
+        const console_loc_t *loc = &JG_ARRAY_IDX(locs, i, console_loc_t);
+        if (!jg_roles_configured(&loc->dc->roles))
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, loc->s, "JWTG0340: the console at "
+                         "<Location %s> (SetHandler at %s) names no administrators: every "
+                         "user Apache authenticates there administers every tenant. Name "
+                         "them with " JG_CMD_CONSOLE_ADMINS " and "
+                         JG_CMD_CONSOLE_TENANT_ADMINS " (docs/admin-console.md)",
+                         loc->path, loc->source);
+        else
+            each_principal(loc->dc, p, undefined_group, loc);
+    }
+}
+
 void jg_config_warn(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *seen = apr_hash_make(pconf);
+    server_rec *main_server = s;
 
     for (; s; s = s->next)
         warn_entries(s, jg_server_conf(s)->effective, pconf, seen);
+    /* httpd reads its configuration twice at startup: warn once */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+        console_warn(pconf, main_server);
 }
 
 int jg_config_check(apr_pool_t *pconf, server_rec *s)
 {
     jg_netguard_t *public_only = NULL;
 
+    if (console_check(pconf, s) != OK) return !OK;
     for (; s; s = s->next) {
         jg_server_conf_t *sc = jg_server_conf(s);
         const char *why = NULL;

@@ -11,6 +11,7 @@
 #include "jg_http.h"
 #include "jg_jwks_source.h"
 #include "jg_netguard.h"
+#include "jg_roles.h"
 
 #define JG_UNSET (-1)
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
@@ -100,6 +101,20 @@ typedef struct jg_global_conf {
     unsigned long replay_records;     /* JWTGrantReplayCacheSize; 0: the default */
 } jg_global_conf_t;
 
+/* Per-directory configuration: the console's roles, in its <Location>.
+ * NULL members are unset (a section inherits them); tenant administrators
+ * are merged per tenant, a section's list of a tenant replacing the
+ * enclosing one's. */
+typedef struct jg_dir_conf {
+    jg_roles_conf_t roles;            /* JWTGrantConsoleAdmins, ...TenantAdmins */
+    const jg_groups_t *groups;        /* JWTGrantConsoleGroupFile, read at startup */
+    const char *group_file;           /* its path */
+} jg_dir_conf_t;
+
+void *jg_create_dir_conf(apr_pool_t *p, char *dir);
+void *jg_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+jg_dir_conf_t *jg_dir_conf(request_rec *r);
+
 /* scheme://ServerName[:port] of the server r reached, from its configuration
  * and the listening socket, not from anything the client sent. */
 const char *jg_server_base_url(request_rec *r);
@@ -123,7 +138,8 @@ jg_server_conf_t *jg_server_conf(server_rec *s);
 int jg_config_check(apr_pool_t *pconf, server_rec *s);
 
 /* Warnings about the effective registries (plain secrets, expired
- * certificates), once each; after the error log is open. */
+ * certificates), once each, and about consoles that name no
+ * administrators; after the error log is open. */
 void jg_config_warn(apr_pool_t *pconf, server_rec *s);
 
 /* Effective values (defaults applied). */

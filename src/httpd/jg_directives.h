@@ -41,6 +41,10 @@
 #define JG_CMD_STORE            "JWTGrantStore"
 #define JG_CMD_STORE_POLL       "JWTGrantStorePollInterval"
 #define JG_CMD_CONSOLE_ASSETS   "JWTGrantConsoleAssets"
+/* the console's roles: in its <Location> (per-directory) */
+#define JG_CMD_CONSOLE_ADMINS   "JWTGrantConsoleAdmins"
+#define JG_CMD_CONSOLE_TENANT_ADMINS "JWTGrantConsoleTenantAdmins"
+#define JG_CMD_CONSOLE_GROUP_FILE "JWTGrantConsoleGroupFile"
 
 /* issue 6: refresh tokens, introspection, revocation */
 #define JG_HANDLER_INTROSPECT   "jwt-grant-introspect"

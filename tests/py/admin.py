@@ -1,7 +1,8 @@
 """Helpers for the console tests (issue 5): an httpd whose configuration
 protects the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
-mod_authn_file from Debian's apache2, an htpasswd file written by the test),
-and a small client of the JSON API.
+mod_authn_file from Debian's apache2, an htpasswd file written by the test)
+and names its users server administrators (JWTGrantConsoleAdmins), and a
+small client of the JSON API.
 
 The htpasswd file uses the {SHA} scheme, which mod_authn_file reads and
 Python writes without any tool."""
@@ -48,17 +49,25 @@ def load_modules(env, names=AUTH_MODULES):
                    if os.path.isfile(os.path.join(env.modules_dir, so)))
 
 
-def admin_conf(h, protected=True, path=ADMIN_PATH, extra=""):
-    """Configuration lines: the auth modules, an htpasswd file, the console
-    Location (protected by Require valid-user unless protected is False)
-    and the assets Alias."""
+# The console's roles in admin_conf: both users are server administrators.
+SERVER_ADMINS = f"  JWTGrantConsoleAdmins {ADMIN_USER} {OTHER_USER}\n"
+
+
+def admin_conf(h, protected=True, path=ADMIN_PATH, extra="", roles=SERVER_ADMINS,
+               users=()):
+    """Configuration lines: the auth modules, an htpasswd file (alice, bob
+    and users, (name, password) pairs), the console Location (protected by
+    Require valid-user unless protected is False, with roles: the console's
+    role directives, "" for none) and the assets Alias."""
     pw = h.file("htpasswd", htpasswd_line(ADMIN_USER, ADMIN_PASSWORD)
-                + htpasswd_line(OTHER_USER, OTHER_PASSWORD))
+                + htpasswd_line(OTHER_USER, OTHER_PASSWORD)
+                + "".join(htpasswd_line(u, p) for u, p in users))
     auth = (f'  AuthType Basic\n  AuthName "jwt-grant console"\n'
             f'  AuthBasicProvider file\n  AuthUserFile "{pw}"\n  Require valid-user\n'
             if protected else "")
     return (load_modules(h.env)
-            + f"<Location {path}>\n  SetHandler jwt-grant-admin\n{auth}{extra}</Location>\n"
+            + f"<Location {path}>\n  SetHandler jwt-grant-admin\n{auth}{roles}{extra}"
+              "</Location>\n"
             + f'Alias {ASSETS_PATH} "{HTDOCS}"\n'
             + f'<Directory "{HTDOCS}">\n  Require all granted\n</Directory>\n')
 
@@ -82,6 +91,11 @@ class Api:
         return url
 
     def request(self, method, path, tenant=None, json=None, data=None, headers=None):
+        """As the API's clients do: Content-Type application/json on every
+        request but GET and HEAD, those without a body too (the API refuses
+        them otherwise), unless headers say another."""
+        if method not in ("GET", "HEAD") and json is None and data is None:
+            headers = dict({"Content-Type": "application/json"}, **(headers or {}))
         return self.session.request(method, self.url(path, tenant), json=json, data=data,
                                     headers=headers, timeout=30, allow_redirects=False)
 

@@ -12,6 +12,12 @@ and the IdP's page then shows its key source (last fetch, key ids); the
 server allows loopback JWKS URLs (JWTGrantJWKSAllowNetworks) for it.
 Screenshots in $JG_BUILD_DIR/artifacts/browser-jwks/.
 
+A tenant administrator's walk-through (tests/browser/console_roles_flow.cjs):
+the console opens on its tenant, the picker lists that tenant only and
+there is no form to create one, it registers an IdP there, and another
+tenant's pages are answered 403 without anything of that tenant.
+Screenshots in $JG_BUILD_DIR/artifacts/browser-roles/.
+
 scripts/test installs Chromium (apt) and playwright-core (npm, into the
 build directory, never a browser download); this test fails, rather than
 skips, when either is missing."""
@@ -23,7 +29,7 @@ import subprocess
 import tempfile
 import time
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, WSO2_ALIAS,
+from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, WSO2_ALIAS, Api,
                    admin_conf)
 from conftest import running
 from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
@@ -31,6 +37,7 @@ from jwks_fixtures import jwk
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(TOP, "tests", "browser", "console_flow.cjs")
+ROLES_SCRIPT = os.path.join(TOP, "tests", "browser", "console_roles_flow.cjs")
 JWKS_SCRIPT = os.path.join(TOP, "tests", "browser", "console_jwks_flow.cjs")
 
 
@@ -147,3 +154,58 @@ def test_console_jwks_endpoint_in_headless_chromium(jg_env, keys, tls, jwks_serv
     names = sorted(os.listdir(shots))
     assert names == ["11-jwks-idp-form.png", "12-jwks-idp-saved.png",
                      "13-jwks-secret.png", "14-jwks-key-source.png"], names
+
+
+def test_tenant_administrator_in_headless_chromium(jg_env):
+    mods = browser_tools()
+    ann = ("ann", "ann-password-0123456789")
+    h = Httpd(jg_env, "admin-browser-roles")
+    h.write("JWTGrantIssuer https://as.test\n" + admin_conf(
+        h, users=(ann,), roles=f"  JWTGrantConsoleAdmins {ADMIN_USER}\n"
+                              f"  JWTGrantConsoleTenantAdmins tenant-a {ann[0]}\n"))
+    shots = artifacts("browser-roles")
+    profile = tempfile.mkdtemp(prefix="jg-chromium-")
+    env = dict(os.environ, NODE_PATH=mods, BASE=h.url(ADMIN_PATH), ADMIN_USER=ann[0],
+               ADMIN_PASSWORD=ann[1], TENANT="tenant-a", OTHER="tenant-b",
+               OTHER_IDP="secret-b-idp", JWKS_URL="https://idp.example/role-jwks",
+               SHOTS=shots, PROFILE=profile, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    try:
+        with running(h):
+            admin = Api(h)                   # a server administrator
+            admin.tenant("tenant-a")
+            admin.tenant("tenant-b")
+            admin.idp("tenant-b", name="secret-b-idp", jwks_url="https://idp.example/b")
+            admin.client("tenant-b", name="secret-b-sp")
+            mark = h.log_mark()
+            out = run_script(ROLES_SCRIPT, env)
+            assert out["overview_status"] == 200
+            assert out["options"] == [{"value": "tenant-a", "selected": True}], out["options"]
+            assert not out["create_tenant_form"]
+            for text in (out["overview"], out["idp_page"]):
+                assert "tenant-b" not in text and "carbon.super" not in text
+                assert "secret-b" not in text
+            assert "roleIDP" in out["idp_page"] and "idp.example/role-jwks" in out["idp_page"]
+            assert "tenantDomain=tenant-a" in out["idp_url"]
+            for status, page in ((out["other_status"], out["other_page"]),
+                                 (out["other_idp_status"], out["other_idp_page"])):
+                assert status == 403
+                assert "Not allowed" in page
+                assert "tenant-b" not in page and "secret-b" not in page
+            assert [o["value"] for o in out["other_options"]] == ["tenant-a"]
+            assert len(out["refusals"]) == 2, out["refusals"]
+            # registered in tenant-a, and only there; tenant-b as it was
+            assert admin.ok(admin.get("/idps/roleIDP", tenant="tenant-a"), 200)
+            admin.ok(admin.get("/idps/roleIDP", tenant="tenant-b"), 404)
+            assert [i["name"] for i in admin.ok(admin.get("/idps", tenant="tenant-b"),
+                                                200)["idps"]] == ["secret-b-idp"]
+            assert any("JWTG0300" in line and "user 'ann' role=tenant-admin tenant "
+                       "'tenant-a': registered trusted IdP 'roleIDP'" in line
+                       for line in h.error_log_lines(mark))
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    names = sorted(os.listdir(shots))
+    assert names == ["21-tenant-admin-overview.png", "22-tenant-admin-idp-form.png",
+                     "23-tenant-admin-idp-saved.png", "24-tenant-admin-other-tenant.png"], names
+    for n in names:
+        with open(os.path.join(shots, n), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -14,6 +14,7 @@
 #include "jg_overlay.h"
 #include "jg_json.h"
 #include "jg_secret.h"
+#include "jg_roles.h"
 
 #define NOW 1800000000LL   /* test certificates are made valid around now */
 #define ALIAS "https://localhost:9443/oauth2/token"
@@ -516,6 +517,8 @@ END_TEST
 
 /* ---- the JSON API ---------------------------------------------------------------- */
 
+/* A request as the API's clients make them: JSON on everything but GET
+ * and HEAD, bodiless requests included. */
 static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *path,
                                 const char *tenant, const char *body)
 {
@@ -526,7 +529,8 @@ static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *p
     req.method = method;
     req.path = path;
     req.tenant = tenant;
-    req.content_type = body ? "application/json; charset=utf-8" : NULL;
+    req.content_type = body || (strcmp(method, "GET") && strcmp(method, "HEAD"))
+                       ? "application/json; charset=utf-8" : NULL;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.location = "/admin";
@@ -762,6 +766,373 @@ START_TEST(fetch_errors_of_console_urls_are_generic)
 }
 END_TEST
 
+/* ---- cross-site requests: JSON (or XML) on everything that changes --------------- */
+
+START_TEST(media_types)
+{
+    ck_assert(jg_admin_media_type_is("application/json", "application/json"));
+    ck_assert(jg_admin_media_type_is("Application/JSON", "application/json"));
+    ck_assert(jg_admin_media_type_is("application/json; charset=utf-8", "application/json"));
+    ck_assert(jg_admin_media_type_is(" application/json ;charset=utf-8", "application/json"));
+    ck_assert(!jg_admin_media_type_is(NULL, "application/json"));
+    ck_assert(!jg_admin_media_type_is("", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/jsonx", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json-patch+json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json x", "application/json"));
+    ck_assert(!jg_admin_media_type_is("text/plain; application/json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("text/plain, application/json", "application/json"));
+    ck_assert(!jg_admin_media_type_is("application/json, text/plain", "application/json"));
+    ck_assert(!jg_admin_media_type_is("multipart/form-data; boundary=application/json",
+                                      "application/json"));
+}
+END_TEST
+
+/* What a page of another site can send without a CORS preflight. */
+static const char *const simple_types[] = {
+    NULL, "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "text/plain", "text/plain; charset=utf-8", "application/jsonx", ""
+};
+
+static jg_admin_response_t call_as(jg_admin_t *a, const char *method, const char *path,
+                                   const char *tenant, const char *ct, const char *body)
+{
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.tenant = tenant;
+    req.content_type = ct;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    jg_admin_api(a, &req, &resp);
+    return resp;
+}
+
+START_TEST(api_refuses_every_simple_content_type)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    json_object *o;
+    const char *id, *before, *after;
+    size_t i, j;
+    struct { const char *method, *path, *body; } calls[] = {
+        { "POST", "/tenants", "{\"name\":\"evil.example\"}" },
+        { "POST", "/idps", NULL },
+        { "PUT", "/idps/one", NULL },
+        { "DELETE", "/idps/one", NULL },
+        { "POST", "/clients", "{\"name\":\"evil\"}" },
+        { "PUT", NULL, "{\"name\":\"renamed\"}" },
+        { "DELETE", NULL, NULL },
+        { "POST", "regenerate-secret", NULL },
+        { "POST", "revoke-tokens", NULL },
+        { "POST", "/wso2/import", NULL },
+        { "PATCH", "/idps", NULL },
+    };
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"t.example\"}").status, 201);
+    ck_assert_int_eq(call(a, "POST", "/idps", "t.example", idp_json("one", NULL)).status, 201);
+    resp = call(a, "POST", "/clients", "t.example", "{\"name\":\"sp\"}");
+    ck_assert_int_eq(resp.status, 201);
+    id = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(
+        body_of(&resp), "client_id")));
+    calls[1].body = idp_json("two", NULL);
+    calls[2].body = idp_json("one", NULL);
+    calls[5].path = apr_pstrcat(test_pool, "/clients/", id, NULL);
+    calls[6].path = calls[5].path;
+    calls[7].path = apr_pstrcat(test_pool, "/clients/", id, "/regenerate-secret", NULL);
+    calls[8].path = apr_pstrcat(test_pool, "/clients/", id, "/revoke-tokens", NULL);
+    calls[9].body = "<IdentityProvider><IdentityProviderName>x</IdentityProviderName>"
+                    "</IdentityProvider>";
+    before = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                         call(a, "GET", "/idps", "t.example", NULL).body,
+                         call(a, "GET", "/clients", "t.example", NULL).body, NULL);
+    for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        for (j = 0; j < sizeof(simple_types) / sizeof(simple_types[0]); j++) {
+            resp = call_as(a, calls[i].method, calls[i].path, "t.example", simple_types[j],
+                           calls[i].body);
+            ck_assert_msg(resp.status == 415, "%s %s as %s: %d", calls[i].method,
+                          calls[i].path, simple_types[j] ? simple_types[j] : "(none)",
+                          resp.status);
+            api_error(resp, 415, "unsupported_media_type", NULL);
+            ck_assert(resp.media_refused);
+            /* and without a body */
+            resp = call_as(a, calls[i].method, calls[i].path, "t.example", simple_types[j],
+                           NULL);
+            api_error(resp, 415, "unsupported_media_type", NULL);
+        }
+    after = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                        call(a, "GET", "/idps", "t.example", NULL).body,
+                        call(a, "GET", "/clients", "t.example", NULL).body, NULL);
+    ck_assert_str_eq(after, before);        /* nothing changed */
+    /* the import takes XML, not JSON */
+    api_error(call_as(a, "POST", "/wso2/import", "t.example", "application/json",
+                      calls[9].body), 415, "unsupported_media_type", NULL);
+    /* reads need no Content-Type */
+    ck_assert_int_eq(call_as(a, "GET", "/idps", "t.example", NULL, NULL).status, 200);
+    ck_assert_int_eq(call_as(a, "HEAD", "/idps", "t.example", "text/plain", NULL).status, 200);
+    /* with JSON, bodiless requests work */
+    resp = call_as(a, "POST", calls[7].path, "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(!resp.media_refused);
+    resp = call_as(a, "POST", calls[8].path, "t.example", "Application/JSON", "");
+    ck_assert_int_eq(resp.status, 200);
+    resp = call_as(a, "DELETE", calls[6].path, "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 204);
+    resp = call_as(a, "DELETE", "/idps/one", "t.example", "application/json", NULL);
+    ck_assert_int_eq(resp.status, 204);
+    resp = call(a, "GET", "/idps", "t.example", NULL);
+    o = body_of(&resp);
+    ck_assert_int_eq((int)json_object_array_length(json_object_object_get(o, "idps")), 0);
+}
+END_TEST
+
+/* ---- roles --------------------------------------------------------------------------- */
+
+/* admins: root; tenant-a: ann (and group:a-team); tenant-b: ben */
+static jg_role_t *role_of(const char *user, const char *groups)
+{
+    jg_roles_conf_t *c = apr_pcalloc(test_pool, sizeof(*c));
+    apr_array_header_t *l = apr_array_make(test_pool, 2, sizeof(const char *)), *g = NULL;
+
+    c->admins = apr_array_make(test_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->admins, const char *) = "root";
+    c->tenant_admins = apr_hash_make(test_pool);
+    APR_ARRAY_PUSH(l, const char *) = "ann";
+    APR_ARRAY_PUSH(l, const char *) = "group:a-team";
+    apr_hash_set(c->tenant_admins, "tenant-a", APR_HASH_KEY_STRING, l);
+    l = apr_array_make(test_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(l, const char *) = "ben";
+    apr_hash_set(c->tenant_admins, "tenant-b", APR_HASH_KEY_STRING, l);
+    if (groups) {
+        g = apr_array_make(test_pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(g, const char *) = groups;
+    }
+    return jg_role_resolve(test_pool, c, user, g);
+}
+
+/* tenant-a and tenant-b, each with IdP idp-X and service provider sp-X;
+ * returns the client ids, tenant-a's first. */
+static const char **two_tenants(jg_admin_t *a)
+{
+    const char **ids = apr_pcalloc(test_pool, 2 * sizeof(*ids));
+    const char *t[2] = { "tenant-a", "tenant-b" };
+    jg_admin_response_t resp;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(call(a, "POST", "/tenants", NULL,
+                              apr_psprintf(test_pool, "{\"name\":\"%s\"}", t[i])).status, 201);
+        ck_assert_int_eq(call(a, "POST", "/idps", t[i],
+                              idp_json(apr_pstrcat(test_pool, "idp-", t[i] + 7, NULL),
+                                       NULL)).status, 201);
+        resp = call(a, "POST", "/clients", t[i],
+                    apr_psprintf(test_pool, "{\"name\":\"sp-%s\"}", t[i] + 7));
+        ck_assert_int_eq(resp.status, 201);
+        ids[i] = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(
+            body_of(&resp), "client_id")));
+    }
+    return ids;
+}
+
+static const char *state(jg_admin_t *a)
+{
+    const jg_role_t *saved = a->role;
+    const char *out;
+
+    a->role = NULL;
+    out = apr_pstrcat(test_pool, call(a, "GET", "/tenants", NULL, NULL).body,
+                      call(a, "GET", "/idps", "tenant-a", NULL).body,
+                      call(a, "GET", "/clients", "tenant-a", NULL).body,
+                      call(a, "GET", "/idps", "tenant-b", NULL).body,
+                      call(a, "GET", "/clients", "tenant-b", NULL).body, NULL);
+    a->role = saved;
+    return out;
+}
+
+/* Every call of the API on one tenant: method, path (X: the tenant's
+ * letter, C: its client id), body. */
+typedef struct tenant_call { const char *method, *path, *body; int ok; } tenant_call_t;
+
+static const char *fill(const char *s, const char *letter, const char *client_id)
+{
+    const char *out = "";
+
+    for (; s && *s; s++)
+        out = apr_pstrcat(test_pool, out, *s == 'X' ? letter : *s == 'C' ? client_id
+                          : apr_pstrndup(test_pool, s, 1), NULL);
+    return s ? out : NULL;
+}
+
+static const tenant_call_t tenant_calls[] = {
+    { "GET", "/idps", NULL, 200 },
+    { "POST", "/idps", "new", 201 },
+    { "GET", "/idps/idp-X", NULL, 200 },
+    { "PUT", "/idps/idp-X", "put", 200 },
+    { "GET", "/clients", NULL, 200 },
+    { "POST", "/clients", "{\"name\":\"another\"}", 201 },
+    { "GET", "/clients/C", NULL, 200 },
+    { "PUT", "/clients/C", "{\"name\":\"sp-X\",\"scopes\":[\"s\"]}", 200 },
+    { "POST", "/clients/C/regenerate-secret", NULL, 200 },
+    { "POST", "/clients/C/revoke-tokens", NULL, 200 },
+    { "GET", "/wso2/export", NULL, 200 },
+    { "POST", "/wso2/import", "xml", 201 },
+    { "DELETE", "/clients/C", NULL, 204 },
+    { "DELETE", "/idps/idp-X", NULL, 204 },
+};
+
+/* tc on tenant (NULL: none named, the default tenant), with X as letter */
+static jg_admin_response_t tenant_call_x(jg_admin_t *a, const tenant_call_t *tc,
+                                         const char *tenant, const char *letter,
+                                         const char *client_id, const char *suffix)
+{
+    const char *body = tc->body;
+
+    if (body && !strcmp(body, "new"))
+        body = idp_json(apr_pstrcat(test_pool, "new-", letter, suffix, NULL), NULL);
+    else if (body && !strcmp(body, "put"))
+        body = idp_json(apr_pstrcat(test_pool, "idp-", letter, NULL), NULL);
+    else if (body && !strcmp(body, "xml"))
+        return call_as(a, tc->method, tc->path, tenant, "application/xml", apr_psprintf(
+            test_pool, "<IdentityProvider><IdentityProviderName>imp-%s%s"
+            "</IdentityProviderName><Certificate>%s</Certificate></IdentityProvider>",
+            letter, suffix, cert_pem("imp")));
+    else if (body)
+        body = fill(body, letter, client_id);
+    return call(a, tc->method, fill(tc->path, letter, client_id), tenant, body);
+}
+
+static jg_admin_response_t tenant_call(jg_admin_t *a, const tenant_call_t *tc,
+                                       const char *tenant, const char *client_id,
+                                       const char *suffix)
+{
+    return tenant_call_x(a, tc, tenant, tenant + strlen(tenant) - 1, client_id, suffix);
+}
+
+START_TEST(api_tenant_admins_act_on_their_tenant_only)
+{
+    jg_admin_t *a = admin();
+    const char **ids = two_tenants(a);
+    jg_admin_response_t resp, resp2;
+    const char *before;
+    size_t i;
+
+    a->role = role_of("ann", NULL);
+    a->user = "ann";
+    /* another tenant's, a tenant that does not exist, the default tenant:
+     * refused alike, nothing changed, nothing of them in the answer */
+    before = state(a);
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-b", ids[1], "");
+        ck_assert_msg(resp.status == 403, "%s %s: %d", tenant_calls[i].method,
+                      tenant_calls[i].path, resp.status);
+        api_error(resp, 403, "forbidden", "tenantDomain");
+        ck_assert(resp.forbidden);
+        ck_assert(!tu_contains(resp.body, "tenant-b") && !tu_contains(resp.body, "idp-b")
+                  && !tu_contains(resp.body, ids[1]));
+        resp2 = tenant_call(a, &tenant_calls[i], "no-such-tenant", ids[1], "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+        ck_assert_str_eq(resp2.body, resp.body);
+        resp2 = tenant_call(a, &tenant_calls[i], "carbon.super", "conf-id", "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+        ck_assert_str_eq(resp2.body, resp.body);
+        /* without tenantDomain: the default tenant */
+        resp2 = tenant_call_x(a, &tenant_calls[i], NULL, "b", "conf-id", "");
+        api_error(resp2, 403, "forbidden", "tenantDomain");
+    }
+    ck_assert_str_eq(state(a), before);
+    api_error(call(a, "GET", "/tenants/tenant-b", NULL, NULL), 403, "forbidden", "name");
+    resp = call(a, "GET", "/tenants/none.such", NULL, NULL);
+    api_error(resp, 403, "forbidden", "name");
+    ck_assert(!tu_contains(resp.body, "none.such"));
+    /* creating a tenant is a server administrator's act */
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-a2\"}"), 403, "forbidden",
+              NULL);
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-a\"}"), 403, "forbidden",
+              NULL);
+    ck_assert_str_eq(state(a), before);
+    /* the tenant list and /me know tenant-a only */
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.body, "{\"default_tenant\":null,\"tenants\":[{\"name\":\"tenant-a\","
+                     "\"default\":false,\"read_only\":false,\"source\":\"store\"}]}");
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"ann\",\"server_admin\":false,"
+                     "\"tenants\":[\"tenant-a\"]}");
+    /* every call on its own tenant works, and says who did it in which role */
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-a", ids[0], "");
+        ck_assert_msg(resp.status == tenant_calls[i].ok, "%s %s: %d %s",
+                      tenant_calls[i].method, tenant_calls[i].path, resp.status, resp.body);
+        ck_assert(!resp.forbidden);
+        if (resp.audit)
+            ck_assert_msg(tu_contains(resp.audit, "user 'ann' role=tenant-admin tenant "
+                                      "'tenant-a': "), "%s", resp.audit);
+    }
+    /* a member of the tenant's group: the same */
+    a->role = role_of("zoe", "a-team");
+    ck_assert_int_eq(call(a, "GET", "/idps", "tenant-a", NULL).status, 200);
+    ck_assert_int_eq(call(a, "GET", "/idps", "tenant-b", NULL).status, 403);
+}
+END_TEST
+
+START_TEST(api_server_admins_and_others)
+{
+    jg_admin_t *a = admin();
+    const char **ids = two_tenants(a);
+    jg_admin_response_t resp;
+    size_t i;
+
+    a->role = role_of("root", NULL);
+    a->user = "root";
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"root\",\"server_admin\":true,\"tenants\":"
+                     "[\"carbon.super\",\"tenant-a\",\"tenant-b\"]}");
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert(tu_contains(resp.body, "\"default_tenant\":\"carbon.super\""));
+    api_error(call(a, "GET", "/tenants/none.such", NULL, NULL), 404, "not_found", "name");
+    api_error(call(a, "GET", "/idps", "none.such", NULL), 404, "not_found", "tenantDomain");
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-b", ids[1], "");
+        ck_assert_msg(resp.status == tenant_calls[i].ok, "%s %s: %d %s",
+                      tenant_calls[i].method, tenant_calls[i].path, resp.status, resp.body);
+        if (resp.audit)
+            ck_assert(tu_contains(resp.audit, "user 'root' role=server-admin tenant "
+                                  "'tenant-b': "));
+    }
+    resp = call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-c\"}");
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert(tu_contains(resp.audit, "role=server-admin"));
+
+    /* a user in no role: nothing (the handler answers 403 before this) */
+    a->role = role_of("mallory", "b-team");
+    a->user = "mallory";
+    for (i = 0; i < sizeof(tenant_calls) / sizeof(tenant_calls[0]); i++) {
+        resp = tenant_call(a, &tenant_calls[i], "tenant-a", ids[0], "2");
+        api_error(resp, 403, "forbidden", "tenantDomain");
+    }
+    resp = call(a, "GET", "/tenants", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"default_tenant\":null,\"tenants\":[]}");
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"mallory\",\"server_admin\":false,"
+                     "\"tenants\":[]}");
+    api_error(call(a, "POST", "/tenants", NULL, "{\"name\":\"tenant-d\"}"), 403, "forbidden",
+              NULL);
+
+    /* no roles configured: any user, every tenant, and the audit says so */
+    a->role = jg_role_resolve(test_pool, NULL, "anyone", NULL);
+    a->user = "anyone";
+    resp = call(a, "GET", "/me", NULL, NULL);
+    ck_assert_str_eq(resp.body, "{\"user\":\"anyone\",\"server_admin\":true,\"tenants\":"
+                     "[\"carbon.super\",\"tenant-a\",\"tenant-b\",\"tenant-c\"]}");
+    resp = call(a, "POST", "/idps", "tenant-a", idp_json("by-anyone", NULL));
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert(tu_contains(resp.audit, "user 'anyone' role=any-user tenant 'tenant-a'"));
+}
+END_TEST
+
 /* ---- the effective registry ---------------------------------------------------------- */
 
 static int warnings;
@@ -948,6 +1319,10 @@ Suite *admin_suite(void)
     tcase_add_test(tc, jwks_urls_must_reach_public_or_allowed_addresses);
     tcase_add_test(tc, an_import_with_a_refused_jwks_url_imports_nothing);
     tcase_add_test(tc, fetch_errors_of_console_urls_are_generic);
+    tcase_add_test(tc, media_types);
+    tcase_add_test(tc, api_refuses_every_simple_content_type);
+    tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);
+    tcase_add_test(tc, api_server_admins_and_others);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");

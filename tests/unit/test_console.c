@@ -12,6 +12,7 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_json.h"
+#include "jg_roles.h"
 
 START_TEST(escape_everything_that_matters)
 {
@@ -359,6 +360,142 @@ START_TEST(console_client_secret_once)
 }
 END_TEST
 
+
+/* tenant-a is ann's; tenant-b and carbon.super are not */
+static void as_ann(jg_admin_t *a)
+{
+    jg_roles_conf_t *c = apr_pcalloc(test_pool, sizeof(*c));
+    apr_array_header_t *l = apr_array_make(test_pool, 1, sizeof(const char *));
+
+    APR_ARRAY_PUSH(l, const char *) = "ann";
+    c->tenant_admins = apr_hash_make(test_pool);
+    apr_hash_set(c->tenant_admins, "tenant-a", APR_HASH_KEY_STRING, l);
+    a->user = "ann";
+    a->role = jg_role_resolve(test_pool, c, "ann", NULL);
+}
+
+/* pattern with X replaced by letter and C by client_id */
+static const char *fill(const char *pattern, const char *letter, const char *client_id)
+{
+    const char *out = "", *s;
+
+    for (s = pattern; *s; s++)
+        out = apr_pstrcat(test_pool, out, *s == 'X' ? letter : *s == 'C' ? client_id
+                          : apr_pstrndup(test_pool, s, 1), NULL);
+    return out;
+}
+
+START_TEST(console_pages_follow_the_role)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r, r2;
+    static const char *const pages[] = {
+        "/", "/idps/new", "/idps/idp-X", "/clients/new", "/clients/C", "/clients/C/edit",
+        "/wso2", "/wso2/export", "/nope", NULL
+    };
+    static const char *const forms[] = {
+        "/idps", "/idps/idp-X", "/idps/idp-X/delete", "/clients", "/clients/C",
+        "/clients/C/regenerate-secret", "/clients/C/tokens", "/clients/C/revoke-tokens",
+        "/clients/C/delete", "/wso2/import", NULL
+    };
+    const char *ids[2], *t[2] = { "tenant-a", "tenant-b" }, *p;
+    int i, j;
+
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(handle(a, "POST", "/tenants", NULL, FORM, form_body(a,
+                         apr_pstrcat(test_pool, "name=", t[i], NULL))).status, 303);
+        ck_assert_int_eq(handle(a, "POST", "/idps", apr_pstrcat(test_pool, "tenantDomain=",
+                         t[i], NULL), FORM, form_body(a, apr_pstrcat(test_pool, "name=idp-",
+                         t[i] + 7, "&cert_type=jwks&jwks_url=https%3A%2F%2Fidp.example%2Fj",
+                         t[i] + 7, "&enabled=on", NULL))).status, 303);
+        r = handle(a, "POST", "/clients", apr_pstrcat(test_pool, "tenantDomain=", t[i], NULL),
+                   FORM, form_body(a, apr_pstrcat(test_pool, "name=sp-", t[i] + 7, NULL)));
+        ck_assert_int_eq(r.status, 200);
+        p = strstr(r.body, "id=\"client-id\" class=\"mono\" readonly value=\"");
+        ck_assert_ptr_nonnull(p);
+        p += strlen("id=\"client-id\" class=\"mono\" readonly value=\"");
+        ids[i] = apr_pstrndup(test_pool, p, strcspn(p, "\""));
+    }
+    as_ann(a);
+    /* without tenantDomain: ann's tenant, not the default one */
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<option value=\"tenant-a\" selected>tenant-a</option>"));
+    ck_assert(!tu_contains(r.body, "tenant-b") && !tu_contains(r.body, "carbon.super"));
+    ck_assert(!tu_contains(r.body, "new-tenant"));           /* no tenant creation */
+    for (i = 0; pages[i]; i++) {
+        const char *path_a = fill(pages[i], "a", ids[0]), *path_b = fill(pages[i], "b", ids[1]);
+
+        r = handle(a, "GET", path_a, "tenantDomain=tenant-a", NULL, NULL);
+        ck_assert_msg(r.status == (strcmp(pages[i], "/nope") ? 200 : 404), "%s: %d", path_a,
+                      r.status);
+        ck_assert(!r.forbidden);
+        ck_assert(!tu_contains(r.body, "tenant-b") && !tu_contains(r.body, ids[1]));
+        for (j = 0; j < 3; j++) {
+            const char *other = j == 0 ? "tenantDomain=tenant-b" : j == 1
+                                ? "tenantDomain=no.such" : "tenantDomain=carbon.super";
+            r2 = handle(a, "GET", path_b, other, NULL, NULL);
+            ck_assert_msg(r2.status == 403, "%s %s: %d", path_b, other, r2.status);
+            ck_assert(r2.forbidden);
+            ck_assert(!tu_contains(r2.body, "tenant-b") && !tu_contains(r2.body, "no.such")
+                      && !tu_contains(r2.body, ids[1]) && !tu_contains(r2.body, "idp-b"));
+            ck_assert(tu_contains(r2.body, "Not allowed"));
+        }
+    }
+    for (i = 0; forms[i]; i++) {
+        const char *path = fill(forms[i], "b", ids[1]);
+
+        for (j = 0; j < 2; j++) {
+            r = handle(a, "POST", path, j ? "tenantDomain=no.such" : "tenantDomain=tenant-b",
+                       FORM, form_body(a, "name=new&cert_type=jwks&jwks_url=https%3A%2F%2Fi"
+                                       ".example%2Fj&xml=%3Cx%2F%3E"));
+            ck_assert_msg(r.status == 403, "POST %s: %d", path, r.status);
+            ck_assert(r.forbidden && !r.csrf_refused);
+            ck_assert_ptr_null(r.audit);
+        }
+    }
+    r = handle(a, "POST", "/tenants", "tenantDomain=tenant-a", FORM,
+               form_body(a, "name=tenant-c"));
+    ck_assert_int_eq(r.status, 403);
+    ck_assert(r.forbidden);
+    /* its own tenant: a change works and the audit says in which role */
+    r = handle(a, "POST", "/idps", "tenantDomain=tenant-a", FORM, form_body(a,
+               "name=by-ann&cert_type=jwks&jwks_url=https%3A%2F%2Fidp.example%2Fann"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert(tu_contains(r.audit, "user 'ann' role=tenant-admin tenant 'tenant-a'"));
+    /* nothing of tenant-b changed */
+    a->role = NULL;
+    r = handle(a, "GET", "/", "tenantDomain=tenant-b", NULL, NULL);
+    ck_assert(tu_contains(r.body, "idp-b") && tu_contains(r.body, ids[1]));
+    ck_assert(!tu_contains(r.body, ">new<"));
+    ck_assert_int_eq(handle(a, "GET", "/", "tenantDomain=tenant-c", NULL, NULL).status, 404);
+}
+END_TEST
+
+START_TEST(console_home_is_the_first_existing_tenant)
+{
+    jg_admin_t *a = admin();
+    jg_roles_conf_t *c = apr_pcalloc(test_pool, sizeof(*c));
+    apr_array_header_t *l = apr_array_make(test_pool, 1, sizeof(const char *));
+    jg_console_response_t r;
+
+    ck_assert_int_eq(handle(a, "POST", "/tenants", NULL, FORM,
+                            form_body(a, "name=tenant-b")).status, 303);
+    APR_ARRAY_PUSH(l, const char *) = "ann";
+    c->tenant_admins = apr_hash_make(test_pool);
+    /* "tenant-a" comes first but is not created yet */
+    apr_hash_set(c->tenant_admins, "tenant-a", APR_HASH_KEY_STRING, l);
+    apr_hash_set(c->tenant_admins, "tenant-b", APR_HASH_KEY_STRING, l);
+    a->user = "ann";
+    a->role = jg_role_resolve(test_pool, c, "ann", NULL);
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<h1>Tenant tenant-b</h1>"));
+    /* its own tenant that does not exist yet: 404, as for a server admin */
+    ck_assert_int_eq(handle(a, "GET", "/", "tenantDomain=tenant-a", NULL, NULL).status, 404);
+}
+END_TEST
+
 Suite *console_suite(void)
 {
     Suite *s = suite_create("console");
@@ -378,6 +515,8 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_client_secret_once);
     tcase_add_test(tc, console_shows_the_key_source_escaped);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
+    tcase_add_test(tc, console_pages_follow_the_role);
+    tcase_add_test(tc, console_home_is_the_first_existing_tenant);
     suite_add_tcase(s, tc);
     return s;
 }

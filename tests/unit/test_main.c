@@ -48,6 +48,7 @@ int main(void)
     srunner_add_suite(sr, client_auth_suite());
     srunner_add_suite(sr, replay_table_suite()); /* issue 6 */
     srunner_add_suite(sr, netproto_suite());
+    srunner_add_suite(sr, roles_suite());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -29,6 +29,7 @@ Suite *lifecycle_suite(void); /* issue 6 */
 Suite *client_auth_suite(void); /* issue 6 */
 Suite *replay_table_suite(void);
 Suite *netproto_suite(void);
+Suite *roles_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
