@@ -1,7 +1,7 @@
 /* Single use: a Promela model of the replay table and its life in httpd
  * (src/core/jg_replay_table.c, src/httpd/jg_replay.c; docs/architecture.md,
  * "Single use"). spin checks that no assertion is accepted twice: every
- * acceptance happens before the assertion's expiry (the grant's time
+ * acceptance happens within the assertion's validity (the grant's time
  * checks), so a second one is a replay. tests/model/README.md maps each
  * part to the C code and says what is abstracted away and why.
  *
@@ -42,39 +42,74 @@ static void jg_witness(int n, const char *what)
 
 #define NONE  255
 
-/* Assertion a: the earliest second at which the grant's time checks can
- * pass (jg_assertion_earliest_use) and the last one (exp + skew, the
- * expiry the grant hands the table): a0 [1,3], a1 [2,4], a2 [3,4]. With
- * SHOW_BUG_SKEW, sk = 1 is a configuration whose skew is a second
- * shorter (the window a second narrower at each end); else sk = 0. */
-#define E(a)        ((a) == 0 -> 1 : ((a) == 1 -> 2 : 3))
-#define X(a)        ((a) == 0 -> 3 : 4)
-#define EARLIEST(a) (E(a) + sk)
-#define EXPIRY(a)   (X(a) - sk)
-#define VALID(a)    (EARLIEST(a) <= now && now <= EXPIRY(a))
+/* the file on disk may differ from the table in memory while "clean" */
+#if defined(MUTANT_UNCHECKED_MSYNC) || defined(SHOW_BUG_MARK_RETRY)
+#define DISK_SNAPSHOT
+#endif
+
+/* Assertion a: the lower bound its nbf or iat puts on "now" without
+ * leeway (EB) and its exp (XR). A claimer whose JWTGrantClockSkew is sk
+ * (0 or 1 second) accepts it from EB - sk to XR + sk:
+ *   a0 (2, 2): [1,3] with a leeway of 1, [2,2] without;
+ *   a1 (3, 3): [2,4], [3,3];
+ *   a2 (4, 3): [3,4], never without (an nbf a second after its exp:
+ *              nothing in the claim checks forbids it, and it gives an
+ *              earliest use of 3 on a clock that ends at 4).
+ * With SHOW_BUG_LIFETIME, lt = 1 is a claimer whose JWTGrantIdPMaxLifetime
+ * is a second shorter, for an assertion without iat: it accepts it a
+ * second later, and its earliest use is a second later. */
+#define EB(a)       ((a) == 0 -> 2 : ((a) == 1 -> 3 : 4))
+#define XR(a)       ((a) == 0 -> 2 : 3)
+#ifdef SHOW_BUG_LIFETIME
+#define LT          lt
+#else
+#define LT          0
+#endif
+#define VALID(a)    (EB(a) + LT - sk <= now && now <= XR(a) + sk)
+/* some assertion is valid at now without leeway: a narrower claimer can
+ * be asked for it */
+#define NARROW_OK   (EB(0) <= now && now <= XR(0) || EB(1) <= now && now <= XR(1))
+
+#ifdef MUTANT_RECORD_OWN_SKEW
+/* the C code before the fix: the record holds exp + the claimer's own
+ * skew, lives while that has not passed, and the earliest use is
+ * computed with the claimer's own skew */
+#define REC_EXP(a)      (XR(a) + sk)
+#define KEEP(t)         0
+#define SKEW_BOUND(t)   sk
+#else
+/* the record holds the value's own exp; it lives while exp + the table's
+ * max_skew has not passed (cutoff()); the earliest use is computed with
+ * the widest leeway (jg_grant_earliest_use(), skew_bound) */
+#define REC_EXP(a)      XR(a)
+#define KEEP(t)         T[t].msk
+#define SKEW_BOUND(t)   (sk > T[t].msk -> sk : T[t].msk)
+#endif
+#define EARLIEST(a, t)  (EB(a) + LT - SKEW_BOUND(t))
 
 /* jg_rt_claim(): JG_CLAIM_UNKNOWN when earliest <= the horizon */
 #ifdef MUTANT_STRICT_LT
-#define HORIZON_REFUSES(a, t)  (EARLIEST(a) < T[t].horizon)
+#define HORIZON_REFUSES(a, t)  (EARLIEST(a, t) < T[t].horizon)
 #else
-#define HORIZON_REFUSES(a, t)  (EARLIEST(a) <= T[t].horizon)
+#define HORIZON_REFUSES(a, t)  (EARLIEST(a, t) <= T[t].horizon)
 #endif
 
 /* A record: the digest of its key (here the assertion + 1) and its
- * expiry (0: never used); free once its expiry has passed by the table's
- * clock (live()). */
+ * expiry (0: never used); free once it has passed by the table's clock
+ * (live()). */
 typedef slot_t {
     byte key;
     byte exp
 };
 
 /* A table (struct jg_rt): its slots, its size (0: no table), its horizon
- * (0: none), its lock (the stripes' robust mutexes, one here; 0: free,
- * else the holder's _pid + 1) and the retired flag. */
+ * (0: none), its max_skew, its lock (the stripes' robust mutexes, one
+ * here; 0: free, else the holder's _pid + 1) and the retired flag. */
 typedef table_t {
     slot_t s[NS];
     byte nslots;
     byte horizon;
+    bit msk;
     byte lock;
     bit retired
 };
@@ -83,19 +118,20 @@ table_t T[NT];
 byte cur;           /* the table of the current generation (the file in use) */
 byte ntab;          /* table objects in use: T[0 .. ntab-1] */
 byte now = 1;       /* the clock (time(), apr_time_now()): one for all */
-byte cap;           /* not 0: the clock stays below it (see take_over) */
+byte gmax = 1;      /* the widest JWTGrantClockSkew of the configuration */
 bool running;       /* httpd is up: children start */
 bool dead[NW];      /* a child dies (a crash, a stop); cleared once it is gone */
 bool disk_clean;    /* the file on disk says "closed cleanly" */
 byte ev;            /* restarts and crashes so far */
 byte acc[NA];       /* ghost: acceptances of each assertion */
 
-#ifdef SHOW_BUG_MSYNC
+#ifdef DISK_SNAPSHOT
 slot_t disk_s[NS];  /* the records on disk as of the last msync */
 byte disk_nslots, disk_horizon;
+bit disk_msk;
 #endif
 
-#define LIVE(t, i, tt) (T[t].s[i].exp != 0 && T[t].s[i].exp >= (tt))
+#define LIVE(t, i, tt) (T[t].s[i].exp != 0 && T[t].s[i].exp + KEEP(t) >= (tt))
 
 #ifdef MUTANT_NO_LOCK
 #define LOCK(t)   skip
@@ -106,14 +142,14 @@ byte disk_nslots, disk_horizon;
 #define UNLOCK(t) T[t].lock = 0
 #endif
 
-/* insert() under the lock, at the table's clock: f is the slot for the
- * record, or NONE (refused: used, expired or full). Every slot of the
- * table is a candidate (both buckets of the key). */
+/* insert() under the lock, at the table's cutoff (now - max_skew): f is
+ * the slot for the record, or NONE (refused: used, expired or full).
+ * Every slot of the table is a candidate (both buckets of the key). */
 inline decide(t) {
     f = NONE;
     if
 #ifndef MUTANT_NO_EXPIRED_CHECK
-    :: EXPIRY(a) < now ->                         /* expired by the table's clock */
+    :: REC_EXP(a) + KEEP(t) < now ->              /* expired by the table's clock */
         WITNESS(14, "a claim refused as expired by the table's clock")
 #endif
     :: else ->
@@ -134,6 +170,11 @@ inline decide(t) {
         if
         :: f == NONE - 1 ->                       /* JG_CLAIM_USED */
             WITNESS(15, "a replay refused: a live record (JG_CLAIM_USED)");
+            if
+            :: XR(a) < now ->
+                WITNESS(20, "a replay refused by a record kept past its exp for the table's leeway")
+            :: else -> skip
+            fi;
             f = NONE
         :: f == NONE ->                           /* no free slot */
             WITNESS(1, "a claim refused for a full table (JG_CLAIM_FULL)");
@@ -168,33 +209,49 @@ inline write_record(t) {
         WITNESS(16, "a claim accepted in a table that is being taken over")
     :: else -> skip
     fi;
+#ifndef DISK_SNAPSHOT
+    /* claims only once the file says "in use" durably: the table in
+     * memory is then the one a start trusts */
+    assert(!disk_clean);
+#endif
     T[t].s[f].key = a + 1;
-    T[t].s[f].exp = EXPIRY(a);
+    T[t].s[f].exp = REC_EXP(a);
     acc[a]++;
     assert(acc[a] <= 1)                           /* THE PROPERTY: never twice */
 }
 
 /* A child: claims in the table of the generation that started it (the
- * `table` static of jg_replay.c) until it exits or dies. */
+ * `table` static of jg_replay.c) until it exits or dies; g is the widest
+ * leeway of that generation's configuration. */
 active [NW] proctype child()
 {
     byte t, a, sk, f, i;
+    bit g;
+#ifdef SHOW_BUG_LIFETIME
+    bit lt;
+#endif
 
 end:
     do
-    :: atomic { running && !dead[_pid] -> t = cur }      /* a child starts */
+    :: atomic { running && !dead[_pid] -> t = cur; g = gmax }   /* a child starts */
         {
-request:    do
+end_request: do                                   /* (idle between requests: a valid end) */
             :: /* a request: its assertion passes every other check of the
-                * grant at this moment (jg_assertion_check), then
-                * jg_grant_claim() -> jg_rt_claim(): first the horizon, read
-                * without the lock (set before the table's children exist) */
+                * grant at this moment (jg_assertion_check) with the leeway
+                * of its virtual host, the widest of the configuration or a
+                * narrower one; then jg_grant_claim() -> jg_rt_claim():
+                * first the horizon, read without the lock (set before the
+                * table's children exist) */
                 atomic {
-#ifdef SHOW_BUG_SKEW
-                    if                            /* this host's or this generation's skew */
+                    sk = g;
+                    if
                     :: skip
-                    :: (E(0) < now && now < X(0) || E(1) < now && now < X(1)
-                        || E(2) < now && now < X(2)) -> sk = 1
+                    :: g > 0 && NARROW_OK -> sk = g - 1
+                    fi;
+#ifdef SHOW_BUG_LIFETIME
+                    if                            /* this host's JWTGrantIdPMaxLifetime */
+                    :: skip
+                    :: lt = 1
                     fi;
 #endif
                     if
@@ -206,12 +263,38 @@ request:    do
                         /* JG_CLAIM_UNKNOWN: nothing changes */
                         WITNESS(4, "a claim refused for the horizon (JG_CLAIM_UNKNOWN)");
                         sk = 0;
-                        goto request
-                    fi
+#ifdef SHOW_BUG_LIFETIME
+                        lt = 0;
+#endif
+                        goto end_request
+                    :: else ->                    /* refused by the grant: nothing changes */
+                        sk = 0;
+#ifdef SHOW_BUG_LIFETIME
+                        lt = 0;
+#endif
+                        goto end_request
+                    fi;
+                    if
+                    :: sk < T[t].msk ->
+                        WITNESS(19, "a claim by a claimer whose leeway is narrower than the table's")
+                    :: else -> skip
+                    fi;
+#ifdef SHOW_BUG_LIFETIME
+                    lt = 0;
+#endif
+#ifndef MUTANT_RECORD_OWN_SKEW
+                    /* the claim is given exp and the earliest use (with
+                     * skew_bound): nothing after this depends on sk */
+                    sk = 0
+#else
+                    skip
+#endif
                 };
 #ifdef MUTANT_FLAG_BEFORE_LOCK
                 if
-                :: T[t].retired -> a = 0; sk = 0; goto request
+                :: T[t].retired ->
+                    a = 0; sk = 0;
+                    goto end_request
                 :: else -> skip
                 fi;
                 LOCK(t);
@@ -224,7 +307,7 @@ request:    do
                         WITNESS(5, "a claim refused by a retired table");
                         UNLOCK(t);
                         a = 0; sk = 0;
-                        goto request
+                        goto end_request
                     }
                 :: else -> skip
                 fi;
@@ -255,7 +338,7 @@ request:    do
                 WITNESS(6, "a child dies holding the lock")
             :: else -> skip
             fi;
-            t = 0; a = 0; sk = 0; f = 0; i = 0;
+            t = 0; a = 0; sk = 0; f = 0; i = 0; g = 0;
             dead[_pid] = false
         }
     :: atomic { dead[_pid] -> dead[_pid] = false }       /* dies before it starts */
@@ -267,33 +350,93 @@ active proctype clock()
 {
 end:
     do
-    :: atomic { now < TMAX && (cap == 0 || now < cap) -> now++ }
+    :: atomic { now < TMAX -> now++ }
     od
 }
 
+/* jg_cache_post_config(): the widest JWTGrantClockSkew of this
+ * configuration (max_skew). The same at every configuration, unless
+ * SHOW_BUG_WIDEN_SKEW (a later one may widen it). */
+inline configure() {
+#ifdef SHOW_BUG_WIDEN_SKEW
+    if
+    :: skip
+    :: gmax = 1
+    fi
+#else
+    skip
+#endif
+}
+
+/* jg_replay_post_config(): jg_rt_raise_skew(h->table, max_skew), never
+ * lowered */
+inline raise_skew() {
+    if
+    :: gmax > T[cur].msk -> T[cur].msk = gmax
+    :: else -> skip
+    fi
+}
+
+/* mark_open(): "in use, in this boot" on disk before any child claims.
+ * A new table (install()) or a file that said clean is marked, and the
+ * header synced (msync); a table already "in use, in this boot" is not.
+ * When that msync fails the start (or the restart) does not happen:
+ * ok = false; the file at the path is as it was. */
+inline mark_open(fresh) {
+    if
+    :: fresh || disk_clean ->
+        if
+        :: disk_clean = false                     /* (a new file is never clean) */
+        :: fresh ->                               /* msync() failed: install() fails */
+#ifdef MUTANT_UNCHECKED_MSYNC
+            disk_clean = false                    /* the new file: unclean all the same */
+#else
+            ok = false
+#endif
+        :: !fresh ->                              /* msync() failed: the disk still says clean */
+#ifdef MUTANT_UNCHECKED_MSYNC
+            skip                                  /* (void)msync(): started all the same */
+#else
+#ifdef SHOW_BUG_MARK_RETRY
+            if
+            :: ok = false
+            :: skip  /* httpd started again at once, in this boot: cold_start()
+                      * finds "in use, in this boot" in the page cache
+                      * (JWTG0703), and mark_open() has nothing to write */
+            fi
+#else
+            ok = false
+#endif
+#endif
+        fi
+    :: else -> skip                               /* already in use, in this boot */
+    fi
+}
+
 /* replace(): a new table of the other size (new_table() with the old
- * horizon), then take_over(): jg_rt_retire() and jg_rt_copy() of the old
- * table into it, the new horizon when records are lost; then the new
- * table is in use (install(); the new generation's children start). */
+ * horizon), then take_over(): jg_rt_retire(), the clock read, jg_rt_copy()
+ * of the old table into it, the new horizon when records are lost; then
+ * install() puts it in place (the new generation's children start), or
+ * fails (ok = false; the old table, retired, stays at the path). */
 inline replace() {
     atomic {
         nt = ntab;
         ntab++;
         T[nt].nslots = NS + 1 - T[cur].nslots;
-        T[nt].horizon = T[cur].horizon;          /* (jg_rt_copy() raises it alike) */
-        pnow = now;                               /* take_over(): apr_time_now() */
-#ifndef SHOW_BUG_RESIZE_CLOCK
-        /* assumed: the flag is set (the next call) within a second */
-        cap = now + 1
+        T[nt].horizon = T[cur].horizon;           /* (jg_rt_copy() raises it alike) */
+        T[nt].msk = T[cur].msk;                   /* jg_rt_copy(): jg_rt_raise_skew() */
+#ifdef MUTANT_CLOCK_BEFORE_RETIRE
+        pnow = now                                /* the clock read before retiring */
 #endif
     };
 #ifndef MUTANT_NO_RETIRE
-    atomic { T[cur].retired = 1; cap = 0 };       /* jg_rt_retire(): the flag, */
+    T[cur].retired = 1;                           /* jg_rt_retire(): the flag, */
 #ifndef MUTANT_NO_LOCK
     atomic { T[cur].lock == 0 -> skip };          /* then each lock taken and let go */
 #endif
-#else
-    cap = 0;
+#endif
+#ifndef MUTANT_CLOCK_BEFORE_RETIRE
+    pnow = now;                                   /* take_over(): apr_time_now() */
 #endif
     /* jg_rt_copy(): each_live(), bucket by bucket under its lock, put()
      * each live record into the new table (no child uses it yet) */
@@ -340,17 +483,27 @@ inline replace() {
         :: lost ->
             WITNESS(7, "a resize lost a record (the new horizon)");
 #ifndef MUTANT_NO_LOST_HORIZON
+#ifdef MUTANT_CLOCK_BEFORE_RETIRE
             if                                    /* jg_rt_raise_horizon(to, now + 1) */
             :: pnow + 1 > T[nt].horizon -> T[nt].horizon = pnow + 1
             :: else -> skip
             fi
 #else
+            if                                    /* jg_rt_raise_horizon(to, now) */
+            :: pnow > T[nt].horizon -> T[nt].horizon = pnow
+            :: else -> skip
+            fi
+#endif
+#else
             skip
 #endif
         :: else -> skip
         fi;
-        cur = nt;                                 /* install(); table = the new one */
-        disk_clean = false;                       /* a new file: never marked clean */
+        mark_open(1);                             /* install(): marked, synced, renamed */
+        if
+        :: ok -> cur = nt                         /* table = the new one */
+        :: else -> WITNESS(21, "a resize refused: the new table's mark failed (install)")
+        fi;
         j = 0; nt = 0; pnow = 0; lost = false
     }
 }
@@ -363,7 +516,7 @@ inline clear_table(n) {
     :: i < NS -> T[n].s[i].key = 0; T[n].s[i].exp = 0; i++
     :: else -> break
     od;
-    T[n].nslots = 0; T[n].horizon = 0; T[n].lock = 0; T[n].retired = 0;
+    T[n].nslots = 0; T[n].horizon = 0; T[n].msk = 0; T[n].lock = 0; T[n].retired = 0;
     i = 0
 }
 
@@ -377,6 +530,7 @@ inline compact() {
         od;
         T[0].nslots = T[cur].nslots;
         T[0].horizon = T[cur].horizon;
+        T[0].msk = T[cur].msk;
         T[0].lock = T[cur].lock;
         T[0].retired = T[cur].retired
     :: else -> skip
@@ -389,29 +543,31 @@ inline compact() {
     cur = 0; ntab = 1; nt = 0; i = 0
 }
 
-/* mark_open(): "in use, in this boot" on disk before any child claims */
-inline mark_open() {
-#ifdef SHOW_BUG_MSYNC
+/* the end of jg_replay_post_config(): max_skew raised, children start;
+ * or httpd does not start (JWTG0709) */
+inline go_on() {
     if
-    :: disk_clean = false
-    :: skip                                       /* its msync failed, unchecked */
-    fi
-#else
-    disk_clean = false
-#endif
+    :: ok -> raise_skew(); running = true
+    :: else -> WITNESS(18, "httpd does not start: a mark's msync failed (mark_open)")
+    fi;
+    ok = true
 }
 
 /* cold_start() with the table kept (clean, or unclean in this boot) */
 inline start_keep() {
     T[cur].lock = 0;                              /* jg_rt_reset_locks() */
     compact();
+    configure();
     if
     :: skip
     :: replace();                                 /* the size changed while stopped */
         compact()
     fi;
-    mark_open();
-    running = true
+    if
+    :: ok -> mark_open(0)
+    :: else -> skip
+    fi;
+    go_on()
 }
 
 /* every child dies wherever it is (SIGTERM, SIGKILL, a crash) */
@@ -434,13 +590,20 @@ active proctype parent()
 {
     byte i, j, nt, pnow, f;
     bool lost;
+    bool ok = true;
 
     /* the first start, with an empty state directory: a new table
-     * without a horizon (cold_start()) */
+     * without a horizon (cold_start(), install()) */
     atomic {
+#ifdef SHOW_BUG_WIDEN_SKEW
+        if                                        /* the first configuration's */
+        :: gmax = 0
+        :: gmax = 1
+        fi;
+#endif
         T[0].nslots = NS; ntab = 1; cur = 0;
-        mark_open();
-        running = true
+        mark_open(1);
+        go_on()
     };
     do
     :: ev < MAXEV ->
@@ -450,48 +613,58 @@ active proctype parent()
              * finds the table in the process pool; the new generation's
              * children claim in it beside the old one's */
 #ifdef MUTANT_GEN_TABLE
-            ntab < NT ->
+            running && ntab < NT ->
+#else
+            running ->
 #endif
             ev++;
             WITNESS(8, "(a) graceful restart, same size");
+            configure();
 #ifdef MUTANT_GEN_TABLE
             /* a table per generation, as a socache would have */
             nt = ntab;
             ntab++;
             T[nt].nslots = T[cur].nslots;
             cur = nt;
-            nt = 0
-#else
-            skip
+            nt = 0;
 #endif
+            raise_skew()
            }
 #ifndef NO_GRACEFUL_RESIZE
         :: atomic {
             /* (b) graceful restart with another size: the old children
              * go on claiming in the old table while the parent takes it
              * over */
-            ntab < NT -> ev++;
-            WITNESS(9, "(b) graceful restart, new size")
+            running && ntab < NT -> ev++;
+            WITNESS(9, "(b) graceful restart, new size");
+            configure()
            };
-            replace()
+            replace();
+            if
+            :: ok -> atomic { raise_skew() }
+            :: else ->                            /* the restart fails: httpd exits */
+                kill_all();
+                ok = true
+            fi
 #endif
         :: atomic {
             /* (c) stop, then start: close_at_exit() once the children
              * are gone (msync, the clean mark), then cold_start():
              * clean, kept */
-            ev++;
+            running -> ev++;
             WITNESS(10, "(c) stop and start");
             kill_all()
            };
             atomic {
                 ALL_GONE ->
-#ifdef SHOW_BUG_MSYNC
+#ifdef DISK_SNAPSHOT
                 i = 0;
                 do
                 :: i < NS -> disk_s[i].key = T[cur].s[i].key; disk_s[i].exp = T[cur].s[i].exp; i++
                 :: else -> break
                 od;
-                disk_nslots = T[cur].nslots; disk_horizon = T[cur].horizon; i = 0;
+                disk_nslots = T[cur].nslots; disk_horizon = T[cur].horizon;
+                disk_msk = T[cur].msk; i = 0;
 #endif
                 disk_clean = true;
                 start_keep()
@@ -499,34 +672,40 @@ active proctype parent()
         :: atomic {
             /* (d) every process crashes; a start in the same boot: the
              * page cache kept every store (JWTG0703) */
-            ev++;
+            running -> ev++;
             WITNESS(11, "(d) crash of every process");
             kill_all()
            };
             atomic { ALL_GONE -> start_keep() }
         :: atomic {
-            /* (e) power loss; a start in another boot */
+            /* (e) power loss (also while httpd is down after a refused
+             * start); a start in another boot */
             ev++;
             WITNESS(12, "(e) power loss");
+            if
+            :: !running -> WITNESS(22, "a power loss after a refused start")
+            :: else -> skip
+            fi;
             kill_all()
            };
             atomic {
                 ALL_GONE;
                 if
                 :: disk_clean ->                  /* the file says clean: kept */
-#ifdef SHOW_BUG_MSYNC
+                    T[cur].retired = 0;           /* (a retirement never synced) */
+#ifdef DISK_SNAPSHOT
                     i = 0;                        /* with the records last synced */
                     do
                     :: i < NS -> T[cur].s[i].key = disk_s[i].key; T[cur].s[i].exp = disk_s[i].exp; i++
                     :: else -> break
                     od;
                     T[cur].nslots = disk_nslots; T[cur].horizon = disk_horizon;
-                    T[cur].retired = 0; i = 0;
+                    T[cur].msk = disk_msk; i = 0;
 #endif
                     start_keep()
                 :: else ->
                     /* unclean and of another boot (JWTG0704): a new table
-                     * with the horizon at now */
+                     * with the horizon at now, max_skew 0 until raised */
                     j = T[cur].nslots;
                     nt = 0;
                     do
@@ -540,13 +719,20 @@ active proctype parent()
                     T[0].horizon = now;
 #endif
                     cur = 0; ntab = 1; nt = 0; j = 0;
-                    mark_open();
-                    running = true
+                    configure();
+#ifdef SHOW_BUG_LOSS_SKEW
+                    if                            /* a narrower widest leeway */
+                    :: skip
+                    :: gmax = 0
+                    fi;
+#endif
+                    mark_open(1);                 /* install() */
+                    go_on()
                 fi
             }
         :: atomic {
             /* one child crashes, perhaps holding the lock */
-            ev++;
+            running -> ev++;
             WITNESS(13, "one child crashes");
             if
             :: dead[0] = true
