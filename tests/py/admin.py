@@ -10,6 +10,7 @@ Python writes without any tool."""
 import base64
 import hashlib
 import os
+import time
 
 import requests
 
@@ -49,8 +50,14 @@ def load_modules(env, names=AUTH_MODULES):
                    if os.path.isfile(os.path.join(env.modules_dir, so)))
 
 
-# The console's roles in admin_conf: both users are server administrators.
-SERVER_ADMINS = f"  JWTGrantConsoleAdmins {ADMIN_USER} {OTHER_USER}\n"
+# A tenant administrator of the default tenant (every admin_conf has it):
+# what a tenant's administrator may see, e.g. a generic fetch error.
+TENANT_ADMIN = ("tom", "tom-password-0123456789")
+
+# The console's roles in admin_conf: alice and bob are server administrators,
+# tom administers the default tenant.
+SERVER_ADMINS = (f"  JWTGrantConsoleAdmins {ADMIN_USER} {OTHER_USER}\n"
+                 f"  JWTGrantConsoleTenantAdmins carbon.super {TENANT_ADMIN[0]}\n")
 
 
 def admin_conf(h, protected=True, path=ADMIN_PATH, extra="", roles=SERVER_ADMINS,
@@ -61,6 +68,7 @@ def admin_conf(h, protected=True, path=ADMIN_PATH, extra="", roles=SERVER_ADMINS
     role directives, "" for none) and the assets Alias."""
     pw = h.file("htpasswd", htpasswd_line(ADMIN_USER, ADMIN_PASSWORD)
                 + htpasswd_line(OTHER_USER, OTHER_PASSWORD)
+                + htpasswd_line(*TENANT_ADMIN)
                 + "".join(htpasswd_line(u, p) for u, p in users))
     auth = (f'  AuthType Basic\n  AuthName "jwt-grant console"\n'
             f'  AuthBasicProvider file\n  AuthUserFile "{pw}"\n  Require valid-user\n'
@@ -138,3 +146,22 @@ def api_error(resp, status, field="", error=None):
     if error is not None:
         assert doc["error"] == error, doc
     return doc
+
+
+def authenticates(h, client_id, secret, tenant):
+    """Whether the token endpoint takes client_id's secret in tenant (the
+    listings show no secret): invalid_grant for a bogus assertion once the
+    client is authenticated, after every process has had the time to see
+    the latest change."""
+    time.sleep(1.2)
+    resp = h.token("not-a-jwt", client=(client_id, secret), tenant=tenant)
+    assert resp.status_code in (400, 401), resp.text
+    return resp.status_code == 400
+
+
+def wso2_xml(name):
+    """A WSO2 identity provider document of one IdP with a JWKS URL."""
+    return ("<IdentityProvider><IdentityProviderName>" + name
+            + "</IdentityProviderName><IdpProperties><IdpProperty><Name>jwksUri</Name>"
+            f"<Value>https://localhost:9/{name}</Value></IdpProperty></IdpProperties>"
+            "</IdentityProvider>")

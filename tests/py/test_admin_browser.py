@@ -160,21 +160,21 @@ def test_tenant_administrator_in_headless_chromium(jg_env):
     mods = browser_tools()
     ann = ("ann", "ann-password-0123456789")
     h = Httpd(jg_env, "admin-browser-roles")
-    h.write("JWTGrantIssuer https://as.test\n" + admin_conf(
+    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + admin_conf(
         h, users=(ann,), roles=f"  JWTGrantConsoleAdmins {ADMIN_USER}\n"
                               f"  JWTGrantConsoleTenantAdmins tenant-a {ann[0]}\n"))
     shots = artifacts("browser-roles")
     profile = tempfile.mkdtemp(prefix="jg-chromium-")
     env = dict(os.environ, NODE_PATH=mods, BASE=h.url(ADMIN_PATH), ADMIN_USER=ann[0],
                ADMIN_PASSWORD=ann[1], TENANT="tenant-a", OTHER="tenant-b",
-               OTHER_IDP="secret-b-idp", JWKS_URL="https://idp.example/role-jwks",
+               OTHER_IDP="secret-b-idp", JWKS_URL="https://localhost:9/role-jwks",
                SHOTS=shots, PROFILE=profile, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
     try:
         with running(h):
             admin = Api(h)                   # a server administrator
             admin.tenant("tenant-a")
             admin.tenant("tenant-b")
-            admin.idp("tenant-b", name="secret-b-idp", jwks_url="https://idp.example/b")
+            admin.idp("tenant-b", name="secret-b-idp", jwks_url="https://localhost:9/b")
             admin.client("tenant-b", name="secret-b-sp")
             mark = h.log_mark()
             out = run_script(ROLES_SCRIPT, env)
@@ -184,7 +184,7 @@ def test_tenant_administrator_in_headless_chromium(jg_env):
             for text in (out["overview"], out["idp_page"]):
                 assert "tenant-b" not in text and "carbon.super" not in text
                 assert "secret-b" not in text
-            assert "roleIDP" in out["idp_page"] and "idp.example/role-jwks" in out["idp_page"]
+            assert "roleIDP" in out["idp_page"] and "localhost:9/role-jwks" in out["idp_page"]
             assert "tenantDomain=tenant-a" in out["idp_url"]
             for status, page in ((out["other_status"], out["other_page"]),
                                  (out["other_idp_status"], out["other_idp_page"])):

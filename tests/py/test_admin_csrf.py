@@ -9,13 +9,13 @@ refuses each of them with 415 and the API's JSON error, changes nothing
 requests included; application/xml for the WSO2 import, which a browser
 cannot send cross-site without a preflight either)."""
 
-import time
 import uuid
 
 import pytest
 import requests
 
-from admin import ADMIN_PASSWORD, ADMIN_USER, Api, admin_conf, api_error
+from admin import (ADMIN_PASSWORD, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error,
+                   authenticates, wso2_xml)
 from conftest import running
 from httpd import Httpd
 
@@ -25,7 +25,7 @@ TENANT = "csrf.example"
 @pytest.fixture(scope="module")
 def srv(jg_env):
     h = Httpd(jg_env, "admin-csrf")
-    h.write("JWTGrantIssuer https://as.test\n" + admin_conf(h))
+    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + admin_conf(h))
     with running(h):
         Api(h).tenant(TENANT)
         yield h
@@ -37,27 +37,10 @@ def uid():
 
 def seed(h):
     api, n = Api(h), uid()
-    idp = api.idp(TENANT, name=f"idp-{n}", jwks_url=f"https://idp.example/{n}")
+    idp = api.idp(TENANT, name=f"idp-{n}", jwks_url=f"https://localhost:9/{n}")
     sp = api.client(TENANT, name=f"sp-{n}")
     return {"idp": idp["name"], "client": sp["client_id"], "client_name": sp["name"],
             "secret": sp["client_secret"]}
-
-
-def authenticates(h, client_id, secret):
-    """Whether the token endpoint takes client_id's secret (a bogus
-    assertion: invalid_grant once the client is authenticated), after
-    every process has had the time to see the latest change."""
-    time.sleep(1.2)
-    resp = h.token("not-a-jwt", client=(client_id, secret), tenant=TENANT)
-    assert resp.status_code in (400, 401), resp.text
-    return resp.status_code == 400
-
-
-def wso2_xml(name):
-    return ("<IdentityProvider><IdentityProviderName>" + name
-            + "</IdentityProviderName><IdpProperties><IdpProperty><Name>jwksUri</Name>"
-            f"<Value>https://idp.example/{name}</Value></IdpProperty></IdpProperties>"
-            "</IdentityProvider>")
 
 
 # (name, method, path, body, its own Content-Type, status). Paths: {idp} and
@@ -67,10 +50,10 @@ STATE_CHANGING = [
     ("tenant-create", "POST", "/tenants", lambda s: {"name": f"t-{uid()}.example"},
      "application/json", 201),
     ("idp-create", "POST", "/idps",
-     lambda s: {"name": f"new-{uid()}", "jwks_url": "https://idp.example/new"},
+     lambda s: {"name": f"new-{uid()}", "jwks_url": "https://localhost:9/new"},
      "application/json", 201),
     ("idp-update", "PUT", "/idps/{idp}",
-     lambda s: {"jwks_url": "https://idp.example/changed", "enabled": False},
+     lambda s: {"jwks_url": "https://localhost:9/changed", "enabled": False},
      "application/json", 200),
     ("idp-delete", "DELETE", "/idps/{idp}", None, "application/json", 204),
     ("client-create", "POST", "/clients", lambda s: {"name": f"new-{uid()}"},
@@ -150,15 +133,15 @@ def test_simple_content_types_are_refused_and_change_nothing(srv, call):
     assert not [line for line in srv.error_log_lines(mark) if "JWTG0300" in line]
     assert [line for line in srv.error_log_lines(mark) if "JWTG0347" in line]
     if call[0] == "regenerate-secret":      # the listing shows no secret
-        assert authenticates(srv, seeded["client"], seeded["secret"])
+        assert authenticates(srv, seeded["client"], seeded["secret"], TENANT)
 
     # the API's own type still works, bodiless requests included
     body = call[3](seeded) if call[3] else None
     resp = send(srv, call, seeded, call[4], body)
     assert resp.status_code == call[5], (resp.status_code, resp.text)
     if call[0] == "regenerate-secret":
-        assert not authenticates(srv, seeded["client"], seeded["secret"])
-        assert authenticates(srv, seeded["client"], resp.json()["client_secret"])
+        assert not authenticates(srv, seeded["client"], seeded["secret"], TENANT)
+        assert authenticates(srv, seeded["client"], resp.json()["client_secret"], TENANT)
     else:
         assert snapshot(srv) != before
 

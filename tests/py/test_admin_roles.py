@@ -16,13 +16,14 @@ them), and what stops httpd."""
 
 import json
 import re
-import time
 import uuid
 
 import pytest
 import requests
 
-from admin import ADMIN_PATH, Api, admin_conf, api_error, load_modules
+from admin import (ADMIN_PATH, ALLOW_LOOPBACK, Api, admin_conf, api_error, load_modules,
+                   wso2_xml)
+from admin import authenticates as admin_authenticates
 from conftest import running
 from httpd import Httpd
 from test_admin_console import Browser, Page
@@ -51,8 +52,8 @@ def roles(groups_path):
 def srv(jg_env):
     h = Httpd(jg_env, "admin-roles")
     groups = h.file("groups", GROUPS)
-    h.write("JWTGrantIssuer https://as.test\n" + load_modules(h.env, GROUP_MODULES)
-            + admin_conf(h, roles=roles(groups), users=USERS))
+    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK
+            + load_modules(h.env, GROUP_MODULES) + admin_conf(h, roles=roles(groups), users=USERS))
     with running(h):
         root = Api(h, *ROOT)
         root.tenant("tenant-a")
@@ -74,29 +75,15 @@ def seed(h, tenant):
     """A fresh IdP and service provider in tenant, made by the server
     administrator: what one call of the tables acts on."""
     root, n = api(h, ROOT), uid()
-    idp = root.idp(tenant, name=f"idp-{n}", jwks_url=f"https://idp.example/{n}")
+    idp = root.idp(tenant, name=f"idp-{n}", jwks_url=f"https://localhost:9/{n}")
     sp = root.client(tenant, name=f"sp-{n}")
     return {"tenant": tenant, "idp": idp["name"], "client": sp["client_id"],
             "client_name": sp["name"], "secret": sp["client_secret"], "n": n}
 
 
 def authenticates(h, seeded):
-    """Whether the token endpoint still takes the seeded client's secret
-    (the listings show no secret): invalid_grant for a bogus assertion once
-    the client is authenticated, after every process has had the time to
-    see the latest change."""
-    time.sleep(1.2)
-    resp = h.token("not-a-jwt", client=(seeded["client"], seeded["secret"]),
-                   tenant=seeded["tenant"])
-    assert resp.status_code in (400, 401), resp.text
-    return resp.status_code == 400
-
-
-def wso2_xml(name):
-    return ("<IdentityProvider><IdentityProviderName>" + name
-            + "</IdentityProviderName><IdpProperties><IdpProperty><Name>jwksUri</Name>"
-            f"<Value>https://idp.example/{name}</Value></IdpProperty></IdpProperties>"
-            "</IdentityProvider>")
+    """Whether the token endpoint still takes the seeded client's secret."""
+    return admin_authenticates(h, seeded["client"], seeded["secret"], seeded["tenant"])
 
 
 # ---- the API ------------------------------------------------------------------------------
@@ -126,8 +113,8 @@ API_CALLS = [
 def api_body(kind, seeded):
     n = uid()
     return {
-        "idp": lambda: {"name": f"new-{n}", "jwks_url": f"https://idp.example/new-{n}"},
-        "idp-update": lambda: {"jwks_url": f"https://idp.example/upd-{n}", "enabled": False},
+        "idp": lambda: {"name": f"new-{n}", "jwks_url": f"https://localhost:9/new-{n}"},
+        "idp-update": lambda: {"jwks_url": f"https://localhost:9/upd-{n}", "enabled": False},
         "client": lambda: {"name": f"new-sp-{n}"},
         "client-update": lambda: {"name": seeded["client_name"], "scopes": ["changed"]},
         "xml": lambda: wso2_xml(f"imp-{n}"),
@@ -313,8 +300,8 @@ def page_form(kind, seeded):
     n = uid()
     return {
         "idp": lambda: {"name": f"form-{n}", "cert_type": "jwks",
-                        "jwks_url": f"https://idp.example/form-{n}", "enabled": "on"},
-        "idp-save": lambda: {"cert_type": "jwks", "jwks_url": f"https://idp.example/s-{n}"},
+                        "jwks_url": f"https://localhost:9/form-{n}", "enabled": "on"},
+        "idp-save": lambda: {"cert_type": "jwks", "jwks_url": f"https://localhost:9/s-{n}"},
         "client": lambda: {"name": f"form-sp-{n}"},
         "client-save": lambda: {"name": seeded["client_name"], "scopes": "changed"},
         "tokens": lambda: {"refresh_tokens": "off", "copy_claims": "email"},
@@ -387,7 +374,8 @@ def test_group_members_lose_their_role_after_a_graceful_restart(jg_env):
         "  Require group a-team\n"
         f'  JWTGrantConsoleTenantAdmins tenant-a group:a-team\n'
         f'  JWTGrantConsoleGroupFile "{groups}"\n</Location>\n')
-    h.write("JWTGrantIssuer https://as.test\n" + load_modules(h.env, GROUP_MODULES) + conf)
+    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + load_modules(h.env, GROUP_MODULES)
+            + conf)
     with running(h):
         api(h, ROOT).tenant("tenant-a")
         gail, greg = api(h, GAIL), api(h, GREG)
@@ -395,7 +383,7 @@ def test_group_members_lose_their_role_after_a_graceful_restart(jg_env):
         assert gail.ok(gail.get("/me"), 200)["tenants"] == ["tenant-a"]
         assert greg.ok(greg.get("/me"), 200)["server_admin"] is True
         assert a_team.ok(a_team.get("/me"), 200)["tenants"] == ["tenant-a"]
-        gail.idp("tenant-a", name="by-gail", jwks_url="https://idp.example/g")
+        gail.idp("tenant-a", name="by-gail", jwks_url="https://localhost:9/g")
 
         h.file("groups", "# gail left\nops: greg\na-team:\n")
         assert gail.get("/me").status_code == 200      # until the file is read again
@@ -423,7 +411,7 @@ def test_without_roles_every_user_administers_everything_and_httpd_warns(jg_env)
     warning per console Location at startup, none for a console with
     roles."""
     h = Httpd(jg_env, "admin-no-roles")
-    h.write(admin_conf(h, roles="", users=(NOBODY,))
+    h.write(ALLOW_LOOPBACK + admin_conf(h, roles="", users=(NOBODY,))
             + "<Location /second-console>\n  SetHandler jwt-grant-admin\n  AuthType Basic\n"
             '  AuthName "second"\n  AuthBasicProvider file\n'
             f'  AuthUserFile "{h.dir}/files/htpasswd"\n  Require valid-user\n</Location>\n'
@@ -444,7 +432,7 @@ def test_without_roles_every_user_administers_everything_and_httpd_warns(jg_env)
         assert doc == {"user": NOBODY[0], "server_admin": True, "tenants": ["carbon.super"]}
         mark = h.log_mark()
         nobody.tenant("anyone.example")
-        nobody.idp("anyone.example", name="x", jwks_url="https://idp.example/x")
+        nobody.idp("anyone.example", name="x", jwks_url="https://localhost:9/x")
         assert nobody.ok(nobody.get("/me"), 200)["tenants"] == ["anyone.example",
                                                                   "carbon.super"]
         assert any("user 'nobody' role=any-user tenant 'anyone.example'" in line
@@ -482,7 +470,7 @@ def test_configuration_mistakes_stop_httpd(jg_env, case):
     extra = {"outside-location": "JWTGrantConsoleAdmins root\n",
              "in-directory": f'<Directory "{h.dir}/htdocs">\n  JWTGrantConsoleAdmins root\n'
                              "</Directory>\n"}.get(case, "")
-    h.write(admin_conf(h, roles=roles_lines) + extra)
+    h.write(ALLOW_LOOPBACK + admin_conf(h, roles=roles_lines) + extra)
     rc, out = h.check_config()
     assert rc != 0, out
     expect = {
@@ -512,7 +500,7 @@ def test_roles_merge_from_enclosing_locations(jg_env):
     many = " ".join(f"user{i}" for i in range(80))
     h = Httpd(jg_env, "admin-roles-merge")
     # httpd merges Location sections in the order of the configuration
-    h.write("<Location />\n"
+    h.write(ALLOW_LOOPBACK + "<Location />\n"
             f"  JWTGrantConsoleAdmins {ROOT[0]}\n"
             f"  JWTGrantConsoleTenantAdmins tenant-a {ANN[0]}\n"
             f"  JWTGrantConsoleTenantAdmins tenant-b {ANN[0]}\n"

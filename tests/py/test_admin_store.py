@@ -18,8 +18,8 @@ import pytest
 
 from admin import WSO2_ALIAS, Api, admin_conf, api_error
 from conftest import running
-from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
-                   jwk_of, sign)
+from httpd import (Httpd, assert_error, assert_granted, cert_pem, children_of, claims,
+                   hashed_secret, jwk_of, sign)
 
 AUD = "https://as.test/oauth2/token"
 CONF_CLIENT = ("conf-id", "conf-secret-0123456789-abcdefghijkl")
@@ -167,18 +167,6 @@ def test_entries_survive_restart_and_graceful_restart(httpd_factory, keys):
     assert "wso2.com" in [t["name"] for t in api.ok(api.get("/tenants"), 200)["tenants"]]
 
 
-def children_of(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-                    out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
 
 
 def test_entries_survive_a_crash_of_every_process(httpd_factory, keys):

@@ -19,7 +19,7 @@ from jwcrypto import jwk, jws
 
 from conftest import running
 from httpd import (GRANT_TYPE, JWKS_PATH, METADATA_PATH, Httpd, assert_granted, cert_pem,
-                   claims, hashed_secret, jws_header, priv_pem, public_jwk, sign)
+                   children_of, claims, hashed_secret, jws_header, priv_pem, public_jwk, sign)
 
 AUD = "https://as.test/oauth2/token"
 WSO2_ALIAS = "https://localhost:9443/oauth2/token"
@@ -339,19 +339,6 @@ def one_process_per_request_conf(mpm):
 BUSY = r"AH00161|AH00484|AH00485|AH00486|AH10159"    # "server reached MaxRequestWorkers"
 
 
-def children_of(pid):
-    """Live child processes of pid."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-                    out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
 
 
 def test_generated_key_is_shared_by_every_process(httpd_factory, keys, mpm):

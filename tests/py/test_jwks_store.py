@@ -10,7 +10,7 @@ import concurrent.futures
 import time
 from html import escape as html_escape
 
-from admin import ALLOW_LOOPBACK, FETCH_ERROR, Api, admin_conf
+from admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf
 from httpd import assert_error, assert_granted
 from jwks_fixtures import AUD, assertion, idp_conf, jwk, log_lines
 
@@ -189,10 +189,12 @@ def idp_doc(api, name, tenant=None):
     return api.ok(api.get(f"/idps/{name}", tenant=tenant), 200)
 
 
-def page(h, name):
-    from admin import ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER
+def page(h, name, user=None):
+    """The key-source section of the IdP's page, as user (default: the
+    default tenant's administrator: a fetch error reads generic to it)."""
+    from admin import ADMIN_PATH, TENANT_ADMIN
     import requests
-    r = requests.get(h.url(f"{ADMIN_PATH}/idps/{name}"), auth=(ADMIN_USER, ADMIN_PASSWORD),
+    r = requests.get(h.url(f"{ADMIN_PATH}/idps/{name}"), auth=user or TENANT_ADMIN,
                      timeout=30)
     assert r.status_code == 200, r.text
     text = r.text
@@ -261,9 +263,12 @@ def test_key_source_status_shows_a_failing_fetch(httpd_factory, idp_server, keys
     time.sleep(SETTLE)
     h.expect(r"JWTG0216:.*HTTP status 500")
     assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
-    # the console user reads that it failed; the log says why
+    # a tenant's administrator reads that it failed; the log (and a server
+    # administrator) says why
     assert any("HTTP status 500" in line for line in log_lines(h, "JWTG0216"))
-    ks = idp_doc(api, "storeidp")["key_source"]
+    assert idp_doc(api, "storeidp")["key_source"]["error"] == "HTTP status 500"
+    viewer = Api(h, *TENANT_ADMIN)
+    ks = idp_doc(viewer, "storeidp")["key_source"]
     assert ks["state"] == "failed" and ks["usable"] is False, ks
     assert ks["error"] == FETCH_ERROR and ks["failing_since"], ks
     assert ks["last_attempt"] and ks["last_fetch"] is None and ks["key_ids"] == []
@@ -284,7 +289,7 @@ def test_key_source_status_shows_a_failing_fetch(httpd_factory, idp_server, keys
     # an unknown kid while the URL fails: 503 (docs/token-endpoint.md)
     assert_error(grant(h, keys["rsa2048"], "k9"), 503, "temporarily_unavailable")
     assert_granted(grant(h, keys["rsa2048"], "k1"))
-    ks = idp_doc(api, "storeidp")["key_source"]
+    ks = idp_doc(viewer, "storeidp")["key_source"]
     assert ks["state"] == "failed" and ks["usable"] is True, ks
     assert ks["key_ids"] == ["k1"] and ks["last_fetch"] and ks["error"] == FETCH_ERROR, ks
     assert any("not a JSON object" in line for line in log_lines(h, "JWTG0203"))
