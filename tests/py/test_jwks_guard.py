@@ -30,7 +30,7 @@ import pytest
 import requests
 
 import netns
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, FETCH_ERROR,
+from admin import (ADMIN_PATH, ALLOW_LOOPBACK, FETCH_ERROR,
                    TENANT_ADMIN, Api, admin_conf, api_error)
 from conftest import running
 from httpd import Httpd, assert_error, assert_granted
