@@ -47,6 +47,7 @@ long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion
     jg_assertion_policy_t widest = *pol;
 
     if (cfg->skew_bound > widest.skew) widest.skew = cfg->skew_bound;
+    if (cfg->lifetime_bound > widest.max_lifetime) widest.max_lifetime = cfg->lifetime_bound;
     return jg_assertion_earliest_use(a, &widest);
 }
 

@@ -88,6 +88,10 @@ typedef struct jg_grant_config {
      * use of a value is computed with it, so that a leeway lowered since
      * does not move it past the horizon. */
     long long skew_bound;
+    /* The same for the longest assertion lifetime (JWTGrantIdPMaxLifetime,
+     * JWTGrantClientAssertionMaxLifetime; 0: the policy's): without iat, the
+     * earliest use counts from exp less it. */
+    long long lifetime_bound;
     int require_client_auth;
     jg_token_format_t token_format;
     long long token_lifetime;
@@ -156,8 +160,8 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
 /* Fill res as a 401 invalid_client answer with a Basic challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
-/* The earliest use of assertion a under pol, with the leeway of
- * cfg->skew_bound (see there). */
+/* The earliest use of assertion a under pol, with the leeway and lifetime
+ * of cfg->skew_bound and cfg->lifetime_bound (see there). */
 long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion_t *a,
                                 const jg_assertion_policy_t *pol);
 

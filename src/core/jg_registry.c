@@ -297,6 +297,22 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
 
 /* ---- issue 6 ------------------------------------------------------------------- */
 
+long long jg_registry_max_lifetime(const jg_registry_t *reg)
+{
+    long long max = JG_DEFAULT_MAX_LIFETIME;
+    apr_hash_index_t *hi;
+    int i;
+
+    for (hi = reg ? apr_hash_first(NULL, reg->tenants) : NULL; hi; hi = apr_hash_next(hi)) {
+        const jg_tenant_t *t = apr_hash_this_val(hi);
+        for (i = 0; i < t->idps->nelts; i++) {
+            const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, const jg_idp_t *);
+            if (idp->max_lifetime > max) max = idp->max_lifetime;
+        }
+    }
+    return max;
+}
+
 long long jg_tenant_revoked_before(const jg_tenant_t *t, const char *client_id)
 {
     const long long *v;

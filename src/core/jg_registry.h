@@ -126,6 +126,10 @@ const jg_client_t *jg_tenant_find_client(const jg_tenant_t *t, const char *clien
 int jg_client_trusts_idp(const jg_client_t *c, const jg_idp_t *idp);
 /* issue 6: when the operator last revoked every token of client_id (0: never). */
 long long jg_tenant_revoked_before(const jg_tenant_t *t, const char *client_id);
+
+/* The longest JWTGrantIdPMaxLifetime of any IdP of reg, and at least the
+ * default (the lifetime of IdPs the console registers). */
+long long jg_registry_max_lifetime(const jg_registry_t *reg);
 /* issue 6: rows (const char *[3]: tenant, client_id, revoked_before) of the
  * store's jg_client_revocations into the tenants of reg (a snapshot). */
 void jg_registry_set_revocations(jg_registry_t *reg, const apr_array_header_t *rows);

@@ -60,6 +60,8 @@ struct jg_rt {
     apr_int64_t full_warned;            /* CAS: one warning per interval */
     apr_uint64_t stripes_off, buckets_off;
     apr_int64_t max_skew;               /* the largest leeway any user had */
+    apr_int64_t max_lifetime;           /* the longest assertion lifetime */
+    apr_int64_t floor;                  /* values whose exp is earlier: refused */
     apr_uint32_t clean;                 /* 1: closed by jg_rt_mark_clean */
     char boot_id[JG_RT_BOOT_ID_MAX];    /* the machine's boot when opened */
 };
@@ -153,7 +155,7 @@ static int init_locks(jg_rt_t *t, const char **why)
 }
 
 jg_rt_t *jg_rt_create(void *mem, size_t bytes, unsigned long records,
-                      long long horizon, const char **why)
+                      long long horizon, const jg_rt_bounds_t *bounds, const char **why)
 {
     jg_rt_t *t = mem;
 
@@ -170,6 +172,10 @@ jg_rt_t *jg_rt_create(void *mem, size_t bytes, unsigned long records,
     t->records = records;
     geometry(records, &t->nstripes, &t->buckets_per_stripe);
     t->horizon = horizon;
+    if (bounds) {
+        t->max_skew = bounds->skew;
+        t->max_lifetime = bounds->lifetime;
+    }
     t->stripes_off = align_up(sizeof(*t));
     t->buckets_off = t->stripes_off + (apr_uint64_t)t->nstripes * sizeof(rt_stripe_t);
     if (!init_locks(t, why)) return NULL;
@@ -242,12 +248,34 @@ long long jg_rt_max_skew(const jg_rt_t *t)
     return (long long)__atomic_load_n(&t->max_skew, __ATOMIC_ACQUIRE);
 }
 
-/* Raised by the parent alone, while children of an older generation may be
- * reading it: they keep records longer from then on, never shorter. */
-void jg_rt_raise_skew(jg_rt_t *t, long long skew)
+void jg_rt_bounds(const jg_rt_t *t, jg_rt_bounds_t *out)
 {
-    if (skew > jg_rt_max_skew(t))
-        __atomic_store_n(&t->max_skew, (apr_int64_t)skew, __ATOMIC_RELEASE);
+    out->skew = jg_rt_max_skew(t);
+    out->lifetime = (long long)__atomic_load_n(&t->max_lifetime, __ATOMIC_ACQUIRE);
+}
+
+static void raise_floor(jg_rt_t *t, long long floor)
+{
+    if (floor > (long long)__atomic_load_n(&t->floor, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->floor, (apr_int64_t)floor, __ATOMIC_RELEASE);
+}
+
+/* By the parent alone, while children of an older generation may be
+ * claiming: the floor first, so that no claim sees the wider leeway
+ * without it. */
+void jg_rt_widen(jg_rt_t *t, const jg_rt_bounds_t *b)
+{
+    long long skew = jg_rt_max_skew(t);
+
+    if (b->skew > skew) {
+        /* values that expired under the narrower leeway may have lost their
+         * records already (their slots freed): the wider one must not find
+         * them valid and absent */
+        raise_floor(t, now_sec() - skew);
+        __atomic_store_n(&t->max_skew, (apr_int64_t)b->skew, __ATOMIC_RELEASE);
+    }
+    if (b->lifetime > (long long)__atomic_load_n(&t->max_lifetime, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->max_lifetime, (apr_int64_t)b->lifetime, __ATOMIC_RELEASE);
 }
 
 /* A slot holds its value's own exp; it is live while exp + the table's
@@ -417,7 +445,9 @@ jg_status_t jg_rt_claim(jg_rt_t *t, const char *key, long long earliest,
     if (!digest_of(key, d)) return jg_fail(why, JG_ERR_INTERNAL, "SHA-256 failed");
     place(t, d, &pl);
     if (lock_place(&pl)) return jg_fail(why, JG_ERR_INTERNAL, "cannot lock the replay cache");
-    if (jg_rt_retired(t)) {
+    if (exp < (long long)__atomic_load_n(&t->floor, __ATOMIC_ACQUIRE))
+        *out = JG_CLAIM_UNKNOWN;        /* its record may be gone (jg_rt_widen) */
+    else if (jg_rt_retired(t)) {
         /* a graceful restart moved the records into a larger table: this
          * process is of the old generation and about to end */
         *out = JG_CLAIM_FULL;
@@ -526,14 +556,25 @@ static void copy_one(void *baton, const rt_slot_t *s)
 jg_status_t jg_rt_copy(jg_rt_t *to, jg_rt_t *from, unsigned long *copied,
                        unsigned long *lost, const char **why)
 {
+    jg_rt_bounds_t fb, tb;
     copy_t c;
     jg_status_t st;
 
     memset(&c, 0, sizeof(c));
     c.to = to;
     jg_rt_raise_horizon(to, from->horizon);
-    jg_rt_raise_skew(to, from->max_skew);
+    jg_rt_bounds(from, &fb);
+    jg_rt_bounds(to, &tb);
+    raise_floor(to, (long long)__atomic_load_n(&from->floor, __ATOMIC_ACQUIRE));
+    /* a leeway to has not known: the records copied live at least as long */
+    if (fb.skew > tb.skew)
+        __atomic_store_n(&to->max_skew, (apr_int64_t)fb.skew, __ATOMIC_RELEASE);
+    if (fb.lifetime > tb.lifetime)
+        __atomic_store_n(&to->max_lifetime, (apr_int64_t)fb.lifetime, __ATOMIC_RELEASE);
     st = each_live(from, copy_one, &c, why);
+    /* what from let go under its narrower leeway, up to now, was not copied:
+     * to's wider one must not find those values valid and absent */
+    if (tb.skew > fb.skew) raise_floor(to, now_sec() - fb.skew);
     *copied = c.copied;
     *lost = c.lost;
     if (st != JG_OK) return st;

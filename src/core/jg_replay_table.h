@@ -45,12 +45,23 @@ typedef struct jg_rt jg_rt_t;
  * [JG_RT_MIN_RECORDS, JG_RT_MAX_RECORDS]). */
 size_t jg_rt_bytes(unsigned long records);
 
+/* What a table remembers of every configuration that has used it (they
+ * are never narrowed while it lives): the widest leeway (JWTGrantClockSkew)
+ * and the longest assertion lifetime (JWTGrantIdPMaxLifetime,
+ * JWTGrantClientAssertionMaxLifetime). Records are kept for the widest
+ * leeway; the earliest use of a value, compared with the horizon, is
+ * computed with both (another configuration's narrower values would move
+ * it later, past the horizon). */
+typedef struct jg_rt_bounds {
+    long long skew, lifetime;
+} jg_rt_bounds_t;
+
 /* A new, empty table laid out in mem: bytes from jg_rt_bytes(records), all
  * zero (a new mapping, a new file), shared by the processes that will use
- * it; its horizon is horizon (0: none). NULL and *why when its mutexes
- * cannot be made. */
+ * it; its horizon is horizon (0: none), its bounds bounds (NULL: none yet).
+ * NULL and *why when its mutexes cannot be made. */
 jg_rt_t *jg_rt_create(void *mem, size_t bytes, unsigned long records,
-                      long long horizon, const char **why);
+                      long long horizon, const jg_rt_bounds_t *bounds, const char **why);
 
 /* The table of this build's layout laid out in mem (bytes long), or NULL:
  * another layout or size, or not a table. */
@@ -78,15 +89,19 @@ unsigned long jg_rt_slots(const jg_rt_t *t);        /* the slots it has */
 long long jg_rt_horizon(const jg_rt_t *t);
 void jg_rt_raise_horizon(jg_rt_t *t, long long horizon);
 
-/* The largest leeway (JWTGrantClockSkew) of any configuration that has used
- * the table: records are kept until their value's exp plus it. Raised by
- * the parent at each configuration (never lowered: records made under a
- * wider leeway are still in the table). */
+/* The table's bounds, and its widest leeway alone (records are kept until
+ * their value's exp plus it). */
+void jg_rt_bounds(const jg_rt_t *t, jg_rt_bounds_t *out);
 long long jg_rt_max_skew(const jg_rt_t *t);
-void jg_rt_raise_skew(jg_rt_t *t, long long skew);
+/* Widen the bounds to b where b is wider (by the parent, at each
+ * configuration). A wider leeway keeps every record longer at once; the
+ * values the narrower one may already have let go of (exp earlier than now
+ * less the old leeway) are refused from then on (JG_CLAIM_UNKNOWN). */
+void jg_rt_widen(jg_rt_t *t, const jg_rt_bounds_t *b);
 
 /* Claim key, a value that expires at exp (seconds), kept until exp plus
- * jg_rt_max_skew: JG_CLAIM_UNKNOWN when earliest <= the horizon;
+ * jg_rt_max_skew: JG_CLAIM_UNKNOWN when earliest <= the horizon, or when
+ * exp is below the floor jg_rt_widen set;
  * JG_CLAIM_USED when a live record has it (or when that time has passed by
  * the table's clock, read under the lock); JG_CLAIM_FULL when
  * neither candidate bucket has a free slot or the table is retired, with
@@ -110,8 +125,8 @@ int jg_rt_retired(const jg_rt_t *t);
  * the flag only, without waiting for claims in flight. */
 void jg_rt_retire_foreign(void *mem);
 
-/* Copy the live records of from (retired) into to; *lost the records that
- * found no room. */
+/* Copy the live records of from (retired) into to, and what from remembers
+ * (horizon, bounds, floor); *lost the records that found no room. */
 jg_status_t jg_rt_copy(jg_rt_t *to, jg_rt_t *from, unsigned long *copied,
                        unsigned long *lost, const char **why);
 

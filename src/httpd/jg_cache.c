@@ -50,9 +50,10 @@ static ap_socache_provider_t *jwks_provider;
 static jg_shard_t jwks_cache;
 
 static jg_net_t *net_main, *net_jwks;
-/* the largest JWTGrantClockSkew of any virtual host: single-use records on
- * Redis or memcached live until their value's exp plus it */
-static long long max_skew;
+/* the widest JWTGrantClockSkew and the longest assertion lifetime of any
+ * virtual host: single-use records on Redis or memcached live until their
+ * value's exp plus the leeway */
+static jg_rt_bounds_t bounds;
 
 static apr_status_t destroy_cache(void *data)
 {
@@ -346,16 +347,23 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  shard_args ? shard_args[0] : args ? args : "default arguments");
     if (jwks_post_config(pconf, plog, ptemp, s) != OK) return !OK;
     if (net_startup(ptemp) != OK) return !OK;
-    for (max_skew = 0, vs = s; vs; vs = vs->next) {
-        long long skew = jg_conf_clock_skew(jg_server_conf(vs));
-        if (skew > max_skew) max_skew = skew;
+    memset(&bounds, 0, sizeof(bounds));
+    for (vs = s; vs; vs = vs->next) {
+        jg_server_conf_t *sc = jg_server_conf(vs);
+        long long skew = jg_conf_clock_skew(sc);
+        long long life = jg_registry_max_lifetime(sc->effective);
+        long long client = jg_conf_client_assertion_max_lifetime(sc);
+
+        if (skew > bounds.skew) bounds.skew = skew;
+        if (life > bounds.lifetime) bounds.lifetime = life;
+        if (client > bounds.lifetime) bounds.lifetime = client;
     }
-    return jg_replay_post_config(pconf, plog, s, net_main != NULL, max_skew);
+    return jg_replay_post_config(pconf, plog, s, net_main != NULL, &bounds);
 }
 
-long long jg_cache_skew_bound(void)
+void jg_cache_bounds(jg_rt_bounds_t *out)
 {
-    return jg_replay_active() ? jg_replay_max_skew() : max_skew;
+    if (!jg_replay_bounds(out)) *out = bounds;
 }
 
 void jg_cache_child_init(apr_pool_t *p, server_rec *s)
@@ -401,7 +409,7 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
     *retry_after = 0;
     if (!jg_conf_replay_horizon(jg_server_conf(r->server))) earliest = JG_CLAIM_NO_HORIZON;
     if (!net_main) return jg_replay_claim(r, key, earliest, exp, out, retry_after, why);
-    rv = jg_net_claim(net_main, r->pool, key, earliest, exp + max_skew, out, &reason);
+    rv = jg_net_claim(net_main, r->pool, key, earliest, exp + bounds.skew, out, &reason);
     if (rv != APR_SUCCESS) {
         if (jg_net_kind_of(net_main) == JG_NET_REDIS)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0602: the replay cache "
@@ -430,7 +438,7 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
             return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
         return JG_OK;
     }
-    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, exp + max_skew, out,
+    rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, exp + bounds.skew, out,
                       &reason);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0520: cannot store a revoked JWT "

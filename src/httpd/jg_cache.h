@@ -8,6 +8,7 @@
 #include <httpd.h>
 #include "jg_status.h"
 #include "jg_claim.h"
+#include "jg_replay_table.h"
 
 #define JG_CACHE_MUTEX "jwt-grant-cache"
 #define JG_JWKS_CACHE_MUTEX "jwt-grant-jwks-cache"
@@ -31,11 +32,11 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
                                       const char **why);
 jg_status_t jg_cache_revoked_check(void *baton, const char *key, long long issued_at,
                                    int *revoked, const char **why);
-/* The largest JWTGrantClockSkew single-use records are kept for (the
- * replay table's, which remembers every configuration it served since it
- * last lost records; with Redis or memcached, this configuration's):
- * jg_grant_config_t.skew_bound. */
-long long jg_cache_skew_bound(void);
+/* The widest JWTGrantClockSkew and longest assertion lifetime single-use
+ * records are judged by (the replay table's, which remembers every
+ * configuration it has served; with Redis or memcached, this
+ * configuration's): jg_grant_config_t.skew_bound and lifetime_bound. */
+void jg_cache_bounds(jg_rt_bounds_t *out);
 
 /* The JWKS cache (JWTGrantJWKSCache, apart from the replay cache so that
  * key sets never evict jti records): the value under key (at most max

@@ -197,7 +197,12 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->issuer = sc->effective_issuer;
     cfg->audiences = sc->audiences;
     cfg->skew = jg_conf_clock_skew(sc);
-    cfg->skew_bound = jg_cache_skew_bound();
+    {
+        jg_rt_bounds_t b;
+        jg_cache_bounds(&b);
+        cfg->skew_bound = b.skew;
+        cfg->lifetime_bound = b.lifetime;
+    }
     cfg->require_client_auth = jg_conf_require_client_auth(sc);
     cfg->token_format = jg_conf_token_format(sc);
     cfg->token_lifetime = jg_conf_token_lifetime(sc);

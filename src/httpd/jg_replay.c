@@ -147,13 +147,14 @@ static void unmap(rt_home_t *h)
 /* A new, empty table file of records at path (a file beside it, renamed
  * over it once made). */
 static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long records,
-                            long long horizon, const char **why)
+                            long long horizon, const jg_rt_bounds_t *bounds,
+                            const char **why)
 {
     const char *tmp = apr_pstrcat(ppool, path, ".new", NULL);
     rt_home_t *h = map_file(ppool, tmp, jg_rt_bytes(records), 1, why);
 
     if (!h) return NULL;
-    if (!(h->table = jg_rt_create(h->mem, h->bytes, records, horizon, why))) {
+    if (!(h->table = jg_rt_create(h->mem, h->bytes, records, horizon, bounds, why))) {
         unmap(h);
         unlink(tmp);
         return NULL;
@@ -163,10 +164,13 @@ static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long r
 }
 
 /* From now on the file says "in use, in this boot", durably, before any
- * child claims in it. */
-static int mark_open(rt_home_t *h, apr_pool_t *p, const char **why)
+ * child claims in it. always: write it to disk even when memory says so
+ * already: at every start (an earlier start of this boot may have failed
+ * to), not at a graceful restart of a running table. */
+static int mark_open(rt_home_t *h, apr_pool_t *p, int always, const char **why)
 {
-    if (jg_rt_was_clean(h->table) || strcmp(jg_rt_boot_id(h->table), boot_id(p))) {
+    if (always || jg_rt_was_clean(h->table)
+        || strcmp(jg_rt_boot_id(h->table), boot_id(p))) {
         jg_rt_mark_open(h->table, boot_id(p));
         /* a mark that did not reach the disk would let a start after a power
          * loss trust what it says ("clean"): no start without it */
@@ -183,7 +187,7 @@ static int install(rt_home_t *h, apr_pool_t *p, const char **why)
 {
     const char *tmp = apr_pstrcat(p, h->path, ".new", NULL);
 
-    if (!mark_open(h, p, why)) return 0;
+    if (!mark_open(h, p, 1, why)) return 0;
     if (msync(h->mem, h->bytes, MS_SYNC) != 0 || rename(tmp, h->path) != 0) {
         *why = apr_psprintf(p, "cannot put %s in place: %s", h->path, strerror(errno));
         return 0;
@@ -221,10 +225,10 @@ static void take_over(jg_rt_t *to, jg_rt_t *from, server_rec *s)
 /* The table at path in place of old (mapped, its file locked): a new one of
  * records taking old's records over. NULL and *why on failure. */
 static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
-                          const char *path, unsigned long records, server_rec *s,
-                          const char **why)
+                          const char *path, unsigned long records,
+                          const jg_rt_bounds_t *bounds, server_rec *s, const char **why)
 {
-    rt_home_t *n = new_table(ppool, path, records, jg_rt_horizon(old->table), why);
+    rt_home_t *n = new_table(ppool, path, records, jg_rt_horizon(old->table), bounds, why);
 
     if (!n) return NULL;
     if (jg_rt_retired(old->table)) {
@@ -247,10 +251,12 @@ static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
 /* The first configuration pass in this parent process: the file as the last
  * run left it. NULL and *why: httpd must not start. */
 static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
-                             unsigned long records, server_rec *s, const char **why)
+                             unsigned long records, const jg_rt_bounds_t *bounds,
+                             server_rec *s, const char **why)
 {
     long long now = (long long)apr_time_sec(apr_time_now());
     const char *boot = boot_id(p);
+    jg_rt_bounds_t carried = *bounds;
     long long horizon = 0;
     rt_home_t *h;
     struct stat st;
@@ -261,6 +267,14 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
         if (st.st_size == 0) h = NULL;
         else if (!(h = map_file(ppool, path, 0, 0, why))) return NULL;
         t = h ? jg_rt_open(h->mem, h->bytes) : NULL;
+        if (t) {
+            /* what the last run's configurations had, whatever becomes of
+             * the records: a table started anew must judge by them too */
+            jg_rt_bounds_t old;
+            jg_rt_bounds(t, &old);
+            if (old.skew > carried.skew) carried.skew = old.skew;
+            if (old.lifetime > carried.lifetime) carried.lifetime = old.lifetime;
+        }
         if (t && !jg_rt_was_clean(t) && (!*boot || strcmp(jg_rt_boot_id(t), boot))) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0704: httpd did not stop "
                          "cleanly before the machine restarted (%s): the replay records "
@@ -290,7 +304,7 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
             h->table = t;
             if (jg_rt_records(t) == records) return h;
             /* JWTGrantReplayCacheSize changed while httpd was stopped */
-            return replace(ppool, p, h, path, records, s, why);
+            return replace(ppool, p, h, path, records, bounds, s, why);
         }
         /* nothing in it can be trusted, and the horizon covers all it held */
         if (h) unmap(h);
@@ -299,7 +313,7 @@ static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
     else
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0701: replay cache: a new table "
                      "in %s (first start with this " JG_CMD_STATE_DIR ")", path);
-    if (!(h = new_table(ppool, path, records, horizon, why))) return NULL;
+    if (!(h = new_table(ppool, path, records, horizon, &carried, why))) return NULL;
     return install(h, p, why) ? h : NULL;
 }
 
@@ -324,7 +338,7 @@ static apr_status_t close_at_exit(void *data)
 }
 
 int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
-                          int networked, long long max_skew)
+                          int networked, const jg_rt_bounds_t *bounds)
 {
     apr_pool_t *ppool = s->process->pool;
     unsigned long records = jg_global.replay_records ? jg_global.replay_records
@@ -333,6 +347,7 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     const char *why = NULL;
     rt_home_t *h = NULL;
     apr_status_t rv;
+    int cold = 0;
 
     (void)plog;
     table = NULL;
@@ -363,18 +378,20 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
                    || jg_rt_retired(h->table)))
         /* a graceful restart with another size, JWTGrantStateDir moved, or
          * back from Redis or memcached */
-        h = replace(ppool, pconf, h, path, records, s, &why);
+        h = replace(ppool, pconf, h, path, records, bounds, s, &why);
     else if (h)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0700: replay cache: the table of "
                      "%lu records is kept across the restart", records);
-    else
-        h = cold_start(ppool, pconf, path, records, s, &why);
-    if (h && !mark_open(h, pconf, &why)) h = NULL;
+    else {
+        h = cold_start(ppool, pconf, path, records, bounds, s, &why);
+        cold = 1;
+    }
+    if (h && !mark_open(h, pconf, cold, &why)) h = NULL;
     if (!h) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0709: the replay cache: %s", why);
         return !OK;
     }
-    jg_rt_raise_skew(h->table, max_skew);
+    jg_rt_widen(h->table, bounds);
     apr_pool_userdata_set(h, HOME_KEY, apr_pool_cleanup_null, ppool);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0702: replay cache: %lu records (%lu "
                  "slots, %lu KiB) in %s, horizon %" APR_INT64_T_FMT, records,
@@ -385,9 +402,11 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     return OK;
 }
 
-long long jg_replay_max_skew(void)
+int jg_replay_bounds(jg_rt_bounds_t *out)
 {
-    return table ? jg_rt_max_skew(table) : 0;
+    if (!table) return 0;
+    jg_rt_bounds(table, out);
+    return 1;
 }
 
 jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,

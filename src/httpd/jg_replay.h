@@ -8,6 +8,7 @@
 #include <httpd.h>
 #include "jg_status.h"
 #include "jg_claim.h"
+#include "jg_replay_table.h"
 
 /* The default JWTGrantReplayCacheSize: an hour of assertions at about 290
  * a second with the default 1 h lifetime (3,500 a second for 5-minute
@@ -21,10 +22,10 @@
  * the last run left (or a new one); none when the cache is redis or
  * memcache (networked: 1). */
 int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
-                          int networked, long long max_skew);
+                          int networked, const jg_rt_bounds_t *bounds);
 
-/* The table's jg_rt_max_skew. */
-long long jg_replay_max_skew(void);
+/* The table's bounds (jg_rt_bounds); 0 when there is no table. */
+int jg_replay_bounds(jg_rt_bounds_t *out);
 
 /* 1 when this generation has a table (JWTGrantCache shmcb). */
 int jg_replay_active(void);

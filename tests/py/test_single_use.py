@@ -386,6 +386,25 @@ def test_a_leeway_widened_by_a_graceful_restart_finds_the_record(httpd_factory):
         assert_not_granted_again(h.token(used), "after the leeway was widened")
 
 
+def test_a_leeway_widened_after_the_record_was_let_go(httpd_factory):
+    """An assertion accepted within a 5 s leeway (expired 3 s before); 3 s
+    later its record has been let go under that leeway. A graceful restart
+    then widens the leeway to 60 s and resizes the table (whose copy leaves
+    such records out): the assertion is valid again by the wider leeway,
+    and must be refused, not found absent."""
+    h = server(httpd_factory, f"{SMALL_TABLE}\nJWTGrantClockSkew 5\n")
+    with running(h):
+        now = int(time.time())
+        used = mint(exp=now - 3, iat=now - 60)
+        assert_granted(h.token(used))
+        time.sleep(max(0.0, now + 4 - time.time()))     # exp + 5 has passed
+        h.write(hs_conf(h, f"JWTGrantReplayCacheSize {2 * SMALL}\nJWTGrantClockSkew 60\n"))
+        h.graceful()
+        resp = h.token(used)
+        assert resp.status_code != 200, f"accepted again: {resp.text}"
+        assert_error(resp, 400, "invalid_grant")
+
+
 def test_graceful_restart_refuses_nothing_valid(httpd_factory):
     """Assertions issued before a graceful restart and not used yet are
     accepted after it (with iat, without, with nbf, issued seconds
@@ -548,6 +567,63 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         assert_error(h.token(used, client=PLAIN, scope="email"), 400, "invalid_grant", BEFORE)
         assert_error(h.token(fresh, client=PLAIN, scope="email"), 400, "invalid_grant", USED)
         assert active(h, token, client=PLAIN) == {"active": False}
+
+
+def power_loss(h):
+    """httpd killed, then its table file made to say it was in use in
+    another boot of the machine, as after a power loss."""
+    h.crash()
+    path = os.path.join(h.state_dir, "replay-cache.table")
+    with open(path, "r+b") as f:
+        hdr = TableHeader.from_buffer_copy(f.read(ctypes.sizeof(TableHeader)))
+        hdr.boot_id = b"00000000-0000-4000-8000-" + b"0" * 12
+        f.seek(0)
+        f.write(bytes(hdr))
+
+
+@pytest.mark.parametrize("drop_wide", [False, True], ids=["both", "narrower-alone"])
+@pytest.mark.parametrize("what", ["leeway", "lifetime"])
+def test_a_narrower_configuration_after_a_loss_refuses_what_a_wider_accepted(
+        httpd_factory, what, drop_wide):
+    """An assertion accepted at a virtual host with a wider leeway (or a
+    longer lifetime) than another of the same issuer: with an iat 20 s ahead
+    (leeway 30 s against 5 s), or without iat and an exp 70 s ahead
+    (lifetime 3,600 s against 60 s). After a power loss, once the narrower
+    one's own checks pass too, its values would put the earliest use after
+    the horizon: the table remembers the wider values across the loss, so
+    the assertion is refused there; and so it is when the restart after the
+    loss has the narrower configuration alone."""
+    h = httpd_factory(ports=2)
+    secret = h.file("idp.secret", SECRET, mode=0o600)
+
+    def idp(lifetime):
+        return (f"<JWTGrantTrustedIdP {IDP}>\n  JWTGrantIdPSharedSecret {secret}\n"
+                f"  JWTGrantIdPAlias {AUD}\n  JWTGrantIdPMaxLifetime {lifetime}\n"
+                "</JWTGrantTrustedIdP>\n")
+    if what == "leeway":
+        wide, narrow = "JWTGrantClockSkew 30\n" + idp(3600), "JWTGrantClockSkew 5\n"
+    else:
+        wide, narrow = idp(3600), idp(60)
+    h.write(f"JWTGrantIssuer {ISSUER}\nJWTGrantRequireClientAuth Off\n" + wide
+            + f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName narrow.test\n"
+            + narrow + "</VirtualHost>\n")
+    with running(h, expect=[r"JWTG0704: httpd did not stop cleanly before the machine"]):
+        t0 = int(time.time())
+        if what == "leeway":
+            used, valid_there_at = mint(iat=t0 + 20, exp=t0 + 120), t0 + 16
+        else:
+            used, valid_there_at = mint(iat=DROP, exp=t0 + 70), t0 + 11
+        assert_granted(h.token(used))
+        power_loss(h)
+        if drop_wide:
+            # the restart after the loss has the narrower configuration alone
+            h.write(f"JWTGrantIssuer {ISSUER}\nJWTGrantRequireClientAuth Off\n" + narrow
+                    + ("" if what == "lifetime" else idp(3600)))
+        h.start(expect=[p.pattern for p in h._startup_expected])
+        time.sleep(max(0.0, valid_there_at - time.time()))
+        resp = h.token(used, port=h.ports[0 if drop_wide else 1])
+        assert resp.status_code != 200, f"accepted again after the loss: {resp.text}"
+        assert_error(resp, 400, "invalid_grant", BEFORE)
 
 
 @pytest.mark.parametrize("damage", ["magic", "size", "empty"])

@@ -1212,6 +1212,13 @@ START_TEST(replay_check_is_told_the_earliest_use)
     set_int(claims, "iat", NOW - 7);
     expect_ok(as_app(rsa_assertion(claims)));
     ck_assert_int_eq(fake.replay_earliest, NOW - 7 - SKEW - 240);
+    /* likewise a longer lifetime elsewhere, for an assertion without iat */
+    env.cfg.lifetime_bound = JG_DEFAULT_MAX_LIFETIME + 3600;
+    claims = claims_for(RSA_ISS);
+    json_object_object_del(claims, "iat");
+    set_int(claims, "exp", NOW + 100);
+    expect_ok(as_app(rsa_assertion(claims)));
+    ck_assert_int_eq(fake.replay_earliest, NOW + 100 - JG_DEFAULT_MAX_LIFETIME - 3600);
 }
 END_TEST
 

@@ -37,7 +37,7 @@ static table_t make(unsigned long records, long long horizon)
     tb.bytes = jg_rt_bytes(records);
     tb.mem = mmap(NULL, tb.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(tb.mem, MAP_FAILED);
-    tb.t = jg_rt_create(tb.mem, tb.bytes, records, horizon, &why);
+    tb.t = jg_rt_create(tb.mem, tb.bytes, records, horizon, NULL, &why);
     ck_assert_msg(tb.t != NULL, "%s", why);
     return tb;
 }
@@ -104,6 +104,69 @@ START_TEST(record_lives_until_its_expiry)
 }
 END_TEST
 
+static void widen(jg_rt_t *t, long long skew, long long lifetime)
+{
+    jg_rt_bounds_t b = { skew, lifetime };
+    jg_rt_widen(t, &b);
+}
+
+/* A leeway widened after a record was already let go under the narrower
+ * one (its slot free, or reused): that value is refused from then on, never
+ * found valid and absent. */
+START_TEST(a_widened_leeway_refuses_what_the_narrower_let_go)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    jg_rt_bounds_t b;
+    jg_claim_t out;
+    long long retry;
+    const char *why = NULL;
+
+    widen(tb.t, 10, 3600);
+    ck_assert_int_eq(claim(tb.t, "a", T0 + 5), JG_CLAIM_FRESH);    /* kept to T0 + 15 */
+    fake_now = T0 + 20;                              /* let go */
+    widen(tb.t, 60, 3600);                           /* valid again to T0 + 65 */
+    jg_rt_bounds(tb.t, &b);
+    ck_assert_int_eq(b.skew, 60);
+    ck_assert_int_eq(b.lifetime, 3600);
+    ck_assert(jg_rt_claim(tb.t, "a", T0, T0 + 5, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_UNKNOWN);
+    /* a value that expires after the floor is judged as ever */
+    ck_assert_int_eq(claim(tb.t, "b", T0 + 11), JG_CLAIM_FRESH);
+    ck_assert_int_eq(claim(tb.t, "b", T0 + 11), JG_CLAIM_USED);
+    unmake(&tb);
+}
+END_TEST
+
+/* A copy into a table of a wider leeway: what the narrower one let go was
+ * not copied and is refused; what it remembers goes along. */
+START_TEST(a_copy_carries_bounds_and_floor)
+{
+    table_t a = make(JG_RT_MIN_RECORDS, 0), b = make(JG_RT_MIN_RECORDS, 0);
+    unsigned long copied = 0, lost = 0;
+    jg_rt_bounds_t bb;
+    jg_claim_t out;
+    long long retry;
+    const char *why = NULL;
+
+    widen(a.t, 10, 7200);
+    widen(b.t, 60, 600);
+    ck_assert_int_eq(claim(a.t, "gone", T0 + 5), JG_CLAIM_FRESH);
+    ck_assert_int_eq(claim(a.t, "kept", T0 + 100), JG_CLAIM_FRESH);
+    fake_now = T0 + 20;
+    jg_rt_retire(a.t);
+    ck_assert(jg_rt_copy(b.t, a.t, &copied, &lost, &why) == JG_OK);
+    ck_assert_uint_eq(copied, 1);
+    jg_rt_bounds(b.t, &bb);
+    ck_assert_int_eq(bb.skew, 60);
+    ck_assert_int_eq(bb.lifetime, 7200);
+    ck_assert(jg_rt_claim(b.t, "gone", T0, T0 + 5, &out, &retry, &why) == JG_OK);
+    ck_assert_int_eq(out, JG_CLAIM_UNKNOWN);
+    ck_assert_int_eq(claim(b.t, "kept", T0 + 100), JG_CLAIM_USED);
+    unmake(&a);
+    unmake(&b);
+}
+END_TEST
+
 /* Records are kept until their value's exp plus the widest leeway any user
  * of the table has had: widened later, every record lives longer at once,
  * so a request with the wider leeway still finds them. */
@@ -115,8 +178,8 @@ START_TEST(records_live_for_the_widest_leeway)
 
     ck_assert_int_eq(jg_rt_max_skew(tb.t), 0);
     ck_assert_int_eq(claim(tb.t, "a", T0 + 10), JG_CLAIM_FRESH);
-    jg_rt_raise_skew(tb.t, 60);
-    jg_rt_raise_skew(tb.t, 30);                      /* never lowered */
+    widen(tb.t, 60, 3600);
+    widen(tb.t, 30, 600);                            /* never narrowed */
     ck_assert_int_eq(jg_rt_max_skew(tb.t), 60);
     fake_now = T0 + 70;
     ck_assert(jg_rt_seen(tb.t, "a", T0, &seen, &why) == JG_OK);
@@ -144,7 +207,7 @@ START_TEST(a_wider_leeway_frees_no_slot_early)
                   == JG_OK);
         if (out == JG_CLAIM_FULL) break;
     }
-    jg_rt_raise_skew(tb.t, 60);
+    widen(tb.t, 60, 0);
     fake_now = T0 + 40;
     ck_assert(jg_rt_claim(tb.t, key_n("w", i), T0, T0 + 100, &out, &retry, &why) == JG_OK);
     ck_assert_int_eq(out, JG_CLAIM_FULL);
@@ -447,6 +510,8 @@ Suite *replay_table_suite(void)
     tcase_add_test(tc, fresh_then_used);
     tcase_add_test(tc, record_lives_until_its_expiry);
     tcase_add_test(tc, records_live_for_the_widest_leeway);
+    tcase_add_test(tc, a_widened_leeway_refuses_what_the_narrower_let_go);
+    tcase_add_test(tc, a_copy_carries_bounds_and_floor);
     tcase_add_test(tc, a_wider_leeway_frees_no_slot_early);
     tcase_add_test(tc, horizon_refuses_what_may_have_been_used);
     tcase_add_test(tc, holds_its_size_then_refuses_never_forgets);
