@@ -40,13 +40,13 @@ int main(void)
     srunner_add_suite(sr, http_suite());
     srunner_add_suite(sr, netguard_suite());
     srunner_add_suite(sr, jwks_suite());
-    srunner_add_suite(sr, store_suite());   /* issue 5 */
-    srunner_add_suite(sr, admin_suite());   /* issue 5 */
-    srunner_add_suite(sr, console_suite()); /* issue 5 */
-    srunner_add_suite(sr, wso2_suite());    /* issue 5 */
-    srunner_add_suite(sr, lifecycle_suite()); /* issue 6 */
+    srunner_add_suite(sr, store_suite());
+    srunner_add_suite(sr, admin_suite());
+    srunner_add_suite(sr, console_suite());
+    srunner_add_suite(sr, wso2_suite());
+    srunner_add_suite(sr, lifecycle_suite());
     srunner_add_suite(sr, client_auth_suite());
-    srunner_add_suite(sr, replay_table_suite()); /* issue 6 */
+    srunner_add_suite(sr, replay_table_suite());
     srunner_add_suite(sr, netproto_suite());
     srunner_add_suite(sr, roles_suite());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
