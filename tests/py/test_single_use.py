@@ -521,6 +521,8 @@ class TableHeader(ctypes.Structure):
                 ("stripes_off", ctypes.c_uint64),
                 ("buckets_off", ctypes.c_uint64),
                 ("max_skew", ctypes.c_int64),
+                ("max_lifetime", ctypes.c_int64),
+                ("floor", ctypes.c_int64),
                 ("clean", ctypes.c_uint32),
                 ("boot_id", ctypes.c_char * 48)]     # JG_RT_BOOT_ID_MAX
 
