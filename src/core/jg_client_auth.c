@@ -259,9 +259,50 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     return 1;
 }
 
+static int uses_basic(const jg_grant_request_t *req)
+{
+    return req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
+}
+
+int jg_client_auth_challenge(const jg_tenant_t *t, const jg_grant_request_t *req)
+{
+    const char *id;
+    const jg_client_t *c;
+
+    /* RFC 6749 5.2: the client tried HTTP Basic, so it is answered in the
+     * terms of HTTP authentication */
+    if (uses_basic(req)) return 1;
+    /* it tried another method: the body says why that failed, and a
+     * challenge would make some clients (openid-client) report a challenge
+     * instead of the error and its description */
+    if (param(req, "client_secret") || param(req, "client_assertion")
+        || param(req, "client_assertion_type"))
+        return 0;
+    /* none tried: RFC 6749 5.2 allows a challenge naming the schemes we
+     * support, and it only helps when Basic is the one way in. The server
+     * offers every method; a client (named by its client_id alone) may be
+     * held to client_secret_basic. */
+    id = param(req, "client_id");
+    c = t && id ? jg_tenant_find_client(t, id) : NULL;
+    return c && c->auth_method == JG_AUTH_SECRET_BASIC;
+}
+
+static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
+                        const jg_tenant_t *t, const jg_grant_request_t *req,
+                        const jg_client_t **client, jg_grant_result_t *res);
+
 int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                            const jg_tenant_t *t, const jg_grant_request_t *req,
                            const jg_client_t **client, jg_grant_result_t *res)
+{
+    if (authenticate(p, cfg, t, req, client, res)) return 1;
+    if (res->status == 401) res->www_authenticate = jg_client_auth_challenge(t, req);
+    return 0;
+}
+
+static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
+                        const jg_tenant_t *t, const jg_grant_request_t *req,
+                        const jg_client_t **client, jg_grant_result_t *res)
 {
     const char *id = NULL, *secret = NULL, *why = NULL;
     const char *form_id = param(req, "client_id");
@@ -269,7 +310,7 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
     const char *assertion_type = param(req, "client_assertion_type");
     const char *client_assertion_ = param(req, "client_assertion");
     const jg_client_t *c;
-    int basic = req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
+    int basic = uses_basic(req);
 
     *client = NULL;
     if (assertion_type || client_assertion_) {

@@ -29,10 +29,10 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
 
 void jg_grant_client_error(jg_grant_result_t *res, const char *description)
 {
-    /* Always 401 with a Basic challenge: RFC 6749 §5.2 requires it when the
-     * client tried Basic, and RFC 7235 requires the challenge with any 401. */
+    /* whether a Basic challenge goes with it depends on the request:
+     * jg_client_auth_challenge decides */
     jg_grant_error(res, 401, "invalid_client", description);
-    res->www_authenticate = 1;
+    res->www_authenticate = 0;
 }
 
 static void server_error(jg_grant_result_t *res, const char *description)

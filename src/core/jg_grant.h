@@ -121,7 +121,9 @@ typedef struct jg_grant_result {
     int status;                         /* HTTP status to answer with */
     const char *error;                  /* RFC 6749 §5.2 code; NULL: success */
     const char *description;            /* for the client, never a secret */
-    int www_authenticate;               /* answer 401 with a Basic challenge */
+    /* answer 401 with a Basic challenge (WWW-Authenticate): set from
+     * jg_client_auth_challenge, never otherwise */
+    int www_authenticate;
     int server_fault;                   /* our fault: log as an error */
     long long retry_after;              /* > 0: send Retry-After (503) */
     const char *access_token;
@@ -157,7 +159,8 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
 /* Fill res as an error answer (also used by the glue for HTTP-level errors). */
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
                     const char *description);
-/* Fill res as a 401 invalid_client answer with a Basic challenge. */
+/* Fill res as a 401 invalid_client answer, without a challenge: the caller
+ * sets res->www_authenticate from jg_client_auth_challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
 /* The earliest use of assertion a under pol, with the leeway and lifetime

@@ -208,6 +208,24 @@ def test_claims_are_checked(srv, keys, overrides, words):
     assert_error(with_jwt(srv, keys, cj), 401, "invalid_client", words)
 
 
+def test_failed_client_jwt_has_no_challenge(srv, keys):
+    """A client that authenticated by JWT did not use HTTP Basic: no
+    WWW-Authenticate (openid-client would report a challenge instead of the
+    error), error and error_description in the body."""
+    now = int(time.time())
+    cj = client_jwt(jwk_of(keys["p256"].priv), "pk-jwks", kid="p1", exp=now - 3600,
+                    iat=now - 3700)
+    resp = with_jwt(srv, keys, cj)
+    doc = assert_error(resp, 401, "invalid_client")
+    assert doc["error_description"] == "client_assertion: assertion expired", doc
+    assert "WWW-Authenticate" not in resp.headers, resp.headers
+    cj = client_jwt(jwk_of(keys["p256b"].priv), "pk-jwks", kid="p1")   # not its key
+    resp = with_jwt(srv, keys, cj)
+    doc = assert_error(resp, 401, "invalid_client")
+    assert doc["error_description"] == "client authentication failed", doc
+    assert "WWW-Authenticate" not in resp.headers, resp.headers
+
+
 def test_replayed_client_assertion(srv, keys):
     cj = client_jwt(jwk_of(keys["p256"].priv), "pk-jwks")
     assert_granted(with_jwt(srv, keys, cj))

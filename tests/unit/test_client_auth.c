@@ -653,6 +653,67 @@ START_TEST(same_jwt_in_both_roles_of_one_request_refused)
 }
 END_TEST
 
+START_TEST(jwt_client_failures_carry_no_challenge)
+{
+    json_object *o = cclaims("pk-client");
+    jg_grant_result_t *res;
+
+    /* a JWT is not HTTP authentication: no WWW-Authenticate, whatever failed
+     * (RFC 6749 5.2 asks for it when the client used Basic) */
+    res = with_client_jwt(sign(tu_key(tu_gen_ec("P-256")), JG_ALG_ES256, NULL,
+                               cclaims("pk-client")));
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 0);
+    set_int(o, "exp", NOW - SKEW - 1);
+    res = with_client_jwt(pk_jwt(o));
+    expect_client_refused(res, "client_assertion: assertion expired");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    res = with_client_jwt("opaque-token");
+    expect_client_refused(res, "client_assertion: ");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    res = run(NULL, "assertion", grant_assertion(), "client_assertion_type", "urn:x",
+              "client_assertion", pk_jwt(cclaims("pk-client")), NULL);
+    expect_client_refused(res, "client_assertion_type");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    /* the id of a client held to private_key_jwt, alone: no challenge */
+    res = run(NULL, "assertion", grant_assertion(), "client_id", "pk-client", NULL);
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 0);
+    /* Basic for it: the challenge */
+    res = run(basic("pk-client:pk-secret"), "assertion", grant_assertion(), NULL);
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 1);
+}
+END_TEST
+
+START_TEST(challenge_decided_by_the_request)
+{
+    const jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+    jg_grant_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.form = apr_table_make(test_pool, 4);
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    req.authorization = "Basic Og==";
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 1);
+    ck_assert_int_eq(jg_client_auth_challenge(NULL, &req), 1);
+    req.authorization = "DPoP abc";
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    req.authorization = NULL;
+    apr_table_set(req.form, "client_id", "app");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    env.pk->auth_method = JG_AUTH_SECRET_BASIC;
+    apr_table_set(req.form, "client_id", "pk-client");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 1);
+    ck_assert_int_eq(jg_client_auth_challenge(NULL, &req), 0);   /* no tenant, no client */
+    apr_table_set(req.form, "client_secret", "x");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    apr_table_unset(req.form, "client_secret");
+    apr_table_set(req.form, "client_assertion", "x");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+}
+END_TEST
+
 /* ---- client_secret_jwt ------------------------------------------------------------ */
 
 START_TEST(hs_accepted)
@@ -997,6 +1058,8 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, issued_before_replay_horizon_refused);
     tcase_add_test(tc, full_replay_cache_is_503);
     tcase_add_test(tc, replay_cache_failure_is_server_error);
+    tcase_add_test(tc, jwt_client_failures_carry_no_challenge);
+    tcase_add_test(tc, challenge_decided_by_the_request);
 
     CA_TCASE("roles");
     tcase_add_test(tc, client_assertion_then_grant_refused);

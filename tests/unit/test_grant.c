@@ -414,7 +414,17 @@ static void expect_invalid_grant(const jg_grant_result_t *res, const char *descr
     ck_assert_int_eq(res->server_fault, 0);
 }
 
+/* 401 invalid_client without a challenge: the request did not use HTTP
+ * Basic (jg_client_auth_challenge) */
 static void expect_invalid_client(const jg_grant_result_t *res, const char *description)
+{
+    expect_error(res, 401, "invalid_client", description);
+    ck_assert_int_eq(res->www_authenticate, 0);
+}
+
+/* 401 invalid_client with WWW-Authenticate: Basic (RFC 6749 5.2) */
+static void expect_invalid_client_basic(const jg_grant_result_t *res,
+                                        const char *description)
 {
     expect_error(res, 401, "invalid_client", description);
     ck_assert_int_eq(res->www_authenticate, 1);
@@ -770,8 +780,8 @@ END_TEST
 
 START_TEST(unknown_client_by_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, basic("nobody:x"), "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
+    expect_invalid_client_basic(run(NULL, basic("nobody:x"), "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -802,8 +812,8 @@ END_TEST
 
 START_TEST(wrong_secret_by_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, basic("app-id:wrong"), "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
+    expect_invalid_client_basic(run(NULL, basic("app-id:wrong"), "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -836,8 +846,8 @@ END_TEST
 
 START_TEST(malformed_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, "Basic !!!!", "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), NULL);
+    expect_invalid_client_basic(run(NULL, "Basic !!!!", "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), NULL);
 }
 END_TEST
 
@@ -847,6 +857,74 @@ START_TEST(client_checked_before_the_assertion)
     expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", "garbage",
                               "client_id", "app-id", "client_secret", "nope", NULL),
                           D_AUTH_FAILED);
+}
+END_TEST
+
+/* ---- the challenge: WWW-Authenticate only for HTTP Basic ----------------------------- */
+
+/* error and error_description are in the body whatever the header */
+static void expect_body_names_the_error(const jg_grant_result_t *res, const char *description)
+{
+    json_object *o = NULL;
+    const char *text = jg_grant_response_json(test_pool, res), *why = NULL;
+
+    ck_assert_msg(jg_json_parse_object(test_pool, text, strlen(text), &o, &why) == JG_OK,
+                  "%s", why);
+    ck_assert_int_eq(json_object_object_length(o), 2);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error")),
+                     "invalid_client");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error_description")),
+                     description);
+}
+
+START_TEST(challenge_only_when_basic_was_used)
+{
+    jg_grant_result_t *res;
+
+    /* client_secret_post: no challenge, the body says what went wrong */
+    res = run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+              "client_id", "app-id", "client_secret", "wrong", NULL);
+    expect_invalid_client(res, D_AUTH_FAILED);
+    expect_body_names_the_error(res, D_AUTH_FAILED);
+    /* Basic: the challenge, and the same body */
+    res = run(NULL, basic("app-id:wrong"), "grant_type", GT, "assertion",
+              good_rsa_assertion(), NULL);
+    expect_invalid_client_basic(res, D_AUTH_FAILED);
+    expect_body_names_the_error(res, D_AUTH_FAILED);
+    /* the scheme's name is case-insensitive (RFC 7235 2.1) */
+    expect_invalid_client_basic(run(NULL, apr_pstrcat(test_pool, "bASIC ",
+                                                      basic("app-id:wrong") + 6, NULL),
+                                    "grant_type", GT, "assertion", good_rsa_assertion(),
+                                    NULL), D_AUTH_FAILED);
+    /* another scheme is not client authentication: nothing was tried */
+    expect_invalid_client(run(NULL, "Bearer abc", "grant_type", GT, "assertion",
+                              good_rsa_assertion(), NULL), D_AUTH_REQUIRED);
+}
+END_TEST
+
+START_TEST(challenge_when_nothing_tried_only_for_a_basic_only_client)
+{
+    /* nothing at all: the server offers other methods than Basic */
+    expect_invalid_client(anonymous(good_rsa_assertion()), D_AUTH_REQUIRED);
+    /* a client_id alone, of a client that may use any method */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", NULL), D_AUTH_FAILED);
+    /* ... held to client_secret_post */
+    env.app->auth_method = JG_AUTH_SECRET_POST;
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", NULL), D_AUTH_FAILED);
+    /* ... held to client_secret_basic: Basic is its one way in */
+    env.app->auth_method = JG_AUTH_SECRET_BASIC;
+    expect_invalid_client_basic(run(NULL, NULL, "grant_type", GT, "assertion",
+                                    good_rsa_assertion(), "client_id", "app-id", NULL),
+                                D_AUTH_FAILED);
+    /* but it tried client_secret_post: the body says why that failed */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", "client_secret", "app-secret", NULL),
+                          D_AUTH_FAILED);
+    /* an unknown id: nothing known about it */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "nobody", NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -1971,6 +2049,8 @@ Suite *grant_suite(void)
     tcase_add_test(tc, public_client_refused_when_auth_required);
     tcase_add_test(tc, malformed_basic_is_invalid_client);
     tcase_add_test(tc, client_checked_before_the_assertion);
+    tcase_add_test(tc, challenge_only_when_basic_was_used);
+    tcase_add_test(tc, challenge_when_nothing_tried_only_for_a_basic_only_client);
     tcase_add_test(tc, client_limited_to_other_idps_is_unauthorized);
     tcase_add_test(tc, client_limited_to_idp_accepts_it);
 
