@@ -93,7 +93,8 @@ static jg_status_t check_aud(jg_assertion_t *a, const jg_assertion_policy_t *pol
         return jg_fail(why, JG_ERR_REJECTED, "aud is neither a string nor an array");
     }
     if (!a->aud_matched)
-        return jg_fail(why, JG_ERR_REJECTED, "aud does not name this token endpoint");
+        return jg_fail(why, JG_ERR_REJECTED,
+                       pol->aud_refused ? pol->aud_refused : JG_AUD_REFUSED);
     return JG_OK;
 }
 

@@ -7,10 +7,19 @@
 #include <json-c/json.h>
 #include "jg_status.h"
 
+/* The reason for an aud that names none of a grant's audiences: this
+ * server's token endpoint URL and issuer, and the IdP's JWTGrantIdPAlias
+ * values. */
+#define JG_AUD_REFUSED "aud matches neither this server's token endpoint, its issuer " \
+                       "nor the IdP's aliases"
+
 typedef struct jg_assertion_policy {
     long long now;                  /* seconds since the epoch */
     long long skew;                 /* leeway on exp, nbf, iat */
     const apr_array_header_t *audiences; /* const char *: one must be in aud */
+    /* the reason when aud names none of them; NULL: the assertion grant's
+     * (JG_AUD_REFUSED) */
+    const char *aud_refused;
     long long iat_validity;         /* oldest iat accepted, seconds; <0: off */
     long long max_lifetime;         /* largest exp - iat (or exp - now) */
     int require_jti;

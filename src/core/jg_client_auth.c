@@ -232,6 +232,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.now = req->now;
     pol.skew = cfg->skew;
     pol.audiences = cfg->audiences;
+    pol.aud_refused = "aud matches neither this server's token endpoint nor its issuer";
     pol.iat_validity = JG_OFF;       /* the lifetime bound below is tighter */
     pol.max_lifetime = cfg->client_assertion_max_lifetime > 0
                        ? cfg->client_assertion_max_lifetime

@@ -291,7 +291,19 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     memset(&pol, 0, sizeof(pol));
     pol.now = req->now;
     pol.skew = cfg->skew;
-    pol.audiences = idp->aliases->nelts ? idp->aliases : cfg->audiences;
+    /* RFC 7523 3: the token endpoint's URL (and, RFC 7523bis, the issuer)
+     * always name this server; an IdP's aliases are more names for it */
+    pol.audiences = cfg->audiences;
+    if (idp->aliases->nelts) {
+        apr_array_header_t *all = apr_array_make(p, (cfg->audiences
+                                                     ? cfg->audiences->nelts : 0)
+                                                 + idp->aliases->nelts,
+                                                 sizeof(const char *));
+        if (cfg->audiences) apr_array_cat(all, cfg->audiences);
+        apr_array_cat(all, idp->aliases);
+        pol.audiences = all;
+    }
+    pol.aud_refused = JG_AUD_REFUSED;
     pol.iat_validity = idp->iat_validity;
     pol.max_lifetime = idp->max_lifetime;
     pol.require_jti = idp->require_jti;

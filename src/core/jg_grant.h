@@ -79,8 +79,9 @@ typedef struct jg_grant_config {
     const jg_registry_t *registry;
     const char *default_tenant;
     const char *issuer;
-    /* aud values accepted from IdPs without aliases: the token endpoint's
-     * URL and the issuer */
+    /* aud values always accepted: the token endpoint's URL and the issuer
+     * (an IdP's JWTGrantIdPAlias values are accepted besides; client
+     * assertions name one of these) */
     const apr_array_header_t *audiences;
     long long skew;
     /* The largest clock skew any configuration of this server has used since

@@ -352,6 +352,27 @@ def test_client_limited_to_an_idp_may_use_it(srv, mint):
     assert_granted(srv.token(mint(iss="partner", key="p256"), client=LIMITED))
 
 
+# ---- audience -----------------------------------------------------------------------
+
+AUD_REFUSED = ("aud matches neither this server's token endpoint, its issuer nor the "
+               "IdP's aliases")
+
+
+def test_aud_names_this_server_even_with_aliases(srv, keys):
+    """RFC 7523 3: the token endpoint's URL (and the issuer) name this server
+    whatever JWTGrantIdPAlias says; aliases are accepted besides (they once
+    replaced both)."""
+    def grant(aud):
+        return srv.token(sign(keys["rsa2048"].jwk, claims(IDP_ISS, aud)), client=APP)
+
+    assert_granted(grant(AUD))                          # the alias
+    assert_granted(grant(srv.url()))                    # this endpoint's URL
+    assert_granted(grant("https://as.test"))            # JWTGrantIssuer
+    assert_granted(grant(["https://elsewhere.test", srv.url()]))
+    doc = assert_error(grant("https://elsewhere.test/oauth2/token"), 400, "invalid_grant")
+    assert doc["error_description"] == AUD_REFUSED, doc
+
+
 # ---- answers ---------------------------------------------------------------------
 
 def test_success_answer(srv, mint):

@@ -138,7 +138,7 @@ static void refused(json_object *o, const char *want)
 #define R_IAT_FUTURE "assertion issued in the future (iat)"
 #define R_IAT_OLD "assertion too old (iat outside the issuer's validity window)"
 #define R_LIFETIME "assertion lifetime (exp - iat) too long"
-#define R_AUD "aud does not name this token endpoint"
+#define R_AUD "aud matches neither this server's token endpoint, its issuer nor the IdP's aliases"
 
 /* ---- parse -------------------------------------------------------------------------- */
 
@@ -591,6 +591,17 @@ START_TEST(check_refuses_aud_with_no_accepted_audiences)
 }
 END_TEST
 
+START_TEST(check_aud_reason_is_the_policy_s)
+{
+    jg_assertion_policy_t pol = policy();
+    json_object *o = claims();
+
+    tu_set_str(o, "aud", "https://elsewhere.example.com");
+    pol.aud_refused = "aud matches neither this server's token endpoint nor its issuer";
+    refused_with(o, &pol, "aud matches neither this server's token endpoint nor its issuer");
+}
+END_TEST
+
 /* ---- exp / nbf / iat ---------------------------------------------------------------- */
 
 START_TEST(check_refuses_expired)
@@ -919,6 +930,7 @@ Suite *assertion_suite(void)
     tcase_add_test(tc, check_accepts_aud_array_of_32);
     tcase_add_test(tc, check_refuses_aud_of_other_types);
     tcase_add_test(tc, check_refuses_aud_with_no_accepted_audiences);
+    tcase_add_test(tc, check_aud_reason_is_the_policy_s);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");

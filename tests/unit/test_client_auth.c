@@ -470,6 +470,8 @@ START_TEST(wrong_aud_refused)
 
     tu_set_str(o, "aud", "https://other-server.example.com/token");
     expect_client_refused(with_client_jwt(pk_jwt(o)), "aud");
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: aud matches "
+                     "neither this server's token endpoint nor its issuer");
     o = cclaims("pk-client");
     json_object_object_del(o, "aud");
     expect_client_refused(with_client_jwt(pk_jwt(o)), "no aud");

@@ -38,6 +38,7 @@
 #define D_AUTH_REQUIRED "client authentication required"
 #define D_ALG "alg not allowed"
 #define D_SIG "signature does not verify"
+#define D_AUD "aud matches neither this server's token endpoint, its issuer nor the IdP's aliases"
 
 /* ---- the world ---------------------------------------------------------------------- */
 
@@ -1118,7 +1119,7 @@ START_TEST(wrong_aud_is_invalid_grant)
     json_object *claims = claims_for(RSA_ISS);
 
     tu_set_str(claims, "aud", "https://other-as.example.com/token");
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "aud does not name this token endpoint");
+    expect_invalid_grant(as_app(rsa_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -1140,10 +1141,21 @@ START_TEST(aud_alias_accepted)
 }
 END_TEST
 
-START_TEST(aud_token_endpoint_refused_when_idp_has_alias)
+/* RFC 7523 3: the token endpoint's URL names this server whatever the
+ * aliases (which once replaced it), and so does the issuer */
+START_TEST(aud_token_endpoint_and_issuer_accepted_when_idp_has_alias)
 {
-    expect_invalid_grant(as_app(ec_assertion(claims_for(EC_ISS))),
-                         "aud does not name this token endpoint");
+    json_object *claims = claims_for(EC_ISS);
+
+    expect_ok(as_app(ec_assertion(claims_for(EC_ISS))));
+    tu_set_str(claims, "aud", ISSUER);
+    expect_ok(as_app(ec_assertion(claims)));
+    claims = claims_for(EC_ISS);
+    set_raw(claims, "aud", "[\"https://elsewhere.example.com\",\"" ALIAS "\"]");
+    expect_ok(as_app(ec_assertion(claims)));
+    claims = claims_for(EC_ISS);
+    tu_set_str(claims, "aud", "https://elsewhere.example.com");
+    expect_invalid_grant(as_app(ec_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -1152,7 +1164,7 @@ START_TEST(aud_alias_of_other_idp_refused)
     json_object *claims = claims_for(RSA_ISS);
 
     tu_set_str(claims, "aud", ALIAS);
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "aud does not name this token endpoint");
+    expect_invalid_grant(as_app(rsa_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -2077,7 +2089,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, wrong_aud_is_invalid_grant);
     tcase_add_test(tc, aud_issuer_accepted_without_alias);
     tcase_add_test(tc, aud_alias_accepted);
-    tcase_add_test(tc, aud_token_endpoint_refused_when_idp_has_alias);
+    tcase_add_test(tc, aud_token_endpoint_and_issuer_accepted_when_idp_has_alias);
     tcase_add_test(tc, aud_alias_of_other_idp_refused);
     tcase_add_test(tc, expired_assertion_is_invalid_grant);
     tcase_add_test(tc, expired_within_config_skew_accepted);
