@@ -301,16 +301,57 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
     return 0;
 }
 
+/* A stored secret compared with the presented one and, for HTTP Basic, its
+ * other form (alt, or NULL): both comparisons always run, in constant time,
+ * so that timing tells neither whether the id exists nor which form matched. */
+#define NO_SECRET "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+static int secret_matches(const char *stored, const char *secret, const char *alt, int basic)
+{
+    int ok = jg_secret_matches(stored, secret, strlen(secret));
+
+    if (basic) {
+        const char *other = alt ? alt : secret;
+        ok |= jg_secret_matches(stored, other, strlen(other));
+    }
+    return ok;
+}
+
+/* The client of Basic credentials b: its id form-decoded (RFC 6749 2.3.1)
+ * or as sent (authlib, requests and curl -u do not encode), the decoded
+ * one first; only the form a client_id in the body repeats, if there is
+ * one. *id: the id found, or else the one to name in the log. */
+static const jg_client_t *basic_client(const jg_tenant_t *t, const jg_basic_t *b,
+                                       const char *form_id, const char **id)
+{
+    const char *ids[2];
+    const jg_client_t *c;
+    int i;
+
+    ids[0] = b->id_decoded;
+    ids[1] = b->id_decoded && !strcmp(b->id_decoded, b->id) ? NULL : b->id;
+    *id = NULL;
+    for (i = 0; i < 2; i++) {
+        if (!ids[i] || (form_id && strcmp(form_id, ids[i]))) continue;
+        if (!*id) *id = ids[i];
+        if ((c = jg_tenant_find_client(t, ids[i]))) {
+            *id = ids[i];
+            return c;
+        }
+    }
+    return NULL;
+}
+
 static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                         const jg_tenant_t *t, const jg_grant_request_t *req,
                         const jg_client_t **client, jg_grant_result_t *res)
 {
-    const char *id = NULL, *secret = NULL, *why = NULL;
+    const char *id = NULL, *secret = NULL, *alt = NULL, *why = NULL;
     const char *form_id = param(req, "client_id");
     const char *form_secret = param(req, "client_secret");
     const char *assertion_type = param(req, "client_assertion_type");
     const char *client_assertion_ = param(req, "client_assertion");
-    const jg_client_t *c;
+    const jg_client_t *c = NULL;
     int basic = uses_basic(req);
 
     *client = NULL;
@@ -329,21 +370,28 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                                 form_id, client, res);
     }
     if (basic) {
-        if (jg_basic_parse(p, req->authorization, &id, &secret, &why) != JG_OK) {
+        jg_basic_t b;
+
+        if (jg_basic_parse_ex(p, req->authorization, &b, &why) != JG_OK) {
             jg_grant_client_error(res, why);
             return 0;
         }
-        if (!*secret) secret = NULL;   /* "id:" is how a public client says its id */
         if (form_secret) {
             jg_grant_error(res, 400, "invalid_request",
                            "more than one client authentication method (RFC 6749 2.3)");
             return 0;
         }
-        if (form_id && strcmp(form_id, id)) {
+        if (form_id && strcmp(form_id, b.id)
+            && (!b.id_decoded || strcmp(form_id, b.id_decoded))) {
             jg_grant_error(res, 400, "invalid_request",
                            "client_id differs from the Basic credentials");
             return 0;
         }
+        c = basic_client(t, &b, form_id, &id);
+        /* the secret as sent, and form-decoded when that differs */
+        secret = *b.secret ? b.secret : NULL;  /* "id:" is how a public client says its id */
+        alt = b.secret_decoded && strcmp(b.secret_decoded, b.secret) ? b.secret_decoded
+                                                                      : NULL;
     }
     else {
         id = form_id;
@@ -352,6 +400,7 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
             jg_grant_error(res, 400, "invalid_request", "client_secret without client_id");
             return 0;
         }
+        if (id) c = jg_tenant_find_client(t, id);
     }
     if (!id) {
         if (cfg->require_client_auth) {
@@ -361,18 +410,16 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
         return 1;
     }
     res->client_id = id;
-    c = jg_tenant_find_client(t, id);
     if (!c) {
-        /* spend a comparison anyway: no timing difference for unknown ids */
-        jg_secret_matches("{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-                          secret ? secret : "", secret ? strlen(secret) : 0);
+        /* spend the comparisons anyway: no timing difference for unknown ids */
+        if (secret) secret_matches(NO_SECRET, secret, alt, basic);
         jg_grant_client_error(res, D_FAILED);
         return 0;
     }
     if (secret) {
         /* a client held to another method may not fall back to its secret */
         int ok = allows(c, basic ? JG_AUTH_SECRET_BASIC : JG_AUTH_SECRET_POST);
-        if (!c->secret || !jg_secret_matches(c->secret, secret, strlen(secret)) || !ok) {
+        if (!c->secret || !secret_matches(c->secret, secret, alt, basic) || !ok) {
             jg_grant_client_error(res, D_FAILED);
             return 0;
         }

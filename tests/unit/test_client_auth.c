@@ -372,6 +372,117 @@ START_TEST(basic_method_refuses_post)
 }
 END_TEST
 
+/* ---- HTTP Basic: the secret as sent or form-decoded -------------------------------- */
+
+/* the registry indexed again after clients were added */
+static void reindex(void)
+{
+    const char *why = NULL;
+
+    ck_assert_msg(jg_registry_finish(env.reg, &why) == JG_OK, "%s", why);
+}
+
+/* secret "a+b%c/d": not form-encoded as it is; "a%2Bb%25c%2Fd" per RFC 6749 */
+#define ODD_SECRET "a+b%c/d"
+
+START_TEST(basic_secret_as_sent_or_form_decoded)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "odd", ODD_SECRET, JG_AUTH_ANY);
+    add_client(t, "plus", "p+q", JG_AUTH_ANY);
+    add_client(t, "space", "p q", JG_AUTH_ANY);
+    reindex();
+    /* as authlib, requests and curl -u send it */
+    expect_ok(run(basic("odd:" ODD_SECRET), "assertion", grant_assertion(), NULL), "odd");
+    /* form-urlencoded, as RFC 6749 2.3.1 says */
+    expect_ok(run(basic("odd:a%2Bb%25c%2Fd"), "assertion", grant_assertion(), NULL), "odd");
+    /* '+' as sent, and '+' meaning a space */
+    expect_ok(run(basic("plus:p+q"), "assertion", grant_assertion(), NULL), "plus");
+    expect_ok(run(basic("plus:p%2Bq"), "assertion", grant_assertion(), NULL), "plus");
+    expect_ok(run(basic("space:p+q"), "assertion", grant_assertion(), NULL), "space");
+    expect_ok(run(basic("space:p q"), "assertion", grant_assertion(), NULL), "space");
+    expect_ok(run(basic("space:p%20q"), "assertion", grant_assertion(), NULL), "space");
+    /* neither form matching is a failure */
+    expect_client_refused(run(basic("odd:a+b%c/e"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    expect_client_refused(run(basic("odd:a%2Bb%25c%2Fe"), "assertion", grant_assertion(),
+                              NULL), D_FAILED);
+    expect_client_refused(run(basic("plus:p q"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    /* the form-decoded secret of another client's is not this one's */
+    expect_client_refused(run(basic("plus:p%20q"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+}
+END_TEST
+
+START_TEST(basic_secret_never_in_the_answer)
+{
+    jg_grant_result_t *res = run(basic("app:wrong+secret%zz"), "assertion", grant_assertion(),
+                                 NULL);
+    const char *body = jg_grant_response_json(test_pool, res);
+
+    expect_client_refused(res, D_FAILED);
+    ck_assert_str_eq(res->description, D_FAILED);
+    ck_assert(!tu_contains(body, "wrong"));
+    ck_assert_str_eq(res->client_id, "app");
+}
+END_TEST
+
+START_TEST(basic_client_id_as_sent_or_form_decoded)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "id+1", "s+1", JG_AUTH_ANY);
+    add_client(t, "id:2", "s2", JG_AUTH_ANY);
+    reindex();
+    expect_ok(run(basic("id+1:s+1"), "assertion", grant_assertion(), NULL), "id+1");
+    expect_ok(run(basic("id%2B1:s%2B1"), "assertion", grant_assertion(), NULL), "id+1");
+    /* a client_id in the body may repeat either form */
+    expect_ok(run(basic("id+1:s+1"), "assertion", grant_assertion(), "client_id", "id+1",
+                  NULL), "id+1");
+    expect_ok(run(basic("id%2B1:s%2B1"), "assertion", grant_assertion(), "client_id",
+                  "id+1", NULL), "id+1");
+    expect(run(basic("id+1:s+1"), "assertion", grant_assertion(), "client_id", "id 2", NULL),
+           400, "invalid_request", "client_id differs from the Basic credentials");
+    /* a colon in the id can only come encoded (the first colon ends it) */
+    expect_ok(run(basic("id%3A2:s2"), "assertion", grant_assertion(), NULL), "id:2");
+    /* an unknown id, in either form */
+    expect_client_refused(run(basic("nobody+1:s+1"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+}
+END_TEST
+
+START_TEST(basic_both_id_forms_name_clients)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    /* "a+b" decodes to "a b": when both are clients, the RFC's form names
+     * the client, unless the body's client_id says which */
+    add_client(t, "a+b", "plus-secret", JG_AUTH_ANY);
+    add_client(t, "a b", "space-secret", JG_AUTH_ANY);
+    reindex();
+    expect_ok(run(basic("a+b:space-secret"), "assertion", grant_assertion(), NULL), "a b");
+    expect_client_refused(run(basic("a+b:plus-secret"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    expect_ok(run(basic("a+b:plus-secret"), "assertion", grant_assertion(), "client_id",
+                  "a+b", NULL), "a+b");
+    expect_ok(run(basic("a%2Bb:plus-secret"), "assertion", grant_assertion(), NULL), "a+b");
+}
+END_TEST
+
+START_TEST(basic_public_client_says_its_id)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "pub+1", NULL, JG_AUTH_ANY);
+    reindex();
+    env.cfg.require_client_auth = 0;
+    expect_ok(run(basic("pub+1:"), "assertion", grant_assertion(), NULL), "pub+1");
+    expect_ok(run(basic("pub%2B1:"), "assertion", grant_assertion(), NULL), "pub+1");
+}
+END_TEST
+
 START_TEST(secret_client_cannot_use_jwt)
 {
     /* app has no keys: a JWT signed with any key is refused */
@@ -1039,6 +1150,11 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, pk_method_refuses_secret_fallback);
     tcase_add_test(tc, basic_method_refuses_post);
     tcase_add_test(tc, secret_client_cannot_use_jwt);
+    tcase_add_test(tc, basic_secret_as_sent_or_form_decoded);
+    tcase_add_test(tc, basic_secret_never_in_the_answer);
+    tcase_add_test(tc, basic_client_id_as_sent_or_form_decoded);
+    tcase_add_test(tc, basic_both_id_forms_name_clients);
+    tcase_add_test(tc, basic_public_client_says_its_id);
     tcase_add_test(tc, key_only_client_is_not_public);
 
     CA_TCASE("attacks");
