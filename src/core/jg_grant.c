@@ -306,6 +306,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.aud_refused = JG_AUD_REFUSED;
     pol.iat_validity = idp->iat_validity;
     pol.max_lifetime = idp->max_lifetime;
+    pol.lifetime_directive = "JWTGrantIdPMaxLifetime";
     pol.require_jti = idp->require_jti;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) {
         res->sub = a.sub;

@@ -88,7 +88,9 @@ jg_status_t jg_jws_parse_ex(apr_pool_t *p, const char *compact, size_t len,
     if (len == 0)
         return jg_fail(why, JG_ERR_MALFORMED, "empty JWS");
     if (len > JG_JWS_MAX_COMPACT)
-        return jg_fail(why, JG_ERR_MALFORMED, "JWS too large");
+        return jg_fail(why, JG_ERR_MALFORMED,
+                       apr_psprintf(p, "JWS too large: %lu characters, more than %d",
+                                    (unsigned long)len, JG_JWS_MAX_COMPACT));
     if (compact[0] == '{')
         return jg_fail(why, JG_ERR_MALFORMED, "JWS JSON serialization refused");
     d1 = memchr(compact, '.', len);
@@ -98,7 +100,10 @@ jg_status_t jg_jws_parse_ex(apr_pool_t *p, const char *compact, size_t len,
     if (d1 == compact)
         return jg_fail(why, JG_ERR_MALFORMED, "JWS header is empty");
     if ((size_t)(d1 - compact) > JG_JWS_MAX_HEADER * 4 / 3 + 4)
-        return jg_fail(why, JG_ERR_MALFORMED, "JWS header too large");
+        return jg_fail(why, JG_ERR_MALFORMED,
+                       apr_psprintf(p, "JWS header too large: %lu characters, more than %d",
+                                    (unsigned long)(d1 - compact),
+                                    JG_JWS_MAX_HEADER * 4 / 3 + 4));
 
     jws = apr_pcalloc(p, sizeof(*jws));
     jws->signing_input = compact;

@@ -644,7 +644,15 @@ START_TEST(lifetime_bound_is_configurable)
     o = cclaims("pk-client");
     set_int(o, "iat", NOW);
     set_int(o, "exp", NOW + 601);
-    expect_client_refused(with_client_jwt(pk_jwt(o)), "lifetime");
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "601 s exceeds 600 s (JWTGrantClientAssertionMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.cfg.client_assertion_max_lifetime = 300;
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "3600 s exceeds 300 s (JWTGrantClientAssertionMaxLifetime)");
 }
 END_TEST
 
@@ -662,6 +670,17 @@ START_TEST(nbf_and_iat_in_future_refused)
     set_int(o, "nbf", NOW + SKEW - 5);
     set_int(o, "iat", NOW + SKEW - 5);
     expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+}
+END_TEST
+
+START_TEST(client_assertion_time_reasons_name_the_skew)
+{
+    json_object *o = cclaims("pk-client");
+
+    set_int(o, "iat", NOW - 600);
+    set_int(o, "exp", NOW - 100);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "expired: exp 100 s ago, more than 60 s (JWTGrantClockSkew)");
 }
 END_TEST
 
@@ -1170,6 +1189,7 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, too_long_lifetime_refused);
     tcase_add_test(tc, lifetime_bound_is_configurable);
     tcase_add_test(tc, nbf_and_iat_in_future_refused);
+    tcase_add_test(tc, client_assertion_time_reasons_name_the_skew);
     tcase_add_test(tc, replayed_jti_refused);
     tcase_add_test(tc, same_jti_new_token_refused);
     tcase_add_test(tc, missing_jti_refused);

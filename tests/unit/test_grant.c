@@ -1176,7 +1176,8 @@ START_TEST(expired_assertion_is_invalid_grant)
     set_int(claims, "iat", NOW - 600);
     set_int(claims, "exp", NOW - SKEW - 1);
     res = as_app(rsa_assertion(claims));
-    expect_invalid_grant(res, "assertion expired");
+    expect_invalid_grant(res, "assertion expired: exp 61 s ago, more than 60 s "
+                         "(JWTGrantClockSkew)");
     ck_assert_str_eq(res->sub, "alice");   /* for the log line */
     ck_assert_int_eq(fake.replay_calls, 0);
 }
@@ -1220,7 +1221,15 @@ START_TEST(lifetime_beyond_idp_maximum_is_invalid_grant)
     env.rsa_idp->max_lifetime = 120;
     set_int(claims, "iat", NOW);
     set_int(claims, "exp", NOW + 121);
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "assertion lifetime (exp - iat) too long");
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 121 s exceeds 120 s (JWTGrantIdPMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.rsa_idp->max_lifetime = 300;
+    claims = claims_for(RSA_ISS);
+    set_int(claims, "iat", NOW);
+    set_int(claims, "exp", NOW + 3600);
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)");
 }
 END_TEST
 
