@@ -633,6 +633,29 @@ START_TEST(too_long_lifetime_refused)
 }
 END_TEST
 
+START_TEST(default_lifetime_fits_authlib)
+{
+    /* authlib signs client assertions for an hour (iat = now, exp = now +
+     * 3600): accepted as they are; an hour and a second is not, and says
+     * which limit and which directive */
+    json_object *o = cclaims("pk-client");
+
+    ck_assert_int_eq(JG_CLIENT_ASSERTION_MAX_LIFETIME, 3600);
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+    o = cclaims("hs-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(sign(env.hmac, JG_ALG_HS256, NULL, o)), "hs-client");
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3601);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "lifetime 3601 s exceeds 3600 s (JWTGrantClientAssertionMaxLifetime)");
+}
+END_TEST
+
 START_TEST(lifetime_bound_is_configurable)
 {
     json_object *o = cclaims("pk-client");
@@ -1188,6 +1211,7 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, exp_required);
     tcase_add_test(tc, too_long_lifetime_refused);
     tcase_add_test(tc, lifetime_bound_is_configurable);
+    tcase_add_test(tc, default_lifetime_fits_authlib);
     tcase_add_test(tc, nbf_and_iat_in_future_refused);
     tcase_add_test(tc, client_assertion_time_reasons_name_the_skew);
     tcase_add_test(tc, replayed_jti_refused);
