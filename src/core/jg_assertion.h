@@ -13,6 +13,10 @@
 #define JG_AUD_REFUSED "aud matches neither this server's token endpoint, its issuer " \
                        "nor the IdP's aliases"
 
+/* The reason for an assertion that is not three dot-separated parts (an
+ * opaque token, a JWE), where a JWT is expected. */
+#define JG_ASSERTION_NOT_JWT "assertion is not a JWT (expected three dot-separated parts)"
+
 typedef struct jg_assertion_policy {
     long long now;                  /* seconds since the epoch */
     long long skew;                 /* leeway on exp, nbf, iat */

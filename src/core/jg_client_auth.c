@@ -186,7 +186,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (jg_jws_parse(p, assertion, strlen(assertion), &jws, &why) != JG_OK
         || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK)
-        return refuse(p, res, why);
+        return refuse(p, res, why == jg_jws_not_three_parts ? JG_ASSERTION_NOT_JWT : why);
     res->client_id = a.iss;
     if (form_id && strcmp(form_id, a.iss)) {
         jg_grant_error(res, 400, "invalid_request",

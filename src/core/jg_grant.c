@@ -244,7 +244,8 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (jg_jws_parse_ex(p, assertion, strlen(assertion), JG_JWS_ALLOW_PADDING, &jws,
                         &why) != JG_OK
         || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK) {
-        jg_grant_error(res, 400, "invalid_grant", why);
+        jg_grant_error(res, 400, "invalid_grant",
+                       why == jg_jws_not_three_parts ? JG_ASSERTION_NOT_JWT : why);
         return;
     }
     res->iss = a.iss;

@@ -808,6 +808,17 @@ START_TEST(same_jwt_in_both_roles_of_one_request_refused)
 }
 END_TEST
 
+START_TEST(opaque_client_assertion_is_not_a_jwt)
+{
+    const char *want = "client_assertion: assertion is not a JWT (expected three "
+                       "dot-separated parts)";
+
+    ck_assert_str_eq(with_client_jwt("2YotnFZFEjr1zCsicMWpAA")->description, want);
+    ck_assert_str_eq(with_client_jwt("a.b.c.d.e")->description, want);
+    expect_client_refused(with_client_jwt("2YotnFZFEjr1zCsicMWpAA"), want);
+}
+END_TEST
+
 START_TEST(jwt_client_failures_carry_no_challenge)
 {
     json_object *o = cclaims("pk-client");
@@ -1210,6 +1221,7 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, expired_refused);
     tcase_add_test(tc, exp_required);
     tcase_add_test(tc, too_long_lifetime_refused);
+    tcase_add_test(tc, opaque_client_assertion_is_not_a_jwt);
     tcase_add_test(tc, lifetime_bound_is_configurable);
     tcase_add_test(tc, default_lifetime_fits_authlib);
     tcase_add_test(tc, nbf_and_iat_in_future_refused);

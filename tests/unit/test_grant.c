@@ -963,6 +963,19 @@ START_TEST(malformed_assertion_is_invalid_grant)
 }
 END_TEST
 
+START_TEST(opaque_assertion_is_not_a_jwt)
+{
+    /* an opaque token, a two-part text, a JWE (five parts): the client sent
+     * the wrong thing, and is told so */
+    expect_invalid_grant(as_app("2YotnFZFEjr1zCsicMWpAA"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("a.b"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+}
+END_TEST
+
 START_TEST(assertion_without_iss_is_invalid_grant)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -2077,6 +2090,7 @@ Suite *grant_suite(void)
 
     GRANT_TCASE("issuer");
     tcase_add_test(tc, malformed_assertion_is_invalid_grant);
+    tcase_add_test(tc, opaque_assertion_is_not_a_jwt);
     tcase_add_test(tc, assertion_without_iss_is_invalid_grant);
     tcase_add_test(tc, unknown_issuer_is_invalid_grant);
     tcase_add_test(tc, disabled_issuer_is_invalid_grant);
