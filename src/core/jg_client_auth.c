@@ -186,7 +186,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (jg_jws_parse(p, assertion, strlen(assertion), &jws, &why) != JG_OK
         || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK)
-        return refuse(p, res, why);
+        return refuse(p, res, why == jg_jws_not_three_parts ? JG_ASSERTION_NOT_JWT : why);
     res->client_id = a.iss;
     if (form_id && strcmp(form_id, a.iss)) {
         jg_grant_error(res, 400, "invalid_request",
@@ -232,10 +232,12 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.now = req->now;
     pol.skew = cfg->skew;
     pol.audiences = cfg->audiences;
+    pol.aud_refused = "aud matches neither this server's token endpoint nor its issuer";
     pol.iat_validity = JG_OFF;       /* the lifetime bound below is tighter */
     pol.max_lifetime = cfg->client_assertion_max_lifetime > 0
                        ? cfg->client_assertion_max_lifetime
                        : JG_CLIENT_ASSERTION_MAX_LIFETIME;
+    pol.lifetime_directive = "JWTGrantClientAssertionMaxLifetime";
     pol.require_jti = 1;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) return refuse(p, res, why);
     if (strcmp(a.sub, a.iss)) return refuse(p, res, "sub must equal iss (the client id)");
@@ -259,17 +261,99 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     return 1;
 }
 
+static int uses_basic(const jg_grant_request_t *req)
+{
+    return req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
+}
+
+int jg_client_auth_challenge(const jg_tenant_t *t, const jg_grant_request_t *req)
+{
+    const char *id;
+    const jg_client_t *c;
+
+    /* RFC 6749 5.2: the client tried HTTP Basic, so it is answered in the
+     * terms of HTTP authentication */
+    if (uses_basic(req)) return 1;
+    /* it tried another method: the body says why that failed, and a
+     * challenge would make some clients (openid-client) report a challenge
+     * instead of the error and its description */
+    if (param(req, "client_secret") || param(req, "client_assertion")
+        || param(req, "client_assertion_type"))
+        return 0;
+    /* none tried: RFC 6749 5.2 allows a challenge naming the schemes we
+     * support, and it only helps when Basic is the one way in. The server
+     * offers every method; a client (named by its client_id alone) may be
+     * held to client_secret_basic. */
+    id = param(req, "client_id");
+    c = t && id ? jg_tenant_find_client(t, id) : NULL;
+    return c && c->auth_method == JG_AUTH_SECRET_BASIC;
+}
+
+static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
+                        const jg_tenant_t *t, const jg_grant_request_t *req,
+                        const jg_client_t **client, jg_grant_result_t *res);
+
 int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                            const jg_tenant_t *t, const jg_grant_request_t *req,
                            const jg_client_t **client, jg_grant_result_t *res)
 {
-    const char *id = NULL, *secret = NULL, *why = NULL;
+    if (authenticate(p, cfg, t, req, client, res)) return 1;
+    if (res->status == 401) res->www_authenticate = jg_client_auth_challenge(t, req);
+    return 0;
+}
+
+/* A stored secret compared with the presented one and, for HTTP Basic, its
+ * other form (alt, or NULL): both comparisons always run, in constant time,
+ * so that timing tells neither whether the id exists nor which form matched. */
+#define NO_SECRET "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+static int secret_matches(const char *stored, const char *secret, const char *alt, int basic)
+{
+    int ok = jg_secret_matches(stored, secret, strlen(secret));
+
+    if (basic) {
+        const char *other = alt ? alt : secret;
+        ok |= jg_secret_matches(stored, other, strlen(other));
+    }
+    return ok;
+}
+
+/* The client of Basic credentials b: its id form-decoded (RFC 6749 2.3.1)
+ * or as sent (authlib, requests and curl -u do not encode), the decoded
+ * one first; only the form a client_id in the body repeats, if there is
+ * one. *id: the id found, or else the one to name in the log. */
+static const jg_client_t *basic_client(const jg_tenant_t *t, const jg_basic_t *b,
+                                       const char *form_id, const char **id)
+{
+    const char *ids[2];
+    const jg_client_t *c;
+    int i;
+
+    ids[0] = b->id_decoded;
+    ids[1] = b->id_decoded && !strcmp(b->id_decoded, b->id) ? NULL : b->id;
+    *id = NULL;
+    for (i = 0; i < 2; i++) {
+        if (!ids[i] || (form_id && strcmp(form_id, ids[i]))) continue;
+        if (!*id) *id = ids[i];
+        if ((c = jg_tenant_find_client(t, ids[i]))) {
+            *id = ids[i];
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
+                        const jg_tenant_t *t, const jg_grant_request_t *req,
+                        const jg_client_t **client, jg_grant_result_t *res)
+{
+    const char *id = NULL, *secret = NULL, *alt = NULL, *why = NULL;
     const char *form_id = param(req, "client_id");
     const char *form_secret = param(req, "client_secret");
     const char *assertion_type = param(req, "client_assertion_type");
     const char *client_assertion_ = param(req, "client_assertion");
-    const jg_client_t *c;
-    int basic = req->authorization && !strncasecmp(req->authorization, "Basic ", 6);
+    const jg_client_t *c = NULL;
+    int basic = uses_basic(req);
 
     *client = NULL;
     if (assertion_type || client_assertion_) {
@@ -287,21 +371,28 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                                 form_id, client, res);
     }
     if (basic) {
-        if (jg_basic_parse(p, req->authorization, &id, &secret, &why) != JG_OK) {
+        jg_basic_t b;
+
+        if (jg_basic_parse_ex(p, req->authorization, &b, &why) != JG_OK) {
             jg_grant_client_error(res, why);
             return 0;
         }
-        if (!*secret) secret = NULL;   /* "id:" is how a public client says its id */
         if (form_secret) {
             jg_grant_error(res, 400, "invalid_request",
                            "more than one client authentication method (RFC 6749 2.3)");
             return 0;
         }
-        if (form_id && strcmp(form_id, id)) {
+        if (form_id && strcmp(form_id, b.id)
+            && (!b.id_decoded || strcmp(form_id, b.id_decoded))) {
             jg_grant_error(res, 400, "invalid_request",
                            "client_id differs from the Basic credentials");
             return 0;
         }
+        c = basic_client(t, &b, form_id, &id);
+        /* the secret as sent, and form-decoded when that differs */
+        secret = *b.secret ? b.secret : NULL;  /* "id:" is how a public client says its id */
+        alt = b.secret_decoded && strcmp(b.secret_decoded, b.secret) ? b.secret_decoded
+                                                                      : NULL;
     }
     else {
         id = form_id;
@@ -310,6 +401,7 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
             jg_grant_error(res, 400, "invalid_request", "client_secret without client_id");
             return 0;
         }
+        if (id) c = jg_tenant_find_client(t, id);
     }
     if (!id) {
         if (cfg->require_client_auth) {
@@ -319,18 +411,16 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
         return 1;
     }
     res->client_id = id;
-    c = jg_tenant_find_client(t, id);
     if (!c) {
-        /* spend a comparison anyway: no timing difference for unknown ids */
-        jg_secret_matches("{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-                          secret ? secret : "", secret ? strlen(secret) : 0);
+        /* spend the comparisons anyway: no timing difference for unknown ids */
+        if (secret) secret_matches(NO_SECRET, secret, alt, basic);
         jg_grant_client_error(res, D_FAILED);
         return 0;
     }
     if (secret) {
         /* a client held to another method may not fall back to its secret */
         int ok = allows(c, basic ? JG_AUTH_SECRET_BASIC : JG_AUTH_SECRET_POST);
-        if (!c->secret || !jg_secret_matches(c->secret, secret, strlen(secret)) || !ok) {
+        if (!c->secret || !secret_matches(c->secret, secret, alt, basic) || !ok) {
             jg_grant_client_error(res, D_FAILED);
             return 0;
         }

@@ -11,21 +11,35 @@
 #include "jg_registry.h"
 
 #define JG_CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-/* Largest exp - iat (or exp - now without iat) of a client assertion: it is
- * made for one request, so a short one (OpenID Connect's libraries use one
- * to five minutes). JWTGrantClientAssertionMaxLifetime changes it. */
-#define JG_CLIENT_ASSERTION_MAX_LIFETIME 300
+/* Largest exp - iat (or exp - now without iat) of a client assertion, by
+ * default. It is made for one request, and some libraries sign it for a
+ * minute or five (openid-client), but authlib's PrivateKeyJWT and
+ * ClientSecretJWT (and google-auth) sign for an hour: an hour lets them
+ * work as they are. Single use does not depend on it: the jti is kept
+ * until exp plus the leeway, however far exp is.
+ * JWTGrantClientAssertionMaxLifetime changes it. */
+#define JG_CLIENT_ASSERTION_MAX_LIFETIME 3600
 
 /* Authenticate the client of req within tenant t. Returns 1 with *client set
  * (NULL when no client credentials were presented and cfg does not require
  * them), res->client_id set to the id presented; returns 0 with res filled as
- * the error answer (401 invalid_client, or 400 invalid_request for requests
- * that mix methods). A client assertion needs req->hooks (its jti is spent
+ * the error answer (401 invalid_client, its challenge as
+ * jg_client_auth_challenge says, or 400 invalid_request for requests that
+ * mix methods). A client assertion needs req->hooks (its jti is spent
  * through replay_check; keys of a JWKS URL come through jwks_keys, asked for
  * the client's jwks_source). */
 int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                            const jg_tenant_t *t, const jg_grant_request_t *req,
                            const jg_client_t **client, jg_grant_result_t *res);
+
+/* Whether a 401 invalid_client answer to req carries WWW-Authenticate:
+ * Basic. Every endpoint's answers are decided here (jg_client_authenticate
+ * sets res->www_authenticate with it): yes when the request used HTTP Basic
+ * (RFC 6749 5.2); no when it tried another method (client_secret,
+ * client_assertion); when it tried none, yes only when the client its
+ * client_id names may use client_secret_basic alone (t: the tenant, or
+ * NULL when there is none). */
+int jg_client_auth_challenge(const jg_tenant_t *t, const jg_grant_request_t *req);
 
 /* RFC 7591 names: "client_secret_basic", ... , "none"; JG_AUTH_ANY: NULL. */
 const char *jg_auth_method_name(int method);

@@ -77,7 +77,8 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
             return jg_fail(why, JG_ERR_MALFORMED,
                            apr_psprintf(p, "parameter %.40s repeated", name));
         if (++n > JG_FORM_MAX_PARAMS)
-            return jg_fail(why, JG_ERR_MALFORMED, "too many parameters");
+            return jg_fail(why, JG_ERR_MALFORMED, "too many parameters: more than "
+                           APR_STRINGIFY(JG_FORM_MAX_PARAMS));
         apr_table_addn(t, name, value);   /* setn would merge "a" into "A" */
         s = stop + 1;
     }
@@ -85,8 +86,8 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
     return JG_OK;
 }
 
-jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
-                           const char **secret, const char **why)
+jg_status_t jg_basic_parse_ex(apr_pool_t *p, const char *header, jg_basic_t *out,
+                              const char **why)
 {
     const char *b64;
     unsigned char *dec;
@@ -94,6 +95,7 @@ jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
     int n;
     char *colon;
 
+    memset(out, 0, sizeof(*out));
     if (strncasecmp(header, "Basic ", 6))
         return jg_fail(why, JG_ERR_MALFORMED, "Authorization is not Basic");
     b64 = header + 6;
@@ -109,12 +111,30 @@ jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
     if (b64[len - 2] == '=') pad++;
     n -= (int)pad;
     dec[n] = '\0';
-    if (memchr(dec, '\0', (size_t)n) || !(colon = strchr((char *)dec, ':')))
+    if (memchr(dec, '\0', (size_t)n) || !(colon = strchr((char *)dec, ':')) || colon == (char *)dec)
         return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
     *colon = '\0';
-    if (jg_form_unescape(p, (char *)dec, strlen((char *)dec), id) != JG_OK
-        || jg_form_unescape(p, colon + 1, strlen(colon + 1), secret) != JG_OK
-        || !**id)
+    out->id = (const char *)dec;
+    out->secret = colon + 1;
+    /* the RFC's form; NULL where the text is not form-urlencoded */
+    if (jg_form_unescape(p, out->id, strlen(out->id), &out->id_decoded) != JG_OK
+        || jg_form_unescape(p, out->secret, strlen(out->secret), &out->secret_decoded) != JG_OK) {
+        out->id_decoded = NULL;
+        out->secret_decoded = NULL;
+    }
+    return JG_OK;
+}
+
+jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
+                           const char **secret, const char **why)
+{
+    jg_basic_t b;
+    jg_status_t st = jg_basic_parse_ex(p, header, &b, why);
+
+    if (st != JG_OK) return st;
+    if (!b.id_decoded || !*b.id_decoded)
         return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    *id = b.id_decoded;
+    *secret = b.secret_decoded;
     return JG_OK;
 }

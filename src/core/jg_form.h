@@ -24,8 +24,23 @@ const char *jg_form_get(const apr_table_t *form, const char *name);
 jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
                              const char **out);
 
+/* HTTP Basic client credentials, as sent and form-decoded: RFC 6749 §2.3.1
+ * has the client form-urlencode its id and secret before Basic, but common
+ * clients (authlib, requests, curl -u) send them as they are. */
+typedef struct jg_basic {
+    const char *id, *secret;                   /* as sent; id not empty */
+    const char *id_decoded, *secret_decoded;   /* form-decoded; both NULL when
+                                                  either is not form-urlencoded */
+} jg_basic_t;
+
+/* "Basic <b64>" → out. JG_ERR_MALFORMED when the header is not Basic, or is
+ * Basic but unreadable (not base64, no colon, an empty id, a NUL). */
+jg_status_t jg_basic_parse_ex(apr_pool_t *p, const char *header, jg_basic_t *out,
+                              const char **why);
+
 /* "Basic <b64>" → client id and secret, each form-urlencoded inside (RFC 6749
- * §2.3.1). JG_ERR_MALFORMED when the header is Basic but unreadable. */
+ * §2.3.1), decoded. JG_ERR_MALFORMED when the header is Basic but unreadable
+ * or not form-urlencoded. */
 jg_status_t jg_basic_parse(apr_pool_t *p, const char *header, const char **id,
                            const char **secret, const char **why);
 

@@ -79,8 +79,9 @@ typedef struct jg_grant_config {
     const jg_registry_t *registry;
     const char *default_tenant;
     const char *issuer;
-    /* aud values accepted from IdPs without aliases: the token endpoint's
-     * URL and the issuer */
+    /* aud values always accepted: the token endpoint's URL and the issuer
+     * (an IdP's JWTGrantIdPAlias values are accepted besides; client
+     * assertions name one of these) */
     const apr_array_header_t *audiences;
     long long skew;
     /* The largest clock skew any configuration of this server has used since
@@ -121,7 +122,9 @@ typedef struct jg_grant_result {
     int status;                         /* HTTP status to answer with */
     const char *error;                  /* RFC 6749 §5.2 code; NULL: success */
     const char *description;            /* for the client, never a secret */
-    int www_authenticate;               /* answer 401 with a Basic challenge */
+    /* answer 401 with a Basic challenge (WWW-Authenticate): set from
+     * jg_client_auth_challenge, never otherwise */
+    int www_authenticate;
     int server_fault;                   /* our fault: log as an error */
     long long retry_after;              /* > 0: send Retry-After (503) */
     const char *access_token;
@@ -157,8 +160,19 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
 /* Fill res as an error answer (also used by the glue for HTTP-level errors). */
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
                     const char *description);
-/* Fill res as a 401 invalid_client answer with a Basic challenge. */
+/* Fill res as a 401 invalid_client answer, without a challenge: the caller
+ * sets res->www_authenticate from jg_client_auth_challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
+
+/* Characters of a caller's iss quoted in "unknown issuer": enough for any
+ * issuer URL, bounded for the answer and the log line. */
+#define JG_QUOTED_ISS_MAX 200
+
+/* The reason for an iss that names no IdP of the tenant:
+ * unknown issuer "ISS", ISS quoted by jg_json_quote_ascii (so the answer
+ * stays printable ASCII); when iss is longer than JG_QUOTED_ISS_MAX
+ * characters, its first JG_QUOTED_ISS_MAX and " (cut at 200 characters)". */
+const char *jg_grant_unknown_issuer(apr_pool_t *p, const char *iss);
 
 /* The earliest use of assertion a under pol, with the leeway and lifetime
  * of cfg->skew_bound and cfg->lifetime_bound (see there). */

@@ -258,6 +258,7 @@ static int caller(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_re
     if (!*t) {
         /* nobody can authenticate in a tenant that does not exist */
         jg_grant_client_error(res, "client authentication failed");
+        res->www_authenticate = jg_client_auth_challenge(NULL, req);
         return 0;
     }
     /* these endpoints always want to know who asks */
@@ -265,6 +266,7 @@ static int caller(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_re
     if (!jg_client_authenticate(p, &strict, *t, req, client, res)) return 0;
     if (!*client) {
         jg_grant_client_error(res, "client authentication required");
+        res->www_authenticate = jg_client_auth_challenge(*t, req);
         return 0;
     }
     if (!(*token = param(req, "token"))) {

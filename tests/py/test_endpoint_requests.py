@@ -17,6 +17,7 @@ IDP_ISS = "https://idp.test"
 APP = ("app-id", "app-secret-0123456789-abcdefghijkl")
 ODD = ("odd:client/1", "p@ss:w+rd/%&= x\u00e9")       # needs form-urlencoding in Basic
 LIMITED = ("limited-id", "limited-secret-0123456789-abcdef")
+BASIC_ONLY = ("basic-only-id", "basic-only-secret-0123456789-abcd")
 TENANT_APP = ("wso2-app", "wso2-secret-0123456789-abcdefghij")
 CONFIDENTIAL_OPEN = ("open-confidential", "open-secret-0123456789-abcdefghij")
 
@@ -29,7 +30,8 @@ def srv(jg_env, mpm, keys):
     IdPs: "idp" (issuer https://idp.test, rsa2048 certificate), "partner"
     (p256 public key, JWTGrantIdPScopes read). Clients: app (email profile
     openid), odd (an id and secret that need encoding), limited (only
-    partner). Tenant wso2.com has its own IdP and client."""
+    partner), basic-only (JWTGrantClientAuthMethod client_secret_basic).
+    Tenant wso2.com has its own IdP and client."""
     h = Httpd(jg_env, f"requests-{mpm}", mpm=mpm, ports=2)
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     partner = h.file("partner.pub.pem", pub_pem(keys["p256"].priv))
@@ -58,6 +60,11 @@ JWTGrantIssuer https://as.test
   JWTGrantClientID {LIMITED[0]}
   JWTGrantClientSecret {hashed_secret(LIMITED[1])}
   JWTGrantClientTrustedIdPs partner
+</JWTGrantServiceProvider>
+<JWTGrantServiceProvider basiconly>
+  JWTGrantClientID {BASIC_ONLY[0]}
+  JWTGrantClientSecret {hashed_secret(BASIC_ONLY[1])}
+  JWTGrantClientAuthMethod client_secret_basic
 </JWTGrantServiceProvider>
 <JWTGrantTenant wso2.com>
   <JWTGrantTrustedIdP jwtIDP>
@@ -246,10 +253,18 @@ def test_basic_and_post_together_is_invalid_request(srv, mint):
     assert_error(resp, 400, "invalid_request")
 
 
-def assert_invalid_client(resp, secret=None):
+def assert_invalid_client(resp, challenge, secret=None):
+    """401 invalid_client with error and error_description in the body;
+    WWW-Authenticate: Basic exactly when challenge (RFC 6749 5.2: the client
+    used HTTP Basic), absent otherwise (openid-client reports a challenge
+    instead of the body's error when there is one)."""
     doc = assert_error(resp, 401, "invalid_client")
-    challenge = resp.headers.get("WWW-Authenticate", "")
-    assert re.fullmatch(r'Basic realm="jwt-grant"', challenge), resp.headers
+    assert doc.get("error_description"), doc
+    if challenge:
+        got = resp.headers.get("WWW-Authenticate", "")
+        assert re.fullmatch(r'Basic realm="jwt-grant"', got), resp.headers
+    else:
+        assert "WWW-Authenticate" not in resp.headers, resp.headers
     if secret:
         assert secret not in resp.text, doc
     return doc
@@ -258,26 +273,44 @@ def assert_invalid_client(resp, secret=None):
 @pytest.mark.parametrize("auth", ["basic", "post"])
 def test_wrong_secret_is_invalid_client(srv, mint, auth):
     wrong = "wrong-secret-that-must-not-be-echoed"
-    assert_invalid_client(srv.token(mint(), client=(APP[0], wrong), auth=auth), wrong)
+    doc = assert_invalid_client(srv.token(mint(), client=(APP[0], wrong), auth=auth),
+                                auth == "basic", wrong)
+    assert doc["error_description"] == "client authentication failed", doc
 
 
 @pytest.mark.parametrize("auth", ["basic", "post"])
 def test_unknown_client_is_invalid_client(srv, mint, auth):
-    assert_invalid_client(srv.token(mint(), client=("nosuch", APP[1]), auth=auth), APP[1])
+    assert_invalid_client(srv.token(mint(), client=("nosuch", APP[1]), auth=auth),
+                          auth == "basic", APP[1])
 
 
 def test_no_credentials_is_invalid_client_when_required(srv, mint):
-    assert_invalid_client(srv.token(mint()))
+    # nothing tried, and Basic is not the only method offered: no challenge
+    doc = assert_invalid_client(srv.token(mint()), False)
+    assert doc["error_description"] == "client authentication required", doc
 
 
 def test_client_id_without_secret_is_invalid_client_when_required(srv, mint):
-    assert_invalid_client(srv.token(mint(), client=(APP[0], None), auth="post"))
+    assert_invalid_client(srv.token(mint(), client=(APP[0], None), auth="post"), False)
+
+
+def test_client_id_alone_of_a_basic_only_client_is_challenged(srv, mint):
+    # Basic is the one way in for this client: the challenge says so
+    assert_invalid_client(srv.token(mint(), client=(BASIC_ONLY[0], None), auth="post"),
+                          True)
+    assert_invalid_client(srv.token(mint(), client=(BASIC_ONLY[0], "wrong"), auth="basic"),
+                          True)
+    assert_granted(srv.token(mint(), client=BASIC_ONLY, auth="basic"))
+    # it tried client_secret_post, which it may not use: the body says it
+    assert_invalid_client(srv.token(mint(), client=BASIC_ONLY, auth="post"), False)
 
 
 def test_malformed_basic_header_is_refused(srv, mint):
     resp = srv.token(mint(), headers={"Authorization": "Basic !!!not-base64"})
     assert resp.status_code in (400, 401), resp.text
     assert body(resp)["error"] in ("invalid_request", "invalid_client"), resp.text
+    if resp.status_code == 401:
+        assert_invalid_client(resp, True)
 
 
 def open_token(srv, assertion, **kw):
@@ -295,16 +328,16 @@ def test_optional_client_auth_public_client_id(srv, mint):
 @pytest.mark.parametrize("auth", ["basic", "post"])
 def test_optional_client_auth_still_refuses_a_wrong_secret(srv, mint, auth):
     resp = open_token(srv, mint(), client=(CONFIDENTIAL_OPEN[0], "wrong-secret"), auth=auth)
-    assert_invalid_client(resp)
+    assert_invalid_client(resp, auth == "basic")
 
 
 def test_optional_client_auth_still_refuses_an_unknown_client(srv, mint):
-    assert_invalid_client(open_token(srv, mint(), client=("nosuch", "x" * 20)))
+    assert_invalid_client(open_token(srv, mint(), client=("nosuch", "x" * 20)), True)
 
 
 def test_optional_client_auth_confidential_client_needs_its_secret(srv, mint):
     resp = open_token(srv, mint(), client=(CONFIDENTIAL_OPEN[0], None), auth="post")
-    assert_invalid_client(resp)
+    assert_invalid_client(resp, False)
 
 
 def test_optional_client_auth_confidential_client_with_secret(srv, mint):
@@ -317,6 +350,27 @@ def test_client_limited_to_other_idps_is_unauthorized(srv, mint):
 
 def test_client_limited_to_an_idp_may_use_it(srv, mint):
     assert_granted(srv.token(mint(iss="partner", key="p256"), client=LIMITED))
+
+
+# ---- audience -----------------------------------------------------------------------
+
+AUD_REFUSED = ("aud matches neither this server's token endpoint, its issuer nor the "
+               "IdP's aliases")
+
+
+def test_aud_names_this_server_even_with_aliases(srv, keys):
+    """RFC 7523 3: the token endpoint's URL (and the issuer) name this server
+    whatever JWTGrantIdPAlias says; aliases are accepted besides (they once
+    replaced both)."""
+    def grant(aud):
+        return srv.token(sign(keys["rsa2048"].jwk, claims(IDP_ISS, aud)), client=APP)
+
+    assert_granted(grant(AUD))                          # the alias
+    assert_granted(grant(srv.url()))                    # this endpoint's URL
+    assert_granted(grant("https://as.test"))            # JWTGrantIssuer
+    assert_granted(grant(["https://elsewhere.test", srv.url()]))
+    doc = assert_error(grant("https://elsewhere.test/oauth2/token"), 400, "invalid_grant")
+    assert doc["error_description"] == AUD_REFUSED, doc
 
 
 # ---- answers ---------------------------------------------------------------------
@@ -388,7 +442,7 @@ def test_one_info_line_per_refusal(srv, mint):
 
 def test_refusal_of_a_client_is_logged(srv, mint):
     mark = srv.log_mark()
-    assert_invalid_client(srv.token(mint(), client=(APP[0], "wrong-secret-xyz")))
+    assert_invalid_client(srv.token(mint(), client=(APP[0], "wrong-secret-xyz")), True)
     lines = [line for line in srv.error_log_lines(mark) if "JWTG0102" in line]
     assert len(lines) == 1, srv.error_log_lines(mark)
     assert "wrong-secret-xyz" not in lines[0]
@@ -441,9 +495,11 @@ def test_scope_claim_is_a_ceiling_for_the_parameter(srv, mint):
     assert doc["scope"] == "profile"
 
 
-def test_nothing_requested_is_empty_scope(srv, mint):
-    doc = assert_granted(srv.token(mint(scope=DROP), client=APP))
-    assert doc["scope"] == ""
+def test_nothing_requested_is_no_scope_member(srv, mint):
+    # RFC 6749 5.1: optional; "scope": "" would name one empty scope
+    resp = srv.token(mint(scope=DROP), client=APP)
+    doc = assert_granted(resp)
+    assert "scope" not in doc and '"scope"' not in resp.text, doc
 
 
 @pytest.mark.parametrize("scope", ['email "quoted"', "email back\\slash", "email \x01"])
@@ -497,7 +553,7 @@ def test_secrets_are_never_logged_even_at_debug(httpd_factory, keys):
     assertion = sign(keys["rsa2048"].jwk, claims(IDP_ISS, AUD))
     assert_granted(h.token(assertion, client=APP, auth="post"))
     assert_invalid_client(h.token(sign(keys["rsa2048"].jwk, claims(IDP_ISS, AUD)),
-                                  client=(APP[0], wrong)))
+                                  client=(APP[0], wrong)), True)
     h.stop()
     logs = h.error_log_text() + "\n".join(h.access_log_lines())
     assert "oauth_jwt_grant:debug" in h.base_config()

@@ -8,11 +8,13 @@ import json
 import time
 
 import pytest
+import requests
 
 from conftest import running
 from httpd import Httpd, assert_error, b64u, b64u_decode, hashed_secret, jws_claims
-from lifecycle import (APP, ISSUER, OTHER, PLAIN, RS, WSO2, WSO2_RS, active, assertion,
-                       grant, introspect, lifecycle_conf, revoke)
+from lifecycle import (APP, INTROSPECT_PATH, ISSUER, OTHER, PLAIN, REVOKE_PATH, RS, WSO2,
+                       WSO2_RS, active, assertion, grant, introspect, lifecycle_conf,
+                       revoke)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +120,25 @@ def test_unknown_malformed_and_forged_tokens_are_inactive(srv, keys):
         assert active(srv, junk, client=RS) == {"active": False}, junk
 
 
+def test_challenge_only_for_basic_at_introspection_and_revocation(srv, keys):
+    """WWW-Authenticate: Basic answers a failed HTTP Basic, and only that
+    (RFC 6749 5.2); a failed client_secret_post gets error and
+    error_description without one, at both endpoints."""
+    tok = grant(srv, keys)["access_token"]
+    for path in (INTROSPECT_PATH, REVOKE_PATH):
+        resp = requests.post(srv.url(path), data=[("token", tok), ("client_id", APP[0]),
+                                                  ("client_secret", "wrong-secret")],
+                             timeout=30)
+        doc = assert_error(resp, 401, "invalid_client", "client authentication failed")
+        assert doc["error_description"] == "client authentication failed", doc
+        assert "WWW-Authenticate" not in resp.headers, (path, resp.headers)
+        resp = requests.post(srv.url(path), data=[("token", tok)], timeout=30,
+                             auth=(APP[0], "wrong-secret"))
+        doc = assert_error(resp, 401, "invalid_client", "client authentication failed")
+        assert resp.headers.get("WWW-Authenticate") == 'Basic realm="jwt-grant"', \
+            (path, resp.headers)
+
+
 def test_expired_access_token_is_inactive(srv, keys):
     port = srv.ports[2]       # 2-second access tokens
     tok = grant(srv, keys, port=port)
@@ -131,10 +152,12 @@ def test_expired_access_token_is_inactive(srv, keys):
 def test_client_authentication_is_required(srv, keys):
     tok = grant(srv, keys)["access_token"]
     resp = introspect(srv, tok, client=None)
-    assert_error(resp, 401, "invalid_client")
-    assert resp.headers.get("WWW-Authenticate", "").startswith("Basic")
-    assert_error(introspect(srv, tok, client=(APP[0], "wrong-secret")), 401,
-                 "invalid_client")
+    assert_error(resp, 401, "invalid_client", "client authentication required")
+    # nothing tried, and Basic is not the only method: no challenge
+    assert "WWW-Authenticate" not in resp.headers, resp.headers
+    resp = introspect(srv, tok, client=(APP[0], "wrong-secret"))
+    assert_error(resp, 401, "invalid_client", "client authentication failed")
+    assert resp.headers.get("WWW-Authenticate") == 'Basic realm="jwt-grant"', resp.headers
     assert_error(introspect(srv, tok, client=("nobody", "x")), 401, "invalid_client")
     # a client of another tenant is nobody here
     assert_error(introspect(srv, tok, client=WSO2), 401, "invalid_client")

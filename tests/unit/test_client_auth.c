@@ -372,6 +372,117 @@ START_TEST(basic_method_refuses_post)
 }
 END_TEST
 
+/* ---- HTTP Basic: the secret as sent or form-decoded -------------------------------- */
+
+/* the registry indexed again after clients were added */
+static void reindex(void)
+{
+    const char *why = NULL;
+
+    ck_assert_msg(jg_registry_finish(env.reg, &why) == JG_OK, "%s", why);
+}
+
+/* secret "a+b%c/d": not form-encoded as it is; "a%2Bb%25c%2Fd" per RFC 6749 */
+#define ODD_SECRET "a+b%c/d"
+
+START_TEST(basic_secret_as_sent_or_form_decoded)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "odd", ODD_SECRET, JG_AUTH_ANY);
+    add_client(t, "plus", "p+q", JG_AUTH_ANY);
+    add_client(t, "space", "p q", JG_AUTH_ANY);
+    reindex();
+    /* as authlib, requests and curl -u send it */
+    expect_ok(run(basic("odd:" ODD_SECRET), "assertion", grant_assertion(), NULL), "odd");
+    /* form-urlencoded, as RFC 6749 2.3.1 says */
+    expect_ok(run(basic("odd:a%2Bb%25c%2Fd"), "assertion", grant_assertion(), NULL), "odd");
+    /* '+' as sent, and '+' meaning a space */
+    expect_ok(run(basic("plus:p+q"), "assertion", grant_assertion(), NULL), "plus");
+    expect_ok(run(basic("plus:p%2Bq"), "assertion", grant_assertion(), NULL), "plus");
+    expect_ok(run(basic("space:p+q"), "assertion", grant_assertion(), NULL), "space");
+    expect_ok(run(basic("space:p q"), "assertion", grant_assertion(), NULL), "space");
+    expect_ok(run(basic("space:p%20q"), "assertion", grant_assertion(), NULL), "space");
+    /* neither form matching is a failure */
+    expect_client_refused(run(basic("odd:a+b%c/e"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    expect_client_refused(run(basic("odd:a%2Bb%25c%2Fe"), "assertion", grant_assertion(),
+                              NULL), D_FAILED);
+    expect_client_refused(run(basic("plus:p q"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    /* the form-decoded secret of another client's is not this one's */
+    expect_client_refused(run(basic("plus:p%20q"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+}
+END_TEST
+
+START_TEST(basic_secret_never_in_the_answer)
+{
+    jg_grant_result_t *res = run(basic("app:wrong+secret%zz"), "assertion", grant_assertion(),
+                                 NULL);
+    const char *body = jg_grant_response_json(test_pool, res);
+
+    expect_client_refused(res, D_FAILED);
+    ck_assert_str_eq(res->description, D_FAILED);
+    ck_assert(!tu_contains(body, "wrong"));
+    ck_assert_str_eq(res->client_id, "app");
+}
+END_TEST
+
+START_TEST(basic_client_id_as_sent_or_form_decoded)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "id+1", "s+1", JG_AUTH_ANY);
+    add_client(t, "id:2", "s2", JG_AUTH_ANY);
+    reindex();
+    expect_ok(run(basic("id+1:s+1"), "assertion", grant_assertion(), NULL), "id+1");
+    expect_ok(run(basic("id%2B1:s%2B1"), "assertion", grant_assertion(), NULL), "id+1");
+    /* a client_id in the body may repeat either form */
+    expect_ok(run(basic("id+1:s+1"), "assertion", grant_assertion(), "client_id", "id+1",
+                  NULL), "id+1");
+    expect_ok(run(basic("id%2B1:s%2B1"), "assertion", grant_assertion(), "client_id",
+                  "id+1", NULL), "id+1");
+    expect(run(basic("id+1:s+1"), "assertion", grant_assertion(), "client_id", "id 2", NULL),
+           400, "invalid_request", "client_id differs from the Basic credentials");
+    /* a colon in the id can only come encoded (the first colon ends it) */
+    expect_ok(run(basic("id%3A2:s2"), "assertion", grant_assertion(), NULL), "id:2");
+    /* an unknown id, in either form */
+    expect_client_refused(run(basic("nobody+1:s+1"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+}
+END_TEST
+
+START_TEST(basic_both_id_forms_name_clients)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    /* "a+b" decodes to "a b": when both are clients, the RFC's form names
+     * the client, unless the body's client_id says which */
+    add_client(t, "a+b", "plus-secret", JG_AUTH_ANY);
+    add_client(t, "a b", "space-secret", JG_AUTH_ANY);
+    reindex();
+    expect_ok(run(basic("a+b:space-secret"), "assertion", grant_assertion(), NULL), "a b");
+    expect_client_refused(run(basic("a+b:plus-secret"), "assertion", grant_assertion(), NULL),
+                          D_FAILED);
+    expect_ok(run(basic("a+b:plus-secret"), "assertion", grant_assertion(), "client_id",
+                  "a+b", NULL), "a+b");
+    expect_ok(run(basic("a%2Bb:plus-secret"), "assertion", grant_assertion(), NULL), "a+b");
+}
+END_TEST
+
+START_TEST(basic_public_client_says_its_id)
+{
+    jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+
+    add_client(t, "pub+1", NULL, JG_AUTH_ANY);
+    reindex();
+    env.cfg.require_client_auth = 0;
+    expect_ok(run(basic("pub+1:"), "assertion", grant_assertion(), NULL), "pub+1");
+    expect_ok(run(basic("pub%2B1:"), "assertion", grant_assertion(), NULL), "pub+1");
+}
+END_TEST
+
 START_TEST(secret_client_cannot_use_jwt)
 {
     /* app has no keys: a JWT signed with any key is refused */
@@ -470,6 +581,8 @@ START_TEST(wrong_aud_refused)
 
     tu_set_str(o, "aud", "https://other-server.example.com/token");
     expect_client_refused(with_client_jwt(pk_jwt(o)), "aud");
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: aud matches "
+                     "neither this server's token endpoint nor its issuer");
     o = cclaims("pk-client");
     json_object_object_del(o, "aud");
     expect_client_refused(with_client_jwt(pk_jwt(o)), "no aud");
@@ -520,6 +633,29 @@ START_TEST(too_long_lifetime_refused)
 }
 END_TEST
 
+START_TEST(default_lifetime_fits_authlib)
+{
+    /* authlib signs client assertions for an hour (iat = now, exp = now +
+     * 3600): accepted as they are; an hour and a second is not, and says
+     * which limit and which directive */
+    json_object *o = cclaims("pk-client");
+
+    ck_assert_int_eq(JG_CLIENT_ASSERTION_MAX_LIFETIME, 3600);
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+    o = cclaims("hs-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(sign(env.hmac, JG_ALG_HS256, NULL, o)), "hs-client");
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3601);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "lifetime 3601 s exceeds 3600 s (JWTGrantClientAssertionMaxLifetime)");
+}
+END_TEST
+
 START_TEST(lifetime_bound_is_configurable)
 {
     json_object *o = cclaims("pk-client");
@@ -531,7 +667,15 @@ START_TEST(lifetime_bound_is_configurable)
     o = cclaims("pk-client");
     set_int(o, "iat", NOW);
     set_int(o, "exp", NOW + 601);
-    expect_client_refused(with_client_jwt(pk_jwt(o)), "lifetime");
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "601 s exceeds 600 s (JWTGrantClientAssertionMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.cfg.client_assertion_max_lifetime = 300;
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "3600 s exceeds 300 s (JWTGrantClientAssertionMaxLifetime)");
 }
 END_TEST
 
@@ -549,6 +693,17 @@ START_TEST(nbf_and_iat_in_future_refused)
     set_int(o, "nbf", NOW + SKEW - 5);
     set_int(o, "iat", NOW + SKEW - 5);
     expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+}
+END_TEST
+
+START_TEST(client_assertion_time_reasons_name_the_skew)
+{
+    json_object *o = cclaims("pk-client");
+
+    set_int(o, "iat", NOW - 600);
+    set_int(o, "exp", NOW - 100);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "expired: exp 100 s ago, more than 60 s (JWTGrantClockSkew)");
 }
 END_TEST
 
@@ -650,6 +805,78 @@ START_TEST(same_jwt_in_both_roles_of_one_request_refused)
     /* a fresh pair of distinct JWTs is fine */
     expect_ok(run(NULL, "assertion", grant_assertion(), "client_assertion_type", CAT,
                   "client_assertion", self_jwt(), NULL), "self-client");
+}
+END_TEST
+
+START_TEST(opaque_client_assertion_is_not_a_jwt)
+{
+    const char *want = "client_assertion: assertion is not a JWT (expected three "
+                       "dot-separated parts)";
+
+    ck_assert_str_eq(with_client_jwt("2YotnFZFEjr1zCsicMWpAA")->description, want);
+    ck_assert_str_eq(with_client_jwt("a.b.c.d.e")->description, want);
+    expect_client_refused(with_client_jwt("2YotnFZFEjr1zCsicMWpAA"), want);
+}
+END_TEST
+
+START_TEST(jwt_client_failures_carry_no_challenge)
+{
+    json_object *o = cclaims("pk-client");
+    jg_grant_result_t *res;
+
+    /* a JWT is not HTTP authentication: no WWW-Authenticate, whatever failed
+     * (RFC 6749 5.2 asks for it when the client used Basic) */
+    res = with_client_jwt(sign(tu_key(tu_gen_ec("P-256")), JG_ALG_ES256, NULL,
+                               cclaims("pk-client")));
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 0);
+    set_int(o, "exp", NOW - SKEW - 1);
+    res = with_client_jwt(pk_jwt(o));
+    expect_client_refused(res, "client_assertion: assertion expired");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    res = with_client_jwt("opaque-token");
+    expect_client_refused(res, "client_assertion: ");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    res = run(NULL, "assertion", grant_assertion(), "client_assertion_type", "urn:x",
+              "client_assertion", pk_jwt(cclaims("pk-client")), NULL);
+    expect_client_refused(res, "client_assertion_type");
+    ck_assert_int_eq(res->www_authenticate, 0);
+    /* the id of a client held to private_key_jwt, alone: no challenge */
+    res = run(NULL, "assertion", grant_assertion(), "client_id", "pk-client", NULL);
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 0);
+    /* Basic for it: the challenge */
+    res = run(basic("pk-client:pk-secret"), "assertion", grant_assertion(), NULL);
+    expect_client_refused(res, D_FAILED);
+    ck_assert_int_eq(res->www_authenticate, 1);
+}
+END_TEST
+
+START_TEST(challenge_decided_by_the_request)
+{
+    const jg_tenant_t *t = jg_registry_tenant(env.reg, "carbon.super", 0);
+    jg_grant_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.form = apr_table_make(test_pool, 4);
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    req.authorization = "Basic Og==";
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 1);
+    ck_assert_int_eq(jg_client_auth_challenge(NULL, &req), 1);
+    req.authorization = "DPoP abc";
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    req.authorization = NULL;
+    apr_table_set(req.form, "client_id", "app");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    env.pk->auth_method = JG_AUTH_SECRET_BASIC;
+    apr_table_set(req.form, "client_id", "pk-client");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 1);
+    ck_assert_int_eq(jg_client_auth_challenge(NULL, &req), 0);   /* no tenant, no client */
+    apr_table_set(req.form, "client_secret", "x");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
+    apr_table_unset(req.form, "client_secret");
+    apr_table_set(req.form, "client_assertion", "x");
+    ck_assert_int_eq(jg_client_auth_challenge(t, &req), 0);
 }
 END_TEST
 
@@ -976,6 +1203,11 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, pk_method_refuses_secret_fallback);
     tcase_add_test(tc, basic_method_refuses_post);
     tcase_add_test(tc, secret_client_cannot_use_jwt);
+    tcase_add_test(tc, basic_secret_as_sent_or_form_decoded);
+    tcase_add_test(tc, basic_secret_never_in_the_answer);
+    tcase_add_test(tc, basic_client_id_as_sent_or_form_decoded);
+    tcase_add_test(tc, basic_both_id_forms_name_clients);
+    tcase_add_test(tc, basic_public_client_says_its_id);
     tcase_add_test(tc, key_only_client_is_not_public);
 
     CA_TCASE("attacks");
@@ -989,14 +1221,19 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, expired_refused);
     tcase_add_test(tc, exp_required);
     tcase_add_test(tc, too_long_lifetime_refused);
+    tcase_add_test(tc, opaque_client_assertion_is_not_a_jwt);
     tcase_add_test(tc, lifetime_bound_is_configurable);
+    tcase_add_test(tc, default_lifetime_fits_authlib);
     tcase_add_test(tc, nbf_and_iat_in_future_refused);
+    tcase_add_test(tc, client_assertion_time_reasons_name_the_skew);
     tcase_add_test(tc, replayed_jti_refused);
     tcase_add_test(tc, same_jti_new_token_refused);
     tcase_add_test(tc, missing_jti_refused);
     tcase_add_test(tc, issued_before_replay_horizon_refused);
     tcase_add_test(tc, full_replay_cache_is_503);
     tcase_add_test(tc, replay_cache_failure_is_server_error);
+    tcase_add_test(tc, jwt_client_failures_carry_no_challenge);
+    tcase_add_test(tc, challenge_decided_by_the_request);
 
     CA_TCASE("roles");
     tcase_add_test(tc, client_assertion_then_grant_refused);

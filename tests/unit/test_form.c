@@ -277,7 +277,7 @@ START_TEST(form_too_many_parameters_refused)
 
     for (i = 0; i <= JG_FORM_MAX_PARAMS; i++)
         body = apr_psprintf(test_pool, "%s%sp%d=%d", body, i ? "&" : "", i, i);
-    parse_refused(body, "too many");
+    parse_refused(body, "too many parameters: more than 32");
 }
 END_TEST
 
@@ -410,6 +410,71 @@ START_TEST(basic_bad_escape_inside_refused)
 }
 END_TEST
 
+static jg_basic_t basic_ex_ok(const char *header)
+{
+    jg_basic_t b;
+    const char *why = NULL;
+
+    ck_assert_msg(jg_basic_parse_ex(test_pool, header, &b, &why) == JG_OK, "\"%s\": %s",
+                  header, why);
+    return b;
+}
+
+START_TEST(basic_ex_gives_both_forms)
+{
+    jg_basic_t b = basic_ex_ok(basic("my%3Aid:p%40ss+word%25"));
+
+    ck_assert_str_eq(b.id, "my%3Aid");
+    ck_assert_str_eq(b.secret, "p%40ss+word%25");
+    ck_assert_str_eq(b.id_decoded, "my:id");
+    ck_assert_str_eq(b.secret_decoded, "p@ss word%");
+    b = basic_ex_ok(basic("app:s3cr3t"));
+    ck_assert_str_eq(b.id, "app");
+    ck_assert_str_eq(b.id_decoded, "app");
+    ck_assert_str_eq(b.secret, "s3cr3t");
+    ck_assert_str_eq(b.secret_decoded, "s3cr3t");
+    b = basic_ex_ok(basic("id:"));
+    ck_assert_str_eq(b.secret, "");
+    ck_assert_str_eq(b.secret_decoded, "");
+}
+END_TEST
+
+START_TEST(basic_ex_keeps_what_is_not_form_encoded)
+{
+    /* a secret as authlib, requests and curl -u send it: not form-encoded,
+     * so no decoded form, but the credentials as sent */
+    jg_basic_t b = basic_ex_ok(basic("id:a+b%c/d"));
+
+    ck_assert_str_eq(b.id, "id");
+    ck_assert_str_eq(b.secret, "a+b%c/d");
+    ck_assert_ptr_null(b.id_decoded);
+    ck_assert_ptr_null(b.secret_decoded);
+    b = basic_ex_ok(basic("id%zz:secret"));
+    ck_assert_str_eq(b.id, "id%zz");
+    ck_assert_ptr_null(b.id_decoded);
+    ck_assert_ptr_null(b.secret_decoded);
+    b = basic_ex_ok(basic("id:sec%00ret"));      /* no NUL comes out of it */
+    ck_assert_str_eq(b.secret, "sec%00ret");
+    ck_assert_ptr_null(b.secret_decoded);
+}
+END_TEST
+
+START_TEST(basic_ex_refusals)
+{
+    jg_basic_t b;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_basic_parse_ex(test_pool, basic(":secret"), &b, &why),
+                     JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "malformed Basic credentials");
+    ck_assert_int_eq(jg_basic_parse_ex(test_pool, basic("idsecret"), &b, &why),
+                     JG_ERR_MALFORMED);
+    ck_assert_int_eq(jg_basic_parse_ex(test_pool, "Basic !!!!", &b, &why), JG_ERR_MALFORMED);
+    ck_assert_int_eq(jg_basic_parse_ex(test_pool, "Bearer x", &b, &why), JG_ERR_MALFORMED);
+    ck_assert_str_eq(why, "Authorization is not Basic");
+}
+END_TEST
+
 Suite *form_suite(void)
 {
     Suite *s = suite_create("form");
@@ -463,6 +528,9 @@ Suite *form_suite(void)
     tcase_add_test(tc, basic_not_basic_refused);
     tcase_add_test(tc, basic_nul_inside_refused);
     tcase_add_test(tc, basic_bad_escape_inside_refused);
+    tcase_add_test(tc, basic_ex_gives_both_forms);
+    tcase_add_test(tc, basic_ex_keeps_what_is_not_form_encoded);
+    tcase_add_test(tc, basic_ex_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

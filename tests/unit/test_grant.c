@@ -38,6 +38,7 @@
 #define D_AUTH_REQUIRED "client authentication required"
 #define D_ALG "alg not allowed"
 #define D_SIG "signature does not verify"
+#define D_AUD "aud matches neither this server's token endpoint, its issuer nor the IdP's aliases"
 
 /* ---- the world ---------------------------------------------------------------------- */
 
@@ -414,7 +415,17 @@ static void expect_invalid_grant(const jg_grant_result_t *res, const char *descr
     ck_assert_int_eq(res->server_fault, 0);
 }
 
+/* 401 invalid_client without a challenge: the request did not use HTTP
+ * Basic (jg_client_auth_challenge) */
 static void expect_invalid_client(const jg_grant_result_t *res, const char *description)
+{
+    expect_error(res, 401, "invalid_client", description);
+    ck_assert_int_eq(res->www_authenticate, 0);
+}
+
+/* 401 invalid_client with WWW-Authenticate: Basic (RFC 6749 5.2) */
+static void expect_invalid_client_basic(const jg_grant_result_t *res,
+                                        const char *description)
 {
     expect_error(res, 401, "invalid_client", description);
     ck_assert_int_eq(res->www_authenticate, 1);
@@ -770,8 +781,8 @@ END_TEST
 
 START_TEST(unknown_client_by_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, basic("nobody:x"), "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
+    expect_invalid_client_basic(run(NULL, basic("nobody:x"), "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -802,8 +813,8 @@ END_TEST
 
 START_TEST(wrong_secret_by_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, basic("app-id:wrong"), "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
+    expect_invalid_client_basic(run(NULL, basic("app-id:wrong"), "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -836,8 +847,8 @@ END_TEST
 
 START_TEST(malformed_basic_is_invalid_client)
 {
-    expect_invalid_client(run(NULL, "Basic !!!!", "grant_type", GT,
-                              "assertion", good_rsa_assertion(), NULL), NULL);
+    expect_invalid_client_basic(run(NULL, "Basic !!!!", "grant_type", GT,
+                                    "assertion", good_rsa_assertion(), NULL), NULL);
 }
 END_TEST
 
@@ -847,6 +858,74 @@ START_TEST(client_checked_before_the_assertion)
     expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", "garbage",
                               "client_id", "app-id", "client_secret", "nope", NULL),
                           D_AUTH_FAILED);
+}
+END_TEST
+
+/* ---- the challenge: WWW-Authenticate only for HTTP Basic ----------------------------- */
+
+/* error and error_description are in the body whatever the header */
+static void expect_body_names_the_error(const jg_grant_result_t *res, const char *description)
+{
+    json_object *o = NULL;
+    const char *text = jg_grant_response_json(test_pool, res), *why = NULL;
+
+    ck_assert_msg(jg_json_parse_object(test_pool, text, strlen(text), &o, &why) == JG_OK,
+                  "%s", why);
+    ck_assert_int_eq(json_object_object_length(o), 2);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error")),
+                     "invalid_client");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error_description")),
+                     description);
+}
+
+START_TEST(challenge_only_when_basic_was_used)
+{
+    jg_grant_result_t *res;
+
+    /* client_secret_post: no challenge, the body says what went wrong */
+    res = run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+              "client_id", "app-id", "client_secret", "wrong", NULL);
+    expect_invalid_client(res, D_AUTH_FAILED);
+    expect_body_names_the_error(res, D_AUTH_FAILED);
+    /* Basic: the challenge, and the same body */
+    res = run(NULL, basic("app-id:wrong"), "grant_type", GT, "assertion",
+              good_rsa_assertion(), NULL);
+    expect_invalid_client_basic(res, D_AUTH_FAILED);
+    expect_body_names_the_error(res, D_AUTH_FAILED);
+    /* the scheme's name is case-insensitive (RFC 7235 2.1) */
+    expect_invalid_client_basic(run(NULL, apr_pstrcat(test_pool, "bASIC ",
+                                                      basic("app-id:wrong") + 6, NULL),
+                                    "grant_type", GT, "assertion", good_rsa_assertion(),
+                                    NULL), D_AUTH_FAILED);
+    /* another scheme is not client authentication: nothing was tried */
+    expect_invalid_client(run(NULL, "Bearer abc", "grant_type", GT, "assertion",
+                              good_rsa_assertion(), NULL), D_AUTH_REQUIRED);
+}
+END_TEST
+
+START_TEST(challenge_when_nothing_tried_only_for_a_basic_only_client)
+{
+    /* nothing at all: the server offers other methods than Basic */
+    expect_invalid_client(anonymous(good_rsa_assertion()), D_AUTH_REQUIRED);
+    /* a client_id alone, of a client that may use any method */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", NULL), D_AUTH_FAILED);
+    /* ... held to client_secret_post */
+    env.app->auth_method = JG_AUTH_SECRET_POST;
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", NULL), D_AUTH_FAILED);
+    /* ... held to client_secret_basic: Basic is its one way in */
+    env.app->auth_method = JG_AUTH_SECRET_BASIC;
+    expect_invalid_client_basic(run(NULL, NULL, "grant_type", GT, "assertion",
+                                    good_rsa_assertion(), "client_id", "app-id", NULL),
+                                D_AUTH_FAILED);
+    /* but it tried client_secret_post: the body says why that failed */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "app-id", "client_secret", "app-secret", NULL),
+                          D_AUTH_FAILED);
+    /* an unknown id: nothing known about it */
+    expect_invalid_client(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                              "client_id", "nobody", NULL), D_AUTH_FAILED);
 }
 END_TEST
 
@@ -884,6 +963,19 @@ START_TEST(malformed_assertion_is_invalid_grant)
 }
 END_TEST
 
+START_TEST(opaque_assertion_is_not_a_jwt)
+{
+    /* an opaque token, a two-part text, a JWE (five parts): the client sent
+     * the wrong thing, and is told so */
+    expect_invalid_grant(as_app("2YotnFZFEjr1zCsicMWpAA"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("a.b"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+}
+END_TEST
+
 START_TEST(assertion_without_iss_is_invalid_grant)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -897,9 +989,44 @@ START_TEST(unknown_issuer_is_invalid_grant)
 {
     jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://evil.example.com")));
 
-    expect_invalid_grant(res, "unknown issuer");
+    expect_invalid_grant(res, "unknown issuer \"https://evil.example.com\"");
     ck_assert_str_eq(res->iss, "https://evil.example.com");
     ck_assert_ptr_null(res->idp);
+}
+END_TEST
+
+START_TEST(unknown_issuer_is_quoted_as_json)
+{
+    /* '"' and '\' escaped, a control character and what is beyond ASCII
+     * as \uXXXX (a surrogate pair beyond U+FFFF): printable ASCII whatever
+     * the iss, and the quote cannot be closed early */
+    jg_grant_result_t *res = as_app(rsa_assertion(
+        claims_for("https://idp.example.com/\"x\\y\n\xc3\xa9\xf0\x9f\x94\x91")));
+
+    expect_invalid_grant(res, "unknown issuer \"https://idp.example.com/\\\"x\\\\y"
+                         "\\u000a\\u00e9\\ud83d\\udd11\"");
+}
+END_TEST
+
+START_TEST(unknown_issuer_is_cut_at_200_characters)
+{
+    char iss[260];
+    const char *want;
+
+    memset(iss, 'a', sizeof(iss) - 1);
+    iss[sizeof(iss) - 1] = '\0';
+    memcpy(iss, "https://", 8);
+    want = apr_psprintf(test_pool, "unknown issuer \"%.200s\" (cut at 200 characters)", iss);
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))), want);
+    /* 200 exactly: whole, no note */
+    iss[200] = '\0';
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))),
+                         apr_psprintf(test_pool, "unknown issuer \"%s\"", iss));
+    /* characters, not bytes: é (two bytes) and 200 more, cut after 199 */
+    ck_assert_str_eq(jg_grant_unknown_issuer(test_pool, apr_pstrcat(test_pool, "\xc3\xa9",
+                         apr_pstrndup(test_pool, iss, 200), NULL)),
+                     apr_psprintf(test_pool, "unknown issuer \"\\u00e9%.199s\" (cut at 200 "
+                                  "characters)", iss));
 }
 END_TEST
 
@@ -1040,7 +1167,7 @@ START_TEST(wrong_aud_is_invalid_grant)
     json_object *claims = claims_for(RSA_ISS);
 
     tu_set_str(claims, "aud", "https://other-as.example.com/token");
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "aud does not name this token endpoint");
+    expect_invalid_grant(as_app(rsa_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -1062,10 +1189,21 @@ START_TEST(aud_alias_accepted)
 }
 END_TEST
 
-START_TEST(aud_token_endpoint_refused_when_idp_has_alias)
+/* RFC 7523 3: the token endpoint's URL names this server whatever the
+ * aliases (which once replaced it), and so does the issuer */
+START_TEST(aud_token_endpoint_and_issuer_accepted_when_idp_has_alias)
 {
-    expect_invalid_grant(as_app(ec_assertion(claims_for(EC_ISS))),
-                         "aud does not name this token endpoint");
+    json_object *claims = claims_for(EC_ISS);
+
+    expect_ok(as_app(ec_assertion(claims_for(EC_ISS))));
+    tu_set_str(claims, "aud", ISSUER);
+    expect_ok(as_app(ec_assertion(claims)));
+    claims = claims_for(EC_ISS);
+    set_raw(claims, "aud", "[\"https://elsewhere.example.com\",\"" ALIAS "\"]");
+    expect_ok(as_app(ec_assertion(claims)));
+    claims = claims_for(EC_ISS);
+    tu_set_str(claims, "aud", "https://elsewhere.example.com");
+    expect_invalid_grant(as_app(ec_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -1074,7 +1212,7 @@ START_TEST(aud_alias_of_other_idp_refused)
     json_object *claims = claims_for(RSA_ISS);
 
     tu_set_str(claims, "aud", ALIAS);
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "aud does not name this token endpoint");
+    expect_invalid_grant(as_app(rsa_assertion(claims)), D_AUD);
 }
 END_TEST
 
@@ -1086,7 +1224,8 @@ START_TEST(expired_assertion_is_invalid_grant)
     set_int(claims, "iat", NOW - 600);
     set_int(claims, "exp", NOW - SKEW - 1);
     res = as_app(rsa_assertion(claims));
-    expect_invalid_grant(res, "assertion expired");
+    expect_invalid_grant(res, "assertion expired: exp 61 s ago, more than 60 s "
+                         "(JWTGrantClockSkew)");
     ck_assert_str_eq(res->sub, "alice");   /* for the log line */
     ck_assert_int_eq(fake.replay_calls, 0);
 }
@@ -1130,7 +1269,15 @@ START_TEST(lifetime_beyond_idp_maximum_is_invalid_grant)
     env.rsa_idp->max_lifetime = 120;
     set_int(claims, "iat", NOW);
     set_int(claims, "exp", NOW + 121);
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "assertion lifetime (exp - iat) too long");
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 121 s exceeds 120 s (JWTGrantIdPMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.rsa_idp->max_lifetime = 300;
+    claims = claims_for(RSA_ISS);
+    set_int(claims, "iat", NOW);
+    set_int(claims, "exp", NOW + 3600);
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)");
 }
 END_TEST
 
@@ -1732,15 +1879,24 @@ START_TEST(response_success_shape)
 }
 END_TEST
 
-START_TEST(response_success_without_scope_has_empty_scope)
+START_TEST(response_success_without_scope_has_no_scope_member)
 {
+    /* RFC 6749 5.1: scope is optional; "scope": "" would name one empty
+     * scope to some clients */
     jg_grant_result_t res;
+    json_object *o;
 
     memset(&res, 0, sizeof(res));
     res.status = 200;
     res.access_token = "tok";
     res.expires_in = 60;
-    ck_assert_str_eq(str_claim(answer(&res), "scope"), "");
+    o = answer(&res);
+    ck_assert(!has_claim(o, "scope"));
+    ck_assert_int_eq(json_object_object_length(o), 3);
+    res.scope = "";
+    ck_assert(!has_claim(answer(&res), "scope"));
+    res.scope = "email";
+    ck_assert_str_eq(str_claim(answer(&res), "scope"), "email");
 }
 END_TEST
 
@@ -1750,7 +1906,18 @@ START_TEST(response_error_shape)
 
     ck_assert_int_eq(json_object_object_length(o), 2);
     ck_assert_str_eq(str_claim(o, "error"), "invalid_grant");
-    ck_assert_str_eq(str_claim(o, "error_description"), "unknown issuer");
+    ck_assert_str_eq(str_claim(o, "error_description"),
+                     "unknown issuer \"https://evil.example.com\"");
+}
+END_TEST
+
+START_TEST(response_error_keeps_a_quoted_issuer)
+{
+    /* the answer carries the quoted iss as the reason has it */
+    jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://a.example/\"x\\y")));
+
+    ck_assert_str_eq(str_claim(answer(res), "error_description"),
+                     "unknown issuer \"https://a.example/\\\"x\\\\y\"");
 }
 END_TEST
 
@@ -1773,8 +1940,9 @@ START_TEST(response_error_description_sanitized)
 
     memset(&res, 0, sizeof(res));
     jg_grant_error(&res, 400, "invalid_request", "parameter \"a\\b\"\r\n\x01\t\xc3\xa9 repeated");
+    /* quotes and backslashes stay: a quoted value needs them */
     ck_assert_str_eq(str_claim(answer(&res), "error_description"),
-                     "parameter ?a?b???????" " repeated");
+                     "parameter \"a\\b\"??????" " repeated");
 }
 END_TEST
 
@@ -1971,13 +2139,18 @@ Suite *grant_suite(void)
     tcase_add_test(tc, public_client_refused_when_auth_required);
     tcase_add_test(tc, malformed_basic_is_invalid_client);
     tcase_add_test(tc, client_checked_before_the_assertion);
+    tcase_add_test(tc, challenge_only_when_basic_was_used);
+    tcase_add_test(tc, challenge_when_nothing_tried_only_for_a_basic_only_client);
     tcase_add_test(tc, client_limited_to_other_idps_is_unauthorized);
     tcase_add_test(tc, client_limited_to_idp_accepts_it);
 
     GRANT_TCASE("issuer");
     tcase_add_test(tc, malformed_assertion_is_invalid_grant);
+    tcase_add_test(tc, opaque_assertion_is_not_a_jwt);
     tcase_add_test(tc, assertion_without_iss_is_invalid_grant);
     tcase_add_test(tc, unknown_issuer_is_invalid_grant);
+    tcase_add_test(tc, unknown_issuer_is_quoted_as_json);
+    tcase_add_test(tc, unknown_issuer_is_cut_at_200_characters);
     tcase_add_test(tc, disabled_issuer_is_invalid_grant);
     tcase_add_test(tc, bad_signature_is_invalid_grant);
     tcase_add_test(tc, tampered_payload_is_invalid_grant);
@@ -1997,7 +2170,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, wrong_aud_is_invalid_grant);
     tcase_add_test(tc, aud_issuer_accepted_without_alias);
     tcase_add_test(tc, aud_alias_accepted);
-    tcase_add_test(tc, aud_token_endpoint_refused_when_idp_has_alias);
+    tcase_add_test(tc, aud_token_endpoint_and_issuer_accepted_when_idp_has_alias);
     tcase_add_test(tc, aud_alias_of_other_idp_refused);
     tcase_add_test(tc, expired_assertion_is_invalid_grant);
     tcase_add_test(tc, expired_within_config_skew_accepted);
@@ -2061,8 +2234,9 @@ Suite *grant_suite(void)
 
     GRANT_TCASE("response");
     tcase_add_test(tc, response_success_shape);
-    tcase_add_test(tc, response_success_without_scope_has_empty_scope);
+    tcase_add_test(tc, response_success_without_scope_has_no_scope_member);
     tcase_add_test(tc, response_error_shape);
+    tcase_add_test(tc, response_error_keeps_a_quoted_issuer);
     tcase_add_test(tc, response_error_without_description);
     tcase_add_test(tc, response_error_description_sanitized);
     tcase_add_test(tc, response_error_description_keeps_allowed_chars);

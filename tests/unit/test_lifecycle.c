@@ -799,14 +799,54 @@ START_TEST(introspect_needs_an_authenticated_client)
     jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
     ck_assert_int_eq(res.status, 401);
     ck_assert_str_eq(res.error, "invalid_client");
+    ck_assert_int_eq(res.www_authenticate, 0);      /* nothing tried, not only Basic */
     req.authorization = basic("app", "wrong");
     jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
     ck_assert_int_eq(res.status, 401);
+    ck_assert_int_eq(res.www_authenticate, 1);      /* Basic tried: the challenge */
     /* even where the grant does not require it */
     w.cfg.require_client_auth = 0;
     req.authorization = NULL;
     jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
     ck_assert_int_eq(res.status, 401);
+}
+END_TEST
+
+START_TEST(introspect_and_revoke_challenge_only_basic)
+{
+    jg_grant_result_t res;
+    jg_grant_request_t req;
+    const char *body = NULL, *what = NULL;
+
+    memset(&req, 0, sizeof(req));
+    req.now = NOW;
+    req.form = apr_table_make(test_pool, 4);
+    apr_table_set(req.form, "token", "x");
+    apr_table_set(req.form, "client_id", "app");
+    apr_table_set(req.form, "client_secret", "wrong");
+    jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
+    ck_assert_int_eq(res.status, 401);
+    ck_assert_str_eq(res.description, "client authentication failed");
+    ck_assert_int_eq(res.www_authenticate, 0);
+    jg_revoke_process(test_pool, &w.cfg, &req, &w.hooks, &res, &what);
+    ck_assert_int_eq(res.status, 401);
+    ck_assert_int_eq(res.www_authenticate, 0);
+    /* a tenant that does not exist: the same rule */
+    req.tenant = "no-such-tenant";
+    jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
+    ck_assert_int_eq(res.status, 401);
+    ck_assert_int_eq(res.www_authenticate, 0);
+    apr_table_unset(req.form, "client_id");
+    apr_table_unset(req.form, "client_secret");
+    req.authorization = basic("app", "app-secret");
+    jg_introspect_process(test_pool, &w.cfg, &req, &w.hooks, &res, &body);
+    ck_assert_int_eq(res.status, 401);
+    ck_assert_int_eq(res.www_authenticate, 1);
+    req.tenant = NULL;
+    req.authorization = basic("app", "wrong");
+    jg_revoke_process(test_pool, &w.cfg, &req, &w.hooks, &res, &what);
+    ck_assert_int_eq(res.status, 401);
+    ck_assert_int_eq(res.www_authenticate, 1);
 }
 END_TEST
 
@@ -1087,6 +1127,7 @@ Suite *lifecycle_suite(void)
     tcase_add_test(tc, introspect_jwt_by_owner_and_resource_server);
     tcase_add_test(tc, introspect_refuses_what_is_not_ours);
     tcase_add_test(tc, introspect_needs_an_authenticated_client);
+    tcase_add_test(tc, introspect_and_revoke_challenge_only_basic);
     tcase_add_test(tc, revoke_jwt_opaque_and_refresh);
     tcase_add_test(tc, jwt_issued_before_the_cache_horizon_is_inactive);
     tcase_add_test(tc, no_client_jwt_is_no_clients);
