@@ -31,19 +31,22 @@
 module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 
 /* The core logs through this. Its messages carry no request: they go to the
- * main server's log, with the tag the core chose at its call site. */
+ * main server's log, with the tag, file and line of the core's call site,
+ * and are formatted only when that log keeps their level. */
 static server_rec *log_server;
 
-static void core_log(void *baton, jg_log_level_t level, const char *tag,
-                     const char *fmt, va_list ap)
+static void core_log(void *baton, const char *file, int line, jg_log_level_t level,
+                     const char *tag, const char *fmt, va_list ap)
 {
     static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG,
                                   APLOG_NOTICE };
     char msg[1024];
 
     (void)baton;
+    if (!APLOG_IS_LEVEL(log_server, levels[level])) return;
     apr_vsnprintf(msg, sizeof(msg), fmt, ap);
-    ap_log_error(APLOG_MARK, levels[level], 0, log_server, "%s: %s", tag, msg);
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, levels[level], 0, log_server, "%s: %s",
+                  tag, msg);
 }
 
 static int jg_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

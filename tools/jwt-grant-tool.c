@@ -289,14 +289,16 @@ static const jgt_cmd_t *find_command(const char *name)
 
 /* The core logs nothing unless asked: in verify, a rejection must stay one
  * line, so its diagnostics only show with --verbose. */
-__attribute__((format(printf, 4, 0)))
-static void log_to_stderr(void *baton, jg_log_level_t level, const char *tag,
-                          const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0)))
+static void log_to_stderr(void *baton, const char *file, int line, jg_log_level_t level,
+                          const char *tag, const char *fmt, va_list ap)
 {
     static const char *const names[] = { "error", "warning", "info", "debug",
                                          "notice" };
 
     (void)baton;
+    (void)file;
+    (void)line;
     fprintf(stderr, "%s: %s %s: ", JGT_PROG,
             names[(unsigned)level < 5 ? (unsigned)level : 3], tag ? tag : "-");
     vfprintf(stderr, fmt, ap);

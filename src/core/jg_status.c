@@ -24,13 +24,14 @@ void jg_log_set(jg_log_fn *fn, void *baton)
     log_baton = baton;
 }
 
-void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
+void jg_log_at(const char *file, int line, jg_log_level_t level, const char *tag,
+               const char *fmt, ...)
 {
     va_list ap;
 
     if (!log_fn) return;
     va_start(ap, fmt);
-    log_fn(log_baton, level, tag, fmt, ap);
+    log_fn(log_baton, file, line, level, tag, fmt, ap);
     va_end(ap);
 }
 

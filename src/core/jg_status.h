@@ -28,16 +28,21 @@ typedef enum {
     JG_LOG_NOTICE      /* operators' status lines (httpd logs notice whatever its LogLevel) */
 } jg_log_level_t;
 
-/* tag is our own unique identifier of the call site, e.g. "JWTG0101". */
-typedef void jg_log_fn(void *baton, jg_log_level_t level, const char *tag,
-                       const char *fmt, va_list ap);
+/* tag is our own unique identifier of the call site, e.g. "JWTG0101";
+ * file and line are the call site's. A sink formats only what its log
+ * will keep (the level check first). */
+typedef void jg_log_fn(void *baton, const char *file, int line, jg_log_level_t level,
+                       const char *tag, const char *fmt, va_list ap);
 
 /* Install the sink; NULL restores the default (silent). Not thread-safe:
  * call once at startup. */
 void jg_log_set(jg_log_fn *fn, void *baton);
 
-void jg_log(jg_log_level_t level, const char *tag, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Log through the sink: jg_log(level, tag, fmt, ...) at the caller's file
+ * and line (as httpd's APLOG_MARK does). */
+void jg_log_at(const char *file, int line, jg_log_level_t level, const char *tag,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define jg_log(level, tag, ...) jg_log_at(__FILE__, __LINE__, (level), (tag), __VA_ARGS__)
 
 #include <apr_pools.h>
 

@@ -141,6 +141,13 @@ static const jg_role_t *role_of(request_rec *r)
                                             : NULL);
 }
 
+/* A change was made: the audit line, and this process sees it at once. */
+static void audited(request_rec *r, const char *audit)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", audit);
+    jg_live_refresh(r);
+}
+
 static int api(request_rec *r, const char *location, const char *path, const char *tenant,
                const jg_role_t *role)
 {
@@ -192,10 +199,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0304: console API %s %s: %s",
                       r->method, ap_escape_logitem(r->pool, r->uri),
                       resp.body ? resp.body : "failed");
-    if (resp.audit) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", resp.audit);
-        jg_live_refresh(r);
-    }
+    if (resp.audit) audited(r, resp.audit);
     if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
     if (resp.allow) apr_table_setn(r->err_headers_out, "Allow", resp.allow);
     return answer(r, resp.status, resp.content_type, resp.body);
@@ -247,10 +251,7 @@ static int console(request_rec *r, const char *location, const char *path,
     if (resp.status >= 500)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0308: console %s %s failed (%d)",
                       r->method, ap_escape_logitem(r->pool, r->uri), resp.status);
-    if (resp.audit) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "JWTG0300: audit: %s", resp.audit);
-        jg_live_refresh(r);
-    }
+    if (resp.audit) audited(r, resp.audit);
     if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
     if (resp.filename)
         apr_table_setn(r->headers_out, "Content-Disposition", apr_pstrcat(r->pool,

@@ -180,6 +180,28 @@ static const char **shmcb_shard_args(apr_pool_t *p, const char *args, unsigned i
     return out;
 }
 
+/* A socache of JWTGrantCache refused its arguments: what says which. */
+static int cache_refused(apr_pool_t *plog, const char *what, const char *err)
+{
+    ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0022: " JG_CMD_CACHE " %s: %s",
+                  what, err);
+    return !OK;
+}
+
+/* A Redis or memcached client of directive (JWTGrantCache or
+ * JWTGrantJWKSCache) could not be made from spec. */
+static int net_refused(apr_pool_t *plog, jg_net_kind_t kind, const char *directive,
+                       const char *spec, const char *err)
+{
+    if (kind == JG_NET_REDIS)
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: %s %s: %s", directive,
+                      spec, err);
+    else
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0620: %s %s: %s", directive,
+                      spec, err);
+    return !OK;
+}
+
 int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
 {
     const char *args, *name, *err = NULL, *spec;
@@ -193,13 +215,11 @@ int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
                       name, name, name);
         return !OK;
     }
-    if (!strcmp(name, "shmcb") && !shmcb_shard_args(ptemp, args, &n, &err)) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                      "JWTG0022: " JG_CMD_CACHE " (%s) shmcb:%s: %s",
-                      jg_global.cache_source ? jg_global.cache_source : "the default",
-                      args, err);
-        return !OK;
-    }
+    if (!strcmp(name, "shmcb") && !shmcb_shard_args(ptemp, args, &n, &err))
+        return cache_refused(plog, apr_psprintf(ptemp, "(%s) shmcb:%s",
+                                                jg_global.cache_source
+                                                ? jg_global.cache_source : "the default",
+                                                args), err);
     if (!jwks_lookup(ptemp, &args, &name, &spec)) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
                       "JWTG0326: " JG_CMD_JWKS_CACHE " (%s): unknown socache provider "
@@ -246,13 +266,7 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     }
     if (jg_net_kind(name, &kind)
         && !(net_jwks = jg_net_create(pconf, s, kind, args, 0, &err))) {
-        if (kind == JG_NET_REDIS)
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: " JG_CMD_JWKS_CACHE
-                          " %s: %s", spec, err);
-        else
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0620: " JG_CMD_JWKS_CACHE
-                          " %s: %s", spec, err);
-        return !OK;
+        return net_refused(plog, kind, JG_CMD_JWKS_CACHE, spec, err);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0330: JWKS cache: %s (%s), apart "
                  "from the replay cache, with its own " JG_JWKS_CACHE_MUTEX " mutex",
@@ -301,11 +315,7 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         const char *id = apr_psprintf(pconf, "%u", i);
 
         err = provider->create(&sh->instance, shard_args ? shard_args[i] : args, ptemp, pconf);
-        if (err) {
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                          "JWTG0022: " JG_CMD_CACHE " %s: %s", spec, err);
-            return !OK;
-        }
+        if (err) return cache_refused(plog, spec, err);
         nshards = i + 1;
         if (i == 0)
             apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
@@ -325,13 +335,7 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     if (jg_net_kind(name, &kind)
         && !(net_main = jg_net_create(pconf, s, kind, args, 1, &err))) {
-        if (kind == JG_NET_REDIS)
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                          "JWTG0600: " JG_CMD_CACHE " %s: %s", spec, err);
-        else
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                          "JWTG0620: " JG_CMD_CACHE " %s: %s", spec, err);
-        return !OK;
+        return net_refused(plog, kind, JG_CMD_CACHE, spec, err);
     }
     if (net_main && jg_net_kind_of(net_main) == JG_NET_REDIS)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0601: Redis at %s: jti claims "

@@ -37,6 +37,14 @@ static const char *unsafe(apr_pool_t *p, const char *path, apr_filetype_e type,
     return NULL;
 }
 
+/* what (the state directory, the signing key) at path is unsafe: why. */
+static jg_key_t *unsafe_refused(apr_pool_t *plog, const char *what, const char *path,
+                                const char *why)
+{
+    ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0036: %s %s %s", what, path, why);
+    return NULL;
+}
+
 /* Load the generated key, or make and persist it (mode 0600, written to a
  * new temporary file and renamed, so a crash never leaves half a key). */
 static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
@@ -59,16 +67,12 @@ static jg_key_t *generated_key(apr_pool_t *pconf, apr_pool_t *plog)
         return NULL;
     }
     if ((why = unsafe(pconf, dir, APR_DIR, APR_FPROT_GWRITE | APR_FPROT_WWRITE))) {
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                      "JWTG0036: " JG_CMD_STATE_DIR " %s %s", dir, why);
-        return NULL;
+        return unsafe_refused(plog, JG_CMD_STATE_DIR, dir, why);
     }
     if (apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE, pconf) == APR_SUCCESS) {
         if ((why = unsafe(pconf, path, APR_REG, APR_FPROT_GREAD | APR_FPROT_GWRITE
                           | APR_FPROT_WREAD | APR_FPROT_WWRITE))) {
-            ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
-                          "JWTG0036: the signing key %s %s", path, why);
-            return NULL;
+            return unsafe_refused(plog, "the signing key", path, why);
         }
         if (jg_keyset_load_file(pconf, path, 0, 0, &ks, &why) != JG_OK
             || jg_keyset_count(ks) != 1 || !jg_keyset_get(ks, 0)->is_private) {

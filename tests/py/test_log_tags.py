@@ -33,3 +33,24 @@ def test_every_logged_tag_is_documented_once():
 def test_every_documented_tag_is_logged():
     unused = set(doc_tags()) - code_tags()
     assert not unused, f"tags documented but never logged: {sorted(unused)}"
+
+
+def call_sites():
+    """Each tag's call sites: a string literal that begins with the tag."""
+    sites = {}
+    for d in ("src/core", "src/httpd", "."):
+        base = os.path.join(TOP, d)
+        for name in sorted(os.listdir(base)):
+            if name.endswith(".c"):
+                with open(os.path.join(base, name)) as f:
+                    for n, line in enumerate(f, 1):
+                        for tag in re.findall(r'"(JWTG\d{4})[":]', line):
+                            sites.setdefault(tag, []).append(f"{d}/{name}:{n}")
+    return sites
+
+
+def test_every_tag_is_logged_at_one_call_site():
+    sites = call_sites()
+    assert sites, "no call site found: the pattern no longer matches the code"
+    twice = {tag: where for tag, where in sites.items() if len(where) > 1}
+    assert not twice, f"tags logged at more than one call site: {twice}"

@@ -279,17 +279,22 @@ typedef struct {
     jg_log_level_t level;
     char tag[16];
     char msg[64];
+    const char *file;
+    int line;
 } log_capture_t;
 
-static void capture_log(void *baton, jg_log_level_t level, const char *tag,
-                        const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void capture_log(void *baton, const char *file, int line, jg_log_level_t level,
+                        const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
-static void capture_log(void *baton, jg_log_level_t level, const char *tag,
-                        const char *fmt, va_list ap)
+static void capture_log(void *baton, const char *file, int line, jg_log_level_t level,
+                        const char *tag, const char *fmt, va_list ap)
 {
     log_capture_t *c = baton;
 
     c->calls++;
+    c->file = file;
+    c->line = line;
     c->level = level;
     snprintf(c->tag, sizeof(c->tag), "%s", tag);
     vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
@@ -299,11 +304,17 @@ START_TEST(log_reaches_installed_sink)
 {
     log_capture_t c;
 
+    int line;
+
     memset(&c, 0, sizeof(c));
     jg_log_set(capture_log, &c);
+    line = __LINE__ + 1;
     jg_log(JG_LOG_WARN, "JWTG9999", "value %d of %s", 42, "x");
     jg_log_set(NULL, NULL);
     ck_assert_int_eq(c.calls, 1);
+    /* the call site's file and line, not jg_status.c's */
+    ck_assert_str_eq(c.file, __FILE__);
+    ck_assert_int_eq(c.line, line);
     ck_assert_int_eq(c.level, JG_LOG_WARN);
     ck_assert_str_eq(c.tag, "JWTG9999");
     ck_assert_str_eq(c.msg, "value 42 of x");

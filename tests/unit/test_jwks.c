@@ -741,10 +741,12 @@ typedef struct {
 
 static captured_t captured;
 
-static void capture(void *baton, jg_log_level_t level, const char *tag, const char *fmt,
-                    va_list ap)
+static void capture(void *baton, const char *file, int line, jg_log_level_t level,
+                    const char *tag, const char *fmt, va_list ap)
 {
     (void)baton;
+    (void)file;
+    (void)line;
     if (captured.n >= 64) return;
     apr_cpystrn(captured.tags[captured.n], tag, sizeof(captured.tags[0]));
     captured.levels[captured.n] = (int)level;
