@@ -8,6 +8,7 @@
 #define MAX_AUD 32           /* entries of an aud array we look at */
 #define MAX_CLAIM_LEN 1024   /* iss, sub, jti: identifiers, not documents */
 #define JG_MAX_NUMERIC_DATE 253402300799LL  /* 9999-12-31T23:59:59Z */
+#define SKEW_DIRECTIVE "JWTGrantClockSkew"  /* sets pol->skew */
 
 static jg_status_t get_id(apr_pool_t *p, json_object *o, const char *name,
                           int required, const char **out, const char **why)
@@ -21,9 +22,12 @@ static jg_status_t get_id(apr_pool_t *p, json_object *o, const char *name,
         if (!required) return JG_OK;
         return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "assertion has no %s", name));
     }
-    if (!**out || strlen(*out) > MAX_CLAIM_LEN)
+    if (!**out)
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p, "%s is empty", name));
+    if (strlen(*out) > MAX_CLAIM_LEN)
         return jg_fail(why, JG_ERR_REJECTED,
-                       apr_psprintf(p, "%s is empty or too long", name));
+                       apr_psprintf(p, "%s too long: %lu bytes, more than %d", name,
+                                    (unsigned long)strlen(*out), MAX_CLAIM_LEN));
     return JG_OK;
 }
 
@@ -66,8 +70,8 @@ static const char *aud_match(const char *aud, const apr_array_header_t *accepted
     return NULL;
 }
 
-static jg_status_t check_aud(jg_assertion_t *a, const jg_assertion_policy_t *pol,
-                             const char **why)
+static jg_status_t check_aud(apr_pool_t *p, jg_assertion_t *a,
+                             const jg_assertion_policy_t *pol, const char **why)
 {
     json_object *aud, *item;
     size_t i, n;
@@ -79,8 +83,12 @@ static jg_status_t check_aud(jg_assertion_t *a, const jg_assertion_policy_t *pol
     }
     else if (json_object_is_type(aud, json_type_array)) {
         n = json_object_array_length(aud);
-        if (n == 0 || n > MAX_AUD)
-            return jg_fail(why, JG_ERR_REJECTED, "aud array is empty or too long");
+        if (n == 0)
+            return jg_fail(why, JG_ERR_REJECTED, "aud array is empty");
+        if (n > MAX_AUD)
+            return jg_fail(why, JG_ERR_REJECTED,
+                           apr_psprintf(p, "aud array too long: %lu entries, more than %d",
+                                        (unsigned long)n, MAX_AUD));
         for (i = 0; i < n; i++) {
             item = json_object_array_get_idx(aud, i);
             if (!json_object_is_type(item, json_type_string))
@@ -114,22 +122,37 @@ jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
         return st;
     if (!has_exp)
         return jg_fail(why, JG_ERR_REJECTED, "assertion has no exp");
-    if ((st = check_aud(a, pol, why)) != JG_OK)
+    if ((st = check_aud(p, a, pol, why)) != JG_OK)
         return st;
+    /* each time limit says by how much it was missed, and which directive
+     * sets it: the caller can tell a slow clock from a wrong claim */
     if (pol->now > a->exp + pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion expired");
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+                       "assertion expired: exp " JG_LL " s ago, more than " JG_LL
+                       " s (" SKEW_DIRECTIVE ")", JG_V(pol->now - a->exp), JG_V(pol->skew)));
     if (a->has_nbf && pol->now + pol->skew < a->nbf)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion not valid yet (nbf)");
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+                       "assertion not valid yet: nbf " JG_LL " s ahead, more than " JG_LL
+                       " s (" SKEW_DIRECTIVE ")", JG_V(a->nbf - pol->now), JG_V(pol->skew)));
     if (a->has_iat && a->iat > pol->now + pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion issued in the future (iat)");
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+                       "assertion issued in the future: iat " JG_LL " s ahead, more than "
+                       JG_LL " s (" SKEW_DIRECTIVE ")", JG_V(a->iat - pol->now),
+                       JG_V(pol->skew)));
     if (a->has_iat && pol->iat_validity >= 0
         && a->iat < pol->now - pol->iat_validity - pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion too old (iat outside the "
-                       "issuer's validity window)");
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+                       "assertion too old: iat " JG_LL " s ago, more than " JG_LL
+                       " s (JWTGrantIdPIatValidity) + " JG_LL " s (" SKEW_DIRECTIVE ")",
+                       JG_V(pol->now - a->iat), JG_V(pol->iat_validity), JG_V(pol->skew)));
     /* a long-lived assertion is a long-lived replay risk: bound it */
     start = a->has_iat ? a->iat : (a->has_nbf && a->nbf > pol->now ? a->nbf : pol->now);
     if (a->exp - start > pol->max_lifetime)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion lifetime (exp - iat) too long");
+        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+                       "assertion lifetime " JG_LL " s exceeds " JG_LL " s (%s)",
+                       JG_V(a->exp - start), JG_V(pol->max_lifetime),
+                       pol->lifetime_directive ? pol->lifetime_directive
+                                               : "JWTGrantIdPMaxLifetime"));
     if (pol->require_jti && !a->jti)
         return jg_fail(why, JG_ERR_REJECTED, "assertion has no jti");
     return JG_OK;

@@ -13,6 +13,10 @@
 #define JG_AUD_REFUSED "aud matches neither this server's token endpoint, its issuer " \
                        "nor the IdP's aliases"
 
+/* The reason for an assertion that is not three dot-separated parts (an
+ * opaque token, a JWE), where a JWT is expected. */
+#define JG_ASSERTION_NOT_JWT "assertion is not a JWT (expected three dot-separated parts)"
+
 typedef struct jg_assertion_policy {
     long long now;                  /* seconds since the epoch */
     long long skew;                 /* leeway on exp, nbf, iat */
@@ -20,8 +24,12 @@ typedef struct jg_assertion_policy {
     /* the reason when aud names none of them; NULL: the assertion grant's
      * (JG_AUD_REFUSED) */
     const char *aud_refused;
-    long long iat_validity;         /* oldest iat accepted, seconds; <0: off */
+    /* oldest iat accepted, seconds (JWTGrantIdPIatValidity); <0: off */
+    long long iat_validity;
     long long max_lifetime;         /* largest exp - iat (or exp - now) */
+    /* the directive that sets max_lifetime, named when it is exceeded;
+     * NULL: the assertion grant's, JWTGrantIdPMaxLifetime */
+    const char *lifetime_directive;
     int require_jti;
 } jg_assertion_policy_t;
 
@@ -39,7 +47,9 @@ jg_status_t jg_assertion_parse(apr_pool_t *p, const unsigned char *payload,
                                size_t len, jg_assertion_t *out, const char **why);
 
 /* After the signature verified: every claim rule, with a reason a client can
- * act on ("assertion expired", "aud does not name this server", ...). */
+ * act on; a limit refused names the value, the limit and the directive that
+ * sets it ("assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)",
+ * "assertion expired: exp 90 s ago, more than 60 s (JWTGrantClockSkew)"). */
 jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
                                const jg_assertion_policy_t *policy,
                                const char **why);

@@ -186,7 +186,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (jg_jws_parse(p, assertion, strlen(assertion), &jws, &why) != JG_OK
         || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK)
-        return refuse(p, res, why);
+        return refuse(p, res, why == jg_jws_not_three_parts ? JG_ASSERTION_NOT_JWT : why);
     res->client_id = a.iss;
     if (form_id && strcmp(form_id, a.iss)) {
         jg_grant_error(res, 400, "invalid_request",
@@ -237,6 +237,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.max_lifetime = cfg->client_assertion_max_lifetime > 0
                        ? cfg->client_assertion_max_lifetime
                        : JG_CLIENT_ASSERTION_MAX_LIFETIME;
+    pol.lifetime_directive = "JWTGrantClientAssertionMaxLifetime";
     pol.require_jti = 1;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) return refuse(p, res, why);
     if (strcmp(a.sub, a.iss)) return refuse(p, res, "sub must equal iss (the client id)");

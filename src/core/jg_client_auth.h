@@ -11,10 +11,14 @@
 #include "jg_registry.h"
 
 #define JG_CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-/* Largest exp - iat (or exp - now without iat) of a client assertion: it is
- * made for one request, so a short one (OpenID Connect's libraries use one
- * to five minutes). JWTGrantClientAssertionMaxLifetime changes it. */
-#define JG_CLIENT_ASSERTION_MAX_LIFETIME 300
+/* Largest exp - iat (or exp - now without iat) of a client assertion, by
+ * default. It is made for one request, and some libraries sign it for a
+ * minute or five (openid-client), but authlib's PrivateKeyJWT and
+ * ClientSecretJWT (and google-auth) sign for an hour: an hour lets them
+ * work as they are. Single use does not depend on it: the jti is kept
+ * until exp plus the leeway, however far exp is.
+ * JWTGrantClientAssertionMaxLifetime changes it. */
+#define JG_CLIENT_ASSERTION_MAX_LIFETIME 3600
 
 /* Authenticate the client of req within tenant t. Returns 1 with *client set
  * (NULL when no client credentials were presented and cfg does not require

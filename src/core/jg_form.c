@@ -77,7 +77,8 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
             return jg_fail(why, JG_ERR_MALFORMED,
                            apr_psprintf(p, "parameter %.40s repeated", name));
         if (++n > JG_FORM_MAX_PARAMS)
-            return jg_fail(why, JG_ERR_MALFORMED, "too many parameters");
+            return jg_fail(why, JG_ERR_MALFORMED, "too many parameters: more than "
+                           APR_STRINGIFY(JG_FORM_MAX_PARAMS));
         apr_table_addn(t, name, value);   /* setn would merge "a" into "A" */
         s = stop + 1;
     }

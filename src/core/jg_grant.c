@@ -156,6 +156,19 @@ static apr_array_header_t *scope_list(apr_pool_t *p, const char *s)
 
 /* ---- steps ------------------------------------------------------------------ */
 
+const char *jg_grant_unknown_issuer(apr_pool_t *p, const char *iss)
+{
+    int cut = 0;
+    const char *quoted = jg_json_quote_ascii(p, iss, JG_QUOTED_ISS_MAX, &cut);
+
+    /* the caller's own iss, so that a typo shows: public, and it is the
+     * caller's; quoted as a JSON string, so that nothing in it reads as
+     * the end of the quote */
+    return apr_pstrcat(p, "unknown issuer ", quoted,
+                       cut ? " (cut at " APR_STRINGIFY(JG_QUOTED_ISS_MAX) " characters)" : "",
+                       NULL);
+}
+
 /* RFC 6749 §3.2: a parameter sent without a value is as if omitted. */
 static const char *param(const jg_grant_request_t *req, const char *name)
 {
@@ -244,13 +257,14 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (jg_jws_parse_ex(p, assertion, strlen(assertion), JG_JWS_ALLOW_PADDING, &jws,
                         &why) != JG_OK
         || jg_assertion_parse(p, jws->payload, jws->payload_len, &a, &why) != JG_OK) {
-        jg_grant_error(res, 400, "invalid_grant", why);
+        jg_grant_error(res, 400, "invalid_grant",
+                       why == jg_jws_not_three_parts ? JG_ASSERTION_NOT_JWT : why);
         return;
     }
     res->iss = a.iss;
     idp = jg_tenant_find_idp(t, a.iss);
     if (!idp) {
-        jg_grant_error(res, 400, "invalid_grant", "unknown issuer");
+        jg_grant_error(res, 400, "invalid_grant", jg_grant_unknown_issuer(p, a.iss));
         return;
     }
     res->idp = idp->name;
@@ -306,6 +320,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     pol.aud_refused = JG_AUD_REFUSED;
     pol.iat_validity = idp->iat_validity;
     pol.max_lifetime = idp->max_lifetime;
+    pol.lifetime_directive = "JWTGrantIdPMaxLifetime";
     pol.require_jti = idp->require_jti;
     if (jg_assertion_check(p, &a, &pol, &why) != JG_OK) {
         res->sub = a.sub;
@@ -473,15 +488,18 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     return 1;
 }
 
-/* RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E; a reason
- * may quote what the client sent, so anything else becomes '?'. */
+/* RFC 6749 §5.2: error_description is printable ASCII (%x20-21 / %x23-5B /
+ * %x5D-7E); a reason may quote what the client sent, so anything else
+ * becomes '?'. '"' and '\', which §5.2 leaves out too, are kept: a quoted
+ * value (jg_json_quote_ascii) needs them, and the JSON body escapes them;
+ * no header carries a description. */
 static const char *description_chars(apr_pool_t *p, const char *s)
 {
     char *out = apr_pstrdup(p, s), *c;
 
     for (c = out; *c; c++) {
         unsigned char u = (unsigned char)*c;
-        if (u < 0x20 || u > 0x7e || u == 0x22 || u == 0x5c) *c = '?';
+        if (u < 0x20 || u > 0x7e) *c = '?';
     }
     return out;
 }

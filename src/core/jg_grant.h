@@ -164,6 +164,16 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
  * sets res->www_authenticate from jg_client_auth_challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
+/* Characters of a caller's iss quoted in "unknown issuer": enough for any
+ * issuer URL, bounded for the answer and the log line. */
+#define JG_QUOTED_ISS_MAX 200
+
+/* The reason for an iss that names no IdP of the tenant:
+ * unknown issuer "ISS", ISS quoted by jg_json_quote_ascii (so the answer
+ * stays printable ASCII); when iss is longer than JG_QUOTED_ISS_MAX
+ * characters, its first JG_QUOTED_ISS_MAX and " (cut at 200 characters)". */
+const char *jg_grant_unknown_issuer(apr_pool_t *p, const char *iss);
+
 /* The earliest use of assertion a under pol, with the leeway and lifetime
  * of cfg->skew_bound and cfg->lifetime_bound (see there). */
 long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion_t *a,

@@ -723,6 +723,82 @@ const char *jg_json_quote(apr_pool_t *p, const char *s)
     return out;
 }
 
+/* The code point of the UTF-8 sequence at s (n > 0 bytes left), its length
+ * in *len; -1 when it is not well-formed (Unicode Table 3-7). */
+static long utf8_at(const unsigned char *s, size_t n, size_t *len)
+{
+    unsigned char b = s[0], lo = 0x80, hi = 0xbf;
+    size_t want, i;
+    long cp;
+
+    if (b < 0x80) { *len = 1; return b; }
+    if (b >= 0xc2 && b <= 0xdf) { want = 2; cp = b & 0x1f; }
+    else if (b >= 0xe0 && b <= 0xef) { want = 3; cp = b & 0x0f; }
+    else if (b >= 0xf0 && b <= 0xf4) { want = 4; cp = b & 0x07; }
+    else return -1;
+    /* the second byte's range: no overlong forms, no surrogates, nothing
+     * above U+10FFFF */
+    if (b == 0xe0) lo = 0xa0;
+    else if (b == 0xed) hi = 0x9f;
+    else if (b == 0xf0) lo = 0x90;
+    else if (b == 0xf4) hi = 0x8f;
+    if (n < want || s[1] < lo || s[1] > hi) return -1;
+    for (i = 1; i < want; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) return -1;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    *len = want;
+    return cp;
+}
+
+static char *put_u(char *o, unsigned long v)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    memcpy(o, "\\u", 2);
+    o[2] = hex[(v >> 12) & 0xf];
+    o[3] = hex[(v >> 8) & 0xf];
+    o[4] = hex[(v >> 4) & 0xf];
+    o[5] = hex[v & 0xf];
+    return o + 6;
+}
+
+const char *jg_json_quote_ascii(apr_pool_t *p, const char *s, size_t max_chars, int *cut)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), chars = 0, len;
+    /* at most 12 bytes a character (a surrogate pair), the quotes, the NUL */
+    char *out = apr_palloc(p, 12 * (max_chars < n ? max_chars : n) + 3), *o = out;
+
+    *o++ = '"';
+    for (; n && chars < max_chars; u += len, n -= len, chars++) {
+        long cp = utf8_at(u, n, &len);
+
+        if (cp < 0) {
+            *o++ = '?';
+            len = 1;
+        }
+        else if (cp == '"' || cp == '\\') {
+            *o++ = '\\';
+            *o++ = (char)cp;
+        }
+        else if (cp >= 0x20 && cp < 0x7f) {
+            *o++ = (char)cp;
+        }
+        else if (cp < 0x10000) {
+            o = put_u(o, (unsigned long)cp);
+        }
+        else {
+            o = put_u(o, 0xd800 + ((unsigned long)(cp - 0x10000) >> 10));
+            o = put_u(o, 0xdc00 + ((unsigned long)(cp - 0x10000) & 0x3ff));
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    if (cut) *cut = n > 0;
+    return out;
+}
+
 static void add_member(jg_json_writer_t *w, const char *name, const char *json)
 {
     APR_ARRAY_PUSH(w->parts, const char *) = w->parts->nelts > 1 ? "," : "";

@@ -56,6 +56,8 @@ static jg_status_t check_header(apr_pool_t *p, jg_jws_t *jws, const char **why)
     return JG_OK;
 }
 
+const char jg_jws_not_three_parts[] = "JWS does not have exactly three parts";
+
 jg_status_t jg_jws_parse(apr_pool_t *p, const char *compact, size_t len,
                          jg_jws_t **out, const char **why)
 {
@@ -88,17 +90,22 @@ jg_status_t jg_jws_parse_ex(apr_pool_t *p, const char *compact, size_t len,
     if (len == 0)
         return jg_fail(why, JG_ERR_MALFORMED, "empty JWS");
     if (len > JG_JWS_MAX_COMPACT)
-        return jg_fail(why, JG_ERR_MALFORMED, "JWS too large");
+        return jg_fail(why, JG_ERR_MALFORMED,
+                       apr_psprintf(p, "JWS too large: %lu characters, more than %d",
+                                    (unsigned long)len, JG_JWS_MAX_COMPACT));
     if (compact[0] == '{')
         return jg_fail(why, JG_ERR_MALFORMED, "JWS JSON serialization refused");
     d1 = memchr(compact, '.', len);
     d2 = d1 ? memchr(d1 + 1, '.', (size_t)(end - d1 - 1)) : NULL;
     if (!d1 || !d2 || memchr(d2 + 1, '.', (size_t)(end - d2 - 1)))
-        return jg_fail(why, JG_ERR_MALFORMED, "JWS does not have exactly three parts");
+        return jg_fail(why, JG_ERR_MALFORMED, jg_jws_not_three_parts);
     if (d1 == compact)
         return jg_fail(why, JG_ERR_MALFORMED, "JWS header is empty");
     if ((size_t)(d1 - compact) > JG_JWS_MAX_HEADER * 4 / 3 + 4)
-        return jg_fail(why, JG_ERR_MALFORMED, "JWS header too large");
+        return jg_fail(why, JG_ERR_MALFORMED,
+                       apr_psprintf(p, "JWS header too large: %lu characters, more than %d",
+                                    (unsigned long)(d1 - compact),
+                                    JG_JWS_MAX_HEADER * 4 / 3 + 4));
 
     jws = apr_pcalloc(p, sizeof(*jws));
     jws->signing_input = compact;

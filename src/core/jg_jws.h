@@ -31,6 +31,11 @@ typedef struct jg_jws {
     int padded;                  /* a segment carried '=' padding */
 } jg_jws_t;
 
+/* jg_jws_parse's reason, this very pointer, for text that is not three
+ * dot-separated parts (an opaque token, a JWE): a caller can name what it
+ * expected instead. */
+extern const char jg_jws_not_three_parts[];
+
 /* jg_jws_parse_ex flags */
 #define JG_JWS_ALLOW_PADDING 0x1u   /* accept '='-padded segments (see padded) */
 

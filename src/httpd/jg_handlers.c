@@ -172,7 +172,8 @@ int jg_read_form_request(request_rec *r, const char *endpoint, jg_grant_request_
     }
     if (too_large) {
         jg_grant_error(res, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
-                       "request body too large");
+                       apr_psprintf(r->pool, "request body too large: more than %d bytes",
+                                    JG_MAX_BODY));
         return 0;
     }
     if ((r->args && jg_form_parse(r->pool, r->args, strlen(r->args), &query, &why) != JG_OK)

@@ -196,7 +196,9 @@ def test_client_secret_jwt(srv, keys):
     ({"aud": "https://elsewhere.test/token"}, "aud"),
     ({"sub": "someone"}, "sub must equal iss"),
     ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 3700}, "expired"),
-    ({"exp": int(time.time()) + 3600}, "lifetime"),
+    # an hour (JWTGrantClientAssertionMaxLifetime's default) and a second
+    ({"iat": int(time.time()), "exp": int(time.time()) + 3601}, "client_assertion: assertion "
+     "lifetime 3601 s exceeds 3600 s (JWTGrantClientAssertionMaxLifetime)"),
     ({"jti": None}, "jti"),
 ])
 def test_claims_are_checked(srv, keys, overrides, words):
@@ -217,7 +219,8 @@ def test_failed_client_jwt_has_no_challenge(srv, keys):
                     iat=now - 3700)
     resp = with_jwt(srv, keys, cj)
     doc = assert_error(resp, 401, "invalid_client")
-    assert doc["error_description"] == "client_assertion: assertion expired", doc
+    assert re.fullmatch(r"client_assertion: assertion expired: exp \d+ s ago, more than "
+                        r"60 s \(JWTGrantClockSkew\)", doc["error_description"]), doc
     assert "WWW-Authenticate" not in resp.headers, resp.headers
     cj = client_jwt(jwk_of(keys["p256b"].priv), "pk-jwks", kid="p1")   # not its key
     resp = with_jwt(srv, keys, cj)
@@ -540,10 +543,13 @@ JWTGrantIssuer {ISSUER}
         doc = assert_granted(with_jwt(h, keys, ca, scope="orders.read"))
         assert doc["scope"] == "orders.read"
         assert jws_claims(doc["access_token"])["client_id"] == "backend-service"
-        # minted with a lifetime over the bound: refused
+        # minted with a lifetime over the bound (an hour by default): refused
         ca = tool.ok("mint-assertion", "--key", key, "--iss", "backend-service", "--sub",
-                     "backend-service", "--aud", h.url(), "--lifetime", "600").strip()
-        assert_error(with_jwt(h, keys, ca), 401, "invalid_client", "lifetime")
+                     "backend-service", "--aud", h.url(), "--lifetime", "3700").strip()
+        doc = assert_error(with_jwt(h, keys, ca), 401, "invalid_client")
+        assert doc["error_description"] == ("client_assertion: assertion lifetime 3700 s "
+                                            "exceeds 3600 s "
+                                            "(JWTGrantClientAssertionMaxLifetime)"), doc
 
 
 # ---- issue 6: client assertions at the introspection and revocation endpoints -------------

@@ -606,7 +606,11 @@ def test_a_narrower_configuration_after_a_loss_refuses_what_a_wider_accepted(
         wide, narrow = "JWTGrantClockSkew 30\n" + idp(3600), "JWTGrantClockSkew 5\n"
     else:
         wide, narrow = idp(3600), idp(60)
-    h.write(f"JWTGrantIssuer {ISSUER}\nJWTGrantRequireClientAuth Off\n" + wide
+    # client assertions' bound counts in the lifetime too: below the narrow
+    # IdP's, so that the narrower configuration's widest lifetime is 60 s
+    base = (f"JWTGrantIssuer {ISSUER}\nJWTGrantRequireClientAuth Off\n"
+            "JWTGrantClientAssertionMaxLifetime 10\n")
+    h.write(base + wide
             + f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName narrow.test\n"
             + narrow + "</VirtualHost>\n")
     with running(h, expect=[r"JWTG0704: httpd did not stop cleanly before the machine"]):
@@ -619,8 +623,7 @@ def test_a_narrower_configuration_after_a_loss_refuses_what_a_wider_accepted(
         power_loss(h)
         if drop_wide:
             # the restart after the loss has the narrower configuration alone
-            h.write(f"JWTGrantIssuer {ISSUER}\nJWTGrantRequireClientAuth Off\n" + narrow
-                    + ("" if what == "lifetime" else idp(3600)))
+            h.write(base + narrow + ("" if what == "lifetime" else idp(3600)))
         h.start(expect=[p.pattern for p in h._startup_expected])
         time.sleep(max(0.0, valid_there_at - time.time()))
         resp = h.token(used, port=h.ports[0 if drop_wide else 1])

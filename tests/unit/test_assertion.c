@@ -133,11 +133,17 @@ static void refused(json_object *o, const char *want)
     refused_with(o, &pol, want);
 }
 
-#define R_EXPIRED "assertion expired"
-#define R_NBF "assertion not valid yet (nbf)"
-#define R_IAT_FUTURE "assertion issued in the future (iat)"
-#define R_IAT_OLD "assertion too old (iat outside the issuer's validity window)"
-#define R_LIFETIME "assertion lifetime (exp - iat) too long"
+/* each time limit refused with by how much, the limit and its directive
+ * (SKEW is 60, WINDOW 1800) */
+#define R_EXPIRED_BY(n) "assertion expired: exp " #n " s ago, more than 60 s (JWTGrantClockSkew)"
+#define R_NBF_BY(n) "assertion not valid yet: nbf " #n " s ahead, more than 60 s " \
+                    "(JWTGrantClockSkew)"
+#define R_IAT_FUTURE_BY(n) "assertion issued in the future: iat " #n " s ahead, more than " \
+                           "60 s (JWTGrantClockSkew)"
+#define R_IAT_OLD_BY(n, window) "assertion too old: iat " #n " s ago, more than " #window \
+                                " s (JWTGrantIdPIatValidity) + 60 s (JWTGrantClockSkew)"
+/* the reason for a lifetime of n seconds, over MAX_LIFE */
+#define R_LIFETIME_OF(n) "assertion lifetime " #n " s exceeds 3600 s (JWTGrantIdPMaxLifetime)"
 #define R_AUD "aud matches neither this server's token endpoint, its issuer nor the IdP's aliases"
 
 /* ---- parse -------------------------------------------------------------------------- */
@@ -211,7 +217,7 @@ END_TEST
 
 START_TEST(parse_refuses_empty_iss)
 {
-    parse_refused("{\"iss\":\"\"}", "iss is empty or too long");
+    parse_refused("{\"iss\":\"\"}", "iss is empty");
 }
 END_TEST
 
@@ -225,7 +231,7 @@ START_TEST(parse_iss_length_bound)
     long_iss[1024] = 'i';
     long_iss[1025] = '\0';
     parse_refused(apr_psprintf(test_pool, "{\"iss\":\"%s\"}", long_iss),
-                  "iss is empty or too long");
+                  "iss too long: 1025 bytes, more than 1024");
 }
 END_TEST
 
@@ -275,7 +281,7 @@ START_TEST(check_refuses_bad_sub)
     set_int(o, "sub", 7);
     refused(o, "sub is not a string");
     tu_set_str(o, "sub", "");
-    refused(o, "sub is empty or too long");
+    refused(o, "sub is empty");
 }
 END_TEST
 
@@ -539,7 +545,7 @@ START_TEST(check_refuses_aud_empty_array)
     json_object *o = claims();
 
     set_raw(o, "aud", "[]");
-    refused(o, "aud array is empty or too long");
+    refused(o, "aud array is empty");
 }
 END_TEST
 
@@ -553,7 +559,7 @@ START_TEST(check_refuses_aud_array_too_long)
         json_object_array_add(arr, json_object_new_string("https://x.example.com"));
     json_object_array_add(arr, json_object_new_string(TOKEN_URL));
     json_object_object_add(o, "aud", arr);
-    refused(o, "aud array is empty or too long");
+    refused(o, "aud array too long: 33 entries, more than 32");
 }
 END_TEST
 
@@ -610,7 +616,9 @@ START_TEST(check_refuses_expired)
 
     set_int(o, "iat", NOW - 600);
     set_int(o, "exp", NOW - SKEW - 1);
-    refused(o, R_EXPIRED);
+    refused(o, R_EXPIRED_BY(61));
+    set_int(o, "exp", NOW - 500);
+    refused(o, R_EXPIRED_BY(500));
 }
 END_TEST
 
@@ -629,7 +637,7 @@ START_TEST(check_refuses_nbf_in_future)
     json_object *o = claims();
 
     set_int(o, "nbf", NOW + SKEW + 1);
-    refused(o, R_NBF);
+    refused(o, R_NBF_BY(61));
 }
 END_TEST
 
@@ -647,7 +655,7 @@ START_TEST(check_refuses_iat_in_future)
     json_object *o = claims();
 
     set_int(o, "iat", NOW + SKEW + 1);
-    refused(o, R_IAT_FUTURE);
+    refused(o, R_IAT_FUTURE_BY(61));
 }
 END_TEST
 
@@ -666,7 +674,7 @@ START_TEST(check_refuses_iat_older_than_window)
 
     set_int(o, "iat", NOW - WINDOW - SKEW - 1);
     set_int(o, "exp", NOW + 60);
-    refused(o, R_IAT_OLD);
+    refused(o, R_IAT_OLD_BY(1861, 1800));
 }
 END_TEST
 
@@ -700,7 +708,7 @@ START_TEST(check_window_off_still_bounds_lifetime)
     pol.iat_validity = JG_OFF;
     set_int(o, "iat", NOW - 7 * 86400);
     set_int(o, "exp", NOW + 60);
-    refused_with(o, &pol, R_LIFETIME);
+    refused_with(o, &pol, R_LIFETIME_OF(604860));
 }
 END_TEST
 
@@ -713,7 +721,7 @@ START_TEST(check_window_zero_means_now_only)
     set_int(o, "iat", NOW - SKEW);
     accepted_with(o, &pol);
     set_int(o, "iat", NOW - SKEW - 1);
-    refused_with(o, &pol, R_IAT_OLD);
+    refused_with(o, &pol, R_IAT_OLD_BY(61, 0));
 }
 END_TEST
 
@@ -725,7 +733,7 @@ START_TEST(check_refuses_lifetime_too_long)
 
     set_int(o, "iat", NOW);
     set_int(o, "exp", NOW + MAX_LIFE + 1);
-    refused(o, R_LIFETIME);
+    refused(o, R_LIFETIME_OF(3601));
 }
 END_TEST
 
@@ -746,7 +754,7 @@ START_TEST(check_lifetime_counts_from_iat)
     /* exp - now is short, exp - iat is not */
     set_int(o, "iat", NOW - 1000);
     set_int(o, "exp", NOW + MAX_LIFE - 999);
-    refused(o, R_LIFETIME);
+    refused(o, R_LIFETIME_OF(3601));
 }
 END_TEST
 
@@ -756,7 +764,7 @@ START_TEST(check_refuses_lifetime_too_long_without_iat)
 
     del(o, "iat");
     set_int(o, "exp", NOW + MAX_LIFE + 1);
-    refused(o, R_LIFETIME);
+    refused(o, R_LIFETIME_OF(3601));
 }
 END_TEST
 
@@ -781,7 +789,49 @@ START_TEST(check_lifetime_without_iat_counts_from_future_nbf)
     set_int(o, "exp", NOW + 30 + MAX_LIFE);
     accepted(o);
     set_int(o, "exp", NOW + 31 + MAX_LIFE);
-    refused(o, R_LIFETIME);
+    refused(o, R_LIFETIME_OF(3601));
+}
+END_TEST
+
+START_TEST(check_lifetime_reason_names_the_policy_s_directive)
+{
+    jg_assertion_policy_t pol = policy();
+    json_object *o = claims();
+
+    pol.max_lifetime = 300;
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    refused_with(o, &pol, "assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)");
+    pol.lifetime_directive = "JWTGrantClientAssertionMaxLifetime";
+    refused_with(o, &pol, "assertion lifetime 3600 s exceeds 300 s "
+                 "(JWTGrantClientAssertionMaxLifetime)");
+}
+END_TEST
+
+START_TEST(check_time_reasons_follow_the_policy)
+{
+    /* the values are the policy's and the claims', not constants */
+    jg_assertion_policy_t pol = policy();
+    json_object *o = claims();
+
+    pol.skew = 0;
+    set_int(o, "iat", NOW - 10);
+    set_int(o, "exp", NOW - 1);
+    refused_with(o, &pol, "assertion expired: exp 1 s ago, more than 0 s (JWTGrantClockSkew)");
+    pol.skew = 30;
+    pol.iat_validity = 600;
+    set_int(o, "iat", NOW - 700);
+    set_int(o, "exp", NOW + 60);
+    refused_with(o, &pol, "assertion too old: iat 700 s ago, more than 600 s "
+                 "(JWTGrantIdPIatValidity) + 30 s (JWTGrantClockSkew)");
+    set_int(o, "iat", NOW + 3599);
+    set_int(o, "exp", NOW + 3600);
+    refused_with(o, &pol, "assertion issued in the future: iat 3599 s ahead, more than 30 s "
+                 "(JWTGrantClockSkew)");
+    del(o, "iat");
+    set_int(o, "nbf", NOW + 31);
+    refused_with(o, &pol, "assertion not valid yet: nbf 31 s ahead, more than 30 s "
+                 "(JWTGrantClockSkew)");
 }
 END_TEST
 
@@ -814,7 +864,7 @@ START_TEST(check_refuses_bad_jti_even_when_optional)
 
     pol.require_jti = 0;
     tu_set_str(o, "jti", "");
-    refused_with(o, &pol, "jti is empty or too long");
+    refused_with(o, &pol, "jti is empty");
     set_int(o, "jti", 5);
     refused_with(o, &pol, "jti is not a string");
 }
@@ -954,6 +1004,8 @@ Suite *assertion_suite(void)
     tcase_add_test(tc, check_refuses_lifetime_too_long_without_iat);
     tcase_add_test(tc, check_accepts_lifetime_without_iat);
     tcase_add_test(tc, check_lifetime_without_iat_counts_from_future_nbf);
+    tcase_add_test(tc, check_lifetime_reason_names_the_policy_s_directive);
+    tcase_add_test(tc, check_time_reasons_follow_the_policy);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("jti");

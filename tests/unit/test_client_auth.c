@@ -633,6 +633,29 @@ START_TEST(too_long_lifetime_refused)
 }
 END_TEST
 
+START_TEST(default_lifetime_fits_authlib)
+{
+    /* authlib signs client assertions for an hour (iat = now, exp = now +
+     * 3600): accepted as they are; an hour and a second is not, and says
+     * which limit and which directive */
+    json_object *o = cclaims("pk-client");
+
+    ck_assert_int_eq(JG_CLIENT_ASSERTION_MAX_LIFETIME, 3600);
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+    o = cclaims("hs-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_ok(with_client_jwt(sign(env.hmac, JG_ALG_HS256, NULL, o)), "hs-client");
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3601);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "lifetime 3601 s exceeds 3600 s (JWTGrantClientAssertionMaxLifetime)");
+}
+END_TEST
+
 START_TEST(lifetime_bound_is_configurable)
 {
     json_object *o = cclaims("pk-client");
@@ -644,7 +667,15 @@ START_TEST(lifetime_bound_is_configurable)
     o = cclaims("pk-client");
     set_int(o, "iat", NOW);
     set_int(o, "exp", NOW + 601);
-    expect_client_refused(with_client_jwt(pk_jwt(o)), "lifetime");
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "601 s exceeds 600 s (JWTGrantClientAssertionMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.cfg.client_assertion_max_lifetime = 300;
+    o = cclaims("pk-client");
+    set_int(o, "iat", NOW);
+    set_int(o, "exp", NOW + 3600);
+    expect_client_refused(with_client_jwt(pk_jwt(o)), "client_assertion: assertion lifetime "
+                          "3600 s exceeds 300 s (JWTGrantClientAssertionMaxLifetime)");
 }
 END_TEST
 
@@ -662,6 +693,17 @@ START_TEST(nbf_and_iat_in_future_refused)
     set_int(o, "nbf", NOW + SKEW - 5);
     set_int(o, "iat", NOW + SKEW - 5);
     expect_ok(with_client_jwt(pk_jwt(o)), "pk-client");
+}
+END_TEST
+
+START_TEST(client_assertion_time_reasons_name_the_skew)
+{
+    json_object *o = cclaims("pk-client");
+
+    set_int(o, "iat", NOW - 600);
+    set_int(o, "exp", NOW - 100);
+    ck_assert_str_eq(with_client_jwt(pk_jwt(o))->description, "client_assertion: assertion "
+                     "expired: exp 100 s ago, more than 60 s (JWTGrantClockSkew)");
 }
 END_TEST
 
@@ -763,6 +805,17 @@ START_TEST(same_jwt_in_both_roles_of_one_request_refused)
     /* a fresh pair of distinct JWTs is fine */
     expect_ok(run(NULL, "assertion", grant_assertion(), "client_assertion_type", CAT,
                   "client_assertion", self_jwt(), NULL), "self-client");
+}
+END_TEST
+
+START_TEST(opaque_client_assertion_is_not_a_jwt)
+{
+    const char *want = "client_assertion: assertion is not a JWT (expected three "
+                       "dot-separated parts)";
+
+    ck_assert_str_eq(with_client_jwt("2YotnFZFEjr1zCsicMWpAA")->description, want);
+    ck_assert_str_eq(with_client_jwt("a.b.c.d.e")->description, want);
+    expect_client_refused(with_client_jwt("2YotnFZFEjr1zCsicMWpAA"), want);
 }
 END_TEST
 
@@ -1168,8 +1221,11 @@ Suite *client_auth_suite(void)
     tcase_add_test(tc, expired_refused);
     tcase_add_test(tc, exp_required);
     tcase_add_test(tc, too_long_lifetime_refused);
+    tcase_add_test(tc, opaque_client_assertion_is_not_a_jwt);
     tcase_add_test(tc, lifetime_bound_is_configurable);
+    tcase_add_test(tc, default_lifetime_fits_authlib);
     tcase_add_test(tc, nbf_and_iat_in_future_refused);
+    tcase_add_test(tc, client_assertion_time_reasons_name_the_skew);
     tcase_add_test(tc, replayed_jti_refused);
     tcase_add_test(tc, same_jti_new_token_refused);
     tcase_add_test(tc, missing_jti_refused);

@@ -277,7 +277,7 @@ START_TEST(form_too_many_parameters_refused)
 
     for (i = 0; i <= JG_FORM_MAX_PARAMS; i++)
         body = apr_psprintf(test_pool, "%s%sp%d=%d", body, i ? "&" : "", i, i);
-    parse_refused(body, "too many");
+    parse_refused(body, "too many parameters: more than 32");
 }
 END_TEST
 

@@ -963,6 +963,19 @@ START_TEST(malformed_assertion_is_invalid_grant)
 }
 END_TEST
 
+START_TEST(opaque_assertion_is_not_a_jwt)
+{
+    /* an opaque token, a two-part text, a JWE (five parts): the client sent
+     * the wrong thing, and is told so */
+    expect_invalid_grant(as_app("2YotnFZFEjr1zCsicMWpAA"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("a.b"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+    expect_invalid_grant(as_app("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"),
+                         "assertion is not a JWT (expected three dot-separated parts)");
+}
+END_TEST
+
 START_TEST(assertion_without_iss_is_invalid_grant)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -976,9 +989,44 @@ START_TEST(unknown_issuer_is_invalid_grant)
 {
     jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://evil.example.com")));
 
-    expect_invalid_grant(res, "unknown issuer");
+    expect_invalid_grant(res, "unknown issuer \"https://evil.example.com\"");
     ck_assert_str_eq(res->iss, "https://evil.example.com");
     ck_assert_ptr_null(res->idp);
+}
+END_TEST
+
+START_TEST(unknown_issuer_is_quoted_as_json)
+{
+    /* '"' and '\' escaped, a control character and what is beyond ASCII
+     * as \uXXXX (a surrogate pair beyond U+FFFF): printable ASCII whatever
+     * the iss, and the quote cannot be closed early */
+    jg_grant_result_t *res = as_app(rsa_assertion(
+        claims_for("https://idp.example.com/\"x\\y\n\xc3\xa9\xf0\x9f\x94\x91")));
+
+    expect_invalid_grant(res, "unknown issuer \"https://idp.example.com/\\\"x\\\\y"
+                         "\\u000a\\u00e9\\ud83d\\udd11\"");
+}
+END_TEST
+
+START_TEST(unknown_issuer_is_cut_at_200_characters)
+{
+    char iss[260];
+    const char *want;
+
+    memset(iss, 'a', sizeof(iss) - 1);
+    iss[sizeof(iss) - 1] = '\0';
+    memcpy(iss, "https://", 8);
+    want = apr_psprintf(test_pool, "unknown issuer \"%.200s\" (cut at 200 characters)", iss);
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))), want);
+    /* 200 exactly: whole, no note */
+    iss[200] = '\0';
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))),
+                         apr_psprintf(test_pool, "unknown issuer \"%s\"", iss));
+    /* characters, not bytes: é (two bytes) and 200 more, cut after 199 */
+    ck_assert_str_eq(jg_grant_unknown_issuer(test_pool, apr_pstrcat(test_pool, "\xc3\xa9",
+                         apr_pstrndup(test_pool, iss, 200), NULL)),
+                     apr_psprintf(test_pool, "unknown issuer \"\\u00e9%.199s\" (cut at 200 "
+                                  "characters)", iss));
 }
 END_TEST
 
@@ -1176,7 +1224,8 @@ START_TEST(expired_assertion_is_invalid_grant)
     set_int(claims, "iat", NOW - 600);
     set_int(claims, "exp", NOW - SKEW - 1);
     res = as_app(rsa_assertion(claims));
-    expect_invalid_grant(res, "assertion expired");
+    expect_invalid_grant(res, "assertion expired: exp 61 s ago, more than 60 s "
+                         "(JWTGrantClockSkew)");
     ck_assert_str_eq(res->sub, "alice");   /* for the log line */
     ck_assert_int_eq(fake.replay_calls, 0);
 }
@@ -1220,7 +1269,15 @@ START_TEST(lifetime_beyond_idp_maximum_is_invalid_grant)
     env.rsa_idp->max_lifetime = 120;
     set_int(claims, "iat", NOW);
     set_int(claims, "exp", NOW + 121);
-    expect_invalid_grant(as_app(rsa_assertion(claims)), "assertion lifetime (exp - iat) too long");
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 121 s exceeds 120 s (JWTGrantIdPMaxLifetime)");
+    /* an hour's assertion against a 5-minute limit */
+    env.rsa_idp->max_lifetime = 300;
+    claims = claims_for(RSA_ISS);
+    set_int(claims, "iat", NOW);
+    set_int(claims, "exp", NOW + 3600);
+    expect_invalid_grant(as_app(rsa_assertion(claims)),
+                         "assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)");
 }
 END_TEST
 
@@ -1840,7 +1897,18 @@ START_TEST(response_error_shape)
 
     ck_assert_int_eq(json_object_object_length(o), 2);
     ck_assert_str_eq(str_claim(o, "error"), "invalid_grant");
-    ck_assert_str_eq(str_claim(o, "error_description"), "unknown issuer");
+    ck_assert_str_eq(str_claim(o, "error_description"),
+                     "unknown issuer \"https://evil.example.com\"");
+}
+END_TEST
+
+START_TEST(response_error_keeps_a_quoted_issuer)
+{
+    /* the answer carries the quoted iss as the reason has it */
+    jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://a.example/\"x\\y")));
+
+    ck_assert_str_eq(str_claim(answer(res), "error_description"),
+                     "unknown issuer \"https://a.example/\\\"x\\\\y\"");
 }
 END_TEST
 
@@ -1863,8 +1931,9 @@ START_TEST(response_error_description_sanitized)
 
     memset(&res, 0, sizeof(res));
     jg_grant_error(&res, 400, "invalid_request", "parameter \"a\\b\"\r\n\x01\t\xc3\xa9 repeated");
+    /* quotes and backslashes stay: a quoted value needs them */
     ck_assert_str_eq(str_claim(answer(&res), "error_description"),
-                     "parameter ?a?b???????" " repeated");
+                     "parameter \"a\\b\"??????" " repeated");
 }
 END_TEST
 
@@ -2068,8 +2137,11 @@ Suite *grant_suite(void)
 
     GRANT_TCASE("issuer");
     tcase_add_test(tc, malformed_assertion_is_invalid_grant);
+    tcase_add_test(tc, opaque_assertion_is_not_a_jwt);
     tcase_add_test(tc, assertion_without_iss_is_invalid_grant);
     tcase_add_test(tc, unknown_issuer_is_invalid_grant);
+    tcase_add_test(tc, unknown_issuer_is_quoted_as_json);
+    tcase_add_test(tc, unknown_issuer_is_cut_at_200_characters);
     tcase_add_test(tc, disabled_issuer_is_invalid_grant);
     tcase_add_test(tc, bad_signature_is_invalid_grant);
     tcase_add_test(tc, tampered_payload_is_invalid_grant);
@@ -2155,6 +2227,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, response_success_shape);
     tcase_add_test(tc, response_success_without_scope_has_empty_scope);
     tcase_add_test(tc, response_error_shape);
+    tcase_add_test(tc, response_error_keeps_a_quoted_issuer);
     tcase_add_test(tc, response_error_without_description);
     tcase_add_test(tc, response_error_description_sanitized);
     tcase_add_test(tc, response_error_description_keeps_allowed_chars);

@@ -158,6 +158,21 @@ START_TEST(parse_refuses_wrong_part_count)
 }
 END_TEST
 
+START_TEST(wrong_part_count_reason_is_the_exported_one)
+{
+    /* callers know it by its address, to say what they expected instead */
+    jg_jws_t *jws = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_jws_parse(test_pool, "opaque-token", 12, &jws, &why),
+                     JG_ERR_MALFORMED);
+    ck_assert_ptr_eq(why, jg_jws_not_three_parts);
+    why = NULL;
+    ck_assert_int_eq(jg_jws_parse(test_pool, "a.b", 3, &jws, &why), JG_ERR_MALFORMED);
+    ck_assert_ptr_eq(why, jg_jws_not_three_parts);
+}
+END_TEST
+
 START_TEST(parse_refuses_empty_input_and_header)
 {
     jg_jws_t *jws = NULL;
@@ -212,7 +227,7 @@ START_TEST(parse_refuses_too_large)
     char *longer = apr_pstrcat(test_pool, compact, "A", NULL);
 
     ck_assert_uint_eq(strlen(longer), JG_JWS_MAX_COMPACT + 1);
-    parse_refused(longer, JG_ERR_MALFORMED, "JWS too large");
+    parse_refused(longer, JG_ERR_MALFORMED, "JWS too large: 65537 characters, more than 65536");
 }
 END_TEST
 
@@ -224,7 +239,7 @@ START_TEST(parse_refuses_too_large_header)
     memset(h, 'A', n);
     h[n] = '\0';
     parse_refused(apr_pstrcat(test_pool, h, ".", tu_b64u_str(PAYLOAD), ".AAAA", NULL),
-                  JG_ERR_MALFORMED, "JWS header too large");
+                  JG_ERR_MALFORMED, "JWS header too large: 10930 characters, more than 10926");
 }
 END_TEST
 
@@ -1152,6 +1167,7 @@ Suite *jws_suite(void)
     tcase_add_test(tc, parse_valid_token);
     tcase_add_test(tc, parse_empty_payload_and_signature);
     tcase_add_test(tc, parse_refuses_wrong_part_count);
+    tcase_add_test(tc, wrong_part_count_reason_is_the_exported_one);
     tcase_add_test(tc, parse_refuses_empty_input_and_header);
     tcase_add_test(tc, parse_refuses_json_serialization);
     tcase_add_test(tc, parse_accepts_max_size);
