@@ -1116,16 +1116,118 @@ static const char *tenant_query(jg_admin_t *a, const char *tenant)
     return apr_pstrcat(a->p, "?tenantDomain=", jg_admin_path_escape(a->p, tenant), NULL);
 }
 
-json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e)
+/* ks's error as this user may see it: the fetch's own words for
+ * httpd.conf's URLs (and server administrators), else generic. */
+static json_object *fetch_error_shown(jg_admin_t *a, const jg_idp_entry_t *e, json_object *ks)
 {
-    json_object *ks, *error = NULL;
+    json_object *error = NULL;
 
-    if (!e->jwks_url || !a->key_source || !(ks = a->key_source(a->key_source_baton, a->p, e)))
-        return NULL;
-    if (!e->read_only && !a->show_fetch_detail
+    if (ks && !e->read_only && !a->show_fetch_detail
         && json_object_object_get_ex(ks, "error", &error) && error)
         json_object_object_add(ks, "error", json_object_new_string(JG_ADMIN_FETCH_ERROR));
     return ks;
+}
+
+json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    if (!e->jwks_url || !a->key_source) return NULL;
+    return fetch_error_shown(a, e, a->key_source(a->key_source_baton, a->p, e));
+}
+
+/* A service provider's JWKS URL as the key-source hooks take it: the same
+ * source as an IdP of that URL's (jg_client_jwks_source). */
+static jg_idp_entry_t *client_source_entry(jg_admin_t *a, const jg_client_entry_t *c)
+{
+    jg_idp_entry_t *e;
+
+    if (!c->jwks_url) return NULL;
+    e = apr_pcalloc(a->p, sizeof(*e));
+    e->name = c->name;
+    e->jwks_url = c->jwks_url;
+    e->jwks_allow_http = c->jwks_allow_http;
+    e->read_only = c->read_only;
+    e->source = c->source;
+    e->enabled = 1;
+    return e;
+}
+
+json_object *jg_admin_client_key_source(jg_admin_t *a, const jg_client_entry_t *c)
+{
+    jg_idp_entry_t *e = client_source_entry(a, c);
+
+    return e ? jg_admin_key_source(a, e) : NULL;
+}
+
+static const char *kids_text(jg_admin_t *a, json_object *ks)
+{
+    json_object *kids = NULL;
+    const char *out = NULL;
+    size_t i, n;
+
+    if (!json_object_object_get_ex(ks, "key_ids", &kids)
+        || !json_object_is_type(kids, json_type_array))
+        return "none";
+    n = json_object_array_length(kids);
+    for (i = 0; i < n; i++) {
+        json_object *k = json_object_array_get_idx(kids, i);
+        const char *one = k ? q(a, json_object_get_string(k)) : "(no kid)";
+        out = out ? apr_pstrcat(a->p, out, ", ", one, NULL) : one;
+    }
+    return out ? out : "none";
+}
+
+static int refetch(jg_admin_t *a, const char *tenant, const char *what,
+                   const jg_idp_entry_t *e, json_object **key_source, int *fetched,
+                   jg_admin_result_t *res)
+{
+    json_object *ks, *error = NULL;
+
+    if (!e || !e->jwks_url)
+        return set(res, 409, "conflict", "jwks_url", apr_pstrcat(a->p, what, " has no "
+                   "JWKS URL: its keys are not fetched", NULL));
+    if (!a->refetch || !(ks = a->refetch(a->key_source_baton, a->p, e, fetched)))
+        return set(res, 500, "key_source_error", NULL, apr_pstrcat(a->p, "the keys of ",
+                   what, " could not be fetched: no key source (see the error log)",
+                   NULL));
+    json_object_object_get_ex(ks, "error", &error);
+    audit(a, res, tenant, apr_pstrcat(a->p, "refetched the keys of ", what, " from ",
+          q(a, e->jwks_url), *fetched ? ": fetched, key ids " : ": the fetch failed (",
+          *fetched ? kids_text(a, ks) : error ? jg_printable(a->p,
+          json_object_get_string(error), 300) : "?",
+          *fetched ? "; keys the set lacks are no longer trusted"
+                   : "); the last good keys stay in use: key ids ",
+          *fetched ? "" : kids_text(a, ks), NULL));
+    *key_source = fetch_error_shown(a, e, ks);
+    return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_refetch_idp_keys(jg_admin_t *a, const char *tenant, const char *name,
+                              json_object **key_source, int *fetched,
+                              jg_admin_result_t *res)
+{
+    jg_idp_entry_t *e = NULL;
+
+    *key_source = NULL;
+    *fetched = 0;
+    MAY(a, tenant, res);
+    if (jg_admin_find_idp(a, tenant, name, &e, res) != 200) return res->status;
+    return refetch(a, tenant, apr_pstrcat(a->p, "IdP ", q(a, name), NULL), e, key_source,
+                   fetched, res);
+}
+
+int jg_admin_refetch_client_keys(jg_admin_t *a, const char *tenant, const char *client_id,
+                                 json_object **key_source, int *fetched,
+                                 jg_admin_result_t *res)
+{
+    jg_client_entry_t *c = NULL;
+
+    *key_source = NULL;
+    *fetched = 0;
+    MAY(a, tenant, res);
+    if (jg_admin_find_client(a, tenant, client_id, &c, res) != 200) return res->status;
+    return refetch(a, tenant, apr_pstrcat(a->p, "service provider ", q(a, c->name),
+                   " (client_id ", q(a, client_id), ")", NULL), client_source_entry(a, c),
+                   key_source, fetched, res);
 }
 
 json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e)
@@ -1136,8 +1238,17 @@ json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e)
     return o;
 }
 
+/* POST .../refresh-keys: the key source's status after the fetch. */
+static int refetched(jg_admin_t *a, jg_admin_response_t *resp, int status,
+                     json_object *ks, jg_admin_result_t *res)
+{
+    if (status != 200) return reply_error(a, resp, res);
+    resp->audit = res->audit;
+    return reply(a, resp, 200, ks);
+}
+
 static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
-                     const char *name, jg_admin_response_t *resp)
+                     const char *name, const char *action, jg_admin_response_t *resp)
 {
     jg_admin_result_t res;
     apr_array_header_t *list = NULL;
@@ -1147,6 +1258,15 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     int i;
 
     memset(&res, 0, sizeof(res));
+    if (action) {
+        json_object *ks = NULL;
+        int fetched = 0, st;
+        if (strcmp(action, "refresh-keys"))
+            return fail(a, resp, 404, "not_found", NULL, "no such API path");
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+        st = jg_admin_refetch_idp_keys(a, tenant, name, &ks, &fetched, &res);
+        return refetched(a, resp, st, ks, &res);
+    }
     if (!name) {
         if (method_is(req, "GET")) {
             if (jg_admin_idps(a, tenant, &list, &res) != 200) return reply_error(a, resp, &res);
@@ -1215,6 +1335,13 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
     int i;
 
     memset(&res, 0, sizeof(res));
+    if (action && !strcmp(action, "refresh-keys")) {
+        json_object *ks = NULL;
+        int fetched = 0, st;
+        if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+        st = jg_admin_refetch_client_keys(a, tenant, id, &ks, &fetched, &res);
+        return refetched(a, resp, st, ks, &res);
+    }
     if (action && !strcmp(action, "revoke-tokens")) {     /* issue 6 */
         int n = 0;
         if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
@@ -1444,13 +1571,13 @@ static void api_route(jg_admin_t *a, const jg_admin_request_t *req,
         api_me(a, req, resp);
     else if (n >= 1 && !strcmp(seg[0], "tenants") && n <= 2)
         api_tenants(a, req, seg[1], resp);
-    else if (((n >= 1 && n <= 2 && !strcmp(seg[0], "idps"))
+    else if (((n >= 1 && n <= 3 && !strcmp(seg[0], "idps"))
               || (n == 2 && !strcmp(seg[0], "wso2"))
               || (n >= 1 && n <= 3 && !strcmp(seg[0], "clients")))
              && jg_admin_may(a, tenant, "tenantDomain", &res) != 200)
         reply_error(a, resp, &res);     /* before anything of the tenant is looked at */
-    else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 2)
-        api_idps(a, req, tenant, seg[1], resp);
+    else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 3)
+        api_idps(a, req, tenant, seg[1], seg[2], resp);
     else if (n == 2 && !strcmp(seg[0], "wso2"))
         api_wso2(a, req, tenant, seg[1], resp);
     else if (n >= 1 && !strcmp(seg[0], "clients") && n <= 3)

@@ -34,7 +34,14 @@ typedef struct jg_admin {
      * jg_jwks_status_json) for the API's "key_source" member and the
      * console's IdP page; NULL when not known. Optional. */
     json_object *(*key_source)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
-    void *key_source_baton;
+    /* "Refetch now" of that key source: fetch the JWKS URL at once, shared
+     * with every process (a successful fetch replaces the set entirely, a
+     * failed one keeps the last good keys); the status after it (as
+     * key_source's), *fetched 1 when the fetch succeeded; NULL when it
+     * could not even be tried. Optional (NULL: refused with 500). */
+    json_object *(*refetch)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                            int *fetched);
+    void *key_source_baton;            /* of both */
     /* Where the JWKS URLs of IdPs and service providers registered here may
      * lead (jg_netguard.h): every address their host resolves to must pass,
      * or the change is refused (400 invalid_field jwks_url). NULL: not
@@ -119,6 +126,19 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
 int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
                                   int *refresh_revoked, jg_admin_result_t *res);
 
+/* "Refetch now" of the JWKS URL of an IdP or a service provider (httpd.conf's
+ * too): a->refetch, then the key source's status as this user may see it
+ * (jg_admin_key_source's) in *key_source, and whether the fetch succeeded
+ * in *fetched. 200 whatever the fetch's outcome (the status says it), 404,
+ * 409 "conflict" for an entry without a JWKS URL, 500 "key_source_error"
+ * when the fetch could not even be tried. Audited as a change. */
+int jg_admin_refetch_idp_keys(jg_admin_t *a, const char *tenant, const char *name,
+                              json_object **key_source, int *fetched,
+                              jg_admin_result_t *res);
+int jg_admin_refetch_client_keys(jg_admin_t *a, const char *tenant, const char *client_id,
+                                 json_object **key_source, int *fetched,
+                                 jg_admin_result_t *res);
+
 /* WSO2 identity provider XML (jg_wso2.h): the store's IdPs of a tenant
  * (httpd.conf's are not exported), and an import of every IdP of a document
  * into a tenant, all or none; *names: the IdPs imported. */
@@ -171,6 +191,8 @@ json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e);
  * generic unless the entry is httpd.conf's or a->show_fetch_detail), or
  * NULL when the IdP has no JWKS URL or nothing is known. */
 json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e);
+/* The same for a service provider's JWKS URL (private_key_jwt). */
+json_object *jg_admin_client_key_source(jg_admin_t *a, const jg_client_entry_t *c);
 
 /* {"error":..,"field":..,"error_description":..} */
 const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res);

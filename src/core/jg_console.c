@@ -239,6 +239,8 @@ static const char *flash(cx_t *c)
         { "client-deleted", "Service provider deleted." },
         { "client-saved", "Service provider saved." },
         { "imported", "Identity providers imported:" },
+        { "keys-refetched", "Keys fetched again: every process uses the set below "
+                            "from now on; keys it lacks are no longer trusted." },
     };
     const char *d = q(c, "done");
     size_t i;
@@ -454,15 +456,17 @@ static const char *ks_text(json_object *ks, const char *name)
     return json_object_get_string(v);
 }
 
-/* The key source of an IdP with a JWKS URL, as every process shares it:
- * what the last attempt gave, the key ids, when it is refreshed. */
-static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+/* The key source of an IdP (or, path "/clients/ID", a service provider)
+ * with a JWKS URL, as every process shares it: what the last attempt gave,
+ * the key ids, when it is refreshed; and the "refetch now" button. */
+static void key_source_section(cx_t *c, jg_html_t *h, json_object *ks, const char *url,
+                               const char *path)
 {
-    json_object *ks = NULL, *kids = NULL, *usable = NULL;
+    json_object *kids = NULL, *usable = NULL;
     const char *state, *last_fetch, *error, *failing, *t, *words;
     size_t i, n;
 
-    if (!(ks = jg_admin_key_source(c->a, e))) return;
+    if (!ks) return;
     state = ks_text(ks, "state");
     state = state ? state : "not_fetched";
     last_fetch = ks_text(ks, "last_fetch");
@@ -473,9 +477,14 @@ static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
     words = !strcmp(state, "fetched") ? "fetched"
             : !strcmp(state, "not_modified") ? "confirmed (304 Not Modified)"
             : !strcmp(state, "failed") ? "failed" : NULL;
-    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n"
-                "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
-                esc(c, e->jwks_url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
+    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n",
+                NULL);
+    if (q(c, "refetch") && !strcmp(q(c, "refetch"), "failed"))
+        jg_html_raw(h, "<p class=\"problem\" role=\"alert\">The refetch failed: ",
+                    error ? esc(c, error) : "see the error log",
+                    ". The last good keys stay in use.</p>\n", NULL);
+    jg_html_raw(h, "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
+                esc(c, url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
     if (words)
         jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
                     "\">", words, "</span>", NULL);
@@ -507,7 +516,20 @@ static void key_source_section(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
         jg_html_raw(h, "<dt>Keys usable</dt><dd>", usable && json_object_get_boolean(usable)
                     ? "yes, " : "no (too stale), ", "until ", esc(c, t),
                     " at the latest if the IdP stays unreachable</dd>\n", NULL);
-    jg_html_raw(h, "</dl>\n</section>\n", NULL);
+    jg_html_raw(h, "</dl>\n<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, path,
+                "/refresh-keys", NULL), NULL), "\" class=\"inline refetch\">\n", NULL);
+    csrf_input(c, h);
+    jg_html_raw(h, "<button type=\"submit\">Refetch keys now</button>\n<span "
+                "class=\"hint\">After a key compromise or a rotation: every process "
+                "uses the set the endpoint publishes now, and keys it lacks are no longer "
+                "trusted. If the fetch fails, the last good keys stay.</span>\n</form>\n"
+                "</section>\n", NULL);
+}
+
+static void idp_key_source(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    key_source_section(c, h, jg_admin_key_source(c->a, e), e->jwks_url,
+                       apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL));
 }
 
 /* values: what to show in the fields (an entry, or what was submitted) */
@@ -532,7 +554,7 @@ static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_
         jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
         certificate_details(c, &h, existing);
     }
-    if (existing) key_source_section(c, &h, existing);
+    if (existing) idp_key_source(c, &h, existing);
     if (existing && existing->read_only) {
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
                     esc(c, existing->source), "</code>): change it there.</p>\n"
@@ -730,6 +752,26 @@ static void idp_delete(cx_t *c, const char *name)
         return result_page(c, &res);
     c->resp->audit = res.audit;
     redirect(c, "/", apr_pstrcat(c->p, "done=idp-deleted&name=", seg(c, name), NULL));
+}
+
+/* "Refetch now": back to the page, which shows the key source after it. */
+static void refetched(cx_t *c, const char *path, int status, int fetched,
+                      const jg_admin_result_t *res)
+{
+    if (status != 200) return result_page(c, res);
+    c->resp->audit = res->audit;
+    redirect(c, path, fetched ? "done=keys-refetched" : "refetch=failed");
+}
+
+static void idp_refetch(cx_t *c, const char *name)
+{
+    jg_admin_result_t res;
+    json_object *ks = NULL;
+    int fetched = 0, st;
+
+    memset(&res, 0, sizeof(res));
+    st = jg_admin_refetch_idp_keys(c->a, c->tenant, name, &ks, &fetched, &res);
+    refetched(c, apr_pstrcat(c->p, "/idps/", seg(c, name), NULL), st, fetched, &res);
 }
 
 /* ---- service providers ------------------------------------------------------------------- */
@@ -1088,6 +1130,9 @@ static void client_show(cx_t *c, const char *id)
                     "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
                     e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
     jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
+    if (e->jwks_url)
+        key_source_section(c, &h, jg_admin_client_key_source(c->a, e), e->jwks_url,
+                           apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL));
     client_token_forms(c, &h, e);         /* issue 6 */
     if (e->read_only)
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
@@ -1229,6 +1274,17 @@ static void client_regenerate(cx_t *c, const char *id)
     if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
         return result_page(c, &res);
     secret_page(c, "New client secret", e->name, id, secret);
+}
+
+static void client_refetch(cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    json_object *ks = NULL;
+    int fetched = 0, st;
+
+    memset(&res, 0, sizeof(res));
+    st = jg_admin_refetch_client_keys(c->a, c->tenant, id, &ks, &fetched, &res);
+    refetched(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), st, fetched, &res);
 }
 
 static void client_delete(cx_t *c, const char *id)
@@ -1406,6 +1462,8 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 2 && get) return idp_show(&c, seg_[1]);
         if (n == 2 && post) return idp_save(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return idp_delete(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
+            return idp_refetch(&c, seg_[1]);
     }
     if (!strcmp(seg_[0], "wso2")) {
         if (n == 1 && get) return wso2_page(&c, 200, NULL);
@@ -1425,6 +1483,8 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
             return client_tokens_save(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "revoke-tokens"))   /* issue 6 */
             return client_revoke_tokens(&c, seg_[1]);
+        if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
+            return client_refetch(&c, seg_[1]);
     }
     not_found(&c);
 }

@@ -518,7 +518,10 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
         jg_json_add_string(&w, "access_token", res->access_token);
         jg_json_add_string(&w, "token_type", "Bearer");
         jg_json_add_int(&w, "expires_in", res->expires_in);
-        jg_json_add_string(&w, "scope", res->scope ? res->scope : "");
+        /* none granted, no member: "scope": "" would read as a scope list
+         * holding one empty name to some clients (RFC 6749 5.1 makes it
+         * optional) */
+        if (res->scope && *res->scope) jg_json_add_string(&w, "scope", res->scope);
         if (res->refresh_token) jg_json_add_string(&w, "refresh_token", res->refresh_token);
     }
     return jg_json_end(&w);

@@ -2,18 +2,17 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_time.h>
+#include <apr_hash.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_cond.h>
 #include "jg_jwks_source.h"
 #include "jg_json.h"
 #include "jg_token.h"
 
-#define RECORD_MAGIC "jg-jwks 2\n"
+#define RECORD_MAGIC "jg-jwks 3\n"
+#define RECORD_MAGIC_2 "jg-jwks 2\n"   /* read too: no forced fetch, no absent kids */
 #define LOOK_AGAIN 1   /* seconds before a process looks at the shared record
                           again after another one took the fetch */
-#define SYNC 1         /* a process looks at the shared record at least this
-                          often while it serves requests, so a refresh by any
-                          process (a removed key) reaches all within a second */
 
 void jg_jwks_policy_default(jg_jwks_policy_t *pol)
 {
@@ -119,12 +118,17 @@ const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec)
 {
     const jg_jwks_meta_t *m = &rec->meta;
     int keys = *m->digest && m->jwks_len > 0;
+    const char *absent = "";
+    int i;
 
+    for (i = 0; keys && i < m->absent_n && i < JG_JWKS_ABSENT_MAX; i++)
+        absent = apr_pstrcat(p, absent, i ? " " : "", m->absent[i], NULL);
     return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL " %d " JG_LL
-                        "\n%s\n%s\n%s\n%s\n",
+                        " " JG_LL "\n%s\n%s\n%s\n%s\n%s\n",
                         JG_V(m->fetched_at), JG_V(m->expires), JG_V(m->checked_at),
                         JG_V(m->failing_since), m->outcome, JG_V(keys ? m->jwks_len : 0),
-                        m->etag, m->last_modified, keys ? m->digest : "", m->error);
+                        JG_V(m->forced_at), m->etag, m->last_modified,
+                        keys ? m->digest : "", m->error, absent);
 }
 
 /* The next line of *s (without its '\n'), or NULL. */
@@ -144,24 +148,50 @@ static int printable_or_empty(const char *s, size_t max)
     return !*s || jg_http_validator_ok(s, max);
 }
 
+#define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/* The absent kids' line: up to JG_JWKS_ABSENT_MAX hashes, one space apart. */
+static int absent_decode(const char *line, jg_jwks_meta_t *m)
+{
+    const char *s = line;
+
+    m->absent_n = 0;
+    while (*s) {
+        size_t n = strspn(s, B64URL);
+        if (n != JG_JWKS_KID_HASH || m->absent_n == JG_JWKS_ABSENT_MAX) return 0;
+        memcpy(m->absent[m->absent_n], s, n);
+        m->absent[m->absent_n++][n] = '\0';
+        s += n;
+        if (*s == ' ' && s[1]) s++;
+        else if (*s) return 0;
+    }
+    return 1;
+}
+
 jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
                                   jg_jwks_record_t *rec, const char **why)
 {
     const char *s = text, *end = text + len, *nums, *etag, *lm, *digest, *error;
+    const char *absent = "";
     jg_jwks_meta_t *m = &rec->meta;
     char *e;
-    long long v[6];
-    int i;
+    long long v[7] = { 0, 0, 0, 0, 0, 0, 0 };
+    int i, n, v2;
 
     memset(rec, 0, sizeof(*rec));
-    if (len < sizeof(RECORD_MAGIC) - 1 || memcmp(text, RECORD_MAGIC, sizeof(RECORD_MAGIC) - 1))
+    v2 = len >= sizeof(RECORD_MAGIC_2) - 1
+         && !memcmp(text, RECORD_MAGIC_2, sizeof(RECORD_MAGIC_2) - 1);
+    if (!v2 && (len < sizeof(RECORD_MAGIC) - 1
+                || memcmp(text, RECORD_MAGIC, sizeof(RECORD_MAGIC) - 1)))
         return jg_fail(why, JG_ERR_MALFORMED, "not a JWKS record");
     s += sizeof(RECORD_MAGIC) - 1;
+    n = v2 ? 6 : 7;
     if (!(nums = next_line(p, &s, end)) || !(etag = next_line(p, &s, end))
         || !(lm = next_line(p, &s, end)) || !(digest = next_line(p, &s, end))
-        || !(error = next_line(p, &s, end)) || s != end)
+        || !(error = next_line(p, &s, end)) || (!v2 && !(absent = next_line(p, &s, end)))
+        || s != end)
         return jg_fail(why, JG_ERR_MALFORMED, "truncated JWKS record");
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < n; i++) {
         while (*nums == ' ') nums++;
         if (*nums < '0' || *nums > '9')
             return jg_fail(why, JG_ERR_MALFORMED, "bad numbers in a JWKS record");
@@ -171,14 +201,13 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
     if (*nums || v[0] > JG_JWKS_TIME_MAX || v[1] > JG_JWKS_TIME_MAX
         || v[2] > JG_JWKS_TIME_MAX || v[3] > JG_JWKS_TIME_MAX
         || v[4] < JG_JWKS_NEVER || v[4] > JG_JWKS_FAILED
-        || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT
+        || v[5] > 2LL * JG_JWKS_MAX_SIZE_LIMIT || v[6] > JG_JWKS_TIME_MAX
         || !printable_or_empty(etag, JG_HTTP_ETAG_MAX)
         || !printable_or_empty(lm, JG_HTTP_DATE_MAX)
         || !printable_or_empty(error, JG_JWKS_ERROR_MAX)
-        || strlen(digest) >= sizeof(m->digest) || strspn(digest,
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-            != strlen(digest)
-        || (!*digest) != (v[5] == 0))
+        || strlen(digest) >= sizeof(m->digest) || strspn(digest, B64URL) != strlen(digest)
+        || (!*digest) != (v[5] == 0)
+        || (!*digest && *absent) || !absent_decode(absent, m))
         return jg_fail(why, JG_ERR_MALFORMED, "inconsistent JWKS record");
     m->fetched_at = v[0];
     m->expires = v[1];
@@ -186,6 +215,7 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
     m->failing_since = v[3];
     m->outcome = (int)v[4];
     m->jwks_len = v[5];
+    m->forced_at = v[6];
     copy_str(m->etag, sizeof(m->etag), etag);
     copy_str(m->last_modified, sizeof(m->last_modified), lm);
     copy_str(m->digest, sizeof(m->digest), digest);
@@ -268,21 +298,43 @@ void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other)
     jg_jwks_meta_t *a = &into->meta;
     const jg_jwks_meta_t *b = &other->meta;
 
-    if (b->fetched_at > a->fetched_at && other->jwks && *b->digest) {
+    /* a tie is two fetches in the same second: the shared cache's (other's)
+     * is the one stored last, and what every process takes */
+    if (b->fetched_at > 0 && b->fetched_at >= a->fetched_at && other->jwks && *b->digest) {
         a->fetched_at = b->fetched_at;
         a->expires = b->expires;
         memcpy(a->etag, b->etag, sizeof(a->etag));
         memcpy(a->last_modified, b->last_modified, sizeof(a->last_modified));
         memcpy(a->digest, b->digest, sizeof(a->digest));
         a->jwks_len = b->jwks_len;
+        a->absent_n = b->absent_n;
+        memcpy(a->absent, b->absent, sizeof(a->absent));
         into->jwks = other->jwks;
     }
-    if (b->checked_at > a->checked_at) {
+    if (b->checked_at > 0 && b->checked_at >= a->checked_at) {
         a->checked_at = b->checked_at;
         a->outcome = b->outcome;
         a->failing_since = b->failing_since;
         memcpy(a->error, b->error, sizeof(a->error));
     }
+    if (b->forced_at > a->forced_at) a->forced_at = b->forced_at;
+}
+
+const char *jg_jwks_kid_hash(apr_pool_t *p, const char *kid)
+{
+    const char *parts[2] = { "jwks-kid", kid }, *h = jg_hash_key(p, parts, 2);
+
+    return h ? apr_pstrndup(p, h, JG_JWKS_KID_HASH) : NULL;
+}
+
+int jg_jwks_kid_absent(apr_pool_t *p, const jg_jwks_meta_t *meta, const char *kid)
+{
+    const char *h = kid && meta->absent_n > 0 ? jg_jwks_kid_hash(p, kid) : NULL;
+    int i;
+
+    for (i = 0; h && i < meta->absent_n && i < JG_JWKS_ABSENT_MAX; i++)
+        if (!strcmp(meta->absent[i], h)) return 1;
+    return 0;
 }
 
 /* ---- words for operators ------------------------------------------------------ */
@@ -595,13 +647,14 @@ static const char *shared_key(apr_pool_t *p, const jg_jwks_source_t *src,
     return jg_hash_key(p, parts, 3);
 }
 
-/* Whether this process takes the fetch that follows the attempt at
- * checked_at: of all the processes that know the same latest attempt,
- * exactly one wins. */
-static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
-                       long long checked_at, long long now)
+/* Whether this process takes the fetch (what: "jwks-fetch", a due refresh,
+ * or "jwks-forced", one forced by an unknown kid) that follows the last one
+ * at t: of all the processes that know the same last one, exactly one
+ * wins. */
+static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *what,
+                       long long t, long long now)
 {
-    const char *why = NULL, *key = shared_key(p, src, "jwks-fetch", checked_at);
+    const char *why = NULL, *key = shared_key(p, src, what, t);
     int won = 0;
 
     if (!key) return 1;
@@ -685,20 +738,59 @@ static void log_failure(jg_jwks_source_t *src, apr_pool_t *p, const gen_t *cur,
                JG_V(src->pol.refresh_interval));
 }
 
+/* The absent kids after a fetch that obtained or confirmed keys (m holds
+ * those known before): the kid the fetch was forced for when keys lack it,
+ * the kids of old that keys lack, then the earlier ones keys still lack,
+ * most recent first, without duplicates, at most JG_JWKS_ABSENT_MAX. */
+static void note_absent(apr_pool_t *p, jg_jwks_meta_t *m, const jg_keyset_t *old,
+                        const jg_keyset_t *keys, const char *forced_kid)
+{
+    const char *list[JG_JWKS_ABSENT_MAX];
+    apr_hash_t *present = apr_hash_make(p), *seen = apr_hash_make(p);
+    int i, n = 0;
+
+    for (i = 0; keys && i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
+        const char *h;
+        if ((k->ops & JG_KEYOP_VERIFY) && k->kid && (h = jg_jwks_kid_hash(p, k->kid)))
+            apr_hash_set(present, h, APR_HASH_KEY_STRING, "");
+    }
+#define NOTE(h) do { const char *h_ = (h);                                         \
+        if (h_ && n < JG_JWKS_ABSENT_MAX && !apr_hash_get(present, h_, APR_HASH_KEY_STRING) \
+            && !apr_hash_get(seen, h_, APR_HASH_KEY_STRING)) {                      \
+            apr_hash_set(seen, h_, APR_HASH_KEY_STRING, "");                       \
+            list[n++] = h_;                                                         \
+        } } while (0)
+    if (forced_kid) NOTE(jg_jwks_kid_hash(p, forced_kid));
+    for (i = 0; old && i < jg_keyset_count(old); i++) {
+        const jg_key_t *k = jg_keyset_get(old, i);
+        if ((k->ops & JG_KEYOP_VERIFY) && k->kid) NOTE(jg_jwks_kid_hash(p, k->kid));
+    }
+    for (i = 0; i < m->absent_n && i < JG_JWKS_ABSENT_MAX; i++)
+        NOTE(apr_pstrdup(p, m->absent[i]));
+#undef NOTE
+    for (i = 0; i < n; i++) copy_str(m->absent[i], sizeof(m->absent[i]), list[i]);
+    m->absent_n = n;
+}
+
 /* Fetch, judge the answer and record the outcome in *rec (which holds what
- * is known so far); new keys come back in *newgen (with one reference). */
-static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
-                  const gen_t *cur, jg_jwks_record_t *rec, gen_t **newgen)
+ * is known so far); new keys come back in *newgen (with one reference).
+ * conditional: with the validators of cur's keys, if any. forced_kid: the
+ * unknown kid that forced the fetch, else NULL. Whether the fetch obtained
+ * or confirmed keys. */
+static int fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
+                 const gen_t *cur, int conditional, const char *forced_kid,
+                 jg_jwks_record_t *rec, gen_t **newgen)
 {
     jg_jwks_meta_t *m = &rec->meta;
     jg_http_options_t opt = src->http;
     jg_http_response_t res;
     const char *why = NULL;
-    int conditional = cur && *m->digest && !strcmp(cur->digest, m->digest);
     long long prev_failing = m->failing_since;
     jg_status_t st;
 
     *newgen = NULL;
+    conditional = conditional && cur && *m->digest && !strcmp(cur->digest, m->digest);
     if (conditional) {
         opt.if_none_match = *m->etag ? m->etag : NULL;
         opt.if_modified_since = *m->last_modified ? m->last_modified : NULL;
@@ -707,6 +799,7 @@ static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
     st = src->hooks.fetch ? src->hooks.fetch(ctx, p, src->url, &opt, &res, &why)
                           : jg_http_get(p, src->url, &opt, &res, &why);
     m->checked_at = now;
+    if (forced_kid) m->forced_at = now;
     if (st == JG_OK && res.status == 200) {
         st = make_gen(p, res.body ? res.body : "", res.len, newgen, &why);
         if (st == JG_OK) {
@@ -738,10 +831,12 @@ static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
         copy_str(m->error, sizeof(m->error), jg_printable(p, why ? why : "failed",
                                                            JG_JWKS_ERROR_MAX));
         log_failure(src, p, cur, m, prev_failing, now);
-        return;
+        return 0;
     }
     m->error[0] = '\0';
     m->failing_since = 0;
+    note_absent(p, m, cur ? cur->keys : NULL, *newgen ? (*newgen)->keys : cur->keys,
+                forced_kid);
     if (prev_failing)
         jg_log(JG_LOG_NOTICE, "JWTG0205", "JWKS %s: fetched again after failing since %s",
                src->url, when(p, prev_failing));
@@ -759,54 +854,104 @@ static void fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
         jg_log(JG_LOG_DEBUG, "JWTG0209", "JWKS %s: unchanged (%s); valid until %s",
                src->url, m->outcome == JG_JWKS_NOT_MODIFIED ? "304" : "same keys",
                when(p, m->expires));
+    return 1;
 }
+
+/* Start a refresh: what this process knows, combined with the shared
+ * record, the keys of another process's later fetch made current. *cur
+ * comes back with a reference of the caller's (NULL: no keys). */
+static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, jg_jwks_record_t *rec,
+                  gen_t **curp)
+{
+    jg_jwks_record_t shared;
+    gen_t *cur, *g = NULL;
+    const char *why = NULL;
+
+    lock(src);
+    cur = src->gen;
+    if (cur) cur->refs++;       /* the caller's until the end of its refresh */
+    rec->meta = src->meta;
+    unlock(src);
+    rec->jwks = cur ? cur->jwks : NULL;
+
+    read_shared(src, p, ctx, cur, &shared);
+    jg_jwks_record_merge(rec, &shared);
+    if (rec->jwks && (!cur || strcmp(rec->meta.digest, cur->digest))) {
+        /* another process fetched other keys (their digest checked) */
+        if (make_gen(p, rec->jwks, strlen(rec->jwks), &g, &why) != JG_OK) {
+            jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
+                   "record (%s)", src->url, why ? why : "digest mismatch");
+            lock(src);
+            rec->meta = src->meta;
+            unlock(src);
+            rec->jwks = cur ? cur->jwks : NULL;
+            jg_jwks_record_merge(rec, &(jg_jwks_record_t){ shared.meta, NULL });
+        }
+        else {
+            memcpy(g->digest, rec->meta.digest, sizeof(g->digest));
+            jg_log(JG_LOG_DEBUG, "JWTG0212", "JWKS %s: keys %s taken from the shared "
+                   "cache (fetched at %s)", src->url, jg_jwks_kids(p, g->keys),
+                   when(p, rec->meta.fetched_at));
+            install(src, g, &rec->meta);
+            drop(src, cur);
+            cur = g;            /* the reference moves to the new generation */
+        }
+    }
+    install(src, NULL, &rec->meta);
+    *curp = cur;
+}
+
+/* Whether kid, which the keys lack, is known to be absent from the IdP's
+ * set: the last fetch, less than refresh_interval ago, obtained or
+ * confirmed a set that lacks it while an earlier set had it (a removed
+ * key), or was forced by it. Such a kid is refused without another fetch;
+ * once the interval is over it forces one like any unknown kid (an IdP may
+ * publish it again). */
+static int known_absent(const jg_jwks_source_t *src, apr_pool_t *p,
+                        const jg_jwks_meta_t *meta, const char *kid, long long now)
+{
+    return meta->outcome != JG_JWKS_FAILED && meta->fetched_at
+           && now < meta->fetched_at + src->pol.refresh_interval
+           && jg_jwks_kid_absent(p, meta, kid);
+}
+
+/* When an unknown kid may look at the shared record again after a refresh
+ * that ends with meta: within a second (a forced fetch by another process
+ * may bring it), at once when it may force a fetch itself. */
+static long long kid_look(const jg_jwks_source_t *src, const jg_jwks_meta_t *meta,
+                          long long now, int lost)
+{
+    return lost || meta->outcome == JG_JWKS_FAILED
+           || now < meta->forced_at + src->pol.refresh_interval ? now + LOOK_AGAIN : now;
+}
+
+/* What a refresh did for the kid of the request that made it. */
+enum {
+    REFRESH_NONE = 0,
+    REFRESH_FETCHED,            /* it obtained or confirmed keys: they are the
+                                   IdP's after the request came */
+    REFRESH_LOST                /* the fetch it needed is another process's */
+};
 
 /* One refresh, by the busy thread: adopt what other processes fetched,
  * fetch when it is this process's turn, publish the outcome, and schedule
  * the next look at the shared record. */
-static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *kid,
-                    long long now)
+static int refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *kid,
+                   long long now)
 {
-    jg_jwks_record_t rec, shared;
+    jg_jwks_record_t rec;
     gen_t *cur, *g = NULL;
-    const char *why = NULL;
+    const char *forced_kid = NULL;
     long long next;
-    int have, fetch_it = 0, lost = 0;
+    int have, unknown, absent, throttled, fetch_it = 0, lost = 0, fetched = 0;
 
-    lock(src);
-    cur = src->gen;
-    if (cur) cur->refs++;       /* ours until the end of this refresh */
-    rec.meta = src->meta;
-    unlock(src);
-    rec.jwks = cur ? cur->jwks : NULL;
-
-    read_shared(src, p, ctx, cur, &shared);
-    jg_jwks_record_merge(&rec, &shared);
-    if (rec.jwks && (!cur || strcmp(rec.meta.digest, cur->digest))) {
-        /* another process fetched other keys (their digest checked) */
-        if (make_gen(p, rec.jwks, strlen(rec.jwks), &g, &why) != JG_OK) {
-            jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
-                   "record (%s)", src->url, why ? why : "digest mismatch");
-            lock(src);
-            rec.meta = src->meta;
-            unlock(src);
-            rec.jwks = cur ? cur->jwks : NULL;
-            jg_jwks_record_merge(&rec, &(jg_jwks_record_t){ shared.meta, NULL });
-        }
-        else {
-            memcpy(g->digest, rec.meta.digest, sizeof(g->digest));
-            jg_log(JG_LOG_DEBUG, "JWTG0212", "JWKS %s: keys %s taken from the shared "
-                   "cache (fetched at %s)", src->url, jg_jwks_kids(p, g->keys),
-                   when(p, rec.meta.fetched_at));
-            install(src, g, &rec.meta);
-            drop(src, cur);
-            cur = g;            /* our reference moves to the new generation */
-            g = NULL;
-        }
-    }
-    install(src, NULL, &rec.meta);
-
+    begin(src, p, ctx, &rec, &cur);
     have = cur && now <= rec.meta.expires + src->pol.max_stale;
+    unknown = kid && cur && !has_kid(cur->keys, kid);
+    absent = unknown && known_absent(src, p, &rec.meta, kid, now);
+    /* forced fetches only count: a due refresh, the first fetch or an
+     * operator's, however recent, hold back no new key */
+    throttled = now < rec.meta.forced_at + src->pol.refresh_interval;
     if (rec.meta.outcome == JG_JWKS_FAILED
         && now < rec.meta.checked_at + src->pol.refresh_interval) {
         fetch_it = 0;                               /* back off after a failure */
@@ -814,25 +959,32 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
     else if (!have) {
         fetch_it = 1;                               /* nothing to serve with */
     }
+    else if (unknown && !absent && !throttled) {
+        /* one forced fetch per interval across all processes: of those that
+         * know the same last one, one wins */
+        fetch_it = claim_fetch(src, p, ctx, "jwks-forced", rec.meta.forced_at, now);
+        lost = !fetch_it;
+        if (fetch_it) forced_kid = kid;
+    }
     else if (now >= jg_jwks_refresh_at(rec.meta.fetched_at, rec.meta.expires)) {
-        fetch_it = claim_fetch(src, p, ctx, rec.meta.checked_at, now);
+        fetch_it = claim_fetch(src, p, ctx, "jwks-fetch", rec.meta.checked_at, now);
         lost = !fetch_it;
     }
-    else if (kid && !has_kid(cur->keys, kid)) {
-        if (now >= rec.meta.checked_at + src->pol.refresh_interval) {
-            fetch_it = claim_fetch(src, p, ctx, rec.meta.checked_at, now);
-            lost = !fetch_it;
-        }
+    if (unknown)
         jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: kid \"%s\" unknown: %s", src->url,
-               jg_printable(p, kid, 64), fetch_it ? "fetching"
+               jg_printable(p, kid, 64), forced_kid ? "fetching"
+               : fetch_it ? "fetching (due)"
+               : absent ? apr_psprintf(p, "absent from the set fetched " JG_LL "s ago",
+                                       JG_V(now - rec.meta.fetched_at))
                : lost ? "another process fetches"
-               : apr_psprintf(p, "last fetch " JG_LL "s ago, the next not before "
-                              JG_LL "s", JG_V(now - rec.meta.checked_at),
+               : rec.meta.outcome == JG_JWKS_FAILED ? "the URL fails; not before the "
+                                                      "retry interval"
+               : apr_psprintf(p, "last forced fetch " JG_LL "s ago, the next not before "
+                              JG_LL "s", JG_V(now - rec.meta.forced_at),
                               JG_V(src->pol.refresh_interval)));
-    }
 
     if (fetch_it) {
-        fetch(src, p, ctx, now, cur, &rec, &g);
+        fetched = fetch(src, p, ctx, now, cur, 1, forced_kid, &rec, &g);
         write_shared(src, p, ctx, &rec, now);
         install(src, g, &rec.meta);
         drop(src, g);           /* install holds it now */
@@ -845,12 +997,13 @@ static void refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char 
     else
         next = jg_jwks_refresh_at(rec.meta.fetched_at, rec.meta.expires);
     if (next <= now) next = now + LOOK_AGAIN;
-    if (next > now + SYNC) next = now + SYNC;
+    if (next > now + JG_JWKS_SYNC) next = now + JG_JWKS_SYNC;
     lock(src);
     src->next_check = next;
-    src->kid_check_after = now + LOOK_AGAIN;
+    src->kid_check_after = kid_look(src, &rec.meta, now, lost);
     unlock(src);
     drop(src, cur);
+    return fetched ? REFRESH_FETCHED : lost ? REFRESH_LOST : REFRESH_NONE;
 }
 
 /* A reference to g for the life of pool (the mutex held). */
@@ -866,14 +1019,35 @@ static void hand_out(jg_jwks_source_t *src, apr_pool_t *pool, gen_t *g,
     *keys = g->keys;
 }
 
+/* Become the busy thread, after the one under way if any (no longer than
+ * its fetch may take); the mutex held. */
+static void become_busy(jg_jwks_source_t *src)
+{
+#if APR_HAS_THREADS
+    apr_time_t deadline = apr_time_now() + apr_time_from_msec(
+        src->http.connect_timeout_ms + src->http.timeout_ms + 1000);
+    while (src->busy && apr_time_now() < deadline)
+        apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
+#endif
+    src->busy = 1;
+}
+
+static void done_busy(jg_jwks_source_t *src)
+{
+    src->busy = 0;
+#if APR_HAS_THREADS
+    apr_thread_cond_broadcast(src->cond);
+#endif
+}
+
 jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *ctx,
                                 const char *kid, long long now,
                                 const jg_keyset_t **keys, long long *retry_after,
                                 const char **why)
 {
     gen_t *g;
-    int usable, known, need, stale = 0;
-    long long fetched_at = 0;
+    int usable, known, absent, need, stale = 0, did = REFRESH_NONE;
+    long long fetched_at = 0, free_at;
 
     *keys = NULL;
     *retry_after = 0;
@@ -881,17 +1055,16 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
     g = src->gen;
     usable = g && now <= src->meta.expires + src->pol.max_stale;
     known = !kid || (g && has_kid(g->keys, kid));
+    /* a kid a recent fetch showed absent costs no look at the shared record */
+    absent = !known && usable && known_absent(src, pool, &src->meta, kid, now);
     need = now >= src->next_check
-           || (!known && usable && now >= src->kid_check_after);
+           || (!known && !absent && usable && now >= src->kid_check_after);
     if (need && !src->busy) {
         src->busy = 1;
         unlock(src);
-        refresh(src, pool, ctx, kid, now);
+        did = refresh(src, pool, ctx, kid, now);
         lock(src);
-        src->busy = 0;
-#if APR_HAS_THREADS
-        apr_thread_cond_broadcast(src->cond);
-#endif
+        done_busy(src);
     }
 #if APR_HAS_THREADS
     else if (need && !usable) {
@@ -906,15 +1079,23 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
     g = src->gen;
     usable = g && now <= src->meta.expires + src->pol.max_stale;
     known = !kid || (g && has_kid(g->keys, kid));
-    if (usable && (known || src->meta.outcome != JG_JWKS_FAILED)) {
+    free_at = src->meta.forced_at + src->pol.refresh_interval;
+    /* a kid the keys lack is the IdP's answer only when a fetch looked for
+     * it: one made for this request, or a recent one that showed it absent
+     * (a key removed, a kid a forced fetch did not find) */
+    if (usable && (known || did == REFRESH_FETCHED
+                   || known_absent(src, pool, &src->meta, kid, now))) {
         hand_out(src, pool, g, keys);
         unlock(src);
         return JG_OK;
     }
-    /* when a fetch may be tried again: after the backoff of a failure */
-    *retry_after = src->meta.outcome == JG_JWKS_FAILED
-                   && src->meta.checked_at + src->pol.refresh_interval > now
-                   ? src->meta.checked_at + src->pol.refresh_interval - now : 1;
+    /* when a fetch may be tried again: after the backoff of a failure, or
+     * the throttle of forced fetches */
+    if (src->meta.outcome == JG_JWKS_FAILED)
+        *retry_after = src->meta.checked_at + src->pol.refresh_interval > now
+                       ? src->meta.checked_at + src->pol.refresh_interval - now : 1;
+    else
+        *retry_after = usable && did != REFRESH_LOST && free_at > now ? free_at - now : 1;
     if (!g) {
         *why = src->meta.outcome == JG_JWKS_FAILED
             ? "no usable keys for this issuer: its JWKS could not be fetched; retry later"
@@ -928,9 +1109,14 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
             stale = 1;
         }
     }
-    else {
+    else if (src->meta.outcome == JG_JWKS_FAILED) {
         *why = "the token's kid is not among this issuer's keys, which cannot be "
                "refreshed right now; retry later";
+    }
+    else {
+        /* the kid may be a key the IdP published since the last fetch */
+        *why = "the token's kid is not among this issuer's keys yet, which are "
+               "refetched for an unknown kid at most once per interval; retry later";
     }
     unlock(src);
     if (stale) {
@@ -945,4 +1131,39 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
                    "succeeds", src->url, when(pool, fetched_at), JG_V(src->pol.max_stale));
     }
     return JG_ERR_IO;
+}
+
+jg_status_t jg_jwks_source_refetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
+                                   long long now, jg_jwks_record_t *rec,
+                                   const jg_keyset_t **keys, const char **why)
+{
+    gen_t *cur, *g = NULL;
+    int ok;
+
+    *keys = NULL;
+    lock(src);
+    become_busy(src);
+    unlock(src);
+    begin(src, p, ctx, rec, &cur);
+    ok = fetch(src, p, ctx, now, cur, 0, NULL, rec, &g);
+    write_shared(src, p, ctx, rec, now);
+    install(src, g, &rec->meta);
+    drop(src, g);
+    drop(src, cur);
+    lock(src);
+    /* the next request looks at the shared record again within a second,
+     * as after any refresh */
+    src->next_check = now + JG_JWKS_SYNC;
+    src->kid_check_after = kid_look(src, &src->meta, now, 0);
+    done_busy(src);
+    if (src->gen) {
+        hand_out(src, p, src->gen, keys);
+        rec->jwks = src->gen->jwks;
+    }
+    else
+        rec->jwks = NULL;
+    rec->meta = src->meta;
+    unlock(src);
+    if (!ok) return jg_fail(why, JG_ERR_IO, apr_pstrdup(p, rec->meta.error));
+    return JG_OK;
 }

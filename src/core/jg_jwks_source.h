@@ -16,8 +16,25 @@
  *              (default_lifetime without max-age); refreshed from 80 % of it
  *              on, by one process (a claim in the shared cache), while every
  *              other request keeps using the current keys.
- *   unknown kid  forces a fetch at most once per refresh_interval per URL
- *              across all processes; a failed fetch is retried no sooner.
+ *   unknown kid  forces a fetch at once, unless another fetch forced by an
+ *              unknown kid happened less than refresh_interval ago (a fetch
+ *              due to the lifetime, the first one or an operator's does not
+ *              count): at most one forced fetch per interval per URL across
+ *              all processes (a claim in the shared cache). While that
+ *              throttle holds a fetch back (or another process's forced
+ *              fetch is under way) the kid is "unavailable": the token may
+ *              be valid, 503 with a retry-after. After a fetch made for
+ *              this very request the keys are returned without the kid,
+ *              and the token is refused (invalid_grant).
+ *   absent kid  a kid that the last fetch, less than refresh_interval ago,
+ *              showed absent (a key an earlier set had and this one lacks,
+ *              or the kid a forced fetch looked for in vain; kept in the
+ *              record, JG_JWKS_ABSENT_MAX of them) is refused at once in
+ *              every process, without a fetch; past the interval it forces
+ *              one like any unknown kid (an IdP may publish it again).
+ *   refetch    an operator's "refetch now" (jg_jwks_source_refetch) fetches
+ *              at once whatever the schedule and the throttles, and does not
+ *              count as a forced fetch.
  *   failure    unreachable, slow, non-200, not JSON, not a JWKS, too large,
  *              a key that fails its checks (weak RSA, bad EC point, duplicate
  *              kid), private or secret keys, no signature key: the last good
@@ -49,14 +66,23 @@
 #define JG_JWKS_MAX_REDIRECTS            3
 #define JG_JWKS_MAX_SIZE_LIMIT           JG_KEYFILE_MAX
 #define JG_JWKS_ERROR_MAX                300
+/* kids known to be absent from a URL's set, kept in its record: at most
+ * this many, each as this many characters of a hash of the kid */
+#define JG_JWKS_ABSENT_MAX               16
+#define JG_JWKS_KID_HASH                 16
 /* the latest time a record may hold (9999-12-31T23:59:59Z): later ones are
  * damage, and would overflow the arithmetic on them */
 #define JG_JWKS_TIME_MAX                 253402300799LL
+/* a process serving requests looks at the shared record at least this often
+ * (seconds): a fetch by any process (a removed key) stored during second T
+ * reaches every request of every process made at T + JG_JWKS_SYNC or later */
+#define JG_JWKS_SYNC                     1
 
 typedef struct jg_jwks_policy {
     long long min_lifetime, max_lifetime, default_lifetime;  /* seconds */
-    long long refresh_interval;  /* shortest time between two fetches that are
-                                    not due to expiry (unknown kid, retry) */
+    long long refresh_interval;  /* shortest time between two fetches forced by
+                                    an unknown kid, and between a failed
+                                    fetch and its retry */
     long long max_stale;         /* last good keys usable this long past expiry */
 } jg_jwks_policy_t;
 
@@ -102,6 +128,13 @@ typedef struct jg_jwks_meta {
     char last_modified[JG_HTTP_DATE_MAX + 1];
     char digest[48];           /* SHA-256 of the stored JWKS, base64url; "" none */
     long long jwks_len;        /* its length */
+    /* kids known to be absent from these keys, most recent first: those
+     * of earlier sets of the URL that these lack, and the kid a forced
+     * fetch looked for in vain (hashes: jg_jwks_kid_hash) */
+    int absent_n;
+    char absent[JG_JWKS_ABSENT_MAX][JG_JWKS_KID_HASH + 1];
+    /* of fetches forced by an unknown kid */
+    long long forced_at;       /* the last one (whatever its outcome); 0: none */
     /* of the last attempt */
     long long checked_at;      /* 0: never */
     int outcome;               /* jg_jwks_outcome_t */
@@ -124,13 +157,17 @@ typedef struct jg_jwks_record {
 #define JG_JWKS_CHUNK 1024
 #define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 1024)
 
-/* The head's text; decode refuses anything malformed (rec->jwks is NULL). */
+/* The head's text ("jg-jwks 3"); decode refuses anything malformed
+ * (rec->jwks is NULL), and reads the heads of the previous version ("jg-jwks
+ * 2": no forced fetch, no absent kids) too. */
 const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec);
 jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
                                   jg_jwks_record_t *rec, const char **why);
 
-/* What two processes know, combined: the keys (and their validators) of the
- * later fetch, the attempt fields of the later attempt. */
+/* What two processes know, combined: the keys (and their validators and
+ * absent kids) of the later fetch, the attempt fields of the later attempt,
+ * the later forced fetch. On a tie (two fetches in the same second) other's
+ * win: it is what the shared cache holds, the last one stored. */
 void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other);
 
 /* ---- the per-process source ------------------------------------------------ */
@@ -181,14 +218,37 @@ jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id
 
 /* Keys to verify a token that names kid (NULL: none) at now. JG_OK: *keys
  * stays valid until pool is cleared (a reference is held until then); it
- * may lack kid (then no key matches, and the token is refused as usual).
- * JG_ERR_IO: no usable keys right now (never fetched, fetch failed, too
- * stale, or kid unknown while the URL fails): *why says why and
- * *retry_after when it makes sense to try again (seconds, >= 1). */
+ * lacks kid only when the kid is known to be absent (a fetch made for this
+ * call did not find it, or a recent fetch showed it absent): then no key
+ * matches, and the token is refused as usual. JG_ERR_IO: no usable keys
+ * right now (never fetched, fetch failed, too stale), or kid unknown while
+ * no fetch may look for it (the URL fails, the throttle holds, another
+ * process is fetching): *why says why and *retry_after when it makes sense
+ * to try again (seconds, >= 1). */
 jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *ctx,
                                 const char *kid, long long now,
                                 const jg_keyset_t **keys, long long *retry_after,
                                 const char **why);
+
+/* "Refetch now", an operator's: fetch url at once, whatever the schedule and
+ * the throttles (after waiting for a fetch this process has under way),
+ * unconditionally (no If-None-Match: a whole new set), and record the
+ * outcome in the shared cache as any fetch's: on success the new set
+ * replaces the old one entirely (the kids of the old one it lacks are
+ * absent kids) in this process at once and in every other at its next look
+ * (JG_JWKS_SYNC); on failure the last good keys stay. It does not count as
+ * a forced fetch. *rec is the record after it (rec->jwks the set in use) and
+ * *keys its keys, held until p is cleared (NULL: none). JG_OK when the
+ * fetch succeeded; else the fetch's error, with *why. */
+jg_status_t jg_jwks_source_refetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
+                                   long long now, jg_jwks_record_t *rec,
+                                   const jg_keyset_t **keys, const char **why);
+
+/* The hash a kid has in the record's absent list. */
+const char *jg_jwks_kid_hash(apr_pool_t *p, const char *kid);
+
+/* Whether meta says kid is absent from its keys. */
+int jg_jwks_kid_absent(apr_pool_t *p, const jg_jwks_meta_t *meta, const char *kid);
 
 /* One line for operators: last fetch, outcome, key ids, next refresh. */
 const char *jg_jwks_source_status(jg_jwks_source_t *src, apr_pool_t *p);

@@ -260,24 +260,6 @@ static void raise_floor(jg_rt_t *t, long long floor)
         __atomic_store_n(&t->floor, (apr_int64_t)floor, __ATOMIC_RELEASE);
 }
 
-/* By the parent alone, while children of an older generation may be
- * claiming: the floor first, so that no claim sees the wider leeway
- * without it. */
-void jg_rt_widen(jg_rt_t *t, const jg_rt_bounds_t *b)
-{
-    long long skew = jg_rt_max_skew(t);
-
-    if (b->skew > skew) {
-        /* values that expired under the narrower leeway may have lost their
-         * records already (their slots freed): the wider one must not find
-         * them valid and absent */
-        raise_floor(t, now_sec() - skew);
-        __atomic_store_n(&t->max_skew, (apr_int64_t)b->skew, __ATOMIC_RELEASE);
-    }
-    if (b->lifetime > (long long)__atomic_load_n(&t->max_lifetime, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&t->max_lifetime, (apr_int64_t)b->lifetime, __ATOMIC_RELEASE);
-}
-
 /* A slot holds its value's own exp; it is live while exp + the table's
  * widest leeway has not passed, i.e. while exp >= now - max_skew: the
  * functions below are given that cutoff as their "now". Records made under
@@ -305,6 +287,30 @@ static int lock(rt_stripe_t *s)
 static void unlock(rt_stripe_t *s)
 {
     pthread_mutex_unlock(&s->s.mutex);
+}
+
+/* By the parent alone, while children of an older generation may be
+ * claiming: under every stripe's lock, so that no claim reads the floor
+ * before the change and the leeway after it (it would then find a value
+ * the narrower leeway let go of valid and absent), and the clock read once
+ * every claim before has finished (none freed a slot by a later clock). */
+void jg_rt_widen(jg_rt_t *t, const jg_rt_bounds_t *b)
+{
+    long long skew = jg_rt_max_skew(t);
+    apr_uint32_t i, held;
+
+    for (held = 0; held < t->nstripes && lock(&stripes(t)[held]) == 0; held++)
+        ;
+    if (b->skew > skew) {
+        /* values that expired under the narrower leeway may have lost their
+         * records already (their slots freed): the wider one must not find
+         * them valid and absent */
+        raise_floor(t, now_sec() - skew);
+        __atomic_store_n(&t->max_skew, (apr_int64_t)b->skew, __ATOMIC_RELEASE);
+    }
+    if (b->lifetime > (long long)__atomic_load_n(&t->max_lifetime, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->max_lifetime, (apr_int64_t)b->lifetime, __ATOMIC_RELEASE);
+    for (i = 0; i < held; i++) unlock(&stripes(t)[i]);
 }
 
 /* The first 16 bytes of SHA-256(key): 128 bits, so two keys share a digest

@@ -125,6 +125,7 @@ static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
     a->role = role;
     a->now = apr_time_sec(r->request_time);
     a->key_source = jg_jwks_entry_status;
+    a->refetch = jg_jwks_entry_refetch;
     a->key_source_baton = r;
     admin_fetch_rules(sc, role, a);
 }

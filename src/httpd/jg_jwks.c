@@ -492,10 +492,26 @@ void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg)
 
 /* ---- status for the console ------------------------------------------------------ */
 
+/* The record's id and the settings r's server fetches e's JWKS URL with
+ * (httpd.conf's for its entries, a guarded source's for the store's unless
+ * httpd.conf trusts the same URL the same way); NULL when out of memory. */
+static const char *entry_source_id(request_rec *r, apr_pool_t *p, const jg_idp_entry_t *e,
+                                   jg_http_options_t *http, jg_jwks_policy_t *pol)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    spec_t *conf;
+
+    if (e->read_only) {
+        jg_conf_jwks(sc, http, pol);
+        http->allow_http = e->jwks_allow_http;
+        return spec_id(p, e->jwks_url, http, pol);
+    }
+    return store_source_id(p, sc, e->jwks_url, e->jwks_allow_http, http, pol, &conf);
+}
+
 json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
 {
     request_rec *r = baton;
-    jg_server_conf_t *sc = jg_server_conf(r->server);
     ctx_t ctx = { r->server, NULL };
     jg_http_options_t http;
     jg_jwks_policy_t pol;
@@ -503,17 +519,8 @@ json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry
     jg_keyset_t *keys = NULL;
     const char *id, *why = NULL, *stored = NULL;
 
-    spec_t *conf;
-
     if (!e->jwks_url) return NULL;
-    if (e->read_only) {
-        jg_conf_jwks(sc, &http, &pol);
-        http.allow_http = e->jwks_allow_http;
-        id = spec_id(p, e->jwks_url, &http, &pol);
-    }
-    else
-        id = store_source_id(p, sc, e->jwks_url, e->jwks_allow_http, &http, &pol, &conf);
-    if (!id) return NULL;
+    if (!(id = entry_source_id(r, p, e, &http, &pol))) return NULL;
     if (jg_jwks_shared_load(&hooks, &ctx, p, id, NULL, NULL, &rec, &why) != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0223: the status of JWKS %s "
                       "cannot be read from the cache: %s", jg_printable(p, e->jwks_url, 200),
@@ -526,4 +533,79 @@ json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry
         keys = NULL;
     return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol,
                                apr_time_sec(r->request_time));
+}
+
+/* The key source of id in this process, held until let_go_one: httpd.conf's
+ * (*held NULL), or one of the store's table; NULL when this process has
+ * none (no snapshot of it names the URL yet). */
+static jg_jwks_source_t *source_of_id(const char *id, dyn_t **held)
+{
+    spec_t *spec = spec_by_id ? apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING) : NULL;
+    dyn_t *d = NULL;
+
+    *held = NULL;
+    if (spec && spec->src) return spec->src;
+    if (!dyn_mutex || !dyn_by_id) return NULL;
+    apr_thread_mutex_lock(dyn_mutex);
+    if ((d = apr_hash_get(dyn_by_id, id, APR_HASH_KEY_STRING))) d->refs++;
+    apr_thread_mutex_unlock(dyn_mutex);
+    *held = d;
+    return d ? d->src : NULL;
+}
+
+static void let_go_one(dyn_t *d)
+{
+    int last;
+
+    if (!d) return;
+    apr_thread_mutex_lock(dyn_mutex);
+    if ((last = --d->refs == 0))
+        apr_hash_set(dyn_by_id, d->id, APR_HASH_KEY_STRING, NULL);
+    apr_thread_mutex_unlock(dyn_mutex);
+    if (last) apr_pool_destroy(d->pool);
+}
+
+json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                                   int *fetched)
+{
+    request_rec *r = baton;
+    ctx_t *ctx = apr_palloc(p, sizeof(*ctx));
+    jg_http_options_t http;
+    jg_jwks_policy_t pol;
+    jg_jwks_record_t rec;
+    jg_jwks_source_t *src;
+    const jg_keyset_t *keys = NULL;
+    const char *id, *why = NULL;
+    /* the clock's, not the request's: the record of this fetch must not
+     * look older than one another process made while this one waited */
+    long long now = apr_time_sec(apr_time_now());
+    dyn_t *held = NULL;
+    jg_status_t st;
+
+    *fetched = 0;
+    if (!e->jwks_url || !(id = entry_source_id(r, p, e, &http, &pol))) return NULL;
+    ctx->s = r->server;
+    ctx->r = r;
+    /* this process's own source, which takes the new keys at once (every
+     * other process takes them from the shared record at its next look);
+     * else one for this request, with the same record and settings */
+    if (!(src = source_of_id(id, &held))
+        && jg_jwks_source_create(p, e->jwks_url, id, &http, &pol, &hooks, &src, &why)
+           != JG_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0224: cannot refetch JWKS %s: %s",
+                      jg_printable(p, e->jwks_url, 200), why ? why : "?");
+        return NULL;
+    }
+    st = jg_jwks_source_refetch(src, p, ctx, now, &rec, &keys, &why);
+    let_go_one(held);
+    *fetched = st == JG_OK;
+    if (*fetched) {
+        /* answer once every process's next request takes the new set (a
+         * removed key is refused everywhere when the operator reads this):
+         * the record was stored during this second of the wall clock */
+        apr_time_t now_t = apr_time_now();
+        apr_time_t from = apr_time_from_sec(apr_time_sec(now_t) + JG_JWKS_SYNC);
+        if (from > now_t) apr_sleep(from - now_t);
+    }
+    return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol, now);
 }

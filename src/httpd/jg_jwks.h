@@ -28,6 +28,17 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
  * settings r's server fetches it with; NULL when the cache cannot be read. */
 json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
 
+/* jg_admin_t.refetch; baton is the request_rec: "refetch now" for the key
+ * source of e (as for jg_jwks_entry_status): fetched at once through this
+ * process's source of it (one made for the request when this process has
+ * none), the outcome shared with every process through the JWKS cache
+ * (jg_jwks_source_refetch). After a successful fetch it returns only once
+ * every process's next request takes the new set (JG_JWKS_SYNC: up to a
+ * second). The status after it (*fetched 1 when the fetch succeeded), or
+ * NULL when no source can be made. */
+json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                                   int *fetched);
+
 /* Give every IdP of reg, a live snapshot of s's registry built in sp, that
  * has a JWKS URL and is not one of httpd.conf's blocks a key source of this
  * process (jg_idp_t.jwks_source): shared with the snapshots before it, so

@@ -164,20 +164,18 @@ static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long r
 }
 
 /* From now on the file says "in use, in this boot", durably, before any
- * child claims in it. always: write it to disk even when memory says so
- * already: at every start (an earlier start of this boot may have failed
- * to), not at a graceful restart of a running table. */
-static int mark_open(rt_home_t *h, apr_pool_t *p, int always, const char **why)
+ * child claims in it, with the header's bounds and floor as memory has
+ * them. Written and synced at every start and graceful restart, even when
+ * memory says so already: an earlier start of this boot may have failed
+ * to, and the bounds may have been widened since. */
+static int mark_open(rt_home_t *h, apr_pool_t *p, const char **why)
 {
-    if (always || jg_rt_was_clean(h->table)
-        || strcmp(jg_rt_boot_id(h->table), boot_id(p))) {
-        jg_rt_mark_open(h->table, boot_id(p));
-        /* a mark that did not reach the disk would let a start after a power
-         * loss trust what it says ("clean"): no start without it */
-        if (msync(h->mem, HEADER_PAGE, MS_SYNC) != 0) {
-            *why = apr_psprintf(p, "cannot write %s to disk: %s", h->path, strerror(errno));
-            return 0;
-        }
+    jg_rt_mark_open(h->table, boot_id(p));
+    /* a mark that did not reach the disk would let a start after a power
+     * loss trust what it says ("clean"): no start without it */
+    if (msync(h->mem, HEADER_PAGE, MS_SYNC) != 0) {
+        *why = apr_psprintf(p, "cannot write %s to disk: %s", h->path, strerror(errno));
+        return 0;
     }
     return 1;
 }
@@ -187,7 +185,7 @@ static int install(rt_home_t *h, apr_pool_t *p, const char **why)
 {
     const char *tmp = apr_pstrcat(p, h->path, ".new", NULL);
 
-    if (!mark_open(h, p, 1, why)) return 0;
+    if (!mark_open(h, p, why)) return 0;
     if (msync(h->mem, h->bytes, MS_SYNC) != 0 || rename(tmp, h->path) != 0) {
         *why = apr_psprintf(p, "cannot put %s in place: %s", h->path, strerror(errno));
         return 0;
@@ -347,7 +345,6 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     const char *why = NULL;
     rt_home_t *h = NULL;
     apr_status_t rv;
-    int cold = 0;
 
     (void)plog;
     table = NULL;
@@ -384,14 +381,17 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
                      "%lu records is kept across the restart", records);
     else {
         h = cold_start(ppool, pconf, path, records, bounds, s, &why);
-        cold = 1;
     }
-    if (h && !mark_open(h, pconf, cold, &why)) h = NULL;
+    /* wider bounds first, then the mark on disk with them, at every start:
+     * a table carried over after a power loss takes its bounds from the
+     * header as last synced, and a start refused for a failed msync and
+     * retried must sync what memory already holds */
+    if (h) jg_rt_widen(h->table, bounds);
+    if (h && !mark_open(h, pconf, &why)) h = NULL;
     if (!h) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0709: the replay cache: %s", why);
         return !OK;
     }
-    jg_rt_widen(h->table, bounds);
     apr_pool_userdata_set(h, HOME_KEY, apr_pool_cleanup_null, ppool);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0702: replay cache: %lu records (%lu "
                  "slots, %lu KiB) in %s, horizon %" APR_INT64_T_FMT, records,

@@ -4,8 +4,10 @@
  * Cache-Control headers.
  *
  * The first input byte picks what the rest is fed to (modulo 4):
- *   0  jg_jwks_record_decode; a record that decodes must encode and decode
- *      back to the same metadata; its status (line and JSON) and a merge
+ *   0  jg_jwks_record_decode (heads "jg-jwks 3" and "jg-jwks 2"); a record
+ *      that decodes must encode and decode back to the same metadata (as a
+ *      "jg-jwks 3" head), with at most JG_JWKS_ABSENT_MAX absent kids and
+ *      none without keys; its status (line and JSON) and a merge
  *   1  jg_jwks_accept (at most 64 KiB); an accepted set's stored form must
  *      be accepted again, unchanged, with as many keys; key ids and status
  *   2  jg_http_cache_control on the text (up to its first NUL); max-age is
@@ -80,6 +82,9 @@ static void record(apr_pool_t *p, const char *data, size_t len)
         return;
     }
     CHECK(rec.jwks == NULL);
+    CHECK(rec.meta.absent_n >= 0 && rec.meta.absent_n <= JG_JWKS_ABSENT_MAX);
+    CHECK(rec.meta.absent_n == 0 || *rec.meta.digest);
+    (void)jg_jwks_kid_absent(p, &rec.meta, "kid");
     text = jg_jwks_record_encode(p, &rec);
     CHECK(jg_jwks_record_decode(p, text, strlen(text), &back, &why) == JG_OK);
     CHECK(memcmp(&rec.meta, &back.meta, sizeof(rec.meta)) == 0);

@@ -4,9 +4,10 @@
 Every file starts with the fuzz target's mode byte:
   0 a shared-cache record head   1 a JWKS answer   2 a Cache-Control value
   3 a record head, then its JWKS in 1 KiB chunks, NUL-separated
-The record format is jg_jwks_record_encode's ("jg-jwks 2"); the digest of a
-set is jg_hash_key("jwks", set): SHA-256 over length-prefixed parts,
-base64url.
+The record format is jg_jwks_record_encode's ("jg-jwks 3"; a few seeds in
+the previous "jg-jwks 2", which the decoder reads too); the digest of a set
+is jg_hash_key("jwks", set): SHA-256 over length-prefixed parts, base64url;
+an absent kid is the first 16 characters of jg_hash_key("jwks-kid", kid).
 
 Needs python3-cryptography. Run from anywhere:
     /usr/bin/python3 tests/fuzz/make_jwks_corpus.py
@@ -78,12 +79,20 @@ def hash_key(*parts):
     return b64u(h.digest())
 
 
+def kid_hash(kid):
+    return hash_key("jwks-kid", kid)[:16]
+
+
 def record(fetched=0, expires=0, checked=0, failing=0, outcome=0, jwks=None,
-           etag="", last_modified="", error=""):
+           etag="", last_modified="", error="", forced=0, absent=(), version=3):
     digest = hash_key("jwks", jwks) if jwks else ""
     length = len(jwks.encode()) if jwks else 0
-    return (f"jg-jwks 2\n{fetched} {expires} {checked} {failing} {outcome} {length}\n"
-            f"{etag}\n{last_modified}\n{digest}\n{error}\n")
+    if version == 2:
+        return (f"jg-jwks 2\n{fetched} {expires} {checked} {failing} {outcome} {length}\n"
+                f"{etag}\n{last_modified}\n{digest}\n{error}\n")
+    return (f"jg-jwks 3\n{fetched} {expires} {checked} {failing} {outcome} {length} "
+            f"{forced}\n{etag}\n{last_modified}\n{digest}\n{error}\n"
+            + " ".join(kid_hash(k) for k in absent) + "\n")
 
 
 def write(mode, name, data):
@@ -143,7 +152,17 @@ def main():
                                        9223372036854775807, 0, 1, texts["good"]))
     write(RECORD, "bad-outcome", record(1, 2, 3, 0, 9))
     write(RECORD, "truncated", record(1000, 4600, 1000, 0, 1, texts["good"])[:-3])
-    write(RECORD, "wrong-magic", record().replace("jg-jwks 2", "jg-jwks 1"))
+    write(RECORD, "wrong-magic", record().replace("jg-jwks 3", "jg-jwks 1"))
+    write(RECORD, "forced-absent", record(5000, 8600, 5000, 0, 1, texts["good"], forced=5000,
+                                          absent=["old-1", "junk"]))
+    write(RECORD, "absent-full", record(5000, 8600, 5000, 0, 2, texts["good"], forced=4000,
+                                        absent=[f"old-{i}" for i in range(16)]))
+    write(RECORD, "absent-without-keys", record(0, 0, 3000, 3000, 3, forced=3000,
+                                                absent=["k"]))
+    write(RECORD, "v2-fetched", record(1000, 4600, 1000, 0, 1, texts["good"], '"abc"',
+                                       version=2))
+    write(RECORD, "v2-failed-no-keys", record(0, 0, 3000, 3000, 3, error="timed out",
+                                              version=2))
 
     for name, value in [("max-age", "max-age=600"), ("public", "public, max-age=3600"),
                         ("quoted", 'max-age="120"'), ("no-cache", "no-cache"),
@@ -164,6 +183,10 @@ def main():
             write(SHARED, name + "-chunk-altered",
                   "\0".join([head] + chunks[:-1] + [chunks[-1].replace("A", "B", 1)]))
     write(SHARED, "head-only", record(0, 0, 3000, 3000, 3, error="timed out"))
+    text = texts["one-rsa"]
+    write(SHARED, "v2", record(1000, 4600, 1000, 0, 1, text, version=2) + "\0" + text)
+    write(SHARED, "absent-kids", record(1000, 4600, 1000, 0, 1, text, forced=1000,
+                                        absent=["gone"]) + "\0" + text)
     write(SHARED, "absent", "")
 
 

@@ -585,14 +585,15 @@ def assert_error(resp, status, error, description=None):
 
 
 def assert_granted(resp):
-    """A 200 RFC 6749 §5.1 answer; its JSON."""
+    """A 200 RFC 6749 §5.1 answer; its JSON. "scope" is there exactly when
+    some scope was granted (never "scope": "")."""
     assert resp.status_code == 200, (resp.status_code, resp.text)
     doc = body(resp)
-    assert set(doc) == {"access_token", "token_type", "expires_in", "scope"}, doc
+    assert set(doc) - {"scope"} == {"access_token", "token_type", "expires_in"}, doc
     assert doc["token_type"] == "Bearer", doc
     assert isinstance(doc["expires_in"], int) and doc["expires_in"] > 0, doc
     assert isinstance(doc["access_token"], str) and doc["access_token"], doc
-    assert isinstance(doc["scope"], str), doc
+    assert "scope" not in doc or (isinstance(doc["scope"], str) and doc["scope"]), doc
     assert resp.headers.get("Cache-Control") == "no-store", resp.headers
     assert resp.headers.get("Pragma") == "no-cache", resp.headers
     return doc

@@ -1,10 +1,12 @@
 """IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL, issue 4), on a
 real httpd against a scripted loopback JWKS server (jwks_server.py) that
 counts its hits: fetched on first use and shared by every process through
-the socache; rotation accepted after one forced refresh; unknown-kid floods
-throttled; outages survived on the last good keys up to the staleness
-limit; bad answers never replacing good keys; timeouts; https with a test
-CA; redirects only to https."""
+the socache; rotation accepted at once (only a recent forced fetch holds a
+new kid back, with 503 and Retry-After); unknown-kid floods throttled;
+removed keys refused; "Refetch keys now" of IdPs and service providers
+through the console's API and its button; outages survived on the last
+good keys up to the staleness limit; bad answers never replacing good keys;
+timeouts; https with a test CA; redirects only to https."""
 
 import concurrent.futures
 import os
@@ -15,8 +17,9 @@ import uuid
 
 import pytest
 
+from admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf, api_error
 from conftest import running
-from httpd import assert_error, assert_granted
+from httpd import assert_error, assert_granted, cert_pem, claims, sign
 from jwks_fixtures import (AUD, assertion, ec_off_curve, idp_conf, jwk, jwks_doc,
                            log_lines)
 
@@ -155,20 +158,66 @@ def test_rotation_is_accepted_after_one_forced_refresh(httpd_factory, idp_server
         assert any('new keys "k1", "k2"' in line for line in log_lines(h, "JWTG0202"))
 
 
-def test_a_new_kid_within_the_interval_waits_for_it(httpd_factory, idp_server, keys):
+def test_a_new_kid_right_after_a_fetch_is_fetched_at_once(httpd_factory, idp_server, keys):
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
+    h = httpd_factory().write(idp_conf(idp_server.url(),
+                                       server="JWTGrantJWKSRefreshInterval 30"))
+    with running(h):
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
+        # the first fetch was no forced one: nothing holds the new kid back
+        assert_granted(grant(h, keys["p256"], "k2"))
+        assert idp_server.hits == 2
+
+
+def test_a_new_kid_right_after_a_scheduled_refresh_is_fetched_at_once(httpd_factory,
+                                                                      idp_server, keys):
+    # the IdP restarts with new keys just after a refresh due to the keys'
+    # lifetime: that refresh holds back no fetch for the new kid
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1")], cache_control="max-age=4")
+    h = httpd_factory().write(idp_conf(idp_server.url(), server="""\
+        JWTGrantJWKSRefreshInterval 30
+        JWTGrantJWKSCacheLifetime 1 1h"""))
+    with running(h):
+        t0 = time.time()
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        wait_until(t0 + 4.2)                  # due from 80 % of the lifetime on
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        assert idp_server.hits == 2
+        idp_server.set(keys=[jwk(keys["p256"], "k2")])
+        assert_granted(grant(h, keys["p256"], "k2"))
+        assert idp_server.hits == 3
+        # the removed key is refused (by every process within a second),
+        # without another fetch
+        time.sleep(1.1)
+        for _ in range(5):
+            assert_error(grant(h, keys["rsa2048"], "k1", headers={"Connection": "close"}),
+                         400, "invalid_grant", "no trusted key matches")
+        assert idp_server.hits == 3
+
+
+def test_a_new_kid_within_the_interval_of_a_forced_fetch_waits_for_it(httpd_factory,
+                                                                      idp_server, keys):
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory().write(idp_conf(idp_server.url(),
                                        server="JWTGrantJWKSRefreshInterval 3"))
     with running(h):
-        t0 = time.time()
         assert_granted(grant(h, keys["rsa2048"], "k1"))
-        idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
-        # too soon after the last fetch: refused, and no fetch
-        assert_error(grant(h, keys["p256"], "k2"), 400, "invalid_grant", "kid")
-        assert idp_server.hits == 1
-        wait_until(t0 + 4.1)
-        assert_granted(grant(h, keys["p256"], "k2"))
+        # a kid nobody publishes forces a fetch, which does not find it: refused
+        t0 = time.time()
+        assert_error(grant(h, keys["rsa2048b"], "junk"), 400, "invalid_grant",
+                     "no trusted key matches")
         assert idp_server.hits == 2
+        idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
+        # too soon after that forced fetch: unavailable (the token may be
+        # valid), with the time to wait, and no fetch
+        r = grant(h, keys["p256"], "k2")
+        assert_error(r, 503, "temporarily_unavailable", "kid")
+        assert 1 <= int(r.headers["Retry-After"]) <= 3
+        assert idp_server.hits == 2
+        wait_until(t0 + 3.1)
+        assert_granted(grant(h, keys["p256"], "k2"))
+        assert idp_server.hits == 3
 
 
 def test_a_removed_key_is_refused_after_a_forced_refresh(httpd_factory, idp_server, keys):
@@ -258,28 +307,256 @@ def test_refresh_is_a_conditional_get(httpd_factory, idp_server, keys, validator
 # ---- unknown-kid floods -----------------------------------------------------------
 
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_an_unknown_kid_flood_costs_at_most_two_fetches(httpd_factory, idp_server, keys,
-                                                        mpm):
-    interval = 8
+def test_an_unknown_kid_flood_costs_one_forced_fetch(httpd_factory, idp_server, keys, mpm):
+    interval = 30
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory(mpm=mpm, mpm_conf=MULTI_PROCESS[mpm])
     h.write(idp_conf(idp_server.url(), server=f"JWTGrantJWKSRefreshInterval {interval}"))
     with running(h):
-        t0 = time.time()
         assert_granted(grant(h, keys["rsa2048"], "k1"))
         assert idp_server.hits == 1
-        wait_until(t0 + interval + 1.1)
         start = time.time()
         results = parallel(1000, lambda i: grant(h, keys["rsa2048"], uuid.uuid4().hex,
                                                  headers={"Connection": "close"}))
         took = time.time() - start
-        for r in results:
-            assert_error(r, 400, "invalid_grant")
         assert took < interval, f"the flood took {took:.1f}s: too slow to test the throttle"
-        # the first unknown kid past the interval forces one fetch; no other
+        # the first unknown kid forces a fetch, which does not find it:
+        # refused; every other waits for the interval (it may be a key the
+        # IdP published since): unavailable, with the time to wait
+        refused = [r for r in results if r.status_code == 400]
+        assert len(refused) == 1, [r.text for r in refused]
+        assert_error(refused[0], 400, "invalid_grant", "no trusted key matches")
+        for r in results:
+            if r.status_code != 400:
+                assert_error(r, 503, "temporarily_unavailable", "kid")
+                assert 1 <= int(r.headers["Retry-After"]) <= interval
         assert idp_server.hits == 2, idp_server.hits
         assert len(pids_of(h)) > 1
         assert_granted(grant(h, keys["rsa2048"], "k1"))
+
+
+# ---- "refetch now": the console's API and its button -------------------------------
+
+CLOSE = {"Connection": "close"}
+TENANT = "carbon.super"
+ISSUER = "https://as.test"
+CAT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def refetch(h, kind, name, tenant=TENANT, **kw):
+    return Api(h, **kw).post(f"/{kind}/{name}/refresh-keys", tenant=tenant)
+
+
+def audit_lines(h, words):
+    return [line for line in log_lines(h, "JWTG0300") if words in line]
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_refetch_now_makes_every_process_refuse_a_removed_key(httpd_factory, idp_server,
+                                                               keys, mpm):
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
+    h = httpd_factory(mpm=mpm, mpm_conf=MULTI_PROCESS[mpm])
+    h.write(idp_conf(idp_server.url()) + admin_conf(h))
+    with running(h):
+        # every process holds k1
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        for r in parallel(100, lambda i: grant(h, keys["rsa2048"], "k1", headers=CLOSE)):
+            assert_granted(r)
+        assert len(pids_of(h)) > 1
+        assert idp_server.hits == 1
+        # k1 is compromised: the IdP drops it, an operator refetches now
+        idp_server.set(keys=[jwk(keys["p256"], "k2")])
+        r = refetch(h, "idps", "idp")
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["state"] == "fetched" and doc["key_ids"] == ["k2"], doc
+        assert doc["url"] == idp_server.url() and doc["error"] is None
+        assert idp_server.hits == 2
+        # from the answer on, no process accepts k1, and nothing is fetched
+        mark = len(h.access_log_lines())
+        for r in parallel(100, lambda i: grant(h, keys["rsa2048"], "k1", headers=CLOSE)):
+            assert_error(r, 400, "invalid_grant", "no trusted key matches")
+        pids = {line.split()[1] for line in h.access_log_lines()[mark:]
+                if "/oauth2/token" in line}
+        assert len(pids) > 1, f"only {pids} answered: the test shows nothing"
+        for r in parallel(20, lambda i: grant(h, keys["p256"], "k2", headers=CLOSE)):
+            assert_granted(r)
+        assert idp_server.hits == 2
+        line = audit_lines(h, "refetched the keys of IdP 'idp'")
+        assert len(line) == 1 and "user 'alice'" in line[0] and "'k2'" in line[0], line
+
+
+def test_refetch_now_lifts_the_wait_for_a_new_kid(httpd_factory, idp_server, keys):
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
+    h = httpd_factory()
+    h.write(idp_conf(idp_server.url(), server="JWTGrantJWKSRefreshInterval 1h")
+            + admin_conf(h))
+    with running(h):
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        assert_error(grant(h, keys["rsa2048b"], "junk"), 400, "invalid_grant")
+        idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
+        r = grant(h, keys["p256"], "k2")
+        assert_error(r, 503, "temporarily_unavailable")
+        assert 3000 < int(r.headers["Retry-After"]) <= 3600
+        assert idp_server.hits == 2
+        doc = Api(h).ok(refetch(h, "idps", "idp"), 200)
+        assert doc["key_ids"] == ["k1", "k2"]
+        assert_granted(grant(h, keys["p256"], "k2"))
+        assert idp_server.hits == 3
+
+
+def test_refetch_now_answers_and_refusals(httpd_factory, jwks_servers, keys):
+    conf_jwks, store_jwks = jwks_servers(), jwks_servers()
+    conf_jwks.set(keys=[jwk(keys["rsa2048"], "k1")])
+    store_jwks.set(keys=[jwk(keys["p256"], "s1")])
+    h = httpd_factory()
+    cert = h.file("static.pem", cert_pem(keys["p384"].priv, "static"))
+    h.write(idp_conf(conf_jwks.url()) + ALLOW_LOOPBACK + f"""\
+<JWTGrantTrustedIdP static>
+  JWTGrantIdPCertificate {cert}
+</JWTGrantTrustedIdP>
+""" + admin_conf(h))
+    with running(h):
+        h.expect(r"JWTG0203:")
+        api = Api(h)
+        api.tenant("other.example")
+        api.idp("other.example", name="storeidp", jwks_url=store_jwks.url(),
+                jwks_allow_http=True)
+        secret_sp = api.client(TENANT, name="with-secret")["client_id"]
+        # httpd.conf's IdP is in the API, and its keys can be refetched
+        # before any token needed them
+        doc = api.ok(refetch(h, "idps", "idp"), 200)
+        assert doc["state"] == "fetched" and doc["key_ids"] == ["k1"]
+        assert conf_jwks.hits == 1
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        assert conf_jwks.hits == 1
+        # nothing to fetch, nobody of that name, another method
+        api_error(refetch(h, "idps", "static"), 409, "jwks_url", "conflict")
+        api_error(refetch(h, "clients", secret_sp), 409, "jwks_url", "conflict")
+        api_error(refetch(h, "idps", "nobody"), 404, "name", "not_found")
+        api_error(refetch(h, "clients", "nobody"), 404, "client_id", "not_found")
+        api_error(refetch(h, "idps", "idp", tenant="no.such"), 404, "tenantDomain",
+                  "not_found")
+        api_error(api.get("/idps/idp/refresh-keys", tenant=TENANT), 405, None,
+                  "method_not_allowed")
+        # roles: a tenant administrator for its own tenant only
+        tom = dict(user=TENANT_ADMIN[0], password=TENANT_ADMIN[1])
+        assert refetch(h, "idps", "idp", **tom).status_code == 200
+        assert conf_jwks.hits == 2
+        api_error(refetch(h, "idps", "storeidp", tenant="other.example", **tom), 403,
+                  "tenantDomain", "forbidden")
+        assert store_jwks.hits == 0
+        # what a page of another site can send: refused, nothing fetched
+        url = h.url("/jwt-grant-admin/api/idps/storeidp/refresh-keys")
+        for ctype in ("application/x-www-form-urlencoded", "multipart/form-data",
+                      "text/plain", None):
+            headers = {"Content-Type": ctype} if ctype else {}
+            r = api.session.post(url, params={"tenantDomain": "other.example"}, data=b"",
+                                 headers=headers, timeout=30)
+            if ctype is None:
+                assert "Content-Type" not in r.request.headers
+            api_error(r, 415, None, "unsupported_media_type")
+        assert store_jwks.hits == 0
+        # a store IdP: its guarded source, shared like any; a failed fetch is
+        # told (in generic words for a URL registered here), the last good
+        # keys stay
+        doc = api.ok(refetch(h, "idps", "storeidp", tenant="other.example"), 200)
+        assert doc["state"] == "fetched" and doc["key_ids"] == ["s1"]
+        assert store_jwks.hits == 1
+        store_jwks.set(mode="status", status=500)
+        doc = api.ok(refetch(h, "idps", "storeidp", tenant="other.example"), 200)
+        assert doc["state"] == "failed" and doc["key_ids"] == ["s1"]
+        assert doc["usable"] is True
+        assert doc["error"] in (FETCH_ERROR, "HTTP status 500")
+        assert store_jwks.hits == 2
+        line = audit_lines(h, "refetched the keys of IdP 'storeidp'")
+        assert len(line) == 2 and "the fetch failed (HTTP status 500)" in line[1], line
+        assert "the last good keys stay in use" in line[1]
+
+
+def test_refetch_now_of_a_service_providers_jwks_url(httpd_factory, idp_server,
+                                                     jwks_servers, keys):
+    """private_key_jwt with keys from a JWKS URL: the same throttle (503,
+    not 401, while it holds) and the same refetch."""
+    sp_jwks = jwks_servers()
+    sp_jwks.set(keys=[jwk(keys["p256b"], "c1")])
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
+    h = httpd_factory()
+    h.write(idp_conf(idp_server.url(), server=f"""\
+        JWTGrantIssuer {ISSUER}
+        JWTGrantJWKSRefreshInterval 1h""") + f"""\
+<JWTGrantServiceProvider pkurl>
+  JWTGrantClientID pk-url
+  JWTGrantClientJWKSURL {sp_jwks.url()}
+  JWTGrantClientJWKSAllowHTTP On
+</JWTGrantServiceProvider>
+""" + admin_conf(h))
+
+    def with_client(key, kid):
+        cj = sign(key.jwk, claims("pk-url", ISSUER, sub="pk-url", lifetime=60),
+                  header={"kid": kid})
+        return h.token(assertion(keys["rsa2048"], "k1"),
+                       extra=[("client_assertion_type", CAT), ("client_assertion", cj)])
+
+    with running(h):
+        assert_granted(with_client(keys["p256b"], "c1"))
+        assert sp_jwks.hits == 1
+        # a kid nobody publishes forces a fetch, and is refused
+        assert_error(with_client(keys["p384"], "junk"), 401, "invalid_client")
+        assert sp_jwks.hits == 2
+        # the client rotates: its new kid waits for the interval, 503
+        sp_jwks.set(keys=[jwk(keys["p256b"], "c1"), jwk(keys["p384"], "c2")])
+        r = with_client(keys["p384"], "c2")
+        assert_error(r, 503, "temporarily_unavailable")
+        assert int(r.headers["Retry-After"]) > 3000
+        assert sp_jwks.hits == 2
+        # ... unless an operator refetches now
+        doc = Api(h).ok(refetch(h, "clients", "pk-url"), 200)
+        assert doc["state"] == "fetched" and doc["key_ids"] == ["c1", "c2"]
+        assert doc["url"] == sp_jwks.url()
+        assert_granted(with_client(keys["p384"], "c2"))
+        # c1 withdrawn: refused at once after the refetch
+        sp_jwks.set(keys=[jwk(keys["p384"], "c2")])
+        assert Api(h).ok(refetch(h, "clients", "pk-url"), 200)["key_ids"] == ["c2"]
+        assert_error(with_client(keys["p256b"], "c1"), 401, "invalid_client")
+        assert_granted(with_client(keys["p384"], "c2"))
+        assert sp_jwks.hits == 4
+        assert audit_lines(h, "refetched the keys of service provider 'pkurl' "
+                              "(client_id 'pk-url')")
+
+
+def test_refetch_keys_now_in_the_console(httpd_factory, idp_server, keys):
+    from test_admin_console import Browser
+    idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
+    h = httpd_factory()
+    h.write(idp_conf(idp_server.url()) + admin_conf(h))
+    with running(h):
+        assert_granted(grant(h, keys["rsa2048"], "k1"))
+        b = Browser(h)
+        page, _ = b.page("/idps/idp", TENANT)
+        form = [f for f in page.forms if f["attrs"].get("action", "").startswith(
+            "/jwt-grant-admin/idps/idp/refresh-keys")]
+        assert len(form) == 1, page.forms
+        assert any(i.get("type") == "submit" for i in form[0]["inputs"])
+        assert "Refetch keys now" in page.all_text()
+        token = [i["value"] for i in form[0]["inputs"] if i.get("name") == "csrf"][0]
+        idp_server.set(keys=[jwk(keys["p256"], "k2")])
+        # without the form's token: nothing happens
+        b.post("/idps/idp/refresh-keys", {}, TENANT, csrf="forged", status=403)
+        assert idp_server.hits == 1
+        r = b.post("/idps/idp/refresh-keys", {}, TENANT, csrf=token, status=303)
+        page, _ = b.follow(r)
+        text = page.all_text()
+        assert "Keys fetched again" in text and "k2" in text and "k1" not in text
+        assert idp_server.hits == 2
+        assert_error(grant(h, keys["rsa2048"], "k1"), 400, "invalid_grant")
+        # a failed fetch: the page says so, the keys stay
+        idp_server.stop()
+        h.expect(r"JWTG0203:")
+        r = b.post("/idps/idp/refresh-keys", {}, TENANT, csrf=token, status=303)
+        page, _ = b.follow(r)
+        assert "The refetch failed" in page.all_text()
+        assert_granted(grant(h, keys["p256"], "k2"))
 
 
 # ---- failures ---------------------------------------------------------------------

@@ -766,6 +766,123 @@ START_TEST(fetch_errors_of_console_urls_are_generic)
 }
 END_TEST
 
+/* ---- "refetch now" ------------------------------------------------------------------- */
+
+static jg_admin_response_t call_as(jg_admin_t *a, const char *method, const char *path,
+                                   const char *tenant, const char *ct, const char *body);
+
+static int refetch_calls, refetch_fails;
+static const char *refetched_url;
+
+static json_object *fake_refetch(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                                 int *fetched)
+{
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids = json_object_new_array();
+
+    (void)baton;
+    refetch_calls++;
+    refetched_url = apr_pstrdup(test_pool, e->jwks_url);
+    *fetched = !refetch_fails;
+    json_object_object_add(o, "url", json_object_new_string(e->jwks_url));
+    json_object_object_add(o, "state", json_object_new_string(refetch_fails ? "failed"
+                                                                            : "fetched"));
+    json_object_array_add(kids, json_object_new_string("k2"));
+    json_object_object_add(o, "key_ids", kids);
+    json_object_object_add(o, "error", refetch_fails ? json_object_new_string(
+        "Failed to connect to 10.0.0.7 port 22: Connection refused") : NULL);
+    return o;
+}
+
+static const char *member(const jg_admin_response_t *resp, const char *name)
+{
+    json_object *v;
+
+    ck_assert_msg(resp->body != NULL, "%d without a body", resp->status);
+    v = json_object_object_get(body_of(resp), name);
+
+    return v ? json_object_get_string(v) : NULL;
+}
+
+START_TEST(api_refetches_the_keys_of_idps_and_clients)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    const char *with_url, *without_url;
+
+    a->refetch = fake_refetch;
+    refetch_calls = refetch_fails = 0;
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, "{\"name\":\"j\",\"jwks_url\":"
+                          "\"https://idp.example/j\"}").status, 201);
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, idp_json("c", NULL)).status, 201);
+    resp = call(a, "POST", "/clients", NULL, "{\"name\":\"sp-url\",\"jwks_url\":"
+                "\"https://sp.example/jwks\"}");
+    ck_assert_int_eq(resp.status, 201);
+    with_url = apr_pstrdup(test_pool, member(&resp, "client_id"));
+    resp = call(a, "POST", "/clients", NULL, "{\"name\":\"sp-secret\"}");
+    without_url = apr_pstrdup(test_pool, member(&resp, "client_id"));
+
+    /* the status after the fetch, audited */
+    resp = call(a, "POST", "/idps/j/refresh-keys", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(member(&resp, "state"), "fetched");
+    ck_assert_int_eq(refetch_calls, 1);
+    ck_assert_str_eq(refetched_url, "https://idp.example/j");
+    ck_assert_msg(tu_contains(resp.audit, "tenant 'carbon.super': refetched the keys of "
+                              "IdP 'j' from 'https://idp.example/j': fetched, key ids 'k2'"),
+                  "%s", resp.audit);
+    resp = call(a, "POST", apr_pstrcat(test_pool, "/clients/", with_url, "/refresh-keys",
+                                       NULL), NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(refetched_url, "https://sp.example/jwks");
+    ck_assert(tu_contains(resp.audit, "refetched the keys of service provider 'sp-url'"));
+    ck_assert_int_eq(refetch_calls, 2);
+
+    /* a failed fetch: 200 still, the status says it; the detail only in the
+     * audit line for an entry registered here */
+    refetch_fails = 1;
+    resp = call(a, "POST", "/idps/j/refresh-keys", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(member(&resp, "state"), "failed");
+    ck_assert_str_eq(member(&resp, "error"), JG_ADMIN_FETCH_ERROR);
+    ck_assert(tu_contains(resp.audit, "the fetch failed (Failed to connect"));
+    ck_assert(tu_contains(resp.audit, "the last good keys stay in use"));
+    a->show_fetch_detail = 1;
+    resp = call(a, "POST", "/idps/j/refresh-keys", NULL, NULL);
+    ck_assert(tu_contains(member(&resp, "error"), "10.0.0.7"));
+    refetch_fails = 0;
+    refetch_calls = 0;
+
+    /* nothing to fetch, nobody of that name, another action or method */
+    api_error(call(a, "POST", "/idps/c/refresh-keys", NULL, NULL), 409, "conflict",
+              "jwks_url");
+    api_error(call(a, "POST", "/idps/confidp/refresh-keys", NULL, NULL), 409, "conflict",
+              "jwks_url");
+    api_error(call(a, "POST", apr_pstrcat(test_pool, "/clients/", without_url,
+                                          "/refresh-keys", NULL), NULL, NULL),
+              409, "conflict", "jwks_url");
+    api_error(call(a, "POST", "/idps/none/refresh-keys", NULL, NULL), 404, "not_found",
+              "name");
+    api_error(call(a, "POST", "/clients/none/refresh-keys", NULL, NULL), 404, "not_found",
+              "client_id");
+    api_error(call(a, "POST", "/idps/j/refresh-keys", "none.such", NULL), 404, "not_found",
+              "tenantDomain");
+    api_error(call(a, "POST", "/idps/j/other", NULL, NULL), 404, "not_found", NULL);
+    resp = call(a, "GET", "/idps/j/refresh-keys", NULL, NULL);
+    ck_assert_int_eq(resp.status, 405);
+    ck_assert_str_eq(resp.allow, "POST");
+    /* what a page of another site can send */
+    api_error(call_as(a, "POST", "/idps/j/refresh-keys", NULL, "text/plain", NULL), 415,
+              "unsupported_media_type", NULL);
+    api_error(call_as(a, "POST", "/idps/j/refresh-keys", NULL, NULL, NULL), 415,
+              "unsupported_media_type", NULL);
+    ck_assert_int_eq(refetch_calls, 0);
+    /* a glue without the hook */
+    a->refetch = NULL;
+    api_error(call(a, "POST", "/idps/j/refresh-keys", NULL, NULL), 500, "key_source_error",
+              NULL);
+}
+END_TEST
+
 /* ---- cross-site requests: JSON (or XML) on everything that changes --------------- */
 
 START_TEST(media_types)
@@ -977,6 +1094,8 @@ static const tenant_call_t tenant_calls[] = {
     { "PUT", "/clients/C", "{\"name\":\"sp-X\",\"scopes\":[\"s\"]}", 200 },
     { "POST", "/clients/C/regenerate-secret", NULL, 200 },
     { "POST", "/clients/C/revoke-tokens", NULL, 200 },
+    { "POST", "/idps/idp-X/refresh-keys", NULL, 409 },        /* no JWKS URL */
+    { "POST", "/clients/C/refresh-keys", NULL, 409 },
     { "GET", "/wso2/export", NULL, 200 },
     { "POST", "/wso2/import", "xml", 201 },
     { "DELETE", "/clients/C", NULL, 204 },
@@ -1319,6 +1438,7 @@ Suite *admin_suite(void)
     tcase_add_test(tc, jwks_urls_must_reach_public_or_allowed_addresses);
     tcase_add_test(tc, an_import_with_a_refused_jwks_url_imports_nothing);
     tcase_add_test(tc, fetch_errors_of_console_urls_are_generic);
+    tcase_add_test(tc, api_refetches_the_keys_of_idps_and_clients);
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, api_refuses_every_simple_content_type);
     tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);

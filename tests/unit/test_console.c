@@ -13,6 +13,8 @@
 #include "jg_form.h"
 #include "jg_json.h"
 #include "jg_roles.h"
+#include "jg_entry.h"
+#include "jg_admin.h"
 
 START_TEST(escape_everything_that_matters)
 {
@@ -296,6 +298,108 @@ START_TEST(console_shows_the_key_source_escaped)
 }
 END_TEST
 
+static int refetch_calls, refetch_fails;
+
+static json_object *fake_refetch(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                                 int *fetched)
+{
+    json_object *o = jg_json_own(p, json_object_new_object());
+
+    (void)baton;
+    refetch_calls++;
+    *fetched = !refetch_fails;
+    json_object_object_add(o, "url", json_object_new_string(e->jwks_url));
+    json_object_object_add(o, "state", json_object_new_string(refetch_fails ? "failed"
+                                                                            : "fetched"));
+    return o;
+}
+
+static json_object *fetched_source(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids = json_object_new_array();
+
+    (void)baton;
+    json_object_object_add(o, "url", json_object_new_string(e->jwks_url));
+    json_object_object_add(o, "state", json_object_new_string(refetch_fails ? "failed"
+                                                                            : "fetched"));
+    json_object_object_add(o, "last_attempt", json_object_new_string("2030-01-01T00:00:00Z"));
+    if (refetch_fails)
+        json_object_object_add(o, "error", json_object_new_string("HTTP status 500"));
+    json_object_array_add(kids, json_object_new_string("k2"));
+    json_object_object_add(o, "key_ids", kids);
+    return o;
+}
+
+START_TEST(console_refetches_keys_with_its_button)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r;
+    jg_client_entry_t *c = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    jg_admin_result_t res;
+    json_object *o = NULL;
+    const char *secret = NULL, *why = NULL, *client_page, *body;
+
+    a->key_source = fetched_source;
+    a->refetch = fake_refetch;
+    refetch_calls = refetch_fails = 0;
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, "name=j&cert_type=jwks&"
+               "jwks_url=https%3A%2F%2Fidp.example%2Fj&enabled=on"));
+    ck_assert_int_eq(r.status, 303);
+    /* the IdP's page: the key source, and the button in a form with its token */
+    r = handle(a, "GET", "/idps/j", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<form method=\"post\" action=\"/admin/idps/j/refresh-keys"
+                          "?tenantDomain=carbon.super\" class=\"inline refetch\">\n"
+                          "<input type=\"hidden\" name=\"csrf\" value=\""));
+    ck_assert(tu_contains(r.body, ">Refetch keys now</button>"));
+    /* without the token: nothing fetched */
+    r = handle(a, "POST", "/idps/j/refresh-keys", NULL, FORM, "x=1");
+    ck_assert_int_eq(r.status, 403);
+    ck_assert(r.csrf_refused);
+    ck_assert_int_eq(refetch_calls, 0);
+    /* with it: fetched, audited, back to the page, which says so */
+    r = handle(a, "POST", "/idps/j/refresh-keys", NULL, FORM, form_body(a, "x=1"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_int_eq(refetch_calls, 1);
+    ck_assert_str_eq(r.location, "/admin/idps/j?tenantDomain=carbon.super&done=keys-refetched");
+    ck_assert(tu_contains(r.audit, "refetched the keys of IdP 'j'"));
+    r = handle(a, "GET", "/idps/j", "done=keys-refetched", NULL, NULL);
+    ck_assert(tu_contains(r.body, "Keys fetched again"));
+    ck_assert(tu_contains(r.body, "<code>k2</code>"));
+    /* a failed fetch: the page shows why */
+    refetch_fails = 1;
+    r = handle(a, "POST", "/idps/j/refresh-keys", NULL, FORM, form_body(a, "x=1"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_str_eq(r.location, "/admin/idps/j?tenantDomain=carbon.super&refetch=failed");
+    r = handle(a, "GET", "/idps/j", "refetch=failed", NULL, NULL);
+    ck_assert(tu_contains(r.body, "The refetch failed: " JG_ADMIN_FETCH_ERROR));
+    refetch_fails = 0;
+    /* an IdP without a JWKS URL has no button; a refetch of it is refused */
+    r = handle(a, "POST", "/idps/nope/refresh-keys", NULL, FORM, form_body(a, "x=1"));
+    ck_assert_int_eq(r.status, 404);
+
+    /* a service provider with a JWKS URL: the same on its page */
+    body = "{\"name\":\"sp\",\"jwks_url\":\"https://sp.example/jwks\"}";
+    ck_assert(jg_json_parse_object(test_pool, body, strlen(body), &o, &why) == JG_OK);
+    ck_assert(jg_client_entry_from_json(test_pool, o, JG_ENTRY_SUBMIT, &c, &err) == JG_OK);
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", c, &secret, &res), 201);
+    client_page = apr_pstrcat(test_pool, "/clients/", c->client_id, NULL);
+    r = handle(a, "GET", client_page, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "https://sp.example/jwks"));
+    ck_assert(tu_contains(r.body, apr_pstrcat(test_pool, "action=\"/admin", client_page,
+                                              "/refresh-keys?tenantDomain=carbon.super\"",
+                                              NULL)));
+    r = handle(a, "POST", apr_pstrcat(test_pool, client_page, "/refresh-keys", NULL), NULL,
+               FORM, form_body(a, "x=1"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_int_eq(refetch_calls, 3);
+    ck_assert(tu_contains(r.audit, "refetched the keys of service provider 'sp'"));
+}
+END_TEST
+
 START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
 {
     jg_admin_t *a = admin();
@@ -514,6 +618,7 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_routes);
     tcase_add_test(tc, console_client_secret_once);
     tcase_add_test(tc, console_shows_the_key_source_escaped);
+    tcase_add_test(tc, console_refetches_keys_with_its_button);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
     tcase_add_test(tc, console_pages_follow_the_role);
     tcase_add_test(tc, console_home_is_the_first_existing_tenant);

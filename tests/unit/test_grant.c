@@ -1879,15 +1879,24 @@ START_TEST(response_success_shape)
 }
 END_TEST
 
-START_TEST(response_success_without_scope_has_empty_scope)
+START_TEST(response_success_without_scope_has_no_scope_member)
 {
+    /* RFC 6749 5.1: scope is optional; "scope": "" would name one empty
+     * scope to some clients */
     jg_grant_result_t res;
+    json_object *o;
 
     memset(&res, 0, sizeof(res));
     res.status = 200;
     res.access_token = "tok";
     res.expires_in = 60;
-    ck_assert_str_eq(str_claim(answer(&res), "scope"), "");
+    o = answer(&res);
+    ck_assert(!has_claim(o, "scope"));
+    ck_assert_int_eq(json_object_object_length(o), 3);
+    res.scope = "";
+    ck_assert(!has_claim(answer(&res), "scope"));
+    res.scope = "email";
+    ck_assert_str_eq(str_claim(answer(&res), "scope"), "email");
 }
 END_TEST
 
@@ -2225,7 +2234,7 @@ Suite *grant_suite(void)
 
     GRANT_TCASE("response");
     tcase_add_test(tc, response_success_shape);
-    tcase_add_test(tc, response_success_without_scope_has_empty_scope);
+    tcase_add_test(tc, response_success_without_scope_has_no_scope_member);
     tcase_add_test(tc, response_error_shape);
     tcase_add_test(tc, response_error_keeps_a_quoted_issuer);
     tcase_add_test(tc, response_error_without_description);

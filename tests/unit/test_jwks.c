@@ -376,6 +376,88 @@ START_TEST(record_decode_refuses_damage)
 }
 END_TEST
 
+START_TEST(record_keeps_forced_fetches_and_absent_kids)
+{
+    jg_jwks_record_t rec = sample_record(), back;
+    const char *text, *why = NULL, *v2 = "jg-jwks 2\n1 2 3 4 1 5\n\n\nAAAA\n\n";
+    const char *absent = "jg-jwks 3\n1 2 3 4 1 5 6\n\n\nAAAA\n\n\n";
+    const char *bad[] = {
+        "jg-jwks 3\n1 2 3 4 1 0\n\n\n\n\n\n",                    /* six numbers */
+        "jg-jwks 3\n1 2 3 4 1 0 7\n\n\n\n\n",                     /* no absent line */
+        "jg-jwks 3\n1 2 3 4 1 5 7\n\n\nAAAA\n\nshort\n",          /* a short hash */
+        "jg-jwks 3\n1 2 3 4 1 5 7\n\n\nAAAA\n\nAAAAAAAAAAAAAAA/\n", /* alphabet */
+        "jg-jwks 3\n1 2 3 4 1 5 7\n\n\nAAAA\n\nAAAAAAAAAAAAAAAA \n", /* trailing space */
+        "jg-jwks 3\n1 2 3 4 1 0 7\n\n\n\n\nAAAAAAAAAAAAAAAA\n",  /* absent, no keys */
+        "jg-jwks 3\n1 2 3 4 1 5 253402300800\n\n\nAAAA\n\n\n",   /* forced past 9999 */
+        "jg-jwks 2\n1 2 3 4 1 5 7\n\n\nAAAA\n\n",                  /* v2 with seven */
+        NULL, NULL
+    };
+    char *many = apr_pstrdup(test_pool, "jg-jwks 3\n1 2 3 4 1 5 7\n\n\nAAAA\n\n");
+    int i;
+
+    for (i = 0; i < JG_JWKS_ABSENT_MAX; i++) {
+        strcpy(rec.meta.absent[i], jg_jwks_kid_hash(test_pool, apr_psprintf(test_pool,
+                                                                             "old-%d", i)));
+        many = apr_pstrcat(test_pool, many, i ? " " : "", rec.meta.absent[i], NULL);
+    }
+    rec.meta.absent_n = JG_JWKS_ABSENT_MAX;
+    rec.meta.forced_at = 1900;
+    bad[8] = apr_pstrcat(test_pool, many, " AAAAAAAAAAAAAAAA\n", NULL);   /* one too many */
+    text = jg_jwks_record_encode(test_pool, &rec);
+    ck_assert(tu_contains(text, "jg-jwks 3\n"));
+    ck_assert_msg(jg_jwks_record_decode(test_pool, text, strlen(text), &back, &why) == JG_OK,
+                  "%s", why);
+    ck_assert(memcmp(&rec.meta, &back.meta, sizeof(rec.meta)) == 0);
+    ck_assert_int_eq(back.meta.forced_at, 1900);
+    ck_assert(jg_jwks_kid_absent(test_pool, &back.meta, "old-0"));
+    ck_assert(jg_jwks_kid_absent(test_pool, &back.meta, "old-15"));
+    ck_assert(!jg_jwks_kid_absent(test_pool, &back.meta, "a"));
+    ck_assert(!jg_jwks_kid_absent(test_pool, &back.meta, NULL));
+    /* the kid itself is not in the record */
+    ck_assert(!tu_contains(text, "old-0"));
+    /* the previous version's heads are read: no forced fetch, nothing absent */
+    ck_assert(jg_jwks_record_decode(test_pool, v2, strlen(v2), &back, &why) == JG_OK);
+    ck_assert_int_eq(back.meta.forced_at, 0);
+    ck_assert_int_eq(back.meta.absent_n, 0);
+    ck_assert_int_eq(back.meta.jwks_len, 5);
+    ck_assert(jg_jwks_record_decode(test_pool, absent, strlen(absent), &back, &why) == JG_OK);
+    ck_assert_int_eq(back.meta.forced_at, 6);
+    many = apr_pstrcat(test_pool, many, "\n", NULL);
+    ck_assert(jg_jwks_record_decode(test_pool, many, strlen(many), &back, &why) == JG_OK);
+    ck_assert_int_eq(back.meta.absent_n, JG_JWKS_ABSENT_MAX);
+    for (i = 0; bad[i]; i++)
+        ck_assert_msg(jg_jwks_record_decode(test_pool, bad[i], strlen(bad[i]), &back,
+                                            &why) != JG_OK, "accepted case %d", i);
+}
+END_TEST
+
+START_TEST(record_merge_ties_go_to_the_shared_record)
+{
+    jg_jwks_record_t local = sample_record(), shared = sample_record();
+
+    /* two fetches in the same second: the one stored last (the shared
+     * cache's) is what every process takes */
+    shared.jwks = "{\"keys\":[]}";
+    strcpy(shared.meta.digest, "BBBB");
+    strcpy(shared.meta.absent[0], "AAAAAAAAAAAAAAAA");
+    shared.meta.absent_n = 1;
+    shared.meta.outcome = JG_JWKS_FETCHED;
+    shared.meta.failing_since = 0;
+    local.meta.forced_at = 1800;
+    shared.meta.forced_at = 1700;
+    jg_jwks_record_merge(&local, &shared);
+    ck_assert_str_eq(local.jwks, "{\"keys\":[]}");
+    ck_assert_str_eq(local.meta.digest, "BBBB");
+    ck_assert_int_eq(local.meta.absent_n, 1);
+    ck_assert_int_eq(local.meta.outcome, JG_JWKS_FETCHED);
+    /* the later forced fetch, whoever knows it */
+    ck_assert_int_eq(local.meta.forced_at, 1800);
+    shared.meta.forced_at = 1950;
+    jg_jwks_record_merge(&local, &shared);
+    ck_assert_int_eq(local.meta.forced_at, 1950);
+}
+END_TEST
+
 /* ---- the record in the shared cache: head and chunks ------------------------- */
 
 typedef struct {
@@ -814,28 +896,310 @@ START_TEST(source_unknown_kid_is_throttled_per_interval)
 {
     proc_t *a = process();
     const jg_keyset_t *ks = NULL;
-    long long t;
+    long long t, retry = 0;
     int i;
 
     assert_keys(a, "k1", T0, "k1");
-    /* a flood of random kids during 10 s: no fetch (the last was < 30 s ago) */
-    for (i = 0; i < 1000; i++) {
+    /* a flood of random kids during 10 s: the first forces a fetch at once
+     * (the first fetch was not a forced one) and is refused, for that fetch
+     * looked for its kid; every other waits for the interval (the kid may be
+     * a key published since: unavailable, not refused), and costs no fetch */
+    ck_assert_int_eq(keys_at(a, test_pool, "r0", T0, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "r0") && has(ks, "k1"));
+    ck_assert_int_eq(idp.hits, 2);
+    for (i = 1; i < 1000; i++) {
         ck_assert_int_eq(keys_at(a, test_pool, apr_psprintf(test_pool, "r%d", i),
-                                 T0 + i / 100, &ks, NULL), JG_OK);
-        ck_assert(!has(ks, apr_psprintf(test_pool, "r%d", i)));
+                                 T0 + i / 100, &ks, &retry), JG_ERR_IO);
+        ck_assert_int_eq(retry, 30 - i / 100);
     }
-    ck_assert_int_eq(idp.hits, 1);
+    ck_assert_int_eq(idp.hits, 2);
     /* and few shared-cache lookups: at most one a second */
-    ck_assert_int_le(cache.gets, 1 + 11);
+    ck_assert_int_le(cache.gets, 2 + 11);
+    /* the kid the forced fetch looked for stays refused meanwhile */
+    ck_assert_int_eq(keys_at(a, test_pool, "r0", T0 + 20, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "r0"));
     /* past the interval: one forced fetch brings the new key */
     idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
     t = T0 + 31;
     assert_keys(a, "k2", t, "k2");
-    ck_assert_int_eq(idp.hits, 2);
+    ck_assert_int_eq(idp.hits, 3);
     /* another flood right after: no fetch */
     for (i = 0; i < 1000; i++)
         keys_at(a, test_pool, apr_psprintf(test_pool, "s%d", i), t + i / 200, &ks, NULL);
+    ck_assert_int_eq(idp.hits, 3);
+    assert_keys(a, "k1", t + 5, "k1");
+}
+END_TEST
+
+/* The key rotation the throttle used to refuse: an IdP restarted with a new
+ * set just after a due refresh. Only a forced fetch holds back the next. */
+START_TEST(source_a_due_refresh_does_not_hold_back_a_new_kid)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+
+    idp.max_age = 100;                                 /* refresh from T0 + 80 */
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(a, "k1", T0 + 80, "k1");               /* the due refresh */
     ck_assert_int_eq(idp.hits, 2);
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);        /* restarted, new keys */
+    assert_keys(a, "k2", T0 + 81, "k2");               /* forced at once */
+    ck_assert_int_eq(idp.hits, 3);
+    /* that forced fetch holds back the next in every process, for the
+     * interval */
+    idp.body = jwks_of(rsa_jwk(2, "k3"), NULL);
+    assert_keys(b, "k2", T0 + 82, "k2");               /* b's first look */
+    ck_assert_int_eq(keys_at(b, test_pool, "k3", T0 + 90, &ks, NULL), JG_ERR_IO);
+    ck_assert_int_eq(idp.hits, 3);
+    assert_keys(b, "k3", T0 + 111, "k3");
+    ck_assert_int_eq(idp.hits, 4);
+}
+END_TEST
+
+START_TEST(source_a_new_kid_held_back_by_a_forced_fetch_is_unavailable)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+    long long retry = 0;
+
+    assert_keys(a, "k1", T0, "k1");
+    /* a token with a kid nobody publishes forces a fetch ... */
+    ck_assert_int_eq(keys_at(a, test_pool, "junk", T0 + 5, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "junk"));
+    ck_assert_int_eq(idp.hits, 2);
+    /* ... then the IdP rotates: its new kid waits for the interval, in every
+     * process, with the time to wait; never refused */
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    ck_assert_int_eq(keys_at(a, test_pool, "k2", T0 + 6, &ks, &retry), JG_ERR_IO);
+    ck_assert_int_eq(retry, 29);
+    ck_assert_int_eq(keys_at(b, test_pool, "k2", T0 + 20, &ks, &retry), JG_ERR_IO);
+    ck_assert_int_eq(retry, 15);
+    ck_assert_int_eq(idp.hits, 2);
+    /* the junk kid is refused in b too: the record says a fetch missed it */
+    ck_assert_int_eq(keys_at(b, test_pool, "junk", T0 + 21, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "junk"));
+    /* known kids are served meanwhile */
+    assert_keys(b, "k1", T0 + 22, "k1");
+    /* the interval over: one fetch, the new kid accepted in both */
+    assert_keys(b, "k2", T0 + 35, "k2");
+    assert_keys(a, "k2", T0 + 36, "k2");
+    ck_assert_int_eq(idp.hits, 3);
+}
+END_TEST
+
+START_TEST(source_a_forced_fetch_under_way_elsewhere_means_retry_in_a_second)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+    long long retry = 0;
+
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(b, "k1", T0, "k1");
+    /* a holds the claim of the next forced fetch, its fetch under way */
+    {
+        const char *parts[3] = { "jwks-forced", "source-1", "0" };
+        int won = 0;
+        fake_claim(&a->ctx, test_pool, jg_hash_key(test_pool, parts, 3), 0, &won, NULL);
+        ck_assert(won);
+    }
+    ck_assert_int_eq(keys_at(b, test_pool, "k2", T0 + 2, &ks, &retry), JG_ERR_IO);
+    ck_assert_int_eq(retry, 1);
+    ck_assert_int_eq(idp.hits, 1);
+    assert_keys(b, "k1", T0 + 2, "k1");
+}
+END_TEST
+
+/* A key a due refresh found removed: refused at once in the process that
+ * refreshed and in one that never looked since, with no fetch, and a flood
+ * of it costs no more than the usual look at the shared record a second. */
+START_TEST(source_a_key_removed_by_a_due_refresh_is_refused_without_a_fetch)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+    int gets, i;
+
+    idp.max_age = 100;                                 /* refresh from T0 + 80 */
+    idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(b, "k1", T0, "k1");
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    assert_keys(a, "k2", T0 + 80, "k2");               /* the due refresh */
+    ck_assert_int_eq(idp.hits, 2);
+    gets = cache.gets;
+    for (i = 0; i < 1000; i++) {
+        ck_assert_int_eq(keys_at(i % 2 ? a : b, test_pool, "k1", T0 + 80 + i / 100, &ks,
+                                 NULL), JG_OK);
+        ck_assert(!has(ks, "k1") && has(ks, "k2"));
+    }
+    ck_assert_int_eq(idp.hits, 2);
+    ck_assert_int_le(cache.gets, gets + 2 * 11);
+    /* a new kid is still fetched at once */
+    idp.body = jwks_of(rsa_jwk(1, "k2"), rsa_jwk(2, "k3"), NULL);
+    assert_keys(b, "k3", T0 + 95, "k3");
+    ck_assert_int_eq(idp.hits, 3);
+}
+END_TEST
+
+START_TEST(source_a_removed_kid_is_refused_while_the_throttle_holds)
+{
+    proc_t *a = process(), *b = process();
+    const jg_keyset_t *ks = NULL;
+    long long retry = 0;
+
+    idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
+    assert_keys(a, "k1", T0, "k1");
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    ck_assert_int_eq(keys_at(a, test_pool, "x", T0 + 10, &ks, NULL), JG_OK);
+    ck_assert_int_eq(idp.hits, 2);
+    /* a process that never held k1 knows it was removed ... */
+    ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 12, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1") && has(ks, "k2"));
+    /* ... while a kid no fetch looked for is only unavailable */
+    ck_assert_int_eq(keys_at(b, test_pool, "k7", T0 + 12, &ks, &retry), JG_ERR_IO);
+    ck_assert_int_eq(retry, 28);
+    ck_assert_int_eq(idp.hits, 2);
+    /* the interval over, the removed kid forces a fetch like any unknown
+     * kid (an IdP may roll back), and is refused after it */
+    ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 41, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    ck_assert_int_eq(idp.hits, 3);
+}
+END_TEST
+
+START_TEST(source_absent_kids_are_bounded_and_forget_republished_keys)
+{
+    proc_t *a = process();
+    const jg_keyset_t *ks = NULL;
+    const char *v, *why = NULL;
+    jg_jwks_record_t rec;
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        idp.body = jwks_of(rsa_jwk(i % 3, apr_psprintf(test_pool, "g%d", i)), NULL);
+        assert_keys(a, apr_psprintf(test_pool, "g%d", i), T0 + 31 * i,
+                    apr_psprintf(test_pool, "g%d", i));
+    }
+    v = apr_hash_get(cache.values, "source-1", APR_HASH_KEY_STRING);
+    ck_assert(jg_jwks_record_decode(test_pool, v, strlen(v), &rec, &why) == JG_OK);
+    ck_assert_int_eq(rec.meta.absent_n, JG_JWKS_ABSENT_MAX);
+    ck_assert(jg_jwks_kid_absent(test_pool, &rec.meta, "g18"));
+    ck_assert(!jg_jwks_kid_absent(test_pool, &rec.meta, "g19"));
+    ck_assert(!jg_jwks_kid_absent(test_pool, &rec.meta, "g0"));     /* the oldest: gone */
+    /* a key published again is no longer absent */
+    idp.body = jwks_of(rsa_jwk(0, "g19"), rsa_jwk(1, "g18"), NULL);
+    assert_keys(a, "g18", T0 + 31 * 21, "g18");
+    v = apr_hash_get(cache.values, "source-1", APR_HASH_KEY_STRING);
+    ck_assert(jg_jwks_record_decode(test_pool, v, strlen(v), &rec, &why) == JG_OK);
+    ck_assert(!jg_jwks_kid_absent(test_pool, &rec.meta, "g18"));
+    ck_assert(jg_jwks_kid_absent(test_pool, &rec.meta, "g17"));
+    (void)ks;
+}
+END_TEST
+
+START_TEST(source_refetch_replaces_the_set_in_every_process)
+{
+    proc_t *a = process(), *b = process(), *op = process();
+    const jg_keyset_t *ks = NULL;
+    jg_jwks_record_t rec;
+    const char *why = NULL;
+
+    idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
+    idp.etag = "\"v1\"";
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(b, "k1", T0, "k1");
+    /* k1 compromised: the IdP drops it, the operator asks for a refetch (in
+     * a process of its own, or one of the others: the same) */
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    idp.etag = "\"v2\"";
+    ck_assert_int_eq(jg_jwks_source_refetch(op->src, test_pool, &op->ctx, T0 + 5, &rec,
+                                            &ks, &why), JG_OK);
+    ck_assert_int_eq(idp.hits, 2);
+    ck_assert_ptr_null(idp.sent_inm);                  /* a whole new set */
+    ck_assert_ptr_nonnull(ks);
+    ck_assert(has(ks, "k2") && !has(ks, "k1"));
+    ck_assert_int_eq(rec.meta.outcome, JG_JWKS_FETCHED);
+    ck_assert_int_eq(rec.meta.fetched_at, T0 + 5);
+    ck_assert_int_eq(rec.meta.forced_at, 0);           /* not a forced fetch */
+    ck_assert(jg_jwks_kid_absent(test_pool, &rec.meta, "k1"));
+    /* every process takes it at its next look, within a second: k1 is no
+     * longer among the keys handed out, even for a token without kid */
+    ck_assert_int_eq(keys_at(a, test_pool, NULL, T0 + 6, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1") && has(ks, "k2"));
+    ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 6, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    /* refused at once: the operator's fetch showed k1 absent, no new one */
+    ck_assert_int_eq(idp.hits, 2);
+    /* the operator's fetch held back no forced one: a new kid is fetched
+     * at once, and that fetch holds back the next */
+    idp.body = jwks_of(rsa_jwk(1, "k2"), rsa_jwk(2, "k3"), NULL);
+    idp.etag = "\"v3\"";
+    assert_keys(a, "k3", T0 + 8, "k3");
+    ck_assert_int_eq(idp.hits, 3);
+    idp.body = jwks_of(rsa_jwk(1, "k2"), rsa_jwk(2, "k3"), rsa_jwk(0, "k4"), NULL);
+    idp.etag = "\"v4\"";
+    ck_assert_int_eq(keys_at(b, test_pool, "k4", T0 + 9, &ks, NULL), JG_ERR_IO);
+    ck_assert_int_eq(idp.hits, 3);
+    /* k1 stays absent as long as a fetch less than an interval ago says so */
+    ck_assert_int_eq(keys_at(op, test_pool, "k1", T0 + 34, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    ck_assert_int_eq(idp.hits, 3);
+    /* past the interval of the last fetch, a removed kid forces one again */
+    ck_assert_int_eq(keys_at(b, test_pool, "k1", T0 + 40, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1") && has(ks, "k4"));
+    ck_assert_int_eq(idp.hits, 4);
+}
+END_TEST
+
+START_TEST(source_refetch_in_the_process_that_asks_is_at_once)
+{
+    proc_t *a = process();
+    const jg_keyset_t *ks = NULL;
+    jg_jwks_record_t rec;
+    const char *why = NULL;
+
+    idp.body = jwks_of(rsa_jwk(0, "k1"), rsa_jwk(1, "k2"), NULL);
+    assert_keys(a, "k1", T0, "k1");
+    idp.body = jwks_of(rsa_jwk(1, "k2"), NULL);
+    ck_assert_int_eq(jg_jwks_source_refetch(a->src, test_pool, &a->ctx, T0, &rec, &ks,
+                                            &why), JG_OK);
+    /* in the same second, in the same process */
+    ck_assert_int_eq(keys_at(a, test_pool, NULL, T0, &ks, NULL), JG_OK);
+    ck_assert(!has(ks, "k1"));
+    ck_assert_int_eq(idp.hits, 2);
+}
+END_TEST
+
+START_TEST(source_refetch_that_fails_keeps_the_last_good_keys)
+{
+    proc_t *a = process(), *op = process();
+    const jg_keyset_t *ks = NULL;
+    jg_jwks_record_t rec;
+    const char *why = NULL;
+
+    assert_keys(a, "k1", T0, "k1");
+    idp.st = JG_ERR_IO;
+    idp.why = "Connection refused";
+    ck_assert_int_eq(jg_jwks_source_refetch(op->src, test_pool, &op->ctx, T0 + 5, &rec,
+                                            &ks, &why), JG_ERR_IO);
+    ck_assert(why && tu_contains(why, "Connection refused"));
+    ck_assert_int_eq(rec.meta.outcome, JG_JWKS_FAILED);
+    ck_assert_str_eq(rec.meta.error, "Connection refused");
+    ck_assert_int_eq(rec.meta.fetched_at, T0);
+    ck_assert_ptr_nonnull(ks);
+    ck_assert(has(ks, "k1"));
+    ck_assert_ptr_nonnull(rec.jwks);
+    assert_keys(a, "k1", T0 + 7, "k1");
+    ck_assert_int_eq(idp.hits, 2);
+    /* with nothing fetched ever: no keys, the error */
+    source_setup();
+    op = process();
+    idp.st = JG_ERR_IO;
+    idp.why = "timed out";
+    ck_assert_int_eq(jg_jwks_source_refetch(op->src, test_pool, &op->ctx, T0, &rec, &ks,
+                                            &why), JG_ERR_IO);
+    ck_assert_ptr_null(ks);
+    ck_assert_ptr_null(rec.jwks);
+    ck_assert_str_eq(rec.meta.error, "timed out");
 }
 END_TEST
 
@@ -1256,6 +1620,8 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, record_round_trip);
     tcase_add_test(tc, record_without_keys_round_trip);
     tcase_add_test(tc, record_decode_refuses_damage);
+    tcase_add_test(tc, record_keeps_forced_fetches_and_absent_kids);
+    tcase_add_test(tc, record_merge_ties_go_to_the_shared_record);
     tcase_add_test(tc, shared_record_travels_in_chunks);
     tcase_add_test(tc, shared_record_with_a_missing_or_altered_chunk_has_no_keys);
     tcase_add_test(tc, record_merge_takes_later_keys_and_later_attempt);
@@ -1271,6 +1637,15 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, source_processes_share_one_fetch);
     tcase_add_test(tc, source_unknown_kid_is_throttled_per_interval);
     tcase_add_test(tc, source_unknown_kid_flood_across_processes_costs_one_fetch);
+    tcase_add_test(tc, source_a_due_refresh_does_not_hold_back_a_new_kid);
+    tcase_add_test(tc, source_a_new_kid_held_back_by_a_forced_fetch_is_unavailable);
+    tcase_add_test(tc, source_a_forced_fetch_under_way_elsewhere_means_retry_in_a_second);
+    tcase_add_test(tc, source_a_removed_kid_is_refused_while_the_throttle_holds);
+    tcase_add_test(tc, source_a_key_removed_by_a_due_refresh_is_refused_without_a_fetch);
+    tcase_add_test(tc, source_absent_kids_are_bounded_and_forget_republished_keys);
+    tcase_add_test(tc, source_refetch_replaces_the_set_in_every_process);
+    tcase_add_test(tc, source_refetch_in_the_process_that_asks_is_at_once);
+    tcase_add_test(tc, source_refetch_that_fails_keeps_the_last_good_keys);
     tcase_add_test(tc, source_removed_key_is_gone_after_refresh);
     tcase_add_test(tc, source_refresh_by_one_process_reaches_the_others_within_a_second);
     tcase_add_test(tc, source_refreshes_ahead_of_expiry_once);

@@ -1,6 +1,7 @@
 /* The replay table: claims, expiry, a full table, the horizon, retirement
  * and copying, snapshots, and claims from several processes at once. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +134,83 @@ START_TEST(a_widened_leeway_refuses_what_the_narrower_let_go)
     /* a value that expires after the floor is judged as ever */
     ck_assert_int_eq(claim(tb.t, "b", T0 + 11), JG_CLAIM_FRESH);
     ck_assert_int_eq(claim(tb.t, "b", T0 + 11), JG_CLAIM_USED);
+    unmake(&tb);
+}
+END_TEST
+
+/* A widening while a claim is under way waits for it: a claim that read
+ * the floor before the change must not read the wider leeway after it. The
+ * claimer stops in the table's clock (read under its stripe's lock) until
+ * the widening returns or 300 ms pass; the widening must not return
+ * meanwhile. */
+static struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    pthread_t claimer;
+    int claimer_set, in_claim, widened, widened_inside;
+    jg_claim_t out;
+} race;
+
+static long long racing_clock(void)
+{
+    struct timespec until;
+
+    pthread_mutex_lock(&race.m);
+    if (race.claimer_set && pthread_equal(pthread_self(), race.claimer) && !race.in_claim) {
+        race.in_claim = 1;
+        pthread_cond_broadcast(&race.c);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 300000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!race.widened && pthread_cond_timedwait(&race.c, &race.m, &until) != ETIMEDOUT)
+            ;
+        race.widened_inside = race.widened;
+    }
+    pthread_mutex_unlock(&race.m);
+    return fake_now;
+}
+
+static void *racing_claimer(void *arg)
+{
+    jg_rt_t *t = arg;
+    long long retry;
+    const char *why = NULL;
+
+    pthread_mutex_lock(&race.m);
+    race.claimer = pthread_self();
+    race.claimer_set = 1;
+    pthread_mutex_unlock(&race.m);
+    if (jg_rt_claim(t, "in-flight", T0, T0 + 5, &race.out, &retry, &why) != JG_OK)
+        race.out = JG_CLAIM_USED;
+    return NULL;
+}
+
+START_TEST(widening_waits_for_a_claim_in_flight)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, 0);
+    pthread_t th;
+
+    memset(&race, 0, sizeof(race));
+    pthread_mutex_init(&race.m, NULL);
+    pthread_cond_init(&race.c, NULL);
+    widen(tb.t, 10, 3600);
+    jg_rt_set_clock(racing_clock);
+    ck_assert_int_eq(pthread_create(&th, NULL, racing_claimer, tb.t), 0);
+    pthread_mutex_lock(&race.m);
+    while (!race.in_claim) pthread_cond_wait(&race.c, &race.m);
+    pthread_mutex_unlock(&race.m);
+    widen(tb.t, 60, 3600);
+    pthread_mutex_lock(&race.m);
+    race.widened = 1;
+    pthread_cond_broadcast(&race.c);
+    pthread_mutex_unlock(&race.m);
+    pthread_join(th, NULL);
+    jg_rt_set_clock(fake_clock);
+    ck_assert_msg(!race.widened_inside, "the widening returned while a claim held its lock");
+    ck_assert_int_eq(race.out, JG_CLAIM_FRESH);
     unmake(&tb);
 }
 END_TEST
@@ -511,6 +589,7 @@ Suite *replay_table_suite(void)
     tcase_add_test(tc, record_lives_until_its_expiry);
     tcase_add_test(tc, records_live_for_the_widest_leeway);
     tcase_add_test(tc, a_widened_leeway_refuses_what_the_narrower_let_go);
+    tcase_add_test(tc, widening_waits_for_a_claim_in_flight);
     tcase_add_test(tc, a_copy_carries_bounds_and_floor);
     tcase_add_test(tc, a_wider_leeway_frees_no_slot_early);
     tcase_add_test(tc, horizon_refuses_what_may_have_been_used);
