@@ -393,3 +393,17 @@ def jwks_servers():
 def idp_server(jwks_servers):
     """One plain-http JWKS server (JWTGrantIdPJWKSAllowHTTP On in the tests)."""
     return jwks_servers()
+
+
+# ---- the interop tests' node recipes (tests/py/interop.py) -------------------------
+
+from interop import NodeStage  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def node_stage():
+    """A NodeStage: node recipes of docs/interop/ and their drivers next to
+    the npm packages scripts/test installs; removed at the end."""
+    stage = NodeStage()
+    yield stage
+    stage.remove()
