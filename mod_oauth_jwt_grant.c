@@ -3,7 +3,8 @@
  *
  * This file is the module record and the wiring of the hooks; configuration
  * is in src/httpd/jg_config.c, the handlers in src/httpd/jg_handlers.c, and
- * everything that is not HTTP in src/core (which includes no httpd header).
+ * everything that is not HTTP in the core's layers under src/ (which include
+ * no httpd header; docs/architecture.md).
  * Log lines carry tags "JWTGnnnn"; docs/log-tags.md lists them. */
 #include <httpd.h>
 #include <http_config.h>

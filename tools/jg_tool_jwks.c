@@ -1,5 +1,5 @@
 /* jwt-grant-tool jwks-fetch: fetch an IdP's JWKS URL with the module's own
- * HTTP client and judge it with the module's own rules (src/core/jg_http.c,
+ * HTTP client and judge it with the module's own rules (src/net/jg_http.c,
  * jg_jwks_source.c), so an operator sees the keys as the module would.
  */
 #ifdef HAVE_CONFIG_H

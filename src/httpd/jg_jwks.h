@@ -2,7 +2,7 @@
  * fetch settings, shared by every IdP block and virtual host that names it,
  * created in each child (its keys live in the child's memory), its record
  * shared through JWTGrantJWKSCache; the grant's jwks_keys hook; the sources'
- * status in the log at startup. The policy is in src/core/jg_jwks_source.c. */
+ * status in the log at startup. The policy is in src/jwks/jg_jwks_source.c. */
 #ifndef JG_JWKS_H
 #define JG_JWKS_H
 

@@ -1,6 +1,6 @@
 /* The replay table in httpd (JWTGrantCache shmcb, the default): a file in
  * JWTGrantStateDir mapped once per parent process and kept by every
- * generation, across stops, starts and crashes. The table itself: src/core/jg_replay_table.h; the
+ * generation, across stops, starts and crashes. The table itself: src/oauth/jg_replay_table.h; the
  * reasoning: docs/architecture.md, "Single use". */
 #ifndef JG_REPLAY_H
 #define JG_REPLAY_H

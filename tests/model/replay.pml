@@ -1,5 +1,5 @@
 /* Single use: a Promela model of the replay table and its life in httpd
- * (src/core/jg_replay_table.c, src/httpd/jg_replay.c; docs/architecture.md,
+ * (src/oauth/jg_replay_table.c, src/httpd/jg_replay.c; docs/architecture.md,
  * "Single use"). spin checks that no assertion is accepted twice: every
  * acceptance happens within the assertion's validity (the grant's time
  * checks), so a second one is a replay. tests/model/README.md maps each

@@ -5,11 +5,14 @@ import os
 import re
 
 TOP = os.path.join(os.path.dirname(__file__), "..", "..")
+# every layer of src/, and the module's own file at the top
+SOURCE_DIRS = sorted(os.path.join("src", d) for d in os.listdir(os.path.join(TOP, "src"))
+                     if os.path.isdir(os.path.join(TOP, "src", d))) + ["."]
 
 
 def code_tags():
     tags = set()
-    for d in ("src/core", "src/httpd", "."):
+    for d in SOURCE_DIRS:
         base = os.path.join(TOP, d)
         for name in os.listdir(base):
             if name.endswith(".c"):
@@ -38,7 +41,7 @@ def test_every_documented_tag_is_logged():
 def call_sites():
     """Each tag's call sites: a string literal that begins with the tag."""
     sites = {}
-    for d in ("src/core", "src/httpd", "."):
+    for d in SOURCE_DIRS:
         base = os.path.join(TOP, d)
         for name in sorted(os.listdir(base)):
             if name.endswith(".c"):

@@ -508,7 +508,7 @@ def test_crash_keeps_every_record(httpd_factory, mpm):
 
 class TableHeader(ctypes.Structure):
     """The header of the replay table file: struct jg_rt in
-    src/core/jg_replay_table.c (apr_uint32_t and friends as on Linux)."""
+    src/oauth/jg_replay_table.c (apr_uint32_t and friends as on Linux)."""
     _fields_ = [("magic", ctypes.c_char * 8),
                 ("version", ctypes.c_uint32),
                 ("retired", ctypes.c_uint32),
