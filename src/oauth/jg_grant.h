@@ -164,14 +164,23 @@ void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
  * sets res->www_authenticate from jg_client_auth_challenge. */
 void jg_grant_client_error(jg_grant_result_t *res, const char *description);
 
+/* The first max_chars characters of UTF-8 s between single quotes, for
+ * quoting what a client sent in an error description: every byte outside
+ * RFC 6749 §5.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and '\'', as %XX
+ * (RFC 3986 percent-encoding, uppercase hex), so that the description
+ * stays within §5.2 and percent-decoding gives s back. A character is a
+ * well-formed UTF-8 sequence, or a byte that begins none. *cut (when cut
+ * is not NULL): 1 when s has more characters. */
+const char *jg_description_quote(apr_pool_t *p, const char *s, size_t max_chars, int *cut);
+
 /* Characters of a caller's iss quoted in "unknown issuer": enough for any
  * issuer URL, bounded for the answer and the log line. */
 #define JG_QUOTED_ISS_MAX 200
 
 /* The reason for an iss that names no IdP of the tenant:
- * unknown issuer "ISS", ISS quoted by jg_json_quote_ascii (so the answer
- * stays printable ASCII); when iss is longer than JG_QUOTED_ISS_MAX
- * characters, its first JG_QUOTED_ISS_MAX and " (cut at 200 characters)". */
+ * unknown issuer 'ISS', ISS quoted by jg_description_quote; when iss is
+ * longer than JG_QUOTED_ISS_MAX characters, its first JG_QUOTED_ISS_MAX and
+ * " (cut at 200 characters)" after the closing quote. */
 const char *jg_grant_unknown_issuer(apr_pool_t *p, const char *iss);
 
 /* The earliest use of assertion a under pol, with the leeway and lifetime

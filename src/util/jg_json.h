@@ -65,13 +65,6 @@ typedef struct jg_json_writer {
 /* The string s as a JSON string literal, quotes included. */
 const char *jg_json_quote(apr_pool_t *p, const char *s);
 
-/* The first max_chars characters of UTF-8 s as a JSON string literal in
- * printable ASCII, for quoting what a client sent in a reason: escaped as
- * jg_json_quote does, and DEL and every character beyond ASCII as \uXXXX
- * (a surrogate pair beyond U+FFFF); a byte that is not UTF-8 becomes '?'.
- * *cut (when cut is not NULL): 1 when s has more characters. */
-const char *jg_json_quote_ascii(apr_pool_t *p, const char *s, size_t max_chars, int *cut);
-
 void jg_json_begin(jg_json_writer_t *w, apr_pool_t *p);
 void jg_json_add_string(jg_json_writer_t *w, const char *name, const char *value);
 void jg_json_add_int(jg_json_writer_t *w, const char *name, long long value);

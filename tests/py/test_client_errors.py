@@ -5,8 +5,10 @@ what it answers when it grants no scope.
 - WWW-Authenticate: Basic only for a request that used HTTP Basic; the
   body always has error and error_description.
 - A limit refused names the value, the limit and its directive.
-- An unknown issuer is quoted as sent (JSON-escaped, cut at 200
+- An unknown issuer is quoted as sent (percent-encoded, cut at 200
   characters); an opaque assertion is "not a JWT".
+- Every error_description seen keeps to RFC 6749 5.2's characters
+  (%x20-21 / %x23-5B / %x5D-7E: no '"', no '\\').
 - No scope granted: no "scope" member, in the token answer, the refresh
   answer and introspection.
 
@@ -17,6 +19,7 @@ test_client_libraries.py; the audience rules: test_endpoint_requests.py.
 import json
 import re
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -35,6 +38,11 @@ PK = "pk-client"                          # private_key_jwt, keys of p256
 CAT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CHALLENGE = 'Basic realm="jwt-grant"'
 NOT_JWT = "assertion is not a JWT (expected three dot-separated parts)"
+# RFC 6749 5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E )
+DESCRIPTION_CHARS = re.compile(r'[\x20-\x21\x23-\x5b\x5d-\x7e]+')
+# what urllib.parse.quote must keep, besides letters, digits and "_.-~", to
+# encode an iss as the unknown issuer's description does
+QUOTE_SAFE = " !#$&()*+,/:;<=>?@[]^`{|}"
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +107,7 @@ def granted_with_refresh(resp):
 def description(resp, status, error):
     doc = assert_error(resp, status, error)
     assert isinstance(doc.get("error_description"), str) and doc["error_description"], doc
+    assert DESCRIPTION_CHARS.fullmatch(doc["error_description"]), doc
     return doc["error_description"]
 
 
@@ -232,29 +241,62 @@ def unknown(srv, keys, iss):
     return description(srv.token(mint(keys, iss=iss), client=APP), 400, "invalid_grant")
 
 
+def quoted(text):
+    """The iss an unknown issuer's description quotes, percent-decoded."""
+    m = re.fullmatch(r"unknown issuer '([^']*)'(?: \(cut at 200 characters\))?", text)
+    assert m, text
+    return urllib.parse.unquote(m.group(1))
+
+
 def test_unknown_issuer_is_quoted(srv, keys):
-    assert unknown(srv, keys, "https://nosuch.test") == 'unknown issuer "https://nosuch.test"'
+    text = unknown(srv, keys, "https://nosuch.test")
+    assert text == "unknown issuer 'https://nosuch.test'"
+    assert quoted(text) == "https://nosuch.test"
 
 
-def test_unknown_issuer_is_json_escaped(srv, keys):
-    iss = 'https://nosuch.test/"quoted"\\x'
-    assert unknown(srv, keys, iss) == r'unknown issuer "https://nosuch.test/\"quoted\"\\x"'
-    # beyond ASCII as \uXXXX: the description stays printable ASCII
-    assert unknown(srv, keys, "https://idp.test/\u00e9\U0001f511") == (
-        r'unknown issuer "https://idp.test/\u00e9\ud83d\udd11"')
-    # Python's json.dumps quotes the same way (no control characters here)
-    assert unknown(srv, keys, iss) == "unknown issuer " + json.dumps(iss)
+def test_unknown_issuer_is_percent_encoded(srv, keys):
+    # '"', '\'', '%', '\\' and what is beyond ASCII as %XX a byte (UTF-8): the
+    # description keeps to RFC 6749 5.2's characters; the space stays
+    iss = 'https://nosuch.test/"q" it\'s 100%\\x \u00e9\U0001f511'
+    text = unknown(srv, keys, iss)
+    assert text == ("unknown issuer 'https://nosuch.test/%22q%22 it%27s 100%25%5Cx "
+                    "%C3%A9%F0%9F%94%91'")
+    assert quoted(text) == iss
+    # what percent-encoding looks like already is encoded again
+    iss = "https://nosuch.test/a%20b%zz"
+    text = unknown(srv, keys, iss)
+    assert text == "unknown issuer 'https://nosuch.test/a%2520b%25zz'"
+    assert quoted(text) == iss
+
+
+def test_unknown_issuer_is_quoted_as_urllib_quotes(srv, keys):
+    # every character of ASCII but NUL, and three beyond it: Python's quote,
+    # keeping RFC 6749 5.2's characters but '%' and '\'', gives the same
+    iss = "https://nosuch.test/" + "".join(map(chr, range(1, 128))) + "\u00e9\u20ac\U0001f511"
+    text = unknown(srv, keys, iss)
+    assert text == "unknown issuer '" + urllib.parse.quote(iss, safe=QUOTE_SAFE) + "'"
+    assert quoted(text) == iss
 
 
 def test_unknown_issuer_is_cut_at_200_characters(srv, keys):
     iss = "https://" + "a" * 300
     assert unknown(srv, keys, iss) == (
-        'unknown issuer "https://' + "a" * 192 + '" (cut at 200 characters)')
-    assert unknown(srv, keys, iss[:200]) == 'unknown issuer "' + iss[:200] + '"'
-    # characters, not bytes
-    iss = "https://" + "\u00e9" * 250
-    assert unknown(srv, keys, iss) == (
-        "unknown issuer " + json.dumps(iss[:200]) + " (cut at 200 characters)")
+        "unknown issuer 'https://" + "a" * 192 + "' (cut at 200 characters)")
+    text = unknown(srv, keys, iss[:200])
+    assert text == "unknown issuer '" + iss[:200] + "'"
+    assert quoted(text) == iss[:200]
+    # characters, not bytes: 200 (192 of them two-byte \u00e9) whole, 201 cut
+    iss = "https://" + "\u00e9" * 192
+    text = unknown(srv, keys, iss)
+    assert text == "unknown issuer 'https://" + "%C3%A9" * 192 + "'"
+    assert quoted(text) == iss
+    assert unknown(srv, keys, iss + "\U0001f511") == (
+        "unknown issuer 'https://" + "%C3%A9" * 192 + "' (cut at 200 characters)")
+    iss = "https://" + "\U0001f511" * 250
+    text = unknown(srv, keys, iss)
+    assert text == (
+        "unknown issuer 'https://" + "%F0%9F%94%91" * 192 + "' (cut at 200 characters)")
+    assert quoted(text) == iss[:200]
 
 
 def test_opaque_assertion_is_not_a_jwt(srv):

@@ -989,44 +989,124 @@ START_TEST(unknown_issuer_is_invalid_grant)
 {
     jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://evil.example.com")));
 
-    expect_invalid_grant(res, "unknown issuer \"https://evil.example.com\"");
+    expect_invalid_grant(res, "unknown issuer 'https://evil.example.com'");
     ck_assert_str_eq(res->iss, "https://evil.example.com");
     ck_assert_ptr_null(res->idp);
 }
 END_TEST
 
-START_TEST(unknown_issuer_is_quoted_as_json)
+START_TEST(unknown_issuer_is_percent_encoded)
 {
-    /* '"' and '\' escaped, a control character and what is beyond ASCII
-     * as \uXXXX (a surrogate pair beyond U+FFFF): printable ASCII whatever
-     * the iss, and the quote cannot be closed early */
+    /* '"', '\', '\'', '%', a control character and what is beyond ASCII as
+     * %XX a byte: within RFC 6749 5.2's characters whatever the iss, and
+     * the quote cannot be closed early; the space stays */
     jg_grant_result_t *res = as_app(rsa_assertion(
-        claims_for("https://idp.example.com/\"x\\y\n\xc3\xa9\xf0\x9f\x94\x91")));
+        claims_for("https://idp.example.com/\"x\\y'z%20 a\n\x7f\xc3\xa9\xf0\x9f\x94\x91")));
 
-    expect_invalid_grant(res, "unknown issuer \"https://idp.example.com/\\\"x\\\\y"
-                         "\\u000a\\u00e9\\ud83d\\udd11\"");
+    expect_invalid_grant(res, "unknown issuer 'https://idp.example.com/%22x%5Cy%27z%2520 a"
+                         "%0A%7F%C3%A9%F0%9F%94%91'");
 }
 END_TEST
+
+START_TEST(description_quote_keeps_what_rfc6749_allows)
+{
+    int cut = -1;
+
+    /* all of %x20-21 / %x23-5B / %x5D-7E but '%' and '\'' as they are */
+    ck_assert_str_eq(jg_description_quote(test_pool, " !#$&()*+,-./09:;<=>?@AZ[]^_`az{|}~",
+                                          200, &cut),
+                     "' !#$&()*+,-./09:;<=>?@AZ[]^_`az{|}~'");
+    ck_assert_int_eq(cut, 0);
+    ck_assert_str_eq(jg_description_quote(test_pool, "%'\"\\\x01\x1f\x7f", 200, &cut),
+                     "'%25%27%22%5C%01%1F%7F'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "", 200, &cut), "''");
+    ck_assert_int_eq(cut, 0);
+    ck_assert_str_eq(jg_description_quote(test_pool, "abc", 3, NULL), "'abc'");
+}
+END_TEST
+
+START_TEST(description_quote_encodes_bytes_that_are_not_utf8)
+{
+    int cut = 0;
+
+    /* a lone continuation byte, an overlong form, a surrogate, a truncated
+     * sequence, above U+10FFFF: each byte %XX and one character */
+    ck_assert_str_eq(jg_description_quote(test_pool, "a\x80" "b", 10, NULL), "'a%80b'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xc0\xaf", 10, NULL), "'%C0%AF'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xed\xa0\x80", 10, NULL),
+                     "'%ED%A0%80'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "x\xe2\x82", 10, NULL), "'x%E2%82'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xf4\x90\x80\x80", 10, NULL),
+                     "'%F4%90%80%80'");
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xff\xfe\xc3\xa9", 3, &cut),
+                     "'%FF%FE%C3%A9'");
+    ck_assert_int_eq(cut, 0);
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xed\xa0\x80", 2, &cut), "'%ED%A0'");
+    ck_assert_int_eq(cut, 1);
+}
+END_TEST
+
+START_TEST(description_quote_counts_characters_and_cuts)
+{
+    int cut = 0;
+
+    /* characters, not bytes: é and U+1F511 are one each */
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xc3\xa9\xf0\x9f\x94\x91x", 2, &cut),
+                     "'%C3%A9%F0%9F%94%91'");
+    ck_assert_int_eq(cut, 1);
+    ck_assert_str_eq(jg_description_quote(test_pool, "\xc3\xa9\xf0\x9f\x94\x91", 2, &cut),
+                     "'%C3%A9%F0%9F%94%91'");
+    ck_assert_int_eq(cut, 0);
+    ck_assert_str_eq(jg_description_quote(test_pool, "abcd", 3, &cut), "'abc'");
+    ck_assert_int_eq(cut, 1);
+    ck_assert_str_eq(jg_description_quote(test_pool, "abc", 0, &cut), "''");
+    ck_assert_int_eq(cut, 1);
+}
+END_TEST
+
+/* n times s, in test_pool */
+static const char *repeat(const char *s, int n)
+{
+    const char *out = "";
+
+    while (n-- > 0) out = apr_pstrcat(test_pool, out, s, NULL);
+    return out;
+}
 
 START_TEST(unknown_issuer_is_cut_at_200_characters)
 {
     char iss[260];
-    const char *want;
+    const char *want, *e200 = repeat("\xc3\xa9", 200), *bad201 = repeat("\x80", 201);
 
     memset(iss, 'a', sizeof(iss) - 1);
     iss[sizeof(iss) - 1] = '\0';
     memcpy(iss, "https://", 8);
-    want = apr_psprintf(test_pool, "unknown issuer \"%.200s\" (cut at 200 characters)", iss);
+    want = apr_psprintf(test_pool, "unknown issuer '%.200s' (cut at 200 characters)", iss);
     expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))), want);
     /* 200 exactly: whole, no note */
     iss[200] = '\0';
     expect_invalid_grant(as_app(rsa_assertion(claims_for(iss))),
-                         apr_psprintf(test_pool, "unknown issuer \"%s\"", iss));
+                         apr_psprintf(test_pool, "unknown issuer '%s'", iss));
     /* characters, not bytes: é (two bytes) and 200 more, cut after 199 */
     ck_assert_str_eq(jg_grant_unknown_issuer(test_pool, apr_pstrcat(test_pool, "\xc3\xa9",
-                         apr_pstrndup(test_pool, iss, 200), NULL)),
-                     apr_psprintf(test_pool, "unknown issuer \"\\u00e9%.199s\" (cut at 200 "
+                         iss, NULL)),
+                     apr_psprintf(test_pool, "unknown issuer '%%C3%%A9%.199s' (cut at 200 "
                                   "characters)", iss));
+    /* 200 é (400 bytes) whole; one character more is cut */
+    want = repeat("%C3%A9", 200);
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(e200))),
+                         apr_psprintf(test_pool, "unknown issuer '%s'", want));
+    expect_invalid_grant(as_app(rsa_assertion(claims_for(apr_pstrcat(test_pool, e200, "x",
+                                                                      NULL)))),
+                         apr_psprintf(test_pool, "unknown issuer '%s' (cut at 200 characters)",
+                                      want));
+    /* a byte that is not UTF-8 is one character: 200 whole, 201 cut */
+    want = repeat("%80", 200);
+    ck_assert_str_eq(jg_grant_unknown_issuer(test_pool, bad201 + 1),
+                     apr_psprintf(test_pool, "unknown issuer '%s'", want));
+    ck_assert_str_eq(jg_grant_unknown_issuer(test_pool, bad201),
+                     apr_psprintf(test_pool, "unknown issuer '%s' (cut at 200 characters)",
+                                  want));
 }
 END_TEST
 
@@ -1907,17 +1987,18 @@ START_TEST(response_error_shape)
     ck_assert_int_eq(json_object_object_length(o), 2);
     ck_assert_str_eq(str_claim(o, "error"), "invalid_grant");
     ck_assert_str_eq(str_claim(o, "error_description"),
-                     "unknown issuer \"https://evil.example.com\"");
+                     "unknown issuer 'https://evil.example.com'");
 }
 END_TEST
 
-START_TEST(response_error_keeps_a_quoted_issuer)
+START_TEST(response_error_carries_the_encoded_issuer)
 {
-    /* the answer carries the quoted iss as the reason has it */
+    /* the answer carries the quoted iss as the reason has it: nothing in
+     * it is left for the RFC 6749 5.2 filter to replace */
     jg_grant_result_t *res = as_app(rsa_assertion(claims_for("https://a.example/\"x\\y")));
 
     ck_assert_str_eq(str_claim(answer(res), "error_description"),
-                     "unknown issuer \"https://a.example/\\\"x\\\\y\"");
+                     "unknown issuer 'https://a.example/%22x%5Cy'");
 }
 END_TEST
 
@@ -1940,9 +2021,8 @@ START_TEST(response_error_description_sanitized)
 
     memset(&res, 0, sizeof(res));
     jg_grant_error(&res, 400, "invalid_request", "parameter \"a\\b\"\r\n\x01\t\xc3\xa9 repeated");
-    /* quotes and backslashes stay: a quoted value needs them */
     ck_assert_str_eq(str_claim(answer(&res), "error_description"),
-                     "parameter \"a\\b\"??????" " repeated");
+                     "parameter ?a?b???????" " repeated");
 }
 END_TEST
 
@@ -2149,7 +2229,10 @@ Suite *grant_suite(void)
     tcase_add_test(tc, opaque_assertion_is_not_a_jwt);
     tcase_add_test(tc, assertion_without_iss_is_invalid_grant);
     tcase_add_test(tc, unknown_issuer_is_invalid_grant);
-    tcase_add_test(tc, unknown_issuer_is_quoted_as_json);
+    tcase_add_test(tc, unknown_issuer_is_percent_encoded);
+    tcase_add_test(tc, description_quote_keeps_what_rfc6749_allows);
+    tcase_add_test(tc, description_quote_encodes_bytes_that_are_not_utf8);
+    tcase_add_test(tc, description_quote_counts_characters_and_cuts);
     tcase_add_test(tc, unknown_issuer_is_cut_at_200_characters);
     tcase_add_test(tc, disabled_issuer_is_invalid_grant);
     tcase_add_test(tc, bad_signature_is_invalid_grant);
@@ -2236,7 +2319,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, response_success_shape);
     tcase_add_test(tc, response_success_without_scope_has_no_scope_member);
     tcase_add_test(tc, response_error_shape);
-    tcase_add_test(tc, response_error_keeps_a_quoted_issuer);
+    tcase_add_test(tc, response_error_carries_the_encoded_issuer);
     tcase_add_test(tc, response_error_without_description);
     tcase_add_test(tc, response_error_description_sanitized);
     tcase_add_test(tc, response_error_description_keeps_allowed_chars);

@@ -772,54 +772,6 @@ START_TEST(quote_escapes_quote_and_backslash_only)
 }
 END_TEST
 
-START_TEST(quote_ascii_is_printable_json)
-{
-    int cut = -1;
-    const char *q, *why = NULL;
-    json_object *back = NULL;
-    /* '/', quote, backslash, a control, DEL, U+00E9, U+20AC, U+1F511 */
-    const char *in = "a/\"\\\x01\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91";
-
-    q = jg_json_quote_ascii(test_pool, in, 200, &cut);
-    ck_assert_str_eq(q, "\"a/\\\"\\\\\\u0001\\u007f\\u00e9\\u20ac\\ud83d\\udd11\"");
-    ck_assert_int_eq(cut, 0);
-    /* a JSON string that reads back as the input */
-    ck_assert_int_eq(jg_json_parse(test_pool, q, strlen(q), &back, &why), JG_OK);
-    ck_assert_str_eq(json_object_get_string(back), in);
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "", 200, &cut), "\"\"");
-    ck_assert_int_eq(cut, 0);
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "abc", 3, NULL), "\"abc\"");
-}
-END_TEST
-
-START_TEST(quote_ascii_counts_characters_and_cuts)
-{
-    int cut = 0;
-
-    /* characters, not bytes: é is one */
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "\xc3\xa9\xc3\xa9x", 2, &cut),
-                     "\"\\u00e9\\u00e9\"");
-    ck_assert_int_eq(cut, 1);
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "abcd", 3, &cut), "\"abc\"");
-    ck_assert_int_eq(cut, 1);
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "abc", 0, &cut), "\"\"");
-    ck_assert_int_eq(cut, 1);
-}
-END_TEST
-
-START_TEST(quote_ascii_replaces_what_is_not_utf8)
-{
-    /* a lone continuation byte, an overlong form, a surrogate, a truncated
-     * sequence, above U+10FFFF: '?' a byte, the rest goes on */
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "a\x80" "b", 10, NULL), "\"a?b\"");
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "\xc0\xaf", 10, NULL), "\"??\"");
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "\xed\xa0\x80", 10, NULL), "\"???\"");
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "x\xe2\x82", 10, NULL), "\"x??\"");
-    ck_assert_str_eq(jg_json_quote_ascii(test_pool, "\xf4\x90\x80\x80", 10, NULL),
-                     "\"????\"");
-}
-END_TEST
-
 START_TEST(writer_builds_compact_objects)
 {
     jg_json_writer_t w;
@@ -926,9 +878,6 @@ Suite *json_suite(void)
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, quote_escapes_every_control_character);
     tcase_add_test(tc, quote_escapes_quote_and_backslash_only);
-    tcase_add_test(tc, quote_ascii_is_printable_json);
-    tcase_add_test(tc, quote_ascii_counts_characters_and_cuts);
-    tcase_add_test(tc, quote_ascii_replaces_what_is_not_utf8);
     tcase_add_test(tc, writer_builds_compact_objects);
     tcase_add_test(tc, writer_output_parses_back);
     tcase_add_test(tc, decodes_every_escape);
