@@ -1,4 +1,4 @@
-// The comparison of DESIGN.md §4: node-oidc-provider (panva/node-oidc-provider,
+// The comparison with node-oidc-provider: node-oidc-provider (panva/node-oidc-provider,
 // the OpenID Certified Node.js server) doing the same JWT bearer grant as the
 // module in bench/run: client_secret_basic, an RS256 assertion from an IdP
 // certificate (iss, sub, aud = the token endpoint, exp, jti required; iat

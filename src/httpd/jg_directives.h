@@ -1,4 +1,4 @@
-/* Directive and handler names: the user-facing contract (DESIGN.md §2),
+/* Directive and handler names: the user-facing contract,
  * in one place. */
 #ifndef JG_DIRECTIVES_H
 #define JG_DIRECTIVES_H

@@ -133,7 +133,7 @@ static const char *jwks_json(apr_pool_t *p, const apr_array_header_t *specs)
 
 /* issue 6: every published key, under the kid our tokens name, to verify
  * our own access tokens at the introspection and revocation endpoints; each
- * pinned to the one algorithm we sign with (DESIGN 3): the signer's for the
+ * pinned to the one algorithm we sign with (a rule of the JOSE core): the signer's for the
  * first key, and for the others (published for rotation) their own pinned
  * one, else JWTGrantSigningAlg where it fits them, else their default */
 static jg_keyset_t *token_keys(apr_pool_t *p, const apr_array_header_t *specs,

@@ -1,5 +1,5 @@
 /* Registry entries as the console, its JSON API and the store see them:
- * a trusted IdP or a service provider with the fields of DESIGN.md §2
+ * a trusted IdP or a service provider with the fields of docs/admin-console.md
  * (issuer, jwks_url, certificate, aliases, iat_validity; client_id,
  * client_secret, scopes, audience, callback_url, trusted_idps), validated
  * field by field so that a refusal names the field, converted to and from

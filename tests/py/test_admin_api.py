@@ -1,4 +1,4 @@
-"""The console's JSON API (DESIGN.md §2) on a real httpd, once on SQLite
+"""The console's JSON API on a real httpd, once on SQLite
 and once on PostgreSQL (JWTGrantStore dbd): every endpoint
 and status (201, 204, 400 naming the field, 404, 405, 409, 415), the
 authentication it needs (403 and a log line without it), httpd.conf's
