@@ -1,6 +1,7 @@
-/* Outbound HTTP GET for JWKS documents, with libcurl, hardened: https only (plain http only when the caller allows it for the URL
- * itself), certificate and host name verification always on, connect and
- * total timeouts, a body size limit enforced while receiving, redirects
+/* Outbound HTTP GET for JWKS documents, with libcurl, hardened: https only
+ * (plain http only when the caller allows it for the URL itself),
+ * certificate and host name verification always on, connect and total
+ * timeouts, a body size limit enforced while receiving, redirects
  * bounded in number and only ever to https, a proxy only when configured
  * (never from the environment), and, for URLs registered through the
  * console, connections only to the addresses a guard permits
