@@ -4,6 +4,7 @@
  * the network) refused; export then import unchanged. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <openssl/x509.h>
 #include <apr_strings.h>
 #include "test_suites.h"
@@ -146,6 +147,30 @@ START_TEST(what_libxml2_must_not_do)
 }
 END_TEST
 
+/* WSO2's base64 certificate is wrapped into PEM lines in one pass: a
+ * document of the largest size taken costs a few copies of itself, not the
+ * gigabytes that wrapping by repeated concatenation took. */
+START_TEST(large_certificate_costs_linear_memory)
+{
+    size_t n = JG_WSO2_MAX_XML - 200;
+    char *b64 = apr_palloc(test_pool, n + 1);
+    struct rusage before, after;
+    const char *xml;
+
+    memset(b64, 'A', n);
+    b64[n] = '\0';
+    xml = apr_pstrcat(test_pool, "<IdentityProvider><IdentityProviderName>big"
+                      "</IdentityProviderName><Certificate>", b64,
+                      "</Certificate></IdentityProvider>", NULL);
+    ck_assert_uint_le(strlen(xml), JG_WSO2_MAX_XML);
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
+    refused(xml, "too large");
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
+    /* (kilobytes; the test runs in its own process) */
+    ck_assert_int_lt(after.ru_maxrss - before.ru_maxrss, 256 * 1024);
+}
+END_TEST
+
 Suite *wso2_suite(void)
 {
     Suite *s = suite_create("wso2");
@@ -156,6 +181,7 @@ Suite *wso2_suite(void)
     tcase_add_test(tc, imports_a_wso2_file);
     tcase_add_test(tc, export_imports_back_unchanged);
     tcase_add_test(tc, what_libxml2_must_not_do);
+    tcase_add_test(tc, large_certificate_costs_linear_memory);
     suite_add_tcase(s, tc);
     return s;
 }
