@@ -179,9 +179,17 @@ jg_status_t jg_wso2_import(apr_pool_t *p, const char *xml, size_t len, long long
     return JG_OK;
 }
 
+/* Text escaped, and CR as a reference: a parser reads a raw CR (or CR LF) as
+ * LF, so a certificate pasted with CR LF line ends would not import back. */
 static void element(jg_html_t *h, const char *indent, const char *name, const char *text)
 {
+    const char *cr;
+
     jg_html_raw(h, indent, "<", name, ">", NULL);
+    for (; (cr = strchr(text, '\r')); text = cr + 1) {
+        jg_html_text(h, apr_pstrmemdup(h->p, text, (apr_size_t)(cr - text)));
+        jg_html_raw(h, "&#13;", NULL);
+    }
     jg_html_text(h, text);
     jg_html_raw(h, "</", name, ">\n", NULL);
 }

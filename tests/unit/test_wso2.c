@@ -103,6 +103,38 @@ START_TEST(export_imports_back_unchanged)
 }
 END_TEST
 
+/* A certificate pasted into the console's textarea has CR LF line ends (a
+ * browser sends them so), and so does one imported with &#13;. An XML parser
+ * reads a raw CR as a line end: the export must keep it as a reference. */
+START_TEST(export_keeps_carriage_returns)
+{
+    apr_array_header_t *entries = NULL, *again = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    time_t now = time(NULL);
+    const char *pem = tu_cert_pem(tu_rsa(0), now - 3600, now + 86400, "crlf", NULL, NULL);
+    const char *cert = "", *xml, *out1, *out2, *nl;
+
+    for (; (nl = strchr(pem, '\n')); pem = nl + 1) {
+        const char *line = apr_pstrmemdup(test_pool, pem, (apr_size_t)(nl - pem));
+        cert = apr_pstrcat(test_pool, cert, line, "&#13;\n", NULL);
+    }
+    xml = apr_pstrcat(test_pool, "<IdentityProvider><IdentityProviderName>crlf"
+                      "</IdentityProviderName><Certificate>", cert,
+                      "</Certificate></IdentityProvider>", NULL);
+    ck_assert_msg(jg_wso2_import(test_pool, xml, strlen(xml), now, &entries, &err) == JG_OK,
+                  "%s", err.message);
+    ck_assert(tu_contains(JG_ARRAY_IDX(entries, 0, jg_idp_entry_t *)->certificate,
+                          "-----\r\nMII"));
+    out1 = jg_wso2_export(test_pool, entries);
+    ck_assert_msg(jg_wso2_import(test_pool, out1, strlen(out1), now, &again, &err) == JG_OK,
+                  "%s", err.message);
+    ck_assert_str_eq(JG_ARRAY_IDX(again, 0, jg_idp_entry_t *)->certificate,
+                     JG_ARRAY_IDX(entries, 0, jg_idp_entry_t *)->certificate);
+    out2 = jg_wso2_export(test_pool, again);
+    ck_assert_str_eq(out1, out2);
+}
+END_TEST
+
 static void refused(const char *xml, const char *words)
 {
     apr_array_header_t *entries = NULL;
@@ -180,6 +212,7 @@ Suite *wso2_suite(void)
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, imports_a_wso2_file);
     tcase_add_test(tc, export_imports_back_unchanged);
+    tcase_add_test(tc, export_keeps_carriage_returns);
     tcase_add_test(tc, what_libxml2_must_not_do);
     tcase_add_test(tc, large_certificate_costs_linear_memory);
     suite_add_tcase(s, tc);
