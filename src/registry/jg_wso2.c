@@ -41,23 +41,36 @@ static const char *text_of(apr_pool_t *p, xmlNode *n)
     return out;
 }
 
-/* WSO2 keeps a certificate as base64 DER; PEM is taken as it is. */
+static int xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* WSO2 keeps a certificate as base64 DER; PEM is taken as it is. The lines
+ * are written in one pass: the text may be a megabyte. */
 static const char *as_pem(apr_pool_t *p, const char *text)
 {
+    static const char head[] = "-----BEGIN CERTIFICATE-----\n";
+    static const char tail[] = "-----END CERTIFICATE-----\n";
     const char *s;
-    char *b64 = apr_palloc(p, strlen(text) + 1), *o = b64;
-    const char *out = "-----BEGIN CERTIFICATE-----\n";
-    size_t n, i;
+    char *out, *o;
+    size_t n = 0, i = 0;
 
     /* (the element's text was trimmed: PEM ends with its line's end) */
     if (strstr(text, "-----BEGIN")) return apr_pstrcat(p, text, "\n", NULL);
     for (s = text; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') *o++ = *s;
-    *o = '\0';
-    n = strlen(b64);
-    for (i = 0; i < n; i += 64)
-        out = apr_pstrcat(p, out, apr_pstrndup(p, b64 + i, 64), "\n", NULL);
-    return apr_pstrcat(p, out, "-----END CERTIFICATE-----\n", NULL);
+        if (!xml_space(*s)) n++;
+    o = out = apr_palloc(p, sizeof(head) - 1 + n + n / 64 + 1 + sizeof(tail));
+    memcpy(o, head, sizeof(head) - 1);
+    o += sizeof(head) - 1;
+    for (s = text; *s; s++) {
+        if (xml_space(*s)) continue;
+        *o++ = *s;
+        if (++i % 64 == 0) *o++ = '\n';
+    }
+    if (i % 64) *o++ = '\n';
+    memcpy(o, tail, sizeof(tail));
+    return out;
 }
 
 static jg_status_t refuse(jg_entry_error_t *err, const char *field, const char *message)
@@ -166,9 +179,17 @@ jg_status_t jg_wso2_import(apr_pool_t *p, const char *xml, size_t len, long long
     return JG_OK;
 }
 
+/* Text escaped, and CR as a reference: a parser reads a raw CR (or CR LF) as
+ * LF, so a certificate pasted with CR LF line ends would not import back. */
 static void element(jg_html_t *h, const char *indent, const char *name, const char *text)
 {
+    const char *cr;
+
     jg_html_raw(h, indent, "<", name, ">", NULL);
+    for (; (cr = strchr(text, '\r')); text = cr + 1) {
+        jg_html_text(h, apr_pstrmemdup(h->p, text, (apr_size_t)(cr - text)));
+        jg_html_raw(h, "&#13;", NULL);
+    }
     jg_html_text(h, text);
     jg_html_raw(h, "</", name, ">\n", NULL);
 }

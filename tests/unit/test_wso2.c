@@ -4,6 +4,7 @@
  * the network) refused; export then import unchanged. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <openssl/x509.h>
 #include <apr_strings.h>
 #include "test_suites.h"
@@ -102,6 +103,38 @@ START_TEST(export_imports_back_unchanged)
 }
 END_TEST
 
+/* A certificate pasted into the console's textarea has CR LF line ends (a
+ * browser sends them so), and so does one imported with &#13;. An XML parser
+ * reads a raw CR as a line end: the export must keep it as a reference. */
+START_TEST(export_keeps_carriage_returns)
+{
+    apr_array_header_t *entries = NULL, *again = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    time_t now = time(NULL);
+    const char *pem = tu_cert_pem(tu_rsa(0), now - 3600, now + 86400, "crlf", NULL, NULL);
+    const char *cert = "", *xml, *out1, *out2, *nl;
+
+    for (; (nl = strchr(pem, '\n')); pem = nl + 1) {
+        const char *line = apr_pstrmemdup(test_pool, pem, (apr_size_t)(nl - pem));
+        cert = apr_pstrcat(test_pool, cert, line, "&#13;\n", NULL);
+    }
+    xml = apr_pstrcat(test_pool, "<IdentityProvider><IdentityProviderName>crlf"
+                      "</IdentityProviderName><Certificate>", cert,
+                      "</Certificate></IdentityProvider>", NULL);
+    ck_assert_msg(jg_wso2_import(test_pool, xml, strlen(xml), now, &entries, &err) == JG_OK,
+                  "%s", err.message);
+    ck_assert(tu_contains(JG_ARRAY_IDX(entries, 0, jg_idp_entry_t *)->certificate,
+                          "-----\r\nMII"));
+    out1 = jg_wso2_export(test_pool, entries);
+    ck_assert_msg(jg_wso2_import(test_pool, out1, strlen(out1), now, &again, &err) == JG_OK,
+                  "%s", err.message);
+    ck_assert_str_eq(JG_ARRAY_IDX(again, 0, jg_idp_entry_t *)->certificate,
+                     JG_ARRAY_IDX(entries, 0, jg_idp_entry_t *)->certificate);
+    out2 = jg_wso2_export(test_pool, again);
+    ck_assert_str_eq(out1, out2);
+}
+END_TEST
+
 static void refused(const char *xml, const char *words)
 {
     apr_array_header_t *entries = NULL;
@@ -146,6 +179,30 @@ START_TEST(what_libxml2_must_not_do)
 }
 END_TEST
 
+/* WSO2's base64 certificate is wrapped into PEM lines in one pass: a
+ * document of the largest size taken costs a few copies of itself, not the
+ * gigabytes that wrapping by repeated concatenation took. */
+START_TEST(large_certificate_costs_linear_memory)
+{
+    size_t n = JG_WSO2_MAX_XML - 200;
+    char *b64 = apr_palloc(test_pool, n + 1);
+    struct rusage before, after;
+    const char *xml;
+
+    memset(b64, 'A', n);
+    b64[n] = '\0';
+    xml = apr_pstrcat(test_pool, "<IdentityProvider><IdentityProviderName>big"
+                      "</IdentityProviderName><Certificate>", b64,
+                      "</Certificate></IdentityProvider>", NULL);
+    ck_assert_uint_le(strlen(xml), JG_WSO2_MAX_XML);
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
+    refused(xml, "too large");
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
+    /* (kilobytes; the test runs in its own process) */
+    ck_assert_int_lt(after.ru_maxrss - before.ru_maxrss, 256 * 1024);
+}
+END_TEST
+
 Suite *wso2_suite(void)
 {
     Suite *s = suite_create("wso2");
@@ -155,7 +212,9 @@ Suite *wso2_suite(void)
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, imports_a_wso2_file);
     tcase_add_test(tc, export_imports_back_unchanged);
+    tcase_add_test(tc, export_keeps_carriage_returns);
     tcase_add_test(tc, what_libxml2_must_not_do);
+    tcase_add_test(tc, large_certificate_costs_linear_memory);
     suite_add_tcase(s, tc);
     return s;
 }
