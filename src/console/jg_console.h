@@ -5,7 +5,8 @@
  * certificate field that the chosen certificate type does not use). Every
  * value is HTML-escaped; every form carries a CSRF token bound to the user;
  * changes go through jg_admin.h, so the API's rules hold here too.
- * jg_console_csrf.c makes and checks the tokens. */
+ * jg_console.c routes and handles the forms, jg_console_pages.c renders the
+ * pages, jg_console_csrf.c makes and checks the tokens. */
 #ifndef JG_CONSOLE_H
 #define JG_CONSOLE_H
 
