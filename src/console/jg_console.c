@@ -1,655 +1,59 @@
+/* The console: routing (method and path to a page or a form's handling),
+ * the CSRF check of every POST, and the forms' handling (the submitted
+ * fields as the API's JSON, then the rules of jg_admin.h). The pages are
+ * jg_console_pages.c; the tokens jg_console_csrf.c. */
 #include <string.h>
-#include <strings.h>
 #include <apr_strings.h>
-#include <openssl/hmac.h>
-#include <openssl/crypto.h>
 #include "jg_array.h"
-#include "jg_console.h"
-#include "jg_html.h"
+#include "jg_console_pages.h"
 #include "jg_json.h"
 #include "jg_multipart.h"
 #include "jg_form.h"
-#include "jg_alg.h"
-#include "jg_b64url.h"
-#include "jg_client_auth.h"
 
 #define MAX_FORM_BODY (1024 * 1024)
 
-/* One request being answered. */
-typedef struct cx {
-    apr_pool_t *p;
-    jg_admin_t *a;
-    const jg_console_request_t *req;
-    jg_console_response_t *resp;
-    const char *tenant;
-    apr_table_t *form;             /* a POST's fields */
-    const char *csrf;              /* the token for this page's forms */
-} cx_t;
-
-/* ---- CSRF ------------------------------------------------------------------------ */
-
-static const char *csrf_mac(apr_pool_t *p, const char *key, const char *user, const char *ts)
-{
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    size_t ul = strlen(user), tl = strlen(ts);
-    char *msg = apr_palloc(p, 14 + 1 + ul + 1 + tl);
-
-    memcpy(msg, "jwt-grant-csrf", 14);
-    msg[14] = '\0';
-    memcpy(msg + 15, user, ul);
-    msg[15 + ul] = '\0';
-    memcpy(msg + 16 + ul, ts, tl);
-    if (!HMAC(jg_alg_sha256(), key, (int)strlen(key), (const unsigned char *)msg,
-              16 + ul + tl, mac, &n))
-        return NULL;
-    return jg_b64url_encode(p, mac, n);
-}
-
-const char *jg_csrf_token(apr_pool_t *p, const char *key, const char *user, long long now)
-{
-    const char *ts = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)now);
-    const char *mac = key ? csrf_mac(p, key, user ? user : "", ts) : NULL;
-
-    return mac ? apr_pstrcat(p, ts, ".", mac, NULL) : "";
-}
-
-int jg_csrf_check(apr_pool_t *p, const char *key, const char *user, const char *token,
-                  long long now)
-{
-    const char *dot, *mac;
-    char *end = NULL;
-    apr_int64_t ts;
-
-    if (!key || !token || !(dot = strchr(token, '.')) || dot == token) return 0;
-    ts = apr_strtoi64(apr_pstrmemdup(p, token, (apr_size_t)(dot - token)), &end, 10);
-    if (*end || ts > now + 60 || ts < now - JG_CSRF_LIFETIME) return 0;
-    mac = csrf_mac(p, key, user ? user : "",
-                   apr_pstrmemdup(p, token, (apr_size_t)(dot - token)));
-    return mac && strlen(mac) == strlen(dot + 1)
-           && CRYPTO_memcmp(mac, dot + 1, strlen(mac)) == 0;
-}
-
-/* ---- URLs and pieces of pages ----------------------------------------------------------- */
-
-static const char *esc(cx_t *c, const char *s)
-{
-    return jg_html_escape(c->p, s);
-}
-
-static const char *seg(cx_t *c, const char *s)
+static const char *seg(jg_cx_t *c, const char *s)
 {
     return jg_admin_path_escape(c->p, s);
 }
 
-/* {admin}PATH?tenantDomain=T[&extra] (not HTML-escaped) */
-static const char *url(cx_t *c, const char *path, const char *extra)
-{
-    return apr_pstrcat(c->p, c->req->location, path, "?tenantDomain=", seg(c, c->tenant),
-                       extra ? "&" : "", extra ? extra : "", NULL);
-}
-
-static const char *href(cx_t *c, const char *path, const char *extra)
-{
-    return esc(c, url(c, path, extra));
-}
-
-static const char *q(cx_t *c, const char *name)
-{
-    const char *v = c->req->query ? jg_form_get(c->req->query, name) : NULL;
-    return v && *v ? v : NULL;
-}
-
-static const char *field(cx_t *c, const char *name)
+static const char *field(jg_cx_t *c, const char *name)
 {
     const char *v = c->form ? jg_form_get(c->form, name) : NULL;
     return v ? v : "";
 }
 
-static void csrf_input(cx_t *c, jg_html_t *h)
-{
-    jg_html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"", esc(c, c->csrf), "\">",
-                NULL);
-}
-
-static void page(cx_t *c, int status, const char *title, const char *main)
-{
-    apr_array_header_t *tenants = NULL;
-    jg_admin_result_t res;
-    jg_html_t h;
-    int i;
-
-    memset(&res, 0, sizeof(res));
-    jg_html_init(&h, c->p);
-    jg_html_raw(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                "<title>", esc(c, title), " &#8212; JWT bearer grant console</title>\n"
-                "<link rel=\"stylesheet\" href=\"", esc(c, c->req->assets),
-                "/console.css\">\n<link rel=\"icon\" href=\"", esc(c, c->req->assets),
-                "/favicon.svg\" type=\"image/svg+xml\">\n<script src=\"", esc(c, c->req->assets),
-                "/console.js\" defer></script>\n</head>\n<body>\n<header>\n"
-                "<p class=\"brand\"><a href=\"", href(c, "/", NULL),
-                "\">JWT bearer grant &#8212; console</a></p>\n"
-                "<form method=\"get\" action=\"", esc(c, c->req->location), "/\" "
-                "class=\"tenant-picker\">\n<label for=\"tenant-picker\">Tenant</label>\n"
-                "<select id=\"tenant-picker\" name=\"tenantDomain\">\n", NULL);
-    if (jg_admin_tenants(c->a, &tenants, &res) == 200)
-        for (i = 0; i < tenants->nelts; i++) {
-            const jg_admin_tenant_t *t = JG_ARRAY_IDX(tenants, i, jg_admin_tenant_t *);
-            jg_html_raw(&h, "<option value=\"", esc(c, t->name), "\"",
-                        !strcmp(t->name, c->tenant) ? " selected" : "", ">",
-                        esc(c, t->name), t->is_default ? " (default)" : "", "</option>\n",
-                        NULL);
-        }
-    jg_html_raw(&h, "</select>\n<button type=\"submit\">Show</button>\n</form>\n"
-                "<p class=\"user\">Signed in as <strong>", esc(c, c->a->user),
-                "</strong></p>\n</header>\n<main>\n<h1>", esc(c, title), "</h1>\n", main,
-                "</main>\n<footer>Registry store: ", esc(c, c->req->store),
-                "</footer>\n</body>\n</html>\n", NULL);
-    c->resp->status = status;
-    c->resp->content_type = "text/html; charset=utf-8";
-    c->resp->body = jg_html_done(&h);
-}
-
-static void message_page(cx_t *c, int status, const char *title, const char *text)
-{
-    jg_html_t h;
-
-    jg_html_init(&h, c->p);
-    jg_html_raw(&h, "<p class=\"", status >= 400 ? "problem" : "notice", "\">", NULL);
-    jg_html_text(&h, text);
-    jg_html_raw(&h, "</p>\n<p><a href=\"", href(c, "/", NULL), "\">Back to tenant ",
-                esc(c, c->tenant), "</a></p>\n", NULL);
-    page(c, status, title, jg_html_done(&h));
-}
-
-static void refused(cx_t *c, const jg_admin_result_t *res);
-
-static void result_page(cx_t *c, const jg_admin_result_t *res)
-{
-    if (res->status == 403) return refused(c, res);
-    message_page(c, res->status, res->status == 404 ? "Not found"
-                 : res->status == 409 ? "Not possible" : "Error",
-                 res->detail.message ? res->detail.message : "failed");
-}
-
-static void redirect(cx_t *c, const char *path, const char *extra)
+static void redirect(jg_cx_t *c, const char *path, const char *extra)
 {
     c->resp->status = 303;
-    c->resp->location = url(c, path, extra);
+    c->resp->location = jg_cx_url(c, path, extra);
     c->resp->content_type = "text/plain; charset=utf-8";
     c->resp->body = "See Other\n";
 }
 
-static void list_cell(cx_t *c, jg_html_t *h, const apr_array_header_t *l, const char *none)
-{
-    int i;
+/* ---- tenants ---------------------------------------------------------------------- */
 
-    if (!l || !l->nelts) {
-        jg_html_raw(h, "<span class=\"muted\">", none, "</span>", NULL);
-        return;
-    }
-    jg_html_raw(h, "<ul class=\"plain\">", NULL);
-    for (i = 0; i < l->nelts; i++)
-        jg_html_raw(h, "<li>", esc(c, JG_ARRAY_IDX(l, i, const char *)), "</li>", NULL);
-    jg_html_raw(h, "</ul>", NULL);
-}
-
-static void source_cell(cx_t *c, jg_html_t *h, int read_only, const char *source)
-{
-    if (read_only)
-        jg_html_raw(h, "<span class=\"badge\">httpd.conf</span> <span class=\"muted\">",
-                    esc(c, source), "</span>", NULL);
-    else
-        jg_html_raw(h, "<span class=\"badge store\">store</span>", NULL);
-}
-
-static const char *key_summary(cx_t *c, const jg_idp_entry_t *e)
-{
-    const char *out = "";
-    int i;
-
-    if (e->jwks_url)
-        return apr_pstrcat(c->p, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
-    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
-        const jg_key_t *k = jg_keyset_get(e->keys, i);
-        if (k->kty == JG_KTY_OCT)
-            out = apr_pstrcat(c->p, out, "<div>shared secret</div>", NULL);
-        else if (k->from_cert)
-            out = apr_pstrcat(c->p, out, "<div>", esc(c, k->subject ? k->subject : ""),
-                              " <span class=\"muted\">until ",
-                              esc(c, jg_entry_time(c->p, (long long)k->not_after)),
-                              "</span></div>", NULL);
-        else
-            out = apr_pstrcat(c->p, out, "<div>public key <code>",
-                              esc(c, k->thumbprint ? k->thumbprint : ""), "</code></div>",
-                              NULL);
-    }
-    return *out ? out : "<span class=\"muted\">none</span>";
-}
-
-/* ---- the overview ---------------------------------------------------------------------- */
-
-static const char *flash(cx_t *c)
-{
-    static const struct { const char *key, *text; } done[] = {
-        { "tenant-created", "Tenant created." },
-        { "idp-saved", "Identity provider saved." },
-        { "idp-deleted", "Identity provider deleted." },
-        { "client-deleted", "Service provider deleted." },
-        { "client-saved", "Service provider saved." },
-        { "imported", "Identity providers imported:" },
-        { "keys-refetched", "Keys fetched again: every process uses the set below "
-                            "from now on; keys it lacks are no longer trusted." },
-    };
-    const char *d = q(c, "done");
-    size_t i;
-
-    for (i = 0; d && i < sizeof(done) / sizeof(done[0]); i++)
-        if (!strcmp(d, done[i].key))
-            return apr_pstrcat(c->p, "<p class=\"notice\" role=\"status\">", done[i].text,
-                               q(c, "name") ? " <strong>" : "",
-                               q(c, "name") ? esc(c, q(c, "name")) : "",
-                               q(c, "name") ? "</strong>" : "", "</p>\n", NULL);
-    return "";
-}
-
-static void overview(cx_t *c)
-{
-    apr_array_header_t *idps = NULL, *clients = NULL;
-    jg_admin_result_t res;
-    jg_html_t h;
-    int i;
-
-    memset(&res, 0, sizeof(res));
-    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200
-        || jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
-        return result_page(c, &res);
-    jg_html_init(&h, c->p);
-    jg_html_raw(&h, flash(c), NULL);
-
-    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Identity providers</h2>"
-                "<a class=\"button\" href=\"", href(c, "/idps/new", NULL),
-                "\">Register an identity provider</a></div>\n", NULL);
-    if (!idps->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No trusted identity provider in this tenant "
-                    "yet.</p>\n", NULL);
-    else {
-        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Issuer</th><th>Keys</th>"
-                    "<th>Aliases</th><th>iat validity</th><th>Status</th><th>Source</th>"
-                    "</tr></thead>\n<tbody>\n", NULL);
-        for (i = 0; i < idps->nelts; i++) {
-            const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
-            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/idps/",
-                        seg(c, e->name), NULL), NULL), "\">", esc(c, e->name), "</a>",
-                        e->display_name ? "<div class=\"muted\">" : "",
-                        e->display_name ? esc(c, e->display_name) : "",
-                        e->display_name ? "</div>" : "", "</td><td>",
-                        esc(c, e->issuer ? e->issuer : e->name), "</td><td>",
-                        key_summary(c, e), "</td><td>", NULL);
-            list_cell(c, &h, e->aliases, "token endpoint, issuer");
-            jg_html_raw(&h, "</td><td>", esc(c, jg_entry_duration_text(c->p, e->iat_validity)),
-                        "</td><td>", e->enabled ? "enabled" : "<strong>disabled</strong>",
-                        "</td><td>", NULL);
-            source_cell(c, &h, e->read_only, e->source);
-            jg_html_raw(&h, "</td></tr>\n", NULL);
-        }
-        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
-    }
-    jg_html_raw(&h, "</section>\n", NULL);
-
-    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Service providers</h2>"
-                "<a class=\"button\" href=\"", href(c, "/clients/new", NULL),
-                "\">Register a service provider</a></div>\n", NULL);
-    if (!clients->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No service provider in this tenant yet.</p>\n",
-                    NULL);
-    else {
-        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Client key</th>"
-                    "<th>Callback URL</th><th>Audience</th><th>Scopes</th>"
-                    "<th>Allowed IdPs</th><th>Source</th></tr></thead>\n<tbody>\n", NULL);
-        for (i = 0; i < clients->nelts; i++) {
-            const jg_client_entry_t *e = JG_ARRAY_IDX(clients, i, jg_client_entry_t *);
-            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/clients/",
-                        seg(c, e->client_id ? e->client_id : ""), NULL), NULL), "\">",
-                        esc(c, e->name), "</a></td><td><code>", esc(c, e->client_id),
-                        "</code></td><td>", esc(c, e->callback_url), "</td><td>", NULL);
-            list_cell(c, &h, e->audience, "its client key");
-            jg_html_raw(&h, "</td><td>", NULL);
-            list_cell(c, &h, e->scopes, "none");
-            jg_html_raw(&h, "</td><td>", NULL);
-            list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all");
-            jg_html_raw(&h, "</td><td>", NULL);
-            source_cell(c, &h, e->read_only, e->source);
-            jg_html_raw(&h, "</td></tr>\n", NULL);
-        }
-        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
-    }
-    jg_html_raw(&h, "</section>\n", NULL);
-
-    jg_html_raw(&h, "<section>\n<h2>Moving from WSO2 Identity Server</h2>\n<p><a href=\"",
-                href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
-                "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
-                "\">export</a> this tenant's in that format.</p>\n</section>\n", NULL);
-    jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n", NULL);
-    if (jg_admin_may_create_tenant(c->a, &res) == 200) {
-        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/tenants", NULL),
-                    "\" class=\"inline\">\n", NULL);
-        csrf_input(c, &h);
-        jg_html_raw(&h, "<label for=\"new-tenant\">New tenant domain</label>\n"
-                    "<input id=\"new-tenant\" name=\"name\" required maxlength=\"253\" "
-                    "placeholder=\"wso2.com\">\n<button type=\"submit\">Create tenant"
-                    "</button>\n</form>\n", NULL);
-    }
-    else
-        jg_html_raw(&h, "<p class=\"hint\">You administer the tenants of the picker above; "
-                    "creating a tenant is for the server's administrators.</p>\n", NULL);
-    jg_html_raw(&h, "<p class=\"hint\">Token requests choose a tenant with "
-                "<code>?tenantDomain=</code>, as in WSO2 Identity Server.</p>\n"
-                "</section>\n", NULL);
-    page(c, 200, apr_pstrcat(c->p, "Tenant ", c->tenant, NULL), jg_html_done(&h));
-}
-
-static void create_tenant(cx_t *c)
+static void create_tenant(jg_cx_t *c)
 {
     jg_admin_result_t res;
     const char *name = field(c, "name");
 
     memset(&res, 0, sizeof(res));
     while (*name == ' ') name++;
-    if (jg_admin_create_tenant(c->a, name, &res) != 201) return result_page(c, &res);
+    if (jg_admin_create_tenant(c->a, name, &res) != 201) return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     c->tenant = name;
     redirect(c, "/", "done=tenant-created");
 }
 
-/* ---- forms ----------------------------------------------------------------------------- */
-
-static void field_error(jg_html_t *h, cx_t *c, const jg_entry_error_t *err, const char *name)
-{
-    if (err && err->field && !strcmp(err->field, name))
-        jg_html_raw(h, "<p class=\"error\" id=\"err-", name, "\" role=\"alert\">",
-                    esc(c, err->message), "</p>\n", NULL);
-}
-
-static const char *field_class(const jg_entry_error_t *err, const char *name)
-{
-    return err && err->field && !strcmp(err->field, name) ? "field invalid" : "field";
-}
-
-static void text_input(jg_html_t *h, cx_t *c, const jg_entry_error_t *err,
-                       const char *name, const char *label, const char *value,
-                       const char *attrs, const char *hint)
-{
-    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
-                "\">", label, "</label>\n<input id=\"f-", name, "\" name=\"", name,
-                "\" value=\"", esc(c, value ? value : ""), "\"", attrs ? " " : "",
-                attrs ? attrs : "", ">\n", NULL);
-    field_error(h, c, err, name);
-    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
-    jg_html_raw(h, "</div>\n", NULL);
-}
-
-static void text_area(jg_html_t *h, cx_t *c, const jg_entry_error_t *err, const char *name,
-                      const char *label, const char *value, int rows, const char *hint)
-{
-    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
-                "\">", label, "</label>\n<textarea id=\"f-", name, "\" name=\"", name,
-                "\" rows=\"", apr_itoa(c->p, rows), "\">", esc(c, value ? value : ""),
-                "</textarea>\n", NULL);
-    field_error(h, c, err, name);
-    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
-    jg_html_raw(h, "</div>\n", NULL);
-}
-
-static const char *lines(cx_t *c, const apr_array_header_t *l, const char *sep)
-{
-    const char *out = "";
-    int i;
-
-    for (i = 0; l && i < l->nelts; i++)
-        out = apr_pstrcat(c->p, out, i ? sep : "", JG_ARRAY_IDX(l, i, const char *), NULL);
-    return out;
-}
-
-static void keys_table(cx_t *c, jg_html_t *h, const jg_keyset_t *keys);
-
-static void certificate_details(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
-{
-    keys_table(c, h, e->keys);
-}
-
-/* Subject, validity and thumbprint of each key (IdPs' and, issue 6,
- * service providers' for private_key_jwt). */
-static void keys_table(cx_t *c, jg_html_t *h, const jg_keyset_t *keys)
-{
-    int i;
-
-    if (!keys || !jg_keyset_count(keys)) return;
-    jg_html_raw(h, "<table class=\"details\">\n<thead><tr><th>Subject</th><th>Valid from</th>"
-                "<th>Valid until</th><th>SHA-256 thumbprint</th></tr></thead>\n<tbody>\n",
-                NULL);
-    for (i = 0; i < jg_keyset_count(keys); i++) {
-        const jg_key_t *k = jg_keyset_get(keys, i);
-        if (k->kty == JG_KTY_OCT) {
-            jg_html_raw(h, "<tr><td colspan=\"4\">a shared secret (HMAC)</td></tr>\n", NULL);
-            continue;
-        }
-        jg_html_raw(h, "<tr><td>", k->from_cert ? esc(c, k->subject ? k->subject : "")
-                    : "public key", "</td><td>", k->from_cert
-                    ? esc(c, jg_entry_time(c->p, (long long)k->not_before)) : "",
-                    "</td><td>", k->from_cert
-                    ? esc(c, jg_entry_time(c->p, (long long)k->not_after)) : "",
-                    "</td><td><code class=\"wrap\">",
-                    esc(c, k->from_cert ? jg_entry_fingerprint(c->p, k->x5t_s256)
-                                        : k->thumbprint), "</code></td></tr>\n", NULL);
-    }
-    jg_html_raw(h, "</tbody>\n</table>\n", NULL);
-}
-
-static const char *ks_text(json_object *ks, const char *name)
-{
-    json_object *v = NULL;
-
-    if (!json_object_object_get_ex(ks, name, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-/* The key source of an IdP (or, path "/clients/ID", a service provider)
- * with a JWKS URL, as every process shares it: what the last attempt gave,
- * the key ids, when it is refreshed; and the "refetch now" button. */
-static void key_source_section(cx_t *c, jg_html_t *h, json_object *ks, const char *url,
-                               const char *path)
-{
-    json_object *kids = NULL, *usable = NULL;
-    const char *state, *last_fetch, *error, *failing, *t, *words;
-    size_t i, n;
-
-    if (!ks) return;
-    state = ks_text(ks, "state");
-    state = state ? state : "not_fetched";
-    last_fetch = ks_text(ks, "last_fetch");
-    error = ks_text(ks, "error");
-    failing = ks_text(ks, "failing_since");
-    json_object_object_get_ex(ks, "key_ids", &kids);
-    json_object_object_get_ex(ks, "usable", &usable);
-    words = !strcmp(state, "fetched") ? "fetched"
-            : !strcmp(state, "not_modified") ? "confirmed (304 Not Modified)"
-            : !strcmp(state, "failed") ? "failed" : NULL;
-    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n",
-                NULL);
-    if (q(c, "refetch") && !strcmp(q(c, "refetch"), "failed"))
-        jg_html_raw(h, "<p class=\"problem\" role=\"alert\">The refetch failed: ",
-                    error ? esc(c, error) : "see the error log",
-                    ". The last good keys stay in use.</p>\n", NULL);
-    jg_html_raw(h, "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
-                esc(c, url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
-    if (words)
-        jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
-                    "\">", words, "</span>", NULL);
-    else
-        jg_html_raw(h, "not fetched yet: the first token request that needs its keys "
-                    "fetches them", NULL);
-    jg_html_raw(h, "</dd>\n", NULL);
-    if (error)
-        jg_html_raw(h, "<dt>Error</dt><dd class=\"ks-error\">", esc(c, error), "</dd>\n",
-                    NULL);
-    if (failing)
-        jg_html_raw(h, "<dt>Failing since</dt><dd>", esc(c, failing), "</dd>\n", NULL);
-    jg_html_raw(h, "<dt>Last successful fetch</dt><dd>", last_fetch ? esc(c, last_fetch)
-                : "none", "</dd>\n<dt>Key ids</dt><dd>", NULL);
-    n = kids && json_object_is_type(kids, json_type_array) ? json_object_array_length(kids)
-                                                           : 0;
-    for (i = 0; i < n; i++) {
-        json_object *k = json_object_array_get_idx(kids, i);
-        jg_html_raw(h, i ? ", " : "", k ? "<code>" : "", k ? esc(c, json_object_get_string(k))
-                    : "(a key without kid)", k ? "</code>" : "", NULL);
-    }
-    if (!n) jg_html_raw(h, "none", NULL);
-    jg_html_raw(h, "</dd>\n", NULL);
-    if ((t = ks_text(ks, "valid_until")))
-        jg_html_raw(h, "<dt>Valid until</dt><dd>", esc(c, t), "</dd>\n", NULL);
-    if ((t = ks_text(ks, "next_refresh")))
-        jg_html_raw(h, "<dt>Next refresh</dt><dd>", esc(c, t), "</dd>\n", NULL);
-    if (last_fetch && (t = ks_text(ks, "usable_until")))
-        jg_html_raw(h, "<dt>Keys usable</dt><dd>", usable && json_object_get_boolean(usable)
-                    ? "yes, " : "no (too stale), ", "until ", esc(c, t),
-                    " at the latest if the IdP stays unreachable</dd>\n", NULL);
-    jg_html_raw(h, "</dl>\n<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, path,
-                "/refresh-keys", NULL), NULL), "\" class=\"inline refetch\">\n", NULL);
-    csrf_input(c, h);
-    jg_html_raw(h, "<button type=\"submit\">Refetch keys now</button>\n<span "
-                "class=\"hint\">After a key compromise or a rotation: every process "
-                "uses the set the endpoint publishes now, and keys it lacks are no longer "
-                "trusted. If the fetch fails, the last good keys stay.</span>\n</form>\n"
-                "</section>\n", NULL);
-}
-
-static void idp_key_source(cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
-{
-    key_source_section(c, h, jg_admin_key_source(c->a, e), e->jwks_url,
-                       apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL));
-}
-
-/* values: what to show in the fields (an entry, or what was submitted) */
-typedef struct idp_values {
-    const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
-    int enabled, jwks;
-} idp_values_t;
-
-static void idp_form(cx_t *c, int status, const char *title, const jg_idp_entry_t *existing,
-                     const idp_values_t *v, const jg_entry_error_t *err, const char *notice)
-{
-    jg_html_t h;
-    const char *action = existing ? apr_pstrcat(c->p, "/idps/", seg(c, existing->name), NULL)
-                                  : "/idps";
-
-    jg_html_init(&h, c->p);
-    if (notice) jg_html_raw(&h, notice, NULL);
-    if (err && err->message && !err->field)
-        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
-                    "</p>\n", NULL);
-    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
-        jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
-        certificate_details(c, &h, existing);
-    }
-    if (existing) idp_key_source(c, &h, existing);
-    if (existing && existing->read_only) {
-        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
-                    esc(c, existing->source), "</code>): change it there.</p>\n"
-                    "<dl class=\"details\">\n<dt>Issuer</dt><dd>",
-                    esc(c, existing->issuer ? existing->issuer : existing->name),
-                    "</dd>\n<dt>JWKS endpoint</dt><dd>", esc(c, existing->jwks_url),
-                    "</dd>\n<dt>Aliases</dt><dd>", esc(c, lines(c, existing->aliases, ", ")),
-                    "</dd>\n<dt>iat validity</dt><dd>",
-                    esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
-                    "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
-                    "</dd>\n</dl>\n<p><a href=\"", href(c, "/", NULL),
-                    "\">Back to the tenant</a></p>\n", NULL);
-        page(c, status, title, jg_html_done(&h));
-        return;
-    }
-    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
-                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
-    csrf_input(c, &h);
-    text_input(&h, c, err, "name", "Identity Provider Name", v->name,
-               existing ? "readonly" : "required maxlength=\"255\"",
-               existing ? "The name cannot change (delete and register again)."
-                        : "Matched against the <code>iss</code> of assertions unless an "
-                          "issuer name is given.");
-    text_input(&h, c, err, "display_name", "Display name", v->display_name, NULL, NULL);
-    text_input(&h, c, err, "issuer", "Identity Provider's Issuer Name", v->issuer, NULL,
-               "The <code>iss</code> claim of its assertions; empty: the name.");
-    jg_html_raw(&h, "<fieldset class=\"field cert-type\">\n<legend>Choose IdP certificate "
-                "type</legend>\n<label><input type=\"radio\" name=\"cert_type\" value=\"jwks\"",
-                v->jwks ? " checked" : "", "> Use IdP JWKS endpoint</label>\n"
-                "<label><input type=\"radio\" name=\"cert_type\" value=\"pem\"",
-                v->jwks ? "" : " checked", "> Upload IdP certificate</label>\n</fieldset>\n"
-                "<div class=\"cert-jwks\">\n", NULL);
-    text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
-               "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
-               existing && existing->jwks_allow_http
-               ? "An https URL. Plain http is allowed for this IdP (set through the API, "
-                 "for loopback tests) while the URL stays the same."
-               : "An https URL.");
-    jg_html_raw(&h, "</div>\n<div class=\"cert-pem\">\n<div class=\"", field_class(err,
-                "certificate"), "\">\n<label for=\"f-certificate_file\">Identity Provider "
-                "Public Certificate (PEM file)</label>\n<input type=\"file\" "
-                "id=\"f-certificate_file\" name=\"certificate_file\" "
-                "accept=\".pem,.crt,.cer,.txt,application/x-pem-file\">\n"
-                "<label for=\"f-certificate\">or paste it</label>\n<textarea "
-                "id=\"f-certificate\" name=\"certificate\" rows=\"8\" class=\"mono\" "
-                "placeholder=\"-----BEGIN CERTIFICATE-----\">", esc(c, v->certificate),
-                "</textarea>\n", NULL);
-    field_error(&h, c, err, "certificate");
-    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
-                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n</div>\n",
-                NULL);
-    text_area(&h, c, err, "aliases", "Alias", v->aliases, 3,
-              "The <code>aud</code> values accepted from this IdP, one per line (e.g. "
-              "<code>https://localhost:9443/oauth2/token</code>); none: this server's "
-              "token endpoint and issuer.");
-    text_input(&h, c, err, "iat_validity", "iat validity period", v->iat, NULL,
-               "How old an assertion's <code>iat</code> may be: <code>30m</code>, "
-               "<code>1h</code>, <code>900</code> (seconds) or <code>off</code>.");
-    jg_html_raw(&h, "<div class=\"", field_class(err, "enabled"), "\">\n<label class=\"check\">"
-                "<input type=\"checkbox\" name=\"enabled\" value=\"on\"",
-                v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
-    field_error(&h, c, err, "enabled");
-    jg_html_raw(&h, "</div>\n<div class=\"actions\"><button type=\"submit\" "
-                "class=\"primary\">", existing ? "Save" : "Register",
-                "</button> <a href=\"", href(c, "/", NULL), "\">Cancel</a></div>\n"
-                "</form>\n", NULL);
-    if (existing) {
-        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p,
-                    action, "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
-        csrf_input(c, &h);
-        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this identity "
-                    "provider</button>\n</form>\n", NULL);
-    }
-    page(c, status, title, jg_html_done(&h));
-}
-
-static void idp_values_of(cx_t *c, const jg_idp_entry_t *e, idp_values_t *v)
-{
-    memset(v, 0, sizeof(*v));
-    v->name = e->name;
-    v->display_name = e->display_name;
-    v->issuer = e->issuer;
-    v->jwks_url = e->jwks_url;
-    v->certificate = e->certificate;
-    v->aliases = lines(c, e->aliases, "\n");
-    v->iat = jg_entry_duration_text(c->p, e->iat_validity);
-    v->enabled = e->enabled;
-    v->jwks = e->jwks_url != NULL;
-}
+/* ---- identity providers ----------------------------------------------------------- */
 
 /* The submitted form as the API's JSON, then as an entry. existing: the
  * entry being edited, whose jwks_allow_http (set through the API; the form
  * has no such field) is kept while its JWKS URL stays the same. */
-static jg_status_t idp_from_form(cx_t *c, const char *name, const jg_idp_entry_t *existing,
-                                 idp_values_t *v, jg_idp_entry_t **e, jg_entry_error_t *err)
+static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
+                                 const jg_idp_entry_t *existing, jg_idp_fields_t *v,
+                                 jg_idp_entry_t **e, jg_entry_error_t *err)
 {
     json_object *o = jg_json_own(c->p, json_object_new_object());
     const char *file = field(c, "certificate_file"), *type = field(c, "cert_type");
@@ -696,74 +100,49 @@ static jg_status_t idp_from_form(cx_t *c, const char *name, const jg_idp_entry_t
     return jg_idp_entry_from_json(c->p, o, name, JG_ENTRY_SUBMIT, c->a->now, e, err);
 }
 
-static void idp_new(cx_t *c)
-{
-    idp_values_t v;
-
-    memset(&v, 0, sizeof(v));
-    v.iat = "30m";
-    v.enabled = 1;
-    idp_form(c, 200, "Register an identity provider", NULL, &v, NULL, NULL);
-}
-
-static void idp_save(cx_t *c, const char *name)
+static void idp_save(jg_cx_t *c, const char *name)
 {
     jg_admin_result_t res;
     jg_entry_error_t err = { NULL, NULL };
     jg_idp_entry_t *e = NULL, *existing = NULL;
-    idp_values_t v;
+    jg_idp_fields_t v;
+    const char *title = name ? apr_pstrcat(c->p, "Identity provider ", name, NULL)
+                             : "Register an identity provider";
 
     memset(&res, 0, sizeof(res));
     if (name && jg_admin_find_idp(c->a, c->tenant, name, &existing, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     if (idp_from_form(c, name, existing, &v, &e, &err) != JG_OK)
-        return idp_form(c, 400, name ? apr_pstrcat(c->p, "Identity provider ", name, NULL)
-                        : "Register an identity provider", existing, &v, &err, NULL);
+        return jg_page_idp_form(c, 400, title, existing, &v, &err, NULL);
     if (jg_admin_put_idp(c->a, c->tenant, e, name != NULL, &res) >= 300) {
-        if (res.status >= 500) return result_page(c, &res);
-        return idp_form(c, res.status, name ? apr_pstrcat(c->p, "Identity provider ", name,
-                        NULL) : "Register an identity provider", existing, &v, &res.detail,
-                        NULL);
+        if (res.status >= 500) return jg_page_result(c, &res);
+        return jg_page_idp_form(c, res.status, title, existing, &v, &res.detail, NULL);
     }
     c->resp->audit = res.audit;
     redirect(c, apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL), "done=idp-saved");
 }
 
-static void idp_show(cx_t *c, const char *name)
-{
-    jg_admin_result_t res;
-    jg_idp_entry_t *e = NULL;
-    idp_values_t v;
-
-    memset(&res, 0, sizeof(res));
-    if (jg_admin_find_idp(c->a, c->tenant, name, &e, &res) != 200)
-        return result_page(c, &res);
-    idp_values_of(c, e, &v);
-    idp_form(c, 200, apr_pstrcat(c->p, "Identity provider ", name, NULL), e, &v, NULL,
-             flash(c));
-}
-
-static void idp_delete(cx_t *c, const char *name)
+static void idp_delete(jg_cx_t *c, const char *name)
 {
     jg_admin_result_t res;
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_delete_idp(c->a, c->tenant, name, &res) != 204)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     redirect(c, "/", apr_pstrcat(c->p, "done=idp-deleted&name=", seg(c, name), NULL));
 }
 
 /* "Refetch now": back to the page, which shows the key source after it. */
-static void refetched(cx_t *c, const char *path, int status, int fetched,
+static void refetched(jg_cx_t *c, const char *path, int status, int fetched,
                       const jg_admin_result_t *res)
 {
-    if (status != 200) return result_page(c, res);
+    if (status != 200) return jg_page_result(c, res);
     c->resp->audit = res->audit;
     redirect(c, path, fetched ? "done=keys-refetched" : "refetch=failed");
 }
 
-static void idp_refetch(cx_t *c, const char *name)
+static void idp_refetch(jg_cx_t *c, const char *name)
 {
     jg_admin_result_t res;
     json_object *ks = NULL;
@@ -774,169 +153,7 @@ static void idp_refetch(cx_t *c, const char *name)
     refetched(c, apr_pstrcat(c->p, "/idps/", seg(c, name), NULL), st, fetched, &res);
 }
 
-/* ---- service providers ------------------------------------------------------------------- */
-
-typedef struct client_values {
-    const char *name, *callback_url, *audience, *scopes;
-    apr_array_header_t *trusted;   /* NULL: all */
-    /* issue 6: client authentication */
-    const char *auth_method;       /* "" : every method its credentials allow */
-    const char *key_type;          /* "", "jwks", "pem" */
-    const char *jwks_url, *jwks, *certificate;
-} client_values_t;
-
-static int listed(const apr_array_header_t *l, const char *s)
-{
-    int i;
-
-    for (i = 0; l && i < l->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(l, i, const char *), s)) return 1;
-    return 0;
-}
-
-static void radio(jg_html_t *h, const char *name, const char *value, const char *current,
-                  const char *label)
-{
-    jg_html_raw(h, "<label><input type=\"radio\" name=\"", name, "\" value=\"", value, "\"",
-                !strcmp(current, value) ? " checked" : "", "> ", label, "</label>\n", NULL);
-}
-
-/* The form to register (existing NULL) or edit a service provider. */
-static void client_form(cx_t *c, int status, const client_values_t *v,
-                        const jg_entry_error_t *err, const jg_client_entry_t *existing)
-{
-    static const char *const methods[] = {
-        "", "client_secret_basic", "client_secret_post", "private_key_jwt", NULL
-    };
-    apr_array_header_t *idps = NULL;
-    jg_admin_result_t res;
-    jg_html_t h;
-    const char *action = existing ? apr_pstrcat(c->p, "/clients/", seg(c, existing->client_id),
-                                                NULL) : "/clients";
-    const char *kt = v->key_type ? v->key_type : "";
-    int i;
-
-    memset(&res, 0, sizeof(res));
-    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200) return result_page(c, &res);
-    jg_html_init(&h, c->p);
-    if (err && err->message && !err->field)
-        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
-                    "</p>\n", NULL);
-    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
-        jg_html_raw(&h, "<h2>Current public keys</h2>\n", NULL);
-        keys_table(c, &h, existing->keys);
-    }
-    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
-                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
-    csrf_input(c, &h);
-    if (existing)
-        jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-client_id\">OAuth Client "
-                    "Key</label>\n<input id=\"f-client_id\" class=\"mono\" readonly value=\"",
-                    esc(c, existing->client_id), "\">\n<p class=\"hint\">The client key "
-                    "and secret stay as they are (regenerate the secret on the service "
-                    "provider's page).</p>\n</div>\n", NULL);
-    text_input(&h, c, err, "name", "Service Provider Name", v->name,
-               "required maxlength=\"255\"", NULL);
-    text_input(&h, c, err, "callback_url", "Callback URL", v->callback_url,
-               "type=\"url\" placeholder=\"http://localhost:8080/playground2/oauth2client\"",
-               NULL);
-    text_area(&h, c, err, "audience", "Audience restriction", v->audience, 3,
-              "The <code>aud</code> of its access tokens, one per line; none: its client "
-              "key.");
-    text_input(&h, c, err, "scopes", "Allowed scopes", v->scopes, NULL,
-               "Separated by spaces; a token request gets the requested scopes that are "
-               "listed here.");
-    jg_html_raw(&h, "<fieldset class=\"", field_class(err, "trusted_idps"), "\">\n"
-                "<legend>Allowed identity providers</legend>\n", NULL);
-    for (i = 0; i < idps->nelts; i++) {
-        const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
-        jg_html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
-                    "name=\"trusted_idps\" value=\"", esc(c, e->name), "\"",
-                    listed(v->trusted, e->name) ? " checked" : "", "> ", esc(c, e->name),
-                    "</label>\n", NULL);
-    }
-    field_error(&h, c, err, "trusted_idps");
-    jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
-                "now and later.</p>\n</fieldset>\n", NULL);
-
-    /* issue 6: how it authenticates */
-    jg_html_raw(&h, "<div class=\"", field_class(err, "token_endpoint_auth_method"), "\">\n"
-                "<label for=\"f-token_endpoint_auth_method\">Client authentication</label>\n"
-                "<select id=\"f-token_endpoint_auth_method\" "
-                "name=\"token_endpoint_auth_method\">\n", NULL);
-    for (i = 0; methods[i]; i++)
-        jg_html_raw(&h, "<option value=\"", methods[i], "\"",
-                    !strcmp(v->auth_method ? v->auth_method : "", methods[i])
-                    ? " selected" : "", ">", *methods[i] ? methods[i]
-                    : "any method its credentials allow", "</option>\n", NULL);
-    jg_html_raw(&h, "</select>\n", NULL);
-    field_error(&h, c, err, "token_endpoint_auth_method");
-    jg_html_raw(&h, "<p class=\"hint\"><code>private_key_jwt</code>: the client signs a "
-                "short JWT (RFC 7523) with its private key instead of sending its secret; "
-                "give its public keys below. Set it to refuse the secret.</p>\n</div>\n"
-                "<fieldset class=\"field key-type\">\n<legend>Client public keys "
-                "(private_key_jwt)</legend>\n", NULL);
-    radio(&h, "key_type", "", kt, "None");
-    radio(&h, "key_type", "jwks", kt, "JWKS (paste)");
-    radio(&h, "key_type", "pem", kt, "Certificate (PEM)");
-    jg_html_raw(&h, "</fieldset>\n", NULL);
-    if (v->jwks_url && *v->jwks_url)    /* a stored one: shown, not editable here */
-        jg_html_raw(&h, "<p class=\"hint\">JWKS endpoint <code>", esc(c, v->jwks_url),
-                    "</code> (a JWKS URL is available for service providers of httpd.conf "
-                    "only: saving this form replaces it)</p>\n", NULL);
-    text_area(&h, c, err, "jwks", "Client's JWKS", v->jwks, 5,
-              "<code>{\"keys\": [...]}</code> with its public keys only.");
-    jg_html_raw(&h, "<div class=\"", field_class(err, "certificate"), "\">\n"
-                "<label for=\"f-certificate_file\">Client's public certificate (PEM "
-                "file)</label>\n<input type=\"file\" id=\"f-certificate_file\" "
-                "name=\"certificate_file\" accept=\".pem,.crt,.cer,.txt,"
-                "application/x-pem-file\">\n<label for=\"f-certificate\">or paste it"
-                "</label>\n<textarea id=\"f-certificate\" name=\"certificate\" rows=\"6\" "
-                "class=\"mono\" placeholder=\"-----BEGIN CERTIFICATE-----\">",
-                esc(c, v->certificate ? v->certificate : ""), "</textarea>\n", NULL);
-    field_error(&h, c, err, "certificate");
-    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
-                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n", NULL);
-
-    field_error(&h, c, err, "client_id");
-    if (existing)
-        jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
-                    "Save</button> <a href=\"", href(c, action, NULL), "\">Cancel</a></div>\n"
-                    "</form>\n", NULL);
-    else
-        jg_html_raw(&h, "<p class=\"hint\">The client key and secret are generated when you "
-                    "register; the secret is shown once.</p>\n<div class=\"actions\">"
-                    "<button type=\"submit\" class=\"primary\">Register</button> <a href=\"",
-                    href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n", NULL);
-    page(c, status, existing ? apr_pstrcat(c->p, "Edit service provider ", existing->name,
-                                           NULL) : "Register a service provider",
-         jg_html_done(&h));
-}
-
-static void client_new(cx_t *c)
-{
-    client_values_t v;
-
-    memset(&v, 0, sizeof(v));
-    client_form(c, 200, &v, NULL, NULL);
-}
-
-static void client_values_of(cx_t *c, const jg_client_entry_t *e, client_values_t *v)
-{
-    const char *m = jg_auth_method_name(e->auth_method);
-
-    memset(v, 0, sizeof(*v));
-    v->name = e->name;
-    v->callback_url = e->callback_url;
-    v->audience = lines(c, e->audience, "\n");
-    v->scopes = lines(c, e->scopes, " ");
-    v->trusted = e->trusted_idps;
-    v->auth_method = m ? m : "";
-    v->jwks_url = e->jwks_url;
-    v->jwks = e->jwks;
-    v->certificate = e->certificate;
-    v->key_type = e->jwks ? "jwks" : e->certificate ? "pem" : "";
-}
+/* ---- service providers ------------------------------------------------------------ */
 
 static void add_list(json_object *o, const char *name, apr_array_header_t *l)
 {
@@ -949,7 +166,7 @@ static void add_list(json_object *o, const char *name, apr_array_header_t *l)
 }
 
 /* The submitted form as the API's JSON, then as an entry. */
-static jg_status_t client_from_form(cx_t *c, client_values_t *v, jg_client_entry_t **e,
+static jg_status_t client_from_form(jg_cx_t *c, jg_client_fields_t *v, jg_client_entry_t **e,
                                     jg_entry_error_t *err)
 {
     json_object *o = jg_json_own(c->p, json_object_new_object());
@@ -985,89 +202,41 @@ static jg_status_t client_from_form(cx_t *c, client_values_t *v, jg_client_entry
     return jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, e, err);
 }
 
-static void copy_row(cx_t *c, jg_html_t *h, const char *id, const char *label,
-                     const char *value)
-{
-    jg_html_raw(h, "<div class=\"field\">\n<label for=\"", id, "\">", label, "</label>\n"
-                "<div class=\"copy-row\"><input id=\"", id, "\" class=\"mono\" readonly "
-                "value=\"", esc(c, value), "\"><button type=\"button\" class=\"copy\" "
-                "data-copy=\"", id, "\" hidden>Copy</button></div>\n</div>\n", NULL);
-}
-
-static void secret_page(cx_t *c, const char *title, const char *name, const char *client_id,
-                        const char *secret)
-{
-    jg_html_t h;
-
-    jg_html_init(&h, c->p);
-    jg_html_raw(&h, "<p class=\"notice\" role=\"status\">Service provider <strong>",
-                esc(c, name), "</strong>: copy the client secret now. It is stored only as "
-                "a hash and will not be shown again.</p>\n", NULL);
-    copy_row(c, &h, "client-id", "OAuth Client Key", client_id);
-    copy_row(c, &h, "client-secret", "OAuth Client Secret", secret);
-    jg_html_raw(&h, "<p class=\"hint\">Token requests: HTTP Basic with these, to the token "
-                "endpoint with <code>?tenantDomain=", esc(c, c->tenant), "</code>.</p>\n"
-                "<p><a href=\"", href(c, apr_pstrcat(c->p, "/clients/", seg(c, client_id),
-                NULL), NULL), "\">Service provider details</a> &#183; <a href=\"",
-                href(c, "/", NULL), "\">Back to the tenant</a></p>\n", NULL);
-    page(c, 200, title, jg_html_done(&h));
-}
-
-static void client_create(cx_t *c)
+static void client_create(jg_cx_t *c)
 {
     jg_entry_error_t err = { NULL, NULL };
     jg_client_entry_t *e = NULL;
     jg_admin_result_t res;
-    client_values_t v;
+    jg_client_fields_t v;
     const char *secret = NULL;
 
     memset(&res, 0, sizeof(res));
     if (client_from_form(c, &v, &e, &err) != JG_OK)
-        return client_form(c, 400, &v, &err, NULL);
+        return jg_page_client_form(c, 400, &v, &err, NULL);
     if (jg_admin_create_client(c->a, c->tenant, e, &secret, &res) != 201) {
-        if (res.status >= 500 || res.status == 404) return result_page(c, &res);
-        return client_form(c, res.status, &v, &res.detail, NULL);
+        if (res.status >= 500 || res.status == 404) return jg_page_result(c, &res);
+        return jg_page_client_form(c, res.status, &v, &res.detail, NULL);
     }
     c->resp->audit = res.audit;
-    secret_page(c, "Service provider registered", e->name, e->client_id, secret);
+    jg_page_secret(c, "Service provider registered", e->name, e->client_id, secret);
 }
 
-/* issue 6, below */
-static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
-static void client_token_forms(cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
-static void client_edit(cx_t *c, const char *id)
-{
-    jg_admin_result_t res;
-    jg_client_entry_t *e = NULL;
-    client_values_t v;
-
-    memset(&res, 0, sizeof(res));
-    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
-        return result_page(c, &res);
-    if (e->read_only)
-        return message_page(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
-                            e->name, " is defined in httpd.conf (", e->source,
-                            "): change it there.", NULL));
-    client_values_of(c, e, &v);
-    client_form(c, 200, &v, NULL, e);
-}
-
-static void client_save(cx_t *c, const char *id)
+static void client_save(jg_cx_t *c, const char *id)
 {
     jg_entry_error_t err = { NULL, NULL };
     jg_client_entry_t *e = NULL, *existing = NULL;
     jg_admin_result_t res;
-    client_values_t v;
+    jg_client_fields_t v;
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_find_client(c->a, c->tenant, id, &existing, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     if (existing->read_only)
-        return message_page(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
-                            existing->name, " is defined in httpd.conf (", existing->source,
-                            "): change it there.", NULL));
+        return jg_page_message(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
+                               existing->name, " is defined in httpd.conf (", existing->source,
+                               "): change it there.", NULL));
     if (client_from_form(c, &v, &e, &err) != JG_OK)
-        return client_form(c, 400, &v, &err, existing);
+        return jg_page_client_form(c, 400, &v, &err, existing);
     /* the token settings have a form of their own: kept as they are */
     e->refresh_tokens = existing->refresh_tokens;
     e->refresh_lifetime = existing->refresh_lifetime;
@@ -1076,143 +245,14 @@ static void client_save(cx_t *c, const char *id)
     if (jg_admin_update_client(c->a, c->tenant, id, e, &res) != 200) {
         if (res.status >= 500 || res.status == 404
             || (res.error && !strcmp(res.error, "read_only")))
-            return result_page(c, &res);
-        return client_form(c, res.status, &v, &res.detail, existing);
+            return jg_page_result(c, &res);
+        return jg_page_client_form(c, res.status, &v, &res.detail, existing);
     }
     c->resp->audit = res.audit;
     redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), "done=client-saved");
 }
 
-static void client_show(cx_t *c, const char *id)
-{
-    jg_admin_result_t res;
-    jg_client_entry_t *e = NULL;
-    jg_client_t *rc;
-    jg_html_t h;
-    const char *m;
-
-    memset(&res, 0, sizeof(res));
-    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
-        return result_page(c, &res);
-    m = jg_auth_method_name(e->auth_method);
-    rc = jg_client_entry_to_client(c->p, e);
-    /* httpd.conf's secrets are not in the entry: only whether there are
-     * any matters here, for the list of methods */
-    if (e->has_jwt_secret) rc->jwt_secret = jg_keyset_make(c->p);
-    if (e->has_secret) rc->secret = "(httpd.conf)";
-    jg_html_init(&h, c->p);
-    jg_html_raw(&h, flash(c), "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
-                esc(c, e->client_id), "</code></dd>\n<dt>Callback URL</dt><dd>",
-                esc(c, e->callback_url), "</dd>\n<dt>Audience restriction</dt><dd>", NULL);
-    list_cell(c, &h, e->audience, "its client key");
-    jg_html_raw(&h, "</dd>\n<dt>Allowed scopes</dt><dd>", NULL);
-    list_cell(c, &h, e->scopes, "none");
-    jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
-    list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
-    client_token_details(c, &h, e);       /* issue 6 */
-    jg_html_raw(&h, "</dd>\n<dt>Client authentication</dt><dd>", m ? esc(c, m)
-                : apr_pstrcat(c->p, "any method its credentials allow: <code>",
-                              esc(c, jg_client_auth_methods(c->p, rc)), "</code>", NULL),
-                "</dd>\n<dt>Client public keys</dt><dd>", NULL);
-    if (e->jwks_url)
-        jg_html_raw(&h, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
-    else if (e->keys && jg_keyset_count(e->keys))
-        keys_table(c, &h, e->keys);
-    else
-        jg_html_raw(&h, "<span class=\"muted\">none</span>", NULL);
-    if (e->has_jwt_secret)
-        jg_html_raw(&h, "</dd>\n<dt>HMAC key (client_secret_jwt)</dt><dd>configured", NULL);
-    jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
-    source_cell(c, &h, e->read_only, e->source);
-    if (e->meta.created_by)
-        jg_html_raw(&h, "</dd>\n<dt>Registered</dt><dd>", esc(c, jg_entry_time(c->p,
-                    e->meta.created_at)), " by ", esc(c, e->meta.created_by),
-                    "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
-                    e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
-    jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
-    if (e->jwks_url)
-        key_source_section(c, &h, jg_admin_client_key_source(c->a, e), e->jwks_url,
-                           apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL));
-    client_token_forms(c, &h, e);         /* issue 6 */
-    if (e->read_only)
-        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
-                    NULL);
-    else {
-        const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
-        jg_html_raw(&h, "<p><a class=\"button\" href=\"", href(c, apr_pstrcat(c->p, base,
-                    "/edit", NULL), NULL), "\">Edit this service provider</a></p>\n"
-                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
-                    "/regenerate-secret", NULL), NULL), "\" class=\"inline\">\n", NULL);
-        csrf_input(c, &h);
-        jg_html_raw(&h, "<button type=\"submit\">Regenerate the client secret</button>\n"
-                    "<span class=\"hint\">The current secret stops working.</span>\n</form>\n"
-                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
-                    "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
-        csrf_input(c, &h);
-        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this service "
-                    "provider</button>\n</form>\n", NULL);
-    }
-    jg_html_raw(&h, "<p><a href=\"", href(c, "/", NULL), "\">Back to the tenant</a></p>\n",
-                NULL);
-    page(c, 200, apr_pstrcat(c->p, "Service provider ", e->name, NULL), jg_html_done(&h));
-}
-
-/* ---- issue 6: refresh tokens, resource server, copied claims, revocation ------------ */
-
-static void client_token_details(cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
-{
-    jg_html_raw(h, "</dd>\n<dt>Refresh tokens</dt><dd>", e->refresh_tokens == JG_CLIENT_DEFAULT
-                ? "the server's default" : e->refresh_tokens ? "on" : "off", NULL);
-    if (e->refresh_lifetime > 0)
-        jg_html_raw(h, ", valid ", esc(c, jg_entry_duration_text(c->p, e->refresh_lifetime)),
-                    NULL);
-    jg_html_raw(h, "</dd>\n<dt>Resource server (introspects every token)</dt><dd>",
-                e->introspect_any ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
-                "JWT access tokens</dt><dd>", NULL);
-    list_cell(c, h, e->copy_claims, "none");
-    if (e->revoked_before)
-        jg_html_raw(h, "</dd>\n<dt>Tokens revoked</dt><dd>every token issued until ",
-                    esc(c, jg_entry_time(c->p, e->revoked_before)), NULL);
-}
-
-static void client_token_forms(cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
-{
-    const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
-
-    if (!e->read_only) {
-        jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
-                    "/tokens", NULL), NULL), "\" class=\"entry\">\n<h2>Tokens</h2>\n",
-                    NULL);
-        csrf_input(c, h);
-        jg_html_raw(h, "<div class=\"field\"><label for=\"refresh_tokens\">Refresh tokens"
-                    "</label>\n<select id=\"refresh_tokens\" name=\"refresh_tokens\">"
-                    "<option value=\"default\"", e->refresh_tokens == JG_CLIENT_DEFAULT
-                    ? " selected" : "", ">The server's default</option><option value=\"on\"",
-                    e->refresh_tokens == 1 ? " selected" : "", ">On</option><option "
-                    "value=\"off\"", e->refresh_tokens == 0 ? " selected" : "",
-                    ">Off</option></select></div>\n", NULL);
-        text_input(h, c, NULL, "refresh_token_lifetime", "Refresh token lifetime",
-                   e->refresh_lifetime > 0 ? jg_entry_duration_text(c->p, e->refresh_lifetime)
-                                           : "", NULL,
-                   "Seconds or a duration such as 12h; empty: the server's default (1 day).");
-        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"introspect\""
-                    " value=\"on\"", e->introspect_any ? " checked" : "", "> Resource "
-                    "server: may introspect every token of the tenant</label>\n", NULL);
-        text_input(h, c, NULL, "copy_claims", "Assertion claims copied into JWT access tokens",
-                   lines(c, e->copy_claims, " "), NULL, "Claim names separated by spaces; "
-                   "the server's own claims (iss, sub, aud, exp, ...) are never copied.");
-        jg_html_raw(h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
-                    "Save</button></div>\n</form>\n", NULL);
-    }
-    jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
-                "/revoke-tokens", NULL), NULL), "\" class=\"inline\">\n", NULL);
-    csrf_input(c, h);
-    jg_html_raw(h, "<button type=\"submit\">Revoke every token of this service provider"
-                "</button>\n<span class=\"hint\">Access and refresh tokens issued until now "
-                "stop working; new ones can be had.</span>\n</form>\n", NULL);
-}
-
-static void client_tokens_save(cx_t *c, const char *id)
+static void client_tokens_save(jg_cx_t *c, const char *id)
 {
     jg_admin_result_t res;
     jg_client_entry_t *e = NULL, *n = NULL;
@@ -1226,7 +266,7 @@ static void client_tokens_save(cx_t *c, const char *id)
     memset(&res, 0, sizeof(res));
     if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200) {
         json_object_put(arr);
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     }
     /* the entry as it is, with the token settings of the form */
     o = jg_json_own(c->p, json_object_get(jg_client_entry_to_json(c->p, e, 1)));
@@ -1241,27 +281,27 @@ static void client_tokens_save(cx_t *c, const char *id)
     json_object_object_add(o, "introspect",
                            json_object_new_boolean(!strcmp(field(c, "introspect"), "on")));
     if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &n, &err) != JG_OK)
-        return message_page(c, 400, "Not saved", apr_pstrcat(c->p, err.field ? err.field
-                            : "", err.field ? ": " : "", err.message, NULL));
+        return jg_page_message(c, 400, "Not saved", apr_pstrcat(c->p, err.field ? err.field
+                               : "", err.field ? ": " : "", err.message, NULL));
     if (jg_admin_update_client(c->a, c->tenant, id, n, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), NULL);
 }
 
-static void client_revoke_tokens(cx_t *c, const char *id)
+static void client_revoke_tokens(jg_cx_t *c, const char *id)
 {
     jg_admin_result_t res;
     int n = 0;
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_revoke_client_tokens(c->a, c->tenant, id, &n, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), NULL);
 }
 
-static void client_regenerate(cx_t *c, const char *id)
+static void client_regenerate(jg_cx_t *c, const char *id)
 {
     jg_admin_result_t res;
     jg_client_entry_t *e = NULL;
@@ -1269,14 +309,14 @@ static void client_regenerate(cx_t *c, const char *id)
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_regenerate_secret(c->a, c->tenant, id, &secret, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
-        return result_page(c, &res);
-    secret_page(c, "New client secret", e->name, id, secret);
+        return jg_page_result(c, &res);
+    jg_page_secret(c, "New client secret", e->name, id, secret);
 }
 
-static void client_refetch(cx_t *c, const char *id)
+static void client_refetch(jg_cx_t *c, const char *id)
 {
     jg_admin_result_t res;
     json_object *ks = NULL;
@@ -1287,52 +327,20 @@ static void client_refetch(cx_t *c, const char *id)
     refetched(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), st, fetched, &res);
 }
 
-static void client_delete(cx_t *c, const char *id)
+static void client_delete(jg_cx_t *c, const char *id)
 {
     jg_admin_result_t res;
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_delete_client(c->a, c->tenant, id, &res) != 204)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     c->resp->audit = res.audit;
     redirect(c, "/", "done=client-deleted");
 }
 
-/* ---- WSO2 identity provider XML ------------------------------------------------------------ */
+/* ---- WSO2 identity provider XML --------------------------------------------------- */
 
-static void wso2_page(cx_t *c, int status, const char *problem)
-{
-    jg_html_t h;
-
-    jg_html_init(&h, c->p);
-    if (problem)
-        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, problem), "</p>\n",
-                    NULL);
-    jg_html_raw(&h, "<section>\n<h2>Import identity providers</h2>\n<p>WSO2 Identity "
-                "Server keeps file-based identity providers in "
-                "<code>repository/conf/identity/identity-providers/*.xml</code>. Each one "
-                "(name, display name, alias, enabled, certificate, issuer name, JWKS URI) "
-                "becomes a trusted identity provider of tenant <strong>", esc(c, c->tenant),
-                "</strong>; all or none are imported.</p>\n<form method=\"post\" "
-                "enctype=\"multipart/form-data\" action=\"", href(c, "/wso2/import", NULL),
-                "\" class=\"entry\">\n", NULL);
-    csrf_input(c, &h);
-    jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-xml_file\">XML file</label>\n"
-                "<input type=\"file\" id=\"f-xml_file\" name=\"xml_file\" "
-                "accept=\".xml,application/xml,text/xml\">\n<label for=\"f-xml\">or paste "
-                "it</label>\n<textarea id=\"f-xml\" name=\"xml\" rows=\"8\" "
-                "class=\"mono\"></textarea>\n</div>\n<div class=\"actions\"><button "
-                "type=\"submit\" class=\"primary\">Import</button> <a href=\"",
-                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n</section>\n"
-                "<section>\n<h2>Export</h2>\n<p>The identity providers this console "
-                "registered in tenant <strong>", esc(c, c->tenant), "</strong>, in the same "
-                "format (httpd.conf's are not included): <a href=\"",
-                href(c, "/wso2/export", NULL), "\">download the XML</a>.</p>\n"
-                "</section>\n", NULL);
-    page(c, status, "WSO2 identity providers", jg_html_done(&h));
-}
-
-static void wso2_import(cx_t *c)
+static void wso2_import(jg_cx_t *c)
 {
     jg_admin_result_t res;
     apr_array_header_t *names = NULL;
@@ -1340,15 +348,15 @@ static void wso2_import(cx_t *c)
 
     memset(&res, 0, sizeof(res));
     if (!*xml) xml = field(c, "xml");
-    if (!*xml) return wso2_page(c, 400, "Choose an XML file, or paste one.");
+    if (!*xml) return jg_page_wso2(c, 400, "Choose an XML file, or paste one.");
     if (jg_admin_wso2_import(c->a, c->tenant, xml, strlen(xml), &names, &res) != 201)
-        return wso2_page(c, res.status, res.detail.message);
+        return jg_page_wso2(c, res.status, res.detail.message);
     c->resp->audit = res.audit;
     redirect(c, "/", apr_pstrcat(c->p, "done=imported&name=",
                                  seg(c, apr_itoa(c->p, names->nelts)), NULL));
 }
 
-static void wso2_export(cx_t *c)
+static void wso2_export(jg_cx_t *c)
 {
     jg_admin_result_t res;
     const char *xml = NULL;
@@ -1357,7 +365,7 @@ static void wso2_export(cx_t *c)
 
     memset(&res, 0, sizeof(res));
     if (jg_admin_wso2_export(c->a, c->tenant, &xml, &res) != 200)
-        return result_page(c, &res);
+        return jg_page_result(c, &res);
     name = apr_pstrcat(c->p, "identity-providers-", c->tenant, ".xml", NULL);
     for (i = 0; name[i]; i++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
@@ -1369,17 +377,12 @@ static void wso2_export(cx_t *c)
     c->resp->filename = name;
 }
 
-/* ---- routing ------------------------------------------------------------------------------ */
-
-static void not_found(cx_t *c)
-{
-    message_page(c, 404, "Not found", "There is no such page in this console.");
-}
+/* ---- routing ---------------------------------------------------------------------- */
 
 /* The tenant a page shows without ?tenantDomain=: the default one, unless
  * the user does not administer it; then the first one it does that exists
  * (named in httpd.conf for a tenant not created yet, it may not). */
-static const char *home_tenant(cx_t *c)
+const char *jg_cx_home_tenant(jg_cx_t *c)
 {
     const jg_role_t *r = c->a->role;
     jg_admin_result_t res;
@@ -1395,22 +398,13 @@ static const char *home_tenant(cx_t *c)
     return JG_ARRAY_IDX(r->tenants, 0, const char *);
 }
 
-/* 403, saying nothing of the tenant asked for (its name included: the
- * links of the page lead to the user's own tenant). */
-static void refused(cx_t *c, const jg_admin_result_t *res)
-{
-    c->tenant = home_tenant(c);
-    c->resp->forbidden = 1;
-    message_page(c, 403, "Not allowed", res->detail.message);
-}
-
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                        jg_console_response_t *resp)
 {
     const char *seg_[4] = { NULL, NULL, NULL, NULL }, *why = NULL;
     char *path = apr_pstrdup(a->p, req->path ? req->path : ""), *tok, *last = NULL;
     int n = 0, get, post;
-    cx_t c;
+    jg_cx_t c;
 
     memset(resp, 0, sizeof(*resp));
     memset(&c, 0, sizeof(c));
@@ -1418,64 +412,66 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
     c.a = a;
     c.req = req;
     c.resp = resp;
-    c.tenant = q(&c, "tenantDomain");
-    if (!c.tenant) c.tenant = home_tenant(&c);
+    c.tenant = jg_cx_query(&c, "tenantDomain");
+    if (!c.tenant) c.tenant = jg_cx_home_tenant(&c);
     c.csrf = jg_csrf_token(a->p, req->csrf_key, a->user, a->now);
     for (tok = apr_strtok(path, "/", &last); tok; tok = apr_strtok(NULL, "/", &last)) {
-        if (n == 4) return not_found(&c);
+        if (n == 4) return jg_page_not_found(&c);
         seg_[n++] = tok;
     }
     get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
     post = !strcmp(req->method, "POST");
     if (!get && !post)
-        return message_page(&c, 405, "Method not allowed", "The console takes GET and POST.");
+        return jg_page_message(&c, 405, "Method not allowed",
+                               "The console takes GET and POST.");
     if (post) {
         const char *token;
         if (req->body_len > MAX_FORM_BODY)
-            return message_page(&c, 413, "Too large", "The form is too large.");
+            return jg_page_message(&c, 413, "Too large", "The form is too large.");
         if (jg_console_form_parse(a->p, req->content_type, req->body, req->body_len,
                                   &c.form, &why) != JG_OK)
-            return message_page(&c, 400, "Bad form", why);
+            return jg_page_message(&c, 400, "Bad form", why);
         token = jg_form_get(c.form, "csrf");
         if (!jg_csrf_check(a->p, req->csrf_key, a->user, token, a->now)) {
             resp->csrf_refused = 1;
-            return message_page(&c, 403, "Form refused", "This form expired or did not "
-                                "come from this console. Go back, reload the page and "
-                                "try again.");
+            return jg_page_message(&c, 403, "Form refused", "This form expired or did not "
+                                   "come from this console. Go back, reload the page and "
+                                   "try again.");
         }
     }
     {
         jg_admin_result_t res;
         memset(&res, 0, sizeof(res));
         if (n == 1 && post && !strcmp(seg_[0], "tenants")) {
-            if (jg_admin_may_create_tenant(a, &res) != 200) return refused(&c, &res);
+            if (jg_admin_may_create_tenant(a, &res) != 200) return jg_page_refused(&c, &res);
         }
         else if (jg_admin_may(a, c.tenant, "tenantDomain", &res) != 200)
-            return refused(&c, &res);
+            return jg_page_refused(&c, &res);
     }
     if (n == 0)
-        return get ? overview(&c) : not_found(&c);
+        return get ? jg_page_overview(&c) : jg_page_not_found(&c);
     if (!strcmp(seg_[0], "tenants") && n == 1 && post) return create_tenant(&c);
     if (!strcmp(seg_[0], "idps")) {
         if (n == 1 && post) return idp_save(&c, NULL);
-        if (n == 2 && get && !strcmp(seg_[1], "new")) return idp_new(&c);
-        if (n == 2 && get) return idp_show(&c, seg_[1]);
+        if (n == 2 && get && !strcmp(seg_[1], "new")) return jg_page_idp_new(&c);
+        if (n == 2 && get) return jg_page_idp_show(&c, seg_[1]);
         if (n == 2 && post) return idp_save(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return idp_delete(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
             return idp_refetch(&c, seg_[1]);
     }
     if (!strcmp(seg_[0], "wso2")) {
-        if (n == 1 && get) return wso2_page(&c, 200, NULL);
+        if (n == 1 && get) return jg_page_wso2(&c, 200, NULL);
         if (n == 2 && post && !strcmp(seg_[1], "import")) return wso2_import(&c);
         if (n == 2 && get && !strcmp(seg_[1], "export")) return wso2_export(&c);
     }
     if (!strcmp(seg_[0], "clients")) {
         if (n == 1 && post) return client_create(&c);
-        if (n == 2 && get && !strcmp(seg_[1], "new")) return client_new(&c);
-        if (n == 2 && get) return client_show(&c, seg_[1]);
+        if (n == 2 && get && !strcmp(seg_[1], "new")) return jg_page_client_new(&c);
+        if (n == 2 && get) return jg_page_client_show(&c, seg_[1]);
         if (n == 2 && post) return client_save(&c, seg_[1]);
-        if (n == 3 && get && !strcmp(seg_[2], "edit")) return client_edit(&c, seg_[1]);
+        if (n == 3 && get && !strcmp(seg_[2], "edit"))
+            return jg_page_client_edit(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "regenerate-secret"))
             return client_regenerate(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return client_delete(&c, seg_[1]);
@@ -1486,5 +482,5 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
             return client_refetch(&c, seg_[1]);
     }
-    not_found(&c);
+    jg_page_not_found(&c);
 }

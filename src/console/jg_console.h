@@ -4,15 +4,16 @@
  * JavaScript (the script in htdocs/ only adds copy buttons and hides the
  * certificate field that the chosen certificate type does not use). Every
  * value is HTML-escaped; every form carries a CSRF token bound to the user;
- * changes go through jg_admin.h, so the API's rules hold here too. */
+ * changes go through jg_admin.h, so the API's rules hold here too.
+ * jg_console.c routes and handles the forms, jg_console_pages.c renders the
+ * pages, jg_console_csrf.c makes and checks the tokens. */
 #ifndef JG_CONSOLE_H
 #define JG_CONSOLE_H
 
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include "jg_admin.h"
-
-#define JG_CSRF_LIFETIME (12 * 3600)   /* seconds a form stays usable */
+#include "jg_console_csrf.h"
 
 typedef struct jg_console_request {
     const char *method;            /* GET HEAD POST ... */
@@ -47,12 +48,5 @@ typedef struct jg_console_response {
 
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                        jg_console_response_t *resp);
-
-/* "TIME.MAC": MAC = base64url HMAC-SHA256(key, "jwt-grant-csrf" NUL user NUL TIME). */
-const char *jg_csrf_token(apr_pool_t *p, const char *key, const char *user, long long now);
-/* 1 when token was made for user with key, not in the future (60 s of
- * leeway) and at most JG_CSRF_LIFETIME ago. */
-int jg_csrf_check(apr_pool_t *p, const char *key, const char *user, const char *token,
-                  long long now);
 
 #endif

@@ -1,8 +1,8 @@
 /* SetHandler jwt-grant-admin: the console and its JSON API (issue 5). HTTP
  * only: who the user is (and the groups of JWTGrantConsoleGroupFile it is
  * in), the body, the headers; everything else is in the core (jg_roles.c
- * decides what the user may do, jg_admin.c is the API, jg_console.c the
- * pages). */
+ * decides what the user may do, jg_admin_api.c is the API over the rules of
+ * jg_admin.c, jg_console.c the console). */
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -17,7 +17,7 @@
 #include "jg_config.h"
 #include "jg_directives.h"
 #include "jg_live.h"
-#include "jg_admin.h"
+#include "jg_admin_api.h"
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"

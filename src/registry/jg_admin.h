@@ -1,10 +1,12 @@
-/* What the management console and its JSON API do, without HTTP: list a
- * tenant's IdPs and service providers (httpd.conf's, read-only, and the
- * store's), and change the store's, checking every rule first (names and
- * issuers unique per tenant, client ids unique, references to IdPs that
+/* The rules of the registry's changes, without HTTP: list a tenant's IdPs
+ * and service providers (httpd.conf's, read-only, and the store's), and
+ * change the store's, checking every rule first (the role's tenants, names
+ * and issuers unique per tenant, client ids unique, references to IdPs that
  * exist, httpd.conf's entries untouchable) inside the write transaction, so
  * two administrators cannot both win. Every change yields one audit line
- * (who, tenant, what; never a secret). */
+ * (who, tenant, what; never a secret). The console (jg_console.h) and
+ * jwt-grant-tool call these; the JSON API (jg_admin_api.h) routes requests
+ * to them. */
 #ifndef JG_ADMIN_H
 #define JG_ADMIN_H
 
@@ -147,55 +149,12 @@ int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
 int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, size_t len,
                          apr_array_header_t **names, jg_admin_result_t *res);
 
-/* ---- the JSON API ------------------------------------------------------------ */
-
-typedef struct jg_admin_request {
-    const char *method;           /* GET HEAD POST PUT DELETE ... */
-    const char *path;             /* below {admin}/api: "/idps/jwtIDP" */
-    const char *tenant;           /* ?tenantDomain=, or NULL: the default tenant */
-    const char *content_type;
-    const char *body;
-    size_t body_len;
-    const char *location;         /* {admin}, for Location headers */
-} jg_admin_request_t;
-
-typedef struct jg_admin_response {
-    int status;
-    const char *content_type;
-    const char *body;             /* NULL: none (204) */
-    const char *location;         /* Location header (201) */
-    const char *allow;            /* Allow header (405) */
-    const char *audit;            /* what changed, for the log */
-    int forbidden;                /* 403: a tenant or an act the role does not allow */
-    int media_refused;            /* 415 on a request that would change something */
-} jg_admin_response_t;
-
-/* Every request but GET, HEAD and OPTIONS must be Content-Type
- * application/json (application/xml for the WSO2 import), bodiless ones
- * too: a page of another site can make a browser send only form encodings
- * and text/plain without a CORS preflight, which the API never answers.
- * Anything else is 415 (resp->media_refused) and changes nothing. Then the
- * role: 403 (resp->forbidden) for a tenant it does not administer, before
- * the tenant's existence or the body is looked at. */
-void jg_admin_api(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_response_t *resp);
-
-/* Whether a Content-Type header is media type type (case-insensitive,
- * parameters such as charset allowed, nothing else). */
-int jg_admin_media_type_is(const char *content_type, const char *type);
-
-/* The API's object of an IdP: the entry's JSON with "key_source" (the
- * hook's status, or null when the IdP has no JWKS URL or nothing is known). */
-json_object *jg_admin_idp_json(jg_admin_t *a, const jg_idp_entry_t *e);
-
 /* The key source's status of an IdP as this user may see it (its error
  * generic unless the entry is httpd.conf's or a->show_fetch_detail), or
  * NULL when the IdP has no JWKS URL or nothing is known. */
 json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e);
 /* The same for a service provider's JWKS URL (private_key_jwt). */
 json_object *jg_admin_client_key_source(jg_admin_t *a, const jg_client_entry_t *c);
-
-/* {"error":..,"field":..,"error_description":..} */
-const char *jg_admin_error_json(apr_pool_t *p, const jg_admin_result_t *res);
 
 /* Percent-encode a path segment (names in Location headers and links). */
 const char *jg_admin_path_escape(apr_pool_t *p, const char *s);

@@ -24,13 +24,6 @@ jg_status_t jg_json_parse_object(apr_pool_t *p, const char *text, size_t len,
 jg_status_t jg_json_parse(apr_pool_t *p, const char *text, size_t len,
                           json_object **out, const char **why);
 
-/* Check only, on text json-c already accepted: depth <= max_depth, no
- * duplicate member names, no escaped NUL, no raw control character in a
- * string, no literal outside RFC 8259 (NaN, Infinity). UTF-8 is checked by
- * the parse functions. Used by the parse functions; exposed for tests. */
-jg_status_t jg_json_check_text(apr_pool_t *p, const char *text, size_t len,
-                               int max_depth, const char **why);
-
 /* Well-formed UTF-8 (Unicode Table 3-7: no overlong forms, no surrogates,
  * nothing above U+10FFFF). */
 int jg_json_utf8_valid(const char *s, size_t len);

@@ -39,6 +39,7 @@
 #include "jg_key.h"
 #include "jg_sig.h"
 #include "jg_jws.h"
+#include "json_check_text.h"   /* tests/unit: the JSON reference */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,8 +1,9 @@
-/* jg_entry.h, jg_admin.h and jg_overlay.h on a temporary SQLite store and
- * a small httpd.conf registry: field-by-field validation naming the field,
- * the rules of every change (201/204/400/404/409), secrets generated and
- * stored as hashes only, audit lines without secrets, the JSON API's
- * routing, and the effective registry laid over httpd.conf's. */
+/* jg_entry.h, jg_admin.h, jg_admin_api.h and jg_overlay.h on a temporary
+ * SQLite store and a small httpd.conf registry: field-by-field validation
+ * naming the field, the rules of every change (201/204/400/404/409),
+ * secrets generated and stored as hashes only, audit lines without
+ * secrets, the JSON API's routing, and the effective registry laid over
+ * httpd.conf's. */
 #include <string.h>
 #include <apr_strings.h>
 #include "test_suites.h"
@@ -10,6 +11,7 @@
 #include "test_store.h"
 #include "jg_array.h"
 #include "jg_admin.h"
+#include "jg_admin_api.h"
 #include "jg_entry.h"
 #include "jg_overlay.h"
 #include "jg_json.h"

@@ -7,6 +7,7 @@
 #include "test_suites.h"
 #include "test_util.h"
 #include "jg_json.h"
+#include "json_check_text.h"
 
 static jg_status_t parse_obj(const char *text, json_object **o, const char **why)
 {

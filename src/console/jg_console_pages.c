@@ -1,0 +1,956 @@
+/* The console's HTML pages (see jg_console_pages.h); jg_console.c routes
+ * requests to them and handles the forms. */
+#include <string.h>
+#include <apr_strings.h>
+#include "jg_array.h"
+#include "jg_console_pages.h"
+#include "jg_html.h"
+#include "jg_json.h"
+#include "jg_form.h"
+#include "jg_client_auth.h"
+
+/* ---- URLs and pieces of pages ----------------------------------------------------------- */
+
+static const char *esc(jg_cx_t *c, const char *s)
+{
+    return jg_html_escape(c->p, s);
+}
+
+static const char *seg(jg_cx_t *c, const char *s)
+{
+    return jg_admin_path_escape(c->p, s);
+}
+
+/* {admin}PATH?tenantDomain=T[&extra] (not HTML-escaped) */
+const char *jg_cx_url(jg_cx_t *c, const char *path, const char *extra)
+{
+    return apr_pstrcat(c->p, c->req->location, path, "?tenantDomain=", seg(c, c->tenant),
+                       extra ? "&" : "", extra ? extra : "", NULL);
+}
+
+static const char *href(jg_cx_t *c, const char *path, const char *extra)
+{
+    return esc(c, jg_cx_url(c, path, extra));
+}
+
+const char *jg_cx_query(jg_cx_t *c, const char *name)
+{
+    const char *v = c->req->query ? jg_form_get(c->req->query, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
+static void csrf_input(jg_cx_t *c, jg_html_t *h)
+{
+    jg_html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"", esc(c, c->csrf), "\">",
+                NULL);
+}
+
+static void page(jg_cx_t *c, int status, const char *title, const char *main)
+{
+    apr_array_header_t *tenants = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                "<title>", esc(c, title), " &#8212; JWT bearer grant console</title>\n"
+                "<link rel=\"stylesheet\" href=\"", esc(c, c->req->assets),
+                "/console.css\">\n<link rel=\"icon\" href=\"", esc(c, c->req->assets),
+                "/favicon.svg\" type=\"image/svg+xml\">\n<script src=\"", esc(c, c->req->assets),
+                "/console.js\" defer></script>\n</head>\n<body>\n<header>\n"
+                "<p class=\"brand\"><a href=\"", href(c, "/", NULL),
+                "\">JWT bearer grant &#8212; console</a></p>\n"
+                "<form method=\"get\" action=\"", esc(c, c->req->location), "/\" "
+                "class=\"tenant-picker\">\n<label for=\"tenant-picker\">Tenant</label>\n"
+                "<select id=\"tenant-picker\" name=\"tenantDomain\">\n", NULL);
+    if (jg_admin_tenants(c->a, &tenants, &res) == 200)
+        for (i = 0; i < tenants->nelts; i++) {
+            const jg_admin_tenant_t *t = JG_ARRAY_IDX(tenants, i, jg_admin_tenant_t *);
+            jg_html_raw(&h, "<option value=\"", esc(c, t->name), "\"",
+                        !strcmp(t->name, c->tenant) ? " selected" : "", ">",
+                        esc(c, t->name), t->is_default ? " (default)" : "", "</option>\n",
+                        NULL);
+        }
+    jg_html_raw(&h, "</select>\n<button type=\"submit\">Show</button>\n</form>\n"
+                "<p class=\"user\">Signed in as <strong>", esc(c, c->a->user),
+                "</strong></p>\n</header>\n<main>\n<h1>", esc(c, title), "</h1>\n", main,
+                "</main>\n<footer>Registry store: ", esc(c, c->req->store),
+                "</footer>\n</body>\n</html>\n", NULL);
+    c->resp->status = status;
+    c->resp->content_type = "text/html; charset=utf-8";
+    c->resp->body = jg_html_done(&h);
+}
+
+void jg_page_message(jg_cx_t *c, int status, const char *title, const char *text)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"", status >= 400 ? "problem" : "notice", "\">", NULL);
+    jg_html_text(&h, text);
+    jg_html_raw(&h, "</p>\n<p><a href=\"", href(c, "/", NULL), "\">Back to tenant ",
+                esc(c, c->tenant), "</a></p>\n", NULL);
+    page(c, status, title, jg_html_done(&h));
+}
+
+void jg_page_result(jg_cx_t *c, const jg_admin_result_t *res)
+{
+    if (res->status == 403) return jg_page_refused(c, res);
+    jg_page_message(c, res->status, res->status == 404 ? "Not found"
+                    : res->status == 409 ? "Not possible" : "Error",
+                    res->detail.message ? res->detail.message : "failed");
+}
+
+void jg_page_not_found(jg_cx_t *c)
+{
+    jg_page_message(c, 404, "Not found", "There is no such page in this console.");
+}
+
+/* 403, saying nothing of the tenant asked for (its name included: the
+ * links of the page lead to the user's own tenant). */
+void jg_page_refused(jg_cx_t *c, const jg_admin_result_t *res)
+{
+    c->tenant = jg_cx_home_tenant(c);
+    c->resp->forbidden = 1;
+    jg_page_message(c, 403, "Not allowed", res->detail.message);
+}
+
+static void list_cell(jg_cx_t *c, jg_html_t *h, const apr_array_header_t *l, const char *none)
+{
+    int i;
+
+    if (!l || !l->nelts) {
+        jg_html_raw(h, "<span class=\"muted\">", none, "</span>", NULL);
+        return;
+    }
+    jg_html_raw(h, "<ul class=\"plain\">", NULL);
+    for (i = 0; i < l->nelts; i++)
+        jg_html_raw(h, "<li>", esc(c, JG_ARRAY_IDX(l, i, const char *)), "</li>", NULL);
+    jg_html_raw(h, "</ul>", NULL);
+}
+
+static void source_cell(jg_cx_t *c, jg_html_t *h, int read_only, const char *source)
+{
+    if (read_only)
+        jg_html_raw(h, "<span class=\"badge\">httpd.conf</span> <span class=\"muted\">",
+                    esc(c, source), "</span>", NULL);
+    else
+        jg_html_raw(h, "<span class=\"badge store\">store</span>", NULL);
+}
+
+static const char *key_summary(jg_cx_t *c, const jg_idp_entry_t *e)
+{
+    const char *out = "";
+    int i;
+
+    if (e->jwks_url)
+        return apr_pstrcat(c->p, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
+    for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
+        const jg_key_t *k = jg_keyset_get(e->keys, i);
+        if (k->kty == JG_KTY_OCT)
+            out = apr_pstrcat(c->p, out, "<div>shared secret</div>", NULL);
+        else if (k->from_cert)
+            out = apr_pstrcat(c->p, out, "<div>", esc(c, k->subject ? k->subject : ""),
+                              " <span class=\"muted\">until ",
+                              esc(c, jg_entry_time(c->p, (long long)k->not_after)),
+                              "</span></div>", NULL);
+        else
+            out = apr_pstrcat(c->p, out, "<div>public key <code>",
+                              esc(c, k->thumbprint ? k->thumbprint : ""), "</code></div>",
+                              NULL);
+    }
+    return *out ? out : "<span class=\"muted\">none</span>";
+}
+
+/* ---- the overview ---------------------------------------------------------------------- */
+
+static const char *flash(jg_cx_t *c)
+{
+    static const struct { const char *key, *text; } done[] = {
+        { "tenant-created", "Tenant created." },
+        { "idp-saved", "Identity provider saved." },
+        { "idp-deleted", "Identity provider deleted." },
+        { "client-deleted", "Service provider deleted." },
+        { "client-saved", "Service provider saved." },
+        { "imported", "Identity providers imported:" },
+        { "keys-refetched", "Keys fetched again: every process uses the set below "
+                            "from now on; keys it lacks are no longer trusted." },
+    };
+    const char *d = jg_cx_query(c, "done");
+    size_t i;
+
+    for (i = 0; d && i < sizeof(done) / sizeof(done[0]); i++)
+        if (!strcmp(d, done[i].key))
+            return apr_pstrcat(c->p, "<p class=\"notice\" role=\"status\">", done[i].text,
+                               jg_cx_query(c, "name") ? " <strong>" : "",
+                               jg_cx_query(c, "name") ? esc(c, jg_cx_query(c, "name")) : "",
+                               jg_cx_query(c, "name") ? "</strong>" : "", "</p>\n", NULL);
+    return "";
+}
+
+void jg_page_overview(jg_cx_t *c)
+{
+    apr_array_header_t *idps = NULL, *clients = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200
+        || jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
+        return jg_page_result(c, &res);
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, flash(c), NULL);
+
+    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Identity providers</h2>"
+                "<a class=\"button\" href=\"", href(c, "/idps/new", NULL),
+                "\">Register an identity provider</a></div>\n", NULL);
+    if (!idps->nelts)
+        jg_html_raw(&h, "<p class=\"empty\">No trusted identity provider in this tenant "
+                    "yet.</p>\n", NULL);
+    else {
+        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Issuer</th><th>Keys</th>"
+                    "<th>Aliases</th><th>iat validity</th><th>Status</th><th>Source</th>"
+                    "</tr></thead>\n<tbody>\n", NULL);
+        for (i = 0; i < idps->nelts; i++) {
+            const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
+            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/idps/",
+                        seg(c, e->name), NULL), NULL), "\">", esc(c, e->name), "</a>",
+                        e->display_name ? "<div class=\"muted\">" : "",
+                        e->display_name ? esc(c, e->display_name) : "",
+                        e->display_name ? "</div>" : "", "</td><td>",
+                        esc(c, e->issuer ? e->issuer : e->name), "</td><td>",
+                        key_summary(c, e), "</td><td>", NULL);
+            list_cell(c, &h, e->aliases, "token endpoint, issuer");
+            jg_html_raw(&h, "</td><td>", esc(c, jg_entry_duration_text(c->p, e->iat_validity)),
+                        "</td><td>", e->enabled ? "enabled" : "<strong>disabled</strong>",
+                        "</td><td>", NULL);
+            source_cell(c, &h, e->read_only, e->source);
+            jg_html_raw(&h, "</td></tr>\n", NULL);
+        }
+        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
+    }
+    jg_html_raw(&h, "</section>\n", NULL);
+
+    jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Service providers</h2>"
+                "<a class=\"button\" href=\"", href(c, "/clients/new", NULL),
+                "\">Register a service provider</a></div>\n", NULL);
+    if (!clients->nelts)
+        jg_html_raw(&h, "<p class=\"empty\">No service provider in this tenant yet.</p>\n",
+                    NULL);
+    else {
+        jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Client key</th>"
+                    "<th>Callback URL</th><th>Audience</th><th>Scopes</th>"
+                    "<th>Allowed IdPs</th><th>Source</th></tr></thead>\n<tbody>\n", NULL);
+        for (i = 0; i < clients->nelts; i++) {
+            const jg_client_entry_t *e = JG_ARRAY_IDX(clients, i, jg_client_entry_t *);
+            jg_html_raw(&h, "<tr><td><a href=\"", href(c, apr_pstrcat(c->p, "/clients/",
+                        seg(c, e->client_id ? e->client_id : ""), NULL), NULL), "\">",
+                        esc(c, e->name), "</a></td><td><code>", esc(c, e->client_id),
+                        "</code></td><td>", esc(c, e->callback_url), "</td><td>", NULL);
+            list_cell(c, &h, e->audience, "its client key");
+            jg_html_raw(&h, "</td><td>", NULL);
+            list_cell(c, &h, e->scopes, "none");
+            jg_html_raw(&h, "</td><td>", NULL);
+            list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all");
+            jg_html_raw(&h, "</td><td>", NULL);
+            source_cell(c, &h, e->read_only, e->source);
+            jg_html_raw(&h, "</td></tr>\n", NULL);
+        }
+        jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
+    }
+    jg_html_raw(&h, "</section>\n", NULL);
+
+    jg_html_raw(&h, "<section>\n<h2>Moving from WSO2 Identity Server</h2>\n<p><a href=\"",
+                href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
+                "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
+                "\">export</a> this tenant's in that format.</p>\n</section>\n", NULL);
+    jg_html_raw(&h, "<section>\n<h2>Tenants</h2>\n", NULL);
+    if (jg_admin_may_create_tenant(c->a, &res) == 200) {
+        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/tenants", NULL),
+                    "\" class=\"inline\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<label for=\"new-tenant\">New tenant domain</label>\n"
+                    "<input id=\"new-tenant\" name=\"name\" required maxlength=\"253\" "
+                    "placeholder=\"wso2.com\">\n<button type=\"submit\">Create tenant"
+                    "</button>\n</form>\n", NULL);
+    }
+    else
+        jg_html_raw(&h, "<p class=\"hint\">You administer the tenants of the picker above; "
+                    "creating a tenant is for the server's administrators.</p>\n", NULL);
+    jg_html_raw(&h, "<p class=\"hint\">Token requests choose a tenant with "
+                "<code>?tenantDomain=</code>, as in WSO2 Identity Server.</p>\n"
+                "</section>\n", NULL);
+    page(c, 200, apr_pstrcat(c->p, "Tenant ", c->tenant, NULL), jg_html_done(&h));
+}
+
+/* ---- forms ----------------------------------------------------------------------------- */
+
+static void field_error(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                        const char *name)
+{
+    if (err && err->field && !strcmp(err->field, name))
+        jg_html_raw(h, "<p class=\"error\" id=\"err-", name, "\" role=\"alert\">",
+                    esc(c, err->message), "</p>\n", NULL);
+}
+
+static const char *field_class(const jg_entry_error_t *err, const char *name)
+{
+    return err && err->field && !strcmp(err->field, name) ? "field invalid" : "field";
+}
+
+static void text_input(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                       const char *name, const char *label, const char *value,
+                       const char *attrs, const char *hint)
+{
+    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
+                "\">", label, "</label>\n<input id=\"f-", name, "\" name=\"", name,
+                "\" value=\"", esc(c, value ? value : ""), "\"", attrs ? " " : "",
+                attrs ? attrs : "", ">\n", NULL);
+    field_error(h, c, err, name);
+    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
+    jg_html_raw(h, "</div>\n", NULL);
+}
+
+static void text_area(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err, const char *name,
+                      const char *label, const char *value, int rows, const char *hint)
+{
+    jg_html_raw(h, "<div class=\"", field_class(err, name), "\">\n<label for=\"f-", name,
+                "\">", label, "</label>\n<textarea id=\"f-", name, "\" name=\"", name,
+                "\" rows=\"", apr_itoa(c->p, rows), "\">", esc(c, value ? value : ""),
+                "</textarea>\n", NULL);
+    field_error(h, c, err, name);
+    if (hint) jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n", NULL);
+    jg_html_raw(h, "</div>\n", NULL);
+}
+
+static const char *lines(jg_cx_t *c, const apr_array_header_t *l, const char *sep)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; l && i < l->nelts; i++)
+        out = apr_pstrcat(c->p, out, i ? sep : "", JG_ARRAY_IDX(l, i, const char *), NULL);
+    return out;
+}
+
+static void keys_table(jg_cx_t *c, jg_html_t *h, const jg_keyset_t *keys);
+
+static void certificate_details(jg_cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    keys_table(c, h, e->keys);
+}
+
+/* Subject, validity and thumbprint of each key (IdPs' and, issue 6,
+ * service providers' for private_key_jwt). */
+static void keys_table(jg_cx_t *c, jg_html_t *h, const jg_keyset_t *keys)
+{
+    int i;
+
+    if (!keys || !jg_keyset_count(keys)) return;
+    jg_html_raw(h, "<table class=\"details\">\n<thead><tr><th>Subject</th><th>Valid from</th>"
+                "<th>Valid until</th><th>SHA-256 thumbprint</th></tr></thead>\n<tbody>\n",
+                NULL);
+    for (i = 0; i < jg_keyset_count(keys); i++) {
+        const jg_key_t *k = jg_keyset_get(keys, i);
+        if (k->kty == JG_KTY_OCT) {
+            jg_html_raw(h, "<tr><td colspan=\"4\">a shared secret (HMAC)</td></tr>\n", NULL);
+            continue;
+        }
+        jg_html_raw(h, "<tr><td>", k->from_cert ? esc(c, k->subject ? k->subject : "")
+                    : "public key", "</td><td>", k->from_cert
+                    ? esc(c, jg_entry_time(c->p, (long long)k->not_before)) : "",
+                    "</td><td>", k->from_cert
+                    ? esc(c, jg_entry_time(c->p, (long long)k->not_after)) : "",
+                    "</td><td><code class=\"wrap\">",
+                    esc(c, k->from_cert ? jg_entry_fingerprint(c->p, k->x5t_s256)
+                                        : k->thumbprint), "</code></td></tr>\n", NULL);
+    }
+    jg_html_raw(h, "</tbody>\n</table>\n", NULL);
+}
+
+static const char *ks_text(json_object *ks, const char *name)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(ks, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The key source of an IdP (or, path "/clients/ID", a service provider)
+ * with a JWKS URL, as every process shares it: what the last attempt gave,
+ * the key ids, when it is refreshed; and the "refetch now" button. */
+static void key_source_section(jg_cx_t *c, jg_html_t *h, json_object *ks, const char *url,
+                               const char *path)
+{
+    json_object *kids = NULL, *usable = NULL;
+    const char *state, *last_fetch, *error, *failing, *t, *words;
+    size_t i, n;
+
+    if (!ks) return;
+    state = ks_text(ks, "state");
+    state = state ? state : "not_fetched";
+    last_fetch = ks_text(ks, "last_fetch");
+    error = ks_text(ks, "error");
+    failing = ks_text(ks, "failing_since");
+    json_object_object_get_ex(ks, "key_ids", &kids);
+    json_object_object_get_ex(ks, "usable", &usable);
+    words = !strcmp(state, "fetched") ? "fetched"
+            : !strcmp(state, "not_modified") ? "confirmed (304 Not Modified)"
+            : !strcmp(state, "failed") ? "failed" : NULL;
+    jg_html_raw(h, "<section id=\"key-source\" class=\"key-source\">\n<h2>Key source</h2>\n",
+                NULL);
+    if (jg_cx_query(c, "refetch") && !strcmp(jg_cx_query(c, "refetch"), "failed"))
+        jg_html_raw(h, "<p class=\"problem\" role=\"alert\">The refetch failed: ",
+                    error ? esc(c, error) : "see the error log",
+                    ". The last good keys stay in use.</p>\n", NULL);
+    jg_html_raw(h, "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
+                esc(c, url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
+    if (words)
+        jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
+                    "\">", words, "</span>", NULL);
+    else
+        jg_html_raw(h, "not fetched yet: the first token request that needs its keys "
+                    "fetches them", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if (error)
+        jg_html_raw(h, "<dt>Error</dt><dd class=\"ks-error\">", esc(c, error), "</dd>\n",
+                    NULL);
+    if (failing)
+        jg_html_raw(h, "<dt>Failing since</dt><dd>", esc(c, failing), "</dd>\n", NULL);
+    jg_html_raw(h, "<dt>Last successful fetch</dt><dd>", last_fetch ? esc(c, last_fetch)
+                : "none", "</dd>\n<dt>Key ids</dt><dd>", NULL);
+    n = kids && json_object_is_type(kids, json_type_array) ? json_object_array_length(kids)
+                                                           : 0;
+    for (i = 0; i < n; i++) {
+        json_object *k = json_object_array_get_idx(kids, i);
+        jg_html_raw(h, i ? ", " : "", k ? "<code>" : "", k ? esc(c, json_object_get_string(k))
+                    : "(a key without kid)", k ? "</code>" : "", NULL);
+    }
+    if (!n) jg_html_raw(h, "none", NULL);
+    jg_html_raw(h, "</dd>\n", NULL);
+    if ((t = ks_text(ks, "valid_until")))
+        jg_html_raw(h, "<dt>Valid until</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if ((t = ks_text(ks, "next_refresh")))
+        jg_html_raw(h, "<dt>Next refresh</dt><dd>", esc(c, t), "</dd>\n", NULL);
+    if (last_fetch && (t = ks_text(ks, "usable_until")))
+        jg_html_raw(h, "<dt>Keys usable</dt><dd>", usable && json_object_get_boolean(usable)
+                    ? "yes, " : "no (too stale), ", "until ", esc(c, t),
+                    " at the latest if the IdP stays unreachable</dd>\n", NULL);
+    jg_html_raw(h, "</dl>\n<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, path,
+                "/refresh-keys", NULL), NULL), "\" class=\"inline refetch\">\n", NULL);
+    csrf_input(c, h);
+    jg_html_raw(h, "<button type=\"submit\">Refetch keys now</button>\n<span "
+                "class=\"hint\">After a key compromise or a rotation: every process "
+                "uses the set the endpoint publishes now, and keys it lacks are no longer "
+                "trusted. If the fetch fails, the last good keys stay.</span>\n</form>\n"
+                "</section>\n", NULL);
+}
+
+static void idp_key_source(jg_cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
+{
+    key_source_section(c, h, jg_admin_key_source(c->a, e), e->jwks_url,
+                       apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL));
+}
+
+void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
+                      const jg_idp_entry_t *existing, const jg_idp_fields_t *v,
+                      const jg_entry_error_t *err, const char *notice)
+{
+    jg_html_t h;
+    const char *action = existing ? apr_pstrcat(c->p, "/idps/", seg(c, existing->name), NULL)
+                                  : "/idps";
+
+    jg_html_init(&h, c->p);
+    if (notice) jg_html_raw(&h, notice, NULL);
+    if (err && err->message && !err->field)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
+                    "</p>\n", NULL);
+    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
+        jg_html_raw(&h, "<h2>Certificate</h2>\n", NULL);
+        certificate_details(c, &h, existing);
+    }
+    if (existing) idp_key_source(c, &h, existing);
+    if (existing && existing->read_only) {
+        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
+                    esc(c, existing->source), "</code>): change it there.</p>\n"
+                    "<dl class=\"details\">\n<dt>Issuer</dt><dd>",
+                    esc(c, existing->issuer ? existing->issuer : existing->name),
+                    "</dd>\n<dt>JWKS endpoint</dt><dd>", esc(c, existing->jwks_url),
+                    "</dd>\n<dt>Aliases</dt><dd>", esc(c, lines(c, existing->aliases, ", ")),
+                    "</dd>\n<dt>iat validity</dt><dd>",
+                    esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
+                    "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
+                    "</dd>\n</dl>\n<p><a href=\"", href(c, "/", NULL),
+                    "\">Back to the tenant</a></p>\n", NULL);
+        page(c, status, title, jg_html_done(&h));
+        return;
+    }
+    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
+                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    text_input(&h, c, err, "name", "Identity Provider Name", v->name,
+               existing ? "readonly" : "required maxlength=\"255\"",
+               existing ? "The name cannot change (delete and register again)."
+                        : "Matched against the <code>iss</code> of assertions unless an "
+                          "issuer name is given.");
+    text_input(&h, c, err, "display_name", "Display name", v->display_name, NULL, NULL);
+    text_input(&h, c, err, "issuer", "Identity Provider's Issuer Name", v->issuer, NULL,
+               "The <code>iss</code> claim of its assertions; empty: the name.");
+    jg_html_raw(&h, "<fieldset class=\"field cert-type\">\n<legend>Choose IdP certificate "
+                "type</legend>\n<label><input type=\"radio\" name=\"cert_type\" value=\"jwks\"",
+                v->jwks ? " checked" : "", "> Use IdP JWKS endpoint</label>\n"
+                "<label><input type=\"radio\" name=\"cert_type\" value=\"pem\"",
+                v->jwks ? "" : " checked", "> Upload IdP certificate</label>\n</fieldset>\n"
+                "<div class=\"cert-jwks\">\n", NULL);
+    text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
+               "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
+               existing && existing->jwks_allow_http
+               ? "An https URL. Plain http is allowed for this IdP (set through the API, "
+                 "for loopback tests) while the URL stays the same."
+               : "An https URL.");
+    jg_html_raw(&h, "</div>\n<div class=\"cert-pem\">\n<div class=\"", field_class(err,
+                "certificate"), "\">\n<label for=\"f-certificate_file\">Identity Provider "
+                "Public Certificate (PEM file)</label>\n<input type=\"file\" "
+                "id=\"f-certificate_file\" name=\"certificate_file\" "
+                "accept=\".pem,.crt,.cer,.txt,application/x-pem-file\">\n"
+                "<label for=\"f-certificate\">or paste it</label>\n<textarea "
+                "id=\"f-certificate\" name=\"certificate\" rows=\"8\" class=\"mono\" "
+                "placeholder=\"-----BEGIN CERTIFICATE-----\">", esc(c, v->certificate),
+                "</textarea>\n", NULL);
+    field_error(&h, c, err, "certificate");
+    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
+                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n</div>\n",
+                NULL);
+    text_area(&h, c, err, "aliases", "Alias", v->aliases, 3,
+              "The <code>aud</code> values accepted from this IdP, one per line (e.g. "
+              "<code>https://localhost:9443/oauth2/token</code>); none: this server's "
+              "token endpoint and issuer.");
+    text_input(&h, c, err, "iat_validity", "iat validity period", v->iat, NULL,
+               "How old an assertion's <code>iat</code> may be: <code>30m</code>, "
+               "<code>1h</code>, <code>900</code> (seconds) or <code>off</code>.");
+    jg_html_raw(&h, "<div class=\"", field_class(err, "enabled"), "\">\n<label class=\"check\">"
+                "<input type=\"checkbox\" name=\"enabled\" value=\"on\"",
+                v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
+    field_error(&h, c, err, "enabled");
+    jg_html_raw(&h, "</div>\n<div class=\"actions\"><button type=\"submit\" "
+                "class=\"primary\">", existing ? "Save" : "Register",
+                "</button> <a href=\"", href(c, "/", NULL), "\">Cancel</a></div>\n"
+                "</form>\n", NULL);
+    if (existing) {
+        jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p,
+                    action, "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this identity "
+                    "provider</button>\n</form>\n", NULL);
+    }
+    page(c, status, title, jg_html_done(&h));
+}
+
+static void idp_values_of(jg_cx_t *c, const jg_idp_entry_t *e, jg_idp_fields_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->name = e->name;
+    v->display_name = e->display_name;
+    v->issuer = e->issuer;
+    v->jwks_url = e->jwks_url;
+    v->certificate = e->certificate;
+    v->aliases = lines(c, e->aliases, "\n");
+    v->iat = jg_entry_duration_text(c->p, e->iat_validity);
+    v->enabled = e->enabled;
+    v->jwks = e->jwks_url != NULL;
+}
+
+void jg_page_idp_new(jg_cx_t *c)
+{
+    jg_idp_fields_t v;
+
+    memset(&v, 0, sizeof(v));
+    v.iat = "30m";
+    v.enabled = 1;
+    jg_page_idp_form(c, 200, "Register an identity provider", NULL, &v, NULL, NULL);
+}
+
+void jg_page_idp_show(jg_cx_t *c, const char *name)
+{
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_idp_fields_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_idp(c->a, c->tenant, name, &e, &res) != 200)
+        return jg_page_result(c, &res);
+    idp_values_of(c, e, &v);
+    jg_page_idp_form(c, 200, apr_pstrcat(c->p, "Identity provider ", name, NULL), e, &v, NULL,
+                     flash(c));
+}
+
+/* ---- service providers ------------------------------------------------------------------- */
+
+static int listed(const apr_array_header_t *l, const char *s)
+{
+    int i;
+
+    for (i = 0; l && i < l->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(l, i, const char *), s)) return 1;
+    return 0;
+}
+
+static void radio(jg_html_t *h, const char *name, const char *value, const char *current,
+                  const char *label)
+{
+    jg_html_raw(h, "<label><input type=\"radio\" name=\"", name, "\" value=\"", value, "\"",
+                !strcmp(current, value) ? " checked" : "", "> ", label, "</label>\n", NULL);
+}
+
+/* The form to register (existing NULL) or edit a service provider. */
+void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
+                         const jg_entry_error_t *err, const jg_client_entry_t *existing)
+{
+    static const char *const methods[] = {
+        "", "client_secret_basic", "client_secret_post", "private_key_jwt", NULL
+    };
+    apr_array_header_t *idps = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    const char *action = existing ? apr_pstrcat(c->p, "/clients/", seg(c, existing->client_id),
+                                                NULL) : "/clients";
+    const char *kt = v->key_type ? v->key_type : "";
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200) return jg_page_result(c, &res);
+    jg_html_init(&h, c->p);
+    if (err && err->message && !err->field)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
+                    "</p>\n", NULL);
+    if (existing && existing->keys && jg_keyset_count(existing->keys)) {
+        jg_html_raw(&h, "<h2>Current public keys</h2>\n", NULL);
+        keys_table(c, &h, existing->keys);
+    }
+    jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
+                href(c, action, NULL), "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    if (existing)
+        jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-client_id\">OAuth Client "
+                    "Key</label>\n<input id=\"f-client_id\" class=\"mono\" readonly value=\"",
+                    esc(c, existing->client_id), "\">\n<p class=\"hint\">The client key "
+                    "and secret stay as they are (regenerate the secret on the service "
+                    "provider's page).</p>\n</div>\n", NULL);
+    text_input(&h, c, err, "name", "Service Provider Name", v->name,
+               "required maxlength=\"255\"", NULL);
+    text_input(&h, c, err, "callback_url", "Callback URL", v->callback_url,
+               "type=\"url\" placeholder=\"http://localhost:8080/playground2/oauth2client\"",
+               NULL);
+    text_area(&h, c, err, "audience", "Audience restriction", v->audience, 3,
+              "The <code>aud</code> of its access tokens, one per line; none: its client "
+              "key.");
+    text_input(&h, c, err, "scopes", "Allowed scopes", v->scopes, NULL,
+               "Separated by spaces; a token request gets the requested scopes that are "
+               "listed here.");
+    jg_html_raw(&h, "<fieldset class=\"", field_class(err, "trusted_idps"), "\">\n"
+                "<legend>Allowed identity providers</legend>\n", NULL);
+    for (i = 0; i < idps->nelts; i++) {
+        const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
+        jg_html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
+                    "name=\"trusted_idps\" value=\"", esc(c, e->name), "\"",
+                    listed(v->trusted, e->name) ? " checked" : "", "> ", esc(c, e->name),
+                    "</label>\n", NULL);
+    }
+    field_error(&h, c, err, "trusted_idps");
+    jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
+                "now and later.</p>\n</fieldset>\n", NULL);
+
+    /* issue 6: how it authenticates */
+    jg_html_raw(&h, "<div class=\"", field_class(err, "token_endpoint_auth_method"), "\">\n"
+                "<label for=\"f-token_endpoint_auth_method\">Client authentication</label>\n"
+                "<select id=\"f-token_endpoint_auth_method\" "
+                "name=\"token_endpoint_auth_method\">\n", NULL);
+    for (i = 0; methods[i]; i++)
+        jg_html_raw(&h, "<option value=\"", methods[i], "\"",
+                    !strcmp(v->auth_method ? v->auth_method : "", methods[i])
+                    ? " selected" : "", ">", *methods[i] ? methods[i]
+                    : "any method its credentials allow", "</option>\n", NULL);
+    jg_html_raw(&h, "</select>\n", NULL);
+    field_error(&h, c, err, "token_endpoint_auth_method");
+    jg_html_raw(&h, "<p class=\"hint\"><code>private_key_jwt</code>: the client signs a "
+                "short JWT (RFC 7523) with its private key instead of sending its secret; "
+                "give its public keys below. Set it to refuse the secret.</p>\n</div>\n"
+                "<fieldset class=\"field key-type\">\n<legend>Client public keys "
+                "(private_key_jwt)</legend>\n", NULL);
+    radio(&h, "key_type", "", kt, "None");
+    radio(&h, "key_type", "jwks", kt, "JWKS (paste)");
+    radio(&h, "key_type", "pem", kt, "Certificate (PEM)");
+    jg_html_raw(&h, "</fieldset>\n", NULL);
+    if (v->jwks_url && *v->jwks_url)    /* a stored one: shown, not editable here */
+        jg_html_raw(&h, "<p class=\"hint\">JWKS endpoint <code>", esc(c, v->jwks_url),
+                    "</code> (a JWKS URL is available for service providers of httpd.conf "
+                    "only: saving this form replaces it)</p>\n", NULL);
+    text_area(&h, c, err, "jwks", "Client's JWKS", v->jwks, 5,
+              "<code>{\"keys\": [...]}</code> with its public keys only.");
+    jg_html_raw(&h, "<div class=\"", field_class(err, "certificate"), "\">\n"
+                "<label for=\"f-certificate_file\">Client's public certificate (PEM "
+                "file)</label>\n<input type=\"file\" id=\"f-certificate_file\" "
+                "name=\"certificate_file\" accept=\".pem,.crt,.cer,.txt,"
+                "application/x-pem-file\">\n<label for=\"f-certificate\">or paste it"
+                "</label>\n<textarea id=\"f-certificate\" name=\"certificate\" rows=\"6\" "
+                "class=\"mono\" placeholder=\"-----BEGIN CERTIFICATE-----\">",
+                esc(c, v->certificate ? v->certificate : ""), "</textarea>\n", NULL);
+    field_error(&h, c, err, "certificate");
+    jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
+                "thumbprint are shown; an unusable one is refused.</p>\n</div>\n", NULL);
+
+    field_error(&h, c, err, "client_id");
+    if (existing)
+        jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
+                    "Save</button> <a href=\"", href(c, action, NULL), "\">Cancel</a></div>\n"
+                    "</form>\n", NULL);
+    else
+        jg_html_raw(&h, "<p class=\"hint\">The client key and secret are generated when you "
+                    "register; the secret is shown once.</p>\n<div class=\"actions\">"
+                    "<button type=\"submit\" class=\"primary\">Register</button> <a href=\"",
+                    href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n", NULL);
+    page(c, status, existing ? apr_pstrcat(c->p, "Edit service provider ", existing->name,
+                                           NULL) : "Register a service provider",
+         jg_html_done(&h));
+}
+
+void jg_page_client_new(jg_cx_t *c)
+{
+    jg_client_fields_t v;
+
+    memset(&v, 0, sizeof(v));
+    jg_page_client_form(c, 200, &v, NULL, NULL);
+}
+
+static void client_values_of(jg_cx_t *c, const jg_client_entry_t *e, jg_client_fields_t *v)
+{
+    const char *m = jg_auth_method_name(e->auth_method);
+
+    memset(v, 0, sizeof(*v));
+    v->name = e->name;
+    v->callback_url = e->callback_url;
+    v->audience = lines(c, e->audience, "\n");
+    v->scopes = lines(c, e->scopes, " ");
+    v->trusted = e->trusted_idps;
+    v->auth_method = m ? m : "";
+    v->jwks_url = e->jwks_url;
+    v->jwks = e->jwks;
+    v->certificate = e->certificate;
+    v->key_type = e->jwks ? "jwks" : e->certificate ? "pem" : "";
+}
+
+static void copy_row(jg_cx_t *c, jg_html_t *h, const char *id, const char *label,
+                     const char *value)
+{
+    jg_html_raw(h, "<div class=\"field\">\n<label for=\"", id, "\">", label, "</label>\n"
+                "<div class=\"copy-row\"><input id=\"", id, "\" class=\"mono\" readonly "
+                "value=\"", esc(c, value), "\"><button type=\"button\" class=\"copy\" "
+                "data-copy=\"", id, "\" hidden>Copy</button></div>\n</div>\n", NULL);
+}
+
+void jg_page_secret(jg_cx_t *c, const char *title, const char *name, const char *client_id,
+                    const char *secret)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"notice\" role=\"status\">Service provider <strong>",
+                esc(c, name), "</strong>: copy the client secret now. It is stored only as "
+                "a hash and will not be shown again.</p>\n", NULL);
+    copy_row(c, &h, "client-id", "OAuth Client Key", client_id);
+    copy_row(c, &h, "client-secret", "OAuth Client Secret", secret);
+    jg_html_raw(&h, "<p class=\"hint\">Token requests: HTTP Basic with these, to the token "
+                "endpoint with <code>?tenantDomain=", esc(c, c->tenant), "</code>.</p>\n"
+                "<p><a href=\"", href(c, apr_pstrcat(c->p, "/clients/", seg(c, client_id),
+                NULL), NULL), "\">Service provider details</a> &#183; <a href=\"",
+                href(c, "/", NULL), "\">Back to the tenant</a></p>\n", NULL);
+    page(c, 200, title, jg_html_done(&h));
+}
+
+/* issue 6, below */
+static void client_token_details(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
+static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
+void jg_page_client_edit(jg_cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL;
+    jg_client_fields_t v;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
+        return jg_page_result(c, &res);
+    if (e->read_only)
+        return jg_page_message(c, 409, "Not possible", apr_pstrcat(c->p, "Service provider ",
+                               e->name, " is defined in httpd.conf (", e->source,
+                               "): change it there.", NULL));
+    client_values_of(c, e, &v);
+    jg_page_client_form(c, 200, &v, NULL, e);
+}
+
+void jg_page_client_show(jg_cx_t *c, const char *id)
+{
+    jg_admin_result_t res;
+    jg_client_entry_t *e = NULL;
+    jg_client_t *rc;
+    jg_html_t h;
+    const char *m;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_find_client(c->a, c->tenant, id, &e, &res) != 200)
+        return jg_page_result(c, &res);
+    m = jg_auth_method_name(e->auth_method);
+    rc = jg_client_entry_to_client(c->p, e);
+    /* httpd.conf's secrets are not in the entry: only whether there are
+     * any matters here, for the list of methods */
+    if (e->has_jwt_secret) rc->jwt_secret = jg_keyset_make(c->p);
+    if (e->has_secret) rc->secret = "(httpd.conf)";
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, flash(c), "<dl class=\"details\">\n<dt>OAuth Client Key</dt><dd><code>",
+                esc(c, e->client_id), "</code></dd>\n<dt>Callback URL</dt><dd>",
+                esc(c, e->callback_url), "</dd>\n<dt>Audience restriction</dt><dd>", NULL);
+    list_cell(c, &h, e->audience, "its client key");
+    jg_html_raw(&h, "</dd>\n<dt>Allowed scopes</dt><dd>", NULL);
+    list_cell(c, &h, e->scopes, "none");
+    jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
+    list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
+    client_token_details(c, &h, e);       /* issue 6 */
+    jg_html_raw(&h, "</dd>\n<dt>Client authentication</dt><dd>", m ? esc(c, m)
+                : apr_pstrcat(c->p, "any method its credentials allow: <code>",
+                              esc(c, jg_client_auth_methods(c->p, rc)), "</code>", NULL),
+                "</dd>\n<dt>Client public keys</dt><dd>", NULL);
+    if (e->jwks_url)
+        jg_html_raw(&h, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
+    else if (e->keys && jg_keyset_count(e->keys))
+        keys_table(c, &h, e->keys);
+    else
+        jg_html_raw(&h, "<span class=\"muted\">none</span>", NULL);
+    if (e->has_jwt_secret)
+        jg_html_raw(&h, "</dd>\n<dt>HMAC key (client_secret_jwt)</dt><dd>configured", NULL);
+    jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
+    source_cell(c, &h, e->read_only, e->source);
+    if (e->meta.created_by)
+        jg_html_raw(&h, "</dd>\n<dt>Registered</dt><dd>", esc(c, jg_entry_time(c->p,
+                    e->meta.created_at)), " by ", esc(c, e->meta.created_by),
+                    "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
+                    e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
+    jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
+    if (e->jwks_url)
+        key_source_section(c, &h, jg_admin_client_key_source(c->a, e), e->jwks_url,
+                           apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL));
+    client_token_forms(c, &h, e);         /* issue 6 */
+    if (e->read_only)
+        jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
+                    NULL);
+    else {
+        const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
+        jg_html_raw(&h, "<p><a class=\"button\" href=\"", href(c, apr_pstrcat(c->p, base,
+                    "/edit", NULL), NULL), "\">Edit this service provider</a></p>\n"
+                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/regenerate-secret", NULL), NULL), "\" class=\"inline\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\">Regenerate the client secret</button>\n"
+                    "<span class=\"hint\">The current secret stops working.</span>\n</form>\n"
+                    "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
+        csrf_input(c, &h);
+        jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this service "
+                    "provider</button>\n</form>\n", NULL);
+    }
+    jg_html_raw(&h, "<p><a href=\"", href(c, "/", NULL), "\">Back to the tenant</a></p>\n",
+                NULL);
+    page(c, 200, apr_pstrcat(c->p, "Service provider ", e->name, NULL), jg_html_done(&h));
+}
+
+/* ---- issue 6: refresh tokens, resource server, copied claims, revocation ------------ */
+
+static void client_token_details(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
+{
+    jg_html_raw(h, "</dd>\n<dt>Refresh tokens</dt><dd>", e->refresh_tokens == JG_CLIENT_DEFAULT
+                ? "the server's default" : e->refresh_tokens ? "on" : "off", NULL);
+    if (e->refresh_lifetime > 0)
+        jg_html_raw(h, ", valid ", esc(c, jg_entry_duration_text(c->p, e->refresh_lifetime)),
+                    NULL);
+    jg_html_raw(h, "</dd>\n<dt>Resource server (introspects every token)</dt><dd>",
+                e->introspect_any ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
+                "JWT access tokens</dt><dd>", NULL);
+    list_cell(c, h, e->copy_claims, "none");
+    if (e->revoked_before)
+        jg_html_raw(h, "</dd>\n<dt>Tokens revoked</dt><dd>every token issued until ",
+                    esc(c, jg_entry_time(c->p, e->revoked_before)), NULL);
+}
+
+static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
+{
+    const char *base = apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL);
+
+    if (!e->read_only) {
+        jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                    "/tokens", NULL), NULL), "\" class=\"entry\">\n<h2>Tokens</h2>\n",
+                    NULL);
+        csrf_input(c, h);
+        jg_html_raw(h, "<div class=\"field\"><label for=\"refresh_tokens\">Refresh tokens"
+                    "</label>\n<select id=\"refresh_tokens\" name=\"refresh_tokens\">"
+                    "<option value=\"default\"", e->refresh_tokens == JG_CLIENT_DEFAULT
+                    ? " selected" : "", ">The server's default</option><option value=\"on\"",
+                    e->refresh_tokens == 1 ? " selected" : "", ">On</option><option "
+                    "value=\"off\"", e->refresh_tokens == 0 ? " selected" : "",
+                    ">Off</option></select></div>\n", NULL);
+        text_input(h, c, NULL, "refresh_token_lifetime", "Refresh token lifetime",
+                   e->refresh_lifetime > 0 ? jg_entry_duration_text(c->p, e->refresh_lifetime)
+                                           : "", NULL,
+                   "Seconds or a duration such as 12h; empty: the server's default (1 day).");
+        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"introspect\""
+                    " value=\"on\"", e->introspect_any ? " checked" : "", "> Resource "
+                    "server: may introspect every token of the tenant</label>\n", NULL);
+        text_input(h, c, NULL, "copy_claims", "Assertion claims copied into JWT access tokens",
+                   lines(c, e->copy_claims, " "), NULL, "Claim names separated by spaces; "
+                   "the server's own claims (iss, sub, aud, exp, ...) are never copied.");
+        jg_html_raw(h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
+                    "Save</button></div>\n</form>\n", NULL);
+    }
+    jg_html_raw(h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
+                "/revoke-tokens", NULL), NULL), "\" class=\"inline\">\n", NULL);
+    csrf_input(c, h);
+    jg_html_raw(h, "<button type=\"submit\">Revoke every token of this service provider"
+                "</button>\n<span class=\"hint\">Access and refresh tokens issued until now "
+                "stop working; new ones can be had.</span>\n</form>\n", NULL);
+}
+
+/* ---- WSO2 identity provider XML ------------------------------------------------------------ */
+
+void jg_page_wso2(jg_cx_t *c, int status, const char *problem)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    if (problem)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, problem), "</p>\n",
+                    NULL);
+    jg_html_raw(&h, "<section>\n<h2>Import identity providers</h2>\n<p>WSO2 Identity "
+                "Server keeps file-based identity providers in "
+                "<code>repository/conf/identity/identity-providers/*.xml</code>. Each one "
+                "(name, display name, alias, enabled, certificate, issuer name, JWKS URI) "
+                "becomes a trusted identity provider of tenant <strong>", esc(c, c->tenant),
+                "</strong>; all or none are imported.</p>\n<form method=\"post\" "
+                "enctype=\"multipart/form-data\" action=\"", href(c, "/wso2/import", NULL),
+                "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-xml_file\">XML file</label>\n"
+                "<input type=\"file\" id=\"f-xml_file\" name=\"xml_file\" "
+                "accept=\".xml,application/xml,text/xml\">\n<label for=\"f-xml\">or paste "
+                "it</label>\n<textarea id=\"f-xml\" name=\"xml\" rows=\"8\" "
+                "class=\"mono\"></textarea>\n</div>\n<div class=\"actions\"><button "
+                "type=\"submit\" class=\"primary\">Import</button> <a href=\"",
+                href(c, "/", NULL), "\">Cancel</a></div>\n</form>\n</section>\n"
+                "<section>\n<h2>Export</h2>\n<p>The identity providers this console "
+                "registered in tenant <strong>", esc(c, c->tenant), "</strong>, in the same "
+                "format (httpd.conf's are not included): <a href=\"",
+                href(c, "/wso2/export", NULL), "\">download the XML</a>.</p>\n"
+                "</section>\n", NULL);
+    page(c, status, "WSO2 identity providers", jg_html_done(&h));
+}
