@@ -39,20 +39,6 @@ int jg_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog)
     return OK;
 }
 
-/* A Redis or memcached client of directive (JWTGrantCache or
- * JWTGrantJWKSCache) could not be made from spec. */
-static int net_refused(apr_pool_t *plog, jg_net_kind_t kind, const char *directive,
-                       const char *spec, const char *err)
-{
-    if (kind == JG_NET_REDIS)
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0600: %s %s: %s", directive,
-                      spec, err);
-    else
-        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0620: %s %s: %s", directive,
-                      spec, err);
-    return !OK;
-}
-
 int jg_cache_check_config(apr_pool_t *ptemp, apr_pool_t *plog)
 {
     if (jg_shards_check_config(ptemp, plog) != OK) return !OK;
@@ -65,14 +51,13 @@ static int jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                             server_rec *s)
 {
     const char *args, *name, *spec, *err;
-    jg_net_kind_t kind;
+    const jg_net_proto_t *proto;
 
     if (jg_jwks_socache_post_config(pconf, plog, ptemp, s, &name, &args, &spec) != OK)
         return !OK;
-    if (jg_net_kind(name, &kind)
-        && !(net_jwks = jg_net_create(pconf, s, kind, args, 0, &err))) {
-        return net_refused(plog, kind, JG_CMD_JWKS_CACHE, spec, err);
-    }
+    if ((proto = jg_net_proto(name))
+        && !(net_jwks = jg_net_create(pconf, s, proto, args, 0, &err)))
+        return jg_net_refused(proto, plog, JG_CMD_JWKS_CACHE, spec, err);
     jg_jwks_socache_log_ready(s, name, args);
     return OK;
 }
@@ -101,21 +86,13 @@ int jg_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     server_rec *vs;
     const char *spec = jg_global.cache_spec ? jg_global.cache_spec : JG_DEFAULT_CACHE;
     const char *args, *name, *err = NULL;
-    jg_net_kind_t kind;
+    const jg_net_proto_t *proto;
 
     if (jg_shards_post_config(pconf, plog, ptemp, s, &name, &args) != OK) return !OK;
-    if (jg_net_kind(name, &kind)
-        && !(net_main = jg_net_create(pconf, s, kind, args, 1, &err))) {
-        return net_refused(plog, kind, JG_CMD_CACHE, spec, err);
-    }
-    if (net_main && jg_net_kind_of(net_main) == JG_NET_REDIS)
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0601: Redis at %s: jti claims "
-                     "by SET NX with the epoch in one transaction (atomic across hosts), "
-                     "reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
-    else if (net_main)
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0621: memcached at %s: jti "
-                     "claims by add with the epoch in one round trip (atomic across "
-                     "hosts), reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
+    if ((proto = jg_net_proto(name))
+        && !(net_main = jg_net_create(pconf, s, proto, args, 1, &err)))
+        return jg_net_refused(proto, plog, JG_CMD_CACHE, spec, err);
+    if (net_main) jg_net_log_ready(net_main);
     jg_shards_log_ready(s);
     if (jwks_post_config(pconf, plog, ptemp, s) != OK) return !OK;
     if (net_startup(ptemp) != OK) return !OK;
@@ -159,12 +136,7 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
     if (!net_main) return jg_replay_claim(r, key, earliest, exp, out, retry_after, why);
     rv = jg_net_claim(net_main, r->pool, key, earliest, exp + bounds.skew, out, &reason);
     if (rv != APR_SUCCESS) {
-        if (jg_net_kind_of(net_main) == JG_NET_REDIS)
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0602: the replay cache "
-                          "(Redis) failed (%s); refusing the assertion", reason);
-        else
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0622: the replay cache "
-                          "(memcached) failed (%s); refusing the assertion", reason);
+        jg_net_log_claim_failed(net_main, r, reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
     if (*out == JG_CLAIM_FULL) *retry_after = JG_NET_FULL_RETRY;
