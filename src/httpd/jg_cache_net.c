@@ -13,13 +13,18 @@
 #include <http_log.h>
 #include <ap_mpm.h>
 
-#include "jg_cache_net.h"
-#include "jg_netproto.h"
+#include "jg_cache_net_proto.h"
 #include "jg_directives.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
-/* Redis and memcached (JWTGrantCache redis:HOST:PORT[,HOST:PORT...] or
+/* The networked cache's client: what Redis and memcached share. Per
+ * server and process a pool of connections with bounded I/O, the server
+ * of each key, the epoch that tells lost records, and the startup checks
+ * of eviction and epochs. What each protocol writes and reads:
+ * jg_cache_redis.c and jg_cache_memcache.c, behind jg_cache_net_proto.h.
+ *
+ * Redis and memcached (JWTGrantCache redis:HOST:PORT[,HOST:PORT...] or
  * memcache:HOST:PORT[,...]): the caches talk to the servers themselves
  * rather than through mod_socache_redis / mod_socache_memcache or APR's
  * clients, for these reasons.
@@ -33,7 +38,7 @@ APLOG_USE_MODULE(oauth_jwt_grant);
  *   read the server's epoch, atomically with the store on Redis. APR's
  *   apr_redis sends one command and waits for its reply: no pipelining,
  *   and no MULTI / EXEC. Ours writes MULTI, GET epoch, SET NX, EXEC at once
- *   and reads the four replies (RESP, the subset below).
+ *   and reads the four replies (RESP, the subset jg_cache_redis.c reads).
  * - A bound on a hung server: mod_socache_redis hands apr_redis its
  *   RedisTimeout in microseconds where apr_redis expects seconds, so a
  *   Redis that stops answering (but keeps the connection) held a request
@@ -75,23 +80,12 @@ APLOG_USE_MODULE(oauth_jwt_grant);
  * request fails closed. */
 #define JG_NET_CONN_TTL (15 * APR_USEC_PER_SEC)
 #define JG_NET_PREFIX "jwt-grant:"
-#define JG_REDIS_PORT 6379
-#define JG_MEMCACHE_PORT 11211
-/* memcached reads an expiry of more than 30 days as a Unix time */
-#define JG_MEMCACHE_MAX_RELATIVE (30 * 24 * 3600)
 #define JG_NET_LINE_MAX 512                  /* a reply line */
 #define JG_MEMCACHE_KEY_MAX 250              /* memcached's limit */
-#define JG_NET_EPOCH_MAX 20                  /* bytes of an epoch record */
-#define JG_NET_RECORD_MAX 64                 /* a claim's record ("1") */
-#define JG_NET_INFO_MAX (64 * 1024)          /* Redis's INFO memory */
-#define JG_NET_STATS_LINES_MAX 512           /* memcached's stats settings */
-#define JG_RESP_ELEMS_MAX 8                  /* an array reply we read (EXEC's) */
-#define JG_RESP_NUMBER_MAX 1000000000000000LL
 #define JG_NET_FULL_WARN_INTERVAL 60         /* seconds between JWTG0637 */
 #define JG_NET_SERVERS_FILE_MAX (64 * 1024)
 
-
-typedef struct jg_net_server {
+struct jg_net_server {
     jg_net_t *n;
     const char *host;
     apr_port_t port;
@@ -101,19 +95,18 @@ typedef struct jg_net_server {
     apr_reslist_t *conns;
     int max_conns;
     apr_time_t full_warned;                  /* this process's last JWTG0637 */
-} jg_net_server_t;
+};
 
-typedef struct {
+struct jg_net_conn {
     apr_pool_t *pool;
     apr_socket_t *sock;
     unsigned long uses;                      /* requests answered */
     char buf[JG_NET_LINE_MAX + 64];
     apr_size_t at, end;                      /* unread bytes: buf[at..end) */
-} jg_net_conn_t;
+};
 
 struct jg_net {
-    jg_net_kind_t kind;
-    const char *label;                       /* "Redis", "memcached" */
+    const jg_net_proto_t *proto;
     const char *args;
     server_rec *s;
     int epoch;                               /* single-use records: the epoch counts */
@@ -121,22 +114,7 @@ struct jg_net {
     int nsrv;
 };
 
-/* A piece of a request: several commands are written at once. */
-typedef struct {
-    const void *data;
-    apr_size_t len;
-} jg_piece_t;
-
-/* One exchange with one server: its connection, and what went wrong. */
-typedef struct {
-    jg_net_server_t *sv;
-    jg_net_conn_t *c;
-    int pooled;                              /* c from sv->conns (else one-off) */
-    apr_pool_t *p;
-    const char *why;
-} jg_call_t;
-
-static long long now_sec(void)
+long long jg_net_now(void)
 {
     return (long long)apr_time_sec(apr_time_now());
 }
@@ -200,7 +178,7 @@ static int conn_idle_ok(jg_net_conn_t *c)
     return APR_STATUS_IS_TIMEUP(apr_poll(&pfd, 1, &n, 0)) && n == 0;
 }
 
-static apr_status_t call_fail(jg_call_t *k, apr_status_t rv, const char *what)
+apr_status_t jg_call_fail(jg_call_t *k, apr_status_t rv, const char *what)
 {
     k->why = rv == APR_EGENERAL ? what : apr_psprintf(k->p, "%s: %pm", what, &rv);
     return rv;
@@ -219,13 +197,13 @@ static apr_status_t call_begin(jg_call_t *k, jg_net_server_t *sv, apr_pool_t *p)
     for (i = 0; i <= sv->max_conns; i++) {
         if ((rv = apr_reslist_acquire(sv->conns, (void **)&k->c)) != APR_SUCCESS) {
             k->c = NULL;
-            return call_fail(k, rv, "cannot connect");
+            return jg_call_fail(k, rv, "cannot connect");
         }
         if (conn_idle_ok(k->c)) return APR_SUCCESS;
         apr_reslist_invalidate(sv->conns, k->c);
         k->c = NULL;
     }
-    return call_fail(k, APR_EGENERAL, "every pooled connection was closed by the server");
+    return jg_call_fail(k, APR_EGENERAL, "every pooled connection was closed by the server");
 }
 
 /* The connection back to the pool, or dropped after any error (it may be
@@ -246,25 +224,27 @@ static void call_end(jg_call_t *k, apr_status_t rv)
 static apr_status_t call_report(jg_call_t *k, apr_status_t rv, const char **why)
 {
     if (why)
-        *why = apr_psprintf(k->p, "%s %s: %s", k->sv->n->label, k->sv->name,
+        *why = apr_psprintf(k->p, "%s %s: %s", k->sv->n->proto->label, k->sv->name,
                             k->why ? k->why : "failed");
     return rv;
 }
 
-static apr_status_t net_send(jg_call_t *k, const char *data, apr_size_t len)
+/* ---- I/O on a call's connection (see jg_cache_net_proto.h) ----------------- */
+
+apr_status_t jg_call_send(jg_call_t *k, const char *data, apr_size_t len)
 {
     while (len > 0) {
         apr_size_t n = len;
         apr_status_t rv = apr_socket_send(k->c->sock, data, &n);
 
-        if (rv != APR_SUCCESS) return call_fail(k, rv, "cannot send");
+        if (rv != APR_SUCCESS) return jg_call_fail(k, rv, "cannot send");
         data += n;
         len -= n;
     }
     return APR_SUCCESS;
 }
 
-static apr_status_t net_fill(jg_call_t *k)
+static apr_status_t call_fill(jg_call_t *k)
 {
     jg_net_conn_t *c = k->c;
     apr_size_t n;
@@ -276,20 +256,20 @@ static apr_status_t net_fill(jg_call_t *k)
         c->at = 0;
     }
     if (c->end == sizeof(c->buf))
-        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "a reply line longer than %lu "
-                                                        "bytes", (unsigned long)c->end));
+        return jg_call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "a reply line longer than "
+                                                          "%lu bytes",
+                                                          (unsigned long)c->end));
     n = sizeof(c->buf) - c->end;
     rv = apr_socket_recv(c->sock, c->buf + c->end, &n);
     if (rv == APR_SUCCESS && n == 0) rv = APR_EOF;
     if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n > 0))
-        return call_fail(k, rv, APR_STATUS_IS_EOF(rv) ? "closed the connection"
-                                                      : "no reply");
+        return jg_call_fail(k, rv, APR_STATUS_IS_EOF(rv) ? "closed the connection"
+                                                         : "no reply");
     c->end += n;
     return APR_SUCCESS;
 }
 
-/* The next reply line without its CRLF, in k->p; its length in *len. */
-static apr_status_t net_line(jg_call_t *k, char **line, apr_size_t *len)
+apr_status_t jg_call_line(jg_call_t *k, char **line, apr_size_t *len)
 {
     jg_net_conn_t *c = k->c;
 
@@ -301,20 +281,19 @@ static apr_status_t net_line(jg_call_t *k, char **line, apr_size_t *len)
             apr_size_t n = (apr_size_t)(nl - (c->buf + c->at));
 
             if (n == 0 || nl[-1] != '\r')
-                return call_fail(k, APR_EGENERAL, "a reply line without CRLF");
+                return jg_call_fail(k, APR_EGENERAL, "a reply line without CRLF");
             *line = apr_pstrmemdup(k->p, c->buf + c->at, n - 1);
             *len = n - 1;
             if (memchr(*line, '\0', *len))
-                return call_fail(k, APR_EGENERAL, "a NUL in a reply line");
+                return jg_call_fail(k, APR_EGENERAL, "a NUL in a reply line");
             c->at += n + 1;
             return APR_SUCCESS;
         }
-        if ((rv = net_fill(k)) != APR_SUCCESS) return rv;
+        if ((rv = call_fill(k)) != APR_SUCCESS) return rv;
     }
 }
 
-/* Exactly len bytes into dst, then CRLF. */
-static apr_status_t net_block(jg_call_t *k, char *dst, apr_size_t len)
+apr_status_t jg_call_block(jg_call_t *k, char *dst, apr_size_t len)
 {
     jg_net_conn_t *c = k->c;
     char crlf[2];
@@ -325,7 +304,7 @@ static apr_status_t net_block(jg_call_t *k, char *dst, apr_size_t len)
         apr_status_t rv;
 
         if (n == 0) {
-            if ((rv = net_fill(k)) != APR_SUCCESS) return rv;
+            if ((rv = call_fill(k)) != APR_SUCCESS) return rv;
             continue;
         }
         if (n > want - got) n = want - got;
@@ -336,113 +315,11 @@ static apr_status_t net_block(jg_call_t *k, char *dst, apr_size_t len)
         c->at += n;
     }
     if (memcmp(crlf, "\r\n", 2))
-        return call_fail(k, APR_EGENERAL, "a value not followed by CRLF");
+        return jg_call_fail(k, APR_EGENERAL, "a value not followed by CRLF");
     return APR_SUCCESS;
 }
 
-/* ---- RESP ----------------------------------------------------------------- */
-
-typedef struct jg_resp {
-    char type;                               /* + - : $ * */
-    long long n;                             /* : its value; $ * its length, -1: null */
-    char *str;                               /* + -: the whole line; $: the bytes */
-    apr_size_t len;
-    struct jg_resp **elem;                   /* *: n elements */
-} jg_resp_t;
-
-/* One reply: bulk strings of at most max bytes, arrays of at most
- * JG_RESP_ELEMS_MAX elements, nested at most once. */
-static apr_status_t resp_read(jg_call_t *k, apr_size_t max, int depth, jg_resp_t **out)
-{
-    jg_resp_t *r = apr_pcalloc(k->p, sizeof(*r));
-    apr_size_t len;
-    char *line;
-    apr_status_t rv;
-    long long i;
-
-    if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
-    if (jg_resp_head(line, len, JG_RESP_NUMBER_MAX, &r->type, &r->n) != JG_OK)
-        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "not a RESP reply: '%.40s'",
-                                                       line));
-    *out = r;
-    switch (r->type) {
-    case '+':
-    case '-':
-        r->str = line;
-        r->len = len;
-        return APR_SUCCESS;
-    case '$':
-        if (r->n < 0) return APR_SUCCESS;
-        if ((unsigned long long)r->n > max)
-            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "a reply of %" APR_INT64_T_FMT
-                                                           " bytes, more than %lu",
-                                                           (apr_int64_t)r->n,
-                                                           (unsigned long)max));
-        r->len = (apr_size_t)r->n;
-        r->str = apr_palloc(k->p, r->len + 1);
-        if ((rv = net_block(k, r->str, r->len)) != APR_SUCCESS) return rv;
-        r->str[r->len] = '\0';
-        return APR_SUCCESS;
-    case '*':
-        if (r->n < 0) return APR_SUCCESS;
-        if (r->n > JG_RESP_ELEMS_MAX || depth > 0)
-            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "an array reply of %"
-                                                           APR_INT64_T_FMT " elements",
-                                                           (apr_int64_t)r->n));
-        r->elem = apr_pcalloc(k->p, sizeof(*r->elem) * (apr_size_t)(r->n + 1));
-        for (i = 0; i < r->n; i++)
-            if ((rv = resp_read(k, max, depth + 1, &r->elem[i])) != APR_SUCCESS) return rv;
-        return APR_SUCCESS;
-    default:                                 /* ':' */
-        return APR_SUCCESS;
-    }
-}
-
-/* Reads count replies into r[]. */
-static apr_status_t resp_replies(jg_call_t *k, apr_size_t max, int count, jg_resp_t **r)
-{
-    int i;
-    apr_status_t rv;
-
-    for (i = 0; i < count; i++)
-        if ((rv = resp_read(k, max, 0, &r[i])) != APR_SUCCESS) return rv;
-    return APR_SUCCESS;
-}
-
-static int resp_is_null(const jg_resp_t *r)
-{
-    return (r->type == '$' || r->type == '*') && r->n < 0;
-}
-
-static int resp_is(const jg_resp_t *r, const char *status)
-{
-    return r->type == '+' && !strcmp(r->str + 1, status);
-}
-
-/* An unexpected reply to cmd, as the reason of a failure. */
-static apr_status_t resp_unexpected(jg_call_t *k, const char *cmd, const jg_resp_t *r)
-{
-    if (r->type == '-')
-        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered %.200s", cmd,
-                                                       r->str + 1));
-    return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered a reply of type "
-                                                   "'%c'", cmd, r->type));
-}
-
-/* Appends a command of NUL-terminated arguments to the pieces of a
- * request (vec, *nvec of them so far). */
-static void resp_add(apr_pool_t *p, jg_piece_t *vec, int *nvec, int argc,
-                     const char *const *argv)
-{
-    size_t len;
-    char *cmd = jg_resp_command(p, &len, argc, argv);
-
-    vec[*nvec].data = cmd;
-    vec[*nvec].len = len;
-    (*nvec)++;
-}
-
-static apr_status_t net_sendv(jg_call_t *k, const jg_piece_t *vec, int nvec)
+apr_status_t jg_call_sendv(jg_call_t *k, const jg_piece_t *vec, int nvec)
 {
     apr_size_t total = 0, at = 0;
     char *buf;
@@ -454,128 +331,19 @@ static apr_status_t net_sendv(jg_call_t *k, const jg_piece_t *vec, int nvec)
         memcpy(buf + at, vec[i].data, vec[i].len);
         at += vec[i].len;
     }
-    return net_send(k, buf, total);
-}
-
-/* ---- memcached ------------------------------------------------------------ */
-
-/* A get's reply: the values of the nkeys keys asked for (NULL when absent),
- * each of at most max bytes, up to END. */
-static apr_status_t mc_values(jg_call_t *k, int nkeys, const char *const *keys,
-                              apr_size_t max, char **val, apr_size_t *vlen)
-{
-    int i, seen = 0;
-
-    for (i = 0; i < nkeys; i++) val[i] = NULL;
-    for (;;) {
-        const char *key;
-        apr_size_t len, bytes;
-        char *line;
-        apr_status_t rv;
-
-        if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
-        if (!strcmp(line, "END")) return APR_SUCCESS;
-        if (jg_memcache_value_head(k->p, line, max, &key, &bytes) != JG_OK)
-            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "get answered '%.200s'",
-                                                           line));
-        for (i = 0; i < nkeys && strcmp(keys[i], key); i++)
-            ;
-        if (i == nkeys || val[i] || ++seen > nkeys)
-            return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "get answered a value "
-                                                           "for '%.250s'", key));
-        val[i] = apr_palloc(k->p, bytes + 1);
-        if ((rv = net_block(k, val[i], bytes)) != APR_SUCCESS) return rv;
-        val[i][bytes] = '\0';
-        vlen[i] = bytes;
-    }
-}
-
-/* A storage command's reply line: *stored 1 for STORED, 0 for NOT_STORED,
- * *full for want of memory; anything else fails. */
-static apr_status_t mc_stored(jg_call_t *k, const char *cmd, int *stored, int *full)
-{
-    apr_size_t len;
-    char *line;
-    apr_status_t rv;
-
-    *stored = 0;
-    if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
-    if (!strcmp(line, "STORED")) *stored = 1;
-    else if (jg_memcache_is_oom(line)) *full = 1;
-    else if (strcmp(line, "NOT_STORED"))
-        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, "%s answered '%.200s'", cmd,
-                                                       line));
-    return APR_SUCCESS;
-}
-
-/* memcached's exptime for a record kept until expiry: relative seconds up
- * to 30 days, else the Unix time itself; at least one second (0 would be
- * "never"). */
-static apr_uint32_t memcache_exptime(long long expiry)
-{
-    long long left = expiry - now_sec();
-
-    if (left < 1) return 1;
-    if (left <= JG_MEMCACHE_MAX_RELATIVE) return (apr_uint32_t)left;
-    return expiry > 0xffffffffLL ? 0xffffffffU : (apr_uint32_t)expiry;
-}
-
-/* Seconds from now to expiry, at least one (EX refuses 0). */
-static const char *redis_ttl(apr_pool_t *p, long long expiry)
-{
-    long long left = expiry - now_sec();
-
-    return apr_psprintf(p, "%" APR_INT64_T_FMT,
-                        (apr_int64_t)(left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : left));
+    return jg_call_send(k, buf, total);
 }
 
 /* ---- the epoch -------------------------------------------------------------- */
 
-/* An epoch record's value; a value that is not a time fails. */
-static apr_status_t epoch_value(jg_call_t *k, const char *val, apr_size_t len,
-                                long long *epoch)
+apr_status_t jg_call_epoch(jg_call_t *k, const char *val, apr_size_t len, long long *epoch)
 {
     if (jg_net_epoch_parse(val, len, epoch) != JG_OK)
-        return call_fail(k, APR_EGENERAL, apr_psprintf(k->p, JG_NET_EPOCH_KEY " holds "
-                                                       "'%.20s', not a Unix time (delete "
-                                                       "it: the module makes a new one)",
-                                                       val));
+        return jg_call_fail(k, APR_EGENERAL, apr_psprintf(k->p, JG_NET_EPOCH_KEY " holds "
+                                                          "'%.20s', not a Unix time (delete "
+                                                          "it: the module makes a new one)",
+                                                          val));
     return APR_SUCCESS;
-}
-
-/* The epoch: *has 0 when the record is missing. */
-static apr_status_t epoch_get(jg_call_t *k, int *has, long long *epoch)
-{
-    static const char *const key[] = { JG_NET_EPOCH_KEY };
-    apr_status_t rv;
-
-    *has = 0;
-    if (k->sv->n->kind == JG_NET_REDIS) {
-        static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
-        jg_resp_t *r;
-        size_t len;
-        const char *req = jg_resp_command(k->p, &len, 2, get);
-
-        if ((rv = net_send(k, req, len)) != APR_SUCCESS
-            || (rv = resp_read(k, JG_NET_EPOCH_MAX, 0, &r)) != APR_SUCCESS)
-            return rv;
-        if (resp_is_null(r)) return APR_SUCCESS;
-        if (r->type != '$') return resp_unexpected(k, "GET " JG_NET_EPOCH_KEY, r);
-        *has = 1;
-        return epoch_value(k, r->str, r->len, epoch);
-    }
-    else {
-        char *val;
-        apr_size_t vlen = 0;
-
-        if ((rv = net_send(k, "get " JG_NET_EPOCH_KEY "\r\n",
-                           sizeof("get " JG_NET_EPOCH_KEY "\r\n") - 1)) != APR_SUCCESS
-            || (rv = mc_values(k, 1, key, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
-            return rv;
-        if (!val) return APR_SUCCESS;
-        *has = 1;
-        return epoch_value(k, val, vlen, epoch);
-    }
 }
 
 /* Sets the epoch to value: only when missing (nx; *won 1 when this call
@@ -584,53 +352,9 @@ static apr_status_t epoch_get(jg_call_t *k, int *has, long long *epoch)
 static apr_status_t epoch_set(jg_call_t *k, long long value, int nx, int *won,
                               long long *epoch, int *full)
 {
-    static const char *const key[] = { JG_NET_EPOCH_KEY };
     const char *v = apr_psprintf(k->p, "%" APR_INT64_T_FMT, (apr_int64_t)value);
-    apr_status_t rv;
-    int stored = 0;
 
-    *won = 0;
-    if (k->sv->n->kind == JG_NET_REDIS) {
-        const char *set[] = { "SET", JG_NET_EPOCH_KEY, v, "NX" };
-        static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
-        jg_piece_t vec[2];
-        jg_resp_t *r[2];
-        int nvec = 0;
-
-        resp_add(k->p, vec, &nvec, nx ? 4 : 3, set);
-        resp_add(k->p, vec, &nvec, 2, get);
-        if ((rv = net_sendv(k, vec, nvec)) != APR_SUCCESS
-            || (rv = resp_replies(k, JG_NET_EPOCH_MAX, 2, r)) != APR_SUCCESS)
-            return rv;
-        if (r[0]->type == '-' && jg_resp_error_is_oom(r[0]->str)) {
-            *full = 1;
-            return APR_SUCCESS;
-        }
-        if (resp_is(r[0], "OK")) stored = 1;
-        else if (!resp_is_null(r[0])) return resp_unexpected(k, "SET " JG_NET_EPOCH_KEY, r[0]);
-        if (r[1]->type != '$' || resp_is_null(r[1]))
-            return resp_unexpected(k, "GET " JG_NET_EPOCH_KEY, r[1]);
-        rv = epoch_value(k, r[1]->str, r[1]->len, epoch);
-    }
-    else {
-        char *val;
-        apr_size_t vlen = 0;
-
-        const char *req = apr_psprintf(k->p, "%s " JG_NET_EPOCH_KEY " 0 0 %lu\r\n%s\r\n"
-                                       "get " JG_NET_EPOCH_KEY "\r\n", nx ? "add" : "set",
-                                       (unsigned long)strlen(v), v);
-
-        if ((rv = net_send(k, req, strlen(req))) != APR_SUCCESS) return rv;
-        if ((rv = mc_stored(k, nx ? "add" : "set", &stored, full)) != APR_SUCCESS
-            || (rv = mc_values(k, 1, key, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
-            return rv;
-        if (*full) return APR_SUCCESS;
-        if (!val)
-            return call_fail(k, APR_EGENERAL, JG_NET_EPOCH_KEY " vanished as it was made");
-        rv = epoch_value(k, val, vlen, epoch);
-    }
-    *won = stored;
-    return rv;
+    return k->sv->n->proto->epoch_set(k, v, nx, won, epoch, full);
 }
 
 /* A running host found the epoch missing: the server lost its records
@@ -641,7 +365,7 @@ static apr_status_t epoch_lost(jg_call_t *k, long long *epoch, int *full)
     apr_status_t rv;
     int won = 0;
 
-    if ((rv = epoch_set(k, now_sec(), 1, &won, epoch, full)) != APR_SUCCESS || *full)
+    if ((rv = epoch_set(k, jg_net_now(), 1, &won, epoch, full)) != APR_SUCCESS || *full)
         return rv;
     if (won)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0636: %s %s has lost its "
@@ -649,8 +373,8 @@ static apr_status_t epoch_lost(jg_call_t *k, long long *epoch, int *full)
                      "epoch is now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
                      " has passed after it, assertions and client assertions that may "
                      "have been used before are refused (\"mint a new one\"); JWT access "
-                     "tokens issued before count as revoked", sv->n->label, sv->name,
-                     (apr_int64_t)*epoch);
+                     "tokens issued before count as revoked", sv->n->proto->label,
+                     sv->name, (apr_int64_t)*epoch);
     return APR_SUCCESS;
 }
 
@@ -676,10 +400,10 @@ static apr_status_t key_ok(jg_call_t *k, const char *key)
     const char *q;
 
     if (strlen(key) > JG_MEMCACHE_KEY_MAX)
-        return call_fail(k, APR_EINVAL, "a key longer than 250 bytes");
+        return jg_call_fail(k, APR_EINVAL, "a key longer than 250 bytes");
     for (q = key; *q; q++)
         if (*q <= ' ' || *q > '~')
-            return call_fail(k, APR_EINVAL, "a key with a space or a control character");
+            return jg_call_fail(k, APR_EINVAL, "a key with a space or a control character");
     return APR_SUCCESS;
 }
 
@@ -707,87 +431,7 @@ static void warn_full(jg_net_server_t *sv)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->n->s, "JWTG0637: %s %s is full: it "
                  "refuses to store for want of memory (nothing is evicted), so new "
                  "assertions and revocations are answered 503 until records expire; %s",
-                 sv->n->label, sv->name, sv->n->kind == JG_NET_REDIS
-                 ? "raise its maxmemory" : "give it more memory (-m)");
-}
-
-/* Redis: SET NX EX, with the epoch read in the same transaction when
- * with_epoch (MULTI / GET / SET / EXEC, written at once). */
-static apr_status_t redis_claim(jg_call_t *k, const char *key, const char *ttl,
-                                int with_epoch, int *stored, int *full, int *has_epoch,
-                                long long *epoch)
-{
-    static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
-    static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
-    const char *set[] = { "SET", key, "1", "NX", "EX", ttl };
-    jg_piece_t vec[4];
-    jg_resp_t *r[4], *set_reply;
-    int nvec = 0, i;
-    apr_status_t rv;
-
-    if (with_epoch) {
-        resp_add(k->p, vec, &nvec, 1, multi);
-        resp_add(k->p, vec, &nvec, 2, get);
-    }
-    resp_add(k->p, vec, &nvec, 6, set);
-    if (with_epoch) resp_add(k->p, vec, &nvec, 1, exec);
-    if ((rv = net_sendv(k, vec, nvec)) != APR_SUCCESS
-        || (rv = resp_replies(k, JG_NET_EPOCH_MAX, nvec, r)) != APR_SUCCESS)
-        return rv;
-    /* a write refused for memory: when queued, or EXEC as a whole */
-    for (i = 0; i < nvec; i++)
-        if (r[i]->type == '-' && jg_resp_error_is_oom(r[i]->str)) {
-            *full = 1;
-            return APR_SUCCESS;
-        }
-    if (!with_epoch) set_reply = r[0];
-    else {
-        if (!resp_is(r[0], "OK")) return resp_unexpected(k, "MULTI", r[0]);
-        if (!resp_is(r[1], "QUEUED")) return resp_unexpected(k, "GET (queued)", r[1]);
-        if (!resp_is(r[2], "QUEUED")) return resp_unexpected(k, "SET (queued)", r[2]);
-        if (r[3]->type != '*' || r[3]->n != 2) return resp_unexpected(k, "EXEC", r[3]);
-        if (r[3]->elem[0]->type != '$') return resp_unexpected(k, "GET", r[3]->elem[0]);
-        if (!resp_is_null(r[3]->elem[0])) {
-            *has_epoch = 1;
-            if ((rv = epoch_value(k, r[3]->elem[0]->str, r[3]->elem[0]->len, epoch))
-                != APR_SUCCESS)
-                return rv;
-        }
-        set_reply = r[3]->elem[1];
-        if (set_reply->type == '-' && jg_resp_error_is_oom(set_reply->str)) {
-            *full = 1;
-            return APR_SUCCESS;
-        }
-    }
-    if (resp_is(set_reply, "OK")) *stored = 1;
-    else if (!resp_is_null(set_reply)) return resp_unexpected(k, "SET", set_reply);
-    return APR_SUCCESS;
-}
-
-/* memcached: add, then the epoch of the same server, written at once.
- * add first: a flush_all between the two takes the epoch too, so an add
- * that found its key gone always finds the epoch gone or newer. */
-static apr_status_t mc_claim(jg_call_t *k, const char *key, long long expiry,
-                             int with_epoch, int *stored, int *full, int *has_epoch,
-                             long long *epoch)
-{
-    static const char *const ekey[] = { JG_NET_EPOCH_KEY };
-    const char *req = apr_psprintf(k->p, "add %s 0 %u 1\r\n1\r\n%s", key,
-                                   (unsigned int)memcache_exptime(expiry),
-                                   with_epoch ? "get " JG_NET_EPOCH_KEY "\r\n" : "");
-    char *val = NULL;
-    apr_size_t vlen = 0;
-    apr_status_t rv;
-
-    if ((rv = net_send(k, req, strlen(req))) != APR_SUCCESS
-        || (rv = mc_stored(k, "add", stored, full)) != APR_SUCCESS)
-        return rv;
-    if (!with_epoch) return APR_SUCCESS;
-    if ((rv = mc_values(k, 1, ekey, JG_NET_EPOCH_MAX, &val, &vlen)) != APR_SUCCESS)
-        return rv;
-    if (!val) return APR_SUCCESS;
-    *has_epoch = 1;
-    return epoch_value(k, val, vlen, epoch);
+                 sv->n->proto->label, sv->name, sv->n->proto->full_advice);
 }
 
 apr_status_t jg_net_claim(jg_net_t *n, apr_pool_t *p, const char *key,
@@ -802,11 +446,7 @@ apr_status_t jg_net_claim(jg_net_t *n, apr_pool_t *p, const char *key,
 
     *out = JG_CLAIM_USED;
     if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
-        if (n->kind == JG_NET_REDIS)
-            rv = redis_claim(&call, k, redis_ttl(p, expiry), n->epoch, &stored, &full,
-                             &has_epoch, &epoch);
-        else
-            rv = mc_claim(&call, k, expiry, n->epoch, &stored, &full, &has_epoch, &epoch);
+        rv = n->proto->claim(&call, k, expiry, n->epoch, &stored, &full, &has_epoch, &epoch);
         if (rv == APR_SUCCESS && n->epoch && !has_epoch && !full)
             rv = epoch_lost(&call, &epoch, &full);
     }
@@ -830,56 +470,17 @@ apr_status_t jg_net_seen(jg_net_t *n, apr_pool_t *p, const char *key, long long 
     const char *k = net_key(p, key);
     int exists = 0, has_epoch = 0, full = 0;
     long long epoch = 0;
-    char *val[2] = { NULL, NULL };
-    apr_size_t vlen[2] = { 0, 0 };
     jg_call_t call;
     apr_status_t rv;
 
     *seen = 1;
     if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
-        if (n->kind == JG_NET_REDIS) {
-            const char *exists_cmd[] = { "EXISTS", k };
-            static const char *const get[] = { "GET", JG_NET_EPOCH_KEY };
-            jg_piece_t vec[2];
-            jg_resp_t *r[2];
-            int nvec = 0;
-
-            resp_add(p, vec, &nvec, 2, exists_cmd);
-            if (n->epoch) resp_add(p, vec, &nvec, 2, get);
-            if ((rv = net_sendv(&call, vec, nvec)) == APR_SUCCESS
-                && (rv = resp_replies(&call, JG_NET_EPOCH_MAX, nvec, r)) == APR_SUCCESS) {
-                if (r[0]->type != ':') rv = resp_unexpected(&call, "EXISTS", r[0]);
-                else if (nvec > 1 && r[1]->type != '$')
-                    rv = resp_unexpected(&call, "GET", r[1]);
-                else {
-                    exists = r[0]->n > 0;
-                    if (nvec > 1 && !resp_is_null(r[1])) {
-                        has_epoch = 1;
-                        rv = epoch_value(&call, r[1]->str, r[1]->len, &epoch);
-                    }
-                }
-            }
-        }
-        else {
-            const char *keys[2] = { k, JG_NET_EPOCH_KEY };
-            const char *req = apr_psprintf(p, "get %s%s\r\n", k,
-                                           n->epoch ? " " JG_NET_EPOCH_KEY : "");
-
-            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS
-                && (rv = mc_values(&call, n->epoch ? 2 : 1, keys, JG_NET_RECORD_MAX, val,
-                                   vlen)) == APR_SUCCESS) {
-                exists = val[0] != NULL;
-                if (val[1]) {
-                    has_epoch = 1;
-                    rv = epoch_value(&call, val[1], vlen[1], &epoch);
-                }
-            }
-        }
+        rv = n->proto->seen(&call, k, n->epoch, &exists, &has_epoch, &epoch);
         if (rv == APR_SUCCESS && n->epoch && !has_epoch) {
             rv = epoch_lost(&call, &epoch, &full);
             if (rv == APR_SUCCESS && full)
-                rv = call_fail(&call, APR_EGENERAL, "full: it cannot keep a new epoch "
-                               "record");
+                rv = jg_call_fail(&call, APR_EGENERAL, "full: it cannot keep a new epoch "
+                                  "record");
         }
     }
     call_end(&call, rv);
@@ -892,38 +493,11 @@ apr_status_t jg_net_put(jg_net_t *n, apr_pool_t *p, const char *key,
                         const char *val, size_t len, long long expiry, const char **why)
 {
     const char *k = net_key(p, key);
-    int stored = 0, full = 0;
     jg_call_t call;
     apr_status_t rv;
 
-    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
-        if (n->kind == JG_NET_REDIS) {
-            const char *ttl = redis_ttl(p, expiry);
-            const char *argv[] = { "SET", k, val, "EX", ttl };
-            size_t lens[] = { 3, strlen(k), len, 2, strlen(ttl) };
-            size_t rlen = jg_resp_encode(NULL, 5, argv, lens);
-            char *req = apr_palloc(p, rlen);
-            jg_resp_t *r;
-
-            jg_resp_encode(req, 5, argv, lens);
-            if ((rv = net_send(&call, req, rlen)) == APR_SUCCESS
-                && (rv = resp_read(&call, JG_NET_RECORD_MAX, 0, &r)) == APR_SUCCESS
-                && !resp_is(r, "OK"))
-                rv = resp_unexpected(&call, "SET", r);
-        }
-        else {
-            const char *head = apr_psprintf(p, "set %s 0 %u %lu\r\n", k,
-                                            (unsigned int)memcache_exptime(expiry),
-                                            (unsigned long)len);
-            jg_piece_t vec[3] = { { head, strlen(head) }, { val, len }, { "\r\n", 2 } };
-
-            if ((rv = net_sendv(&call, vec, 3)) == APR_SUCCESS
-                && (rv = mc_stored(&call, "set", &stored, &full)) == APR_SUCCESS
-                && !stored)
-                rv = call_fail(&call, APR_EGENERAL, full ? "set: out of memory"
-                                                         : "set answered NOT_STORED");
-        }
-    }
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS)
+        rv = n->proto->put(&call, k, val, len, expiry);
     call_end(&call, rv);
     return rv != APR_SUCCESS ? call_report(&call, rv, why) : APR_SUCCESS;
 }
@@ -934,30 +508,7 @@ apr_status_t jg_net_remove(jg_net_t *n, apr_pool_t *p, const char *key, const ch
     jg_call_t call;
     apr_status_t rv;
 
-    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
-        if (n->kind == JG_NET_REDIS) {
-            const char *argv[] = { "DEL", k };
-            size_t len;
-            const char *req = jg_resp_command(p, &len, 2, argv);
-            jg_resp_t *r;
-
-            if ((rv = net_send(&call, req, len)) == APR_SUCCESS
-                && (rv = resp_read(&call, JG_NET_RECORD_MAX, 0, &r)) == APR_SUCCESS
-                && r->type != ':')
-                rv = resp_unexpected(&call, "DEL", r);
-        }
-        else {
-            const char *req = apr_psprintf(p, "delete %s\r\n", k);
-            apr_size_t len;
-            char *line;
-
-            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS
-                && (rv = net_line(&call, &line, &len)) == APR_SUCCESS
-                && strcmp(line, "DELETED") && strcmp(line, "NOT_FOUND"))
-                rv = call_fail(&call, APR_EGENERAL, apr_psprintf(p, "delete answered "
-                                                                 "'%.200s'", line));
-        }
-    }
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) rv = n->proto->remove(&call, k);
     call_end(&call, rv);
     return rv != APR_SUCCESS ? call_report(&call, rv, why) : APR_SUCCESS;
 }
@@ -975,29 +526,8 @@ jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p, const char 
     *found = 0;
     /* a record over max fails (and drops the connection: the rest of it
      * is not read) */
-    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS) {
-        if (n->kind == JG_NET_REDIS) {
-            const char *argv[] = { "GET", k };
-            size_t rlen;
-            const char *req = jg_resp_command(p, &rlen, 2, argv);
-            jg_resp_t *r;
-
-            if ((rv = net_send(&call, req, rlen)) == APR_SUCCESS
-                && (rv = resp_read(&call, max, 0, &r)) == APR_SUCCESS) {
-                if (r->type == '$' && !resp_is_null(r)) {
-                    data = r->str;
-                    dlen = r->len;
-                }
-                else if (r->type != '$') rv = resp_unexpected(&call, "GET", r);
-            }
-        }
-        else {
-            const char *req = apr_psprintf(p, "get %s\r\n", k);
-
-            if ((rv = net_send(&call, req, strlen(req))) == APR_SUCCESS)
-                rv = mc_values(&call, 1, &k, max, &data, &dlen);
-        }
-    }
+    if ((rv = begin_for(&call, n, p, k)) == APR_SUCCESS)
+        rv = n->proto->get(&call, k, max, &data, &dlen);
     call_end(&call, rv);
     if (rv != APR_SUCCESS) {
         call_report(&call, rv, &reason);
@@ -1098,64 +628,6 @@ static int servers_write(apr_pool_t *p, const char *dir, const char *path,
     return 1;
 }
 
-/* Whether the server may evict records; *detail what it said. */
-static apr_status_t check_eviction(jg_call_t *k, jg_evict_t *evict, const char **detail)
-{
-    apr_status_t rv;
-
-    *evict = JG_EVICT_UNKNOWN;
-    *detail = "";
-    if (k->sv->n->kind == JG_NET_REDIS) {
-        static const char *const info[] = { "INFO", "memory" };
-        long long maxmemory = -1;
-        const char *policy = NULL;
-        size_t len;
-        const char *req = jg_resp_command(k->p, &len, 2, info);
-        jg_resp_t *r;
-
-        if ((rv = net_send(k, req, len)) != APR_SUCCESS
-            || (rv = resp_read(k, JG_NET_INFO_MAX, 0, &r)) != APR_SUCCESS)
-            return rv;
-        if (r->type == '-') {                /* an ACL that denies INFO */
-            *detail = apr_psprintf(k->p, "INFO memory answered %.200s", r->str + 1);
-            return APR_SUCCESS;
-        }
-        if (r->type != '$' || resp_is_null(r)) return resp_unexpected(k, "INFO", r);
-        *evict = jg_redis_eviction(k->p, r->str, r->len, &maxmemory, &policy);
-        *detail = *evict == JG_EVICT_UNKNOWN
-                  ? "INFO memory names no maxmemory or maxmemory_policy"
-                  : apr_psprintf(k->p, "maxmemory %" APR_INT64_T_FMT ", maxmemory-policy "
-                                 "%s", (apr_int64_t)maxmemory, policy);
-        return APR_SUCCESS;
-    }
-    else {
-        const char *evictions = NULL;
-        int lines;
-
-        if ((rv = net_send(k, "stats settings\r\n", 16)) != APR_SUCCESS) return rv;
-        for (lines = 0; ; lines++) {
-            const char *name, *value;
-            apr_size_t len;
-            char *line;
-
-            if ((rv = net_line(k, &line, &len)) != APR_SUCCESS) return rv;
-            if (!strcmp(line, "END")) break;
-            if (lines >= JG_NET_STATS_LINES_MAX)
-                return call_fail(k, APR_EGENERAL, "stats settings answered too many lines");
-            if (jg_memcache_stat(k->p, line, &name, &value) != JG_OK) {
-                /* ERROR, or a server that does not know the command */
-                *detail = apr_psprintf(k->p, "stats settings answered '%.200s'", line);
-                return APR_SUCCESS;
-            }
-            if (!strcmp(name, "evictions")) evictions = value;
-        }
-        *evict = jg_memcache_eviction(evictions);
-        *detail = evictions ? apr_psprintf(k->p, "evictions %s", evictions)
-                            : "stats settings names no evictions";
-        return APR_SUCCESS;
-    }
-}
-
 /* The epoch at startup, with what this host knows from the servers file
  * (its text in *text, updated). *lost: records lost while httpd was
  * stopped; *first: the host's first use of the server. */
@@ -1163,13 +635,13 @@ static apr_status_t startup_epoch(jg_call_t *k, const char **text, long long *ep
                                   int *lost, int *first)
 {
     jg_net_server_t *sv = k->sv;
-    long long now = now_sec(), seen_epoch = 0;
+    long long now = jg_net_now(), seen_epoch = 0;
     int listed = jg_net_servers_find(*text, sv->spec, &seen_epoch);
     int has = 0, won = 0, full = 0;
     apr_status_t rv;
 
     *lost = *first = 0;
-    if ((rv = epoch_get(k, &has, epoch)) != APR_SUCCESS) return rv;
+    if ((rv = sv->n->proto->epoch_get(k, &has, epoch)) != APR_SUCCESS) return rv;
     if (has && listed && *epoch < seen_epoch)
         /* the server lost its records and a host that had never used it
          * made a new epoch, a first use's */
@@ -1179,14 +651,14 @@ static apr_status_t startup_epoch(jg_call_t *k, const char **text, long long *ep
         *first = !listed;
         rv = epoch_set(k, listed ? now : JG_NET_EPOCH_FIRST_USE, 1, &won, epoch, &full);
         if (rv == APR_SUCCESS && full)
-            rv = call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
+            rv = jg_call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
         if (rv != APR_SUCCESS) return rv;
     }
     if (*lost && *epoch < now) {
         /* whoever made it first, the records this host knew are lost */
         rv = epoch_set(k, now, 0, &won, epoch, &full);
         if (rv == APR_SUCCESS && full)
-            rv = call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
+            rv = jg_call_fail(k, APR_EGENERAL, "full: it cannot keep the epoch record");
         if (rv != APR_SUCCESS) return rv;
     }
     *text = jg_net_servers_set(k->p, *text, sv->spec, *epoch);
@@ -1216,31 +688,26 @@ int jg_net_startup(jg_net_t *n, apr_pool_t *ptemp, const char *state_dir)
         /* a connection of its own: one from the pool would be inherited
          * by every child */
         rv = conn_open(sv, ptemp, &call.c);
-        if (rv != APR_SUCCESS) call_fail(&call, rv, "cannot connect");
-        else rv = check_eviction(&call, &evict, &detail);
+        if (rv != APR_SUCCESS) jg_call_fail(&call, rv, "cannot connect");
+        else rv = n->proto->eviction(&call, &evict, &detail);
         if (rv == APR_SUCCESS && evict == JG_EVICT_YES && n->epoch) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, n->s, "JWTG0631: " JG_CMD_CACHE " %s: "
                          "%s %s may evict records before they expire (%s), and an "
                          "assertion whose record it drops could be used again; %s. "
-                         "httpd does not start", n->args, n->label, sv->name, detail,
-                         n->kind == JG_NET_REDIS
-                         ? "set maxmemory-policy noeviction (CONFIG SET maxmemory-policy "
-                           "noeviction, and in redis.conf), or maxmemory 0"
-                         : "run memcached with -M (refuse to store when full rather than "
-                           "evict) and enough memory (-m)");
+                         "httpd does not start", n->args, n->proto->label, sv->name,
+                         detail, n->proto->evict_advice);
             if (call.c) apr_pool_destroy(call.c->pool);
             return !OK;
         }
         if (rv == APR_SUCCESS && evict == JG_EVICT_YES)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0639: " JG_CMD_JWKS_CACHE
                          " %s %s may evict (%s): it holds key sets only, and a set it "
-                         "drops is fetched again", n->label, sv->name, detail);
+                         "drops is fetched again", n->proto->label, sv->name, detail);
         else if (rv == APR_SUCCESS && evict == JG_EVICT_UNKNOWN)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, n->s, "JWTG0632: %s %s: cannot tell "
                          "whether it evicts records before they expire (%s); starting "
-                         "anyway: make sure it does not (%s)", n->label, sv->name, detail,
-                         n->kind == JG_NET_REDIS ? "maxmemory-policy noeviction, or "
-                         "maxmemory 0; allow INFO to the module's user" : "memcached -M");
+                         "anyway: make sure it does not (%s)", n->proto->label, sv->name,
+                         detail, n->proto->evict_unknown_advice);
         if (rv == APR_SUCCESS && n->epoch)
             rv = startup_epoch(&call, &text, &epoch, &lost, &first);
         if (call.c) apr_pool_destroy(call.c->pool);
@@ -1259,15 +726,14 @@ int jg_net_startup(jg_net_t *n, apr_pool_t *ptemp, const char *state_dir)
                          "now %" APR_INT64_T_FMT ", and until " JG_CMD_CLOCK_SKEW
                          " has passed after it, assertions that may have been used "
                          "before are refused; JWT access tokens issued before count as "
-                         "revoked", n->label,
-                         sv->name, path, (apr_int64_t)epoch);
+                         "revoked", n->proto->label, sv->name, path, (apr_int64_t)epoch);
         else if (first)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0635: %s %s: first use by "
                          "this host (not in %s), and a new server (no epoch record): "
-                         "epoch %" APR_INT64_T_FMT ", nothing lost", n->label, sv->name,
-                         path, (apr_int64_t)epoch);
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0630: %s %s: %s; %s", n->label,
-                     sv->name, *detail ? detail : "eviction not checked",
+                         "epoch %" APR_INT64_T_FMT ", nothing lost", n->proto->label,
+                         sv->name, path, (apr_int64_t)epoch);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, n->s, "JWTG0630: %s %s: %s; %s",
+                     n->proto->label, sv->name, *detail ? detail : "eviction not checked",
                      n->epoch ? apr_psprintf(ptemp, "epoch %" APR_INT64_T_FMT,
                                                   (apr_int64_t)epoch)
                               : "key sets only (no epoch)");
@@ -1280,7 +746,7 @@ state_error:
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, n->s, "JWTG0638: the list of the %s servers "
                  "this host has used (" JG_CMD_STATE_DIR "): %s; without it a server that "
                  "lost its records could not be told from a new one. httpd does not start",
-                 n->label, why);
+                 n->proto->label, why);
     return !OK;
 }
 
@@ -1294,12 +760,11 @@ static apr_status_t server_add(jg_net_t *n, apr_pool_t *p, const char *host,
 
     sv->n = n;
     sv->host = apr_pstrdup(p, host);
-    sv->port = port ? port : n->kind == JG_NET_REDIS ? JG_REDIS_PORT : JG_MEMCACHE_PORT;
+    sv->port = port ? port : n->proto->default_port;
     sv->name = strchr(sv->host, ':')
                ? apr_psprintf(p, "[%s]:%u", sv->host, (unsigned int)sv->port)
                : apr_psprintf(p, "%s:%u", sv->host, (unsigned int)sv->port);
-    sv->spec = apr_pstrcat(p, n->kind == JG_NET_REDIS ? "redis:" : "memcache:", sv->name,
-                           NULL);
+    sv->spec = apr_pstrcat(p, n->proto->name, ":", sv->name, NULL);
     sv->max_conns = threads;
     if ((rv = apr_pool_create(&sv->pool, p)) != APR_SUCCESS) return rv;
     rv = apr_reslist_create(&sv->conns, 0, threads, threads, JG_NET_CONN_TTL,
@@ -1311,29 +776,28 @@ static apr_status_t server_add(jg_net_t *n, apr_pool_t *p, const char *host,
     return APR_SUCCESS;
 }
 
-jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, jg_net_kind_t kind, const char *args,
-                        int epoch, const char **err)
+jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, const jg_net_proto_t *proto,
+                        const char *args, int epoch, const char **err)
 {
     jg_net_t *n = apr_pcalloc(p, sizeof(*n));
     char *list, *item, *last;
     int count = 0, threads = 0;
     apr_status_t rv;
 
-    n->kind = kind;
-    n->label = kind == JG_NET_REDIS ? "Redis" : "memcached";
+    n->proto = proto;
     n->s = s;
     n->epoch = epoch;
     n->args = args ? apr_pstrdup(p, args) : "";
     if (!args || !*args) {
-        *err = kind == JG_NET_REDIS ? "no Redis server named (redis:HOST:PORT)"
-               : "no memcached server named (memcache:HOST:PORT)";
+        *err = apr_psprintf(p, "no %s server named (%s:HOST:PORT)", proto->label,
+                            proto->name);
         return NULL;
     }
     list = apr_pstrdup(p, args);
     for (item = apr_strtok(list, ",", &last); item; item = apr_strtok(NULL, ",", &last))
         count++;
     if (!count) {
-        *err = apr_psprintf(p, "no %s server named", n->label);
+        *err = apr_psprintf(p, "no %s server named", n->proto->label);
         return NULL;
     }
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
@@ -1350,28 +814,41 @@ jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, jg_net_kind_t kind, const 
             return NULL;
         }
         if ((rv = server_add(n, p, host, port, threads)) != APR_SUCCESS) {
-            *err = apr_psprintf(p, "cannot add the %s server %s: %pm", n->label, item, &rv);
+            *err = apr_psprintf(p, "cannot add the %s server %s: %pm", n->proto->label, item,
+                                &rv);
             return NULL;
         }
     }
     return n;
 }
 
-/* The client for a networked provider name, NULL for any other. */
-int jg_net_kind(const char *name, jg_net_kind_t *kind)
+const jg_net_proto_t *jg_net_proto(const char *name)
 {
-    if (!strcmp(name, "redis")) *kind = JG_NET_REDIS;
-    else if (!strcmp(name, "memcache")) *kind = JG_NET_MEMCACHE;
-    else return 0;
-    return 1;
-}
+    static const jg_net_proto_t *const protos[] = { &jg_net_redis, &jg_net_memcache };
+    size_t i;
 
-jg_net_kind_t jg_net_kind_of(const jg_net_t *n)
-{
-    return n->kind;
+    for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+        if (!strcmp(name, protos[i]->name)) return protos[i];
+    return NULL;
 }
 
 int jg_net_same(const jg_net_t *a, const jg_net_t *b)
 {
-    return a && b && a->kind == b->kind && !strcmp(a->args, b->args);
+    return a && b && a->proto == b->proto && !strcmp(a->args, b->args);
+}
+
+int jg_net_refused(const jg_net_proto_t *proto, apr_pool_t *plog, const char *directive,
+                   const char *spec, const char *err)
+{
+    return proto->log_refused(plog, directive, spec, err);
+}
+
+void jg_net_log_ready(const jg_net_t *n)
+{
+    n->proto->log_ready(n->s, n->args);
+}
+
+void jg_net_log_claim_failed(const jg_net_t *n, request_rec *r, const char *reason)
+{
+    n->proto->log_claim_failed(r, reason);
 }

@@ -2,7 +2,8 @@
  * redis:HOST:PORT[,...] or memcache:HOST:PORT[,...]): the clients that
  * jg_cache.c uses instead of the socache provider's own. Why our own
  * clients, how a claim stays atomic across hosts and how lost records are
- * noticed: jg_cache_net.c. */
+ * noticed: jg_cache_net.c; each protocol: jg_cache_redis.c,
+ * jg_cache_memcache.c. */
 #ifndef JG_CACHE_NET_H
 #define JG_CACHE_NET_H
 
@@ -19,23 +20,33 @@
 /* In JWTGrantStateDir: the servers this host has used, and their epochs. */
 #define JG_NET_SERVERS_FILE "cache-servers"
 
-typedef enum { JG_NET_REDIS, JG_NET_MEMCACHE } jg_net_kind_t;
+/* Redis's or memcached's protocol (jg_cache_net_proto.h). */
+typedef struct jg_net_proto jg_net_proto_t;
 typedef struct jg_net jg_net_t;
 
-/* 1 and *kind when the socache provider name is one we speak to ourselves. */
-int jg_net_kind(const char *name, jg_net_kind_t *kind);
+/* The protocol when the socache provider name is one we speak to
+ * ourselves (redis, memcache); NULL for any other. */
+const jg_net_proto_t *jg_net_proto(const char *name);
 
 /* A client of the comma-separated HOST[:PORT] list args, in p, logging to
  * s. epoch: the client keeps single-use records and reads, on each server,
  * the epoch record that tells lost records (JWTGrantCache's); without, it
  * only keeps key sets (a JWKS cache of its own). NULL and *err set when
  * the list is not usable. */
-jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, jg_net_kind_t kind, const char *args,
-                        int epoch, const char **err);
+jg_net_t *jg_net_create(apr_pool_t *p, server_rec *s, const jg_net_proto_t *proto,
+                        const char *args, int epoch, const char **err);
 
-jg_net_kind_t jg_net_kind_of(const jg_net_t *n);
-/* 1 when a and b are the same kind and list of servers. */
+/* 1 when a and b are the same protocol and list of servers. */
 int jg_net_same(const jg_net_t *a, const jg_net_t *b);
+
+/* The protocol's own log lines: a client of directive (JWTGrantCache or
+ * JWTGrantJWKSCache) that could not be made from spec (returns !OK);
+ * JWTGrantCache's client at startup; a failed claim of an assertion
+ * (reason: what failed, naming the server). */
+int jg_net_refused(const jg_net_proto_t *proto, apr_pool_t *plog, const char *directive,
+                   const char *spec, const char *err);
+void jg_net_log_ready(const jg_net_t *n);
+void jg_net_log_claim_failed(const jg_net_t *n, request_rec *r, const char *reason);
 
 /* At the parent's startup (its second configuration pass), on one-off
  * connections: each server's eviction setting (one that evicts refuses

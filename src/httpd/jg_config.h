@@ -16,11 +16,11 @@
 #define JG_UNSET (-1)
 #define JG_DEFAULT_TOKEN_LIFETIME 3600
 #define JG_DEFAULT_CLOCK_SKEW 60
-/* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (see jg_cache.c),
+/* shmcb, JG_DEFAULT_CACHE_BYTES in the runtime directory (jg_cache_shards.c),
  * for opaque tokens (a few thousand; anonymous shmcb would have 512 KB) */
 #define JG_DEFAULT_CACHE "shmcb"
 #define JG_DEFAULT_CACHE_BYTES (4 * 1024 * 1024)
-/* the JWKS cache's, when JWTGrantCache is shmcb (see jg_cache.c) */
+/* the JWKS cache's, when JWTGrantCache is shmcb (see jg_cache_jwks.c) */
 #define JG_DEFAULT_JWKS_CACHE_BYTES (2 * 1024 * 1024)
 #ifndef JG_DEFAULT_STATE_DIR
 #define JG_DEFAULT_STATE_DIR "/var/lib/apache2/jwt-grant"
@@ -95,7 +95,7 @@ typedef struct jg_server_conf {
 typedef struct jg_global_conf {
     const char *cache_spec;
     const char *cache_source;         /* file:line of JWTGrantCache */
-    const char *jwks_cache_spec;      /* JWTGrantJWKSCache; NULL: see jg_cache.c */
+    const char *jwks_cache_spec;      /* JWTGrantJWKSCache; NULL: see jg_cache_jwks.c */
     const char *jwks_cache_source;
     const char *state_dir;
     unsigned long replay_records;     /* JWTGrantReplayCacheSize; 0: the default */

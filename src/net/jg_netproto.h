@@ -1,10 +1,11 @@
-/* What the Redis and memcached clients (src/httpd/jg_cache_net.c) read and
- * write, without the sockets: RESP requests and reply heads, memcached's
- * reply lines, the servers' eviction settings, the epoch record and what a
- * claim or a look-up answers with it, and the file of the servers a host
- * has used. Pure functions, so that they can be tested alone. Everything
- * here reads what a configured server sent (never a client's input); every
- * length and number is bounded all the same. */
+/* What the Redis and memcached clients (src/httpd/jg_cache_redis.c,
+ * jg_cache_memcache.c and jg_cache_net.c) read and write, without the
+ * sockets: RESP requests and reply heads, memcached's reply lines, the
+ * servers' eviction settings, the epoch record and what a claim or a
+ * look-up answers with it, and the file of the servers a host has used.
+ * Pure functions, so that they can be tested alone. Everything here reads
+ * what a configured server sent (never a client's input); every length
+ * and number is bounded all the same. */
 #ifndef JG_NETPROTO_H
 #define JG_NETPROTO_H
 
