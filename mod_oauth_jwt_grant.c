@@ -20,9 +20,9 @@
 #include "jg_signing.h"
 #include "jg_handlers.h"
 #include "jg_jwks.h"
-#include "jg_live.h"            /* issue 5 */
-#include "jg_admin_handler.h"   /* issue 5 */
-#include "jg_lifecycle.h"       /* issue 6 */
+#include "jg_live.h"
+#include "jg_admin_handler.h"
+#include "jg_lifecycle.h"
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -102,9 +102,9 @@ static void jg_register_hooks(apr_pool_t *p)
     ap_hook_child_init(jg_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(jg_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    jg_live_register_hooks(p);      /* issue 5: store, snapshots */
-    jg_admin_register_hooks(p);     /* issue 5: console and API */
-    jg_lifecycle_register_hooks(p); /* issue 6: refresh, introspection, revocation */
+    jg_live_register_hooks(p);      /* store, snapshots */
+    jg_admin_register_hooks(p);     /* console and API */
+    jg_lifecycle_register_hooks(p); /* refresh, introspection, revocation */
 }
 
 AP_DECLARE_MODULE(oauth_jwt_grant) = {

@@ -43,7 +43,7 @@ jgt_cmd_fn jgt_cmd_jwk;
 jgt_cmd_fn jgt_cmd_mint;
 jgt_cmd_fn jgt_cmd_hash_secret;
 jgt_cmd_fn jgt_cmd_jwks_fetch;
-jgt_cmd_fn jgt_cmd_wso2_import;   /* jg_tool_wso2.c (issue 5) */
+jgt_cmd_fn jgt_cmd_wso2_import;   /* jg_tool_wso2.c */
 jgt_cmd_fn jgt_cmd_wso2_export;
 
 /* Manual text of a command, or of the whole tool when cmd is NULL;

@@ -1,4 +1,4 @@
-/* jwt-grant-tool wso2-import / wso2-export (issue 5): WSO2 Identity Server's
+/* jwt-grant-tool wso2-import / wso2-export: WSO2 Identity Server's
  * identity provider XML into and out of a registry store, through the same
  * core as the console (jg_admin.h), so the same rules hold. */
 #include <stdio.h>

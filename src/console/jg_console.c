@@ -475,9 +475,9 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 3 && post && !strcmp(seg_[2], "regenerate-secret"))
             return client_regenerate(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return client_delete(&c, seg_[1]);
-        if (n == 3 && post && !strcmp(seg_[2], "tokens"))          /* issue 6 */
+        if (n == 3 && post && !strcmp(seg_[2], "tokens"))
             return client_tokens_save(&c, seg_[1]);
-        if (n == 3 && post && !strcmp(seg_[2], "revoke-tokens"))   /* issue 6 */
+        if (n == 3 && post && !strcmp(seg_[2], "revoke-tokens"))
             return client_revoke_tokens(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
             return client_refetch(&c, seg_[1]);

@@ -1,4 +1,4 @@
-/* The console's HTML pages (issue 5), without HTTP: tenants, trusted IdPs
+/* The console's HTML pages, without HTTP: tenants, trusted IdPs
  * and service providers per tenant, the forms to register, edit and delete
  * them, the page that shows a new client secret once. Works without
  * JavaScript (the script in htdocs/ only adds copy buttons and hides the

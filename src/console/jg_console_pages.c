@@ -344,7 +344,7 @@ static void certificate_details(jg_cx_t *c, jg_html_t *h, const jg_idp_entry_t *
     keys_table(c, h, e->keys);
 }
 
-/* Subject, validity and thumbprint of each key (IdPs' and, issue 6,
+/* Subject, validity and thumbprint of each key (IdPs' and
  * service providers' for private_key_jwt). */
 static void keys_table(jg_cx_t *c, jg_html_t *h, const jg_keyset_t *keys)
 {
@@ -665,7 +665,7 @@ void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
     jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
                 "now and later.</p>\n</fieldset>\n", NULL);
 
-    /* issue 6: how it authenticates */
+    /* how it authenticates */
     jg_html_raw(&h, "<div class=\"", field_class(err, "token_endpoint_auth_method"), "\">\n"
                 "<label for=\"f-token_endpoint_auth_method\">Client authentication</label>\n"
                 "<select id=\"f-token_endpoint_auth_method\" "
@@ -772,7 +772,7 @@ void jg_page_secret(jg_cx_t *c, const char *title, const char *name, const char 
     page(c, 200, title, jg_html_done(&h));
 }
 
-/* issue 6, below */
+/* the token sections of a client's page, below */
 static void client_token_details(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
 static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e);
 void jg_page_client_edit(jg_cx_t *c, const char *id)
@@ -818,7 +818,7 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
     list_cell(c, &h, e->scopes, "none");
     jg_html_raw(&h, "</dd>\n<dt>Allowed identity providers</dt><dd>", NULL);
     list_cell(c, &h, e->trusted_idps, e->trusted_idps ? "none" : "all of the tenant");
-    client_token_details(c, &h, e);       /* issue 6 */
+    client_token_details(c, &h, e);
     jg_html_raw(&h, "</dd>\n<dt>Client authentication</dt><dd>", m ? esc(c, m)
                 : apr_pstrcat(c->p, "any method its credentials allow: <code>",
                               esc(c, jg_client_auth_methods(c->p, rc)), "</code>", NULL),
@@ -842,7 +842,7 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
     if (e->jwks_url)
         key_source_section(c, &h, jg_admin_client_key_source(c->a, e), e->jwks_url,
                            apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL));
-    client_token_forms(c, &h, e);         /* issue 6 */
+    client_token_forms(c, &h, e);
     if (e->read_only)
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf: change it there.</p>\n",
                     NULL);
@@ -866,7 +866,7 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
     page(c, 200, apr_pstrcat(c->p, "Service provider ", e->name, NULL), jg_html_done(&h));
 }
 
-/* ---- issue 6: refresh tokens, resource server, copied claims, revocation ------------ */
+/* ---- refresh tokens, resource server, copied claims, revocation ------------ */
 
 static void client_token_details(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t *e)
 {

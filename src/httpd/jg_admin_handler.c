@@ -1,4 +1,4 @@
-/* SetHandler jwt-grant-admin: the console and its JSON API (issue 5). HTTP
+/* SetHandler jwt-grant-admin: the console and its JSON API. HTTP
  * only: who the user is (and the groups of JWTGrantConsoleGroupFile it is
  * in), the body, the headers; everything else is in the core (jg_roles.c
  * decides what the user may do, jg_admin_api.c is the API over the rules of

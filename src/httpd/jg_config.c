@@ -15,7 +15,7 @@
 #include "jg_key.h"
 #include "jg_http.h"
 #include "jg_live.h"
-#include "jg_lifecycle.h"       /* issue 6 */
+#include "jg_lifecycle.h"
 #include "jg_client_auth.h"
 #include "jg_replay_table.h"
 #include "jg_roles.h"
@@ -93,9 +93,9 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->jwks_min_lifetime = sc->jwks_max_lifetime = JG_UNSET;
     sc->jwks_refresh_interval = sc->jwks_max_stale = JG_UNSET;
     sc->registry = jg_registry_make(p);
-    sc->store_poll = JG_UNSET;            /* issue 5 */
-    jg_lifecycle_create(sc);              /* issue 6 */
-    sc->client_assertion_max_lifetime = JG_UNSET;   /* issue 6 */
+    sc->store_poll = JG_UNSET;
+    jg_lifecycle_create(sc);
+    sc->client_assertion_max_lifetime = JG_UNSET;
     return sc;
 }
 
@@ -130,13 +130,13 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->jwks_max_stale = MERGE_VAL(jwks_max_stale);
     sc->jwks_allow = MERGE_PTR(jwks_allow);
     sc->registry = jg_registry_merge(p, base->registry, add->registry);
-    /* issue 5: the store and the console */
+    /* the store and the console */
     sc->store_spec = MERGE_PTR(store_spec);
     sc->store_source = add->store_spec ? add->store_source : base->store_source;
     sc->store_poll = MERGE_VAL(store_poll);
     sc->console_assets = MERGE_PTR(console_assets);
-    jg_lifecycle_merge(sc, base, add);    /* issue 6 */
-    /* issue 6: client authentication by JWT */
+    jg_lifecycle_merge(sc, base, add);
+    /* client authentication by JWT */
     sc->client_assertion_max_lifetime = MERGE_VAL(client_assertion_max_lifetime);
     return sc;
 }
@@ -963,7 +963,7 @@ static const char *client_callback(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* ---- client authentication by JWT (issue 6) ---------------------------------------- */
+/* ---- client authentication by JWT ---------------------------------------- */
 
 /* Rules that need the whole <JWTGrantServiceProvider> block. */
 static const char *client_complete(cmd_parms *cmd, jg_client_t *c)
@@ -1323,7 +1323,7 @@ const command_rec jg_cmds[] = {
                     RSRC_CONF, "IdPs whose assertions the client may present"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_CALLBACK, client_callback, NULL, RSRC_CONF,
                   "callback URL of the client"),
-    /* issue 6: client authentication by JWT */
+    /* client authentication by JWT */
     AP_INIT_TAKE1(JG_CMD_CLIENT_AUTH_METHOD, client_auth_method, NULL, RSRC_CONF,
                   "token_endpoint_auth_method of the client (RFC 7591)"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_JWKS_URL, client_jwks_url, NULL, RSRC_CONF,
@@ -1345,8 +1345,8 @@ const command_rec jg_cmds[] = {
                      "group:NAME"),
     AP_INIT_TAKE1(JG_CMD_CONSOLE_GROUP_FILE, set_group_file, NULL, ACCESS_CONF,
                   "htgroup file of the console's group:NAME administrators"),
-    JG_LIVE_COMMANDS                      /* issue 5: jg_live.h */
-    JG_LIFECYCLE_COMMANDS                 /* issue 6: jg_lifecycle.h */
+    JG_LIVE_COMMANDS                      /* jg_live.h */
+    JG_LIFECYCLE_COMMANDS                 /* jg_lifecycle.h */
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 

@@ -69,20 +69,20 @@ typedef struct jg_server_conf {
     const char *jwks_json;
     apr_array_header_t *audiences;    /* issuer (+ token endpoint if configured) */
 
-    /* the store and the console (issue 5, src/httpd/jg_live.c) */
+    /* the store and the console (src/httpd/jg_live.c) */
     const char *store_spec;           /* JWTGrantStore; NULL: the default */
     const char *store_source;         /* file:line of it */
     long long store_poll;             /* JWTGrantStorePollInterval, or JG_UNSET */
     const char *console_assets;       /* JWTGrantConsoleAssets */
     struct jg_live_view *live;        /* per process; NULL: no store */
 
-    /* issue 6: refresh tokens, introspection, revocation (jg_lifecycle.c) */
+    /* refresh tokens, introspection, revocation (jg_lifecycle.c) */
     int refresh_tokens;               /* JWTGrantRefreshTokens, or JG_UNSET */
     long long refresh_lifetime;       /* JWTGrantRefreshTokenLifetime, or JG_UNSET */
     const char *introspection_endpoint;   /* JWTGrantIntrospectionEndpoint */
     const char *revocation_endpoint;      /* JWTGrantRevocationEndpoint */
     jg_keyset_t *token_keys;          /* set at startup: our signing keys */
-    /* client authentication by JWT (issue 6) */
+    /* client authentication by JWT */
     long long client_assertion_max_lifetime;   /* seconds, or JG_UNSET */
 
     /* parsing state of the container being read */

@@ -36,7 +36,7 @@
 /* networks besides public addresses that JWKS URLs registered through the
  * console may reach (jg_netguard.h names it too) */
 #define JG_CMD_JWKS_ALLOW_NETWORKS "JWTGrantJWKSAllowNetworks"
-/* the store and the console (issue 5) */
+/* the store and the console */
 #define JG_HANDLER_ADMIN        "jwt-grant-admin"
 #define JG_CMD_STORE            "JWTGrantStore"
 #define JG_CMD_STORE_POLL       "JWTGrantStorePollInterval"
@@ -46,7 +46,7 @@
 #define JG_CMD_CONSOLE_TENANT_ADMINS "JWTGrantConsoleTenantAdmins"
 #define JG_CMD_CONSOLE_GROUP_FILE "JWTGrantConsoleGroupFile"
 
-/* issue 6: refresh tokens, introspection, revocation */
+/* refresh tokens, introspection, revocation */
 #define JG_HANDLER_INTROSPECT   "jwt-grant-introspect"
 #define JG_HANDLER_REVOKE       "jwt-grant-revoke"
 #define JG_CMD_REFRESH_TOKENS   "JWTGrantRefreshTokens"
@@ -85,7 +85,7 @@
 #define JG_CMD_CLIENT_AUDIENCE  "JWTGrantClientAudience"
 #define JG_CMD_CLIENT_CALLBACK  "JWTGrantClientCallbackURL"
 #define JG_CMD_CLIENT_IDPS      "JWTGrantClientTrustedIdPs"
-/* client authentication by JWT (issue 6) */
+/* client authentication by JWT */
 #define JG_CMD_CLIENT_AUTH_METHOD "JWTGrantClientAuthMethod"
 #define JG_CMD_CLIENT_JWKS_URL  "JWTGrantClientJWKSURL"
 #define JG_CMD_CLIENT_JWKS_HTTP "JWTGrantClientJWKSAllowHTTP"

@@ -17,7 +17,7 @@
 #include "jg_grant.h"
 #include "jg_form.h"
 #include "jg_json.h"
-#include "jg_lifecycle.h"   /* issue 6 */
+#include "jg_lifecycle.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -193,7 +193,7 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     jg_server_conf_t *sc = jg_server_conf(r->server);
 
     memset(cfg, 0, sizeof(*cfg));
-    cfg->registry = jg_live_registry(r);   /* httpd.conf + the store (issue 5) */
+    cfg->registry = jg_live_registry(r);   /* httpd.conf + the store */
     cfg->default_tenant = jg_conf_default_tenant(sc);
     cfg->issuer = sc->effective_issuer;
     cfg->audiences = sc->audiences;
@@ -209,7 +209,7 @@ void jg_grant_config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->token_lifetime = jg_conf_token_lifetime(sc);
     cfg->signer = sc->signer;
     cfg->client_assertion_max_lifetime = jg_conf_client_assertion_max_lifetime(sc);
-    jg_lifecycle_grant_config(r, cfg);     /* issue 6 */
+    jg_lifecycle_grant_config(r, cfg);
 }
 
 static int token_handler(request_rec *r)
@@ -226,7 +226,7 @@ static int token_handler(request_rec *r)
     apr_array_header_t *auds;
 
     if (!jg_read_form_request(r, "token endpoint", &req, &res)) return answer(r, &res);
-    req.hooks = &hooks;                   /* for client assertions (issue 6) */
+    req.hooks = &hooks;                   /* for client assertions */
     jg_grant_config_fill(r, &cfg);
     /* Without a configured endpoint URL, this endpoint's URL is one: built
      * from ServerName, the listening port and the <Location> path, so that
@@ -239,7 +239,7 @@ static int token_handler(request_rec *r)
                                                          location, NULL);
     }
     cfg.audiences = auds;
-    jg_lifecycle_hooks(r, &hooks);         /* issue 6: the store, when there is one */
+    jg_lifecycle_hooks(r, &hooks);         /* the store, when there is one */
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
     return answer(r, &res);
 }
@@ -281,13 +281,13 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("client_secret_basic"));
     json_object_array_add(a, json_object_new_string("client_secret_post"));
-    json_object_array_add(a, json_object_new_string("client_secret_jwt"));   /* issue 6 */
+    json_object_array_add(a, json_object_new_string("client_secret_jwt"));
     json_object_array_add(a, json_object_new_string("private_key_jwt"));
     if (!jg_conf_require_client_auth(sc))
         json_object_array_add(a, json_object_new_string("none"));
     json_object_object_add(o, "token_endpoint_auth_methods_supported", a);
     {
-        /* issue 6: what a client assertion may be signed with (HS* for
+        /* what a client assertion may be signed with (HS* for
          * client_secret_jwt, the others for private_key_jwt) */
         int i;
         a = json_object_new_array();
@@ -301,7 +301,7 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string(sc->signer->alg->name));
     json_object_object_add(o, "access_token_signing_alg_values_supported", a);
-    jg_lifecycle_metadata(r, o);           /* issue 6 */
+    jg_lifecycle_metadata(r, o);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     return jg_send_json(r, HTTP_OK, "application/json", jg_json_to_string(r->pool, o));
 }

@@ -8,7 +8,7 @@
 
 int jg_handler(request_rec *r);
 
-/* Shared with the other endpoints (issue 6). */
+/* Shared with the other endpoints. */
 #include "jg_grant.h"
 int jg_read_form_request(request_rec *r, const char *endpoint, jg_grant_request_t *req,
                          jg_grant_result_t *res);

@@ -40,7 +40,7 @@ static apr_hash_t *by_idp;
 static apr_array_header_t *specs;
 static apr_hash_t *spec_by_id;    /* id -> spec_t *: httpd.conf's, in pconf */
 
-/* Key sources of the store's IdPs (issue 5's live snapshots), per process:
+/* Key sources of the store's IdPs (the live snapshots), per process:
  * one per distinct (URL, settings), created when a snapshot first needs it,
  * held by every snapshot that uses it and destroyed with the last of them.
  * The IdP objects of a snapshot point at theirs (jg_idp_t.jwks_source), so
@@ -220,7 +220,7 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                 else if (!strstr(spec->users, user))
                     spec->users = apr_pstrcat(pconf, spec->users, ", ", user, NULL);
             }
-            /* issue 6: clients' JWKS URLs (private_key_jwt), through the same
+            /* clients' JWKS URLs (private_key_jwt), through the same
              * sources: a client's jwks_source is an IdP record of its URL */
             for (i = 0; i < t->clients->nelts; i++) {
                 const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);

@@ -1,4 +1,4 @@
-/* The rest of a token's life (issue 6), glue: refresh tokens in the store,
+/* The rest of a token's life, glue: refresh tokens in the store,
  * SetHandler jwt-grant-introspect (RFC 7662) and jwt-grant-revoke (RFC 7009),
  * their directives, and what the metadata says about them. The rules are in
  * the core (jg_refresh.c, jg_introspect.c). */

@@ -482,7 +482,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
 {
     jg_server_conf_t *sc = jg_server_conf(v->s);
     apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
-    apr_array_header_t *revocations = NULL;   /* issue 6 */
+    apr_array_header_t *revocations = NULL;
     jg_registry_t *reg = NULL;
     const char *why = NULL;
     apr_pool_t *sp = NULL;
@@ -520,7 +520,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
         else
             rc = jg_store_load(st, sp, &tenants, &idps, &clients, &gen, &why);
     }
-    /* issue 6: "revoke every token of this client" times (written with a
+    /* "revoke every token of this client" times (written with a
      * generation bump, so read with the rest) */
     if (rc == JG_OK) rc = jg_store_client_revocations(st, sp, &revocations, &why);
     jg_live_release(r, v->store, st);

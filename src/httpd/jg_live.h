@@ -1,4 +1,4 @@
-/* The live registry (issue 5): JWTGrantStore, its connections, and the
+/* The live registry: JWTGrantStore, its connections, and the
  * per-process snapshot of each server's effective registry (httpd.conf's
  * blocks + the store's entries) that the token endpoint reads.
  *

@@ -131,7 +131,7 @@ static const char *jwks_json(apr_pool_t *p, const apr_array_header_t *specs)
     return jg_json_to_string(p, doc);
 }
 
-/* issue 6: every published key, under the kid our tokens name, to verify
+/* every published key, under the kid our tokens name, to verify
  * our own access tokens at the introspection and revocation endpoints; each
  * pinned to the one algorithm we sign with (a rule of the JOSE core): the signer's for the
  * first key, and for the others (published for rotation) their own pinned
@@ -198,7 +198,7 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
         }
         sc->signer = signer;
         sc->jwks_json = jwks_json(pconf, specs);
-        /* issue 6: introspection */
+        /* introspection */
         sc->token_keys = token_keys(pconf, specs, signer, sc->signing_alg);
     }
     return OK;

@@ -10,7 +10,7 @@
 #include "jg_jws.h"
 #include "jg_secret.h"
 #include "jg_b64url.h"
-#include "jg_refresh.h"     /* issue 6 */
+#include "jg_refresh.h"
 
 /* Asymmetric algorithms an IdP may use when it names none; HMAC only for an
  * IdP trusted through a shared secret. */
@@ -268,7 +268,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     if (strcmp(grant_type, JG_GRANT_TYPE_JWT_BEARER)) {
-        /* issue 6: the refresh grant, off the JWT bearer grant's path */
+        /* the refresh grant, off the JWT bearer grant's path */
         if (!strcmp(grant_type, JG_GRANT_TYPE_REFRESH)) {
             t = jg_registry_tenant((jg_registry_t *)cfg->registry, res->tenant, 0);
             if (!t) jg_grant_error(res, 400, "invalid_request", "unknown tenant");
@@ -286,7 +286,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     if (!req->hooks) {
-        /* client assertions need the replay and key hooks too (issue 6) */
+        /* client assertions need the replay and key hooks too */
         jg_grant_request_t *with = apr_pmemdup(p, req, sizeof(*req));
         with->hooks = hooks;
         req = with;
@@ -418,7 +418,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     jg_grant_issue(p, cfg, hooks, t, client, &subj, 1, req->now, res);
 }
 
-/* issue 6: the assertion claims a client asked to copy into its JWTs */
+/* the assertion claims a client asked to copy into its JWTs */
 static json_object *copied_claims(apr_pool_t *p, const jg_client_t *client,
                                   jg_grant_subject_t *s)
 {

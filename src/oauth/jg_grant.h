@@ -47,7 +47,7 @@ typedef struct jg_grant_hooks {
                              long long now, const jg_keyset_t **keys,
                              long long *retry_after, const char **why);
 
-    /* issue 6: refresh tokens in the store (NULL: JWTGrantStore none) */
+    /* refresh tokens in the store (NULL: JWTGrantStore none) */
     jg_status_t (*refresh_save)(void *baton, const jg_refresh_row_t *row,
                                 const char **why);
     jg_status_t (*refresh_get)(void *baton, const char *hash, jg_refresh_row_t **row,
@@ -57,7 +57,7 @@ typedef struct jg_grant_hooks {
                                   const char **why);
     jg_status_t (*refresh_revoke_family)(void *baton, const char *family, long long now,
                                          const char **why);
-    /* issue 6: introspection and revocation read and drop cache records
+    /* introspection and revocation read and drop cache records
      * (*value NULL when absent) */
     jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
                              const char **why);
@@ -97,11 +97,11 @@ typedef struct jg_grant_config {
     jg_token_format_t token_format;
     long long token_lifetime;
     const jg_signer_t *signer;          /* for JWT access tokens */
-    /* issue 6 */
+
     int refresh_default;                /* refresh tokens for clients that do not say */
     long long refresh_lifetime;         /* their lifetime, for clients that do not say */
     const jg_keyset_t *token_keys;      /* our signing keys: our own JWTs verified */
-    /* Largest exp - iat of a client assertion (issue 6); 0: the default,
+    /* Largest exp - iat of a client assertion; 0: the default,
      * JG_CLIENT_ASSERTION_MAX_LIFETIME (jg_client_auth.h). */
     long long client_assertion_max_lifetime;
 } jg_grant_config_t;
@@ -112,7 +112,7 @@ typedef struct jg_grant_request {
     const char *authorization;          /* the Authorization header, or NULL */
     long long now;
     /* The cache and key hooks client authentication uses for JWT client
-     * assertions (issue 6): jg_grant_process fills it from its own hooks
+     * assertions: jg_grant_process fills it from its own hooks
      * when NULL; another endpoint that calls jg_client_authenticate sets it
      * (NULL there: JWT client authentication is refused). */
     const struct jg_grant_hooks *hooks;
@@ -130,7 +130,7 @@ typedef struct jg_grant_result {
     const char *access_token;
     long long expires_in;
     const char *scope;                  /* granted, space-separated */
-    const char *refresh_token;          /* issue 6: a new refresh token, or NULL */
+    const char *refresh_token;          /* a new refresh token, or NULL */
     /* who and what, for the log line and the request notes */
     const char *tenant, *client_id, *idp, *iss, *sub, *jti;
 } jg_grant_result_t;
@@ -140,7 +140,7 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       jg_grant_result_t *res);
 
-/* issue 6: what an access token is issued for, whichever grant. */
+/* what an access token is issued for, whichever grant. */
 typedef struct jg_grant_subject {
     const char *sub, *idp, *scope;
     const char *client_id;              /* the client's; NULL without one */
@@ -149,7 +149,7 @@ typedef struct jg_grant_subject {
     const char *family;                 /* refresh: the family continued */
 } jg_grant_subject_t;
 
-/* issue 6: mint the access token (and, when the client gets them and
+/* mint the access token (and, when the client gets them and
  * refresh is set, a refresh token saved through the hooks) into res; 0 with
  * res filled as an error answer. */
 int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,

@@ -1,5 +1,5 @@
 /* Introspection (RFC 7662) and revocation (RFC 7009) of the tokens this
- * server issued (issue 6): JWT access tokens (verified with our own signing
+ * server issued: JWT access tokens (verified with our own signing
  * keys), opaque access tokens (their records in the socache) and refresh
  * tokens (their hashes in the store). No HTTP here; the glue parses the
  * request and writes the answer, and reaches the socache and the store

@@ -1,4 +1,4 @@
-/* Refresh tokens (RFC 6749 §1.5, §6) for the JWT bearer grant (issue 6):
+/* Refresh tokens (RFC 6749 §1.5, §6) for the JWT bearer grant:
  * 256 random bits handed to the client once, kept in the store only as a
  * SHA-256 hash, in families: every use rotates the token (the old one is
  * marked used and a new one issued), and presenting a used token again

@@ -295,7 +295,7 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
     return JG_OK;
 }
 
-/* ---- issue 6 ------------------------------------------------------------------- */
+/* ---- lifetimes, claims and revocations ---------------------------------------- */
 
 long long jg_registry_max_lifetime(const jg_registry_t *reg)
 {

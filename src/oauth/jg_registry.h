@@ -50,14 +50,14 @@ typedef struct jg_client {
     apr_array_header_t *trusted_idps; /* const char *: IdP names; NULL: all */
     const char *callback_url;
     const char *source;
-    /* issue 6: refresh tokens, introspection, claims */
+    /* refresh tokens, introspection, claims */
     int refresh_tokens;           /* JG_CLIENT_DEFAULT (-1): the server's default */
     long long refresh_lifetime;   /* seconds; 0: the server's default */
     int introspect_any;           /* a resource server: may introspect any token
                                      of its tenant */
     apr_array_header_t *copy_claims; /* const char *: assertion claims copied into
                                         its JWT access tokens; NULL: none */
-    /* Client authentication by JWT (RFC 7523 2.2, issue 6; jg_client_auth.h) */
+    /* Client authentication by JWT (RFC 7523 2.2; jg_client_auth.h) */
     int auth_method;              /* jg_auth_method_t; JG_AUTH_ANY: what it has */
     jg_keyset_t *jwt_keys;        /* private_key_jwt: its public keys; NULL: none */
     const char *jwks_url;         /* private_key_jwt: its keys from this JWKS URL */
@@ -89,7 +89,7 @@ typedef struct jg_tenant {
     apr_hash_t *idp_by_issuer;    /* built by jg_registry_finish */
     apr_hash_t *idp_by_name;
     apr_hash_t *client_by_id;
-    /* issue 6: client_id -> long long *: tokens issued at or before that
+    /* client_id -> long long *: tokens issued at or before that
      * time are revoked (set on a snapshot from the store; NULL: none) */
     apr_hash_t *revoked_before;
 } jg_tenant_t;
@@ -124,13 +124,13 @@ jg_status_t jg_registry_finish(jg_registry_t *reg, const char **why);
 const jg_idp_t *jg_tenant_find_idp(const jg_tenant_t *t, const char *iss);
 const jg_client_t *jg_tenant_find_client(const jg_tenant_t *t, const char *client_id);
 int jg_client_trusts_idp(const jg_client_t *c, const jg_idp_t *idp);
-/* issue 6: when the operator last revoked every token of client_id (0: never). */
+/* when the operator last revoked every token of client_id (0: never). */
 long long jg_tenant_revoked_before(const jg_tenant_t *t, const char *client_id);
 
 /* The longest JWTGrantIdPMaxLifetime of any IdP of reg, and at least the
  * default (the lifetime of IdPs the console registers). */
 long long jg_registry_max_lifetime(const jg_registry_t *reg);
-/* issue 6: rows (const char *[3]: tenant, client_id, revoked_before) of the
+/* rows (const char *[3]: tenant, client_id, revoked_before) of the
  * store's jg_client_revocations into the tenants of reg (a snapshot). */
 void jg_registry_set_revocations(jg_registry_t *reg, const apr_array_header_t *rows);
 /* Whether name is a claim our access tokens set themselves (iss, sub, aud,

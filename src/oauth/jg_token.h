@@ -11,7 +11,7 @@
 
 #define JG_OPAQUE_TOKEN_BYTES 32   /* 256 bits from the CSPRNG */
 #define JG_JTI_BYTES 16            /* 128 bits */
-/* issue 6: an opaque token's record keeps the assertion's claims when their
+/* an opaque token's record keeps the assertion's claims when their
  * JSON is at most this long (a record must fit one socache slot) */
 #define JG_OPAQUE_MAX_ASSERTION 2048
 
@@ -29,7 +29,7 @@ typedef struct jg_token_claims {
     const apr_array_header_t *aud;   /* const char * */
     long long iat, exp;
     const char *tenant, *idp;        /* where the grant came from */
-    /* issue 6: claims copied from the assertion (an object whose members
+    /* claims copied from the assertion (an object whose members
      * are added as they are; NULL: none), and the assertion's whole claims
      * (a JSON object's text) kept under "assertion_claims" (the records of
      * opaque tokens only) */

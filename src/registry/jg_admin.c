@@ -279,7 +279,7 @@ int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
     return set(res, 200, NULL, NULL, NULL);
 }
 
-/* issue 6: when each client's tokens were last revoked by an operator */
+/* when each client's tokens were last revoked by an operator */
 static void revoked_times(jg_admin_t *a, const char *tenant, apr_array_header_t *list)
 {
     apr_array_header_t *rows = NULL;
@@ -315,7 +315,7 @@ int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out
     for (i = 0; i < rows->nelts; i++)
         APR_ARRAY_PUSH(list, jg_client_entry_t *) =
             client_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
-    revoked_times(a, tenant, list);     /* issue 6 */
+    revoked_times(a, tenant, list);
     *out = list;
     return set(res, 200, NULL, NULL, NULL);
 }
@@ -633,7 +633,7 @@ static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
     const char *m = jg_auth_method_name(e->auth_method);
     int i;
 
-    /* issue 6: how it authenticates, and its public keys */
+    /* how it authenticates, and its public keys */
     what = apr_pstrcat(a->p, what, ", auth method ", m ? m : "any", NULL);
     if (e->jwks_url)
         what = apr_pstrcat(a->p, what, ", JWKS URL ", q(a, e->jwks_url), NULL);
@@ -645,7 +645,7 @@ static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
                            k->from_cert ? " SHA-256 " : "JWK thumbprint ",
                            fp ? fp : k->thumbprint ? k->thumbprint : "-", NULL);
     }
-    /* issue 6: refresh tokens, introspection, copied claims */
+    /* refresh tokens, introspection, copied claims */
     return apr_pstrcat(a->p, what, ", refresh tokens ", flag_text(e->refresh_tokens),
                        ", refresh token lifetime ", e->refresh_lifetime > 0
                            ? apr_psprintf(a->p, "%" APR_INT64_T_FMT "s",
@@ -900,7 +900,7 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
     return set(res, 204, NULL, NULL, NULL);
 }
 
-/* ---- issue 6: a service provider's settings, and revoking its tokens ----------- */
+/* ---- a service provider's settings, and revoking its tokens ----------- */
 
 int jg_admin_revoke_client_tokens(jg_admin_t *a, const char *tenant, const char *client_id,
                                   int *refresh_revoked, jg_admin_result_t *res)

@@ -121,7 +121,7 @@ int jg_admin_regenerate_secret(jg_admin_t *a, const char *tenant, const char *cl
                                const char **secret, jg_admin_result_t *res);
 int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client_id,
                            jg_admin_result_t *res);
-/* issue 6: revoke every token of a client (httpd.conf's too): its refresh
+/* revoke every token of a client (httpd.conf's too): its refresh
  * tokens in the store, its access tokens by time ("issued at or before
  * now"), carried to every process in the registry snapshot.
  * *refresh_revoked: how many live refresh tokens went. */

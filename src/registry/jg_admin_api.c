@@ -298,7 +298,7 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
         st = jg_admin_refetch_client_keys(a, tenant, id, &ks, &fetched, &res);
         return refetched(a, resp, st, ks, &res);
     }
-    if (action && !strcmp(action, "revoke-tokens")) {     /* issue 6 */
+    if (action && !strcmp(action, "revoke-tokens")) {
         int n = 0;
         if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
         if (jg_admin_revoke_client_tokens(a, tenant, id, &n, &res) != 200)

@@ -509,7 +509,7 @@ jg_idp_t *jg_idp_entry_to_idp(apr_pool_t *p, const jg_idp_entry_t *e)
 
 /* ---- clients ------------------------------------------------------------------------ */
 
-/* issue 6: refresh tokens, introspection and copied claims */
+/* refresh tokens, introspection and copied claims */
 static jg_status_t client_lifecycle_from_json(apr_pool_t *p, json_object *o,
                                               jg_client_entry_t *e, jg_entry_error_t *err)
 {
@@ -567,7 +567,7 @@ static void client_lifecycle_to_json(json_object *o, const jg_client_entry_t *e,
                                ? json_object_new_int64(e->revoked_before) : NULL);
 }
 
-/* issue 6: token_endpoint_auth_method and the keys of private_key_jwt. */
+/* token_endpoint_auth_method and the keys of private_key_jwt. */
 static jg_status_t client_jwt_fields(apr_pool_t *p, json_object *o, jg_entry_mode_t mode,
                                      jg_client_entry_t *e, jg_entry_error_t *err)
 {
@@ -658,7 +658,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
 {
     static const char *const known[] = {
         "name", "client_id", "callback_url", "scopes", "audience", "trusted_idps",
-        /* issue 6 */
+
         "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims",
         "token_endpoint_auth_method", "jwks_url", "jwks_allow_http", "jwks",
         "certificate", NULL
@@ -703,7 +703,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
     for (i = 0; e->trusted_idps && i < e->trusted_idps->nelts; i++)
         if (!jg_entry_name_ok(JG_ARRAY_IDX(e->trusted_idps, i, const char *)))
             return refuse(err, "trusted_idps", "not an IdP name");
-    if ((rc = client_lifecycle_from_json(p, o, e, err)) != JG_OK) return rc;   /* issue 6 */
+    if ((rc = client_lifecycle_from_json(p, o, e, err)) != JG_OK) return rc;
     if ((rc = client_jwt_fields(p, o, mode, e, err)) != JG_OK) return rc;
     e->source = "store";
     *out = e;
@@ -722,8 +722,8 @@ json_object *jg_client_entry_to_json(apr_pool_t *p, const jg_client_entry_t *e,
     json_object_object_add(o, "audience", list_json(e->audience));
     json_object_object_add(o, "trusted_idps", e->trusted_idps ? list_json(e->trusted_idps)
                                                               : NULL);
-    client_lifecycle_to_json(o, e, for_store);    /* issue 6 */
-    /* issue 6 */
+    client_lifecycle_to_json(o, e, for_store);
+
     json_object_object_add(o, "token_endpoint_auth_method",
                            str_or_null(jg_auth_method_name(e->auth_method)));
     json_object_object_add(o, "jwks_url", str_or_null(e->jwks_url));
@@ -758,13 +758,13 @@ jg_client_entry_t *jg_client_entry_from_conf(apr_pool_t *p, const jg_client_t *c
     e->scopes = c->scopes;
     e->audience = c->audience;
     e->trusted_idps = c->trusted_idps;
-    e->refresh_tokens = c->refresh_tokens;       /* issue 6 */
+    e->refresh_tokens = c->refresh_tokens;
     e->refresh_lifetime = c->refresh_lifetime;
     e->introspect_any = c->introspect_any;
     e->copy_claims = c->copy_claims;
     e->read_only = 1;
     e->source = c->source;
-    e->auth_method = c->auth_method;      /* issue 6 */
+    e->auth_method = c->auth_method;
     e->jwks_url = c->jwks_url;
     e->jwks_allow_http = c->jwks_allow_http;
     e->keys = c->jwt_keys;
@@ -783,13 +783,13 @@ jg_client_t *jg_client_entry_to_client(apr_pool_t *p, const jg_client_entry_t *e
     if (e->audience) apr_array_cat(c->audience, e->audience);
     c->trusted_idps = e->trusted_idps ? apr_array_copy(p, e->trusted_idps) : NULL;
     c->callback_url = e->callback_url;
-    c->refresh_tokens = e->refresh_tokens;       /* issue 6 */
+    c->refresh_tokens = e->refresh_tokens;
     c->refresh_lifetime = e->refresh_lifetime;
     c->introspect_any = e->introspect_any;
     c->copy_claims = e->copy_claims ? apr_array_copy(p, e->copy_claims) : NULL;
     c->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                             ")", NULL);
-    c->auth_method = e->auth_method;      /* issue 6 */
+    c->auth_method = e->auth_method;
     c->jwt_keys = e->keys;
     c->jwks_url = e->jwks_url;
     c->jwks_allow_http = e->jwks_allow_http;

@@ -62,14 +62,14 @@ typedef struct jg_client_entry {
     int read_only;
     const char *source;
     jg_entry_meta_t meta;
-    /* issue 6: refresh_tokens (null: the server's default), refresh_token_lifetime
+    /* refresh_tokens (null: the server's default), refresh_token_lifetime
      * (seconds, null: the default), introspect, copy_claims */
     int refresh_tokens;               /* JG_CLIENT_DEFAULT, 0, 1 */
     long long refresh_lifetime;       /* 0: the default */
     int introspect_any;
     apr_array_header_t *copy_claims;  /* const char *; NULL: none */
     long long revoked_before;         /* shown, never read from a body */
-    /* client authentication by JWT (issue 6): token_endpoint_auth_method,
+    /* client authentication by JWT: token_endpoint_auth_method,
      * and the public keys of private_key_jwt: a JWKS URL, or an inline JWKS
      * (JSON text) or a PEM certificate, parsed into keys */
     int auth_method;                  /* jg_auth_method_t; JG_AUTH_ANY: unset */

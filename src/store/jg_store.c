@@ -182,7 +182,7 @@ static const char *const schema_v1[] = {
     NULL
 };
 
-/* Version 2 (issue 6): refresh tokens, kept as SHA-256 hashes with the
+/* Version 2: refresh tokens, kept as SHA-256 hashes with the
  * issuer (JWTGrantIssuer) that minted them (one store may serve several
  * virtual hosts), and the operator's "revoke every token of this client"
  * times. */
@@ -542,7 +542,7 @@ jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
                 NULL, why);
 }
 
-/* ---- issue 6: refresh tokens and revocations ----------------------------------- */
+/* ---- refresh tokens and revocations ----------------------------------- */
 
 #define REFRESH_COLS "token_hash, family, tenant, client_id, sub, scope, idp, claims, " \
                      "state, issued_at, expires_at, updated_at, issuer"

@@ -124,7 +124,7 @@ jg_status_t jg_store_delete_client(jg_store_t *st, apr_pool_t *p, const char *te
 jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
                               const char *value, const char **why);
 
-/* ---- issue 6: refresh tokens and revocations (schema version 2) ------------
+/* ---- refresh tokens and revocations (schema version 2) ------------
  * These do not bump the generation: a refresh token changes nothing that a
  * registry snapshot holds. Each function is one statement or its own
  * transaction. */

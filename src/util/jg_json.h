@@ -64,7 +64,7 @@ void jg_json_add_int(jg_json_writer_t *w, const char *name, long long value);
 /* An array of strings (const char * elements). */
 void jg_json_add_strings(jg_json_writer_t *w, const char *name,
                          const apr_array_header_t *values);
-/* A member whose value is JSON text already (issue 6: claims kept as text). */
+/* A member whose value is JSON text already (claims kept as text). */
 void jg_json_add_raw(jg_json_writer_t *w, const char *name, const char *json);
 /* The finished object. */
 const char *jg_json_end(jg_json_writer_t *w);

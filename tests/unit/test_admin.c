@@ -449,7 +449,7 @@ START_TEST(client_rules)
 }
 END_TEST
 
-/* issue 6: a deleted client's tokens die with it, and a client made again
+/* a deleted client's tokens die with it, and a client made again
  * under the same client_id inherits none of them */
 START_TEST(delete_client_revokes_its_tokens)
 {

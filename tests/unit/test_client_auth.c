@@ -1,4 +1,4 @@
-/* jg_client_auth.h (issue 6): client authentication by JWT (RFC 7523 2.2)
+/* jg_client_auth.h: client authentication by JWT (RFC 7523 2.2)
  * through the token endpoint's whole processing: private_key_jwt and
  * client_secret_jwt, each rule with a passing and a failing case, the
  * attacks (alg none, HMAC keyed with the public key, keys in the header,

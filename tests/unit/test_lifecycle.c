@@ -1,4 +1,4 @@
-/* Issue 6 in the core: refresh tokens in a real SQLite store (schema 2,
+/* A token's life in the core: refresh tokens in a real SQLite store (schema 2,
  * rotation, reuse, families, client revocations, migration from 1), the
  * refresh grant and the JWT bearer grant's refresh tokens, introspection and
  * revocation of JWT, opaque and refresh tokens (who sees what), copied

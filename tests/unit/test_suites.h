@@ -21,12 +21,12 @@ Suite *grant_suite(void);
 Suite *http_suite(void);
 Suite *netguard_suite(void);
 Suite *jwks_suite(void);
-Suite *store_suite(void);   /* issue 5 */
-Suite *admin_suite(void);   /* issue 5 */
-Suite *console_suite(void); /* issue 5 */
-Suite *wso2_suite(void);    /* issue 5 */
-Suite *lifecycle_suite(void); /* issue 6 */
-Suite *client_auth_suite(void); /* issue 6 */
+Suite *store_suite(void);
+Suite *admin_suite(void);
+Suite *console_suite(void);
+Suite *wso2_suite(void);
+Suite *lifecycle_suite(void);
+Suite *client_auth_suite(void);
 Suite *replay_table_suite(void);
 Suite *netproto_suite(void);
 Suite *roles_suite(void);
