@@ -12,12 +12,12 @@ import time
 import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK,
-                   UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf, api_error)
-from conftest import running
-from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
-from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
-                   jwk_of, priv_pem, sign)
+from harness.admin import (ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, WSO2_ALIAS,
+                           Api, admin_conf, api_error)
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, hashed_secret, jwk_of, priv_pem
+from harness.postgres_server import dbd_conf
 
 CONF_SECRET = "conf-secret-0123456789-abcdefghijkl"
 
@@ -149,7 +149,7 @@ def test_idp_refusals_name_the_field(api, body, field):
 
 
 def test_expired_or_private_certificates_are_refused(api, keys):
-    from httpd import utcnow
+    from harness.keys import utcnow
     import datetime
     old = cert_pem(keys["rsa2048"].priv, "old", utcnow() - datetime.timedelta(days=9),
                    utcnow() - datetime.timedelta(days=1)).decode()

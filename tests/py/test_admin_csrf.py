@@ -14,10 +14,9 @@ import uuid
 import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error,
-                   authenticates, wso2_xml)
-from conftest import running
-from httpd import Httpd
+from harness.admin import (ADMIN_PASSWORD, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error,
+                           authenticates, wso2_xml)
+from harness.httpd import Httpd, running
 
 TENANT = "csrf.example"
 

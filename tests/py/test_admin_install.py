@@ -8,9 +8,8 @@ import subprocess
 
 import requests
 
-from admin import ADMIN_PATH, Api, admin_conf
-from conftest import running
-from httpd import Httpd
+from harness.admin import ADMIN_PATH, Api, admin_conf
+from harness.httpd import Httpd, running
 
 
 def test_make_install_serves_the_console_assets(jg_env):

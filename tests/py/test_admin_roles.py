@@ -21,12 +21,10 @@ import uuid
 import pytest
 import requests
 
-from admin import (ADMIN_PATH, ALLOW_LOOPBACK, Api, admin_conf, api_error, load_modules,
-                   wso2_xml)
-from admin import authenticates as admin_authenticates
-from conftest import running
-from httpd import Httpd
-from test_admin_console import Browser, Page
+from harness.admin import (ADMIN_PATH, ALLOW_LOOPBACK, Api, admin_conf, api_error,
+                           authenticates as admin_authenticates, load_modules, wso2_xml)
+from harness.console import Browser, Page
+from harness.httpd import Httpd, running
 
 ROOT = ("root", "root-password-0123456789")       # server administrator
 ANN = ("ann", "ann-password-0123456789")          # tenant-a

@@ -6,19 +6,18 @@ refused."""
 
 import base64
 import os
-import subprocess
 import time
 
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography import x509
 
-from admin import (ADMIN_PATH, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, WSO2_ALIAS, Api,
-                   admin_conf, api_error)
-from conftest import running
-from httpd import Httpd, assert_granted, cert_pem, claims, jwk_of, sign
-from test_admin_console import Browser, Page
+from harness.admin import (ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf,
+                           api_error)
+from harness.console import Browser, Page
+from harness.httpd import Httpd, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, jwk_of
 
 
 def wso2_xml(pem, name="jwtIDP", issuer="jwtIDP-issuer"):

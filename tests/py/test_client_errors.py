@@ -22,10 +22,10 @@ import pytest
 import requests
 from authlib.oauth2.rfc7523 import private_key_jwt_sign
 
-from conftest import running
-from httpd import (DROP, Httpd, assert_error, assert_granted, cert_pem, claims,
-                   hashed_secret, jwk_of, jws_claims, priv_pem, sign)
-from lifecycle import INTROSPECT_PATH
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, claims, jws_claims, sign
+from harness.keys import cert_pem, hashed_secret, jwk_of, priv_pem
+from harness.lifecycle import INTROSPECT_PATH
 
 ISSUER = "https://as.test"
 IDP_ISS = "https://idp.test"

@@ -1,8 +1,8 @@
 """Client authentication by JWT (issue 6, RFC 7523 2.2) on a real httpd,
 with client assertions built by jwcrypto: private_key_jwt with keys from an
-inline JWKS, a certificate and a JWKS URL (the scripted loopback server of
-jwks_server.py), client_secret_jwt with an HMAC key file, each service
-provider held to its token_endpoint_auth_method; the same for service
+inline JWKS, a certificate and a JWKS URL (the scripted loopback server
+of harness/jwks_server.py), client_secret_jwt with an HMAC key file, each
+service provider held to its token_endpoint_auth_method; the same for service
 providers registered through the JSON API and the console; the metadata.
 
 Also issue 5's leftover: editing a service provider (PUT in the JSON API,
@@ -18,12 +18,12 @@ import pytest
 import requests
 from jwcrypto import jwt as jjwt
 
-from admin import ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error
-from conftest import running
-from httpd import (METADATA_PATH, Httpd, assert_error, assert_granted, b64u, cert_pem,
-                   claims, default_alg, hashed_secret, jwk_of, jws_claims, oct_jwk, sign)
-from jwks_server import JwksServer
-from test_admin_console import Browser, Page, assert_clean
+from harness.admin import ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error
+from harness.console import Browser, assert_clean
+from harness.httpd import METADATA_PATH, Httpd, assert_error, assert_granted, running
+from harness.jose import b64u, claims, default_alg, jws_claims, sign
+from harness.jwks_server import JwksServer
+from harness.keys import cert_pem, hashed_secret, jwk_of, oct_jwk
 
 ISSUER = "https://as.test"
 CAT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -14,9 +14,9 @@ import subprocess
 import pytest
 import requests
 
-from conftest import running
-from httpd import (GRANT_TYPE, Httpd, assert_error, assert_granted, basic_auth, cert_pem,
-                   claims, hashed_secret, sign)
+from harness.httpd import GRANT_TYPE, Httpd, assert_error, assert_granted, basic_auth, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, hashed_secret
 
 ISSUER = "https://as.test"
 IDP_ISS = "https://idp.test"

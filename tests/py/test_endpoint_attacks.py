@@ -16,9 +16,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import running
-from httpd import (DROP, Httpd, assert_error, assert_granted, b64u, cert_pem, claims,
-                   oct_jwk, public_jwk, sign, utcnow)
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, b64u, claims, sign
+from harness.keys import cert_pem, oct_jwk, public_jwk, utcnow
 
 AUD = "https://as.test/oauth2/token"
 AUD_NODOT = "urn:as:token"            # an alias without dots, for b64:false

@@ -9,8 +9,9 @@ import uuid
 
 import pytest
 
-from conftest import running
-from httpd import DROP, Httpd, assert_error, assert_granted, cert_pem, claims, sign
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, claims, sign
+from harness.keys import cert_pem
 
 AUD = "https://as.test/oauth2/token"
 PARALLEL = 40

@@ -17,9 +17,10 @@ import pytest
 import requests
 from jwcrypto import jwk, jws
 
-from conftest import running
-from httpd import (GRANT_TYPE, JWKS_PATH, METADATA_PATH, Httpd, assert_granted, cert_pem,
-                   children_of, claims, hashed_secret, jws_header, priv_pem, public_jwk, sign)
+from harness.httpd import (GRANT_TYPE, JWKS_PATH, METADATA_PATH, Httpd, assert_granted,
+                           children_of, running)
+from harness.jose import claims, jws_header, sign
+from harness.keys import cert_pem, hashed_secret, priv_pem, public_jwk
 
 AUD = "https://as.test/oauth2/token"
 WSO2_ALIAS = "https://localhost:9443/oauth2/token"

@@ -8,9 +8,10 @@ import uuid
 import pytest
 import requests
 
-from conftest import running
-from httpd import (DROP, GRANT_TYPE, TOKEN_PATH, Httpd, assert_error, assert_granted,
-                   basic_auth, body, cert_pem, claims, hashed_secret, pub_pem, sign)
+from harness.httpd import (GRANT_TYPE, TOKEN_PATH, Httpd, assert_error, assert_granted, basic_auth,
+                           body, running)
+from harness.jose import DROP, claims, sign
+from harness.keys import cert_pem, hashed_secret, pub_pem
 
 AUD = "https://as.test/oauth2/token"
 IDP_ISS = "https://idp.test"

@@ -4,13 +4,13 @@ restart that empties the replay cache does not reopen replays, the replay
 cache keeps far more than two thousand records, and the generated signing
 key and its directory must be root's alone."""
 import os
-import time
 
 import pytest
 import requests
 
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, sign
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem
 
 ALIAS = "https://alias.test/oauth2/token"
 AUD_REFUSED = ("aud matches neither this server's token endpoint, its issuer nor the "

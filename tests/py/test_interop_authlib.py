@@ -12,9 +12,10 @@ import pytest
 from authlib.integrations.requests_client import AssertionSession, OAuthError
 from authlib.oauth2 import OAuth2Error
 
-from conftest import running
-from httpd import JWKS_PATH, Httpd, jws_claims, priv_pem
-from interop import APP, HS, IDP_ISS, NOJTI_ISS, PK, PK_KEY, interop_conf, recipe
+from harness.httpd import JWKS_PATH, Httpd, running
+from harness.interop import APP, HS, IDP_ISS, NOJTI_ISS, PK, PK_KEY, interop_conf, recipe
+from harness.jose import jws_claims
+from harness.keys import priv_pem
 
 authlib_recipe = recipe("authlib_jwt_bearer")
 

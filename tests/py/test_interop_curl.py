@@ -12,9 +12,10 @@ import subprocess
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, claims, jwk_of, jws_claims, sign
-from interop import APP, DOCS, IDP_ISS, interop_conf
+from harness.httpd import Httpd, running
+from harness.interop import APP, DOCS, IDP_ISS, interop_conf
+from harness.jose import claims, jws_claims, sign
+from harness.keys import jwk_of
 
 
 @pytest.fixture(scope="module")

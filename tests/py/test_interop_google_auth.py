@@ -13,9 +13,10 @@ the same second are one, and the second is refused."""
 import pytest
 from google.auth import _helpers, exceptions
 
-from conftest import running
-from httpd import Httpd, jws_claims, priv_pem
-from interop import SA_EMAIL, SA_KID, interop_conf, recipe
+from harness.httpd import Httpd, running
+from harness.interop import SA_EMAIL, SA_KID, interop_conf, recipe
+from harness.jose import jws_claims
+from harness.keys import priv_pem
 
 google_recipe = recipe("google_auth_service_account")
 

@@ -11,9 +11,10 @@ from oauthlib.oauth2 import InvalidGrantError, ServiceApplicationClient
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from conftest import running
-from httpd import Httpd, jws_claims, priv_pem
-from interop import APP, IDP_ISS, interop_conf, recipe
+from harness.httpd import Httpd, running
+from harness.interop import APP, IDP_ISS, interop_conf, recipe
+from harness.jose import jws_claims
+from harness.keys import priv_pem
 
 oauthlib_recipe = recipe("oauthlib_jwt_bearer")
 

@@ -15,9 +15,10 @@ import json
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, claims, jwk_of, jws_claims, priv_pem, sign
-from interop import APP, HS, IDP_ISS, PK, PK_KEY, PUBLIC, interop_conf
+from harness.httpd import Httpd, running
+from harness.interop import APP, HS, IDP_ISS, PK, PK_KEY, PUBLIC, interop_conf
+from harness.jose import claims, jws_claims, sign
+from harness.keys import jwk_of, priv_pem
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,12 @@ import time
 import pytest
 import requests
 
-from conftest import running
-from httpd import Httpd, assert_error, b64u, b64u_decode, hashed_secret, jws_claims
-from lifecycle import (APP, INTROSPECT_PATH, ISSUER, OTHER, PLAIN, REVOKE_PATH, RS, WSO2,
-                       WSO2_RS, active, assertion, grant, introspect, lifecycle_conf,
-                       revoke)
+from harness.httpd import Httpd, assert_error, running
+from harness.jose import b64u, b64u_decode, jws_claims
+from harness.keys import hashed_secret
+from harness.lifecycle import (APP, INTROSPECT_PATH, ISSUER, OTHER, PLAIN, REVOKE_PATH, RS, WSO2,
+                               WSO2_RS, active, assertion, grant, introspect, lifecycle_conf,
+                               revoke)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,13 @@
 """IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL, issue 4), on a
-real httpd against a scripted loopback JWKS server (jwks_server.py) that
-counts its hits: fetched on first use and shared by every process through
-the socache; rotation accepted at once (only a recent forced fetch holds a
-new kid back, with 503 and Retry-After); unknown-kid floods throttled;
-removed keys refused; "Refetch keys now" of IdPs and service providers
-through the console's API and its button; outages survived on the last
-good keys up to the staleness limit; bad answers never replacing good keys;
-timeouts; https with a test CA; redirects only to https."""
+real httpd against a scripted loopback JWKS server
+(harness/jwks_server.py) that counts its hits: fetched on first use and
+shared by every process through the socache; rotation accepted at once
+(only a recent forced fetch holds a new kid back, with 503 and
+Retry-After); unknown-kid floods throttled; removed keys refused;
+"Refetch keys now" of IdPs and service providers through the console's
+API and its button; outages survived on the last good keys up to the
+staleness limit; bad answers never replacing good keys; timeouts; https
+with a test CA; redirects only to https."""
 
 import concurrent.futures
 import os
@@ -17,11 +18,11 @@ import uuid
 
 import pytest
 
-from admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf, api_error
-from conftest import running
-from httpd import assert_error, assert_granted, cert_pem, claims, sign
-from jwks_fixtures import (AUD, assertion, ec_off_curve, idp_conf, jwk, jwks_doc,
-                           log_lines)
+from harness.admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf, api_error
+from harness.httpd import assert_error, assert_granted, log_lines, running
+from harness.jose import claims, sign
+from harness.jwks import AUD, assertion, ec_off_curve, idp_conf, jwk, jwks_doc
+from harness.keys import cert_pem
 
 FAST = """\
 JWTGrantJWKSRefreshInterval 1
@@ -526,7 +527,7 @@ def test_refetch_now_of_a_service_providers_jwks_url(httpd_factory, idp_server,
 
 
 def test_refetch_keys_now_in_the_console(httpd_factory, idp_server, keys):
-    from test_admin_console import Browser
+    from harness.console import Browser
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
     h = httpd_factory()
     h.write(idp_conf(idp_server.url()) + admin_conf(h))
@@ -828,7 +829,7 @@ def test_the_configured_proxy_is_used(httpd_factory, idp_server, jwks_servers, k
 # ---- the JWKS IdP among others ---------------------------------------------------
 
 def test_jwks_idps_and_certificate_idps_live_side_by_side(httpd_factory, idp_server, keys):
-    from httpd import cert_pem
+    from harness.keys import cert_pem
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory()
     cert = h.file("other.pem", cert_pem(keys["p256"].priv, "other"))
@@ -872,7 +873,7 @@ def test_a_key_pinned_to_an_algorithm_stays_pinned(httpd_factory, idp_server, ke
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1", alg="PS256")])
     h = httpd_factory().write(idp_conf(idp_server.url()))
     with running(h):
-        from httpd import sign, claims
+        from harness.jose import claims, sign
         ok = sign(keys["rsa2048"].jwk, claims("idp", AUD), alg="PS256", header={"kid": "k1"})
         assert_granted(h.token(ok))
         rs = sign(keys["rsa2048"].jwk, claims("idp", AUD), alg="RS256", header={"kid": "k1"})
@@ -885,7 +886,7 @@ def test_a_jku_header_is_never_followed(httpd_factory, idp_server, jwks_servers,
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory().write(idp_conf(idp_server.url()))
     with running(h):
-        from httpd import sign, claims
+        from harness.jose import claims, sign
         forged = sign(keys["rsa2048b"].jwk, claims("idp", AUD),
                       header={"kid": "k1", "jku": evil.url()})
         assert_error(h.token(forged), 400, "invalid_grant")

@@ -8,10 +8,10 @@ verify only with the algorithm we sign with."""
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error, jwk_of, jws_claims, jws_header, sign
-from lifecycle import (APP, RS, active, assertion, grant, introspect, lifecycle_conf,
-                       refresh, revoke)
+from harness.httpd import Httpd, assert_error, running
+from harness.jose import jws_claims, jws_header, sign
+from harness.keys import jwk_of
+from harness.lifecycle import APP, RS, active, grant, introspect, lifecycle_conf, refresh, revoke
 
 OTHER_ISSUER = "https://other.test"
 

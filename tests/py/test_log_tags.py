@@ -4,7 +4,7 @@ documented there, and every documented tag is used."""
 import os
 import re
 
-TOP = os.path.join(os.path.dirname(__file__), "..", "..")
+from harness import TOP
 
 
 def code_tags():

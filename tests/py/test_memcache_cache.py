@@ -18,11 +18,10 @@ import uuid
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, HttpdError, assert_error, assert_granted
-from jwks_fixtures import assertion as jwks_assertion, idp_conf, jwk, log_lines
-from lifecycle import APP, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
-from memcacheserver import memcache, memcache_conf, memcache_server  # noqa: F401 (fixtures)
+from harness.httpd import Httpd, HttpdError, assert_error, assert_granted, log_lines, running
+from harness.jwks import assertion as jwks_assertion, idp_conf, jwk
+from harness.lifecycle import APP, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
+from harness.memcached_server import memcache_conf
 
 CACHE_DOWN = r"JWTG0622:|JWTG0103:"
 LOST = r"JWTG0636:"          # records lost: the server came back without them

@@ -12,9 +12,9 @@ and what the module does when the server cannot keep it.
   stays revoked through it.
 - Startup: a server that would evict records stops httpd, with the fix.
 
-The private servers are the sessions' (redisserver.py, memcacheserver.py;
-emptied before each test: no epoch, as a new server) or, for a size or a
-policy of their own, started by the test."""
+The private servers are the session's (harness/redis_server.py,
+harness/memcached_server.py; emptied before each test: no epoch, as a new
+server) or, for a size or a policy of their own, started by the test."""
 
 import contextlib
 import shutil
@@ -24,13 +24,12 @@ import uuid
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, claims, jwk_of, priv_pem, sign
-from jwks_fixtures import log_lines
-from lifecycle import AUD, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
-from memcacheserver import (Memcached, memcache, memcache_conf,  # noqa: F401 (fixtures)
-                            memcache_server)
-from redisserver import Redis, redis, redis_conf, redis_server  # noqa: F401 (fixtures)
+from harness.httpd import Httpd, assert_error, assert_granted, log_lines, running
+from harness.jose import claims, sign
+from harness.keys import jwk_of, priv_pem
+from harness.lifecycle import AUD, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
+from harness.memcached_server import Memcached, memcache_conf
+from harness.redis_server import Redis, redis_conf
 
 EPOCH = "jwt-grant:epoch"
 LOST = r"JWTG0636:"          # a running host found the server's records lost

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, jws_claims
-from lifecycle import (APP, OTHER, PLAIN, SHORT, WSO2, active, assertion, grant,
-                       lifecycle_conf, refresh)
-from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import jws_claims
+from harness.lifecycle import (APP, OTHER, PLAIN, SHORT, WSO2, active, assertion, grant,
+                               lifecycle_conf, refresh)
+from harness.postgres_server import dbd_conf
 
 
 @pytest.fixture(scope="module")

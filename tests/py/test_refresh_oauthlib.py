@@ -12,9 +12,8 @@ from oauthlib.oauth2 import BackendApplicationClient, InvalidGrantError
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from conftest import running
-from httpd import JWKS_PATH, Httpd
-from lifecycle import APP, active, grant, lifecycle_conf
+from harness.httpd import JWKS_PATH, Httpd, running
+from harness.lifecycle import APP, active, grant, lifecycle_conf
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,8 @@ tokens; a client revokes only its own tokens."""
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error
-from lifecycle import (APP, OTHER, RS, WSO2, active, grant, lifecycle_conf, refresh,
-                       revoke)
+from harness.httpd import Httpd, assert_error, running
+from harness.lifecycle import APP, OTHER, RS, WSO2, active, grant, lifecycle_conf, refresh, revoke
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,10 @@ import time
 import pytest
 from jwcrypto import jwk
 
-from httpd import cert_pem, free_port, hashed_secret, port_answers, public_jwk
+from . import TOP
+from .httpd import free_port, port_answers
+from .keys import cert_pem, hashed_secret, public_jwk
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(TOP, "docs", "interop")
 DRIVERS = os.path.join(TOP, "tests", "interop")
 

@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 
-from httpd import b64u, claims, sign
+from .jose import b64u, claims, sign
 
 AUD = "https://as.test/oauth2/token"
 
 
 def jwk(key, kid, **extra):
-    """The public JWK (dict) of a conftest Key with this kid."""
+    """The public JWK (dict) of a harness.keys.Key with this kid."""
     return key.public_dict(kid=kid, **extra)
 
 
@@ -41,10 +41,6 @@ def idp_conf(url, allow_http=True, server="", idp_extra="", name="idp"):
     lines += ["  " + line.strip() for line in idp_extra.strip().splitlines()]
     lines.append("</JWTGrantTrustedIdP>")
     return "\n".join(line for line in lines if line.strip()) + "\n"
-
-
-def log_lines(h, tag):
-    return [line for line in h.error_log_lines() if f"{tag}:" in line]
 
 
 # ---- TLS material, made by openssl -----------------------------------------

@@ -4,19 +4,15 @@ its own directory, no persistence (--save '' --appendonly no: a restart
 loses every record, as a flush does), Redis's default maxmemory-policy
 noeviction (what the module needs; extra options may change it), run as
 the user running the tests (it drops no privileges and writes nothing);
-stopped at the end. stop() and
-start() bring it down and back on the same port (a Redis outage);
+stopped at the end. stop() and start() bring it down and back on the same port (a Redis outage);
 pause() / resume() freeze it (SIGSTOP / SIGCONT: a hung Redis).
 
-The fixture `redis` fails (never skips) when redis-server is missing:
-scripts/install-deps installs it."""
+The fixture `redis` (harness.fixtures) fails (never skips) when
+redis-server is missing: scripts/install-deps installs it."""
 
-import os
 import socket
 
-import pytest
-
-from loopback_daemon import LoopbackDaemon, fresh, session_server
+from .loopback_daemon import LoopbackDaemon
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -100,20 +96,3 @@ def redis_conf(env, server):
     """Lines for httpd.conf: mod_socache_redis and JWTGrantCache on server."""
     return (f'LoadModule socache_redis_module "{env.modules_dir}/mod_socache_redis.so"\n'
             f"JWTGrantCache {server.spec}\n")
-
-
-_SERVER = []   # one server per session, whichever module's fixture asks first
-
-
-@pytest.fixture(scope="session")
-def redis_server(jg_env):
-    assert os.access(REDIS_SERVER, os.X_OK), \
-        "redis-server is not installed (scripts/install-deps installs it)"
-    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_redis.so"))
-    yield from session_server(_SERVER, lambda: Redis(jg_env.base_dir))
-
-
-@pytest.fixture
-def redis(redis_server):
-    """The session's Redis, empty and running at the start of the test."""
-    yield from fresh(redis_server)

@@ -1,5 +1,5 @@
-"""Helpers for the tests of a token's life after the grant (issue 6):
-refresh tokens, introspection (RFC 7662), revocation (RFC 7009).
+"""Helpers for the tests of a token's life after the grant: refresh
+tokens, introspection (RFC 7662), revocation (RFC 7009).
 
 lifecycle_conf() is a configuration with an IdP, service providers in two
 tenants (one a resource server), the introspection and revocation
@@ -9,7 +9,9 @@ import time
 
 import requests
 
-from httpd import basic_auth, cert_pem, claims, hashed_secret, jwk_of, sign
+from .httpd import basic_auth
+from .jose import claims, sign
+from .keys import cert_pem, hashed_secret, jwk_of
 
 INTROSPECT_PATH = "/oauth2/introspect"
 REVOKE_PATH = "/oauth2/revoke"

@@ -1,5 +1,5 @@
-"""Helpers for the console tests (issue 5): an httpd whose configuration
-protects the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
+"""Helpers for the console tests: an httpd whose configuration protects
+the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
 mod_authn_file from Debian's apache2, an htpasswd file written by the test)
 and names its users server administrators (JWTGrantConsoleAdmins), and a
 small client of the JSON API.
@@ -13,6 +13,8 @@ import os
 import time
 
 import requests
+
+from . import TOP
 
 ADMIN_PATH = "/jwt-grant-admin"
 ASSETS_PATH = "/jwt-grant-assets"
@@ -35,7 +37,6 @@ AUTH_MODULES = (("authn_core_module", "mod_authn_core.so"),
                 ("auth_basic_module", "mod_auth_basic.so"),
                 ("authz_user_module", "mod_authz_user.so"))
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HTDOCS = os.path.join(TOP, "htdocs")
 
 
