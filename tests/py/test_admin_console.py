@@ -7,34 +7,14 @@ the WSO2 walk-through done through the pages ending in a token."""
 import re
 import time
 
-import pytest
 import requests
 
-from harness.admin import (ALLOW_LOOPBACK, ASSETS_PATH, OTHER_PASSWORD, OTHER_USER,
-                           UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf)
+from harness.admin import (ASSETS_PATH, OTHER_PASSWORD, OTHER_USER, UNFETCHED_JWKS_URL, WSO2_ALIAS,
+                           Api)
 from harness.console import XSS, Browser, Page, assert_clean
-from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.httpd import assert_error, assert_granted
 from harness.jose import claims, sign
-from harness.keys import cert_pem, hashed_secret, jwk_of
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "admin-console")
-    cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(ALLOW_LOOPBACK + f"""\
-JWTGrantIssuer https://as.test
-<JWTGrantTrustedIdP confidp>
-  JWTGrantIdPIssuer conf-iss
-  JWTGrantIdPCertificate {cert}
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider confclient>
-  JWTGrantClientID conf-id
-  JWTGrantClientSecret {hashed_secret("conf-secret-0123456789-abcdefghijkl")}
-</JWTGrantServiceProvider>
-""" + admin_conf(h))
-    with running(h):
-        yield h
+from harness.keys import cert_pem, jwk_of
 
 
 _n = [0]
@@ -47,8 +27,8 @@ def unique(prefix):
 
 # ---- pages and headers --------------------------------------------------------------------
 
-def test_overview_and_headers(srv):
-    b = Browser(srv)
+def test_overview_and_headers(console_srv):
+    b = Browser(console_srv)
     page, r = b.page("/")
     csp = r.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
@@ -66,15 +46,15 @@ def test_overview_and_headers(srv):
     assert ("option", {"value": "carbon.super", "selected": None}) in page.elements
 
 
-def test_static_assets(srv):
-    r = requests.get(srv.url(ASSETS_PATH + "/console.css"), timeout=10)
+def test_static_assets(console_srv):
+    r = requests.get(console_srv.url(ASSETS_PATH + "/console.css"), timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/css")
-    r = requests.get(srv.url(ASSETS_PATH + "/console.js"), timeout=10)
+    r = requests.get(console_srv.url(ASSETS_PATH + "/console.js"), timeout=10)
     assert r.status_code == 200 and "javascript" in r.headers["Content-Type"]
 
 
-def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(srv):
-    b = Browser(srv)
+def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(console_srv):
+    b = Browser(console_srv)
     page, _ = b.page("/idps/new")
     form = [f for f in page.forms if f["attrs"].get("method") == "post"][0]
     assert form["attrs"]["enctype"] == "multipart/form-data"
@@ -88,8 +68,8 @@ def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(srv):
         {i.get("name") for i in form["inputs"]}
 
 
-def test_read_only_entries_have_no_forms(srv):
-    b = Browser(srv)
+def test_read_only_entries_have_no_forms(console_srv):
+    b = Browser(console_srv)
     page, _ = b.page("/idps/confidp")
     assert "Defined in httpd.conf" in page.all_text()
     assert not [f for f in page.forms if f["attrs"].get("method") == "post"]
@@ -98,8 +78,8 @@ def test_read_only_entries_have_no_forms(srv):
     assert "Regenerate" not in page.all_text()
 
 
-def test_unknown_pages_and_tenants(srv):
-    b = Browser(srv)
+def test_unknown_pages_and_tenants(console_srv):
+    b = Browser(console_srv)
     b.page("/nothing/here", status=404)
     b.page("/idps/none-such", status=404)
     page, r = b.page("/", tenant="<script>alert(1)</script>", status=404)
@@ -111,10 +91,10 @@ def test_unknown_pages_and_tenants(srv):
 
 # ---- CSRF -------------------------------------------------------------------------------
 
-def test_csrf_refusals(srv):
-    b = Browser(srv)
+def test_csrf_refusals(console_srv):
+    b = Browser(console_srv)
     name = unique("csrf")
-    mark = srv.log_mark()
+    mark = console_srv.log_mark()
     r = b.post("/tenants", {"name": name}, csrf=None)
     assert r.status_code == 403 and "Form refused" in r.text
     good = b.page("/")[0].csrf()
@@ -124,22 +104,23 @@ def test_csrf_refusals(srv):
         r = b.post("/tenants", {"name": name}, csrf=token or None)
         assert r.status_code == 403, token
     # another user's token is not this user's
-    bob = Browser(srv, OTHER_USER, OTHER_PASSWORD)
+    bob = Browser(console_srv, OTHER_USER, OTHER_PASSWORD)
     r = b.post("/tenants", {"name": name}, csrf=bob.page("/")[0].csrf())
     assert r.status_code == 403
-    assert name not in [t["name"] for t in Api(srv).ok(Api(srv).get("/tenants"), 200)["tenants"]]
-    assert any("JWTG0307" in line for line in srv.error_log_lines(mark))
+    api = Api(console_srv)
+    assert name not in [t["name"] for t in api.ok(api.get("/tenants"), 200)["tenants"]]
+    assert any("JWTG0307" in line for line in console_srv.error_log_lines(mark))
     # the right one works
     b.post("/tenants", {"name": name}, csrf=good, status=303)
 
 
 # ---- the flows ------------------------------------------------------------------------------
 
-def test_wso2_walkthrough_in_the_console(srv, keys):
+def test_wso2_walkthrough_in_the_console(console_srv, keys):
     """The seeds' walk-through: a tenant, an IdP with an uploaded
     certificate and an alias, a service provider with callback URL and
     audience; the secret shown once; then a token with curl's request."""
-    b = Browser(srv)
+    b = Browser(console_srv)
     tenant = unique("walk")
     page, _ = b.follow(b.tenant(tenant))
     assert "Tenant created." in page.all_text()
@@ -162,7 +143,7 @@ def test_wso2_walkthrough_in_the_console(srv, keys):
     priv = jwk_of(keys["rsa2048"].priv)
 
     def token(s):
-        return srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
+        return console_srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
                          client=(cid, s), tenant=tenant, scope="openid")
 
     assert_granted(token(secret))
@@ -182,8 +163,8 @@ def test_wso2_walkthrough_in_the_console(srv, keys):
     assert "No trusted identity provider" in page.all_text()
 
 
-def test_pasted_certificate_and_edit(srv, keys):
-    b = Browser(srv)
+def test_pasted_certificate_and_edit(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("paste")
     b.tenant(tenant)
     pem = cert_pem(keys["p256"].priv, "pasted").decode()
@@ -195,13 +176,13 @@ def test_pasted_certificate_and_edit(srv, keys):
     r = b.post("/idps/pasted", {"cert_type": "jwks", "jwks_url": UNFETCHED_JWKS_URL,
                                 "certificate": pem, "iat_validity": "off"}, tenant)
     b.follow(r)
-    doc = Api(srv).ok(Api(srv).get("/idps/pasted", tenant=tenant), 200)
+    doc = Api(console_srv).ok(Api(console_srv).get("/idps/pasted", tenant=tenant), 200)
     assert doc["jwks_url"] == UNFETCHED_JWKS_URL and doc["certificate"] is None
     assert doc["enabled"] is False and doc["iat_validity"] is None
 
 
-def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
-    b = Browser(srv)
+def test_bad_certificate_is_refused_next_to_the_field(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("bad")
     b.tenant(tenant)
     r = b.post("/idps", {"name": "bad", "cert_type": "pem", "enabled": "on",
@@ -215,7 +196,7 @@ def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
     # the form comes back filled in, nothing was saved
     assert ("input", {"id": "f-name", "name": "name", "value": "bad",
                       "required": None, "maxlength": "255"}) in page.elements
-    assert Api(srv).ok(Api(srv).get("/idps", tenant=tenant), 200)["idps"] == []
+    assert Api(console_srv).ok(Api(console_srv).get("/idps", tenant=tenant), 200)["idps"] == []
     r = b.post("/idps", {"name": "nourl", "cert_type": "jwks", "jwks_url": ""}, tenant,
                status=400)
     assert [a for t, a in Page(r.text).elements if a.get("id") == "err-jwks_url"]
@@ -224,8 +205,8 @@ def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
     assert [a for t, a in Page(r.text).elements if a.get("id") == "err-name"]
 
 
-def test_duplicate_names_come_back_as_409_forms(srv, keys):
-    b = Browser(srv)
+def test_duplicate_names_come_back_as_409_forms(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("dup")
     b.tenant(tenant)
     pem = cert_pem(keys["rsa2048"].priv, "d")
@@ -240,8 +221,8 @@ def test_duplicate_names_come_back_as_409_forms(srv, keys):
 
 # ---- XSS -------------------------------------------------------------------------------------
 
-def test_payloads_in_every_field_come_back_escaped(srv, keys):
-    b = Browser(srv)
+def test_payloads_in_every_field_come_back_escaped(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("xss")
     b.tenant(tenant)
     pem = cert_pem(keys["rsa2048"].priv, "x<y>")

@@ -34,7 +34,7 @@ def test_make_install_serves_the_console_assets(jg_env):
     h = Httpd(jg_env, "admin-install")
     conf = h.file("jwt-grant-console.conf", text.replace(assets, installed))
     # the console without the test harness's own Alias
-    console = "\n".join(line for line in admin_conf(h).splitlines()
+    console = "\n".join(line for line in str(admin_conf(h)).splitlines()
                         if "Alias" not in line and "Directory" not in line
                         and "Require all granted" not in line)
     h.write(console + f'\nInclude "{conf}"\n')

@@ -8,6 +8,7 @@ import os
 import pytest
 import requests
 
+from harness.conf import Conf
 from harness.httpd import Httpd, assert_error, assert_granted, running
 from harness.jose import claims, sign
 from harness.keys import cert_pem
@@ -17,12 +18,11 @@ AUD_REFUSED = ("aud matches neither this server's token endpoint, its issuer nor
                "IdP's aliases")
 
 
-def idp_conf(cert, alias=True, extra=""):
-    return ("JWTGrantIssuer https://as.test\nJWTGrantRequireClientAuth Off\n"
-            "<JWTGrantTrustedIdP idp>\n"
-            f"  JWTGrantIdPCertificate {cert}\n"
-            + (f"  JWTGrantIdPAlias {ALIAS}\n" if alias else "")
-            + extra + "</JWTGrantTrustedIdP>\n")
+def idp_conf(cert, alias=True, **settings):
+    """No client authentication; IdP idp: cert, the alias ALIAS (unless not
+    alias) and settings."""
+    return (Conf().server(issuer="https://as.test", require_client_auth=False)
+            .idp("idp", certificate=cert, alias=ALIAS if alias else None, **settings))
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_replay_cache_remembers_thousands_of_assertions(jg_env, keys):
     records; with the hints of 2 KiB objects it held ~2,000 and forgot."""
     h = Httpd(jg_env, "review-capacity")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
-    h.write(idp_conf(cert, extra="  JWTGrantIdPRequireJTI Off\n"))
+    h.write(idp_conf(cert, require_jti=False))
     first = []
     with running(h):
         session = requests.Session()

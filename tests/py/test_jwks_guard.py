@@ -81,13 +81,10 @@ def srv(jg_env, keys):
     conf_idp = JwksServer().start()
     conf_idp.set(keys=[jwk(keys["rsa2048"], "conf-k1")])
     h = Httpd(jg_env, "jwks-guard")
-    h.write(idp_conf(conf_idp.url(), name="confidp") + f"""\
-<JWTGrantServiceProvider confclient>
-  JWTGrantClientID conf-client
-  JWTGrantClientJWKSURL {conf_idp.url()}
-  JWTGrantClientJWKSAllowHTTP On
-</JWTGrantServiceProvider>
-""" + admin_conf(h))
+    h.write(idp_conf(conf_idp.url(), name="confidp")
+            .client("confclient", id="conf-client", jwks_url=conf_idp.url(),
+                    jwks_allow_http=True)
+            + admin_conf(h))
     h.conf_idp = conf_idp
     try:
         with running(h):

@@ -717,11 +717,11 @@ def test_a_bad_answer_never_replaces_good_keys(httpd_factory, idp_server, keys, 
 
 # ---- https ------------------------------------------------------------------------
 
-def https_conf(h, tls, url, ca=None, extra=""):
+def https_conf(h, tls, url, ca=None, extra="", allow_http=False):
     server = "JWTGrantJWKSRefreshInterval 1\nJWTGrantJWKSTimeout 1 2\n" + extra
     if ca:
         server += f"JWTGrantJWKSCACertificateFile {h.file('ca.pem', tls.pem(ca))}\n"
-    return idp_conf(url, allow_http=False, server=server)
+    return idp_conf(url, allow_http=allow_http, server=server)
 
 
 def test_https_with_a_test_ca(httpd_factory, jwks_servers, tls, keys):
@@ -758,8 +758,7 @@ def test_a_redirect_from_https_to_http_is_refused(httpd_factory, jwks_servers, t
     secure.set(mode="redirect", location=plain.url())
     h = httpd_factory()
     # even with plain http allowed for the IdP's own URL
-    h.write(https_conf(h, tls, secure.url(), ca=tls.ca).replace(
-        "  JWTGrantIdPAlias", "  JWTGrantIdPJWKSAllowHTTP On\n  JWTGrantIdPAlias"))
+    h.write(https_conf(h, tls, secure.url(), ca=tls.ca, allow_http=True))
     with running(h):
         h.expect(r"JWTG0216:.*redirect")
         assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
@@ -773,8 +772,7 @@ def test_a_redirect_to_https_is_followed(httpd_factory, jwks_servers, tls, keys)
     plain = jwks_servers()
     plain.set(mode="redirect", location=secure.url())
     h = httpd_factory()
-    h.write(https_conf(h, tls, plain.url(), ca=tls.ca).replace(
-        "  JWTGrantIdPAlias", "  JWTGrantIdPJWKSAllowHTTP On\n  JWTGrantIdPAlias"))
+    h.write(https_conf(h, tls, plain.url(), ca=tls.ca, allow_http=True))
     with running(h):
         assert_granted(grant(h, keys["rsa2048"], "k1"))
         assert (plain.hits, secure.hits) == (1, 1)

@@ -20,7 +20,7 @@ from harness.lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant,
 @pytest.fixture(scope="module")
 def srv(jg_env, keys):
     h = Httpd(jg_env, "lifecycle-admin", ports=3)
-    h.write(lifecycle_conf(h, keys) + admin_conf(h) + "JWTGrantStorePollInterval 1s\n")
+    h.write((lifecycle_conf(h, keys) + admin_conf(h)).server(store_poll_interval="1s"))
     with running(h):
         yield h
 

@@ -303,7 +303,7 @@ def test_a_server_that_evicts_stops_httpd(jg_env, keys, net):
             time.sleep(0.5)
         # the same server only for the JWKS cache: key sets may be evicted
         j = Httpd(jg_env, f"{net.kind}-evicting-jwks", ports=3)
-        j.write(net.conf(server).replace("JWTGrantCache", "JWTGrantJWKSCache")
+        j.write(str(net.conf(server)).replace("JWTGrantCache", "JWTGrantJWKSCache")
                 + lifecycle_conf(j, keys))
         with running(j):
             grant(j, keys)

@@ -234,10 +234,10 @@ class Httpd:
 
     def write(self, jg_conf, base_extra=""):
         """Writes httpd.conf and the test's part, jg.conf (text, or a
-        harness.conf.Conf). base_extra goes
+        harness.conf.Conf). base_extra (text, or a Conf) goes
         into httpd.conf before the Include (e.g. to drop JWTGrantStateDir,
         pass base=...)."""
-        jg_conf = str(jg_conf)
+        jg_conf, base_extra = str(jg_conf), str(base_extra)
         base = self.base_config()
         if base_extra:
             base = base.replace(f'Include "{self.jg_conf_path}"',

@@ -14,6 +14,7 @@ import os
 import socket
 import urllib.parse
 
+from .conf import Conf
 from .loopback_daemon import LoopbackDaemon
 
 MEMCACHED = "/usr/bin/memcached"
@@ -81,6 +82,7 @@ class Memcached(LoopbackDaemon):
 
 
 def memcache_conf(env, server):
-    """Lines for httpd.conf: mod_socache_memcache and JWTGrantCache on server."""
-    return (f'LoadModule socache_memcache_module "{env.modules_dir}/mod_socache_memcache.so"\n'
-            f"JWTGrantCache {server.spec}\n")
+    """A Conf: mod_socache_memcache and JWTGrantCache on server."""
+    return (Conf().load_module("socache_memcache_module",
+                               f"{env.modules_dir}/mod_socache_memcache.so")
+            .server(cache=server.spec))

@@ -12,6 +12,7 @@ import pwd
 import subprocess
 import time
 
+from .conf import Conf
 from .httpd import free_port, port_answers
 
 
@@ -79,8 +80,7 @@ class Postgres:
 
 
 def dbd_conf(env, pg, db, poll=None):
-    """Lines for httpd.conf: mod_dbd on database db, JWTGrantStore dbd."""
-    return (f'LoadModule dbd_module "{env.modules_dir}/mod_dbd.so"\n'
-            f"DBDriver pgsql\nDBDParams \"{pg.params(db)}\"\n"
-            "JWTGrantStore dbd\n"
-            + (f"JWTGrantStorePollInterval {poll}\n" if poll else ""))
+    """A Conf: mod_dbd on database db, JWTGrantStore dbd."""
+    return (Conf().load_module("dbd_module", f"{env.modules_dir}/mod_dbd.so")
+            .directive("DBDriver", "pgsql").directive("DBDParams", f'"{pg.params(db)}"')
+            .server(store="dbd", store_poll_interval=poll or None))

@@ -12,6 +12,7 @@ redis-server is missing: scripts/install-deps installs it."""
 
 import socket
 
+from .conf import Conf
 from .loopback_daemon import LoopbackDaemon
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -93,6 +94,6 @@ def _parse(data, i):
 
 
 def redis_conf(env, server):
-    """Lines for httpd.conf: mod_socache_redis and JWTGrantCache on server."""
-    return (f'LoadModule socache_redis_module "{env.modules_dir}/mod_socache_redis.so"\n'
-            f"JWTGrantCache {server.spec}\n")
+    """A Conf: mod_socache_redis and JWTGrantCache on server."""
+    return (Conf().load_module("socache_redis_module", f"{env.modules_dir}/mod_socache_redis.so")
+            .server(cache=server.spec))
