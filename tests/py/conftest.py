@@ -8,7 +8,7 @@ import pytest
 pytest.register_assert_rewrite("harness")
 
 from harness.fixtures import (  # noqa: E402,F401 (fixtures)
-    _error_log_gate, certs, httpd_factory, idp_server, jg_env, jwks_servers, keydir, keys,
+    _error_log_gate, backend, certs, httpd_factory, idp_server, jg_env, jwks_servers, keydir, keys,
     memcache, memcache_server, mpm, node_stage, postgres, redis, redis_server, tls, tmp, tool)
 from harness.servers import (  # noqa: E402,F401 (fixtures, a hook)
     console_srv, empty_console_srv, interop_srv, lifecycle_srv, pytest_generate_tests)

@@ -2,8 +2,9 @@
 
 The tool (jwt-grant-tool), the session's keys and certificates, the httpd
 environment and its per-test error-log gate, scripted JWKS servers and TLS
-material, the interop tests' node stage, and the private Redis, memcached
-and PostgreSQL servers of the session."""
+material, the interop tests' node stage, the session's private Redis,
+memcached and PostgreSQL servers, and the backend fixture of the tests
+that run once per shared cache (Redis, then memcached)."""
 
 import contextlib
 import glob
@@ -21,6 +22,7 @@ from .jwks_server import JwksServer
 from .keys import make_certs, make_keys, write
 from .loopback_daemon import fresh, session_server
 from .memcached_server import MEMCACHED, Memcached
+from .netcache import BACKENDS, Backend
 from .postgres_server import Postgres, pg_bindir
 from .redis_server import REDIS_SERVER, Redis
 from .tool import Tool
@@ -191,6 +193,15 @@ def memcache_server(jg_env):
 def memcache(memcache_server):
     """The session's memcached, empty and running at the start of the test."""
     yield from fresh(memcache_server)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, jg_env):
+    """A harness.netcache.Backend, once per shared cache: the session's
+    Redis, then its memcached, empty and running at the start of the test
+    (backend_only() narrows a test to one)."""
+    server = request.getfixturevalue("redis" if request.param == "redis" else "memcache")
+    return Backend(request.param, jg_env, server)
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,12 @@ class Redis(LoopbackDaemon):
         server holds."""
         assert self.command("FLUSHALL") == b"+OK\r\n"
 
+    def ttl(self, key):
+        """Seconds left of key's record (TTL), -1 when it never expires,
+        None when there is none."""
+        left = int(self.command("TTL", key)[1:].strip())
+        return None if left == -2 else left
+
     def get(self, key):
         """The value under key (str), None when there is none."""
         reply = self.command("GET", key)
