@@ -1,8 +1,9 @@
-"""Findings of the security review, each with the attack that must fail:
-the audience cannot be chosen through the Host header or an extra path, a
-restart that empties the replay cache does not reopen replays, the replay
-cache keeps far more than two thousand records, and the generated signing
-key and its directory must be root's alone."""
+"""Hardening of the token endpoint, each measure with the attack that must
+fail: the audience cannot be chosen through the Host header or an extra
+path, nor the metadata's URLs through the Host header; a restart that
+empties the replay cache does not reopen replays; the replay cache keeps
+far more than two thousand records; the generated signing key and its
+directory must be root's alone."""
 import os
 
 import pytest
@@ -28,7 +29,7 @@ def idp_conf(cert, alias=True, **settings):
 @pytest.fixture
 def noalias(jg_env, keys):
     """An IdP without aliases: aud must name this endpoint or the issuer."""
-    h = Httpd(jg_env, "review-noalias")
+    h = Httpd(jg_env, "hardening-noalias")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     h.write(idp_conf(cert, alias=False))
     with running(h):
@@ -72,7 +73,7 @@ def test_restart_does_not_reopen_replays(jg_env, keys):
     """The replay records outlive a stop and a start (saved at stop,
     restored at start): an assertion used before it is refused after it as
     used, and a fresh one is accepted at once."""
-    h = Httpd(jg_env, "review-restart")
+    h = Httpd(jg_env, "hardening-restart")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     h.write(idp_conf(cert))
     with running(h):
@@ -87,7 +88,7 @@ def test_restart_does_not_reopen_replays(jg_env, keys):
 def test_replay_cache_remembers_thousands_of_assertions(jg_env, keys):
     """With small-object hints the default 4 MiB shmcb holds ~30,000 replay
     records; with the hints of 2 KiB objects it held ~2,000 and forgot."""
-    h = Httpd(jg_env, "review-capacity")
+    h = Httpd(jg_env, "hardening-capacity")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     h.write(idp_conf(cert, require_jti=False))
     first = []
@@ -111,7 +112,7 @@ def test_replay_cache_remembers_thousands_of_assertions(jg_env, keys):
 
 @pytest.mark.parametrize("mode,what", [(0o775, "dir"), (0o644, "key")])
 def test_state_dir_and_key_must_be_private(jg_env, mode, what):
-    h = Httpd(jg_env, f"review-state-{what}")
+    h = Httpd(jg_env, f"hardening-state-{what}")
     h.write("JWTGrantIssuer https://as.test\n")
     with running(h):          # generates the key
         pass
