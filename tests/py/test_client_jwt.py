@@ -1,12 +1,13 @@
-"""Client authentication by JWT (issue 6, RFC 7523 2.2) on a real httpd,
-with client assertions built by jwcrypto: private_key_jwt with keys from an
-inline JWKS, a certificate and a JWKS URL (the scripted loopback server
-of harness/jwks_server.py), client_secret_jwt with an HMAC key file, each
-service provider held to its token_endpoint_auth_method; the same for service
-providers registered through the JSON API and the console; the metadata.
+"""Client authentication by JWT (RFC 7523 2.2) on a real httpd, with
+client assertions built by jwcrypto: private_key_jwt with keys from an
+inline JWKS, a certificate and a JWKS URL (the scripted loopback server of
+harness/jwks_server.py), client_secret_jwt with an HMAC key file, each
+service provider held to its token_endpoint_auth_method; the same for
+service providers registered through the JSON API and the console; the
+metadata; client assertions at the introspection and revocation endpoints.
 
-Also issue 5's leftover: editing a service provider (PUT in the JSON API,
-the edit form of the console) with the token endpoint honouring the change.
+Also editing a service provider (PUT in the JSON API, the edit form of the
+console) with the token endpoint honouring the change.
 """
 
 import json
@@ -347,7 +348,7 @@ def test_private_keys_are_refused(api, keys):
               "jwks")
 
 
-# ---- editing a service provider (issue 5) -------------------------------------------------------
+# ---- editing a service provider ------------------------------------------------------------
 
 def audit_lines(h, since):
     return [line for line in h.error_log_lines(since) if "JWTG0300" in line]
@@ -527,7 +528,7 @@ JWTGrantIssuer {ISSUER}
                                             "(JWTGrantClientAssertionMaxLifetime)"), doc
 
 
-# ---- issue 6: client assertions at the introspection and revocation endpoints -------------
+# ---- client assertions at the introspection and revocation endpoints ----------------------
 
 def _lifecycle(h, path, token, cj):
     return requests.post(h.url(path), data={"token": token, "client_assertion_type": CAT,

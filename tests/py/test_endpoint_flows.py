@@ -224,7 +224,7 @@ def test_generated_signing_key_is_p256(srv, rsa):
 def test_state_dir_is_private(srv):
     mode = os.stat(srv.state_dir).st_mode
     # group execute only: httpd's children (their group) pass through to the
-    # registry store's own directory (issue 5), and can list or read nothing
+    # registry store's own directory, and can list or read nothing
     assert stat.S_ISDIR(mode) and mode & 0o077 in (0, 0o010), oct(mode)
     for name in os.listdir(srv.state_dir):
         mode = os.stat(os.path.join(srv.state_dir, name)).st_mode

@@ -160,7 +160,7 @@ def test_missing_grant_type_is_invalid_request(srv, mint):
     assert_error(resp, 400, "invalid_request")
 
 
-# (refresh_token is supported since issue 6: tests/py/test_refresh.py)
+# (refresh_token is supported: tests/py/test_refresh.py)
 @pytest.mark.parametrize("grant_type", [
     "client_credentials", "password", "authorization_code",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",

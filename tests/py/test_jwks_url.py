@@ -1,4 +1,4 @@
-"""IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL, issue 4), on a
+"""IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL), on a
 real httpd against a scripted loopback JWKS server
 (harness/jwks_server.py) that counts its hits: fetched on first use and
 shared by every process through the socache; rotation accepted at once

@@ -1,9 +1,9 @@
-"""The console's JSON API for issue 6: a service provider's refresh-token,
-resource-server and copied-claims settings (shown and edited with PUT), and
-"revoke every token of this client" (refresh families in the store; access
-tokens by a time carried in every process's registry snapshot, which
-introspection honours), audit-logged. Also the metadata of the new
-endpoints."""
+"""The console's JSON API for a token's life after the grant: a service
+provider's refresh-token, resource-server and copied-claims settings (shown
+and edited with PUT), and "revoke every token of this client" (refresh
+families in the store; access tokens by a time carried in every process's
+registry snapshot, which introspection honours), audit-logged. Also the
+metadata of the new endpoints."""
 
 import time
 

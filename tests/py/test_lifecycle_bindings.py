@@ -1,10 +1,10 @@
-"""Issue 6's review: what binds a token to where it was minted. The
-socache and the store serve every virtual host, and tenant names and
-client_ids repeat, so a token is only ever ours where the issuer, the
-tenant and the client all match: opaque and refresh tokens of another
-JWTGrantIssuer are unknown (introspection, refresh, revocation), the same
-client_id in another tenant sees and revokes nothing, and our own JWTs
-verify only with the algorithm we sign with."""
+"""What binds a token to where it was minted. The socache and the store
+serve every virtual host, and tenant names and client_ids repeat, so a
+token is only ever ours where the issuer, the tenant and the client all
+match: opaque and refresh tokens of another JWTGrantIssuer are unknown
+(introspection, refresh, revocation), the same client_id in another tenant
+sees and revokes nothing, and our own JWTs verify only with the algorithm
+we sign with."""
 
 import os
 
