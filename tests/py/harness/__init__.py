@@ -2,7 +2,7 @@
 
     httpd            a real Apache httpd with the module on loopback (Httpd,
                      running(), token requests, the error-log gate's checks)
-    conf             jg.conf checks with `httpd -t`
+    conf             Conf, a builder of jg.conf; checks with `httpd -t`
     keys, jose       keys, certificates, secrets; claims and JWS by hand
     tool             jwt-grant-tool as a subprocess
     admin, console   the console: its configuration, API client, pages
@@ -12,10 +12,13 @@
     interop          the recipes of docs/interop/ and their node stage
     loopback_daemon, redis_server, memcached_server, postgres_server
                      private servers the tests start on 127.0.0.1
-    fixtures         the fixtures; tests/py/conftest.py imports them
+    netcache         Redis and memcached as JWTGrantCache (Backend)
+    fixtures         the fixtures every module may use
+    servers          the httpd servers several modules share
 
+tests/py/conftest.py imports the fixtures of fixtures.py and servers.py.
 TOP is the top of the source tree (docs/, conf/, scripts/ ...)."""
 
 import os
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
