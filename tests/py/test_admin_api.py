@@ -12,46 +12,19 @@ import time
 import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK,
-                   UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf, api_error)
-from conftest import running
-from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
-from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
-                   jwk_of, priv_pem, sign)
+from harness.admin import (ADMIN_PATH, ADMIN_USER, UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, admin_conf,
+                           api_error)
+from harness.httpd import assert_error, assert_granted
+from harness.jose import claims, sign
+from harness.keys import cert_pem, jwk_of, priv_pem
 
-CONF_SECRET = "conf-secret-0123456789-abcdefghijkl"
-
-
-@pytest.fixture(scope="module", params=["sqlite", "pgsql"])
-def srv(request, jg_env, keys):
-    """Event MPM; httpd.conf: IdP confidp (issuer conf-iss) and client
-    confclient in the default tenant; the console at /jwt-grant-admin. The
-    whole suite runs twice: on the default SQLite store, and on
-    JWTGrantStore dbd with PostgreSQL (a database of its own)."""
-    h = Httpd(jg_env, f"admin-api-{request.param}")
-    store = ""
-    if request.param == "pgsql":
-        pg = request.getfixturevalue("postgres")
-        store = dbd_conf(jg_env, pg, pg.new_database())
-    cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(store + ALLOW_LOOPBACK + f"""\
-JWTGrantIssuer https://as.test
-<JWTGrantTrustedIdP confidp>
-  JWTGrantIdPIssuer conf-iss
-  JWTGrantIdPCertificate {cert}
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider confclient>
-  JWTGrantClientID conf-id
-  JWTGrantClientSecret {hashed_secret(CONF_SECRET)}
-</JWTGrantServiceProvider>
-""" + admin_conf(h))
-    with running(h):
-        yield h
+# console_srv runs on each store: every test that uses it runs twice
+CONSOLE_STORES = ("sqlite", "pgsql")
 
 
 @pytest.fixture
-def api(srv):
-    return Api(srv)
+def api(console_srv):
+    return Api(console_srv)
 
 
 @pytest.fixture
@@ -73,7 +46,7 @@ def audit_lines(h, since):
 
 # ---- tenants ---------------------------------------------------------------------------
 
-def test_tenants(srv, api):
+def test_tenants(console_srv, api):
     doc = api.ok(api.get("/tenants"), 200)
     assert doc["default_tenant"] == "carbon.super"
     default = [t for t in doc["tenants"] if t["name"] == "carbon.super"]
@@ -94,7 +67,7 @@ def test_tenants(srv, api):
 
 # ---- IdPs ------------------------------------------------------------------------------
 
-def test_idp_lifecycle(srv, api, pem):
+def test_idp_lifecycle(console_srv, api, pem):
     tenant = unique("idps") + ".example"
     api.tenant(tenant)
     name = "jwt IDP"
@@ -112,7 +85,7 @@ def test_idp_lifecycle(srv, api, pem):
     assert cert["subject"] == "CN=jwtIDP"
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", cert["thumbprint"])
     assert cert["not_after"].endswith("Z")
-    got = api.ok(requests.Session.get(api.session, srv.url(resp.headers["Location"])), 200)
+    got = api.ok(requests.Session.get(api.session, console_srv.url(resp.headers["Location"])), 200)
     assert got["certificate"] == pem and got["aliases"] == [WSO2_ALIAS]
 
     # PUT replaces: switch to a JWKS URL, disable
@@ -149,7 +122,7 @@ def test_idp_refusals_name_the_field(api, body, field):
 
 
 def test_expired_or_private_certificates_are_refused(api, keys):
-    from httpd import utcnow
+    from harness.keys import utcnow
     import datetime
     old = cert_pem(keys["rsa2048"].priv, "old", utcnow() - datetime.timedelta(days=9),
                    utcnow() - datetime.timedelta(days=1)).decode()
@@ -177,7 +150,7 @@ def test_idp_name_and_issuer_are_unique(api, pem):
               404, "tenantDomain", "not_found")
 
 
-def test_httpd_conf_entries_are_read_only(srv, api, pem):
+def test_httpd_conf_entries_are_read_only(console_srv, api, pem):
     listed = api.ok(api.get("/idps"), 200)["idps"]
     conf = [i for i in listed if i["name"] == "confidp"][0]
     assert conf["read_only"] is True and "jg.conf:" in conf["source"]
@@ -197,11 +170,11 @@ def test_httpd_conf_entries_are_read_only(srv, api, pem):
 
 # ---- service providers -------------------------------------------------------------------
 
-def test_client_lifecycle_and_secrets(srv, api, pem):
+def test_client_lifecycle_and_secrets(console_srv, api, pem):
     tenant = unique("sp") + ".example"
     api.tenant(tenant)
     api.idp(tenant, name="jwtIDP", certificate=pem)
-    mark = srv.log_mark()
+    mark = console_srv.log_mark()
     resp = api.post("/clients", {"name": "playground", "scopes": ["email", "profile"],
                                  "audience": ["https://api.example.com"],
                                  "callback_url": "http://localhost:8080/playground2/oauth2client",
@@ -221,12 +194,12 @@ def test_client_lifecycle_and_secrets(srv, api, pem):
     assert new["client_id"] == cid and new["client_secret"] != secret
 
     # audited, secrets never written anywhere in the log
-    lines = audit_lines(srv, mark)
+    lines = audit_lines(console_srv, mark)
     assert any("registered service provider 'playground'" in line and cid in line
                and f"tenant '{tenant}'" in line and f"user '{ADMIN_USER}'" in line
                for line in lines), lines
     assert any("regenerated the secret" in line for line in lines), lines
-    log = srv.error_log_text()
+    log = console_srv.error_log_text()
     assert secret not in log and new["client_secret"] not in log
 
     api_error(api.post("/idps/jwtIDP", {}, tenant=tenant), 405)
@@ -250,7 +223,7 @@ def test_client_refusals_name_the_field(api, body, field):
 
 # ---- HTTP rules -----------------------------------------------------------------------------
 
-def test_json_bodies_only(srv, api):
+def test_json_bodies_only(console_srv, api):
     resp = api.request("POST", "/tenants", data="name=evil.example",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     api_error(resp, 415, None, "unsupported_media_type")
@@ -279,12 +252,12 @@ def test_security_headers(api):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_wrong_password_is_apaches_401(srv):
-    resp = requests.get(srv.url(ADMIN_PATH + "/api/tenants"), auth=(ADMIN_USER, "wrong"),
+def test_wrong_password_is_apaches_401(console_srv):
+    resp = requests.get(console_srv.url(ADMIN_PATH + "/api/tenants"), auth=(ADMIN_USER, "wrong"),
                         timeout=10)
     assert resp.status_code == 401
-    srv.expect(r"AH01617")          # mod_auth_basic: password mismatch
-    resp = requests.get(srv.url(ADMIN_PATH + "/api/tenants"), timeout=10)
+    console_srv.expect(r"AH01617")          # mod_auth_basic: password mismatch
+    resp = requests.get(console_srv.url(ADMIN_PATH + "/api/tenants"), timeout=10)
     assert resp.status_code == 401
 
 
@@ -308,7 +281,7 @@ def test_unprotected_console_answers_403_and_says_why(httpd_factory):
 
 # ---- the WSO2 walk-through through the API --------------------------------------------------
 
-def test_wso2_walkthrough_through_the_api(srv, api, keys, pem):
+def test_wso2_walkthrough_through_the_api(console_srv, api, keys, pem):
     """Register the IdP and the service provider in tenant wso2.com as the
     seeds do in WSO2's console, then get a token with those credentials."""
     tenant = "wso2.com"
@@ -322,13 +295,13 @@ def test_wso2_walkthrough_through_the_api(srv, api, keys, pem):
     time.sleep(1.2)    # every process sees a change within the 1 s poll interval
 
     def token(secret):
-        return srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
+        return console_srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
                          client=(sp["client_id"], secret), tenant=tenant, scope="openid")
 
     doc = assert_granted(token(sp["client_secret"]))
     assert doc["scope"] == "openid"
     # the other tenant does not know this client
-    resp = srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS])),
+    resp = console_srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS])),
                      client=(sp["client_id"], sp["client_secret"]))
     assert_error(resp, 401, "invalid_client")
     # a regenerated secret replaces the old one at once in this process and

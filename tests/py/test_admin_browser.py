@@ -29,13 +29,14 @@ import subprocess
 import tempfile
 import time
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, WSO2_ALIAS, Api,
-                   admin_conf)
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
-from jwks_fixtures import jwk
+from harness import TOP
+from harness.admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, WSO2_ALIAS, Api,
+                           admin_conf)
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.jwks import jwk
+from harness.keys import cert_pem, jwk_of
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(TOP, "tests", "browser", "console_flow.cjs")
 ROLES_SCRIPT = os.path.join(TOP, "tests", "browser", "console_roles_flow.cjs")
 JWKS_SCRIPT = os.path.join(TOP, "tests", "browser", "console_jwks_flow.cjs")

@@ -4,160 +4,17 @@ file for the IdP certificate), CSRF tokens required, every value escaped
 (payloads in every field), the security headers, the static assets, and
 the WSO2 walk-through done through the pages ending in a token."""
 
-import html.parser
 import re
 import time
 
-import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, ASSETS_PATH, OTHER_PASSWORD,
-                   OTHER_USER, WSO2_ALIAS, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, Api,
-                   admin_conf)
-from conftest import running
-from httpd import (Httpd, assert_error, assert_granted, cert_pem, claims, hashed_secret,
-                   jwk_of, sign)
-
-XSS = {
-    "name": "<img src=x onerror=alert(1)>",
-    "display_name": "\"><script>alert('d')</script>",
-    "issuer": "'onmouseover='alert(2)' x='",
-    "alias": "<svg onload=alert(3)>",
-    "client": "<iframe src=javascript:alert(4)>",
-    "audience": "</textarea><script>alert(5)</script>",
-    "scope": "<b>bold</b>",
-    "callback": "https://x.example/cb?a=\"><script>alert(6)</script>",
-}
-
-
-class Page(html.parser.HTMLParser):
-    """The structure of a page: its forms (with their inputs), scripts,
-    inline event handlers and style attributes, text."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.forms, self.scripts, self.handlers, self.styles = [], [], [], []
-        self.elements, self.text = [], []
-        self.inputs_outside = []
-        self._in_script = None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        self.elements.append((tag, a))
-        for name, _ in attrs:
-            if name.startswith("on"):
-                self.handlers.append((tag, name))
-            if name == "style":
-                self.styles.append(tag)
-        if tag == "form":
-            self.forms.append({"attrs": a, "inputs": []})
-        elif tag in ("input", "textarea", "select", "button") and self.forms:
-            self.forms[-1]["inputs"].append(a)
-        if tag == "script":
-            self._in_script = {"attrs": a, "body": ""}
-            self.scripts.append(self._in_script)
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = None
-
-    def handle_data(self, data):
-        if self._in_script is not None:
-            self._in_script["body"] += data
-        self.text.append(data)
-
-    def all_text(self):
-        return "".join(self.text)
-
-    def csrf(self):
-        for f in self.forms:
-            for i in f["inputs"]:
-                if i.get("name") == "csrf":
-                    return i["value"]
-        raise AssertionError("no CSRF token on the page")
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "admin-console")
-    cert = h.file("conf.crt.pem", cert_pem(keys["rsa2048b"].priv, "conf"))
-    h.write(ALLOW_LOOPBACK + f"""\
-JWTGrantIssuer https://as.test
-<JWTGrantTrustedIdP confidp>
-  JWTGrantIdPIssuer conf-iss
-  JWTGrantIdPCertificate {cert}
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider confclient>
-  JWTGrantClientID conf-id
-  JWTGrantClientSecret {hashed_secret("conf-secret-0123456789-abcdefghijkl")}
-</JWTGrantServiceProvider>
-""" + admin_conf(h))
-    with running(h):
-        yield h
-
-
-class Browser:
-    """A client without JavaScript: GET pages, POST their forms."""
-
-    def __init__(self, h, user=ADMIN_USER, password=ADMIN_PASSWORD):
-        self.h = h
-        self.s = requests.Session()
-        self.s.auth = (user, password)
-
-    def url(self, path, tenant=None):
-        u = self.h.url(ADMIN_PATH + path)
-        if tenant is not None:
-            u += ("&" if "?" in u else "?") + requests.compat.urlencode({"tenantDomain": tenant})
-        return u
-
-    def get(self, path, tenant=None, status=200):
-        r = self.s.get(self.url(path, tenant), timeout=30, allow_redirects=False)
-        assert r.status_code == status, (r.status_code, r.text[:2000])
-        return r
-
-    def page(self, path, tenant=None, status=200):
-        r = self.get(path, tenant, status)
-        assert r.headers["Content-Type"] == "text/html; charset=utf-8"
-        return Page(r.text), r
-
-    def post(self, path, data, tenant=None, files=None, csrf=True, status=None):
-        data = dict(data)
-        if csrf is True:
-            data["csrf"] = self.page("/", tenant)[0].csrf()
-        elif csrf:
-            data["csrf"] = csrf
-        r = self.s.post(self.url(path, tenant), data=data, files=files, timeout=30,
-                        allow_redirects=False)
-        if status is not None:
-            assert r.status_code == status, (r.status_code, r.text[:3000])
-        return r
-
-    def follow(self, r):
-        assert r.status_code == 303, (r.status_code, r.text[:2000])
-        loc = r.headers["Location"]
-        assert loc.startswith(ADMIN_PATH), loc
-        r2 = self.s.get(self.h.url(loc), timeout=30, allow_redirects=False)
-        assert r2.status_code == 200, r2.text[:2000]
-        return Page(r2.text), r2
-
-    def tenant(self, name):
-        return self.post("/tenants", {"name": name}, status=303)
-
-    def idp(self, tenant, name, pem, **fields):
-        data = {"name": name, "cert_type": "pem", "aliases": WSO2_ALIAS,
-                "iat_validity": "30m", "enabled": "on", "certificate": ""}
-        data.update(fields)
-        return self.post("/idps", data, tenant,
-                         files={"certificate_file": ("idp.pem", pem, "application/x-pem-file")})
-
-    def client(self, tenant, name, **fields):
-        data = {"name": name}
-        data.update(fields)
-        r = self.post("/clients", data, tenant, status=200)
-        p = Page(r.text)
-        values = {a.get("id"): a.get("value") for t, a in p.elements if t == "input"}
-        return values["client-id"], values["client-secret"], r
+from harness.admin import (ASSETS_PATH, OTHER_PASSWORD, OTHER_USER, UNFETCHED_JWKS_URL, WSO2_ALIAS,
+                           Api)
+from harness.console import XSS, Browser, Page, assert_clean
+from harness.httpd import assert_error, assert_granted
+from harness.jose import claims, sign
+from harness.keys import cert_pem, jwk_of
 
 
 _n = [0]
@@ -168,24 +25,10 @@ def unique(prefix):
     return f"{prefix}{_n[0]}.example"
 
 
-def assert_clean(page, raw_text):
-    """No script body, no inline handler, no style attribute, no element a
-    payload could have made."""
-    for s in page.scripts:
-        assert s["attrs"].get("src", "").startswith(ASSETS_PATH), s
-        assert not s["body"].strip(), s
-    assert not page.handlers, page.handlers
-    assert not page.styles, page.styles
-    tags = {t for t, _ in page.elements}
-    assert not tags & {"img", "svg", "iframe", "b"}, tags
-    for payload in XSS.values():
-        assert payload not in raw_text, payload
-
-
 # ---- pages and headers --------------------------------------------------------------------
 
-def test_overview_and_headers(srv):
-    b = Browser(srv)
+def test_overview_and_headers(console_srv):
+    b = Browser(console_srv)
     page, r = b.page("/")
     csp = r.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
@@ -203,15 +46,15 @@ def test_overview_and_headers(srv):
     assert ("option", {"value": "carbon.super", "selected": None}) in page.elements
 
 
-def test_static_assets(srv):
-    r = requests.get(srv.url(ASSETS_PATH + "/console.css"), timeout=10)
+def test_static_assets(console_srv):
+    r = requests.get(console_srv.url(ASSETS_PATH + "/console.css"), timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/css")
-    r = requests.get(srv.url(ASSETS_PATH + "/console.js"), timeout=10)
+    r = requests.get(console_srv.url(ASSETS_PATH + "/console.js"), timeout=10)
     assert r.status_code == 200 and "javascript" in r.headers["Content-Type"]
 
 
-def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(srv):
-    b = Browser(srv)
+def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(console_srv):
+    b = Browser(console_srv)
     page, _ = b.page("/idps/new")
     form = [f for f in page.forms if f["attrs"].get("method") == "post"][0]
     assert form["attrs"]["enctype"] == "multipart/form-data"
@@ -225,8 +68,8 @@ def test_forms_have_csrf_tokens_and_the_idp_form_a_file_input(srv):
         {i.get("name") for i in form["inputs"]}
 
 
-def test_read_only_entries_have_no_forms(srv):
-    b = Browser(srv)
+def test_read_only_entries_have_no_forms(console_srv):
+    b = Browser(console_srv)
     page, _ = b.page("/idps/confidp")
     assert "Defined in httpd.conf" in page.all_text()
     assert not [f for f in page.forms if f["attrs"].get("method") == "post"]
@@ -235,8 +78,8 @@ def test_read_only_entries_have_no_forms(srv):
     assert "Regenerate" not in page.all_text()
 
 
-def test_unknown_pages_and_tenants(srv):
-    b = Browser(srv)
+def test_unknown_pages_and_tenants(console_srv):
+    b = Browser(console_srv)
     b.page("/nothing/here", status=404)
     b.page("/idps/none-such", status=404)
     page, r = b.page("/", tenant="<script>alert(1)</script>", status=404)
@@ -248,10 +91,10 @@ def test_unknown_pages_and_tenants(srv):
 
 # ---- CSRF -------------------------------------------------------------------------------
 
-def test_csrf_refusals(srv):
-    b = Browser(srv)
+def test_csrf_refusals(console_srv):
+    b = Browser(console_srv)
     name = unique("csrf")
-    mark = srv.log_mark()
+    mark = console_srv.log_mark()
     r = b.post("/tenants", {"name": name}, csrf=None)
     assert r.status_code == 403 and "Form refused" in r.text
     good = b.page("/")[0].csrf()
@@ -261,22 +104,23 @@ def test_csrf_refusals(srv):
         r = b.post("/tenants", {"name": name}, csrf=token or None)
         assert r.status_code == 403, token
     # another user's token is not this user's
-    bob = Browser(srv, OTHER_USER, OTHER_PASSWORD)
+    bob = Browser(console_srv, OTHER_USER, OTHER_PASSWORD)
     r = b.post("/tenants", {"name": name}, csrf=bob.page("/")[0].csrf())
     assert r.status_code == 403
-    assert name not in [t["name"] for t in Api(srv).ok(Api(srv).get("/tenants"), 200)["tenants"]]
-    assert any("JWTG0307" in line for line in srv.error_log_lines(mark))
+    api = Api(console_srv)
+    assert name not in [t["name"] for t in api.ok(api.get("/tenants"), 200)["tenants"]]
+    assert any("JWTG0307" in line for line in console_srv.error_log_lines(mark))
     # the right one works
     b.post("/tenants", {"name": name}, csrf=good, status=303)
 
 
 # ---- the flows ------------------------------------------------------------------------------
 
-def test_wso2_walkthrough_in_the_console(srv, keys):
+def test_wso2_walkthrough_in_the_console(console_srv, keys):
     """The seeds' walk-through: a tenant, an IdP with an uploaded
     certificate and an alias, a service provider with callback URL and
     audience; the secret shown once; then a token with curl's request."""
-    b = Browser(srv)
+    b = Browser(console_srv)
     tenant = unique("walk")
     page, _ = b.follow(b.tenant(tenant))
     assert "Tenant created." in page.all_text()
@@ -299,7 +143,7 @@ def test_wso2_walkthrough_in_the_console(srv, keys):
     priv = jwk_of(keys["rsa2048"].priv)
 
     def token(s):
-        return srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
+        return console_srv.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS], sub="admin")),
                          client=(cid, s), tenant=tenant, scope="openid")
 
     assert_granted(token(secret))
@@ -319,8 +163,8 @@ def test_wso2_walkthrough_in_the_console(srv, keys):
     assert "No trusted identity provider" in page.all_text()
 
 
-def test_pasted_certificate_and_edit(srv, keys):
-    b = Browser(srv)
+def test_pasted_certificate_and_edit(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("paste")
     b.tenant(tenant)
     pem = cert_pem(keys["p256"].priv, "pasted").decode()
@@ -332,13 +176,13 @@ def test_pasted_certificate_and_edit(srv, keys):
     r = b.post("/idps/pasted", {"cert_type": "jwks", "jwks_url": UNFETCHED_JWKS_URL,
                                 "certificate": pem, "iat_validity": "off"}, tenant)
     b.follow(r)
-    doc = Api(srv).ok(Api(srv).get("/idps/pasted", tenant=tenant), 200)
+    doc = Api(console_srv).ok(Api(console_srv).get("/idps/pasted", tenant=tenant), 200)
     assert doc["jwks_url"] == UNFETCHED_JWKS_URL and doc["certificate"] is None
     assert doc["enabled"] is False and doc["iat_validity"] is None
 
 
-def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
-    b = Browser(srv)
+def test_bad_certificate_is_refused_next_to_the_field(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("bad")
     b.tenant(tenant)
     r = b.post("/idps", {"name": "bad", "cert_type": "pem", "enabled": "on",
@@ -352,7 +196,7 @@ def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
     # the form comes back filled in, nothing was saved
     assert ("input", {"id": "f-name", "name": "name", "value": "bad",
                       "required": None, "maxlength": "255"}) in page.elements
-    assert Api(srv).ok(Api(srv).get("/idps", tenant=tenant), 200)["idps"] == []
+    assert Api(console_srv).ok(Api(console_srv).get("/idps", tenant=tenant), 200)["idps"] == []
     r = b.post("/idps", {"name": "nourl", "cert_type": "jwks", "jwks_url": ""}, tenant,
                status=400)
     assert [a for t, a in Page(r.text).elements if a.get("id") == "err-jwks_url"]
@@ -361,8 +205,8 @@ def test_bad_certificate_is_refused_next_to_the_field(srv, keys):
     assert [a for t, a in Page(r.text).elements if a.get("id") == "err-name"]
 
 
-def test_duplicate_names_come_back_as_409_forms(srv, keys):
-    b = Browser(srv)
+def test_duplicate_names_come_back_as_409_forms(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("dup")
     b.tenant(tenant)
     pem = cert_pem(keys["rsa2048"].priv, "d")
@@ -377,8 +221,8 @@ def test_duplicate_names_come_back_as_409_forms(srv, keys):
 
 # ---- XSS -------------------------------------------------------------------------------------
 
-def test_payloads_in_every_field_come_back_escaped(srv, keys):
-    b = Browser(srv)
+def test_payloads_in_every_field_come_back_escaped(console_srv, keys):
+    b = Browser(console_srv)
     tenant = unique("xss")
     b.tenant(tenant)
     pem = cert_pem(keys["rsa2048"].priv, "x<y>")

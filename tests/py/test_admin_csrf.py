@@ -14,21 +14,15 @@ import uuid
 import pytest
 import requests
 
-from admin import (ADMIN_PASSWORD, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error,
-                   authenticates, wso2_xml)
-from conftest import running
-from httpd import Httpd
+from harness.admin import ADMIN_PASSWORD, ADMIN_USER, Api, api_error, authenticates, wso2_xml
 
 TENANT = "csrf.example"
 
 
-@pytest.fixture(scope="module")
-def srv(jg_env):
-    h = Httpd(jg_env, "admin-csrf")
-    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + admin_conf(h))
-    with running(h):
-        Api(h).tenant(TENANT)
-        yield h
+@pytest.fixture(scope="module", autouse=True)
+def tenant(empty_console_srv):
+    """TENANT, made once for the module's tests."""
+    Api(empty_console_srv).tenant(TENANT)
 
 
 def uid():
@@ -117,15 +111,15 @@ def snapshot(h):
 
 
 @pytest.mark.parametrize("call", STATE_CHANGING, ids=[c[0] for c in STATE_CHANGING])
-def test_simple_content_types_are_refused_and_change_nothing(srv, call):
+def test_simple_content_types_are_refused_and_change_nothing(empty_console_srv, call):
     if call[0] == "refresh-keys":
-        srv.expect(r"JWTG0216:")
-    seeded = seed(srv)
-    before = snapshot(srv)
-    mark = srv.log_mark()
+        empty_console_srv.expect(r"JWTG0216:")
+    seeded = seed(empty_console_srv)
+    before = snapshot(empty_console_srv)
+    mark = empty_console_srv.log_mark()
     for ctype in SIMPLE:
         body = call[3](seeded) if call[3] else None
-        resp = send(srv, call, seeded, ctype, body)
+        resp = send(empty_console_srv, call, seeded, ctype, body)
         sent = resp.request.headers.get("Content-Type", "")
         if ctype is None:
             assert not sent, sent
@@ -133,43 +127,47 @@ def test_simple_content_types_are_refused_and_change_nothing(srv, call):
             assert sent.startswith(ctype), (ctype, sent)
         api_error(resp, 415, None, "unsupported_media_type")
         # and the same with nothing in the body
-        api_error(send(srv, call, seeded, ctype, None), 415, None, "unsupported_media_type")
-    assert snapshot(srv) == before, "a refused request changed something"
-    assert not [line for line in srv.error_log_lines(mark) if "JWTG0300" in line]
-    assert [line for line in srv.error_log_lines(mark) if "JWTG0347" in line]
+        api_error(send(empty_console_srv, call, seeded, ctype, None), 415, None,
+                  "unsupported_media_type")
+    assert snapshot(empty_console_srv) == before, "a refused request changed something"
+    assert not [line for line in empty_console_srv.error_log_lines(mark) if "JWTG0300" in line]
+    assert [line for line in empty_console_srv.error_log_lines(mark) if "JWTG0347" in line]
     if call[0] == "regenerate-secret":      # the listing shows no secret
-        assert authenticates(srv, seeded["client"], seeded["secret"], TENANT)
+        assert authenticates(empty_console_srv, seeded["client"], seeded["secret"], TENANT)
 
     # the API's own type still works, bodiless requests included
     body = call[3](seeded) if call[3] else None
-    resp = send(srv, call, seeded, call[4], body)
+    resp = send(empty_console_srv, call, seeded, call[4], body)
     assert resp.status_code == call[5], (resp.status_code, resp.text)
     if call[0] == "regenerate-secret":
-        assert not authenticates(srv, seeded["client"], seeded["secret"], TENANT)
-        assert authenticates(srv, seeded["client"], resp.json()["client_secret"], TENANT)
+        assert not authenticates(empty_console_srv, seeded["client"], seeded["secret"], TENANT)
+        assert authenticates(empty_console_srv, seeded["client"], resp.json()["client_secret"],
+                             TENANT)
     else:
-        assert snapshot(srv) != before
+        assert snapshot(empty_console_srv) != before
 
 
-def test_the_media_type_must_be_exact(srv):
-    seeded = seed(srv)
+def test_the_media_type_must_be_exact(empty_console_srv):
+    seeded = seed(empty_console_srv)
     call = [c for c in STATE_CHANGING if c[0] == "regenerate-secret"][0]
-    before = snapshot(srv)
+    before = snapshot(empty_console_srv)
     for ctype in ("application/jsonx", "text/plain; application/json",
                   "application/json-patch+json", "text/json", "application/x-json",
                   "multipart/form-data; boundary=application/json"):
-        api_error(send(srv, call, seeded, ctype, None), 415, None, "unsupported_media_type")
-    assert snapshot(srv) == before
+        api_error(send(empty_console_srv, call, seeded, ctype, None), 415, None,
+                  "unsupported_media_type")
+    assert snapshot(empty_console_srv) == before
     for ctype in ("application/json", "Application/JSON; charset=utf-8"):
-        assert send(srv, call, seeded, ctype, None).status_code == 200
+        assert send(empty_console_srv, call, seeded, ctype, None).status_code == 200
 
 
-def test_reads_need_no_content_type(srv):
-    seeded = seed(srv)
+def test_reads_need_no_content_type(empty_console_srv):
+    seeded = seed(empty_console_srv)
     s = requests.Session()
     s.auth = (ADMIN_USER, ADMIN_PASSWORD)
     for path in ("/tenants", "/idps", f"/idps/{seeded['idp']}", "/clients",
                  f"/clients/{seeded['client']}", "/wso2/export", "/me"):
-        r = s.get(srv.url("/jwt-grant-admin/api" + path), params={"tenantDomain": TENANT},
-                  headers={"Content-Type": "text/plain"}, timeout=30)
+        r = s.get(empty_console_srv.url("/jwt-grant-admin/api" + path),
+                  params={"tenantDomain": TENANT}, headers={"Content-Type": "text/plain"},
+                  timeout=30)
         assert r.status_code == 200, (path, r.status_code, r.text)

@@ -8,9 +8,8 @@ import subprocess
 
 import requests
 
-from admin import ADMIN_PATH, Api, admin_conf
-from conftest import running
-from httpd import Httpd
+from harness.admin import ADMIN_PATH, Api, admin_conf
+from harness.httpd import Httpd, running
 
 
 def test_make_install_serves_the_console_assets(jg_env):
@@ -35,7 +34,7 @@ def test_make_install_serves_the_console_assets(jg_env):
     h = Httpd(jg_env, "admin-install")
     conf = h.file("jwt-grant-console.conf", text.replace(assets, installed))
     # the console without the test harness's own Alias
-    console = "\n".join(line for line in admin_conf(h).splitlines()
+    console = "\n".join(line for line in str(admin_conf(h)).splitlines()
                         if "Alias" not in line and "Directory" not in line
                         and "Require all granted" not in line)
     h.write(console + f'\nInclude "{conf}"\n')

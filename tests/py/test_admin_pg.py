@@ -6,11 +6,12 @@ CSRF key for both consoles; and it all survives restarts."""
 
 import time
 
-from admin import WSO2_ALIAS, Api, admin_conf
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, jwk_of, sign
-from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
-from test_admin_console import Browser
+from harness.admin import WSO2_ALIAS, Api, admin_conf
+from harness.console import Browser
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, jwk_of
+from harness.postgres_server import dbd_conf
 
 
 def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa: F811

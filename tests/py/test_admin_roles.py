@@ -21,12 +21,11 @@ import uuid
 import pytest
 import requests
 
-from admin import (ADMIN_PATH, ALLOW_LOOPBACK, Api, admin_conf, api_error, load_modules,
-                   wso2_xml)
-from admin import authenticates as admin_authenticates
-from conftest import running
-from httpd import Httpd
-from test_admin_console import Browser, Page
+from harness.admin import (ADMIN_PATH, ALLOW_LOOPBACK, Api, admin_conf, api_error,
+                           authenticates as admin_authenticates, load_modules, wso2_xml)
+from harness.conf import Conf
+from harness.console import Browser, Page
+from harness.httpd import Httpd, running
 
 ROOT = ("root", "root-password-0123456789")       # server administrator
 ANN = ("ann", "ann-password-0123456789")          # tenant-a
@@ -52,7 +51,7 @@ def roles(groups_path):
 def srv(jg_env):
     h = Httpd(jg_env, "admin-roles")
     groups = h.file("groups", GROUPS)
-    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK
+    h.write(Conf().server(issuer="https://as.test").add(ALLOW_LOOPBACK)
             + load_modules(h.env, GROUP_MODULES) + admin_conf(h, roles=roles(groups), users=USERS))
     with running(h):
         root = Api(h, *ROOT)

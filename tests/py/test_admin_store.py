@@ -16,10 +16,10 @@ import time
 
 import pytest
 
-from admin import WSO2_ALIAS, Api, admin_conf, api_error
-from conftest import running
-from httpd import (Httpd, assert_error, assert_granted, cert_pem, children_of, claims,
-                   hashed_secret, jwk_of, sign)
+from harness.admin import Api, admin_conf
+from harness.httpd import assert_granted, children_of, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, hashed_secret, jwk_of
 
 AUD = "https://as.test/oauth2/token"
 CONF_CLIENT = ("conf-id", "conf-secret-0123456789-abcdefghijkl")
@@ -177,7 +177,7 @@ def test_entries_survive_a_crash_of_every_process(httpd_factory, keys):
     pids = [h.pid] + children_of(h.pid)
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
-    from httpd import RUNNING, process_alive
+    from harness.httpd import RUNNING, process_alive
     deadline = time.monotonic() + 10
     while any(process_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -6,19 +6,17 @@ refused."""
 
 import base64
 import os
-import subprocess
 import time
 
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography import x509
 
-from admin import (ADMIN_PATH, ALLOW_LOOPBACK, UNFETCHED_JWKS_URL, WSO2_ALIAS, Api,
-                   admin_conf, api_error)
-from conftest import running
-from httpd import Httpd, assert_granted, cert_pem, claims, jwk_of, sign
-from test_admin_console import Browser, Page
+from harness.admin import UNFETCHED_JWKS_URL, WSO2_ALIAS, Api, api_error
+from harness.console import Browser, Page
+from harness.httpd import assert_granted
+from harness.jose import claims, sign
+from harness.keys import cert_pem, jwk_of
 
 
 def wso2_xml(pem, name="jwtIDP", issuer="jwtIDP-issuer"):
@@ -41,21 +39,13 @@ def wso2_xml(pem, name="jwtIDP", issuer="jwtIDP-issuer"):
 """
 
 
-@pytest.fixture(scope="module")
-def srv(jg_env):
-    h = Httpd(jg_env, "admin-wso2")
-    h.write("JWTGrantIssuer https://as.test\n" + ALLOW_LOOPBACK + admin_conf(h))
-    with running(h):
-        yield h
-
-
 def xml_post(api, path, text, tenant, ctype="application/xml"):
     return api.request("POST", path, tenant, data=text.encode(),
                        headers={"Content-Type": ctype})
 
 
-def test_import_through_the_api_and_get_a_token(srv, keys):
-    api = Api(srv)
+def test_import_through_the_api_and_get_a_token(empty_console_srv, keys):
+    api = Api(empty_console_srv)
     api.tenant("imported.example")
     pem = cert_pem(keys["rsa2048"].priv, "jwtIDP")
     resp = xml_post(api, "/wso2/import", wso2_xml(pem), "imported.example")
@@ -66,7 +56,7 @@ def test_import_through_the_api_and_get_a_token(srv, keys):
     assert idp["aliases"] == [WSO2_ALIAS] and idp["certificates"][0]["subject"] == "CN=jwtIDP"
     sp = api.client("imported.example", name="app")
     time.sleep(1.2)
-    assert_granted(srv.token(sign(jwk_of(keys["rsa2048"].priv),
+    assert_granted(empty_console_srv.token(sign(jwk_of(keys["rsa2048"].priv),
                                   claims("jwtIDP-issuer", [WSO2_ALIAS])),
                              client=(sp["client_id"], sp["client_secret"]),
                              tenant="imported.example"))
@@ -76,8 +66,8 @@ def test_import_through_the_api_and_get_a_token(srv, keys):
                        "application/json"), 415, None)
 
 
-def test_export_then_import_is_unchanged(srv, keys):
-    api = Api(srv)
+def test_export_then_import_is_unchanged(empty_console_srv, keys):
+    api = Api(empty_console_srv)
     api.tenant("source.example")
     api.tenant("copy.example")
     api.idp("source.example", name="cert-idp", issuer="iss-1", display_name="Cert <IdP>",
@@ -111,15 +101,15 @@ def test_export_then_import_is_unchanged(srv, keys):
      "</IdentityProvider>", "well-formed"),
     ("<nope/>", "root element"),
 ])
-def test_dangerous_xml_is_refused(srv, xml, words):
-    api = Api(srv)
+def test_dangerous_xml_is_refused(empty_console_srv, xml, words):
+    api = Api(empty_console_srv)
     doc = api_error(xml_post(api, "/wso2/import", xml, None), 400)
     assert words in doc["error_description"], doc
     assert "root:" not in doc["error_description"]
 
 
-def test_import_and_export_in_the_console(srv, keys):
-    b = Browser(srv)
+def test_import_and_export_in_the_console(empty_console_srv, keys):
+    b = Browser(empty_console_srv)
     b.tenant("console-import.example")
     page, r = b.page("/wso2", "console-import.example")
     form = [f for f in page.forms if f["attrs"].get("method") == "post"][0]
@@ -140,10 +130,10 @@ def test_import_and_export_in_the_console(srv, keys):
     assert "DTD" in Page(r.text).all_text()
 
 
-def test_jwt_grant_tool_imports_into_a_running_server(srv, keys, tool):
-    store = os.path.join(srv.state_dir, "store", "registry.db")
+def test_jwt_grant_tool_imports_into_a_running_server(empty_console_srv, keys, tool):
+    store = os.path.join(empty_console_srv.state_dir, "store", "registry.db")
     pem = cert_pem(keys["ed25519"].priv, "tool")
-    xml = srv.file("tool.xml", wso2_xml(pem, name="toolIDP", issuer="tool-iss"))
+    xml = empty_console_srv.file("tool.xml", wso2_xml(pem, name="toolIDP", issuer="tool-iss"))
     out = tool.ok("wso2-import", "--store", f"sqlite3:{store}", "--tenant", "tool.example",
                   "--user", "operator", xml)
     assert out == "imported 1 identity provider into tenant tool.example: toolIDP\n"
@@ -151,12 +141,12 @@ def test_jwt_grant_tool_imports_into_a_running_server(srv, keys, tool):
                    xml)
     assert res.rc == 1 and "already exists" in res.err
     assert tool.run("wso2-import", xml).rc == 2
-    api = Api(srv)
+    api = Api(empty_console_srv)
     sp = api.client("tool.example", name="app")
     time.sleep(1.2)
-    assert_granted(srv.token(sign(jwk_of(keys["ed25519"].priv), claims("tool-iss", [WSO2_ALIAS])),
-                             client=(sp["client_id"], sp["client_secret"]),
-                             tenant="tool.example"))
+    assert_granted(empty_console_srv.token(
+        sign(jwk_of(keys["ed25519"].priv), claims("tool-iss", [WSO2_ALIAS])),
+        client=(sp["client_id"], sp["client_secret"]), tenant="tool.example"))
     idp = api.ok(api.get("/idps/toolIDP", tenant="tool.example"), 200)
     assert idp["created_by"] == "operator"
     exported = tool.ok("wso2-export", "--store", f"sqlite3:{store}", "--tenant", "tool.example")

@@ -25,10 +25,11 @@ import pytest
 import requests
 from authlib.oauth2.rfc7523 import private_key_jwt_sign
 
-from conftest import running
-from httpd import (DROP, Httpd, assert_error, assert_granted, cert_pem, claims,
-                   hashed_secret, jwk_of, jws_claims, priv_pem, sign)
-from lifecycle import INTROSPECT_PATH
+from harness.conf import Conf
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, claims, jws_claims, sign
+from harness.keys import cert_pem, jwk_of, priv_pem
+from harness.lifecycle import INTROSPECT_PATH
 
 ISSUER = "https://as.test"
 IDP_ISS = "https://idp.test"
@@ -54,39 +55,15 @@ def srv(jg_env, keys):
     h = Httpd(jg_env, "client-errors", ports=3)
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     jwks = h.file("pk.jwks", json.dumps({"keys": [keys["p256"].public_dict(kid="p1")]}))
-    h.write(f"""\
-JWTGrantIssuer {ISSUER}
-<Location {INTROSPECT_PATH}>
-  SetHandler jwt-grant-introspect
-</Location>
-<JWTGrantTrustedIdP idp>
-  JWTGrantIdPIssuer {IDP_ISS}
-  JWTGrantIdPCertificate {cert}
-  JWTGrantIdPAlias {ALIAS}
-  JWTGrantIdPMaxLifetime 5m
-  JWTGrantIdPIatValidity 10m
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider app>
-  JWTGrantClientID {APP[0]}
-  JWTGrantClientSecret {hashed_secret(APP[1])}
-  JWTGrantClientScopes email profile
-  JWTGrantClientRefreshTokens On
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider pk>
-  JWTGrantClientID {PK}
-  JWTGrantClientAuthMethod private_key_jwt
-  JWTGrantClientJWKS {jwks}
-  JWTGrantClientScopes email
-</JWTGrantServiceProvider>
-<VirtualHost 127.0.0.1:{h.ports[1]}>
-  ServerName short.test
-  JWTGrantClientAssertionMaxLifetime 5m
-</VirtualHost>
-<VirtualHost 127.0.0.1:{h.ports[2]}>
-  ServerName opaque.test
-  JWTGrantTokenFormat opaque
-</VirtualHost>
-""")
+    h.write(Conf().server(issuer=ISSUER)
+            .location(INTROSPECT_PATH, "jwt-grant-introspect")
+            .idp("idp", issuer=IDP_ISS, certificate=cert, alias=ALIAS, max_lifetime="5m",
+                 iat_validity="10m")
+            .client("app", id=APP[0], secret=APP[1], scopes="email profile",
+                    refresh_tokens=True)
+            .client("pk", id=PK, auth_method="private_key_jwt", jwks=jwks, scopes="email")
+            .vhost(h.ports[1], "short.test", client_assertion_max_lifetime="5m")
+            .vhost(h.ports[2], "opaque.test", token_format="opaque"))
     with running(h):
         yield h
 

@@ -1,12 +1,13 @@
-"""Client authentication by JWT (issue 6, RFC 7523 2.2) on a real httpd,
-with client assertions built by jwcrypto: private_key_jwt with keys from an
+"""Client authentication by JWT (RFC 7523 2.2) on a real httpd, with
+client assertions built by jwcrypto: private_key_jwt with keys from an
 inline JWKS, a certificate and a JWKS URL (the scripted loopback server of
-jwks_server.py), client_secret_jwt with an HMAC key file, each service
-provider held to its token_endpoint_auth_method; the same for service
-providers registered through the JSON API and the console; the metadata.
+harness/jwks_server.py), client_secret_jwt with an HMAC key file, each
+service provider held to its token_endpoint_auth_method; the same for
+service providers registered through the JSON API and the console; the
+metadata; client assertions at the introspection and revocation endpoints.
 
-Also issue 5's leftover: editing a service provider (PUT in the JSON API,
-the edit form of the console) with the token endpoint honouring the change.
+Also editing a service provider (PUT in the JSON API, the edit form of the
+console) with the token endpoint honouring the change.
 """
 
 import json
@@ -18,12 +19,13 @@ import pytest
 import requests
 from jwcrypto import jwt as jjwt
 
-from admin import ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error
-from conftest import running
-from httpd import (METADATA_PATH, Httpd, assert_error, assert_granted, b64u, cert_pem,
-                   claims, default_alg, hashed_secret, jwk_of, jws_claims, oct_jwk, sign)
-from jwks_server import JwksServer
-from test_admin_console import Browser, Page, assert_clean
+from harness.admin import ADMIN_PATH, ADMIN_USER, ALLOW_LOOPBACK, Api, admin_conf, api_error
+from harness.conf import Conf
+from harness.console import Browser, assert_clean
+from harness.httpd import METADATA_PATH, Httpd, assert_error, assert_granted, running
+from harness.jose import b64u, claims, default_alg, jws_claims, sign
+from harness.jwks_server import JwksServer
+from harness.keys import cert_pem, jwk_of, oct_jwk
 
 ISSUER = "https://as.test"
 CAT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -50,45 +52,19 @@ def srv(jg_env, keys, client_jwks_server):
     jwks = h.file("pk.jwks", json.dumps({"keys": [keys["p256"].public_dict(kid="p1")]}))
     client_cert = h.file("client.crt.pem", cert_pem(keys["rsa2048"].priv, "pk-cert client"))
     hs = h.file("hs.secret", HS_SECRET + "\n", mode=0o600)
-    h.write(f"""\
-JWTGrantIssuer {ISSUER}
-JWTGrantJWKSRefreshInterval 1
-{ALLOW_LOOPBACK}<JWTGrantTrustedIdP idp>
-  JWTGrantIdPCertificate {idp_cert}
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider pkjwks>
-  JWTGrantClientID pk-jwks
-  JWTGrantClientAuthMethod private_key_jwt
-  JWTGrantClientJWKS {jwks}
-  JWTGrantClientScopes email profile
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider pkcert>
-  JWTGrantClientID pk-cert
-  JWTGrantClientCertificate {client_cert}
-  JWTGrantClientSecret {hashed_secret(CONF_SECRET)}
-  JWTGrantClientScopes email
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider hs>
-  JWTGrantClientID hs-client
-  JWTGrantClientAuthMethod client_secret_jwt
-  JWTGrantClientJWTSecret {hs}
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider pkurl>
-  JWTGrantClientID pk-url
-  JWTGrantClientJWKSURL {client_jwks_server.url()}
-  JWTGrantClientJWKSAllowHTTP On
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider confsecret>
-  JWTGrantClientID conf-secret
-  JWTGrantClientSecret {hashed_secret(CONF_SECRET)}
-</JWTGrantServiceProvider>
-<Location /oauth2/introspect>
-  SetHandler jwt-grant-introspect
-</Location>
-<Location /oauth2/revoke>
-  SetHandler jwt-grant-revoke
-</Location>
-""" + admin_conf(h))
+    h.write(Conf().server(issuer=ISSUER, jwks_refresh_interval=1).add(ALLOW_LOOPBACK)
+            .idp("idp", certificate=idp_cert)
+            .client("pkjwks", id="pk-jwks", auth_method="private_key_jwt", jwks=jwks,
+                    scopes="email profile")
+            .client("pkcert", id="pk-cert", certificate=client_cert, secret=CONF_SECRET,
+                    scopes="email")
+            .client("hs", id="hs-client", auth_method="client_secret_jwt", jwt_secret=hs)
+            .client("pkurl", id="pk-url", jwks_url=client_jwks_server.url(),
+                    jwks_allow_http=True)
+            .client("confsecret", id="conf-secret", secret=CONF_SECRET)
+            .location("/oauth2/introspect", "jwt-grant-introspect")
+            .location("/oauth2/revoke", "jwt-grant-revoke")
+            + admin_conf(h))
     with running(h):
         yield h
 
@@ -372,7 +348,7 @@ def test_private_keys_are_refused(api, keys):
               "jwks")
 
 
-# ---- editing a service provider (issue 5) -------------------------------------------------------
+# ---- editing a service provider ------------------------------------------------------------
 
 def audit_lines(h, since):
     return [line for line in h.error_log_lines(since) if "JWTG0300" in line]
@@ -552,7 +528,7 @@ JWTGrantIssuer {ISSUER}
                                             "(JWTGrantClientAssertionMaxLifetime)"), doc
 
 
-# ---- issue 6: client assertions at the introspection and revocation endpoints -------------
+# ---- client assertions at the introspection and revocation endpoints ----------------------
 
 def _lifecycle(h, path, token, cj):
     return requests.post(h.url(path), data={"token": token, "client_assertion_type": CAT,

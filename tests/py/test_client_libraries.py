@@ -14,9 +14,10 @@ import subprocess
 import pytest
 import requests
 
-from conftest import running
-from httpd import (GRANT_TYPE, Httpd, assert_error, assert_granted, basic_auth, cert_pem,
-                   claims, hashed_secret, sign)
+from harness.conf import Conf, quote
+from harness.httpd import GRANT_TYPE, Httpd, assert_error, assert_granted, basic_auth, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem
 
 ISSUER = "https://as.test"
 IDP_ISS = "https://idp.test"
@@ -34,20 +35,10 @@ def srv(jg_env, keys):
     decoding would change, any method allowed."""
     h = Httpd(jg_env, "client-libraries")
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
-    clients = "".join(f"""\
-<JWTGrantServiceProvider sp{i}>
-  JWTGrantClientID "{cid}"
-  JWTGrantClientSecret {hashed_secret(secret)}
-  JWTGrantClientScopes email
-</JWTGrantServiceProvider>
-""" for i, (cid, secret) in enumerate((PLUS, ESCAPED, ODD_ID)))
-    h.write(f"""\
-JWTGrantIssuer {ISSUER}
-<JWTGrantTrustedIdP idp>
-  JWTGrantIdPIssuer {IDP_ISS}
-  JWTGrantIdPCertificate {cert}
-</JWTGrantTrustedIdP>
-""" + clients)
+    conf = Conf().server(issuer=ISSUER).idp("idp", issuer=IDP_ISS, certificate=cert)
+    for i, (cid, secret) in enumerate((PLUS, ESCAPED, ODD_ID)):
+        conf.client(f"sp{i}", id=quote(cid), secret=secret, scopes="email")
+    h.write(conf)
     with running(h):
         yield h
 

@@ -10,9 +10,9 @@ import time
 
 import requests
 
-from httpd import free_port
+from harness import TOP
+from harness.httpd import free_port
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(TOP, "scripts", "demo")
 ALIAS = "https://localhost:9443/oauth2/token"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

@@ -16,9 +16,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import running
-from httpd import (DROP, Httpd, assert_error, assert_granted, b64u, cert_pem, claims,
-                   oct_jwk, public_jwk, sign, utcnow)
+from harness.conf import Conf
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, b64u, claims, sign
+from harness.keys import cert_pem, oct_jwk, public_jwk, utcnow
 
 AUD = "https://as.test/oauth2/token"
 AUD_NODOT = "urn:as:token"            # an alias without dots, for b64:false
@@ -62,38 +63,26 @@ def srv(jg_env, keys):
     cert3072 = h.file("pair.crt.pem", cert_pem(keys["rsa3072"].priv, "pair"))
     secret = h.file("hmac.secret", HMAC_SECRET + "\n", 0o600)
     secret32 = h.file("hmac32.secret", HMAC32_SECRET, 0o600)
-    blocks = {
-        "idp": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD} {AUD_NODOT}",
-        "second": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}",
-        "kidded": f"JWTGrantIdPCertificate {kidded}\n  JWTGrantIdPAlias {AUD}",
-        "neighbour": f"JWTGrantIdPCertificate {neighbour}\n  JWTGrantIdPAlias {AUD}",
-        "noiat": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-                 "  JWTGrantIdPIatValidity Off\n  JWTGrantIdPMaxLifetime 1d",
-        "shortlife": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-                     "  JWTGrantIdPMaxLifetime 10m",
-        "off": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-               "  JWTGrantIdPEnabled Off",
-        "nojti": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-                 "  JWTGrantIdPRequireJTI Off",
-        "psonly": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPAlias {AUD}\n"
-                  "  JWTGrantIdPAlgorithms PS256",
-        "expired": f"JWTGrantIdPCertificate {expired}\n  JWTGrantIdPAlias {AUD}",
-        "hmac": f"JWTGrantIdPSharedSecret {secret}\n  JWTGrantIdPAlias {AUD}",
-        "hmac32": f"JWTGrantIdPSharedSecret {secret32}\n  JWTGrantIdPAlias {AUD}",
-        "noalias": f"JWTGrantIdPCertificate {cert}",
-        "pair": f"JWTGrantIdPCertificate {cert}\n  JWTGrantIdPCertificate {cert3072}\n"
-                f"  JWTGrantIdPAlias {AUD}",
-    }
     # assertions from before the server started are what these tests are about
-    text = ("JWTGrantIssuer https://as.test\nJWTGrantRequireClientAuth Off\n"
-            "JWTGrantReplayHorizon Off\n")
-    for name, inner in blocks.items():
-        text += f"<JWTGrantTrustedIdP {name}>\n  {inner}\n</JWTGrantTrustedIdP>\n"
-    text += (f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName te.test\n"
-             "  JWTGrantTokenEndpoint https://as.example/oauth2/token\n</VirtualHost>\n"
-             f"<VirtualHost 127.0.0.1:{h.ports[2]}>\n  ServerName strict.test\n"
-             "  JWTGrantClockSkew 0\n</VirtualHost>\n")
-    h.write(text)
+    conf = Conf().server(issuer="https://as.test", require_client_auth=False,
+                         replay_horizon=False)
+    (conf.idp("idp", certificate=cert, alias=f"{AUD} {AUD_NODOT}")
+     .idp("second", certificate=cert, alias=AUD)
+     .idp("kidded", certificate=kidded, alias=AUD)
+     .idp("neighbour", certificate=neighbour, alias=AUD)
+     .idp("noiat", certificate=cert, alias=AUD, iat_validity=False, max_lifetime="1d")
+     .idp("shortlife", certificate=cert, alias=AUD, max_lifetime="10m")
+     .idp("off", certificate=cert, alias=AUD, enabled=False)
+     .idp("nojti", certificate=cert, alias=AUD, require_jti=False)
+     .idp("psonly", certificate=cert, alias=AUD, algorithms="PS256")
+     .idp("expired", certificate=expired, alias=AUD)
+     .idp("hmac", shared_secret=secret, alias=AUD)
+     .idp("hmac32", shared_secret=secret32, alias=AUD)
+     .idp("noalias", certificate=cert)
+     .idp("pair", certificate=[cert, cert3072], alias=AUD))
+    conf.vhost(h.ports[1], "te.test", token_endpoint="https://as.example/oauth2/token")
+    conf.vhost(h.ports[2], "strict.test", clock_skew=0)
+    h.write(conf)
     with running(h, expect=[EXPIRED_WARNING]):
         yield h
 

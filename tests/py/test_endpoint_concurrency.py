@@ -9,8 +9,10 @@ import uuid
 
 import pytest
 
-from conftest import running
-from httpd import DROP, Httpd, assert_error, assert_granted, cert_pem, claims, sign
+from harness.conf import Conf
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import DROP, claims, sign
+from harness.keys import cert_pem
 
 AUD = "https://as.test/oauth2/token"
 PARALLEL = 40
@@ -31,18 +33,9 @@ MPM_CONF = {
 def srv(jg_env, mpm, keys):
     h = Httpd(jg_env, f"concurrency-{mpm}", mpm=mpm, mpm_conf=MPM_CONF[mpm])
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
-    h.write(f"""\
-JWTGrantRequireClientAuth Off
-<JWTGrantTrustedIdP idp>
-  JWTGrantIdPCertificate {cert}
-  JWTGrantIdPAlias {AUD}
-</JWTGrantTrustedIdP>
-<JWTGrantTrustedIdP nojti>
-  JWTGrantIdPCertificate {cert}
-  JWTGrantIdPAlias {AUD}
-  JWTGrantIdPRequireJTI Off
-</JWTGrantTrustedIdP>
-""")
+    h.write(Conf().server(require_client_auth=False)
+            .idp("idp", certificate=cert, alias=AUD)
+            .idp("nojti", certificate=cert, alias=AUD, require_jti=False))
     with running(h):
         yield h
 

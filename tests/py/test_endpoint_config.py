@@ -7,9 +7,10 @@ import textwrap
 
 import pytest
 
-from conftest import running
-from httpd import (HttpdError, assert_error, assert_granted, cert_pem, claims,
-                   hashed_secret, priv_pem, pub_pem, sign)
+from harness.conf import assert_config_error, assert_config_ok
+from harness.httpd import HttpdError, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem, hashed_secret, priv_pem, pub_pem
 
 AUD = "https://as.test/oauth2/token"
 SECRET = "app-secret-0123456789-abcdefghij"
@@ -17,32 +18,6 @@ SECRET = "app-secret-0123456789-abcdefghij"
 
 def conf(text, **files):
     return textwrap.dedent(text).format(**files)
-
-
-def assert_config_error(h, text, directive, needles, mentions=()):
-    """`httpd -t` fails with a message naming jg.conf, the line of one of
-    needles (text, or (text, nth occurrence)), the directive (or one of a
-    list of directives) and each of mentions."""
-    h.write(text)
-    rc, out = h.check_config()
-    assert rc != 0, f"httpd -t accepted the configuration:\n{text}\n{out}"
-    assert "jg.conf" in out, out
-    assert "Invalid command" not in out, f"the module does not know a directive:\n{out}"
-    lines = [h.line_of(*(n if isinstance(n, tuple) else (n,))) for n in needles]
-    assert any(re.search(rf"line {n}\b[^\n]*jg\.conf|jg\.conf\D{{0,20}}\b{n}\b", out)
-               for n in lines), f"none of the lines {lines} of jg.conf named in:\n{out}"
-    directives = [directive] if isinstance(directive, str) else directive
-    assert any(d in out for d in directives), f"{directives} not named in:\n{out}"
-    for m in mentions:
-        assert m in out, f"{m!r} not named in:\n{out}"
-    return out
-
-
-def assert_config_ok(h, text):
-    h.write(text)
-    rc, out = h.check_config()
-    assert rc == 0, f"httpd -t refused:\n{text}\n{out}"
-    assert "Syntax OK" in out, out
 
 
 @pytest.fixture
@@ -631,7 +606,7 @@ def vhosts(jg_env, keys):
     "app". Port 1: a vhost without blocks. Port 2: a vhost whose own "idp"
     block (key rsa2048b) and "app" block (another secret) replace the main
     server's."""
-    from httpd import Httpd
+    from harness.httpd import Httpd
     h = Httpd(jg_env, "config-vhosts", ports=3)
     f = {
         "cert_a": h.file("a.crt.pem", cert_pem(keys["rsa2048"].priv, "a")),

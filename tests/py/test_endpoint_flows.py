@@ -17,9 +17,11 @@ import pytest
 import requests
 from jwcrypto import jwk, jws
 
-from conftest import running
-from httpd import (GRANT_TYPE, JWKS_PATH, METADATA_PATH, Httpd, assert_granted, cert_pem,
-                   children_of, claims, hashed_secret, jws_header, priv_pem, public_jwk, sign)
+from harness.conf import Conf
+from harness.httpd import (GRANT_TYPE, JWKS_PATH, METADATA_PATH, Httpd, assert_granted,
+                           children_of, running)
+from harness.jose import claims, jws_header, sign
+from harness.keys import cert_pem, priv_pem, public_jwk
 
 AUD = "https://as.test/oauth2/token"
 WSO2_ALIAS = "https://localhost:9443/oauth2/token"
@@ -50,83 +52,32 @@ def srv(jg_env, mpm, keys):
     ec_key = h.file("as-ec.key", priv_pem(keys["p384"].priv), 0o600)
     sa = h.file("sa.jwk", json.dumps(public_jwk(keys["rsa2048b"].priv, kid="sa-key-1")))
     token_uri = h.url(port=h.ports[3])
-    h.write(f"""\
-JWTGrantIssuer https://as.test
-<JWTGrantTrustedIdP idp>
-  JWTGrantIdPCertificate {cert}
-  JWTGrantIdPAlias {AUD}
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider app>
-  JWTGrantClientID {APP[0]}
-  JWTGrantClientSecret {hashed_secret(APP[1])}
-  JWTGrantClientScopes email profile
-  JWTGrantClientAudience https://api.example.com
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider multi>
-  JWTGrantClientID {MULTI[0]}
-  JWTGrantClientSecret {hashed_secret(MULTI[1])}
-  JWTGrantClientAudience https://a.example https://b.example
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider plain>
-  JWTGrantClientID {PLAIN[0]}
-  JWTGrantClientSecret {hashed_secret(PLAIN[1])}
-</JWTGrantServiceProvider>
-<JWTGrantTenant wso2.com>
-  <JWTGrantTrustedIdP jwtIDP>
-    JWTGrantIdPCertificate {cert}
-    JWTGrantIdPAlias {WSO2_ALIAS}
-    JWTGrantIdPIatValidity 30m
-  </JWTGrantTrustedIdP>
-  <JWTGrantServiceProvider playground>
-    JWTGrantClientID {WSO2_KEY}
-    JWTGrantClientSecret {hashed_secret(WSO2_SECRET)}
-    JWTGrantClientCallbackURL http://localhost:8080/playground2/oauth2client
-    JWTGrantClientScopes openid
-  </JWTGrantServiceProvider>
-</JWTGrantTenant>
-<VirtualHost 127.0.0.1:{h.ports[1]}>
-  ServerName rsa.test
-  JWTGrantIssuer https://rsa.test
-  JWTGrantSigningKey {rsa_key} rsa-key-1
-  JWTGrantSigningKey {ec_key} old-ec
-  JWTGrantTokenLifetime 10m
-</VirtualHost>
-<VirtualHost 127.0.0.1:{h.ports[2]}>
-  ServerName opaque.test
-  JWTGrantTokenFormat opaque
-</VirtualHost>
-<VirtualHost 127.0.0.1:{h.ports[3]}>
-  ServerName open.test
-  JWTGrantRequireClientAuth Off
-  JWTGrantTokenEndpoint {token_uri}
-  <JWTGrantTrustedIdP sa-alias>
-    JWTGrantIdPIssuer {SA_ALIAS}
-    JWTGrantIdPCertificate {sa}
-    JWTGrantIdPAlias {token_uri}
-    JWTGrantIdPRequireJTI Off
-    JWTGrantIdPScopes read write
-    JWTGrantIdPAllowPaddedBase64 On
-  </JWTGrantTrustedIdP>
-  <JWTGrantTrustedIdP sa-plain>
-    JWTGrantIdPIssuer {SA_PLAIN}
-    JWTGrantIdPCertificate {sa}
-    JWTGrantIdPRequireJTI Off
-    JWTGrantIdPScopes read
-    JWTGrantIdPAllowPaddedBase64 On
-  </JWTGrantTrustedIdP>
-  <JWTGrantTrustedIdP sa-strict>
-    JWTGrantIdPIssuer {SA_STRICT}
-    JWTGrantIdPCertificate {sa}
-    JWTGrantIdPRequireJTI Off
-    JWTGrantIdPScopes read
-  </JWTGrantTrustedIdP>
-</VirtualHost>
-<VirtualHost 127.0.0.1:{h.ports[4]}>
-  ServerName meta.test
-  JWTGrantTokenEndpoint https://meta.test/oauth2/token
-  JWTGrantJWKSURI https://meta.test/keys
-</VirtualHost>
-""")
+    conf = (Conf().server(issuer="https://as.test")
+            .idp("idp", certificate=cert, alias=AUD)
+            .client("app", id=APP[0], secret=APP[1], scopes="email profile",
+                    audience="https://api.example.com")
+            .client("multi", id=MULTI[0], secret=MULTI[1],
+                    audience="https://a.example https://b.example")
+            .client("plain", id=PLAIN[0], secret=PLAIN[1]))
+    (conf.start_tenant("wso2.com")
+     .idp("jwtIDP", certificate=cert, alias=WSO2_ALIAS, iat_validity="30m")
+     .client("playground", id=WSO2_KEY, secret=WSO2_SECRET,
+             callback_url="http://localhost:8080/playground2/oauth2client", scopes="openid")
+     .end())
+    conf.vhost(h.ports[1], "rsa.test", issuer="https://rsa.test",
+               signing_key=[f"{rsa_key} rsa-key-1", f"{ec_key} old-ec"], token_lifetime="10m")
+    conf.vhost(h.ports[2], "opaque.test", token_format="opaque")
+    (conf.start_vhost(h.ports[3], "open.test")
+     .server(require_client_auth=False, token_endpoint=token_uri)
+     .idp("sa-alias", issuer=SA_ALIAS, certificate=sa, alias=token_uri, require_jti=False,
+          scopes="read write", allow_padded_base64=True)
+     .idp("sa-plain", issuer=SA_PLAIN, certificate=sa, require_jti=False, scopes="read",
+          allow_padded_base64=True)
+     .idp("sa-strict", issuer=SA_STRICT, certificate=sa, require_jti=False, scopes="read")
+     .end())
+    conf.vhost(h.ports[4], "meta.test", token_endpoint="https://meta.test/oauth2/token",
+               jwks_uri="https://meta.test/keys")
+    h.write(conf)
     with running(h):
         yield h
 
@@ -273,7 +224,7 @@ def test_generated_signing_key_is_p256(srv, rsa):
 def test_state_dir_is_private(srv):
     mode = os.stat(srv.state_dir).st_mode
     # group execute only: httpd's children (their group) pass through to the
-    # registry store's own directory (issue 5), and can list or read nothing
+    # registry store's own directory, and can list or read nothing
     assert stat.S_ISDIR(mode) and mode & 0o077 in (0, 0o010), oct(mode)
     for name in os.listdir(srv.state_dir):
         mode = os.stat(os.path.join(srv.state_dir, name)).st_mode

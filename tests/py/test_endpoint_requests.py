@@ -8,9 +8,11 @@ import uuid
 import pytest
 import requests
 
-from conftest import running
-from httpd import (DROP, GRANT_TYPE, TOKEN_PATH, Httpd, assert_error, assert_granted,
-                   basic_auth, body, cert_pem, claims, hashed_secret, pub_pem, sign)
+from harness.conf import Conf, quote
+from harness.httpd import (GRANT_TYPE, TOKEN_PATH, Httpd, assert_error, assert_granted, basic_auth,
+                           body, running)
+from harness.jose import DROP, claims, sign
+from harness.keys import cert_pem, hashed_secret, pub_pem
 
 AUD = "https://as.test/oauth2/token"
 IDP_ISS = "https://idp.test"
@@ -35,60 +37,23 @@ def srv(jg_env, mpm, keys):
     h = Httpd(jg_env, f"requests-{mpm}", mpm=mpm, ports=2)
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     partner = h.file("partner.pub.pem", pub_pem(keys["p256"].priv))
-    h.write(f"""\
-JWTGrantIssuer https://as.test
-<JWTGrantTrustedIdP idp>
-  JWTGrantIdPIssuer {IDP_ISS}
-  JWTGrantIdPCertificate {cert}
-  JWTGrantIdPAlias {AUD}
-</JWTGrantTrustedIdP>
-<JWTGrantTrustedIdP partner>
-  JWTGrantIdPCertificate {partner}
-  JWTGrantIdPAlias {AUD}
-  JWTGrantIdPScopes read
-</JWTGrantTrustedIdP>
-<JWTGrantServiceProvider app>
-  JWTGrantClientID {APP[0]}
-  JWTGrantClientSecret {hashed_secret(APP[1])}
-  JWTGrantClientScopes email profile openid
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider odd>
-  JWTGrantClientID "{ODD[0]}"
-  JWTGrantClientSecret {hashed_secret(ODD[1])}
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider limited>
-  JWTGrantClientID {LIMITED[0]}
-  JWTGrantClientSecret {hashed_secret(LIMITED[1])}
-  JWTGrantClientTrustedIdPs partner
-</JWTGrantServiceProvider>
-<JWTGrantServiceProvider basiconly>
-  JWTGrantClientID {BASIC_ONLY[0]}
-  JWTGrantClientSecret {hashed_secret(BASIC_ONLY[1])}
-  JWTGrantClientAuthMethod client_secret_basic
-</JWTGrantServiceProvider>
-<JWTGrantTenant wso2.com>
-  <JWTGrantTrustedIdP jwtIDP>
-    JWTGrantIdPCertificate {cert}
-    JWTGrantIdPAlias https://localhost:9443/oauth2/token
-  </JWTGrantTrustedIdP>
-  <JWTGrantServiceProvider playground>
-    JWTGrantClientID {TENANT_APP[0]}
-    JWTGrantClientSecret {hashed_secret(TENANT_APP[1])}
-  </JWTGrantServiceProvider>
-</JWTGrantTenant>
-<VirtualHost 127.0.0.1:{h.ports[1]}>
-  ServerName open.test
-  JWTGrantRequireClientAuth Off
-  <JWTGrantServiceProvider public>
-    JWTGrantClientID public-id
-    JWTGrantClientScopes email
-  </JWTGrantServiceProvider>
-  <JWTGrantServiceProvider confidential>
-    JWTGrantClientID {CONFIDENTIAL_OPEN[0]}
-    JWTGrantClientSecret {hashed_secret(CONFIDENTIAL_OPEN[1])}
-  </JWTGrantServiceProvider>
-</VirtualHost>
-""")
+    conf = (Conf().server(issuer="https://as.test")
+            .idp("idp", issuer=IDP_ISS, certificate=cert, alias=AUD)
+            .idp("partner", certificate=partner, alias=AUD, scopes="read")
+            .client("app", id=APP[0], secret=APP[1], scopes="email profile openid")
+            .client("odd", id=quote(ODD[0]), secret=ODD[1])
+            .client("limited", id=LIMITED[0], secret=LIMITED[1], trusted_idps="partner")
+            .client("basiconly", id=BASIC_ONLY[0], secret=BASIC_ONLY[1],
+                    auth_method="client_secret_basic"))
+    (conf.start_tenant("wso2.com")
+     .idp("jwtIDP", certificate=cert, alias="https://localhost:9443/oauth2/token")
+     .client("playground", id=TENANT_APP[0], secret=TENANT_APP[1])
+     .end())
+    (conf.start_vhost(h.ports[1], "open.test").server(require_client_auth=False)
+     .client("public", id="public-id", scopes="email")
+     .client("confidential", id=CONFIDENTIAL_OPEN[0], secret=CONFIDENTIAL_OPEN[1])
+     .end())
+    h.write(conf)
     with running(h):
         yield h
 
@@ -195,7 +160,7 @@ def test_missing_grant_type_is_invalid_request(srv, mint):
     assert_error(resp, 400, "invalid_request")
 
 
-# (refresh_token is supported since issue 6: tests/py/test_refresh.py)
+# (refresh_token is supported: tests/py/test_refresh.py)
 @pytest.mark.parametrize("grant_type", [
     "client_credentials", "password", "authorization_code",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",

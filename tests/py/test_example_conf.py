@@ -3,12 +3,12 @@ request it describes gets a token from it."""
 import os
 import re
 
-from httpd import Httpd, assert_granted, cert_pem, claims, sign
+from harness import TOP
+from harness.httpd import Httpd, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem
 
-from conftest import running
-
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "conf",
-                       "jwt-grant-example-vhost.conf")
+EXAMPLE = os.path.join(TOP, "conf", "jwt-grant-example-vhost.conf")
 # The example's client secret is documented as the {SHA256} of this value.
 EXAMPLE_CLIENT = ("bBhEoE2wIpU1zB8HA3GfvZz8xxAa", "s3cret-s3cret-s3cret")
 EXAMPLE_ALIAS = "https://localhost:9443/oauth2/token"

@@ -12,17 +12,9 @@ import subprocess
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, claims, jwk_of, jws_claims, sign
-from interop import APP, DOCS, IDP_ISS, interop_conf
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "interop-curl", ports=2)
-    h.write(interop_conf(h, keys))
-    with running(h):
-        yield h
+from harness.interop import APP, DOCS, IDP_ISS
+from harness.jose import claims, jws_claims, sign
+from harness.keys import jwk_of
 
 
 def run(script, srv, keys, secret):
@@ -35,9 +27,9 @@ def run(script, srv, keys, secret):
 
 
 @pytest.mark.parametrize("script", ["curl_post.sh", "curl_basic.sh"])
-def test_curl(srv, keys, script):
+def test_curl(interop_srv, keys, script):
     assert set("+%/") <= set(APP[1])
-    proc = run(script, srv, keys, APP[1])
+    proc = run(script, interop_srv, keys, APP[1])
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     doc = json.loads(proc.stdout)
     got = jws_claims(doc["access_token"])
@@ -45,8 +37,8 @@ def test_curl(srv, keys, script):
 
 
 @pytest.mark.parametrize("script", ["curl_post.sh", "curl_basic.sh"])
-def test_curl_wrong_secret(srv, keys, script):
-    proc = run(script, srv, keys, APP[1] + "x")
+def test_curl_wrong_secret(interop_srv, keys, script):
+    proc = run(script, interop_srv, keys, APP[1] + "x")
     assert proc.returncode == 22, (proc.stdout, proc.stderr)     # curl: HTTP error
     assert json.loads(proc.stdout) == {"error": "invalid_client",
                                        "error_description": "client authentication failed"}

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from interop import DOCS, DRIVERS, NODE_PACKAGES, TOP, pinned_versions
+from harness.interop import DOCS, DRIVERS, NODE_PACKAGES, TOP, pinned_versions
 
 PAGE = os.path.join(TOP, "docs", "interop.md")
 INCLUDE = re.compile(r"^<!-- include (docs/interop/[^ ]+) -->\n```[a-z]*\n(.*?)^```$",
@@ -40,14 +40,15 @@ def test_page_shows_the_recipe_as_it_is(name):
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_a_test_runs_the_recipe(name):
-    """Named by a test, the tests' helper module or a node driver (in code:
-    `recipe("stem")`, a path, an import), not in a docstring alone."""
+    """Named by a test, the tests' helper module (harness/interop.py) or a
+    node driver (in code: `recipe("stem")`, a path, an import), not in a
+    docstring alone."""
     stem = os.path.splitext(name)[0]
     tests = os.path.dirname(os.path.abspath(__file__))
     code = ""
     for path in ([os.path.join(tests, f) for f in os.listdir(tests)
-                  if f.startswith("test_interop_") and f != os.path.basename(__file__)
-                  or f == "interop.py"]
+                  if f.startswith("test_interop_") and f != os.path.basename(__file__)]
+                 + [os.path.join(tests, "harness", "interop.py")]
                  + [os.path.join(DRIVERS, f) for f in os.listdir(DRIVERS)]):
         with open(path) as src:
             code += re.sub(r'"""(.*?)"""', "", src.read(), flags=re.S)

@@ -13,19 +13,11 @@ the same second are one, and the second is refused."""
 import pytest
 from google.auth import _helpers, exceptions
 
-from conftest import running
-from httpd import Httpd, jws_claims, priv_pem
-from interop import SA_EMAIL, SA_KID, interop_conf, recipe
+from harness.interop import SA_EMAIL, SA_KID, recipe
+from harness.jose import jws_claims
+from harness.keys import priv_pem
 
 google_recipe = recipe("google_auth_service_account")
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "interop-google-auth", ports=2)
-    h.write(interop_conf(h, keys))
-    with running(h):
-        yield h
 
 
 def token(srv, keys, scopes):
@@ -34,17 +26,17 @@ def token(srv, keys, scopes):
         priv_pem(keys["rsa2048b"].priv).decode(), "dave@example.com", scopes)
 
 
-def test_service_account_token(srv, keys):
-    got = jws_claims(token(srv, keys, ["read", "write"]))
+def test_service_account_token(interop_srv, keys):
+    got = jws_claims(token(interop_srv, keys, ["read", "write"]))
     assert got["sub"] == "dave@example.com"
     assert got["idp"] == "service-account" and "client_id" not in got
     assert set(got["scope"].split()) == {"read", "write"}
 
 
-def test_two_assertions_of_one_second_are_one(srv, keys, monkeypatch):
+def test_two_assertions_of_one_second_are_one(interop_srv, keys, monkeypatch):
     now = _helpers.utcnow()
     monkeypatch.setattr(_helpers, "utcnow", lambda: now)
-    assert token(srv, keys, ["read"])
+    assert token(interop_srv, keys, ["read"])
     with pytest.raises(exceptions.RefreshError) as e:
-        token(srv, keys, ["read"])
+        token(interop_srv, keys, ["read"])
     assert "assertion already used" in str(e.value), e.value

@@ -9,8 +9,9 @@ import pytest
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
-from conftest import (ALG_KEY, ALGS, ASYMMETRIC_ALGS, flip_signature_bit,
-                      jwcrypto_sign, jwcrypto_verify, jws_parts, assert_rejected)
+from harness.jose import flip_signature_bit, jwcrypto_sign, jwcrypto_verify, jws_parts
+from harness.keys import ALG_KEY, ALGS, ASYMMETRIC_ALGS
+from harness.tool import assert_rejected
 
 PAYLOAD = json.dumps({"iss": "interop", "sub": "alice", "n": 1,
                       "name": "\u00e9l\u00e8ve"}, ensure_ascii=False).encode()

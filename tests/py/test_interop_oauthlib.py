@@ -11,19 +11,11 @@ from oauthlib.oauth2 import InvalidGrantError, ServiceApplicationClient
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from conftest import running
-from httpd import Httpd, jws_claims, priv_pem
-from interop import APP, IDP_ISS, interop_conf, recipe
+from harness.interop import APP, IDP_ISS, recipe
+from harness.jose import jws_claims
+from harness.keys import priv_pem
 
 oauthlib_recipe = recipe("oauthlib_jwt_bearer")
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "interop-oauthlib", ports=2)
-    h.write(interop_conf(h, keys))
-    with running(h):
-        yield h
 
 
 @pytest.fixture(autouse=True)
@@ -38,29 +30,30 @@ def session(srv, keys, sub="erin"):
         scope=["email", "profile"])
 
 
-def test_grant_and_refresh(srv, keys):
-    s = session(srv, keys)
+def test_grant_and_refresh(interop_srv, keys):
+    s = session(interop_srv, keys)
     first = s.token
     got = jws_claims(first["access_token"])
     assert (got["sub"], got["client_id"], got["scope"]) == ("erin", APP[0], "email profile")
     assert first["scope"] == ["email", "profile"] and first["refresh_token"]
-    new = oauthlib_recipe.refresh(s, srv.url(), *APP)
+    new = oauthlib_recipe.refresh(s, interop_srv.url(), *APP)
     assert new["refresh_token"] != first["refresh_token"]
     assert jws_claims(new["access_token"])["sub"] == "erin"
     assert s.token == new
     # the spent refresh token is refused (and revokes its family)
     with pytest.raises(InvalidGrantError):
-        s.refresh_token(srv.url(), refresh_token=first["refresh_token"],
+        s.refresh_token(interop_srv.url(), refresh_token=first["refresh_token"],
                         auth=HTTPBasicAuth(*APP))
 
 
-def test_every_grant_needs_its_own_jti(srv, keys):
+def test_every_grant_needs_its_own_jti(interop_srv, keys):
     # two sessions, two assertions: each with its own jwt_id
-    assert session(srv, keys).token["access_token"] != session(srv, keys).token["access_token"]
+    assert (session(interop_srv, keys).token["access_token"]
+            != session(interop_srv, keys).token["access_token"])
     # ServiceApplicationClient without jwt_id signs no jti: refused by an IdP
     # that requires one (the default)
     client = ServiceApplicationClient(APP[0], private_key=priv_pem(keys["rsa2048"].priv),
-                                      subject="erin", issuer=IDP_ISS, audience=srv.url())
+                                      subject="erin", issuer=IDP_ISS, audience=interop_srv.url())
     with pytest.raises(InvalidGrantError) as e:
-        OAuth2Session(client=client).fetch_token(srv.url(), auth=HTTPBasicAuth(*APP))
+        OAuth2Session(client=client).fetch_token(interop_srv.url(), auth=HTTPBasicAuth(*APP))
     assert e.value.description == "assertion has no jti"

@@ -18,10 +18,11 @@ import time
 
 import pytest
 
-from admin import Api, admin_conf
-from conftest import running
-from httpd import Httpd, assert_granted, hashed_secret, jws_claims, jws_header
-from interop import DOCS, IDP_CLIENT, oidc_provider, recipe, rsa_jwks
+from harness.admin import Api, admin_conf
+from harness.httpd import Httpd, assert_granted, running
+from harness.interop import DOCS, IDP_CLIENT, oidc_provider, recipe, rsa_jwks
+from harness.jose import jws_claims, jws_header
+from harness.keys import hashed_secret
 
 exchange_recipe = recipe("oidc_provider_exchange")
 CLIENT = ("exchange-app", "exchange-secret-0123456789abcdefghij")

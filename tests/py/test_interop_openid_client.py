@@ -15,17 +15,9 @@ import json
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, claims, jwk_of, jws_claims, priv_pem, sign
-from interop import APP, HS, IDP_ISS, PK, PK_KEY, PUBLIC, interop_conf
-
-
-@pytest.fixture(scope="module")
-def srv(jg_env, keys):
-    h = Httpd(jg_env, "interop-openid-client", ports=2)
-    h.write(interop_conf(h, keys))
-    with running(h):
-        yield h
+from harness.interop import APP, HS, IDP_ISS, PK, PK_KEY, PUBLIC
+from harness.jose import claims, jws_claims, sign
+from harness.keys import jwk_of, priv_pem
 
 
 def grant(node_stage, srv, keys, client_id, method, credential=None, kid=None, port=None,
@@ -41,15 +33,15 @@ def grant(node_stage, srv, keys, client_id, method, credential=None, kid=None, p
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post",
                                     "client_secret_jwt", "private_key_jwt", "none"])
-def test_grant_with_each_client_authentication(node_stage, srv, keys, method):
+def test_grant_with_each_client_authentication(node_stage, interop_srv, keys, method):
     client_id, credential, kid, port = {
         "client_secret_basic": (APP[0], APP[1], None, None),
         "client_secret_post": (APP[0], APP[1], None, None),
         "client_secret_jwt": (HS[0], HS[1], None, None),
         "private_key_jwt": (PK[0], priv_pem(keys[PK_KEY].priv).decode(), PK[1], None),
-        "none": (PUBLIC, None, None, srv.ports[1]),
+        "none": (PUBLIC, None, None, interop_srv.ports[1]),
     }[method]
-    out = grant(node_stage, srv, keys, client_id, method, credential, kid, port)
+    out = grant(node_stage, interop_srv, keys, client_id, method, credential, kid, port)
     assert "tokens" in out, out
     tokens = out["tokens"]
     assert tokens["token_type"].lower() == "bearer" and tokens["scope"] == "email", tokens
@@ -57,21 +49,22 @@ def test_grant_with_each_client_authentication(node_stage, srv, keys, method):
     assert (got["sub"], got["client_id"]) == ("carol", client_id)
 
 
-def test_refused_client_secret_post_reaches_the_caller(node_stage, srv, keys):
-    out = grant(node_stage, srv, keys, APP[0], "client_secret_post", APP[1] + "x")
+def test_refused_client_secret_post_reaches_the_caller(node_stage, interop_srv, keys):
+    out = grant(node_stage, interop_srv, keys, APP[0], "client_secret_post", APP[1] + "x")
     assert out == {"status": 401, "error": "invalid_client",
                    "error_description": "client authentication failed"}
 
 
-def test_refused_grant_reaches_the_caller(node_stage, srv, keys):
-    out = grant(node_stage, srv, keys, APP[0], "client_secret_basic", APP[1], scope="admin")
+def test_refused_grant_reaches_the_caller(node_stage, interop_srv, keys):
+    out = grant(node_stage, interop_srv, keys, APP[0], "client_secret_basic", APP[1],
+                scope="admin")
     assert (out.get("status"), out.get("error")) == (400, "invalid_scope"), out
     assert out["error_description"] == "none of the requested scopes is allowed", out
 
 
 
-def test_refused_client_secret_basic_reaches_the_caller(node_stage, srv, keys):
-    out = grant(node_stage, srv, keys, APP[0], "client_secret_basic", APP[1] + "x")
+def test_refused_client_secret_basic_reaches_the_caller(node_stage, interop_srv, keys):
+    out = grant(node_stage, interop_srv, keys, APP[0], "client_secret_basic", APP[1] + "x")
     assert out == {"status": 401, "error": "invalid_client",
                    "error_description": "client authentication failed",
                    "challenge": "basic"}

@@ -6,8 +6,8 @@ lot of JWKS data must still refuse a replay; the directive's checks."""
 
 import pytest
 
-from httpd import assert_error, assert_granted
-from jwks_fixtures import AUD, assertion, jwk, jwks_doc, log_lines
+from harness.httpd import assert_error, assert_granted, log_lines
+from harness.jwks import AUD, assertion, jwk, jwks_doc
 
 NAMES = ("rsa3072", "rsa2048", "rsa3072", "p521")
 

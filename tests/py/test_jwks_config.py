@@ -5,9 +5,9 @@ the file, the line and the directive, and has an accepted counterpart."""
 
 import pytest
 
-from httpd import cert_pem
-from jwks_fixtures import AUD, idp_conf
-from test_endpoint_config import assert_config_error, assert_config_ok
+from harness.conf import assert_config_error, assert_config_ok
+from harness.jwks import AUD, idp_conf
+from harness.keys import cert_pem
 
 URL = "https://idp.example.com/jwks.json"
 

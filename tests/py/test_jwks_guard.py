@@ -29,14 +29,13 @@ import time
 import pytest
 import requests
 
-import netns
-from admin import (ADMIN_PATH, ALLOW_LOOPBACK, FETCH_ERROR,
-                   TENANT_ADMIN, Api, admin_conf, api_error)
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted
-from jwks_fixtures import AUD, assertion, idp_conf, jwk, log_lines
-from jwks_server import JwksServer
-from test_admin_console import Browser, Page
+from harness import netns
+from harness.admin import (ADMIN_PATH, ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf,
+                           api_error)
+from harness.console import Browser, Page
+from harness.httpd import Httpd, assert_error, assert_granted, log_lines, running
+from harness.jwks import AUD, assertion, idp_conf, jwk
+from harness.jwks_server import JwksServer
 
 CLOSE = {"Connection": "close"}
 SETTLE = 1.3              # a store change is in every process after one poll (1 s)
@@ -82,13 +81,10 @@ def srv(jg_env, keys):
     conf_idp = JwksServer().start()
     conf_idp.set(keys=[jwk(keys["rsa2048"], "conf-k1")])
     h = Httpd(jg_env, "jwks-guard")
-    h.write(idp_conf(conf_idp.url(), name="confidp") + f"""\
-<JWTGrantServiceProvider confclient>
-  JWTGrantClientID conf-client
-  JWTGrantClientJWKSURL {conf_idp.url()}
-  JWTGrantClientJWKSAllowHTTP On
-</JWTGrantServiceProvider>
-""" + admin_conf(h))
+    h.write(idp_conf(conf_idp.url(), name="confidp")
+            .client("confclient", id="conf-client", jwks_url=conf_idp.url(),
+                    jwks_allow_http=True)
+            + admin_conf(h))
     h.conf_idp = conf_idp
     try:
         with running(h):

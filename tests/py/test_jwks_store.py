@@ -10,9 +10,10 @@ import concurrent.futures
 import time
 from html import escape as html_escape
 
-from admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf
-from httpd import assert_error, assert_granted
-from jwks_fixtures import AUD, assertion, idp_conf, jwk, log_lines
+from harness.admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf
+from harness.httpd import assert_error, assert_granted, log_lines
+from harness.jwks import AUD, assertion, idp_conf, jwk
+from harness.keys import cert_pem
 
 PREFORK = ("StartServers 4\nMinSpareServers 4\nMaxSpareServers 4\nServerLimit 4\n"
            "MaxRequestWorkers 4\n")
@@ -196,7 +197,7 @@ def idp_doc(api, name, tenant=None):
 def page(h, name, user=None):
     """The key-source section of the IdP's page, as user (default: the
     default tenant's administrator: a fetch error reads generic to it)."""
-    from admin import ADMIN_PATH, TENANT_ADMIN
+    from harness.admin import ADMIN_PATH, TENANT_ADMIN
     import requests
     r = requests.get(h.url(f"{ADMIN_PATH}/idps/{name}"), auth=user or TENANT_ADMIN,
                      timeout=30)
@@ -216,7 +217,7 @@ def test_key_source_status_of_conf_and_store_idps(httpd_factory, jwks_servers, k
     h.write(idp_conf(conf_srv.url(), name="confidp") + conf(h)).start()
     api = Api(h)
     register(api, store_srv.url())
-    api.idp(name="pemidp", certificate=__import__("httpd").cert_pem(
+    api.idp(name="pemidp", certificate=cert_pem(
         keys["rsa3072"].priv, "pemidp").decode(), aliases=[AUD])
 
     # nothing fetched yet

@@ -1,15 +1,15 @@
 """jwt-grant-tool jwks-fetch (docs/jwt-grant-tool.md): the module's own
-fetch and key checks against the scripted JWKS server (jwks_server.py):
-what it prints, and every refusal with its exit status."""
+fetch and key checks against the scripted JWKS server
+(harness/jwks_server.py): what it prints, and every refusal with its exit
+status."""
 
 import json
-import os
 import time
 
 import pytest
 
-from conftest import assert_usage
-from jwks_fixtures import ec_off_curve, jwk
+from harness.jwks import ec_off_curve, jwk
+from harness.tool import assert_usage
 
 
 def assert_fetch_rejected(res, *words):

@@ -1,12 +1,13 @@
-"""IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL, issue 4), on a
-real httpd against a scripted loopback JWKS server (jwks_server.py) that
-counts its hits: fetched on first use and shared by every process through
-the socache; rotation accepted at once (only a recent forced fetch holds a
-new kid back, with 503 and Retry-After); unknown-kid floods throttled;
-removed keys refused; "Refetch keys now" of IdPs and service providers
-through the console's API and its button; outages survived on the last
-good keys up to the staleness limit; bad answers never replacing good keys;
-timeouts; https with a test CA; redirects only to https."""
+"""IdPs trusted through their JWKS URL (JWTGrantIdPJWKSURL), on a
+real httpd against a scripted loopback JWKS server
+(harness/jwks_server.py) that counts its hits: fetched on first use and
+shared by every process through the socache; rotation accepted at once
+(only a recent forced fetch holds a new kid back, with 503 and
+Retry-After); unknown-kid floods throttled; removed keys refused;
+"Refetch keys now" of IdPs and service providers through the console's
+API and its button; outages survived on the last good keys up to the
+staleness limit; bad answers never replacing good keys; timeouts; https
+with a test CA; redirects only to https."""
 
 import concurrent.futures
 import os
@@ -17,11 +18,11 @@ import uuid
 
 import pytest
 
-from admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf, api_error
-from conftest import running
-from httpd import assert_error, assert_granted, cert_pem, claims, sign
-from jwks_fixtures import (AUD, assertion, ec_off_curve, idp_conf, jwk, jwks_doc,
-                           log_lines)
+from harness.admin import ALLOW_LOOPBACK, FETCH_ERROR, TENANT_ADMIN, Api, admin_conf, api_error
+from harness.httpd import assert_error, assert_granted, log_lines, running
+from harness.jose import claims, sign
+from harness.jwks import AUD, assertion, ec_off_curve, idp_conf, jwk, jwks_doc
+from harness.keys import cert_pem
 
 FAST = """\
 JWTGrantJWKSRefreshInterval 1
@@ -526,7 +527,7 @@ def test_refetch_now_of_a_service_providers_jwks_url(httpd_factory, idp_server,
 
 
 def test_refetch_keys_now_in_the_console(httpd_factory, idp_server, keys):
-    from test_admin_console import Browser
+    from harness.console import Browser
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1"), jwk(keys["p256"], "k2")])
     h = httpd_factory()
     h.write(idp_conf(idp_server.url()) + admin_conf(h))
@@ -716,11 +717,11 @@ def test_a_bad_answer_never_replaces_good_keys(httpd_factory, idp_server, keys, 
 
 # ---- https ------------------------------------------------------------------------
 
-def https_conf(h, tls, url, ca=None, extra=""):
+def https_conf(h, tls, url, ca=None, extra="", allow_http=False):
     server = "JWTGrantJWKSRefreshInterval 1\nJWTGrantJWKSTimeout 1 2\n" + extra
     if ca:
         server += f"JWTGrantJWKSCACertificateFile {h.file('ca.pem', tls.pem(ca))}\n"
-    return idp_conf(url, allow_http=False, server=server)
+    return idp_conf(url, allow_http=allow_http, server=server)
 
 
 def test_https_with_a_test_ca(httpd_factory, jwks_servers, tls, keys):
@@ -757,8 +758,7 @@ def test_a_redirect_from_https_to_http_is_refused(httpd_factory, jwks_servers, t
     secure.set(mode="redirect", location=plain.url())
     h = httpd_factory()
     # even with plain http allowed for the IdP's own URL
-    h.write(https_conf(h, tls, secure.url(), ca=tls.ca).replace(
-        "  JWTGrantIdPAlias", "  JWTGrantIdPJWKSAllowHTTP On\n  JWTGrantIdPAlias"))
+    h.write(https_conf(h, tls, secure.url(), ca=tls.ca, allow_http=True))
     with running(h):
         h.expect(r"JWTG0216:.*redirect")
         assert_error(grant(h, keys["rsa2048"], "k1"), 503, "temporarily_unavailable")
@@ -772,8 +772,7 @@ def test_a_redirect_to_https_is_followed(httpd_factory, jwks_servers, tls, keys)
     plain = jwks_servers()
     plain.set(mode="redirect", location=secure.url())
     h = httpd_factory()
-    h.write(https_conf(h, tls, plain.url(), ca=tls.ca).replace(
-        "  JWTGrantIdPAlias", "  JWTGrantIdPJWKSAllowHTTP On\n  JWTGrantIdPAlias"))
+    h.write(https_conf(h, tls, plain.url(), ca=tls.ca, allow_http=True))
     with running(h):
         assert_granted(grant(h, keys["rsa2048"], "k1"))
         assert (plain.hits, secure.hits) == (1, 1)
@@ -828,7 +827,7 @@ def test_the_configured_proxy_is_used(httpd_factory, idp_server, jwks_servers, k
 # ---- the JWKS IdP among others ---------------------------------------------------
 
 def test_jwks_idps_and_certificate_idps_live_side_by_side(httpd_factory, idp_server, keys):
-    from httpd import cert_pem
+    from harness.keys import cert_pem
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory()
     cert = h.file("other.pem", cert_pem(keys["p256"].priv, "other"))
@@ -872,7 +871,7 @@ def test_a_key_pinned_to_an_algorithm_stays_pinned(httpd_factory, idp_server, ke
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1", alg="PS256")])
     h = httpd_factory().write(idp_conf(idp_server.url()))
     with running(h):
-        from httpd import sign, claims
+        from harness.jose import claims, sign
         ok = sign(keys["rsa2048"].jwk, claims("idp", AUD), alg="PS256", header={"kid": "k1"})
         assert_granted(h.token(ok))
         rs = sign(keys["rsa2048"].jwk, claims("idp", AUD), alg="RS256", header={"kid": "k1"})
@@ -885,7 +884,7 @@ def test_a_jku_header_is_never_followed(httpd_factory, idp_server, jwks_servers,
     idp_server.set(keys=[jwk(keys["rsa2048"], "k1")])
     h = httpd_factory().write(idp_conf(idp_server.url()))
     with running(h):
-        from httpd import sign, claims
+        from harness.jose import claims, sign
         forged = sign(keys["rsa2048b"].jwk, claims("idp", AUD),
                       header={"kid": "k1", "jku": evil.url()})
         assert_error(h.token(forged), 400, "invalid_grant")

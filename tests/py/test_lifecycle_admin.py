@@ -1,25 +1,26 @@
-"""The console's JSON API for issue 6: a service provider's refresh-token,
-resource-server and copied-claims settings (shown and edited with PUT), and
-"revoke every token of this client" (refresh families in the store; access
-tokens by a time carried in every process's registry snapshot, which
-introspection honours), audit-logged. Also the metadata of the new
-endpoints."""
+"""The console's JSON API for a token's life after the grant: a service
+provider's refresh-token, resource-server and copied-claims settings (shown
+and edited with PUT), and "revoke every token of this client" (refresh
+families in the store; access tokens by a time carried in every process's
+registry snapshot, which introspection honours), audit-logged. Also the
+metadata of the new endpoints."""
 
 import time
 
 import pytest
 
-from admin import WSO2_ALIAS, Api, admin_conf, api_error
-from conftest import running
-from httpd import Httpd, assert_error, cert_pem, claims, jwk_of, jws_claims, sign
-from lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant, introspect,
-                       lifecycle_conf, refresh, wait_until)
+from harness.admin import WSO2_ALIAS, Api, admin_conf, api_error
+from harness.httpd import Httpd, assert_error, running
+from harness.jose import claims, jws_claims, sign
+from harness.keys import cert_pem, jwk_of
+from harness.lifecycle import (APP, INTROSPECT_PATH, REVOKE_PATH, active, grant, introspect,
+                               lifecycle_conf, refresh, wait_until)
 
 
 @pytest.fixture(scope="module")
 def srv(jg_env, keys):
     h = Httpd(jg_env, "lifecycle-admin", ports=3)
-    h.write(lifecycle_conf(h, keys) + admin_conf(h) + "JWTGrantStorePollInterval 1s\n")
+    h.write((lifecycle_conf(h, keys) + admin_conf(h)).server(store_poll_interval="1s"))
     with running(h):
         yield h
 
@@ -131,7 +132,7 @@ def test_metadata_lists_the_endpoints(srv, jg_env, keys):
 
 
 def test_console_shows_and_edits_the_settings(srv, keys):
-    from test_admin_console import Browser
+    from harness.console import Browser
     api = Api(srv)
     sp, cred = store_client(api, keys, name="from-console")
     b = Browser(srv)
@@ -211,7 +212,7 @@ def test_a_deleted_client_leaves_no_live_tokens(srv, keys):
 def test_the_console_edit_form_keeps_the_token_settings(srv, keys):
     """The full edit form of a service provider has no token settings (they
     have a form of their own): saving it keeps them as they were."""
-    from test_admin_console import Browser
+    from harness.console import Browser
     api = Api(srv)
     sp, cred = store_client(api, keys, name="console-kept", refresh_tokens=True,
                             refresh_token_lifetime="2h", introspect=True,

@@ -1,17 +1,20 @@
-"""Issue 6's review: what binds a token to where it was minted. The
-socache and the store serve every virtual host, and tenant names and
-client_ids repeat, so a token is only ever ours where the issuer, the
-tenant and the client all match: opaque and refresh tokens of another
-JWTGrantIssuer are unknown (introspection, refresh, revocation), the same
-client_id in another tenant sees and revokes nothing, and our own JWTs
-verify only with the algorithm we sign with."""
+"""What binds a token to where it was minted. The socache and the store
+serve every virtual host, and tenant names and client_ids repeat, so a
+token is only ever ours where the issuer, the tenant and the client all
+match: opaque and refresh tokens of another JWTGrantIssuer are unknown
+(introspection, refresh, revocation), the same client_id in another tenant
+sees and revokes nothing, and our own JWTs verify only with the algorithm
+we sign with."""
+
+import os
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error, jwk_of, jws_claims, jws_header, sign
-from lifecycle import (APP, RS, active, assertion, grant, introspect, lifecycle_conf,
-                       refresh, revoke)
+from harness.httpd import Httpd, assert_error, running
+from harness.jose import jws_claims, jws_header, sign
+from harness.keys import jwk_of
+from harness.lifecycle import (APP, AUD, RS, active, grant, introspect, lifecycle_conf, refresh,
+                               revoke)
 
 OTHER_ISSUER = "https://other.test"
 
@@ -23,19 +26,13 @@ def srv(jg_env, keys):
     twin.test has a service provider with APP's client_id and secret."""
     h = Httpd(jg_env, "lifecycle-bindings", ports=5, mpm="prefork")
     conf = lifecycle_conf(h, keys)
-    idp = conf[conf.index("<JWTGrantTrustedIdP idp>"):conf.index("</JWTGrantTrustedIdP>")]
-    twin = (idp + "</JWTGrantTrustedIdP>\n<JWTGrantServiceProvider twin>\n"
-            f"  JWTGrantClientID {APP[0]}\n"
-            + conf[conf.index("  JWTGrantClientSecret"):].split("\n", 1)[0] + "\n"
-            "  JWTGrantClientScopes email profile\n  JWTGrantClientRefreshTokens On\n"
-            "</JWTGrantServiceProvider>\n")
-    h.write(conf
-            + f"<VirtualHost 127.0.0.1:{h.ports[3]}>\n  ServerName other.test\n"
-              f"  JWTGrantIssuer {OTHER_ISSUER}\n  JWTGrantTokenFormat opaque\n"
-              "</VirtualHost>\n"
-            + f"<VirtualHost 127.0.0.1:{h.ports[4]}>\n  ServerName rsa.test\n"
-              f"  JWTGrantSigningKey {keys['rsa2048'].priv_pem} rsa-1\n</VirtualHost>\n"
-            + "<JWTGrantTenant twin.test>\n" + twin + "</JWTGrantTenant>\n")
+    conf.vhost(h.ports[3], "other.test", issuer=OTHER_ISSUER, token_format="opaque")
+    conf.vhost(h.ports[4], "rsa.test", signing_key=f"{keys['rsa2048'].priv_pem} rsa-1")
+    idp_cert = os.path.join(h.dir, "files", "idp.crt.pem")     # lifecycle_conf's
+    (conf.start_tenant("twin.test").idp("idp", certificate=idp_cert, alias=AUD)
+     .client("twin", id=APP[0], secret=APP[1], scopes="email profile", refresh_tokens=True)
+     .end())
+    h.write(conf)
     with running(h):
         yield h
 

@@ -4,7 +4,8 @@ documented there, and every documented tag is used."""
 import os
 import re
 
-TOP = os.path.join(os.path.dirname(__file__), "..", "..")
+from harness import TOP
+
 # every layer of src/, and the module's own file at the top
 SOURCE_DIRS = sorted(os.path.join("src", d) for d in os.listdir(os.path.join(TOP, "src"))
                      if os.path.isdir(os.path.join(TOP, "src", d))) + ["."]

@@ -1,6 +1,7 @@
 """Single use on Redis and memcached (JWTGrantCache redis:... / memcache:...),
-each test once per kind of server: what the promise needs from the server
-and what the module does when the server cannot keep it.
+each test once per backend (the backend fixture, harness/netcache.py):
+what the promise needs from the server and what the module does when the
+server cannot keep it.
 
 - Full: a server that refuses to store for want of memory (Redis
   noeviction, memcached -M) answers the claims it cannot keep with 503 and
@@ -12,119 +13,23 @@ and what the module does when the server cannot keep it.
   stays revoked through it.
 - Startup: a server that would evict records stops httpd, with the fix.
 
-The private servers are the sessions' (redisserver.py, memcacheserver.py;
-emptied before each test: no epoch, as a new server) or, for a size or a
-policy of their own, started by the test."""
+The private servers are the session's (harness/redis_server.py,
+harness/memcached_server.py; emptied before each test: no epoch, as a new
+server) or, for a size or a policy of their own, started by the test."""
 
-import contextlib
-import shutil
-import socket
 import time
 import uuid
 
-import pytest
-
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, claims, jwk_of, priv_pem, sign
-from jwks_fixtures import log_lines
-from lifecycle import AUD, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
-from memcacheserver import (Memcached, memcache, memcache_conf,  # noqa: F401 (fixtures)
-                            memcache_server)
-from redisserver import Redis, redis, redis_conf, redis_server  # noqa: F401 (fixtures)
+from harness.httpd import Httpd, assert_error, assert_granted, log_lines, running
+from harness.jose import claims, sign
+from harness.keys import jwk_of, priv_pem
+from harness.lifecycle import AUD, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
+from harness.netcache import started
 
 EPOCH = "jwt-grant:epoch"
 LOST = r"JWTG0636:"          # a running host found the server's records lost
 FULL = r"JWTG0637:"          # the server refused to store: full
 UNKNOWN = "issued before this server's replay cache started"
-
-
-class Kind:
-    """What differs between Redis and memcached for these tests."""
-
-    def __init__(self, kind, env, server):
-        self.kind = kind
-        self.env = env
-        self.server = server     # the session's, empty
-
-    def conf(self, server=None):
-        server = server or self.server
-        if self.kind == "redis":
-            return redis_conf(self.env, server)
-        return memcache_conf(self.env, server)
-
-    def private(self, name, small=False, evicting=False):
-        """A server of this kind of the test's own (not started): small
-        (a few MB, refusing to store when full) or evicting."""
-        if self.kind == "redis":
-            extra = []
-            if small:
-                extra = ["--maxmemory", "2mb"]          # noeviction: the default
-            if evicting:
-                extra = ["--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru"]
-            return Redis(self.env.base_dir, f"redis-server-{name}", extra)
-        return Memcached(self.env.base_dir, f"memcached-server-{name}",
-                         megabytes=2 if small else 16, evict=evicting)
-
-    def fill(self, server):
-        """Stores records of the module's size under the module's prefix
-        until the server refuses one for want of memory; their keys."""
-        stored, i = [], 0
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            f = s.makefile("rb")
-            while True:
-                batch = [f"jwt-grant:filler-{i + j:036d}" for j in range(500)]
-                i += len(batch)
-                if self.kind == "redis":
-                    s.sendall(b"".join(_resp("SET", k, "1", "EX", "600") for k in batch))
-                else:
-                    s.sendall(b"".join(f"add {k} 0 600 1\r\n1\r\n".encode() for k in batch))
-                full = False
-                for k in batch:
-                    line = f.readline()
-                    if line in (b"+OK\r\n", b"STORED\r\n"):
-                        stored.append(k)
-                    elif line.startswith((b"-OOM", b"SERVER_ERROR out of memory")):
-                        full = True
-                    else:
-                        raise AssertionError(f"{k}: {line!r}")
-                if full:
-                    return stored
-                assert i < 10 ** 6, "the server never filled up"
-
-    def drop(self, server, keys):
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            f = s.makefile("rb")
-            for at in range(0, len(keys), 500):
-                batch = keys[at:at + 500]
-                if self.kind == "redis":
-                    s.sendall(b"".join(_resp("DEL", k) for k in batch))
-                else:
-                    s.sendall(b"".join(f"delete {k}\r\n".encode() for k in batch))
-                for k in batch:
-                    line = f.readline()
-                    assert line in (b":1\r\n", b"DELETED\r\n"), (k, line)
-
-
-def _resp(*args):
-    return f"*{len(args)}\r\n".encode() + b"".join(
-        f"${len(a)}\r\n{a}\r\n".encode() for a in args)
-
-
-@pytest.fixture(params=["redis", "memcache"])
-def net(request, jg_env):
-    """The session's server of each kind, empty (as a new server: no
-    epoch) and running."""
-    return Kind(request.param, jg_env, request.getfixturevalue(request.param))
-
-
-@contextlib.contextmanager
-def started(server):
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.dir, ignore_errors=True)
 
 
 def minter(keys):
@@ -141,16 +46,16 @@ def wait_past(moment):
 
 # ---- a full server ------------------------------------------------------------
 
-def test_a_full_server_refuses_new_claims_with_503_and_no_replay(jg_env, keys, net):
-    with started(net.private("full", small=True)) as server:
-        h = Httpd(jg_env, f"{net.kind}-full", ports=3)
-        h.write(net.conf(server) + lifecycle_conf(h, keys))
+def test_a_full_server_refuses_new_claims_with_503_and_no_replay(jg_env, keys, backend):
+    with started(backend.private("full", small=True)) as server:
+        h = Httpd(jg_env, f"{backend.name}-full", ports=3)
+        h.write(backend.conf(server) + lifecycle_conf(h, keys))
         with running(h):
             h.expect(FULL)
             assert server.get(EPOCH) == "1"        # a new server, a new host
-            filler = net.fill(server)
+            filler = backend.fill(server)
             # room for a few hundred records (Redis counts its own tables too)
-            net.drop(server, filler[-1000:])
+            backend.drop(server, filler[-1000:])
             filler = filler[:-1000]
             granted, refused = [], []
             mint = minter(keys)
@@ -178,7 +83,7 @@ def test_a_full_server_refuses_new_claims_with_503_and_no_replay(jg_env, keys, n
             assert warned and "warn]" in warned[0] and f"127.0.0.1:{server.port}" in warned[0], \
                 warned
             # with room again nothing was lost: the replays are replays
-            net.drop(server, filler)
+            backend.drop(server, filler)
             for jwt in picks:
                 assert_error(h.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
             assert_granted(h.token(refused[0], client=PLAIN))   # never stored: fresh
@@ -186,24 +91,24 @@ def test_a_full_server_refuses_new_claims_with_503_and_no_replay(jg_env, keys, n
 
 # ---- records lost ------------------------------------------------------------
 
-def test_records_lost_in_a_restart_refuse_what_may_have_been_used(jg_env, keys, net):
-    h = Httpd(jg_env, f"{net.kind}-lost", ports=3)
-    h.write(net.conf() + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
+def test_records_lost_in_a_restart_refuse_what_may_have_been_used(jg_env, keys, backend):
+    h = Httpd(jg_env, f"{backend.name}-lost", ports=3)
+    h.write(backend.conf() + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
     with running(h):
         used = assertion(keys, jti=str(uuid.uuid4()))
         assert_granted(h.token(used, client=PLAIN))
-        assert net.server.get(EPOCH) == "1"   # first use: nothing lost
-        net.server.stop()                     # no persistence: every record is gone
-        net.server.start()
-        assert net.server.get(EPOCH) is None
+        assert backend.server.get(EPOCH) == "1"   # first use: nothing lost
+        backend.server.stop()                     # no persistence: every record is gone
+        backend.server.start()
+        assert backend.server.get(EPOCH) is None
         h.expect(LOST)
         before = time.time()
         assert_error(h.token(used, client=PLAIN), 400, "invalid_grant", UNKNOWN)
-        epoch = int(net.server.get(EPOCH))
+        epoch = int(backend.server.get(EPOCH))
         assert before - 1 <= epoch <= time.time(), (before, epoch)
         warned = log_lines(h, LOST[:-1])
         assert len(warned) == 1 and "warn]" in warned[0], warned
-        assert f"127.0.0.1:{net.server.port}" in warned[0], warned
+        assert f"127.0.0.1:{backend.server.port}" in warned[0], warned
         # a new assertion whose issuer's clock may have run ahead: it could
         # have been used before the epoch
         assert_error(h.token(assertion(keys, jti=str(uuid.uuid4()), iat=epoch), client=PLAIN),
@@ -215,16 +120,16 @@ def test_records_lost_in_a_restart_refuse_what_may_have_been_used(jg_env, keys, 
         assert_granted(h.token(fresh, client=PLAIN))
         assert_error(h.token(fresh, client=PLAIN), 400, "invalid_grant", "already used")
         assert len(log_lines(h, LOST[:-1])) == 1   # once per episode
-        assert int(net.server.get(EPOCH)) == epoch
+        assert int(backend.server.get(EPOCH)) == epoch
 
 
-def test_a_revoked_jwt_stays_revoked_when_the_server_loses_its_records(jg_env, keys, net):
+def test_a_revoked_jwt_stays_revoked_when_the_server_loses_its_records(jg_env, keys, backend):
     hosts = []
     for tag, mpm in (("a", "event"), ("b", "prefork")):
-        h = Httpd(jg_env, f"{net.kind}-revoked-{tag}", mpm=mpm, ports=3)
+        h = Httpd(jg_env, f"{backend.name}-revoked-{tag}", mpm=mpm, ports=3)
         # one signing key: each host verifies the other's JWTs
         signing = h.file("signing.key", priv_pem(keys["p256"].priv), 0o600)
-        h.write(net.conf() + f"JWTGrantSigningKey {signing} shared\n"
+        h.write(backend.conf() + f"JWTGrantSigningKey {signing} shared\n"
                 + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
         hosts.append(h)
     a, b = hosts
@@ -234,8 +139,8 @@ def test_a_revoked_jwt_stays_revoked_when_the_server_loses_its_records(jg_env, k
         assert active(b, tok, client=RS)["active"] is True
         assert revoke(b, tok).status_code == 200
         assert active(a, tok, client=RS) == {"active": False}
-        net.server.stop()
-        net.server.start()
+        backend.server.stop()
+        backend.server.start()
         for h in (a, b):
             h.expect(LOST)
         # the revocation record is gone; the epoch says so
@@ -244,56 +149,56 @@ def test_a_revoked_jwt_stays_revoked_when_the_server_loses_its_records(jg_env, k
             assert active(h, other, client=RS) == {"active": False}  # may have been
         assert len(log_lines(a, LOST[:-1]) + log_lines(b, LOST[:-1])) == 1
         # past the skew, a new assertion is accepted; its token is active
-        wait_past(int(net.server.get(EPOCH)) + 3)
+        wait_past(int(backend.server.get(EPOCH)) + 3)
         later = grant(b, keys)["access_token"]
         assert active(a, later, client=RS)["active"] is True
         assert revoke(a, later).status_code == 200
         assert active(b, later, client=RS) == {"active": False}
 
 
-def test_startup_tells_a_first_use_from_lost_records(jg_env, keys, net):
-    a = Httpd(jg_env, f"{net.kind}-first-a", ports=3)
-    a.write(net.conf() + lifecycle_conf(a, keys))
+def test_startup_tells_a_first_use_from_lost_records(jg_env, keys, backend):
+    a = Httpd(jg_env, f"{backend.name}-first-a", ports=3)
+    a.write(backend.conf() + lifecycle_conf(a, keys))
     used = assertion(keys, jti=str(uuid.uuid4()))
     with running(a):
         assert_granted(a.token(used, client=PLAIN))
-    assert net.server.get(EPOCH) == "1"
+    assert backend.server.get(EPOCH) == "1"
     # while a is stopped, the server loses everything
-    net.server.flush()
+    backend.server.flush()
     started_at = time.time()
     with running(a, expect=[r"JWTG0634:"]):
         warned = log_lines(a, "JWTG0634")
-        assert len(warned) == 1 and f"127.0.0.1:{net.server.port}" in warned[0], warned
-        epoch = int(net.server.get(EPOCH))
+        assert len(warned) == 1 and f"127.0.0.1:{backend.server.port}" in warned[0], warned
+        epoch = int(backend.server.get(EPOCH))
         assert started_at - 1 <= epoch <= time.time()
         assert_error(a.token(used, client=PLAIN), 400, "invalid_grant", UNKNOWN)
         # a host that never used the server: nothing to tell, nothing lost
-        b = Httpd(jg_env, f"{net.kind}-first-b", ports=3)
-        b.write(net.conf() + lifecycle_conf(b, keys))
+        b = Httpd(jg_env, f"{backend.name}-first-b", ports=3)
+        b.write(backend.conf() + lifecycle_conf(b, keys))
         with running(b):
             assert not log_lines(b, "JWTG0634")
-            assert int(net.server.get(EPOCH)) == epoch
+            assert int(backend.server.get(EPOCH)) == epoch
     # a new server and a new host: nothing to lose, no refusals
-    net.server.flush()
-    c = Httpd(jg_env, f"{net.kind}-first-c", ports=3)
-    c.write(net.conf() + lifecycle_conf(c, keys))
+    backend.server.flush()
+    c = Httpd(jg_env, f"{backend.name}-first-c", ports=3)
+    c.write(backend.conf() + lifecycle_conf(c, keys))
     with running(c):
-        assert net.server.get(EPOCH) == "1"
+        assert backend.server.get(EPOCH) == "1"
         assert_granted(c.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
 
 
 # ---- a server that evicts ----------------------------------------------------
 
-def test_a_server_that_evicts_stops_httpd(jg_env, keys, net):
-    with started(net.private("evicting", evicting=True)) as server:
-        h = Httpd(jg_env, f"{net.kind}-evicting", ports=3)
-        h.write(net.conf(server) + lifecycle_conf(h, keys))
+def test_a_server_that_evicts_stops_httpd(jg_env, keys, backend):
+    with started(backend.private("evicting", evicting=True)) as server:
+        h = Httpd(jg_env, f"{backend.name}-evicting", ports=3)
+        h.write(backend.conf(server) + lifecycle_conf(h, keys))
         h._run("-k", "start")     # the check runs in the detached process
         try:
             lines = h.wait_for_log(lambda line: "JWTG0631:" in line, timeout=10)
             assert lines and "crit]" in lines[0], h.error_log_text()[-2000:]
             assert f"127.0.0.1:{server.port}" in lines[0], lines
-            if net.kind == "redis":
+            if backend.name == "redis":
                 assert "allkeys-lru" in lines[0], lines
                 assert "maxmemory-policy noeviction" in lines[0], lines
             else:
@@ -303,8 +208,8 @@ def test_a_server_that_evicts_stops_httpd(jg_env, keys, net):
             h._run("-k", "stop")
             time.sleep(0.5)
         # the same server only for the JWKS cache: key sets may be evicted
-        j = Httpd(jg_env, f"{net.kind}-evicting-jwks", ports=3)
-        j.write(net.conf(server).replace("JWTGrantCache", "JWTGrantJWKSCache")
+        j = Httpd(jg_env, f"{backend.name}-evicting-jwks", ports=3)
+        j.write(str(backend.conf(server)).replace("JWTGrantCache", "JWTGrantJWKSCache")
                 + lifecycle_conf(j, keys))
         with running(j):
             grant(j, keys)
@@ -312,10 +217,10 @@ def test_a_server_that_evicts_stops_httpd(jg_env, keys, net):
             assert info and f"127.0.0.1:{server.port}" in info[0], info
 
 
-def test_a_server_unreachable_at_startup_warns_then_fails_closed(jg_env, keys, net):
-    server = net.private("late")          # not started: nothing on its port
-    h = Httpd(jg_env, f"{net.kind}-late", ports=3)
-    h.write(net.conf(server) + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
+def test_a_server_unreachable_at_startup_warns_then_fails_closed(jg_env, keys, backend):
+    server = backend.private("late")          # not started: nothing on its port
+    h = Httpd(jg_env, f"{backend.name}-late", ports=3)
+    h.write(backend.conf(server) + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
     with running(h, expect=[r"JWTG0633:"]):
         warned = log_lines(h, "JWTG0633")
         assert warned and f"127.0.0.1:{server.port}" in warned[0], warned

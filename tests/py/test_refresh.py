@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, jws_claims
-from lifecycle import (APP, OTHER, PLAIN, SHORT, WSO2, active, assertion, grant,
-                       lifecycle_conf, refresh)
-from pgserver import dbd_conf, postgres  # noqa: F401 (a fixture)
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import jws_claims
+from harness.lifecycle import (APP, OTHER, PLAIN, SHORT, WSO2, active, assertion, grant,
+                               lifecycle_conf, refresh)
+from harness.postgres_server import dbd_conf
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,7 @@ def srv(jg_env, keys):
     """lifecycle_conf's ports, and ports[3]: the same issuer with refresh
     tokens on by default (PLAIN gets them there)."""
     h = Httpd(jg_env, "refresh", ports=4, mpm="prefork")
-    h.write(lifecycle_conf(h, keys)
-            + f"<VirtualHost 127.0.0.1:{h.ports[3]}>\n  ServerName on.test\n"
-              "  JWTGrantRefreshTokens On\n</VirtualHost>\n")
+    h.write(lifecycle_conf(h, keys).vhost(h.ports[3], "on.test", refresh_tokens=True))
     with running(h):
         yield h
 
@@ -135,7 +133,7 @@ def test_tokens_are_stored_hashed_and_survive_a_restart(jg_env, keys):
 def test_server_default_and_lifetime(jg_env, keys):
     h = Httpd(jg_env, "refresh-default", ports=3)
     h.write("JWTGrantRefreshTokens On\nJWTGrantRefreshTokenLifetime 1h\n"
-            + lifecycle_conf(h, keys).replace(
+            + str(lifecycle_conf(h, keys)).replace(
                 "JWTGrantClientRefreshTokens On\n  JWTGrantClientCopyClaims",
                 "JWTGrantClientRefreshTokens Off\n  JWTGrantClientCopyClaims"))
     with running(h):
@@ -160,7 +158,7 @@ def test_refresh_tokens_need_a_store(jg_env, keys):
         time.sleep(0.5)
     h._checked = len(h.error_log_text())
     # without refresh tokens, no store is fine, and the grant type is refused
-    h.write("JWTGrantStore none\n" + lifecycle_conf(h, keys).replace(
+    h.write("JWTGrantStore none\n" + str(lifecycle_conf(h, keys)).replace(
         "JWTGrantClientRefreshTokens On", "JWTGrantClientRefreshTokens Off"))
     with running(h):
         tok = grant(h, keys)

@@ -13,10 +13,10 @@ import pytest
 import requests
 from jwcrypto import jwk
 
-from conftest import running
-from httpd import JWKS_PATH, Httpd, jws_claims, jws_header, sign
-from lifecycle import (APP, INTROSPECT_PATH, RS, WSO2, active, assertion, grant,
-                       lifecycle_conf, revoke)
+from harness.httpd import JWKS_PATH, Httpd, running
+from harness.jose import jws_claims, jws_header, sign
+from harness.lifecycle import (APP, INTROSPECT_PATH, RS, WSO2, active, assertion, grant,
+                               lifecycle_conf, revoke)
 
 MOD_OAUTH2 = "/usr/lib/apache2/modules/mod_oauth2.so"
 SECRET_TEXT = "the protected resource\n"

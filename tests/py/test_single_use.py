@@ -26,7 +26,7 @@ directory; Redis and back); one httpd per state directory; a revocation
 the full table has no room for.
 
 Assertions come from an IdP trusted through an HMAC shared secret
-(conftest.raw_sign): tens of thousands are minted in seconds. Bulk
+(harness.jose.raw_sign): tens of thousands are minted in seconds. Bulk
 requests are pipelined over a few keep-alive connections
 (MaxKeepAliveRequests 0), each answer read back in order.
 """
@@ -46,11 +46,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import b64u_decode, raw_sign, running
-from httpd import (DROP, GRACEFUL_LOGGED, GRANT_TYPE, RUNNING, TOKEN_PATH, assert_error,
-                   assert_granted, claims, jwk_of, port_answers, process_alive, sign)
-from lifecycle import PLAIN, active, assertion, grant, lifecycle_conf, revoke
-from redisserver import redis, redis_conf, redis_server  # noqa: F401 (fixtures)
+from harness.httpd import (GRACEFUL_LOGGED, GRANT_TYPE, RUNNING, TOKEN_PATH, assert_error,
+                           assert_granted, port_answers, process_alive, running)
+from harness.jose import DROP, b64u_decode, claims, raw_sign, sign
+from harness.keys import jwk_of
+from harness.lifecycle import PLAIN, active, assertion, grant, lifecycle_conf, revoke
+from harness.redis_server import redis_conf
 
 ISSUER = "https://as.test"
 AUD = "https://as.test/oauth2/token"

@@ -11,8 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from jwcrypto import jwk
 
-from conftest import (ALG_KEY, ALGS, assert_rejected, assert_usage, b64u,
-                      jwcrypto_sign, jwcrypto_verify, jws_parts, raw_sign)
+from harness.jose import b64u, jwcrypto_sign, jwcrypto_verify, jws_parts, raw_sign
+from harness.keys import ALG_KEY, ALGS
+from harness.tool import assert_rejected, assert_usage
 
 COMMANDS = ["verify", "sign", "jwk", "mint-assertion", "hash-secret", "jwks-fetch",
             "wso2-import",

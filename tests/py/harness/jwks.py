@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 
-from httpd import b64u, claims, sign
+from .conf import Conf
+from .jose import b64u, claims, sign
 
 AUD = "https://as.test/oauth2/token"
 
 
 def jwk(key, kid, **extra):
-    """The public JWK (dict) of a conftest Key with this kid."""
+    """The public JWK (dict) of a harness.keys.Key with this kid."""
     return key.public_dict(kid=kid, **extra)
 
 
@@ -30,21 +31,13 @@ def assertion(key, kid, iss="idp", **claim_overrides):
 
 
 def idp_conf(url, allow_http=True, server="", idp_extra="", name="idp"):
-    """jg.conf text: no client authentication, one IdP trusted through url.
-    server: server-scope lines (JWTGrantJWKS...)."""
-    lines = ["JWTGrantRequireClientAuth Off"]
-    lines += [line.strip() for line in server.strip().splitlines()]
-    lines += [f"<JWTGrantTrustedIdP {name}>", f"  JWTGrantIdPJWKSURL {url}"]
-    if allow_http:
-        lines.append("  JWTGrantIdPJWKSAllowHTTP On")
-    lines.append(f"  JWTGrantIdPAlias {AUD}")
-    lines += ["  " + line.strip() for line in idp_extra.strip().splitlines()]
-    lines.append("</JWTGrantTrustedIdP>")
-    return "\n".join(line for line in lines if line.strip()) + "\n"
-
-
-def log_lines(h, tag):
-    return [line for line in h.error_log_lines() if f"{tag}:" in line]
+    """A Conf: no client authentication, one IdP trusted through url.
+    server: server-scope lines (JWTGrantJWKS...); idp_extra: more lines of
+    the IdP."""
+    extra = [line.strip() for line in idp_extra.splitlines() if line.strip()]
+    return (Conf().server(require_client_auth=False)
+            .add(*[line.strip() for line in server.splitlines() if line.strip()])
+            .idp(name, *extra, jwks_url=url, jwks_allow_http=allow_http or None, alias=AUD))
 
 
 # ---- TLS material, made by openssl -----------------------------------------

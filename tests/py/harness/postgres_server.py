@@ -3,19 +3,17 @@ postgresql binaries, a cluster made by initdb in the session's directory,
 listening on 127.0.0.1 only, run as the unprivileged postgres user when the
 tests run as root; one new database per httpd; stopped at the end.
 
-The fixture `postgres` fails (never skips) when PostgreSQL is missing:
-scripts/install-deps installs it."""
+The fixture `postgres` (harness.fixtures) fails (never skips) when
+PostgreSQL is missing: scripts/install-deps installs it."""
 
 import glob
 import os
 import pwd
-import shutil
 import subprocess
 import time
 
-import pytest
-
-from httpd import free_port, port_answers
+from .conf import Conf
+from .httpd import free_port, port_answers
 
 
 def pg_bindir():
@@ -82,28 +80,7 @@ class Postgres:
 
 
 def dbd_conf(env, pg, db, poll=None):
-    """Lines for httpd.conf: mod_dbd on database db, JWTGrantStore dbd."""
-    return (f'LoadModule dbd_module "{env.modules_dir}/mod_dbd.so"\n'
-            f"DBDriver pgsql\nDBDParams \"{pg.params(db)}\"\n"
-            "JWTGrantStore dbd\n"
-            + (f"JWTGrantStorePollInterval {poll}\n" if poll else ""))
-
-
-_SERVER = []   # one server per session, whichever module's fixture asks first
-
-
-@pytest.fixture(scope="session")
-def postgres(jg_env):
-    if _SERVER:
-        yield _SERVER[0]
-        return
-    assert pg_bindir(), "PostgreSQL is not installed (scripts/install-deps installs it)"
-    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_dbd.so"))
-    assert glob.glob("/usr/lib/*/apr-util-1/apr_dbd_pgsql*.so"), \
-        "APR-util's pgsql driver is missing (libaprutil1-dbd-pgsql)"
-    pg = Postgres(jg_env.base_dir).start()
-    _SERVER.append(pg)
-    yield pg
-    _SERVER.clear()
-    pg.stop()
-    shutil.rmtree(pg.dir, ignore_errors=True)
+    """A Conf: mod_dbd on database db, JWTGrantStore dbd."""
+    return (Conf().load_module("dbd_module", f"{env.modules_dir}/mod_dbd.so")
+            .directive("DBDriver", "pgsql").directive("DBDParams", f'"{pg.params(db)}"')
+            .server(store="dbd", store_poll_interval=poll or None))

@@ -7,16 +7,15 @@ nothing); stopped at the end.
 stop() and start() bring it down and back on the same port (an outage);
 pause() / resume() freeze it (SIGSTOP / SIGCONT: a hung memcached).
 
-The fixture `memcache` fails (never skips) when memcached is missing:
-scripts/install-deps installs it."""
+The fixture `memcache` (harness.fixtures) fails (never skips) when
+memcached is missing: scripts/install-deps installs it."""
 
 import os
-import urllib.parse
 import socket
+import urllib.parse
 
-import pytest
-
-from loopback_daemon import LoopbackDaemon, fresh, session_server
+from .conf import Conf
+from .loopback_daemon import LoopbackDaemon
 
 MEMCACHED = "/usr/bin/memcached"
 
@@ -83,23 +82,7 @@ class Memcached(LoopbackDaemon):
 
 
 def memcache_conf(env, server):
-    """Lines for httpd.conf: mod_socache_memcache and JWTGrantCache on server."""
-    return (f'LoadModule socache_memcache_module "{env.modules_dir}/mod_socache_memcache.so"\n'
-            f"JWTGrantCache {server.spec}\n")
-
-
-_SERVER = []   # one server per session, whichever module's fixture asks first
-
-
-@pytest.fixture(scope="session")
-def memcache_server(jg_env):
-    assert os.access(MEMCACHED, os.X_OK), \
-        "memcached is not installed (scripts/install-deps installs it)"
-    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_memcache.so"))
-    yield from session_server(_SERVER, lambda: Memcached(jg_env.base_dir))
-
-
-@pytest.fixture
-def memcache(memcache_server):
-    """The session's memcached, empty and running at the start of the test."""
-    yield from fresh(memcache_server)
+    """A Conf: mod_socache_memcache and JWTGrantCache on server."""
+    return (Conf().load_module("socache_memcache_module",
+                               f"{env.modules_dir}/mod_socache_memcache.so")
+            .server(cache=server.spec))

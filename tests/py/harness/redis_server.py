@@ -4,19 +4,16 @@ its own directory, no persistence (--save '' --appendonly no: a restart
 loses every record, as a flush does), Redis's default maxmemory-policy
 noeviction (what the module needs; extra options may change it), run as
 the user running the tests (it drops no privileges and writes nothing);
-stopped at the end. stop() and
-start() bring it down and back on the same port (a Redis outage);
+stopped at the end. stop() and start() bring it down and back on the same port (a Redis outage);
 pause() / resume() freeze it (SIGSTOP / SIGCONT: a hung Redis).
 
-The fixture `redis` fails (never skips) when redis-server is missing:
-scripts/install-deps installs it."""
+The fixture `redis` (harness.fixtures) fails (never skips) when
+redis-server is missing: scripts/install-deps installs it."""
 
-import os
 import socket
 
-import pytest
-
-from loopback_daemon import LoopbackDaemon, fresh, session_server
+from .conf import Conf
+from .loopback_daemon import LoopbackDaemon
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -64,6 +61,12 @@ class Redis(LoopbackDaemon):
         server holds."""
         assert self.command("FLUSHALL") == b"+OK\r\n"
 
+    def ttl(self, key):
+        """Seconds left of key's record (TTL), -1 when it never expires,
+        None when there is none."""
+        left = int(self.command("TTL", key)[1:].strip())
+        return None if left == -2 else left
+
     def get(self, key):
         """The value under key (str), None when there is none."""
         reply = self.command("GET", key)
@@ -97,23 +100,6 @@ def _parse(data, i):
 
 
 def redis_conf(env, server):
-    """Lines for httpd.conf: mod_socache_redis and JWTGrantCache on server."""
-    return (f'LoadModule socache_redis_module "{env.modules_dir}/mod_socache_redis.so"\n'
-            f"JWTGrantCache {server.spec}\n")
-
-
-_SERVER = []   # one server per session, whichever module's fixture asks first
-
-
-@pytest.fixture(scope="session")
-def redis_server(jg_env):
-    assert os.access(REDIS_SERVER, os.X_OK), \
-        "redis-server is not installed (scripts/install-deps installs it)"
-    assert os.path.isfile(os.path.join(jg_env.modules_dir, "mod_socache_redis.so"))
-    yield from session_server(_SERVER, lambda: Redis(jg_env.base_dir))
-
-
-@pytest.fixture
-def redis(redis_server):
-    """The session's Redis, empty and running at the start of the test."""
-    yield from fresh(redis_server)
+    """A Conf: mod_socache_redis and JWTGrantCache on server."""
+    return (Conf().load_module("socache_redis_module", f"{env.modules_dir}/mod_socache_redis.so")
+            .server(cache=server.spec))

@@ -1,5 +1,5 @@
-"""Helpers for the console tests (issue 5): an httpd whose configuration
-protects the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
+"""Helpers for the console tests: an httpd whose configuration protects
+the jwt-grant-admin Location with HTTP Basic (mod_auth_basic and
 mod_authn_file from Debian's apache2, an htpasswd file written by the test)
 and names its users server administrators (JWTGrantConsoleAdmins), and a
 small client of the JSON API.
@@ -10,9 +10,13 @@ Python writes without any tool."""
 import base64
 import hashlib
 import os
+import textwrap
 import time
 
 import requests
+
+from . import TOP
+from .conf import Conf
 
 ADMIN_PATH = "/jwt-grant-admin"
 ASSETS_PATH = "/jwt-grant-assets"
@@ -35,7 +39,6 @@ AUTH_MODULES = (("authn_core_module", "mod_authn_core.so"),
                 ("auth_basic_module", "mod_auth_basic.so"),
                 ("authz_user_module", "mod_authz_user.so"))
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HTDOCS = os.path.join(TOP, "htdocs")
 
 
@@ -45,9 +48,13 @@ def htpasswd_line(user, password):
 
 
 def load_modules(env, names=AUTH_MODULES):
-    return "".join(f'LoadModule {mod} "{env.modules_dir}/{so}"\n'
-                   for mod, so in names
-                   if os.path.isfile(os.path.join(env.modules_dir, so)))
+    """A Conf loading those of Apache's modules names that are not built in
+    (Debian builds some into httpd)."""
+    conf = Conf()
+    for mod, so in names:
+        if os.path.isfile(os.path.join(env.modules_dir, so)):
+            conf.load_module(mod, f"{env.modules_dir}/{so}")
+    return conf
 
 
 # A tenant administrator of the default tenant (every admin_conf has it):
@@ -62,22 +69,21 @@ SERVER_ADMINS = (f"  JWTGrantConsoleAdmins {ADMIN_USER} {OTHER_USER}\n"
 
 def admin_conf(h, protected=True, path=ADMIN_PATH, extra="", roles=SERVER_ADMINS,
                users=()):
-    """Configuration lines: the auth modules, an htpasswd file (alice, bob
-    and users, (name, password) pairs), the console Location (protected by
-    Require valid-user unless protected is False, with roles: the console's
-    role directives, "" for none) and the assets Alias."""
+    """A Conf: the auth modules, an htpasswd file (alice, bob and users,
+    (name, password) pairs), the console Location (protected by Require
+    valid-user unless protected is False, with roles: the console's role
+    directives, "" for none, and extra lines) and the assets Alias."""
     pw = h.file("htpasswd", htpasswd_line(ADMIN_USER, ADMIN_PASSWORD)
                 + htpasswd_line(OTHER_USER, OTHER_PASSWORD)
                 + htpasswd_line(*TENANT_ADMIN)
                 + "".join(htpasswd_line(u, p) for u, p in users))
-    auth = (f'  AuthType Basic\n  AuthName "jwt-grant console"\n'
-            f'  AuthBasicProvider file\n  AuthUserFile "{pw}"\n  Require valid-user\n'
-            if protected else "")
-    return (load_modules(h.env)
-            + f"<Location {path}>\n  SetHandler jwt-grant-admin\n{auth}{roles}{extra}"
-              "</Location>\n"
-            + f'Alias {ASSETS_PATH} "{HTDOCS}"\n'
-            + f'<Directory "{HTDOCS}">\n  Require all granted\n</Directory>\n')
+    conf = load_modules(h.env).start_location(path).directive("SetHandler", "jwt-grant-admin")
+    if protected:
+        conf.add('AuthType Basic', 'AuthName "jwt-grant console"', "AuthBasicProvider file",
+                 f'AuthUserFile "{pw}"', "Require valid-user")
+    conf.add(textwrap.dedent(roles), textwrap.dedent(extra)).end()
+    return (conf.directive("Alias", ASSETS_PATH, f'"{HTDOCS}"')
+            .start("Directory", f'"{HTDOCS}"').add("Require all granted").end())
 
 
 class Api:

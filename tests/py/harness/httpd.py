@@ -1,25 +1,24 @@
-"""Test harness: a real Apache httpd with mod_oauth_jwt_grant on loopback.
+"""A real Apache httpd with mod_oauth_jwt_grant on loopback.
 
 Modelled on Apache's own test/pyhttpd. Each Httpd instance owns a directory
 (its ServerRoot) holding a complete standalone configuration, its logs, its
 runtime files and the key files the test gives it. The configuration is two
 files: httpd.conf (the base: modules, ports, logs, handler locations) and
-jg.conf, the test's own part, included at the end, so that configuration
-errors can be checked to name jg.conf and a line in it.
+jg.conf, the test's own part (text, or a harness.conf.Conf), included at
+the end, so that configuration errors can be checked to name jg.conf and a
+line in it.
 
 After each test the error log is gated: a line at level warn or above fails
 the test unless the test declared it expected (Httpd.expect).
 
-Helpers for keys and certificates (PEM files), for minting assertions with
-any header and claims (jwcrypto's JWSCore signs whatever header text it is
-given, so duplicate members, alg none or crit are possible), for posting to
-the token endpoint and for checking a configuration with `httpd -t`.
+Also here: running() (a server started and stopped around a block),
+posting to the token endpoint, checking its answers, and checking a
+configuration with `httpd -t`. Keys and certificates are in harness.keys,
+assertions (any header, any claims) in harness.jose.
 """
 
 import base64
-import datetime
-import hashlib
-import json
+import contextlib
 import os
 import re
 import shutil
@@ -27,15 +26,8 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
-from jwcrypto import jwk
-from jwcrypto.jws import JWSCore
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_PATH = "/oauth2/token"
@@ -241,9 +233,11 @@ class Httpd:
         return "\n".join(lines) + "\n"
 
     def write(self, jg_conf, base_extra=""):
-        """Writes httpd.conf and the test's part, jg.conf. base_extra goes
+        """Writes httpd.conf and the test's part, jg.conf (text, or a
+        harness.conf.Conf). base_extra (text, or a Conf) goes
         into httpd.conf before the Include (e.g. to drop JWTGrantStateDir,
         pass base=...)."""
+        jg_conf, base_extra = str(jg_conf), str(base_extra)
         base = self.base_config()
         if base_extra:
             base = base.replace(f'Include "{self.jg_conf_path}"',
@@ -599,126 +593,47 @@ def assert_granted(resp):
     return doc
 
 
-# ---- keys, certificates, secrets -----------------------------------------
-
-def priv_pem(priv):
-    return priv.private_bytes(serialization.Encoding.PEM,
-                              serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
+def log_lines(h, tag):
+    """The lines of h's error log that carry tag (e.g. "JWTG0330")."""
+    return [line for line in h.error_log_lines() if f"{tag}:" in line]
 
 
-def pub_pem(priv):
-    return priv.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+# ---- servers started and stopped around a block or a test -------------------
+
+@contextlib.contextmanager
+def running(h, expect=()):
+    """h started (expect: warn-or-above lines that are fine for its whole
+    life); stopped at the end, even when the test failed."""
+    try:
+        h.start(expect=expect)
+        yield h
+    except BaseException:
+        with contextlib.suppress(Exception):   # keep the test's own error
+            h.stop()
+        raise
+    h.stop()
 
 
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+class HttpdFactory:
+    """Makes Httpd instances named after the test; stops them all at the
+    end of the test (the httpd_factory fixture)."""
 
+    def __init__(self, env, prefix):
+        self.env = env
+        self.prefix = re.sub(r"[^A-Za-z0-9_.-]+", "_", prefix)[:80]
+        self.made = []
 
-def cert_pem(priv, cn="idp", not_before=None, not_after=None):
-    """A self-signed certificate of priv, valid from not_before (default a
-    day ago) to not_after (default in 30 days), as PEM bytes."""
-    now = utcnow()
-    not_before = not_before or now - datetime.timedelta(days=1)
-    not_after = not_after or now + datetime.timedelta(days=30)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    algorithm = None if isinstance(priv, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    cert = (x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name)
-            .public_key(priv.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .sign(priv, algorithm))
-    return cert.public_bytes(serialization.Encoding.PEM)
+    def __call__(self, mpm="event", **kw):
+        h = Httpd(self.env, f"{self.prefix}-{len(self.made)}", mpm=mpm, **kw)
+        self.made.append(h)
+        return h
 
-
-def public_jwk(priv, **members):
-    """The public JWK (a dict) of a cryptography private key."""
-    d = jwk.JWK.from_pyca(priv).export_public(as_dict=True)
-    d.update(members)
-    return d
-
-
-def jwk_of(priv):
-    """The jwcrypto private JWK of a cryptography private key."""
-    return jwk.JWK.from_pyca(priv)
-
-
-def oct_jwk(secret):
-    if isinstance(secret, str):
-        secret = secret.encode()
-    return jwk.JWK(kty="oct", k=b64u(secret))
-
-
-def hashed_secret(secret):
-    """JWTGrantClientSecret's form: {SHA256} + base64 of SHA-256(secret)."""
-    return "{SHA256}" + base64.b64encode(hashlib.sha256(secret.encode()).digest()).decode()
-
-
-# ---- assertions ------------------------------------------------------------
-
-DROP = object()   # a claim value meaning "leave this claim out"
-
-
-def b64u(data):
-    if isinstance(data, str):
-        data = data.encode()
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64u_decode(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def claims(iss, aud, sub="alice", lifetime=300, **overrides):
-    """RFC 7523 claims issued now with a fresh jti; overrides replace or,
-    with the value DROP, remove claims."""
-    now = int(time.time())
-    out = {"iss": iss, "sub": sub, "aud": aud, "iat": now,
-           "exp": now + lifetime, "jti": uuid.uuid4().hex}
-    out.update(overrides)
-    return {name: value for name, value in out.items() if value is not DROP}
-
-
-def sign(key, payload, alg=None, header=None, raw_header=None):
-    """A compact JWS of payload (dict, or str/bytes taken verbatim).
-
-    key: a jwcrypto JWK (the key that actually signs). alg defaults from the
-    key type. header: extra protected members; raw_header: the exact header
-    JSON text (overrides alg and header). Anything goes: alg "none",
-    crit, b64 false, duplicate members."""
-    if alg is None:
-        alg = default_alg(key)
-    if raw_header is None:
-        hdr = {"alg": alg}
-        hdr.update(header or {})
-        raw_header = json.dumps(hdr, separators=(",", ":"))
-    if isinstance(payload, (dict, list)):
-        payload = json.dumps(payload, separators=(",", ":"))
-    if isinstance(payload, str):
-        payload = payload.encode()
-    signed = JWSCore(alg, key, raw_header, payload, algs=[alg]).sign()
-    pl = signed["payload"]
-    if isinstance(pl, bytes):
-        pl = pl.decode()
-    return ".".join([signed["protected"], pl, signed["signature"]])
-
-
-def default_alg(key):
-    kty = key.get("kty") if hasattr(key, "get") else key["kty"]
-    if kty == "RSA":
-        return "RS256"
-    if kty == "EC":
-        return {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[key.get("crv")]
-    if kty == "OKP":
-        return "EdDSA"
-    return "HS256"
-
-
-def jws_header(token):
-    return json.loads(b64u_decode(token.split(".")[0]))
-
-
-def jws_claims(token):
-    return json.loads(b64u_decode(token.split(".")[1]))
+    def stop_all(self):
+        errors = []
+        for h in self.made:
+            try:
+                h.stop()
+            except Exception as e:  # noqa: BLE001 - report all, stop all
+                errors.append(e)
+        if errors:
+            raise errors[0]

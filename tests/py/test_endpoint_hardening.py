@@ -1,34 +1,35 @@
-"""Findings of the security review, each with the attack that must fail:
-the audience cannot be chosen through the Host header or an extra path, a
-restart that empties the replay cache does not reopen replays, the replay
-cache keeps far more than two thousand records, and the generated signing
-key and its directory must be root's alone."""
+"""Hardening of the token endpoint, each measure with the attack that must
+fail: the audience cannot be chosen through the Host header or an extra
+path, nor the metadata's URLs through the Host header; a restart that
+empties the replay cache does not reopen replays; the replay cache keeps
+far more than two thousand records; the generated signing key and its
+directory must be root's alone."""
 import os
-import time
 
 import pytest
 import requests
 
-from conftest import running
-from httpd import Httpd, assert_error, assert_granted, cert_pem, claims, sign
+from harness.conf import Conf
+from harness.httpd import Httpd, assert_error, assert_granted, running
+from harness.jose import claims, sign
+from harness.keys import cert_pem
 
 ALIAS = "https://alias.test/oauth2/token"
 AUD_REFUSED = ("aud matches neither this server's token endpoint, its issuer nor the "
                "IdP's aliases")
 
 
-def idp_conf(cert, alias=True, extra=""):
-    return ("JWTGrantIssuer https://as.test\nJWTGrantRequireClientAuth Off\n"
-            "<JWTGrantTrustedIdP idp>\n"
-            f"  JWTGrantIdPCertificate {cert}\n"
-            + (f"  JWTGrantIdPAlias {ALIAS}\n" if alias else "")
-            + extra + "</JWTGrantTrustedIdP>\n")
+def idp_conf(cert, alias=True, **settings):
+    """No client authentication; IdP idp: cert, the alias ALIAS (unless not
+    alias) and settings."""
+    return (Conf().server(issuer="https://as.test", require_client_auth=False)
+            .idp("idp", certificate=cert, alias=ALIAS if alias else None, **settings))
 
 
 @pytest.fixture
 def noalias(jg_env, keys):
     """An IdP without aliases: aud must name this endpoint or the issuer."""
-    h = Httpd(jg_env, "review-noalias")
+    h = Httpd(jg_env, "hardening-noalias")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     h.write(idp_conf(cert, alias=False))
     with running(h):
@@ -72,7 +73,7 @@ def test_restart_does_not_reopen_replays(jg_env, keys):
     """The replay records outlive a stop and a start (saved at stop,
     restored at start): an assertion used before it is refused after it as
     used, and a fresh one is accepted at once."""
-    h = Httpd(jg_env, "review-restart")
+    h = Httpd(jg_env, "hardening-restart")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
     h.write(idp_conf(cert))
     with running(h):
@@ -87,9 +88,9 @@ def test_restart_does_not_reopen_replays(jg_env, keys):
 def test_replay_cache_remembers_thousands_of_assertions(jg_env, keys):
     """With small-object hints the default 4 MiB shmcb holds ~30,000 replay
     records; with the hints of 2 KiB objects it held ~2,000 and forgot."""
-    h = Httpd(jg_env, "review-capacity")
+    h = Httpd(jg_env, "hardening-capacity")
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "idp"))
-    h.write(idp_conf(cert, extra="  JWTGrantIdPRequireJTI Off\n"))
+    h.write(idp_conf(cert, require_jti=False))
     first = []
     with running(h):
         session = requests.Session()
@@ -111,7 +112,7 @@ def test_replay_cache_remembers_thousands_of_assertions(jg_env, keys):
 
 @pytest.mark.parametrize("mode,what", [(0o775, "dir"), (0o644, "key")])
 def test_state_dir_and_key_must_be_private(jg_env, mode, what):
-    h = Httpd(jg_env, f"review-state-{what}")
+    h = Httpd(jg_env, f"hardening-state-{what}")
     h.write("JWTGrantIssuer https://as.test\n")
     with running(h):          # generates the key
         pass

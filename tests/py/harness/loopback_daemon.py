@@ -2,7 +2,7 @@
 directory of its own, as a child of the test process: started, stopped
 (an outage: start() brings it back on the same port), paused and resumed
 (SIGSTOP / SIGCONT: a server that hangs). Subclasses name the program
-(argv) and how it logs; redisserver.py and memcacheserver.py use it."""
+(argv) and how it logs; redis_server.py and memcached_server.py use it."""
 
 import os
 import shutil
@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from httpd import free_port, port_answers
+from .httpd import free_port, port_answers
 
 
 class LoopbackDaemon:
@@ -61,19 +61,13 @@ class LoopbackDaemon:
             os.kill(self.proc.pid, signal.SIGCONT)
 
 
-def session_server(holder, make):
-    """A generator for a session fixture: one server per session, whichever
-    module's fixture asks first (holder: a module-level list), made and
-    started by make(), stopped and removed at the end."""
-    if holder:
-        yield holder[0]
-        return
-    srv = make().start()
-    holder.append(srv)
-    yield srv
-    holder.clear()
-    srv.stop()
-    shutil.rmtree(srv.dir, ignore_errors=True)
+def session_server(server):
+    """A generator for a session fixture: server started, then stopped and
+    its directory removed at the end."""
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
 
 
 def fresh(server):

@@ -27,9 +27,11 @@ import time
 import pytest
 from jwcrypto import jwk
 
-from httpd import cert_pem, free_port, hashed_secret, port_answers, public_jwk
+from . import TOP
+from .conf import Conf
+from .httpd import free_port, port_answers
+from .keys import cert_pem, hashed_secret, public_jwk
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(TOP, "docs", "interop")
 DRIVERS = os.path.join(TOP, "tests", "interop")
 
@@ -59,8 +61,8 @@ def recipe(name):
 # ---- the server side ------------------------------------------------------------
 
 def interop_conf(h, keys, extra=""):
-    """docs/interop/server.conf, included as it is, after the Define lines
-    it needs. Port 0: issuer http://127.0.0.1:PORT (openid-client discovers
+    """A Conf: docs/interop/server.conf, included as it is, after the
+    Define lines it needs. Port 0: issuer http://127.0.0.1:PORT (openid-client discovers
     from it), IdPs idp (rsa2048; jti required) and nojti (the same key, jti
     optional), clients APP (a secret; refresh tokens), PK (private_key_jwt,
     PK_KEY with kid pk-1) and HS (client_secret_jwt). Port 1: no client
@@ -79,8 +81,10 @@ def interop_conf(h, keys, extra=""):
         "SA_JWK": h.file("sa.jwk", json.dumps(public_jwk(keys["rsa2048b"].priv,
                                                          kid=SA_KID))),
     }
-    return ("".join(f"Define {name} {value}\n" for name, value in defines.items())
-            + f'Include "{os.path.join(DOCS, "server.conf")}"\n' + extra)
+    conf = Conf()
+    for name, value in defines.items():
+        conf.define(name, value)
+    return conf.include(os.path.join(DOCS, "server.conf")) + extra
 
 
 # ---- node -----------------------------------------------------------------------

@@ -1,15 +1,19 @@
-"""Helpers for the tests of a token's life after the grant (issue 6):
-refresh tokens, introspection (RFC 7662), revocation (RFC 7009).
+"""Helpers for the tests of a token's life after the grant: refresh
+tokens, introspection (RFC 7662), revocation (RFC 7009).
 
-lifecycle_conf() is a configuration with an IdP, service providers in two
-tenants (one a resource server), the introspection and revocation
-Locations, and vhosts for opaque tokens and short lifetimes."""
+lifecycle_conf() is a configuration (a harness.conf.Conf) with an IdP,
+service providers in two tenants (one a resource server), the
+introspection and revocation Locations, and vhosts for opaque tokens and
+short lifetimes."""
 
 import time
 
 import requests
 
-from httpd import basic_auth, cert_pem, claims, hashed_secret, jwk_of, sign
+from .conf import Conf
+from .httpd import basic_auth
+from .jose import claims, sign
+from .keys import cert_pem, jwk_of
 
 INTROSPECT_PATH = "/oauth2/introspect"
 REVOKE_PATH = "/oauth2/revoke"
@@ -26,36 +30,31 @@ WSO2_RS = ("wso2-rs", "wso2-rs-secret-0123456789-abcdefgh")  # resource server t
 
 
 def lifecycle_conf(h, keys, extra=""):
-    """ports[0]: JWT tokens; ports[1]: opaque tokens; ports[2]: JWT access
-    tokens that live 2 seconds."""
+    """A Conf: ports[0]: JWT tokens; ports[1]: opaque tokens; ports[2]: JWT
+    access tokens that live 2 seconds."""
     cert = h.file("idp.crt.pem", cert_pem(keys["rsa2048"].priv, "idp"))
 
-    def sp(name, cred, more=""):
-        return (f"<JWTGrantServiceProvider {name}>\n  JWTGrantClientID {cred[0]}\n"
-                f"  JWTGrantClientSecret {hashed_secret(cred[1])}\n"
-                f"  JWTGrantClientScopes email profile\n{more}</JWTGrantServiceProvider>\n")
+    def idp(conf):
+        return conf.idp("idp", certificate=cert, alias=AUD)
 
-    idp = (f"<JWTGrantTrustedIdP idp>\n  JWTGrantIdPCertificate {cert}\n"
-           f"  JWTGrantIdPAlias {AUD}\n</JWTGrantTrustedIdP>\n")
-    return (f"JWTGrantIssuer {ISSUER}\n"
-            f"<Location {INTROSPECT_PATH}>\n  SetHandler jwt-grant-introspect\n</Location>\n"
-            f"<Location {REVOKE_PATH}>\n  SetHandler jwt-grant-revoke\n</Location>\n"
-            + idp
-            + sp("app", APP, "  JWTGrantClientRefreshTokens On\n"
-                 "  JWTGrantClientCopyClaims email department\n")
-            + sp("other", OTHER, "  JWTGrantClientRefreshTokens On\n")
-            + sp("rs", RS, "  JWTGrantClientIntrospect On\n")
-            + sp("plain", PLAIN)
-            + sp("short", SHORT, "  JWTGrantClientRefreshTokens On\n"
-                 "  JWTGrantClientRefreshTokenLifetime 2s\n")
-            + "<JWTGrantTenant wso2.com>\n" + idp
-            + sp("wso2", WSO2, "  JWTGrantClientRefreshTokens On\n")
-            + sp("wso2-rs", WSO2_RS, "  JWTGrantClientIntrospect On\n")
-            + "</JWTGrantTenant>\n"
-            + f"<VirtualHost 127.0.0.1:{h.ports[1]}>\n  ServerName opaque.test\n"
-              "  JWTGrantTokenFormat opaque\n</VirtualHost>\n"
-            + f"<VirtualHost 127.0.0.1:{h.ports[2]}>\n  ServerName short.test\n"
-              "  JWTGrantTokenLifetime 2s\n</VirtualHost>\n"
+    def sp(conf, name, cred, **more):
+        return conf.client(name, id=cred[0], secret=cred[1], scopes="email profile", **more)
+
+    conf = (Conf().server(issuer=ISSUER)
+            .location(INTROSPECT_PATH, "jwt-grant-introspect")
+            .location(REVOKE_PATH, "jwt-grant-revoke"))
+    idp(conf)
+    sp(conf, "app", APP, refresh_tokens=True, copy_claims="email department")
+    sp(conf, "other", OTHER, refresh_tokens=True)
+    sp(conf, "rs", RS, introspect=True)
+    sp(conf, "plain", PLAIN)
+    sp(conf, "short", SHORT, refresh_tokens=True, refresh_token_lifetime="2s")
+    idp(conf.start_tenant("wso2.com"))
+    sp(conf, "wso2", WSO2, refresh_tokens=True)
+    sp(conf, "wso2-rs", WSO2_RS, introspect=True)
+    conf.end()
+    return (conf.vhost(h.ports[1], "opaque.test", token_format="opaque")
+            .vhost(h.ports[2], "short.test", token_lifetime="2s")
             + extra)
 
 
