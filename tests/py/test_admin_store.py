@@ -221,16 +221,23 @@ def test_a_change_reaches_every_prefork_child_within_2_seconds(httpd_factory, ke
     assert all(r.status_code == 200 for r in responses)
     assert len(pids) >= 3, f"only {pids} answered: the test proves nothing"
 
-    t0 = time.monotonic()
-    client = register(api, keys)
-    writer = {line.split()[1] for line in h.access_log_lines() if "/api/clients" in line}
-    time.sleep(max(0.0, 1.6 - (time.monotonic() - t0)))
-    responses, pids = burst(h, lambda: token(h, keys, client, headers=close))
-    elapsed = time.monotonic() - t0
-    assert elapsed < 4
-    assert [r.status_code for r in responses] == [200] * len(responses), \
-        [r.text for r in responses if r.status_code != 200][:3]
-    assert len(pids - writer) >= 2, (pids, writer)
+    # A burst that ends within 4 s of the change shows the bound; on a busy
+    # machine one may end later (and prove less): then again with another
+    # client, a few times. Every answer must be a token, late or not.
+    in_time = 0
+    for _ in range(5):
+        t0 = time.monotonic()
+        client = register(api, keys)
+        writer = {line.split()[1] for line in h.access_log_lines() if "/api/clients" in line}
+        time.sleep(max(0.0, 1.6 - (time.monotonic() - t0)))
+        responses, pids = burst(h, lambda: token(h, keys, client, headers=close))
+        assert [r.status_code for r in responses] == [200] * len(responses), \
+            [r.text for r in responses if r.status_code != 200][:3]
+        assert len(pids - writer) >= 2, (pids, writer)
+        if time.monotonic() - t0 < 4:
+            in_time += 1
+            break
+    assert in_time, "no burst ended within 4 s of its change: the machine is too busy"
 
     # and a deletion, the same way
     t0 = time.monotonic()
