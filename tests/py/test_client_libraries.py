@@ -8,7 +8,6 @@ defaults: what they send is what the server must take (docs/token-endpoint.md,
 """
 
 import base64
-import shutil
 import subprocess
 
 import pytest
@@ -73,7 +72,6 @@ def test_rfc_6749_form_encoded_basic(srv, keys, client):
     assert_granted(resp)
 
 
-@pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
 @pytest.mark.parametrize("client", [PLUS, ESCAPED, ODD_ID], ids=["plus", "escaped", "id"])
 def test_curl_u(srv, keys, client):
     out = subprocess.run(
