@@ -11,7 +11,7 @@ import time
 import requests
 
 from harness import TOP
-from harness.httpd import free_port
+from harness.ports import free_port
 
 DEMO = os.path.join(TOP, "scripts", "demo")
 ALIAS = "https://localhost:9443/oauth2/token"

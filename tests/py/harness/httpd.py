@@ -29,6 +29,8 @@ import time
 
 import requests
 
+from .ports import free_port
+
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_PATH = "/oauth2/token"
 JWKS_PATH = "/oauth2/jwks"
@@ -76,13 +78,6 @@ class Env:
             out.append(f"JG_APACHE_MODULES_DIR={self.modules_dir!r} has no "
                        "mod_mpm_event.so")
         return out
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_answers(port):

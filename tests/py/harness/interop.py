@@ -29,7 +29,8 @@ from jwcrypto import jwk
 
 from . import TOP
 from .conf import Conf
-from .httpd import free_port, port_answers
+from .httpd import port_answers
+from .ports import free_port
 from .keys import cert_pem, hashed_secret, public_jwk
 
 DOCS = os.path.join(TOP, "docs", "interop")

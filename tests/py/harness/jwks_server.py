@@ -36,11 +36,7 @@ import ssl
 import threading
 import time
 
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .ports import free_port
 
 
 class _Server(http.server.ThreadingHTTPServer):

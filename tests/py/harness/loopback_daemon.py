@@ -10,7 +10,8 @@ import signal
 import subprocess
 import time
 
-from .httpd import free_port, port_answers
+from .httpd import port_answers
+from .ports import free_port
 
 
 class LoopbackDaemon:

@@ -13,7 +13,8 @@ import subprocess
 import time
 
 from .conf import Conf
-from .httpd import free_port, port_answers
+from .httpd import port_answers
+from .ports import free_port
 
 
 def pg_bindir():
