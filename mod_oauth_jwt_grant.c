@@ -19,6 +19,7 @@
 #include "jg_cache.h"
 #include "jg_signing.h"
 #include "jg_handlers.h"
+#include "jg_commands.h"
 #include "jg_jwks.h"
 #include "jg_live.h"
 #include "jg_admin_handler.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "jg_array.h"
+#include "jg_console.h"
 #include "jg_console_pages.h"
 #include "jg_json.h"
 #include "jg_multipart.h"
@@ -378,25 +379,6 @@ static void wso2_export(jg_cx_t *c)
 }
 
 /* ---- routing ---------------------------------------------------------------------- */
-
-/* The tenant a page shows without ?tenantDomain=: the default one, unless
- * the user does not administer it; then the first one it does that exists
- * (named in httpd.conf for a tenant not created yet, it may not). */
-const char *jg_cx_home_tenant(jg_cx_t *c)
-{
-    const jg_role_t *r = c->a->role;
-    jg_admin_result_t res;
-    int i;
-
-    if (!r || jg_role_may(r, c->a->default_tenant) || !r->tenants->nelts)
-        return c->a->default_tenant;
-    memset(&res, 0, sizeof(res));
-    for (i = 0; i < r->tenants->nelts; i++)
-        if (jg_admin_tenant_exists(c->a, JG_ARRAY_IDX(r->tenants, i, const char *), &res)
-            == 200)
-            return JG_ARRAY_IDX(r->tenants, i, const char *);
-    return JG_ARRAY_IDX(r->tenants, 0, const char *);
-}
 
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
                        jg_console_response_t *resp)

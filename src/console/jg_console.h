@@ -14,31 +14,7 @@
 #include <apr_tables.h>
 #include "jg_admin.h"
 #include "jg_console_csrf.h"
-
-typedef struct jg_console_request {
-    const char *method;            /* GET HEAD POST ... */
-    const char *path;              /* below {admin}: "", "/", "/idps/new", ... */
-    apr_table_t *query;            /* the query string, or NULL */
-    const char *content_type;
-    const char *body;
-    size_t body_len;
-    const char *location;          /* {admin} */
-    const char *assets;            /* URL path of console.css / console.js */
-    const char *csrf_key;          /* NULL: the store is down, forms are refused */
-    const char *store;             /* what the footer says about the store */
-} jg_console_request_t;
-
-typedef struct jg_console_response {
-    int status;
-    const char *content_type;
-    const char *body;
-    const char *location;          /* a 303's target */
-    const char *filename;          /* a download's name (Content-Disposition) */
-    const char *audit;             /* what changed, for the log */
-    int csrf_refused;              /* a POST without a valid token */
-    int forbidden;                 /* 403: a tenant or an act the user's role does
-                                      not allow (jg_admin_t.role) */
-} jg_console_response_t;
+#include "jg_console_cx.h"
 
 /* Every page and form acts on one tenant (?tenantDomain=; without it the
  * default tenant, or for a tenant administrator who does not administer

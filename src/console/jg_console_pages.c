@@ -21,22 +21,9 @@ static const char *seg(jg_cx_t *c, const char *s)
     return jg_admin_path_escape(c->p, s);
 }
 
-/* {admin}PATH?tenantDomain=T[&extra] (not HTML-escaped) */
-const char *jg_cx_url(jg_cx_t *c, const char *path, const char *extra)
-{
-    return apr_pstrcat(c->p, c->req->location, path, "?tenantDomain=", seg(c, c->tenant),
-                       extra ? "&" : "", extra ? extra : "", NULL);
-}
-
 static const char *href(jg_cx_t *c, const char *path, const char *extra)
 {
     return esc(c, jg_cx_url(c, path, extra));
-}
-
-const char *jg_cx_query(jg_cx_t *c, const char *name)
-{
-    const char *v = c->req->query ? jg_form_get(c->req->query, name) : NULL;
-    return v && *v ? v : NULL;
 }
 
 static void csrf_input(jg_cx_t *c, jg_html_t *h)

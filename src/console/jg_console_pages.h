@@ -7,18 +7,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include "jg_console.h"
-
-/* One request being answered (jg_console_handle fills it). */
-typedef struct jg_cx {
-    apr_pool_t *p;
-    jg_admin_t *a;
-    const jg_console_request_t *req;
-    jg_console_response_t *resp;
-    const char *tenant;
-    apr_table_t *form;             /* a POST's fields */
-    const char *csrf;              /* the token for this page's forms */
-} jg_cx_t;
+#include "jg_console_cx.h"
 
 /* What a form's fields show: an entry's values, or what was submitted. */
 typedef struct jg_idp_fields {
@@ -34,13 +23,6 @@ typedef struct jg_client_fields {
     const char *key_type;          /* "", "jwks", "pem" */
     const char *jwks_url, *jwks, *certificate;
 } jg_client_fields_t;
-
-/* {admin}PATH?tenantDomain=T[&extra] (not HTML-escaped) */
-const char *jg_cx_url(jg_cx_t *c, const char *path, const char *extra);
-/* A query parameter, or NULL when absent or empty. */
-const char *jg_cx_query(jg_cx_t *c, const char *name);
-/* The tenant of a page without ?tenantDomain= (jg_console.c). */
-const char *jg_cx_home_tenant(jg_cx_t *c);
 
 /* A short message, and a link back to the tenant. */
 void jg_page_message(jg_cx_t *c, int status, const char *title, const char *text);

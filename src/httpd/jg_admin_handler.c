@@ -14,6 +14,8 @@
 #include <http_request.h>
 
 #include "jg_admin_handler.h"
+#include "jg_roles.h"
+#include "jg_respond.h"
 #include "jg_config.h"
 #include "jg_directives.h"
 #include "jg_live.h"
@@ -21,7 +23,6 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"
-#include "jg_roles.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -54,42 +55,6 @@ static int answer(request_rec *r, int status, const char *content_type, const ch
     }
     else
         ap_set_content_length(r, 0);
-    return OK;
-}
-
-/* The whole body, at most ADMIN_MAX_BODY bytes; *too_large when more came. */
-static int read_body(request_rec *r, char **body, apr_size_t *len, int *too_large)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_size_t cap = ADMIN_MAX_BODY, n = 0;
-    char *buf;
-    long got;
-    int rc;
-
-    *too_large = 0;
-    *body = NULL;
-    *len = 0;
-    if (cl && apr_atoi64(cl) > ADMIN_MAX_BODY) {
-        *too_large = 1;
-        return OK;
-    }
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) return rc;
-    if (!ap_should_client_block(r)) {
-        *body = apr_pstrdup(r->pool, "");
-        return OK;
-    }
-    buf = apr_palloc(r->pool, cap + 1);
-    while ((got = ap_get_client_block(r, buf + n, cap + 1 - n)) > 0) {
-        n += (apr_size_t)got;
-        if (n > cap) {
-            *too_large = 1;
-            return OK;
-        }
-    }
-    if (got < 0) return HTTP_BAD_REQUEST;
-    buf[n] = '\0';
-    *body = buf;
-    *len = n;
     return OK;
 }
 
@@ -161,7 +126,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     apr_size_t len = 0;
     int too_large = 0, rc;
 
-    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if ((rc = jg_read_body(r, ADMIN_MAX_BODY, &body, &len, &too_large)) != OK) return rc;
     if (too_large)
         return answer(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
                     "{\"error\":\"too_large\",\"field\":null,"
@@ -218,7 +183,7 @@ static int console(request_rec *r, const char *location, const char *path,
     apr_size_t len = 0;
     int too_large = 0, rc;
 
-    if ((rc = read_body(r, &body, &len, &too_large)) != OK) return rc;
+    if ((rc = jg_read_body(r, ADMIN_MAX_BODY, &body, &len, &too_large)) != OK) return rc;
     if (too_large) return HTTP_REQUEST_ENTITY_TOO_LARGE;
     memset(&req, 0, sizeof(req));
     /* before the connection is taken: for dbd it takes one of its own */

@@ -10,6 +10,7 @@
 #include <http_config.h>
 #include <http_log.h>
 
+#include "jg_cache_net.h"
 #include "jg_cache_net_proto.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);

@@ -13,6 +13,7 @@
 #include <http_log.h>
 #include <ap_mpm.h>
 
+#include "jg_cache_net.h"
 #include "jg_cache_net_proto.h"
 #include "jg_directives.h"
 

@@ -10,7 +10,6 @@
 
 #include <apr_pools.h>
 #include <httpd.h>
-#include "jg_cache_net.h"
 #include "jg_netproto.h"
 
 #define JG_NET_EPOCH_MAX 20                  /* bytes of an epoch record */
@@ -98,7 +97,7 @@ struct jg_net_proto {
     void (*log_claim_failed)(request_rec *r, const char *reason);
 };
 
-extern const jg_net_proto_t jg_net_redis;
-extern const jg_net_proto_t jg_net_memcache;
+extern const struct jg_net_proto jg_net_redis;
+extern const struct jg_net_proto jg_net_memcache;
 
 #endif

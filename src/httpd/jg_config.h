@@ -125,7 +125,6 @@ const char *jg_server_base_url(request_rec *r);
  * NULL for regex and wildcard sections. */
 const char *jg_location_path(request_rec *r);
 
-extern const command_rec jg_cmds[];
 extern jg_global_conf_t jg_global;
 
 void *jg_create_server_conf(apr_pool_t *p, server_rec *s);
@@ -150,6 +149,10 @@ long long jg_conf_clock_skew(const jg_server_conf_t *sc);
 int jg_conf_require_client_auth(const jg_server_conf_t *sc);
 int jg_conf_replay_horizon(const jg_server_conf_t *sc);
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
+/* JWTGrantRefreshTokens (for clients that do not say) and
+ * JWTGrantRefreshTokenLifetime. */
+int jg_conf_refresh_tokens(const jg_server_conf_t *sc);
+long long jg_conf_refresh_lifetime(const jg_server_conf_t *sc);
 long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc);
 /* How this server fetches JWKS URLs (allow_http and the validators are
  * the caller's), and its JWKS policy. */

@@ -145,7 +145,12 @@ static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
     return jg_cache_jwks_claim(c->s, p, key, expiry, won, why);
 }
 
-static const jg_jwks_hooks_t hooks = { shared_get, shared_put, shared_claim, NULL };
+static const jg_jwks_hooks_t hooks = {
+    .get = shared_get,
+    .put = shared_put,
+    .claim = shared_claim,
+    .fetch = NULL,                      /* jg_http_get */
+};
 
 /* ---- hooks ---------------------------------------------------------------------- */
 

@@ -32,15 +32,6 @@ const char *jg_live_set_store(cmd_parms *cmd, void *dc, const char *arg);
 const char *jg_live_set_poll(cmd_parms *cmd, void *dc, const char *arg);
 const char *jg_live_set_assets(cmd_parms *cmd, void *dc, const char *arg);
 
-#define JG_LIVE_COMMANDS \
-    AP_INIT_TAKE1(JG_CMD_STORE, jg_live_set_store, NULL, RSRC_CONF, \
-                  "where registered IdPs and service providers are kept: " \
-                  "sqlite3:/path/file.db, dbd (mod_dbd) or none"), \
-    AP_INIT_TAKE1(JG_CMD_STORE_POLL, jg_live_set_poll, NULL, RSRC_CONF, \
-                  "how often a process asks the store whether it changed (default 1s)"), \
-    AP_INIT_TAKE1(JG_CMD_CONSOLE_ASSETS, jg_live_set_assets, NULL, RSRC_CONF, \
-                  "URL path where the console's CSS and JavaScript are served " \
-                  "(default " JG_DEFAULT_CONSOLE_ASSETS ")"),
 
 /* Hooks: post_config (files, schema), child_init (locks), registered by
  * jg_live_register_hooks from the module's register_hooks. */

@@ -1,5 +1,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
 #include "jg_alg.h"
 
 static const jg_alg_t algs[JG_ALG_COUNT] = {
@@ -104,4 +106,35 @@ EVP_MAC *jg_alg_hmac(void)
 EVP_MD *jg_alg_sha256(void)
 {
     return jg_alg_md(&algs[JG_ALG_HS256]);
+}
+
+/* Set RSA padding on a signing or verifying context. */
+static int rsa_padding(EVP_PKEY_CTX *pctx, const jg_alg_t *alg)
+{
+    if (alg->family == JG_FAMILY_RSA_PKCS1)
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+    /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash */
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
+        && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0
+        && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, jg_alg_md(alg)) > 0;
+}
+
+EVP_MD_CTX *jg_alg_digest_ctx(const jg_alg_t *alg, EVP_PKEY *pkey, int sign)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    if (!ctx) return NULL;
+    ok = (sign ? EVP_DigestSignInit(ctx, &pctx, jg_alg_md(alg), NULL, pkey)
+               : EVP_DigestVerifyInit(ctx, &pctx, jg_alg_md(alg), NULL, pkey)) == 1
+         && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
+             ? 1 : rsa_padding(pctx, alg));
+    if (!ok) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    /* one signature per context: spares Final a copy of the state */
+    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+    return ctx;
 }

@@ -51,6 +51,11 @@ jg_status_t jg_algset_parse(const char *list, jg_algset_t *out, const char **why
  * path). NULL for EdDSA. */
 EVP_MD *jg_alg_md(const jg_alg_t *alg);
 
+/* A digest-sign (sign) or digest-verify context of alg (not HMAC) for
+ * pkey, RSA padding set (RFC 7518 3.3, 3.5), ready for one signature; NULL
+ * on failure. The caller frees it. */
+EVP_MD_CTX *jg_alg_digest_ctx(const jg_alg_t *alg, EVP_PKEY *pkey, int sign);
+
 /* Fetch digests and MAC implementations once. Safe to call repeatedly and
  * from several threads. Returns JG_ERR_INTERNAL if OpenSSL cannot provide them. */
 jg_status_t jg_alg_init(void);

@@ -5,7 +5,6 @@
 #include <openssl/pem.h>
 #include "jg_array.h"
 #include "jg_key.h"
-#include "jg_sig.h"
 #include "jg_keycheck.h"
 #include "jg_b64url.h"
 #include "jg_json.h"
@@ -186,6 +185,39 @@ jg_status_t jg_key_finish(apr_pool_t *p, jg_key_t *key, const char **why)
     return JG_OK;
 }
 
+static apr_status_t digest_ctx_cleanup(void *data)
+{
+    EVP_MD_CTX_free(data);
+    return APR_SUCCESS;
+}
+
+/* key->sig_ctx for every algorithm the key fits (signing ones only for
+ * private keys), before the key is shared between threads. An
+ * optimisation: jg_sig_verify and jg_sig_sign work without it. */
+static void prepare_contexts(apr_pool_t *p, jg_key_t *key)
+{
+    jg_algset_t algs = jg_key_algs(key);
+    int i, op;
+
+    for (i = 0; i < JG_ALG_COUNT; i++) {
+        const jg_alg_t *alg = jg_alg_by_id((jg_alg_id_t)i);
+
+        if (!(algs & JG_ALGSET(i)) || alg->family == JG_FAMILY_HMAC) continue;
+        for (op = JG_SIG_CTX_VERIFY;
+             op <= (key->is_private ? JG_SIG_CTX_SIGN : JG_SIG_CTX_VERIFY); op++) {
+            EVP_MD_CTX *ctx;
+
+            if (key->sig_ctx[i][op]) continue;
+            if ((ctx = jg_alg_digest_ctx(alg, key->pkey, op == JG_SIG_CTX_SIGN)) != NULL) {
+                key->sig_ctx[i][op] = ctx;
+                apr_pool_cleanup_register(p, ctx, digest_ctx_cleanup,
+                                          apr_pool_cleanup_null);
+            }
+        }
+    }
+    ERR_clear_error();
+}
+
 jg_status_t jg_key_from_pkey(apr_pool_t *p, EVP_PKEY *pkey, jg_key_t **out,
                              const char **why)
 {
@@ -217,7 +249,7 @@ jg_status_t jg_key_from_pkey(apr_pool_t *p, EVP_PKEY *pkey, jg_key_t **out,
     if ((st = jg_keycheck_pkey(pkey, key->is_private, why)) != JG_OK) return st;
     if ((st = jg_key_finish(p, key, why)) != JG_OK) return st;
     key->ops = JG_KEYOP_VERIFY | JG_KEYOP_SIGN;
-    jg_sig_prepare(p, key);
+    prepare_contexts(p, key);
     *out = key;
     return JG_OK;
 }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "jg_status.h"
 #include "jg_alg.h"
+#include "jg_keycheck.h"   /* JG_RSA_MIN_BITS, JG_RSA_MAX_BITS */
 
 typedef enum {
     JG_KTY_RSA = 1,
@@ -27,9 +28,12 @@ typedef enum {
 /* Load flags */
 #define JG_KEYLOAD_ALLOW_EXPIRED 0x1u  /* do not enforce certificate validity */
 
-#define JG_RSA_MIN_BITS 2048
 #define JG_KEYFILE_MAX (1024 * 1024)   /* key files and JWKS documents */
 #define JG_JWKS_MAX_KEYS 64
+
+/* The two contexts of an algorithm in jg_key_t.sig_ctx */
+#define JG_SIG_CTX_VERIFY 0
+#define JG_SIG_CTX_SIGN 1
 
 typedef struct jg_key {
     jg_kty_t kty;
@@ -55,10 +59,10 @@ typedef struct jg_key {
     const char *x5t_s256;        /* SHA-256 of the DER, base64url */
     const char *subject;         /* RFC 2253 form */
     /* Signing and verifying contexts initialised once per algorithm at load
-     * (jg_sig_prepare) and copied per signature: OpenSSL 3's per-call
+     * (jg_key_from_pkey) and copied per signature; index [alg][1] signs: OpenSSL 3's per-call
      * initialisation fetches implementations under locks shared by every
      * thread. NULL where not prepared; read-only once the key is shared. */
-    EVP_MD_CTX *sig_ctx[JG_ALG_COUNT][2];
+    EVP_MD_CTX *sig_ctx[JG_ALG_COUNT][2];   /* [alg id][JG_SIG_CTX_*] */
 } jg_key_t;
 
 typedef struct jg_keyset {
@@ -131,5 +135,9 @@ jg_status_t jg_key_private_pem(apr_pool_t *p, const jg_key_t *key,
 /* Read a whole file, refusing anything larger than max bytes. */
 jg_status_t jg_file_read(apr_pool_t *p, const char *path, size_t max,
                          char **data, size_t *len, const char **why);
+
+/* Internal to the key loaders (jg_key.c, jg_jwk.c, jg_pem.c): compute the
+ * RFC 7638 thumbprint once all members are set. */
+jg_status_t jg_key_finish(apr_pool_t *p, jg_key_t *key, const char **why);
 
 #endif

@@ -2,7 +2,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include "jg_keycheck.h"
-#include "jg_key.h"
 
 /* Primes of the ROCA fingerprint test (Nemec et al., CCS 2017): an RSALib
  * modulus is 65537^k mod M for a primorial M, so for each small prime p the

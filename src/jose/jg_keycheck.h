@@ -8,8 +8,7 @@
 #include <apr_pools.h>
 #include "jg_status.h"
 
-struct jg_key;
-
+#define JG_RSA_MIN_BITS 2048
 #define JG_RSA_MAX_BITS 16384   /* bounds the cost of one verification */
 
 /* RSA: modulus of JG_RSA_MIN_BITS..JG_RSA_MAX_BITS, public exponent odd and
@@ -21,9 +20,5 @@ jg_status_t jg_keycheck_pkey(EVP_PKEY *pkey, int is_private, const char **why);
 
 /* 1 if n has the ROCA fingerprint (Infineon RSALib keys, factorable). */
 int jg_keycheck_roca(const BIGNUM *n);
-
-/* Internal to the key loaders (jg_key.c, jg_jwk.c, jg_pem.c). */
-/* Compute the RFC 7638 thumbprint once all members are set. */
-jg_status_t jg_key_finish(apr_pool_t *p, struct jg_key *key, const char **why);
 
 #endif

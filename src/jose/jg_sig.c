@@ -27,17 +27,6 @@ static int hmac(const jg_key_t *key, const jg_alg_t *alg, const void *data,
     return ok;
 }
 
-/* Set RSA padding on a signing or verifying context. */
-static int rsa_padding(EVP_PKEY_CTX *pctx, const jg_alg_t *alg)
-{
-    if (alg->family == JG_FAMILY_RSA_PKCS1)
-        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
-    /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash */
-    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
-        && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0
-        && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, jg_alg_md(alg)) > 0;
-}
-
 /* JWS r||s (RFC 7518 §3.4) to the DER that OpenSSL verifies, refusing r or s
  * outside [1, n-1] before any curve arithmetic. */
 static unsigned char *ecdsa_raw_to_der(const jg_key_t *key, const jg_alg_t *alg,
@@ -65,74 +54,28 @@ static unsigned char *ecdsa_raw_to_der(const jg_key_t *key, const jg_alg_t *alg,
     return *derlen > 0 ? der : NULL;
 }
 
-#define SIG_CTX_VERIFY 0
-#define SIG_CTX_SIGN 1
-
 /* A context ready for EVP_DigestVerify / EVP_DigestSign: a copy of the
- * prepared one, or one initialised now. NULL on failure. */
+ * one prepared at load (jg_key_from_pkey), or one initialised now. NULL on
+ * failure. */
 static EVP_MD_CTX *sig_ctx(const jg_key_t *key, const jg_alg_t *alg, int op)
 {
     const EVP_MD_CTX *tmpl = key->sig_ctx[alg->id][op];
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    int ok;
+    EVP_MD_CTX *ctx;
 
-    if (!ctx) return NULL;
-    if (tmpl) {
-        ok = EVP_MD_CTX_copy_ex(ctx, tmpl) == 1;
-    }
-    else {
-        ok = (op == SIG_CTX_SIGN
-              ? EVP_DigestSignInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey)
-              : EVP_DigestVerifyInit(ctx, &pctx, jg_alg_md(alg), NULL, key->pkey)) == 1
-             && (alg->family != JG_FAMILY_RSA_PKCS1 && alg->family != JG_FAMILY_RSA_PSS
-                 ? 1 : rsa_padding(pctx, alg));
-        /* one signature per context: spares Final a copy of the state */
-        EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
-    }
-    if (!ok) {
+    if (!tmpl) return jg_alg_digest_ctx(alg, key->pkey, op == JG_SIG_CTX_SIGN);
+    if (!(ctx = EVP_MD_CTX_new())) return NULL;
+    if (EVP_MD_CTX_copy_ex(ctx, tmpl) != 1) {
         EVP_MD_CTX_free(ctx);
         return NULL;
     }
     return ctx;
 }
 
-static apr_status_t sig_ctx_cleanup(void *data)
-{
-    EVP_MD_CTX_free(data);
-    return APR_SUCCESS;
-}
-
-void jg_sig_prepare(apr_pool_t *p, jg_key_t *key)
-{
-    jg_algset_t algs;
-    int i, op;
-
-    if (!key->pkey) return;
-    algs = jg_key_algs(key);
-    for (i = 0; i < JG_ALG_COUNT; i++) {
-        const jg_alg_t *alg = jg_alg_by_id((jg_alg_id_t)i);
-
-        if (!(algs & JG_ALGSET(i)) || alg->family == JG_FAMILY_HMAC) continue;
-        for (op = SIG_CTX_VERIFY; op <= (key->is_private ? SIG_CTX_SIGN : SIG_CTX_VERIFY);
-             op++) {
-            EVP_MD_CTX *ctx;
-
-            if (key->sig_ctx[i][op]) continue;
-            if ((ctx = sig_ctx(key, alg, op)) != NULL) {
-                key->sig_ctx[i][op] = ctx;
-                apr_pool_cleanup_register(p, ctx, sig_ctx_cleanup, apr_pool_cleanup_null);
-            }
-        }
-    }
-    ERR_clear_error();
-}
-
 static int digest_verify(const jg_key_t *key, const jg_alg_t *alg,
                          const void *data, size_t len,
                          const unsigned char *sig, size_t siglen)
 {
-    EVP_MD_CTX *ctx = sig_ctx(key, alg, SIG_CTX_VERIFY);
+    EVP_MD_CTX *ctx = sig_ctx(key, alg, JG_SIG_CTX_VERIFY);
     int ok;
 
     if (!ctx) return 0;
@@ -184,7 +127,7 @@ static int digest_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
                        const void *data, size_t len, unsigned char **sig,
                        size_t *siglen)
 {
-    EVP_MD_CTX *ctx = sig_ctx(key, alg, SIG_CTX_SIGN);
+    EVP_MD_CTX *ctx = sig_ctx(key, alg, JG_SIG_CTX_SIGN);
     int ok, max = EVP_PKEY_get_size(key->pkey);
 
     if (!ctx) return 0;

@@ -23,9 +23,4 @@ jg_status_t jg_sig_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
                         const void *data, size_t len,
                         unsigned char **sig, size_t *siglen, const char **why);
 
-/* Initialise key->sig_ctx for every algorithm the key fits (signing ones
- * only for private keys). An optimisation: jg_sig_verify and jg_sig_sign
- * work without it. Call before the key is shared between threads. */
-void jg_sig_prepare(apr_pool_t *p, jg_key_t *key);
-
 #endif

@@ -24,8 +24,8 @@
 #include <strings.h>
 #include <apr_strings.h>
 #include "jg_client_auth.h"
-#include "jg_assertion.h"
 #include "jg_form.h"
+#include "jg_assertion.h"
 #include "jg_jws.h"
 #include "jg_secret.h"
 #include "jg_token.h"
@@ -147,15 +147,17 @@ const char *jg_client_auth_problem(apr_pool_t *p, const jg_client_t *c)
     return NULL;
 }
 
-static const char *param(const jg_grant_request_t *req, const char *name)
+void jg_client_auth_error(jg_grant_result_t *res, const char *description)
 {
-    const char *v = jg_form_get(req->form, name);
-    return v && *v ? v : NULL;
+    /* whether a Basic challenge goes with it depends on the request:
+     * jg_client_auth_challenge decides */
+    jg_grant_error(res, 401, "invalid_client", description);
+    res->www_authenticate = 0;
 }
 
 static int refuse(apr_pool_t *p, jg_grant_result_t *res, const char *why)
 {
-    jg_grant_client_error(res, apr_pstrcat(p, "client_assertion: ", why, NULL));
+    jg_client_auth_error(res, apr_pstrcat(p, "client_assertion: ", why, NULL));
     return 0;
 }
 
@@ -176,12 +178,12 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     int method;
 
     if (strcmp(type, JG_CLIENT_ASSERTION_TYPE)) {
-        jg_grant_client_error(res, "unsupported client_assertion_type (only "
+        jg_client_auth_error(res, "unsupported client_assertion_type (only "
                               JG_CLIENT_ASSERTION_TYPE ")");
         return 0;
     }
     if (!hooks || !hooks->replay_check) {
-        jg_grant_client_error(res, "client assertions are not accepted here");
+        jg_client_auth_error(res, "client assertions are not accepted here");
         return 0;
     }
     if (jg_jws_parse(p, assertion, strlen(assertion), &jws, &why) != JG_OK
@@ -199,7 +201,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* until the signature verifies, the same words whatever went wrong:
      * nothing to learn about which client ids exist or how they sign */
     if (!c || !allows(c, method)) {
-        jg_grant_client_error(res, D_FAILED);
+        jg_client_auth_error(res, D_FAILED);
         return 0;
     }
     if (method == JG_AUTH_SECRET_JWT) {
@@ -224,7 +226,7 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
         }
     }
     if (!keys || jg_jws_verify_at(jws, keys, algs, (time_t)req->now, NULL, &why) != JG_OK) {
-        jg_grant_client_error(res, D_FAILED);
+        jg_client_auth_error(res, D_FAILED);
         return 0;
     }
 
@@ -277,14 +279,14 @@ int jg_client_auth_challenge(const jg_tenant_t *t, const jg_grant_request_t *req
     /* it tried another method: the body says why that failed, and a
      * challenge would make some clients (openid-client) report a challenge
      * instead of the error and its description */
-    if (param(req, "client_secret") || param(req, "client_assertion")
-        || param(req, "client_assertion_type"))
+    if (jg_grant_param(req, "client_secret") || jg_grant_param(req, "client_assertion")
+        || jg_grant_param(req, "client_assertion_type"))
         return 0;
     /* none tried: RFC 6749 5.2 allows a challenge naming the schemes we
      * support, and it only helps when Basic is the one way in. The server
      * offers every method; a client (named by its client_id alone) may be
      * held to client_secret_basic. */
-    id = param(req, "client_id");
+    id = jg_grant_param(req, "client_id");
     c = t && id ? jg_tenant_find_client(t, id) : NULL;
     return c && c->auth_method == JG_AUTH_SECRET_BASIC;
 }
@@ -348,10 +350,10 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
                         const jg_client_t **client, jg_grant_result_t *res)
 {
     const char *id = NULL, *secret = NULL, *alt = NULL, *why = NULL;
-    const char *form_id = param(req, "client_id");
-    const char *form_secret = param(req, "client_secret");
-    const char *assertion_type = param(req, "client_assertion_type");
-    const char *client_assertion_ = param(req, "client_assertion");
+    const char *form_id = jg_grant_param(req, "client_id");
+    const char *form_secret = jg_grant_param(req, "client_secret");
+    const char *assertion_type = jg_grant_param(req, "client_assertion_type");
+    const char *client_assertion_ = jg_grant_param(req, "client_assertion");
     const jg_client_t *c = NULL;
     int basic = uses_basic(req);
 
@@ -374,7 +376,7 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_basic_t b;
 
         if (jg_basic_parse_ex(p, req->authorization, &b, &why) != JG_OK) {
-            jg_grant_client_error(res, why);
+            jg_client_auth_error(res, why);
             return 0;
         }
         if (form_secret) {
@@ -405,7 +407,7 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     if (!id) {
         if (cfg->require_client_auth) {
-            jg_grant_client_error(res, "client authentication required");
+            jg_client_auth_error(res, "client authentication required");
             return 0;
         }
         return 1;
@@ -414,14 +416,14 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!c) {
         /* spend the comparisons anyway: no timing difference for unknown ids */
         if (secret) secret_matches(NO_SECRET, secret, alt, basic);
-        jg_grant_client_error(res, D_FAILED);
+        jg_client_auth_error(res, D_FAILED);
         return 0;
     }
     if (secret) {
         /* a client held to another method may not fall back to its secret */
         int ok = allows(c, basic ? JG_AUTH_SECRET_BASIC : JG_AUTH_SECRET_POST);
         if (!c->secret || !secret_matches(c->secret, secret, alt, basic) || !ok) {
-            jg_grant_client_error(res, D_FAILED);
+            jg_client_auth_error(res, D_FAILED);
             return 0;
         }
     }
@@ -429,7 +431,7 @@ static int authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
         /* a public client has nothing to prove, and cannot prove anything;
          * a client with credentials is not public when it leaves them out */
         /* the same words as for an unknown id: nothing to enumerate */
-        jg_grant_client_error(res, D_FAILED);
+        jg_client_auth_error(res, D_FAILED);
         return 0;
     }
     *client = c;

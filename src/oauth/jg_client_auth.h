@@ -7,7 +7,7 @@
 #define JG_CLIENT_AUTH_H
 
 #include <apr_pools.h>
-#include "jg_grant.h"
+#include "jg_oauth.h"
 #include "jg_registry.h"
 
 #define JG_CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -40,6 +40,10 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
  * client_id names may use client_secret_basic alone (t: the tenant, or
  * NULL when there is none). */
 int jg_client_auth_challenge(const jg_tenant_t *t, const jg_grant_request_t *req);
+
+/* Fill res as a 401 invalid_client answer, without a challenge: the caller
+ * sets res->www_authenticate from jg_client_auth_challenge. */
+void jg_client_auth_error(jg_grant_result_t *res, const char *description);
 
 /* RFC 7591 names: "client_secret_basic", ... , "none"; JG_AUTH_ANY: NULL. */
 const char *jg_auth_method_name(int method);

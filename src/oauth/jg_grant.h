@@ -1,212 +1,25 @@
-/* A token request of the JWT bearer grant (RFC 7523 §2.1, RFC 7521 §4.1),
- * from parsed parameters to an RFC 6749 §5.1 or §5.2 answer. No HTTP here:
- * the glue parses the request and writes the answer; the socache is reached
- * through the hooks. */
+/* The token endpoint's request (RFC 6749 §3.2): the grant its grant_type
+ * names, within the tenant it is for, from parsed parameters to an
+ * RFC 6749 §5.1 or §5.2 answer. No HTTP here: the glue parses the request
+ * and writes the answer; the caches and the store are reached through the
+ * hooks (jg_oauth.h). A new grant type is one file with a function of
+ * jg_grant_fn's shape and one row in jg_grant.c's table. */
 #ifndef JG_GRANT_H
 #define JG_GRANT_H
 
 #include <apr_pools.h>
-#include <apr_tables.h>
-#include "jg_status.h"
-#include "jg_registry.h"
-#include "jg_token.h"
-#include "jg_store.h"     /* jg_refresh_row_t */
-#include "jg_claim.h"
-#include "jg_assertion.h"
+#include "jg_oauth.h"
+#include "jg_jwt_bearer.h"
+#include "jg_refresh.h"
 
-#define JG_GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-typedef enum {
-    JG_TOKEN_FORMAT_JWT = 0,
-    JG_TOKEN_FORMAT_OPAQUE
-} jg_token_format_t;
-
-typedef struct jg_grant_hooks {
-    /* Claim key (a one-time value whose exp is exp), atomically across
-     * processes (and hosts): *out says what the cache found. The cache keeps
-     * the record until exp plus the largest JWTGrantClockSkew any
-     * configuration it served has had (a virtual host, a generation), so a
-     * request with a longer leeway than the first one's still finds it.
-     * earliest is the first second at which the value could have been
-     * accepted before (jg_assertion_earliest_use with skew_bound). For
-     * JG_CLAIM_FULL, *retry_after is when a record frees up (seconds, at
-     * least 1). An error: the cache failed, nothing was claimed. */
-    jg_status_t (*replay_check)(void *baton, const char *key, long long earliest,
-                                long long exp, jg_claim_t *out,
-                                long long *retry_after, const char **why);
-    /* Keep an opaque token's claims (JSON) under key until expiry. */
-    jg_status_t (*opaque_store)(void *baton, const char *key, const char *claims,
-                                long long expiry, const char **why);
-    void *baton;
-    /* The keys of an IdP trusted through its JWKS URL (idp->jwks_url), for a
-     * token that names kid (NULL: none). JG_OK with *keys, valid as long as
-     * the request's pool; otherwise the IdP has no usable keys right now
-     * (the request is answered 503): *why says why, *retry_after when to
-     * try again (seconds). NULL: such IdPs have no keys. */
-    jg_status_t (*jwks_keys)(void *baton, const jg_idp_t *idp, const char *kid,
-                             long long now, const jg_keyset_t **keys,
-                             long long *retry_after, const char **why);
-
-    /* refresh tokens in the store (NULL: JWTGrantStore none) */
-    jg_status_t (*refresh_save)(void *baton, const jg_refresh_row_t *row,
-                                const char **why);
-    jg_status_t (*refresh_get)(void *baton, const char *hash, jg_refresh_row_t **row,
-                               const char **why);
-    jg_status_t (*refresh_rotate)(void *baton, const char *old_hash, long long now,
-                                  const jg_refresh_row_t *next, int *won,
-                                  const char **why);
-    jg_status_t (*refresh_revoke_family)(void *baton, const char *family, long long now,
-                                         const char **why);
-    /* introspection and revocation read and drop cache records
-     * (*value NULL when absent) */
-    jg_status_t (*cache_get)(void *baton, const char *key, const char **value,
-                             const char **why);
-    jg_status_t (*cache_remove)(void *baton, const char *key, const char **why);
-    /* Remember a revoked JWT's revocation key until its exp, in the replay
-     * cache: *out JG_CLAIM_FRESH or JG_CLAIM_USED (revoked already) both mean
-     * remembered; JG_CLAIM_FULL: not remembered, refuse the revocation. */
-    jg_status_t (*revocation_store)(void *baton, const char *key, long long exp,
-                                    jg_claim_t *out, long long *retry_after,
-                                    const char **why);
-    /* Whether the JWT under this revocation key, issued at issued_at, counts
-     * as revoked: a record says so, or it was issued at or before the moment
-     * the cache last lost records (its revocation may be lost). */
-    jg_status_t (*revoked_check)(void *baton, const char *key, long long issued_at,
-                                 int *revoked, const char **why);
-} jg_grant_hooks_t;
-
-typedef struct jg_grant_config {
-    const jg_registry_t *registry;
-    const char *default_tenant;
-    const char *issuer;
-    /* aud values always accepted: the token endpoint's URL and the issuer
-     * (an IdP's JWTGrantIdPAlias values are accepted besides; client
-     * assertions name one of these) */
-    const apr_array_header_t *audiences;
-    long long skew;
-    /* The largest clock skew any configuration of this server has used since
-     * the replay cache last lost records (>= skew; 0: skew): the earliest
-     * use of a value is computed with it, so that a leeway lowered since
-     * does not move it past the horizon. */
-    long long skew_bound;
-    /* The same for the longest assertion lifetime (JWTGrantIdPMaxLifetime,
-     * JWTGrantClientAssertionMaxLifetime; 0: the policy's): without iat, the
-     * earliest use counts from exp less it. */
-    long long lifetime_bound;
-    int require_client_auth;
-    jg_token_format_t token_format;
-    long long token_lifetime;
-    const jg_signer_t *signer;          /* for JWT access tokens */
-
-    int refresh_default;                /* refresh tokens for clients that do not say */
-    long long refresh_lifetime;         /* their lifetime, for clients that do not say */
-    const jg_keyset_t *token_keys;      /* our signing keys: our own JWTs verified */
-    /* Largest exp - iat of a client assertion; 0: the default,
-     * JG_CLIENT_ASSERTION_MAX_LIFETIME (jg_client_auth.h). */
-    long long client_assertion_max_lifetime;
-} jg_grant_config_t;
-
-typedef struct jg_grant_request {
-    const char *tenant;                 /* ?tenantDomain=, or NULL */
-    apr_table_t *form;                  /* the decoded body */
-    const char *authorization;          /* the Authorization header, or NULL */
-    long long now;
-    /* The cache and key hooks client authentication uses for JWT client
-     * assertions: jg_grant_process fills it from its own hooks
-     * when NULL; another endpoint that calls jg_client_authenticate sets it
-     * (NULL there: JWT client authentication is refused). */
-    const struct jg_grant_hooks *hooks;
-} jg_grant_request_t;
-
-typedef struct jg_grant_result {
-    int status;                         /* HTTP status to answer with */
-    const char *error;                  /* RFC 6749 §5.2 code; NULL: success */
-    const char *description;            /* for the client, never a secret */
-    /* answer 401 with a Basic challenge (WWW-Authenticate): set from
-     * jg_client_auth_challenge, never otherwise */
-    int www_authenticate;
-    int server_fault;                   /* our fault: log as an error */
-    long long retry_after;              /* > 0: send Retry-After (503) */
-    const char *access_token;
-    long long expires_in;
-    const char *scope;                  /* granted, space-separated */
-    const char *refresh_token;          /* a new refresh token, or NULL */
-    /* who and what, for the log line and the request notes */
-    const char *tenant, *client_id, *idp, *iss, *sub, *jti;
-} jg_grant_result_t;
+/* A grant: every outcome in *res (res->tenant set already). */
+typedef void (*jg_grant_fn)(apr_pool_t *p, const jg_grant_config_t *cfg,
+                            const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                            const jg_tenant_t *t, jg_grant_result_t *res);
 
 /* Never fails as a function: every outcome is in *res. */
 void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
                       const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                       jg_grant_result_t *res);
-
-/* what an access token is issued for, whichever grant. */
-typedef struct jg_grant_subject {
-    const char *sub, *idp, *scope;
-    const char *client_id;              /* the client's; NULL without one */
-    json_object *assertion;             /* the assertion's claims, or NULL */
-    const char *assertion_text;         /* the same as JSON text, or NULL */
-    const char *family;                 /* refresh: the family continued */
-} jg_grant_subject_t;
-
-/* mint the access token (and, when the client gets them and
- * refresh is set, a refresh token saved through the hooks) into res; 0 with
- * res filled as an error answer. */
-int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
-                   const jg_grant_hooks_t *hooks, const jg_tenant_t *t,
-                   const jg_client_t *client, jg_grant_subject_t *s, int refresh,
-                   long long now, jg_grant_result_t *res);
-
-/* Fill res as an error answer (also used by the glue for HTTP-level errors). */
-void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
-                    const char *description);
-/* Fill res as a 401 invalid_client answer, without a challenge: the caller
- * sets res->www_authenticate from jg_client_auth_challenge. */
-void jg_grant_client_error(jg_grant_result_t *res, const char *description);
-
-/* The first max_chars characters of UTF-8 s between single quotes, for
- * quoting what a client sent in an error description: every byte outside
- * RFC 6749 §5.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and '\'', as %XX
- * (RFC 3986 percent-encoding, uppercase hex), so that the description
- * stays within §5.2 and percent-decoding gives s back. A character is a
- * well-formed UTF-8 sequence, or a byte that begins none. *cut (when cut
- * is not NULL): 1 when s has more characters. */
-const char *jg_description_quote(apr_pool_t *p, const char *s, size_t max_chars, int *cut);
-
-/* Characters of a caller's iss quoted in "unknown issuer": enough for any
- * issuer URL, bounded for the answer and the log line. */
-#define JG_QUOTED_ISS_MAX 200
-
-/* The reason for an iss that names no IdP of the tenant:
- * unknown issuer 'ISS', ISS quoted by jg_description_quote; when iss is
- * longer than JG_QUOTED_ISS_MAX characters, its first JG_QUOTED_ISS_MAX and
- * " (cut at 200 characters)" after the closing quote. */
-const char *jg_grant_unknown_issuer(apr_pool_t *p, const char *iss);
-
-/* The earliest use of assertion a under pol, with the leeway and lifetime
- * of cfg->skew_bound and cfg->lifetime_bound (see there). */
-long long jg_grant_earliest_use(const jg_grant_config_t *cfg, const jg_assertion_t *a,
-                                const jg_assertion_policy_t *pol);
-
-/* Claim a one-time value through hooks->replay_check: 1 when it is fresh,
- * else 0 with res filled: a cache fault (500), a full cache (503 with
- * Retry-After), or refuse's answer with used (the value was seen) or
- * unknown (the cache cannot vouch for it) as the description. */
-int jg_grant_claim(apr_pool_t *p, const jg_grant_hooks_t *hooks, const char *key,
-                   long long earliest, long long exp, const char *used,
-                   const char *unknown,
-                   int (*refuse)(apr_pool_t *p, jg_grant_result_t *res,
-                                 const char *description),
-                   jg_grant_result_t *res);
-
-/* The JSON body of the answer. */
-const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res);
-
-/* Scope arithmetic: the space-separated requested scopes that are in
- * allowed, in request order, without duplicates. JG_ERR_MALFORMED when a
- * scope token is not RFC 6749 §3.3 syntax. */
-jg_status_t jg_scope_intersect(apr_pool_t *p, const char *requested,
-                               const apr_array_header_t *allowed,
-                               const char **granted, const char **why);
 
 #endif

@@ -3,8 +3,7 @@
 #include "jg_array.h"
 #include "jg_introspect.h"
 #include "jg_client_auth.h"
-#include "jg_refresh.h"
-#include "jg_form.h"
+#include "jg_refresh_token.h"
 #include "jg_json.h"
 #include "jg_jws.h"
 
@@ -28,18 +27,6 @@ const char *jg_revoked_jti_key(apr_pool_t *p, const char *jti)
 {
     const char *parts[2] = { "revoked-access-token", jti };
     return jg_hash_key(p, parts, 2);
-}
-
-static const char *param(const jg_grant_request_t *req, const char *name)
-{
-    const char *v = jg_form_get(req->form, name);
-    return v && *v ? v : NULL;
-}
-
-static void fault(jg_grant_result_t *res, const char *why)
-{
-    jg_grant_error(res, 500, "server_error", why ? why : "internal error");
-    res->server_fault = 1;
 }
 
 static const char *str(json_object *o, const char *name)
@@ -98,7 +85,7 @@ static int find_opaque(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!hooks->cache_get) return 0;
     f->key = jg_token_store_key(p, token);
     if (!f->key || hooks->cache_get(hooks->baton, f->key, &rec, &why) != JG_OK) {
-        fault(res, why);
+        jg_grant_server_error(res, why);
         return -1;
     }
     if (!rec || jg_json_parse_object(p, rec, strlen(rec), &f->claims, &why) != JG_OK)
@@ -120,7 +107,7 @@ static int find_refresh(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!hooks->refresh_get) return 0;
     if (!(hash = jg_refresh_hash(p, token))
         || hooks->refresh_get(hooks->baton, hash, &f->row, &why) != JG_OK) {
-        fault(res, why);
+        jg_grant_server_error(res, why);
         return -1;
     }
     if (!f->row || !cfg->issuer || strcmp(f->row->issuer, cfg->issuer)) return 0;
@@ -187,7 +174,7 @@ static int is_active(apr_pool_t *p, const jg_grant_config_t *cfg,
         int revoked = 1;
         if (!key || hooks->revoked_check(hooks->baton, key, f->iat, &revoked, &why)
                     != JG_OK) {
-            fault(res, why);
+            jg_grant_server_error(res, why);
             return -1;
         }
         if (revoked) return 0;
@@ -257,7 +244,7 @@ static int caller(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_re
     *t = jg_registry_tenant((jg_registry_t *)cfg->registry, res->tenant, 0);
     if (!*t) {
         /* nobody can authenticate in a tenant that does not exist */
-        jg_grant_client_error(res, "client authentication failed");
+        jg_client_auth_error(res, "client authentication failed");
         res->www_authenticate = jg_client_auth_challenge(NULL, req);
         return 0;
     }
@@ -265,15 +252,15 @@ static int caller(apr_pool_t *p, const jg_grant_config_t *cfg, const jg_grant_re
     strict.require_client_auth = 1;
     if (!jg_client_authenticate(p, &strict, *t, req, client, res)) return 0;
     if (!*client) {
-        jg_grant_client_error(res, "client authentication required");
+        jg_client_auth_error(res, "client authentication required");
         res->www_authenticate = jg_client_auth_challenge(*t, req);
         return 0;
     }
-    if (!(*token = param(req, "token"))) {
+    if (!(*token = jg_grant_param(req, "token"))) {
         jg_grant_error(res, 400, "invalid_request", "token missing");
         return 0;
     }
-    *hint = param(req, "token_type_hint");
+    *hint = jg_grant_param(req, "token_type_hint");
     return 1;
 }
 
@@ -339,7 +326,7 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (f.kind == KIND_REFRESH) {
         if (hooks->refresh_revoke_family(hooks->baton, f.row->family, req->now, &why)
             != JG_OK) {
-            fault(res, why);
+            jg_grant_server_error(res, why);
             return;
         }
         res->sub = f.row->sub;
@@ -350,7 +337,7 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (f.exp <= req->now) return;      /* dead already */
     if (f.kind == KIND_OPAQUE) {
         if (!hooks->cache_remove || hooks->cache_remove(hooks->baton, f.key, &why) != JG_OK) {
-            fault(res, why);
+            jg_grant_server_error(res, why);
             return;
         }
         *what = "opaque access token";
@@ -361,7 +348,7 @@ void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!key || !hooks->revocation_store
         || hooks->revocation_store(hooks->baton, key, f.exp, &claim, &retry,
                                    &why) != JG_OK) {
-        fault(res, why);
+        jg_grant_server_error(res, why);
         return;
     }
     if (claim == JG_CLAIM_FULL) {

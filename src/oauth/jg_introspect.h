@@ -15,7 +15,7 @@
 #define JG_INTROSPECT_H
 
 #include <apr_pools.h>
-#include "jg_grant.h"
+#include "jg_oauth.h"
 
 /* The member of an introspection answer holding the original assertion's
  * claims. */

@@ -1,49 +1,10 @@
 #include <string.h>
 #include <apr_strings.h>
-#include "jg_array.h"
 #include "jg_refresh.h"
 #include "jg_client_auth.h"
-#include "jg_form.h"
-#include "jg_secret.h"
-
-const char *jg_refresh_hash(apr_pool_t *p, const char *token)
-{
-    const char *parts[2] = { "refresh-token", token };
-    return jg_hash_key(p, parts, 2);
-}
-
-jg_status_t jg_refresh_mint(apr_pool_t *p, jg_refresh_row_t *row, const char **token,
-                            const char **why)
-{
-    jg_status_t rc;
-
-    if ((rc = jg_random_b64url(p, JG_REFRESH_TOKEN_BYTES, token, why)) != JG_OK)
-        return rc;
-    if (!row->family
-        && (rc = jg_random_b64url(p, JG_JTI_BYTES, &row->family, why)) != JG_OK)
-        return rc;
-    if (!(row->hash = jg_refresh_hash(p, *token)))
-        return jg_fail(why, JG_ERR_INTERNAL, "hash failed");
-    return JG_OK;
-}
-
-int jg_refresh_enabled(const jg_grant_config_t *cfg, const jg_client_t *c)
-{
-    if (c && c->refresh_tokens != JG_CLIENT_DEFAULT) return c->refresh_tokens;
-    return cfg->refresh_default > 0;
-}
-
-long long jg_refresh_lifetime(const jg_grant_config_t *cfg, const jg_client_t *c)
-{
-    if (c && c->refresh_lifetime > 0) return c->refresh_lifetime;
-    return cfg->refresh_lifetime > 0 ? cfg->refresh_lifetime : JG_DEFAULT_REFRESH_LIFETIME;
-}
-
-static const char *param(const jg_grant_request_t *req, const char *name)
-{
-    const char *v = jg_form_get(req->form, name);
-    return v && *v ? v : NULL;
-}
+#include "jg_issue.h"
+#include "jg_refresh_token.h"
+#include "jg_scope.h"
 
 static int scope_has(const char *list, const char *s, size_t n)
 {
@@ -91,8 +52,7 @@ static void reused(const jg_grant_hooks_t *hooks, const jg_refresh_row_t *row,
     const char *why = NULL;
 
     if (hooks->refresh_revoke_family(hooks->baton, row->family, now, &why) != JG_OK) {
-        jg_grant_error(res, 500, "server_error", why);
-        res->server_fault = 1;
+        jg_grant_server_error(res, why);
         return;
     }
     jg_grant_error(res, 400, "invalid_grant", "refresh token already used; every "
@@ -116,7 +76,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                        "client's id (RFC 6749 6)");
         return;
     }
-    if (!(token = param(req, "refresh_token"))) {
+    if (!(token = jg_grant_param(req, "refresh_token"))) {
         jg_grant_error(res, 400, "invalid_request", "refresh_token missing");
         return;
     }
@@ -130,8 +90,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     if (hooks->refresh_get(hooks->baton, hash, &row, &why) != JG_OK) {
-        jg_grant_error(res, 500, "server_error", why);
-        res->server_fault = 1;
+        jg_grant_server_error(res, why);
         return;
     }
     /* another client's token, another tenant's or another issuer's (the
@@ -171,7 +130,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     scope = row->scope;
-    if ((requested = param(req, "scope"))) {
+    if ((requested = jg_grant_param(req, "scope"))) {
         if (!narrow(p, row->scope, requested, &scope, &why)) {
             jg_grant_error(res, 400, "invalid_scope", why);
             return;
@@ -190,8 +149,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     memset(&next, 0, sizeof(next));
     next.family = row->family;
     if (jg_refresh_mint(p, &next, &newtok, &why) != JG_OK) {
-        jg_grant_error(res, 500, "server_error", why);
-        res->server_fault = 1;
+        jg_grant_server_error(res, why);
         return;
     }
     next.tenant = row->tenant;
@@ -205,8 +163,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     next.issued_at = req->now;
     next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
     if (hooks->refresh_rotate(hooks->baton, hash, req->now, &next, &won, &why) != JG_OK) {
-        jg_grant_error(res, 500, "server_error", why);
-        res->server_fault = 1;
+        jg_grant_server_error(res, why);
         return;
     }
     if (!won) {

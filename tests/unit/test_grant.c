@@ -18,6 +18,8 @@
 #include "jg_array.h"
 #include "jg_b64url.h"
 #include "jg_grant.h"
+#include "jg_description.h"
+#include "jg_scope.h"
 #include "jg_json.h"
 #include "jg_jws.h"
 #include "jg_secret.h"

@@ -532,7 +532,7 @@ static const char *chunk_key_of(const char *id, const char *digest, int i)
 
 START_TEST(shared_record_travels_in_chunks)
 {
-    jg_jwks_hooks_t hooks = { store_get, store_put, NULL, NULL };
+    jg_jwks_hooks_t hooks = { .get = store_get, .put = store_put };
     store_t st = { apr_hash_make(test_pool), 0, 0 };
     jg_jwks_record_t rec = big_record(), back;
     const char *why = NULL;
@@ -562,7 +562,7 @@ END_TEST
 
 START_TEST(shared_record_with_a_missing_or_altered_chunk_has_no_keys)
 {
-    jg_jwks_hooks_t hooks = { store_get, store_put, NULL, NULL };
+    jg_jwks_hooks_t hooks = { .get = store_get, .put = store_put };
     store_t st = { apr_hash_make(test_pool), 0, 0 };
     jg_jwks_record_t rec = big_record(), back;
     const char *why = NULL, *key = chunk_key_of("id", rec.meta.digest, 1), *v;
@@ -809,7 +809,8 @@ static void source_teardown(void)
 static proc_t *process(void)
 {
     proc_t *pr = apr_pcalloc(test_pool, sizeof(*pr));
-    jg_jwks_hooks_t hooks = { fake_get, fake_put, fake_claim, fake_fetch };
+    jg_jwks_hooks_t hooks = { .get = fake_get, .put = fake_put, .claim = fake_claim,
+                              .fetch = fake_fetch };
     jg_http_options_t http;
     const char *why = NULL;
 

@@ -18,7 +18,7 @@
 #include "jg_introspect.h"
 #include "jg_json.h"
 #include "jg_jws.h"
-#include "jg_refresh.h"
+#include "jg_refresh_token.h"
 #include "jg_secret.h"
 
 #define NOW 1750000000LL

@@ -701,7 +701,7 @@ START_TEST(prepared_contexts_cover_the_algs_of_each_key)
 END_TEST
 
 /* The same key without its prepared contexts: the path for keys that
- * never went through jg_sig_prepare. */
+ * were never prepared (jg_key_from_pkey prepares every key it loads). */
 static jg_key_t *unprepared(const jg_key_t *key)
 {
     jg_key_t *copy = apr_pmemdup(test_pool, key, sizeof(*key));
