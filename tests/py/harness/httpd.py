@@ -98,6 +98,22 @@ def process_alive(pid):
     return state not in ("Z", "X")
 
 
+def processes_of(conf_path):
+    """The live processes started with -f conf_path: an httpd's parent and
+    its children (they inherit its command line), orphaned ones too."""
+    want = b"-f\0" + os.fsencode(conf_path) + b"\0"
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if want in f.read() and process_alive(int(entry)):
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
 def children_of(pid):
     """The live child processes of pid."""
     out = []
@@ -287,6 +303,7 @@ class Httpd:
         rc, out = self._run("-k", "start")
         self.start_output = out
         if rc != 0:
+            self._kill_every_process()      # none should be left; never an orphan
             raise HttpdError(f"httpd -k start exited {rc}:\n{out}\n"
                              f"--- error log ---\n{self.error_log_text()}")
         deadline = time.monotonic() + 20
@@ -298,9 +315,7 @@ class Httpd:
                 break
             time.sleep(0.05)
         else:
-            pid = self._read_pid()
-            if pid and process_alive(pid):
-                os.kill(pid, signal.SIGKILL)
+            self._kill_every_process()
             raise HttpdError(f"httpd did not come up on {self.ports}:\n{out}\n"
                              f"--- error log ---\n{self.error_log_text()}")
         self.check_log(startup=True)
@@ -330,9 +345,25 @@ class Httpd:
         while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+            self._kill_every_process()
             raise HttpdError(f"httpd {pid} did not stop; killed it")
         self.check_log()
+
+    def _kill_every_process(self):
+        """SIGKILL to every process of this server's configuration, parent
+        and children (which a killed parent would leave orphaned), and wait
+        until they are gone."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pids = processes_of(self.conf_path)
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
 
     def restart(self):
         """A full stop and start (not graceful): every process is new."""
