@@ -101,14 +101,16 @@ jg_status_t jg_basic_parse_ex(apr_pool_t *p, const char *header, jg_basic_t *out
     b64 = header + 6;
     while (*b64 == ' ') b64++;
     len = strlen(b64);
-    if (len == 0 || len % 4 || len > 4096)
+    /* RFC 7617 token68, as base64 (RFC 4648 4): the alphabet, then at most two
+     * '=' that end it; EVP_DecodeBlock alone would skip whitespace around it */
+    pad = strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    if (len == 0 || len % 4 || len > 4096 || len - pad > 2 || strspn(b64 + pad, "=") != len - pad)
         return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
+    pad = len - pad;
     dec = apr_palloc(p, len / 4 * 3 + 1);
     n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
     if (n < 0)
         return jg_fail(why, JG_ERR_MALFORMED, "malformed Basic credentials");
-    if (b64[len - 1] == '=') pad++;
-    if (b64[len - 2] == '=') pad++;
     n -= (int)pad;
     dec[n] = '\0';
     if (memchr(dec, '\0', (size_t)n) || !(colon = strchr((char *)dec, ':')) || colon == (char *)dec)

@@ -376,6 +376,23 @@ START_TEST(basic_bad_base64_refused)
 }
 END_TEST
 
+/* Only base64's alphabet, then at most two '=' that end it: whitespace or
+ * padding inside the credentials is refused, as is a third '=' */
+START_TEST(basic_only_base64_alphabet)
+{
+    const char *h = basic("id:secret") + 6;     /* "aWQ6c2VjcmV0" */
+
+    basic_refused(apr_pstrcat(test_pool, "Basic ", h, "    ", NULL),
+                  "malformed Basic credentials");
+    basic_refused("Basic aWQ6 c2VjcmV0   ", "malformed Basic credentials");
+    basic_refused("Basic aWQ6\tc2VjcmV0   ", "malformed Basic credentials");
+    basic_refused("Basic aWQ=c2VjcmV0", "malformed Basic credentials");
+    basic_refused("Basic aWQ6c2Vj===", "malformed Basic credentials");
+    basic_refused("Basic aWQ6c2Vj=c==", "malformed Basic credentials");
+    basic_ok(apr_pstrcat(test_pool, "Basic ", h, NULL), "id", "secret");
+}
+END_TEST
+
 START_TEST(basic_empty_credentials_refused)
 {
     basic_refused("Basic ", "malformed Basic credentials");
@@ -531,6 +548,7 @@ Suite *form_suite(void)
     tcase_add_test(tc, basic_ex_gives_both_forms);
     tcase_add_test(tc, basic_ex_keeps_what_is_not_form_encoded);
     tcase_add_test(tc, basic_ex_refusals);
+    tcase_add_test(tc, basic_only_base64_alphabet);
     suite_add_tcase(s, tc);
     return s;
 }
