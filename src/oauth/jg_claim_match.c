@@ -103,8 +103,9 @@ static size_t char_len(const char *s, size_t n)
     return l < n ? l : n;
 }
 
-/* '*' any run of characters (none too), '?' exactly one, anything else
- * itself; over the whole value. Greedy with a return to the last star:
+/* '*' any run of bytes (none too), '?' exactly one character, anything
+ * else itself; over the whole value. Greedy with a return to the last star
+ * (right, as every other token matches at most one way from a position):
  * linear in practice, at worst the product of the lengths. */
 static int glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
@@ -124,10 +125,9 @@ static int glob_match(const char *pat, size_t plen, const char *s, size_t slen)
             si++;
         }
         else if (star != (size_t)-1) {
-            /* the last star takes one more character */
+            /* the last star takes one more byte */
             pi = star + 1;
-            resume += char_len(s + resume, slen - resume);
-            si = resume;
+            si = ++resume;
         }
         else return 0;
     }

@@ -27,7 +27,7 @@
 
 typedef enum {
     JG_MATCHER_LITERAL = 0,       /* the value, byte for byte */
-    JG_MATCHER_GLOB,              /* "glob:": '*' any run, '?' one character */
+    JG_MATCHER_GLOB,              /* "glob:": '*' any run, '?' one (UTF-8) character */
     JG_MATCHER_REGEX              /* "regex:": PCRE2, anchored at both ends */
 } jg_matcher_kind_t;
 
