@@ -11,15 +11,18 @@ of opaque tokens, after a refresh), JWTGrantIdPConditionalScope with and
 without a client, JWTGrantIdPLimitTokenLifetime; and the startup errors of
 bad patterns and registered claim names."""
 
+import os
+import re
 import time
 import uuid
 
 import pytest
 
+from harness import TOP
 from harness.conf import Conf, assert_config_error
 from harness.httpd import Httpd, assert_error, assert_granted, log_lines, running
 from harness.jose import DROP, claims, jws_claims, sign
-from harness.keys import pub_pem
+from harness.keys import hashed_secret, pub_pem
 from harness.lifecycle import INTROSPECT_PATH, active, refresh
 
 ISSUER = "https://as.test"
@@ -54,7 +57,9 @@ def policy_conf(h, keys):
                  map_claim=["repository repo", "job_workflow_ref workflow"],
                  scopes="read",
                  conditional_scope=["deploy repository glob:acme/*",
-                                    "deploy ref refs/heads/main"],
+                                    "deploy ref refs/heads/main",
+                                    'deploy job_workflow_ref "regex:acme/[a-z]+/\\.github/'
+                                    'workflows/deploy\\.yml@refs/heads/main"'],
                  limit_token_lifetime=True)
             # Kubernetes service accounts of two namespaces, named by account
             .idp("k8s", issuer=K8S, certificate=k8s, alias=AUD, require_jti=False,
@@ -207,6 +212,17 @@ def test_github_other_branch_gets_no_deploy(srv, keys):
     doc = assert_granted(grant(srv, github_token(keys, ref="refs/tags/main"),
                                scope="read deploy"))
     assert doc["scope"] == "read", doc
+
+
+def test_regex_escapes_survive_httpd_conf(srv, keys):
+    # "\." in httpd.conf is the regex's escaped dot: any other character
+    # there is not the workflow file
+    odd_dir = "acme/api/xgithub/workflows/deploy.yml@refs/heads/main"
+    doc = assert_granted(grant(srv, github_token(keys, job_workflow_ref=odd_dir),
+                               scope="read deploy"))
+    assert doc["scope"] == "read", doc
+    doc = assert_granted(grant(srv, github_token(keys), scope="read deploy"))
+    assert doc["scope"] == "read deploy", doc
 
 
 def test_github_ceiling_bounds_a_client(srv, keys):
@@ -462,3 +478,18 @@ def test_good_policy_passes_httpd_t(httpd_factory, keys):
     h.write(text)
     rc, out = h.check_config()
     assert rc == 0 and "Syntax OK" in out, out
+
+
+def test_the_recipes_of_the_documentation_load(httpd_factory):
+    """Every httpd.conf block of docs/trust-policy.md passes httpd -t as it
+    is (a real client secret hash in place of "{SHA256}...")."""
+    with open(os.path.join(TOP, "docs", "trust-policy.md")) as f:
+        blocks = re.findall(r"```apache\n(.*?)```", f.read(), re.S)
+    assert len(blocks) == 3, blocks
+    for i, block in enumerate(blocks):
+        h = httpd_factory()
+        text = Conf().server(issuer=ISSUER) + block.replace("{SHA256}...",
+                                                            hashed_secret("s" * 32))
+        h.write(text)
+        rc, out = h.check_config()
+        assert rc == 0 and "Syntax OK" in out, (i, out)
