@@ -215,9 +215,12 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     res->jti = a.jti;
 
     /* the trust policy (jg_policy.h): conditions, subject, scope, claims */
-    if (!jg_policy_conditions(p, req, idp, client, a.claims, res)
-        || !jg_policy_subject(p, req, idp, a.claims, &sub, res))
-        return;
+    if (!jg_policy_conditions(p, req, idp, client, a.claims, res)) return;
+    if (!idp->subject_claim && !idp->subject_prefix) {
+        sub = a.sub;              /* checked already: a string, 1 to 1024 bytes */
+        jg_grant_trace(req, "subject", 1, NULL, NULL);
+    }
+    else if (!jg_policy_subject(p, req, idp, a.claims, &sub, res)) return;
     res->sub = sub;
     if (!grant_scope(p, req, idp, client, &a, &granted, res)) return;
     if (jg_policy_mapped(p, idp, a.claims, &mapped, &why) != JG_OK) {

@@ -94,11 +94,12 @@ static apr_array_header_t *ceiling(apr_pool_t *p, const jg_grant_request_t *req,
     apr_array_header_t *out, *conditional, *refused;
     int i;
 
-    if (!rules && (!idp->scopes || !idp->scopes->nelts)) return NULL;
+    if (!rules)
+        return idp->scopes && idp->scopes->nelts ? (apr_array_header_t *)idp->scopes : NULL;
     out = apr_array_make(p, 4, sizeof(const char *));
-    conditional = apr_array_make(p, rules ? rules->nelts : 1, sizeof(const char *));
+    conditional = apr_array_make(p, rules->nelts, sizeof(const char *));
     refused = apr_array_make(p, 2, sizeof(const char *));
-    for (i = 0; rules && i < rules->nelts; i++) {
+    for (i = 0; i < rules->nelts; i++) {
         const jg_scope_rule_t *sr = JG_ARRAY_IDX(rules, i, const jg_scope_rule_t *);
         int holds = jg_claim_rule_eval(sr->rule, claims) == JG_RULE_HOLDS;
         jg_grant_trace(req, sr->rule->check, holds, sr->rule->source,

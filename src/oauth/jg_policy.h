@@ -16,8 +16,9 @@
 #include "jg_oauth.h"
 #include "jg_registry.h"
 
-/* JSON text of the claims mapped into one token, at most */
-#define JG_MAPPED_MAX 4096
+/* JSON text of the claims mapped into one token, at most: an opaque
+ * token's record must still fit one socache slot (JG_OPAQUE_MAX_ASSERTION) */
+#define JG_MAPPED_MAX 2048
 /* bytes of the token's subject (prefix and value), at most */
 #define JG_SUBJECT_MAX 1024
 
