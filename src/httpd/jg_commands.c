@@ -20,6 +20,9 @@
 #include "jg_directives.h"
 #include "jg_secret.h"
 #include "jg_client_auth.h"
+#include "jg_claim_match.h"
+#include "jg_policy.h"
+#include "jg_scope.h"
 #include "jg_replay_table.h"
 #include "jg_live.h"         /* JG_DEFAULT_CONSOLE_ASSETS */
 
@@ -739,6 +742,125 @@ static const char *idp_duration(cmd_parms *cmd, void *dc, const char *arg)
     return set_duration(cmd, arg, 1, &idp->iat_validity);
 }
 
+/* ---- the trust policy of an IdP or a client (docs/trust-policy.md) --------- */
+
+/* CLAIM MATCHER... as a rule, compiled now; check names it in traces (NULL:
+ * "claim:CLAIM"). */
+static const char *claim_rule(cmd_parms *cmd, int argc, char *const argv[],
+                              const char *check, jg_claim_rule_t **out)
+{
+    apr_array_header_t *matchers;
+    const char *why = NULL;
+    int i;
+
+    if (argc < 2)
+        return cmd_error(cmd, "needs a claim (a name or a JSON Pointer) and at least one "
+                         "value to match (a literal, glob:PATTERN or regex:PATTERN)");
+    matchers = apr_array_make(cmd->temp_pool, argc - 1, sizeof(const char *));
+    for (i = 1; i < argc; i++) APR_ARRAY_PUSH(matchers, const char *) = argv[i];
+    if (jg_claim_rule_make(cmd->pool, argv[0], matchers, source_of(cmd), check, out, &why)
+        != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    return NULL;
+}
+
+static void push_rule(apr_pool_t *p, apr_array_header_t **list, const void *item)
+{
+    if (!*list) *list = apr_array_make(p, 2, sizeof(const void *));
+    APR_ARRAY_PUSH(*list, const void *) = item;
+}
+
+static const char *idp_require_claim(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    jg_idp_t *idp;
+    jg_claim_rule_t *rule = NULL;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp)) || (err = claim_rule(cmd, argc, argv, NULL, &rule)))
+        return err;
+    push_rule(cmd->pool, &idp->require, rule);
+    return NULL;
+}
+
+static const char *idp_subject_claim(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    jg_json_pointer_t *ptr = NULL;
+    const char *err, *why = NULL;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (jg_json_pointer_claim(cmd->pool, arg, &ptr, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s", arg, why);
+    idp->subject_claim = ptr;
+    return NULL;
+}
+
+static const char *idp_subject_prefix(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (!*arg || strlen(arg) >= JG_SUBJECT_MAX)
+        return cmd_error(cmd, "a prefix is 1 to %d bytes", JG_SUBJECT_MAX - 1);
+    idp->subject_prefix = arg;
+    return NULL;
+}
+
+static const char *idp_map_claim(cmd_parms *cmd, void *dc, const char *from, const char *to)
+{
+    jg_idp_t *idp;
+    jg_claim_map_t *map = NULL;
+    const char *err, *why = NULL;
+    int i;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (jg_claim_is_registered(to))
+        return cmd_error(cmd, "'%s' is a claim the server sets itself; nothing is mapped "
+                         "onto it", to);
+    if (jg_claim_map_make(cmd->pool, from, to, source_of(cmd), &map, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
+    for (i = 0; idp->map_claims && i < idp->map_claims->nelts; i++) {
+        const jg_claim_map_t *o = JG_ARRAY_IDX(idp->map_claims, i, const jg_claim_map_t *);
+        if (!strcmp(o->to, to))
+            return cmd_error(cmd, "'%s' is mapped already, at %s", to, o->source);
+    }
+    push_rule(cmd->pool, &idp->map_claims, map);
+    return NULL;
+}
+
+static const char *idp_conditional_scope(cmd_parms *cmd, void *dc, int argc,
+                                         char *const argv[])
+{
+    jg_idp_t *idp;
+    jg_scope_rule_t *sr;
+    jg_claim_rule_t *rule = NULL;
+    const char *err, *granted = NULL, *why = NULL;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (argc < 3)
+        return cmd_error(cmd, "needs a scope, a claim (a name or a JSON Pointer) and at "
+                         "least one value to match");
+    /* one scope token of RFC 6749 3.3 */
+    if (!*argv[0] || strchr(argv[0], ' ')
+        || jg_scope_intersect(cmd->temp_pool, argv[0], jg_scope_list(cmd->temp_pool, argv[0]),
+                              &granted, &why) != JG_OK || strcmp(granted, argv[0]))
+        return cmd_error(cmd, "'%s' is not one scope (RFC 6749 3.3)", argv[0]);
+    if ((err = claim_rule(cmd, argc - 1, argv + 1,
+                          apr_pstrcat(cmd->pool, "scope:", argv[0], NULL), &rule)))
+        return err;
+    sr = apr_pcalloc(cmd->pool, sizeof(*sr));
+    sr->scope = argv[0];
+    sr->rule = rule;
+    push_rule(cmd->pool, &idp->scope_rules, sr);
+    return NULL;
+}
+
 /* ---- inside <JWTGrantServiceProvider> -------------------------------------- */
 
 static const char *in_client(cmd_parms *cmd, jg_client_t **c)
@@ -1003,6 +1125,20 @@ static const char *client_copy(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *client_require_claim(cmd_parms *cmd, void *dc, int argc,
+                                        char *const argv[])
+{
+    jg_client_t *c;
+    jg_claim_rule_t *rule = NULL;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_client(cmd, &c)) || (err = claim_rule(cmd, argc, argv, NULL, &rule)))
+        return err;
+    push_rule(cmd->pool, &c->require, rule);
+    return NULL;
+}
+
 static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_server_conf_t *sc = cmd_conf(cmd);
@@ -1256,6 +1392,21 @@ const command_rec jg_cmds[] = {
                   "URL of the IdP's JWKS (https)"),
     AP_INIT_FLAG(JG_CMD_IDP_JWKS_HTTP, idp_flag, IDP_OFFSET(jwks_allow_http), RSRC_CONF,
                  "allow a plain-http JWKS URL (loopback tests only)"),
+    AP_INIT_TAKE_ARGV(JG_CMD_IDP_REQUIRE_CLAIM, idp_require_claim, NULL, RSRC_CONF,
+                      "a claim (name or JSON Pointer) and the values it may take "
+                      "(literal, glob:PATTERN, regex:PATTERN): assertions must match"),
+    AP_INIT_TAKE1(JG_CMD_IDP_SUBJECT_CLAIM, idp_subject_claim, NULL, RSRC_CONF,
+                  "the claim (name or JSON Pointer) that is the token's sub (default sub)"),
+    AP_INIT_TAKE1(JG_CMD_IDP_SUBJECT_PREFIX, idp_subject_prefix, NULL, RSRC_CONF,
+                  "text put before the subject claim's value in the token's sub"),
+    AP_INIT_TAKE2(JG_CMD_IDP_MAP_CLAIM, idp_map_claim, NULL, RSRC_CONF,
+                  "an assertion claim (name or JSON Pointer) and the name under which "
+                  "access tokens carry it"),
+    AP_INIT_TAKE_ARGV(JG_CMD_IDP_CONDITIONAL_SCOPE, idp_conditional_scope, NULL,
+                      RSRC_CONF, "a scope, then a claim and the values it may take: the "
+                      "IdP grants the scope only when the claim matches"),
+    AP_INIT_FLAG(JG_CMD_IDP_LIMIT_LIFETIME, idp_flag, IDP_OFFSET(limit_token_lifetime),
+                 RSRC_CONF, "whether access tokens expire no later than the assertion"),
 
     AP_INIT_TAKE1(JG_CMD_CLIENT_ID, client_id, NULL, RSRC_CONF, "the client id"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_SECRET, client_secret, NULL, RSRC_CONF,
@@ -1283,6 +1434,9 @@ const command_rec jg_cmds[] = {
                   "file holding the HMAC key shared with the client (client_secret_jwt)"),
     AP_INIT_TAKE1(JG_CMD_CLIENT_ASSERTION_LIFETIME, set_client_assertion_lifetime, NULL,
                   RSRC_CONF, "largest exp - iat of a client assertion"),
+    AP_INIT_TAKE_ARGV(JG_CMD_CLIENT_REQUIRE_CLAIM, client_require_claim, NULL, RSRC_CONF,
+                      "a claim (name or JSON Pointer) and the values it may take: the JWT "
+                      "bearer assertions this service provider presents must match"),
     AP_INIT_ITERATE(JG_CMD_CONSOLE_ADMINS, add_console_admin, NULL, ACCESS_CONF,
                     "the console's server administrators: user names or group:NAME"),
     AP_INIT_RAW_ARGS(JG_CMD_CONSOLE_TENANT_ADMINS, add_tenant_admins, NULL, ACCESS_CONF,

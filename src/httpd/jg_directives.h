@@ -77,6 +77,13 @@
 #define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
 #define JG_CMD_IDP_JWKS_URL     "JWTGrantIdPJWKSURL"
 #define JG_CMD_IDP_JWKS_HTTP    "JWTGrantIdPJWKSAllowHTTP"
+/* its trust policy (docs/trust-policy.md) */
+#define JG_CMD_IDP_REQUIRE_CLAIM "JWTGrantIdPRequireClaim"
+#define JG_CMD_IDP_SUBJECT_CLAIM "JWTGrantIdPSubjectClaim"
+#define JG_CMD_IDP_SUBJECT_PREFIX "JWTGrantIdPSubjectPrefix"
+#define JG_CMD_IDP_MAP_CLAIM    "JWTGrantIdPMapClaim"
+#define JG_CMD_IDP_CONDITIONAL_SCOPE "JWTGrantIdPConditionalScope"
+#define JG_CMD_IDP_LIMIT_LIFETIME "JWTGrantIdPLimitTokenLifetime"
 
 /* inside <JWTGrantServiceProvider> */
 #define JG_CMD_CLIENT_ID        "JWTGrantClientID"
@@ -93,6 +100,8 @@
 #define JG_CMD_CLIENT_CERTIFICATE "JWTGrantClientCertificate"
 #define JG_CMD_CLIENT_JWT_SECRET "JWTGrantClientJWTSecret"
 #define JG_CMD_CLIENT_ASSERTION_LIFETIME "JWTGrantClientAssertionMaxLifetime"
+/* conditions on the JWT bearer assertions it presents */
+#define JG_CMD_CLIENT_REQUIRE_CLAIM "JWTGrantClientRequireClaim"
 
 /* request notes for mod_log_config (%{NAME}n) */
 #define JG_NOTE_TENANT  "JWT_GRANT_TENANT"

@@ -106,6 +106,17 @@ static jg_status_t check_aud(apr_pool_t *p, jg_assertion_t *a,
     return JG_OK;
 }
 
+const char *const jg_assertion_checks[] = {
+    "sub", "jti", "exp", "nbf", "iat", "aud", "lifetime", NULL
+};
+
+/* refused by the rule named check (one of jg_assertion_checks) */
+static jg_status_t refused(jg_assertion_t *a, const char *check, jg_status_t st)
+{
+    a->failed = check;
+    return st;
+}
+
 jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
                                const jg_assertion_policy_t *pol, const char **why)
 {
@@ -113,48 +124,52 @@ jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,
     long long start;
     jg_status_t st;
 
-    if ((st = get_id(p, a->claims, "sub", 1, &a->sub, why)) != JG_OK
-        || (st = get_id(p, a->claims, "jti", 0, &a->jti, why)) != JG_OK)
-        return st;
-    if ((st = get_time(p, a->claims, "exp", &a->exp, &has_exp, why)) != JG_OK
-        || (st = get_time(p, a->claims, "nbf", &a->nbf, &a->has_nbf, why)) != JG_OK
-        || (st = get_time(p, a->claims, "iat", &a->iat, &a->has_iat, why)) != JG_OK)
-        return st;
+    a->failed = NULL;
+    if ((st = get_id(p, a->claims, "sub", 1, &a->sub, why)) != JG_OK)
+        return refused(a, "sub", st);
+    if ((st = get_id(p, a->claims, "jti", 0, &a->jti, why)) != JG_OK)
+        return refused(a, "jti", st);
+    if ((st = get_time(p, a->claims, "exp", &a->exp, &has_exp, why)) != JG_OK)
+        return refused(a, "exp", st);
+    if ((st = get_time(p, a->claims, "nbf", &a->nbf, &a->has_nbf, why)) != JG_OK)
+        return refused(a, "nbf", st);
+    if ((st = get_time(p, a->claims, "iat", &a->iat, &a->has_iat, why)) != JG_OK)
+        return refused(a, "iat", st);
     if (!has_exp)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion has no exp");
+        return refused(a, "exp", jg_fail(why, JG_ERR_REJECTED, "assertion has no exp"));
     if ((st = check_aud(p, a, pol, why)) != JG_OK)
-        return st;
+        return refused(a, "aud", st);
     /* each time limit says by how much it was missed, and which directive
      * sets it: the caller can tell a slow clock from a wrong claim */
     if (pol->now > a->exp + pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+        return refused(a, "exp", jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
                        "assertion expired: exp " JG_LL " s ago, more than " JG_LL
-                       " s (" SKEW_DIRECTIVE ")", JG_V(pol->now - a->exp), JG_V(pol->skew)));
+                       " s (" SKEW_DIRECTIVE ")", JG_V(pol->now - a->exp), JG_V(pol->skew))));
     if (a->has_nbf && pol->now + pol->skew < a->nbf)
-        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+        return refused(a, "nbf", jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
                        "assertion not valid yet: nbf " JG_LL " s ahead, more than " JG_LL
-                       " s (" SKEW_DIRECTIVE ")", JG_V(a->nbf - pol->now), JG_V(pol->skew)));
+                       " s (" SKEW_DIRECTIVE ")", JG_V(a->nbf - pol->now), JG_V(pol->skew))));
     if (a->has_iat && a->iat > pol->now + pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+        return refused(a, "iat", jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
                        "assertion issued in the future: iat " JG_LL " s ahead, more than "
                        JG_LL " s (" SKEW_DIRECTIVE ")", JG_V(a->iat - pol->now),
-                       JG_V(pol->skew)));
+                       JG_V(pol->skew))));
     if (a->has_iat && pol->iat_validity >= 0
         && a->iat < pol->now - pol->iat_validity - pol->skew)
-        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+        return refused(a, "iat", jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
                        "assertion too old: iat " JG_LL " s ago, more than " JG_LL
                        " s (JWTGrantIdPIatValidity) + " JG_LL " s (" SKEW_DIRECTIVE ")",
-                       JG_V(pol->now - a->iat), JG_V(pol->iat_validity), JG_V(pol->skew)));
+                       JG_V(pol->now - a->iat), JG_V(pol->iat_validity), JG_V(pol->skew))));
     /* a long-lived assertion is a long-lived replay risk: bound it */
     start = a->has_iat ? a->iat : (a->has_nbf && a->nbf > pol->now ? a->nbf : pol->now);
     if (a->exp - start > pol->max_lifetime)
-        return jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
+        return refused(a, "lifetime", jg_fail(why, JG_ERR_REJECTED, apr_psprintf(p,
                        "assertion lifetime " JG_LL " s exceeds " JG_LL " s (%s)",
                        JG_V(a->exp - start), JG_V(pol->max_lifetime),
                        pol->lifetime_directive ? pol->lifetime_directive
-                                               : "JWTGrantIdPMaxLifetime"));
+                                               : "JWTGrantIdPMaxLifetime")));
     if (pol->require_jti && !a->jti)
-        return jg_fail(why, JG_ERR_REJECTED, "assertion has no jti");
+        return refused(a, "jti", jg_fail(why, JG_ERR_REJECTED, "assertion has no jti"));
     return JG_OK;
 }
 

@@ -39,7 +39,13 @@ typedef struct jg_assertion {
     long long exp, nbf, iat;
     int has_nbf, has_iat;
     const char *aud_matched;        /* which accepted audience it named */
+    /* the rule jg_assertion_check refused it by: one of jg_assertion_checks */
+    const char *failed;
 } jg_assertion_t;
+
+/* The rules of jg_assertion_check by name, NULL-terminated: "sub", "jti",
+ * "exp", "nbf", "iat", "aud", "lifetime" (a grant's trace names them). */
+extern const char *const jg_assertion_checks[];
 
 /* Parse the payload as a JSON object (strict) and read iss, before any key is
  * chosen: the issuer selects the keys. Nothing here is trusted yet. */
@@ -47,7 +53,7 @@ jg_status_t jg_assertion_parse(apr_pool_t *p, const unsigned char *payload,
                                size_t len, jg_assertion_t *out, const char **why);
 
 /* After the signature verified: every claim rule, with a reason a client can
- * act on; a limit refused names the value, the limit and the directive that
+ * act on (and a->failed naming the rule); a limit refused names the value, the limit and the directive that
  * sets it ("assertion lifetime 3600 s exceeds 300 s (JWTGrantIdPMaxLifetime)",
  * "assertion expired: exp 90 s ago, more than 60 s (JWTGrantClockSkew)"). */
 jg_status_t jg_assertion_check(apr_pool_t *p, jg_assertion_t *a,

@@ -252,11 +252,13 @@ static int client_assertion(apr_pool_t *p, const jg_grant_config_t *cfg,
                               "sign a new one";
         long long earliest = jg_grant_earliest_use(cfg, &a, &pol);
 
-        if (!jg_grant_claim(p, hooks, jg_hash_key(p, own, 3), earliest, a.exp,
-                            "already used (jti)", unknown, refuse, res)
-            || !jg_grant_claim(p, hooks, jg_hash_key(p, grant, 3), earliest,
-                               a.exp, "this JWT was already presented as an "
-                               "assertion grant (jti)", unknown, refuse, res))
+        /* a dry run spends nothing */
+        if (!req->dry_run
+            && (!jg_grant_claim(p, hooks, jg_hash_key(p, own, 3), earliest, a.exp,
+                                "already used (jti)", unknown, refuse, res)
+                || !jg_grant_claim(p, hooks, jg_hash_key(p, grant, 3), earliest,
+                                   a.exp, "this JWT was already presented as an "
+                                   "assertion grant (jti)", unknown, refuse, res)))
             return 0;
     }
     *client = c;

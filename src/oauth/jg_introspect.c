@@ -6,6 +6,7 @@
 #include "jg_refresh_token.h"
 #include "jg_json.h"
 #include "jg_jws.h"
+#include "jg_policy.h"
 
 #define MAX_TOKEN 8192     /* bytes: longer is nothing we issued */
 /* our access tokens are signed with an asymmetric key */
@@ -190,7 +191,36 @@ static void copy_member(json_object *from, json_object *to, const char *name)
         json_object_object_add(to, name, json_object_get(v));
 }
 
-static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg, const found_t *f)
+/* The token's claims that are none of ours (mapped and copied ones), as
+ * members of the answer o, as a resource server reading the token would
+ * see them. */
+static void add_other_claims(json_object *o, json_object *claims)
+{
+    if (!claims) return;
+    json_object_object_foreach(claims, name, v) {
+        if (!jg_claim_is_registered(name)) json_object_object_add(o, name, json_object_get(v));
+    }
+}
+
+/* Whether idp maps an assertion claim into its tokens as name. */
+static int maps_to(const jg_idp_t *idp, const char *name)
+{
+    int i;
+
+    for (i = 0; idp && idp->map_claims && i < idp->map_claims->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(idp->map_claims, i, const jg_claim_map_t *)->to, name))
+            return 1;
+    return 0;
+}
+
+static const jg_idp_t *idp_named(const jg_tenant_t *t, const char *name)
+{
+    return t->idp_by_name && name ? apr_hash_get(t->idp_by_name, name, APR_HASH_KEY_STRING)
+                                  : NULL;
+}
+
+static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
+                               const jg_tenant_t *t, const found_t *f)
 {
     json_object *o = jg_json_own(p, json_object_new_object()), *claims = NULL;
     static const char *const members[] = {
@@ -209,21 +239,29 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg, cons
         json_object_object_add(o, "iat", json_object_new_int64(r->issued_at));
         json_object_object_add(o, "iss", json_object_new_string(cfg->issuer));
         if (*r->claims && jg_json_parse_object(p, r->claims, strlen(r->claims), &claims,
-                                               NULL) == JG_OK)
+                                               NULL) == JG_OK) {
+            const jg_idp_t *idp = idp_named(t, r->idp);
+            json_object *mapped = NULL;
             json_object_object_add(o, JG_ASSERTION_CLAIMS, json_object_get(claims));
+            /* what the tokens it mints carry, with the IdP's policy of now */
+            if (idp && jg_policy_mapped(p, idp, claims, &mapped, NULL) == JG_OK)
+                add_other_claims(o, mapped);
+        }
         return jg_json_to_string(p, o);
     }
     json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
     for (i = 0; members[i]; i++) copy_member(f->claims, o, members[i]);
+    add_other_claims(o, f->claims);
     if (f->kind == KIND_OPAQUE) {
         copy_member(f->claims, o, JG_ASSERTION_CLAIMS);
     }
     else {
         /* a JWT carries the assertion claims its client copied into it: the
-         * members that are none of ours */
+         * members that are none of ours, but for those its IdP maps */
+        const jg_idp_t *idp = idp_named(t, str(f->claims, "idp"));
         claims = json_object_new_object();
         json_object_object_foreach(f->claims, name, v) {
-            if (!jg_claim_is_registered(name))
+            if (!jg_claim_is_registered(name) && !maps_to(idp, name))
                 json_object_object_add(claims, name, json_object_get(v));
         }
         json_object_object_add(o, JG_ASSERTION_CLAIMS, claims);
@@ -301,7 +339,7 @@ void jg_introspect_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     res->description = f.kind == KIND_REFRESH ? "active refresh token" : "active access token";
-    *body = active_json(p, cfg, &f);
+    *body = active_json(p, cfg, t, &f);
 }
 
 void jg_revoke_process(apr_pool_t *p, const jg_grant_config_t *cfg,

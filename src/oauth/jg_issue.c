@@ -60,6 +60,9 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     tc.aud = aud;
     tc.iat = now;
     tc.exp = now + cfg->token_lifetime;
+    /* JWTGrantIdPLimitTokenLifetime: never past the assertion's exp */
+    if (s->not_after > 0 && s->not_after < tc.exp) tc.exp = s->not_after;
+    tc.mapped = s->mapped;
     tc.tenant = t->name;
     tc.idp = s->idp;
     if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
@@ -109,6 +112,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         row.state = "active";
         row.issued_at = now;
         row.expires_at = now + jg_refresh_lifetime(cfg, client);
+        if (s->not_after > 0 && s->not_after < row.expires_at) row.expires_at = s->not_after;
         if (hooks->refresh_save(hooks->baton, &row, &why) != JG_OK) {
             jg_grant_server_error(res, why);
             return 0;
@@ -116,7 +120,8 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     res->access_token = token;
     res->status = 200;
-    res->expires_in = cfg->token_lifetime;
+    res->expires_in = tc.exp - now;
     res->scope = s->scope;
+    res->mapped = s->mapped;
     return 1;
 }

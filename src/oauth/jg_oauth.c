@@ -4,6 +4,17 @@
 #include "jg_form.h"
 #include "jg_json.h"
 
+void jg_grant_trace_add(const jg_grant_request_t *req, const char *check, int passed,
+                        const char *source, const char *detail)
+{
+    jg_grant_check_t *c = &APR_ARRAY_PUSH(req->trace, jg_grant_check_t);
+
+    c->check = check;
+    c->passed = passed;
+    c->source = source;
+    c->detail = detail;
+}
+
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,
                     const char *description)
 {

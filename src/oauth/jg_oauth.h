@@ -106,6 +106,19 @@ typedef struct jg_grant_config {
     long long client_assertion_max_lifetime;
 } jg_grant_config_t;
 
+/* One check of a grant, as a trace records it (jg_grant_request_t.trace). */
+typedef struct jg_grant_check {
+    /* what was checked: "client", "issuer", "signature", the assertion's
+     * claims ("sub", "jti", "exp", "nbf", "iat", "aud", "lifetime"), a
+     * trust-policy rule ("claim:repository_owner"), "subject", a
+     * conditional scope ("scope:deploy"), "scope", "token_lifetime" */
+    const char *check;
+    int passed;
+    const char *source;                 /* the rule's "file:line" or "store"; NULL:
+                                           a built-in check */
+    const char *detail;                 /* why it failed, or NULL */
+} jg_grant_check_t;
+
 typedef struct jg_grant_request {
     const char *tenant;                 /* ?tenantDomain=, or NULL */
     apr_table_t *form;                  /* the decoded body */
@@ -116,6 +129,15 @@ typedef struct jg_grant_request {
      * when NULL; another endpoint that calls jg_client_authenticate sets it
      * (NULL there: JWT client authentication is refused). */
     const struct jg_grant_hooks *hooks;
+    /* When set, the grant records every check it makes, in order, as
+     * jg_grant_check_t (its strings live as long as the request's pool);
+     * NULL: none, at no cost. */
+    apr_array_header_t *trace;
+    /* A dry run: the grant decides everything as it would, but neither
+     * spends a one-time value (assertion or client assertion) nor issues a
+     * token; a success is answered 200 with the would-be sub, scope,
+     * expires_in and mapped claims in the result, and no access token. */
+    int dry_run;
 } jg_grant_request_t;
 
 typedef struct jg_grant_result {
@@ -131,8 +153,12 @@ typedef struct jg_grant_result {
     long long expires_in;
     const char *scope;                  /* granted, space-separated */
     const char *refresh_token;          /* a new refresh token, or NULL */
-    /* who and what, for the log line and the request notes */
+    /* who and what, for the log line and the request notes (sub: the
+     * token's subject once known, before that the assertion's) */
     const char *tenant, *client_id, *idp, *iss, *sub, *jti;
+    /* the claims mapped into the token (JWTGrantIdPMapClaim): an object, or
+     * NULL; set for a token issued and by a dry run */
+    json_object *mapped;
 } jg_grant_result_t;
 
 /* what an access token is issued for, whichever grant. */
@@ -142,7 +168,21 @@ typedef struct jg_grant_subject {
     json_object *assertion;             /* the assertion's claims, or NULL */
     const char *assertion_text;         /* the same as JSON text, or NULL */
     const char *family;                 /* refresh: the family continued */
+    json_object *mapped;                /* claims mapped from the assertion
+                                           (JWTGrantIdPMapClaim), or NULL */
+    long long not_after;                /* > 0: no token outlives it
+                                           (JWTGrantIdPLimitTokenLifetime) */
 } jg_grant_subject_t;
+
+/* Record a check in req's trace, when it has one (a test of one pointer
+ * otherwise: the hot path pays nothing else). */
+void jg_grant_trace_add(const jg_grant_request_t *req, const char *check, int passed,
+                        const char *source, const char *detail);
+static inline void jg_grant_trace(const jg_grant_request_t *req, const char *check,
+                                  int passed, const char *source, const char *detail)
+{
+    if (req->trace) jg_grant_trace_add(req, check, passed, source, detail);
+}
 
 /* Fill res as an error answer (also used by the glue for HTTP-level errors). */
 void jg_grant_error(jg_grant_result_t *res, int status, const char *error,

@@ -3,6 +3,8 @@
 #include "jg_refresh.h"
 #include "jg_client_auth.h"
 #include "jg_issue.h"
+#include "jg_json.h"
+#include "jg_policy.h"
 #include "jg_refresh_token.h"
 #include "jg_scope.h"
 
@@ -68,6 +70,8 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     jg_refresh_row_t *row = NULL, next;
     const jg_idp_t *idp;
     jg_grant_subject_t subj;
+    json_object *claims = NULL, *mapped = NULL;
+    long long not_after;
     int won = 0;
 
     if (!jg_client_authenticate(p, cfg, t, req, &client, res)) return;
@@ -140,9 +144,33 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
             return;
         }
     }
-    /* the client may have lost scopes since */
-    if (jg_scope_intersect(p, scope, client->scopes, &scope, &why) != JG_OK) {
+    /* the trust policy again, on the assertion's claims kept with the
+     * family: a condition added since ends it, and the client or the IdP
+     * may have lost scopes since */
+    if (*row->claims
+        && jg_json_parse_object(p, row->claims, strlen(row->claims), &claims, &why) != JG_OK)
+        claims = NULL;
+    if (!jg_policy_conditions(p, req, idp, client, claims, res)) return;
+    if (jg_scope_intersect(p, scope, jg_policy_scopes(p, req, idp, client, claims), &scope,
+                           &why) != JG_OK) {
         jg_grant_error(res, 400, "invalid_scope", why);
+        return;
+    }
+    if (jg_policy_mapped(p, idp, claims, &mapped, &why) != JG_OK) {
+        jg_grant_error(res, 400, "invalid_grant", why);
+        return;
+    }
+    if ((not_after = jg_policy_not_after(idp, claims)) != 0 && not_after <= req->now) {
+        jg_grant_error(res, 400, "invalid_grant", "the original assertion has expired; this "
+                       "issuer's tokens may not outlive it (JWTGrantIdPLimitTokenLifetime)");
+        return;
+    }
+    if (req->dry_run) {
+        res->status = 200;
+        res->scope = scope;
+        res->expires_in = not_after > 0 && not_after - req->now < cfg->token_lifetime
+                          ? not_after - req->now : cfg->token_lifetime;
+        res->mapped = mapped;
         return;
     }
 
@@ -162,6 +190,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     next.state = "active";
     next.issued_at = req->now;
     next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
+    if (not_after > 0 && not_after < next.expires_at) next.expires_at = not_after;
     if (hooks->refresh_rotate(hooks->baton, hash, req->now, &next, &won, &why) != JG_OK) {
         jg_grant_server_error(res, why);
         return;
@@ -177,6 +206,9 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.scope = scope;
     subj.client_id = client->client_id;
     subj.assertion_text = *row->claims ? row->claims : NULL;
+    subj.assertion = claims;
+    subj.mapped = mapped;
+    subj.not_after = not_after;
     if (!jg_grant_issue(p, cfg, hooks, t, client, &subj, 0, req->now, res)) return;
     res->refresh_token = newtok;
 }

@@ -326,7 +326,7 @@ int jg_claim_is_registered(const char *name)
 {
     static const char *const names[] = {
         "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
-        "tenant", "idp", "auth_time", "acr", "amr", "cnf", "act", "may_act",
+        "tenant", "idp", "auth_time", "acr", "amr", "cnf", "act", "may_act", "azp",
         "assertion_claims", "token_type", "active", "username", NULL
     };
     int i;

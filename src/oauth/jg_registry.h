@@ -11,6 +11,7 @@
 #include "jg_status.h"
 #include "jg_alg.h"
 #include "jg_key.h"
+#include "jg_claim_match.h"
 
 #define JG_OFF (-1)                       /* a duration switched off */
 #define JG_DEFAULT_TENANT "carbon.super"
@@ -37,7 +38,17 @@ typedef struct jg_idp {
     jg_algset_t algs;             /* allow-list; 0: every alg its keys fit */
     int require_jti;
     int allow_padding;            /* accept '='-padded base64url (old encoders) */
-    apr_array_header_t *scopes;   /* const char *: for requests without a client */
+    apr_array_header_t *scopes;   /* const char *: for requests without a client,
+                                     and with scope_rules its scope ceiling */
+    /* Trust policy (docs/trust-policy.md); NULL members: none */
+    apr_array_header_t *require;  /* jg_claim_rule_t *: every one must hold */
+    const jg_json_pointer_t *subject_claim; /* the token's sub; NULL: "sub" */
+    const char *subject_prefix;   /* put before the subject claim's value */
+    apr_array_header_t *map_claims;  /* jg_claim_map_t *: claims copied into its
+                                        tokens under another name */
+    apr_array_header_t *scope_rules; /* jg_scope_rule_t *: scopes granted only
+                                        when a claim matches */
+    int limit_token_lifetime;     /* its tokens never outlive the assertion's exp */
     const char *source;           /* "file:line" of its definition */
 } jg_idp_t;
 
@@ -66,6 +77,9 @@ typedef struct jg_client {
      * jg_client_jwks_source: an IdP record named "client NAME") */
     const struct jg_idp *jwks_source;
     jg_keyset_t *jwt_secret;      /* client_secret_jwt: the HMAC key; NULL: none */
+    /* jg_claim_rule_t *: conditions on the JWT bearer assertions it presents,
+     * every one must hold; NULL: none (docs/trust-policy.md) */
+    apr_array_header_t *require;
 } jg_client_t;
 
 #define JG_CLIENT_DEFAULT (-1)
@@ -134,8 +148,9 @@ long long jg_registry_max_lifetime(const jg_registry_t *reg);
  * store's jg_client_revocations into the tenants of reg (a snapshot). */
 void jg_registry_set_revocations(jg_registry_t *reg, const apr_array_header_t *rows);
 /* Whether name is a claim our access tokens set themselves (iss, sub, aud,
- * exp, iat, nbf, jti, client_id, scope, tenant, idp, ...): never copied
- * from an assertion. */
+ * exp, iat, nbf, jti, client_id, scope, cnf, tenant, idp, act, may_act,
+ * auth_time, ...) or an introspection answer's member: never copied or
+ * mapped from an assertion. */
 int jg_claim_is_registered(const char *name);
 
 /* ---- helpers for configuration ---------------------------------------- */

@@ -35,6 +35,10 @@ typedef struct jg_token_claims {
      * opaque tokens only) */
     json_object *copied;
     const char *assertion_claims;
+    /* claims mapped from the assertion under the IdP's names (an object;
+     * NULL: none): added as they are, and a copied claim of the same name
+     * gives way to them */
+    json_object *mapped;
 } jg_token_claims_t;
 
 /* The claims as JSON text (RFC 9068 §2.2 names; aud a string when it holds

@@ -30,6 +30,9 @@ Suite *client_auth_suite(void);
 Suite *replay_table_suite(void);
 Suite *netproto_suite(void);
 Suite *roles_suite(void);
+Suite *json_pointer_suite(void);
+Suite *claim_match_suite(void);
+Suite *policy_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
