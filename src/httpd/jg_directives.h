@@ -77,6 +77,7 @@
 #define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
 #define JG_CMD_IDP_JWKS_URL     "JWTGrantIdPJWKSURL"
 #define JG_CMD_IDP_JWKS_HTTP    "JWTGrantIdPJWKSAllowHTTP"
+#define JG_CMD_IDP_DISCOVERY    "JWTGrantIdPDiscovery"
 
 /* inside <JWTGrantServiceProvider> */
 #define JG_CMD_CLIENT_ID        "JWTGrantClientID"

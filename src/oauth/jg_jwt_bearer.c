@@ -96,7 +96,7 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         return;
     }
     keys = idp->keys;
-    if (idp->jwks_url) {
+    if (idp->jwks_url || idp->discovery) {
         long long retry = 0;
         why = NULL;
         if (!hooks->jwks_keys
