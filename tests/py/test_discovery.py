@@ -7,7 +7,8 @@ and a tagged warning) while the right one is; a moved jwks_uri is followed
 once the keys' lifetime is over; RFC 8414 metadata serves when there is no
 OpenID Connect document; startup refuses discovery next to other keys; the
 console's API and pages register such an IdP and show its discovered
-jwks_uri."""
+jwks_uri; for an IdP registered there, the address guard holds for the
+jwks_uri a document names as for the issuer."""
 
 import time
 
@@ -17,8 +18,8 @@ from harness.admin import ALLOW_LOOPBACK, Api, admin_conf, api_error
 from harness.conf import Conf, assert_config_error, assert_config_ok
 from harness.console import Browser
 from harness.httpd import assert_error, assert_granted, log_lines, running
-from harness.jwks import (AUD, assertion, discovery_conf, discovery_doc, discovery_paths, jwk,
-                          jwks_doc)
+from harness.jwks import AUD, assertion, discovery_conf, discovery_doc, discovery_paths, jwk
+from harness.jwks_server import JwksServer
 from harness.keys import cert_pem
 
 REALM = "/realms/one"
@@ -271,3 +272,39 @@ def test_the_console_registers_and_shows_an_idp_by_discovery(httpd_factory, idp_
         assert doc["discovery"] is True and doc["issuer"] == "https://localhost:9/realms/form"
     finally:
         h.stop()
+
+
+def test_a_registered_idp_document_cannot_lead_the_server_elsewhere(httpd_factory,
+                                                                    idp_server, keys):
+    # the issuer's host is allowed; whoever writes its document names a
+    # jwks_uri on an address that is not: the fetch never connects there
+    inner = JwksServer(host="127.0.0.2").start()
+    try:
+        inner.set(keys=[jwk(keys["rsa2048b"], "k1")])
+        issuer = idp_server.url(REALM)
+        oidc, _ = discovery_paths(REALM)
+        idp_server.set(mode="status", status=404, documents={
+            oidc: discovery_doc(issuer, inner.url("/certs", host="127.0.0.2")),
+            CERTS: {"keys": [jwk(keys["rsa2048"], "k1")]}})
+        h = httpd_factory()
+        h.write("JWTGrantRequireClientAuth Off\nJWTGrantJWKSRefreshInterval 1\n"
+                "JWTGrantJWKSAllowNetworks 127.0.0.1/32\n" + admin_conf(h))
+        with running(h, expect=[r"JWTG0216"]):
+            api = Api(h)
+            api.idp(name="disco", issuer=issuer, discovery=True, jwks_allow_http=True,
+                    aliases=[AUD])
+            time.sleep(SETTLE)
+            assert_error(grant(h, keys["rsa2048b"], "k1", issuer), 503,
+                         "temporarily_unavailable")
+            assert inner.hits == 0
+            (refused,) = log_lines(h, "JWTG0216")
+            assert "jwks_uri http://127.0.0.2:" in refused
+            assert "refused to connect to 127.0.0.2" in refused, refused
+            # the document names the issuer's own keys again: granted
+            idp_server.set(documents={oidc: discovery_doc(issuer, idp_server.url(CERTS)),
+                                      CERTS: {"keys": [jwk(keys["rsa2048"], "k1")]}})
+            time.sleep(1.1)
+            assert_granted(grant(h, keys["rsa2048"], "k1", issuer))
+            assert inner.hits == 0
+    finally:
+        inner.stop()
