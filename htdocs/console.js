@@ -31,12 +31,14 @@
   function certificateType() {
     var radios = document.querySelectorAll("input[name=cert_type]");
     var jwks = document.querySelector(".cert-jwks"), pem = document.querySelector(".cert-pem");
+    var discovery = document.querySelector(".cert-discovery");
     if (!radios.length || !jwks || !pem) return;
     function show() {
       var chosen = document.querySelector("input[name=cert_type]:checked");
-      var useJwks = chosen && chosen.value === "jwks";
-      jwks.classList.toggle("cert-hidden", !useJwks);
-      pem.classList.toggle("cert-hidden", useJwks);
+      var value = chosen ? chosen.value : "pem";
+      jwks.classList.toggle("cert-hidden", value !== "jwks");
+      pem.classList.toggle("cert-hidden", value !== "pem");
+      if (discovery) discovery.classList.toggle("cert-hidden", value !== "discovery");
     }
     radios.forEach(function (r) { r.addEventListener("change", show); });
     show();

@@ -1,6 +1,8 @@
-/* jwt-grant-tool jwks-fetch: fetch an IdP's JWKS URL with the module's own
+/* jwt-grant-tool jwks-fetch: fetch an IdP's JWKS URL (or, with --discovery,
+ * the jwks_uri of its issuer's discovery document) with the module's own
  * HTTP client and judge it with the module's own rules (src/net/jg_http.c,
- * jg_jwks_source.c), so an operator sees the keys as the module would.
+ * jg_discovery.c, jg_jwks_source.c), so an operator sees the keys as the
+ * module would.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -14,6 +16,7 @@
 
 #include "jg_tool.h"
 #include "jg_http.h"
+#include "jg_discovery.h"
 #include "jg_jwks_source.h"
 
 enum {
@@ -24,7 +27,8 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_TIMEOUT,
     OPT_MAX_SIZE,
-    OPT_JSON
+    OPT_JSON,
+    OPT_DISCOVERY
 };
 
 #define CMD "jwks-fetch"
@@ -33,6 +37,7 @@ enum {
 typedef struct {
     jg_http_options_t http;
     int json;
+    int discovery;            /* url is an issuer */
     const char *url;
 } fetch_opts_t;
 
@@ -61,6 +66,7 @@ static int fetch_options(int argc, char **argv, fetch_opts_t *o)
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "max-size", required_argument, NULL, OPT_MAX_SIZE },
         { "json", no_argument, NULL, OPT_JSON },
+        { "discovery", no_argument, NULL, OPT_DISCOVERY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -92,6 +98,7 @@ static int fetch_options(int argc, char **argv, fetch_opts_t *o)
             o->http.max_size = (size_t)size;
             break;
         case OPT_JSON: o->json = 1; break;
+        case OPT_DISCOVERY: o->discovery = 1; break;
         case 'h': return SHOW_HELP;
         default: return jgt_bad_option(CMD, c, argv);
         }
@@ -101,7 +108,8 @@ static int fetch_options(int argc, char **argv, fetch_opts_t *o)
     if (o->http.connect_timeout_ms > o->http.timeout_ms)
         return jgt_usage(CMD, "--connect-timeout exceeds --timeout");
     if (optind >= argc)
-        return jgt_usage(CMD, "the JWKS URL is required");
+        return jgt_usage(CMD, o->discovery ? "the issuer is required"
+                                           : "the JWKS URL is required");
     if (optind + 1 < argc)
         return jgt_usage(CMD, "unexpected argument '%s'", argv[optind + 1]);
     o->url = argv[optind];
@@ -139,9 +147,10 @@ int jgt_cmd_jwks_fetch(apr_pool_t *p, int argc, char **argv)
 {
     fetch_opts_t o;
     jg_http_response_t res;
+    jg_discovery_result_t disc;
     jg_jwks_policy_t pol;
     jg_keyset_t *keys = NULL;
-    const char *why = NULL, *stored = NULL;
+    const char *why = NULL, *stored = NULL, *url;
     jg_status_t st;
     int rc, i;
 
@@ -153,12 +162,25 @@ int jgt_cmd_jwks_fetch(apr_pool_t *p, int argc, char **argv)
     rc = fetch_options(argc, argv, &o);
     if (rc == SHOW_HELP) return jgt_help(CMD);
     if (rc != JGT_EXIT_OK) return rc;
-    if (jg_http_check_url(p, o.url, o.http.allow_http, &why) != JG_OK)
+    st = o.discovery ? jg_discovery_check_issuer(p, o.url, o.http.allow_http, &why)
+                     : jg_http_check_url(p, o.url, o.http.allow_http, &why);
+    if (st != JG_OK)
         return jgt_usage(CMD, "'%s': %s", o.url, why);
     if (jg_http_global_init(&why) != JG_OK)
         return jgt_error(JGT_EXIT_INTERNAL, "internal error: %s", why);
 
-    st = jg_http_get(p, o.url, &o.http, &res, &why);
+    url = o.url;
+    memset(&disc, 0, sizeof(disc));
+    if (o.discovery) {
+        /* as a source by discovery does before each fetch of the keys */
+        st = jg_discovery_resolve(p, o.url, &o.http, NULL, NULL, &disc, &why);
+        if (st == JG_ERR_INTERNAL)
+            return jgt_error(JGT_EXIT_INTERNAL, "internal error: %s", why);
+        if (st != JG_OK)
+            return jgt_error(JGT_EXIT_REJECTED, "rejected: discovery: %s", why);
+        url = disc.jwks_uri;
+    }
+    st = jg_http_get(p, url, &o.http, &res, &why);
     if (st == JG_ERR_INTERNAL)
         return jgt_error(JGT_EXIT_INTERNAL, "internal error: %s", why);
     if (st != JG_OK)
@@ -175,6 +197,11 @@ int jgt_cmd_jwks_fetch(apr_pool_t *p, int argc, char **argv)
         return JGT_EXIT_OK;
     }
     jg_jwks_policy_default(&pol);
+    if (o.discovery) {
+        printf("issuer: %s\n", o.url);
+        printf("discovery document: %s\n", disc.document);
+        printf("jwks_uri: %s\n", disc.jwks_uri);
+    }
     printf("url: %s\n", res.url);
     if (res.redirects) printf("redirects: %ld\n", res.redirects);
     printf("status: %ld\n", res.status);

@@ -1,14 +1,17 @@
 // oidc-provider (9.13) as the upstream IdP: it issues JWT access tokens
 // (RFC 9068) for the client_credentials grant when the request names a
 // resource indicator, here our token endpoint, which becomes their `aud`.
-// Usage: node oidc_provider_idp.mjs PORT KEYS_FILE TOKEN_ENDPOINT CLIENT_ID CLIENT_SECRET
+// Usage: node oidc_provider_idp.mjs PORT KEYS_FILE TOKEN_ENDPOINT CLIENT_ID CLIENT_SECRET [ISSUER]
 // KEYS_FILE: a JWKS of private keys (an RSA key for RS256); the public
-// halves are served at /jwks, where our server fetches them.
+// halves are served at /jwks, where our server fetches them, and named by
+// its discovery document (/.well-known/openid-configuration). ISSUER: its
+// issuer, http://127.0.0.1:PORT unless given (its public URL behind a proxy).
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
-const [port, keysFile, tokenEndpoint, clientId, clientSecret] = process.argv.slice(2);
-const issuer = `http://127.0.0.1:${port}`;
+const [port, keysFile, tokenEndpoint, clientId, clientSecret, issuerArg] =
+  process.argv.slice(2);
+const issuer = issuerArg || `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
   jwks: JSON.parse(readFileSync(keysFile, 'utf8')),

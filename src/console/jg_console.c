@@ -51,7 +51,8 @@ static void create_tenant(jg_cx_t *c)
 
 /* The submitted form as the API's JSON, then as an entry. existing: the
  * entry being edited, whose jwks_allow_http (set through the API; the form
- * has no such field) is kept while its JWKS URL stays the same. */
+ * has no such field) is kept while its JWKS URL (or, with discovery, its
+ * issuer) stays the same. */
 static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
                                  const jg_idp_entry_t *existing, jg_idp_fields_t *v,
                                  jg_idp_entry_t **e, jg_entry_error_t *err)
@@ -72,6 +73,7 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
     v->iat = field(c, "iat_validity");
     v->enabled = *field(c, "enabled") != '\0';
     v->jwks = !strcmp(type, "jwks") || (!*type && *v->jwks_url && !*v->certificate);
+    v->discovery = !strcmp(type, "discovery");
     if (!name) json_object_object_add(o, "name", json_object_new_string(v->name));
     if (*v->display_name)
         json_object_object_add(o, "display_name", json_object_new_string(v->display_name));
@@ -82,6 +84,13 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
             json_object_object_add(o, "jwks_url", json_object_new_string(v->jwks_url));
         if (existing && existing->jwks_allow_http && existing->jwks_url
             && !strcmp(existing->jwks_url, v->jwks_url))
+            json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(1));
+    }
+    else if (v->discovery) {
+        json_object_object_add(o, "discovery", json_object_new_boolean(1));
+        if (existing && existing->jwks_allow_http && existing->discovery
+            && !strcmp(existing->issuer ? existing->issuer : existing->name,
+                       *v->issuer ? v->issuer : v->name))
             json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(1));
     }
     else if (*v->certificate)

@@ -135,6 +135,9 @@ static const char *key_summary(jg_cx_t *c, const jg_idp_entry_t *e)
 
     if (e->jwks_url)
         return apr_pstrcat(c->p, "JWKS endpoint <code>", esc(c, e->jwks_url), "</code>", NULL);
+    if (e->discovery)
+        return apr_pstrcat(c->p, "issuer discovery <code>", esc(c, e->issuer ? e->issuer
+                                                                 : e->name), "</code>", NULL);
     for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
         const jg_key_t *k = jg_keyset_get(e->keys, i);
         if (k->kty == JG_KTY_OCT)
@@ -369,16 +372,18 @@ static const char *ks_text(json_object *ks, const char *name)
 }
 
 /* The key source of an IdP (or, path "/clients/ID", a service provider)
- * with a JWKS URL, as every process shares it: what the last attempt gave,
- * the key ids, when it is refreshed; and the "refetch now" button. */
+ * with a JWKS URL or discovery, as every process shares it: what the last
+ * attempt gave (and the jwks_uri discovered), the key ids, when it is
+ * refreshed; and the "refetch now" button. */
 static void key_source_section(jg_cx_t *c, jg_html_t *h, json_object *ks, const char *url,
                                const char *path)
 {
-    json_object *kids = NULL, *usable = NULL;
+    json_object *kids = NULL, *usable = NULL, *discovery = NULL;
     const char *state, *last_fetch, *error, *failing, *t, *words;
     size_t i, n;
 
     if (!ks) return;
+    json_object_object_get_ex(ks, "discovery", &discovery);
     state = ks_text(ks, "state");
     state = state ? state : "not_fetched";
     last_fetch = ks_text(ks, "last_fetch");
@@ -395,8 +400,19 @@ static void key_source_section(jg_cx_t *c, jg_html_t *h, json_object *ks, const 
         jg_html_raw(h, "<p class=\"problem\" role=\"alert\">The refetch failed: ",
                     error ? esc(c, error) : "see the error log",
                     ". The last good keys stay in use.</p>\n", NULL);
-    jg_html_raw(h, "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code class=\"wrap\">",
-                esc(c, url), "</code></dd>\n<dt>Last attempt</dt><dd>", NULL);
+    if (discovery && json_object_get_boolean(discovery)) {
+        t = ks_text(ks, "jwks_uri");
+        jg_html_raw(h, "<dl class=\"details\">\n<dt>Issuer discovery</dt><dd><code "
+                    "class=\"wrap\">", esc(c, url), "</code></dd>\n<dt>Discovered JWKS "
+                    "endpoint (<code>jwks_uri</code>)</dt><dd class=\"ks-jwks-uri\">",
+                    t ? "<code class=\"wrap\">" : "", t ? esc(c, t)
+                    : "none yet: read with the keys", t ? "</code>" : "",
+                    "</dd>\n<dt>Last attempt</dt><dd>", NULL);
+    }
+    else
+        jg_html_raw(h, "<dl class=\"details\">\n<dt>JWKS endpoint</dt><dd><code "
+                    "class=\"wrap\">", esc(c, url), "</code></dd>\n<dt>Last attempt</dt><dd>",
+                    NULL);
     if (words)
         jg_html_raw(h, esc(c, ks_text(ks, "last_attempt")), ": <span class=\"ks-", state,
                     "\">", words, "</span>", NULL);
@@ -440,7 +456,8 @@ static void key_source_section(jg_cx_t *c, jg_html_t *h, json_object *ks, const 
 
 static void idp_key_source(jg_cx_t *c, jg_html_t *h, const jg_idp_entry_t *e)
 {
-    key_source_section(c, h, jg_admin_key_source(c->a, e), e->jwks_url,
+    key_source_section(c, h, jg_admin_key_source(c->a, e), e->jwks_url ? e->jwks_url
+                       : e->issuer ? e->issuer : e->name,
                        apr_pstrcat(c->p, "/idps/", seg(c, e->name), NULL));
 }
 
@@ -467,7 +484,8 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                     esc(c, existing->source), "</code>): change it there.</p>\n"
                     "<dl class=\"details\">\n<dt>Issuer</dt><dd>",
                     esc(c, existing->issuer ? existing->issuer : existing->name),
-                    "</dd>\n<dt>JWKS endpoint</dt><dd>", esc(c, existing->jwks_url),
+                    "</dd>\n<dt>JWKS endpoint</dt><dd>", existing->discovery
+                    ? "found by discovery of the issuer" : esc(c, existing->jwks_url),
                     "</dd>\n<dt>Aliases</dt><dd>", esc(c, lines(c, existing->aliases, ", ")),
                     "</dd>\n<dt>iat validity</dt><dd>",
                     esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
@@ -488,12 +506,21 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
     text_input(&h, c, err, "display_name", "Display name", v->display_name, NULL, NULL);
     text_input(&h, c, err, "issuer", "Identity Provider's Issuer Name", v->issuer, NULL,
                "The <code>iss</code> claim of its assertions; empty: the name.");
-    jg_html_raw(&h, "<fieldset class=\"field cert-type\">\n<legend>Choose IdP certificate "
-                "type</legend>\n<label><input type=\"radio\" name=\"cert_type\" value=\"jwks\"",
-                v->jwks ? " checked" : "", "> Use IdP JWKS endpoint</label>\n"
-                "<label><input type=\"radio\" name=\"cert_type\" value=\"pem\"",
-                v->jwks ? "" : " checked", "> Upload IdP certificate</label>\n</fieldset>\n"
-                "<div class=\"cert-jwks\">\n", NULL);
+    jg_html_raw(&h, "<fieldset class=\"", field_class(err, "discovery"), " cert-type\">\n"
+                "<legend>Choose IdP certificate type</legend>\n<label><input type=\"radio\" "
+                "name=\"cert_type\" value=\"jwks\"", v->jwks ? " checked" : "",
+                "> Use IdP JWKS endpoint</label>\n<label><input type=\"radio\" "
+                "name=\"cert_type\" value=\"discovery\"", v->discovery ? " checked" : "",
+                "> Use issuer discovery</label>\n<label><input type=\"radio\" "
+                "name=\"cert_type\" value=\"pem\"", v->jwks || v->discovery ? "" : " checked",
+                "> Upload IdP certificate</label>\n", NULL);
+    field_error(&h, c, err, "discovery");
+    jg_html_raw(&h, "</fieldset>\n<div class=\"cert-discovery\">\n<p class=\"hint\">The keys "
+                "come from the <code>jwks_uri</code> of the IdP's discovery document, "
+                "<code>ISSUER/.well-known/openid-configuration</code> (or, without one, its "
+                "RFC 8414 metadata), read again with the keys: give its issuer URL "
+                "(https) as the issuer name above. A document that names another issuer is "
+                "not used.</p>\n</div>\n<div class=\"cert-jwks\">\n", NULL);
     text_input(&h, c, err, "jwks_url", "Identity Provider's JWKS Endpoint", v->jwks_url,
                "type=\"url\" placeholder=\"https://idp.example.com/jwks.json\"",
                existing && existing->jwks_allow_http
@@ -550,6 +577,7 @@ static void idp_values_of(jg_cx_t *c, const jg_idp_entry_t *e, jg_idp_fields_t *
     v->iat = jg_entry_duration_text(c->p, e->iat_validity);
     v->enabled = e->enabled;
     v->jwks = e->jwks_url != NULL;
+    v->discovery = e->discovery;
 }
 
 void jg_page_idp_new(jg_cx_t *c)

@@ -12,7 +12,7 @@
 /* What a form's fields show: an entry's values, or what was submitted. */
 typedef struct jg_idp_fields {
     const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
-    int enabled, jwks;
+    int enabled, jwks, discovery;  /* the key source chosen (neither: a certificate) */
 } jg_idp_fields_t;
 
 typedef struct jg_client_fields {

@@ -14,6 +14,7 @@
 #include "jg_array.h"
 #include "jg_commands.h"
 #include "jg_http.h"
+#include "jg_discovery.h"
 #include "jg_key.h"
 #include "jg_roles.h"
 #include "jg_config.h"
@@ -463,10 +464,26 @@ static const char *idp_complete(cmd_parms *cmd, jg_idp_t *idp)
     jg_algset_t hmac = JG_ALGSET(JG_ALG_HS256) | JG_ALGSET(JG_ALG_HS384)
                        | JG_ALGSET(JG_ALG_HS512);
 
-    if (!jg_keyset_count(idp->keys) && !idp->jwks_url)
+    const char *why = NULL;
+
+    if (!jg_keyset_count(idp->keys) && !idp->jwks_url && !idp->discovery)
         return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> needs "
-                            JG_CMD_IDP_CERTIFICATE ", " JG_CMD_IDP_SECRET " or "
-                            JG_CMD_IDP_JWKS_URL, idp->name);
+                            JG_CMD_IDP_CERTIFICATE ", " JG_CMD_IDP_SECRET ", "
+                            JG_CMD_IDP_JWKS_URL " or " JG_CMD_IDP_DISCOVERY, idp->name);
+    if (idp->discovery && (jg_keyset_count(idp->keys) || idp->jwks_url))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> (%s): " JG_CMD_IDP_DISCOVERY
+                            " On: an IdP is trusted through one of " JG_CMD_IDP_DISCOVERY
+                            ", " JG_CMD_IDP_JWKS_URL ", " JG_CMD_IDP_CERTIFICATE " or "
+                            JG_CMD_IDP_SECRET, idp->name,
+                            idp->source);
+    if (idp->discovery && jg_discovery_check_issuer(cmd->temp_pool, idp->issuer
+                                                    ? idp->issuer : idp->name,
+                                                    idp->jwks_allow_http, &why) != JG_OK)
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> (%s): " JG_CMD_IDP_DISCOVERY
+                            " needs " JG_CMD_IDP_ISSUER " to be the IdP's issuer URL "
+                            "(https; plain http only with " JG_CMD_IDP_JWKS_HTTP " On): "
+                            "'%s': %s", idp->name, idp->source,
+                            idp->issuer ? idp->issuer : idp->name, why);
     if (idp->jwks_url && !idp->jwks_allow_http && !strncasecmp(idp->jwks_url, "http:", 5))
         return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> (%s): "
                             JG_CMD_IDP_JWKS_URL " %s is plain http, which anyone on the "
@@ -1392,6 +1409,8 @@ const command_rec jg_cmds[] = {
                   "URL of the IdP's JWKS (https)"),
     AP_INIT_FLAG(JG_CMD_IDP_JWKS_HTTP, idp_flag, IDP_OFFSET(jwks_allow_http), RSRC_CONF,
                  "allow a plain-http JWKS URL (loopback tests only)"),
+    AP_INIT_FLAG(JG_CMD_IDP_DISCOVERY, idp_flag, IDP_OFFSET(discovery), RSRC_CONF,
+                 "keys from the jwks_uri of the issuer's discovery document"),
     AP_INIT_TAKE_ARGV(JG_CMD_IDP_REQUIRE_CLAIM, idp_require_claim, NULL, RSRC_CONF,
                       "a claim (name or JSON Pointer) and the values it may take "
                       "(literal, glob:PATTERN, regex:PATTERN): assertions must match"),

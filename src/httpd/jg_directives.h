@@ -77,6 +77,7 @@
 #define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
 #define JG_CMD_IDP_JWKS_URL     "JWTGrantIdPJWKSURL"
 #define JG_CMD_IDP_JWKS_HTTP    "JWTGrantIdPJWKSAllowHTTP"
+#define JG_CMD_IDP_DISCOVERY    "JWTGrantIdPDiscovery"
 /* its trust policy (docs/trust-policy.md) */
 #define JG_CMD_IDP_REQUIRE_CLAIM "JWTGrantIdPRequireClaim"
 #define JG_CMD_IDP_SUBJECT_CLAIM "JWTGrantIdPSubjectClaim"

@@ -10,6 +10,7 @@
 #include "jg_array.h"
 #include "jg_jwks.h"
 #include "jg_jwks_source.h"
+#include "jg_discovery.h"
 #include "jg_http.h"
 #include "jg_token.h"
 #include "jg_config.h"
@@ -20,7 +21,8 @@ APLOG_USE_MODULE(oauth_jwt_grant);
 
 /* One distinct (URL, settings): its IdPs share its keys and its record. */
 typedef struct spec {
-    const char *url;
+    const char *url;              /* the JWKS URL, or the issuer (discovery) */
+    int discovery;
     const char *id;               /* its record's key in the shared cache */
     jg_http_options_t http;
     jg_jwks_policy_t pol;
@@ -58,14 +60,37 @@ static apr_thread_mutex_t *dyn_mutex;
 static apr_pool_t *dyn_pool;      /* the table's, only used under dyn_mutex */
 static apr_hash_t *dyn_by_id;
 
-static const char *spec_id(apr_pool_t *p, const char *url, const jg_http_options_t *h,
-                           const jg_jwks_policy_t *pol)
+/* What the key source of an IdP fetches: its JWKS URL, or its issuer's
+ * discovery document (*discovery 1); NULL: its keys are not fetched. */
+static const char *idp_source_url(const jg_idp_t *idp, int *discovery)
+{
+    *discovery = !idp->jwks_url && idp->discovery;
+    if (idp->jwks_url) return idp->jwks_url;
+    return idp->discovery ? (idp->issuer ? idp->issuer : idp->name) : NULL;
+}
+
+/* The same for an entry of the console. */
+static const char *entry_source_url(const jg_idp_entry_t *e, int *discovery)
+{
+    *discovery = !e->jwks_url && e->discovery;
+    if (e->jwks_url) return e->jwks_url;
+    return e->discovery ? (e->issuer ? e->issuer : e->name) : NULL;
+}
+
+static jg_status_t make_source(apr_pool_t *p, const char *url, int discovery,
+                               const char *id, const jg_http_options_t *http,
+                               const jg_jwks_policy_t *pol, jg_jwks_source_t **out,
+                               const char **why);
+
+static const char *spec_id(apr_pool_t *p, const char *url, int discovery,
+                           const jg_http_options_t *h, const jg_jwks_policy_t *pol)
 {
     /* every setting that changes what is fetched, or how long it is kept;
      * a guarded source (a URL registered through the console) adds the
-     * networks it may reach: never the record of an unguarded one */
+     * networks it may reach: never the record of an unguarded one; and
+     * discovery: never the record of a JWKS URL that is an issuer too */
     const char *parts[4] = {
-        "jwks-source", url,
+        discovery ? "jwks-discovery" : "jwks-source", url,
         apr_psprintf(p, "%d|%s|%s|%s|%ld|%ld|%lu|%d%s%s", h->allow_http,
                      h->ca_file ? h->ca_file : "-", h->ca_path ? h->ca_path : "-",
                      h->proxy ? h->proxy : "-", h->connect_timeout_ms, h->timeout_ms,
@@ -86,17 +111,20 @@ static spec_t *spec_for(apr_pool_t *pconf, apr_hash_t *by_id, const jg_server_co
 {
     jg_http_options_t http;
     jg_jwks_policy_t pol;
-    const char *id;
+    const char *id, *url;
     spec_t *spec;
+    int discovery;
 
     jg_conf_jwks(sc, &http, &pol);
     http.allow_http = idp->jwks_allow_http;
-    id = spec_id(pconf, idp->jwks_url, &http, &pol);
+    url = idp_source_url(idp, &discovery);
+    id = spec_id(pconf, url, discovery, &http, &pol);
     if (!id) return NULL;
     spec = apr_hash_get(by_id, id, APR_HASH_KEY_STRING);
     if (!spec) {
         spec = apr_pcalloc(pconf, sizeof(*spec));
-        spec->url = idp->jwks_url;
+        spec->url = url;
+        spec->discovery = discovery;
         spec->id = id;
         spec->http = http;
         spec->pol = pol;
@@ -152,6 +180,22 @@ static const jg_jwks_hooks_t hooks = {
     .fetch = NULL,                      /* jg_http_get */
 };
 
+static jg_status_t make_source(apr_pool_t *p, const char *url, int discovery,
+                               const char *id, const jg_http_options_t *http,
+                               const jg_jwks_policy_t *pol, jg_jwks_source_t **out,
+                               const char **why)
+{
+    return discovery
+        ? jg_jwks_source_create_discovery(p, url, id, http, pol, &hooks, out, why)
+        : jg_jwks_source_create(p, url, id, http, pol, &hooks, out, why);
+}
+
+/* What the log lines call a source. */
+static const char *source_label(apr_pool_t *p, const char *url, int discovery)
+{
+    return discovery ? apr_pstrcat(p, "of issuer ", url, " (discovery)", NULL) : url;
+}
+
 /* ---- hooks ---------------------------------------------------------------------- */
 
 static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
@@ -178,7 +222,8 @@ static void log_startup_status(apr_pool_t *ptemp, server_rec *s)
                      "JWTG0201: JWKS %s, trusted for %s: %s (lifetime " JG_LL "-" JG_LL
                      "s, timeouts %ld/%lds, at most %lu bytes, refresh forced by an "
                      "unknown kid at most every " JG_LL "s, last good keys kept up to "
-                     JG_LL "s past their lifetime)", spec->url, spec->users,
+                     JG_LL "s past their lifetime)",
+                     source_label(ptemp, spec->url, spec->discovery), spec->users,
                      status ? status : "not fetched yet (the first request that needs "
                      "it fetches)", JG_V(spec->pol.min_lifetime),
                      JG_V(spec->pol.max_lifetime), spec->http.connect_timeout_ms / 1000,
@@ -209,7 +254,7 @@ int jg_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                 spec_key_t *k;
                 spec_t *spec;
                 const char *user;
-                if (!idp->jwks_url) continue;
+                if (!idp->jwks_url && !idp->discovery) continue;
                 if (!(spec = spec_for(pconf, by_id, sc, idp))) {
                     ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog,
                                   "JWTG0219: out of memory");
@@ -281,10 +326,12 @@ void jg_jwks_child_init(apr_pool_t *pchild, server_rec *s)
 
     for (i = 0; specs && i < specs->nelts; i++) {
         spec_t *spec = JG_ARRAY_IDX(specs, i, spec_t *);
-        if (jg_jwks_source_create(pchild, spec->url, spec->id, &spec->http, &spec->pol,
-                                  &hooks, &spec->src, &why) != JG_OK) {
+        if (make_source(pchild, spec->url, spec->discovery, spec->id, &spec->http,
+                        &spec->pol, &spec->src, &why) != JG_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0214: JWKS %s: %s; "
-                         "assertions of %s are refused", spec->url, why, spec->users);
+                         "assertions of %s are refused",
+                         source_label(pchild, spec->url, spec->discovery), why,
+                         spec->users);
             spec->src = NULL;
         }
     }
@@ -301,8 +348,9 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
 
     if (!src && (spec = spec_of_request(r, idp))) src = spec->src;
     if (!src) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0215: no key source for the JWKS "
-                      "URL of IdP %s in this process", idp->name);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0215: no key source for the %s "
+                      "of IdP %s in this process", idp->jwks_url ? "JWKS URL"
+                      : "discovery", idp->name);
         *retry_after = 60;
         return jg_fail(why, JG_ERR_INTERNAL, "no usable keys for this issuer; retry later");
     }
@@ -343,8 +391,9 @@ static apr_status_t let_go_sources(void *data)
 
 /* The source of id for a store IdP, held once more (created when absent);
  * NULL with *why when it cannot be made. Under dyn_mutex. */
-static dyn_t *dyn_hold(const char *id, const char *url, const jg_http_options_t *http,
-                       const jg_jwks_policy_t *pol, int *created, const char **why)
+static dyn_t *dyn_hold(const char *id, const char *url, int discovery,
+                       const jg_http_options_t *http, const jg_jwks_policy_t *pol,
+                       int *created, const char **why)
 {
     dyn_t *d = apr_hash_get(dyn_by_id, id, APR_HASH_KEY_STRING);
     apr_pool_t *p;
@@ -361,7 +410,7 @@ static dyn_t *dyn_hold(const char *id, const char *url, const jg_http_options_t 
     d = apr_pcalloc(p, sizeof(*d));
     d->pool = p;
     d->id = apr_pstrdup(p, id);
-    if (jg_jwks_source_create(p, url, d->id, http, pol, &hooks, &d->src, why) != JG_OK) {
+    if (make_source(p, url, discovery, d->id, http, pol, &d->src, why) != JG_OK) {
         apr_pool_destroy(p);
         return NULL;
     }
@@ -377,7 +426,7 @@ static dyn_t *dyn_hold(const char *id, const char *url, const jg_http_options_t 
  * configure), else a guarded one of its own (*http with the guard). Its
  * record's id, or NULL when out of memory. */
 static const char *store_source_id(apr_pool_t *p, const jg_server_conf_t *sc,
-                                   const char *url, int allow_http,
+                                   const char *url, int discovery, int allow_http,
                                    jg_http_options_t *http, jg_jwks_policy_t *pol,
                                    spec_t **conf)
 {
@@ -386,11 +435,11 @@ static const char *store_source_id(apr_pool_t *p, const jg_server_conf_t *sc,
     jg_conf_jwks(sc, http, pol);
     http->allow_http = allow_http;
     *conf = NULL;
-    if (!(id = spec_id(p, url, http, pol))) return NULL;
+    if (!(id = spec_id(p, url, discovery, http, pol))) return NULL;
     if (spec_by_id && (*conf = apr_hash_get(spec_by_id, id, APR_HASH_KEY_STRING)))
         return id;
     http->guard = jg_conf_jwks_guard(sc);
-    return spec_id(p, url, http, pol);
+    return spec_id(p, url, discovery, http, pol);
 }
 
 static int conf_idp_of(const jg_server_conf_t *sc, const jg_idp_t *idp)
@@ -418,13 +467,14 @@ static void bind_source(binder_t *b, const char *tenant, const char *kind, const
 {
     jg_http_options_t http;
     jg_jwks_policy_t pol;
-    const char *id, *why = NULL;
+    const char *id, *why = NULL, *url, *label;
     spec_t *spec;
     dyn_t *d;
-    int created = 0;
+    int created = 0, discovery;
 
-    if (!idp->jwks_url || conf_idp_of(b->sc, idp)) return;
-    if (!(id = store_source_id(b->sp, b->sc, idp->jwks_url, idp->jwks_allow_http, &http,
+    if (!(url = idp_source_url(idp, &discovery)) || conf_idp_of(b->sc, idp)) return;
+    label = source_label(b->sp, jg_printable(b->sp, url, 200), discovery);
+    if (!(id = store_source_id(b->sp, b->sc, url, discovery, idp->jwks_allow_http, &http,
                                &pol, &spec))) {
         why = "out of memory";
         d = NULL;
@@ -440,13 +490,13 @@ static void bind_source(binder_t *b, const char *tenant, const char *kind, const
     }
     else {
         apr_thread_mutex_lock(dyn_mutex);
-        d = dyn_hold(id, idp->jwks_url, &http, &pol, &created, &why);
+        d = dyn_hold(id, url, discovery, &http, &pol, &created, &why);
         apr_thread_mutex_unlock(dyn_mutex);
     }
     if (!d) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s, "JWTG0222: JWKS %s of the registry "
                      "store's %s %s/%s: %s; its %s refused by this process",
-                     jg_printable(b->sp, idp->jwks_url, 200), kind,
+                     label, kind,
                      jg_printable(b->sp, tenant, 100), jg_printable(b->sp, name, 100), why,
                      *kind == 'I' ? "assertions are" : "client assertions are");
         return;
@@ -457,7 +507,7 @@ static void bind_source(binder_t *b, const char *tenant, const char *kind, const
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s, "JWTG0220: JWKS %s, trusted for %s "
                      "%s/%s (registry store): key source ready in this process (lifetime "
                      JG_LL "-" JG_LL "s, refresh forced by an unknown kid at most every "
-                     JG_LL "s; %s)", jg_printable(b->sp, idp->jwks_url, 200), kind,
+                     JG_LL "s; %s)", label, kind,
                      jg_printable(b->sp, tenant, 100), jg_printable(b->sp, name, 100),
                      JG_V(pol.min_lifetime), JG_V(pol.max_lifetime),
                      JG_V(pol.refresh_interval), !http.guard ? "as httpd.conf's"
@@ -505,13 +555,27 @@ static const char *entry_source_id(request_rec *r, apr_pool_t *p, const jg_idp_e
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
     spec_t *conf;
+    int discovery;
+    const char *url = entry_source_url(e, &discovery);
 
     if (e->read_only) {
         jg_conf_jwks(sc, http, pol);
         http->allow_http = e->jwks_allow_http;
-        return spec_id(p, e->jwks_url, http, pol);
+        return spec_id(p, url, discovery, http, pol);
     }
-    return store_source_id(p, sc, e->jwks_url, e->jwks_allow_http, http, pol, &conf);
+    return store_source_id(p, sc, url, discovery, e->jwks_allow_http, http, pol, &conf);
+}
+
+/* The status JSON of e's source. */
+static json_object *entry_status_json(apr_pool_t *p, const jg_idp_entry_t *e,
+                                      const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                      const jg_jwks_policy_t *pol, long long now)
+{
+    int discovery;
+    const char *url = entry_source_url(e, &discovery);
+
+    return discovery ? jg_jwks_discovery_status_json(p, url, rec, keys, pol, now)
+                     : jg_jwks_status_json(p, url, rec, keys, pol, now);
 }
 
 json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
@@ -522,13 +586,15 @@ json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry
     jg_jwks_policy_t pol;
     jg_jwks_record_t rec;
     jg_keyset_t *keys = NULL;
-    const char *id, *why = NULL, *stored = NULL;
+    const char *id, *why = NULL, *stored = NULL, *url;
+    int discovery;
 
-    if (!e->jwks_url) return NULL;
+    if (!(url = entry_source_url(e, &discovery))) return NULL;
     if (!(id = entry_source_id(r, p, e, &http, &pol))) return NULL;
     if (jg_jwks_shared_load(&hooks, &ctx, p, id, NULL, NULL, &rec, &why) != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTG0223: the status of JWKS %s "
-                      "cannot be read from the cache: %s", jg_printable(p, e->jwks_url, 200),
+                      "cannot be read from the cache: %s",
+                      source_label(p, jg_printable(p, url, 200), discovery),
                       why ? why : "?");
         return NULL;
     }
@@ -536,8 +602,7 @@ json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry
         && jg_jwks_accept(p, rec.jwks, strlen(rec.jwks), JG_JWKS_MAX_SIZE_LIMIT, &stored,
                           &keys, &why) != JG_OK)
         keys = NULL;
-    return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol,
-                               apr_time_sec(r->request_time));
+    return entry_status_json(p, e, &rec, keys, &pol, apr_time_sec(r->request_time));
 }
 
 /* The key source of id in this process, held until let_go_one: httpd.conf's
@@ -580,25 +645,28 @@ json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entr
     jg_jwks_record_t rec;
     jg_jwks_source_t *src;
     const jg_keyset_t *keys = NULL;
-    const char *id, *why = NULL;
+    const char *id, *why = NULL, *url;
     /* the clock's, not the request's: the record of this fetch must not
      * look older than one another process made while this one waited */
     long long now = apr_time_sec(apr_time_now());
     dyn_t *held = NULL;
     jg_status_t st;
+    int discovery;
 
     *fetched = 0;
-    if (!e->jwks_url || !(id = entry_source_id(r, p, e, &http, &pol))) return NULL;
+    if (!(url = entry_source_url(e, &discovery))
+        || !(id = entry_source_id(r, p, e, &http, &pol)))
+        return NULL;
     ctx->s = r->server;
     ctx->r = r;
     /* this process's own source, which takes the new keys at once (every
      * other process takes them from the shared record at its next look);
      * else one for this request, with the same record and settings */
     if (!(src = source_of_id(id, &held))
-        && jg_jwks_source_create(p, e->jwks_url, id, &http, &pol, &hooks, &src, &why)
-           != JG_OK) {
+        && make_source(p, url, discovery, id, &http, &pol, &src, &why) != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0224: cannot refetch JWKS %s: %s",
-                      jg_printable(p, e->jwks_url, 200), why ? why : "?");
+                      source_label(p, jg_printable(p, url, 200), discovery),
+                      why ? why : "?");
         return NULL;
     }
     st = jg_jwks_source_refetch(src, p, ctx, now, &rec, &keys, &why);
@@ -612,5 +680,5 @@ json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entr
         apr_time_t from = apr_time_from_sec(apr_time_sec(now_t) + JG_JWKS_SYNC);
         if (from > now_t) apr_sleep(from - now_t);
     }
-    return jg_jwks_status_json(p, e->jwks_url, &rec, keys, &pol, now);
+    return entry_status_json(p, e, &rec, keys, &pol, now);
 }

@@ -1,4 +1,5 @@
-/* Trusted IdPs' JWKS URLs in httpd: one key source per distinct URL and
+/* Trusted IdPs' JWKS URLs in httpd (given, or found by discovery of the
+ * issuer): one key source per distinct URL (or issuer) and
  * fetch settings, shared by every IdP block and virtual host that names it,
  * created in each child (its keys live in the child's memory), its record
  * shared through JWTGrantJWKSCache; the grant's jwks_keys hook; the sources'
@@ -23,8 +24,8 @@ jg_status_t jg_jwks_idp_keys(void *baton, const jg_idp_t *idp, const char *kid,
                              long long *retry_after, const char **why);
 
 /* jg_admin_t.key_source; baton is the request_rec: the status of the key
- * source of e (an IdP of r's server with a JWKS URL, from httpd.conf or the
- * store) as every process shares it in the JWKS cache, read there with the
+ * source of e (an IdP of r's server with a JWKS URL or discovery, from
+ * httpd.conf or the store) as every process shares it in the JWKS cache, read there with the
  * settings r's server fetches it with; NULL when the cache cannot be read. */
 json_object *jg_jwks_entry_status(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
 
@@ -40,7 +41,7 @@ json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entr
                                    int *fetched);
 
 /* Give every IdP of reg, a live snapshot of s's registry built in sp, that
- * has a JWKS URL and is not one of httpd.conf's blocks a key source of this
+ * has a JWKS URL or discovery and is not one of httpd.conf's blocks a key source of this
  * process (jg_idp_t.jwks_source): shared with the snapshots before it, so
  * a store change costs no refetch, and held until sp is destroyed. */
 void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg);

@@ -10,6 +10,7 @@
 #include "jg_token.h"
 
 #define RECORD_MAGIC "jg-jwks 3\n"
+#define RECORD_MAGIC_4 "jg-jwks 4\n"   /* with a jwks_uri (discovery) */
 #define RECORD_MAGIC_2 "jg-jwks 2\n"   /* read too: no forced fetch, no absent kids */
 #define LOOK_AGAIN 1   /* seconds before a process looks at the shared record
                           again after another one took the fetch */
@@ -118,17 +119,22 @@ const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec)
 {
     const jg_jwks_meta_t *m = &rec->meta;
     int keys = *m->digest && m->jwks_len > 0;
+    /* version 4 only with a jwks_uri: the records of JWKS URLs stay readable
+     * by processes of the previous version (several hosts, one cache) */
+    int v4 = keys && *m->jwks_uri;
     const char *absent = "";
     int i;
 
     for (i = 0; keys && i < m->absent_n && i < JG_JWKS_ABSENT_MAX; i++)
         absent = apr_pstrcat(p, absent, i ? " " : "", m->absent[i], NULL);
-    return apr_psprintf(p, RECORD_MAGIC JG_LL " " JG_LL " " JG_LL " " JG_LL " %d " JG_LL
-                        " " JG_LL "\n%s\n%s\n%s\n%s\n%s\n",
+    return apr_psprintf(p, "%s" JG_LL " " JG_LL " " JG_LL " " JG_LL " %d " JG_LL
+                        " " JG_LL "\n%s\n%s\n%s\n%s\n%s\n%s%s",
+                        v4 ? RECORD_MAGIC_4 : RECORD_MAGIC,
                         JG_V(m->fetched_at), JG_V(m->expires), JG_V(m->checked_at),
                         JG_V(m->failing_since), m->outcome, JG_V(keys ? m->jwks_len : 0),
                         JG_V(m->forced_at), m->etag, m->last_modified,
-                        keys ? m->digest : "", m->error, absent);
+                        keys ? m->digest : "", m->error, absent, v4 ? m->jwks_uri : "",
+                        v4 ? "\n" : "");
 }
 
 /* The next line of *s (without its '\n'), or NULL. */
@@ -172,23 +178,26 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
                                   jg_jwks_record_t *rec, const char **why)
 {
     const char *s = text, *end = text + len, *nums, *etag, *lm, *digest, *error;
-    const char *absent = "";
+    const char *absent = "", *uri = "";
     jg_jwks_meta_t *m = &rec->meta;
     char *e;
     long long v[7] = { 0, 0, 0, 0, 0, 0, 0 };
-    int i, n, v2;
+    int i, n, v2, v4;
 
     memset(rec, 0, sizeof(*rec));
     v2 = len >= sizeof(RECORD_MAGIC_2) - 1
          && !memcmp(text, RECORD_MAGIC_2, sizeof(RECORD_MAGIC_2) - 1);
-    if (!v2 && (len < sizeof(RECORD_MAGIC) - 1
-                || memcmp(text, RECORD_MAGIC, sizeof(RECORD_MAGIC) - 1)))
+    v4 = len >= sizeof(RECORD_MAGIC_4) - 1
+         && !memcmp(text, RECORD_MAGIC_4, sizeof(RECORD_MAGIC_4) - 1);
+    if (!v2 && !v4 && (len < sizeof(RECORD_MAGIC) - 1
+                       || memcmp(text, RECORD_MAGIC, sizeof(RECORD_MAGIC) - 1)))
         return jg_fail(why, JG_ERR_MALFORMED, "not a JWKS record");
     s += sizeof(RECORD_MAGIC) - 1;
     n = v2 ? 6 : 7;
     if (!(nums = next_line(p, &s, end)) || !(etag = next_line(p, &s, end))
         || !(lm = next_line(p, &s, end)) || !(digest = next_line(p, &s, end))
         || !(error = next_line(p, &s, end)) || (!v2 && !(absent = next_line(p, &s, end)))
+        || (v4 && !(uri = next_line(p, &s, end)))
         || s != end)
         return jg_fail(why, JG_ERR_MALFORMED, "truncated JWKS record");
     for (i = 0; i < n; i++) {
@@ -207,7 +216,8 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
         || !printable_or_empty(error, JG_JWKS_ERROR_MAX)
         || strlen(digest) >= sizeof(m->digest) || strspn(digest, B64URL) != strlen(digest)
         || (!*digest) != (v[5] == 0)
-        || (!*digest && *absent) || !absent_decode(absent, m))
+        || (!*digest && *absent) || !absent_decode(absent, m)
+        || (v4 && (!*digest || !jg_http_validator_ok(uri, JG_DISCOVERY_URI_MAX))))
         return jg_fail(why, JG_ERR_MALFORMED, "inconsistent JWKS record");
     m->fetched_at = v[0];
     m->expires = v[1];
@@ -220,6 +230,7 @@ jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
     copy_str(m->last_modified, sizeof(m->last_modified), lm);
     copy_str(m->digest, sizeof(m->digest), digest);
     copy_str(m->error, sizeof(m->error), error);
+    copy_str(m->jwks_uri, sizeof(m->jwks_uri), uri);
     return JG_OK;
 }
 
@@ -309,6 +320,7 @@ void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other)
         a->jwks_len = b->jwks_len;
         a->absent_n = b->absent_n;
         memcpy(a->absent, b->absent, sizeof(a->absent));
+        memcpy(a->jwks_uri, b->jwks_uri, sizeof(a->jwks_uri));
         into->jwks = other->jwks;
     }
     if (b->checked_at > 0 && b->checked_at >= a->checked_at) {
@@ -391,10 +403,10 @@ const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
         s = apr_pstrcat(p, s, "; failing since ", when(p, m->failing_since), NULL);
     if (m->fetched_at)
         s = apr_pstrcat(p, s, "; keys ", jg_jwks_kids(p, keys), " from ",
-                        when(p, m->fetched_at), ", valid until ", when(p, m->expires),
-                        ", next refresh ", when(p, jg_jwks_refresh_at(m->fetched_at,
-                                                                      m->expires)),
-                        NULL);
+                        when(p, m->fetched_at), *m->jwks_uri ? " (jwks_uri " : "",
+                        m->jwks_uri, *m->jwks_uri ? ")" : "", ", valid until ",
+                        when(p, m->expires), ", next refresh ",
+                        when(p, jg_jwks_refresh_at(m->fetched_at, m->expires)), NULL);
     else
         s = apr_pstrcat(p, s, "; no keys", NULL);
     return s;
@@ -405,9 +417,9 @@ static json_object *time_or_null(apr_pool_t *p, long long t)
     return t > 0 ? json_object_new_string(when(p, t)) : NULL;
 }
 
-json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
-                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
-                                 const jg_jwks_policy_t *pol, long long now)
+static json_object *status_json(apr_pool_t *p, const char *url, int discovery,
+                                const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                const jg_jwks_policy_t *pol, long long now)
 {
     static const char *const states[] = { "not_fetched", "fetched", "not_modified",
                                           "failed" };
@@ -419,6 +431,10 @@ json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
     int i;
 
     json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "discovery", json_object_new_boolean(discovery));
+    if (discovery)
+        json_object_object_add(o, "jwks_uri", have && *m->jwks_uri
+                               ? json_object_new_string(m->jwks_uri) : NULL);
     json_object_object_add(o, "state", json_object_new_string(states[outcome]));
     json_object_object_add(o, "last_attempt", time_or_null(p, m->checked_at));
     json_object_object_add(o, "last_fetch", time_or_null(p, have ? m->fetched_at : 0));
@@ -442,6 +458,21 @@ json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
     return o;
 }
 
+json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
+                                 const jg_jwks_record_t *rec, const jg_keyset_t *keys,
+                                 const jg_jwks_policy_t *pol, long long now)
+{
+    return status_json(p, url, 0, rec, keys, pol, now);
+}
+
+json_object *jg_jwks_discovery_status_json(apr_pool_t *p, const char *issuer,
+                                           const jg_jwks_record_t *rec,
+                                           const jg_keyset_t *keys,
+                                           const jg_jwks_policy_t *pol, long long now)
+{
+    return status_json(p, issuer, 1, rec, keys, pol, now);
+}
+
 /* ---- the per-process source --------------------------------------------------- */
 
 typedef struct gen {
@@ -454,7 +485,9 @@ typedef struct gen {
 
 struct jg_jwks_source {
     apr_pool_t *pool;
-    const char *url, *id;
+    const char *url, *id;       /* url: the issuer when discovery */
+    int discovery;              /* the JWKS URL is found by discovery of url */
+    const char *label;          /* what the log lines call it */
     jg_http_options_t http;
     jg_jwks_policy_t pol;
     jg_jwks_hooks_t hooks;
@@ -522,20 +555,24 @@ static apr_status_t destroy_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id,
-                                  const jg_http_options_t *http,
-                                  const jg_jwks_policy_t *pol,
-                                  const jg_jwks_hooks_t *hooks,
-                                  jg_jwks_source_t **out, const char **why)
+static jg_status_t create(apr_pool_t *p, const char *url, int discovery, const char *id,
+                          const jg_http_options_t *http, const jg_jwks_policy_t *pol,
+                          const jg_jwks_hooks_t *hooks, jg_jwks_source_t **out,
+                          const char **why)
 {
     jg_jwks_source_t *src = apr_pcalloc(p, sizeof(*src));
     jg_status_t st;
 
-    if ((st = jg_http_check_url(p, url, http->allow_http, why)) != JG_OK) return st;
+    st = discovery ? jg_discovery_check_issuer(p, url, http->allow_http, why)
+                   : jg_http_check_url(p, url, http->allow_http, why);
+    if (st != JG_OK) return st;
     if (!hooks->get || !hooks->put || !hooks->claim)
         return jg_fail(why, JG_ERR_INTERNAL, "JWKS source without shared-cache hooks");
     src->pool = p;
     src->url = apr_pstrdup(p, url);
+    src->discovery = discovery;
+    src->label = discovery ? apr_pstrcat(p, "of issuer ", url, " (discovery)", NULL)
+                           : src->url;
     src->id = apr_pstrdup(p, id);
     src->http = *http;
     src->http.if_none_match = src->http.if_modified_since = NULL;
@@ -550,6 +587,31 @@ jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id
     apr_pool_cleanup_register(p, src, destroy_cleanup, apr_pool_cleanup_null);
     *out = src;
     return JG_OK;
+}
+
+jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id,
+                                  const jg_http_options_t *http,
+                                  const jg_jwks_policy_t *pol,
+                                  const jg_jwks_hooks_t *hooks,
+                                  jg_jwks_source_t **out, const char **why)
+{
+    return create(p, url, 0, id, http, pol, hooks, out, why);
+}
+
+jg_status_t jg_jwks_source_create_discovery(apr_pool_t *p, const char *issuer,
+                                            const char *id, const jg_http_options_t *http,
+                                            const jg_jwks_policy_t *pol,
+                                            const jg_jwks_hooks_t *hooks,
+                                            jg_jwks_source_t **out, const char **why)
+{
+    return create(p, issuer, 1, id, http, pol, hooks, out, why);
+}
+
+/* How long one fetch may take (milliseconds): with discovery, up to two
+ * documents before the keys. */
+static long fetch_budget_ms(const jg_jwks_source_t *src)
+{
+    return (src->http.connect_timeout_ms + src->http.timeout_ms) * (src->discovery ? 3 : 1);
 }
 
 const char *jg_jwks_source_url(const jg_jwks_source_t *src)
@@ -658,11 +720,11 @@ static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const ch
     int won = 0;
 
     if (!key) return 1;
-    if (src->hooks.claim(ctx, p, key, now + src->http.timeout_ms / 1000 + 5, &won,
+    if (src->hooks.claim(ctx, p, key, now + fetch_budget_ms(src) / 1000 + 5, &won,
                          &why) != JG_OK) {
         /* the shared cache is down: the local throttles still bound us */
         jg_log(JG_LOG_DEBUG, "JWTG0217", "JWKS %s: cannot claim the fetch (%s); "
-               "fetching anyway", src->url, why ? why : "?");
+               "fetching anyway", src->label, why ? why : "?");
         return 1;
     }
     return won;
@@ -680,14 +742,14 @@ static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const g
 
     if (st == JG_ERR_MALFORMED) {
         jg_log(JG_LOG_DEBUG, "JWTG0211", "JWKS %s: ignoring an unreadable record in "
-               "the shared cache (%s)", src->url, why ? why : "?");
+               "the shared cache (%s)", src->label, why ? why : "?");
         memset(rec, 0, sizeof(*rec));
     }
     else if (st != JG_OK) {
         if (!src->get_warned++)
             jg_log(JG_LOG_WARN, "JWTG0207", "JWKS %s: cannot read its record in the "
                    "shared cache (%s); this process fetches on its own",
-                   src->url, why ? why : "?");
+                   src->label, why ? why : "?");
         memset(rec, 0, sizeof(*rec));
     }
     else {
@@ -710,32 +772,60 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
             jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
                    "record (%s): other processes fetch on their own; enlarge "
                    "JWTGrantJWKSCache",
-                   src->url, why ? why : "?");
+                   src->label, why ? why : "?");
     }
     else {
         src->put_warned = 0;
     }
 }
 
+/* problem: what discovery found wrong (JG_DISCOVERY_OK: nothing, or no
+ * discovery), each with a tag of its own. */
 static void log_failure(jg_jwks_source_t *src, apr_pool_t *p, const gen_t *cur,
-                        const jg_jwks_meta_t *m, long long prev_failing, long long now)
+                        const jg_jwks_meta_t *m, long long prev_failing, long long now,
+                        jg_discovery_problem_t problem)
 {
+    int keep = cur && now <= m->expires + src->pol.max_stale;
+    const char *then;
+
     if (prev_failing) {
         jg_log(JG_LOG_INFO, "JWTG0204", "JWKS %s: fetch failed again (failing since "
-               "%s): %s", src->url, when(p, m->failing_since), m->error);
+               "%s): %s", src->label, when(p, m->failing_since), m->error);
         return;
     }
     /* the first failure of an episode: the one warning it gets */
-    if (cur && now <= m->expires + src->pol.max_stale)
-        jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; keeping the last "
-               "good keys (%s) until %s at the latest; retrying every " JG_LL "s",
-               src->url, m->error, jg_jwks_kids(p, cur->keys),
-               when(p, m->expires + src->pol.max_stale), JG_V(src->pol.refresh_interval));
+    if (problem == JG_DISCOVERY_OK) {
+        if (keep)
+            jg_log(JG_LOG_WARN, "JWTG0203", "JWKS %s: fetch failed: %s; keeping the last "
+                   "good keys (%s) until %s at the latest; retrying every " JG_LL "s",
+                   src->label, m->error, jg_jwks_kids(p, cur->keys),
+                   when(p, m->expires + src->pol.max_stale),
+                   JG_V(src->pol.refresh_interval));
+        else
+            jg_log(JG_LOG_WARN, "JWTG0216", "JWKS %s: fetch failed: %s; no usable keys: "
+                   "assertions of the IdPs using it are refused (503) until a fetch "
+                   "succeeds (retried every " JG_LL "s)", src->label, m->error,
+                   JG_V(src->pol.refresh_interval));
+        return;
+    }
+    then = keep ? apr_psprintf(p, "keeping the last good keys (%s) until %s at the latest; "
+                               "retrying every " JG_LL "s", jg_jwks_kids(p, cur->keys),
+                               when(p, m->expires + src->pol.max_stale),
+                               JG_V(src->pol.refresh_interval))
+                : apr_psprintf(p, "no usable keys: assertions of the IdPs using it are "
+                               "refused (503) until discovery and a fetch succeed "
+                               "(retried every " JG_LL "s)",
+                               JG_V(src->pol.refresh_interval));
+    if (problem == JG_DISCOVERY_WRONG_ISSUER)
+        jg_log(JG_LOG_WARN, "JWTG0241", "JWKS %s: the discovery document is not the "
+               "issuer's (OpenID Connect Discovery 4.3, RFC 8414 3.3): %s; %s",
+               src->label, m->error, then);
+    else if (problem == JG_DISCOVERY_NO_JWKS_URI)
+        jg_log(JG_LOG_WARN, "JWTG0242", "JWKS %s: the discovery document names no usable "
+               "jwks_uri: %s; %s", src->label, m->error, then);
     else
-        jg_log(JG_LOG_WARN, "JWTG0216", "JWKS %s: fetch failed: %s; no usable keys: "
-               "assertions of the IdPs using it are refused (503) until a fetch "
-               "succeeds (retried every " JG_LL "s)", src->url, m->error,
-               JG_V(src->pol.refresh_interval));
+        jg_log(JG_LOG_WARN, "JWTG0240", "JWKS %s: no discovery document: %s; %s",
+               src->label, m->error, then);
 }
 
 /* The absent kids after a fetch that obtained or confirmed keys (m holds
@@ -785,23 +875,41 @@ static int fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
     jg_jwks_meta_t *m = &rec->meta;
     jg_http_options_t opt = src->http;
     jg_http_response_t res;
-    const char *why = NULL;
+    jg_discovery_result_t disc;
+    const char *why = NULL, *url = src->url, *at = "";
     long long prev_failing = m->failing_since;
-    jg_status_t st;
+    jg_status_t st = JG_OK;
 
     *newgen = NULL;
-    conditional = conditional && cur && *m->digest && !strcmp(cur->digest, m->digest);
+    memset(&res, 0, sizeof(res));
+    memset(&disc, 0, sizeof(disc));
+    if (src->discovery) {
+        /* the document again before every fetch: a moved jwks_uri is
+         * followed, a document turned bad stops the keys' refresh */
+        st = jg_discovery_resolve(p, src->url, &src->http, src->hooks.fetch, ctx, &disc,
+                                  &why);
+        if (st == JG_OK) {
+            url = disc.jwks_uri;
+            at = apr_pstrcat(p, "jwks_uri ", url, ": ", NULL);
+        }
+    }
+    /* validators only for the URL the keys came from */
+    conditional = conditional && cur && *m->digest && !strcmp(cur->digest, m->digest)
+                  && (!src->discovery || !strcmp(url, m->jwks_uri));
     if (conditional) {
         opt.if_none_match = *m->etag ? m->etag : NULL;
         opt.if_modified_since = *m->last_modified ? m->last_modified : NULL;
     }
-    memset(&res, 0, sizeof(res));
-    st = src->hooks.fetch ? src->hooks.fetch(ctx, p, src->url, &opt, &res, &why)
-                          : jg_http_get(p, src->url, &opt, &res, &why);
+    if (st == JG_OK) {
+        st = src->hooks.fetch ? src->hooks.fetch(ctx, p, url, &opt, &res, &why)
+                              : jg_http_get(p, url, &opt, &res, &why);
+        if (st != JG_OK) why = apr_pstrcat(p, at, why ? why : "failed", NULL);
+    }
     m->checked_at = now;
     if (forced_kid) m->forced_at = now;
     if (st == JG_OK && res.status == 200) {
         st = make_gen(p, res.body ? res.body : "", res.len, newgen, &why);
+        if (st != JG_OK) why = apr_pstrcat(p, at, why ? why : "unusable JWKS", NULL);
         if (st == JG_OK) {
             m->outcome = JG_JWKS_FETCHED;
             m->fetched_at = now;
@@ -823,36 +931,43 @@ static int fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
     }
     else if (st == JG_OK) {
         st = JG_ERR_REJECTED;
-        why = apr_psprintf(p, "HTTP status %ld", res.status);
+        why = apr_psprintf(p, "%sHTTP status %ld", at, res.status);
     }
     if (st != JG_OK) {
         m->outcome = JG_JWKS_FAILED;
         if (!m->failing_since) m->failing_since = now;
         copy_str(m->error, sizeof(m->error), jg_printable(p, why ? why : "failed",
                                                            JG_JWKS_ERROR_MAX));
-        log_failure(src, p, cur, m, prev_failing, now);
+        log_failure(src, p, cur, m, prev_failing, now, disc.problem);
         return 0;
     }
     m->error[0] = '\0';
     m->failing_since = 0;
+    if (src->discovery) {
+        if (*m->jwks_uri && strcmp(m->jwks_uri, url))
+            jg_log(JG_LOG_NOTICE, "JWTG0243", "JWKS %s: jwks_uri moved from %s to %s "
+                   "(%s)", src->label, m->jwks_uri, url, disc.document);
+        copy_str(m->jwks_uri, sizeof(m->jwks_uri), url);
+    }
     note_absent(p, m, cur ? cur->keys : NULL, *newgen ? (*newgen)->keys : cur->keys,
                 forced_kid);
     if (prev_failing)
         jg_log(JG_LOG_NOTICE, "JWTG0205", "JWKS %s: fetched again after failing since %s",
-               src->url, when(p, prev_failing));
+               src->label, when(p, prev_failing));
     if (*newgen && cur && !strcmp(cur->digest, (*newgen)->digest)) {
         /* the same keys: keep the generation requests already use */
         apr_pool_destroy((*newgen)->pool);
         *newgen = NULL;
     }
     if (*newgen)
-        jg_log(JG_LOG_NOTICE, "JWTG0202", "JWKS %s: %s keys %s; valid until %s, next "
-               "refresh %s", src->url, cur ? "new" : "fetched",
-               jg_jwks_kids(p, (*newgen)->keys), when(p, m->expires),
+        jg_log(JG_LOG_NOTICE, "JWTG0202", "JWKS %s: %s keys %s%s%s; valid until %s, next "
+               "refresh %s", src->label, cur ? "new" : "fetched",
+               jg_jwks_kids(p, (*newgen)->keys), src->discovery ? " from jwks_uri " : "",
+               src->discovery ? url : "", when(p, m->expires),
                when(p, jg_jwks_refresh_at(m->fetched_at, m->expires)));
     else
         jg_log(JG_LOG_DEBUG, "JWTG0209", "JWKS %s: unchanged (%s); valid until %s",
-               src->url, m->outcome == JG_JWKS_NOT_MODIFIED ? "304" : "same keys",
+               src->label, m->outcome == JG_JWKS_NOT_MODIFIED ? "304" : "same keys",
                when(p, m->expires));
     return 1;
 }
@@ -880,7 +995,7 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, jg_jwks_recor
         /* another process fetched other keys (their digest checked) */
         if (make_gen(p, rec->jwks, strlen(rec->jwks), &g, &why) != JG_OK) {
             jg_log(JG_LOG_DEBUG, "JWTG0218", "JWKS %s: ignoring the keys of the shared "
-                   "record (%s)", src->url, why ? why : "digest mismatch");
+                   "record (%s)", src->label, why ? why : "digest mismatch");
             lock(src);
             rec->meta = src->meta;
             unlock(src);
@@ -890,7 +1005,7 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, jg_jwks_recor
         else {
             memcpy(g->digest, rec->meta.digest, sizeof(g->digest));
             jg_log(JG_LOG_DEBUG, "JWTG0212", "JWKS %s: keys %s taken from the shared "
-                   "cache (fetched at %s)", src->url, jg_jwks_kids(p, g->keys),
+                   "cache (fetched at %s)", src->label, jg_jwks_kids(p, g->keys),
                    when(p, rec->meta.fetched_at));
             install(src, g, &rec->meta);
             drop(src, cur);
@@ -971,7 +1086,7 @@ static int refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *
         lost = !fetch_it;
     }
     if (unknown)
-        jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: kid \"%s\" unknown: %s", src->url,
+        jg_log(JG_LOG_DEBUG, "JWTG0210", "JWKS %s: kid \"%s\" unknown: %s", src->label,
                jg_printable(p, kid, 64), forced_kid ? "fetching"
                : fetch_it ? "fetching (due)"
                : absent ? apr_psprintf(p, "absent from the set fetched " JG_LL "s ago",
@@ -1024,8 +1139,8 @@ static void hand_out(jg_jwks_source_t *src, apr_pool_t *pool, gen_t *g,
 static void become_busy(jg_jwks_source_t *src)
 {
 #if APR_HAS_THREADS
-    apr_time_t deadline = apr_time_now() + apr_time_from_msec(
-        src->http.connect_timeout_ms + src->http.timeout_ms + 1000);
+    apr_time_t deadline = apr_time_now()
+                          + apr_time_from_msec(fetch_budget_ms(src) + 1000);
     while (src->busy && apr_time_now() < deadline)
         apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
 #endif
@@ -1070,8 +1185,8 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
     else if (need && !usable) {
         /* another thread of this process does the very fetch this request
          * needs: wait for it, no longer than a fetch may take */
-        apr_time_t deadline = apr_time_now() + apr_time_from_msec(
-            src->http.connect_timeout_ms + src->http.timeout_ms + 1000);
+        apr_time_t deadline = apr_time_now()
+                          + apr_time_from_msec(fetch_budget_ms(src) + 1000);
         while (src->busy && apr_time_now() < deadline)
             apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
     }
@@ -1128,7 +1243,8 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
             jg_log(JG_LOG_WARN, "JWTG0206", "JWKS %s: the last good keys (fetched %s) "
                    "are older than their lifetime plus JWTGrantJWKSMaxStale (" JG_LL "s): "
                    "assertions of the IdPs using it are refused (503) until a fetch "
-                   "succeeds", src->url, when(pool, fetched_at), JG_V(src->pol.max_stale));
+                   "succeeds", src->label, when(pool, fetched_at),
+                   JG_V(src->pol.max_stale));
     }
     return JG_ERR_IO;
 }

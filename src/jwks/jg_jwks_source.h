@@ -1,7 +1,8 @@
 /* Keys of an identity provider fetched from its JWKS URL: the policy (how
  * long a fetched set lives, when it is refreshed, what may replace it, how
  * long it survives the IdP's outages) and the per-process source that
- * applies it.
+ * applies it. The URL is given, or found before every fetch by discovery of
+ * the IdP's issuer (jg_jwks_source_create_discovery, jg_discovery.h).
  *
  * One fetched set is shared by every process (and host) through a record in
  * a shared cache, reached through hooks (the socache in httpd, fakes in the
@@ -54,6 +55,7 @@
 #include "jg_status.h"
 #include "jg_key.h"
 #include "jg_http.h"
+#include "jg_discovery.h"
 
 #define JG_JWKS_DEFAULT_MIN_LIFETIME     300        /* 5 minutes */
 #define JG_JWKS_DEFAULT_MAX_LIFETIME     86400      /* 1 day */
@@ -128,6 +130,9 @@ typedef struct jg_jwks_meta {
     char last_modified[JG_HTTP_DATE_MAX + 1];
     char digest[48];           /* SHA-256 of the stored JWKS, base64url; "" none */
     long long jwks_len;        /* its length */
+    /* a source by discovery: the jwks_uri the keys came from ("" for a
+     * JWKS URL's source, and without keys) */
+    char jwks_uri[JG_DISCOVERY_URI_MAX + 1];
     /* kids known to be absent from these keys, most recent first: those
      * of earlier sets of the URL that these lack, and the kid a forced
      * fetch looked for in vain (hashes: jg_jwks_kid_hash) */
@@ -155,17 +160,19 @@ typedef struct jg_jwks_record {
  * shared cache is JWTGrantJWKSCache, apart from the replay cache: key sets
  * never evict jti records.) */
 #define JG_JWKS_CHUNK 1024
-#define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 1024)
+#define JG_JWKS_SHARED_VALUE_MAX (JG_JWKS_CHUNK + 2048)
 
-/* The head's text ("jg-jwks 3"); decode refuses anything malformed
- * (rec->jwks is NULL), and reads the heads of the previous version ("jg-jwks
- * 2": no forced fetch, no absent kids) too. */
+/* The head's text: "jg-jwks 4" with a jwks_uri (a source by discovery),
+ * else "jg-jwks 3", which processes of the previous version read too;
+ * decode refuses anything malformed (rec->jwks is NULL), and reads the
+ * heads of the versions before ("jg-jwks 2": no forced fetch, no absent
+ * kids) too. */
 const char *jg_jwks_record_encode(apr_pool_t *p, const jg_jwks_record_t *rec);
 jg_status_t jg_jwks_record_decode(apr_pool_t *p, const char *text, size_t len,
                                   jg_jwks_record_t *rec, const char **why);
 
-/* What two processes know, combined: the keys (and their validators and
- * absent kids) of the later fetch, the attempt fields of the later attempt,
+/* What two processes know, combined: the keys (and their validators, absent
+ * kids and jwks_uri) of the later fetch, the attempt fields of the later attempt,
  * the later forced fetch. On a tie (two fetches in the same second) other's
  * win: it is what the shared cache holds, the last one stored. */
 void jg_jwks_record_merge(jg_jwks_record_t *into, const jg_jwks_record_t *other);
@@ -216,6 +223,22 @@ jg_status_t jg_jwks_source_create(apr_pool_t *p, const char *url, const char *id
                                   const jg_jwks_hooks_t *hooks,
                                   jg_jwks_source_t **out, const char **why);
 
+/* A source for the JWKS URL of issuer found by discovery (jg_discovery.h):
+ * every fetch (the first, a due refresh, one forced by an unknown kid, an
+ * operator's) reads the discovery document again and fetches the jwks_uri
+ * it names, so a moved jwks_uri is followed within the keys' lifetime. The
+ * document is read with the same settings (timeouts, size limit, proxy, CA,
+ * guard; allow_http allows plain http for both); a document that cannot be
+ * read, names another issuer or no usable jwks_uri is a failed fetch like
+ * any other (the last good keys stay, one warning per episode, tagged by
+ * the problem). The record (id: a hash that must differ from any JWKS URL
+ * source's) keeps the jwks_uri of its keys for every process. */
+jg_status_t jg_jwks_source_create_discovery(apr_pool_t *p, const char *issuer,
+                                            const char *id, const jg_http_options_t *http,
+                                            const jg_jwks_policy_t *pol,
+                                            const jg_jwks_hooks_t *hooks,
+                                            jg_jwks_source_t **out, const char **why);
+
 /* Keys to verify a token that names kid (NULL: none) at now. JG_OK: *keys
  * stays valid until pool is cleared (a reference is held until then); it
  * lacks kid only when the kid is known to be absent (a fetch made for this
@@ -230,7 +253,8 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
                                 const jg_keyset_t **keys, long long *retry_after,
                                 const char **why);
 
-/* "Refetch now", an operator's: fetch url at once, whatever the schedule and
+/* "Refetch now", an operator's: fetch url (after discovery, for a source
+ * by discovery) at once, whatever the schedule and
  * the throttles (after waiting for a fetch this process has under way),
  * unconditionally (no If-None-Match: a whole new set), and record the
  * outcome in the shared cache as any fetch's: on success the new set
@@ -250,7 +274,8 @@ const char *jg_jwks_kid_hash(apr_pool_t *p, const char *kid);
 /* Whether meta says kid is absent from its keys. */
 int jg_jwks_kid_absent(apr_pool_t *p, const jg_jwks_meta_t *meta, const char *kid);
 
-/* One line for operators: last fetch, outcome, key ids, next refresh. */
+/* One line for operators: last fetch, outcome, key ids, next refresh (and
+ * the jwks_uri, when the record has one). */
 const char *jg_jwks_source_status(jg_jwks_source_t *src, apr_pool_t *p);
 /* The same for a record (e.g. read from the shared cache at startup). */
 const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
@@ -267,10 +292,19 @@ const char *jg_jwks_record_status(apr_pool_t *p, const jg_jwks_record_t *rec,
 json_object *jg_jwks_status_json(apr_pool_t *p, const char *url,
                                  const jg_jwks_record_t *rec, const jg_keyset_t *keys,
                                  const jg_jwks_policy_t *pol, long long now);
+/* Both add "discovery": false for a JWKS URL's source (url is the JWKS
+ * URL); for a source by discovery, url is the issuer, "discovery" true and
+ * "jwks_uri" the URL its keys came from (null before the first fetch that
+ * got keys). */
+json_object *jg_jwks_discovery_status_json(apr_pool_t *p, const char *issuer,
+                                           const jg_jwks_record_t *rec,
+                                           const jg_keyset_t *keys,
+                                           const jg_jwks_policy_t *pol, long long now);
 
 /* The key ids of a set, for logs: "a, b (RS256), c". */
 const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys);
 
+/* The JWKS URL, or the issuer of a source by discovery. */
 const char *jg_jwks_source_url(const jg_jwks_source_t *src);
 
 /* Drops the keys still held (done anyway when the source's pool goes);

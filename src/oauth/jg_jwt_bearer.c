@@ -163,7 +163,7 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     }
     jg_grant_trace(req, "issuer", 1, idp->source, NULL);
     keys = idp->keys;
-    if (idp->jwks_url) {
+    if (idp->jwks_url || idp->discovery) {
         long long retry = 0;
         why = NULL;
         if (!hooks->jwks_keys

@@ -126,11 +126,16 @@ static jg_status_t finish_tenant(apr_pool_t *p, jg_tenant_t *t, const char **why
                 "(%s) both claim issuer %s (JWTGrantIdPIssuer, or the block name)",
                 t->name, other->name, other->source, idp->name, idp->source,
                 idp_issuer(idp)));
-        if (!jg_keyset_count(idp->keys) && !idp->jwks_url)
+        if (!jg_keyset_count(idp->keys) && !idp->jwks_url && !idp->discovery)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
                 "tenant %s: <JWTGrantTrustedIdP %s> (%s) has no JWTGrantIdPCertificate, "
-                "JWTGrantIdPSharedSecret or JWTGrantIdPJWKSURL", t->name, idp->name,
+                "JWTGrantIdPSharedSecret, JWTGrantIdPJWKSURL or JWTGrantIdPDiscovery",
+                t->name, idp->name,
                 idp->source));
+        if (idp->discovery && (jg_keyset_count(idp->keys) || idp->jwks_url))
+            return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
+                "tenant %s: <JWTGrantTrustedIdP %s> (%s) has JWTGrantIdPDiscovery On and "
+                "keys or a JWKS URL", t->name, idp->name, idp->source));
         if (jg_keyset_count(idp->keys) && idp->jwks_url)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
                 "tenant %s: <JWTGrantTrustedIdP %s> (%s) has both JWTGrantIdPJWKSURL and "

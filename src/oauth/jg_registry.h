@@ -28,6 +28,9 @@ typedef struct jg_idp {
     const char *jwks_url;         /* keys from this JWKS instead (the grant's
                                      jwks_keys hook); excludes keys */
     int jwks_allow_http;          /* jwks_url may be plain http (loopback tests) */
+    int discovery;                /* keys from the jwks_uri of the issuer's discovery
+                                     document instead (the same hook); excludes
+                                     keys and jwks_url */
     struct jg_jwks_source *jwks_source;  /* an IdP of a live snapshot (the store's):
                                      its key source in this process, set by the
                                      glue when the snapshot is built; NULL for

@@ -45,23 +45,26 @@ static void audit(jg_admin_t *a, jg_admin_result_t *res, const char *tenant,
                              " tenant ", q(a, tenant), ": ", what, NULL);
 }
 
-/* Whether the JWKS URL of an entry registered here may not be fetched: its
- * host must resolve, now, to addresses the guard permits (checked again at
- * every connection: jg_http.h). Before the store's transaction: a slow
- * resolver must not hold it. The person registering reads what kind of
- * address it is; the log has the addresses. */
+/* Whether the JWKS URL of an entry registered here (field "jwks_url"), or the
+ * issuer whose discovery document is fetched ("issuer": the well-known URLs
+ * are on its host), may not be fetched: its host must resolve, now, to
+ * addresses the guard permits (checked again at every connection, and for
+ * a discovered jwks_uri then: jg_http.h). Before the store's transaction: a
+ * slow resolver must not hold it. The person registering reads what kind
+ * of address it is; the log has the addresses. */
 static int jwks_url_refused(jg_admin_t *a, const char *tenant, const char *kind,
-                            const char *name, const char *url, jg_admin_result_t *res)
+                            const char *name, const char *url, const char *field,
+                            jg_admin_result_t *res)
 {
     const char *why = NULL, *detail = NULL;
 
     if (!url || !a->fetch_guard
         || jg_netguard_check_url(a->fetch_guard, a->p, url, &why, &detail) == JG_OK)
         return 0;
-    jg_log(JG_LOG_INFO, "JWTG0230", "console: user %s tenant %s: the JWKS URL %s of %s %s "
-           "is refused: %s", q(a, a->user), q(a, tenant), q(a, url), kind, q(a, name),
-           detail ? detail : why);
-    set(res, 400, "invalid_field", "jwks_url", why);
+    jg_log(JG_LOG_INFO, "JWTG0230", "console: user %s tenant %s: the %s %s of %s %s "
+           "is refused: %s", q(a, a->user), q(a, tenant), *field == 'j' ? "JWKS URL"
+           : "issuer URL (discovery)", q(a, url), kind, q(a, name), detail ? detail : why);
+    set(res, 400, "invalid_field", field, why);
     return 1;
 }
 
@@ -416,6 +419,8 @@ static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
 
     if (e->jwks_url)
         what = apr_pstrcat(a->p, what, ", JWKS URL ", q(a, e->jwks_url), NULL);
+    if (e->discovery)
+        what = apr_pstrcat(a->p, what, ", keys by discovery", NULL);
     for (i = 0; e->keys && i < jg_keyset_count(e->keys); i++) {
         const jg_key_t *k = jg_keyset_get(e->keys, i);
         const char *fp = jg_entry_fingerprint(a->p, k->x5t_s256);
@@ -491,7 +496,11 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     for (i = 0; i < batch->nelts; i++) {
         const jg_idp_entry_t *e = JG_ARRAY_IDX(batch, i, jg_idp_entry_t *);
-        if (jwks_url_refused(a, tenant, "IdP", e->name, e->jwks_url, res)) return res->status;
+        if (jwks_url_refused(a, tenant, "IdP", e->name, e->jwks_url, "jwks_url", res)
+            || (e->discovery && jwks_url_refused(a, tenant, "IdP", e->name,
+                                                 effective_issuer(e->issuer, e->name),
+                                                 "issuer", res)))
+            return res->status;
     }
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (jg_store_tenant_rows(a->store, a->p, tenant, &rows, NULL, &why) != JG_OK) {
@@ -695,7 +704,8 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
         return set(res, 409, "conflict", "client_id", apr_pstrcat(a->p, "client_id ",
                    q(a, e->client_id), " belongs to service provider ", q(a, c->name),
                    " (httpd.conf)", NULL));
-    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, res))
+    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, "jwks_url",
+                         res))
         return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
@@ -790,7 +800,8 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
     if ((c = conf_client_by(a, tenant, e->name, NULL)))
         return set(res, 409, "conflict", "name", apr_pstrcat(a->p, "service provider ",
                    q(a, e->name), " is defined in httpd.conf (", c->source, ")", NULL));
-    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, res))
+    if (jwks_url_refused(a, tenant, "service provider", e->name, e->jwks_url, "jwks_url",
+                         res))
         return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
     if (client_row(a, tenant, client_id, &row, res) != 200) {
@@ -966,7 +977,7 @@ static json_object *fetch_error_shown(jg_admin_t *a, const jg_idp_entry_t *e, js
 
 json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e)
 {
-    if (!e->jwks_url || !a->key_source) return NULL;
+    if ((!e->jwks_url && !e->discovery) || !a->key_source) return NULL;
     return fetch_error_shown(a, e, a->key_source(a->key_source_baton, a->p, e));
 }
 
@@ -1017,17 +1028,21 @@ static int refetch(jg_admin_t *a, const char *tenant, const char *what,
                    jg_admin_result_t *res)
 {
     json_object *ks, *error = NULL;
+    const char *from;
 
-    if (!e || !e->jwks_url)
+    if (!e || (!e->jwks_url && !e->discovery))
         return set(res, 409, "conflict", "jwks_url", apr_pstrcat(a->p, what, " has no "
-                   "JWKS URL: its keys are not fetched", NULL));
+                   "JWKS URL or discovery: its keys are not fetched", NULL));
     if (!a->refetch || !(ks = a->refetch(a->key_source_baton, a->p, e, fetched)))
         return set(res, 500, "key_source_error", NULL, apr_pstrcat(a->p, "the keys of ",
                    what, " could not be fetched: no key source (see the error log)",
                    NULL));
     json_object_object_get_ex(ks, "error", &error);
+    from = e->jwks_url ? q(a, e->jwks_url)
+           : apr_pstrcat(a->p, "the discovery of issuer ",
+                         q(a, effective_issuer(e->issuer, e->name)), NULL);
     audit(a, res, tenant, apr_pstrcat(a->p, "refetched the keys of ", what, " from ",
-          q(a, e->jwks_url), *fetched ? ": fetched, key ids " : ": the fetch failed (",
+          from, *fetched ? ": fetched, key ids " : ": the fetch failed (",
           *fetched ? kids_text(a, ks) : error ? jg_printable(a->p,
           json_object_get_string(error), 300) : "?",
           *fetched ? "; keys the set lacks are no longer trusted"
@@ -1078,7 +1093,7 @@ int jg_admin_wso2_export(jg_admin_t *a, const char *tenant, const char **xml,
     if (jg_admin_idps(a, tenant, &all, res) != 200) return res->status;
     for (i = 0; i < all->nelts; i++) {
         jg_idp_entry_t *e = JG_ARRAY_IDX(all, i, jg_idp_entry_t *);
-        if (!e->read_only && e->keys && (e->certificate || e->jwks_url))
+        if (!e->read_only && e->keys && (e->certificate || e->jwks_url || e->discovery))
             APR_ARRAY_PUSH(mine, jg_idp_entry_t *) = e;
     }
     *xml = jg_wso2_export(a->p, mine);

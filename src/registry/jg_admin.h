@@ -32,8 +32,8 @@ typedef struct jg_admin {
      * command line). */
     const jg_role_t *role;
     long long now;
-    /* The status of the key source of an IdP with a JWKS URL (an object of
-     * jg_jwks_status_json) for the API's "key_source" member and the
+    /* The status of the key source of an IdP with a JWKS URL or discovery (an
+     * object of jg_jwks_status_json or jg_jwks_discovery_status_json) for the API's "key_source" member and the
      * console's IdP page; NULL when not known. Optional. */
     json_object *(*key_source)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e);
     /* "Refetch now" of that key source: fetch the JWKS URL at once, shared
@@ -45,8 +45,9 @@ typedef struct jg_admin {
                             int *fetched);
     void *key_source_baton;            /* of both */
     /* Where the JWKS URLs of IdPs and service providers registered here may
-     * lead (jg_netguard.h): every address their host resolves to must pass,
-     * or the change is refused (400 invalid_field jwks_url). NULL: not
+     * lead (jg_netguard.h), and the issuers of IdPs with discovery: every
+     * address their host resolves to must pass, or the change is refused
+     * (400 invalid_field jwks_url, or issuer). NULL: not
      * checked (unit tests of other rules; the module always sets it). */
     const jg_netguard_t *fetch_guard;
     /* Whether the key source's error of a URL registered here is shown as

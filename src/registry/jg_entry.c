@@ -9,6 +9,7 @@
 #include "jg_secret.h"
 #include "jg_b64url.h"
 #include "jg_client_auth.h"
+#include "jg_discovery.h"
 
 #define MAX_DURATION (10LL * 365 * 86400)
 
@@ -380,7 +381,7 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
 {
     static const char *const known[] = {
         "name", "display_name", "issuer", "enabled", "jwks_url", "jwks_allow_http",
-        "certificate", "aliases", "iat_validity", NULL
+        "discovery", "certificate", "aliases", "iat_validity", NULL
     };
     jg_idp_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -402,6 +403,7 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
         || (rc = get_flag(o, "enabled", 1, &e->enabled, err)) != JG_OK
         || (rc = get_text(p, o, "jwks_url", 0, &e->jwks_url, err)) != JG_OK
         || (rc = get_flag(o, "jwks_allow_http", 0, &e->jwks_allow_http, err)) != JG_OK
+        || (rc = get_flag(o, "discovery", 0, &e->discovery, err)) != JG_OK
         || (rc = get_list(p, o, "aliases", &e->aliases, err)) != JG_OK)
         return rc;
     if (!e->aliases) e->aliases = apr_array_make(p, 1, sizeof(const char *));
@@ -434,12 +436,24 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
                           "or null (off)");
     }
 
+    if (e->discovery && (e->jwks_url || e->certificate))
+        return refuse(err, "discovery", "give one of discovery, a JWKS URL (jwks_url) or a "
+                      "certificate");
     if (e->jwks_url && e->certificate)
         return refuse(err, "jwks_url", "give either a JWKS URL or a certificate, not both");
-    if (!e->jwks_url && !e->certificate)
-        return refuse(err, "certificate", "give the IdP's certificate (PEM) or its "
-                      "JWKS URL (jwks_url)");
-    if (e->jwks_url) {
+    if (!e->jwks_url && !e->certificate && !e->discovery)
+        return refuse(err, "certificate", "give the IdP's certificate (PEM), its "
+                      "JWKS URL (jwks_url) or discovery");
+    if (e->discovery) {
+        /* the issuer is where the discovery document is: a URL */
+        const char *iss = e->issuer ? e->issuer : e->name;
+        if (jg_discovery_check_issuer(p, iss, e->jwks_allow_http, &why) != JG_OK)
+            return refuse(err, "issuer", apr_psprintf(p, "discovery needs the IdP's issuer "
+                          "URL (%s): %s", e->jwks_allow_http ? "http or https" : "https",
+                          why));
+        e->keys = jg_keyset_make(p);
+    }
+    else if (e->jwks_url) {
         const char *problem = url_problem(p, e->jwks_url, e->jwks_allow_http);
         if (problem) return refuse(err, "jwks_url", problem);
         e->keys = jg_keyset_make(p);
@@ -462,6 +476,7 @@ json_object *jg_idp_entry_to_json(apr_pool_t *p, const jg_idp_entry_t *e, int fo
     json_object_object_add(o, "enabled", json_object_new_boolean(e->enabled));
     json_object_object_add(o, "jwks_url", str_or_null(e->jwks_url));
     json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(e->jwks_allow_http));
+    json_object_object_add(o, "discovery", json_object_new_boolean(e->discovery));
     json_object_object_add(o, "certificate", str_or_null(e->certificate));
     json_object_object_add(o, "aliases", list_json(e->aliases));
     json_object_object_add(o, "iat_validity", e->iat_validity == JG_OFF ? NULL
@@ -483,6 +498,7 @@ jg_idp_entry_t *jg_idp_entry_from_conf(apr_pool_t *p, const jg_idp_t *idp)
     e->enabled = idp->enabled;
     e->jwks_url = idp->jwks_url;
     e->jwks_allow_http = idp->jwks_allow_http;
+    e->discovery = idp->discovery;
     e->keys = idp->keys;
     e->aliases = idp->aliases;
     e->iat_validity = idp->iat_validity;
@@ -500,6 +516,7 @@ jg_idp_t *jg_idp_entry_to_idp(apr_pool_t *p, const jg_idp_entry_t *e)
     idp->keys = e->keys ? e->keys : jg_keyset_make(p);
     idp->jwks_url = e->jwks_url;
     idp->jwks_allow_http = e->jwks_allow_http;
+    idp->discovery = e->discovery;
     if (e->aliases) apr_array_cat(idp->aliases, e->aliases);
     idp->iat_validity = e->iat_validity;
     idp->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",

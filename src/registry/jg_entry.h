@@ -1,6 +1,6 @@
 /* Registry entries as the console, its JSON API and the store see them:
  * a trusted IdP or a service provider with the fields of docs/admin-console.md
- * (issuer, jwks_url, certificate, aliases, iat_validity; client_id,
+ * (issuer, jwks_url, discovery, certificate, aliases, iat_validity; client_id,
  * client_secret, scopes, audience, callback_url, trusted_idps), validated
  * field by field so that a refusal names the field, converted to and from
  * JSON (the API's bodies and the store's documents are the same JSON), and
@@ -41,7 +41,8 @@ typedef struct jg_idp_entry {
     const char *issuer;               /* NULL: the name */
     int enabled;
     const char *jwks_url;             /* either this ... */
-    int jwks_allow_http;
+    int jwks_allow_http;              /* (for discovery too) */
+    int discovery;                    /* ... or keys by discovery of the issuer ... */
     const char *certificate;          /* ... or this: PEM text */
     jg_keyset_t *keys;                /* parsed from certificate (or httpd.conf) */
     apr_array_header_t *aliases;      /* const char * */

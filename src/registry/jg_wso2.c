@@ -125,6 +125,9 @@ static jg_status_t one_idp(apr_pool_t *p, xmlNode *idp, int nth, long long now,
                 else if (!strcmp(pname, "jwksAllowHttp"))
                     json_object_object_add(o, "jwks_allow_http", json_object_new_boolean(
                                            !strcasecmp(pvalue, "true")));
+                else if (!strcmp(pname, "jwksDiscovery"))
+                    json_object_object_add(o, "discovery", json_object_new_boolean(
+                                           !strcasecmp(pvalue, "true")));
             }
     }
     rc = jg_idp_entry_from_json(p, o, NULL, JG_ENTRY_SUBMIT, now, out, err);
@@ -222,6 +225,7 @@ const char *jg_wso2_export(apr_pool_t *p, const apr_array_header_t *entries)
         if (e->issuer) property(&h, "idpIssuerName", e->issuer);
         if (e->jwks_url) property(&h, "jwksUri", e->jwks_url);
         if (e->jwks_allow_http) property(&h, "jwksAllowHttp", "true");
+        if (e->discovery) property(&h, "jwksDiscovery", "true");
         property(&h, "iatValidityPeriod", e->iat_validity == JG_OFF ? "off"
                  : apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)e->iat_validity));
         jg_html_raw(&h, "    </IdpProperties>\n  </IdentityProvider>\n", NULL);

@@ -3,11 +3,12 @@
  * or hosts, through Redis or memcache), the IdPs' answers and their
  * Cache-Control headers.
  *
- * The first input byte picks what the rest is fed to (modulo 4):
- *   0  jg_jwks_record_decode (heads "jg-jwks 3" and "jg-jwks 2"); a record
- *      that decodes must encode and decode back to the same metadata (as a
- *      "jg-jwks 3" head), with at most JG_JWKS_ABSENT_MAX absent kids and
- *      none without keys; its status (line and JSON) and a merge
+ * The first input byte picks what the rest is fed to (modulo 5):
+ *   0  jg_jwks_record_decode (heads "jg-jwks 4", "jg-jwks 3" and "jg-jwks 2");
+ *      a record that decodes must encode and decode back to the same
+ *      metadata (a "jg-jwks 4" head exactly when it has a jwks_uri), with at
+ *      most JG_JWKS_ABSENT_MAX absent kids and none, nor a jwks_uri, without
+ *      keys; its status (line and JSON) and a merge
  *   1  jg_jwks_accept (at most 64 KiB); an accepted set's stored form must
  *      be accepted again, unchanged, with as many keys; key ids and status
  *   2  jg_http_cache_control on the text (up to its first NUL); max-age is
@@ -16,6 +17,18 @@
  *   3  jg_jwks_shared_load from a fake cache: the NUL-separated parts of
  *      the input answer its lookups in turn (the head, then the chunks);
  *      keys that come back must be as long as the head says and accepted
+ *   4  discovery (an IdP's answer): the first line is an issuer, the rest
+ *      its discovery document. jg_discovery_urls of the issuer: both URLs
+ *      fetchable, on the issuer's scheme and host, the OpenID Connect one
+ *      the issuer (without a terminating "/") and its suffix; then
+ *      jg_discovery_parse of the document with plain http allowed or not
+ *      (the byte after the newline, odd: allowed): a jwks_uri only with no
+ *      problem, fetchable under the same rule, at most JG_DISCOVERY_URI_MAX
+ *      bytes, from a document whose "issuer" is the issuer exactly; and
+ *      jg_discovery_resolve against a fake IdP answering 404 to the OpenID
+ *      Connect URL (the byte's bit 1) and the document to the other, which
+ *      must decide as the parse did; a jwks_uri found must round-trip in a
+ *      record head
  * Broken invariants abort(). All work is in one APR pool cleared after
  * every input, so LeakSanitizer reports anything no pool cleanup frees.
  */
@@ -31,6 +44,8 @@
 #include "jg_alg.h"
 #include "jg_key.h"
 #include "jg_http.h"
+#include "jg_json.h"
+#include "jg_discovery.h"
 #include "jg_jwks_source.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -84,8 +99,10 @@ static void record(apr_pool_t *p, const char *data, size_t len)
     CHECK(rec.jwks == NULL);
     CHECK(rec.meta.absent_n >= 0 && rec.meta.absent_n <= JG_JWKS_ABSENT_MAX);
     CHECK(rec.meta.absent_n == 0 || *rec.meta.digest);
+    CHECK(!*rec.meta.jwks_uri || *rec.meta.digest);
     (void)jg_jwks_kid_absent(p, &rec.meta, "kid");
     text = jg_jwks_record_encode(p, &rec);
+    CHECK(!strncmp(text, *rec.meta.jwks_uri ? "jg-jwks 4\n" : "jg-jwks 3\n", 10));
     CHECK(jg_jwks_record_decode(p, text, strlen(text), &back, &why) == JG_OK);
     CHECK(memcmp(&rec.meta, &back.meta, sizeof(rec.meta)) == 0);
     status_of(p, &rec, NULL);
@@ -208,16 +225,124 @@ static void shared_load(apr_pool_t *p, const char *data, size_t len)
     status_of(p, &rec, keys);
 }
 
+/* The fake IdP of discovery: 404 to the OpenID Connect URL when told so,
+ * the document to every other. */
+typedef struct {
+    const char *oidc, *doc;
+    size_t len;
+    int oidc_missing, gets;
+} idp_t;
+
+static jg_status_t idp_fetch(void *ctx, apr_pool_t *p, const char *url,
+                             const jg_http_options_t *opt, jg_http_response_t *res,
+                             const char **why)
+{
+    idp_t *idp = ctx;
+
+    (void)opt;
+    (void)why;
+    idp->gets++;
+    memset(res, 0, sizeof(*res));
+    res->max_age = -1;
+    res->status = idp->oidc_missing && !strcmp(url, idp->oidc) ? 404 : 200;
+    res->body = res->status == 200 ? apr_pstrmemdup(p, idp->doc, idp->len) : "";
+    res->len = res->status == 200 ? idp->len : 0;
+    return JG_OK;
+}
+
+static void discovery(apr_pool_t *p, const char *data, size_t len)
+{
+    const char *nl = memchr(data, '\n', len), *issuer, *oidc = NULL, *rfc = NULL;
+    const char *uri = NULL, *why = NULL, *doc, *iss = NULL, *text;
+    jg_discovery_problem_t problem = JG_DISCOVERY_OK;
+    jg_discovery_result_t res;
+    jg_http_options_t opt;
+    jg_jwks_record_t rec, back;
+    json_object *o = NULL;
+    size_t doc_len, base;
+    int flags, allow_http;
+    jg_status_t st, rst;
+    idp_t idp;
+
+    if (!nl || (size_t)(nl - data) + 2 > len) return;
+    issuer = apr_pstrmemdup(p, data, (size_t)(nl - data));
+    flags = (unsigned char)nl[1];
+    allow_http = flags & 1;
+    doc = nl + 2;
+    doc_len = len - (size_t)(nl - data) - 2;
+    if (jg_discovery_urls(p, issuer, allow_http, &oidc, &rfc, &why) == JG_OK) {
+        CHECK(jg_http_check_url(p, oidc, allow_http, &why) == JG_OK);
+        CHECK(jg_http_check_url(p, rfc, allow_http, &why) == JG_OK);
+        base = strlen(issuer);
+        if (base && issuer[base - 1] == '/') base--;
+        CHECK(strlen(oidc) == base + strlen(JG_DISCOVERY_OIDC));
+        CHECK(!strncmp(oidc, issuer, base));
+        CHECK(!strcmp(oidc + base, JG_DISCOVERY_OIDC));
+        CHECK(strlen(rfc) == base + strlen(JG_DISCOVERY_RFC8414));
+        CHECK(strstr(rfc, JG_DISCOVERY_RFC8414) != NULL);
+        CHECK(!strncmp(rfc, issuer, (size_t)(strstr(rfc, JG_DISCOVERY_RFC8414) - rfc)));
+    }
+    else {
+        CHECK(why != NULL);
+        CHECK(jg_discovery_check_issuer(p, issuer, allow_http, &why) != JG_OK);
+    }
+    st = jg_discovery_parse(p, doc, doc_len, ACCEPT_MAX, issuer, allow_http, &uri, &problem,
+                            &why);
+    CHECK((st == JG_OK) == (problem == JG_DISCOVERY_OK));
+    if (st != JG_OK) {
+        CHECK(why != NULL && uri == NULL);
+    }
+    else {
+        CHECK(uri != NULL && strlen(uri) <= JG_DISCOVERY_URI_MAX);
+        CHECK(jg_http_check_url(p, uri, allow_http, &why) == JG_OK);
+        CHECK(jg_json_parse_object(p, doc, doc_len, &o, &why) == JG_OK);
+        CHECK(jg_json_get_string(o, "issuer", &iss, &why) == JG_OK && iss);
+        CHECK(!strcmp(iss, issuer));
+        /* the jwks_uri kept in a record comes back as it was */
+        memset(&rec, 0, sizeof(rec));
+        rec.meta.fetched_at = rec.meta.checked_at = FUZZ_NOW;
+        rec.meta.expires = FUZZ_NOW + 3600;
+        rec.meta.outcome = JG_JWKS_FETCHED;
+        rec.meta.jwks_len = 11;
+        memcpy(rec.meta.digest, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", 43);
+        apr_cpystrn(rec.meta.jwks_uri, uri, sizeof(rec.meta.jwks_uri));
+        text = jg_jwks_record_encode(p, &rec);
+        CHECK(!strncmp(text, "jg-jwks 4\n", 10));
+        CHECK(jg_jwks_record_decode(p, text, strlen(text), &back, &why) == JG_OK);
+        CHECK(!strcmp(back.meta.jwks_uri, uri));
+        status_of(p, &back, NULL);
+        CHECK(jg_jwks_discovery_status_json(p, issuer, &back, NULL, &pol, FUZZ_NOW) != NULL);
+    }
+    /* the same decision through the fetches, from either document */
+    if (!oidc) return;
+    memset(&opt, 0, sizeof(opt));
+    opt.allow_http = allow_http;
+    opt.max_size = ACCEPT_MAX;
+    opt.connect_timeout_ms = opt.timeout_ms = 1000;
+    memset(&idp, 0, sizeof(idp));
+    idp.oidc = oidc;
+    idp.doc = doc;
+    idp.len = doc_len;
+    idp.oidc_missing = (flags & 2) != 0;
+    rst = jg_discovery_resolve(p, issuer, &opt, idp_fetch, &idp, &res, &why);
+    CHECK((rst == JG_OK) == (st == JG_OK));
+    CHECK(res.problem == problem);
+    CHECK(idp.gets == (idp.oidc_missing ? 2 : 1));
+    CHECK(!strcmp(res.document, idp.oidc_missing ? rfc : oidc));
+    if (rst == JG_OK) CHECK(!strcmp(res.jwks_uri, uri));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *rest = (const char *)data + 1;
 
     if (size < 1) return 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: record(work_pool, rest, size - 1); break;
     case 1: accept_set(work_pool, rest, size - 1); break;
     case 2: cache_control(work_pool, rest, size - 1); break;
-    default: shared_load(work_pool, rest, size - 1); break;
+    case 3: shared_load(work_pool, rest, size - 1); break;
+    default: discovery(work_pool, rest, size - 1); break;
     }
     apr_pool_clear(work_pool);
     return 0;

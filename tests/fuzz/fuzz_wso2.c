@@ -76,8 +76,8 @@ static void fuzz_xml(apr_pool_t *p, const char *xml, size_t len)
     for (i = 0; i < entries->nelts; i++) {
         const jg_idp_entry_t *e = JG_ARRAY_IDX(entries, i, jg_idp_entry_t *);
         CHECK(jg_entry_name_ok(e->name));
-        CHECK(!e->jwks_url != !e->certificate);
-        CHECK(e->keys && (e->jwks_url || jg_keyset_count(e->keys) > 0));
+        CHECK((e->jwks_url != NULL) + (e->certificate != NULL) + (e->discovery != 0) == 1);
+        CHECK(e->keys && (e->jwks_url || e->discovery || jg_keyset_count(e->keys) > 0));
         CHECK(e->aliases);
     }
     out1 = jg_wso2_export(p, entries);

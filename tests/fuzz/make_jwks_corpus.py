@@ -4,8 +4,11 @@
 Every file starts with the fuzz target's mode byte:
   0 a shared-cache record head   1 a JWKS answer   2 a Cache-Control value
   3 a record head, then its JWKS in 1 KiB chunks, NUL-separated
-The record format is jg_jwks_record_encode's ("jg-jwks 3"; a few seeds in
-the previous "jg-jwks 2", which the decoder reads too); the digest of a set
+  4 an issuer, a newline, a flags byte (1: plain http allowed, 2: no OpenID
+    Connect document, RFC 8414's instead), its discovery document
+The record format is jg_jwks_record_encode's ("jg-jwks 3", and "jg-jwks 4"
+with the jwks_uri of a source by discovery; a few seeds in the previous
+"jg-jwks 2", which the decoder reads too); the digest of a set
 is jg_hash_key("jwks", set): SHA-256 over length-prefixed parts, base64url;
 an absent kid is the first 16 characters of jg_hash_key("jwks-kid", kid).
 
@@ -28,7 +31,7 @@ import datetime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus_jwks")
-RECORD, ACCEPT, CACHE_CONTROL, SHARED = range(4)
+RECORD, ACCEPT, CACHE_CONTROL, SHARED, DISCOVERY = range(5)
 CHUNK = 1024
 
 
@@ -84,15 +87,17 @@ def kid_hash(kid):
 
 
 def record(fetched=0, expires=0, checked=0, failing=0, outcome=0, jwks=None,
-           etag="", last_modified="", error="", forced=0, absent=(), version=3):
+           etag="", last_modified="", error="", forced=0, absent=(), version=3,
+           jwks_uri=""):
     digest = hash_key("jwks", jwks) if jwks else ""
     length = len(jwks.encode()) if jwks else 0
     if version == 2:
         return (f"jg-jwks 2\n{fetched} {expires} {checked} {failing} {outcome} {length}\n"
                 f"{etag}\n{last_modified}\n{digest}\n{error}\n")
-    return (f"jg-jwks 3\n{fetched} {expires} {checked} {failing} {outcome} {length} "
+    return (f"jg-jwks {version}\n{fetched} {expires} {checked} {failing} {outcome} {length} "
             f"{forced}\n{etag}\n{last_modified}\n{digest}\n{error}\n"
-            + " ".join(kid_hash(k) for k in absent) + "\n")
+            + " ".join(kid_hash(k) for k in absent) + "\n"
+            + (jwks_uri + "\n" if version == 4 else ""))
 
 
 def write(mode, name, data):
@@ -188,6 +193,47 @@ def main():
     write(SHARED, "absent-kids", record(1000, 4600, 1000, 0, 1, text, forced=1000,
                                         absent=["gone"]) + "\0" + text)
     write(SHARED, "absent", "")
+
+    uri = "https://idp.example/realms/one/protocol/openid-connect/certs"
+    write(RECORD, "v4-discovery", record(1000, 4600, 1000, 0, 1, texts["good"], '"abc"',
+                                         version=4, jwks_uri=uri))
+    write(RECORD, "v4-without-keys", record(0, 0, 3000, 3000, 3, version=4, jwks_uri=uri))
+    write(RECORD, "v4-without-uri", record(1000, 4600, 1000, 0, 1, texts["good"],
+                                           version=4))
+    write(SHARED, "v4", record(1000, 4600, 1000, 0, 1, text, version=4, jwks_uri=uri)
+          + "\0" + text)
+
+    def discovery(name, issuer, doc, flags=0):
+        body = doc if isinstance(doc, str) else json.dumps(doc, separators=(",", ":"))
+        write(DISCOVERY, name, issuer + "\n" + chr(flags) + body)
+
+    iss = "https://idp.example/realms/one"
+    meta = {"issuer": iss, "jwks_uri": uri, "authorization_endpoint": iss + "/auth",
+            "token_endpoint": iss + "/token", "response_types_supported": ["code"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+    discovery("oidc", iss, meta)
+    discovery("rfc8414", iss, meta, 2)
+    discovery("no-path", "https://idp.example", dict(meta, issuer="https://idp.example"))
+    discovery("trailing-slash", iss + "/", meta)
+    discovery("http-allowed", "http://127.0.0.1:8080",
+              {"issuer": "http://127.0.0.1:8080", "jwks_uri": "http://127.0.0.1:8080/certs"}, 1)
+    discovery("http-refused", iss, dict(meta, jwks_uri="http://idp.example/certs"))
+    discovery("wrong-issuer", iss, dict(meta, issuer="https://evil.example/realms/one"))
+    discovery("no-issuer", iss, {"jwks_uri": uri})
+    discovery("no-jwks-uri", iss, {"issuer": iss})
+    discovery("relative-jwks-uri", iss, dict(meta, jwks_uri="/certs"))
+    discovery("jwks-uri-not-string", iss, dict(meta, jwks_uri=[uri]))
+    discovery("jwks-uri-fragment", iss, dict(meta, jwks_uri=uri + "#k"))
+    discovery("jwks-uri-userinfo", iss, dict(meta, jwks_uri="https://u:p@idp.example/c"))
+    discovery("long-jwks-uri", iss, dict(meta, jwks_uri="https://idp.example/" + "a" * 1100))
+    discovery("dup-issuer", iss, '{"issuer":"https://evil.example","issuer":"' + iss
+              + '","jwks_uri":"' + uri + '"}')
+    discovery("dup-jwks-uri", iss, '{"issuer":"' + iss + '","jwks_uri":"' + uri
+              + '","jwks_uri":"https://evil.example/c"}')
+    discovery("not-object", iss, "[]")
+    discovery("issuer-query", iss + "?t=1", dict(meta, issuer=iss + "?t=1"))
+    discovery("issuer-not-url", "jwt-issuer", dict(meta, issuer="jwt-issuer"))
+    discovery("ipv6", "https://[::1]:9443/a/", dict(meta, issuer="https://[::1]:9443/a/"))
 
 
 if __name__ == "__main__":

@@ -181,6 +181,11 @@ def wso2():
     write("expired", head + idp("old", base64.b64encode(expired).decode()))
     write("both", head + idp("both", der_b64, [("jwksUri", "https://idp.example/jwks")]))
     write("neither", head + idp("none"))
+    write("discovery", head + idp("d", None, [("idpIssuerName", "https://idp.example/r/one"),
+                                              ("jwksDiscovery", "true")]))
+    write("discovery-and-jwks", head + idp("dj", None, [
+        ("idpIssuerName", "https://idp.example"), ("jwksDiscovery", "true"),
+        ("jwksUri", "https://idp.example/jwks")]))
     write("bad-enabled", head + idp("x", der_b64, extra="<IsEnabled>yes</IsEnabled>"))
     write("bad-name", head + idp("a/b", der_b64))
     write("doctype", head + '<!DOCTYPE IdentityProvider [<!ENTITY e "x">]>\n'

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness.jwks import ec_off_curve, jwk
+from harness.jwks import discovery_doc, discovery_paths, ec_off_curve, jwk
 from harness.tool import assert_usage
 
 
@@ -151,8 +151,53 @@ def test_only_the_configured_proxy_is_used(tool, idp_server, jwks_servers, keys,
     assert '"from-proxy"' in out and proxy.hits == 1
 
 
+# ---- --discovery ------------------------------------------------------------------
+
+def test_discovery_finds_the_keys_by_the_issuer(tool, idp_server, keys):
+    issuer = idp_server.url("/realms/one")
+    oidc, rfc8414 = discovery_paths("/realms/one")
+    idp_server.set(mode="status", status=404, documents={
+        oidc: discovery_doc(issuer, idp_server.url("/certs")),
+        "/certs": {"keys": [jwk(keys["rsa2048"], "k1")]}})
+    out = tool.ok("jwks-fetch", "--allow-http", "--discovery", issuer)
+    assert f"issuer: {issuer}\n" in out
+    assert f"discovery document: {idp_server.url(oidc)}\n" in out
+    assert f"jwks_uri: {idp_server.url('/certs')}\n" in out
+    assert 'kid "k1", RSA 2048 bits' in out
+    # RFC 8414's when there is no OpenID Connect document
+    idp_server.set(documents={rfc8414: discovery_doc(issuer, idp_server.url("/certs")),
+                              "/certs": {"keys": [jwk(keys["p256"], "k2")]}})
+    out = tool.ok("jwks-fetch", "--allow-http", "--discovery", issuer)
+    assert f"discovery document: {idp_server.url(rfc8414)}\n" in out
+    assert 'kid "k2", EC P-256' in out
+    doc = json.loads(tool.ok("jwks-fetch", "--allow-http", "--discovery", "--json", issuer))
+    assert [k["kid"] for k in doc["keys"]] == ["k2"]
+
+
+def test_discovery_refusals(tool, idp_server, keys):
+    issuer = idp_server.url("/realms/one")
+    oidc, _ = discovery_paths("/realms/one")
+    certs = {"keys": [jwk(keys["rsa2048"], "k1")]}
+    idp_server.set(mode="status", status=404, documents={
+        oidc: discovery_doc(idp_server.url("/realms/two"), idp_server.url("/certs")),
+        "/certs": certs})
+    assert_fetch_rejected(tool.run("jwks-fetch", "--allow-http", "--discovery", issuer),
+                          "discovery", "/realms/two", "is not")
+    idp_server.set(documents={oidc: discovery_doc(issuer, "/certs"), "/certs": certs})
+    assert_fetch_rejected(tool.run("jwks-fetch", "--allow-http", "--discovery", issuer),
+                          "discovery", "jwks_uri")
+    idp_server.set(documents={"/certs": certs})
+    assert_fetch_rejected(tool.run("jwks-fetch", "--allow-http", "--discovery", issuer),
+                          "discovery", "404")
+    assert idp_server.by_path["/certs"] == 0
+    # http for the document and the keys only with --allow-http
+    assert_usage(tool.run("jwks-fetch", "--discovery", issuer))
+    assert_usage(tool.run("jwks-fetch", "--discovery", "https://idp.example/?t=1"))
+
+
 @pytest.mark.parametrize("args", [
     ["jwks-fetch"],
+    ["jwks-fetch", "--discovery"],
     ["jwks-fetch", "https://a/", "https://b/"],
     ["jwks-fetch", "--timeout", "0", "https://a/"],
     ["jwks-fetch", "--timeout", "x", "https://a/"],

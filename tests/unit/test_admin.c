@@ -768,6 +768,134 @@ START_TEST(fetch_errors_of_console_urls_are_generic)
 }
 END_TEST
 
+/* ---- keys by discovery of the issuer ----------------------------------------------- */
+
+#define DISCO "{\"name\":\"d\",\"issuer\":\"https://idp.example/realms/one\"," \
+              "\"discovery\":true"
+
+START_TEST(idp_entry_with_discovery)
+{
+    jg_idp_entry_t *e = idp_ok(DISCO "}"), *back = NULL, *old = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *doc;
+    jg_idp_t *idp;
+
+    ck_assert_int_eq(e->discovery, 1);
+    ck_assert_ptr_null(e->jwks_url);
+    ck_assert_ptr_null(e->certificate);
+    ck_assert_int_eq(jg_keyset_count(e->keys), 0);
+    doc = jg_idp_entry_to_json(test_pool, e, 1);
+    ck_assert(json_object_get_boolean(json_object_object_get(doc, "discovery")));
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, doc, "d", JG_ENTRY_STORED, time(NULL),
+                                            &back, &err), JG_OK);
+    ck_assert_int_eq(back->discovery, 1);
+    idp = jg_idp_entry_to_idp(test_pool, back);
+    ck_assert_int_eq(idp->discovery, 1);
+    ck_assert_int_eq(jg_idp_entry_from_conf(test_pool, idp)->discovery, 1);
+    /* a row stored before discovery existed reads as before */
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj("{\"name\":\"o\",\"issuer\":null,"
+                     "\"enabled\":true,\"jwks_url\":\"https://idp.example/j\","
+                     "\"jwks_allow_http\":false,\"certificate\":null,\"aliases\":[],"
+                     "\"iat_validity\":1800}"), "o", JG_ENTRY_STORED, time(NULL), &old, &err),
+                     JG_OK);
+    ck_assert_int_eq(old->discovery, 0);
+    ck_assert_str_eq(old->jwks_url, "https://idp.example/j");
+    ck_assert(!json_object_get_boolean(json_object_object_get(
+        jg_idp_entry_to_json(test_pool, old, 0), "discovery")));
+    /* one key source only */
+    idp_refused(DISCO ",\"jwks_url\":\"https://idp.example/j\"}", "discovery");
+    idp_refused(apr_psprintf(test_pool, DISCO ",\"certificate\":%s}", js(cert_pem("d"))),
+                "discovery");
+    ck_assert_int_eq(idp_ok("{\"name\":\"d\",\"discovery\":false,\"jwks_url\":"
+                            "\"https://idp.example/j\"}")->discovery, 0);
+    /* the issuer is where the document is: a URL, https, no query */
+    idp_refused("{\"name\":\"d\",\"discovery\":true}", "issuer");
+    idp_refused("{\"name\":\"d\",\"issuer\":\"jwt-issuer\",\"discovery\":true}", "issuer");
+    idp_refused("{\"name\":\"d\",\"issuer\":\"http://127.0.0.1:8080\",\"discovery\":true}",
+                "issuer");
+    idp_refused("{\"name\":\"d\",\"issuer\":\"https://idp.example/?t=1\","
+                "\"discovery\":true}", "issuer");
+    idp_refused("{\"name\":\"d\",\"issuer\":\"https://idp.example\",\"discovery\":\"yes\"}",
+                "discovery");
+    ck_assert_int_eq(idp_ok("{\"name\":\"d\",\"issuer\":\"http://127.0.0.1:8080\","
+                            "\"discovery\":true,\"jwks_allow_http\":true}")->discovery, 1);
+}
+END_TEST
+
+START_TEST(discovery_issuers_must_reach_public_or_allowed_addresses)
+{
+    jg_admin_t *a = admin();
+    jg_netguard_t *g = jg_netguard_make(test_pool);
+    jg_admin_response_t resp;
+    const char *why = NULL;
+
+    /* the well-known URLs are on the issuer's host */
+    a->fetch_guard = g;
+    resp = call(a, "POST", "/idps", NULL, "{\"name\":\"d\",\"issuer\":"
+                "\"https://127.0.0.1:8443/realms/x\",\"discovery\":true}");
+    api_error(resp, 400, "invalid_field", "issuer");
+    ck_assert_msg(tu_contains(resp.body, "127.0.0.1 is a loopback address"), "%s", resp.body);
+    api_error(call(a, "GET", "/idps/d", NULL, NULL), 404, "not_found", "name");
+    /* the same issuer without discovery is no URL fetched */
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, apr_psprintf(test_pool,
+                          "{\"name\":\"c\",\"issuer\":\"https://127.0.0.1:8443/realms/x\","
+                          "\"certificate\":%s}", js(cert_pem("c")))).status, 201);
+    ck_assert_int_eq(jg_netguard_allow(g, "127.0.0.0/8", &why), JG_OK);
+    api_error(call(a, "POST", "/idps", NULL, "{\"name\":\"d\",\"issuer\":"
+                   "\"https://127.0.0.1:8443/realms/x\",\"discovery\":true}"), 409,
+              "conflict", "issuer");
+    resp = call(a, "POST", "/idps", NULL, "{\"name\":\"d\",\"issuer\":"
+                "\"https://127.0.0.1:8443/realms/y\",\"discovery\":true}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    ck_assert_msg(tu_contains(resp.audit, "keys by discovery"), "%s", resp.audit);
+}
+END_TEST
+
+static json_object *discovery_source_status(void *baton, apr_pool_t *p,
+                                            const jg_idp_entry_t *e)
+{
+    json_object *o = jg_json_own(p, json_object_new_object());
+
+    (void)baton;
+    ck_assert_int_eq(e->discovery, 1);
+    json_object_object_add(o, "url", json_object_new_string(e->issuer));
+    json_object_object_add(o, "discovery", json_object_new_boolean(1));
+    json_object_object_add(o, "jwks_uri", json_object_new_string(
+        "https://keys.idp.example/certs"));
+    json_object_object_add(o, "state", json_object_new_string("fetched"));
+    return o;
+}
+
+static json_object *discovery_refetch(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
+                                      int *fetched)
+{
+    *fetched = 1;
+    return discovery_source_status(baton, p, e);
+}
+
+START_TEST(api_shows_and_refetches_keys_by_discovery)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    json_object *ks;
+
+    a->key_source = discovery_source_status;
+    a->refetch = discovery_refetch;
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, DISCO "}").status, 201);
+    resp = call(a, "GET", "/idps/d", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(json_object_get_boolean(json_object_object_get(body_of(&resp), "discovery")));
+    ks = json_object_object_get(body_of(&resp), "key_source");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(ks, "jwks_uri")),
+                     "https://keys.idp.example/certs");
+    resp = call(a, "POST", "/idps/d/refresh-keys", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_msg(tu_contains(resp.audit, "refetched the keys of IdP 'd' from the discovery "
+                              "of issuer 'https://idp.example/realms/one': fetched"),
+                  "%s", resp.audit);
+}
+END_TEST
+
 /* ---- "refetch now" ------------------------------------------------------------------- */
 
 static jg_admin_response_t call_as(jg_admin_t *a, const char *method, const char *path,
@@ -1441,6 +1569,9 @@ Suite *admin_suite(void)
     tcase_add_test(tc, an_import_with_a_refused_jwks_url_imports_nothing);
     tcase_add_test(tc, fetch_errors_of_console_urls_are_generic);
     tcase_add_test(tc, api_refetches_the_keys_of_idps_and_clients);
+    tcase_add_test(tc, idp_entry_with_discovery);
+    tcase_add_test(tc, discovery_issuers_must_reach_public_or_allowed_addresses);
+    tcase_add_test(tc, api_shows_and_refetches_keys_by_discovery);
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, api_refuses_every_simple_content_type);
     tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);

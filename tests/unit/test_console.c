@@ -435,6 +435,98 @@ START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
 }
 END_TEST
 
+static json_object *discovered_source(void *baton, apr_pool_t *p, const jg_idp_entry_t *e)
+{
+    json_object *o = jg_json_own(p, json_object_new_object()), *kids = json_object_new_array();
+
+    (void)baton;
+    ck_assert(e->discovery);
+    json_object_object_add(o, "url", json_object_new_string(e->issuer));
+    json_object_object_add(o, "discovery", json_object_new_boolean(1));
+    json_object_object_add(o, "jwks_uri", json_object_new_string(
+        "https://keys.idp.example/certs?v=<2>"));
+    json_object_object_add(o, "state", json_object_new_string("fetched"));
+    json_object_object_add(o, "last_attempt", json_object_new_string("2030-01-01T00:00:00Z"));
+    json_object_object_add(o, "last_fetch", json_object_new_string("2030-01-01T00:00:00Z"));
+    json_object_array_add(kids, json_object_new_string("k1"));
+    json_object_object_add(o, "key_ids", kids);
+    return o;
+}
+
+START_TEST(console_registers_an_idp_by_issuer_discovery)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_console_response_t r;
+
+    a->key_source = discovered_source;
+    /* the form offers it, next to the JWKS endpoint and the certificate */
+    r = handle(a, "GET", "/idps/new", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "value=\"jwks\"> Use IdP JWKS endpoint</label>"));
+    ck_assert(tu_contains(r.body, "value=\"discovery\"> Use issuer discovery</label>"));
+    ck_assert(tu_contains(r.body, "value=\"pem\" checked> Upload IdP certificate</label>"));
+    /* without an issuer URL: refused, naming the issuer, the choice kept */
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, "name=d&cert_type=discovery&"
+               "issuer=jwt-issuer&enabled=on"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-issuer\""));
+    ck_assert(tu_contains(r.body, "value=\"discovery\" checked>"));
+    /* with a JWKS URL typed too: the choice wins, the URL is not taken */
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, "name=d&cert_type=discovery&"
+               "issuer=https%3A%2F%2Fidp.example%2Frealms%2Fone&jwks_url=https%3A%2F%2Fx&"
+               "enabled=on"));
+    ck_assert_int_eq(r.status, 303);
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "d", &e, &res), 200);
+    ck_assert(e->discovery);
+    ck_assert_ptr_null(e->jwks_url);
+    /* its page: the issuer, the discovered jwks_uri (escaped), the keys */
+    r = handle(a, "GET", "/idps/d", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<dt>Issuer discovery</dt><dd><code class=\"wrap\">"
+                          "https://idp.example/realms/one</code>"));
+    ck_assert(tu_contains(r.body, "https://keys.idp.example/certs?v=&lt;2&gt;"));
+    ck_assert(tu_contains(r.body, "<code>k1</code>"));
+    ck_assert(tu_contains(r.body, "value=\"discovery\" checked>"));
+    ck_assert(tu_contains(r.body, ">Refetch keys now</button>"));
+    /* the tenant's list says where its keys come from */
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "issuer discovery <code>https://idp.example/realms/one"));
+}
+END_TEST
+
+START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_issuer)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o = NULL;
+    jg_console_response_t r;
+    const char *why = NULL, *doc = "{\"name\":\"lo\",\"issuer\":\"http://127.0.0.1:9\","
+                                   "\"discovery\":true,\"jwks_allow_http\":true}";
+
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
+                                            &err), JG_OK);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=discovery&"
+               "issuer=http%3A%2F%2F127.0.0.1%3A9&enabled=on&iat_validity=10m"));
+    ck_assert_int_eq(r.status, 303);
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert(e->jwks_allow_http && e->discovery);
+    /* another http issuer: refused, nothing saved */
+    r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=discovery&"
+               "issuer=http%3A%2F%2F127.0.0.1%3A10&enabled=on"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-issuer\""));
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "lo", &e, &res), 200);
+    ck_assert_str_eq(e->issuer, "http://127.0.0.1:9");
+}
+END_TEST
+
 START_TEST(console_client_secret_once)
 {
     jg_admin_t *a = admin();
@@ -620,6 +712,8 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_shows_the_key_source_escaped);
     tcase_add_test(tc, console_refetches_keys_with_its_button);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
+    tcase_add_test(tc, console_registers_an_idp_by_issuer_discovery);
+    tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_issuer);
     tcase_add_test(tc, console_pages_follow_the_role);
     tcase_add_test(tc, console_home_is_the_first_existing_tenant);
     suite_add_tcase(s, tc);

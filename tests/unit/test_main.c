@@ -40,6 +40,7 @@ int main(void)
     srunner_add_suite(sr, http_suite());
     srunner_add_suite(sr, netguard_suite());
     srunner_add_suite(sr, jwks_suite());
+    srunner_add_suite(sr, discovery_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, admin_suite());
     srunner_add_suite(sr, console_suite());

@@ -21,6 +21,7 @@ Suite *grant_suite(void);
 Suite *http_suite(void);
 Suite *netguard_suite(void);
 Suite *jwks_suite(void);
+Suite *discovery_suite(void);
 Suite *store_suite(void);
 Suite *admin_suite(void);
 Suite *console_suite(void);

@@ -90,11 +90,24 @@ START_TEST(export_imports_back_unchanged)
     j->iat_validity = JG_OFF;
     j->keys = jg_keyset_make(test_pool);
     APR_ARRAY_PUSH(entries, jg_idp_entry_t *) = j;
+    /* a third: keys by discovery of its issuer, over http for a test */
+    j = apr_pcalloc(test_pool, sizeof(*j));
+    j->name = "disco";
+    j->issuer = "http://127.0.0.1:8080/realms/one";
+    j->discovery = 1;
+    j->jwks_allow_http = 1;
+    j->enabled = 1;
+    j->iat_validity = 600;
+    j->keys = jg_keyset_make(test_pool);
+    APR_ARRAY_PUSH(entries, jg_idp_entry_t *) = j;
     out1 = jg_wso2_export(test_pool, entries);
+    ck_assert(tu_contains(out1, "<Name>jwksDiscovery</Name>"));
     ck_assert(tu_contains(out1, "<IdentityProviderName>a &lt;b&gt; &amp; &#39;c&#39;"));
     ck_assert_int_eq(jg_wso2_import(test_pool, out1, strlen(out1), time(NULL), &again, &err),
                      JG_OK);
-    ck_assert_int_eq(again->nelts, 2);
+    ck_assert_int_eq(again->nelts, 3);
+    ck_assert_int_eq(JG_ARRAY_IDX(again, 2, jg_idp_entry_t *)->discovery, 1);
+    ck_assert_int_eq(JG_ARRAY_IDX(again, 1, jg_idp_entry_t *)->discovery, 0);
     out2 = jg_wso2_export(test_pool, again);
     if (strcmp(out1, out2)) fprintf(stderr, "--- first\n%s--- second\n%s", out1, out2);
     ck_assert_msg(!strcmp(out1, out2), "the export changed after an import");

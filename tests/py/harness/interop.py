@@ -175,7 +175,8 @@ class OidcProvider:
     """docs/interop/oidc_provider_idp.mjs on 127.0.0.1:port, issuing JWT
     access tokens for the resource token_endpoint. start(jwks) writes a
     keys file and starts it; restart(jwks) starts it again, on the same
-    port, with other keys."""
+    port, with other keys. issuer: another issuer than its own URL (what
+    its tokens and its discovery document say) for that run."""
 
     def __init__(self, stage, token_endpoint, port=None):
         self.stage = stage
@@ -188,7 +189,7 @@ class OidcProvider:
         self.output = []
         self.generation = 0
 
-    def start(self, jwks):
+    def start(self, jwks, issuer=None):
         assert self.proc is None, "already running"
         self.generation += 1
         keys_file = self.stage.path(f"idp-keys-{self.port}-{self.generation}.json")
@@ -197,7 +198,7 @@ class OidcProvider:
         os.chmod(keys_file, 0o600)
         self.proc = subprocess.Popen(
             [self.stage.node, self.stage.path("oidc_provider_idp.mjs"), str(self.port),
-             keys_file, self.token_endpoint, *IDP_CLIENT],
+             keys_file, self.token_endpoint, *IDP_CLIENT, *([issuer] if issuer else [])],
             cwd=self.stage.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = self.output = []
         ready = threading.Event()
@@ -230,9 +231,9 @@ class OidcProvider:
         while port_answers(self.port) and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def restart(self, jwks):
+    def restart(self, jwks, issuer=None):
         self.stop()
-        return self.start(jwks)
+        return self.start(jwks, issuer)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """What the JWKS tests share: JWKs of the session's keys (good and bad ones),
 a test CA and server certificates made with the openssl command, and the
-configuration of an IdP trusted through its JWKS URL."""
+configuration of an IdP trusted through its JWKS URL, or through discovery
+of its issuer (with the discovery documents a JwksServer serves)."""
 
 import json
 import os
@@ -38,6 +39,38 @@ def idp_conf(url, allow_http=True, server="", idp_extra="", name="idp"):
     return (Conf().server(require_client_auth=False)
             .add(*[line.strip() for line in server.splitlines() if line.strip()])
             .idp(name, *extra, jwks_url=url, jwks_allow_http=allow_http or None, alias=AUD))
+
+
+def discovery_conf(issuer, allow_http=True, server="", idp_extra="", name="idp"):
+    """A Conf as idp_conf's, the IdP trusted through discovery of issuer."""
+    extra = [line.strip() for line in idp_extra.splitlines() if line.strip()]
+    return (Conf().server(require_client_auth=False)
+            .add(*[line.strip() for line in server.splitlines() if line.strip()])
+            .idp(name, *extra, issuer=issuer, discovery=True,
+                 jwks_allow_http=allow_http or None, alias=AUD))
+
+
+OIDC_PATH = "/.well-known/openid-configuration"
+RFC8414_PATH = "/.well-known/oauth-authorization-server"
+
+
+def discovery_doc(issuer, jwks_uri, **extra):
+    """An IdP's discovery document (OpenID Connect Discovery 3, RFC 8414 2);
+    a member given as None is left out."""
+    doc = {"issuer": issuer, "jwks_uri": jwks_uri,
+           "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
+           "response_types_supported": ["code"], "subject_types_supported": ["public"],
+           "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+    doc.update(extra)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def discovery_paths(issuer_path):
+    """The paths of both documents of an issuer whose URL has this path
+    ("" or "/realms/one"): OpenID Connect's appended, RFC 8414's inserted
+    before the path."""
+    path = issuer_path.rstrip("/")
+    return path + OIDC_PATH, RFC8414_PATH + path
 
 
 # ---- TLS material, made by openssl -----------------------------------------

@@ -18,9 +18,17 @@ One JwksServer serves every path. What it answers is set between requests
     etag            True: an ETag (a hash of the body), and 304 when the
                     request's If-None-Match names it
     last_modified   a Last-Modified value; 304 when If-Modified-Since equals it
+    documents       {path: answer}, for the paths named (the query string
+                    included), before any of the above: a dict or a list is
+                    served as JSON with status 200 (a discovery document, or
+                    another JWKS), bytes as they are with status 200, an int
+                    is that status with an empty body; every other path gets
+                    what mode says (an IdP's discovery documents and JWKS at
+                    their paths on one server)
 
-Counters: hits (every request), by_status ({200: n, 304: n, ...}) and
-requests (the headers of each, lower-case names). stop() makes the port
+Counters: hits (every request), by_status ({200: n, 304: n, ...}), by_path
+({"/jwks.json": n, ...}) and requests (the headers of each, lower-case
+names). stop() makes the port
 refuse connections (an unreachable IdP); start() brings it back on the same
 port. TLS: JwksServer(tls=(certfile, keyfile)). host: the address to listen
 on (default 127.0.0.1; "0.0.0.0" for every address of a test's network
@@ -56,10 +64,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         owner = self.server.owner
         with owner.lock:
             owner.hits += 1
+            owner.by_path[self.path] += 1
             owner.requests.append({k.lower(): v for k, v in self.headers.items()})
             plan = dict(owner.__dict__)
+            document = plan["documents"].get(self.path)
         if plan["delay"]:
             time.sleep(plan["delay"])
+        if document is not None:
+            if isinstance(document, int):
+                self.answer(document, b"", plan)
+            else:
+                self.answer(200, document if isinstance(document, bytes)
+                            else json.dumps(document).encode(), plan)
+            return
         mode = plan["mode"]
         if mode == "close":
             owner.count(0)
@@ -142,7 +159,9 @@ class JwksServer:
         self.last_modified = None
         self.huge_size = 4 * 1024 * 1024
         self.huge_no_length = False
+        self.documents = {}
         self.hits = 0
+        self.by_path = collections.Counter()
         self.by_status = collections.Counter()
         self.requests = []
         self._server = None
