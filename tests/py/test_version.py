@@ -2,20 +2,8 @@
 (JWTG0002), jwt-grant-tool --version prints it, and the Debian package
 carries it (debian/changelog; tests/py/test_debian_package.py checks that
 one, with the package it builds)."""
-import os
-import re
-
-from harness import TOP
 from harness.httpd import Httpd, running
-
-
-def configure_version():
-    """The version in configure.ac's AC_INIT([mod_oauth_jwt_grant], [X])."""
-    text = open(os.path.join(TOP, "configure.ac")).read()
-    found = re.findall(r"^AC_INIT\(\[mod_oauth_jwt_grant\],\s*\[([^\]]+)\]", text, re.M)
-    assert len(found) == 1, "configure.ac must have one AC_INIT with the version"
-    assert re.fullmatch(r"\d+\.\d+\.\d+(?:[~+][0-9A-Za-z.]+)?", found[0]), found[0]
-    return found[0]
+from harness.version import configure_version
 
 
 def test_tool_prints_the_configure_version(tool):
