@@ -48,6 +48,8 @@ INSTALLED = (
     "/etc/apache2/conf-available/jwt-grant-console.conf",
     "/usr/share/mod_oauth_jwt_grant",
     "/usr/bin/jwt-grant-tool",
+    "/usr/share/man/man1/jwt-grant-tool.1.gz",
+    "/usr/share/man/man8/mod_oauth_jwt_grant.8.gz",
     STATE_DIR,
     SITE_FILE,
 )
@@ -321,6 +323,8 @@ def test_packages_build_install_serve_and_purge(keys):
         st = os.stat(STATE_DIR)
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == \
                (0, grp.getgrnam("www-data").gr_gid, 0o710), st
+        for page in ("man1/jwt-grant-tool.1.gz", "man8/mod_oauth_jwt_grant.8.gz"):
+            assert os.path.isfile("/usr/share/man/" + page), page
         version = run("/usr/bin/jwt-grant-tool", "--version")[1]
         assert version == f"jwt-grant-tool {configure_version()}\n"
 
