@@ -376,6 +376,13 @@ def test_packages_build_install_serve_and_purge(keys):
         assert apache2_pid() is None
         run("a2dissite", "-q", "-p", SITE)
         os.unlink(SITE_FILE)
+        # removed: disabled, the state directory kept (keys, replay table)
+        apt("remove", *PACKAGES)
+        assert not os.path.lexists("/etc/apache2/mods-enabled/oauth_jwt_grant.load")
+        assert not os.path.lexists("/etc/apache2/conf-enabled/jwt-grant-console.conf")
+        assert not os.path.exists("/usr/lib/apache2/modules/mod_oauth_jwt_grant.so")
+        assert os.path.isfile(os.path.join(STATE_DIR, "signing-key.pem"))
+        # purged: the state directory and the configuration files go too
         apt("purge", *PACKAGES)
         for p in PACKAGES:
             assert not package_installed(p), p
