@@ -105,7 +105,6 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm
     with running(h):
         # one connection each, held open: under prefork, as many children
         sessions = [requests.Session() for _ in range(4)]
-        pids = set()
         for s in sessions:
             r = s.post(h.url(), data={"grant_type": GRANT_TYPE, "assertion": assertion(keys)},
                        auth=APP, timeout=30)
