@@ -173,14 +173,6 @@ static int metrics_log(request_rec *r)
     else if (r->status >= 400 || err) outcome = 1;
     else outcome = 0;
     ADD(&shm->requests[ep][grant][outcome][error], 1);
-    took = apr_time_now() - r->request_time;
-    if (took < 0) took = 0;
-    secs = (double)took / APR_USEC_PER_SEC;
-    for (b = 0; b < N_BUCKETS && secs > bucket_le[b]; b++)
-        ;
-    ADD(&shm->buckets[ep][b], 1);
-    ADD(&shm->count[ep], 1);
-    ADD(&shm->sum_us[ep], (apr_uint64_t)took);
     if (ep == 0 && outcome == 0 && !err) {
         const char *tenant = apr_table_get(r->notes, JG_NOTE_TENANT);
         const char *idp = apr_table_get(r->notes, JG_NOTE_IDP);
@@ -189,6 +181,16 @@ static int metrics_log(request_rec *r)
         if (e) ADD(&e->count, 1);
         else if (tenant && idp) ADD(&shm->issuers_dropped, 1);
     }
+    took = apr_time_now() - r->request_time;
+    if (took < 0) took = 0;
+    secs = (double)took / APR_USEC_PER_SEC;
+    for (b = 0; b < N_BUCKETS && secs > bucket_le[b]; b++)
+        ;
+    ADD(&shm->buckets[ep][b], 1);
+    ADD(&shm->sum_us[ep], (apr_uint64_t)took);
+    /* last, and released: a page that shows this count shows the
+     * request's other increments too */
+    __atomic_fetch_add(&shm->count[ep], 1, __ATOMIC_RELEASE);
     return DECLINED;
 }
 
@@ -214,6 +216,7 @@ static const char *label(apr_pool_t *p, const char *v)
 static void render(request_rec *r)
 {
     int ep, g, o, e, b, i, j;
+    apr_uint64_t counts[N_ENDPOINTS];
 
     ap_rputs("# HELP jwt_grant_build_info mod_oauth_jwt_grant's version.\n"
              "# TYPE jwt_grant_build_info gauge\n", r);
@@ -222,6 +225,9 @@ static void render(request_rec *r)
     ap_rputs("# HELP jwt_grant_requests_total Requests to the module's endpoints, by "
              "endpoint, grant type, outcome and OAuth error.\n"
              "# TYPE jwt_grant_requests_total counter\n", r);
+    /* the counts first (acquired): what they include is then visible below */
+    for (ep = 0; ep < N_ENDPOINTS; ep++)
+        counts[ep] = __atomic_load_n(&shm->count[ep], __ATOMIC_ACQUIRE);
     for (ep = 0; ep < N_ENDPOINTS; ep++)
         for (g = 0; g < N_GRANTS; g++)
             for (o = 0; o < N_OUTCOMES; o++)
@@ -270,7 +276,7 @@ static void render(request_rec *r)
              "its log, by endpoint.\n"
              "# TYPE jwt_grant_request_duration_seconds histogram\n", r);
     for (ep = 0; ep < N_ENDPOINTS; ep++) {
-        apr_uint64_t cum = 0, count = LOAD(&shm->count[ep]);
+        apr_uint64_t cum = 0, count = counts[ep];
 
         for (b = 0; b < N_BUCKETS; b++) {
             cum += LOAD(&shm->buckets[ep][b]);

@@ -4,6 +4,7 @@ workers, kept across a graceful restart; label values only from fixed
 lists and configured names; the page passes `promtool check metrics`."""
 import re
 import subprocess
+import time
 
 import pytest
 import requests
@@ -45,6 +46,20 @@ def scrape(h):
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     return r.text
+
+
+def scrape_when(h, counts):
+    """The page once the durations' counts per endpoint are counts: a request
+    is counted when it is logged, just after its answer went out (so a scrape
+    right after an answer may come first)."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = scrape(h)
+        got = samples(text)
+        if all(got[duration(ep, "_count")] == n for ep, n in counts.items()):
+            return text, got
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
 
 
 def samples(text):
@@ -127,9 +142,8 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm
                     if "/oauth2/token" in line}
             assert len(pids) >= 4, pids
 
-        text = scrape(h)
+        text, got = scrape_when(h, {"token": 9, "jwks": 2})
         promtool_check(text)
-        got = samples(text)
         assert series(got, "jwt_grant_requests_total") == {
             req("token", GRANT_TYPE, "success", "none"): 5,
             req("token", GRANT_TYPE, "refused", "invalid_grant"): 1,
@@ -150,7 +164,7 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm
         # a graceful restart: the new generation adds to the same sums
         h.graceful()
         assert_granted(h.token(assertion(keys), client=APP))
-        got = samples(scrape(h))
+        _, got = scrape_when(h, {"token": 10, "jwks": 2})
         assert got[req("token", GRANT_TYPE, "success", "none")] == 6
         assert got[req("token", GRANT_TYPE, "refused", "invalid_grant")] == 1
         assert got[issued("carbon.super", "mIdP")] == 5
