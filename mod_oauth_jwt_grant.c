@@ -24,6 +24,7 @@
 #include "jg_live.h"
 #include "jg_admin_handler.h"
 #include "jg_lifecycle.h"
+#include "jg_metrics.h"
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -103,6 +104,7 @@ static void jg_register_hooks(apr_pool_t *p)
     ap_hook_child_init(jg_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(jg_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    jg_metrics_register_hooks(p);   /* SetHandler jwt-grant-metrics */
     jg_live_register_hooks(p);      /* store, snapshots */
     jg_admin_register_hooks(p);     /* console and API */
     jg_lifecycle_register_hooks(p); /* refresh, introspection, revocation */

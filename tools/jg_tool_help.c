@@ -1,7 +1,8 @@
 /* jwt-grant-tool manuals: one page per command plus an overview, printed by
  * "jwt-grant-tool --help", "jwt-grant-tool help COMMAND" and
  * "jwt-grant-tool COMMAND --help". docs/jwt-grant-tool.md says the same at
- * more length; keep the two in step. */
+ * more length, and man/jwt-grant-tool.1.in as a man page; keep the three in
+ * step (tests/py/test_man_pages.py checks the commands and options). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif

@@ -22,8 +22,10 @@
 #include "jg_json.h"
 #include "jg_jws.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
+/* configure.ac's AC_INIT version, the one the module logs (JWTG0002) and the
+ * Debian package carries (debian/changelog) */
+#ifndef JG_VERSION
+#error "JG_VERSION comes from configure (AC_INIT): build with ./configure && make"
 #endif
 
 typedef struct {
@@ -352,7 +354,7 @@ static int parse_global(int argc, char **argv, int *verbose, int *done)
             return jgt_help(NULL);
         case 'V':
             *done = 1;
-            printf("%s %s\n", JGT_PROG, PACKAGE_VERSION);
+            printf("%s %s\n", JGT_PROG, JG_VERSION);
             return JGT_EXIT_OK;
         case 'v':
             *verbose = 1;

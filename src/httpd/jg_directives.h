@@ -6,6 +6,8 @@
 #define JG_HANDLER_TOKEN    "jwt-grant-token"
 #define JG_HANDLER_JWKS     "jwt-grant-jwks"
 #define JG_HANDLER_METADATA "jwt-grant-metadata"
+/* Prometheus metrics (jg_metrics.c) */
+#define JG_HANDLER_METRICS  "jwt-grant-metrics"
 
 /* server scope */
 #define JG_CMD_ISSUER           "JWTGrantIssuer"
@@ -113,5 +115,6 @@
 #define JG_NOTE_JTI     "JWT_GRANT_JTI"
 #define JG_NOTE_OUTCOME "JWT_GRANT_OUTCOME"
 #define JG_NOTE_REASON  "JWT_GRANT_REASON"
+#define JG_NOTE_GRANT_TYPE "JWT_GRANT_GRANT_TYPE"
 
 #endif

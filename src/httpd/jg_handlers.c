@@ -66,6 +66,7 @@ static int token_handler(request_rec *r)
     apr_array_header_t *auds;
 
     if (!jg_read_form_request(r, "token endpoint", &req, &res)) return answer(r, &res);
+    note(r, JG_NOTE_GRANT_TYPE, apr_table_get(req.form, "grant_type"));   /* metrics */
     jg_grant_env(r, &cfg, &hooks);
     req.hooks = &hooks;                   /* for client assertions */
     /* Without a configured endpoint URL, this endpoint's URL is one: built

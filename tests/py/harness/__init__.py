@@ -14,6 +14,7 @@
                      private servers the tests start on 127.0.0.1
     netcache         Redis and memcached as JWTGrantCache (Backend)
     fixtures         the fixtures every module may use
+    version          the version, from configure.ac (and debian/changelog's)
     servers          the httpd servers several modules share
 
 tests/py/conftest.py imports the fixtures of fixtures.py and servers.py.
