@@ -135,7 +135,7 @@ def docs_rows():
     for line in source("docs/configuration.md").splitlines():
         if line.startswith("## "):
             section = line[3:]
-        if line.startswith("| `"):
+        if line.startswith(("| `JWTGrant", "| `<JWTGrant")):
             cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
             rows[cells[0].strip("`").split()[0]] = (section, cells[2])
     return rows
