@@ -1537,6 +1537,169 @@ START_TEST(overlay_skips_unreadable_rows)
 }
 END_TEST
 
+/* ---- the trust policy in entries and the API ------------------------------------- */
+
+#define POLICY ",\"required_claims\":[{\"claim\":\"repository_owner\",\"match\":[\"acme\"," \
+    "\"glob:acme-*\"]},{\"claim\":\"/kubernetes.io/namespace\",\"match\":[\"regex:ci-[0-9]+\"]}]," \
+    "\"subject_claim\":\"repository\",\"subject_prefix\":\"github:\"," \
+    "\"map_claims\":{\"environment\":\"env\",\"/a~1b\":\"ab\"}," \
+    "\"conditional_scopes\":[{\"scope\":\"deploy\",\"claim\":\"ref\"," \
+    "\"match\":[\"refs/heads/main\"]}],\"limit_token_lifetime\":true"
+
+static const char *jstr(json_object *o, const char *path)
+{
+    jg_json_pointer_t *p = NULL;
+    json_object *v = NULL;
+
+    ck_assert_int_eq(jg_json_pointer_parse(test_pool, path, &p, NULL), JG_OK);
+    ck_assert_msg(jg_json_pointer_get(p, o, &v), "%s missing", path);
+    return json_object_get_string(v);
+}
+
+START_TEST(api_policy_fields_round_trip)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    jg_registry_t *reg;
+    const jg_idp_t *idp;
+    const jg_client_t *c;
+    const jg_claim_rule_t *r;
+    json_object *o;
+    const char *id;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("gh", POLICY));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    resp = call(a, "GET", "/idps/gh", "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/required_claims/0/claim"), "repository_owner");
+    ck_assert_str_eq(jstr(o, "/required_claims/0/match/1"), "glob:acme-*");
+    ck_assert_str_eq(jstr(o, "/required_claims/1/claim"), "/kubernetes.io/namespace");
+    ck_assert_str_eq(jstr(o, "/required_claims/1/match/0"), "regex:ci-[0-9]+");
+    ck_assert_str_eq(jstr(o, "/subject_claim"), "repository");
+    ck_assert_str_eq(jstr(o, "/subject_prefix"), "github:");
+    ck_assert_str_eq(jstr(o, "/map_claims/environment"), "env");
+    ck_assert_str_eq(jstr(o, "/map_claims/~1a~01b"), "ab");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/scope"), "deploy");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/claim"), "ref");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/match/0"), "refs/heads/main");
+    ck_assert_str_eq(jstr(o, "/limit_token_lifetime"), "true");
+
+    resp = call(a, "POST", "/clients", "wso2.com", "{\"name\":\"ci\",\"required_claims\":"
+                "[{\"claim\":\"workflow\",\"match\":[\"deploy\"]}]}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    id = apr_pstrdup(test_pool, jstr(body_of(&resp), "/client_id"));
+    resp = call(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), "wso2.com", NULL);
+    ck_assert_str_eq(jstr(body_of(&resp), "/required_claims/0/match/0"), "deploy");
+
+    /* the snapshot: compiled rules with the store's source */
+    reg = overlay(a);
+    idp = jg_tenant_find_idp(jg_registry_tenant(reg, "wso2.com", 0), "gh");
+    ck_assert_ptr_nonnull(idp);
+    ck_assert_int_eq(idp->require->nelts, 2);
+    r = JG_ARRAY_IDX(idp->require, 1, const jg_claim_rule_t *);
+    ck_assert_str_eq(r->source, "store:idp gh");
+    ck_assert_str_eq(r->check, "claim:/kubernetes.io/namespace");
+    ck_assert_ptr_nonnull(JG_ARRAY_IDX(r->matchers, 0, const jg_matcher_t *)->re);
+    ck_assert_str_eq(idp->subject_claim->text, "repository");
+    ck_assert_str_eq(idp->subject_prefix, "github:");
+    ck_assert_int_eq(idp->map_claims->nelts, 2);
+    ck_assert_int_eq(idp->scope_rules->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(idp->scope_rules, 0, const jg_scope_rule_t *)->rule->check,
+                     "scope:deploy");
+    ck_assert(idp->limit_token_lifetime);
+    c = jg_tenant_find_client(jg_registry_tenant(reg, "wso2.com", 0), id);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->require->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(c->require, 0, const jg_claim_rule_t *)->source,
+                     "store:sp ci");
+
+    /* PUT without them: none */
+    resp = call(a, "PUT", "/idps/gh", "wso2.com", idp_json("gh", NULL));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "required_claims")), 0);
+    ck_assert_ptr_null(json_object_object_get(o, "subject_claim"));
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "gh");
+    ck_assert_ptr_null(idp->require);
+    ck_assert_ptr_null(idp->map_claims);
+    ck_assert(!idp->limit_token_lifetime);
+}
+END_TEST
+
+START_TEST(stored_entries_without_policy_read_as_none)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_client_entry_t *c = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o;
+
+    /* a document as the store kept it before these fields */
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj(idp_json("old", ",\"enabled\":true")),
+                                            NULL, JG_ENTRY_STORED, time(NULL), &e, &err),
+                     JG_OK);
+    ck_assert_ptr_null(e->require);
+    ck_assert_ptr_null(e->subject_claim);
+    ck_assert_ptr_null(e->subject_prefix);
+    ck_assert_ptr_null(e->map_claims);
+    ck_assert_ptr_null(e->scope_rules);
+    ck_assert(!e->limit_token_lifetime);
+    o = jg_idp_entry_to_json(test_pool, e, 0);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "required_claims")), 0);
+    ck_assert_int_eq(json_object_object_length(json_object_object_get(o, "map_claims")), 0);
+    ck_assert_int_eq(jg_client_entry_from_json(test_pool, obj("{\"name\":\"old\"}"),
+                                               JG_ENTRY_STORED, &c, &err), JG_OK);
+    ck_assert_ptr_null(c->require);
+}
+END_TEST
+
+START_TEST(policy_refusals_name_the_field)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+#define RC(m) ",\"required_claims\":[{\"claim\":\"o\",\"match\":[\"acme\"," m "]}]"
+
+    idp_refused(idp_json("x", RC("\"regex:refs/(heads\"")),
+                "required_claims[0].match[1]");
+    idp_refused(idp_json("x", RC("42")),
+                "required_claims[0].match[1]");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"/a~2\",\"match\":[\"x\"]}]"),
+                "required_claims[0].claim");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"o\",\"match\":[]}]"),
+                "required_claims[0].match");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"o\",\"match\":[\"a\"],"
+                         "\"scope\":\"s\"}]"), "required_claims[0].scope");
+    idp_refused(idp_json("x", ",\"required_claims\":{\"o\":\"a\"}"), "required_claims");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"email\":\"sub\"}"), "map_claims.email");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"/a~3\":\"b\"}"), "map_claims./a~3");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"e\":\"/b\"}"), "map_claims.e");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"a\":\"x\",\"b\":\"x\"}"), "map_claims.b");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"scope\":\"a b\",\"claim\":\"c\","
+                         "\"match\":[\"d\"]}]"), "conditional_scopes[0].scope");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"claim\":\"c\",\"match\":[\"d\"]}]"),
+                "conditional_scopes[0].scope");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"scope\":\"a\",\"claim\":\"c\","
+                         "\"match\":[\"regex:(\"]}]"), "conditional_scopes[0].match[0]");
+    idp_refused(idp_json("x", ",\"subject_claim\":\"/a~2\""), "subject_claim");
+    idp_refused(idp_json("x", ",\"limit_token_lifetime\":\"yes\""), "limit_token_lifetime");
+    client_refused("{\"name\":\"c\",\"required_claims\":[{\"claim\":\"o\",\"match\":"
+                   "[\"glob:a\",\"regex:a{2,1}\"]}]}", "required_claims[0].match[1]");
+
+    /* through the API: 400 naming the field, nothing saved */
+    resp = call(a, "POST", "/idps", NULL, idp_json("bad", RC("\"regex:refs/(heads\"")));
+    api_error(resp, 400, "invalid_field", "required_claims[0].match[1]");
+    ck_assert(tu_contains(resp.body, "missing closing parenthesis"));
+    ck_assert_int_eq(call(a, "GET", "/idps/bad", NULL, NULL).status, 404);
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, idp_json("bad", POLICY)).status, 201);
+    resp = call(a, "PUT", "/idps/bad", NULL, idp_json("bad",
+                ",\"map_claims\":{\"email\":\"iss\"}"));
+    api_error(resp, 400, "invalid_field", "map_claims.email");
+    resp = call(a, "GET", "/idps/bad", NULL, NULL);
+    ck_assert_str_eq(jstr(body_of(&resp), "/map_claims/environment"), "env");
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
     Suite *s = suite_create("admin");
@@ -1576,6 +1739,14 @@ Suite *admin_suite(void)
     tcase_add_test(tc, api_refuses_every_simple_content_type);
     tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);
     tcase_add_test(tc, api_server_admins_and_others);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("policy");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, api_policy_fields_round_trip);
+    tcase_add_test(tc, stored_entries_without_policy_read_as_none);
+    tcase_add_test(tc, policy_refusals_name_the_field);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");
