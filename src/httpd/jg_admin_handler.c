@@ -23,6 +23,7 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"
+#include "jg_grant_env.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -74,6 +75,30 @@ static void admin_fetch_rules(const jg_server_conf_t *sc, const jg_role_t *role,
     a->show_fetch_detail = role && role->kind == JG_ROLE_SERVER_ADMIN;
 }
 
+/* The token endpoint as a dry run sees it (jg_admin_evaluate): its
+ * configuration, the live registry snapshot and the same key hook for the
+ * IdPs trusted through JWKS URLs or discovery. Without JWTGrantTokenEndpoint,
+ * the endpoint's URL is the one the metadata advertises. */
+static jg_status_t dry_run_env(void *baton, const jg_grant_config_t **cfg,
+                               const jg_grant_hooks_t **hooks)
+{
+    request_rec *r = baton;
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    jg_grant_config_t *c = apr_pcalloc(r->pool, sizeof(*c));
+    jg_grant_hooks_t *h = apr_pcalloc(r->pool, sizeof(*h));
+
+    jg_grant_env(r, c, h);
+    if (!sc->token_endpoint) {
+        apr_array_header_t *auds = apr_array_copy(r->pool, sc->audiences);
+        APR_ARRAY_PUSH(auds, const char *) = apr_pstrcat(r->pool, jg_server_base_url(r),
+                                                         "/oauth2/token", NULL);
+        c->audiences = auds;
+    }
+    *cfg = c;
+    *hooks = h;
+    return JG_OK;
+}
+
 /* The context of one console or API request: the registry, the store st,
  * who acts and in which role, what it may fetch. */
 static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
@@ -92,6 +117,8 @@ static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
     a->key_source = jg_jwks_entry_status;
     a->refetch = jg_jwks_entry_refetch;
     a->key_source_baton = r;
+    a->grant_env = dry_run_env;
+    a->grant_env_baton = r;
     admin_fetch_rules(sc, role, a);
 }
 

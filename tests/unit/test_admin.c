@@ -17,6 +17,8 @@
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_roles.h"
+#include "jg_jws.h"
+#include "jg_alg.h"
 
 #define NOW 1800000000LL   /* test certificates are made valid around now */
 #define ALIAS "https://localhost:9443/oauth2/token"
@@ -1700,6 +1702,220 @@ START_TEST(policy_refusals_name_the_field)
 }
 END_TEST
 
+/* ---- the dry run ----------------------------------------------------------------- */
+
+#define EV_AUD "https://as.example/oauth2/token"
+#define EV_ISS "https://gh.example"
+
+static struct {
+    jg_admin_t *a;
+    jg_grant_config_t cfg;
+    jg_grant_hooks_t hooks;
+    int replay_calls;
+} ev;
+
+static jg_status_t ev_replay(void *baton, const char *key, long long earliest, long long exp,
+                             jg_claim_t *out, long long *retry_after, const char **why)
+{
+    (void)baton; (void)key; (void)earliest; (void)exp; (void)retry_after; (void)why;
+    ev.replay_calls++;
+    *out = JG_CLAIM_FRESH;
+    return JG_OK;
+}
+
+/* the token endpoint's configuration over the store's snapshot now */
+static jg_status_t ev_env(void *baton, const jg_grant_config_t **cfg,
+                          const jg_grant_hooks_t **hooks)
+{
+    (void)baton;
+    memset(&ev.cfg, 0, sizeof(ev.cfg));
+    ev.cfg.registry = overlay(ev.a);
+    ev.cfg.default_tenant = "carbon.super";
+    ev.cfg.issuer = "https://as.example";
+    ev.cfg.audiences = tu_strings(EV_AUD, NULL);
+    ev.cfg.skew = 60;
+    ev.cfg.token_lifetime = 3600;
+    memset(&ev.hooks, 0, sizeof(ev.hooks));
+    ev.hooks.replay_check = ev_replay;   /* a dry run never reaches it */
+    *cfg = &ev.cfg;
+    *hooks = &ev.hooks;
+    return JG_OK;
+}
+
+static const char *ev_assertion(const char *owner)
+{
+    json_object *c = jg_json_own(test_pool, json_object_new_object());
+    const char *payload, *out = NULL, *why = NULL, *jti = NULL;
+    long long now = time(NULL);
+
+    ck_assert_int_eq(jg_random_b64url(test_pool, 12, &jti, &why), JG_OK);
+    tu_set_str(c, "iss", EV_ISS);
+    tu_set_str(c, "sub", "repo:acme/api:ref:refs/heads/main");
+    tu_set_str(c, "aud", EV_AUD);
+    tu_set_str(c, "jti", jti);
+    tu_set_str(c, "repository", "acme/api");
+    tu_set_str(c, "repository_owner", owner);
+    tu_set_str(c, "workflow", "deploy");
+    tu_set_str(c, "environment", "production");
+    json_object_object_add(c, "iat", json_object_new_int64(now));
+    json_object_object_add(c, "exp", json_object_new_int64(now + 300));
+    payload = tu_json(c);
+    ck_assert_msg(jg_jws_sign(test_pool, tu_key(tu_rsa(0)), jg_alg_by_id(JG_ALG_RS256), NULL,
+                              NULL, payload, strlen(payload), &out, &why) == JG_OK, "%s", why);
+    return out;
+}
+
+/* a store IdP with a policy and a client with a condition; its client id */
+static const char *ev_setup(void)
+{
+    jg_admin_response_t resp;
+
+    ev.a = admin();
+    ev.a->grant_env = ev_env;
+    ev.replay_calls = 0;
+    resp = call(ev.a, "POST", "/idps", NULL, apr_psprintf(test_pool, "{\"name\":\"gh\","
+                "\"issuer\":\"" EV_ISS "\",\"certificate\":%s,\"required_claims\":"
+                "[{\"claim\":\"repository_owner\",\"match\":[\"acme\"]}],\"subject_claim\":"
+                "\"repository\",\"subject_prefix\":\"github:\",\"map_claims\":"
+                "{\"environment\":\"env\"}}", js(cert_pem("gh"))));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    resp = call(ev.a, "POST", "/clients", NULL, "{\"name\":\"ci\",\"scopes\":[\"read\","
+                "\"deploy\"],\"required_claims\":[{\"claim\":\"workflow\",\"match\":"
+                "[\"glob:dep*\"]}]}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    return apr_pstrdup(test_pool, jstr(body_of(&resp), "/client_id"));
+}
+
+/* the check named name in the answer's checks */
+static json_object *ev_check(json_object *o, const char *name)
+{
+    json_object *checks = json_object_object_get(o, "checks");
+    size_t i;
+
+    for (i = 0; i < json_object_array_length(checks); i++) {
+        json_object *c = json_object_array_get_idx(checks, i);
+        if (!strcmp(json_object_get_string(json_object_object_get(c, "check")), name))
+            return c;
+    }
+    ck_abort_msg("no check %s in %s", name, json_object_to_json_string(o));
+    return NULL;
+}
+
+START_TEST(evaluate_grant_with_trace)
+{
+    const char *id;
+    jg_admin_response_t resp;
+    json_object *o, *c;
+
+    id = ev_setup();
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s,\"scope\":\"read deploy\"}", js(ev_assertion("acme")),
+                js(id)));
+    ck_assert_msg(resp.status == 200, "%s", resp.body);
+    ck_assert_ptr_null(resp.audit);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "grant");
+    ck_assert_str_eq(jstr(o, "/idp"), "gh");
+    ck_assert_str_eq(jstr(o, "/subject"), "github:acme/api");
+    ck_assert_str_eq(jstr(o, "/scope"), "read deploy");
+    ck_assert_str_eq(jstr(o, "/claims/env"), "production");
+    ck_assert_ptr_null(json_object_object_get(o, "error"));
+    ck_assert_ptr_null(json_object_object_get(o, "access_token"));
+    c = ev_check(o, "claim:repository_owner");
+    ck_assert_str_eq(jstr(c, "/result"), "pass");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:idp gh");
+    c = ev_check(o, "claim:workflow");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:sp ci");
+    ck_assert_str_eq(jstr(ev_check(o, "signature"), "/result"), "pass");
+    ck_assert_ptr_null(json_object_object_get(ev_check(o, "signature"), "rule"));
+    ck_assert_str_eq(jstr(ev_check(o, "aud"), "/result"), "pass");
+    ck_assert_str_eq(jstr(ev_check(o, "exp"), "/result"), "pass");
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
+START_TEST(evaluate_refuse_names_the_failed_check)
+{
+    const char *id, *assertion;
+    jg_admin_response_t resp;
+    json_object *o, *c;
+    char *tampered;
+
+    id = ev_setup();
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(ev_assertion("evil")), js(id)));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert_str_eq(jstr(o, "/error"), "invalid_grant");
+    ck_assert(tu_contains(jstr(o, "/error_description"), "repository_owner"));
+    ck_assert_ptr_null(json_object_object_get(o, "subject"));
+    ck_assert_ptr_null(json_object_object_get(o, "claims"));
+    c = ev_check(o, "claim:repository_owner");
+    ck_assert_str_eq(jstr(c, "/result"), "fail");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:idp gh");
+
+    /* a signature that does not verify */
+    assertion = ev_assertion("acme");
+    tampered = apr_pstrdup(test_pool, assertion);
+    tampered[strlen(tampered) - 3] = tampered[strlen(tampered) - 3] == 'A' ? 'B' : 'A';
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(tampered), js(id)));
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert_str_eq(jstr(ev_check(o, "signature"), "/result"), "fail");
+
+    /* a client's condition */
+    resp = call(ev.a, "POST", "/clients", NULL, "{\"name\":\"other\",\"scopes\":[\"read\"],"
+                "\"required_claims\":[{\"claim\":\"workflow\",\"match\":[\"build\"]}]}");
+    ck_assert_int_eq(resp.status, 201);
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(assertion), js(jstr(body_of(&resp), "/client_id"))));
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert(tu_contains(jstr(o, "/error_description"), "this client's conditions"));
+    ck_assert_str_eq(jstr(ev_check(o, "claim:workflow"), "/rule"), "store:sp other");
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
+START_TEST(evaluate_refusals_and_roles)
+{
+    const char *id = ev_setup(), *ok;
+    jg_admin_response_t resp;
+
+    ok = apr_psprintf(test_pool, "{\"assertion\":%s}", js(ev_assertion("acme")));
+    api_error(call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool,
+              "{\"assertion\":%s,\"client_id\":\"nope\"}", js(ev_assertion("acme")))),
+              400, "invalid_field", "client_id");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"client_id\":\"x\"}"), 400,
+              "invalid_field", "assertion");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"assertion\":42}"), 400,
+              "invalid_field", "assertion");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"assertion\":\"a\",\"token\":\"b\"}"),
+              400, "invalid_field", "token");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "[1]"), 400, "invalid_json", NULL);
+    api_error(call(ev.a, "GET", "/evaluate", NULL, NULL), 405, "method_not_allowed", NULL);
+    api_error(call(ev.a, "POST", "/evaluate", "nowhere.example", ok), 404, "not_found",
+              "tenantDomain");
+    /* a tenant administrator: refused for another tenant as for one that does not exist */
+    ev.a->role = role_of("ann", NULL);
+    resp = call(ev.a, "POST", "/evaluate", "carbon.super", ok);
+    api_error(resp, 403, "forbidden", "tenantDomain");
+    ck_assert(resp.forbidden);
+    api_error(call(ev.a, "POST", "/evaluate", "tenant-b", ok), 403, "forbidden",
+              "tenantDomain");
+    ev.a->role = role_of("root", NULL);
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(ev_assertion("acme")), js(id)));
+    ck_assert_int_eq(resp.status, 200);
+    /* without the token endpoint's configuration: no dry run */
+    ev.a->grant_env = NULL;
+    api_error(call(ev.a, "POST", "/evaluate", NULL, ok), 500, "server_error", NULL);
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
     Suite *s = suite_create("admin");
@@ -1747,6 +1963,9 @@ Suite *admin_suite(void)
     tcase_add_test(tc, api_policy_fields_round_trip);
     tcase_add_test(tc, stored_entries_without_policy_read_as_none);
     tcase_add_test(tc, policy_refusals_name_the_field);
+    tcase_add_test(tc, evaluate_grant_with_trace);
+    tcase_add_test(tc, evaluate_refuse_names_the_failed_check);
+    tcase_add_test(tc, evaluate_refusals_and_roles);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");
