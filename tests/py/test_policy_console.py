@@ -22,6 +22,7 @@ from harness.admin import (ADMIN_PASSWORD, ADMIN_PATH, ADMIN_USER, TENANT_ADMIN,
                            api_error)
 from harness.httpd import assert_error, assert_granted
 from harness.jose import claims, jws_claims, sign
+from harness.jwks import jwk
 from harness.keys import cert_pem, jwk_of
 from harness.servers import CONF_CLIENT
 
@@ -236,6 +237,35 @@ def test_evaluate_refusals_and_roles(console_srv, api, keys, pem):
     assert evaluate(anon, tenant, assertion).status_code == 401
     # the jti was never spent
     assert_granted(console_srv.token(assertion, client=ci, tenant=tenant))
+
+
+def test_evaluate_takes_the_keys_of_a_jwks_url(console_srv, api, keys, idp_server):
+    """The dry run verifies with the token endpoint's JWKS key source: the
+    keys it fetched serve the token endpoint afterwards."""
+    idp_server.set(keys=[jwk(keys["p256"], "ev-k1")])
+    tenant = unique("jwks")
+    api.tenant(tenant)
+    api.idp(tenant, name="jw", issuer="https://jw.test", jwks_url=idp_server.url(),
+            jwks_allow_http=True, aliases=[WSO2_ALIAS], **POLICY)
+    sp = api.client(tenant, name="ci", scopes=["read"])
+    ci = (sp["client_id"], sp["client_secret"])
+    time.sleep(1.2)
+
+    def assertion(kid, key="p256"):
+        return sign(jwk_of(keys[key].priv),
+                    claims("https://jw.test", [WSO2_ALIAS], repository="acme/api",
+                           repository_owner="acme", environment="production"),
+                    header={"kid": kid})
+    good = assertion("ev-k1")
+    doc = api.ok(evaluate(api, tenant, good, ci[0], "read"), 200)
+    assert doc["decision"] == "grant" and check(doc, "signature")["result"] == "pass", doc
+    assert idp_server.hits == 1
+    # a key the IdP does not publish
+    doc = api.ok(evaluate(api, tenant, assertion("ev-k1", "rsa2048"), ci[0]), 200)
+    assert doc["decision"] == "refuse" and check(doc, "signature")["result"] == "fail", doc
+    # the token endpoint uses the keys the dry run fetched, and the jti is unused
+    assert_granted(console_srv.token(good, client=ci, tenant=tenant, scope="read"))
+    assert idp_server.hits == 1
 
 
 # ---- the page, in a real browser ---------------------------------------------------------
