@@ -72,13 +72,16 @@ static jg_status_t rules_from_text(jg_cx_t *c, json_object *o, const char *name,
     for (i = 0; i < lines->nelts; i++) {
         apr_array_header_t *w = jg_policy_line_words(c->p, JG_ARRAY_IDX(lines, i,
                                                                           const char *));
-        json_object *item = json_object_new_object(), *m = json_object_new_array();
+        json_object *item, *m;
         int first = scopes ? 1 : 0;
         if (!w)
             return bad_line(err, c->p, name, i + 1, "a quote is not closed");
         if (w->nelts < first + 2)
             return bad_line(err, c->p, name, i + 1, scopes ? "SCOPE CLAIM MATCHER..."
                             : "CLAIM MATCHER...: a claim and at least one matcher");
+        /* made once nothing can return before they are attached to o */
+        item = json_object_new_object();
+        m = json_object_new_array();
         if (scopes)
             json_object_object_add(item, "scope", json_object_new_string(
                 JG_ARRAY_IDX(w, 0, const char *)));
