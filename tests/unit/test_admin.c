@@ -1572,6 +1572,12 @@ START_TEST(api_policy_fields_round_trip)
     ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
     resp = call(a, "POST", "/idps", "wso2.com", idp_json("gh", POLICY));
     ck_assert_msg(resp.status == 201, "%s", resp.body);
+    /* the audit line says what the policy is about */
+    ck_assert_msg(tu_contains(resp.audit, ", required claims 'repository_owner' "
+                              "'/kubernetes.io/namespace', subject claim 'repository', "
+                              "subject prefix 'github:', mapped claims 2, conditional scopes "
+                              "'deploy if ref', tokens never outlive the assertion"), "%s",
+                  resp.audit);
     resp = call(a, "GET", "/idps/gh", "wso2.com", NULL);
     ck_assert_int_eq(resp.status, 200);
     o = body_of(&resp);
@@ -1591,6 +1597,7 @@ START_TEST(api_policy_fields_round_trip)
     resp = call(a, "POST", "/clients", "wso2.com", "{\"name\":\"ci\",\"required_claims\":"
                 "[{\"claim\":\"workflow\",\"match\":[\"deploy\"]}]}");
     ck_assert_msg(resp.status == 201, "%s", resp.body);
+    ck_assert(tu_contains(resp.audit, ", required claims 'workflow'"));
     id = apr_pstrdup(test_pool, jstr(body_of(&resp), "/client_id"));
     resp = call(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), "wso2.com", NULL);
     ck_assert_str_eq(jstr(body_of(&resp), "/required_claims/0/match/0"), "deploy");
