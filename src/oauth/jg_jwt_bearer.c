@@ -121,7 +121,11 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     json_object *mapped = NULL;
     long long not_after;
 
-    if (!jg_client_authenticate(p, cfg, t, req, &client, res)) {
+    if (req->dry_run && req->dry_run_client) {
+        client = req->dry_run_client;     /* named, not authenticated */
+        res->client_id = client->client_id;
+    }
+    else if (!jg_client_authenticate(p, cfg, t, req, &client, res)) {
         jg_grant_trace(req, "client", 0, NULL, res->description);
         return;
     }
