@@ -103,31 +103,39 @@ static size_t char_len(const char *s, size_t n)
     return l < n ? l : n;
 }
 
-/* '*' any run of bytes (none too), '?' exactly one character, anything
- * else itself; over the whole value. Greedy with a return to the last star
- * (right, as every other token matches at most one way from a position):
- * linear in practice, at worst the product of the lengths. */
+/* Over the whole value, both read as a chain of characters from their
+ * start (char_len: a stray byte is a character of its own): '*' any run
+ * of characters (none too), '?' exactly one, any other character itself.
+ * Greedy with a return to the last star, which then takes one character
+ * more: exact, since every token is one character of the one chain (a
+ * star that stepped over bytes, or a '?' that took a character from a
+ * misaligned byte, would make a match depend on where a token starts).
+ * Linear in practice, at worst the product of the lengths. */
 static int glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
-    size_t pi = 0, si = 0, star = (size_t)-1, resume = 0;
+    size_t pi = 0, si = 0, star = (size_t)-1, resume = 0, pl, sl;
 
     while (si < slen) {
+        sl = char_len(s + si, slen - si);
         if (pi < plen && pat[pi] == '*') {
             star = pi++;
             resume = si;
+            continue;
         }
-        else if (pi < plen && pat[pi] == '?') {
+        pl = pi < plen ? char_len(pat + pi, plen - pi) : 0;
+        if (pi < plen && pat[pi] == '?') {
             pi++;
-            si += char_len(s + si, slen - si);
+            si += sl;
         }
-        else if (pi < plen && pat[pi] == s[si]) {
-            pi++;
-            si++;
+        else if (pi < plen && pl == sl && !memcmp(pat + pi, s + si, sl)) {
+            pi += pl;
+            si += sl;
         }
         else if (star != (size_t)-1) {
-            /* the last star takes one more byte */
+            /* the last star takes one more character */
             pi = star + 1;
-            si = ++resume;
+            resume += char_len(s + resume, slen - resume);
+            si = resume;
         }
         else return 0;
     }

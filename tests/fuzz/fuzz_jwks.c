@@ -245,7 +245,7 @@ static jg_status_t idp_fetch(void *ctx, apr_pool_t *p, const char *url,
     memset(res, 0, sizeof(*res));
     res->max_age = -1;
     res->status = idp->oidc_missing && !strcmp(url, idp->oidc) ? 404 : 200;
-    res->body = res->status == 200 ? apr_pstrmemdup(p, idp->doc, idp->len) : "";
+    res->body = apr_pstrmemdup(p, idp->doc, res->status == 200 ? idp->len : 0);
     res->len = res->status == 200 ? idp->len : 0;
     return JG_OK;
 }

@@ -169,10 +169,11 @@ static size_t char_len(const char *s, size_t n)
     return l < n ? l : n;
 }
 
-/* The glob rules, stated recursively and memoized: '*' any run of bytes,
- * '?' one character (its lead byte's length, within the value), any other
- * byte itself, over the whole value. memo: (plen+1) x (slen+1), 0 unknown,
- * 1 no, 2 yes. */
+/* The glob rules, stated recursively and memoized, over the value and the
+ * pattern read as chains of characters from their start (a character: its
+ * lead byte's length, within what is left; a stray byte alone): '*' any
+ * run of characters, '?' one character, any other character itself, over
+ * the whole value. memo: (plen+1) x (slen+1), 0 unknown, 1 no, 2 yes. */
 static int glob_ref(const char *pat, size_t plen, size_t pi, const char *s, size_t slen,
                     size_t si, unsigned char *memo)
 {
@@ -182,14 +183,21 @@ static int glob_ref(const char *pat, size_t plen, size_t pi, const char *s, size
     if (*m) return *m == 2;
     if (pi == plen) r = si == slen;
     else if (pat[pi] == '*') {
-        size_t k;
+        size_t k = si;
         r = 0;
-        for (k = si; !r && k <= slen; k++) r = glob_ref(pat, plen, pi + 1, s, slen, k, memo);
+        for (;;) {
+            if ((r = glob_ref(pat, plen, pi + 1, s, slen, k, memo)) || k == slen) break;
+            k += char_len(s + k, slen - k);
+        }
     }
     else if (si == slen) r = 0;
     else if (pat[pi] == '?')
         r = glob_ref(pat, plen, pi + 1, s, slen, si + char_len(s + si, slen - si), memo);
-    else r = pat[pi] == s[si] && glob_ref(pat, plen, pi + 1, s, slen, si + 1, memo);
+    else {
+        size_t pl = char_len(pat + pi, plen - pi), sl = char_len(s + si, slen - si);
+        r = pl == sl && !memcmp(pat + pi, s + si, sl)
+            && glob_ref(pat, plen, pi + pl, s, slen, si + sl, memo);
+    }
     *m = r ? 2 : 1;
     return r;
 }

@@ -272,6 +272,11 @@ START_TEST(glob_star_and_question_mark)
     ck_assert(!matches("glob:v?", "v12"));
     ck_assert(matches("glob:?", "\xc3\xa9"));             /* one character, two bytes */
     ck_assert(matches("glob:*\xc3\xa9", "caf\xc3\xa9"));
+    /* the value is one chain of characters from its start, whatever its
+     * bytes: "\xc3\xf0" is one (a two-byte lead and what follows it) */
+    ck_assert(matches("glob:*?a", "\xc3\xf0" "aa"));
+    ck_assert(!matches("glob:?*a", "a\xf0" "a"));
+    ck_assert(!matches("glob:*a?a", "\xf0" "aaa"));
     ck_assert(matches("glob:a*b*c", "aXbYbZc"));
     ck_assert(!matches("glob:a*b*c", "aXbYbZ"));
     ck_assert(matches("glob:*.example.com", "a.b.example.com"));
