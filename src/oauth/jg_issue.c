@@ -5,6 +5,7 @@
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_refresh_token.h"
+#include "jg_resource.h"
 
 /* the assertion claims a client asked to copy into its JWTs */
 static json_object *copied_claims(apr_pool_t *p, const jg_client_t *client,
@@ -53,7 +54,9 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     tc.client_id = s->client_id;
     tc.scope = s->scope;
     aud = apr_array_make(p, 2, sizeof(const char *));
-    if (client && client->audience->nelts)
+    if (s->resources && s->resources->nelts)
+        apr_array_cat(aud, s->resources);          /* RFC 8707 2 */
+    else if (client && client->audience->nelts)
         apr_array_cat(aud, client->audience);
     else
         APR_ARRAY_PUSH(aud, const char *) = client ? client->client_id : cfg->issuer;
@@ -109,6 +112,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         row.scope = s->scope;
         row.idp = s->idp;
         row.claims = assertion_text(p, s);
+        row.resource = jg_resource_join(p, s->resources);
         row.state = "active";
         row.issued_at = now;
         row.expires_at = now + jg_refresh_lifetime(cfg, client);

@@ -6,6 +6,7 @@
 #include "jg_issue.h"
 #include "jg_jws.h"
 #include "jg_policy.h"
+#include "jg_resource.h"
 #include "jg_scope.h"
 #include "jg_secret.h"
 
@@ -110,7 +111,8 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                          const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                          const jg_tenant_t *t, jg_grant_result_t *res)
 {
-    const char *assertion, *why = NULL, *granted = NULL, *sub = NULL;
+    const char *assertion, *why = NULL, *granted = NULL, *sub = NULL, *list_name;
+    const apr_array_header_t *resources = NULL, *allowed;
     const jg_client_t *client = NULL;
     const jg_idp_t *idp;
     const jg_keyset_t *keys;
@@ -223,6 +225,8 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     else if (!jg_policy_subject(p, req, idp, a.claims, &sub, res)) return;
     res->sub = sub;
     if (!grant_scope(p, req, idp, client, &a, &granted, res)) return;
+    allowed = jg_resource_allowed(client, idp, &list_name);
+    if (!jg_resource_request(p, req, allowed, list_name, &resources, res)) return;
     if (jg_policy_mapped(p, idp, a.claims, &mapped, &why) != JG_OK) {
         fail(req, res, "mapped_claims", 400, "invalid_grant", why);
         return;
@@ -267,5 +271,6 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.assertion = a.claims;
     subj.mapped = mapped;
     subj.not_after = not_after;
+    subj.resources = resources;
     jg_grant_issue(p, cfg, hooks, t, client, &subj, 1, req->now, res);
 }

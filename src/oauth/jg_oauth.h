@@ -172,6 +172,9 @@ typedef struct jg_grant_subject {
                                            (JWTGrantIdPMapClaim), or NULL */
     long long not_after;                /* > 0: no token outlives it
                                            (JWTGrantIdPLimitTokenLifetime) */
+    /* the resources (RFC 8707) the token is for, its aud (const char *);
+     * NULL: the client's audiences, else its id (the issuer without one) */
+    const apr_array_header_t *resources;
 } jg_grant_subject_t;
 
 /* Record a check in req's trace, when it has one (a test of one pointer

@@ -16,6 +16,7 @@ jg_idp_t *jg_idp_make(apr_pool_t *p, const char *name)
     idp->max_lifetime = JG_DEFAULT_MAX_LIFETIME;
     idp->require_jti = 1;
     idp->scopes = apr_array_make(p, 2, sizeof(const char *));
+    idp->audiences = apr_array_make(p, 1, sizeof(const char *));
     return idp;
 }
 

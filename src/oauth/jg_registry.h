@@ -43,6 +43,9 @@ typedef struct jg_idp {
     int allow_padding;            /* accept '='-padded base64url (old encoders) */
     apr_array_header_t *scopes;   /* const char *: for requests without a client,
                                      and with scope_rules its scope ceiling */
+    apr_array_header_t *audiences; /* const char *: resources (RFC 8707) requests
+                                     without a client may name; NULL or empty:
+                                     none */
     /* Trust policy (docs/trust-policy.md); NULL members: none */
     apr_array_header_t *require;  /* jg_claim_rule_t *: every one must hold */
     const jg_json_pointer_t *subject_claim; /* the token's sub; NULL: "sub" */

@@ -181,6 +181,23 @@ START_TEST(form_repeated_parameter_refused_with_its_name)
 }
 END_TEST
 
+/* RFC 8707 2: resource is the one parameter that may repeat */
+START_TEST(form_resource_may_repeat)
+{
+    apr_table_t *t = parse_ok("resource=https%3A%2F%2Fa.example&grant_type=x"
+                              "&resource=https%3A%2F%2Fb.example&resource=urn%3Ax");
+    apr_array_header_t *all = jg_form_all(test_pool, t, "resource");
+
+    ck_assert_int_eq(all->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(all, 0, const char *), "https://a.example");
+    ck_assert_str_eq(APR_ARRAY_IDX(all, 2, const char *), "urn:x");
+    ck_assert_int_eq(jg_form_all(test_pool, t, "scope")->nelts, 0);
+    /* only resource: Resource, resources and the others still may not */
+    parse_refused("Resource=a&Resource=b", "Resource");
+    parse_refused("resource=a&scope=x&scope=y", "scope");
+}
+END_TEST
+
 START_TEST(form_repeated_parameter_refused_even_with_same_value)
 {
     parse_refused("assertion=x&assertion=x", "assertion");
@@ -549,6 +566,7 @@ Suite *form_suite(void)
     tcase_add_test(tc, basic_ex_keeps_what_is_not_form_encoded);
     tcase_add_test(tc, basic_ex_refusals);
     tcase_add_test(tc, basic_only_base64_alphabet);
+    tcase_add_test(tc, form_resource_may_repeat);
     suite_add_tcase(s, tc);
     return s;
 }

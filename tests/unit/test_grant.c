@@ -18,6 +18,7 @@
 #include "jg_array.h"
 #include "jg_b64url.h"
 #include "jg_grant.h"
+#include "jg_resource.h"
 #include "jg_description.h"
 #include "jg_scope.h"
 #include "jg_json.h"
@@ -355,7 +356,7 @@ static jg_grant_result_t *run(const char *tenant, const char *authorization, ...
     va_start(ap, authorization);
     while ((name = va_arg(ap, const char *)) != NULL) {
         value = va_arg(ap, const char *);
-        apr_table_set(req.form, name, value);
+        apr_table_add(req.form, name, value);   /* resource may repeat */
     }
     va_end(ap);
     jg_grant_process(test_pool, &env.cfg, &req, &env.hooks, res);
@@ -572,6 +573,114 @@ START_TEST(success_token_aud_array_for_several_audiences)
                      "https://api.example.com");
     ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(aud, 1)),
                      "https://api2.example.com");
+}
+END_TEST
+
+/* ---- resource indicators (RFC 8707) ---- */
+
+static jg_grant_result_t *as_plain_resources(const char *r1, const char *r2)
+{
+    return run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+               "client_id", "plain-id", "client_secret", "plain-secret",
+               r1 ? "resource" : NULL, r1, r2 ? "resource" : NULL, r2, NULL);
+}
+
+START_TEST(resource_one_becomes_the_aud)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api2.example.com", NULL);
+
+    expect_ok(res);
+    ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api2.example.com");
+}
+END_TEST
+
+START_TEST(resource_several_become_the_aud_in_order)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api2.example.com",
+                                                "https://api.example.com");
+    json_object *aud = NULL;
+
+    expect_ok(res);
+    ck_assert(json_object_object_get_ex(token_claims(res), "aud", &aud));
+    ck_assert_uint_eq(json_object_array_length(aud), 2);
+    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(aud, 0)),
+                     "https://api2.example.com");
+}
+END_TEST
+
+START_TEST(resource_repeated_value_counts_once)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api.example.com",
+                                                "https://api.example.com");
+
+    expect_ok(res);
+    ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api.example.com");
+}
+END_TEST
+
+START_TEST(resource_outside_the_client_audiences_is_invalid_target)
+{
+    expect_error(as_plain_resources("https://evil.example.com", NULL), 400,
+                 "invalid_target", "resource 'https://evil.example.com' is not one of "
+                 "the client's audiences (JWTGrantClientAudience)");
+    /* one good and one bad: refused as a whole */
+    expect_error(as_plain_resources("https://api.example.com", "https://evil.example.com"),
+                 400, "invalid_target", NULL);
+    /* a client without audiences may name none (its tokens are for itself) */
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "client_id", "app-id", "client_secret", "app-secret",
+                     "resource", "app-id", NULL), 400, "invalid_target", NULL);
+}
+END_TEST
+
+START_TEST(resource_must_be_absolute_without_fragment)
+{
+    env.plain->audience = tu_strings("https://api.example.com#frag", "/relative",
+                                     "https://api.example.com", NULL);
+    expect_error(as_plain_resources("https://api.example.com#frag", NULL), 400,
+                 "invalid_target", "resource must be an absolute URI without a fragment "
+                 "(RFC 8707 2)");
+    expect_error(as_plain_resources("/relative", NULL), 400, "invalid_target", NULL);
+    expect_error(as_plain_resources("https://api.example.com x", NULL), 400,
+                 "invalid_target", NULL);
+    expect_error(as_plain_resources("1http://x", NULL), 400, "invalid_target", NULL);
+    ck_assert(jg_resource_valid("urn:example:api"));
+    ck_assert(!jg_resource_valid("https:"));
+    ck_assert(!jg_resource_valid(""));
+}
+END_TEST
+
+START_TEST(resource_without_a_client_needs_the_idp_audiences)
+{
+    env.cfg.require_client_auth = 0;
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "resource", "https://rs.example.com", NULL), 400, "invalid_target",
+                 NULL);
+    env.rsa_idp->audiences = tu_strings("https://rs.example.com", NULL);
+    {
+        jg_grant_result_t *res = run(NULL, NULL, "grant_type", GT,
+                                     "assertion", good_rsa_assertion(),
+                                     "resource", "https://rs.example.com", NULL);
+        expect_ok(res);
+        ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://rs.example.com");
+    }
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "resource", "https://other.example.com", NULL), 400,
+                 "invalid_target", NULL);
+    /* without resource: the issuer, as before */
+    ck_assert_str_eq(str_claim(token_claims(anonymous(good_rsa_assertion())), "aud"), ISSUER);
+}
+END_TEST
+
+START_TEST(resource_refused_before_the_assertion_is_spent)
+{
+    const char *a = good_rsa_assertion();
+
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", a, "client_id", "plain-id",
+                     "client_secret", "plain-secret", "resource", "https://evil.example.com",
+                     NULL), 400, "invalid_target", NULL);
+    expect_ok(run(NULL, NULL, "grant_type", GT, "assertion", a, "client_id", "plain-id",
+                  "client_secret", "plain-secret", NULL));
 }
 END_TEST
 
@@ -2184,6 +2293,13 @@ Suite *grant_suite(void)
     tcase_add_test(tc, success_token_aud_is_client_id_without_audience);
     tcase_add_test(tc, success_token_aud_is_client_audience);
     tcase_add_test(tc, success_token_aud_array_for_several_audiences);
+    tcase_add_test(tc, resource_one_becomes_the_aud);
+    tcase_add_test(tc, resource_several_become_the_aud_in_order);
+    tcase_add_test(tc, resource_repeated_value_counts_once);
+    tcase_add_test(tc, resource_outside_the_client_audiences_is_invalid_target);
+    tcase_add_test(tc, resource_must_be_absolute_without_fragment);
+    tcase_add_test(tc, resource_without_a_client_needs_the_idp_audiences);
+    tcase_add_test(tc, resource_refused_before_the_assertion_is_spent);
     tcase_add_test(tc, success_result_names_who_for_the_log);
     tcase_add_test(tc, success_with_plain_stored_secret);
     tcase_add_test(tc, success_with_basic_authentication);
