@@ -747,6 +747,20 @@ static const char *idp_audiences(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *idp_profiles(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+    unsigned bit;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (!(bit = jg_profile_parse(arg)))
+        return cmd_error(cmd, "unknown profile '%s': rfc7523, id-jag or token-exchange", arg);
+    idp->profiles |= bit;
+    return NULL;
+}
+
 static const char *idp_algorithms(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_idp_t *idp;
@@ -1418,6 +1432,9 @@ const command_rec jg_cmds[] = {
                  "whether assertions must carry a jti"),
     AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_scopes, NULL, RSRC_CONF,
                     "scopes granted to requests without a client"),
+    AP_INIT_ITERATE(JG_CMD_IDP_PROFILES, idp_profiles, NULL, RSRC_CONF,
+                    "what this IdP's JWTs may be used for: rfc7523 (the default), "
+                    "id-jag, token-exchange"),
     AP_INIT_ITERATE(JG_CMD_IDP_AUDIENCES, idp_audiences, NULL, RSRC_CONF,
                     "resources (RFC 8707) requests without a client may name"),
     AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_flag, IDP_OFFSET(allow_padding), RSRC_CONF,

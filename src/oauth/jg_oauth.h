@@ -153,6 +153,12 @@ typedef struct jg_grant_result {
     long long expires_in;
     const char *scope;                  /* granted, space-separated */
     const char *refresh_token;          /* a new refresh token, or NULL */
+    /* RFC 8693 2.2.1's issued_token_type (token exchange), or NULL */
+    const char *issued_token_type;
+    /* the resources granted (const char *), answered as "resource" (an
+     * ID-JAG's, draft-ietf-oauth-identity-assertion-authz-grant 4.4.1);
+     * NULL: no member */
+    const apr_array_header_t *resource;
     /* who and what, for the log line and the request notes (sub: the
      * token's subject once known, before that the assertion's) */
     const char *tenant, *client_id, *idp, *iss, *sub, *jti;

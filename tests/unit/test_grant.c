@@ -684,6 +684,63 @@ START_TEST(resource_refused_before_the_assertion_is_spent)
 }
 END_TEST
 
+/* ---- profiles (JWTGrantIdPProfiles) ---- */
+
+START_TEST(profile_names_and_defaults)
+{
+    jg_idp_t *idp = jg_idp_make(test_pool, "x");
+
+    ck_assert_uint_eq(jg_profile_parse("rfc7523"), JG_PROFILE_RFC7523);
+    ck_assert_uint_eq(jg_profile_parse("id-jag"), JG_PROFILE_ID_JAG);
+    ck_assert_uint_eq(jg_profile_parse("token-exchange"), JG_PROFILE_TOKEN_EXCHANGE);
+    ck_assert_uint_eq(jg_profile_parse("ID-JAG"), 0);
+    ck_assert_uint_eq(jg_profile_parse(""), 0);
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    idp->profiles = JG_PROFILE_ID_JAG;
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    ck_assert(!jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+    env.ec_idp->profiles = JG_PROFILE_ID_JAG;
+    ck_assert(jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+    env.ec_idp->enabled = 0;
+    ck_assert(!jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+}
+END_TEST
+
+START_TEST(id_jag_typ_forms)
+{
+    ck_assert(jg_is_id_jag_typ("oauth-id-jag+jwt"));
+    ck_assert(jg_is_id_jag_typ("OAuth-ID-JAG+JWT"));
+    ck_assert(jg_is_id_jag_typ("application/oauth-id-jag+jwt"));
+    ck_assert(!jg_is_id_jag_typ("JWT"));
+    ck_assert(!jg_is_id_jag_typ(NULL));
+    ck_assert(!jg_is_id_jag_typ("oauth-id-jag+jwt "));
+    ck_assert(!jg_is_id_jag_typ("text/oauth-id-jag+jwt"));
+}
+END_TEST
+
+/* an IdP of the default profile: an ID-JAG is refused, not taken as a
+ * plain assertion (its aud names the token endpoint here) */
+START_TEST(id_jag_refused_by_a_plain_idp)
+{
+    json_object *c = claims_for(RSA_ISS);
+    const char *jws = NULL, *why = NULL;
+    json_object *hdr = jg_json_own(test_pool, json_object_new_object());
+
+    json_object_object_add(hdr, "typ", json_object_new_string("oauth-id-jag+jwt"));
+    json_object_object_add(c, "client_id", json_object_new_string("app-id"));
+    ck_assert_int_eq(jg_jws_sign(test_pool, env.rsa_priv, jg_alg_by_id(JG_ALG_RS256), hdr,
+                                 NULL, json_object_to_json_string(c),
+                                 strlen(json_object_to_json_string(c)), &jws, &why), JG_OK);
+    expect_error(as_app(jws), 400, "invalid_grant", "this issuer's JWTs may not be used as "
+                 "an ID-JAG (id-jag) (JWTGrantIdPProfiles)");
+    env.rsa_idp->profiles = JG_PROFILE_RFC7523 | JG_PROFILE_ID_JAG;
+    /* now judged as an ID-JAG: aud must be the issuer alone */
+    expect_error(as_app(jws), 400, "invalid_grant", NULL);
+}
+END_TEST
+
 START_TEST(success_result_names_who_for_the_log)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -2293,6 +2350,9 @@ Suite *grant_suite(void)
     tcase_add_test(tc, success_token_aud_is_client_id_without_audience);
     tcase_add_test(tc, success_token_aud_is_client_audience);
     tcase_add_test(tc, success_token_aud_array_for_several_audiences);
+    tcase_add_test(tc, profile_names_and_defaults);
+    tcase_add_test(tc, id_jag_typ_forms);
+    tcase_add_test(tc, id_jag_refused_by_a_plain_idp);
     tcase_add_test(tc, resource_one_becomes_the_aud);
     tcase_add_test(tc, resource_several_become_the_aud_in_order);
     tcase_add_test(tc, resource_repeated_value_counts_once);
