@@ -118,6 +118,8 @@ static int metadata_handler(request_rec *r)
         sc->jwks_uri ? sc->jwks_uri : apr_pstrcat(r->pool, base, "/oauth2/jwks", NULL)));
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string(JG_GRANT_TYPE_JWT_BEARER));
+    if (jg_registry_any_profile(r->pool, jg_live_registry(r), JG_PROFILE_TOKEN_EXCHANGE))
+        json_object_array_add(a, json_object_new_string(JG_GRANT_TYPE_TOKEN_EXCHANGE));
     json_object_object_add(o, "grant_types_supported", a);
     if (jg_registry_any_profile(r->pool, jg_live_registry(r), JG_PROFILE_ID_JAG)) {
         /* draft-ietf-oauth-identity-assertion-authz-grant 7.2 */

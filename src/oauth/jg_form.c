@@ -52,6 +52,11 @@ const char *jg_form_get(const apr_table_t *form, const char *name)
     return NULL;
 }
 
+int jg_form_repeatable(const char *name)
+{
+    return !strcmp(name, "resource") || !strcmp(name, "audience");
+}
+
 apr_array_header_t *jg_form_all(apr_pool_t *p, const apr_table_t *form, const char *name)
 {
     const apr_array_header_t *arr = apr_table_elts(form);
@@ -87,8 +92,7 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
             || jg_form_unescape(p, eq ? eq + 1 : stop,
                                 eq ? (size_t)(stop - eq - 1) : 0, &value) != JG_OK)
             return jg_fail(why, JG_ERR_MALFORMED, "malformed %-escape in the request body");
-        /* RFC 8707 2: resource may be sent more than once */
-        if (strcmp(name, JG_FORM_REPEATABLE) && jg_form_get(t, name))
+        if (!jg_form_repeatable(name) && jg_form_get(t, name))
             return jg_fail(why, JG_ERR_MALFORMED,
                            apr_psprintf(p, "parameter %.40s repeated", name));
         if (++n > JG_FORM_MAX_PARAMS)

@@ -10,12 +10,12 @@
 
 #define JG_FORM_MAX_PARAMS 32
 
-/* The one parameter that may be sent more than once: RFC 8707 2 lets a
- * client name several resources, the exception to RFC 6749 3.2. */
-#define JG_FORM_REPEATABLE "resource"
+/* Whether parameter name may be sent more than once, the exceptions to
+ * RFC 6749 3.2: resource (RFC 8707 2) and audience (RFC 8693 2.1). */
+int jg_form_repeatable(const char *name);
 
 /* Decode body into *out (name -> value). A parameter sent twice is refused
- * (RFC 6749 §3.2), except JG_FORM_REPEATABLE, as is one without a name, a bad %-escape, a NUL, or more
+ * (RFC 6749 §3.2), except those jg_form_repeatable allows, as is one without a name, a bad %-escape, a NUL, or more
  * than JG_FORM_MAX_PARAMS parameters; the reason names a repeated one. */
 jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
                           apr_table_t **out, const char **why);

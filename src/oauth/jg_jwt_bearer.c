@@ -406,8 +406,15 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         if (!jg_resource_request(p, req, allowed, list_name, &resources, res)) return 0;
         if (s->extra_resources) {
             apr_array_header_t *all = apr_array_make(p, 2, sizeof(const char *));
+            int i, j;
             if (resources) apr_array_cat(all, resources);
-            apr_array_cat(all, s->extra_resources);
+            for (i = 0; i < s->extra_resources->nelts; i++) {
+                const char *r = APR_ARRAY_IDX(s->extra_resources, i, const char *);
+                for (j = 0; j < all->nelts && strcmp(APR_ARRAY_IDX(all, j, const char *), r);
+                     j++)
+                    ;
+                if (j == all->nelts) APR_ARRAY_PUSH(all, const char *) = r;
+            }
             resources = all;
         }
     }

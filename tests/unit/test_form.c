@@ -195,6 +195,11 @@ START_TEST(form_resource_may_repeat)
     /* only resource: Resource, resources and the others still may not */
     parse_refused("Resource=a&Resource=b", "Resource");
     parse_refused("resource=a&scope=x&scope=y", "scope");
+    /* RFC 8693 2.1: audience too */
+    t = parse_ok("audience=a&audience=b");
+    ck_assert_int_eq(jg_form_all(test_pool, t, "audience")->nelts, 2);
+    ck_assert(jg_form_repeatable("resource") && jg_form_repeatable("audience"));
+    ck_assert(!jg_form_repeatable("subject_token") && !jg_form_repeatable("Audience"));
 }
 END_TEST
 

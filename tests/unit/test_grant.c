@@ -741,6 +741,76 @@ START_TEST(id_jag_refused_by_a_plain_idp)
 }
 END_TEST
 
+/* ---- token exchange (RFC 8693) ---- */
+
+#define TE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define TT_JWT "urn:ietf:params:oauth:token-type:jwt"
+
+static jg_grant_result_t *exchange(const char *token, const char *name, const char *value)
+{
+    return run(NULL, NULL, "grant_type", TE, "subject_token", token,
+               "subject_token_type", TT_JWT, "client_id", "plain-id",
+               "client_secret", "plain-secret", name, value, NULL);
+}
+
+START_TEST(token_exchange_needs_the_profile)
+{
+    expect_error(exchange(good_rsa_assertion(), NULL, NULL), 400, "invalid_request",
+                 "this issuer's JWTs may not be used as a token exchange's subject token "
+                 "(token-exchange) (JWTGrantIdPProfiles)");
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    {
+        jg_grant_result_t *res = exchange(good_rsa_assertion(), "audience",
+                                          "https://api2.example.com");
+        json_object *doc = NULL;
+        expect_ok(res);
+        ck_assert_str_eq(res->issued_token_type, "urn:ietf:params:oauth:token-type:access_token");
+        ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api2.example.com");
+        ck_assert_int_eq(jg_json_parse_object(test_pool, jg_grant_response_json(test_pool, res),
+                                              strlen(jg_grant_response_json(test_pool, res)),
+                                              &doc, NULL), JG_OK);
+        ck_assert_str_eq(str_claim(doc, "issued_token_type"),
+                         "urn:ietf:params:oauth:token-type:access_token");
+        ck_assert_str_eq(str_claim(doc, "token_type"), "Bearer");
+    }
+    /* and now plain assertions are refused */
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "client_id", "plain-id", "client_secret", "plain-secret", NULL),
+                 400, "invalid_grant", NULL);
+}
+END_TEST
+
+START_TEST(token_exchange_refusals)
+{
+    const char *a = good_rsa_assertion();
+
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    expect_error(exchange(a, "audience", "https://evil.example.com"), 400, "invalid_target",
+                 NULL);
+    expect_error(exchange(a, "resource", "https://evil.example.com"), 400, "invalid_target",
+                 NULL);
+    expect_error(exchange(a, "actor_token", "x"), 400, "invalid_request",
+                 "actor_token is not supported");
+    expect_error(exchange(a, "requested_token_type",
+                          "urn:ietf:params:oauth:token-type:refresh_token"), 400,
+                 "invalid_request", NULL);
+    expect_error(run(NULL, NULL, "grant_type", TE, "subject_token", a, "subject_token_type",
+                     "urn:ietf:params:oauth:token-type:saml2", "client_id", "plain-id",
+                     "client_secret", "plain-secret", NULL), 400, "invalid_request", NULL);
+    expect_error(run(NULL, NULL, "grant_type", TE, "subject_token_type", TT_JWT,
+                     "client_id", "plain-id", "client_secret", "plain-secret", NULL), 400,
+                 "invalid_request", "subject_token missing");
+    expect_error(exchange("not-a-jwt", NULL, NULL), 400, "invalid_request", NULL);
+    /* nothing spent so far */
+    expect_ok(exchange(a, "requested_token_type", TT_JWT));
+    expect_error(exchange(a, NULL, NULL), 400, "invalid_request",
+                 "assertion already used (jti)");
+    env.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
+    expect_error(exchange(good_rsa_assertion(), "requested_token_type", TT_JWT), 400,
+                 "invalid_request", NULL);
+}
+END_TEST
+
 START_TEST(success_result_names_who_for_the_log)
 {
     json_object *claims = claims_for(RSA_ISS);
@@ -2351,6 +2421,8 @@ Suite *grant_suite(void)
     tcase_add_test(tc, success_token_aud_is_client_audience);
     tcase_add_test(tc, success_token_aud_array_for_several_audiences);
     tcase_add_test(tc, profile_names_and_defaults);
+    tcase_add_test(tc, token_exchange_needs_the_profile);
+    tcase_add_test(tc, token_exchange_refusals);
     tcase_add_test(tc, id_jag_typ_forms);
     tcase_add_test(tc, id_jag_refused_by_a_plain_idp);
     tcase_add_test(tc, resource_one_becomes_the_aud);

@@ -1,0 +1,119 @@
+#include <string.h>
+#include <apr_strings.h>
+#include "jg_token_exchange.h"
+#include "jg_array.h"
+#include "jg_client_auth.h"
+#include "jg_description.h"
+#include "jg_form.h"
+#include "jg_jwt_bearer.h"
+#include "jg_resource.h"
+
+/* RFC 8693 3: the subject token types this server reads (each a JWT) */
+static int subject_type_ok(const char *type)
+{
+    return !strcmp(type, JG_TOKEN_TYPE_JWT) || !strcmp(type, JG_TOKEN_TYPE_ID_TOKEN)
+           || !strcmp(type, JG_TOKEN_TYPE_ACCESS_TOKEN);
+}
+
+static void refuse(const jg_grant_request_t *req, jg_grant_result_t *res, const char *check,
+                   const char *error, const char *description)
+{
+    jg_grant_error(res, 400, error, description);
+    jg_grant_trace(req, check, 0, NULL, description);
+}
+
+/* RFC 8693 2.1: audience, repeatable, logical names of the target: each
+ * one of what the client (or, without one, the IdP) may name; no URI
+ * needed. *out NULL: none named. */
+static int audiences(apr_pool_t *p, const jg_grant_request_t *req,
+                     const apr_array_header_t *allowed, const char *list_name,
+                     const apr_array_header_t **out, jg_grant_result_t *res)
+{
+    apr_array_header_t *all = jg_form_all(p, req->form, "audience"), *kept;
+    int i, j;
+
+    *out = NULL;
+    kept = apr_array_make(p, all->nelts ? all->nelts : 1, sizeof(const char *));
+    for (i = 0; i < all->nelts; i++) {
+        const char *a = JG_ARRAY_IDX(all, i, const char *);
+        if (!*a) continue;
+        for (j = 0; allowed && j < allowed->nelts
+                    && strcmp(JG_ARRAY_IDX(allowed, j, const char *), a); j++)
+            ;
+        if (!allowed || j == allowed->nelts) {
+            refuse(req, res, "audience", "invalid_target",
+                   apr_pstrcat(p, "audience ", jg_description_quote(p, a, 200, NULL),
+                               " is not one of ", list_name, NULL));
+            return 0;
+        }
+        for (j = 0; j < kept->nelts && strcmp(JG_ARRAY_IDX(kept, j, const char *), a); j++)
+            ;
+        if (j == kept->nelts) APR_ARRAY_PUSH(kept, const char *) = a;
+    }
+    if (kept->nelts) *out = kept;
+    return 1;
+}
+
+void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
+                             const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                             const jg_tenant_t *t, jg_grant_result_t *res)
+{
+    const char *token, *type, *requested, *issued = JG_TOKEN_TYPE_ACCESS_TOKEN, *list_name;
+    const apr_array_header_t *named = NULL;
+    jg_jwt_subject_t s;
+
+    memset(&s, 0, sizeof(s));
+    if (!jg_client_authenticate(p, cfg, t, req, &s.client, res)) {
+        jg_grant_trace(req, "client", 0, NULL, res->description);
+        return;
+    }
+    jg_grant_trace(req, "client", 1, NULL, NULL);
+
+    if (!(token = jg_grant_param(req, "subject_token"))) {
+        refuse(req, res, "subject_token", "invalid_request", "subject_token missing");
+        return;
+    }
+    if (!(type = jg_grant_param(req, "subject_token_type"))) {
+        refuse(req, res, "subject_token", "invalid_request", "subject_token_type missing");
+        return;
+    }
+    if (!subject_type_ok(type)) {
+        refuse(req, res, "subject_token", "invalid_request", "subject_token_type must be "
+               JG_TOKEN_TYPE_JWT ", " JG_TOKEN_TYPE_ID_TOKEN " or " JG_TOKEN_TYPE_ACCESS_TOKEN
+               " (a JWT)");
+        return;
+    }
+    /* delegation (RFC 8693 1.1) would need an act claim: not done */
+    if (jg_grant_param(req, "actor_token") || jg_grant_param(req, "actor_token_type")) {
+        refuse(req, res, "actor_token", "invalid_request", "actor_token is not supported");
+        return;
+    }
+    if ((requested = jg_grant_param(req, "requested_token_type"))) {
+        if (!strcmp(requested, JG_TOKEN_TYPE_JWT)) {
+            if (cfg->token_format != JG_TOKEN_FORMAT_JWT) {
+                refuse(req, res, "requested_token_type", "invalid_request", "this server "
+                       "issues opaque access tokens (JWTGrantTokenFormat opaque), not JWTs");
+                return;
+            }
+            issued = JG_TOKEN_TYPE_JWT;
+        }
+        else if (strcmp(requested, JG_TOKEN_TYPE_ACCESS_TOKEN)) {
+            refuse(req, res, "requested_token_type", "invalid_request", "requested_token_type "
+                   "must be " JG_TOKEN_TYPE_ACCESS_TOKEN " or " JG_TOKEN_TYPE_JWT);
+            return;
+        }
+    }
+    s.profile = JG_PROFILE_TOKEN_EXCHANGE;
+    s.param = "subject_token";
+    if (!jg_jwt_subject_verify(p, cfg, req, hooks, t, token, &s, res)) return;
+    /* single use when the IdP requires a jti (JWTGrantIdPRequireJTI, on by
+     * default); otherwise a subject token (an ID token, an access token)
+     * may be exchanged again while it lives */
+    s.reusable = !s.idp->require_jti;
+    if (!audiences(p, req, jg_resource_allowed(s.client, s.idp, &list_name), list_name,
+                   &named, res))
+        return;
+    s.extra_resources = named;
+    if (!jg_jwt_subject_grant(p, cfg, req, hooks, t, &s, 1, res)) return;
+    if (!req->dry_run) res->issued_token_type = issued;
+}
