@@ -481,7 +481,11 @@ void jg_jwt_bearer_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     jg_jwt_subject_t s;
 
     memset(&s, 0, sizeof(s));
-    if (!jg_client_authenticate(p, cfg, t, req, &s.client, res)) {
+    if (req->dry_run && req->dry_run_client) {
+        s.client = req->dry_run_client;   /* named, not authenticated */
+        res->client_id = s.client->client_id;
+    }
+    else if (!jg_client_authenticate(p, cfg, t, req, &s.client, res)) {
         jg_grant_trace(req, "client", 0, NULL, res->description);
         return;
     }

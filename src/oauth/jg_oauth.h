@@ -138,6 +138,10 @@ typedef struct jg_grant_request {
      * token; a success is answered 200 with the would-be sub, scope,
      * expires_in and mapped claims in the result, and no access token. */
     int dry_run;
+    /* With dry_run, the client the administrator names (the admin API's
+     * evaluate): client authentication is skipped, and the assertion is
+     * judged as presented by this client; NULL: authenticated as usual. */
+    const jg_client_t *dry_run_client;
 } jg_grant_request_t;
 
 typedef struct jg_grant_result {
