@@ -165,6 +165,7 @@ $1
 <JWTGrantTrustedIdP bench-idp>
     JWTGrantIdPCertificate $idp_cert
     JWTGrantIdPAlgorithms  $idp_alg
+${BENCH_IDP_EXTRA:-}
 </JWTGrantTrustedIdP>
 <JWTGrantServiceProvider bench>
     JWTGrantClientID     $client_id

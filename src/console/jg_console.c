@@ -47,6 +47,81 @@ static void create_tenant(jg_cx_t *c)
     redirect(c, "/", "done=tenant-created");
 }
 
+/* ---- the trust policy's text areas ------------------------------------------------- */
+
+static jg_status_t bad_line(jg_entry_error_t *err, apr_pool_t *p, const char *field,
+                            int line, const char *what)
+{
+    err->field = field;
+    err->message = apr_psprintf(p, "line %d: %s", line, what);
+    return JG_ERR_MALFORMED;
+}
+
+/* A text area of rules, one per line ("CLAIM MATCHER...", with scopes
+ * "SCOPE CLAIM MATCHER..."), as the API's array under name. */
+static jg_status_t rules_from_text(jg_cx_t *c, json_object *o, const char *name,
+                                   const char *text, int scopes, jg_entry_error_t *err)
+{
+    apr_array_header_t *lines = jg_entry_split(c->p, text, 0);
+    json_object *arr;
+    int i, j;
+
+    if (!lines->nelts) return JG_OK;
+    arr = json_object_new_array();
+    json_object_object_add(o, name, arr);
+    for (i = 0; i < lines->nelts; i++) {
+        apr_array_header_t *w = jg_policy_line_words(c->p, JG_ARRAY_IDX(lines, i,
+                                                                          const char *));
+        json_object *item, *m;
+        int first = scopes ? 1 : 0;
+        if (!w)
+            return bad_line(err, c->p, name, i + 1, "a quote is not closed");
+        if (w->nelts < first + 2)
+            return bad_line(err, c->p, name, i + 1, scopes ? "SCOPE CLAIM MATCHER..."
+                            : "CLAIM MATCHER...: a claim and at least one matcher");
+        /* made once nothing can return before they are attached to o */
+        item = json_object_new_object();
+        m = json_object_new_array();
+        if (scopes)
+            json_object_object_add(item, "scope", json_object_new_string(
+                JG_ARRAY_IDX(w, 0, const char *)));
+        json_object_object_add(item, "claim", json_object_new_string(
+            JG_ARRAY_IDX(w, first, const char *)));
+        for (j = first + 1; j < w->nelts; j++)
+            json_object_array_add(m, json_object_new_string(JG_ARRAY_IDX(w, j, const char *)));
+        json_object_object_add(item, "match", m);
+        json_object_array_add(arr, item);
+    }
+    return JG_OK;
+}
+
+/* "FROM TO" lines as the API's map_claims object. */
+static jg_status_t maps_from_text(jg_cx_t *c, json_object *o, const char *text,
+                                  jg_entry_error_t *err)
+{
+    apr_array_header_t *lines = jg_entry_split(c->p, text, 0);
+    json_object *maps;
+    int i;
+
+    if (!lines->nelts) return JG_OK;
+    maps = json_object_new_object();
+    json_object_object_add(o, "map_claims", maps);
+    for (i = 0; i < lines->nelts; i++) {
+        apr_array_header_t *w = jg_policy_line_words(c->p, JG_ARRAY_IDX(lines, i,
+                                                                          const char *));
+        const char *from;
+        if (!w || w->nelts != 2)
+            return bad_line(err, c->p, "map_claims", i + 1, "FROM TO: a claim of the "
+                            "assertion and its name in tokens");
+        from = JG_ARRAY_IDX(w, 0, const char *);
+        if (json_object_object_get_ex(maps, from, NULL))
+            return bad_line(err, c->p, "map_claims", i + 1, "this claim is mapped already");
+        json_object_object_add(maps, from, json_object_new_string(JG_ARRAY_IDX(w, 1,
+                                                                              const char *)));
+    }
+    return JG_OK;
+}
+
 /* ---- identity providers ----------------------------------------------------------- */
 
 /* The submitted form as the API's JSON, then as an entry. existing: the
@@ -74,6 +149,12 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
     v->enabled = *field(c, "enabled") != '\0';
     v->jwks = !strcmp(type, "jwks") || (!*type && *v->jwks_url && !*v->certificate);
     v->discovery = !strcmp(type, "discovery");
+    v->required_claims = field(c, "required_claims");
+    v->subject_claim = field(c, "subject_claim");
+    v->subject_prefix = field(c, "subject_prefix");
+    v->map_claims = field(c, "map_claims");
+    v->conditional_scopes = field(c, "conditional_scopes");
+    v->limit_token_lifetime = *field(c, "limit_token_lifetime") != '\0';
     if (!name) json_object_object_add(o, "name", json_object_new_string(v->name));
     if (*v->display_name)
         json_object_object_add(o, "display_name", json_object_new_string(v->display_name));
@@ -102,6 +183,16 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
                                                                        const char *)));
     json_object_object_add(o, "aliases", arr);
     if (*v->iat) json_object_object_add(o, "iat_validity", json_object_new_string(v->iat));
+    if (rules_from_text(c, o, "required_claims", v->required_claims, 0, err) != JG_OK
+        || rules_from_text(c, o, "conditional_scopes", v->conditional_scopes, 1, err) != JG_OK
+        || maps_from_text(c, o, v->map_claims, err) != JG_OK)
+        return JG_ERR_MALFORMED;
+    if (*v->subject_claim)
+        json_object_object_add(o, "subject_claim", json_object_new_string(v->subject_claim));
+    if (*v->subject_prefix)
+        json_object_object_add(o, "subject_prefix", json_object_new_string(v->subject_prefix));
+    json_object_object_add(o, "limit_token_lifetime",
+                           json_object_new_boolean(v->limit_token_lifetime));
     if (v->jwks && !*v->jwks_url) {
         err->field = "jwks_url";
         err->message = "give the JWKS endpoint's URL (or choose \"Upload IdP certificate\")";
@@ -192,6 +283,7 @@ static jg_status_t client_from_form(jg_cx_t *c, jg_client_fields_t *v, jg_client
     v->key_type = field(c, "key_type");
     v->jwks = field(c, "jwks");
     v->certificate = *file ? file : field(c, "certificate");
+    v->required_claims = field(c, "required_claims");
     /* without a choice (or without JavaScript), the one field filled in */
     if (!*v->key_type)
         v->key_type = *v->jwks ? "jwks" : *v->certificate ? "pem" : "";
@@ -209,6 +301,8 @@ static jg_status_t client_from_form(jg_cx_t *c, jg_client_fields_t *v, jg_client
         json_object_object_add(o, "jwks", json_object_new_string(v->jwks));
     else if (!strcmp(v->key_type, "pem") && *v->certificate)
         json_object_object_add(o, "certificate", json_object_new_string(v->certificate));
+    if (rules_from_text(c, o, "required_claims", v->required_claims, 0, err) != JG_OK)
+        return JG_ERR_MALFORMED;
     return jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, e, err);
 }
 
@@ -387,6 +481,32 @@ static void wso2_export(jg_cx_t *c)
     c->resp->filename = name;
 }
 
+/* ---- try an assertion ------------------------------------------------------------- */
+
+static void evaluate(jg_cx_t *c)
+{
+    jg_admin_result_t res;
+    json_object *out = NULL;
+    const char *assertion = field(c, "assertion"), *client_id = field(c, "client_id");
+    const char *scope = field(c, "scope");
+
+    memset(&res, 0, sizeof(res));
+    while (*assertion == ' ' || *assertion == '\n' || *assertion == '\r') assertion++;
+    {
+        /* pasted with a trailing newline */
+        char *a = apr_pstrdup(c->p, assertion);
+        size_t n = strlen(a);
+        while (n && (a[n - 1] == '\n' || a[n - 1] == '\r' || a[n - 1] == ' ')) a[--n] = '\0';
+        assertion = a;
+    }
+    if (jg_admin_evaluate(c->a, c->tenant, assertion, client_id, scope, &out, &res) != 200) {
+        if (res.status == 403 || res.status == 404 || res.status >= 500)
+            return jg_page_result(c, &res);
+        return jg_page_evaluate(c, res.status, assertion, client_id, scope, NULL, &res.detail);
+    }
+    jg_page_evaluate(c, 200, assertion, client_id, scope, out, NULL);
+}
+
 /* ---- routing ---------------------------------------------------------------------- */
 
 void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
@@ -450,6 +570,10 @@ void jg_console_handle(jg_admin_t *a, const jg_console_request_t *req,
         if (n == 3 && post && !strcmp(seg_[2], "delete")) return idp_delete(&c, seg_[1]);
         if (n == 3 && post && !strcmp(seg_[2], "refresh-keys"))
             return idp_refetch(&c, seg_[1]);
+    }
+    if (!strcmp(seg_[0], "evaluate") && n == 1) {
+        if (get) return jg_page_evaluate(&c, 200, NULL, NULL, NULL, NULL, NULL);
+        return evaluate(&c);
     }
     if (!strcmp(seg_[0], "wso2")) {
         if (n == 1 && get) return jg_page_wso2(&c, 200, NULL);

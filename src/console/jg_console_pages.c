@@ -254,6 +254,10 @@ void jg_page_overview(jg_cx_t *c)
     }
     jg_html_raw(&h, "</section>\n", NULL);
 
+    jg_html_raw(&h, "<section>\n<h2>Trust policies</h2>\n<p><a href=\"",
+                href(c, "/evaluate", NULL), "\">Try an assertion</a>: what the token "
+                "endpoint would decide for it, check by check, without issuing a token or "
+                "spending it.</p>\n</section>\n", NULL);
     jg_html_raw(&h, "<section>\n<h2>Moving from WSO2 Identity Server</h2>\n<p><a href=\"",
                 href(c, "/wso2", NULL), "\">Import identity providers</a> from WSO2's "
                 "identity provider XML files, or <a href=\"", href(c, "/wso2/export", NULL),
@@ -325,6 +329,158 @@ static const char *lines(jg_cx_t *c, const apr_array_header_t *l, const char *se
     for (i = 0; l && i < l->nelts; i++)
         out = apr_pstrcat(c->p, out, i ? sep : "", JG_ARRAY_IDX(l, i, const char *), NULL);
     return out;
+}
+
+
+/* ---- the trust policy as text ------------------------------------------------------------ */
+
+static const char *word(apr_pool_t *p, const char *w)
+{
+    const char *s;
+    char *out, *o;
+
+    if (*w && !strpbrk(w, " \t\"\\")) return w;
+    out = o = apr_palloc(p, strlen(w) * 2 + 3);
+    *o++ = '"';
+    for (s = w; *s; s++) {
+        if (*s == '"' || *s == '\\') *o++ = '\\';
+        *o++ = *s;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+apr_array_header_t *jg_policy_line_words(apr_pool_t *p, const char *line)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    const char *s = line;
+
+    for (;;) {
+        char *w, *o;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s) return out;
+        w = o = apr_palloc(p, strlen(s) + 1);
+        if (*s == '"') {
+            for (s++; *s && *s != '"'; s++) {
+                if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) s++;
+                *o++ = *s;
+            }
+            if (*s != '"') return NULL;
+            s++;
+        }
+        else
+            while (*s && *s != ' ' && *s != '\t') *o++ = *s++;
+        *o = '\0';
+        APR_ARRAY_PUSH(out, const char *) = w;
+    }
+}
+
+const char *jg_policy_rules_text(apr_pool_t *p, const apr_array_header_t *rules, int scopes)
+{
+    const char *out = "";
+    int i, j;
+
+    for (i = 0; rules && i < rules->nelts; i++) {
+        const jg_claim_rule_t *r;
+        const char *line = "";
+        if (scopes) {
+            const jg_scope_rule_t *sr = JG_ARRAY_IDX(rules, i, const jg_scope_rule_t *);
+            r = sr->rule;
+            line = apr_pstrcat(p, word(p, sr->scope), " ", NULL);
+        }
+        else
+            r = JG_ARRAY_IDX(rules, i, const jg_claim_rule_t *);
+        line = apr_pstrcat(p, line, word(p, r->claim), NULL);
+        for (j = 0; r->matchers && j < r->matchers->nelts; j++)
+            line = apr_pstrcat(p, line, " ", word(p, JG_ARRAY_IDX(r->matchers, j,
+                                                                  const jg_matcher_t *)->text),
+                               NULL);
+        out = apr_pstrcat(p, out, i ? "\n" : "", line, NULL);
+    }
+    return out;
+}
+
+const char *jg_policy_maps_text(apr_pool_t *p, const apr_array_header_t *maps)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; maps && i < maps->nelts; i++) {
+        const jg_claim_map_t *m = JG_ARRAY_IDX(maps, i, const jg_claim_map_t *);
+        out = apr_pstrcat(p, out, i ? "\n" : "", word(p, m->from), " ", word(p, m->to), NULL);
+    }
+    return out;
+}
+
+/* A text area of rules: the error of any of its items ("required_claims[1].
+ * match[0]") shows under it, naming the item. */
+static void rules_area(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                       const char *name, const char *label, const char *value,
+                       const char *hint)
+{
+    size_t n = strlen(name);
+    int mine = err && err->field && !strncmp(err->field, name, n)
+               && (!err->field[n] || err->field[n] == '[' || err->field[n] == '.');
+
+    jg_html_raw(h, "<div class=\"", mine ? "field invalid" : "field", "\">\n<label for=\"f-",
+                name, "\">", label, "</label>\n<textarea id=\"f-", name, "\" name=\"", name,
+                "\" rows=\"3\" class=\"mono\">", esc(c, value ? value : ""), "</textarea>\n",
+                NULL);
+    if (mine)
+        jg_html_raw(h, "<p class=\"error\" id=\"err-", name, "\" role=\"alert\">",
+                    esc(c, err->field), ": ", esc(c, err->message), "</p>\n", NULL);
+    jg_html_raw(h, "<p class=\"hint\">", hint, "</p>\n</div>\n", NULL);
+}
+
+#define MATCHER_HINT "A matcher is a literal value, <code>glob:PATTERN</code> (<code>*</code> " \
+    "any run of characters, <code>?</code> one) or <code>regex:PATTERN</code> (PCRE2, over " \
+    "the whole value); a CLAIM is a name or, starting with <code>/</code>, a JSON Pointer " \
+    "(<code>/kubernetes.io/namespace</code>). Quote a word with spaces: " \
+    "<code>\"deploy to prod\"</code>."
+
+/* The policy fields of an IdP's form. */
+static void idp_policy_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                              const jg_idp_fields_t *v)
+{
+    jg_html_raw(h, "<fieldset class=\"field policy\">\n<legend>Trust policy</legend>\n", NULL);
+    rules_area(h, c, err, "required_claims", "Required claims", v->required_claims,
+               "One condition per line, <code>CLAIM MATCHER...</code>: the claim must match "
+               "one of the matchers, and every line must hold (e.g. <code>repository_owner "
+               "acme</code>). " MATCHER_HINT);
+    text_input(h, c, err, "subject_claim", "Subject claim", v->subject_claim, NULL,
+               "The claim that is the token's <code>sub</code>; empty: <code>sub</code>.");
+    text_input(h, c, err, "subject_prefix", "Subject prefix", v->subject_prefix, NULL,
+               "Put before it (e.g. <code>github:</code>); empty: none.");
+    rules_area(h, c, err, "map_claims", "Mapped claims", v->map_claims,
+               "One per line, <code>FROM TO</code>: the assertion's claim FROM (a name or a "
+               "JSON Pointer) as the token's claim TO (never one the server sets, such as "
+               "<code>sub</code> or <code>scope</code>).");
+    rules_area(h, c, err, "conditional_scopes", "Conditional scopes", v->conditional_scopes,
+               "One per line, <code>SCOPE CLAIM MATCHER...</code>: the IdP grants SCOPE "
+               "only when CLAIM matches (every line of that scope must hold); with any, "
+               "the IdP's scopes are these.");
+    jg_html_raw(h, "<div class=\"", field_class(err, "limit_token_lifetime"), "\">\n"
+                "<label class=\"check\"><input type=\"checkbox\" name=\"limit_token_lifetime\" "
+                "value=\"on\"", v->limit_token_lifetime ? " checked" : "",
+                "> Tokens never outlive the assertion</label>\n", NULL);
+    field_error(h, c, err, "limit_token_lifetime");
+    jg_html_raw(h, "</div>\n</fieldset>\n", NULL);
+}
+
+/* A read-only policy (httpd.conf's), as details. */
+static void idp_policy_details(jg_html_t *h, jg_cx_t *c, const jg_idp_entry_t *e)
+{
+    jg_html_raw(h, "<dt>Required claims</dt><dd><pre>",
+                esc(c, jg_policy_rules_text(c->p, e->require, 0)), "</pre></dd>\n"
+                "<dt>Subject</dt><dd>", esc(c, e->subject_prefix ? e->subject_prefix : ""),
+                "<code>", esc(c, e->subject_claim ? e->subject_claim->text : "sub"),
+                "</code></dd>\n<dt>Mapped claims</dt><dd><pre>",
+                esc(c, jg_policy_maps_text(c->p, e->map_claims)), "</pre></dd>\n"
+                "<dt>Conditional scopes</dt><dd><pre>",
+                esc(c, jg_policy_rules_text(c->p, e->scope_rules, 1)), "</pre></dd>\n"
+                "<dt>Tokens never outlive the assertion</dt><dd>",
+                e->limit_token_lifetime ? "yes" : "no", "</dd>\n", NULL);
 }
 
 static void keys_table(jg_cx_t *c, jg_html_t *h, const jg_keyset_t *keys);
@@ -490,7 +646,9 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                     "</dd>\n<dt>iat validity</dt><dd>",
                     esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
                     "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
-                    "</dd>\n</dl>\n<p><a href=\"", href(c, "/", NULL),
+                    "</dd>\n", NULL);
+        idp_policy_details(&h, c, existing);
+        jg_html_raw(&h, "</dl>\n<p><a href=\"", href(c, "/", NULL),
                     "\">Back to the tenant</a></p>\n", NULL);
         page(c, status, title, jg_html_done(&h));
         return;
@@ -551,7 +709,9 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                 "<input type=\"checkbox\" name=\"enabled\" value=\"on\"",
                 v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
     field_error(&h, c, err, "enabled");
-    jg_html_raw(&h, "</div>\n<div class=\"actions\"><button type=\"submit\" "
+    jg_html_raw(&h, "</div>\n", NULL);
+    idp_policy_fields(&h, c, err, v);
+    jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" "
                 "class=\"primary\">", existing ? "Save" : "Register",
                 "</button> <a href=\"", href(c, "/", NULL), "\">Cancel</a></div>\n"
                 "</form>\n", NULL);
@@ -578,6 +738,12 @@ static void idp_values_of(jg_cx_t *c, const jg_idp_entry_t *e, jg_idp_fields_t *
     v->enabled = e->enabled;
     v->jwks = e->jwks_url != NULL;
     v->discovery = e->discovery;
+    v->required_claims = jg_policy_rules_text(c->p, e->require, 0);
+    v->subject_claim = e->subject_claim ? e->subject_claim->text : NULL;
+    v->subject_prefix = e->subject_prefix;
+    v->map_claims = jg_policy_maps_text(c->p, e->map_claims);
+    v->conditional_scopes = jg_policy_rules_text(c->p, e->scope_rules, 1);
+    v->limit_token_lifetime = e->limit_token_lifetime;
 }
 
 void jg_page_idp_new(jg_cx_t *c)
@@ -719,6 +885,9 @@ void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
     jg_html_raw(&h, "<p class=\"hint\">Parsed when you submit: its subject, validity and "
                 "thumbprint are shown; an unusable one is refused.</p>\n</div>\n", NULL);
 
+    rules_area(&h, c, err, "required_claims", "Required claims", v->required_claims,
+               "Conditions on the assertions it presents, one per line, <code>CLAIM "
+               "MATCHER...</code>, each on top of its identity provider's. " MATCHER_HINT);
     field_error(&h, c, err, "client_id");
     if (existing)
         jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
@@ -757,6 +926,7 @@ static void client_values_of(jg_cx_t *c, const jg_client_entry_t *e, jg_client_f
     v->jwks = e->jwks;
     v->certificate = e->certificate;
     v->key_type = e->jwks ? "jwks" : e->certificate ? "pem" : "";
+    v->required_claims = jg_policy_rules_text(c->p, e->require, 0);
 }
 
 static void copy_row(jg_cx_t *c, jg_html_t *h, const char *id, const char *label,
@@ -846,6 +1016,10 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
         jg_html_raw(&h, "<span class=\"muted\">none</span>", NULL);
     if (e->has_jwt_secret)
         jg_html_raw(&h, "</dd>\n<dt>HMAC key (client_secret_jwt)</dt><dd>configured", NULL);
+    jg_html_raw(&h, "</dd>\n<dt>Required claims</dt><dd>", e->require ? "<pre>" : "",
+                e->require ? esc(c, jg_policy_rules_text(c->p, e->require, 0))
+                           : "<span class=\"muted\">none</span>",
+                e->require ? "</pre>" : "", NULL);
     jg_html_raw(&h, "</dd>\n<dt>Source</dt><dd>", NULL);
     source_cell(c, &h, e->read_only, e->source);
     if (e->meta.created_by)
@@ -937,6 +1111,101 @@ static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t
 }
 
 /* ---- WSO2 identity provider XML ------------------------------------------------------------ */
+
+/* ---- try an assertion ------------------------------------------------------------------ */
+
+static const char *member_text(json_object *o, const char *name)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, name, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static void evaluate_result(jg_cx_t *c, jg_html_t *h, json_object *r)
+{
+    const char *decision = member_text(r, "decision"), *v;
+    json_object *checks = NULL, *claims = NULL;
+    size_t i;
+
+    jg_html_raw(h, "<section class=\"evaluation\">\n<h2>Decision: <span id=\"decision\" "
+                "class=\"decision-", esc(c, decision), "\">", esc(c, decision),
+                "</span></h2>\n<dl class=\"details\">\n", NULL);
+    if ((v = member_text(r, "error")))
+        jg_html_raw(h, "<dt>Error</dt><dd><code>", esc(c, v), "</code> ",
+                    esc(c, member_text(r, "error_description")), "</dd>\n", NULL);
+    if ((v = member_text(r, "idp")))
+        jg_html_raw(h, "<dt>Identity provider</dt><dd>", esc(c, v), "</dd>\n", NULL);
+    if ((v = member_text(r, "subject")))
+        jg_html_raw(h, "<dt>Subject</dt><dd><code>", esc(c, v), "</code></dd>\n", NULL);
+    if ((v = member_text(r, "scope")))
+        jg_html_raw(h, "<dt>Scope</dt><dd><code>", esc(c, v), "</code></dd>\n", NULL);
+    if (json_object_object_get_ex(r, "claims", &claims) && claims)
+        jg_html_raw(h, "<dt>Mapped claims</dt><dd><code>", esc(c,
+                    json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN)),
+                    "</code></dd>\n", NULL);
+    jg_html_raw(h, "</dl>\n<table id=\"checks\">\n<thead><tr><th>Check</th><th>Result</th>"
+                "<th>Rule</th><th>Detail</th></tr></thead>\n<tbody>\n", NULL);
+    json_object_object_get_ex(r, "checks", &checks);
+    for (i = 0; checks && i < json_object_array_length(checks); i++) {
+        json_object *k = json_object_array_get_idx(checks, i);
+        const char *result = member_text(k, "result");
+        jg_html_raw(h, "<tr class=\"", esc(c, result), "\"><td><code>",
+                    esc(c, member_text(k, "check")), "</code></td><td>", esc(c, result),
+                    "</td><td>", esc(c, member_text(k, "rule")), "</td><td>",
+                    esc(c, member_text(k, "detail")), "</td></tr>\n", NULL);
+    }
+    jg_html_raw(h, "</tbody>\n</table>\n</section>\n", NULL);
+}
+
+void jg_page_evaluate(jg_cx_t *c, int status, const char *assertion, const char *client_id,
+                      const char *scope, json_object *result, const jg_entry_error_t *err)
+{
+    apr_array_header_t *clients = NULL;
+    jg_admin_result_t res;
+    jg_html_t h;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
+        return jg_page_result(c, &res);
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"hint\">What the token endpoint of tenant <strong>",
+                esc(c, c->tenant), "</strong> would answer now to this assertion presented "
+                "by this service provider (its authentication is not checked): no token is "
+                "issued, and the assertion's <code>jti</code> stays unused.</p>\n", NULL);
+    if (err && err->message && !err->field)
+        jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
+                    "</p>\n", NULL);
+    jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, "/evaluate", NULL),
+                "\" class=\"entry\">\n", NULL);
+    csrf_input(c, &h);
+    jg_html_raw(&h, "<div class=\"", field_class(err, "assertion"), "\">\n<label "
+                "for=\"f-assertion\">Assertion</label>\n<textarea id=\"f-assertion\" "
+                "name=\"assertion\" rows=\"6\" class=\"mono\" required>",
+                esc(c, assertion ? assertion : ""), "</textarea>\n", NULL);
+    field_error(&h, c, err, "assertion");
+    jg_html_raw(&h, "<p class=\"hint\">The JWT, as a client would send it.</p>\n</div>\n"
+                "<div class=\"", field_class(err, "client_id"), "\">\n<label "
+                "for=\"f-client_id\">Service provider</label>\n<select id=\"f-client_id\" "
+                "name=\"client_id\">\n<option value=\"\">(none: a request without a client)"
+                "</option>\n", NULL);
+    for (i = 0; i < clients->nelts; i++) {
+        const jg_client_entry_t *e = JG_ARRAY_IDX(clients, i, jg_client_entry_t *);
+        if (!e->client_id) continue;
+        jg_html_raw(&h, "<option value=\"", esc(c, e->client_id), "\"",
+                    client_id && !strcmp(client_id, e->client_id) ? " selected" : "", ">",
+                    esc(c, e->name), " (", esc(c, e->client_id), ")</option>\n", NULL);
+    }
+    jg_html_raw(&h, "</select>\n", NULL);
+    field_error(&h, c, err, "client_id");
+    jg_html_raw(&h, "</div>\n", NULL);
+    text_input(&h, c, err, "scope", "Scope", scope, NULL,
+               "The scopes requested, separated by spaces; empty: none.");
+    jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">"
+                "Try</button> <a href=\"", href(c, "/", NULL), "\">Back to the tenant</a>"
+                "</div>\n</form>\n", NULL);
+    if (result) evaluate_result(c, &h, result);
+    page(c, status, "Try an assertion", jg_html_done(&h));
+}
 
 void jg_page_wso2(jg_cx_t *c, int status, const char *problem)
 {

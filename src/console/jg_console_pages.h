@@ -13,6 +13,11 @@
 typedef struct jg_idp_fields {
     const char *name, *display_name, *issuer, *jwks_url, *certificate, *aliases, *iat;
     int enabled, jwks, discovery;  /* the key source chosen (neither: a certificate) */
+    /* the trust policy: text areas of one rule per line ("CLAIM MATCHER...",
+     * "FROM TO", "SCOPE CLAIM MATCHER..."), and the rest */
+    const char *required_claims, *subject_claim, *subject_prefix, *map_claims,
+               *conditional_scopes;
+    int limit_token_lifetime;
 } jg_idp_fields_t;
 
 typedef struct jg_client_fields {
@@ -22,6 +27,7 @@ typedef struct jg_client_fields {
     const char *auth_method;       /* "" : every method its credentials allow */
     const char *key_type;          /* "", "jwks", "pem" */
     const char *jwks_url, *jwks, *certificate;
+    const char *required_claims;   /* one "CLAIM MATCHER..." per line */
 } jg_client_fields_t;
 
 /* A short message, and a link back to the tenant. */
@@ -53,6 +59,21 @@ void jg_page_client_show(jg_cx_t *c, const char *id);
 /* A new client secret, shown once. */
 void jg_page_secret(jg_cx_t *c, const char *title, const char *name, const char *client_id,
                     const char *secret);
+
+/* Rules as the text areas show them: one per line, "CLAIM MATCHER..."
+ * (jg_claim_rule_t *), with scopes "SCOPE CLAIM MATCHER..."
+ * (jg_scope_rule_t *); maps "FROM TO" (jg_claim_map_t *). A word with a
+ * space, a tab, a quote or a backslash, or an empty one, is quoted:
+ * "deploy to prod", with \" and \\ inside. */
+const char *jg_policy_rules_text(apr_pool_t *p, const apr_array_header_t *rules, int scopes);
+const char *jg_policy_maps_text(apr_pool_t *p, const apr_array_header_t *maps);
+/* The words of one such line; NULL when a quote is not closed. */
+apr_array_header_t *jg_policy_line_words(apr_pool_t *p, const char *line);
+
+/* "Try an assertion": the form (tenant's clients to choose from), and with
+ * result (jg_admin_evaluate's answer) the decision and its checks. */
+void jg_page_evaluate(jg_cx_t *c, int status, const char *assertion, const char *client_id,
+                      const char *scope, json_object *result, const jg_entry_error_t *err);
 
 /* The WSO2 import form and export link; problem: why an import was refused. */
 void jg_page_wso2(jg_cx_t *c, int status, const char *problem);

@@ -23,6 +23,7 @@
 #include "jg_console.h"
 #include "jg_form.h"
 #include "jg_jwks.h"
+#include "jg_grant_env.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -74,10 +75,49 @@ static void admin_fetch_rules(const jg_server_conf_t *sc, const jg_role_t *role,
     a->show_fetch_detail = role && role->kind == JG_ROLE_SERVER_ADMIN;
 }
 
+/* The token endpoint as a dry run sees it (jg_admin_evaluate): its
+ * configuration, the live registry snapshot and the same key hook for the
+ * IdPs trusted through JWKS URLs or discovery. Without JWTGrantTokenEndpoint,
+ * the endpoint's URL is the one the metadata advertises. Taken before the
+ * request holds the store: a refresh of the snapshot takes it too. NULL
+ * for any other path than the dry run's. */
+typedef struct dry_env {
+    jg_grant_config_t cfg;
+    jg_grant_hooks_t hooks;
+} dry_env_t;
+
+static dry_env_t *dry_run_prepare(request_rec *r, const char *path)
+{
+    jg_server_conf_t *sc = jg_server_conf(r->server);
+    dry_env_t *e;
+
+    if (!path || strncmp(path, "/evaluate", 9) || (path[9] && path[9] != '/'))
+        return NULL;
+    e = apr_pcalloc(r->pool, sizeof(*e));
+    jg_grant_env(r, &e->cfg, &e->hooks);
+    if (!sc->token_endpoint) {
+        apr_array_header_t *auds = apr_array_copy(r->pool, sc->audiences);
+        APR_ARRAY_PUSH(auds, const char *) = apr_pstrcat(r->pool, jg_server_base_url(r),
+                                                         "/oauth2/token", NULL);
+        e->cfg.audiences = auds;
+    }
+    return e;
+}
+
+static jg_status_t dry_run_env(void *baton, const jg_grant_config_t **cfg,
+                               const jg_grant_hooks_t **hooks)
+{
+    dry_env_t *e = baton;
+
+    *cfg = &e->cfg;
+    *hooks = &e->hooks;
+    return JG_OK;
+}
+
 /* The context of one console or API request: the registry, the store st,
  * who acts and in which role, what it may fetch. */
 static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
-                          jg_admin_t *a)
+                          dry_env_t *dry, jg_admin_t *a)
 {
     jg_server_conf_t *sc = jg_server_conf(r->server);
 
@@ -92,6 +132,8 @@ static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
     a->key_source = jg_jwks_entry_status;
     a->refetch = jg_jwks_entry_refetch;
     a->key_source_baton = r;
+    a->grant_env = dry ? dry_run_env : NULL;
+    a->grant_env_baton = dry;
     admin_fetch_rules(sc, role, a);
 }
 
@@ -121,6 +163,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     jg_admin_response_t resp;
     jg_admin_t a;
     jg_store_t *st = NULL;
+    dry_env_t *dry;
     const char *why = NULL;
     char *body = NULL;
     apr_size_t len = 0;
@@ -131,6 +174,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
         return answer(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
                     "{\"error\":\"too_large\",\"field\":null,"
                     "\"error_description\":\"request body too large\"}");
+    dry = dry_run_prepare(r, path);
     if (ls && !(st = jg_live_acquire(r, ls, &why))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0303: the registry store is "
                       "unavailable: %s", why);
@@ -138,7 +182,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
                     "{\"error\":\"store_unavailable\",\"field\":null,"
                     "\"error_description\":\"the registry store is unavailable\"}");
     }
-    admin_context(r, st, role, &a);
+    admin_context(r, st, role, dry, &a);
     memset(&req, 0, sizeof(req));
     req.method = r->method;
     req.path = path;
@@ -178,6 +222,7 @@ static int console(request_rec *r, const char *location, const char *path,
     jg_console_response_t resp;
     jg_admin_t a;
     jg_store_t *st = NULL;
+    dry_env_t *dry;
     const char *why = NULL;
     char *body = NULL;
     apr_size_t len = 0;
@@ -188,12 +233,13 @@ static int console(request_rec *r, const char *location, const char *path,
     memset(&req, 0, sizeof(req));
     /* before the connection is taken: for dbd it takes one of its own */
     req.csrf_key = jg_live_csrf_key(r, ls);
+    dry = dry_run_prepare(r, path);
     if (ls && !(st = jg_live_acquire(r, ls, &why))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0306: the registry store is "
                       "unavailable: %s", why);
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    admin_context(r, st, role, &a);
+    admin_context(r, st, role, dry, &a);
     req.method = r->method;
     req.path = path;
     req.query = query;

@@ -850,7 +850,7 @@ static const char *idp_subject_prefix(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
-    if (!*arg || strlen(arg) >= JG_SUBJECT_MAX)
+    if (!jg_policy_prefix_ok(arg))
         return cmd_error(cmd, "a prefix is 1 to %d bytes", JG_SUBJECT_MAX - 1);
     idp->subject_prefix = arg;
     return NULL;
@@ -859,23 +859,13 @@ static const char *idp_subject_prefix(cmd_parms *cmd, void *dc, const char *arg)
 static const char *idp_map_claim(cmd_parms *cmd, void *dc, const char *from, const char *to)
 {
     jg_idp_t *idp;
-    jg_claim_map_t *map = NULL;
     const char *err, *why = NULL;
-    int i;
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
-    if (jg_claim_is_registered(to))
-        return cmd_error(cmd, "'%s' is a claim the server sets itself; nothing is mapped "
-                         "onto it", to);
-    if (jg_claim_map_make(cmd->pool, from, to, source_of(cmd), &map, &why) != JG_OK)
+    if (jg_policy_map_add(cmd->pool, &idp->map_claims, from, to, source_of(cmd), &why)
+        != JG_OK)
         return cmd_error(cmd, "%s", why);
-    for (i = 0; idp->map_claims && i < idp->map_claims->nelts; i++) {
-        const jg_claim_map_t *o = JG_ARRAY_IDX(idp->map_claims, i, const jg_claim_map_t *);
-        if (!strcmp(o->to, to))
-            return cmd_error(cmd, "'%s' is mapped already, at %s", to, o->source);
-    }
-    push_rule(cmd->pool, &idp->map_claims, map);
     return NULL;
 }
 
@@ -883,26 +873,21 @@ static const char *idp_conditional_scope(cmd_parms *cmd, void *dc, int argc,
                                          char *const argv[])
 {
     jg_idp_t *idp;
-    jg_scope_rule_t *sr;
-    jg_claim_rule_t *rule = NULL;
-    const char *err, *granted = NULL, *why = NULL;
+    jg_scope_rule_t *sr = NULL;
+    apr_array_header_t *matchers;
+    const char *err, *why = NULL;
+    int i;
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
     if (argc < 3)
         return cmd_error(cmd, "needs a scope, a claim (a name or a JSON Pointer) and at "
                          "least one value to match");
-    /* one scope token of RFC 6749 3.3 */
-    if (!*argv[0] || strchr(argv[0], ' ')
-        || jg_scope_intersect(cmd->temp_pool, argv[0], jg_scope_list(cmd->temp_pool, argv[0]),
-                              &granted, &why) != JG_OK || strcmp(granted, argv[0]))
-        return cmd_error(cmd, "'%s' is not one scope (RFC 6749 3.3)", argv[0]);
-    if ((err = claim_rule(cmd, argc - 1, argv + 1,
-                          apr_pstrcat(cmd->pool, "scope:", argv[0], NULL), &rule)))
-        return err;
-    sr = apr_pcalloc(cmd->pool, sizeof(*sr));
-    sr->scope = argv[0];
-    sr->rule = rule;
+    matchers = apr_array_make(cmd->temp_pool, argc - 2, sizeof(const char *));
+    for (i = 2; i < argc; i++) APR_ARRAY_PUSH(matchers, const char *) = argv[i];
+    if (jg_policy_scope_rule_make(cmd->pool, argv[0], argv[1], matchers, source_of(cmd),
+                                  &sr, &why) != JG_OK)
+        return cmd_error(cmd, "%s", why);
     push_rule(cmd->pool, &idp->scope_rules, sr);
     return NULL;
 }

@@ -3,6 +3,7 @@
 #include "jg_array.h"
 #include "jg_json.h"
 #include "jg_policy.h"
+#include "jg_scope.h"
 
 /* Trace every rule of rules up to the first that does not hold (failed;
  * NULL: all hold), which fails with why. */
@@ -172,4 +173,60 @@ long long jg_policy_not_after(const jg_idp_t *idp, json_object *claims)
         || !present || exp <= 0)
         return -1;
     return (long long)exp;
+}
+
+/* ---- building a policy ------------------------------------------------------- */
+
+jg_status_t jg_policy_map_add(apr_pool_t *p, apr_array_header_t **maps, const char *from,
+                              const char *to, const char *source, const char **why)
+{
+    jg_claim_map_t *map = NULL;
+    jg_status_t st;
+    int i;
+
+    if (jg_claim_is_registered(to))
+        return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p, "'%s' is a claim the server "
+                       "sets itself; nothing is mapped onto it", to));
+    if ((st = jg_claim_map_make(p, from, to, source, &map, why)) != JG_OK) return st;
+    for (i = 0; *maps && i < (*maps)->nelts; i++) {
+        const jg_claim_map_t *o = JG_ARRAY_IDX(*maps, i, const jg_claim_map_t *);
+        if (!strcmp(o->to, to))
+            return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p, "'%s' is mapped already, "
+                           "at %s", to, o->source ? o->source : "?"));
+    }
+    if (!*maps) *maps = apr_array_make(p, 2, sizeof(jg_claim_map_t *));
+    APR_ARRAY_PUSH(*maps, jg_claim_map_t *) = map;
+    return JG_OK;
+}
+
+jg_status_t jg_policy_scope_rule_make(apr_pool_t *p, const char *scope, const char *claim,
+                                      const apr_array_header_t *matchers,
+                                      const char *source, jg_scope_rule_t **out,
+                                      const char **why)
+{
+    const char *granted = NULL, *swhy = NULL;
+    jg_claim_rule_t *rule = NULL;
+    jg_scope_rule_t *sr;
+    jg_status_t st;
+
+    *out = NULL;
+    /* one scope token of RFC 6749 3.3 */
+    if (!*scope || strchr(scope, ' ')
+        || jg_scope_intersect(p, scope, jg_scope_list(p, scope), &granted, &swhy) != JG_OK
+        || strcmp(granted, scope))
+        return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p, "'%s' is not one scope "
+                       "(RFC 6749 3.3)", scope));
+    if ((st = jg_claim_rule_make(p, claim, matchers, source,
+                                 apr_pstrcat(p, "scope:", scope, NULL), &rule, why)) != JG_OK)
+        return st;
+    sr = apr_pcalloc(p, sizeof(*sr));
+    sr->scope = apr_pstrdup(p, scope);
+    sr->rule = rule;
+    *out = sr;
+    return JG_OK;
+}
+
+int jg_policy_prefix_ok(const char *prefix)
+{
+    return prefix && *prefix && strlen(prefix) < JG_SUBJECT_MAX;
 }

@@ -60,4 +60,24 @@ jg_status_t jg_policy_mapped(apr_pool_t *p, const jg_idp_t *idp, json_object *cl
  * claims carry no usable exp. */
 long long jg_policy_not_after(const jg_idp_t *idp, json_object *claims);
 
+/* ---- building a policy: the checks the directives and the store share ---- */
+
+/* JWTGrantIdPMapClaim FROM TO, appended to *maps (made when NULL): refused
+ * (why) when TO is a registered claim (jg_claim_is_registered), not a
+ * name, or mapped already by *maps, or FROM is not a claim or pointer. */
+jg_status_t jg_policy_map_add(apr_pool_t *p, apr_array_header_t **maps, const char *from,
+                              const char *to, const char *source, const char **why);
+
+/* JWTGrantIdPConditionalScope SCOPE CLAIM MATCHER...: scope must be one
+ * scope token (RFC 6749 3.3); the rule is jg_claim_rule_make's, with check
+ * "scope:SCOPE". */
+jg_status_t jg_policy_scope_rule_make(apr_pool_t *p, const char *scope, const char *claim,
+                                      const apr_array_header_t *matchers,
+                                      const char *source, jg_scope_rule_t **out,
+                                      const char **why);
+
+/* Whether prefix may be a JWTGrantIdPSubjectPrefix: 1 to JG_SUBJECT_MAX - 1
+ * bytes. */
+int jg_policy_prefix_ok(const char *prefix);
+
 #endif

@@ -411,6 +411,46 @@ static const char *row_issuer(jg_admin_t *a, const jg_store_row_t *r)
     return effective_issuer(iss, r->name);
 }
 
+/* The claims a list of rules (jg_claim_rule_t *; with scopes,
+ * jg_scope_rule_t *) names, for an audit line: "'owner' 'ref'". */
+static const char *rules_text(jg_admin_t *a, const apr_array_header_t *rules, int scopes)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; rules && i < rules->nelts; i++) {
+        const char *name = scopes
+            ? apr_pstrcat(a->p, JG_ARRAY_IDX(rules, i, const jg_scope_rule_t *)->scope, " if ",
+                          JG_ARRAY_IDX(rules, i, const jg_scope_rule_t *)->rule->claim, NULL)
+            : JG_ARRAY_IDX(rules, i, const jg_claim_rule_t *)->claim;
+        out = apr_pstrcat(a->p, out, i ? " " : "", q(a, name), NULL);
+    }
+    return out;
+}
+
+/* The trust policy of an IdP, for its audit line (nothing without one). */
+static const char *describe_policy(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    const char *what = "";
+
+    if (e->require)
+        what = apr_pstrcat(a->p, what, ", required claims ", rules_text(a, e->require, 0),
+                           NULL);
+    if (e->subject_claim)
+        what = apr_pstrcat(a->p, what, ", subject claim ", q(a, e->subject_claim->text), NULL);
+    if (e->subject_prefix)
+        what = apr_pstrcat(a->p, what, ", subject prefix ", q(a, e->subject_prefix), NULL);
+    if (e->map_claims)
+        what = apr_pstrcat(a->p, what, ", mapped claims ", apr_itoa(a->p, e->map_claims->nelts),
+                           NULL);
+    if (e->scope_rules)
+        what = apr_pstrcat(a->p, what, ", conditional scopes ",
+                           rules_text(a, e->scope_rules, 1), NULL);
+    if (e->limit_token_lifetime)
+        what = apr_pstrcat(a->p, what, ", tokens never outlive the assertion", NULL);
+    return what;
+}
+
 static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
 {
     const char *what = apr_pstrcat(a->p, "issuer ", q(a, effective_issuer(e->issuer, e->name)),
@@ -429,7 +469,8 @@ static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
     }
     return apr_pstrcat(a->p, what, ", aliases ",
                        apr_itoa(a->p, e->aliases ? e->aliases->nelts : 0), ", iat_validity ",
-                       jg_entry_duration_text(a->p, e->iat_validity), NULL);
+                       jg_entry_duration_text(a->p, e->iat_validity),
+                       describe_policy(a, e), NULL);
 }
 
 /* Checks of one IdP against httpd.conf, the store's rows and the batch so
@@ -642,6 +683,9 @@ static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
     const char *m = jg_auth_method_name(e->auth_method);
     int i;
 
+    if (e->require)
+        what = apr_pstrcat(a->p, what, ", required claims ", rules_text(a, e->require, 0),
+                           NULL);
     /* how it authenticates, and its public keys */
     what = apr_pstrcat(a->p, what, ", auth method ", m ? m : "any", NULL);
     if (e->jwks_url)

@@ -18,6 +18,7 @@
 #include "jg_entry.h"
 #include "jg_netguard.h"
 #include "jg_roles.h"
+#include "jg_oauth.h"
 
 typedef struct jg_admin {
     apr_pool_t *p;
@@ -56,6 +57,14 @@ typedef struct jg_admin {
      * listens where. httpd.conf's URLs always show it; the server's log has
      * it for all. */
     int show_fetch_detail;
+    /* The dry run (jg_admin_evaluate): the token endpoint's configuration
+     * (the live registry snapshot, its audiences, leeway, lifetimes) and
+     * its hooks, of which only jwks_keys is used (the keys of IdPs trusted
+     * through JWKS URLs or discovery: the token endpoint's own hook). Asked
+     * for only by a dry run. NULL, or not JG_OK: no dry run here (500). */
+    jg_status_t (*grant_env)(void *baton, const jg_grant_config_t **cfg,
+                             const jg_grant_hooks_t **hooks);
+    void *grant_env_baton;
 } jg_admin_t;
 
 /* What a console user who may not see fetch details reads as a key
@@ -159,5 +168,24 @@ json_object *jg_admin_client_key_source(jg_admin_t *a, const jg_client_entry_t *
 
 /* Percent-encode a path segment (names in Location headers and links). */
 const char *jg_admin_path_escape(apr_pool_t *p, const char *s);
+
+/* bytes of an assertion a dry run takes, at most */
+#define JG_EVALUATE_MAX_ASSERTION (64 * 1024)
+
+/* The dry run: what the token endpoint would answer, now, to a JWT bearer
+ * grant of assertion (and scope, NULL: none) for tenant, presented by the
+ * service provider of client_id (not authenticated: the administrator
+ * names it; NULL: a request without a client), without spending the
+ * assertion or issuing a token (jg_grant_request_t.dry_run). 200 with *out
+ * {"decision": "grant"|"refuse", "error", "error_description", "idp",
+ * "subject", "scope", "expires_in", "claims", "checks": [{"check",
+ * "result": "pass"|"fail", "rule", "detail"}]} (members that do not apply
+ * left out); 400 invalid_field for a missing assertion or a client_id the
+ * tenant does not have; 403 for a tenant the role does not administer;
+ * 404 for one that does not exist. One info line (JWTG0348) says who tried
+ * which issuer's assertion (never the assertion) and the decision. */
+int jg_admin_evaluate(jg_admin_t *a, const char *tenant, const char *assertion,
+                      const char *client_id, const char *scope, json_object **out,
+                      jg_admin_result_t *res);
 
 #endif

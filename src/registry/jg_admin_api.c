@@ -415,6 +415,39 @@ static int api_wso2(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     return reply(a, resp, 201, o);
 }
 
+/* ---- the dry run ------------------------------------------------------------------ */
+
+/* POST {admin}/api/evaluate {"assertion", "client_id", "scope"}. */
+static int api_evaluate(jg_admin_t *a, const jg_admin_request_t *req, const char *tenant,
+                        jg_admin_response_t *resp)
+{
+    static const char *const members[] = { "assertion", "client_id", "scope", NULL };
+    const char *val[3] = { NULL, NULL, NULL };
+    jg_admin_result_t res;
+    json_object *o = NULL, *answer = NULL, *v;
+    int i;
+
+    memset(&res, 0, sizeof(res));
+    if (!method_is(req, "POST")) return not_allowed(a, resp, "POST");
+    if (!json_body(a, req, &o, resp)) return resp->status;
+    json_object_object_foreach(o, key, value) {
+        (void)value;
+        for (i = 0; members[i] && strcmp(key, members[i]); i++)
+            ;
+        if (!members[i]) return fail(a, resp, 400, "invalid_field", key, "unknown field");
+    }
+    for (i = 0; members[i]; i++) {
+        if (!json_object_object_get_ex(o, members[i], &v) || json_object_is_type(v, json_type_null))
+            continue;
+        if (!json_object_is_type(v, json_type_string))
+            return fail(a, resp, 400, "invalid_field", members[i], "must be a string");
+        val[i] = json_object_get_string(v);
+    }
+    if (jg_admin_evaluate(a, tenant, val[0], val[1], val[2], &answer, &res) != 200)
+        return reply_error(a, resp, &res);
+    return reply(a, resp, 200, answer);
+}
+
 /* ---- the user --------------------------------------------------------------------- */
 
 /* GET {admin}/api/me: who the user is, and what it administers. */
@@ -501,7 +534,8 @@ static void api_route(jg_admin_t *a, const jg_admin_request_t *req,
         api_tenants(a, req, seg[1], resp);
     else if (((n >= 1 && n <= 3 && !strcmp(seg[0], "idps"))
               || (n == 2 && !strcmp(seg[0], "wso2"))
-              || (n >= 1 && n <= 3 && !strcmp(seg[0], "clients")))
+              || (n >= 1 && n <= 3 && !strcmp(seg[0], "clients"))
+              || (n == 1 && !strcmp(seg[0], "evaluate")))
              && jg_admin_may(a, tenant, "tenantDomain", &res) != 200)
         reply_error(a, resp, &res);     /* before anything of the tenant is looked at */
     else if (n >= 1 && !strcmp(seg[0], "idps") && n <= 3)
@@ -510,6 +544,8 @@ static void api_route(jg_admin_t *a, const jg_admin_request_t *req,
         api_wso2(a, req, tenant, seg[1], resp);
     else if (n >= 1 && !strcmp(seg[0], "clients") && n <= 3)
         api_clients(a, req, tenant, seg[1], seg[2], resp);
+    else if (n == 1 && !strcmp(seg[0], "evaluate"))
+        api_evaluate(a, req, tenant, resp);
     else
         fail(a, resp, 404, "not_found", NULL, "no such API path");
 }

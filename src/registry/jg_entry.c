@@ -10,6 +10,7 @@
 #include "jg_b64url.h"
 #include "jg_client_auth.h"
 #include "jg_discovery.h"
+#include "jg_policy.h"
 
 #define MAX_DURATION (10LL * 365 * 86400)
 
@@ -347,6 +348,230 @@ json_object *jg_keys_describe(apr_pool_t *p, const jg_keyset_t *ks)
     return jg_json_own(p, arr);
 }
 
+/* ---- the trust policy (docs/trust-policy.md) ------------------------------------ */
+
+/* An array member of at most JG_ENTRY_MAX_RULES items (*out NULL when
+ * absent or null). */
+static jg_status_t get_array(apr_pool_t *p, json_object *o, const char *name,
+                             json_object **out, jg_entry_error_t *err)
+{
+    json_object *v = NULL;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v, json_type_null))
+        return JG_OK;
+    if (!json_object_is_type(v, json_type_array))
+        return refuse(err, name, "must be an array of objects");
+    if (json_object_array_length(v) > JG_ENTRY_MAX_RULES)
+        return refuse(err, name, apr_psprintf(p, "at most %d items", JG_ENTRY_MAX_RULES));
+    *out = v;
+    return JG_OK;
+}
+
+/* A string member of an item of field (its name "field[i].member"). */
+static jg_status_t item_text(apr_pool_t *p, json_object *item, const char *at,
+                             const char *member, const char **out, jg_entry_error_t *err)
+{
+    json_object *v = NULL;
+    const char *field = apr_pstrcat(p, at, ".", member, NULL);
+
+    if (!json_object_object_get_ex(item, member, &v) || !json_object_is_type(v, json_type_string)
+        || !*json_object_get_string(v))
+        return refuse(err, field, "required (a non-empty string)");
+    *out = json_object_get_string(v);
+    if (!line_ok(*out))
+        return refuse(err, field, apr_psprintf(p, "must be one line of text, at most %d "
+                                              "bytes of UTF-8", JG_ENTRY_MAX_TEXT));
+    return JG_OK;
+}
+
+/* The "claim" and "match" of item (at names it: "required_claims[0]") as a
+ * rule compiled by jg_claim_rule_make (or, with scope, by
+ * jg_policy_scope_rule_make), as the directives compile theirs; a refusal
+ * names the part that is bad ("required_claims[0].match[1]"). */
+static jg_status_t item_rule(apr_pool_t *p, json_object *item, const char *at,
+                             const char *scope, const char *source,
+                             jg_claim_rule_t **rule, jg_scope_rule_t **srule,
+                             jg_entry_error_t *err)
+{
+    static const char *const members[] = { "claim", "match", "scope", NULL };
+    const char *claim = NULL, *field, *why = NULL;
+    apr_array_header_t *texts;
+    json_object *m = NULL;
+    jg_json_pointer_t *ptr = NULL;
+    jg_status_t rc;
+    size_t i, n;
+    int k;
+
+    json_object_object_foreach(item, key, val) {
+        (void)val;
+        for (k = 0; members[k]; k++)
+            if (!strcmp(key, members[k]) && (k < 2 || scope)) break;
+        if (!members[k])
+            return refuse(err, apr_pstrcat(p, at, ".", key, NULL), "unknown field");
+    }
+    if ((rc = item_text(p, item, at, "claim", &claim, err)) != JG_OK) return rc;
+    field = apr_pstrcat(p, at, ".match", NULL);
+    if (!json_object_object_get_ex(item, "match", &m) || !json_object_is_type(m, json_type_array)
+        || !(n = json_object_array_length(m)))
+        return refuse(err, field, "required: an array of at least one matcher (a literal, "
+                      "glob:PATTERN or regex:PATTERN)");
+    if (n > JG_ENTRY_MAX_LIST)
+        return refuse(err, field, apr_psprintf(p, "at most %d matchers", JG_ENTRY_MAX_LIST));
+    texts = apr_array_make(p, (int)n, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        json_object *t = json_object_array_get_idx(m, i);
+        const char *s;
+        if (!json_object_is_type(t, json_type_string) || !*(s = json_object_get_string(t))
+            || !text_ok(s, 1) || strlen(s) > JG_REGEX_MAX_PATTERN + 6)
+            return refuse(err, apr_psprintf(p, "%s[%d]", field, (int)i), "a matcher is one "
+                          "line of text: a literal, glob:PATTERN or regex:PATTERN");
+        APR_ARRAY_PUSH(texts, const char *) = s;
+    }
+    rc = scope ? jg_policy_scope_rule_make(p, scope, claim, texts, source, srule, &why)
+               : jg_claim_rule_make(p, claim, texts, source, NULL, rule, &why);
+    if (rc == JG_OK) return JG_OK;
+    /* which part: the claim, or the first matcher that does not parse */
+    if (jg_json_pointer_claim(p, claim, &ptr, NULL) != JG_OK)
+        return refuse(err, apr_pstrcat(p, at, ".claim", NULL), why);
+    for (i = 0; i < n; i++) {
+        jg_matcher_t *mt = NULL;
+        const char *mwhy = NULL;
+        if (jg_matcher_parse(p, JG_ARRAY_IDX(texts, i, const char *), &mt, &mwhy) != JG_OK)
+            return refuse(err, apr_psprintf(p, "%s[%d]", field, (int)i), mwhy);
+    }
+    return refuse(err, scope ? apr_pstrcat(p, at, ".scope", NULL) : at, why);
+}
+
+/* A list of rules (required_claims, or with scopes conditional_scopes). */
+static jg_status_t get_rules(apr_pool_t *p, json_object *o, const char *name, int scopes,
+                             const char *source, apr_array_header_t **out,
+                             jg_entry_error_t *err)
+{
+    json_object *arr = NULL;
+    jg_status_t rc;
+    size_t i, n;
+
+    *out = NULL;
+    if ((rc = get_array(p, o, name, &arr, err)) != JG_OK || !arr) return rc;
+    n = json_object_array_length(arr);
+    for (i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(arr, i);
+        const char *at = apr_psprintf(p, "%s[%d]", name, (int)i), *scope = NULL;
+        jg_claim_rule_t *rule = NULL;
+        jg_scope_rule_t *srule = NULL;
+        if (!json_object_is_type(item, json_type_object))
+            return refuse(err, at, scopes ? "must be an object {\"scope\": ..., \"claim\": "
+                          "..., \"match\": [...]}" : "must be an object {\"claim\": ..., "
+                          "\"match\": [...]}");
+        if (scopes && (rc = item_text(p, item, at, "scope", &scope, err)) != JG_OK) return rc;
+        if ((rc = item_rule(p, item, at, scope, source, &rule, &srule, err)) != JG_OK)
+            return rc;
+        if (!*out) *out = apr_array_make(p, (int)n, sizeof(void *));
+        APR_ARRAY_PUSH(*out, void *) = scopes ? (void *)srule : (void *)rule;
+    }
+    return JG_OK;
+}
+
+/* The IdP's policy members. */
+static jg_status_t idp_policy_from_json(apr_pool_t *p, json_object *o, jg_idp_entry_t *e,
+                                        jg_entry_error_t *err)
+{
+    const char *source = apr_pstrcat(p, "store:idp ", e->name, NULL), *text = NULL;
+    const char *why = NULL;
+    json_object *v = NULL;
+    jg_status_t rc;
+
+    if ((rc = get_rules(p, o, "required_claims", 0, source, &e->require, err)) != JG_OK
+        || (rc = get_rules(p, o, "conditional_scopes", 1, source, &e->scope_rules, err))
+           != JG_OK
+        || (rc = get_flag(o, "limit_token_lifetime", 0, &e->limit_token_lifetime, err))
+           != JG_OK
+        || (rc = get_text(p, o, "subject_claim", 0, &text, err)) != JG_OK)
+        return rc;
+    if (text) {
+        jg_json_pointer_t *ptr = NULL;
+        if (jg_json_pointer_claim(p, text, &ptr, &why) != JG_OK)
+            return refuse(err, "subject_claim", apr_psprintf(p, "'%s': %s",
+                          jg_printable(p, text, 64), why));
+        e->subject_claim = ptr;
+    }
+    if ((rc = get_text(p, o, "subject_prefix", 0, &e->subject_prefix, err)) != JG_OK)
+        return rc;
+    if (e->subject_prefix && !jg_policy_prefix_ok(e->subject_prefix))
+        return refuse(err, "subject_prefix", apr_psprintf(p, "a prefix is 1 to %d bytes",
+                                                         JG_SUBJECT_MAX - 1));
+    if (json_object_object_get_ex(o, "map_claims", &v) && !json_object_is_type(v, json_type_null)) {
+        if (!json_object_is_type(v, json_type_object))
+            return refuse(err, "map_claims", "must be an object {\"FROM\": \"TO\"}");
+        if (json_object_object_length(v) > JG_ENTRY_MAX_RULES)
+            return refuse(err, "map_claims", apr_psprintf(p, "at most %d claims",
+                                                         JG_ENTRY_MAX_RULES));
+        {
+            json_object_object_foreach(v, from, to) {
+                const char *at = apr_pstrcat(p, "map_claims.", jg_printable(p, from, 64), NULL);
+                if (!json_object_is_type(to, json_type_string) || !line_ok(from)
+                    || !line_ok(json_object_get_string(to)))
+                    return refuse(err, at, "a claim (name or JSON Pointer) and the name it "
+                                  "takes in tokens, both non-empty strings");
+                if (jg_policy_map_add(p, &e->map_claims, apr_pstrdup(p, from),
+                                      apr_pstrdup(p, json_object_get_string(to)), source, &why)
+                    != JG_OK)
+                    return refuse(err, at, why);
+            }
+        }
+    }
+    return JG_OK;
+}
+
+static json_object *rule_json(const jg_claim_rule_t *rule, const char *scope)
+{
+    json_object *o = json_object_new_object(), *m = json_object_new_array();
+    int i;
+
+    if (scope) json_object_object_add(o, "scope", json_object_new_string(scope));
+    json_object_object_add(o, "claim", json_object_new_string(rule->claim));
+    for (i = 0; rule->matchers && i < rule->matchers->nelts; i++)
+        json_object_array_add(m, json_object_new_string(
+            JG_ARRAY_IDX(rule->matchers, i, const jg_matcher_t *)->text));
+    json_object_object_add(o, "match", m);
+    return o;
+}
+
+static json_object *rules_json(const apr_array_header_t *rules)
+{
+    json_object *arr = json_object_new_array();
+    int i;
+
+    for (i = 0; rules && i < rules->nelts; i++)
+        json_object_array_add(arr, rule_json(JG_ARRAY_IDX(rules, i, const jg_claim_rule_t *),
+                                             NULL));
+    return arr;
+}
+
+static void idp_policy_to_json(json_object *o, const jg_idp_entry_t *e)
+{
+    json_object *arr = json_object_new_array(), *maps = json_object_new_object();
+    int i;
+
+    json_object_object_add(o, "required_claims", rules_json(e->require));
+    json_object_object_add(o, "subject_claim", e->subject_claim
+                           ? json_object_new_string(e->subject_claim->text) : NULL);
+    json_object_object_add(o, "subject_prefix", str_or_null(e->subject_prefix));
+    for (i = 0; e->map_claims && i < e->map_claims->nelts; i++) {
+        const jg_claim_map_t *m = JG_ARRAY_IDX(e->map_claims, i, const jg_claim_map_t *);
+        json_object_object_add(maps, m->from, json_object_new_string(m->to));
+    }
+    json_object_object_add(o, "map_claims", maps);
+    for (i = 0; e->scope_rules && i < e->scope_rules->nelts; i++) {
+        const jg_scope_rule_t *sr = JG_ARRAY_IDX(e->scope_rules, i, const jg_scope_rule_t *);
+        json_object_array_add(arr, rule_json(sr->rule, sr->scope));
+    }
+    json_object_object_add(o, "conditional_scopes", arr);
+    json_object_object_add(o, "limit_token_lifetime",
+                           json_object_new_boolean(e->limit_token_lifetime));
+}
+
 /* ---- IdPs ------------------------------------------------------------------------ */
 
 static jg_status_t idp_certificate(apr_pool_t *p, jg_idp_entry_t *e, jg_entry_mode_t mode,
@@ -381,7 +606,9 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
 {
     static const char *const known[] = {
         "name", "display_name", "issuer", "enabled", "jwks_url", "jwks_allow_http",
-        "discovery", "certificate", "aliases", "iat_validity", NULL
+        "discovery", "certificate", "aliases", "iat_validity", "required_claims",
+        "subject_claim", "subject_prefix", "map_claims", "conditional_scopes",
+        "limit_token_lifetime", NULL
     };
     jg_idp_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -460,6 +687,7 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
     }
     else if ((rc = idp_certificate(p, e, mode, now, err)) != JG_OK)
         return rc;
+    if ((rc = idp_policy_from_json(p, o, e, err)) != JG_OK) return rc;
     e->source = "store";
     *out = e;
     return JG_OK;
@@ -481,6 +709,7 @@ json_object *jg_idp_entry_to_json(apr_pool_t *p, const jg_idp_entry_t *e, int fo
     json_object_object_add(o, "aliases", list_json(e->aliases));
     json_object_object_add(o, "iat_validity", e->iat_validity == JG_OFF ? NULL
                            : json_object_new_int64(e->iat_validity));
+    idp_policy_to_json(o, e);
     if (!for_store) {
         json_object_object_add(o, "certificates",
                                json_object_get(jg_keys_describe(p, e->keys)));
@@ -504,6 +733,12 @@ jg_idp_entry_t *jg_idp_entry_from_conf(apr_pool_t *p, const jg_idp_t *idp)
     e->iat_validity = idp->iat_validity;
     e->read_only = 1;
     e->source = idp->source;
+    e->require = idp->require;
+    e->subject_claim = idp->subject_claim;
+    e->subject_prefix = idp->subject_prefix;
+    e->map_claims = idp->map_claims;
+    e->scope_rules = idp->scope_rules;
+    e->limit_token_lifetime = idp->limit_token_lifetime;
     return e;
 }
 
@@ -519,6 +754,13 @@ jg_idp_t *jg_idp_entry_to_idp(apr_pool_t *p, const jg_idp_entry_t *e)
     idp->discovery = e->discovery;
     if (e->aliases) apr_array_cat(idp->aliases, e->aliases);
     idp->iat_validity = e->iat_validity;
+    /* the policy as compiled when the entry was read: once per snapshot */
+    idp->require = e->require;
+    idp->subject_claim = e->subject_claim;
+    idp->subject_prefix = e->subject_prefix;
+    idp->map_claims = e->map_claims;
+    idp->scope_rules = e->scope_rules;
+    idp->limit_token_lifetime = e->limit_token_lifetime;
     idp->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                               ")", NULL);
     return idp;
@@ -678,7 +920,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
 
         "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims",
         "token_endpoint_auth_method", "jwks_url", "jwks_allow_http", "jwks",
-        "certificate", NULL
+        "certificate", "required_claims", NULL
     };
     jg_client_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -722,6 +964,9 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
             return refuse(err, "trusted_idps", "not an IdP name");
     if ((rc = client_lifecycle_from_json(p, o, e, err)) != JG_OK) return rc;
     if ((rc = client_jwt_fields(p, o, mode, e, err)) != JG_OK) return rc;
+    if ((rc = get_rules(p, o, "required_claims", 0, apr_pstrcat(p, "store:sp ", e->name,
+                        NULL), &e->require, err)) != JG_OK)
+        return rc;
     e->source = "store";
     *out = e;
     return JG_OK;
@@ -755,6 +1000,7 @@ json_object *jg_client_entry_to_json(apr_pool_t *p, const jg_client_entry_t *e,
         json_object_object_add(o, "jwks", jwks);
     }
     json_object_object_add(o, "certificate", str_or_null(e->certificate));
+    json_object_object_add(o, "required_claims", rules_json(e->require));
     if (!for_store) {
         json_object_object_add(o, "certificates",
                                json_object_get(jg_keys_describe(p, e->keys)));
@@ -787,6 +1033,7 @@ jg_client_entry_t *jg_client_entry_from_conf(apr_pool_t *p, const jg_client_t *c
     e->keys = c->jwt_keys;
     e->has_jwt_secret = c->jwt_secret != NULL;
     e->has_secret = c->secret != NULL;
+    e->require = c->require;
     return e;
 }
 
@@ -810,6 +1057,7 @@ jg_client_t *jg_client_entry_to_client(apr_pool_t *p, const jg_client_entry_t *e
     c->jwt_keys = e->keys;
     c->jwks_url = e->jwks_url;
     c->jwks_allow_http = e->jwks_allow_http;
+    c->require = e->require;      /* compiled when the entry was read */
     jg_client_jwks_source(p, c);
     return c;
 }

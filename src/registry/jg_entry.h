@@ -1,7 +1,8 @@
 /* Registry entries as the console, its JSON API and the store see them:
  * a trusted IdP or a service provider with the fields of docs/admin-console.md
- * (issuer, jwks_url, discovery, certificate, aliases, iat_validity; client_id,
- * client_secret, scopes, audience, callback_url, trusted_idps), validated
+ * (issuer, jwks_url, discovery, certificate, aliases, iat_validity and the
+ * trust policy; client_id, client_secret, scopes, audience, callback_url,
+ * trusted_idps, required_claims), validated
  * field by field so that a refusal names the field, converted to and from
  * JSON (the API's bodies and the store's documents are the same JSON), and
  * turned into the registry's jg_idp_t / jg_client_t for the token endpoint.
@@ -23,6 +24,7 @@
 #define JG_ENTRY_MAX_PEM (64 * 1024)  /* bytes of certificate text */
 #define JG_CLIENT_ID_BYTES 21         /* 28 base64url characters, like WSO2's keys */
 #define JG_CLIENT_SECRET_BYTES 32     /* 256 bits */
+#define JG_ENTRY_MAX_RULES 64         /* rules (or maps) of one policy field */
 
 /* What a check or a change refused, for a 400 / 404 / 409 answer. */
 typedef struct jg_entry_error {
@@ -50,6 +52,18 @@ typedef struct jg_idp_entry {
     int read_only;                    /* from httpd.conf */
     const char *source;               /* "file:line" or "store" */
     jg_entry_meta_t meta;
+    /* The trust policy (docs/trust-policy.md), compiled when the entry is
+     * read (a snapshot of the store reads each once): required_claims,
+     * subject_claim, subject_prefix, map_claims, conditional_scopes,
+     * limit_token_lifetime. NULL members: none (entries stored before
+     * these fields existed read as having none). Rules of the store have
+     * source "store:idp NAME". */
+    apr_array_header_t *require;      /* jg_claim_rule_t * */
+    const jg_json_pointer_t *subject_claim;
+    const char *subject_prefix;
+    apr_array_header_t *map_claims;   /* jg_claim_map_t * */
+    apr_array_header_t *scope_rules;  /* jg_scope_rule_t * */
+    int limit_token_lifetime;
 } jg_idp_entry_t;
 
 typedef struct jg_client_entry {
@@ -81,6 +95,9 @@ typedef struct jg_client_entry {
     jg_keyset_t *keys;                /* NULL: none */
     int has_jwt_secret;               /* httpd.conf's JWTGrantClientJWTSecret */
     int has_secret;                   /* httpd.conf's JWTGrantClientSecret */
+    /* required_claims: conditions on the assertions it presents, compiled
+     * (jg_claim_rule_t *, source "store:sp NAME"); NULL: none */
+    apr_array_header_t *require;
 } jg_client_entry_t;
 
 /* How strictly to read: a submission is judged now (an expired certificate

@@ -17,6 +17,8 @@
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_roles.h"
+#include "jg_jws.h"
+#include "jg_alg.h"
 
 #define NOW 1800000000LL   /* test certificates are made valid around now */
 #define ALIAS "https://localhost:9443/oauth2/token"
@@ -1537,6 +1539,390 @@ START_TEST(overlay_skips_unreadable_rows)
 }
 END_TEST
 
+/* ---- the trust policy in entries and the API ------------------------------------- */
+
+#define POLICY ",\"required_claims\":[{\"claim\":\"repository_owner\",\"match\":[\"acme\"," \
+    "\"glob:acme-*\"]},{\"claim\":\"/kubernetes.io/namespace\",\"match\":[\"regex:ci-[0-9]+\"]}]," \
+    "\"subject_claim\":\"repository\",\"subject_prefix\":\"github:\"," \
+    "\"map_claims\":{\"environment\":\"env\",\"/a~1b\":\"ab\"}," \
+    "\"conditional_scopes\":[{\"scope\":\"deploy\",\"claim\":\"ref\"," \
+    "\"match\":[\"refs/heads/main\"]}],\"limit_token_lifetime\":true"
+
+static const char *jstr(json_object *o, const char *path)
+{
+    jg_json_pointer_t *p = NULL;
+    json_object *v = NULL;
+
+    ck_assert_int_eq(jg_json_pointer_parse(test_pool, path, &p, NULL), JG_OK);
+    ck_assert_msg(jg_json_pointer_get(p, o, &v), "%s missing", path);
+    return json_object_get_string(v);
+}
+
+START_TEST(api_policy_fields_round_trip)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    jg_registry_t *reg;
+    const jg_idp_t *idp;
+    const jg_client_t *c;
+    const jg_claim_rule_t *r;
+    json_object *o;
+    const char *id;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("gh", POLICY));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    /* the audit line says what the policy is about */
+    ck_assert_msg(tu_contains(resp.audit, ", required claims 'repository_owner' "
+                              "'/kubernetes.io/namespace', subject claim 'repository', "
+                              "subject prefix 'github:', mapped claims 2, conditional scopes "
+                              "'deploy if ref', tokens never outlive the assertion"), "%s",
+                  resp.audit);
+    resp = call(a, "GET", "/idps/gh", "wso2.com", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/required_claims/0/claim"), "repository_owner");
+    ck_assert_str_eq(jstr(o, "/required_claims/0/match/1"), "glob:acme-*");
+    ck_assert_str_eq(jstr(o, "/required_claims/1/claim"), "/kubernetes.io/namespace");
+    ck_assert_str_eq(jstr(o, "/required_claims/1/match/0"), "regex:ci-[0-9]+");
+    ck_assert_str_eq(jstr(o, "/subject_claim"), "repository");
+    ck_assert_str_eq(jstr(o, "/subject_prefix"), "github:");
+    ck_assert_str_eq(jstr(o, "/map_claims/environment"), "env");
+    ck_assert_str_eq(jstr(o, "/map_claims/~1a~01b"), "ab");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/scope"), "deploy");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/claim"), "ref");
+    ck_assert_str_eq(jstr(o, "/conditional_scopes/0/match/0"), "refs/heads/main");
+    ck_assert_str_eq(jstr(o, "/limit_token_lifetime"), "true");
+
+    resp = call(a, "POST", "/clients", "wso2.com", "{\"name\":\"ci\",\"required_claims\":"
+                "[{\"claim\":\"workflow\",\"match\":[\"deploy\"]}]}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    ck_assert(tu_contains(resp.audit, ", required claims 'workflow'"));
+    id = apr_pstrdup(test_pool, jstr(body_of(&resp), "/client_id"));
+    resp = call(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), "wso2.com", NULL);
+    ck_assert_str_eq(jstr(body_of(&resp), "/required_claims/0/match/0"), "deploy");
+
+    /* the snapshot: compiled rules with the store's source */
+    reg = overlay(a);
+    idp = jg_tenant_find_idp(jg_registry_tenant(reg, "wso2.com", 0), "gh");
+    ck_assert_ptr_nonnull(idp);
+    ck_assert_int_eq(idp->require->nelts, 2);
+    r = JG_ARRAY_IDX(idp->require, 1, const jg_claim_rule_t *);
+    ck_assert_str_eq(r->source, "store:idp gh");
+    ck_assert_str_eq(r->check, "claim:/kubernetes.io/namespace");
+    ck_assert_ptr_nonnull(JG_ARRAY_IDX(r->matchers, 0, const jg_matcher_t *)->re);
+    ck_assert_str_eq(idp->subject_claim->text, "repository");
+    ck_assert_str_eq(idp->subject_prefix, "github:");
+    ck_assert_int_eq(idp->map_claims->nelts, 2);
+    ck_assert_int_eq(idp->scope_rules->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(idp->scope_rules, 0, const jg_scope_rule_t *)->rule->check,
+                     "scope:deploy");
+    ck_assert(idp->limit_token_lifetime);
+    c = jg_tenant_find_client(jg_registry_tenant(reg, "wso2.com", 0), id);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->require->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(c->require, 0, const jg_claim_rule_t *)->source,
+                     "store:sp ci");
+
+    /* PUT without them: none */
+    resp = call(a, "PUT", "/idps/gh", "wso2.com", idp_json("gh", NULL));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "required_claims")), 0);
+    ck_assert_ptr_null(json_object_object_get(o, "subject_claim"));
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "gh");
+    ck_assert_ptr_null(idp->require);
+    ck_assert_ptr_null(idp->map_claims);
+    ck_assert(!idp->limit_token_lifetime);
+}
+END_TEST
+
+START_TEST(stored_entries_without_policy_read_as_none)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_client_entry_t *c = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o;
+
+    /* a document as the store kept it before these fields */
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj(idp_json("old", ",\"enabled\":true")),
+                                            NULL, JG_ENTRY_STORED, time(NULL), &e, &err),
+                     JG_OK);
+    ck_assert_ptr_null(e->require);
+    ck_assert_ptr_null(e->subject_claim);
+    ck_assert_ptr_null(e->subject_prefix);
+    ck_assert_ptr_null(e->map_claims);
+    ck_assert_ptr_null(e->scope_rules);
+    ck_assert(!e->limit_token_lifetime);
+    o = jg_idp_entry_to_json(test_pool, e, 0);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "required_claims")), 0);
+    ck_assert_int_eq(json_object_object_length(json_object_object_get(o, "map_claims")), 0);
+    ck_assert_int_eq(jg_client_entry_from_json(test_pool, obj("{\"name\":\"old\"}"),
+                                               JG_ENTRY_STORED, &c, &err), JG_OK);
+    ck_assert_ptr_null(c->require);
+}
+END_TEST
+
+START_TEST(policy_refusals_name_the_field)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+#define RC(m) ",\"required_claims\":[{\"claim\":\"o\",\"match\":[\"acme\"," m "]}]"
+
+    idp_refused(idp_json("x", RC("\"regex:refs/(heads\"")),
+                "required_claims[0].match[1]");
+    idp_refused(idp_json("x", RC("42")),
+                "required_claims[0].match[1]");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"/a~2\",\"match\":[\"x\"]}]"),
+                "required_claims[0].claim");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"o\",\"match\":[]}]"),
+                "required_claims[0].match");
+    idp_refused(idp_json("x", ",\"required_claims\":[{\"claim\":\"o\",\"match\":[\"a\"],"
+                         "\"scope\":\"s\"}]"), "required_claims[0].scope");
+    idp_refused(idp_json("x", ",\"required_claims\":{\"o\":\"a\"}"), "required_claims");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"email\":\"sub\"}"), "map_claims.email");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"/a~3\":\"b\"}"), "map_claims./a~3");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"e\":\"/b\"}"), "map_claims.e");
+    idp_refused(idp_json("x", ",\"map_claims\":{\"a\":\"x\",\"b\":\"x\"}"), "map_claims.b");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"scope\":\"a b\",\"claim\":\"c\","
+                         "\"match\":[\"d\"]}]"), "conditional_scopes[0].scope");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"claim\":\"c\",\"match\":[\"d\"]}]"),
+                "conditional_scopes[0].scope");
+    idp_refused(idp_json("x", ",\"conditional_scopes\":[{\"scope\":\"a\",\"claim\":\"c\","
+                         "\"match\":[\"regex:(\"]}]"), "conditional_scopes[0].match[0]");
+    idp_refused(idp_json("x", ",\"subject_claim\":\"/a~2\""), "subject_claim");
+    idp_refused(idp_json("x", ",\"limit_token_lifetime\":\"yes\""), "limit_token_lifetime");
+    client_refused("{\"name\":\"c\",\"required_claims\":[{\"claim\":\"o\",\"match\":"
+                   "[\"glob:a\",\"regex:a{2,1}\"]}]}", "required_claims[0].match[1]");
+
+    /* through the API: 400 naming the field, nothing saved */
+    resp = call(a, "POST", "/idps", NULL, idp_json("bad", RC("\"regex:refs/(heads\"")));
+    api_error(resp, 400, "invalid_field", "required_claims[0].match[1]");
+    ck_assert(tu_contains(resp.body, "missing closing parenthesis"));
+    ck_assert_int_eq(call(a, "GET", "/idps/bad", NULL, NULL).status, 404);
+    ck_assert_int_eq(call(a, "POST", "/idps", NULL, idp_json("bad", POLICY)).status, 201);
+    resp = call(a, "PUT", "/idps/bad", NULL, idp_json("bad",
+                ",\"map_claims\":{\"email\":\"iss\"}"));
+    api_error(resp, 400, "invalid_field", "map_claims.email");
+    resp = call(a, "GET", "/idps/bad", NULL, NULL);
+    ck_assert_str_eq(jstr(body_of(&resp), "/map_claims/environment"), "env");
+}
+END_TEST
+
+/* ---- the dry run ----------------------------------------------------------------- */
+
+#define EV_AUD "https://as.example/oauth2/token"
+#define EV_ISS "https://gh.example"
+
+static struct {
+    jg_admin_t *a;
+    jg_grant_config_t cfg;
+    jg_grant_hooks_t hooks;
+    int replay_calls;
+} ev;
+
+static jg_status_t ev_replay(void *baton, const char *key, long long earliest, long long exp,
+                             jg_claim_t *out, long long *retry_after, const char **why)
+{
+    (void)baton; (void)key; (void)earliest; (void)exp; (void)retry_after; (void)why;
+    ev.replay_calls++;
+    *out = JG_CLAIM_FRESH;
+    return JG_OK;
+}
+
+/* the token endpoint's configuration over the store's snapshot now */
+static jg_status_t ev_env(void *baton, const jg_grant_config_t **cfg,
+                          const jg_grant_hooks_t **hooks)
+{
+    (void)baton;
+    memset(&ev.cfg, 0, sizeof(ev.cfg));
+    ev.cfg.registry = overlay(ev.a);
+    ev.cfg.default_tenant = "carbon.super";
+    ev.cfg.issuer = "https://as.example";
+    ev.cfg.audiences = tu_strings(EV_AUD, NULL);
+    ev.cfg.skew = 60;
+    ev.cfg.token_lifetime = 3600;
+    memset(&ev.hooks, 0, sizeof(ev.hooks));
+    ev.hooks.replay_check = ev_replay;   /* a dry run never reaches it */
+    *cfg = &ev.cfg;
+    *hooks = &ev.hooks;
+    return JG_OK;
+}
+
+static const char *ev_assertion(const char *owner)
+{
+    json_object *c = jg_json_own(test_pool, json_object_new_object());
+    const char *payload, *out = NULL, *why = NULL, *jti = NULL;
+    long long now = time(NULL);
+
+    ck_assert_int_eq(jg_random_b64url(test_pool, 12, &jti, &why), JG_OK);
+    tu_set_str(c, "iss", EV_ISS);
+    tu_set_str(c, "sub", "repo:acme/api:ref:refs/heads/main");
+    tu_set_str(c, "aud", EV_AUD);
+    tu_set_str(c, "jti", jti);
+    tu_set_str(c, "repository", "acme/api");
+    tu_set_str(c, "repository_owner", owner);
+    tu_set_str(c, "workflow", "deploy");
+    tu_set_str(c, "environment", "production");
+    json_object_object_add(c, "iat", json_object_new_int64(now));
+    json_object_object_add(c, "exp", json_object_new_int64(now + 300));
+    payload = tu_json(c);
+    ck_assert_msg(jg_jws_sign(test_pool, tu_key(tu_rsa(0)), jg_alg_by_id(JG_ALG_RS256), NULL,
+                              NULL, payload, strlen(payload), &out, &why) == JG_OK, "%s", why);
+    return out;
+}
+
+/* a store IdP with a policy and a client with a condition; its client id */
+static const char *ev_setup(void)
+{
+    jg_admin_response_t resp;
+
+    ev.a = admin();
+    ev.a->grant_env = ev_env;
+    ev.replay_calls = 0;
+    resp = call(ev.a, "POST", "/idps", NULL, apr_psprintf(test_pool, "{\"name\":\"gh\","
+                "\"issuer\":\"" EV_ISS "\",\"certificate\":%s,\"required_claims\":"
+                "[{\"claim\":\"repository_owner\",\"match\":[\"acme\"]}],\"subject_claim\":"
+                "\"repository\",\"subject_prefix\":\"github:\",\"map_claims\":"
+                "{\"environment\":\"env\"}}", js(cert_pem("gh"))));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    resp = call(ev.a, "POST", "/clients", NULL, "{\"name\":\"ci\",\"scopes\":[\"read\","
+                "\"deploy\"],\"required_claims\":[{\"claim\":\"workflow\",\"match\":"
+                "[\"glob:dep*\"]}]}");
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    return apr_pstrdup(test_pool, jstr(body_of(&resp), "/client_id"));
+}
+
+/* the check named name in the answer's checks */
+static json_object *ev_check(json_object *o, const char *name)
+{
+    json_object *checks = json_object_object_get(o, "checks");
+    size_t i;
+
+    for (i = 0; i < json_object_array_length(checks); i++) {
+        json_object *c = json_object_array_get_idx(checks, i);
+        if (!strcmp(json_object_get_string(json_object_object_get(c, "check")), name))
+            return c;
+    }
+    ck_abort_msg("no check %s in %s", name, json_object_to_json_string(o));
+    return NULL;
+}
+
+START_TEST(evaluate_grant_with_trace)
+{
+    const char *id;
+    jg_admin_response_t resp;
+    json_object *o, *c;
+
+    id = ev_setup();
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s,\"scope\":\"read deploy\"}", js(ev_assertion("acme")),
+                js(id)));
+    ck_assert_msg(resp.status == 200, "%s", resp.body);
+    ck_assert_ptr_null(resp.audit);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "grant");
+    ck_assert_str_eq(jstr(o, "/idp"), "gh");
+    ck_assert_str_eq(jstr(o, "/subject"), "github:acme/api");
+    ck_assert_str_eq(jstr(o, "/scope"), "read deploy");
+    ck_assert_str_eq(jstr(o, "/claims/env"), "production");
+    ck_assert_ptr_null(json_object_object_get(o, "error"));
+    ck_assert_ptr_null(json_object_object_get(o, "access_token"));
+    c = ev_check(o, "claim:repository_owner");
+    ck_assert_str_eq(jstr(c, "/result"), "pass");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:idp gh");
+    c = ev_check(o, "claim:workflow");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:sp ci");
+    ck_assert_str_eq(jstr(ev_check(o, "signature"), "/result"), "pass");
+    ck_assert_ptr_null(json_object_object_get(ev_check(o, "signature"), "rule"));
+    ck_assert_str_eq(jstr(ev_check(o, "aud"), "/result"), "pass");
+    ck_assert_str_eq(jstr(ev_check(o, "exp"), "/result"), "pass");
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
+START_TEST(evaluate_refuse_names_the_failed_check)
+{
+    const char *id, *assertion;
+    jg_admin_response_t resp;
+    json_object *o, *c;
+    char *tampered;
+
+    id = ev_setup();
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(ev_assertion("evil")), js(id)));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert_str_eq(jstr(o, "/error"), "invalid_grant");
+    ck_assert(tu_contains(jstr(o, "/error_description"), "repository_owner"));
+    ck_assert_ptr_null(json_object_object_get(o, "subject"));
+    ck_assert_ptr_null(json_object_object_get(o, "claims"));
+    c = ev_check(o, "claim:repository_owner");
+    ck_assert_str_eq(jstr(c, "/result"), "fail");
+    ck_assert_str_eq(jstr(c, "/rule"), "store:idp gh");
+
+    /* a signature that does not verify */
+    assertion = ev_assertion("acme");
+    tampered = apr_pstrdup(test_pool, assertion);
+    tampered[strlen(tampered) - 3] = tampered[strlen(tampered) - 3] == 'A' ? 'B' : 'A';
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(tampered), js(id)));
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert_str_eq(jstr(ev_check(o, "signature"), "/result"), "fail");
+
+    /* a client's condition */
+    resp = call(ev.a, "POST", "/clients", NULL, "{\"name\":\"other\",\"scopes\":[\"read\"],"
+                "\"required_claims\":[{\"claim\":\"workflow\",\"match\":[\"build\"]}]}");
+    ck_assert_int_eq(resp.status, 201);
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(assertion), js(jstr(body_of(&resp), "/client_id"))));
+    o = body_of(&resp);
+    ck_assert_str_eq(jstr(o, "/decision"), "refuse");
+    ck_assert(tu_contains(jstr(o, "/error_description"), "this client's conditions"));
+    ck_assert_str_eq(jstr(ev_check(o, "claim:workflow"), "/rule"), "store:sp other");
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
+START_TEST(evaluate_refusals_and_roles)
+{
+    const char *id = ev_setup(), *ok;
+    jg_admin_response_t resp;
+
+    ok = apr_psprintf(test_pool, "{\"assertion\":%s}", js(ev_assertion("acme")));
+    api_error(call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool,
+              "{\"assertion\":%s,\"client_id\":\"nope\"}", js(ev_assertion("acme")))),
+              400, "invalid_field", "client_id");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"client_id\":\"x\"}"), 400,
+              "invalid_field", "assertion");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"assertion\":42}"), 400,
+              "invalid_field", "assertion");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "{\"assertion\":\"a\",\"token\":\"b\"}"),
+              400, "invalid_field", "token");
+    api_error(call(ev.a, "POST", "/evaluate", NULL, "[1]"), 400, "invalid_json", NULL);
+    api_error(call(ev.a, "GET", "/evaluate", NULL, NULL), 405, "method_not_allowed", NULL);
+    api_error(call(ev.a, "POST", "/evaluate", "nowhere.example", ok), 404, "not_found",
+              "tenantDomain");
+    /* a tenant administrator: refused for another tenant as for one that does not exist */
+    ev.a->role = role_of("ann", NULL);
+    resp = call(ev.a, "POST", "/evaluate", "carbon.super", ok);
+    api_error(resp, 403, "forbidden", "tenantDomain");
+    ck_assert(resp.forbidden);
+    api_error(call(ev.a, "POST", "/evaluate", "tenant-b", ok), 403, "forbidden",
+              "tenantDomain");
+    ev.a->role = role_of("root", NULL);
+    resp = call(ev.a, "POST", "/evaluate", NULL, apr_psprintf(test_pool, "{\"assertion\":%s,"
+                "\"client_id\":%s}", js(ev_assertion("acme")), js(id)));
+    ck_assert_int_eq(resp.status, 200);
+    /* without the token endpoint's configuration: no dry run */
+    ev.a->grant_env = NULL;
+    api_error(call(ev.a, "POST", "/evaluate", NULL, ok), 500, "server_error", NULL);
+    ck_assert_int_eq(ev.replay_calls, 0);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
     Suite *s = suite_create("admin");
@@ -1576,6 +1962,17 @@ Suite *admin_suite(void)
     tcase_add_test(tc, api_refuses_every_simple_content_type);
     tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);
     tcase_add_test(tc, api_server_admins_and_others);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("policy");
+    tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, api_policy_fields_round_trip);
+    tcase_add_test(tc, stored_entries_without_policy_read_as_none);
+    tcase_add_test(tc, policy_refusals_name_the_field);
+    tcase_add_test(tc, evaluate_grant_with_trace);
+    tcase_add_test(tc, evaluate_refuse_names_the_failed_check);
+    tcase_add_test(tc, evaluate_refusals_and_roles);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overlay");

@@ -692,6 +692,136 @@ START_TEST(console_home_is_the_first_existing_tenant)
 }
 END_TEST
 
+/* ---- the trust policy and the dry run ------------------------------------------ */
+
+START_TEST(console_idp_and_client_policy_fields)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_client_entry_t *ce = NULL;
+    apr_array_header_t *list = NULL;
+    jg_console_response_t r;
+    const char *idp = "name=gh&cert_type=discovery&issuer=https%3A%2F%2Fgh.example&"
+                      "enabled=on&subject_claim=repository&subject_prefix=github%3A&"
+                      "limit_token_lifetime=on&map_claims=environment+env&"
+                      "conditional_scopes=deploy+ref+refs%2Fheads%2Fmain&required_claims=";
+
+    r = handle(a, "GET", "/idps/new", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "name=\"required_claims\""));
+    ck_assert(tu_contains(r.body, "name=\"conditional_scopes\""));
+    ck_assert(tu_contains(r.body, "name=\"limit_token_lifetime\""));
+    /* a bad regex: refused naming the rule and the matcher, nothing saved */
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, apr_pstrcat(test_pool, idp,
+               "o+acme+regex%3A%28", NULL)));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-required_claims\""));
+    ck_assert(tu_contains(r.body, "required_claims[0].match[1]: "));
+    ck_assert(tu_contains(r.body, "o acme regex:(</textarea>"));
+    ck_assert_ptr_null(r.audit);
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "gh", &e, &res), 404);
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, apr_pstrcat(test_pool, idp,
+               "o+%22unclosed", NULL)));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "line 1: a quote is not closed"));
+    /* quoted words, escaped on the page */
+    r = handle(a, "POST", "/idps", NULL, FORM, form_body(a, apr_pstrcat(test_pool, idp,
+               "repository_owner+acme+%22glob%3Aa+%3Cb%3E*%22%0D%0A%2Fk%2Fns+ci", NULL)));
+    ck_assert_msg(r.status == 303, "%s", r.body);
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "gh", &e, &res), 200);
+    ck_assert_int_eq(e->require->nelts, 2);
+    ck_assert_str_eq(JG_ARRAY_IDX(JG_ARRAY_IDX(e->require, 0, jg_claim_rule_t *)->matchers,
+                                  1, jg_matcher_t *)->text, "glob:a <b>*");
+    ck_assert_int_eq(e->map_claims->nelts, 1);
+    ck_assert_int_eq(e->scope_rules->nelts, 1);
+    ck_assert(e->limit_token_lifetime);
+    ck_assert_str_eq(e->subject_prefix, "github:");
+    r = handle(a, "GET", "/idps/gh", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "repository_owner acme &#34;glob:a &lt;b&gt;*&#34;\n"
+                          "/k/ns ci</textarea>"));
+    ck_assert(tu_contains(r.body, "environment env</textarea>"));
+    ck_assert(tu_contains(r.body, "deploy ref refs/heads/main</textarea>"));
+    ck_assert(tu_contains(r.body, "name=\"limit_token_lifetime\" value=\"on\" checked>"));
+    ck_assert(!tu_contains(r.body, "<b>"));
+
+    /* a service provider's conditions */
+    r = handle(a, "POST", "/clients", NULL, FORM, form_body(a, "name=ci&scopes=read&"
+               "required_claims=workflow+%22deploy+%3Cprod%3E%22"));
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(jg_admin_clients(a, "carbon.super", &list, &res), 200);
+    ce = JG_ARRAY_IDX(list, 0, jg_client_entry_t *);
+    ck_assert_int_eq(ce->require->nelts, 1);
+    r = handle(a, "GET", apr_pstrcat(test_pool, "/clients/", ce->client_id, NULL), NULL,
+               NULL, NULL);
+    ck_assert(tu_contains(r.body, "workflow &#34;deploy &lt;prod&gt;&#34;"));
+    r = handle(a, "GET", apr_pstrcat(test_pool, "/clients/", ce->client_id, "/edit", NULL),
+               NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "workflow &#34;deploy &lt;prod&gt;&#34;</textarea>"));
+    r = handle(a, "POST", apr_pstrcat(test_pool, "/clients/", ce->client_id, NULL), NULL,
+               FORM, form_body(a, "name=ci&required_claims=workflow"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "line 1: CLAIM MATCHER..."));
+}
+END_TEST
+
+static jg_grant_config_t ev_cfg;
+static jg_grant_hooks_t ev_hooks;
+
+static jg_status_t ev_env(void *baton, const jg_grant_config_t **cfg,
+                          const jg_grant_hooks_t **hooks)
+{
+    jg_admin_t *a = baton;
+
+    memset(&ev_cfg, 0, sizeof(ev_cfg));
+    ev_cfg.registry = a->conf;
+    ev_cfg.default_tenant = "carbon.super";
+    ev_cfg.audiences = tu_strings("https://as.example/token", NULL);
+    memset(&ev_hooks, 0, sizeof(ev_hooks));
+    *cfg = &ev_cfg;
+    *hooks = &ev_hooks;
+    return JG_OK;
+}
+
+START_TEST(console_try_an_assertion)
+{
+    jg_admin_t *a = admin();
+    jg_console_response_t r;
+
+    r = handle(a, "GET", "/", NULL, NULL, NULL);
+    ck_assert(tu_contains(r.body, "href=\"/admin/evaluate?tenantDomain=carbon.super\">"
+                          "Try an assertion</a>"));
+    r = handle(a, "GET", "/evaluate", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "name=\"assertion\""));
+    ck_assert(tu_contains(r.body, "name=\"csrf\""));
+    ck_assert(!tu_contains(r.body, "id=\"decision\""));
+    /* a POST needs the CSRF token */
+    r = handle(a, "POST", "/evaluate", NULL, FORM, "assertion=x");
+    ck_assert_int_eq(r.status, 403);
+    ck_assert(r.csrf_refused);
+    /* no dry run without the token endpoint's configuration */
+    r = handle(a, "POST", "/evaluate", NULL, FORM, form_body(a, "assertion=x"));
+    ck_assert_int_eq(r.status, 500);
+    a->grant_env = ev_env;
+    a->grant_env_baton = a;
+    r = handle(a, "POST", "/evaluate", NULL, FORM, form_body(a, "assertion=%3Cscript%3E"));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, "<span id=\"decision\" class=\"decision-refuse\">refuse"));
+    ck_assert(tu_contains(r.body, "<table id=\"checks\">"));
+    ck_assert(tu_contains(r.body, "<td><code>assertion</code></td><td>fail</td>"));
+    ck_assert(tu_contains(r.body, "&lt;script&gt;</textarea>"));
+    ck_assert(!tu_contains(r.body, "<script>"));
+    ck_assert_ptr_null(r.audit);
+    r = handle(a, "POST", "/evaluate", NULL, FORM, form_body(a, "assertion=x&client_id=nope"));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-client_id\""));
+    r = handle(a, "POST", "/evaluate", NULL, FORM, form_body(a, "assertion="));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, "id=\"err-assertion\""));
+}
+END_TEST
+
 Suite *console_suite(void)
 {
     Suite *s = suite_create("console");
@@ -716,6 +846,8 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_issuer);
     tcase_add_test(tc, console_pages_follow_the_role);
     tcase_add_test(tc, console_home_is_the_first_existing_tenant);
+    tcase_add_test(tc, console_idp_and_client_policy_fields);
+    tcase_add_test(tc, console_try_an_assertion);
     suite_add_tcase(s, tc);
     return s;
 }
