@@ -1,6 +1,7 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_jwt_bearer.h"
 #include "jg_client_auth.h"
 #include "jg_description.h"
@@ -339,8 +340,8 @@ static int id_jag_resources(apr_pool_t *p, const jg_grant_request_t *req,
     if (!jg_resource_request(p, req, allowed, list_name, &asked, res)) return 0;
     if (asked && claimed) {
         for (i = 0; i < asked->nelts; i++) {
-            const char *r = APR_ARRAY_IDX(asked, i, const char *);
-            for (j = 0; j < claimed->nelts && strcmp(APR_ARRAY_IDX(claimed, j, const char *), r);
+            const char *r = JG_ARRAY_IDX(asked, i, const char *);
+            for (j = 0; j < claimed->nelts && strcmp(JG_ARRAY_IDX(claimed, j, const char *), r);
                  j++)
                 ;
             if (j == claimed->nelts) {
@@ -358,9 +359,9 @@ static int id_jag_resources(apr_pool_t *p, const jg_grant_request_t *req,
     /* the claim's resources that policy allows: fewer is a narrower grant */
     granted = apr_array_make(p, claimed->nelts, sizeof(const char *));
     for (i = 0; i < claimed->nelts; i++) {
-        const char *r = APR_ARRAY_IDX(claimed, i, const char *);
+        const char *r = JG_ARRAY_IDX(claimed, i, const char *);
         for (j = 0; allowed && j < allowed->nelts
-                    && strcmp(APR_ARRAY_IDX(allowed, j, const char *), r); j++)
+                    && strcmp(JG_ARRAY_IDX(allowed, j, const char *), r); j++)
             ;
         if (allowed && j < allowed->nelts) APR_ARRAY_PUSH(granted, const char *) = r;
     }
@@ -409,8 +410,8 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
             int i, j;
             if (resources) apr_array_cat(all, resources);
             for (i = 0; i < s->extra_resources->nelts; i++) {
-                const char *r = APR_ARRAY_IDX(s->extra_resources, i, const char *);
-                for (j = 0; j < all->nelts && strcmp(APR_ARRAY_IDX(all, j, const char *), r);
+                const char *r = JG_ARRAY_IDX(s->extra_resources, i, const char *);
+                for (j = 0; j < all->nelts && strcmp(JG_ARRAY_IDX(all, j, const char *), r);
                      j++)
                     ;
                 if (j == all->nelts) APR_ARRAY_PUSH(all, const char *) = r;

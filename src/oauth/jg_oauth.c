@@ -1,4 +1,5 @@
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_oauth.h"
 #include "jg_description.h"
 #include "jg_form.h"
@@ -102,7 +103,7 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
         if (res->scope && *res->scope) jg_json_add_string(&w, "scope", res->scope);
         if (res->refresh_token) jg_json_add_string(&w, "refresh_token", res->refresh_token);
         if (res->resource && res->resource->nelts == 1)
-            jg_json_add_string(&w, "resource", APR_ARRAY_IDX(res->resource, 0, const char *));
+            jg_json_add_string(&w, "resource", JG_ARRAY_IDX(res->resource, 0, const char *));
         else if (res->resource && res->resource->nelts > 1)
             jg_json_add_strings(&w, "resource", res->resource);
     }

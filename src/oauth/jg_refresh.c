@@ -1,5 +1,6 @@
 #include <string.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_refresh.h"
 #include "jg_client_auth.h"
 #include "jg_issue.h"
@@ -161,9 +162,9 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         const apr_array_header_t *check = asked ? asked : resources;
         int i, j;
         for (i = 0; check && i < check->nelts; i++) {
-            const char *r = APR_ARRAY_IDX(check, i, const char *);
+            const char *r = JG_ARRAY_IDX(check, i, const char *);
             for (j = 0; j < client->audience->nelts
-                        && strcmp(APR_ARRAY_IDX(client->audience, j, const char *), r); j++)
+                        && strcmp(JG_ARRAY_IDX(client->audience, j, const char *), r); j++)
                 ;
             if (j == client->audience->nelts) {
                 jg_grant_error(res, 400, "invalid_target", apr_pstrcat(p, "resource ",

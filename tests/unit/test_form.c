@@ -3,6 +3,7 @@
  * form-encoded id and secret (RFC 6749 §2.3.1). */
 #include <string.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "test_suites.h"
 #include "test_util.h"
 #include "jg_form.h"
@@ -189,8 +190,8 @@ START_TEST(form_resource_may_repeat)
     apr_array_header_t *all = jg_form_all(test_pool, t, "resource");
 
     ck_assert_int_eq(all->nelts, 3);
-    ck_assert_str_eq(APR_ARRAY_IDX(all, 0, const char *), "https://a.example");
-    ck_assert_str_eq(APR_ARRAY_IDX(all, 2, const char *), "urn:x");
+    ck_assert_str_eq(JG_ARRAY_IDX(all, 0, const char *), "https://a.example");
+    ck_assert_str_eq(JG_ARRAY_IDX(all, 2, const char *), "urn:x");
     ck_assert_int_eq(jg_form_all(test_pool, t, "scope")->nelts, 0);
     /* only resource: Resource, resources and the others still may not */
     parse_refused("Resource=a&Resource=b", "Resource");
