@@ -66,6 +66,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* JWTGrantIdPLimitTokenLifetime: never past the assertion's exp */
     if (s->not_after > 0 && s->not_after < tc.exp) tc.exp = s->not_after;
     tc.mapped = s->mapped;
+    tc.act = s->act;
     tc.tenant = t->name;
     tc.idp = s->idp;
     if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
@@ -93,7 +94,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
             return 0;
         }
     }
-    if (refresh && client && jg_refresh_enabled(cfg, client)) {
+    if (refresh && client && !s->act && jg_refresh_enabled(cfg, client)) {
         jg_refresh_row_t row;
         memset(&row, 0, sizeof(row));
         row.family = s->family;

@@ -468,6 +468,7 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.mapped = mapped;
     subj.not_after = not_after;
     subj.resources = resources;
+    subj.act = s->act;
     /* draft-ietf-oauth-identity-assertion-authz-grant 4.4.3: no refresh
      * token for an ID-JAG, which replaces it */
     return jg_grant_issue(p, cfg, hooks, t, s->client, &subj,

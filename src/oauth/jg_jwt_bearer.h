@@ -32,6 +32,7 @@ typedef struct jg_jwt_subject {
     const apr_array_header_t *audiences;
     const char *audiences_name;
     int reusable;                      /* not spent in the replay cache */
+    json_object *act;                  /* token exchange: the act claim, or NULL */
     /* out of jg_jwt_subject_verify */
     const jg_idp_t *idp;
     jg_jws_t *jws;

@@ -185,6 +185,10 @@ typedef struct jg_grant_subject {
     /* the resources (RFC 8707) the token is for, its aud (const char *);
      * NULL: the client's audiences, else its id (the issuer without one) */
     const apr_array_header_t *resources;
+    /* RFC 8693 4.1: who acts for sub (token exchange with an actor_token),
+     * the token's act claim; NULL: no delegation. Such a token gets no
+     * refresh token (the family would not keep it). */
+    json_object *act;
 } jg_grant_subject_t;
 
 /* Record a check in req's trace, when it has one (a test of one pointer

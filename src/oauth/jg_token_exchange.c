@@ -5,6 +5,7 @@
 #include "jg_client_auth.h"
 #include "jg_description.h"
 #include "jg_form.h"
+#include "jg_json.h"
 #include "jg_jwt_bearer.h"
 #include "jg_resource.h"
 
@@ -54,11 +55,70 @@ static int audiences(apr_pool_t *p, const jg_grant_request_t *req,
     return 1;
 }
 
+/* Whether the subject token's may_act claim (RFC 8693 4.4) names the actor:
+ * its sub, and its iss when it has one. */
+static int may_act(json_object *subject, const jg_assertion_t *actor)
+{
+    json_object *m = NULL, *v = NULL;
+
+    if (!json_object_object_get_ex(subject, "may_act", &m)
+        || !json_object_is_type(m, json_type_object)
+        || !json_object_object_get_ex(m, "sub", &v) || !json_object_is_type(v, json_type_string)
+        || strcmp(json_object_get_string(v), actor->sub))
+        return 0;
+    if (json_object_object_get_ex(m, "iss", &v)
+        && (!json_object_is_type(v, json_type_string)
+            || strcmp(json_object_get_string(v), actor->iss)))
+        return 0;
+    return 1;
+}
+
+/* Delegation (RFC 8693 1.1, 4.1): the actor token, a JWT of an IdP with
+ * the token-exchange profile, verified by the same rules as the subject
+ * token (never spent: it is the actor's credential, bounded by its exp);
+ * the subject token must allow that actor (may_act). The act claim: the
+ * actor's sub and iss, and the subject token's own act (earlier actors)
+ * nested inside. NULL with res filled. */
+static json_object *delegation(apr_pool_t *p, const jg_grant_config_t *cfg,
+                               const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
+                               const jg_tenant_t *t, const jg_jwt_subject_t *s,
+                               const char *actor, jg_grant_result_t *res)
+{
+    jg_jwt_subject_t as;
+    const char *iss = res->iss, *idp = res->idp, *sub = res->sub, *jti = res->jti;
+    json_object *act, *prior = NULL;
+
+    memset(&as, 0, sizeof(as));
+    as.profile = JG_PROFILE_TOKEN_EXCHANGE;
+    as.param = "actor_token";
+    as.client = s->client;
+    if (!jg_jwt_subject_verify(p, cfg, req, hooks, t, actor, &as, res)) return NULL;
+    /* the log line names the subject, not the actor */
+    res->iss = iss;
+    res->idp = idp;
+    res->sub = sub;
+    res->jti = jti;
+    if (!may_act(s->a.claims, &as.a)) {
+        refuse(req, res, "may_act", "invalid_request", "the subject token's may_act claim "
+               "does not name this actor (RFC 8693 4.4)");
+        return NULL;
+    }
+    jg_grant_trace(req, "may_act", 1, NULL, NULL);
+    act = jg_json_own(p, json_object_new_object());
+    json_object_object_add(act, "sub", json_object_new_string(as.a.sub));
+    json_object_object_add(act, "iss", json_object_new_string(as.a.iss));
+    if (json_object_object_get_ex(s->a.claims, "act", &prior)
+        && json_object_is_type(prior, json_type_object))
+        json_object_object_add(act, "act", json_object_get(prior));
+    return act;
+}
+
 void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                              const jg_grant_request_t *req, const jg_grant_hooks_t *hooks,
                              const jg_tenant_t *t, jg_grant_result_t *res)
 {
     const char *token, *type, *requested, *issued = JG_TOKEN_TYPE_ACCESS_TOKEN, *list_name;
+    const char *actor, *actor_type;
     const apr_array_header_t *named = NULL;
     jg_jwt_subject_t s;
 
@@ -83,9 +143,17 @@ void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                " (a JWT)");
         return;
     }
-    /* delegation (RFC 8693 1.1) would need an act claim: not done */
-    if (jg_grant_param(req, "actor_token") || jg_grant_param(req, "actor_token_type")) {
-        refuse(req, res, "actor_token", "invalid_request", "actor_token is not supported");
+    actor = jg_grant_param(req, "actor_token");
+    actor_type = jg_grant_param(req, "actor_token_type");
+    if (!actor != !actor_type) {
+        refuse(req, res, "actor_token", "invalid_request", actor ? "actor_token_type missing "
+               "(RFC 8693 2.1)" : "actor_token_type without actor_token");
+        return;
+    }
+    if (actor_type && !subject_type_ok(actor_type)) {
+        refuse(req, res, "actor_token", "invalid_request", "actor_token_type must be "
+               JG_TOKEN_TYPE_JWT ", " JG_TOKEN_TYPE_ID_TOKEN " or " JG_TOKEN_TYPE_ACCESS_TOKEN
+               " (a JWT)");
         return;
     }
     if ((requested = jg_grant_param(req, "requested_token_type"))) {
@@ -110,6 +178,7 @@ void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
      * default); otherwise a subject token (an ID token, an access token)
      * may be exchanged again while it lives */
     s.reusable = !s.idp->require_jti;
+    if (actor && !(s.act = delegation(p, cfg, req, hooks, t, &s, actor, res))) return;
     if (!audiences(p, req, jg_resource_allowed(s.client, s.idp, &list_name), list_name,
                    &named, res))
         return;

@@ -2,9 +2,10 @@
 JWTGrantIdPProfiles lists token-exchange, as subject_token, for an access
 token; every rule of the assertion path (signature, aud, times, single use
 as the IdP requires, the trust policy); audience and resource within the
-client's audiences; requested_token_type; actor_token refused; the answer's
-issued_token_type; a refresh token only for a client that has them; the
-metadata lists the grant type."""
+client's audiences; requested_token_type; the answer's
+issued_token_type; a refresh token only for a client that has them;
+delegation with an actor_token the subject token's may_act names (an act
+claim); the metadata lists the grant type."""
 
 import pytest
 import requests
@@ -118,10 +119,51 @@ def test_audience_and_resource(srv, keys):
                  "invalid_target")
 
 
-def test_actor_token_is_refused(srv, keys):
-    assert_error(exchange(srv, subject(keys), extra=[("actor_token", subject(keys)),
-                                                     ("actor_token_type", TT + "jwt")]),
-                 400, "invalid_request", "actor_token is not supported")
+def actor(keys, sub="agent-7", **over):
+    return subject(keys, key="p256", iss=REUSE_ISS, sub=sub, jti=DROP, **over)
+
+
+def test_delegation_with_an_actor_token(srv, keys):
+    token = subject(keys, may_act={"sub": "agent-7", "iss": REUSE_ISS},
+                    act={"sub": "first-agent"})
+    doc = ok(exchange(srv, token, client=RT, extra=[("actor_token", actor(keys)),
+                                                    ("actor_token_type", TT + "jwt")]))
+    at = jws_claims(doc["access_token"])
+    assert at["sub"] == "svc-1"
+    assert at["act"] == {"sub": "agent-7", "iss": REUSE_ISS, "act": {"sub": "first-agent"}}
+    # a delegated token gets no refresh token, even for a client that has them
+    assert "refresh_token" not in doc
+
+
+def test_delegation_refusals(srv, keys):
+    pair = [("actor_token", actor(keys)), ("actor_token_type", TT + "jwt")]
+    # the subject token must name the actor (may_act)
+    assert_error(exchange(srv, subject(keys), extra=pair), 400, "invalid_request", "may_act")
+    assert_error(exchange(srv, subject(keys, may_act={"sub": "agent-8"}), extra=pair), 400,
+                 "invalid_request", "may_act")
+    assert_error(exchange(srv, subject(keys, may_act={"sub": "agent-7", "iss": TE_ISS}),
+                          extra=pair), 400, "invalid_request", "may_act")
+    # the actor token is judged as a subject token: signature, profile, aud
+    token = subject(keys, may_act={"sub": "agent-7"})
+    forged = sign(jwk_of(keys["rsa2048b"].priv), claims(REUSE_ISS, [AUD], sub="agent-7"))
+    assert_error(exchange(srv, token, extra=[("actor_token", forged),
+                                             ("actor_token_type", TT + "jwt")]),
+                 400, "invalid_request")
+    plain = sign(jwk_of(keys["rsa2048b"].priv), claims(PLAIN_ISS, [AUD], sub="agent-7"))
+    assert_error(exchange(srv, subject(keys, may_act={"sub": "agent-7"}),
+                          extra=[("actor_token", plain), ("actor_token_type", TT + "jwt")]),
+                 400, "invalid_request", "JWTGrantIdPProfiles")
+    assert_error(exchange(srv, subject(keys, may_act={"sub": "agent-7"}),
+                          extra=[("actor_token", actor(keys, aud="elsewhere")),
+                                 ("actor_token_type", TT + "jwt")]),
+                 400, "invalid_request", "aud")
+    # both parameters or neither
+    assert_error(exchange(srv, subject(keys), extra=[("actor_token", actor(keys))]), 400,
+                 "invalid_request", "actor_token_type missing")
+    assert_error(exchange(srv, subject(keys, may_act={"sub": "agent-7"}),
+                          extra=[("actor_token", actor(keys)),
+                                 ("actor_token_type", TT + "saml2")]),
+                 400, "invalid_request", "actor_token_type")
 
 
 def test_assertion_rules_apply(srv, keys):

@@ -790,7 +790,9 @@ START_TEST(token_exchange_refusals)
     expect_error(exchange(a, "resource", "https://evil.example.com"), 400, "invalid_target",
                  NULL);
     expect_error(exchange(a, "actor_token", "x"), 400, "invalid_request",
-                 "actor_token is not supported");
+                 "actor_token_type missing (RFC 8693 2.1)");
+    expect_error(exchange(a, "actor_token_type", TT_JWT), 400, "invalid_request",
+                 "actor_token_type without actor_token");
     expect_error(exchange(a, "requested_token_type",
                           "urn:ietf:params:oauth:token-type:refresh_token"), 400,
                  "invalid_request", NULL);
@@ -807,6 +809,60 @@ START_TEST(token_exchange_refusals)
                  "assertion already used (jti)");
     env.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
     expect_error(exchange(good_rsa_assertion(), "requested_token_type", TT_JWT), 400,
+                 "invalid_request", NULL);
+}
+END_TEST
+
+/* RFC 8693 delegation: an actor the subject token's may_act names */
+static jg_grant_result_t *exchange_as(const char *token, const char *actor)
+{
+    return run(NULL, NULL, "grant_type", TE, "subject_token", token,
+               "subject_token_type", TT_JWT, "actor_token", actor,
+               "actor_token_type", TT_JWT, "client_id", "plain-id",
+               "client_secret", "plain-secret", NULL);
+}
+
+START_TEST(token_exchange_delegation)
+{
+    json_object *subj = claims_for(RSA_ISS), *actor = claims_for(RSA_ISS), *act = NULL, *v;
+    jg_grant_result_t *res;
+
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    tu_set_str(actor, "sub", "agent-7");
+    /* no may_act: refused */
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(actor)), 400,
+                 "invalid_request", "the subject token's may_act claim does not name this "
+                 "actor (RFC 8693 4.4)");
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"someone-else\"}");
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(claims_for(RSA_ISS))), 400,
+                 "invalid_request", NULL);
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"agent-7\",\"iss\":\"https://elsewhere\"}");
+    actor = claims_for(RSA_ISS);
+    tu_set_str(actor, "sub", "agent-7");
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(actor)), 400,
+                 "invalid_request", NULL);
+    /* named: the token carries act, the earlier actor nested */
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"agent-7\",\"iss\":\"" RSA_ISS "\"}");
+    set_raw(subj, "act", "{\"sub\":\"first-agent\"}");
+    actor = claims_for(RSA_ISS);
+    tu_set_str(actor, "sub", "agent-7");
+    res = exchange_as(rsa_assertion(subj), rsa_assertion(actor));
+    expect_ok(res);
+    ck_assert(json_object_object_get_ex(token_claims(res), "act", &act));
+    ck_assert_str_eq(str_claim(act, "sub"), "agent-7");
+    ck_assert_str_eq(str_claim(act, "iss"), RSA_ISS);
+    ck_assert(json_object_object_get_ex(act, "act", &v));
+    ck_assert_str_eq(str_claim(v, "sub"), "first-agent");
+    ck_assert_str_eq(res->sub, str_claim(subj, "sub"));   /* the log names the subject */
+    ck_assert_ptr_null(res->refresh_token);
+    /* an actor token of an IdP without the profile: refused */
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"alice\"}");
+    expect_error(exchange_as(rsa_assertion(subj), ec_assertion(claims_for("ecIdP"))), 400,
                  "invalid_request", NULL);
 }
 END_TEST
@@ -2423,6 +2479,7 @@ Suite *grant_suite(void)
     tcase_add_test(tc, profile_names_and_defaults);
     tcase_add_test(tc, token_exchange_needs_the_profile);
     tcase_add_test(tc, token_exchange_refusals);
+    tcase_add_test(tc, token_exchange_delegation);
     tcase_add_test(tc, id_jag_typ_forms);
     tcase_add_test(tc, id_jag_refused_by_a_plain_idp);
     tcase_add_test(tc, resource_one_becomes_the_aud);
