@@ -14,7 +14,7 @@ from harness.conf import Conf
 from harness.httpd import Httpd, assert_error, running
 from harness.jose import DROP, claims, jws_claims, sign
 from harness.keys import cert_pem, jwk_of
-from harness.lifecycle import AUD, ISSUER, refresh
+from harness.lifecycle import AUD, INTROSPECT_PATH, ISSUER, active, refresh
 
 TE = "urn:ietf:params:oauth:grant-type:token-exchange"
 TT = "urn:ietf:params:oauth:token-type:"
@@ -30,7 +30,7 @@ PLAIN_ISS = "https://plain.example"  # rfc7523 only
 @pytest.fixture(scope="module")
 def srv(jg_env, keys):
     h = Httpd(jg_env, "token-exchange", ports=2)
-    conf = Conf().server(issuer=ISSUER)
+    conf = Conf().server(issuer=ISSUER).location(INTROSPECT_PATH, "jwt-grant-introspect")
     for name, iss, key, profiles, more in (
             ("te", TE_ISS, "rsa2048", "token-exchange", {}),
             ("reuse", REUSE_ISS, "p256", "token-exchange", {"require_jti": False}),
@@ -133,6 +133,13 @@ def test_delegation_with_an_actor_token(srv, keys):
     assert at["act"] == {"sub": "agent-7", "iss": REUSE_ISS, "act": {"sub": "first-agent"}}
     # a delegated token gets no refresh token, even for a client that has them
     assert "refresh_token" not in doc
+    # introspection shows the actor (RFC 8693 4.1), for opaque tokens too
+    assert active(srv, doc["access_token"], client=RT)["act"] == at["act"]
+    token = subject(keys, may_act={"sub": "agent-7"})
+    doc = ok(exchange(srv, token, client=RT, port=srv.ports[1],
+                      extra=[("actor_token", actor(keys)), ("actor_token_type", TT + "jwt")]))
+    got = active(srv, doc["access_token"], client=RT, port=srv.ports[1])
+    assert got["act"] == {"sub": "agent-7", "iss": REUSE_ISS}
 
 
 def test_delegation_refusals(srv, keys):
