@@ -37,7 +37,9 @@ enum {
     OPT_JTI,
     OPT_CLAIM,
     OPT_IAT,
-    OPT_NBF
+    OPT_NBF,
+    OPT_ID_JAG,
+    OPT_CLIENT_ID
 };
 
 #define MINT_DEFAULT_LIFETIME 300
@@ -315,6 +317,8 @@ typedef struct {
     apr_pool_t *p;
     jgt_signer_t s;
     const char *iss, *sub, *jti;
+    const char *client_id;        /* --client-id: the client_id claim */
+    int id_jag;                   /* --id-jag: typ oauth-id-jag+jwt */
     strlist_t auds;
     strlist_t claims;             /* NAME=VALUE */
     int64_t lifetime, iat, nbf;
@@ -347,6 +351,8 @@ static int mint_option(int c, char **argv, mint_opts_t *o)
     case OPT_JTI: o->jti = optarg; break;
     case OPT_AUD: strlist_push(o->p, &o->auds, optarg); break;
     case OPT_CLAIM: strlist_push(o->p, &o->claims, optarg); break;
+    case OPT_ID_JAG: o->id_jag = 1; break;
+    case OPT_CLIENT_ID: o->client_id = optarg; break;
     case OPT_LIFETIME: return parse_int64("lifetime", optarg, 0, &o->lifetime);
     case OPT_IAT:
         o->has_iat = 1;
@@ -368,6 +374,9 @@ static int mint_required(const mint_opts_t *o)
     if (o->iss == NULL || o->sub == NULL || o->auds.n == 0)
         return jgt_usage("mint-assertion",
                          "--iss, --sub and --aud are required");
+    if (o->id_jag && (o->client_id == NULL || o->auds.n != 1))
+        return jgt_usage("mint-assertion", "--id-jag needs --client-id and exactly one "
+                         "--aud (the authorization server's issuer)");
     if (o->has_iat && o->iat > INT64_MAX - o->lifetime)
         return jgt_usage("mint-assertion", "--iat plus --lifetime overflows");
     return JGT_EXIT_OK;
@@ -385,6 +394,8 @@ static int mint_options(int argc, char **argv, mint_opts_t *o)
         { "claim", required_argument, NULL, OPT_CLAIM },
         { "iat", required_argument, NULL, OPT_IAT },
         { "nbf", required_argument, NULL, OPT_NBF },
+        { "id-jag", no_argument, NULL, OPT_ID_JAG },
+        { "client-id", required_argument, NULL, OPT_CLIENT_ID },
         { NULL, 0, NULL, 0 }
     };
     int c, rc;
@@ -407,7 +418,7 @@ static int mint_options(int argc, char **argv, mint_opts_t *o)
 static int add_extra_claim(apr_pool_t *p, json_object *claims, const char *spec)
 {
     static const char *const reserved[] = { "iss", "sub", "aud", "iat", "exp",
-                                            "jti", NULL };
+                                            "jti", "client_id", NULL };
     const char *eq = strchr(spec, '='), *name;
     json_object *v = NULL;
     int i;
@@ -462,6 +473,8 @@ static int build_claims(apr_pool_t *p, const mint_opts_t *o, json_object **out)
     json_object_object_add(c, "jti", json_object_new_string(jti));
     if (o->has_nbf)
         json_object_object_add(c, "nbf", json_object_new_int64(o->nbf));
+    if (o->client_id)
+        json_object_object_add(c, "client_id", json_object_new_string(o->client_id));
     for (i = 0; i < o->claims.n; i++)
         if ((rc = add_extra_claim(p, c, o->claims.v[i])) != JGT_EXIT_OK)
             return rc;
@@ -485,6 +498,14 @@ int jgt_cmd_mint(apr_pool_t *p, int argc, char **argv)
         return rc;
     if ((rc = jgt_signer_prepare(p, "mint-assertion", &o.s)) != JGT_EXIT_OK)
         return rc;
+    if (o.id_jag) {
+        /* draft-ietf-oauth-identity-assertion-authz-grant 3: a typed JWT */
+        if (!o.s.header) o.s.header = jg_json_own(p, json_object_new_object());
+        if (json_object_object_get_ex(o.s.header, "typ", NULL))
+            return jgt_usage("mint-assertion", "--id-jag sets typ; --header may not");
+        json_object_object_add(o.s.header, "typ",
+                               json_object_new_string("oauth-id-jag+jwt"));
+    }
     /* Default kid: the key's, else its RFC 7638 thumbprint, which is also
      * the kid `jwt-grant-tool jwk` publishes for it. */
     kid = kid_or_default(o.s.kid, o.s.key->kid ? o.s.key->kid

@@ -26,13 +26,17 @@ export async function clientAuth(method, credential, kid) {
 }
 
 // issuer: the server's JWTGrantIssuer; its metadata is at
-// issuer + /.well-known/oauth-authorization-server.
-export async function jwtBearerGrant(issuer, clientId, auth, assertion, scope) {
+// issuer + /.well-known/oauth-authorization-server. resource (optional):
+// an RFC 8707 resource indicator; an ID-JAG (docs/profiles.md) is sent as
+// any assertion.
+export async function jwtBearerGrant(issuer, clientId, auth, assertion, scope, resource) {
   const config = await client.discovery(new URL(issuer), clientId, undefined, auth, {
     algorithm: 'oauth2',
     execute: issuer.startsWith('http:') ? [client.allowInsecureRequests] : [],
   });
-  return client.genericGrantRequest(config, JWT_BEARER, { assertion, scope });
+  const params = { assertion, scope };
+  if (resource) params.resource = resource;
+  return client.genericGrantRequest(config, JWT_BEARER, params);
 }
 
 // A refused request throws ResponseBodyError, which carries the server's

@@ -24,6 +24,7 @@
 #include "jg_claim_match.h"
 #include "jg_policy.h"
 #include "jg_scope.h"
+#include "jg_resource.h"
 #include "jg_replay_table.h"
 #include "jg_live.h"         /* JG_DEFAULT_CONSOLE_ASSETS */
 
@@ -732,6 +733,34 @@ static const char *idp_scopes(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *idp_audiences(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (!jg_resource_valid(arg))
+        return cmd_error(cmd, "'%s' is not an absolute URI without a fragment "
+                         "(RFC 8707 2)", arg);
+    APR_ARRAY_PUSH(idp->audiences, const char *) = arg;
+    return NULL;
+}
+
+static const char *idp_profiles(cmd_parms *cmd, void *dc, const char *arg)
+{
+    jg_idp_t *idp;
+    const char *err;
+    unsigned bit;
+
+    (void)dc;
+    if ((err = in_idp(cmd, &idp))) return err;
+    if (!(bit = jg_profile_parse(arg)))
+        return cmd_error(cmd, "unknown profile '%s': rfc7523, id-jag or token-exchange", arg);
+    idp->profiles |= bit;
+    return NULL;
+}
+
 static const char *idp_algorithms(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_idp_t *idp;
@@ -1388,6 +1417,11 @@ const command_rec jg_cmds[] = {
                  "whether assertions must carry a jti"),
     AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_scopes, NULL, RSRC_CONF,
                     "scopes granted to requests without a client"),
+    AP_INIT_ITERATE(JG_CMD_IDP_PROFILES, idp_profiles, NULL, RSRC_CONF,
+                    "what this IdP's JWTs may be used for: rfc7523 (the default), "
+                    "id-jag, token-exchange"),
+    AP_INIT_ITERATE(JG_CMD_IDP_AUDIENCES, idp_audiences, NULL, RSRC_CONF,
+                    "resources (RFC 8707) requests without a client may name"),
     AP_INIT_FLAG(JG_CMD_IDP_PADDING, idp_flag, IDP_OFFSET(allow_padding), RSRC_CONF,
                  "accept '='-padded base64url from this IdP (old encoders)"),
     AP_INIT_TAKE1(JG_CMD_IDP_JWKS_URL, idp_jwks_url, NULL, RSRC_CONF,

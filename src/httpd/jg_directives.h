@@ -76,6 +76,8 @@
 #define JG_CMD_IDP_MAX_LIFETIME "JWTGrantIdPMaxLifetime"
 #define JG_CMD_IDP_REQUIRE_JTI  "JWTGrantIdPRequireJTI"
 #define JG_CMD_IDP_SCOPES       "JWTGrantIdPScopes"
+#define JG_CMD_IDP_AUDIENCES    "JWTGrantIdPAudiences"
+#define JG_CMD_IDP_PROFILES     "JWTGrantIdPProfiles"
 #define JG_CMD_IDP_PADDING      "JWTGrantIdPAllowPaddedBase64"
 #define JG_CMD_IDP_JWKS_URL     "JWTGrantIdPJWKSURL"
 #define JG_CMD_IDP_JWKS_HTTP    "JWTGrantIdPJWKSAllowHTTP"

@@ -16,6 +16,7 @@
 #include "jg_directives.h"
 #include "jg_json.h"
 #include "jg_lifecycle.h"
+#include "jg_live.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -117,7 +118,15 @@ static int metadata_handler(request_rec *r)
         sc->jwks_uri ? sc->jwks_uri : apr_pstrcat(r->pool, base, "/oauth2/jwks", NULL)));
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string(JG_GRANT_TYPE_JWT_BEARER));
+    if (jg_registry_any_profile(r->pool, jg_live_registry(r), JG_PROFILE_TOKEN_EXCHANGE))
+        json_object_array_add(a, json_object_new_string(JG_GRANT_TYPE_TOKEN_EXCHANGE));
     json_object_object_add(o, "grant_types_supported", a);
+    if (jg_registry_any_profile(r->pool, jg_live_registry(r), JG_PROFILE_ID_JAG)) {
+        /* draft-ietf-oauth-identity-assertion-authz-grant 7.2 */
+        a = json_object_new_array();
+        json_object_array_add(a, json_object_new_string(JG_GRANT_PROFILE_ID_JAG));
+        json_object_object_add(o, "authorization_grant_profiles_supported", a);
+    }
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("client_secret_basic"));
     json_object_array_add(a, json_object_new_string("client_secret_post"));

@@ -52,6 +52,25 @@ const char *jg_form_get(const apr_table_t *form, const char *name)
     return NULL;
 }
 
+int jg_form_repeatable(const char *name)
+{
+    return !strcmp(name, "resource") || !strcmp(name, "audience");
+}
+
+apr_array_header_t *jg_form_all(apr_pool_t *p, const apr_table_t *form, const char *name)
+{
+    const apr_array_header_t *arr = apr_table_elts(form);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)(const void *)arr->elts;
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && !strcmp(e[i].key, name))
+            APR_ARRAY_PUSH(out, const char *) = e[i].val;
+    }
+    return out;
+}
+
 jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
                           apr_table_t **out, const char **why)
 {
@@ -73,7 +92,7 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
             || jg_form_unescape(p, eq ? eq + 1 : stop,
                                 eq ? (size_t)(stop - eq - 1) : 0, &value) != JG_OK)
             return jg_fail(why, JG_ERR_MALFORMED, "malformed %-escape in the request body");
-        if (jg_form_get(t, name))
+        if (!jg_form_repeatable(name) && jg_form_get(t, name))
             return jg_fail(why, JG_ERR_MALFORMED,
                            apr_psprintf(p, "parameter %.40s repeated", name));
         if (++n > JG_FORM_MAX_PARAMS)

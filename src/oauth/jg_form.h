@@ -10,8 +10,12 @@
 
 #define JG_FORM_MAX_PARAMS 32
 
+/* Whether parameter name may be sent more than once, the exceptions to
+ * RFC 6749 3.2: resource (RFC 8707 2) and audience (RFC 8693 2.1). */
+int jg_form_repeatable(const char *name);
+
 /* Decode body into *out (name -> value). A parameter sent twice is refused
- * (RFC 6749 §3.2), as is one without a name, a bad %-escape, a NUL, or more
+ * (RFC 6749 §3.2), except those jg_form_repeatable allows, as is one without a name, a bad %-escape, a NUL, or more
  * than JG_FORM_MAX_PARAMS parameters; the reason names a repeated one. */
 jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
                           apr_table_t **out, const char **why);
@@ -19,6 +23,10 @@ jg_status_t jg_form_parse(apr_pool_t *p, const char *body, size_t len,
 /* The value of parameter name, matched exactly: RFC 6749 parameter names are
  * case-sensitive, apr_table_get is not. NULL when absent. */
 const char *jg_form_get(const apr_table_t *form, const char *name);
+
+/* Every value of parameter name, in the order sent (const char *; empty
+ * when absent). */
+apr_array_header_t *jg_form_all(apr_pool_t *p, const apr_table_t *form, const char *name);
 
 /* Decode one application/x-www-form-urlencoded component ('+' is a space). */
 jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,

@@ -9,6 +9,7 @@ static const struct {
 } grants[] = {
     { JG_GRANT_TYPE_JWT_BEARER, jg_jwt_bearer_grant },
     { JG_GRANT_TYPE_REFRESH, jg_refresh_grant },
+    { JG_GRANT_TYPE_TOKEN_EXCHANGE, jg_token_exchange_grant },
 };
 #define N_GRANTS (sizeof(grants) / sizeof(grants[0]))
 

@@ -11,6 +11,7 @@
 #include "jg_oauth.h"
 #include "jg_jwt_bearer.h"
 #include "jg_refresh.h"
+#include "jg_token_exchange.h"
 
 /* A grant: every outcome in *res (res->tenant set already). */
 typedef void (*jg_grant_fn)(apr_pool_t *p, const jg_grant_config_t *cfg,

@@ -224,7 +224,9 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
 {
     json_object *o = jg_json_own(p, json_object_new_object()), *claims = NULL;
     static const char *const members[] = {
-        "scope", "client_id", "sub", "exp", "iat", "nbf", "iss", "aud", "jti", NULL
+        "scope", "client_id", "sub", "exp", "iat", "nbf", "iss", "aud", "jti",
+        "act",                          /* RFC 8693 4.1: a delegation's actor */
+        NULL
     };
     int i;
 

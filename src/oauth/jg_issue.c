@@ -5,6 +5,7 @@
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_refresh_token.h"
+#include "jg_resource.h"
 
 /* the assertion claims a client asked to copy into its JWTs */
 static json_object *copied_claims(apr_pool_t *p, const jg_client_t *client,
@@ -53,7 +54,9 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     tc.client_id = s->client_id;
     tc.scope = s->scope;
     aud = apr_array_make(p, 2, sizeof(const char *));
-    if (client && client->audience->nelts)
+    if (s->resources && s->resources->nelts)
+        apr_array_cat(aud, s->resources);          /* RFC 8707 2 */
+    else if (client && client->audience->nelts)
         apr_array_cat(aud, client->audience);
     else
         APR_ARRAY_PUSH(aud, const char *) = client ? client->client_id : cfg->issuer;
@@ -63,6 +66,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     /* JWTGrantIdPLimitTokenLifetime: never past the assertion's exp */
     if (s->not_after > 0 && s->not_after < tc.exp) tc.exp = s->not_after;
     tc.mapped = s->mapped;
+    tc.act = s->act;
     tc.tenant = t->name;
     tc.idp = s->idp;
     if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
@@ -90,7 +94,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
             return 0;
         }
     }
-    if (refresh && client && jg_refresh_enabled(cfg, client)) {
+    if (refresh && client && !s->act && jg_refresh_enabled(cfg, client)) {
         jg_refresh_row_t row;
         memset(&row, 0, sizeof(row));
         row.family = s->family;
@@ -109,6 +113,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         row.scope = s->scope;
         row.idp = s->idp;
         row.claims = assertion_text(p, s);
+        row.resource = jg_resource_join(p, s->resources);
         row.state = "active";
         row.issued_at = now;
         row.expires_at = now + jg_refresh_lifetime(cfg, client);

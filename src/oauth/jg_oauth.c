@@ -1,4 +1,5 @@
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_oauth.h"
 #include "jg_description.h"
 #include "jg_form.h"
@@ -92,6 +93,8 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
     }
     else {
         jg_json_add_string(&w, "access_token", res->access_token);
+        if (res->issued_token_type)
+            jg_json_add_string(&w, "issued_token_type", res->issued_token_type);
         jg_json_add_string(&w, "token_type", "Bearer");
         jg_json_add_int(&w, "expires_in", res->expires_in);
         /* none granted, no member: "scope": "" would read as a scope list
@@ -99,6 +102,10 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
          * optional) */
         if (res->scope && *res->scope) jg_json_add_string(&w, "scope", res->scope);
         if (res->refresh_token) jg_json_add_string(&w, "refresh_token", res->refresh_token);
+        if (res->resource && res->resource->nelts == 1)
+            jg_json_add_string(&w, "resource", JG_ARRAY_IDX(res->resource, 0, const char *));
+        else if (res->resource && res->resource->nelts > 1)
+            jg_json_add_strings(&w, "resource", res->resource);
     }
     return jg_json_end(&w);
 }

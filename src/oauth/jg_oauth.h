@@ -157,6 +157,12 @@ typedef struct jg_grant_result {
     long long expires_in;
     const char *scope;                  /* granted, space-separated */
     const char *refresh_token;          /* a new refresh token, or NULL */
+    /* RFC 8693 2.2.1's issued_token_type (token exchange), or NULL */
+    const char *issued_token_type;
+    /* the resources granted (const char *), answered as "resource" (an
+     * ID-JAG's, draft-ietf-oauth-identity-assertion-authz-grant 4.4.1);
+     * NULL: no member */
+    const apr_array_header_t *resource;
     /* who and what, for the log line and the request notes (sub: the
      * token's subject once known, before that the assertion's) */
     const char *tenant, *client_id, *idp, *iss, *sub, *jti;
@@ -176,6 +182,13 @@ typedef struct jg_grant_subject {
                                            (JWTGrantIdPMapClaim), or NULL */
     long long not_after;                /* > 0: no token outlives it
                                            (JWTGrantIdPLimitTokenLifetime) */
+    /* the resources (RFC 8707) the token is for, its aud (const char *);
+     * NULL: the client's audiences, else its id (the issuer without one) */
+    const apr_array_header_t *resources;
+    /* RFC 8693 4.1: who acts for sub (token exchange with an actor_token),
+     * the token's act claim; NULL: no delegation. Such a token gets no
+     * refresh token (the family would not keep it). */
+    json_object *act;
 } jg_grant_subject_t;
 
 /* Record a check in req's trace, when it has one (a test of one pointer

@@ -1,11 +1,14 @@
 #include <string.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "jg_refresh.h"
 #include "jg_client_auth.h"
 #include "jg_issue.h"
 #include "jg_json.h"
 #include "jg_policy.h"
+#include "jg_description.h"
 #include "jg_refresh_token.h"
+#include "jg_resource.h"
 #include "jg_scope.h"
 
 static int scope_has(const char *list, const char *s, size_t n)
@@ -71,6 +74,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     const jg_idp_t *idp;
     jg_grant_subject_t subj;
     json_object *claims = NULL, *mapped = NULL;
+    const apr_array_header_t *resources, *asked = NULL;
     long long not_after;
     int won = 0;
 
@@ -144,6 +148,32 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
             return;
         }
     }
+    /* RFC 8707 2.2: the resources granted with the family, or fewer of
+     * them; a family granted for none may name any of the client's
+     * audiences (its tokens were for all of them). Either way only what
+     * the client may still name. */
+    resources = jg_resource_split(p, row->resource);
+    if (!jg_resource_request(p, req, resources ? resources : client->audience,
+                             resources ? "the resources granted with this refresh token"
+                             : "the client's audiences (JWTGrantClientAudience)",
+                             &asked, res))
+        return;
+    {
+        const apr_array_header_t *check = asked ? asked : resources;
+        int i, j;
+        for (i = 0; check && i < check->nelts; i++) {
+            const char *r = JG_ARRAY_IDX(check, i, const char *);
+            for (j = 0; j < client->audience->nelts
+                        && strcmp(JG_ARRAY_IDX(client->audience, j, const char *), r); j++)
+                ;
+            if (j == client->audience->nelts) {
+                jg_grant_error(res, 400, "invalid_target", apr_pstrcat(p, "resource ",
+                               jg_description_quote(p, r, 200, NULL),
+                               " is no longer one of the client's audiences", NULL));
+                return;
+            }
+        }
+    }
     /* the trust policy again, on the assertion's claims kept with the
      * family: a condition added since ends it, and the client or the IdP
      * may have lost scopes since */
@@ -187,6 +217,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     next.scope = row->scope;          /* RFC 6749 6: the new one's scope is the old's */
     next.idp = row->idp;
     next.claims = row->claims;
+    next.resource = row->resource;    /* as the scope: the family's, not narrowed */
     next.state = "active";
     next.issued_at = req->now;
     next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
@@ -209,6 +240,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.assertion = claims;
     subj.mapped = mapped;
     subj.not_after = not_after;
+    subj.resources = asked ? asked : resources;
     if (!jg_grant_issue(p, cfg, hooks, t, client, &subj, 0, req->now, res)) return;
     res->refresh_token = newtok;
 }

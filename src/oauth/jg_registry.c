@@ -16,7 +16,37 @@ jg_idp_t *jg_idp_make(apr_pool_t *p, const char *name)
     idp->max_lifetime = JG_DEFAULT_MAX_LIFETIME;
     idp->require_jti = 1;
     idp->scopes = apr_array_make(p, 2, sizeof(const char *));
+    idp->audiences = apr_array_make(p, 1, sizeof(const char *));
     return idp;
+}
+
+int jg_idp_allows(const jg_idp_t *idp, unsigned profile)
+{
+    return ((idp->profiles ? idp->profiles : JG_PROFILE_RFC7523) & profile) != 0;
+}
+
+unsigned jg_profile_parse(const char *name)
+{
+    if (!strcmp(name, "rfc7523")) return JG_PROFILE_RFC7523;
+    if (!strcmp(name, "id-jag")) return JG_PROFILE_ID_JAG;
+    if (!strcmp(name, "token-exchange")) return JG_PROFILE_TOKEN_EXCHANGE;
+    return 0;
+}
+
+int jg_registry_any_profile(apr_pool_t *p, const jg_registry_t *reg, unsigned profile)
+{
+    apr_hash_index_t *hi;
+    int i;
+
+    if (!reg) return 0;
+    for (hi = apr_hash_first(p, reg->tenants); hi; hi = apr_hash_next(hi)) {
+        const jg_tenant_t *t = apr_hash_this_val(hi);
+        for (i = 0; i < t->idps->nelts; i++) {
+            const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+            if (idp->enabled && jg_idp_allows(idp, profile)) return 1;
+        }
+    }
+    return 0;
 }
 
 jg_client_t *jg_client_make(apr_pool_t *p, const char *name)

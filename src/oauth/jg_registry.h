@@ -19,6 +19,13 @@
 #define JG_DEFAULT_MAX_LIFETIME (60 * 60)    /* Google's service accounts use 1h */
 #define JG_MIN_SHARED_SECRET 32           /* bytes: 256 bits */
 
+/* What an IdP's JWTs may be used for (JWTGrantIdPProfiles): plain RFC 7523
+ * assertions, Identity Assertion JWT Authorization Grants (ID-JAG, typ
+ * oauth-id-jag+jwt), subject tokens of an RFC 8693 token exchange. */
+#define JG_PROFILE_RFC7523        1u
+#define JG_PROFILE_ID_JAG         2u
+#define JG_PROFILE_TOKEN_EXCHANGE 4u
+
 typedef struct jg_idp {
     const char *name;             /* the block's name */
     const char *issuer;           /* the iss it signs as; NULL: its name */
@@ -43,6 +50,9 @@ typedef struct jg_idp {
     int allow_padding;            /* accept '='-padded base64url (old encoders) */
     apr_array_header_t *scopes;   /* const char *: for requests without a client,
                                      and with scope_rules its scope ceiling */
+    apr_array_header_t *audiences; /* const char *: resources (RFC 8707) requests
+                                     without a client may name; NULL or empty:
+                                     none */
     /* Trust policy (docs/trust-policy.md); NULL members: none */
     apr_array_header_t *require;  /* jg_claim_rule_t *: every one must hold */
     const jg_json_pointer_t *subject_claim; /* the token's sub; NULL: "sub" */
@@ -52,6 +62,8 @@ typedef struct jg_idp {
     apr_array_header_t *scope_rules; /* jg_scope_rule_t *: scopes granted only
                                         when a claim matches */
     int limit_token_lifetime;     /* its tokens never outlive the assertion's exp */
+    unsigned profiles;            /* JG_PROFILE_* bits (JWTGrantIdPProfiles);
+                                     0: JG_PROFILE_RFC7523 alone */
     const char *source;           /* "file:line" of its definition */
 } jg_idp_t;
 
@@ -117,6 +129,17 @@ typedef struct jg_registry {
 } jg_registry_t;
 
 jg_idp_t *jg_idp_make(apr_pool_t *p, const char *name);
+
+/* Whether idp's profiles include profile (a JG_PROFILE_* bit). */
+int jg_idp_allows(const jg_idp_t *idp, unsigned profile);
+
+/* The JG_PROFILE_* bit of a JWTGrantIdPProfiles value ("rfc7523",
+ * "id-jag", "token-exchange"); 0 for anything else. */
+unsigned jg_profile_parse(const char *name);
+
+/* Whether an enabled IdP of any tenant of reg allows profile (p: for the
+ * iteration; reg may be shared by threads). */
+int jg_registry_any_profile(apr_pool_t *p, const jg_registry_t *reg, unsigned profile);
 jg_client_t *jg_client_make(apr_pool_t *p, const char *name);
 
 jg_registry_t *jg_registry_make(apr_pool_t *p);

@@ -51,6 +51,9 @@ const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c)
     if (c->tenant) jg_json_add_string(&w, "tenant", c->tenant);
     if (c->idp) jg_json_add_string(&w, "idp", c->idp);
     if (c->assertion_claims) jg_json_add_raw(&w, "assertion_claims", c->assertion_claims);
+    if (c->act)
+        jg_json_add_raw(&w, "act", apr_pstrdup(p, json_object_to_json_string_ext(
+                            c->act, JSON_C_TO_STRING_PLAIN)));
     if (c->mapped) {
         json_object_object_foreach(c->mapped, name, v) {
             if (jg_claim_is_registered(name)) continue;   /* never overridden */

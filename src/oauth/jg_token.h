@@ -39,6 +39,8 @@ typedef struct jg_token_claims {
      * NULL: none): added as they are, and a copied claim of the same name
      * gives way to them */
     json_object *mapped;
+    /* RFC 8693 4.1: the actor of a delegation (an object), or NULL */
+    json_object *act;
 } jg_token_claims_t;
 
 /* The claims as JSON text (RFC 9068 §2.2 names; aud a string when it holds

@@ -26,7 +26,8 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 2   /* 2: refresh tokens, client revocations */
+#define JG_STORE_SCHEMA_VERSION 3   /* 2: refresh tokens, client revocations;
+                                       3: a refresh token's resources */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -138,6 +139,9 @@ typedef struct jg_refresh_row {
     const char *state;
     long long issued_at, expires_at, updated_at;
     const char *issuer;           /* JWTGrantIssuer of the server that minted it */
+    /* the resources (RFC 8707) granted, space-separated; "" or NULL: none
+     * (schema version 3) */
+    const char *resource;
 } jg_refresh_row_t;
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,

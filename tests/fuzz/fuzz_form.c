@@ -7,8 +7,9 @@
  *  - the parser agrees with an independent statement of the rules (below):
  *    the same verdict and, when accepted, the same parameters in order;
  *  - every name is non-empty, every name and value NUL-terminated within
- *    the body's length, names distinct, at most JG_FORM_MAX_PARAMS of them;
- *    jg_form_get finds each value by its name;
+ *    the body's length, names distinct (but resource and audience, which
+ *    may repeat), at most JG_FORM_MAX_PARAMS of them; jg_form_get finds
+ *    each value by its name (the first, for a repeated one);
  *  - a parsed body, %-encoded again, parses back to the same parameters.
  * All work is in one APR pool cleared after every input, so LeakSanitizer
  * reports anything no pool cleanup frees.
@@ -77,7 +78,8 @@ static const char *ref_unescape(apr_pool_t *p, const char *s, size_t len)
 }
 
 /* Pairs separated by '&' (empty ones skipped), name before the first '=',
- * no NUL anywhere, no empty name, no name twice, at most the maximum. The
+ * no NUL anywhere, no empty name, no name twice (but those RFC 8707 and
+ * RFC 8693 let repeat: jg_form_repeatable), at most the maximum. The
  * names and values go to names[] and values[]; -1 when refused. */
 static int ref_parse(apr_pool_t *p, const char *body, size_t len,
                      const char **names, const char **values)
@@ -96,7 +98,7 @@ static int ref_parse(apr_pool_t *p, const char *body, size_t len,
             names[n] = ref_unescape(p, body + i, eq - i);
             values[n] = eq < j ? ref_unescape(p, body + eq + 1, j - eq - 1) : "";
             if (!names[n] || !values[n]) return -1;
-            for (k = 0; k < n; k++)
+            for (k = 0; k < n && !jg_form_repeatable(names[n]); k++)
                 if (!strcmp(names[k], names[n])) return -1;
             n++;
         }
@@ -167,8 +169,11 @@ static void fuzz_body(apr_pool_t *p, const char *body, size_t len)
         CHECK(*e[i].key != '\0');
         CHECK(strnlen(e[i].key, len + 1) <= len);
         CHECK(strnlen(e[i].val, len + 1) <= len);
-        for (j = 0; j < i; j++) CHECK(strcmp(e[j].key, e[i].key) != 0);
-        CHECK(jg_form_get(t, e[i].key) == e[i].val);
+        /* names distinct but the repeatable ones, whose first value
+         * jg_form_get finds */
+        for (j = 0; j < i && strcmp(e[j].key, e[i].key); j++) {}
+        CHECK(j == i || jg_form_repeatable(e[i].key));
+        CHECK(jg_form_get(t, e[i].key) == e[j].val);
         enc = apr_pstrcat(p, enc, i ? "&" : "", escape(p, e[i].key), "=",
                           escape(p, e[i].val), NULL);
     }

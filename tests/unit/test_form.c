@@ -3,6 +3,7 @@
  * form-encoded id and secret (RFC 6749 §2.3.1). */
 #include <string.h>
 #include <apr_strings.h>
+#include "jg_array.h"
 #include "test_suites.h"
 #include "test_util.h"
 #include "jg_form.h"
@@ -178,6 +179,28 @@ END_TEST
 START_TEST(form_repeated_parameter_refused_with_its_name)
 {
     parse_refused("scope=a&grant_type=x&scope=b", "scope");
+}
+END_TEST
+
+/* RFC 8707 2: resource is the one parameter that may repeat */
+START_TEST(form_resource_may_repeat)
+{
+    apr_table_t *t = parse_ok("resource=https%3A%2F%2Fa.example&grant_type=x"
+                              "&resource=https%3A%2F%2Fb.example&resource=urn%3Ax");
+    apr_array_header_t *all = jg_form_all(test_pool, t, "resource");
+
+    ck_assert_int_eq(all->nelts, 3);
+    ck_assert_str_eq(JG_ARRAY_IDX(all, 0, const char *), "https://a.example");
+    ck_assert_str_eq(JG_ARRAY_IDX(all, 2, const char *), "urn:x");
+    ck_assert_int_eq(jg_form_all(test_pool, t, "scope")->nelts, 0);
+    /* only resource: Resource, resources and the others still may not */
+    parse_refused("Resource=a&Resource=b", "Resource");
+    parse_refused("resource=a&scope=x&scope=y", "scope");
+    /* RFC 8693 2.1: audience too */
+    t = parse_ok("audience=a&audience=b");
+    ck_assert_int_eq(jg_form_all(test_pool, t, "audience")->nelts, 2);
+    ck_assert(jg_form_repeatable("resource") && jg_form_repeatable("audience"));
+    ck_assert(!jg_form_repeatable("subject_token") && !jg_form_repeatable("Audience"));
 }
 END_TEST
 
@@ -549,6 +572,7 @@ Suite *form_suite(void)
     tcase_add_test(tc, basic_ex_keeps_what_is_not_form_encoded);
     tcase_add_test(tc, basic_ex_refusals);
     tcase_add_test(tc, basic_only_base64_alphabet);
+    tcase_add_test(tc, form_resource_may_repeat);
     suite_add_tcase(s, tc);
     return s;
 }

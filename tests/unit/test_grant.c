@@ -18,6 +18,7 @@
 #include "jg_array.h"
 #include "jg_b64url.h"
 #include "jg_grant.h"
+#include "jg_resource.h"
 #include "jg_description.h"
 #include "jg_scope.h"
 #include "jg_json.h"
@@ -355,7 +356,7 @@ static jg_grant_result_t *run(const char *tenant, const char *authorization, ...
     va_start(ap, authorization);
     while ((name = va_arg(ap, const char *)) != NULL) {
         value = va_arg(ap, const char *);
-        apr_table_set(req.form, name, value);
+        apr_table_add(req.form, name, value);   /* resource may repeat */
     }
     va_end(ap);
     jg_grant_process(test_pool, &env.cfg, &req, &env.hooks, res);
@@ -572,6 +573,297 @@ START_TEST(success_token_aud_array_for_several_audiences)
                      "https://api.example.com");
     ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(aud, 1)),
                      "https://api2.example.com");
+}
+END_TEST
+
+/* ---- resource indicators (RFC 8707) ---- */
+
+static jg_grant_result_t *as_plain_resources(const char *r1, const char *r2)
+{
+    return run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+               "client_id", "plain-id", "client_secret", "plain-secret",
+               r1 ? "resource" : NULL, r1, r2 ? "resource" : NULL, r2, NULL);
+}
+
+START_TEST(resource_one_becomes_the_aud)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api2.example.com", NULL);
+
+    expect_ok(res);
+    ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api2.example.com");
+}
+END_TEST
+
+START_TEST(resource_several_become_the_aud_in_order)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api2.example.com",
+                                                "https://api.example.com");
+    json_object *aud = NULL;
+
+    expect_ok(res);
+    ck_assert(json_object_object_get_ex(token_claims(res), "aud", &aud));
+    ck_assert_uint_eq(json_object_array_length(aud), 2);
+    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(aud, 0)),
+                     "https://api2.example.com");
+}
+END_TEST
+
+START_TEST(resource_repeated_value_counts_once)
+{
+    jg_grant_result_t *res = as_plain_resources("https://api.example.com",
+                                                "https://api.example.com");
+
+    expect_ok(res);
+    ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api.example.com");
+}
+END_TEST
+
+START_TEST(resource_outside_the_client_audiences_is_invalid_target)
+{
+    expect_error(as_plain_resources("https://evil.example.com", NULL), 400,
+                 "invalid_target", "resource 'https://evil.example.com' is not one of "
+                 "the client's audiences (JWTGrantClientAudience)");
+    /* one good and one bad: refused as a whole */
+    expect_error(as_plain_resources("https://api.example.com", "https://evil.example.com"),
+                 400, "invalid_target", NULL);
+    /* a client without audiences may name none (its tokens are for itself) */
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "client_id", "app-id", "client_secret", "app-secret",
+                     "resource", "app-id", NULL), 400, "invalid_target", NULL);
+}
+END_TEST
+
+START_TEST(resource_must_be_absolute_without_fragment)
+{
+    env.plain->audience = tu_strings("https://api.example.com#frag", "/relative",
+                                     "https://api.example.com", NULL);
+    expect_error(as_plain_resources("https://api.example.com#frag", NULL), 400,
+                 "invalid_target", "resource must be an absolute URI without a fragment "
+                 "(RFC 8707 2)");
+    expect_error(as_plain_resources("/relative", NULL), 400, "invalid_target", NULL);
+    expect_error(as_plain_resources("https://api.example.com x", NULL), 400,
+                 "invalid_target", NULL);
+    expect_error(as_plain_resources("1http://x", NULL), 400, "invalid_target", NULL);
+    ck_assert(jg_resource_valid("urn:example:api"));
+    ck_assert(!jg_resource_valid("https:"));
+    ck_assert(!jg_resource_valid(""));
+}
+END_TEST
+
+START_TEST(resource_without_a_client_needs_the_idp_audiences)
+{
+    env.cfg.require_client_auth = 0;
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "resource", "https://rs.example.com", NULL), 400, "invalid_target",
+                 NULL);
+    env.rsa_idp->audiences = tu_strings("https://rs.example.com", NULL);
+    {
+        jg_grant_result_t *res = run(NULL, NULL, "grant_type", GT,
+                                     "assertion", good_rsa_assertion(),
+                                     "resource", "https://rs.example.com", NULL);
+        expect_ok(res);
+        ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://rs.example.com");
+    }
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "resource", "https://other.example.com", NULL), 400,
+                 "invalid_target", NULL);
+    /* without resource: the issuer, as before */
+    ck_assert_str_eq(str_claim(token_claims(anonymous(good_rsa_assertion())), "aud"), ISSUER);
+}
+END_TEST
+
+START_TEST(resource_refused_before_the_assertion_is_spent)
+{
+    const char *a = good_rsa_assertion();
+
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", a, "client_id", "plain-id",
+                     "client_secret", "plain-secret", "resource", "https://evil.example.com",
+                     NULL), 400, "invalid_target", NULL);
+    expect_ok(run(NULL, NULL, "grant_type", GT, "assertion", a, "client_id", "plain-id",
+                  "client_secret", "plain-secret", NULL));
+}
+END_TEST
+
+/* ---- profiles (JWTGrantIdPProfiles) ---- */
+
+START_TEST(profile_names_and_defaults)
+{
+    jg_idp_t *idp = jg_idp_make(test_pool, "x");
+
+    ck_assert_uint_eq(jg_profile_parse("rfc7523"), JG_PROFILE_RFC7523);
+    ck_assert_uint_eq(jg_profile_parse("id-jag"), JG_PROFILE_ID_JAG);
+    ck_assert_uint_eq(jg_profile_parse("token-exchange"), JG_PROFILE_TOKEN_EXCHANGE);
+    ck_assert_uint_eq(jg_profile_parse("ID-JAG"), 0);
+    ck_assert_uint_eq(jg_profile_parse(""), 0);
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    idp->profiles = JG_PROFILE_ID_JAG;
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    ck_assert(!jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+    env.ec_idp->profiles = JG_PROFILE_ID_JAG;
+    ck_assert(jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+    env.ec_idp->enabled = 0;
+    ck_assert(!jg_registry_any_profile(test_pool, env.reg, JG_PROFILE_ID_JAG));
+}
+END_TEST
+
+START_TEST(id_jag_typ_forms)
+{
+    ck_assert(jg_is_id_jag_typ("oauth-id-jag+jwt"));
+    ck_assert(jg_is_id_jag_typ("OAuth-ID-JAG+JWT"));
+    ck_assert(jg_is_id_jag_typ("application/oauth-id-jag+jwt"));
+    ck_assert(!jg_is_id_jag_typ("JWT"));
+    ck_assert(!jg_is_id_jag_typ(NULL));
+    ck_assert(!jg_is_id_jag_typ("oauth-id-jag+jwt "));
+    ck_assert(!jg_is_id_jag_typ("text/oauth-id-jag+jwt"));
+}
+END_TEST
+
+/* an IdP of the default profile: an ID-JAG is refused, not taken as a
+ * plain assertion (its aud names the token endpoint here) */
+START_TEST(id_jag_refused_by_a_plain_idp)
+{
+    json_object *c = claims_for(RSA_ISS);
+    const char *jws = NULL, *why = NULL;
+    json_object *hdr = jg_json_own(test_pool, json_object_new_object());
+
+    json_object_object_add(hdr, "typ", json_object_new_string("oauth-id-jag+jwt"));
+    json_object_object_add(c, "client_id", json_object_new_string("app-id"));
+    ck_assert_int_eq(jg_jws_sign(test_pool, env.rsa_priv, jg_alg_by_id(JG_ALG_RS256), hdr,
+                                 NULL, json_object_to_json_string(c),
+                                 strlen(json_object_to_json_string(c)), &jws, &why), JG_OK);
+    expect_error(as_app(jws), 400, "invalid_grant", "this issuer's JWTs may not be used as "
+                 "an ID-JAG (id-jag) (JWTGrantIdPProfiles)");
+    env.rsa_idp->profiles = JG_PROFILE_RFC7523 | JG_PROFILE_ID_JAG;
+    /* now judged as an ID-JAG: aud must be the issuer alone */
+    expect_error(as_app(jws), 400, "invalid_grant", NULL);
+}
+END_TEST
+
+/* ---- token exchange (RFC 8693) ---- */
+
+#define TE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define TT_JWT "urn:ietf:params:oauth:token-type:jwt"
+
+static jg_grant_result_t *exchange(const char *token, const char *name, const char *value)
+{
+    return run(NULL, NULL, "grant_type", TE, "subject_token", token,
+               "subject_token_type", TT_JWT, "client_id", "plain-id",
+               "client_secret", "plain-secret", name, value, NULL);
+}
+
+START_TEST(token_exchange_needs_the_profile)
+{
+    expect_error(exchange(good_rsa_assertion(), NULL, NULL), 400, "invalid_request",
+                 "this issuer's JWTs may not be used as a token exchange's subject token "
+                 "(token-exchange) (JWTGrantIdPProfiles)");
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    {
+        jg_grant_result_t *res = exchange(good_rsa_assertion(), "audience",
+                                          "https://api2.example.com");
+        json_object *doc = NULL;
+        expect_ok(res);
+        ck_assert_str_eq(res->issued_token_type, "urn:ietf:params:oauth:token-type:access_token");
+        ck_assert_str_eq(str_claim(token_claims(res), "aud"), "https://api2.example.com");
+        ck_assert_int_eq(jg_json_parse_object(test_pool, jg_grant_response_json(test_pool, res),
+                                              strlen(jg_grant_response_json(test_pool, res)),
+                                              &doc, NULL), JG_OK);
+        ck_assert_str_eq(str_claim(doc, "issued_token_type"),
+                         "urn:ietf:params:oauth:token-type:access_token");
+        ck_assert_str_eq(str_claim(doc, "token_type"), "Bearer");
+    }
+    /* and now plain assertions are refused */
+    expect_error(run(NULL, NULL, "grant_type", GT, "assertion", good_rsa_assertion(),
+                     "client_id", "plain-id", "client_secret", "plain-secret", NULL),
+                 400, "invalid_grant", NULL);
+}
+END_TEST
+
+START_TEST(token_exchange_refusals)
+{
+    const char *a = good_rsa_assertion();
+
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    expect_error(exchange(a, "audience", "https://evil.example.com"), 400, "invalid_target",
+                 NULL);
+    expect_error(exchange(a, "resource", "https://evil.example.com"), 400, "invalid_target",
+                 NULL);
+    expect_error(exchange(a, "actor_token", "x"), 400, "invalid_request",
+                 "actor_token_type missing (RFC 8693 2.1)");
+    expect_error(exchange(a, "actor_token_type", TT_JWT), 400, "invalid_request",
+                 "actor_token_type without actor_token");
+    expect_error(exchange(a, "requested_token_type",
+                          "urn:ietf:params:oauth:token-type:refresh_token"), 400,
+                 "invalid_request", NULL);
+    expect_error(run(NULL, NULL, "grant_type", TE, "subject_token", a, "subject_token_type",
+                     "urn:ietf:params:oauth:token-type:saml2", "client_id", "plain-id",
+                     "client_secret", "plain-secret", NULL), 400, "invalid_request", NULL);
+    expect_error(run(NULL, NULL, "grant_type", TE, "subject_token_type", TT_JWT,
+                     "client_id", "plain-id", "client_secret", "plain-secret", NULL), 400,
+                 "invalid_request", "subject_token missing");
+    expect_error(exchange("not-a-jwt", NULL, NULL), 400, "invalid_request", NULL);
+    /* nothing spent so far */
+    expect_ok(exchange(a, "requested_token_type", TT_JWT));
+    expect_error(exchange(a, NULL, NULL), 400, "invalid_request",
+                 "assertion already used (jti)");
+    env.cfg.token_format = JG_TOKEN_FORMAT_OPAQUE;
+    expect_error(exchange(good_rsa_assertion(), "requested_token_type", TT_JWT), 400,
+                 "invalid_request", NULL);
+}
+END_TEST
+
+/* RFC 8693 delegation: an actor the subject token's may_act names */
+static jg_grant_result_t *exchange_as(const char *token, const char *actor)
+{
+    return run(NULL, NULL, "grant_type", TE, "subject_token", token,
+               "subject_token_type", TT_JWT, "actor_token", actor,
+               "actor_token_type", TT_JWT, "client_id", "plain-id",
+               "client_secret", "plain-secret", NULL);
+}
+
+START_TEST(token_exchange_delegation)
+{
+    json_object *subj = claims_for(RSA_ISS), *actor = claims_for(RSA_ISS), *act = NULL, *v;
+    jg_grant_result_t *res;
+
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    tu_set_str(actor, "sub", "agent-7");
+    /* no may_act: refused */
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(actor)), 400,
+                 "invalid_request", "the subject token's may_act claim does not name this "
+                 "actor (RFC 8693 4.4)");
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"someone-else\"}");
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(claims_for(RSA_ISS))), 400,
+                 "invalid_request", NULL);
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"agent-7\",\"iss\":\"https://elsewhere\"}");
+    actor = claims_for(RSA_ISS);
+    tu_set_str(actor, "sub", "agent-7");
+    expect_error(exchange_as(rsa_assertion(subj), rsa_assertion(actor)), 400,
+                 "invalid_request", NULL);
+    /* named: the token carries act, the earlier actor nested */
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"agent-7\",\"iss\":\"" RSA_ISS "\"}");
+    set_raw(subj, "act", "{\"sub\":\"first-agent\"}");
+    actor = claims_for(RSA_ISS);
+    tu_set_str(actor, "sub", "agent-7");
+    res = exchange_as(rsa_assertion(subj), rsa_assertion(actor));
+    expect_ok(res);
+    ck_assert(json_object_object_get_ex(token_claims(res), "act", &act));
+    ck_assert_str_eq(str_claim(act, "sub"), "agent-7");
+    ck_assert_str_eq(str_claim(act, "iss"), RSA_ISS);
+    ck_assert(json_object_object_get_ex(act, "act", &v));
+    ck_assert_str_eq(str_claim(v, "sub"), "first-agent");
+    ck_assert_str_eq(res->sub, str_claim(subj, "sub"));   /* the log names the subject */
+    ck_assert_ptr_null(res->refresh_token);
+    /* an actor token of an IdP without the profile: refused */
+    env.rsa_idp->profiles = JG_PROFILE_TOKEN_EXCHANGE;
+    subj = claims_for(RSA_ISS);
+    set_raw(subj, "may_act", "{\"sub\":\"alice\"}");
+    expect_error(exchange_as(rsa_assertion(subj), ec_assertion(claims_for("ecIdP"))), 400,
+                 "invalid_request", NULL);
 }
 END_TEST
 
@@ -2184,6 +2476,19 @@ Suite *grant_suite(void)
     tcase_add_test(tc, success_token_aud_is_client_id_without_audience);
     tcase_add_test(tc, success_token_aud_is_client_audience);
     tcase_add_test(tc, success_token_aud_array_for_several_audiences);
+    tcase_add_test(tc, profile_names_and_defaults);
+    tcase_add_test(tc, token_exchange_needs_the_profile);
+    tcase_add_test(tc, token_exchange_refusals);
+    tcase_add_test(tc, token_exchange_delegation);
+    tcase_add_test(tc, id_jag_typ_forms);
+    tcase_add_test(tc, id_jag_refused_by_a_plain_idp);
+    tcase_add_test(tc, resource_one_becomes_the_aud);
+    tcase_add_test(tc, resource_several_become_the_aud_in_order);
+    tcase_add_test(tc, resource_repeated_value_counts_once);
+    tcase_add_test(tc, resource_outside_the_client_audiences_is_invalid_target);
+    tcase_add_test(tc, resource_must_be_absolute_without_fragment);
+    tcase_add_test(tc, resource_without_a_client_needs_the_idp_audiences);
+    tcase_add_test(tc, resource_refused_before_the_assertion_is_spent);
     tcase_add_test(tc, success_result_names_who_for_the_log);
     tcase_add_test(tc, success_with_plain_stored_secret);
     tcase_add_test(tc, success_with_basic_authentication);

@@ -492,7 +492,7 @@ START_TEST(store_migrates_from_version_1)
     ck_assert(jg_store_migrate(st, test_pool, &version, &why) == JG_OK);
     ck_assert_int_eq(version, 1);
     ck_assert(jg_store_schema_version(st, test_pool, &version, &why) == JG_OK);
-    ck_assert_int_eq(version, 2);
+    ck_assert_int_eq(version, JG_STORE_SCHEMA_VERSION);
     ck_assert(jg_store_refresh_insert(st, test_pool, row_for("f", "x"), &why) == JG_OK);
 }
 END_TEST

@@ -84,6 +84,37 @@ START_TEST(schema_created_then_current)
 }
 END_TEST
 
+/* Version 3 keeps a refresh token's resources (RFC 8707); a version 2
+ * database keeps its rows, which have none. */
+START_TEST(refresh_resources_kept_and_migrated_from_version_2)
+{
+    jg_store_t *st = ts_open(ts_db_path());
+    jg_refresh_row_t in, *out = NULL;
+    const char *why = NULL;
+    int n = 0, version = -1;
+
+    memset(&in, 0, sizeof(in));
+    in.hash = "h1"; in.family = "f1"; in.tenant = "t"; in.client_id = "c";
+    in.sub = "s"; in.scope = "email"; in.idp = "i"; in.claims = ""; in.issuer = "iss";
+    in.issued_at = 1; in.expires_at = 2;
+    in.resource = "https://a.example https://b.example";
+    ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
+    ck_assert_str_eq(out->resource, "https://a.example https://b.example");
+
+    /* back to version 2, as an older module left it */
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_refresh_tokens DROP COLUMN resource"), 0);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "2", &why), JG_OK);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 2);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out->resource, "");
+    ck_assert_str_eq(out->scope, "email");
+}
+END_TEST
+
 START_TEST(newer_schema_is_refused_untouched)
 {
     const char *path = ts_db_path(), *why = NULL, *v = NULL;
@@ -323,6 +354,7 @@ Suite *store_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, schema_created_then_current);
     tcase_add_test(tc, newer_schema_is_refused_untouched);
+    tcase_add_test(tc, refresh_resources_kept_and_migrated_from_version_2);
     tcase_add_test(tc, not_our_database_is_refused);
     tcase_add_test(tc, file_is_in_wal_mode);
     tcase_add_test(tc, generation_moves_with_commits_only);
