@@ -90,7 +90,7 @@ def interop_conf(h, keys, extra=""):
 
 # ---- node -----------------------------------------------------------------------
 
-NODE_PACKAGES = ("openid-client", "oidc-provider")
+NODE_PACKAGES = ("openid-client", "oidc-provider", "google-auth-library")
 MIN_NODE = (20, 18)       # oidc-provider 9 uses URL.parse
 
 
