@@ -711,25 +711,16 @@ static const char *idp_shared_secret(cmd_parms *cmd, void *dc, const char *file)
     return NULL;
 }
 
-static const char *idp_alias(cmd_parms *cmd, void *dc, const char *arg)
+/* One more value of a list of the IdP (cmd->info: its offset). */
+static const char *idp_list(cmd_parms *cmd, void *dc, const char *arg)
 {
     jg_idp_t *idp;
     const char *err;
 
     (void)dc;
     if ((err = in_idp(cmd, &idp))) return err;
-    APR_ARRAY_PUSH(idp->aliases, const char *) = arg;
-    return NULL;
-}
-
-static const char *idp_scopes(cmd_parms *cmd, void *dc, const char *arg)
-{
-    jg_idp_t *idp;
-    const char *err;
-
-    (void)dc;
-    if ((err = in_idp(cmd, &idp))) return err;
-    APR_ARRAY_PUSH(idp->scopes, const char *) = arg;
+    APR_ARRAY_PUSH(*(apr_array_header_t **)(void *)((char *)idp + (size_t)cmd->info),
+                   const char *) = arg;
     return NULL;
 }
 
@@ -1405,7 +1396,7 @@ const command_rec jg_cmds[] = {
                   "certificate, public key, JWK or JWKS file of the IdP"),
     AP_INIT_TAKE1(JG_CMD_IDP_SECRET, idp_shared_secret, NULL, RSRC_CONF,
                   "file holding an HMAC secret shared with the IdP"),
-    AP_INIT_ITERATE(JG_CMD_IDP_ALIAS, idp_alias, NULL, RSRC_CONF,
+    AP_INIT_ITERATE(JG_CMD_IDP_ALIAS, idp_list, IDP_OFFSET(aliases), RSRC_CONF,
                     "aud values accepted from this IdP"),
     AP_INIT_RAW_ARGS(JG_CMD_IDP_ALGORITHMS, idp_algorithms, NULL, RSRC_CONF,
                      "JWS algorithms accepted from this IdP"),
@@ -1415,7 +1406,7 @@ const command_rec jg_cmds[] = {
                   "largest exp - iat accepted"),
     AP_INIT_FLAG(JG_CMD_IDP_REQUIRE_JTI, idp_flag, IDP_OFFSET(require_jti), RSRC_CONF,
                  "whether assertions must carry a jti"),
-    AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_scopes, NULL, RSRC_CONF,
+    AP_INIT_ITERATE(JG_CMD_IDP_SCOPES, idp_list, IDP_OFFSET(scopes), RSRC_CONF,
                     "scopes granted to requests without a client"),
     AP_INIT_ITERATE(JG_CMD_IDP_PROFILES, idp_profiles, NULL, RSRC_CONF,
                     "what this IdP's JWTs may be used for: rfc7523 (the default), "
