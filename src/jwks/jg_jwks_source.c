@@ -499,6 +499,9 @@ struct jg_jwks_source {
     gen_t *gen;
     jg_jwks_meta_t meta;        /* what this process knows */
     long long next_check;       /* consult the shared record from then on */
+    long long synced_at;        /* the second of the last look at it (a thread's
+                                   look during second T serves every request of
+                                   this process made during T) */
     long long kid_check_after;  /* an unknown kid consults it no sooner */
     long long stale_noted;      /* fetched_at of the keys found too stale */
     int busy;                   /* a thread of this process is refreshing */
@@ -975,8 +978,8 @@ static int fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
 /* Start a refresh: what this process knows, combined with the shared
  * record, the keys of another process's later fetch made current. *cur
  * comes back with a reference of the caller's (NULL: no keys). */
-static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, jg_jwks_record_t *rec,
-                  gen_t **curp)
+static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
+                  jg_jwks_record_t *rec, gen_t **curp)
 {
     jg_jwks_record_t shared;
     gen_t *cur, *g = NULL;
@@ -1014,6 +1017,13 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, jg_jwks_recor
     }
     install(src, NULL, &rec->meta);
     *curp = cur;
+    /* threads waiting for this look (jg_jwks_source_keys) may go on */
+    lock(src);
+    if (now > src->synced_at) src->synced_at = now;
+#if APR_HAS_THREADS
+    apr_thread_cond_broadcast(src->cond);
+#endif
+    unlock(src);
 }
 
 /* Whether kid, which the keys lack, is known to be absent from the IdP's
@@ -1060,7 +1070,7 @@ static int refresh(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const char *
     long long next;
     int have, unknown, absent, throttled, fetch_it = 0, lost = 0, fetched = 0;
 
-    begin(src, p, ctx, &rec, &cur);
+    begin(src, p, ctx, now, &rec, &cur);
     have = cur && now <= rec.meta.expires + src->pol.max_stale;
     unknown = kid && cur && !has_kid(cur->keys, kid);
     absent = unknown && known_absent(src, p, &rec.meta, kid, now);
@@ -1190,6 +1200,17 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
         while (src->busy && apr_time_now() < deadline)
             apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
     }
+    else if (need && now >= src->next_check) {
+        /* another thread of this process is looking at the shared record
+         * for this very second: a set stored by another process before it
+         * (a removed key) must reach this request too (JG_JWKS_SYNC). Wait
+         * for the look, which reads the shared cache, never for a fetch
+         * from the IdP that may follow it */
+        apr_time_t deadline = apr_time_now()
+                          + apr_time_from_msec(fetch_budget_ms(src) + 1000);
+        while (src->busy && src->synced_at < now && apr_time_now() < deadline)
+            apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
+    }
 #endif
     g = src->gen;
     usable = g && now <= src->meta.expires + src->pol.max_stale;
@@ -1260,7 +1281,7 @@ jg_status_t jg_jwks_source_refetch(jg_jwks_source_t *src, apr_pool_t *p, void *c
     lock(src);
     become_busy(src);
     unlock(src);
-    begin(src, p, ctx, rec, &cur);
+    begin(src, p, ctx, now, rec, &cur);
     ok = fetch(src, p, ctx, now, cur, 0, NULL, rec, &g);
     write_shared(src, p, ctx, rec, now);
     install(src, g, &rec->meta);
