@@ -502,6 +502,7 @@ struct jg_jwks_source {
     long long synced_at;        /* the second of the last look at it (a thread's
                                    look during second T serves every request of
                                    this process made during T) */
+    int looking;                /* the busy thread reads the shared record */
     long long kid_check_after;  /* an unknown kid consults it no sooner */
     long long stale_noted;      /* fetched_at of the keys found too stale */
     int busy;                   /* a thread of this process is refreshing */
@@ -986,6 +987,7 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
     const char *why = NULL;
 
     lock(src);
+    src->looking = 1;
     cur = src->gen;
     if (cur) cur->refs++;       /* the caller's until the end of its refresh */
     rec->meta = src->meta;
@@ -1019,6 +1021,7 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
     *curp = cur;
     /* threads waiting for this look (jg_jwks_source_keys) may go on */
     lock(src);
+    src->looking = 0;
     if (now > src->synced_at) src->synced_at = now;
 #if APR_HAS_THREADS
     apr_thread_cond_broadcast(src->cond);
@@ -1205,10 +1208,11 @@ jg_status_t jg_jwks_source_keys(jg_jwks_source_t *src, apr_pool_t *pool, void *c
          * for this very second: a set stored by another process before it
          * (a removed key) must reach this request too (JG_JWKS_SYNC). Wait
          * for the look, which reads the shared cache, never for a fetch
-         * from the IdP that may follow it */
+         * from the IdP that may follow it (a slow one holds up nothing) */
         apr_time_t deadline = apr_time_now()
                           + apr_time_from_msec(fetch_budget_ms(src) + 1000);
-        while (src->busy && src->synced_at < now && apr_time_now() < deadline)
+        while (src->busy && src->looking && src->synced_at < now
+               && apr_time_now() < deadline)
             apr_thread_cond_timedwait(src->cond, src->mutex, deadline - apr_time_now());
     }
 #endif
