@@ -468,6 +468,50 @@ static void idp_policy_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *
     jg_html_raw(h, "</div>\n</fieldset>\n", NULL);
 }
 
+/* What the IdP's JWTs may be used as, and the resources requests without
+ * a client may name for them. */
+static void idp_uses_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                            const jg_idp_fields_t *v)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    static const char *const labels[] = {
+        "JWT bearer assertions (RFC 7523)",
+        "Identity Assertion Authorization Grants (ID-JAG, <code>typ</code> "
+        "<code>oauth-id-jag+jwt</code>)",
+        "Subject tokens of a token exchange (RFC 8693)"
+    };
+    size_t i;
+
+    jg_html_raw(h, "<fieldset class=\"", field_class(err, "profiles"), "\">\n<legend>Its "
+                "JWTs may be used as</legend>\n<input type=\"hidden\" "
+                "name=\"profiles_shown\" value=\"1\">\n", NULL);
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"profiles\" "
+                    "value=\"", jg_profile_keyword(all[i]), "\"", v->profiles & all[i]
+                    ? " checked" : "", "> ", labels[i], "</label>\n", NULL);
+    field_error(h, c, err, "profiles");
+    jg_html_raw(h, "<p class=\"hint\">Each token is checked by the rules of the profile it "
+                "is presented under; an ID-JAG is never accepted as a plain assertion.</p>\n"
+                "</fieldset>\n", NULL);
+    text_area(h, c, err, "audiences", "Audiences without a client", v->audiences, 2,
+              "Resources (RFC 8707 <code>resource</code> or a token exchange's "
+              "<code>audience</code>, absolute URIs) that requests presenting no client may "
+              "name for this IdP's JWTs, one per line; none: such requests name none. "
+              "Requests with a client name the service provider's audiences instead.");
+}
+
+static const char *profiles_text(jg_cx_t *c, unsigned profiles)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    const char *out = "";
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if ((profiles ? profiles : JG_PROFILE_RFC7523) & all[i])
+            out = apr_pstrcat(c->p, out, *out ? ", " : "", jg_profile_keyword(all[i]), NULL);
+    return out;
+}
+
 /* A read-only policy (httpd.conf's), as details. */
 static void idp_policy_details(jg_html_t *h, jg_cx_t *c, const jg_idp_entry_t *e)
 {
@@ -646,7 +690,10 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                     "</dd>\n<dt>iat validity</dt><dd>",
                     esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
                     "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
-                    "</dd>\n", NULL);
+                    "</dd>\n<dt>Its JWTs may be used as</dt><dd>",
+                    esc(c, profiles_text(c, existing->profiles)),
+                    "</dd>\n<dt>Audiences without a client</dt><dd>",
+                    esc(c, lines(c, existing->audiences, ", ")), "</dd>\n", NULL);
         idp_policy_details(&h, c, existing);
         jg_html_raw(&h, "</dl>\n<p><a href=\"", href(c, "/", NULL),
                     "\">Back to the tenant</a></p>\n", NULL);
@@ -710,6 +757,7 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                 v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
     field_error(&h, c, err, "enabled");
     jg_html_raw(&h, "</div>\n", NULL);
+    idp_uses_fields(&h, c, err, v);
     idp_policy_fields(&h, c, err, v);
     jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" "
                 "class=\"primary\">", existing ? "Save" : "Register",
@@ -744,6 +792,8 @@ static void idp_values_of(jg_cx_t *c, const jg_idp_entry_t *e, jg_idp_fields_t *
     v->map_claims = jg_policy_maps_text(c->p, e->map_claims);
     v->conditional_scopes = jg_policy_rules_text(c->p, e->scope_rules, 1);
     v->limit_token_lifetime = e->limit_token_lifetime;
+    v->profiles = e->profiles ? e->profiles : JG_PROFILE_RFC7523;
+    v->audiences = lines(c, e->audiences, "\n");
 }
 
 void jg_page_idp_new(jg_cx_t *c)
@@ -753,6 +803,7 @@ void jg_page_idp_new(jg_cx_t *c)
     memset(&v, 0, sizeof(v));
     v.iat = "30m";
     v.enabled = 1;
+    v.profiles = JG_PROFILE_RFC7523;
     jg_page_idp_form(c, 200, "Register an identity provider", NULL, &v, NULL, NULL);
 }
 

@@ -18,6 +18,10 @@ typedef struct jg_idp_fields {
     const char *required_claims, *subject_claim, *subject_prefix, *map_claims,
                *conditional_scopes;
     int limit_token_lifetime;
+    /* what its JWTs may be used as (JG_PROFILE_* bits; 0: none ticked) and
+     * the audiences of requests without a client, one per line */
+    unsigned profiles;
+    const char *audiences;
 } jg_idp_fields_t;
 
 typedef struct jg_client_fields {

@@ -33,6 +33,25 @@ unsigned jg_profile_parse(const char *name)
     return 0;
 }
 
+const char *jg_profile_keyword(unsigned profile)
+{
+    switch (profile) {
+    case JG_PROFILE_RFC7523: return "rfc7523";
+    case JG_PROFILE_ID_JAG: return "id-jag";
+    case JG_PROFILE_TOKEN_EXCHANGE: return "token-exchange";
+    default: return NULL;
+    }
+}
+
+const char *jg_profile_name(unsigned profile)
+{
+    switch (profile) {
+    case JG_PROFILE_ID_JAG: return "an ID-JAG (id-jag)";
+    case JG_PROFILE_TOKEN_EXCHANGE: return "a token exchange's subject token (token-exchange)";
+    default: return "an RFC 7523 assertion (rfc7523)";
+    }
+}
+
 int jg_registry_any_profile(apr_pool_t *p, const jg_registry_t *reg, unsigned profile)
 {
     apr_hash_index_t *hi;

@@ -136,6 +136,12 @@ int jg_idp_allows(const jg_idp_t *idp, unsigned profile);
 /* The JG_PROFILE_* bit of a JWTGrantIdPProfiles value ("rfc7523",
  * "id-jag", "token-exchange"); 0 for anything else. */
 unsigned jg_profile_parse(const char *name);
+/* The JWTGrantIdPProfiles value of one JG_PROFILE_* bit; NULL for others. */
+const char *jg_profile_keyword(unsigned profile);
+/* "an ID-JAG (id-jag)" ... for descriptions. */
+const char *jg_profile_name(unsigned profile);
+/* Every JG_PROFILE_* bit, in the order lists show them. */
+#define JG_PROFILE_ALL { JG_PROFILE_RFC7523, JG_PROFILE_ID_JAG, JG_PROFILE_TOKEN_EXCHANGE }
 
 /* Whether an enabled IdP of any tenant of reg allows profile (p: for the
  * iteration; reg may be shared by threads). */

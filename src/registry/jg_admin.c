@@ -451,6 +451,27 @@ static const char *describe_policy(jg_admin_t *a, const jg_idp_entry_t *e)
     return what;
 }
 
+/* Its profiles when not the default, and the audiences of requests
+ * without a client. */
+static const char *describe_uses(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    const char *what = "", *sep = ", profiles ";
+    size_t i;
+    int j;
+
+    for (i = 0; e->profiles && e->profiles != JG_PROFILE_RFC7523
+                && i < sizeof(all) / sizeof(all[0]); i++)
+        if (e->profiles & all[i]) {
+            what = apr_pstrcat(a->p, what, sep, jg_profile_keyword(all[i]), NULL);
+            sep = " ";
+        }
+    for (j = 0, sep = ", audiences "; e->audiences && j < e->audiences->nelts; j++, sep = " ")
+        what = apr_pstrcat(a->p, what, sep, q(a, JG_ARRAY_IDX(e->audiences, j, const char *)),
+                           NULL);
+    return what;
+}
+
 static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
 {
     const char *what = apr_pstrcat(a->p, "issuer ", q(a, effective_issuer(e->issuer, e->name)),
@@ -470,7 +491,7 @@ static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
     return apr_pstrcat(a->p, what, ", aliases ",
                        apr_itoa(a->p, e->aliases ? e->aliases->nelts : 0), ", iat_validity ",
                        jg_entry_duration_text(a->p, e->iat_validity),
-                       describe_policy(a, e), NULL);
+                       describe_uses(a, e), describe_policy(a, e), NULL);
 }
 
 /* Checks of one IdP against httpd.conf, the store's rows and the batch so

@@ -1637,6 +1637,68 @@ START_TEST(api_policy_fields_round_trip)
 }
 END_TEST
 
+/* profiles and audiences: through the API, into the snapshot, and the
+ * default of entries without them */
+START_TEST(api_profiles_and_audiences)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    const jg_idp_t *idp;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("okta", ",\"profiles\":[\"id-jag\","
+                "\"token-exchange\"],\"audiences\":[\"https://api.example/\"]"));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    ck_assert_msg(tu_contains(resp.audit, ", profiles id-jag token-exchange, audiences "
+                              "'https://api.example/'"), "%s", resp.audit);
+    resp = call(a, "GET", "/idps/okta", "wso2.com", NULL);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "profiles")), 2);
+    ck_assert_str_eq(jstr(o, "/profiles/0"), "id-jag");
+    ck_assert_str_eq(jstr(o, "/profiles/1"), "token-exchange");
+    ck_assert_str_eq(jstr(o, "/audiences/0"), "https://api.example/");
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "okta");
+    ck_assert_ptr_nonnull(idp);
+    ck_assert_uint_eq(idp->profiles, JG_PROFILE_ID_JAG | JG_PROFILE_TOKEN_EXCHANGE);
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert_int_eq(idp->audiences->nelts, 1);
+    ck_assert(jg_registry_any_profile(test_pool, overlay(a), JG_PROFILE_ID_JAG));
+
+    /* PUT without them: rfc7523 alone, no audiences */
+    resp = call(a, "PUT", "/idps/okta", "wso2.com", idp_json("okta", NULL));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "profiles")), 1);
+    ck_assert_str_eq(jstr(o, "/profiles/0"), "rfc7523");
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "audiences")), 0);
+    ck_assert(!tu_contains(resp.audit, "profiles"));
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "okta");
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    ck_assert(!jg_registry_any_profile(test_pool, overlay(a), JG_PROFILE_ID_JAG));
+
+    /* refusals name the field */
+    idp_refused(idp_json("x", ",\"profiles\":[]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":[\"saml\"]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":[\"id-jag\",\"id-jag\"]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":\"id-jag\""), "profiles");
+    idp_refused(idp_json("x", ",\"audiences\":[\"api\"]"), "audiences");
+    idp_refused(idp_json("x", ",\"audiences\":[\"https://a.example/#f\"]"), "audiences");
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("bad", ",\"profiles\":[\"x\"]"));
+    api_error(resp, 400, "invalid_field", "profiles");
+
+    /* a document stored before the fields: rfc7523, none */
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj(idp_json("old", NULL)), NULL,
+                                            JG_ENTRY_STORED, time(NULL), &e, &err), JG_OK);
+    ck_assert_uint_eq(e->profiles, 0);
+    ck_assert_ptr_null(e->audiences);
+    ck_assert(jg_idp_allows(jg_idp_entry_to_idp(test_pool, e), JG_PROFILE_RFC7523));
+}
+END_TEST
+
 START_TEST(stored_entries_without_policy_read_as_none)
 {
     jg_idp_entry_t *e = NULL;
@@ -1968,6 +2030,7 @@ Suite *admin_suite(void)
     tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, api_policy_fields_round_trip);
+    tcase_add_test(tc, api_profiles_and_audiences);
     tcase_add_test(tc, stored_entries_without_policy_read_as_none);
     tcase_add_test(tc, policy_refusals_name_the_field);
     tcase_add_test(tc, evaluate_grant_with_trace);
