@@ -121,6 +121,8 @@ typedef struct jg_tenant {
     /* client_id -> long long *: tokens issued at or before that
      * time are revoked (set on a snapshot from the store; NULL: none) */
     apr_hash_t *revoked_before;
+    /* name -> position + 1 in idps / clients, for jg_tenant_put_* */
+    apr_hash_t *idp_pos, *client_pos;
 } jg_tenant_t;
 
 typedef struct jg_registry {
@@ -154,6 +156,10 @@ jg_tenant_t *jg_registry_tenant(jg_registry_t *reg, const char *name, int create
 /* Add, replacing an entry of the same block name (a vhost overriding the
  * main server's definition). */
 void jg_tenant_put_idp(jg_tenant_t *t, jg_idp_t *idp);
+/* The entry of that block name (not the issuer), or NULL; while the
+ * registry is built (it indexes the lists as jg_tenant_put_* do). */
+const jg_idp_t *jg_tenant_named_idp(jg_tenant_t *t, const char *name);
+const jg_client_t *jg_tenant_named_client(jg_tenant_t *t, const char *name);
 void jg_tenant_put_client(jg_tenant_t *t, jg_client_t *client);
 
 /* base overlaid with over (tenants merged, entries of over win by name);
