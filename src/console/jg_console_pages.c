@@ -1,6 +1,7 @@
 /* The console's HTML pages (see jg_console_pages.h); jg_console.c routes
  * requests to them and handles the forms. */
 #include <string.h>
+#include <stdlib.h>
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_console_pages.h"
@@ -181,26 +182,85 @@ static const char *flash(jg_cx_t *c)
     return "";
 }
 
+/* The overview's query string with one list's offset changed (the other
+ * list's and the search kept), for its pager's links. */
+static const char *overview_query(jg_cx_t *c, const char *param, int offset)
+{
+    const char *q = jg_cx_query(c, "q"), *other = strcmp(param, "idps_from") ? "idps_from"
+                                                                              : "sps_from";
+    const char *kept = jg_cx_query(c, other);
+
+    return apr_pstrcat(c->p, param, "=", apr_itoa(c->p, offset),
+                       kept ? apr_pstrcat(c->p, "&", other, "=",
+                                          jg_admin_path_escape(c->p, kept), NULL) : "",
+                       q ? apr_pstrcat(c->p, "&q=", jg_admin_path_escape(c->p, q), NULL) : "",
+                       NULL);
+}
+
+/* "1-50 of 5000" and links to the pages before and after. */
+static void pager(jg_html_t *h, jg_cx_t *c, const char *param, int offset, int shown,
+                  int total)
+{
+    if (total <= shown && !offset) return;
+    jg_html_raw(h, "<nav class=\"pager\" aria-label=\"pages\"><span>",
+                shown ? apr_psprintf(c->p, "%d&ndash;%d of %d", offset + 1, offset + shown,
+                                     total) : apr_psprintf(c->p, "none of %d", total),
+                "</span>", NULL);
+    if (offset > 0)
+        jg_html_raw(h, " <a rel=\"prev\" href=\"", href(c, "/", overview_query(c, param,
+                    offset > JG_CONSOLE_PAGE ? offset - JG_CONSOLE_PAGE : 0)),
+                    "\">&lsaquo; Previous</a>", NULL);
+    if (offset + shown < total)
+        jg_html_raw(h, " <a rel=\"next\" href=\"", href(c, "/", overview_query(c, param,
+                    offset + JG_CONSOLE_PAGE)), "\">Next &rsaquo;</a>", NULL);
+    jg_html_raw(h, "</nav>\n", NULL);
+}
+
+static int offset_param(jg_cx_t *c, const char *name)
+{
+    const char *v = jg_cx_query(c, name);
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n < 100000000L ? (int)n : 0;
+}
+
 void jg_page_overview(jg_cx_t *c)
 {
     apr_array_header_t *idps = NULL, *clients = NULL;
+    jg_admin_page_t ipg, spg;
     jg_admin_result_t res;
     jg_html_t h;
-    int i;
+    const char *q = jg_cx_query(c, "q");
+    int i, idp_total = 0, sp_total = 0;
 
     memset(&res, 0, sizeof(res));
-    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200
-        || jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
+    ipg.q = spg.q = q;
+    ipg.limit = spg.limit = JG_CONSOLE_PAGE;
+    ipg.offset = offset_param(c, "idps_from");
+    spg.offset = offset_param(c, "sps_from");
+    if (jg_admin_idps_page(c->a, c->tenant, &ipg, &idps, &idp_total, &res) != 200
+        || jg_admin_clients_page(c->a, c->tenant, &spg, &clients, &sp_total, &res) != 200)
         return jg_page_result(c, &res);
     jg_html_init(&h, c->p);
     jg_html_raw(&h, flash(c), NULL);
+
+    /* a GET form: the search is part of the page's address */
+    jg_html_raw(&h, "<form method=\"get\" action=\"", esc(c, apr_pstrcat(c->p,
+                c->req->location, "/", NULL)), "\" class=\"search\" role=\"search\">\n"
+                "<input type=\"hidden\" name=\"tenantDomain\" value=\"", esc(c, c->tenant),
+                "\">\n<label for=\"f-q\">Search by name, issuer or client key</label>\n"
+                "<input type=\"search\" id=\"f-q\" name=\"q\" value=\"", esc(c, q ? q : ""),
+                "\" maxlength=\"2048\">\n<button type=\"submit\">Search</button>", NULL);
+    if (q)
+        jg_html_raw(&h, " <a href=\"", href(c, "/", NULL), "\">Show all</a>", NULL);
+    jg_html_raw(&h, "\n</form>\n", NULL);
 
     jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Identity providers</h2>"
                 "<a class=\"button\" href=\"", href(c, "/idps/new", NULL),
                 "\">Register an identity provider</a></div>\n", NULL);
     if (!idps->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No trusted identity provider in this tenant "
-                    "yet.</p>\n", NULL);
+        jg_html_raw(&h, "<p class=\"empty\">", q ? "No identity provider matches."
+                    : idp_total ? "No more identity providers."
+                    : "No trusted identity provider in this tenant yet.", "</p>\n", NULL);
     else {
         jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Issuer</th><th>Keys</th>"
                     "<th>Aliases</th><th>iat validity</th><th>Status</th><th>Source</th>"
@@ -223,14 +283,16 @@ void jg_page_overview(jg_cx_t *c)
         }
         jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
     }
+    pager(&h, c, "idps_from", ipg.offset, idps->nelts, idp_total);
     jg_html_raw(&h, "</section>\n", NULL);
 
     jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Service providers</h2>"
                 "<a class=\"button\" href=\"", href(c, "/clients/new", NULL),
                 "\">Register a service provider</a></div>\n", NULL);
     if (!clients->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No service provider in this tenant yet.</p>\n",
-                    NULL);
+        jg_html_raw(&h, "<p class=\"empty\">", q ? "No service provider matches."
+                    : sp_total ? "No more service providers."
+                    : "No service provider in this tenant yet.", "</p>\n", NULL);
     else {
         jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Client key</th>"
                     "<th>Callback URL</th><th>Audience</th><th>Scopes</th>"
@@ -252,6 +314,7 @@ void jg_page_overview(jg_cx_t *c)
         }
         jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
     }
+    pager(&h, c, "sps_from", spg.offset, clients->nelts, sp_total);
     jg_html_raw(&h, "</section>\n", NULL);
 
     jg_html_raw(&h, "<section>\n<h2>Trust policies</h2>\n<p><a href=\"",
