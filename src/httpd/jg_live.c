@@ -61,6 +61,7 @@ struct jg_live_view {
     apr_thread_mutex_t *mutex;    /* cur and every refs */
     apr_thread_mutex_t *refresh;  /* one rebuild at a time */
     jg_snap_t *cur;
+    jg_snap_t *inherited;         /* built by the parent before the fork, or NULL */
     apr_time_t epoch;
     volatile apr_uint32_t checked;  /* ms since epoch of the last check; 0: never */
 };
@@ -217,9 +218,12 @@ static int prepare_sqlite(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_store_t 
     return OK;
 }
 
+static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t *v);
+
 static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                             server_rec *s)
 {
+    server_rec *s0 = s;
     apr_hash_t *stores = apr_hash_make(ptemp);
     const char *why = NULL;
 
@@ -279,6 +283,17 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                                                    ? sc->store_poll
                                                    : JG_DEFAULT_STORE_POLL));
     }
+    /* every child starts with the parent's snapshot (a SQLite store's) */
+    for (s = s0; s; s = s->next) {
+        jg_live_view_t *v = jg_server_conf(s)->live;
+        apr_pool_t *tmp;
+        if (!v || v->store->kind != JG_STORE_SQLITE) continue;
+        apr_pool_create(&tmp, ptemp);       /* its connection closes with it */
+        build_in_parent(pconf, tmp, v);
+        apr_pool_destroy(tmp);
+        give_to_children(apr_pstrcat(ptemp, v->store->path, "-wal", NULL));
+        give_to_children(apr_pstrcat(ptemp, v->store->path, "-shm", NULL));
+    }
     return OK;
 }
 
@@ -305,6 +320,14 @@ static void live_child_init(apr_pool_t *pchild, server_rec *s)
                          "registry snapshot's locks; this process uses httpd.conf's "
                          "registry only");
             jg_server_conf(s)->live = NULL;
+            continue;
+        }
+        if (v->inherited) {
+            /* the parent's: this process's key sources for its IdPs, then
+             * the poller's first look finds it current (or replaces it) */
+            v->cur = v->inherited;
+            v->inherited = NULL;
+            jg_jwks_bind_snapshot(v->cur->pool, s, (jg_registry_t *)(void *)v->cur->reg);
         }
     }
     start_poller(pchild, s0);
@@ -465,6 +488,52 @@ static void overlay_warn(void *baton, const char *message)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, baton, "JWTG0321: %s", message);
 }
 
+/* What a snapshot is made of, read from the store in one go. */
+typedef struct {
+    apr_array_header_t *tenants, *idps, *clients, *revocations;
+    long long gen;
+} rows_t;
+
+/* The store's rows into sp (the snapshot's pool). */
+static jg_status_t load_rows(jg_store_t *st, apr_pool_t *sp, rows_t *rows, const char **why)
+{
+    jg_status_t rc;
+
+    memset(rows, 0, sizeof(*rows));
+    if ((rc = jg_store_load(st, sp, &rows->tenants, &rows->idps, &rows->clients, &rows->gen,
+                            why)) != JG_OK)
+        return rc;
+    /* "revoke every token of this client" times (written with a
+     * generation bump, so read with the rest) */
+    return jg_store_client_revocations(st, sp, &rows->revocations, why);
+}
+
+/* The snapshot of rows over httpd.conf's registry, in sp; bind: set up the
+ * store's key sources in this process (never in the parent). */
+static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t *rows,
+                                 int bind, jg_snap_t **out, const char **why)
+{
+    jg_server_conf_t *sc = jg_server_conf(v->s);
+    jg_registry_t *reg = NULL;
+    jg_snap_t *snap;
+    jg_status_t rc;
+
+    if ((rc = jg_overlay_build(sp, sc->effective, rows->tenants, rows->idps, rows->clients,
+                               apr_time_sec(apr_time_now()), overlay_warn, v->s, &reg, why))
+        != JG_OK)
+        return rc;
+    jg_registry_set_revocations(reg, rows->revocations);
+    /* the store's IdPs with a JWKS URL: their key sources in this process */
+    if (bind) jg_jwks_bind_snapshot(sp, v->s, reg);
+    snap = apr_pcalloc(sp, sizeof(*snap));
+    snap->pool = sp;
+    snap->reg = reg;
+    snap->gen = rows->gen;
+    snap->refs = 1;
+    *out = snap;
+    return JG_OK;
+}
+
 /* Check the generation and rebuild when it changed. r: the request that
  * asks (a console write), or NULL (the poller, at child start or later);
  * p: for what lives as long as the call. wait: block for the lock (else
@@ -472,16 +541,13 @@ static void overlay_warn(void *baton, const char *message)
  * made less than a poll interval ago. Called holding no store connection. */
 static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, int force)
 {
-    jg_server_conf_t *sc = jg_server_conf(v->s);
-    apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
-    apr_array_header_t *revocations = NULL;
-    jg_registry_t *reg = NULL;
     const char *why = NULL;
     apr_pool_t *sp = NULL;
     apr_time_t t0 = apr_time_now();
     ap_dbd_t *opened = NULL;
-    jg_snap_t *snap, *old;
+    jg_snap_t *snap = NULL, *old;
     jg_store_t *st;
+    rows_t rows;
     long long gen = 0;
     jg_status_t rc;
 
@@ -510,16 +576,10 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
         if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS)
             rc = jg_fail(&why, JG_ERR_INTERNAL, "out of memory");
         else
-            rc = jg_store_load(st, sp, &tenants, &idps, &clients, &gen, &why);
+            rc = load_rows(st, sp, &rows, &why);
     }
-    /* "revoke every token of this client" times (written with a
-     * generation bump, so read with the rest) */
-    if (rc == JG_OK) rc = jg_store_client_revocations(st, sp, &revocations, &why);
     release(v->store, v->s, st, opened);
-    if (rc == JG_OK)
-        rc = jg_overlay_build(sp, sc->effective, tenants, idps, clients,
-                              apr_time_sec(apr_time_now()), overlay_warn, v->s, &reg, &why);
-    if (rc == JG_OK) jg_registry_set_revocations(reg, revocations);
+    if (rc == JG_OK) rc = make_snapshot(v, sp, &rows, 1, &snap, &why);
     if (rc != JG_OK) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, v->s, "JWTG0324: cannot load the registry "
                      "store (%s): %s; keeping the registry this process has",
@@ -528,13 +588,6 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
         apr_thread_mutex_unlock(v->refresh);
         return;
     }
-    /* the store's IdPs with a JWKS URL: their key sources in this process */
-    jg_jwks_bind_snapshot(sp, v->s, reg);
-    snap = apr_pcalloc(sp, sizeof(*snap));
-    snap->pool = sp;
-    snap->reg = reg;
-    snap->gen = gen;
-    snap->refs = 1;
     apr_thread_mutex_lock(v->mutex);
     old = v->cur;
     v->cur = snap;
@@ -542,8 +595,47 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     if (old) unref(v, old);
     apr_thread_mutex_unlock(v->refresh);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
-                 "generation %" APR_INT64_T_FMT " built in %ld ms%s", (apr_int64_t)gen,
+                 "generation %" APR_INT64_T_FMT " built in %ld ms%s", (apr_int64_t)snap->gen,
                  (long)((apr_time_now() - t0) / 1000), r ? "" : " beside the requests");
+}
+
+static apr_status_t drop_inherited(void *data)
+{
+    jg_snap_t *snap = data;
+    apr_pool_destroy(snap->pool);
+    return APR_SUCCESS;
+}
+
+/* In the parent, once per (re)start: the snapshot of a SQLite store, which
+ * every child then starts with (copy-on-write) instead of reading and
+ * parsing every entry itself. mod_dbd's connections exist in children
+ * only: theirs build at child start. A failure here only costs that. */
+static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t *v)
+{
+    apr_time_t t0 = apr_time_now();
+    const char *why = NULL;
+    apr_pool_t *sp = NULL;
+    jg_store_t *st = NULL;
+    jg_snap_t *snap = NULL;
+    rows_t rows;
+
+    if (v->store->kind != JG_STORE_SQLITE
+        || apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS)
+        return;
+    if (jg_store_open_sqlite(ptemp, v->store->path, &st, &why) != JG_OK
+        || load_rows(st, sp, &rows, &why) != JG_OK
+        || make_snapshot(v, sp, &rows, 0, &snap, &why) != JG_OK) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: no registry snapshot "
+                     "built before the children start (%s): each builds its own", why);
+        apr_pool_destroy(sp);
+        return;
+    }
+    v->inherited = snap;
+    /* the parent lets it go at the next restart; children keep their copy */
+    apr_pool_cleanup_register(pconf, snap, drop_inherited, apr_pool_cleanup_null);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
+                 "generation %" APR_INT64_T_FMT " built in %ld ms before the children "
+                 "start", (apr_int64_t)snap->gen, (long)((apr_time_now() - t0) / 1000));
 }
 
 /* The poller's thread: every view whose interval has passed, until the

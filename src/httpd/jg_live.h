@@ -2,8 +2,10 @@
  * per-process snapshot of each server's effective registry (httpd.conf's
  * blocks + the store's entries) that the token endpoint reads.
  *
- * Every process keeps, per server, one refcounted snapshot, built at the
- * process's start (child_init) before it serves anything. Then a thread of
+ * Every process keeps, per server, one refcounted snapshot, ready before it
+ * serves anything: a SQLite store's is built once by the parent and
+ * inherited by every child, which checks its generation at start
+ * (child_init); a dbd store's is built by each child at its start. Then a thread of
  * the process asks the store for its generation number (one one-row query)
  * at most once per JWTGrantStorePollInterval (default 1 s) and, when it
  * changed, builds a new snapshot beside the requests and swaps it in; a
