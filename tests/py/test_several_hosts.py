@@ -264,7 +264,7 @@ def test_database_cut_off_tokens_keep_flowing_console_answers_503(world):
                  r"AH00639:", r"AH02655:", r"JWTG0304: .*store_error")
     world.topo.cut("data", 1)
     try:
-        # the snapshots serve every token request, the polls fail beside them
+        # the snapshots serve every token request; the polls fail beside them
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
             for name in HOSTS:
@@ -289,7 +289,8 @@ def test_database_cut_off_tokens_keep_flowing_console_answers_503(world):
         world.topo.restore("data", 1)
     wait_for(lambda: world.on_client(api.get, "/tenants").status_code == 200, within=30,
              step=0.5)
-    # the processes' polls meet their broken connections now, not in a later test
+    # the processes' poll threads meet their broken connections now (within a
+    # poll interval), not in a later test
     end = time.monotonic() + 3
     while time.monotonic() < end:
         for name in HOSTS:
