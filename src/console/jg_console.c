@@ -24,6 +24,19 @@ static const char *field(jg_cx_t *c, const char *name)
     return v ? v : "";
 }
 
+/* The version the submitted form was shown with (version_input), as the
+ * precondition of its change: a stale one is refused (412), never saved
+ * over someone else's change. */
+static void if_match_from_form(jg_cx_t *c)
+{
+    const char *v = field(c, "version");
+
+    if (!*v) return;
+    /* anything but digits matches no version */
+    c->a->if_match = strspn(v, "0123456789") == strlen(v)
+                     ? apr_pstrcat(c->p, "\"", v, "\"", NULL) : "\"invalid\"";
+}
+
 static void redirect(jg_cx_t *c, const char *path, const char *extra)
 {
     c->resp->status = 303;
@@ -234,7 +247,11 @@ static void idp_save(jg_cx_t *c, const char *name)
         return jg_page_result(c, &res);
     if (idp_from_form(c, name, existing, &v, &e, &err) != JG_OK)
         return jg_page_idp_form(c, 400, title, existing, &v, &err, NULL);
+    if (name) if_match_from_form(c);
     if (jg_admin_put_idp(c->a, c->tenant, e, name != NULL, &res) >= 300) {
+        if (res.status == 412)
+            return jg_page_stale(c, &res, apr_pstrcat(c->p, "/idps/", seg(c, name), NULL),
+                                 "identity provider");
         if (res.status >= 500) return jg_page_result(c, &res);
         return jg_page_idp_form(c, res.status, title, existing, &v, &res.detail, NULL);
     }
@@ -247,8 +264,13 @@ static void idp_delete(jg_cx_t *c, const char *name)
     jg_admin_result_t res;
 
     memset(&res, 0, sizeof(res));
-    if (jg_admin_delete_idp(c->a, c->tenant, name, &res) != 204)
+    if_match_from_form(c);
+    if (jg_admin_delete_idp(c->a, c->tenant, name, &res) != 204) {
+        if (res.status == 412)
+            return jg_page_stale(c, &res, apr_pstrcat(c->p, "/idps/", seg(c, name), NULL),
+                                 "identity provider");
         return jg_page_result(c, &res);
+    }
     c->resp->audit = res.audit;
     redirect(c, "/", apr_pstrcat(c->p, "done=idp-deleted&name=", seg(c, name), NULL));
 }
@@ -365,7 +387,11 @@ static void client_save(jg_cx_t *c, const char *id)
     e->refresh_lifetime = existing->refresh_lifetime;
     e->introspect_any = existing->introspect_any;
     e->copy_claims = existing->copy_claims;
+    if_match_from_form(c);
     if (jg_admin_update_client(c->a, c->tenant, id, e, &res) != 200) {
+        if (res.status == 412)
+            return jg_page_stale(c, &res, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL),
+                                 "service provider");
         if (res.status >= 500 || res.status == 404
             || (res.error && !strcmp(res.error, "read_only")))
             return jg_page_result(c, &res);
@@ -406,8 +432,13 @@ static void client_tokens_save(jg_cx_t *c, const char *id)
     if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &n, &err) != JG_OK)
         return jg_page_message(c, 400, "Not saved", apr_pstrcat(c->p, err.field ? err.field
                                : "", err.field ? ": " : "", err.message, NULL));
-    if (jg_admin_update_client(c->a, c->tenant, id, n, &res) != 200)
+    if_match_from_form(c);
+    if (jg_admin_update_client(c->a, c->tenant, id, n, &res) != 200) {
+        if (res.status == 412)
+            return jg_page_stale(c, &res, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL),
+                                 "service provider");
         return jg_page_result(c, &res);
+    }
     c->resp->audit = res.audit;
     redirect(c, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL), NULL);
 }
@@ -455,8 +486,13 @@ static void client_delete(jg_cx_t *c, const char *id)
     jg_admin_result_t res;
 
     memset(&res, 0, sizeof(res));
-    if (jg_admin_delete_client(c->a, c->tenant, id, &res) != 204)
+    if_match_from_form(c);
+    if (jg_admin_delete_client(c->a, c->tenant, id, &res) != 204) {
+        if (res.status == 412)
+            return jg_page_stale(c, &res, apr_pstrcat(c->p, "/clients/", seg(c, id), NULL),
+                                 "service provider");
         return jg_page_result(c, &res);
+    }
     c->resp->audit = res.audit;
     redirect(c, "/", "done=client-deleted");
 }

@@ -72,6 +72,40 @@ static void page(jg_cx_t *c, int status, const char *title, const char *main)
     c->resp->body = jg_html_done(&h);
 }
 
+/* The version of the entry a form edits (store entries only): the one the
+ * form was first shown with, kept through a refused submission, so that a
+ * save over someone else's change is refused (412) and never silent. */
+static void version_input(jg_cx_t *c, jg_html_t *h, long long version)
+{
+    const char *v = c->form ? jg_form_get(c->form, "version") : NULL;
+
+    if (!v || !*v) {
+        if (!version) return;
+        v = apr_psprintf(c->p, "%" APR_INT64_T_FMT, (apr_int64_t)version);
+    }
+    jg_html_raw(h, "<input type=\"hidden\" name=\"version\" value=\"", esc(c, v), "\">",
+                NULL);
+}
+
+void jg_page_stale(jg_cx_t *c, const jg_admin_result_t *res, const char *path,
+                   const char *what)
+{
+    jg_html_t h;
+
+    jg_html_init(&h, c->p);
+    jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", NULL);
+    jg_html_text(&h, res->detail.message ? res->detail.message : "changed meanwhile");
+    jg_html_raw(&h, "</p>\n<p>Your changes were not saved. ", NULL);
+    if (res->version)
+        jg_html_raw(&h, "<a href=\"", href(c, path, NULL), "\">Open the current ",
+                    esc(c, what), "</a>, then make your change again.</p>\n", NULL);
+    else
+        jg_html_raw(&h, "</p>\n", NULL);
+    jg_html_raw(&h, "<p><a href=\"", href(c, "/", NULL), "\">Back to tenant ",
+                esc(c, c->tenant), "</a></p>\n", NULL);
+    page(c, 412, "Changed by someone else", jg_html_done(&h));
+}
+
 void jg_page_message(jg_cx_t *c, int status, const char *title, const char *text)
 {
     jg_html_t h;
@@ -766,6 +800,7 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
     jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
                 href(c, action, NULL), "\" class=\"entry\">\n", NULL);
     csrf_input(c, &h);
+    if (existing) version_input(c, &h, existing->meta.version);
     text_input(&h, c, err, "name", "Identity Provider Name", v->name,
                existing ? "readonly" : "required maxlength=\"255\"",
                existing ? "The name cannot change (delete and register again)."
@@ -830,6 +865,7 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
         jg_html_raw(&h, "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p,
                     action, "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
         csrf_input(c, &h);
+        version_input(c, &h, existing->meta.version);
         jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this identity "
                     "provider</button>\n</form>\n", NULL);
     }
@@ -930,6 +966,7 @@ void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
     jg_html_raw(&h, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"",
                 href(c, action, NULL), "\" class=\"entry\">\n", NULL);
     csrf_input(c, &h);
+    if (existing) version_input(c, &h, existing->meta.version);
     if (existing)
         jg_html_raw(&h, "<div class=\"field\">\n<label for=\"f-client_id\">OAuth Client "
                     "Key</label>\n<input id=\"f-client_id\" class=\"mono\" readonly value=\"",
@@ -1161,6 +1198,7 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
                     "<form method=\"post\" action=\"", href(c, apr_pstrcat(c->p, base,
                     "/delete", NULL), NULL), "\" class=\"danger-zone\">\n", NULL);
         csrf_input(c, &h);
+        version_input(c, &h, e->meta.version);
         jg_html_raw(&h, "<button type=\"submit\" class=\"danger\">Delete this service "
                     "provider</button>\n</form>\n", NULL);
     }
@@ -1196,6 +1234,7 @@ static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t
                     "/tokens", NULL), NULL), "\" class=\"entry\">\n<h2>Tokens</h2>\n",
                     NULL);
         csrf_input(c, h);
+        version_input(c, h, e->meta.version);
         jg_html_raw(h, "<div class=\"field\"><label for=\"refresh_tokens\">Refresh tokens"
                     "</label>\n<select id=\"refresh_tokens\" name=\"refresh_tokens\">"
                     "<option value=\"default\"", e->refresh_tokens == JG_CLIENT_DEFAULT

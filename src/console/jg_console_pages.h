@@ -41,6 +41,11 @@ void jg_page_result(jg_cx_t *c, const jg_admin_result_t *res);
 /* 403, saying nothing of the tenant asked for. */
 void jg_page_refused(jg_cx_t *c, const jg_admin_result_t *res);
 void jg_page_not_found(jg_cx_t *c);
+/* 412: the entry (what: "identity provider", ...) was changed or deleted
+ * by someone else since its form was shown (res from jg_admin.h); nothing
+ * was saved; a link to its current page (path) when it still exists. */
+void jg_page_stale(jg_cx_t *c, const jg_admin_result_t *res, const char *path,
+                   const char *what);
 
 /* Entries per page of the overview's lists. */
 #define JG_CONSOLE_PAGE 50

@@ -192,6 +192,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     req.body = body;
     req.body_len = len;
     req.location = location;
+    req.if_match = apr_table_get(r->headers_in, "If-Match");
     jg_admin_api(&a, &req, &resp);
     if (ls) jg_live_release(r, ls, st);
     if (resp.forbidden)
@@ -212,6 +213,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     if (resp.audit) audited(r, resp.audit);
     if (resp.location) apr_table_setn(r->headers_out, "Location", resp.location);
     if (resp.allow) apr_table_setn(r->err_headers_out, "Allow", resp.allow);
+    if (resp.etag) apr_table_setn(r->headers_out, "ETag", resp.etag);
     return answer(r, resp.status, resp.content_type, resp.body);
 }
 

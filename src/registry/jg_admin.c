@@ -46,6 +46,84 @@ static void audit(jg_admin_t *a, jg_admin_result_t *res, const char *tenant,
                              " tenant ", q(a, tenant), ": ", what, NULL);
 }
 
+/* ---- versions: ETag and If-Match ---------------------------------------------- */
+
+const char *jg_admin_etag(apr_pool_t *p, long long version)
+{
+    return apr_psprintf(p, "\"%" APR_INT64_T_FMT "\"", (apr_int64_t)version);
+}
+
+static const char *skip_ows(const char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    return s;
+}
+
+int jg_admin_if_match(const char *if_match, const char *etag)
+{
+    const char *s = skip_ows(if_match ? if_match : "");
+    int found = 0;
+
+    if (*s == '*' && !*skip_ows(s + 1)) return etag != NULL;
+    for (;;) {
+        const char *start, *end;
+        int weak = 0;
+        if (!strncmp(s, "W/", 2)) {
+            weak = 1;
+            s += 2;
+        }
+        if (*s != '"') return 0;                 /* not an entity tag */
+        start = s;
+        for (s++; *s && *s != '"'; s++)
+            if ((unsigned char)*s < 0x21 || *s == 0x7f) return 0;
+        if (*s != '"') return 0;
+        end = ++s;
+        if (!weak && etag && strlen(etag) == (size_t)(end - start)
+            && !strncmp(start, etag, (size_t)(end - start)))
+            found = 1;                           /* the rest must parse too */
+        s = skip_ows(s);
+        if (!*s) return found;
+        if (*s != ',') return 0;
+        s = skip_ows(s + 1);
+        while (*s == ',') s = skip_ows(s + 1);    /* #list allows empty elements */
+        if (!*s) return found;
+    }
+}
+
+/* 412 when a->if_match does not hold for the store's row (NULL: none),
+ * read inside the write transaction. */
+static int precondition_failed(jg_admin_t *a, const char *what, const jg_store_row_t *row,
+                               jg_admin_result_t *res)
+{
+    if (!a->if_match
+        || jg_admin_if_match(a->if_match, row ? jg_admin_etag(a->p, row->version) : NULL))
+        return 0;
+    set(res, 412, "precondition_failed", NULL, row
+        ? apr_psprintf(a->p, "%s was changed by %s at %s since the version you edited: "
+                       "nothing was saved; read it again and make your change there",
+                       what, q(a, row->updated_by), jg_entry_time(a->p, row->updated_at))
+        : apr_pstrcat(a->p, what, " no longer exists: nothing was saved", NULL));
+    res->version = row ? row->version : 0;
+    return 1;
+}
+
+/* A write of the store that failed: 412 when its compare-and-set found
+ * the row changed or gone (the checks before saw it as it was), else 500. */
+static int write_failed(jg_admin_t *a, jg_status_t rc, const char *what, const char *why,
+                        jg_admin_result_t *res)
+{
+    if (rc == JG_ERR_REJECTED)
+        return set(res, 412, "precondition_failed", NULL, apr_pstrcat(a->p, what,
+                   " was changed or deleted meanwhile: nothing was saved", NULL));
+    return store_failed(a, res, why);
+}
+
+/* The version this transaction gives every row it writes. */
+static jg_status_t write_version(jg_admin_t *a, long long *version, const char **why)
+{
+    return jg_store_generation(a->store, a->p, version, why);
+}
+
 /* Whether the JWKS URL of an entry registered here (field "jwks_url"), or the
  * issuer whose discovery document is fetched ("issuer": the well-known URLs
  * are on its host), may not be fetched: its host must resolve, now, to
@@ -162,6 +240,7 @@ int jg_admin_tenants(jg_admin_t *a, apr_array_header_t **out, jg_admin_result_t 
             apr_hash_set(by, e->name, APR_HASH_KEY_STRING, e);
         }
         e->in_store = 1;
+        e->version = r->version;
     }
     if (!apr_hash_get(by, a->default_tenant, APR_HASH_KEY_STRING)) {
         jg_admin_tenant_t *e = apr_pcalloc(a->p, sizeof(*e));
@@ -221,6 +300,7 @@ static jg_idp_entry_t *idp_from_row(jg_admin_t *a, const jg_store_row_t *r)
     e->meta.created_at = r->created_at;
     e->meta.updated_by = r->updated_by;
     e->meta.updated_at = r->updated_at;
+    e->meta.version = r->version;
     return e;
 }
 
@@ -248,6 +328,7 @@ static jg_client_entry_t *client_from_row(jg_admin_t *a, const jg_store_row_t *r
     e->meta.created_at = r->created_at;
     e->meta.updated_by = r->updated_by;
     e->meta.updated_at = r->updated_at;
+    e->meta.version = r->version;
     return e;
 }
 
@@ -635,7 +716,9 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
 {
     apr_array_header_t *rows = NULL;
     const char *why = NULL, *what = NULL;
-    int i;
+    long long version = 0;
+    jg_status_t rc;
+    int i, j;
 
     MAY(a, tenant, res);
     if (!a->store) return read_only_store(res);
@@ -649,14 +732,23 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
             return res->status;
     }
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
-    if (jg_store_tenant_rows(a->store, a->p, tenant, &rows, NULL, &why) != JG_OK) {
+    if (write_version(a, &version, &why) != JG_OK
+        || jg_store_tenant_rows(a->store, a->p, tenant, &rows, NULL, &why) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
     for (i = 0; i < batch->nelts; i++) {
         jg_idp_entry_t *e = JG_ARRAY_IDX(batch, i, jg_idp_entry_t *);
+        const jg_store_row_t *old = NULL;
         jg_store_row_t row;
-        if (idp_conflicts(a, tenant, e, replace, rows, batch, res) != 200) {
+        for (j = 0; replace && j < rows->nelts; j++)
+            if (!strcmp(JG_ARRAY_IDX(rows, j, jg_store_row_t *)->name, e->name))
+                old = JG_ARRAY_IDX(rows, j, jg_store_row_t *);
+        /* a stale version is refused before anything else of the change */
+        if ((replace && !conf_idp(a, tenant, e->name)
+             && precondition_failed(a, apr_pstrcat(a->p, "trusted IdP ", q(a, e->name),
+                                                   NULL), old, res))
+            || idp_conflicts(a, tenant, e, replace, rows, batch, res) != 200) {
             jg_store_end(a->store, a->p, 0, NULL);
             return res->status;
         }
@@ -666,16 +758,20 @@ static int put_idps(jg_admin_t *a, const char *tenant, apr_array_header_t *batch
         row.doc = jg_json_to_string(a->p, jg_idp_entry_to_json(a->p, e, 1));
         row.created_by = row.updated_by = a->user;
         row.created_at = row.updated_at = a->now;
-        if (jg_store_put_idp(a->store, a->p, &row, replace, &why) != JG_OK) {
+        row.version = old ? old->version : 0;       /* compare and set */
+        if ((rc = jg_store_put_idp(a->store, a->p, &row, replace, &why)) != JG_OK) {
             jg_store_end(a->store, a->p, 0, NULL);
-            return store_failed(a, res, why);
+            return write_failed(a, rc, apr_pstrcat(a->p, "trusted IdP ", q(a, e->name),
+                                                   NULL), why, res);
         }
+        e->meta.version = version;
         what = apr_pstrcat(a->p, what ? what : "", what ? "; " : "",
                            replace ? "changed" : "registered", " trusted IdP ",
                            q(a, e->name), " (", describe_idp(a, e), ")", NULL);
     }
     if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
     if (what) audit(a, res, tenant, what);
+    res->version = version;
     return set(res, replace ? 200 : 201, NULL, NULL, NULL);
 }
 
@@ -708,7 +804,9 @@ int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
 {
     apr_array_header_t *rows = NULL, *clients = NULL;
     const jg_idp_t *c;
-    const char *why = NULL, *users = NULL;
+    const jg_store_row_t *row = NULL;
+    const char *why = NULL, *users = NULL, *what = apr_pstrcat(a->p, "trusted IdP ",
+                                                               q(a, name), NULL);
     int i, n = 0;
 
     MAY(a, tenant, res);
@@ -723,6 +821,13 @@ int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
+    for (i = 0; i < rows->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(rows, i, jg_store_row_t *)->name, name))
+            row = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+    if (precondition_failed(a, what, row, res)) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return res->status;
+    }
     for (i = 0; i < clients->nelts; i++) {
         jg_client_entry_t *e = client_from_row(a, JG_ARRAY_IDX(clients, i, jg_store_row_t *));
         if (trusts(e, name))
@@ -735,9 +840,14 @@ int jg_admin_delete_idp(jg_admin_t *a, const char *tenant, const char *name,
                    q(a, name), " is still named by service providers ", users,
                    " (trusted_idps): change them first", NULL));
     }
-    if (jg_store_delete_idp(a->store, a->p, tenant, name, &n, &why) != JG_OK) {
+    if (jg_store_delete_idp(a->store, a->p, tenant, name, row ? row->version : 0, &n, &why)
+        != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
+    }
+    if (!n && row) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return write_failed(a, JG_ERR_REJECTED, what, NULL, res);
     }
     if (!n) {
         jg_store_end(a->store, a->p, 0, NULL);
@@ -857,7 +967,8 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
                          res))
         return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
-    if (jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
+    if (write_version(a, &e->meta.version, &why) != JG_OK
+        || jg_store_tenant_rows(a->store, a->p, tenant, &idps, &rows, &why) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
         return store_failed(a, res, why);
     }
@@ -894,6 +1005,7 @@ int jg_admin_create_client(jg_admin_t *a, const char *tenant, jg_client_entry_t 
     e->meta.created_at = e->meta.updated_at = a->now;
     audit(a, res, tenant, apr_pstrcat(a->p, "registered service provider ", q(a, e->name),
           " (", describe_client(a, e), ")", NULL));
+    res->version = e->meta.version;
     return set(res, 201, NULL, NULL, NULL);
 }
 
@@ -917,6 +1029,22 @@ static int client_row(jg_admin_t *a, const char *tenant, const char *client_id,
                NULL));
 }
 
+/* client_row, then a->if_match on what it found (inside the transaction) */
+static int client_row_if(jg_admin_t *a, const char *tenant, const char *client_id,
+                         jg_store_row_t **out, jg_admin_result_t *res)
+{
+    int st = client_row(a, tenant, client_id, out, res);
+    const char *what = apr_pstrcat(a->p, "service provider ", q(a, client_id), NULL);
+
+    if (st == 200) {
+        what = apr_pstrcat(a->p, "service provider ", q(a, (*out)->name),
+                           " (client_id ", q(a, client_id), ")", NULL);
+        return precondition_failed(a, what, *out, res) ? res->status : st;
+    }
+    if (st == 404 && precondition_failed(a, what, NULL, res)) return res->status;
+    return st;
+}
+
 static int conf_client_read_only(jg_admin_t *a, const char *tenant, const char *client_id,
                                  jg_admin_result_t *res)
 {
@@ -936,6 +1064,8 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
     jg_store_row_t *row = NULL, upd;
     const jg_client_t *c;
     const char *why = NULL;
+    long long version = 0;
+    jg_status_t rc;
     int i;
 
     MAY(a, tenant, res);
@@ -953,7 +1083,11 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
                          res))
         return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
-    if (client_row(a, tenant, client_id, &row, res) != 200) {
+    if (write_version(a, &version, &why) != JG_OK) {
+        jg_store_end(a->store, a->p, 0, NULL);
+        return store_failed(a, res, why);
+    }
+    if (client_row_if(a, tenant, client_id, &row, res) != 200) {
         jg_store_end(a->store, a->p, 0, NULL);
         return res->status;
     }
@@ -978,11 +1112,14 @@ int jg_admin_update_client(jg_admin_t *a, const char *tenant, const char *client
     upd.doc = jg_json_to_string(a->p, jg_client_entry_to_json(a->p, e, 1));
     upd.updated_by = a->user;
     upd.updated_at = a->now;
-    if (jg_store_put_client(a->store, a->p, &upd, 1, &why) != JG_OK) {
+    /* upd.version: the row's, compare and set */
+    if ((rc = jg_store_put_client(a->store, a->p, &upd, 1, &why)) != JG_OK) {
         jg_store_end(a->store, a->p, 0, NULL);
-        return store_failed(a, res, why);
+        return write_failed(a, rc, apr_pstrcat(a->p, "service provider ", q(a, row->name),
+                                               NULL), why, res);
     }
     if (jg_store_end(a->store, a->p, 1, &why) != JG_OK) return store_failed(a, res, why);
+    e->meta.version = res->version = version;
     e->secret_hash = row->secret_hash;
     e->meta.created_by = row->created_by;
     e->meta.created_at = row->created_at;
@@ -1032,6 +1169,7 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
 {
     jg_store_row_t *row = NULL;
     const char *why = NULL;
+    jg_status_t rc;
     int n = 0, revoked = 0;
 
     MAY(a, tenant, res);
@@ -1039,13 +1177,19 @@ int jg_admin_delete_client(jg_admin_t *a, const char *tenant, const char *client
     if (!a->store) return read_only_store(res);
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     if (jg_store_begin(a->store, a->p, &why) != JG_OK) return store_failed(a, res, why);
-    if (client_row(a, tenant, client_id, &row, res) != 200) {
+    if (client_row_if(a, tenant, client_id, &row, res) != 200) {
         jg_store_end(a->store, a->p, 0, NULL);
         return res->status;
     }
     /* its tokens die with it: a client made again under the same client_id
      * must not inherit them (the revoke time outlives the entry) */
-    if (jg_store_delete_client(a->store, a->p, tenant, client_id, &n, &why) != JG_OK
+    rc = jg_store_delete_client(a->store, a->p, tenant, client_id, row->version, &n, &why);
+    if (rc == JG_OK && !n) {            /* compare and set: changed meanwhile */
+        jg_store_end(a->store, a->p, 0, NULL);
+        return write_failed(a, JG_ERR_REJECTED, apr_pstrcat(a->p, "service provider ",
+                                                            q(a, row->name), NULL), NULL, res);
+    }
+    if (rc != JG_OK
         || jg_store_client_revoke_set(a->store, a->p, tenant, client_id, a->now, &why)
            != JG_OK
         || jg_store_refresh_revoke_client(a->store, a->p, tenant, client_id, a->now,

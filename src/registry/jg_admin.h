@@ -65,6 +65,17 @@ typedef struct jg_admin {
     jg_status_t (*grant_env)(void *baton, const jg_grant_config_t **cfg,
                              const jg_grant_hooks_t **hooks);
     void *grant_env_baton;
+    /* The precondition of the next replace or delete of one entry
+     * (jg_admin_put_idp with replace, jg_admin_update_client,
+     * jg_admin_delete_idp, jg_admin_delete_client): an If-Match field
+     * value (RFC 9110 13.1.1: "*" or entity tags). The change is made only
+     * when it matches the entry's ETag (jg_admin_etag) as the write
+     * transaction reads it, and the store's write compares and sets that
+     * version, so of two administrators who read one version, one wins and
+     * the other gets 412 "precondition_failed", nothing changed. An entry
+     * that does not exist matches nothing, "*" included (412). NULL: no
+     * condition. */
+    const char *if_match;
 } jg_admin_t;
 
 /* What a console user who may not see fetch details reads as a key
@@ -72,17 +83,30 @@ typedef struct jg_admin {
 #define JG_ADMIN_FETCH_ERROR "the key set could not be fetched"
 
 typedef struct jg_admin_result {
-    int status;                   /* HTTP status: 200 201 204 400 403 404 409 500 */
+    int status;                   /* HTTP status: 200 201 204 400 403 404 409 412 500 */
     const char *error;            /* invalid_field, forbidden, not_found, conflict,
-                                     read_only, store_error */
+                                     read_only, store_error, precondition_failed */
     jg_entry_error_t detail;      /* field and message */
     const char *audit;            /* what changed, when something did */
+    /* after a write of one entry (201, 200): the version it has now;
+     * after a 412: the version it has (0: none, it is gone) */
+    long long version;
 } jg_admin_result_t;
 
 typedef struct jg_admin_tenant {
     const char *name;
     int in_conf, in_store, is_default;
+    long long version;            /* the store row's; 0: not in the store */
 } jg_admin_tenant_t;
+
+/* The entity tag of a store entry at version: "\"N\"" (a strong one). */
+const char *jg_admin_etag(apr_pool_t *p, long long version);
+/* Whether an If-Match field value holds for a resource whose current
+ * entity tag is etag (NULL: it has no current representation), by RFC
+ * 9110 13.1.1: "*" holds when there is one; otherwise one of the listed
+ * entity tags must equal etag by strong comparison (a weak W/ tag never
+ * does). A value that does not parse holds for nothing. */
+int jg_admin_if_match(const char *if_match, const char *etag);
 
 /* Whether the user may act on tenant (200), or 403 "forbidden" naming
  * field (the request's name for the tenant) and nothing of the tenant, so

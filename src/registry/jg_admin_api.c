@@ -7,6 +7,8 @@
 #include "jg_array.h"
 #include "jg_admin_api.h"
 #include "jg_json.h"
+#include "jg_b64url.h"
+#include <openssl/evp.h>
 
 #define MAX_API_BODY (256 * 1024)
 
@@ -149,6 +151,24 @@ static int not_allowed(jg_admin_t *a, jg_admin_response_t *resp, const char *all
          apr_pstrcat(a->p, "allowed here: ", allow, NULL));
 }
 
+/* ---- versions --------------------------------------------------------------------- */
+
+/* The ETag of an answer about one entry: its store version, or for
+ * httpd.conf's (which only a restart changes) a digest of the answer. */
+static void etag(jg_admin_t *a, jg_admin_response_t *resp, long long version)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    const char *body = resp->body ? resp->body : "";
+
+    if (version) {
+        resp->etag = jg_admin_etag(a->p, version);
+        return;
+    }
+    if (!EVP_Digest(body, strlen(body), md, &n, EVP_sha256(), NULL) || n < 12) return;
+    resp->etag = apr_pstrcat(a->p, "\"conf-", jg_b64url_encode(a->p, md, 12), "\"", NULL);
+}
+
 /* ---- tenants ---------------------------------------------------------------------- */
 
 static json_object *tenant_json(jg_admin_t *a, const jg_admin_tenant_t *t)
@@ -178,10 +198,14 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
         if (jg_admin_may(a, name, "name", &res) != 200) return reply_error(a, resp, &res);
         if (!method_is(req, "GET")) return not_allowed(a, resp, "GET, HEAD");
         if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
-        for (i = 0; i < list->nelts; i++)
-            if (!strcmp(JG_ARRAY_IDX(list, i, jg_admin_tenant_t *)->name, name))
-                return reply(a, resp, 200, tenant_json(a, JG_ARRAY_IDX(list, i,
-                                                           jg_admin_tenant_t *)));
+        for (i = 0; i < list->nelts; i++) {
+            const jg_admin_tenant_t *t = JG_ARRAY_IDX(list, i, jg_admin_tenant_t *);
+            if (!strcmp(t->name, name)) {
+                reply(a, resp, 200, tenant_json(a, t));
+                etag(a, resp, t->in_conf ? 0 : t->version);
+                return 200;
+            }
+        }
         return fail(a, resp, 404, "not_found", "name", "no such tenant");
     }
     if (method_is(req, "GET")) {
@@ -214,7 +238,7 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
     resp->location = apr_pstrcat(a->p, req->location, "/api/tenants/",
                                  jg_admin_path_escape(a->p, n), NULL);
     {
-        jg_admin_tenant_t t = { n, 0, 1, 0 };
+        jg_admin_tenant_t t = { n, 0, 1, 0, 0 };
         return reply(a, resp, 201, tenant_json(a, &t));
     }
 }
@@ -291,24 +315,32 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
                                      tenant_query(a, tenant), NULL);
         e->meta.created_by = e->meta.updated_by = a->user;
         e->meta.created_at = e->meta.updated_at = a->now;
-        return reply(a, resp, 201, jg_admin_idp_json(a, e));
+        reply(a, resp, 201, jg_admin_idp_json(a, e));
+        etag(a, resp, res.version);
+        return 201;
     }
     if (method_is(req, "GET")) {
         if (jg_admin_find_idp(a, tenant, name, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        return reply(a, resp, 200, jg_admin_idp_json(a, e));
+        reply(a, resp, 200, jg_admin_idp_json(a, e));
+        etag(a, resp, e->meta.version);
+        return 200;
     }
     if (method_is(req, "PUT")) {
         jg_idp_entry_t *old = NULL;
         if (!json_body(a, req, &o, resp)) return resp->status;
         if (jg_idp_entry_from_json(a->p, o, name, JG_ENTRY_SUBMIT, a->now, &e, &err) != JG_OK)
             return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        a->if_match = req->if_match;
         if (jg_admin_put_idp(a, tenant, e, 1, &res) != 200) return reply_error(a, resp, &res);
         resp->audit = res.audit;
         if (jg_admin_find_idp(a, tenant, name, &old, &res) == 200) e = old;
-        return reply(a, resp, 200, jg_admin_idp_json(a, e));
+        reply(a, resp, 200, jg_admin_idp_json(a, e));
+        etag(a, resp, e->meta.version);
+        return 200;
     }
     if (method_is(req, "DELETE")) {
+        a->if_match = req->if_match;
         if (jg_admin_delete_idp(a, tenant, name, &res) != 204)
             return reply_error(a, resp, &res);
         resp->audit = res.audit;
@@ -395,24 +427,31 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
         resp->location = apr_pstrcat(a->p, req->location, "/api/clients/",
                                      jg_admin_path_escape(a->p, e->client_id),
                                      tenant_query(a, tenant), NULL);
-        return reply(a, resp, 201, with_secret(a, jg_client_entry_to_json(a->p, e, 0),
-                                               secret));
+        reply(a, resp, 201, with_secret(a, jg_client_entry_to_json(a->p, e, 0), secret));
+        etag(a, resp, res.version);
+        return 201;
     }
     if (method_is(req, "GET")) {
         if (jg_admin_find_client(a, tenant, id, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+        reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+        etag(a, resp, e->meta.version);
+        return 200;
     }
     if (method_is(req, "PUT")) {
         if (!json_body(a, req, &o, resp)) return resp->status;
         if (jg_client_entry_from_json(a->p, o, JG_ENTRY_SUBMIT, &e, &err) != JG_OK)
             return fail(a, resp, 400, "invalid_field", err.field, err.message);
+        a->if_match = req->if_match;
         if (jg_admin_update_client(a, tenant, id, e, &res) != 200)
             return reply_error(a, resp, &res);
         resp->audit = res.audit;
-        return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+        reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+        etag(a, resp, res.version);
+        return 200;
     }
     if (method_is(req, "DELETE")) {
+        a->if_match = req->if_match;
         if (jg_admin_delete_client(a, tenant, id, &res) != 204)
             return reply_error(a, resp, &res);
         resp->audit = res.audit;

@@ -18,6 +18,9 @@ typedef struct jg_admin_request {
     const char *body;
     size_t body_len;
     const char *location;         /* {admin}, for Location headers */
+    /* If-Match (NULL: none): honoured by PUT and DELETE of one IdP or
+     * service provider (jg_admin_t.if_match); 412 when it does not hold */
+    const char *if_match;
 } jg_admin_request_t;
 
 typedef struct jg_admin_response {
@@ -26,6 +29,9 @@ typedef struct jg_admin_response {
     const char *body;             /* NULL: none (204) */
     const char *location;         /* Location header (201) */
     const char *allow;            /* Allow header (405) */
+    /* ETag header: the version of the one tenant, IdP or service provider
+     * answered (GET, and the write that made it); NULL: none */
+    const char *etag;
     const char *audit;            /* what changed, for the log */
     int forbidden;                /* 403: a tenant or an act the role does not allow */
     int media_refused;            /* 415 on a request that would change something */

@@ -35,6 +35,7 @@ typedef struct jg_entry_error {
 typedef struct jg_entry_meta {
     const char *created_by, *updated_by;
     long long created_at, updated_at;
+    long long version;                /* the store row's (jg_store.h); 0: httpd.conf's */
 } jg_entry_meta_t;
 
 typedef struct jg_idp_entry {

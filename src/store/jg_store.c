@@ -217,9 +217,25 @@ static const char *const schema_v4[] = {
     NULL
 };
 
+/* Version 5: each tenant, IdP and service provider row carries its
+ * version, the generation of the transaction that last wrote it: a
+ * number no other write ever gives any row (the generation only grows),
+ * so an entry deleted and registered again never repeats an old version.
+ * Rows from before take the generation of the migration. */
+#define GEN_NOW "(SELECT value FROM jg_generation WHERE id = 1)"
+static const char *const schema_v5[] = {
+    "ALTER TABLE jg_tenants ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE jg_idps ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE jg_clients ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+    "UPDATE jg_tenants SET version = " GEN_NOW,
+    "UPDATE jg_idps SET version = " GEN_NOW,
+    "UPDATE jg_clients SET version = " GEN_NOW,
+    NULL
+};
+
 /* migrations[v] brings a database from version v - 1 to v */
 static const char *const *const migrations[] = {
-    NULL, schema_v1, schema_v2, schema_v3, schema_v4
+    NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5
 };
 
 jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
@@ -343,9 +359,10 @@ jg_status_t jg_store_meta_get(jg_store_t *st, apr_pool_t *p, const char *name,
                                           lit(st, p, name), NULL), value, why);
 }
 
-#define IDP_COLS "tenant, name, doc, created_by, created_at, updated_by, updated_at"
+#define IDP_COLS "tenant, name, doc, created_by, created_at, updated_by, updated_at, " \
+                 "version"
 #define CLIENT_COLS "tenant, name, doc, created_by, created_at, updated_by, updated_at, " \
-                    "client_id, secret_hash"
+                    "version, client_id, secret_hash"
 
 static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int kind,
                              apr_array_header_t **out, const char **why)
@@ -355,7 +372,7 @@ static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int
     int i;
 
     /* kind: 0 tenants, 1 idps, 2 clients */
-    if ((rc = query_rows(st, p, sql, kind == 0 ? 3 : kind == 1 ? 7 : 9, &rows, why))
+    if ((rc = query_rows(st, p, sql, kind == 0 ? 4 : kind == 1 ? 8 : 10, &rows, why))
         != JG_OK)
         return rc;
     *out = apr_array_make(p, rows->nelts ? rows->nelts : 1, sizeof(jg_store_row_t *));
@@ -367,6 +384,7 @@ static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int
             r->created_by = r->updated_by = c[1];
             parse_ll(c[2], &r->created_at);
             r->updated_at = r->created_at;
+            parse_ll(c[3], &r->version);
         }
         else {
             r->tenant = c[0];
@@ -376,9 +394,10 @@ static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int
             parse_ll(c[4], &r->created_at);
             r->updated_by = c[5];
             parse_ll(c[6], &r->updated_at);
+            parse_ll(c[7], &r->version);
             if (kind == 2) {
-                r->client_id = c[7];
-                r->secret_hash = c[8];
+                r->client_id = c[8];
+                r->secret_hash = c[9];
             }
         }
         APR_ARRAY_PUSH(*out, jg_store_row_t *) = r;
@@ -399,7 +418,7 @@ jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **te
         return rc;
     rc = jg_store_generation(st, p, &g, why);
     if (rc == JG_OK && tenants)
-        rc = read_rows(st, p, "SELECT name, created_by, created_at FROM jg_tenants "
+        rc = read_rows(st, p, "SELECT name, created_by, created_at, version FROM jg_tenants "
                        "ORDER BY name", 0, tenants, why);
     if (rc == JG_OK && idps)
         rc = read_rows(st, p, "SELECT " IDP_COLS " FROM jg_idps ORDER BY tenant, name",
@@ -478,16 +497,25 @@ jg_status_t jg_store_add_tenant(jg_store_t *st, apr_pool_t *p, const char *name,
                                 const char *user, long long now, const char **why)
 {
     return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_tenants (name, created_by, "
-                                   "created_at) VALUES (", lit(st, p, name), ", ",
-                                   lit(st, p, user), ", ", num(p, now), ")", NULL),
-                NULL, why);
+                                   "created_at, version) VALUES (", lit(st, p, name), ", ",
+                                   lit(st, p, user), ", ", num(p, now), ", " GEN_NOW ")",
+                                   NULL), NULL, why);
 }
 
+/* A replace or delete of a row that is gone, or (compare-and-set) no
+ * longer at the version asked for, is JG_ERR_REJECTED. */
 static jg_status_t expect_one(jg_status_t rc, const int *n, const char **why)
 {
     if (rc == JG_OK && *n != 1)
-        return jg_fail(why, JG_ERR_IO, "the row to change is gone");
+        return jg_fail(why, JG_ERR_REJECTED, "the row to change is gone or was changed "
+                       "meanwhile");
     return rc;
+}
+
+/* " AND version = N", or nothing when any version will do (0) */
+static const char *at_version(apr_pool_t *p, long long version)
+{
+    return version ? apr_pstrcat(p, " AND version = ", num(p, version), NULL) : "";
 }
 
 jg_status_t jg_store_put_idp(jg_store_t *st, apr_pool_t *p, const jg_store_row_t *row,
@@ -498,13 +526,14 @@ jg_status_t jg_store_put_idp(jg_store_t *st, apr_pool_t *p, const jg_store_row_t
     if (replace)
         return expect_one(exec(st, p, apr_pstrcat(p, "UPDATE jg_idps SET doc = ",
             lit(st, p, row->doc), ", updated_by = ", lit(st, p, row->updated_by),
-            ", updated_at = ", num(p, row->updated_at), " WHERE tenant = ",
-            lit(st, p, row->tenant), " AND name = ", lit(st, p, row->name), NULL),
-            &n, why), &n, why);
+            ", updated_at = ", num(p, row->updated_at), ", version = " GEN_NOW
+            " WHERE tenant = ", lit(st, p, row->tenant), " AND name = ",
+            lit(st, p, row->name), at_version(p, row->version), NULL), &n, why), &n, why);
     return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_idps (" IDP_COLS ") VALUES (",
         lit(st, p, row->tenant), ", ", lit(st, p, row->name), ", ", lit(st, p, row->doc),
         ", ", lit(st, p, row->created_by), ", ", num(p, row->created_at), ", ",
-        lit(st, p, row->created_by), ", ", num(p, row->created_at), ")", NULL), NULL, why);
+        lit(st, p, row->created_by), ", ", num(p, row->created_at), ", " GEN_NOW ")",
+        NULL), NULL, why);
 }
 
 jg_status_t jg_store_put_client(jg_store_t *st, apr_pool_t *p,
@@ -517,32 +546,35 @@ jg_status_t jg_store_put_client(jg_store_t *st, apr_pool_t *p,
         return expect_one(exec(st, p, apr_pstrcat(p, "UPDATE jg_clients SET name = ",
             lit(st, p, row->name), ", doc = ", lit(st, p, row->doc), ", secret_hash = ",
             lit(st, p, row->secret_hash), ", updated_by = ", lit(st, p, row->updated_by),
-            ", updated_at = ", num(p, row->updated_at), " WHERE tenant = ",
-            lit(st, p, row->tenant), " AND client_id = ", lit(st, p, row->client_id),
-            NULL), &n, why), &n, why);
+            ", updated_at = ", num(p, row->updated_at), ", version = " GEN_NOW
+            " WHERE tenant = ", lit(st, p, row->tenant), " AND client_id = ",
+            lit(st, p, row->client_id), at_version(p, row->version), NULL), &n, why),
+            &n, why);
     return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_clients (" CLIENT_COLS ") VALUES (",
         lit(st, p, row->tenant), ", ", lit(st, p, row->name), ", ", lit(st, p, row->doc),
         ", ", lit(st, p, row->created_by), ", ", num(p, row->created_at), ", ",
-        lit(st, p, row->created_by), ", ", num(p, row->created_at), ", ",
+        lit(st, p, row->created_by), ", ", num(p, row->created_at), ", " GEN_NOW ", ",
         lit(st, p, row->client_id), ", ", lit(st, p, row->secret_hash), ")", NULL),
         NULL, why);
 }
 
 jg_status_t jg_store_delete_idp(jg_store_t *st, apr_pool_t *p, const char *tenant,
-                                const char *name, int *deleted, const char **why)
+                                const char *name, long long version, int *deleted,
+                                const char **why)
 {
     return exec(st, p, apr_pstrcat(p, "DELETE FROM jg_idps WHERE tenant = ",
                                    lit(st, p, tenant), " AND name = ", lit(st, p, name),
-                                   NULL), deleted, why);
+                                   at_version(p, version), NULL), deleted, why);
 }
 
 jg_status_t jg_store_delete_client(jg_store_t *st, apr_pool_t *p, const char *tenant,
-                                   const char *client_id, int *deleted,
+                                   const char *client_id, long long version, int *deleted,
                                    const char **why)
 {
     return exec(st, p, apr_pstrcat(p, "DELETE FROM jg_clients WHERE tenant = ",
                                    lit(st, p, tenant), " AND client_id = ",
-                                   lit(st, p, client_id), NULL), deleted, why);
+                                   lit(st, p, client_id), at_version(p, version), NULL),
+                deleted, why);
 }
 
 jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,

@@ -26,9 +26,10 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 4   /* 2: refresh tokens, client revocations;
+#define JG_STORE_SCHEMA_VERSION 5   /* 2: refresh tokens, client revocations;
                                        3: a refresh token's resources;
-                                       4: the profile it was issued under */
+                                       4: the profile it was issued under;
+                                       5: each entry's version */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -49,6 +50,11 @@ typedef struct jg_store_row {
     const char *doc;            /* idps, clients: the entry as JSON */
     const char *created_by, *updated_by;
     long long created_at, updated_at;
+    /* Read: the row's version, the generation of the transaction that last
+     * wrote it (never 0, never given to another write). Replace: the
+     * version the row must still have (compare-and-set in the UPDATE
+     * itself), or 0: any. */
+    long long version;
 } jg_store_row_t;
 
 /* Load apr_dbd's driver (once per process is enough; safe to repeat). */
@@ -111,17 +117,21 @@ jg_status_t jg_store_end(jg_store_t *st, apr_pool_t *p, int commit, const char *
 jg_status_t jg_store_add_tenant(jg_store_t *st, apr_pool_t *p, const char *name,
                                 const char *user, long long now, const char **why);
 /* Insert (row->created_* used) or, when replace is set, update the row of
- * the same tenant and name (row->updated_* used). */
+ * the same tenant and name (row->updated_* used) if it still has
+ * row->version (0: any); JG_ERR_REJECTED when no row was changed (gone,
+ * or at another version). Either way the row's version becomes the
+ * transaction's generation. */
 jg_status_t jg_store_put_idp(jg_store_t *st, apr_pool_t *p, const jg_store_row_t *row,
                              int replace, const char **why);
 jg_status_t jg_store_put_client(jg_store_t *st, apr_pool_t *p,
                                 const jg_store_row_t *row, int replace,
                                 const char **why);
-/* *deleted: how many rows went (0 or 1). */
+/* *deleted: how many rows went (0 or 1): only a row at version (0: any). */
 jg_status_t jg_store_delete_idp(jg_store_t *st, apr_pool_t *p, const char *tenant,
-                                const char *name, int *deleted, const char **why);
+                                const char *name, long long version, int *deleted,
+                                const char **why);
 jg_status_t jg_store_delete_client(jg_store_t *st, apr_pool_t *p, const char *tenant,
-                                   const char *client_id, int *deleted,
+                                   const char *client_id, long long version, int *deleted,
                                    const char **why);
 jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
                               const char *value, const char **why);

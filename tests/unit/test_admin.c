@@ -1038,6 +1038,125 @@ END_TEST
 
 /* ---- cross-site requests: JSON (or XML) on everything that changes --------------- */
 
+/* ---- versions: ETag and If-Match -------------------------------------------- */
+
+START_TEST(if_match_by_rfc_9110)
+{
+    ck_assert(jg_admin_if_match("*", "\"7\""));
+    ck_assert(jg_admin_if_match(" * ", "\"7\""));
+    ck_assert(!jg_admin_if_match("*", NULL));          /* no current representation */
+    ck_assert(jg_admin_if_match("\"7\"", "\"7\""));
+    ck_assert(jg_admin_if_match("\"6\", \"7\"", "\"7\""));
+    ck_assert(jg_admin_if_match("\"6\",,\t\"7\"", "\"7\""));
+    ck_assert(!jg_admin_if_match("\"6\"", "\"7\""));
+    ck_assert(!jg_admin_if_match("\"7\"", NULL));
+    ck_assert(!jg_admin_if_match("W/\"7\"", "\"7\""));  /* strong comparison */
+    ck_assert(!jg_admin_if_match("7", "\"7\""));           /* not an entity tag */
+    ck_assert(!jg_admin_if_match("\"7", "\"7\""));
+    ck_assert(!jg_admin_if_match("\"7\" x", "\"7\""));
+    ck_assert(!jg_admin_if_match("", "\"7\""));
+    ck_assert(!jg_admin_if_match("\"77\"", "\"7\""));
+    ck_assert_str_eq(jg_admin_etag(test_pool, 42), "\"42\"");
+}
+END_TEST
+
+static jg_admin_response_t call_if(jg_admin_t *a, const char *method, const char *path,
+                                   const char *body, const char *if_match)
+{
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.tenant = "wso2.com";
+    req.content_type = "application/json";
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    req.if_match = if_match;
+    a->if_match = NULL;                 /* a new request each time */
+    jg_admin_api(a, &req, &resp);
+    return resp;
+}
+
+/* Two administrators read one version; the second save is refused. */
+START_TEST(api_two_writers_one_version)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    const char *v1, *v2, *id;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
+    resp = call_if(a, "POST", "/idps", idp_json("i", NULL), NULL);
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert_ptr_nonnull(resp.etag);
+    resp = call_if(a, "GET", "/idps/i", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    v1 = resp.etag;
+    ck_assert_ptr_nonnull(v1);
+    ck_assert(v1[0] == '"');
+    resp = call_if(a, "PUT", "/idps/i", "{\"jwks_url\":\"https://idp.example/one\"}", v1);
+    ck_assert_int_eq(resp.status, 200);
+    v2 = resp.etag;
+    ck_assert_ptr_nonnull(v2);
+    ck_assert_str_ne(v1, v2);
+    ck_assert_str_eq(call_if(a, "GET", "/idps/i", NULL, NULL).etag, v2);
+    /* the second writer, with what it read */
+    resp = call_if(a, "PUT", "/idps/i", "{\"jwks_url\":\"https://idp.example/two\"}", v1);
+    ck_assert_int_eq(resp.status, 412);
+    ck_assert(tu_contains(resp.body, "precondition_failed"));
+    ck_assert(tu_contains(resp.body, "'alice'"));
+    ck_assert_ptr_null(resp.audit);
+    resp = call_if(a, "GET", "/idps/i", NULL, NULL);
+    ck_assert(tu_contains(resp.body, "/one") && !tu_contains(resp.body, "/two"));
+    ck_assert_str_eq(resp.etag, v2);
+    ck_assert_int_eq(call_if(a, "DELETE", "/idps/i", NULL, v1).status, 412);
+    ck_assert_int_eq(call_if(a, "DELETE", "/idps/i", NULL, "W/\"x\"").status, 412);
+    ck_assert_int_eq(call_if(a, "GET", "/idps/i", NULL, NULL).status, 200);
+    /* "*": any version of an entry that exists */
+    ck_assert_int_eq(call_if(a, "PUT", "/idps/i", "{\"jwks_url\":\"https://idp.example/3\"}", "*").status, 200);
+    ck_assert_int_eq(call_if(a, "PUT", "/idps/nope", "{\"jwks_url\":\"https://idp.example/3\"}", "*").status, 412);
+    ck_assert_int_eq(call_if(a, "PUT", "/idps/nope", "{\"jwks_url\":\"https://idp.example/3\"}", NULL).status, 404);
+    /* without If-Match, as before */
+    ck_assert_int_eq(call_if(a, "PUT", "/idps/i", "{\"jwks_url\":\"https://idp.example/4\"}", NULL).status, 200);
+    v2 = call_if(a, "GET", "/idps/i", NULL, NULL).etag;
+    ck_assert_int_eq(call_if(a, "DELETE", "/idps/i", NULL, v2).status, 204);
+    ck_assert_int_eq(call_if(a, "DELETE", "/idps/i", NULL, v2).status, 412);
+
+    /* service providers alike */
+    resp = call_if(a, "POST", "/clients", "{\"name\":\"sp\"}", NULL);
+    ck_assert_int_eq(resp.status, 201);
+    id = apr_pstrdup(test_pool, json_object_get_string(json_object_object_get(
+        body_of(&resp), "client_id")));
+    v1 = resp.etag;
+    ck_assert_ptr_nonnull(v1);
+    ck_assert_str_eq(call_if(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), NULL,
+                             NULL).etag, v1);
+    resp = call_if(a, "PUT", apr_pstrcat(test_pool, "/clients/", id, NULL),
+                   "{\"name\":\"sp\",\"scopes\":[\"a\"]}", v1);
+    ck_assert_int_eq(resp.status, 200);
+    v2 = resp.etag;
+    ck_assert_str_ne(v1, v2);
+    ck_assert_str_eq(call_if(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), NULL,
+                             NULL).etag, v2);
+    resp = call_if(a, "PUT", apr_pstrcat(test_pool, "/clients/", id, NULL),
+                   "{\"name\":\"sp\",\"scopes\":[\"b\"]}", v1);
+    ck_assert_int_eq(resp.status, 412);
+    ck_assert_int_eq(call_if(a, "DELETE", apr_pstrcat(test_pool, "/clients/", id, NULL),
+                             NULL, v1).status, 412);
+    resp = call_if(a, "GET", apr_pstrcat(test_pool, "/clients/", id, NULL), NULL, NULL);
+    ck_assert(tu_contains(resp.body, "\"a\"") && !tu_contains(resp.body, "\"b\""));
+    ck_assert_int_eq(call_if(a, "DELETE", apr_pstrcat(test_pool, "/clients/", id, NULL),
+                             NULL, v2).status, 204);
+    /* tenants answer one too; httpd.conf's entries a digest of theirs */
+    ck_assert_ptr_nonnull(call_if(a, "GET", "/tenants/wso2.com", NULL, NULL).etag);
+    resp = call_if(a, "GET", "/tenants/carbon.super", NULL, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(resp.etag && !strncmp(resp.etag, "\"conf-", 6));
+}
+END_TEST
+
 START_TEST(media_types)
 {
     ck_assert(jg_admin_media_type_is("application/json", "application/json"));
@@ -2119,6 +2238,8 @@ Suite *admin_suite(void)
     tcase_add_test(tc, discovery_issuers_must_reach_public_or_allowed_addresses);
     tcase_add_test(tc, api_shows_and_refetches_keys_by_discovery);
     tcase_add_test(tc, media_types);
+    tcase_add_test(tc, if_match_by_rfc_9110);
+    tcase_add_test(tc, api_two_writers_one_version);
     tcase_add_test(tc, api_refuses_every_simple_content_type);
     tcase_add_test(tc, api_tenant_admins_act_on_their_tenant_only);
     tcase_add_test(tc, api_server_admins_and_others);

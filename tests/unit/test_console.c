@@ -400,6 +400,59 @@ START_TEST(console_refetches_keys_with_its_button)
 }
 END_TEST
 
+/* The edit forms carry the version they show; a save from a stale form
+ * changes nothing and links to the entry as it is. */
+START_TEST(console_refuses_a_stale_save)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t res;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o = NULL;
+    jg_console_response_t r;
+    const char *why = NULL, *v1, *field, *doc = "{\"name\":\"i\",\"jwks_url\":"
+                                                 "\"https://idp.example/j\"}";
+
+    memset(&res, 0, sizeof(res));
+    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
+                                            &err), JG_OK);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    v1 = apr_psprintf(test_pool, "%" APR_INT64_T_FMT, (apr_int64_t)res.version);
+    field = apr_pstrcat(test_pool, "<input type=\"hidden\" name=\"version\" value=\"", v1,
+                        "\">", NULL);
+    r = handle(a, "GET", "/idps/i", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tu_contains(r.body, field));
+    /* the first save, from that version */
+    r = handle(a, "POST", "/idps/i", NULL, FORM, form_body(a, apr_pstrcat(test_pool,
+               "version=", v1, "&cert_type=jwks&jwks_url=https%3A%2F%2Fidp.example%2Fone"
+               "&enabled=on", NULL)));
+    ck_assert_int_eq(r.status, 303);
+    a->if_match = NULL;
+    /* the second, from the same version: refused, a link to the entry */
+    r = handle(a, "POST", "/idps/i", NULL, FORM, form_body(a, apr_pstrcat(test_pool,
+               "version=", v1, "&cert_type=jwks&jwks_url=https%3A%2F%2Fidp.example%2Ftwo"
+               "&enabled=on", NULL)));
+    ck_assert_int_eq(r.status, 412);
+    ck_assert(tu_contains(r.body, "Changed by someone else"));
+    ck_assert(tu_contains(r.body, "href=\"/admin/idps/i?tenantDomain=carbon.super\""));
+    ck_assert_ptr_null(r.audit);
+    a->if_match = NULL;
+    ck_assert_int_eq(jg_admin_find_idp(a, "carbon.super", "i", &e, &res), 200);
+    ck_assert_str_eq(e->jwks_url, "https://idp.example/one");
+    /* a version that is not one matches nothing */
+    r = handle(a, "POST", "/idps/i/delete", NULL, FORM, form_body(a, "version=x1"));
+    ck_assert_int_eq(r.status, 412);
+    a->if_match = NULL;
+    /* a form shown again after a refused field keeps its version */
+    r = handle(a, "POST", "/idps/i", NULL, FORM, form_body(a, apr_pstrcat(test_pool,
+               "version=", v1, "&cert_type=jwks&jwks_url=nope&enabled=on", NULL)));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(tu_contains(r.body, field));
+}
+END_TEST
+
 START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
 {
     jg_admin_t *a = admin();
@@ -841,6 +894,7 @@ Suite *console_suite(void)
     tcase_add_test(tc, console_client_secret_once);
     tcase_add_test(tc, console_shows_the_key_source_escaped);
     tcase_add_test(tc, console_refetches_keys_with_its_button);
+    tcase_add_test(tc, console_refuses_a_stale_save);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_url);
     tcase_add_test(tc, console_registers_an_idp_by_issuer_discovery);
     tcase_add_test(tc, console_edit_keeps_jwks_allow_http_for_the_same_issuer);

@@ -86,6 +86,41 @@ END_TEST
 
 /* Version 3 keeps a refresh token's resources (RFC 8707); a version 2
  * database keeps its rows, which have none. */
+/* what schema version 5 added */
+static void drop_versions(jg_store_t *st)
+{
+    int n = 0;
+
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_tenants DROP COLUMN version"), 0);
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_idps DROP COLUMN version"), 0);
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_clients DROP COLUMN version"), 0);
+}
+
+START_TEST(entries_get_versions_when_migrated_from_version_4)
+{
+    jg_store_t *st = ts_open(ts_db_path());
+    apr_array_header_t *tenants = NULL, *idps = NULL;
+    const char *why = NULL;
+    int version = -1;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", "idp", "{}"), 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    drop_versions(st);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "4", &why), JG_OK);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 4);
+    ck_assert_int_eq(jg_store_load(st, test_pool, &tenants, &idps, NULL, NULL, &why), JG_OK);
+    ck_assert_int_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->version, generation(st));
+    ck_assert_int_eq(JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->version, generation(st));
+    ck_assert_int_ne(generation(st), 0);
+}
+END_TEST
+
 START_TEST(refresh_resources_kept_and_migrated_from_version_2)
 {
     jg_store_t *st = ts_open(ts_db_path());
@@ -107,6 +142,7 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
                                    "jg_refresh_tokens DROP COLUMN profile"), 0);
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
                                    "jg_refresh_tokens DROP COLUMN resource"), 0);
+    drop_versions(st);
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "2", &why), JG_OK);
     ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
     ck_assert_int_eq(version, 2);
@@ -141,6 +177,7 @@ START_TEST(refresh_profile_kept_and_migrated_from_version_3)
 
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
                                    "jg_refresh_tokens DROP COLUMN profile"), 0);
+    drop_versions(st);
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "3", &why), JG_OK);
     ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
     ck_assert_int_eq(version, 3);
@@ -300,9 +337,9 @@ START_TEST(rows_round_trip_with_quotes)
     c->updated_by = "bob";
     c->updated_at = 9;
     ck_assert_msg(jg_store_put_client(st, test_pool, c, 1, &why) == JG_OK, "%s", why);
-    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, &n, &why), JG_OK);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, 0, &n, &why), JG_OK);
     ck_assert_int_eq(n, 1);
-    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, &n, &why), JG_OK);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t'1", nasty, 0, &n, &why), JG_OK);
     ck_assert_int_eq(n, 0);
     ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
     ck_assert_int_eq(jg_store_tenant_rows(st, test_pool, "t'1", &idps, &clients, &why), JG_OK);
@@ -323,6 +360,55 @@ START_TEST(replacing_a_missing_row_fails)
     ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
     ck_assert_int_ne(jg_store_put_idp(st, test_pool, row("t", "nope", "{}"), 1, &why), JG_OK);
     jg_store_end(st, test_pool, 0, NULL);
+}
+END_TEST
+
+/* A row's version is the generation of the write that made it; a replace
+ * or a delete at another version changes nothing (compare and set). */
+START_TEST(versions_compare_and_set)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+    apr_array_header_t *idps = NULL;
+    jg_store_row_t *r = row("t", "idp", "{\"v\":1}"), *got;
+    long long v1, v2;
+    int n = -1;
+
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, r, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_tenant_rows(st, test_pool, "t", &idps, NULL, &why), JG_OK);
+    v1 = JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->version;
+    ck_assert_int_eq(v1, generation(st));
+    /* a stale version: refused, nothing changed */
+    r->doc = "{\"v\":2}";
+    r->version = v1 - 1;
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, r, 1, &why), JG_ERR_REJECTED);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t", "idp", v1 + 1, &n, &why), JG_OK);
+    ck_assert_int_eq(n, 0);
+    jg_store_end(st, test_pool, 0, NULL);
+    ck_assert_int_eq(jg_store_tenant_rows(st, test_pool, "t", &idps, NULL, &why), JG_OK);
+    got = JG_ARRAY_IDX(idps, 0, jg_store_row_t *);
+    ck_assert_str_eq(got->doc, "{\"v\":1}");
+    ck_assert_int_eq(got->version, v1);
+    /* the current one: changed, with a new version */
+    r->version = v1;
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, r, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_tenant_rows(st, test_pool, "t", &idps, NULL, &why), JG_OK);
+    got = JG_ARRAY_IDX(idps, 0, jg_store_row_t *);
+    v2 = got->version;
+    ck_assert_str_eq(got->doc, "{\"v\":2}");
+    ck_assert(v2 > v1);
+    /* deleted only at its version */
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t", "idp", v1, &n, &why), JG_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t", "idp", v2, &n, &why), JG_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
 }
 END_TEST
 
@@ -392,6 +478,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, newer_schema_is_refused_untouched);
     tcase_add_test(tc, refresh_resources_kept_and_migrated_from_version_2);
     tcase_add_test(tc, refresh_profile_kept_and_migrated_from_version_3);
+    tcase_add_test(tc, entries_get_versions_when_migrated_from_version_4);
     tcase_add_test(tc, not_our_database_is_refused);
     tcase_add_test(tc, file_is_in_wal_mode);
     tcase_add_test(tc, generation_moves_with_commits_only);
@@ -399,6 +486,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, duplicate_insert_fails_the_statement);
     tcase_add_test(tc, rows_round_trip_with_quotes);
     tcase_add_test(tc, replacing_a_missing_row_fails);
+    tcase_add_test(tc, versions_compare_and_set);
     tcase_add_test(tc, second_connection_sees_commits);
     tcase_add_test(tc, writer_waits_for_the_other_writer);
     tcase_add_test(tc, unopenable_path_is_reported);

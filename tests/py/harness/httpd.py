@@ -80,9 +80,9 @@ class Env:
         return out
 
 
-def port_answers(port):
+def port_answers(port, host="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -167,10 +167,11 @@ class Httpd:
     the others). mpm: "event" or "prefork". mpm_conf replaces the MPM
     settings. debug: LogLevel oauth_jwt_grant:debug. netns: a netns.NetNS
     the server runs in (its loopback, its /etc/hosts); the test then talks
-    to it through netns.run()."""
+    to it through netns.run(). address: where it listens (and its URLs
+    lead), 127.0.0.1 unless a namespace gives it another (harness.topology)."""
 
     def __init__(self, env, name, mpm="event", ports=1, mpm_conf=None,
-                 debug=False, server_name="127.0.0.1", netns=None):
+                 debug=False, server_name="127.0.0.1", netns=None, address="127.0.0.1"):
         if mpm not in MPM_DEFAULTS:
             raise ValueError(f"unknown MPM {mpm!r}")
         self.env = env
@@ -180,6 +181,7 @@ class Httpd:
         self.debug = debug
         self.server_name = server_name
         self.netns = netns
+        self.address = address
         self.dir = os.path.join(env.base_dir, name)
         if os.path.exists(self.dir):
             shutil.rmtree(self.dir)
@@ -208,7 +210,7 @@ class Httpd:
         lines = [
             f'ServerRoot "{self.dir}"',
             f"ServerName {self.server_name}",
-            *[f"Listen 127.0.0.1:{p}" for p in self.ports],
+            *[f"Listen {self.address}:{p}" for p in self.ports],
             f'PidFile "{self.pid_file}"',
             f'DefaultRuntimeDir "{self.dir}/run"',
             f'Mutex file:{self.dir}/run default',
@@ -323,7 +325,7 @@ class Httpd:
 
     def _ports_answer(self):
         def check():
-            return all(port_answers(p) for p in self.ports)
+            return all(port_answers(p, self.address) for p in self.ports)
         return self.netns.run(check) if self.netns else check()
 
     def _read_pid(self):
@@ -523,7 +525,7 @@ class Httpd:
     # -- HTTP ------------------------------------------------------------
 
     def url(self, path=TOKEN_PATH, port=None):
-        return f"http://127.0.0.1:{port or self.port}{path}"
+        return f"http://{self.address}:{port or self.port}{path}"
 
     def token(self, assertion=None, client=None, auth="basic", scope=None,
               tenant=None, data=None, extra=None, port=None, headers=None,

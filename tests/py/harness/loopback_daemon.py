@@ -2,7 +2,10 @@
 directory of its own, as a child of the test process: started, stopped
 (an outage: start() brings it back on the same port), paused and resumed
 (SIGSTOP / SIGCONT: a server that hangs). Subclasses name the program
-(argv) and how it logs; redis_server.py and memcached_server.py use it."""
+(argv) and how it logs; redis_server.py and memcached_server.py use it.
+With a netns.NetNS and an address of it (harness.topology), the program
+runs in that namespace (`ip netns exec`, which execs it: the child is the
+program) and listens there."""
 
 import os
 import shutil
@@ -18,11 +21,19 @@ class LoopbackDaemon:
     name = "server"              # for messages
     log_stdout = False           # True: the program logs to stdout/stderr
 
-    def __init__(self, base_dir, subdir):
+    def __init__(self, base_dir, subdir, netns=None, host="127.0.0.1"):
         self.dir = os.path.join(base_dir, subdir)
         self.log = os.path.join(self.dir, f"{subdir}.log")
         self.port = free_port()
         self.proc = None
+        self.netns = netns
+        self.host = host
+
+    def answers(self):
+        """Whether its port takes a connection (from inside its namespace)."""
+        if self.netns:
+            return self.netns.run(port_answers, self.port, self.host)
+        return port_answers(self.port, self.host)
 
     def argv(self):
         raise NotImplementedError
@@ -30,10 +41,11 @@ class LoopbackDaemon:
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         with open(self.log if self.log_stdout else os.devnull, "ab") as out:
-            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=out, cwd=self.dir)
+            prefix = self.netns.prefix() if self.netns else []
+            self.proc = subprocess.Popen([*prefix, *self.argv()], stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=out, cwd=self.dir)
         deadline = time.monotonic() + 20
-        while not port_answers(self.port):
+        while not self.answers():
             assert self.proc.poll() is None, f"{self.name} exited; see {self.log}"
             assert time.monotonic() < deadline, f"{self.name} did not come up"
             time.sleep(0.05)
@@ -50,7 +62,7 @@ class LoopbackDaemon:
                 self.proc.wait(timeout=10)
         self.proc = None
         deadline = time.monotonic() + 10
-        while port_answers(self.port):
+        while self.answers():
             assert time.monotonic() < deadline, f"{self.name} did not go away"
             time.sleep(0.05)
 

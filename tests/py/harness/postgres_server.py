@@ -24,20 +24,30 @@ def pg_bindir():
 
 
 class Postgres:
-    def __init__(self, base_dir):
+    """netns and host: the namespace and address it listens on
+    (harness.topology); clients: a network (CIDR) whose hosts may connect
+    (trust, as on loopback)."""
+
+    def __init__(self, base_dir, netns=None, host="127.0.0.1", subdir="postgres",
+                 clients=None):
         self.bindir = pg_bindir()
-        self.dir = os.path.join(base_dir, "postgres")
+        self.netns = netns
+        self.host = host
+        self.dir = os.path.join(base_dir, subdir)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
         self.port = free_port()
         self.user = "jg"
         self.run_as = "postgres" if os.geteuid() == 0 else None
         self.databases = 0
+        self.clients = clients
 
     def _cmd(self, *args, check=True):
         cmd = list(args)
         if self.run_as:
             cmd = ["runuser", "-u", self.run_as, "--"] + cmd
+        if self.netns:
+            cmd = self.netns.prefix() + cmd
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               timeout=120, check=False, cwd="/")
         if check and proc.returncode != 0:
@@ -52,21 +62,29 @@ class Postgres:
         os.chmod(self.dir, 0o700)
         self._cmd(f"{self.bindir}/initdb", "-D", self.data, "-U", self.user,
                   "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        if self.clients:
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                f.write(f"host all all {self.clients} trust\n")
         self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-l", self.log, "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} "
                   "-c fsync=off", "start")
         deadline = time.monotonic() + 30
-        while not port_answers(self.port):
+        while not self.answers():
             assert time.monotonic() < deadline, "PostgreSQL did not come up"
             time.sleep(0.1)
         return self
+
+    def answers(self):
+        if self.netns:
+            return self.netns.run(port_answers, self.port, self.host)
+        return port_answers(self.port, self.host)
 
     def stop(self):
         self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop",
                   check=False)
 
     def psql(self, sql, db="postgres"):
-        proc = self._cmd(f"{self.bindir}/psql", "-h", "127.0.0.1", "-p", str(self.port),
+        proc = self._cmd(f"{self.bindir}/psql", "-h", self.host, "-p", str(self.port),
                          "-U", self.user, "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql)
         return proc.stdout.decode()
 
@@ -77,7 +95,7 @@ class Postgres:
         return name
 
     def params(self, db):
-        return f"host=127.0.0.1 port={self.port} dbname={db} user={self.user}"
+        return f"host={self.host} port={self.port} dbname={db} user={self.user}"
 
 
 def dbd_conf(env, pg, db, poll=None):

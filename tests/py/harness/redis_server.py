@@ -21,16 +21,16 @@ REDIS_SERVER = "/usr/bin/redis-server"
 class Redis(LoopbackDaemon):
     name = "redis-server"
 
-    def __init__(self, base_dir, subdir="redis", extra=()):
-        super().__init__(base_dir, subdir)
+    def __init__(self, base_dir, subdir="redis", extra=(), netns=None, host="127.0.0.1"):
+        super().__init__(base_dir, subdir, netns=netns, host=host)
         self.extra = list(extra)     # more options (--maxmemory ...)
 
     @property
     def spec(self):
-        return f"redis:127.0.0.1:{self.port}"
+        return f"redis:{self.host}:{self.port}"
 
     def argv(self):
-        return [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
+        return [REDIS_SERVER, "--bind", self.host, "--port", str(self.port),
                 "--dir", self.dir, "--save", "", "--appendonly", "no",
                 "--protected-mode", "yes", "--daemonize", "no", "--logfile", self.log,
                 "--unixsocket", "", "--databases", "1", *self.extra]
@@ -39,7 +39,12 @@ class Redis(LoopbackDaemon):
         """One command in RESP; the raw reply (bytes)."""
         req = f"*{len(args)}\r\n".encode() + b"".join(
             f"${len(str(a).encode())}\r\n".encode() + str(a).encode() + b"\r\n" for a in args)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        if self.netns:
+            return self.netns.run(self._command, req)
+        return self._command(req)
+
+    def _command(self, req):
+        with socket.create_connection((self.host, self.port), timeout=5) as s:
             s.sendall(req)
             data = b""
             while not data.endswith(b"\r\n"):
