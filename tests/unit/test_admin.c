@@ -523,14 +523,22 @@ END_TEST
 /* ---- the JSON API ---------------------------------------------------------------- */
 
 /* A request as the API's clients make them: JSON on everything but GET
- * and HEAD, bodiless requests included. */
-static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *path,
-                                const char *tenant, const char *body)
+ * and HEAD, bodiless requests included; query: the query string (or
+ * NULL), if_match: the If-Match header (or NULL). */
+static jg_admin_response_t request(jg_admin_t *a, const char *method, const char *path,
+                                   const char *tenant, const char *body, const char *query,
+                                   const char *if_match)
 {
     jg_admin_request_t req;
     jg_admin_response_t resp;
+    apr_table_t *t = NULL;
+    const char *why = NULL;
 
     memset(&req, 0, sizeof(req));
+    if (query) {
+        ck_assert_int_eq(jg_form_parse(test_pool, query, strlen(query), &t, &why), JG_OK);
+        req.query = t;
+    }
     req.method = method;
     req.path = path;
     req.tenant = tenant;
@@ -539,28 +547,23 @@ static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *p
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.location = "/admin";
+    req.if_match = if_match;
+    a->if_match = NULL;                 /* a new request each time */
     jg_admin_api(a, &req, &resp);
     return resp;
+}
+
+static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *path,
+                                const char *tenant, const char *body)
+{
+    return request(a, method, path, tenant, body, NULL, NULL);
 }
 
 /* A GET of path with a query string (q=...&offset=...). */
 static jg_admin_response_t get_query(jg_admin_t *a, const char *path, const char *tenant,
                                      const char *query)
 {
-    jg_admin_request_t req;
-    jg_admin_response_t resp;
-    apr_table_t *t = NULL;
-    const char *why = NULL;
-
-    ck_assert_int_eq(jg_form_parse(test_pool, query, strlen(query), &t, &why), JG_OK);
-    memset(&req, 0, sizeof(req));
-    req.method = "GET";
-    req.path = path;
-    req.tenant = tenant;
-    req.query = t;
-    req.location = "/admin";
-    jg_admin_api(a, &req, &resp);
-    return resp;
+    return request(a, "GET", path, tenant, NULL, query, NULL);
 }
 
 static json_object *body_of(const jg_admin_response_t *resp)
@@ -1063,21 +1066,7 @@ END_TEST
 static jg_admin_response_t call_if(jg_admin_t *a, const char *method, const char *path,
                                    const char *body, const char *if_match)
 {
-    jg_admin_request_t req;
-    jg_admin_response_t resp;
-
-    memset(&req, 0, sizeof(req));
-    req.method = method;
-    req.path = path;
-    req.tenant = "wso2.com";
-    req.content_type = "application/json";
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    req.location = "/admin";
-    req.if_match = if_match;
-    a->if_match = NULL;                 /* a new request each time */
-    jg_admin_api(a, &req, &resp);
-    return resp;
+    return request(a, method, path, "wso2.com", body, NULL, if_match);
 }
 
 /* Two administrators read one version; the second save is refused. */

@@ -400,6 +400,21 @@ START_TEST(console_refetches_keys_with_its_button)
 }
 END_TEST
 
+/* An IdP of the default tenant from its JSON document, as the API's POST. */
+static void register_idp(jg_admin_t *a, const char *doc, jg_admin_result_t *res)
+{
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o = NULL;
+    const char *why = NULL;
+
+    memset(res, 0, sizeof(*res));
+    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
+                                            &err), JG_OK);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, res), 201);
+}
+
 /* The edit forms carry the version they show; a save from a stale form
  * changes nothing and links to the entry as it is. */
 START_TEST(console_refuses_a_stale_save)
@@ -407,17 +422,11 @@ START_TEST(console_refuses_a_stale_save)
     jg_admin_t *a = admin();
     jg_admin_result_t res;
     jg_idp_entry_t *e = NULL;
-    jg_entry_error_t err = { NULL, NULL };
-    json_object *o = NULL;
     jg_console_response_t r;
-    const char *why = NULL, *v1, *field, *doc = "{\"name\":\"i\",\"jwks_url\":"
+    const char *v1, *field, *doc = "{\"name\":\"i\",\"jwks_url\":"
                                                  "\"https://idp.example/j\"}";
 
-    memset(&res, 0, sizeof(res));
-    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
-    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
-                                            &err), JG_OK);
-    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    register_idp(a, doc, &res);
     v1 = apr_psprintf(test_pool, "%" APR_INT64_T_FMT, (apr_int64_t)res.version);
     field = apr_pstrcat(test_pool, "<input type=\"hidden\" name=\"version\" value=\"", v1,
                         "\">", NULL);
@@ -458,17 +467,11 @@ START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_url)
     jg_admin_t *a = admin();
     jg_admin_result_t res;
     jg_idp_entry_t *e = NULL;
-    jg_entry_error_t err = { NULL, NULL };
-    json_object *o = NULL;
     jg_console_response_t r;
-    const char *why = NULL, *doc = "{\"name\":\"lo\",\"jwks_url\":\"http://127.0.0.1:9/j\","
+    const char *doc = "{\"name\":\"lo\",\"jwks_url\":\"http://127.0.0.1:9/j\","
                                    "\"jwks_allow_http\":true}";
 
-    memset(&res, 0, sizeof(res));
-    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
-    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
-                                            &err), JG_OK);
-    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    register_idp(a, doc, &res);
     r = handle(a, "GET", "/idps/lo", NULL, NULL, NULL);
     ck_assert(tu_contains(r.body, "Plain http is allowed for this IdP"));
     /* the same URL: saved, still allowed */
@@ -554,17 +557,11 @@ START_TEST(console_edit_keeps_jwks_allow_http_for_the_same_issuer)
     jg_admin_t *a = admin();
     jg_admin_result_t res;
     jg_idp_entry_t *e = NULL;
-    jg_entry_error_t err = { NULL, NULL };
-    json_object *o = NULL;
     jg_console_response_t r;
-    const char *why = NULL, *doc = "{\"name\":\"lo\",\"issuer\":\"http://127.0.0.1:9\","
+    const char *doc = "{\"name\":\"lo\",\"issuer\":\"http://127.0.0.1:9\","
                                    "\"discovery\":true,\"jwks_allow_http\":true}";
 
-    memset(&res, 0, sizeof(res));
-    ck_assert_int_eq(jg_json_parse_object(test_pool, doc, strlen(doc), &o, &why), JG_OK);
-    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, o, NULL, JG_ENTRY_SUBMIT, a->now, &e,
-                                            &err), JG_OK);
-    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", e, 0, &res), 201);
+    register_idp(a, doc, &res);
     r = handle(a, "POST", "/idps/lo", NULL, FORM, form_body(a, "cert_type=discovery&"
                "issuer=http%3A%2F%2F127.0.0.1%3A9&enabled=on&iat_validity=10m"));
     ck_assert_int_eq(r.status, 303);

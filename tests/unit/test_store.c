@@ -84,6 +84,16 @@ START_TEST(schema_created_then_current)
 }
 END_TEST
 
+/* A refresh token row h1 of family f1, for resource. */
+static void refresh_row(jg_refresh_row_t *in, const char *resource)
+{
+    memset(in, 0, sizeof(*in));
+    in->hash = "h1"; in->family = "f1"; in->tenant = "t"; in->client_id = "c";
+    in->sub = "s"; in->scope = "email"; in->idp = "i"; in->claims = ""; in->issuer = "iss";
+    in->issued_at = 1; in->expires_at = 2;
+    in->resource = resource;
+}
+
 /* Version 3 keeps a refresh token's resources (RFC 8707); a version 2
  * database keeps its rows, which have none. */
 /* what schema version 5 added */
@@ -98,6 +108,26 @@ static void drop_versions(jg_store_t *st)
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
                                    "jg_clients DROP COLUMN version"), 0);
 }
+
+/* The database as an older module left it (version, without the refresh
+ * tokens' columns col1 and col2, either NULL, nor the entries' versions),
+ * then migrated again: migrate reports the version it found. */
+static void back_to(jg_store_t *st, int version, const char *col1, const char *col2)
+{
+    const char *cols[2] = { col1, col2 }, *why = NULL;
+    int i, n = 0, found = -1;
+
+    for (i = 0; i < 2; i++)
+        if (cols[i])
+            ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, apr_pstrcat(test_pool,
+                             "ALTER TABLE jg_refresh_tokens DROP COLUMN ", cols[i], NULL)), 0);
+    drop_versions(st);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version",
+                                       apr_itoa(test_pool, version), &why), JG_OK);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &found, &why), JG_OK);
+    ck_assert_int_eq(found, version);
+}
+
 
 START_TEST(entries_get_versions_when_migrated_from_version_4)
 {
@@ -126,26 +156,14 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
     jg_store_t *st = ts_open(ts_db_path());
     jg_refresh_row_t in, *out = NULL;
     const char *why = NULL;
-    int n = 0, version = -1;
 
-    memset(&in, 0, sizeof(in));
-    in.hash = "h1"; in.family = "f1"; in.tenant = "t"; in.client_id = "c";
-    in.sub = "s"; in.scope = "email"; in.idp = "i"; in.claims = ""; in.issuer = "iss";
-    in.issued_at = 1; in.expires_at = 2;
-    in.resource = "https://a.example https://b.example";
+    refresh_row(&in, "https://a.example https://b.example");
     ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_str_eq(out->resource, "https://a.example https://b.example");
 
     /* back to version 2, as an older module left it */
-    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
-                                   "jg_refresh_tokens DROP COLUMN profile"), 0);
-    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
-                                   "jg_refresh_tokens DROP COLUMN resource"), 0);
-    drop_versions(st);
-    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "2", &why), JG_OK);
-    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
-    ck_assert_int_eq(version, 2);
+    back_to(st, 2, "profile", "resource");
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out->resource, "");
@@ -160,12 +178,8 @@ START_TEST(refresh_profile_kept_and_migrated_from_version_3)
     jg_store_t *st = ts_open(ts_db_path());
     jg_refresh_row_t in, *out = NULL;
     const char *why = NULL;
-    int n = 0, version = -1;
 
-    memset(&in, 0, sizeof(in));
-    in.hash = "h1"; in.family = "f1"; in.tenant = "t"; in.client_id = "c";
-    in.sub = "s"; in.scope = "email"; in.idp = "i"; in.claims = ""; in.issuer = "iss";
-    in.issued_at = 1; in.expires_at = 2; in.resource = "https://a.example";
+    refresh_row(&in, "https://a.example");
     in.profile = "token-exchange";
     ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
     in.hash = "h2"; in.profile = NULL;
@@ -175,12 +189,7 @@ START_TEST(refresh_profile_kept_and_migrated_from_version_3)
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
     ck_assert_str_eq(out->profile, "rfc7523");
 
-    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
-                                   "jg_refresh_tokens DROP COLUMN profile"), 0);
-    drop_versions(st);
-    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "3", &why), JG_OK);
-    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
-    ck_assert_int_eq(version, 3);
+    back_to(st, 3, "profile", NULL);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out->profile, "rfc7523");
