@@ -625,7 +625,7 @@ static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t
     if (jg_store_open_sqlite(ptemp, v->store->path, &st, &why) != JG_OK
         || load_rows(st, sp, &rows, &why) != JG_OK
         || make_snapshot(v, sp, &rows, 0, &snap, &why) != JG_OK) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: no registry snapshot "
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0362: no registry snapshot "
                      "built before the children start (%s): each builds its own", why);
         apr_pool_destroy(sp);
         return;
@@ -633,7 +633,7 @@ static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t
     v->inherited = snap;
     /* the parent lets it go at the next restart; children keep their copy */
     apr_pool_cleanup_register(pconf, snap, drop_inherited, apr_pool_cleanup_null);
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0361: registry snapshot of "
                  "generation %" APR_INT64_T_FMT " built in %ld ms before the children "
                  "start", (apr_int64_t)snap->gen, (long)((apr_time_now() - t0) / 1000));
 }

@@ -179,10 +179,11 @@ def test_snapshots_are_built_beside_the_requests(httpd_factory, keys):
     h.write(base_conf(h, keys)).start()
 
     def built():
-        lines = [line for line in h.error_log_lines() if "JWTG0322" in line]
-        parent = [line for line in lines if line.endswith("before the children start")]
-        beside = [line for line in lines if line.endswith("beside the requests")]
-        return len(parent), len(beside), len(lines) - len(parent) - len(beside)
+        lines = h.error_log_lines()
+        parent = [line for line in lines if "JWTG0361" in line]
+        children = [line for line in lines if "JWTG0322" in line]
+        beside = [line for line in children if line.endswith("beside the requests")]
+        return len(parent), len(beside), len(children) - len(beside)
 
     # before any request: the parent's build, none by the children (they
     # found it current), none in a request
