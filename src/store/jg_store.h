@@ -26,8 +26,9 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 3   /* 2: refresh tokens, client revocations;
-                                       3: a refresh token's resources */
+#define JG_STORE_SCHEMA_VERSION 4   /* 2: refresh tokens, client revocations;
+                                       3: a refresh token's resources;
+                                       4: a refresh token's DPoP key */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -142,6 +143,9 @@ typedef struct jg_refresh_row {
     /* the resources (RFC 8707) granted, space-separated; "" or NULL: none
      * (schema version 3) */
     const char *resource;
+    /* RFC 9449 5: the thumbprint of the DPoP key the token is bound to
+     * (a public client's); "" or NULL: none (schema version 4) */
+    const char *jkt;
 } jg_refresh_row_t;
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,

@@ -101,8 +101,25 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
     ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_str_eq(out->resource, "https://a.example https://b.example");
+    ck_assert_str_eq(out->jkt, "");               /* not bound to a DPoP key */
+    in.hash = "h2";
+    in.jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
+    ck_assert_str_eq(out->jkt, in.jkt);
 
-    /* back to version 2, as an older module left it */
+    /* back to version 3, as an older module left it: rows bound to no key */
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_refresh_tokens DROP COLUMN jkt"), 0);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "3", &why), JG_OK);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 3);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
+    ck_assert_str_eq(out->jkt, "");
+
+    /* back to version 2 */
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_refresh_tokens DROP COLUMN jkt"), 0);
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
                                    "jg_refresh_tokens DROP COLUMN resource"), 0);
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "2", &why), JG_OK);
