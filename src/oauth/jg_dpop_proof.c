@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -10,6 +11,7 @@
 #include "jg_b64url.h"
 #include "jg_json.h"
 #include "jg_jws.h"
+#include "jg_keycache.h"
 #include "jg_secret.h"
 #include "jg_sig.h"
 
@@ -48,7 +50,7 @@ static jg_status_t parse(apr_pool_t *p, const jg_dpop_policy_t *pol, const char 
     json_object *jwk, *claims;
     int present = 0;
     jg_dpop_proof_t *pr;
-    jg_key_t *key;
+    const jg_key_t *key;
     const char *jwhy = NULL;
     int64_t iat;
     jg_status_t st;
@@ -73,7 +75,8 @@ static jg_status_t parse(apr_pool_t *p, const jg_dpop_policy_t *pol, const char 
     if (json_object_object_get_ex(jwk, "d", NULL) || json_object_object_get_ex(jwk, "k", NULL)
         || json_object_object_get_ex(jwk, "p", NULL))
         return jg_fail(why, JG_ERR_REJECTED, "DPoP proof: the jwk holds a private key");
-    if ((st = jg_jwk_from_json(p, jwk, &key, &jwhy)) != JG_OK)
+    /* a client proves with one key for a long time: parsed once per thread */
+    if ((st = jg_keycache_jwk(p, jwk, &key, &jwhy)) != JG_OK)
         return jg_fail(why, JG_ERR_REJECTED, apr_pstrcat(p, "DPoP proof: jwk: ", jwhy, NULL));
     if (key->kty == JG_KTY_OCT || key->is_private)
         return jg_fail(why, JG_ERR_REJECTED, "DPoP proof: the jwk is not a public key");
@@ -117,6 +120,26 @@ jg_status_t jg_dpop_proof_parse(apr_pool_t *p, const jg_dpop_policy_t *pol,
     return parse(p, pol, text, len, out, &jws, why);
 }
 
+/* what a host may be: a name (letters, digits, '-', '.') or, when it has
+ * a colon, an IPv6 literal (apr_uri_parse takes far more) */
+static int only(const char *s, const char *allowed_punct, int hex_only)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (hex_only ? apr_isxdigit(c) : apr_isalnum(c)) continue;
+        if (!strchr(allowed_punct, c)) return 0;
+    }
+    return 1;
+}
+
+/* no space, control or non-ASCII byte anywhere */
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f) return 0;
+    return 1;
+}
+
 const char *jg_dpop_htu_normal(apr_pool_t *p, const char *url)
 {
     apr_uri_t u;
@@ -124,8 +147,14 @@ const char *jg_dpop_htu_normal(apr_pool_t *p, const char *url)
     char *scheme, *host;
     apr_port_t dflt;
 
-    if (!url || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || !u.hostname
-        || u.user || u.password)
+    if (!url || !printable(url) || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme
+        || !u.hostname || !*u.hostname || u.user || u.password)
+        return NULL;
+    if (strchr(u.hostname, ':') ? !only(u.hostname, ":.", 1) : !only(u.hostname, "-.", 0))
+        return NULL;
+    if (u.port_str && (!*u.port_str || strlen(u.port_str) > 5
+                       || strspn(u.port_str, "0123456789") != strlen(u.port_str)
+                       || atoi(u.port_str) > 65535))
         return NULL;
     scheme = apr_pstrdup(p, u.scheme);
     host = apr_pstrdup(p, u.hostname);

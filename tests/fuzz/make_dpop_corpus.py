@@ -82,6 +82,7 @@ def main():
         "url": URL,
         "url-port": "https://AS.example.com:443/oauth2/token?x#y",
         "url-ipv6": "http://[::1]:8080/t",
+        "url-brackets": "http://[[[008];",         # once normalised to another URL
         "nonce": nonce(NOW),
         "nonce-previous": nonce(NOW - PERIOD),
     }

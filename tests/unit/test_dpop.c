@@ -8,6 +8,7 @@
 #include "jg_dpop_proof.h"
 #include "jg_alg.h"
 #include "jg_json.h"
+#include "jg_keycache.h"
 
 #define URL "https://as.example.com/oauth2/token"
 #define NOW ((apr_int64_t)1750000000)
@@ -204,6 +205,15 @@ START_TEST(htu_normal_form)
     ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "ftp://h/p"));
     ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "https://user@h/p"));
     ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "/p"));
+    /* what apr_uri_parse lets through, found by fuzz_dpop: a normal form
+     * that normalises to something else */
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://[[[008];"));
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://h%41/"));
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://a b/"));
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://a:99999/"));
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://a:/"));
+    ck_assert_ptr_null(jg_dpop_htu_normal(test_pool, "http://[::g]/"));
+    ck_assert_str_eq(jg_dpop_htu_normal(test_pool, "http://a:65535/"), "http://a:65535/");
 }
 END_TEST
 
@@ -331,13 +341,126 @@ START_TEST(sign_refuses_what_cannot_prove)
 }
 END_TEST
 
+/* ---- the per-thread key cache ---------------------------------------------- */
+
+static json_object *jwk_of(EVP_PKEY *pkey)
+{
+    return tu_jwk_obj(pkey, 0);
+}
+
+START_TEST(keycache_hits_give_the_same_key)
+{
+    EVP_PKEY *a = tu_gen_ec("P-256"), *b = tu_gen_ec("P-256");
+    const jg_key_t *k1 = NULL, *k2 = NULL, *k3 = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(a), &k1, &why), JG_OK);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(a), &k2, &why), JG_OK);
+    ck_assert_ptr_eq(k1, k2);                       /* parsed once */
+    ck_assert_str_eq(k1->thumbprint, tu_key(a)->thumbprint);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(b), &k3, &why), JG_OK);
+    ck_assert_ptr_ne(k1, k3);
+    ck_assert_str_eq(k3->thumbprint, tu_key(b)->thumbprint);
+    ck_assert_str_ne(k1->thumbprint, k3->thumbprint);
+}
+END_TEST
+
+START_TEST(keycache_refuses_as_the_parser_and_keeps_no_refusal)
+{
+    EVP_PKEY *a = tu_gen_ec("P-256");
+    json_object *bad = jwk_of(a);
+    const jg_key_t *k = NULL;
+    const char *why = NULL;
+    int i;
+
+    tu_set_str(bad, "x", "AAAA");
+    for (i = 0; i < 2; i++) {
+        why = NULL;
+        ck_assert_int_ne(jg_keycache_jwk(test_pool, bad, &k, &why), JG_OK);
+        ck_assert_msg(tu_contains(why, "coordinates"), "%s", why);
+    }
+    /* a member more is another text, judged on its own */
+    bad = jwk_of(a);
+    tu_set_str(bad, "use", "enc");
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, bad, &k, &why), JG_OK);
+    ck_assert_uint_eq(k->ops, 0);
+}
+END_TEST
+
+START_TEST(keycache_evicts_the_least_recently_used)
+{
+    EVP_PKEY *keys[JG_KEYCACHE_SLOTS + 1];
+    const jg_key_t *first = NULL, *k = NULL, *again = NULL;
+    const char *why = NULL;
+    json_object *first_jwk;
+    int i;
+
+    for (i = 0; i <= JG_KEYCACHE_SLOTS; i++) keys[i] = tu_gen_ec("P-256");
+    first_jwk = jwk_of(keys[0]);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, first_jwk, &first, &why), JG_OK);
+    for (i = 1; i < JG_KEYCACHE_SLOTS; i++)
+        ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(keys[i]), &k, &why), JG_OK);
+    /* the first is used again: the second is now the oldest */
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, first_jwk, &again, &why), JG_OK);
+    ck_assert_ptr_eq(again, first);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(keys[JG_KEYCACHE_SLOTS]), &k, &why),
+                     JG_OK);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, first_jwk, &again, &why), JG_OK);
+    ck_assert_ptr_eq(again, first);
+    /* the evicted one parses again, right */
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk_of(keys[1]), &k, &why), JG_OK);
+    ck_assert_str_eq(k->thumbprint, tu_key(keys[1])->thumbprint);
+}
+END_TEST
+
+START_TEST(keycache_long_jwk_is_parsed_not_kept)
+{
+    EVP_PKEY *a = tu_gen_ec("P-256");
+    json_object *big = jwk_of(a);
+    char *pad = apr_palloc(test_pool, JG_KEYCACHE_MAX_TEXT + 1);
+    const jg_key_t *k1 = NULL, *k2 = NULL;
+    const char *why = NULL;
+
+    memset(pad, 'a', JG_KEYCACHE_MAX_TEXT);
+    pad[JG_KEYCACHE_MAX_TEXT] = '\0';
+    tu_set_str(big, "note", pad);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, big, &k1, &why), JG_OK);
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, big, &k2, &why), JG_OK);
+    ck_assert_ptr_ne(k1, k2);
+    ck_assert_str_eq(k1->thumbprint, k2->thumbprint);
+}
+END_TEST
+
+/* the key cache's keys live in pool memory, which LeakSanitizer (the
+ * sanitizer stage of scripts/test) does not scan: dropped after each test */
+static void keycache_teardown(void)
+{
+    jg_keycache_release();
+    test_pool_teardown();
+}
+
+START_TEST(keycache_release_starts_afresh)
+{
+    EVP_PKEY *a = tu_gen_ec("P-256");
+    json_object *jwk = jwk_of(a);
+    const jg_key_t *k1 = NULL, *k2 = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk, &k1, &why), JG_OK);
+    jg_keycache_release();
+    jg_keycache_release();                          /* twice is harmless */
+    ck_assert_int_eq(jg_keycache_jwk(test_pool, jwk, &k2, &why), JG_OK);
+    ck_assert_str_eq(k2->thumbprint, tu_key(a)->thumbprint);
+}
+END_TEST
+
 Suite *dpop_suite(void)
 {
     Suite *s = suite_create("dpop");
     TCase *tc = tcase_create("proof");
 
     tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
-    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_checked_fixture(tc, test_pool_setup, keycache_teardown);
     tcase_add_test(tc, valid_proof_gives_thumbprint);
     tcase_add_test(tc, signed_proofs_pass_for_every_default_family);
     tcase_add_test(tc, typ_must_be_dpop_jwt);
@@ -352,6 +475,15 @@ Suite *dpop_suite(void)
     tcase_add_test(tc, nonces);
     tcase_add_test(tc, nonce_secret_from_the_signing_key);
     tcase_add_test(tc, sign_refuses_what_cannot_prove);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("keycache");
+    tcase_add_checked_fixture(tc, test_pool_setup, keycache_teardown);
+    tcase_add_test(tc, keycache_release_starts_afresh);
+    tcase_add_test(tc, keycache_hits_give_the_same_key);
+    tcase_add_test(tc, keycache_refuses_as_the_parser_and_keeps_no_refusal);
+    tcase_add_test(tc, keycache_evicts_the_least_recently_used);
+    tcase_add_test(tc, keycache_long_jwk_is_parsed_not_kept);
     suite_add_tcase(s, tc);
     return s;
 }
