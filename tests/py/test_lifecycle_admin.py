@@ -10,6 +10,7 @@ import time
 import pytest
 
 from harness.admin import WSO2_ALIAS, Api, admin_conf, api_error
+from harness.dpop import proof
 from harness.httpd import Httpd, assert_error, running
 from harness.jose import claims, jws_claims, sign
 from harness.keys import cert_pem, jwk_of
@@ -224,3 +225,36 @@ def test_the_console_edit_form_keeps_the_token_settings(srv, keys):
     assert doc["scopes"] == ["read"]                      # the form's change
     assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 7200
     assert doc["introspect"] is True and doc["copy_claims"] == ["email"]
+
+
+def test_dpop_bound_access_tokens_is_carried_to_the_token_endpoint(srv, keys):
+    """RFC 9449 5.2's client metadata dpop_bound_access_tokens: created,
+    shown, edited, refused when not a boolean, stored, and in force at the
+    token endpoint of every process within a poll interval (a request
+    without a proof is invalid_dpop_proof; one with a proof gets a
+    DPoP-bound token); httpd.conf's clients show JWTGrantClientRequireDPoP."""
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="dpop-sp", dpop_bound_access_tokens=True)
+    assert sp["dpop_bound_access_tokens"] is True
+    url = srv.url()       # the token endpoint's, as the server builds it (ServerName, port)
+
+    def requires():
+        resp = srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
+                         client=cred, tenant="t.example", scope="read")
+        return resp.status_code == 400 and resp.json()["error"] == "invalid_dpop_proof"
+    wait_until(requires)
+    resp = srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
+                     client=cred, tenant="t.example", scope="read",
+                     headers={"DPoP": proof(keys["p256"], url)})
+    assert resp.status_code == 200 and resp.json()["token_type"] == "DPoP", resp.text
+    assert jws_claims(resp.json()["access_token"])["cnf"] == {
+        "jkt": keys["p256"].jwk.thumbprint()}
+    body = {"name": "dpop-sp", "scopes": ["read", "write"], "dpop_bound_access_tokens": False}
+    doc = api.ok(api.put(f"/clients/{cred[0]}", body, tenant="t.example"), 200)
+    assert doc["dpop_bound_access_tokens"] is False
+    wait_until(lambda: not requires())
+    assert srv.wait_for_log(lambda line: "JWTG0300" in line and "dpop-sp" in line
+                            and "DPoP-bound tokens optional" in line)
+    api_error(api.put(f"/clients/{cred[0]}", dict(body, dpop_bound_access_tokens="yes"),
+                      tenant="t.example"), 400, "dpop_bound_access_tokens")
+    assert api.ok(api.get(f"/clients/{APP[0]}"), 200)["dpop_bound_access_tokens"] is False
