@@ -352,3 +352,10 @@ def test_id_jag_cnf_jkt_must_match_the_proof_key(srv, keys):
                  400, "invalid_grant", "cnf.jkt")
     # an ID-JAG without cnf: any proof, or none
     bound(dpop(srv, proof(keys["p256b"], htu(srv)), assertion_=jag(keys)), keys["p256b"])
+
+
+def test_jwt_grant_tool_proof_is_accepted(srv, keys, tool):
+    prf = tool.ok("dpop-proof", "--key", keys["p256"].priv_pem, "--htm", "POST",
+                  "--htu", htu(srv)).strip()
+    bound(dpop(srv, prf), keys["p256"])
+    refused(dpop(srv, prf), "already used")
