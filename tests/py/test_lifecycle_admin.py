@@ -169,6 +169,29 @@ def test_console_shows_and_edits_the_settings(srv, keys):
     assert 'name="refresh_tokens"' not in resp.text and "Revoke every token" in resp.text
 
 
+def test_console_edits_dpop_bound_access_tokens(srv, keys):
+    """The tokens form's checkbox sets dpop_bound_access_tokens, the page
+    shows it, and leaving it unchecked clears it."""
+    from harness.console import Browser
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="dpop-console")
+    b = Browser(srv)
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert 'name="dpop_bound_access_tokens"' in resp.text
+    assert "<dt>DPoP-bound tokens only</dt><dd>no</dd>" in resp.text
+    b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "default",
+           "refresh_token_lifetime": "", "copy_claims": "",
+           "dpop_bound_access_tokens": "on"}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "dpop_bound_access_tokens"] is True
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "<dt>DPoP-bound tokens only</dt><dd>yes</dd>" in resp.text
+    b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "default",
+           "refresh_token_lifetime": "", "copy_claims": ""}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "dpop_bound_access_tokens"] is False
+
+
 
 def known(call, timeout=5.0):
     """call() until the answer is not 401: each process learns a new
@@ -243,9 +266,12 @@ def test_dpop_bound_access_tokens_is_carried_to_the_token_endpoint(srv, keys):
                          client=cred, tenant="t.example", scope="read")
         return resp.status_code == 400 and resp.json()["error"] == "invalid_dpop_proof"
     wait_until(requires)
-    resp = srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
-                     client=cred, tenant="t.example", scope="read",
-                     headers={"DPoP": proof(keys["p256"], url)})
+
+    def with_proof():
+        return srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
+                         client=cred, tenant="t.example", scope="read",
+                         headers={"DPoP": proof(keys["p256"], url)})
+    resp = known(with_proof)          # every process learns the client on its own
     assert resp.status_code == 200 and resp.json()["token_type"] == "DPoP", resp.text
     assert jws_claims(resp.json()["access_token"])["cnf"] == {
         "jkt": keys["p256"].jwk.thumbprint()}
