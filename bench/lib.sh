@@ -193,6 +193,18 @@ start_httpd() {
   [ "$up" = 1 ] || { tail -n 20 "$work/logs/error.log" >&2; die "httpd does not answer on $base"; }
 }
 
+# mint_dpop N PREFIX: the same, each line with a DPoP proof of
+# $work/dpop-key.pem for the token endpoint (bench/mint.py --dpop-key)
+mint_dpop() {
+  [ -s "$work/dpop-key.pem" ] ||
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+      -out "$work/dpop-key.pem" 2>/dev/null || die "openssl could not make the DPoP key"
+  "$python" "$top/bench/mint.py" --key "$idp_key" --iss bench-idp \
+    --aud "$base/oauth2/token" --count "$1" --threads "$threads" --out "$2" \
+    --dpop-key "$work/dpop-key.pem" --dpop-htu "$base/oauth2/token" ||
+    die "minting assertions with DPoP proofs failed"
+}
+
 # mint N PREFIX [AUD]: N unique assertions in $threads files PREFIX.<thread>
 mint() {
   "$python" "$top/bench/mint.py" --key "$idp_key" --iss bench-idp \

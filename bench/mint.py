@@ -10,8 +10,13 @@ assertion has its own random jti, so each may be presented exactly once.
 An ES256 assertion costs a tenth of an RS256 one to mint (bench/restarts
 mints its assertions in the seconds before its run).
 
+With --dpop-key (a P-256 private key) each line also carries, after a tab,
+a DPoP proof (RFC 9449) of that key for a POST to --dpop-htu, with its own
+jti and iat now: the line's request sends it as its DPoP header.
+
 Usage: mint.py --key IDP-KEY.pem --iss ISS --sub SUB --aud AUD
                --count N --threads T --out PREFIX [--procs P] [--lifetime S]
+               [--dpop-key KEY.pem --dpop-htu URL]
 """
 import argparse
 import base64
@@ -33,17 +38,39 @@ def b64url(data: bytes) -> str:
 
 
 _key = None
+_dpop = None      # (P-256 key, its proof header base64url) with --dpop-key
 
 
-def _load(path):
-    global _key
+def _load(path, dpop_path):
+    global _key, _dpop
     with open(path, "rb") as f:
         _key = serialization.load_pem_private_key(f.read(), password=None)
+    if dpop_path:
+        with open(dpop_path, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            raise SystemExit("mint.py: --dpop-key must be a P-256 key (ES256)")
+        nums = key.public_key().public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "x": b64url(nums.x.to_bytes(32, "big")),
+               "y": b64url(nums.y.to_bytes(32, "big"))}
+        header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}
+        _dpop = (key, b64url(json.dumps(header, separators=(",", ":")).encode()))
+
+
+def _proof(htu):
+    """A DPoP proof of _dpop's key for a POST to htu, issued now."""
+    key, header = _dpop
+    claims = {"jti": b64url(os.urandom(16)), "htm": "POST", "htu": htu,
+              "iat": int(time.time())}
+    signing_input = header + "." + b64url(json.dumps(claims, separators=(",", ":")).encode())
+    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"),
+                                         ec.ECDSA(hashes.SHA256())))
+    return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def _mint(job):
     """Mint `count` lines for file `path`; returns the path."""
-    path, count, iss, sub, aud, lifetime = job
+    path, count, iss, sub, aud, lifetime, htu = job
     if isinstance(_key, ec.EllipticCurvePrivateKey):
         if _key.curve.name != "secp256r1":
             raise SystemExit("mint.py: an EC key must be P-256 (ES256)")
@@ -67,7 +94,10 @@ def _mint(job):
         signing_input = header + "." + b64url(
             json.dumps(claims, separators=(",", ":")).encode())
         sig = sign(signing_input.encode("ascii"))
-        out.append(GRANT + signing_input + "." + b64url(sig) + "\n")
+        line = GRANT + signing_input + "." + b64url(sig)
+        if _dpop:
+            line += "\t" + _proof(htu)
+        out.append(line + "\n")
     with open(path, "w") as f:
         f.writelines(out)
     return path
@@ -84,7 +114,11 @@ def main():
     ap.add_argument("--out", required=True, help="output file prefix")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--lifetime", type=int, default=3600)
+    ap.add_argument("--dpop-key", help="P-256 key: a DPoP proof on each line")
+    ap.add_argument("--dpop-htu", help="the token endpoint's URL, for the proofs")
     a = ap.parse_args()
+    if bool(a.dpop_key) != bool(a.dpop_htu):
+        ap.error("--dpop-key and --dpop-htu go together")
     if a.count < a.threads or a.threads < 1:
         ap.error("--count must be at least --threads")
 
@@ -96,8 +130,10 @@ def main():
         for k in range(pieces):
             n = share // pieces + (1 if k < share % pieces else 0)
             if n:
-                jobs.append((f"{a.out}.{t}.part{k}", n, a.iss, a.sub, a.aud, a.lifetime))
-    with multiprocessing.Pool(a.procs, initializer=_load, initargs=(a.key,)) as pool:
+                jobs.append((f"{a.out}.{t}.part{k}", n, a.iss, a.sub, a.aud, a.lifetime,
+                             a.dpop_htu))
+    with multiprocessing.Pool(a.procs, initializer=_load,
+                              initargs=(a.key, a.dpop_key)) as pool:
         pool.map(_mint, jobs, chunksize=1)
     for t in range(a.threads):
         with open(f"{a.out}.{t}", "w") as dst:

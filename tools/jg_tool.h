@@ -4,6 +4,7 @@
  *   jg_tool_cmds.c    the commands: verify, sign, jwk, mint-assertion,
  *                     hash-secret
  *   jg_tool_jwks.c    jwks-fetch
+ *   jg_tool_dpop.c    dpop-proof
  *   jg_tool_help.c    the manual text of each command
  *
  * Exit statuses are part of the tool's contract (tests and scripts test them):
@@ -45,6 +46,7 @@ jgt_cmd_fn jgt_cmd_hash_secret;
 jgt_cmd_fn jgt_cmd_jwks_fetch;
 jgt_cmd_fn jgt_cmd_wso2_import;   /* jg_tool_wso2.c */
 jgt_cmd_fn jgt_cmd_wso2_export;
+jgt_cmd_fn jgt_cmd_dpop;          /* jg_tool_dpop.c */
 
 /* Manual text of a command, or of the whole tool when cmd is NULL;
  * NULL for an unknown command. */

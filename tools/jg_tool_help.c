@@ -31,6 +31,7 @@ static const char help_tool[] =
 "    mint-assertion  make an RFC 7523 JWT bearer assertion\n"
 "    jwk             print the public JWK of a PEM key or certificate\n"
 "    hash-secret     hash a client secret for JWTGrantClientSecret\n"
+"    dpop-proof      make a DPoP proof (RFC 9449) for one request\n"
 "    jwks-fetch      fetch an IdP's JWKS URL (or find it by discovery of its\n"
 "                    issuer) and show its keys as the module sees them\n"
 "    wso2-import     import WSO2 identity provider XML into a registry store\n"
@@ -222,6 +223,38 @@ static const char help_hash[] =
 "EXAMPLES\n"
 "    openssl rand -base64 32 | tee secret.txt | jwt-grant-tool hash-secret -\n";
 
+static const char help_dpop[] =
+"NAME\n"
+"    jwt-grant-tool dpop-proof - make a DPoP proof for one request\n"
+"\n"
+"SYNOPSIS\n"
+"    jwt-grant-tool dpop-proof --key FILE --htm METHOD --htu URL\n"
+"        [--ath ACCESS_TOKEN] [--nonce NONCE]\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints a DPoP proof (RFC 9449 4): a JWT of typ dpop+jwt signed with the\n"
+"    private key of FILE (RSA, EC or Ed25519; PEM or JWK), its public key in\n"
+"    the jwk header, and the claims jti (random), htm, htu and iat (now).\n"
+"    Send it as the DPoP header of that one request: a proof is accepted\n"
+"    once. A token endpoint with JWTGrantDPoPNonce On answers use_dpop_nonce\n"
+"    and a DPoP-Nonce header: make the proof again with --nonce.\n"
+"\n"
+"OPTIONS\n"
+"    --key FILE         the client's private key\n"
+"    --htm METHOD       the request's method (POST for a token request)\n"
+"    --htu URL          the request's URL, without query or fragment\n"
+"    --ath ACCESS_TOKEN the access token the request presents (to a resource\n"
+"                       server): its hash goes into the ath claim\n"
+"    --nonce NONCE      the server's nonce (its DPoP-Nonce header)\n"
+"    -h, --help         show this text\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 2 usage error or unusable key; 3 internal error.\n"
+"\n"
+"EXAMPLES\n"
+"    jwt-grant-tool dpop-proof --key client-key.pem --htm POST \\\n"
+"        --htu https://localhost/oauth2/token\n";
+
 static const char help_jwks_fetch[] =
 "NAME\n"
 "    jwt-grant-tool jwks-fetch - fetch a JWKS URL as the module does\n"
@@ -341,6 +374,7 @@ static const struct {
     { "mint-assertion", help_mint },
     { "jwk", help_jwk },
     { "hash-secret", help_hash },
+    { "dpop-proof", help_dpop },
     { "jwks-fetch", help_jwks_fetch },
     { "wso2-import", help_wso2_import },
     { "wso2-export", help_wso2_export },

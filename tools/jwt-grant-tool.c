@@ -42,6 +42,7 @@ static const jgt_cmd_t commands[] = {
     { "jwks-fetch", jgt_cmd_jwks_fetch },
     { "wso2-import", jgt_cmd_wso2_import },
     { "wso2-export", jgt_cmd_wso2_export },
+    { "dpop-proof", jgt_cmd_dpop },
     { NULL, NULL }
 };
 

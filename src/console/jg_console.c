@@ -386,6 +386,7 @@ static void client_save(jg_cx_t *c, const char *id)
     e->refresh_tokens = existing->refresh_tokens;
     e->refresh_lifetime = existing->refresh_lifetime;
     e->introspect_any = existing->introspect_any;
+    e->require_dpop = existing->require_dpop;
     e->copy_claims = existing->copy_claims;
     if_match_from_form(c);
     if (jg_admin_update_client(c->a, c->tenant, id, e, &res) != 200) {
@@ -429,6 +430,8 @@ static void client_tokens_save(jg_cx_t *c, const char *id)
                            ? json_object_new_string(life) : NULL);
     json_object_object_add(o, "introspect",
                            json_object_new_boolean(!strcmp(field(c, "introspect"), "on")));
+    json_object_object_add(o, "dpop_bound_access_tokens", json_object_new_boolean(
+                               !strcmp(field(c, "dpop_bound_access_tokens"), "on")));
     if (jg_client_entry_from_json(c->p, o, JG_ENTRY_SUBMIT, &n, &err) != JG_OK)
         return jg_page_message(c, 400, "Not saved", apr_pstrcat(c->p, err.field ? err.field
                                : "", err.field ? ": " : "", err.message, NULL));

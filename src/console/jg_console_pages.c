@@ -1217,7 +1217,8 @@ static void client_token_details(jg_cx_t *c, jg_html_t *h, const jg_client_entry
         jg_html_raw(h, ", valid ", esc(c, jg_entry_duration_text(c->p, e->refresh_lifetime)),
                     NULL);
     jg_html_raw(h, "</dd>\n<dt>Resource server (introspects every token)</dt><dd>",
-                e->introspect_any ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
+                e->introspect_any ? "yes" : "no", "</dd>\n<dt>DPoP-bound tokens only</dt><dd>",
+                e->require_dpop ? "yes" : "no", "</dd>\n<dt>Assertion claims copied into "
                 "JWT access tokens</dt><dd>", NULL);
     list_cell(c, h, e->copy_claims, "none");
     if (e->revoked_before)
@@ -1249,6 +1250,10 @@ static void client_token_forms(jg_cx_t *c, jg_html_t *h, const jg_client_entry_t
         jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"introspect\""
                     " value=\"on\"", e->introspect_any ? " checked" : "", "> Resource "
                     "server: may introspect every token of the tenant</label>\n", NULL);
+        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" "
+                    "name=\"dpop_bound_access_tokens\" value=\"on\"",
+                    e->require_dpop ? " checked" : "", "> DPoP-bound tokens only: every "
+                    "token request must carry a DPoP proof</label>\n", NULL);
         text_input(h, c, NULL, "copy_claims", "Assertion claims copied into JWT access tokens",
                    lines(c, e->copy_claims, " "), NULL, "Claim names separated by spaces; "
                    "the server's own claims (iss, sub, aud, exp, ...) are never copied.");

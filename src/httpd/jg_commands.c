@@ -1110,8 +1110,48 @@ static const char *client_flag(cmd_parms *cmd, void *dc, int on)
 
     (void)dc;
     if (err) return err;
-    if (cmd->info) c->introspect_any = on;
+    if (cmd->info == (void *)2) c->require_dpop = on;
+    else if (cmd->info) c->introspect_any = on;
     else c->refresh_tokens = on;
+    return NULL;
+}
+
+static const char *set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = not_in_block(cmd), *why = NULL;
+    jg_algset_t set;
+
+    (void)dc;
+    if (err) return err;
+    if (jg_algset_parse(arg, &set, &why) != JG_OK)
+        return cmd_error(cmd, "'%s': %s (known: RS256 RS384 RS512 PS256 PS384 PS512 "
+                         "ES256 ES384 ES512 EdDSA)", arg, why);
+    /* RFC 9449 4.2: a proof's key is in the proof, so never a shared secret */
+    if (set & (JG_ALGSET(JG_ALG_HS256) | JG_ALGSET(JG_ALG_HS384) | JG_ALGSET(JG_ALG_HS512)))
+        return cmd_error(cmd, "'%s': DPoP proofs use asymmetric algorithms only", arg);
+    cmd_conf(cmd)->dpop_algs |= set;
+    return NULL;
+}
+
+static const char *set_dpop_lifetime(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = not_in_block(cmd);
+
+    (void)dc;
+    if (err) return err;
+    if ((err = lifetime(cmd, arg, &cmd_conf(cmd)->dpop_lifetime))) return err;
+    if (cmd_conf(cmd)->dpop_lifetime > 3600)
+        return cmd_error(cmd, "'%s': a proof is for one request; at most 1h", arg);
+    return NULL;
+}
+
+static const char *set_dpop_nonce(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err = not_in_block(cmd);
+
+    (void)dc;
+    if (err) return err;
+    cmd_conf(cmd)->dpop_nonce = on;
     return NULL;
 }
 
@@ -1490,6 +1530,14 @@ const command_rec jg_cmds[] = {
                   RSRC_CONF, "lifetime of this service provider's refresh tokens"),
     AP_INIT_FLAG(JG_CMD_CLIENT_INTROSPECT, client_flag, (void *)1, RSRC_CONF,
                  "a resource server: may introspect every token of its tenant"),
+    AP_INIT_FLAG(JG_CMD_CLIENT_REQUIRE_DPOP, client_flag, (void *)2, RSRC_CONF,
+                 "whether this service provider must present a DPoP proof (default Off)"),
+    AP_INIT_ITERATE(JG_CMD_DPOP_ALGS, set_dpop_algs, NULL, RSRC_CONF,
+                    "algorithms DPoP proofs may use (default ES256 PS256 RS256 EdDSA)"),
+    AP_INIT_TAKE1(JG_CMD_DPOP_LIFETIME, set_dpop_lifetime, NULL, RSRC_CONF,
+                  "how long after its iat a DPoP proof is accepted (default 60s)"),
+    AP_INIT_FLAG(JG_CMD_DPOP_NONCE, set_dpop_nonce, NULL, RSRC_CONF,
+                 "whether DPoP proofs must carry a server nonce (default Off)"),
     AP_INIT_ITERATE(JG_CMD_CLIENT_COPY_CLAIMS, client_copy, NULL, RSRC_CONF,
                     "assertion claims copied into this service provider's JWT access "
                     "tokens"),

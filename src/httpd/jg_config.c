@@ -13,6 +13,7 @@
 #include "jg_config.h"
 #include "jg_client_auth.h"   /* JG_CLIENT_ASSERTION_MAX_LIFETIME */
 #include "jg_refresh_token.h"  /* JG_DEFAULT_REFRESH_LIFETIME */
+#include "jg_dpop_proof.h"     /* JG_DPOP_DEFAULT_ALGS, _LIFETIME */
 
 extern module AP_MODULE_DECLARE_DATA oauth_jwt_grant_module;
 
@@ -65,6 +66,8 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->refresh_tokens = JG_UNSET;
     sc->refresh_lifetime = JG_UNSET;
     sc->client_assertion_max_lifetime = JG_UNSET;
+    sc->dpop_lifetime = JG_UNSET;
+    sc->dpop_nonce = JG_UNSET;
     return sc;
 }
 
@@ -110,6 +113,9 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->revocation_endpoint = MERGE_PTR(revocation_endpoint);
     /* client authentication by JWT */
     sc->client_assertion_max_lifetime = MERGE_VAL(client_assertion_max_lifetime);
+    sc->dpop_algs = add->dpop_algs ? add->dpop_algs : base->dpop_algs;
+    sc->dpop_lifetime = MERGE_VAL(dpop_lifetime);
+    sc->dpop_nonce = MERGE_VAL(dpop_nonce);
     return sc;
 }
 
@@ -160,6 +166,21 @@ jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc)
 {
     return sc->token_format != JG_UNSET ? (jg_token_format_t)sc->token_format
                                          : JG_TOKEN_FORMAT_JWT;
+}
+
+unsigned int jg_conf_dpop_algs(const jg_server_conf_t *sc)
+{
+    return sc->dpop_algs ? sc->dpop_algs : JG_DPOP_DEFAULT_ALGS;
+}
+
+long long jg_conf_dpop_lifetime(const jg_server_conf_t *sc)
+{
+    return sc->dpop_lifetime != JG_UNSET ? sc->dpop_lifetime : JG_DPOP_DEFAULT_LIFETIME;
+}
+
+int jg_conf_dpop_nonce(const jg_server_conf_t *sc)
+{
+    return sc->dpop_nonce == 1;
 }
 
 long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc)

@@ -84,6 +84,13 @@ typedef struct jg_server_conf {
     jg_keyset_t *token_keys;          /* set at startup: our signing keys */
     /* client authentication by JWT */
     long long client_assertion_max_lifetime;   /* seconds, or JG_UNSET */
+    /* DPoP: JWTGrantDPoPAlgorithms (0: unset), JWTGrantDPoPProofLifetime
+     * and JWTGrantDPoPNonce (JG_UNSET: unset); the nonce secret, set at
+     * startup when nonces are on (jg_signing.c) */
+    unsigned int dpop_algs;
+    long long dpop_lifetime;
+    int dpop_nonce;
+    const unsigned char *dpop_nonce_secret;
 
     /* parsing state of the container being read */
     const char *cur_tenant;
@@ -154,6 +161,10 @@ jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
 int jg_conf_refresh_tokens(const jg_server_conf_t *sc);
 long long jg_conf_refresh_lifetime(const jg_server_conf_t *sc);
 long long jg_conf_client_assertion_max_lifetime(const jg_server_conf_t *sc);
+/* JWTGrantDPoPAlgorithms, JWTGrantDPoPProofLifetime, JWTGrantDPoPNonce */
+unsigned int jg_conf_dpop_algs(const jg_server_conf_t *sc);
+long long jg_conf_dpop_lifetime(const jg_server_conf_t *sc);
+int jg_conf_dpop_nonce(const jg_server_conf_t *sc);
 /* How this server fetches JWKS URLs (allow_http and the validators are
  * the caller's), and its JWKS policy. */
 void jg_conf_jwks(const jg_server_conf_t *sc, jg_http_options_t *http,

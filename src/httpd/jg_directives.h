@@ -60,6 +60,12 @@
 #define JG_CMD_CLIENT_INTROSPECT "JWTGrantClientIntrospect"
 #define JG_CMD_CLIENT_COPY_CLAIMS "JWTGrantClientCopyClaims"
 
+/* DPoP (RFC 9449) */
+#define JG_CMD_DPOP_ALGS        "JWTGrantDPoPAlgorithms"
+#define JG_CMD_DPOP_LIFETIME    "JWTGrantDPoPProofLifetime"
+#define JG_CMD_DPOP_NONCE       "JWTGrantDPoPNonce"
+#define JG_CMD_CLIENT_REQUIRE_DPOP "JWTGrantClientRequireDPoP"
+
 /* containers */
 #define JG_SEC_TENANT           "<JWTGrantTenant"
 #define JG_SEC_IDP              "<JWTGrantTrustedIdP"

@@ -148,6 +148,9 @@ static void config_fill(request_rec *r, jg_grant_config_t *cfg)
     cfg->refresh_default = jg_conf_refresh_tokens(sc);
     cfg->refresh_lifetime = jg_conf_refresh_lifetime(sc);
     cfg->token_keys = sc->token_keys;
+    cfg->dpop_algs = jg_conf_dpop_algs(sc);
+    cfg->dpop_lifetime = jg_conf_dpop_lifetime(sc);
+    cfg->dpop_nonce_secret = sc->dpop_nonce_secret;
 }
 
 void jg_grant_env(request_rec *r, jg_grant_config_t *cfg, jg_grant_hooks_t *hooks)

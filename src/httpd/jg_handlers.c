@@ -81,6 +81,15 @@ static int token_handler(request_rec *r)
                                                          location, NULL);
     }
     cfg.audiences = auds;
+    /* DPoP: looked at only when the request has a proof */
+    if ((req.dpop = apr_table_get(r->headers_in, "DPoP"))) {
+        const char **urls = apr_pcalloc(r->pool, 3 * sizeof(*urls));
+        int n = 0;
+        if (sc->token_endpoint) urls[n++] = sc->token_endpoint;
+        if (location) urls[n++] = apr_pstrcat(r->pool, jg_server_base_url(r), location, NULL);
+        req.method = r->method;
+        req.dpop_urls = urls;
+    }
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
     return answer(r, &res);
 }
@@ -150,6 +159,17 @@ static int metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string(sc->signer->alg->name));
     json_object_object_add(o, "access_token_signing_alg_values_supported", a);
+    {
+        /* RFC 9449 5.1 */
+        unsigned int dpop = jg_conf_dpop_algs(sc);
+        int i;
+        a = json_object_new_array();
+        for (i = 0; i < JG_ALG_COUNT; i++)
+            if (dpop & JG_ALGSET(i))
+                json_object_array_add(a, json_object_new_string(
+                    jg_alg_by_id((jg_alg_id_t)i)->name));
+        json_object_object_add(o, "dpop_signing_alg_values_supported", a);
+    }
     jg_lifecycle_metadata(r, o);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     return jg_send_json(r, HTTP_OK, "application/json", jg_json_to_string(r->pool, o));

@@ -50,6 +50,8 @@ void jg_result_headers(request_rec *r, const jg_grant_result_t *res)
     jg_no_store(r);
     if (res->www_authenticate)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Basic realm=\"jwt-grant\"");
+    if (res->dpop_nonce)                  /* RFC 9449 8 */
+        apr_table_setn(r->err_headers_out, "DPoP-Nonce", res->dpop_nonce);
     if (res->retry_after > 0)
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, JG_LL, JG_V(res->retry_after)));

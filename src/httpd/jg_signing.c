@@ -12,6 +12,7 @@
 #include "jg_directives.h"
 #include "jg_array.h"
 #include "jg_json.h"
+#include "jg_dpop_proof.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -197,6 +198,18 @@ int jg_signing_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s)
             return !OK;
         }
         sc->signer = signer;
+        /* DPoP nonces: a secret every process (and every host with this
+         * key) derives alike, so any of them accepts another's nonce */
+        if (jg_conf_dpop_nonce(sc)) {
+            unsigned char *secret = NULL;
+            if (jg_dpop_nonce_secret(pconf, first->key, &secret, &why) != JG_OK) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0900: cannot derive the "
+                             "DPoP nonce secret (" JG_CMD_DPOP_NONCE ") from the signing "
+                             "key of %s: %s", first->source, why);
+                return !OK;
+            }
+            sc->dpop_nonce_secret = secret;
+        }
         sc->jwks_json = jwks_json(pconf, specs);
         /* introspection */
         sc->token_keys = token_keys(pconf, specs, signer, sc->signing_alg);

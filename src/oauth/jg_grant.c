@@ -1,6 +1,8 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "jg_grant.h"
+#include "jg_dpop.h"
+#include "jg_dpop_proof.h"
 
 /* The grant types this server answers, and who answers each. */
 static const struct {
@@ -50,11 +52,18 @@ void jg_grant_process(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_grant_error(res, 400, "invalid_request", "unknown tenant");
         return;
     }
-    if (!req->hooks) {
+    if (!req->hooks || req->dpop) {
         /* client assertions need the replay and key hooks too */
         jg_grant_request_t *with = apr_pmemdup(p, req, sizeof(*req));
-        with->hooks = hooks;
+        if (!with->hooks) with->hooks = hooks;
+        /* DPoP: the proof first, so that every grant binds its tokens to
+         * its key (nothing of this for a request without one) */
+        if (with->dpop && !jg_dpop_request(p, cfg, with, hooks, &with->dpop_jkt, res))
+            return;
         req = with;
     }
     grants[i].grant(p, cfg, req, hooks, t, res);
+    /* §8: a fresh nonce with every answer to a proof, for the next one */
+    if (req->dpop && cfg->dpop_nonce_secret && !res->dpop_nonce)
+        res->dpop_nonce = jg_dpop_nonce(p, cfg->dpop_nonce_secret, req->now);
 }

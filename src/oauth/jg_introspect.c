@@ -226,6 +226,7 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
     static const char *const members[] = {
         "scope", "client_id", "sub", "exp", "iat", "nbf", "iss", "aud", "jti",
         "act",                          /* RFC 8693 4.1: a delegation's actor */
+        "cnf",                          /* RFC 9449 6.2: a DPoP key's thumbprint */
         NULL
     };
     int i;
@@ -240,6 +241,11 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
         json_object_object_add(o, "exp", json_object_new_int64(r->expires_at));
         json_object_object_add(o, "iat", json_object_new_int64(r->issued_at));
         json_object_object_add(o, "iss", json_object_new_string(cfg->issuer));
+        if (r->jkt && *r->jkt) {
+            json_object *cnf = json_object_new_object();
+            json_object_object_add(cnf, "jkt", json_object_new_string(r->jkt));
+            json_object_object_add(o, "cnf", cnf);
+        }
         if (*r->claims && jg_json_parse_object(p, r->claims, strlen(r->claims), &claims,
                                                NULL) == JG_OK) {
             const jg_idp_t *idp = idp_named(t, r->idp);
@@ -251,7 +257,9 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
         }
         return jg_json_to_string(p, o);
     }
-    json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+    /* RFC 9449 6.2: a DPoP-bound token says so */
+    json_object_object_add(o, "token_type", json_object_new_string(
+        json_object_object_get_ex(f->claims, "cnf", NULL) ? "DPoP" : "Bearer"));
     for (i = 0; members[i]; i++) copy_member(f->claims, o, members[i]);
     add_other_claims(o, f->claims);
     if (f->kind == KIND_OPAQUE) {

@@ -6,6 +6,7 @@
 #include "jg_secret.h"
 #include "jg_refresh_token.h"
 #include "jg_resource.h"
+#include "jg_dpop.h"
 
 /* the assertion claims a client asked to copy into its JWTs */
 static json_object *copied_claims(apr_pool_t *p, const jg_client_t *client,
@@ -69,6 +70,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     tc.act = s->act;
     tc.tenant = t->name;
     tc.idp = s->idp;
+    tc.jkt = s->jkt;
     if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
         jg_grant_server_error(res, why);
         return 0;
@@ -115,6 +117,8 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         row.claims = assertion_text(p, s);
         row.resource = jg_resource_join(p, s->resources);
         row.profile = jg_profile_keyword(s->profile ? s->profile : JG_PROFILE_RFC7523);
+        /* RFC 9449 5: a public client's refresh token is bound to its key */
+        row.jkt = s->jkt && jg_dpop_binds_refresh(client) ? s->jkt : "";
         row.state = "active";
         row.issued_at = now;
         row.expires_at = now + jg_refresh_lifetime(cfg, client);
@@ -125,6 +129,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         }
     }
     res->access_token = token;
+    if (s->jkt) res->token_type = "DPoP";
     res->status = 200;
     res->expires_in = tc.exp - now;
     res->scope = s->scope;

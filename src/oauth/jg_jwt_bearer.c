@@ -5,6 +5,7 @@
 #include "jg_jwt_bearer.h"
 #include "jg_client_auth.h"
 #include "jg_description.h"
+#include "jg_dpop.h"
 #include "jg_issue.h"
 #include "jg_jws.h"
 #include "jg_policy.h"
@@ -126,6 +127,36 @@ int jg_is_id_jag_typ(const char *typ)
     return !strcasecmp(typ, JG_TYP_ID_JAG);
 }
 
+/* An ID-JAG bound to the client's DPoP key (cnf.jkt): the request's proof
+ * must be made with that key. */
+static int id_jag_key(const jg_grant_request_t *req, const jg_jwt_subject_t *s,
+                      jg_grant_result_t *res)
+{
+    json_object *cnf = NULL, *jkt = NULL;
+
+    if (!json_object_object_get_ex(s->a.claims, "cnf", &cnf)) return 1;
+    if (!json_object_is_type(cnf, json_type_object)
+        || (json_object_object_get_ex(cnf, "jkt", &jkt)
+            && !json_object_is_type(jkt, json_type_string))) {
+        fail(req, res, "cnf", 400, "invalid_grant", "the ID-JAG's cnf is not an object "
+             "with a string jkt");
+        return 0;
+    }
+    if (!jkt) return 1;
+    if (!req->dpop_jkt) {
+        fail(req, res, "cnf", 400, "invalid_grant", "the ID-JAG is bound to a key (cnf.jkt): "
+             "present a DPoP proof made with it");
+        return 0;
+    }
+    if (strcmp(json_object_get_string(jkt), req->dpop_jkt)) {
+        fail(req, res, "cnf", 400, "invalid_grant", "the DPoP proof's key is not the one "
+             "the ID-JAG is bound to (cnf.jkt)");
+        return 0;
+    }
+    jg_grant_trace(req, "cnf", 1, NULL, NULL);
+    return 1;
+}
+
 /* The ID-JAG's own claim rules (draft-ietf-oauth-identity-assertion-authz-
  * grant 3 and 4.4.1) on top of RFC 7523's: aud this server's issuer alone,
  * client_id the authenticated client, iat present. */
@@ -158,6 +189,7 @@ static int id_jag_claims(apr_pool_t *p, const jg_grant_config_t *cfg,
         fail(req, res, "iat", 400, "invalid_grant", "an ID-JAG needs an iat claim");
         return 0;
     }
+    if (!id_jag_key(req, s, res)) return 0;
     (void)cfg;
     return 1;
 }
@@ -425,6 +457,7 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_grant_trace(req, "token_lifetime", 1, idp->source, NULL);
     }
 
+    if (!jg_dpop_client_check(req, s->client, res)) return 0;
     if (req->dry_run) {
         long long life = cfg->token_lifetime;
         if (not_after > 0 && not_after - req->now < life) life = not_after - req->now;
@@ -461,6 +494,7 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.resources = resources;
     subj.act = s->act;
     subj.profile = s->profile;
+    subj.jkt = req->dpop_jkt;
     /* draft-ietf-oauth-identity-assertion-authz-grant 4.4.3: no refresh
      * token for an ID-JAG, which replaces it */
     return jg_grant_issue(p, cfg, hooks, t, s->client, &subj,

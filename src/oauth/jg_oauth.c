@@ -95,7 +95,7 @@ const char *jg_grant_response_json(apr_pool_t *p, const jg_grant_result_t *res)
         jg_json_add_string(&w, "access_token", res->access_token);
         if (res->issued_token_type)
             jg_json_add_string(&w, "issued_token_type", res->issued_token_type);
-        jg_json_add_string(&w, "token_type", "Bearer");
+        jg_json_add_string(&w, "token_type", res->token_type ? res->token_type : "Bearer");
         jg_json_add_int(&w, "expires_in", res->expires_in);
         /* none granted, no member: "scope": "" would read as a scope list
          * holding one empty name to some clients (RFC 6749 5.1 makes it

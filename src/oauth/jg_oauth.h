@@ -104,6 +104,13 @@ typedef struct jg_grant_config {
     /* Largest exp - iat of a client assertion; 0: the default,
      * JG_CLIENT_ASSERTION_MAX_LIFETIME (jg_client_auth.h). */
     long long client_assertion_max_lifetime;
+    /* DPoP proofs (RFC 9449; jg_dpop.h): their algorithms
+     * (JWTGrantDPoPAlgorithms; 0: the default), how long after iat one
+     * passes (JWTGrantDPoPProofLifetime; 0: the default), and the nonce
+     * secret when nonces are on (JWTGrantDPoPNonce; NULL: off) */
+    unsigned int dpop_algs;
+    long long dpop_lifetime;
+    const unsigned char *dpop_nonce_secret;
 } jg_grant_config_t;
 
 /* One check of a grant, as a trace records it (jg_grant_request_t.trace). */
@@ -142,6 +149,14 @@ typedef struct jg_grant_request {
      * evaluate): client authentication is skipped, and the assertion is
      * judged as presented by this client; NULL: authenticated as usual. */
     const jg_client_t *dry_run_client;
+    /* DPoP: the request's DPoP header (NULL: none), its method, and the
+     * URLs a proof's htu may name (NULL-terminated: this endpoint's) */
+    const char *dpop;
+    const char *method;
+    const char *const *dpop_urls;
+    /* set by jg_grant_process once the proof passed: the thumbprint of
+     * its key, which the tokens are bound to; NULL: none */
+    const char *dpop_jkt;
 } jg_grant_request_t;
 
 typedef struct jg_grant_result {
@@ -169,6 +184,10 @@ typedef struct jg_grant_result {
     /* the claims mapped into the token (JWTGrantIdPMapClaim): an object, or
      * NULL; set for a token issued and by a dry run */
     json_object *mapped;
+    /* "DPoP" for a DPoP-bound token; NULL: "Bearer" */
+    const char *token_type;
+    /* a DPoP nonce to send (the DPoP-Nonce header), or NULL */
+    const char *dpop_nonce;
 } jg_grant_result_t;
 
 /* what an access token is issued for, whichever grant. */
@@ -193,6 +212,9 @@ typedef struct jg_grant_subject {
      * rfc7523), kept with a refresh family so that refreshing checks the
      * IdP still allows it */
     unsigned profile;
+    /* DPoP: the thumbprint of the key the token is bound to (cnf.jkt);
+     * NULL: a bearer token */
+    const char *jkt;
 } jg_grant_subject_t;
 
 /* Record a check in req's trace, when it has one (a test of one pointer

@@ -3,6 +3,7 @@
 #include "jg_array.h"
 #include "jg_refresh.h"
 #include "jg_client_auth.h"
+#include "jg_dpop.h"
 #include "jg_issue.h"
 #include "jg_json.h"
 #include "jg_policy.h"
@@ -126,6 +127,15 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
         jg_grant_error(res, 400, "invalid_grant", "refresh token expired");
         return;
     }
+    /* RFC 9449 5: a token bound to a key needs a proof with that key; the
+     * token stays unspent, as if never presented */
+    if (row->jkt && *row->jkt && (!req->dpop_jkt || strcmp(row->jkt, req->dpop_jkt))) {
+        jg_grant_error(res, 400, "invalid_grant", req->dpop_jkt
+                       ? "the refresh token is bound to another DPoP key"
+                       : "the refresh token is bound to a DPoP key: present a DPoP proof");
+        return;
+    }
+    if (!jg_dpop_client_check(req, client, res)) return;
     if (!jg_refresh_enabled(cfg, client)) {
         jg_grant_error(res, 400, "unauthorized_client", "this client may not use refresh "
                        "tokens");
@@ -231,6 +241,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     next.claims = row->claims;
     next.resource = row->resource;    /* as the scope: the family's, not narrowed */
     next.profile = jg_profile_keyword(profile);
+    next.jkt = row->jkt;              /* bound to the key it was bound to */
     next.state = "active";
     next.issued_at = req->now;
     next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
@@ -255,6 +266,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.not_after = not_after;
     subj.resources = asked ? asked : resources;
     subj.profile = profile;
+    subj.jkt = req->dpop_jkt;
     if (!jg_grant_issue(p, cfg, hooks, t, client, &subj, 0, req->now, res)) return;
     res->refresh_token = newtok;
 }

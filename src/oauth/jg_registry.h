@@ -81,6 +81,8 @@ typedef struct jg_client {
     long long refresh_lifetime;   /* seconds; 0: the server's default */
     int introspect_any;           /* a resource server: may introspect any token
                                      of its tenant */
+    int require_dpop;             /* only DPoP-bound tokens (RFC 9449 5.2's
+                                     dpop_bound_access_tokens) */
     apr_array_header_t *copy_claims; /* const char *: assertion claims copied into
                                         its JWT access tokens; NULL: none */
     /* Client authentication by JWT (RFC 7523 2.2; jg_client_auth.h) */

@@ -51,6 +51,9 @@ const char *jg_token_claims_text(apr_pool_t *p, const jg_token_claims_t *c)
     if (c->tenant) jg_json_add_string(&w, "tenant", c->tenant);
     if (c->idp) jg_json_add_string(&w, "idp", c->idp);
     if (c->assertion_claims) jg_json_add_raw(&w, "assertion_claims", c->assertion_claims);
+    if (c->jkt)
+        jg_json_add_raw(&w, "cnf", apr_pstrcat(p, "{\"jkt\":", jg_json_quote(p, c->jkt),
+                                               "}", NULL));
     if (c->act)
         jg_json_add_raw(&w, "act", apr_pstrdup(p, json_object_to_json_string_ext(
                             c->act, JSON_C_TO_STRING_PLAIN)));

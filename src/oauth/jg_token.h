@@ -41,6 +41,9 @@ typedef struct jg_token_claims {
     json_object *mapped;
     /* RFC 8693 4.1: the actor of a delegation (an object), or NULL */
     json_object *act;
+    /* RFC 9449 6: the thumbprint of the key a DPoP-bound token is bound
+     * to, as cnf.jkt; NULL: none */
+    const char *jkt;
 } jg_token_claims_t;
 
 /* The claims as JSON text (RFC 9068 §2.2 names; aud a string when it holds

@@ -918,7 +918,9 @@ static const char *describe_client(jg_admin_t *a, const jg_client_entry_t *e)
                        ", refresh token lifetime ", e->refresh_lifetime > 0
                            ? apr_psprintf(a->p, "%" APR_INT64_T_FMT "s",
                                           (apr_int64_t)e->refresh_lifetime) : "default",
-                       ", introspect ", e->introspect_any ? "on" : "off", ", copy claims ",
+                       ", introspect ", e->introspect_any ? "on" : "off",
+                       ", DPoP-bound tokens ", e->require_dpop ? "required" : "optional",
+                       ", copy claims ",
                        e->copy_claims ? list_text(a, e->copy_claims) : "none", NULL);
 }
 

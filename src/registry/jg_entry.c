@@ -854,6 +854,7 @@ static jg_status_t client_lifecycle_from_json(apr_pool_t *p, json_object *o,
                           "years)");
     }
     if ((rc = get_flag(o, "introspect", 0, &e->introspect_any, err)) != JG_OK
+        || (rc = get_flag(o, "dpop_bound_access_tokens", 0, &e->require_dpop, err)) != JG_OK
         || (rc = get_list(p, o, "copy_claims", &e->copy_claims, err)) != JG_OK)
         return rc;
     for (i = 0; e->copy_claims && i < e->copy_claims->nelts; i++) {
@@ -874,6 +875,8 @@ static void client_lifecycle_to_json(json_object *o, const jg_client_entry_t *e,
     json_object_object_add(o, "refresh_token_lifetime", e->refresh_lifetime > 0
                            ? json_object_new_int64(e->refresh_lifetime) : NULL);
     json_object_object_add(o, "introspect", json_object_new_boolean(e->introspect_any));
+    json_object_object_add(o, "dpop_bound_access_tokens",
+                           json_object_new_boolean(e->require_dpop));
     json_object_object_add(o, "copy_claims", e->copy_claims ? list_json(e->copy_claims)
                                                             : json_object_new_array());
     if (!for_store)
@@ -974,6 +977,7 @@ jg_status_t jg_client_entry_from_json(apr_pool_t *p, json_object *o,
         "name", "client_id", "callback_url", "scopes", "audience", "trusted_idps",
 
         "refresh_tokens", "refresh_token_lifetime", "introspect", "copy_claims",
+        "dpop_bound_access_tokens",
         "token_endpoint_auth_method", "jwks_url", "jwks_allow_http", "jwks",
         "certificate", "required_claims", NULL
     };
@@ -1079,6 +1083,7 @@ jg_client_entry_t *jg_client_entry_from_conf(apr_pool_t *p, const jg_client_t *c
     e->refresh_tokens = c->refresh_tokens;
     e->refresh_lifetime = c->refresh_lifetime;
     e->introspect_any = c->introspect_any;
+    e->require_dpop = c->require_dpop;
     e->copy_claims = c->copy_claims;
     e->read_only = 1;
     e->source = c->source;
@@ -1105,6 +1110,7 @@ jg_client_t *jg_client_entry_to_client(apr_pool_t *p, const jg_client_entry_t *e
     c->refresh_tokens = e->refresh_tokens;
     c->refresh_lifetime = e->refresh_lifetime;
     c->introspect_any = e->introspect_any;
+    c->require_dpop = e->require_dpop;
     c->copy_claims = e->copy_claims ? apr_array_copy(p, e->copy_claims) : NULL;
     c->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                             ")", NULL);

@@ -89,6 +89,7 @@ typedef struct jg_client_entry {
     int refresh_tokens;               /* JG_CLIENT_DEFAULT, 0, 1 */
     long long refresh_lifetime;       /* 0: the default */
     int introspect_any;
+    int require_dpop;                 /* dpop_bound_access_tokens */
     apr_array_header_t *copy_claims;  /* const char *; NULL: none */
     long long revoked_before;         /* shown, never read from a body */
     /* client authentication by JWT: token_endpoint_auth_method,

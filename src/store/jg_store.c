@@ -233,9 +233,16 @@ static const char *const schema_v5[] = {
     NULL
 };
 
+/* Version 6: the thumbprint of the DPoP key (RFC 9449 5) a refresh token
+ * is bound to; rows from before are bound to none. */
+static const char *const schema_v6[] = {
+    "ALTER TABLE jg_refresh_tokens ADD COLUMN jkt VARCHAR(64) NOT NULL DEFAULT ''",
+    NULL
+};
+
 /* migrations[v] brings a database from version v - 1 to v */
 static const char *const *const migrations[] = {
-    NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5
+    NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6
 };
 
 jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
@@ -594,7 +601,8 @@ jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
 /* ---- refresh tokens and revocations ----------------------------------- */
 
 #define REFRESH_COLS "token_hash, family, tenant, client_id, sub, scope, idp, claims, " \
-                     "state, issued_at, expires_at, updated_at, issuer, resource, profile"
+                     "state, issued_at, expires_at, updated_at, issuer, resource, profile, " \
+                     "jkt"
 
 static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refresh_row_t *r)
 {
@@ -606,8 +614,8 @@ static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refres
                        num(p, r->issued_at), ", ", num(p, r->expires_at), ", ",
                        num(p, r->issued_at), ", ", lit(st, p, r->issuer), ", ",
                        lit(st, p, r->resource ? r->resource : ""), ", ",
-                       lit(st, p, r->profile && *r->profile ? r->profile : "rfc7523"), ")",
-                       NULL);
+                       lit(st, p, r->profile && *r->profile ? r->profile : "rfc7523"), ", ",
+                       lit(st, p, r->jkt ? r->jkt : ""), ")", NULL);
 }
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,
@@ -626,7 +634,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     jg_refresh_row_t *r;
     jg_status_t rc = query_rows(st, p, apr_pstrcat(p, "SELECT " REFRESH_COLS
                                 " FROM jg_refresh_tokens WHERE token_hash = ",
-                                lit(st, p, hash), NULL), 15, &rows, why);
+                                lit(st, p, hash), NULL), 16, &rows, why);
 
     *row = NULL;
     if (rc != JG_OK || !rows->nelts) return rc;
@@ -644,6 +652,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     r->issuer = c[12];
     r->resource = c[13];
     r->profile = c[14];
+    r->jkt = c[15];
     if (!parse_ll(c[9], &r->issued_at) || !parse_ll(c[10], &r->expires_at)
         || !parse_ll(c[11], &r->updated_at))
         return jg_fail(why, JG_ERR_IO, "a refresh token row has malformed times");

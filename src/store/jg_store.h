@@ -26,10 +26,11 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 5   /* 2: refresh tokens, client revocations;
+#define JG_STORE_SCHEMA_VERSION 6   /* 2: refresh tokens, client revocations;
                                        3: a refresh token's resources;
                                        4: the profile it was issued under;
-                                       5: each entry's version */
+                                       5: each entry's version;
+                                       6: a refresh token's DPoP key */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -156,6 +157,9 @@ typedef struct jg_refresh_row {
     /* what the original JWT was presented as (JWTGrantIdPProfiles:
      * "rfc7523", "token-exchange"); "" or NULL: rfc7523 (schema version 4) */
     const char *profile;
+    /* RFC 9449 5: the thumbprint of the DPoP key the token is bound to
+     * (a public client's); "" or NULL: none (schema version 6) */
+    const char *jkt;
 } jg_refresh_row_t;
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,

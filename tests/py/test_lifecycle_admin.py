@@ -10,6 +10,7 @@ import time
 import pytest
 
 from harness.admin import WSO2_ALIAS, Api, admin_conf, api_error
+from harness.dpop import proof
 from harness.httpd import Httpd, assert_error, running
 from harness.jose import claims, jws_claims, sign
 from harness.keys import cert_pem, jwk_of
@@ -168,6 +169,29 @@ def test_console_shows_and_edits_the_settings(srv, keys):
     assert 'name="refresh_tokens"' not in resp.text and "Revoke every token" in resp.text
 
 
+def test_console_edits_dpop_bound_access_tokens(srv, keys):
+    """The tokens form's checkbox sets dpop_bound_access_tokens, the page
+    shows it, and leaving it unchecked clears it."""
+    from harness.console import Browser
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="dpop-console")
+    b = Browser(srv)
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert 'name="dpop_bound_access_tokens"' in resp.text
+    assert "<dt>DPoP-bound tokens only</dt><dd>no</dd>" in resp.text
+    b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "default",
+           "refresh_token_lifetime": "", "copy_claims": "",
+           "dpop_bound_access_tokens": "on"}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "dpop_bound_access_tokens"] is True
+    page, resp = b.page(f"/clients/{cred[0]}", "t.example")
+    assert "<dt>DPoP-bound tokens only</dt><dd>yes</dd>" in resp.text
+    b.post(f"/clients/{cred[0]}/tokens", {"refresh_tokens": "default",
+           "refresh_token_lifetime": "", "copy_claims": ""}, "t.example", status=303)
+    assert api.ok(api.get(f"/clients/{cred[0]}", tenant="t.example"), 200)[
+        "dpop_bound_access_tokens"] is False
+
+
 
 def known(call, timeout=5.0):
     """call() until the answer is not 401: each process learns a new
@@ -224,3 +248,39 @@ def test_the_console_edit_form_keeps_the_token_settings(srv, keys):
     assert doc["scopes"] == ["read"]                      # the form's change
     assert doc["refresh_tokens"] is True and doc["refresh_token_lifetime"] == 7200
     assert doc["introspect"] is True and doc["copy_claims"] == ["email"]
+
+
+def test_dpop_bound_access_tokens_is_carried_to_the_token_endpoint(srv, keys):
+    """RFC 9449 5.2's client metadata dpop_bound_access_tokens: created,
+    shown, edited, refused when not a boolean, stored, and in force at the
+    token endpoint of every process within a poll interval (a request
+    without a proof is invalid_dpop_proof; one with a proof gets a
+    DPoP-bound token); httpd.conf's clients show JWTGrantClientRequireDPoP."""
+    api = Api(srv)
+    sp, cred = store_client(api, keys, name="dpop-sp", dpop_bound_access_tokens=True)
+    assert sp["dpop_bound_access_tokens"] is True
+    url = srv.url()       # the token endpoint's, as the server builds it (ServerName, port)
+
+    def requires():
+        resp = srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
+                         client=cred, tenant="t.example", scope="read")
+        return resp.status_code == 400 and resp.json()["error"] == "invalid_dpop_proof"
+    wait_until(requires)
+
+    def with_proof():
+        return srv.token(sign(jwk_of(keys["rsa2048"].priv), claims("jwtIDP", [WSO2_ALIAS])),
+                         client=cred, tenant="t.example", scope="read",
+                         headers={"DPoP": proof(keys["p256"], url)})
+    resp = known(with_proof)          # every process learns the client on its own
+    assert resp.status_code == 200 and resp.json()["token_type"] == "DPoP", resp.text
+    assert jws_claims(resp.json()["access_token"])["cnf"] == {
+        "jkt": keys["p256"].jwk.thumbprint()}
+    body = {"name": "dpop-sp", "scopes": ["read", "write"], "dpop_bound_access_tokens": False}
+    doc = api.ok(api.put(f"/clients/{cred[0]}", body, tenant="t.example"), 200)
+    assert doc["dpop_bound_access_tokens"] is False
+    wait_until(lambda: not requires())
+    assert srv.wait_for_log(lambda line: "JWTG0300" in line and "dpop-sp" in line
+                            and "DPoP-bound tokens optional" in line)
+    api_error(api.put(f"/clients/{cred[0]}", dict(body, dpop_bound_access_tokens="yes"),
+                      tenant="t.example"), 400, "dpop_bound_access_tokens")
+    assert api.ok(api.get(f"/clients/{APP[0]}"), 200)["dpop_bound_access_tokens"] is False

@@ -11,7 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from jwcrypto import jwk
 
-from harness.jose import b64u, jwcrypto_sign, jwcrypto_verify, jws_parts, raw_sign
+from harness.dpop import ath
+from harness.jose import (b64u, jwcrypto_sign, jwcrypto_verify, jws_claims, jws_header,
+                          jws_parts, raw_sign)
 from harness.keys import ALG_KEY, ALGS
 from harness.tool import assert_rejected, assert_usage
 
@@ -552,3 +554,40 @@ def test_unknown_command_or_option(tool, args):
     res = tool.run(*args)
     assert_usage(res)
     assert len(res.err.splitlines()) == 1, res.err
+
+
+# ---- dpop-proof ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,alg", [("p256", "ES256"), ("rsa2048", "RS256"),
+                                      ("ed25519", "EdDSA")])
+def test_dpop_proof_verifies_with_its_own_jwk(tool, keys, name, alg):
+    key = keys[name]
+    url = "https://as.example.com/oauth2/token"
+    before = int(time.time())
+    proof = tool.ok("dpop-proof", "--key", key.priv_pem, "--htm", "POST", "--htu", url,
+                    "--ath", "tok", "--nonce", "n-1").strip()
+    header = jws_header(proof)
+    assert header["typ"] == "dpop+jwt" and header["alg"] == alg
+    assert set(header["jwk"]) <= {"kty", "crv", "x", "y", "n", "e"}   # no private part
+    pub = jwk.JWK(**header["jwk"])
+    assert pub.thumbprint() == key.jwk.thumbprint()
+    got = json.loads(jwcrypto_verify(proof, pub, alg))
+    assert (got["htm"], got["htu"], got["nonce"], got["ath"]) == ("POST", url, "n-1", ath("tok"))
+    assert before <= got["iat"] <= int(time.time()) and len(got["jti"]) >= 22
+    # a fresh jti every time
+    again = tool.ok("dpop-proof", "--key", key.priv_pem, "--htm", "POST", "--htu", url)
+    assert jws_claims(again.strip())["jti"] != got["jti"]
+    assert "ath" not in jws_claims(again.strip())
+
+
+def test_dpop_proof_usage(tool, keys):
+    key = keys["p256"].priv_pem
+    assert_usage(tool.run("dpop-proof", "--key", key, "--htm", "POST"))
+    assert_usage(tool.run("dpop-proof", "--key", key, "--htm", "POST", "--htu", "/token"))
+    assert_usage(tool.run("dpop-proof", "--key", key, "--htm", "POST", "--htu",
+                          "https://a.example/t", "extra"))
+    # a public key, or a secret, cannot prove anything
+    assert_usage(tool.run("dpop-proof", "--key", keys["p256"].pub_pem, "--htm", "POST",
+                          "--htu", "https://a.example/t"))
+    assert_usage(tool.run("dpop-proof", "--key", keys["oct32"].jwk_file, "--htm", "POST",
+                          "--htu", "https://a.example/t"))

@@ -26,6 +26,7 @@ int main(void)
     if (jg_alg_init() != JG_OK || jg_http_global_init(NULL) != JG_OK) return EXIT_FAILURE;
     sr = srunner_create(b64url_suite());
     srunner_add_suite(sr, json_suite());
+    srunner_add_suite(sr, dpop_suite());
     srunner_add_suite(sr, alg_suite());
     srunner_add_suite(sr, key_suite());
     srunner_add_suite(sr, sig_suite());

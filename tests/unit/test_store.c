@@ -109,19 +109,24 @@ static void drop_versions(jg_store_t *st)
                                    "jg_clients DROP COLUMN version"), 0);
 }
 
-/* The database as an older module left it (version, without the refresh
- * tokens' columns col1 and col2, either NULL, nor the entries' versions),
- * then migrated again: migrate reports the version it found. */
-static void back_to(jg_store_t *st, int version, const char *col1, const char *col2)
+/* The database as a module of that schema version left it: without what
+ * later versions added (3: refresh tokens' resource, 4: their profile,
+ * 5: the entries' versions, 6: refresh tokens' jkt), then migrated again:
+ * migrate reports the version it found. */
+static void back_to(jg_store_t *st, int version)
 {
-    const char *cols[2] = { col1, col2 }, *why = NULL;
+    static const struct { int since; const char *column; } added[] = {
+        { 3, "resource" }, { 4, "profile" }, { 6, "jkt" }
+    };
+    const char *why = NULL;
     int i, n = 0, found = -1;
 
-    for (i = 0; i < 2; i++)
-        if (cols[i])
+    for (i = 0; i < (int)(sizeof(added) / sizeof(added[0])); i++)
+        if (added[i].since > version)
             ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, apr_pstrcat(test_pool,
-                             "ALTER TABLE jg_refresh_tokens DROP COLUMN ", cols[i], NULL)), 0);
-    drop_versions(st);
+                             "ALTER TABLE jg_refresh_tokens DROP COLUMN ", added[i].column,
+                             NULL)), 0);
+    if (version < 5) drop_versions(st);
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version",
                                        apr_itoa(test_pool, version), &why), JG_OK);
     ck_assert_int_eq(jg_store_migrate(st, test_pool, &found, &why), JG_OK);
@@ -134,16 +139,12 @@ START_TEST(entries_get_versions_when_migrated_from_version_4)
     jg_store_t *st = ts_open(ts_db_path());
     apr_array_header_t *tenants = NULL, *idps = NULL;
     const char *why = NULL;
-    int version = -1;
 
     ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
     ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
     ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", "idp", "{}"), 0, &why), JG_OK);
     ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
-    drop_versions(st);
-    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "4", &why), JG_OK);
-    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
-    ck_assert_int_eq(version, 4);
+    back_to(st, 4);
     ck_assert_int_eq(jg_store_load(st, test_pool, &tenants, &idps, NULL, NULL, &why), JG_OK);
     ck_assert_int_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->version, generation(st));
     ck_assert_int_eq(JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->version, generation(st));
@@ -161,9 +162,20 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
     ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_str_eq(out->resource, "https://a.example https://b.example");
+    ck_assert_str_eq(out->jkt, "");               /* not bound to a DPoP key */
+    in.hash = "h2";
+    in.jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
+    ck_assert_str_eq(out->jkt, in.jkt);
 
-    /* back to version 2, as an older module left it */
-    back_to(st, 2, "profile", "resource");
+    /* back to version 5, as an older module left it: rows bound to no key */
+    back_to(st, 5);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
+    ck_assert_str_eq(out->jkt, "");
+
+    /* back to version 2 */
+    back_to(st, 2);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out->resource, "");
@@ -189,7 +201,7 @@ START_TEST(refresh_profile_kept_and_migrated_from_version_3)
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
     ck_assert_str_eq(out->profile, "rfc7523");
 
-    back_to(st, 3, "profile", NULL);
+    back_to(st, 3);
     ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out->profile, "rfc7523");

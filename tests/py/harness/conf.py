@@ -9,7 +9,8 @@ from .keys import hashed_secret
 
 # Words that directive names spell in capitals (JWTGrantIdPJWKSURL ...).
 _WORDS = {"id": "ID", "idp": "IdP", "idps": "IdPs", "jwks": "JWKS", "url": "URL",
-          "uri": "URI", "http": "HTTP", "jti": "JTI", "jwt": "JWT", "ca": "CA"}
+          "uri": "URI", "http": "HTTP", "jti": "JTI", "jwt": "JWT", "ca": "CA",
+          "dpop": "DPoP"}
 
 
 def directive_name(prefix, setting):
