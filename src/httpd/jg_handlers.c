@@ -17,6 +17,7 @@
 #include "jg_json.h"
 #include "jg_lifecycle.h"
 #include "jg_live.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -82,6 +83,7 @@ static int token_handler(request_rec *r)
     }
     cfg.audiences = auds;
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
+    jg_counters_token(r, cfg.registry, &res);   /* the console's activity */
     return answer(r, &res);
 }
 

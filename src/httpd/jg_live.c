@@ -24,6 +24,7 @@
 #include "jg_secret.h"
 #include "jg_wso2.h"
 #include "jg_jwks.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -429,6 +430,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
     }
     apr_atomic_set32(&v->checked, now_ms(v));
     if (!(st = jg_live_acquire(r, v->store, &why))) {
+        jg_counters_store_poll(v->store->spec, 0, 0, apr_time_sec(t0));
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0320: cannot read the registry "
                       "store (%s): %s; keeping the registry this process has",
                       jg_live_store_describe(r->pool, v->store), why);
@@ -437,6 +439,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
     }
     rc = jg_store_generation(st, r->pool, &gen, &why);
     if (rc == JG_OK && v->cur && gen == v->cur->gen) {
+        jg_counters_store_poll(v->store->spec, 1, gen, apr_time_sec(t0));
         jg_live_release(r, v->store, st);
         apr_thread_mutex_unlock(v->refresh);
         return;
@@ -457,6 +460,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
                               apr_time_sec(r->request_time), overlay_warn, v->s,
                               &reg, &why);
     if (rc == JG_OK) jg_registry_set_revocations(reg, revocations);
+    jg_counters_store_poll(v->store->spec, rc == JG_OK, gen, apr_time_sec(t0));
     if (rc != JG_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0324: cannot load the registry "
                       "store (%s): %s; keeping the registry this process has",
