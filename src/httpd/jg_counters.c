@@ -332,6 +332,17 @@ int jg_counters_activity(const char *kind, const char *tenant, const char *name,
     return 1;
 }
 
+json_object *jg_counters_activity_json(void *baton, apr_pool_t *p, const char *kind,
+                                       const char *tenant, const char *name)
+{
+    jg_activity_summary_t s;
+
+    (void)baton;
+    if (!shm) return NULL;
+    jg_counters_activity(kind, tenant, name, apr_time_sec(apr_time_now()), &s);
+    return jg_activity_json(p, &s);
+}
+
 /* ---- JWKS, replay cache, store ----------------------------------------------- */
 
 static jg_cn_jwks_t *jwks_slot(const char *id, int create)

@@ -119,13 +119,19 @@ void jg_counters_store_poll(const char *store, int ok, long long generation, lon
 void jg_counters_jwks_fetches(const char *id, apr_uint64_t out[JG_CN_FETCH_RESULTS]);
 
 /* kinds of activity records */
-#define JG_CN_TENANT "tenant"
-#define JG_CN_IDP "idp"
-#define JG_CN_CLIENT "client"
+#define JG_CN_TENANT JG_ACTIVITY_TENANT
+#define JG_CN_IDP JG_ACTIVITY_IDP
+#define JG_CN_CLIENT JG_ACTIVITY_CLIENT
 
 /* The activity of (kind, tenant, name) at now (name NULL for a tenant);
  * 0 when nothing was counted for it (out all zeros). */
 int jg_counters_activity(const char *kind, const char *tenant, const char *name,
                          long long now, jg_activity_summary_t *out);
+
+/* jg_admin_t.activity: the same as jg_activity_json's object (zeros for a
+ * name nothing was counted for), NULL without the shared counters; baton
+ * unused. */
+json_object *jg_counters_activity_json(void *baton, apr_pool_t *p, const char *kind,
+                                       const char *tenant, const char *name);
 
 #endif

@@ -16,6 +16,11 @@
 #include <apr_pools.h>
 #include <json-c/json.h>
 
+/* what a record is of */
+#define JG_ACTIVITY_TENANT "tenant"
+#define JG_ACTIVITY_IDP "idp"
+#define JG_ACTIVITY_CLIENT "client"
+
 #define JG_ACTIVITY_MINUTES 60         /* the last hour: this minute and 59 before */
 #define JG_ACTIVITY_HOURS 24           /* the last day: this hour and 23 before */
 #define JG_ACTIVITY_REASONS 6          /* refusal reasons kept per record */

@@ -107,6 +107,15 @@ static int not_allowed(jg_admin_t *a, jg_admin_response_t *resp, const char *all
          apr_pstrcat(a->p, "allowed here: ", allow, NULL));
 }
 
+/* o with its "activity" (jg_admin_activity): of one entry's GET only */
+static json_object *with_activity(jg_admin_t *a, json_object *o, const char *kind,
+                                  const char *tenant, const char *name)
+{
+    json_object_object_add(o, "activity",
+                           json_object_get(jg_admin_activity(a, kind, tenant, name)));
+    return o;
+}
+
 /* ---- tenants ---------------------------------------------------------------------- */
 
 static json_object *tenant_json(jg_admin_t *a, const jg_admin_tenant_t *t)
@@ -138,8 +147,8 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
         if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
         for (i = 0; i < list->nelts; i++)
             if (!strcmp(JG_ARRAY_IDX(list, i, jg_admin_tenant_t *)->name, name))
-                return reply(a, resp, 200, tenant_json(a, JG_ARRAY_IDX(list, i,
-                                                           jg_admin_tenant_t *)));
+                return reply(a, resp, 200, with_activity(a, tenant_json(a, JG_ARRAY_IDX(
+                    list, i, jg_admin_tenant_t *)), JG_ACTIVITY_TENANT, name, NULL));
         return fail(a, resp, 404, "not_found", "name", "no such tenant");
     }
     if (method_is(req, "GET")) {
@@ -249,7 +258,8 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     if (method_is(req, "GET")) {
         if (jg_admin_find_idp(a, tenant, name, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        return reply(a, resp, 200, jg_admin_idp_json(a, e));
+        return reply(a, resp, 200, with_activity(a, jg_admin_idp_json(a, e), JG_ACTIVITY_IDP,
+                                                 tenant, e->name));
     }
     if (method_is(req, "PUT")) {
         jg_idp_entry_t *old = NULL;
@@ -350,7 +360,8 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
     if (method_is(req, "GET")) {
         if (jg_admin_find_client(a, tenant, id, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        return reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
+        return reply(a, resp, 200, with_activity(a, jg_client_entry_to_json(a->p, e, 0),
+                                                 JG_ACTIVITY_CLIENT, tenant, e->client_id));
     }
     if (method_is(req, "PUT")) {
         if (!json_body(a, req, &o, resp)) return resp->status;
