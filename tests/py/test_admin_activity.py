@@ -202,3 +202,14 @@ def test_a_new_entry_has_no_activity_yet(srv, keys):
                      auth=ANN, timeout=10)
     assert "none since the counters started" in section(r.text)
     assert "No refusal in the last day." in section(r.text)
+
+
+def test_the_figures_survive_a_graceful_restart(srv):
+    """(last: it restarts the module's server)"""
+    h, clients, _ = srv
+    h.graceful()
+    api = Api(h, *ANN)
+    assert activity_when(api, "/idps/idpA", "tenant-a", 3)["last_hour"] == {
+        "issued": 3, "refused": 3}
+    assert activity_when(api, f"/clients/{clients['a'][0]}", "tenant-a", 3)["last_hour"] == {
+        "issued": 3, "refused": 4}
