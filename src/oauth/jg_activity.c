@@ -1,6 +1,7 @@
 /* The activity of a tenant, an IdP or a service provider (jg_activity.h). */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <apr_time.h>
 #include <apr_thread_proc.h>
 
@@ -76,8 +77,24 @@ static void copy_cut(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-/* Under the lock: the slot of (error, description), a free one, or the one
- * least refused in the last day, taken over. */
+/* Whether two descriptions say the same but for their numbers ("exp 600 s
+ * ago" and "exp 601 s ago"): one reason, however its figures vary. */
+static int same_shape(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (apr_isdigit(*a) && apr_isdigit(*b)) {
+            while (apr_isdigit(*a)) a++;
+            while (apr_isdigit(*b)) b++;
+            continue;
+        }
+        if (*a++ != *b++) return 0;
+    }
+    return !*a && !*b;
+}
+
+/* Under the lock: the slot of (error, description) (the description, of the
+ * same shape, becomes the latest), a free one, or the one least refused in
+ * the last day, taken over. */
 static jg_activity_reason_t *reason_slot(jg_activity_t *a, apr_uint64_t hour,
                                          const char *error, const char *description)
 {
@@ -98,7 +115,10 @@ static jg_activity_reason_t *reason_slot(jg_activity_t *a, apr_uint64_t hour,
             }
             continue;
         }
-        if (!strcmp(r->error, e) && !strcmp(r->description, d)) return r;
+        if (!strcmp(r->error, e) && same_shape(r->description, d)) {
+            memcpy(r->description, d, sizeof(d));
+            return r;
+        }
         n = sum(r->hours, JG_ACTIVITY_HOURS, hour);
         if (!least || n < least_n) {
             least = r;

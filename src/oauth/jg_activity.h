@@ -1,7 +1,9 @@
 /* The activity of a tenant, a trusted IdP or a service provider at the
  * token endpoint, for the console: tokens issued and refused in the last
  * hour and day, the time of the last token, the most frequent refusal
- * reasons (error code and description: never a subject or a jti).
+ * reasons (error code and description: never a subject or a jti; two
+ * descriptions that differ only in their numbers are one reason, shown
+ * with the latest).
  *
  * A record is of fixed size and holds no pointer, so that the glue keeps
  * one per configured or registered name in memory every process shares;

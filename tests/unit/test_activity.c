@@ -97,6 +97,23 @@ START_TEST(reasons_most_frequent_first)
 }
 END_TEST
 
+START_TEST(descriptions_that_differ_in_numbers_are_one_reason)
+{
+    jg_activity_t *a = record();
+    jg_activity_summary_t s;
+
+    jg_activity_count(a, T0, "invalid_grant", "assertion expired: exp 600 s ago, more than 60 s");
+    jg_activity_count(a, T0 + 1, "invalid_grant", "assertion expired: exp 1601 s ago, more than 60 s");
+    jg_activity_count(a, T0 + 2, "invalid_grant", "assertion expired: exp s ago");
+    jg_activity_count(a, T0 + 3, "invalid_client", "assertion expired: exp 9 s ago, more than 60 s");
+    jg_activity_read(a, T0 + 10, &s);
+    ck_assert_int_eq(s.nreasons, 3);
+    ck_assert_uint_eq(s.reasons[0].count, 2);
+    ck_assert_str_eq(s.reasons[0].description, "assertion expired: exp 1601 s ago, more than 60 s");
+    ck_assert_int_eq(s.reasons[0].last, T0 + 1);
+}
+END_TEST
+
 START_TEST(a_new_reason_takes_the_least_frequent_slot)
 {
     jg_activity_t *a = record();
@@ -105,12 +122,12 @@ START_TEST(a_new_reason_takes_the_least_frequent_slot)
 
     for (i = 0; i < JG_ACTIVITY_REASONS; i++)
         for (j = 0; j <= i; j++)
-            jg_activity_count(a, T0 + i, "invalid_grant", apr_psprintf(test_pool, "r%d", i));
+            jg_activity_count(a, T0 + i, "invalid_grant", apr_psprintf(test_pool, "r%c", 'a' + i));
     jg_activity_count(a, T0 + 50, "invalid_scope", "new");
     jg_activity_read(a, T0 + 60, &s);
     ck_assert_int_eq(s.nreasons, JG_ACTIVITY_REASONS);
-    for (i = 0; i < s.nreasons; i++) ck_assert_str_ne(s.reasons[i].description, "r0");
-    ck_assert_str_eq(s.reasons[0].description, "r5");
+    for (i = 0; i < s.nreasons; i++) ck_assert_str_ne(s.reasons[i].description, "ra");
+    ck_assert_str_eq(s.reasons[0].description, "rf");
     ck_assert_str_eq(s.reasons[s.nreasons - 1].description, "new");
     /* a reason not seen for a day is not shown, and is the first to go */
     jg_activity_count(a, T0 + 25 * 3600, "invalid_grant", "today");
@@ -134,8 +151,8 @@ START_TEST(json_shape)
                      "\"refused\":0},\"last_token\":null,\"last_refusal\":null,"
                      "\"refusal_reasons\":[]}");
     for (i = 0; i < JG_ACTIVITY_REASONS; i++)
-        jg_activity_count(a, T0 + 3600, "invalid_grant", apr_psprintf(test_pool, "r%d", i));
-    jg_activity_count(a, T0 + 3600, "invalid_grant", "r5");
+        jg_activity_count(a, T0 + 3600, "invalid_grant", apr_psprintf(test_pool, "r%c", 'a' + i));
+    jg_activity_count(a, T0 + 3600, "invalid_grant", "rf");
     jg_activity_count(a, T0 + 3601, NULL, NULL);
     jg_activity_read(a, T0 + 3700, &s);
     o = jg_json_own(test_pool, jg_activity_json(test_pool, &s));
@@ -145,7 +162,7 @@ START_TEST(json_shape)
                      "refusal_reasons")), JG_ACTIVITY_TOP);
     ck_assert_str_eq(json_object_get_string(json_object_object_get(
         json_object_array_get_idx(json_object_object_get(o, "refusal_reasons"), 0),
-        "error_description")), "r5");
+        "error_description")), "rf");
 }
 END_TEST
 
@@ -179,6 +196,7 @@ Suite *activity_suite(void)
     tcase_add_test(tc, hour_and_day);
     tcase_add_test(tc, a_clock_behind_counts_in_the_later_bucket);
     tcase_add_test(tc, reasons_most_frequent_first);
+    tcase_add_test(tc, descriptions_that_differ_in_numbers_are_one_reason);
     tcase_add_test(tc, a_new_reason_takes_the_least_frequent_slot);
     tcase_add_test(tc, json_shape);
     tcase_add_test(tc, a_lock_left_by_a_dead_process_is_taken_over);
