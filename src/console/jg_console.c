@@ -134,7 +134,7 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
 {
     json_object *o = jg_json_own(c->p, json_object_new_object());
     const char *file = field(c, "certificate_file"), *type = field(c, "cert_type");
-    apr_array_header_t *aliases;
+    apr_array_header_t *aliases, *audiences, *profiles;
     json_object *arr;
     int i;
 
@@ -155,6 +155,10 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
     v->map_claims = field(c, "map_claims");
     v->conditional_scopes = field(c, "conditional_scopes");
     v->limit_token_lifetime = *field(c, "limit_token_lifetime") != '\0';
+    v->audiences = field(c, "audiences");
+    profiles = jg_form_values(c->p, c->form, "profiles");
+    for (i = 0; i < profiles->nelts; i++)
+        v->profiles |= jg_profile_parse(JG_ARRAY_IDX(profiles, i, const char *));
     if (!name) json_object_object_add(o, "name", json_object_new_string(v->name));
     if (*v->display_name)
         json_object_object_add(o, "display_name", json_object_new_string(v->display_name));
@@ -193,6 +197,21 @@ static jg_status_t idp_from_form(jg_cx_t *c, const char *name,
         json_object_object_add(o, "subject_prefix", json_object_new_string(v->subject_prefix));
     json_object_object_add(o, "limit_token_lifetime",
                            json_object_new_boolean(v->limit_token_lifetime));
+    /* the form shows the profiles as boxes: none ticked is refused, as in
+     * the API; a post without the boxes (a script's) keeps the default */
+    if (profiles->nelts || *field(c, "profiles_shown")) {
+        arr = json_object_new_array();
+        for (i = 0; i < profiles->nelts; i++)
+            json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(profiles, i,
+                                                                           const char *)));
+        json_object_object_add(o, "profiles", arr);
+    }
+    audiences = jg_entry_split(c->p, v->audiences, 0);
+    arr = json_object_new_array();
+    for (i = 0; i < audiences->nelts; i++)
+        json_object_array_add(arr, json_object_new_string(JG_ARRAY_IDX(audiences, i,
+                                                                        const char *)));
+    json_object_object_add(o, "audiences", arr);
     if (v->jwks && !*v->jwks_url) {
         err->field = "jwks_url";
         err->message = "give the JWKS endpoint's URL (or choose \"Upload IdP certificate\")";

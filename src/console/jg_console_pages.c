@@ -1,6 +1,7 @@
 /* The console's HTML pages (see jg_console_pages.h); jg_console.c routes
  * requests to them and handles the forms. */
 #include <string.h>
+#include <stdlib.h>
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_console_pages.h"
@@ -182,27 +183,86 @@ static const char *flash(jg_cx_t *c)
     return "";
 }
 
+/* The overview's query string with one list's offset changed (the other
+ * list's and the search kept), for its pager's links. */
+static const char *overview_query(jg_cx_t *c, const char *param, int offset)
+{
+    const char *q = jg_cx_query(c, "q"), *other = strcmp(param, "idps_from") ? "idps_from"
+                                                                              : "sps_from";
+    const char *kept = jg_cx_query(c, other);
+
+    return apr_pstrcat(c->p, param, "=", apr_itoa(c->p, offset),
+                       kept ? apr_pstrcat(c->p, "&", other, "=",
+                                          jg_admin_path_escape(c->p, kept), NULL) : "",
+                       q ? apr_pstrcat(c->p, "&q=", jg_admin_path_escape(c->p, q), NULL) : "",
+                       NULL);
+}
+
+/* "1-50 of 5000" and links to the pages before and after. */
+static void pager(jg_html_t *h, jg_cx_t *c, const char *param, int offset, int shown,
+                  int total)
+{
+    if (total <= shown && !offset) return;
+    jg_html_raw(h, "<nav class=\"pager\" aria-label=\"pages\"><span>",
+                shown ? apr_psprintf(c->p, "%d&ndash;%d of %d", offset + 1, offset + shown,
+                                     total) : apr_psprintf(c->p, "none of %d", total),
+                "</span>", NULL);
+    if (offset > 0)
+        jg_html_raw(h, " <a rel=\"prev\" href=\"", href(c, "/", overview_query(c, param,
+                    offset > JG_CONSOLE_PAGE ? offset - JG_CONSOLE_PAGE : 0)),
+                    "\">&lsaquo; Previous</a>", NULL);
+    if (offset + shown < total)
+        jg_html_raw(h, " <a rel=\"next\" href=\"", href(c, "/", overview_query(c, param,
+                    offset + JG_CONSOLE_PAGE)), "\">Next &rsaquo;</a>", NULL);
+    jg_html_raw(h, "</nav>\n", NULL);
+}
+
+static int offset_param(jg_cx_t *c, const char *name)
+{
+    const char *v = jg_cx_query(c, name);
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n < 100000000L ? (int)n : 0;
+}
+
 void jg_page_overview(jg_cx_t *c)
 {
     apr_array_header_t *idps = NULL, *clients = NULL;
+    jg_admin_page_t ipg, spg;
     jg_admin_result_t res;
     jg_html_t h;
-    int i;
+    const char *q = jg_cx_query(c, "q");
+    int i, idp_total = 0, sp_total = 0;
 
     memset(&res, 0, sizeof(res));
-    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200
-        || jg_admin_clients(c->a, c->tenant, &clients, &res) != 200)
+    ipg.q = spg.q = q;
+    ipg.limit = spg.limit = JG_CONSOLE_PAGE;
+    ipg.offset = offset_param(c, "idps_from");
+    spg.offset = offset_param(c, "sps_from");
+    if (jg_admin_idps_page(c->a, c->tenant, &ipg, &idps, &idp_total, &res) != 200
+        || jg_admin_clients_page(c->a, c->tenant, &spg, &clients, &sp_total, &res) != 200)
         return jg_page_result(c, &res);
     jg_html_init(&h, c->p);
     jg_html_raw(&h, flash(c), NULL);
     jg_console_activity(c, &h, JG_ACTIVITY_TENANT, NULL);
 
+    /* a GET form: the search is part of the page's address */
+    jg_html_raw(&h, "<form method=\"get\" action=\"", esc(c, apr_pstrcat(c->p,
+                c->req->location, "/", NULL)), "\" class=\"search\" role=\"search\">\n"
+                "<input type=\"hidden\" name=\"tenantDomain\" value=\"", esc(c, c->tenant),
+                "\">\n<label for=\"f-q\">Search by name, issuer or client key</label>\n"
+                "<input type=\"search\" id=\"f-q\" name=\"q\" value=\"", esc(c, q ? q : ""),
+                "\" maxlength=\"2048\">\n<button type=\"submit\">Search</button>", NULL);
+    if (q)
+        jg_html_raw(&h, " <a href=\"", href(c, "/", NULL), "\">Show all</a>", NULL);
+    jg_html_raw(&h, "\n</form>\n", NULL);
+
     jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Identity providers</h2>"
                 "<a class=\"button\" href=\"", href(c, "/idps/new", NULL),
                 "\">Register an identity provider</a></div>\n", NULL);
     if (!idps->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No trusted identity provider in this tenant "
-                    "yet.</p>\n", NULL);
+        jg_html_raw(&h, "<p class=\"empty\">", q ? "No identity provider matches."
+                    : idp_total ? "No more identity providers."
+                    : "No trusted identity provider in this tenant yet.", "</p>\n", NULL);
     else {
         jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Issuer</th><th>Keys</th>"
                     "<th>Aliases</th><th>iat validity</th><th>Status</th><th>Source</th>"
@@ -225,14 +285,16 @@ void jg_page_overview(jg_cx_t *c)
         }
         jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
     }
+    pager(&h, c, "idps_from", ipg.offset, idps->nelts, idp_total);
     jg_html_raw(&h, "</section>\n", NULL);
 
     jg_html_raw(&h, "<section>\n<div class=\"section-head\"><h2>Service providers</h2>"
                 "<a class=\"button\" href=\"", href(c, "/clients/new", NULL),
                 "\">Register a service provider</a></div>\n", NULL);
     if (!clients->nelts)
-        jg_html_raw(&h, "<p class=\"empty\">No service provider in this tenant yet.</p>\n",
-                    NULL);
+        jg_html_raw(&h, "<p class=\"empty\">", q ? "No service provider matches."
+                    : sp_total ? "No more service providers."
+                    : "No service provider in this tenant yet.", "</p>\n", NULL);
     else {
         jg_html_raw(&h, "<table>\n<thead><tr><th>Name</th><th>Client key</th>"
                     "<th>Callback URL</th><th>Audience</th><th>Scopes</th>"
@@ -254,6 +316,7 @@ void jg_page_overview(jg_cx_t *c)
         }
         jg_html_raw(&h, "</tbody>\n</table>\n", NULL);
     }
+    pager(&h, c, "sps_from", spg.offset, clients->nelts, sp_total);
     jg_html_raw(&h, "</section>\n", NULL);
 
     jg_html_raw(&h, "<section>\n<h2>Trust policies</h2>\n<p><a href=\"",
@@ -470,6 +533,50 @@ static void idp_policy_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *
     jg_html_raw(h, "</div>\n</fieldset>\n", NULL);
 }
 
+/* What the IdP's JWTs may be used as, and the resources requests without
+ * a client may name for them. */
+static void idp_uses_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *err,
+                            const jg_idp_fields_t *v)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    static const char *const labels[] = {
+        "JWT bearer assertions (RFC 7523)",
+        "Identity Assertion Authorization Grants (ID-JAG, <code>typ</code> "
+        "<code>oauth-id-jag+jwt</code>)",
+        "Subject tokens of a token exchange (RFC 8693)"
+    };
+    size_t i;
+
+    jg_html_raw(h, "<fieldset class=\"", field_class(err, "profiles"), "\">\n<legend>Its "
+                "JWTs may be used as</legend>\n<input type=\"hidden\" "
+                "name=\"profiles_shown\" value=\"1\">\n", NULL);
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        jg_html_raw(h, "<label class=\"check\"><input type=\"checkbox\" name=\"profiles\" "
+                    "value=\"", jg_profile_keyword(all[i]), "\"", v->profiles & all[i]
+                    ? " checked" : "", "> ", labels[i], "</label>\n", NULL);
+    field_error(h, c, err, "profiles");
+    jg_html_raw(h, "<p class=\"hint\">Each token is checked by the rules of the profile it "
+                "is presented under; an ID-JAG is never accepted as a plain assertion.</p>\n"
+                "</fieldset>\n", NULL);
+    text_area(h, c, err, "audiences", "Audiences without a client", v->audiences, 2,
+              "Resources (RFC 8707 <code>resource</code> or a token exchange's "
+              "<code>audience</code>, absolute URIs) that requests presenting no client may "
+              "name for this IdP's JWTs, one per line; none: such requests name none. "
+              "Requests with a client name the service provider's audiences instead.");
+}
+
+static const char *profiles_text(jg_cx_t *c, unsigned profiles)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    const char *out = "";
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if ((profiles ? profiles : JG_PROFILE_RFC7523) & all[i])
+            out = apr_pstrcat(c->p, out, *out ? ", " : "", jg_profile_keyword(all[i]), NULL);
+    return out;
+}
+
 /* A read-only policy (httpd.conf's), as details. */
 static void idp_policy_details(jg_html_t *h, jg_cx_t *c, const jg_idp_entry_t *e)
 {
@@ -649,7 +756,10 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                     "</dd>\n<dt>iat validity</dt><dd>",
                     esc(c, jg_entry_duration_text(c->p, existing->iat_validity)),
                     "</dd>\n<dt>Status</dt><dd>", existing->enabled ? "enabled" : "disabled",
-                    "</dd>\n", NULL);
+                    "</dd>\n<dt>Its JWTs may be used as</dt><dd>",
+                    esc(c, profiles_text(c, existing->profiles)),
+                    "</dd>\n<dt>Audiences without a client</dt><dd>",
+                    esc(c, lines(c, existing->audiences, ", ")), "</dd>\n", NULL);
         idp_policy_details(&h, c, existing);
         jg_html_raw(&h, "</dl>\n<p><a href=\"", href(c, "/", NULL),
                     "\">Back to the tenant</a></p>\n", NULL);
@@ -713,6 +823,7 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
                 v->enabled ? " checked" : "", "> Enabled</label>\n", NULL);
     field_error(&h, c, err, "enabled");
     jg_html_raw(&h, "</div>\n", NULL);
+    idp_uses_fields(&h, c, err, v);
     idp_policy_fields(&h, c, err, v);
     jg_html_raw(&h, "<div class=\"actions\"><button type=\"submit\" "
                 "class=\"primary\">", existing ? "Save" : "Register",
@@ -747,6 +858,8 @@ static void idp_values_of(jg_cx_t *c, const jg_idp_entry_t *e, jg_idp_fields_t *
     v->map_claims = jg_policy_maps_text(c->p, e->map_claims);
     v->conditional_scopes = jg_policy_rules_text(c->p, e->scope_rules, 1);
     v->limit_token_lifetime = e->limit_token_lifetime;
+    v->profiles = e->profiles ? e->profiles : JG_PROFILE_RFC7523;
+    v->audiences = lines(c, e->audiences, "\n");
 }
 
 void jg_page_idp_new(jg_cx_t *c)
@@ -756,6 +869,7 @@ void jg_page_idp_new(jg_cx_t *c)
     memset(&v, 0, sizeof(v));
     v.iat = "30m";
     v.enabled = 1;
+    v.profiles = JG_PROFILE_RFC7523;
     jg_page_idp_form(c, 200, "Register an identity provider", NULL, &v, NULL, NULL);
 }
 

@@ -18,6 +18,10 @@ typedef struct jg_idp_fields {
     const char *required_claims, *subject_claim, *subject_prefix, *map_claims,
                *conditional_scopes;
     int limit_token_lifetime;
+    /* what its JWTs may be used as (JG_PROFILE_* bits; 0: none ticked) and
+     * the audiences of requests without a client, one per line */
+    unsigned profiles;
+    const char *audiences;
 } jg_idp_fields_t;
 
 typedef struct jg_client_fields {
@@ -38,7 +42,12 @@ void jg_page_result(jg_cx_t *c, const jg_admin_result_t *res);
 void jg_page_refused(jg_cx_t *c, const jg_admin_result_t *res);
 void jg_page_not_found(jg_cx_t *c);
 
-/* The tenant's IdPs and service providers, its WSO2 links, a new tenant's form. */
+/* Entries per page of the overview's lists. */
+#define JG_CONSOLE_PAGE 50
+
+/* The tenant's IdPs and service providers (a page of each, ?q= searches
+ * both, ?idps_from= and ?sps_from= page them), its WSO2 links, a new
+ * tenant's form. */
 void jg_page_overview(jg_cx_t *c);
 
 /* An IdP's form: to register one (existing NULL) or to edit existing, the

@@ -158,7 +158,7 @@ static void audited(request_rec *r, const char *audit)
 }
 
 static int api(request_rec *r, const char *location, const char *path, const char *tenant,
-               const jg_role_t *role)
+               const apr_table_t *query, const jg_role_t *role)
 {
     jg_live_store_t *ls = jg_live_store_of(r);
     jg_admin_request_t req;
@@ -189,6 +189,7 @@ static int api(request_rec *r, const char *location, const char *path, const cha
     req.method = r->method;
     req.path = path;
     req.tenant = tenant;
+    req.query = query;
     req.content_type = apr_table_get(r->headers_in, "Content-Type");
     req.body = body;
     req.body_len = len;
@@ -323,7 +324,7 @@ static int handler(request_rec *r)
         return answer(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
                     "400 Bad Request: unreadable query string\n");
     if (query) tenant = jg_form_get(query, "tenantDomain");
-    if (is_api) return api(r, location, sub + 4, tenant, role);
+    if (is_api) return api(r, location, sub + 4, tenant, query, role);
     return console(r, location, sub, query, role);
 }
 

@@ -507,8 +507,8 @@ static const char *idp_section(cmd_parms *cmd, void *dc, const char *arg)
     jg_server_conf_t *sc = cmd_conf(cmd);
     jg_tenant_t *t;
     jg_idp_t *idp;
+    const jg_idp_t *o;
     const char *err, *name;
-    int i;
 
     (void)dc;
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) return err;
@@ -516,12 +516,9 @@ static const char *idp_section(cmd_parms *cmd, void *dc, const char *arg)
         return "<JWTGrantTrustedIdP> cannot be nested in another IdP or service provider";
     if ((err = section_name(cmd, arg, &name))) return err;
     t = current_tenant(sc);
-    for (i = 0; i < t->idps->nelts; i++) {
-        const jg_idp_t *o = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
-        if (!strcmp(o->name, name))
-            return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> is already defined "
-                                "in this tenant at %s", name, o->source);
-    }
+    if ((o = jg_tenant_named_idp(t, name)))
+        return apr_psprintf(cmd->pool, "<JWTGrantTrustedIdP %s> is already defined "
+                            "in this tenant at %s", name, o->source);
     idp = jg_idp_make(cmd->pool, name);
     idp->source = source_of(cmd);
     sc->cur_idp = idp;
@@ -539,8 +536,8 @@ static const char *client_section(cmd_parms *cmd, void *dc, const char *arg)
     jg_server_conf_t *sc = cmd_conf(cmd);
     jg_tenant_t *t;
     jg_client_t *c;
+    const jg_client_t *o;
     const char *err, *name;
-    int i;
 
     (void)dc;
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) return err;
@@ -549,12 +546,9 @@ static const char *client_section(cmd_parms *cmd, void *dc, const char *arg)
                "service provider";
     if ((err = section_name(cmd, arg, &name))) return err;
     t = current_tenant(sc);
-    for (i = 0; i < t->clients->nelts; i++) {
-        const jg_client_t *o = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
-        if (!strcmp(o->name, name))
-            return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> is already "
-                                "defined in this tenant at %s", name, o->source);
-    }
+    if ((o = jg_tenant_named_client(t, name)))
+        return apr_psprintf(cmd->pool, "<JWTGrantServiceProvider %s> is already "
+                            "defined in this tenant at %s", name, o->source);
     c = jg_client_make(cmd->pool, name);
     c->source = source_of(cmd);
     sc->cur_client = c;

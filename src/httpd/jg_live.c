@@ -1,3 +1,5 @@
+#include <signal.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/types.h>
@@ -6,6 +8,8 @@
 #include <apr_hash.h>
 #include <apr_atomic.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_shm.h>
 #include <apr_optional.h>
 #include <apr_file_info.h>
 #include <httpd.h>
@@ -62,10 +66,36 @@ struct jg_live_view {
     volatile apr_uint32_t checked;  /* ms since epoch of the last check; 0: never */
 };
 
+/* The process's poller: one thread that checks every view's store when
+ * its poll interval has passed and rebuilds its snapshot, beside the
+ * requests (which keep the snapshot they have meanwhile). */
+typedef struct jg_poller {
+    server_rec *s;                /* the first server: every view hangs off it */
+    apr_pool_t *pool;             /* unmanaged: its own allocator, this thread's */
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *wake;
+    pthread_t thread;             /* a plain thread: APR's own a subpool of the
+                                     pool given, destroyed before its cleanups run */
+    apr_interval_time_t period;   /* how often it looks at the hint */
+    apr_uint32_t seen;            /* the hint's value it last acted on */
+    int stopping;                 /* under mutex */
+} jg_poller_t;
+
+/* How often the poller looks at the hint below: a change made on this host
+ * reaches every process within this and a build, not a poll interval. */
+#define HINT_PERIOD_MS 20
+
+/* Bumped by a process after each console write: a counter in anonymous
+ * shared memory that every child of this generation inherits. NULL: none
+ * (then changes travel by the poll interval alone). */
+static volatile apr_uint32_t *write_hint;
+
 /* a random key for servers without a store (their console has no forms,
  * but one key for every page keeps the code single) */
 static const char *fallback_csrf_key;
 static ap_dbd_t *(*dbd_acquire)(request_rec *);
+static ap_dbd_t *(*dbd_open)(apr_pool_t *, server_rec *);
+static void (*dbd_close)(server_rec *, ap_dbd_t *);
 
 /* ---- startup ------------------------------------------------------------------------ */
 
@@ -200,10 +230,18 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         return !OK;
     }
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     jg_wso2_init();       /* the console's XML import, in threads later */
     /* httpd reads its configuration twice at startup; the first pass only
      * checks it */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    {
+        apr_shm_t *shm = NULL;
+        write_hint = apr_shm_create(&shm, sizeof(apr_uint32_t), NULL, pconf) == APR_SUCCESS
+                     ? apr_shm_baseaddr_get(shm) : NULL;
+        if (write_hint) *write_hint = 0;
+    }
     for (; s; s = s->next) {
         jg_server_conf_t *sc = jg_server_conf(s);
         const char *spec = sc->store_spec;
@@ -221,7 +259,7 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
             ls->source = sc->store_source ? sc->store_source : "default";
             if (!strcmp(spec, "dbd")) {
                 ls->kind = JG_STORE_DBD;
-                if (!dbd_acquire) {
+                if (!dbd_acquire || !dbd_open || !dbd_close) {
                     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "JWTG0314: " JG_CMD_STORE
                                  " dbd (%s) needs mod_dbd: LoadModule dbd_module, then "
                                  "DBDriver and DBDParams", ls->source);
@@ -245,8 +283,12 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     return OK;
 }
 
+static void start_poller(apr_pool_t *pchild, server_rec *s0);
+
 static void live_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    server_rec *s0 = s;
+
     for (; s; s = s->next) {
         jg_live_view_t *v = jg_server_conf(s)->live;
         jg_live_store_t *ls;
@@ -266,6 +308,7 @@ static void live_child_init(apr_pool_t *pchild, server_rec *s)
             jg_server_conf(s)->live = NULL;
         }
     }
+    start_poller(pchild, s0);
 }
 
 /* ---- connections ------------------------------------------------------------------ */
@@ -288,16 +331,23 @@ const char *jg_live_store_describe(apr_pool_t *p, const jg_live_store_t *ls)
     return apr_pstrcat(p, "sqlite3:", ls->path, NULL);
 }
 
-jg_store_t *jg_live_acquire(request_rec *r, jg_live_store_t *ls, const char **why)
+/* A connection: SQLite's of this process (its lock held until release),
+ * or mod_dbd's: the request's (r), else one opened for s, *opened, that
+ * release gives back. p: for the wrapper and the schema check. */
+static jg_store_t *acquire(jg_live_store_t *ls, request_rec *r, server_rec *s, apr_pool_t *p,
+                           ap_dbd_t **opened, const char **why)
 {
     int version = 0;
+    ap_dbd_t *dbd;
+    jg_store_t *st;
 
+    *opened = NULL;
     if (ls->kind == JG_STORE_SQLITE) {
         apr_thread_mutex_lock(ls->mutex);
         if (!ls->conn) {
             apr_pool_clear(ls->pool);
             if (jg_store_open_sqlite(ls->pool, ls->path, &ls->conn, why) != JG_OK
-                || jg_store_migrate(ls->conn, r->pool, &version, why) != JG_OK) {
+                || jg_store_migrate(ls->conn, p, &version, why) != JG_OK) {
                 ls->conn = NULL;
                 apr_pool_clear(ls->pool);
                 apr_thread_mutex_unlock(ls->mutex);
@@ -306,26 +356,39 @@ jg_store_t *jg_live_acquire(request_rec *r, jg_live_store_t *ls, const char **wh
         }
         return ls->conn;
     }
-    else {
-        ap_dbd_t *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
-        jg_store_t *st;
-        if (!dbd) {
-            *why = "mod_dbd gave no database connection (its own log line says why)";
+    dbd = r ? (dbd_acquire ? dbd_acquire(r) : NULL) : (dbd_open ? dbd_open(p, s) : NULL);
+    if (!dbd) {
+        *why = "mod_dbd gave no database connection (its own log line says why)";
+        return NULL;
+    }
+    if (!r) *opened = dbd;
+    st = jg_store_wrap(p, dbd->driver, dbd->handle);
+    if (!apr_atomic_read32(&ls->migrated)) {
+        if (jg_store_migrate(st, p, &version, why) != JG_OK) {
+            if (*opened) dbd_close(s, *opened);
+            *opened = NULL;
             return NULL;
         }
-        st = jg_store_wrap(r->pool, dbd->driver, dbd->handle);
-        if (!apr_atomic_read32(&ls->migrated)) {
-            if (jg_store_migrate(st, r->pool, &version, why) != JG_OK) return NULL;
-            apr_atomic_set32(&ls->migrated, 1);
-        }
-        return st;
+        apr_atomic_set32(&ls->migrated, 1);
     }
+    return st;
+}
+
+static void release(jg_live_store_t *ls, server_rec *s, jg_store_t *st, ap_dbd_t *opened)
+{
+    if (st && ls->kind == JG_STORE_SQLITE) apr_thread_mutex_unlock(ls->mutex);
+    if (opened) dbd_close(s, opened);
+}
+
+jg_store_t *jg_live_acquire(request_rec *r, jg_live_store_t *ls, const char **why)
+{
+    ap_dbd_t *opened;
+    return acquire(ls, r, r->server, r->pool, &opened, why);
 }
 
 void jg_live_release(request_rec *r, jg_live_store_t *ls, jg_store_t *st)
 {
-    (void)r;
-    if (st && ls->kind == JG_STORE_SQLITE) apr_thread_mutex_unlock(ls->mutex);
+    release(ls, r->server, st, NULL);
 }
 
 const char *jg_live_csrf_key(request_rec *r, jg_live_store_t *ls)
@@ -403,11 +466,12 @@ static void overlay_warn(void *baton, const char *message)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, baton, "JWTG0321: %s", message);
 }
 
-/* Check the generation and rebuild when it changed. wait: block for the
- * lock (else give up when another thread holds it); force: even when a
- * check was made less than a poll interval ago. Called holding no store
- * connection. */
-static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
+/* Check the generation and rebuild when it changed. r: the request that
+ * asks (a console write), or NULL (the poller, at child start or later);
+ * p: for what lives as long as the call. wait: block for the lock (else
+ * give up when another thread holds it); force: even when a check was
+ * made less than a poll interval ago. Called holding no store connection. */
+static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, int force)
 {
     jg_server_conf_t *sc = jg_server_conf(v->s);
     apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
@@ -416,6 +480,7 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
     const char *why = NULL;
     apr_pool_t *sp = NULL;
     apr_time_t t0 = apr_time_now();
+    ap_dbd_t *opened = NULL;
     jg_snap_t *snap, *old;
     jg_store_t *st;
     long long gen = 0;
@@ -423,24 +488,23 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
 
     if (wait) apr_thread_mutex_lock(v->refresh);
     else if (apr_thread_mutex_trylock(v->refresh) != APR_SUCCESS) return;
-    /* (cur only changes under this lock) */
-    if (!force && ((wait && v->cur) || !due(v))) {
+    if (!force && !due(v)) {
         apr_thread_mutex_unlock(v->refresh);
         return;
     }
     apr_atomic_set32(&v->checked, now_ms(v));
-    if (!(st = jg_live_acquire(r, v->store, &why))) {
+    if (!(st = acquire(v->store, r, v->s, p, &opened, &why))) {
         jg_counters_store_poll(v->store->spec, 0, 0, apr_time_sec(t0));
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0320: cannot read the registry "
-                      "store (%s): %s; keeping the registry this process has",
-                      jg_live_store_describe(r->pool, v->store), why);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, v->s, "JWTG0320: cannot read the registry "
+                     "store (%s): %s; keeping the registry this process has",
+                     jg_live_store_describe(p, v->store), why);
         apr_thread_mutex_unlock(v->refresh);
         return;
     }
-    rc = jg_store_generation(st, r->pool, &gen, &why);
+    rc = jg_store_generation(st, p, &gen, &why);
     if (rc == JG_OK && v->cur && gen == v->cur->gen) {
         jg_counters_store_poll(v->store->spec, 1, gen, apr_time_sec(t0));
-        jg_live_release(r, v->store, st);
+        release(v->store, v->s, st, opened);
         apr_thread_mutex_unlock(v->refresh);
         return;
     }
@@ -454,17 +518,16 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
     /* "revoke every token of this client" times (written with a
      * generation bump, so read with the rest) */
     if (rc == JG_OK) rc = jg_store_client_revocations(st, sp, &revocations, &why);
-    jg_live_release(r, v->store, st);
+    release(v->store, v->s, st, opened);
     if (rc == JG_OK)
         rc = jg_overlay_build(sp, sc->effective, tenants, idps, clients,
-                              apr_time_sec(r->request_time), overlay_warn, v->s,
-                              &reg, &why);
+                              apr_time_sec(apr_time_now()), overlay_warn, v->s, &reg, &why);
     if (rc == JG_OK) jg_registry_set_revocations(reg, revocations);
     jg_counters_store_poll(v->store->spec, rc == JG_OK, gen, apr_time_sec(t0));
     if (rc != JG_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0324: cannot load the registry "
-                      "store (%s): %s; keeping the registry this process has",
-                      jg_live_store_describe(r->pool, v->store), why);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, v->s, "JWTG0324: cannot load the registry "
+                     "store (%s): %s; keeping the registry this process has",
+                     jg_live_store_describe(p, v->store), why);
         if (sp) apr_pool_destroy(sp);
         apr_thread_mutex_unlock(v->refresh);
         return;
@@ -482,9 +545,100 @@ static void refresh(request_rec *r, jg_live_view_t *v, int wait, int force)
     apr_thread_mutex_unlock(v->mutex);
     if (old) unref(v, old);
     apr_thread_mutex_unlock(v->refresh);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "JWTG0322: registry snapshot of "
-                  "generation %" APR_INT64_T_FMT " built in %ld ms", (apr_int64_t)gen,
-                  (long)((apr_time_now() - t0) / 1000));
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
+                 "generation %" APR_INT64_T_FMT " built in %ld ms%s", (apr_int64_t)gen,
+                 (long)((apr_time_now() - t0) / 1000), r ? "" : " beside the requests");
+}
+
+/* The poller's thread: every view whose interval has passed, until the
+ * process ends. */
+static void *poll_views(void *data)
+{
+    jg_poller_t *pl = data;
+    server_rec *s;
+
+    for (;;) {
+        apr_uint32_t hint;
+        int written;
+        apr_thread_mutex_lock(pl->mutex);
+        if (!pl->stopping) apr_thread_cond_timedwait(pl->wake, pl->mutex, pl->period);
+        if (pl->stopping) {
+            apr_thread_mutex_unlock(pl->mutex);
+            break;
+        }
+        apr_thread_mutex_unlock(pl->mutex);
+        /* a console write on this host: look now, not at the next poll */
+        hint = write_hint ? apr_atomic_read32(write_hint) : 0;
+        written = hint != pl->seen;
+        pl->seen = hint;
+        for (s = pl->s; s; s = s->next) {
+            jg_live_view_t *v = jg_server_conf(s)->live;
+            if (v && (written || due(v))) refresh(v, NULL, pl->pool, 0, written);
+            apr_pool_clear(pl->pool);
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t stop_poller(void *data)
+{
+    jg_poller_t *pl = data;
+
+    apr_thread_mutex_lock(pl->mutex);
+    pl->stopping = 1;
+    apr_thread_cond_signal(pl->wake);
+    apr_thread_mutex_unlock(pl->mutex);
+    pthread_join(pl->thread, NULL);
+    apr_pool_destroy(pl->pool);
+    return APR_SUCCESS;
+}
+
+/* Every view's first snapshot, before this process serves a request, then
+ * the poller. */
+static void start_poller(apr_pool_t *pchild, server_rec *s0)
+{
+    jg_poller_t *pl = apr_pcalloc(pchild, sizeof(*pl));
+    apr_uint32_t shortest = 0;
+    sigset_t all, before;
+    server_rec *s;
+    int created;
+
+    if (apr_pool_create_unmanaged_ex(&pl->pool, NULL, NULL) != APR_SUCCESS) return;
+    pl->s = s0;
+    pl->seen = write_hint ? apr_atomic_read32(write_hint) : 0;   /* before the builds */
+    for (s = s0; s; s = s->next) {
+        jg_live_view_t *v = jg_server_conf(s)->live;
+        if (!v) continue;
+        refresh(v, NULL, pl->pool, 1, 1);
+        apr_pool_clear(pl->pool);
+        if (!shortest || v->poll_ms < shortest) shortest = v->poll_ms;
+    }
+    if (!shortest) {
+        apr_pool_destroy(pl->pool);
+        return;
+    }
+    pl->period = apr_time_from_msec(write_hint ? HINT_PERIOD_MS
+                                    : shortest / 8 > 50 ? shortest / 8 : 50);
+    /* The thread starts with every signal blocked: the MPM's handlers
+     * (prefork's SIGTERM and SIGUSR1) must run in the thread that serves,
+     * never in this one, which would then tear the process down under it. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
+    created = apr_thread_mutex_create(&pl->mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
+              == APR_SUCCESS
+              && apr_thread_cond_create(&pl->wake, pchild) == APR_SUCCESS
+              && pthread_create(&pl->thread, NULL, poll_views, pl) == 0;
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (!created) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s0, "JWTG0360: cannot start the registry "
+                     "poller; this process keeps the snapshot it built at its start "
+                     "(console changes reach it only through its own console requests)");
+        apr_pool_destroy(pl->pool);
+        return;
+    }
+    /* before pchild's subpools go (the SQLite connection's, mod_dbd's):
+     * the thread may be using them */
+    apr_pool_pre_cleanup_register(pchild, pl, stop_poller);
 }
 
 const jg_registry_t *jg_live_registry(request_rec *r)
@@ -493,20 +647,19 @@ const jg_registry_t *jg_live_registry(request_rec *r)
     jg_live_view_t *v = sc->live;
     const jg_registry_t *reg;
 
-    if (!v) return sc->effective;
-    if (due(v)) refresh(r, v, 0, 0);
-    if ((reg = take(r, v))) return reg;
-    /* a new process: wait for the first snapshot */
-    refresh(r, v, 1, 0);
-    reg = take(r, v);
-    return reg ? reg : sc->effective;
+    /* never a rebuild here: the poller makes them */
+    if (v && (reg = take(r, v))) return reg;
+    return sc->effective;
 }
 
 void jg_live_refresh(request_rec *r)
 {
     jg_live_view_t *v = jg_server_conf(r->server)->live;
 
-    if (v) refresh(r, v, 1, 1);
+    if (!v) return;
+    refresh(v, r, r->pool, 1, 1);
+    /* the other processes of this host look at once */
+    if (write_hint) apr_atomic_inc32(write_hint);
 }
 
 const char *jg_live_assets(request_rec *r)

@@ -2,13 +2,17 @@
  * per-process snapshot of each server's effective registry (httpd.conf's
  * blocks + the store's entries) that the token endpoint reads.
  *
- * Every process keeps, per server, one refcounted snapshot. At most once
- * per JWTGrantStorePollInterval (default 1 s) a request asks the store for
- * its generation number (one one-row query); when it changed, that request
- * builds a new snapshot and swaps it in. Requests already running keep the
- * snapshot they took until their pool is cleaned up; the last one to let go
- * of a retired snapshot destroys it. No request ever waits for a rebuild
- * except the very first ones of a process. */
+ * Every process keeps, per server, one refcounted snapshot, built at the
+ * process's start (child_init) before it serves anything. Then a thread of
+ * the process asks the store for its generation number (one one-row query)
+ * at most once per JWTGrantStorePollInterval (default 1 s) and, when it
+ * changed, builds a new snapshot beside the requests and swaps it in; a
+ * console write rebuilds at once in the writing request and bumps a counter
+ * in shared memory that the other processes' threads look at every 20 ms,
+ * so that a change made on this host reaches them at once. Requests take the
+ * current snapshot and keep it until their pool is cleaned up; the last
+ * one to let go of a retired snapshot destroys it. No request ever waits
+ * for a rebuild or asks the store anything. */
 #ifndef JG_LIVE_H
 #define JG_LIVE_H
 

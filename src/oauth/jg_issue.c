@@ -114,6 +114,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
         row.idp = s->idp;
         row.claims = assertion_text(p, s);
         row.resource = jg_resource_join(p, s->resources);
+        row.profile = jg_profile_keyword(s->profile ? s->profile : JG_PROFILE_RFC7523);
         row.state = "active";
         row.issued_at = now;
         row.expires_at = now + jg_refresh_lifetime(cfg, client);

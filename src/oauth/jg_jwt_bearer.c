@@ -117,15 +117,6 @@ static int grant_scope(apr_pool_t *p, const jg_grant_request_t *req, const jg_id
 }
 
 
-const char *jg_profile_name(unsigned profile)
-{
-    switch (profile) {
-    case JG_PROFILE_ID_JAG: return "an ID-JAG (id-jag)";
-    case JG_PROFILE_TOKEN_EXCHANGE: return "a token exchange's subject token (token-exchange)";
-    default: return "an RFC 7523 assertion (rfc7523)";
-    }
-}
-
 int jg_is_id_jag_typ(const char *typ)
 {
     /* RFC 7515 4.1.9: a media type, compared without case, whose
@@ -469,6 +460,7 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.not_after = not_after;
     subj.resources = resources;
     subj.act = s->act;
+    subj.profile = s->profile;
     /* draft-ietf-oauth-identity-assertion-authz-grant 4.4.3: no refresh
      * token for an ID-JAG, which replaces it */
     return jg_grant_issue(p, cfg, hooks, t, s->client, &subj,

@@ -56,9 +56,6 @@ int jg_jwt_subject_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                          const jg_tenant_t *t, jg_jwt_subject_t *s, int refresh,
                          jg_grant_result_t *res);
 
-/* "an ID-JAG (id-jag)" ... for descriptions. */
-const char *jg_profile_name(unsigned profile);
-
 /* Whether a JOSE typ names an ID-JAG (case aside, "application/" or not). */
 int jg_is_id_jag_typ(const char *typ);
 

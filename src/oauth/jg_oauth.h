@@ -189,6 +189,10 @@ typedef struct jg_grant_subject {
      * the token's act claim; NULL: no delegation. Such a token gets no
      * refresh token (the family would not keep it). */
     json_object *act;
+    /* the JG_PROFILE_* bit the original JWT was presented under (0:
+     * rfc7523), kept with a refresh family so that refreshing checks the
+     * IdP still allows it */
+    unsigned profile;
 } jg_grant_subject_t;
 
 /* Record a check in req's trace, when it has one (a test of one pointer

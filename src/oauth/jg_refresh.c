@@ -76,6 +76,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     json_object *claims = NULL, *mapped = NULL;
     const apr_array_header_t *resources, *asked = NULL;
     long long not_after;
+    unsigned profile;
     int won = 0;
 
     if (!jg_client_authenticate(p, cfg, t, req, &client, res)) return;
@@ -135,6 +136,17 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     if (!idp || !idp->enabled || !jg_client_trusts_idp(client, idp)) {
         jg_grant_error(res, 400, "invalid_grant", "the issuer of the original assertion "
                        "is no longer trusted for this client");
+        return;
+    }
+    /* what the family was issued for must still be allowed (rows from
+     * before the column: RFC 7523 assertions) */
+    profile = row->profile && *row->profile ? jg_profile_parse(row->profile)
+                                            : JG_PROFILE_RFC7523;
+    if (!profile || !jg_idp_allows(idp, profile)) {
+        jg_grant_error(res, 400, "invalid_grant", apr_pstrcat(p, "the issuer of the original "
+                       "assertion no longer allows its JWTs to be used as ",
+                       profile ? jg_profile_name(profile) : "what this token was issued for",
+                       " (JWTGrantIdPProfiles)", NULL));
         return;
     }
     scope = row->scope;
@@ -218,6 +230,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     next.idp = row->idp;
     next.claims = row->claims;
     next.resource = row->resource;    /* as the scope: the family's, not narrowed */
+    next.profile = jg_profile_keyword(profile);
     next.state = "active";
     next.issued_at = req->now;
     next.expires_at = req->now + jg_refresh_lifetime(cfg, client);
@@ -241,6 +254,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
     subj.mapped = mapped;
     subj.not_after = not_after;
     subj.resources = asked ? asked : resources;
+    subj.profile = profile;
     if (!jg_grant_issue(p, cfg, hooks, t, client, &subj, 0, req->now, res)) return;
     res->refresh_token = newtok;
 }

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "jg_array.h"
@@ -31,6 +32,25 @@ unsigned jg_profile_parse(const char *name)
     if (!strcmp(name, "id-jag")) return JG_PROFILE_ID_JAG;
     if (!strcmp(name, "token-exchange")) return JG_PROFILE_TOKEN_EXCHANGE;
     return 0;
+}
+
+const char *jg_profile_keyword(unsigned profile)
+{
+    switch (profile) {
+    case JG_PROFILE_RFC7523: return "rfc7523";
+    case JG_PROFILE_ID_JAG: return "id-jag";
+    case JG_PROFILE_TOKEN_EXCHANGE: return "token-exchange";
+    default: return NULL;
+    }
+}
+
+const char *jg_profile_name(unsigned profile)
+{
+    switch (profile) {
+    case JG_PROFILE_ID_JAG: return "an ID-JAG (id-jag)";
+    case JG_PROFILE_TOKEN_EXCHANGE: return "a token exchange's subject token (token-exchange)";
+    default: return "an RFC 7523 assertion (rfc7523)";
+    }
 }
 
 int jg_registry_any_profile(apr_pool_t *p, const jg_registry_t *reg, unsigned profile)
@@ -82,30 +102,67 @@ jg_tenant_t *jg_registry_tenant(jg_registry_t *reg, const char *name, int create
     return t;
 }
 
-void jg_tenant_put_idp(jg_tenant_t *t, jg_idp_t *idp)
+/* The position (+ 1) of each name in a tenant's list, so that putting
+ * thousands of entries is not quadratic. Rebuilt when the list changed
+ * behind its back (an entry pushed directly). */
+static apr_hash_t *positions(apr_hash_t **idx, const apr_array_header_t *list,
+                             size_t name_at)
 {
     int i;
 
-    for (i = 0; i < t->idps->nelts; i++) {
-        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, idp->name)) {
-            JG_ARRAY_IDX(t->idps, i, jg_idp_t *) = idp;
-            return;
-        }
+    if (*idx && (int)apr_hash_count(*idx) == list->nelts) return *idx;
+    *idx = apr_hash_make(list->pool);
+    for (i = 0; i < list->nelts; i++) {
+        const char *name = *(const char *const *)(const void *)
+                           ((const char *)JG_ARRAY_IDX(list, i, void *) + name_at);
+        apr_hash_set(*idx, name, APR_HASH_KEY_STRING, (void *)(apr_uintptr_t)(i + 1));
     }
-    APR_ARRAY_PUSH(t->idps, jg_idp_t *) = idp;
+    return *idx;
+}
+
+/* Put entry (whose name is at name_at) into list: in place of the one of
+ * the same name, else at the end. */
+static void put_named(apr_hash_t **idx, apr_array_header_t *list, void *entry,
+                      size_t name_at)
+{
+    apr_hash_t *h = positions(idx, list, name_at);
+    const char *name = *(const char *const *)(const void *)((const char *)entry + name_at);
+    apr_uintptr_t at = (apr_uintptr_t)apr_hash_get(h, name, APR_HASH_KEY_STRING);
+
+    if (at) {
+        JG_ARRAY_IDX(list, at - 1, void *) = entry;
+        return;
+    }
+    APR_ARRAY_PUSH(list, void *) = entry;
+    apr_hash_set(h, name, APR_HASH_KEY_STRING, (void *)(apr_uintptr_t)list->nelts);
+}
+
+static void *named(apr_hash_t **idx, const apr_array_header_t *list, size_t name_at,
+                   const char *name)
+{
+    apr_uintptr_t at = (apr_uintptr_t)apr_hash_get(positions(idx, list, name_at), name,
+                                                   APR_HASH_KEY_STRING);
+    return at ? JG_ARRAY_IDX(list, at - 1, void *) : NULL;
+}
+
+const jg_idp_t *jg_tenant_named_idp(jg_tenant_t *t, const char *name)
+{
+    return named(&t->idp_pos, t->idps, offsetof(jg_idp_t, name), name);
+}
+
+const jg_client_t *jg_tenant_named_client(jg_tenant_t *t, const char *name)
+{
+    return named(&t->client_pos, t->clients, offsetof(jg_client_t, name), name);
+}
+
+void jg_tenant_put_idp(jg_tenant_t *t, jg_idp_t *idp)
+{
+    put_named(&t->idp_pos, t->idps, idp, offsetof(jg_idp_t, name));
 }
 
 void jg_tenant_put_client(jg_tenant_t *t, jg_client_t *client)
 {
-    int i;
-
-    for (i = 0; i < t->clients->nelts; i++) {
-        if (!strcmp(JG_ARRAY_IDX(t->clients, i, jg_client_t *)->name, client->name)) {
-            JG_ARRAY_IDX(t->clients, i, jg_client_t *) = client;
-            return;
-        }
-    }
-    APR_ARRAY_PUSH(t->clients, jg_client_t *) = client;
+    put_named(&t->client_pos, t->clients, client, offsetof(jg_client_t, name));
 }
 
 static void overlay(jg_registry_t *into, const jg_registry_t *from)

@@ -121,6 +121,8 @@ typedef struct jg_tenant {
     /* client_id -> long long *: tokens issued at or before that
      * time are revoked (set on a snapshot from the store; NULL: none) */
     apr_hash_t *revoked_before;
+    /* name -> position + 1 in idps / clients, for jg_tenant_put_* */
+    apr_hash_t *idp_pos, *client_pos;
 } jg_tenant_t;
 
 typedef struct jg_registry {
@@ -136,6 +138,12 @@ int jg_idp_allows(const jg_idp_t *idp, unsigned profile);
 /* The JG_PROFILE_* bit of a JWTGrantIdPProfiles value ("rfc7523",
  * "id-jag", "token-exchange"); 0 for anything else. */
 unsigned jg_profile_parse(const char *name);
+/* The JWTGrantIdPProfiles value of one JG_PROFILE_* bit; NULL for others. */
+const char *jg_profile_keyword(unsigned profile);
+/* "an ID-JAG (id-jag)" ... for descriptions. */
+const char *jg_profile_name(unsigned profile);
+/* Every JG_PROFILE_* bit, in the order lists show them. */
+#define JG_PROFILE_ALL { JG_PROFILE_RFC7523, JG_PROFILE_ID_JAG, JG_PROFILE_TOKEN_EXCHANGE }
 
 /* Whether an enabled IdP of any tenant of reg allows profile (p: for the
  * iteration; reg may be shared by threads). */
@@ -148,6 +156,10 @@ jg_tenant_t *jg_registry_tenant(jg_registry_t *reg, const char *name, int create
 /* Add, replacing an entry of the same block name (a vhost overriding the
  * main server's definition). */
 void jg_tenant_put_idp(jg_tenant_t *t, jg_idp_t *idp);
+/* The entry of that block name (not the issuer), or NULL; while the
+ * registry is built (it indexes the lists as jg_tenant_put_* do). */
+const jg_idp_t *jg_tenant_named_idp(jg_tenant_t *t, const char *name);
+const jg_client_t *jg_tenant_named_client(jg_tenant_t *t, const char *name);
 void jg_tenant_put_client(jg_tenant_t *t, jg_client_t *client);
 
 /* base overlaid with over (tenants merged, entries of over win by name);

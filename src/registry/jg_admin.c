@@ -1,6 +1,7 @@
 /* The rules of the registry's changes (see jg_admin.h); the JSON API that
  * routes requests to them is jg_admin_api.c. */
 #include <string.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <apr_strings.h>
 #include "jg_array.h"
@@ -261,25 +262,83 @@ static jg_status_t tenant_rows(jg_admin_t *a, const char *tenant, apr_array_head
     return jg_store_tenant_rows(a->store, a->p, tenant, idps, clients, why);
 }
 
-int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
-                  jg_admin_result_t *res)
+/* Whether s contains q, ASCII case aside (q empty: always). */
+static int contains(const char *s, const char *q)
 {
+    size_t n = strlen(q);
+
+    if (!n) return 1;
+    for (; s && *s; s++)
+        if (!strncasecmp(s, q, n)) return 1;
+    return 0;
+}
+
+/* The store's text fields of a row's document that a search looks at
+ * (nothing else of it is read: no certificate is parsed to filter). */
+static int row_matches(jg_admin_t *a, const jg_store_row_t *r, const char *query,
+                       const char *const *fields)
+{
+    json_object *o = NULL, *v = NULL;
+    int i;
+
+    if (contains(r->name, query) || (r->client_id && contains(r->client_id, query)))
+        return 1;
+    if (jg_json_parse_object(a->p, r->doc, strlen(r->doc), &o, NULL) != JG_OK) return 0;
+    for (i = 0; fields[i]; i++)
+        if (json_object_object_get_ex(o, fields[i], &v)
+            && json_object_is_type(v, json_type_string)
+            && contains(json_object_get_string(v), query))
+            return 1;
+    return 0;
+}
+
+/* Keeps the entries of a page: the matching ones from offset on, at most
+ * limit (< 0: all), counting every match. */
+typedef struct {
+    const jg_admin_page_t *pg;
+    int seen;                     /* matches so far */
+} pager_t;
+
+static int pager_takes(pager_t *pg)
+{
+    int at = pg->seen++;
+    int offset = pg->pg ? pg->pg->offset : 0, limit = pg->pg ? pg->pg->limit : -1;
+    return at >= offset && (limit < 0 || at < offset + limit);
+}
+
+int jg_admin_idps_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
+                       apr_array_header_t **out, int *total, jg_admin_result_t *res)
+{
+    static const char *const fields[] = { "issuer", "display_name", NULL };
     apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
+    const char *query = page && page->q ? page->q : "", *why = NULL;
+    pager_t pg = { page, 0 };
     jg_tenant_t *t;
-    const char *why = NULL;
     int i;
 
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
-    for (t = conf_tenant(a, tenant), i = 0; t && i < t->idps->nelts; i++)
-        APR_ARRAY_PUSH(list, jg_idp_entry_t *) =
-            jg_idp_entry_from_conf(a->p, JG_ARRAY_IDX(t->idps, i, jg_idp_t *));
+    for (t = conf_tenant(a, tenant), i = 0; t && i < t->idps->nelts; i++) {
+        const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+        if ((contains(idp->name, query) || (idp->issuer && contains(idp->issuer, query)))
+            && pager_takes(&pg))
+            APR_ARRAY_PUSH(list, jg_idp_entry_t *) = jg_idp_entry_from_conf(a->p, idp);
+    }
     if (tenant_rows(a, tenant, &rows, NULL, &why) != JG_OK)
         return store_failed(a, res, why);
-    for (i = 0; i < rows->nelts; i++)
-        APR_ARRAY_PUSH(list, jg_idp_entry_t *) =
-            idp_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
+    for (i = 0; i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        if ((!*query || row_matches(a, r, query, fields)) && pager_takes(&pg))
+            APR_ARRAY_PUSH(list, jg_idp_entry_t *) = idp_from_row(a, r);
+    }
     *out = list;
+    if (total) *total = pg.seen;
     return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                  jg_admin_result_t *res)
+{
+    return jg_admin_idps_page(a, tenant, NULL, out, NULL, res);
 }
 
 /* when each client's tokens were last revoked by an operator */
@@ -288,7 +347,8 @@ static void revoked_times(jg_admin_t *a, const char *tenant, apr_array_header_t 
     apr_array_header_t *rows = NULL;
     int i, j;
 
-    if (!a->store || jg_store_client_revocations(a->store, a->p, &rows, NULL) != JG_OK)
+    if (!a->store || !list->nelts
+        || jg_store_client_revocations(a->store, a->p, &rows, NULL) != JG_OK)
         return;
     for (i = 0; i < rows->nelts; i++) {
         const char **c = JG_ARRAY_IDX(rows, i, const char **);
@@ -301,39 +361,63 @@ static void revoked_times(jg_admin_t *a, const char *tenant, apr_array_header_t 
     }
 }
 
-int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
-                     jg_admin_result_t *res)
+int jg_admin_clients_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
+                          apr_array_header_t **out, int *total, jg_admin_result_t *res)
 {
+    static const char *const fields[] = { NULL };
     apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
+    const char *query = page && page->q ? page->q : "", *why = NULL;
+    pager_t pg = { page, 0 };
     jg_tenant_t *t;
-    const char *why = NULL;
     int i;
 
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
-    for (t = conf_tenant(a, tenant), i = 0; t && i < t->clients->nelts; i++)
-        APR_ARRAY_PUSH(list, jg_client_entry_t *) =
-            jg_client_entry_from_conf(a->p, JG_ARRAY_IDX(t->clients, i, jg_client_t *));
+    for (t = conf_tenant(a, tenant), i = 0; t && i < t->clients->nelts; i++) {
+        const jg_client_t *c = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
+        if ((contains(c->name, query) || (c->client_id && contains(c->client_id, query)))
+            && pager_takes(&pg))
+            APR_ARRAY_PUSH(list, jg_client_entry_t *) = jg_client_entry_from_conf(a->p, c);
+    }
     if (tenant_rows(a, tenant, NULL, &rows, &why) != JG_OK)
         return store_failed(a, res, why);
-    for (i = 0; i < rows->nelts; i++)
-        APR_ARRAY_PUSH(list, jg_client_entry_t *) =
-            client_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
+    for (i = 0; i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        if ((!*query || row_matches(a, r, query, fields)) && pager_takes(&pg))
+            APR_ARRAY_PUSH(list, jg_client_entry_t *) = client_from_row(a, r);
+    }
     revoked_times(a, tenant, list);
     *out = list;
+    if (total) *total = pg.seen;
     return set(res, 200, NULL, NULL, NULL);
+}
+
+int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
+                     jg_admin_result_t *res)
+{
+    return jg_admin_clients_page(a, tenant, NULL, out, NULL, res);
 }
 
 int jg_admin_find_idp(jg_admin_t *a, const char *tenant, const char *name,
                       jg_idp_entry_t **out, jg_admin_result_t *res)
 {
-    apr_array_header_t *list;
+    apr_array_header_t *rows = NULL;
+    jg_tenant_t *t;
+    const char *why = NULL;
     int i;
 
     MAY(a, tenant, res);
-    if (jg_admin_idps(a, tenant, &list, res) != 200) return res->status;
-    for (i = 0; i < list->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(list, i, jg_idp_entry_t *)->name, name)) {
-            *out = JG_ARRAY_IDX(list, i, jg_idp_entry_t *);
+    if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
+    /* by name, converting that entry alone (a tenant may have thousands) */
+    for (t = conf_tenant(a, tenant), i = 0; t && i < t->idps->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name)) {
+            *out = jg_idp_entry_from_conf(a->p, JG_ARRAY_IDX(t->idps, i, jg_idp_t *));
+            return set(res, 200, NULL, NULL, NULL);
+        }
+    if (tenant_rows(a, tenant, &rows, NULL, &why) != JG_OK)
+        return store_failed(a, res, why);
+    for (i = 0; i < rows->nelts; i++)
+        if (!strcmp(JG_ARRAY_IDX(rows, i, jg_store_row_t *)->name, name)) {
+            *out = idp_from_row(a, JG_ARRAY_IDX(rows, i, jg_store_row_t *));
             return set(res, 200, NULL, NULL, NULL);
         }
     return set(res, 404, "not_found", "name", apr_pstrcat(a->p, "no trusted IdP ",
@@ -451,6 +535,27 @@ static const char *describe_policy(jg_admin_t *a, const jg_idp_entry_t *e)
     return what;
 }
 
+/* Its profiles when not the default, and the audiences of requests
+ * without a client. */
+static const char *describe_uses(jg_admin_t *a, const jg_idp_entry_t *e)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    const char *what = "", *sep = ", profiles ";
+    size_t i;
+    int j;
+
+    for (i = 0; e->profiles && e->profiles != JG_PROFILE_RFC7523
+                && i < sizeof(all) / sizeof(all[0]); i++)
+        if (e->profiles & all[i]) {
+            what = apr_pstrcat(a->p, what, sep, jg_profile_keyword(all[i]), NULL);
+            sep = " ";
+        }
+    for (j = 0, sep = ", audiences "; e->audiences && j < e->audiences->nelts; j++, sep = " ")
+        what = apr_pstrcat(a->p, what, sep, q(a, JG_ARRAY_IDX(e->audiences, j, const char *)),
+                           NULL);
+    return what;
+}
+
 static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
 {
     const char *what = apr_pstrcat(a->p, "issuer ", q(a, effective_issuer(e->issuer, e->name)),
@@ -470,7 +575,7 @@ static const char *describe_idp(jg_admin_t *a, const jg_idp_entry_t *e)
     return apr_pstrcat(a->p, what, ", aliases ",
                        apr_itoa(a->p, e->aliases ? e->aliases->nelts : 0), ", iat_validity ",
                        jg_entry_duration_text(a->p, e->iat_validity),
-                       describe_policy(a, e), NULL);
+                       describe_uses(a, e), describe_policy(a, e), NULL);
 }
 
 /* Checks of one IdP against httpd.conf, the store's rows and the batch so

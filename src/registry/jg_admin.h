@@ -111,6 +111,23 @@ int jg_admin_idps(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
                   jg_admin_result_t *res);
 int jg_admin_clients(jg_admin_t *a, const char *tenant, apr_array_header_t **out,
                      jg_admin_result_t *res);
+
+/* A page of a list: the entries that match q (a substring of the name,
+ * issuer or display name of an IdP, the name or client id of a service
+ * provider, ASCII case aside; NULL or "": all), from offset on, at most
+ * limit (< 0: all). Only the entries of the page are converted, so a
+ * tenant of thousands lists as fast as a page of them. */
+typedef struct jg_admin_page {
+    const char *q;
+    int offset, limit;
+} jg_admin_page_t;
+#define JG_ADMIN_PAGE_MAX 1000          /* the largest limit the API takes */
+
+/* As above, a page (page NULL: all); *total: how many match in all. */
+int jg_admin_idps_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
+                       apr_array_header_t **out, int *total, jg_admin_result_t *res);
+int jg_admin_clients_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
+                          apr_array_header_t **out, int *total, jg_admin_result_t *res);
 int jg_admin_find_idp(jg_admin_t *a, const char *tenant, const char *name,
                       jg_idp_entry_t **out, jg_admin_result_t *res);
 int jg_admin_find_client(jg_admin_t *a, const char *tenant, const char *client_id,

@@ -2,6 +2,7 @@
  * results as JSON answers (see jg_admin_api.h). */
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_admin_api.h"
@@ -51,6 +52,47 @@ static int fail(jg_admin_t *a, jg_admin_response_t *resp, int status, const char
     res.detail.field = field;
     res.detail.message = message;
     return reply_error(a, resp, &res);
+}
+
+/* A list's page from ?q=&offset=&limit= (without offset and limit: every
+ * entry, as before pages existed); 0 after a 400 naming the parameter. */
+static int page_of(jg_admin_t *a, const jg_admin_request_t *req, jg_admin_page_t *pg,
+                   jg_admin_response_t *resp)
+{
+    static const char *const names[] = { "offset", "limit" };
+    int *values[2];
+    int i;
+
+    memset(pg, 0, sizeof(*pg));
+    pg->limit = -1;
+    values[0] = &pg->offset;
+    values[1] = &pg->limit;
+    if (!req->query) return 1;
+    pg->q = apr_table_get(req->query, "q");
+    if (pg->q && strlen(pg->q) > JG_ENTRY_MAX_TEXT)
+        return fail(a, resp, 400, "invalid_field", "q", "a search is at most 2048 bytes"), 0;
+    for (i = 0; i < 2; i++) {
+        const char *v = apr_table_get(req->query, names[i]), *end = NULL;
+        long n;
+        if (!v) continue;
+        n = strtol(v, (char **)&end, 10);
+        if (!*v || *end || n < (i ? 1 : 0) || n > (i ? JG_ADMIN_PAGE_MAX : 100000000L))
+            return fail(a, resp, 400, "invalid_field", names[i], i
+                        ? "a number from 1 to 1000" : "a number from 0 on"), 0;
+        *values[i] = (int)n;
+    }
+    if (pg->offset && pg->limit < 0) pg->limit = JG_ADMIN_PAGE_MAX;
+    return 1;
+}
+
+/* total (what matches), and the page's offset and limit when it is one */
+static void page_members(json_object *o, const jg_admin_page_t *pg, int total)
+{
+    json_object_object_add(o, "total", json_object_new_int(total));
+    if (pg->limit >= 0) {
+        json_object_object_add(o, "offset", json_object_new_int(pg->offset));
+        json_object_object_add(o, "limit", json_object_new_int(pg->limit));
+    }
 }
 
 int jg_admin_media_type_is(const char *ct, const char *type)
@@ -232,7 +274,11 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
     }
     if (!name) {
         if (method_is(req, "GET")) {
-            if (jg_admin_idps(a, tenant, &list, &res) != 200) return reply_error(a, resp, &res);
+            jg_admin_page_t pg;
+            int total = 0;
+            if (!page_of(a, req, &pg, resp)) return resp->status;
+            if (jg_admin_idps_page(a, tenant, &pg, &list, &total, &res) != 200)
+                return reply_error(a, resp, &res);
             o = jg_json_own(a->p, json_object_new_object());
             arr = json_object_new_array();
             for (i = 0; i < list->nelts; i++)
@@ -240,6 +286,7 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
                                       JG_ARRAY_IDX(list, i, jg_idp_entry_t *))));
             json_object_object_add(o, "tenant", json_object_new_string(tenant));
             json_object_object_add(o, "idps", arr);
+            page_members(o, &pg, total);
             return reply(a, resp, 200, o);
         }
         if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");
@@ -333,7 +380,10 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
     }
     if (!id) {
         if (method_is(req, "GET")) {
-            if (jg_admin_clients(a, tenant, &list, &res) != 200)
+            jg_admin_page_t pg;
+            int total = 0;
+            if (!page_of(a, req, &pg, resp)) return resp->status;
+            if (jg_admin_clients_page(a, tenant, &pg, &list, &total, &res) != 200)
                 return reply_error(a, resp, &res);
             o = jg_json_own(a->p, json_object_new_object());
             arr = json_object_new_array();
@@ -342,6 +392,7 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
                                       JG_ARRAY_IDX(list, i, jg_client_entry_t *), 0)));
             json_object_object_add(o, "tenant", json_object_new_string(tenant));
             json_object_object_add(o, "clients", arr);
+            page_members(o, &pg, total);
             return reply(a, resp, 200, o);
         }
         if (!method_is(req, "POST")) return not_allowed(a, resp, "GET, HEAD, POST");

@@ -13,6 +13,7 @@ typedef struct jg_admin_request {
     const char *method;           /* GET HEAD POST PUT DELETE ... */
     const char *path;             /* below {admin}/api: "/idps/jwtIDP" */
     const char *tenant;           /* ?tenantDomain=, or NULL: the default tenant */
+    const apr_table_t *query;     /* every query parameter (q, offset, limit), or NULL */
     const char *content_type;
     const char *body;
     size_t body_len;

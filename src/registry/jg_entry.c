@@ -11,6 +11,7 @@
 #include "jg_client_auth.h"
 #include "jg_discovery.h"
 #include "jg_policy.h"
+#include "jg_resource.h"
 
 #define MAX_DURATION (10LL * 365 * 86400)
 
@@ -572,6 +573,52 @@ static void idp_policy_to_json(json_object *o, const jg_idp_entry_t *e)
                            json_object_new_boolean(e->limit_token_lifetime));
 }
 
+/* What the IdP's JWTs may be used as (profiles: absent or null is rfc7523
+ * alone, as JWTGrantIdPProfiles' default) and the resources requests
+ * without a client may name for them (audiences), as the directives check
+ * theirs. */
+static jg_status_t idp_uses_from_json(apr_pool_t *p, json_object *o, jg_idp_entry_t *e,
+                                      jg_entry_error_t *err)
+{
+    apr_array_header_t *names = NULL;
+    jg_status_t rc;
+    int i;
+
+    if ((rc = get_list(p, o, "profiles", &names, err)) != JG_OK
+        || (rc = get_list(p, o, "audiences", &e->audiences, err)) != JG_OK)
+        return rc;
+    if (names && !names->nelts)
+        return refuse(err, "profiles", "list at least one of rfc7523, id-jag and "
+                      "token-exchange (or leave it out: rfc7523)");
+    for (i = 0; names && i < names->nelts; i++) {
+        const char *name = JG_ARRAY_IDX(names, i, const char *);
+        unsigned bit = jg_profile_parse(name);
+        if (!bit)
+            return refuse(err, "profiles", apr_psprintf(p, "unknown profile '%s': "
+                          "rfc7523, id-jag or token-exchange", jg_printable(p, name, 64)));
+        e->profiles |= bit;
+    }
+    for (i = 0; e->audiences && i < e->audiences->nelts; i++)
+        if (!jg_resource_valid(JG_ARRAY_IDX(e->audiences, i, const char *)))
+            return refuse(err, "audiences", apr_psprintf(p, "'%s' is not an absolute URI "
+                          "without a fragment (RFC 8707 2)", jg_printable(p,
+                          JG_ARRAY_IDX(e->audiences, i, const char *), 100)));
+    if (e->audiences && !e->audiences->nelts) e->audiences = NULL;
+    return JG_OK;
+}
+
+static json_object *profiles_json(unsigned profiles)
+{
+    static const unsigned all[] = JG_PROFILE_ALL;
+    json_object *arr = json_object_new_array();
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if ((profiles ? profiles : JG_PROFILE_RFC7523) & all[i])
+            json_object_array_add(arr, json_object_new_string(jg_profile_keyword(all[i])));
+    return arr;
+}
+
 /* ---- IdPs ------------------------------------------------------------------------ */
 
 static jg_status_t idp_certificate(apr_pool_t *p, jg_idp_entry_t *e, jg_entry_mode_t mode,
@@ -608,7 +655,7 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
         "name", "display_name", "issuer", "enabled", "jwks_url", "jwks_allow_http",
         "discovery", "certificate", "aliases", "iat_validity", "required_claims",
         "subject_claim", "subject_prefix", "map_claims", "conditional_scopes",
-        "limit_token_lifetime", NULL
+        "limit_token_lifetime", "profiles", "audiences", NULL
     };
     jg_idp_entry_t *e = apr_pcalloc(p, sizeof(*e));
     json_object *v = NULL;
@@ -687,7 +734,9 @@ jg_status_t jg_idp_entry_from_json(apr_pool_t *p, json_object *o, const char *na
     }
     else if ((rc = idp_certificate(p, e, mode, now, err)) != JG_OK)
         return rc;
-    if ((rc = idp_policy_from_json(p, o, e, err)) != JG_OK) return rc;
+    if ((rc = idp_policy_from_json(p, o, e, err)) != JG_OK
+        || (rc = idp_uses_from_json(p, o, e, err)) != JG_OK)
+        return rc;
     e->source = "store";
     *out = e;
     return JG_OK;
@@ -709,6 +758,8 @@ json_object *jg_idp_entry_to_json(apr_pool_t *p, const jg_idp_entry_t *e, int fo
     json_object_object_add(o, "aliases", list_json(e->aliases));
     json_object_object_add(o, "iat_validity", e->iat_validity == JG_OFF ? NULL
                            : json_object_new_int64(e->iat_validity));
+    json_object_object_add(o, "profiles", profiles_json(e->profiles));
+    json_object_object_add(o, "audiences", list_json(e->audiences));
     idp_policy_to_json(o, e);
     if (!for_store) {
         json_object_object_add(o, "certificates",
@@ -739,6 +790,8 @@ jg_idp_entry_t *jg_idp_entry_from_conf(apr_pool_t *p, const jg_idp_t *idp)
     e->map_claims = idp->map_claims;
     e->scope_rules = idp->scope_rules;
     e->limit_token_lifetime = idp->limit_token_lifetime;
+    e->profiles = idp->profiles;
+    e->audiences = idp->audiences && idp->audiences->nelts ? idp->audiences : NULL;
     return e;
 }
 
@@ -761,6 +814,8 @@ jg_idp_t *jg_idp_entry_to_idp(apr_pool_t *p, const jg_idp_entry_t *e)
     idp->map_claims = e->map_claims;
     idp->scope_rules = e->scope_rules;
     idp->limit_token_lifetime = e->limit_token_lifetime;
+    idp->profiles = e->profiles;
+    if (e->audiences) apr_array_cat(idp->audiences, e->audiences);
     idp->source = apr_pstrcat(p, "store (", e->meta.updated_by ? e->meta.updated_by : "?",
                               ")", NULL);
     return idp;

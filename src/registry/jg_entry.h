@@ -1,7 +1,7 @@
 /* Registry entries as the console, its JSON API and the store see them:
  * a trusted IdP or a service provider with the fields of docs/admin-console.md
- * (issuer, jwks_url, discovery, certificate, aliases, iat_validity and the
- * trust policy; client_id, client_secret, scopes, audience, callback_url,
+ * (issuer, jwks_url, discovery, certificate, aliases, iat_validity, profiles,
+ * audiences and the trust policy; client_id, client_secret, scopes, audience, callback_url,
  * trusted_idps, required_claims), validated
  * field by field so that a refusal names the field, converted to and from
  * JSON (the API's bodies and the store's documents are the same JSON), and
@@ -64,6 +64,12 @@ typedef struct jg_idp_entry {
     apr_array_header_t *map_claims;   /* jg_claim_map_t * */
     apr_array_header_t *scope_rules;  /* jg_scope_rule_t * */
     int limit_token_lifetime;
+    /* profiles: what its JWTs may be used as (JG_PROFILE_* bits; 0: rfc7523
+     * alone, as entries stored before the field existed); audiences: the
+     * resources (RFC 8707) requests without a client may name for its
+     * assertions (const char *; NULL: none) */
+    unsigned profiles;
+    apr_array_header_t *audiences;
 } jg_idp_entry_t;
 
 typedef struct jg_client_entry {

@@ -21,44 +21,59 @@ static const char *issuer_of(const jg_idp_t *idp)
     return idp->issuer ? idp->issuer : idp->name;
 }
 
-static const char *idp_clash(apr_pool_t *p, const jg_tenant_t *t, const jg_idp_t *idp)
+/* A tenant's names, issuers and client ids, indexed once per build: the
+ * store may add thousands of entries, each checked against all the others. */
+typedef struct {
+    apr_hash_t *idp_names, *issuers, *client_names, *client_ids;
+} taken_t;
+
+static taken_t *taken_of(apr_pool_t *p, apr_hash_t *all, const jg_tenant_t *t)
 {
+    taken_t *k = apr_hash_get(all, t->name, APR_HASH_KEY_STRING);
     int i;
 
+    if (k) return k;
+    k = apr_pcalloc(p, sizeof(*k));
+    k->idp_names = apr_hash_make(p);
+    k->issuers = apr_hash_make(p);
+    k->client_names = apr_hash_make(p);
+    k->client_ids = apr_hash_make(p);
     for (i = 0; i < t->idps->nelts; i++) {
         const jg_idp_t *o = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
-        if (!strcmp(o->name, idp->name))
-            return apr_psprintf(p, "an IdP of that name is defined at %s", o->source);
-        if (!strcmp(issuer_of(o), issuer_of(idp)))
-            return apr_psprintf(p, "IdP %s (%s) already claims issuer %s", o->name,
-                                o->source, issuer_of(idp));
+        apr_hash_set(k->idp_names, o->name, APR_HASH_KEY_STRING, o);
+        apr_hash_set(k->issuers, issuer_of(o), APR_HASH_KEY_STRING, o);
     }
-    return NULL;
-}
-
-static const char *client_clash(apr_pool_t *p, const jg_tenant_t *t, const jg_client_t *c)
-{
-    int i;
-
     for (i = 0; i < t->clients->nelts; i++) {
         const jg_client_t *o = JG_ARRAY_IDX(t->clients, i, jg_client_t *);
-        if (!strcmp(o->name, c->name))
-            return apr_psprintf(p, "a service provider of that name is defined at %s",
-                                o->source);
-        if (o->client_id && !strcmp(o->client_id, c->client_id))
-            return apr_psprintf(p, "service provider %s (%s) has the same client id",
-                                o->name, o->source);
+        apr_hash_set(k->client_names, o->name, APR_HASH_KEY_STRING, o);
+        if (o->client_id) apr_hash_set(k->client_ids, o->client_id, APR_HASH_KEY_STRING, o);
     }
+    apr_hash_set(all, t->name, APR_HASH_KEY_STRING, k);
+    return k;
+}
+
+static const char *idp_clash(apr_pool_t *p, const taken_t *k, const jg_idp_t *idp)
+{
+    const jg_idp_t *o = apr_hash_get(k->idp_names, idp->name, APR_HASH_KEY_STRING);
+
+    if (o) return apr_psprintf(p, "an IdP of that name is defined at %s", o->source);
+    if ((o = apr_hash_get(k->issuers, issuer_of(idp), APR_HASH_KEY_STRING)))
+        return apr_psprintf(p, "IdP %s (%s) already claims issuer %s", o->name,
+                            o->source, issuer_of(idp));
     return NULL;
 }
 
-static int has_idp(const jg_tenant_t *t, const char *name)
+static const char *client_clash(apr_pool_t *p, const taken_t *k, const jg_client_t *c)
 {
-    int i;
+    const jg_client_t *o = apr_hash_get(k->client_names, c->name, APR_HASH_KEY_STRING);
 
-    for (i = 0; i < t->idps->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name)) return 1;
-    return 0;
+    if (o)
+        return apr_psprintf(p, "a service provider of that name is defined at %s",
+                            o->source);
+    if ((o = apr_hash_get(k->client_ids, c->client_id, APR_HASH_KEY_STRING)))
+        return apr_psprintf(p, "service provider %s (%s) has the same client id",
+                            o->name, o->source);
+    return NULL;
 }
 
 jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
@@ -69,6 +84,7 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
                              jg_registry_t **out, const char **why)
 {
     jg_registry_t *reg = jg_registry_merge(p, conf, NULL);
+    apr_hash_t *taken = apr_hash_make(p);
     int i, j;
 
     for (i = 0; tenants && i < tenants->nelts; i++)
@@ -82,6 +98,7 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         jg_entry_error_t err = { NULL, NULL };
         const char *w = NULL, *clash;
         jg_idp_t *idp;
+        taken_t *k;
 
         if (!t) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, "no such tenant");
@@ -97,11 +114,15 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         }
         e->meta.updated_by = r->updated_by;
         idp = jg_idp_entry_to_idp(p, e);
-        if ((clash = idp_clash(p, t, idp))) {
+        k = taken_of(p, taken, t);
+        if ((clash = idp_clash(p, k, idp))) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, clash);
             continue;
         }
-        jg_tenant_put_idp(t, idp);
+        /* no entry has its name (above): added, never replacing one */
+        APR_ARRAY_PUSH(t->idps, jg_idp_t *) = idp;
+        apr_hash_set(k->idp_names, idp->name, APR_HASH_KEY_STRING, idp);
+        apr_hash_set(k->issuers, issuer_of(idp), APR_HASH_KEY_STRING, idp);
     }
 
     for (i = 0; clients && i < clients->nelts; i++) {
@@ -112,6 +133,7 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         jg_entry_error_t err = { NULL, NULL };
         const char *w = NULL, *clash;
         jg_client_t *c;
+        taken_t *k;
 
         if (!t) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, "no such tenant");
@@ -134,7 +156,8 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
             continue;
         }
         c = jg_client_entry_to_client(p, e);
-        if ((clash = client_clash(p, t, c))) {
+        k = taken_of(p, taken, t);
+        if ((clash = client_clash(p, k, c))) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, clash);
             continue;
         }
@@ -145,14 +168,17 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
                                                       sizeof(const char *));
             for (j = 0; j < c->trusted_idps->nelts; j++) {
                 const char *n = JG_ARRAY_IDX(c->trusted_idps, j, const char *);
-                if (has_idp(t, n)) APR_ARRAY_PUSH(kept, const char *) = n;
+                if (apr_hash_get(k->idp_names, n, APR_HASH_KEY_STRING))
+                    APR_ARRAY_PUSH(kept, const char *) = n;
                 else skip(p, warn, baton, r->tenant, "trusted IdP name", n, apr_pstrcat(p,
                           "service provider '", jg_printable(p, r->name, 100),
                           "' names it, but the tenant has no such IdP", NULL));
             }
             c->trusted_idps = kept;
         }
-        jg_tenant_put_client(t, c);
+        APR_ARRAY_PUSH(t->clients, jg_client_t *) = c;
+        apr_hash_set(k->client_names, c->name, APR_HASH_KEY_STRING, c);
+        apr_hash_set(k->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
     }
     if (jg_registry_finish(reg, why) != JG_OK) return JG_ERR_MALFORMED;
     *out = reg;

@@ -209,8 +209,18 @@ static const char *const schema_v3[] = {
     NULL
 };
 
+/* Version 4: the profile (JWTGrantIdPProfiles) a refresh token's family
+ * was issued under; rows from before were issued for RFC 7523 assertions. */
+static const char *const schema_v4[] = {
+    "ALTER TABLE jg_refresh_tokens ADD COLUMN profile VARCHAR(32) NOT NULL "
+    "DEFAULT 'rfc7523'",
+    NULL
+};
+
 /* migrations[v] brings a database from version v - 1 to v */
-static const char *const *const migrations[] = { NULL, schema_v1, schema_v2, schema_v3 };
+static const char *const *const migrations[] = {
+    NULL, schema_v1, schema_v2, schema_v3, schema_v4
+};
 
 jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
                                     const char **why)
@@ -552,7 +562,7 @@ jg_status_t jg_store_meta_set(jg_store_t *st, apr_pool_t *p, const char *name,
 /* ---- refresh tokens and revocations ----------------------------------- */
 
 #define REFRESH_COLS "token_hash, family, tenant, client_id, sub, scope, idp, claims, " \
-                     "state, issued_at, expires_at, updated_at, issuer, resource"
+                     "state, issued_at, expires_at, updated_at, issuer, resource, profile"
 
 static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refresh_row_t *r)
 {
@@ -563,7 +573,9 @@ static const char *refresh_values(jg_store_t *st, apr_pool_t *p, const jg_refres
                        lit(st, p, r->state ? r->state : "active"), ", ",
                        num(p, r->issued_at), ", ", num(p, r->expires_at), ", ",
                        num(p, r->issued_at), ", ", lit(st, p, r->issuer), ", ",
-                       lit(st, p, r->resource ? r->resource : ""), ")", NULL);
+                       lit(st, p, r->resource ? r->resource : ""), ", ",
+                       lit(st, p, r->profile && *r->profile ? r->profile : "rfc7523"), ")",
+                       NULL);
 }
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,
@@ -582,7 +594,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     jg_refresh_row_t *r;
     jg_status_t rc = query_rows(st, p, apr_pstrcat(p, "SELECT " REFRESH_COLS
                                 " FROM jg_refresh_tokens WHERE token_hash = ",
-                                lit(st, p, hash), NULL), 14, &rows, why);
+                                lit(st, p, hash), NULL), 15, &rows, why);
 
     *row = NULL;
     if (rc != JG_OK || !rows->nelts) return rc;
@@ -599,6 +611,7 @@ jg_status_t jg_store_refresh_get(jg_store_t *st, apr_pool_t *p, const char *hash
     r->state = c[8];
     r->issuer = c[12];
     r->resource = c[13];
+    r->profile = c[14];
     if (!parse_ll(c[9], &r->issued_at) || !parse_ll(c[10], &r->expires_at)
         || !parse_ll(c[11], &r->updated_at))
         return jg_fail(why, JG_ERR_IO, "a refresh token row has malformed times");

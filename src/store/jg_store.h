@@ -26,8 +26,9 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 3   /* 2: refresh tokens, client revocations;
-                                       3: a refresh token's resources */
+#define JG_STORE_SCHEMA_VERSION 4   /* 2: refresh tokens, client revocations;
+                                       3: a refresh token's resources;
+                                       4: the profile it was issued under */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -142,6 +143,9 @@ typedef struct jg_refresh_row {
     /* the resources (RFC 8707) granted, space-separated; "" or NULL: none
      * (schema version 3) */
     const char *resource;
+    /* what the original JWT was presented as (JWTGrantIdPProfiles:
+     * "rfc7523", "token-exchange"); "" or NULL: rfc7523 (schema version 4) */
+    const char *profile;
 } jg_refresh_row_t;
 
 jg_status_t jg_store_refresh_insert(jg_store_t *st, apr_pool_t *p,

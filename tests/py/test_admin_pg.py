@@ -34,11 +34,12 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
             return h.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS])), client=client,
                            tenant="wso2.com")
 
-        t0 = time.monotonic()
-        while token(b).status_code != 200:
-            assert time.monotonic() - t0 < 2.5, "host b never saw host a's change"
-            time.sleep(0.1)
-        assert_granted(token(a))
+        # every process of both hosts within the poll interval (1 s) and its
+        # thread's period: host a's other processes too, not only the writer
+        time.sleep(1.5)
+        for _ in range(6):
+            assert_granted(token(b))
+            assert_granted(token(a))
         # b's console lists what a registered, and takes a's form tokens
         assert "jwtIDP" in Browser(b).get("/", "wso2.com").text
         token_a = Browser(a).page("/", "wso2.com")[0].csrf()
@@ -61,4 +62,4 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
     assert tables.strip() == ("jg_client_revocations,jg_clients,jg_generation,jg_idps,jg_meta,"
                               "jg_refresh_tokens,jg_tenants")
     assert postgres.psql("SELECT value FROM jg_meta WHERE name = 'schema_version'",
-                         db=db).strip() == "3"
+                         db=db).strip() == "4"

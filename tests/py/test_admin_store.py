@@ -75,7 +75,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(httpd_factory, keys):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT value FROM jg_meta WHERE name = 'schema_version'"
-                          ).fetchone()[0] == "3"
+                          ).fetchone()[0] == "4"
         docs = [r[0] for r in db.execute("SELECT doc FROM jg_clients")]
         hashes = [r[0] for r in db.execute("SELECT secret_hash FROM jg_clients")]
     assert hashes and all(x.startswith("{SHA256}") for x in hashes)
@@ -169,6 +169,37 @@ def test_entries_survive_restart_and_graceful_restart(httpd_factory, keys):
 
 
 
+def test_snapshots_are_built_beside_the_requests(httpd_factory, keys):
+    """Every child builds its registry snapshot when it starts, before it
+    serves; after a change its watching thread rebuilds it while requests
+    go on with the previous one. Only a console write rebuilds in a request
+    (its own, so that the writer reads what it wrote)."""
+    h = httpd_factory(mpm="prefork", debug=True)
+    h.write(base_conf(h, keys)).start()
+
+    def built():
+        lines = [line for line in h.error_log_lines() if "JWTG0322" in line]
+        beside = [line for line in lines if line.endswith("beside the requests")]
+        return len(beside), len(lines) - len(beside)
+
+    # before any request: one build per child (StartServers 4), none in a request
+    deadline = time.monotonic() + 10
+    while built()[0] < 4:
+        assert time.monotonic() < deadline, h.error_log_text()[-3000:]
+        time.sleep(0.1)
+    assert built() == (4, 0), built()
+
+    client = register(Api(h), keys)           # two console writes
+    writes = built()[1]
+    assert 1 <= writes <= 2, built()
+    time.sleep(1.5)                           # the poll interval (1 s) and a bit
+    for _ in range(16):
+        assert_granted(token(h, keys, client))
+    beside, in_requests = built()
+    assert in_requests == writes, built()     # the token requests built none
+    assert beside >= 4 + 3, built()           # the other children rebuilt beside them
+
+
 def test_entries_survive_a_crash_of_every_process(httpd_factory, keys):
     h = httpd_factory(mpm="prefork")
     h.write(base_conf(h, keys)).start()
@@ -225,9 +256,13 @@ def test_a_change_reaches_every_prefork_child_within_2_seconds(httpd_factory, ke
     # machine one may end later (and prove less): then again with another
     # client, a few times. Every answer must be a token, late or not.
     in_time = 0
-    for _ in range(5):
+    for attempt in range(5):
         t0 = time.monotonic()
-        client = register(api, keys)
+        if attempt == 0:
+            client = register(api, keys)
+        else:
+            sp = api.client(None, name=f"storeclient-{attempt}")
+            client = sp["client_id"], sp["client_secret"]
         writer = {line.split()[1] for line in h.access_log_lines() if "/api/clients" in line}
         time.sleep(max(0.0, 1.6 - (time.monotonic() - t0)))
         responses, pids = burst(h, lambda: token(h, keys, client, headers=close))

@@ -12,6 +12,7 @@
 #include "jg_array.h"
 #include "jg_admin.h"
 #include "jg_admin_api.h"
+#include "jg_form.h"
 #include "jg_entry.h"
 #include "jg_overlay.h"
 #include "jg_json.h"
@@ -537,6 +538,26 @@ static jg_admin_response_t call(jg_admin_t *a, const char *method, const char *p
                        ? "application/json; charset=utf-8" : NULL;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
+    req.location = "/admin";
+    jg_admin_api(a, &req, &resp);
+    return resp;
+}
+
+/* A GET of path with a query string (q=...&offset=...). */
+static jg_admin_response_t get_query(jg_admin_t *a, const char *path, const char *tenant,
+                                     const char *query)
+{
+    jg_admin_request_t req;
+    jg_admin_response_t resp;
+    apr_table_t *t = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jg_form_parse(test_pool, query, strlen(query), &t, &why), JG_OK);
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    req.tenant = tenant;
+    req.query = t;
     req.location = "/admin";
     jg_admin_api(a, &req, &resp);
     return resp;
@@ -1637,6 +1658,145 @@ START_TEST(api_policy_fields_round_trip)
 }
 END_TEST
 
+/* profiles and audiences: through the API, into the snapshot, and the
+ * default of entries without them */
+START_TEST(api_profiles_and_audiences)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    const jg_idp_t *idp;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    json_object *o;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"wso2.com\"}").status, 201);
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("okta", ",\"profiles\":[\"id-jag\","
+                "\"token-exchange\"],\"audiences\":[\"https://api.example/\"]"));
+    ck_assert_msg(resp.status == 201, "%s", resp.body);
+    ck_assert_msg(tu_contains(resp.audit, ", profiles id-jag token-exchange, audiences "
+                              "'https://api.example/'"), "%s", resp.audit);
+    resp = call(a, "GET", "/idps/okta", "wso2.com", NULL);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "profiles")), 2);
+    ck_assert_str_eq(jstr(o, "/profiles/0"), "id-jag");
+    ck_assert_str_eq(jstr(o, "/profiles/1"), "token-exchange");
+    ck_assert_str_eq(jstr(o, "/audiences/0"), "https://api.example/");
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "okta");
+    ck_assert_ptr_nonnull(idp);
+    ck_assert_uint_eq(idp->profiles, JG_PROFILE_ID_JAG | JG_PROFILE_TOKEN_EXCHANGE);
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert_int_eq(idp->audiences->nelts, 1);
+    ck_assert(jg_registry_any_profile(test_pool, overlay(a), JG_PROFILE_ID_JAG));
+
+    /* PUT without them: rfc7523 alone, no audiences */
+    resp = call(a, "PUT", "/idps/okta", "wso2.com", idp_json("okta", NULL));
+    ck_assert_int_eq(resp.status, 200);
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "profiles")), 1);
+    ck_assert_str_eq(jstr(o, "/profiles/0"), "rfc7523");
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "audiences")), 0);
+    ck_assert(!tu_contains(resp.audit, "profiles"));
+    idp = jg_tenant_find_idp(jg_registry_tenant(overlay(a), "wso2.com", 0), "okta");
+    ck_assert(jg_idp_allows(idp, JG_PROFILE_RFC7523));
+    ck_assert(!jg_idp_allows(idp, JG_PROFILE_ID_JAG));
+    ck_assert(!jg_registry_any_profile(test_pool, overlay(a), JG_PROFILE_ID_JAG));
+
+    /* refusals name the field */
+    idp_refused(idp_json("x", ",\"profiles\":[]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":[\"saml\"]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":[\"id-jag\",\"id-jag\"]"), "profiles");
+    idp_refused(idp_json("x", ",\"profiles\":\"id-jag\""), "profiles");
+    idp_refused(idp_json("x", ",\"audiences\":[\"api\"]"), "audiences");
+    idp_refused(idp_json("x", ",\"audiences\":[\"https://a.example/#f\"]"), "audiences");
+    resp = call(a, "POST", "/idps", "wso2.com", idp_json("bad", ",\"profiles\":[\"x\"]"));
+    api_error(resp, 400, "invalid_field", "profiles");
+
+    /* a document stored before the fields: rfc7523, none */
+    ck_assert_int_eq(jg_idp_entry_from_json(test_pool, obj(idp_json("old", NULL)), NULL,
+                                            JG_ENTRY_STORED, time(NULL), &e, &err), JG_OK);
+    ck_assert_uint_eq(e->profiles, 0);
+    ck_assert_ptr_null(e->audiences);
+    ck_assert(jg_idp_allows(jg_idp_entry_to_idp(test_pool, e), JG_PROFILE_RFC7523));
+}
+END_TEST
+
+/* Lists page and search: only a page's entries are converted, total
+ * counts every match, the search looks at names, issuers and client ids. */
+START_TEST(api_lists_page_and_search)
+{
+    jg_admin_t *a = admin();
+    jg_admin_response_t resp;
+    json_object *o;
+    int i;
+
+    ck_assert_int_eq(call(a, "POST", "/tenants", NULL, "{\"name\":\"big.example\"}").status,
+                     201);
+    for (i = 0; i < 12; i++) {
+        const char *extra = apr_psprintf(test_pool, ",\"issuer\":\"https://%s-%02d.example/\"",
+                                         i % 3 ? "corp" : "Acme", i);
+        resp = call(a, "POST", "/idps", "big.example",
+                    idp_json(apr_psprintf(test_pool, "idp-%02d", i), extra));
+        ck_assert_msg(resp.status == 201, "%s", resp.body);
+        resp = call(a, "POST", "/clients", "big.example",
+                    apr_psprintf(test_pool, "{\"name\":\"sp-%02d\"}", i));
+        ck_assert_int_eq(resp.status, 201);
+    }
+    /* without a page: everything, and the total */
+    o = body_of((resp = call(a, "GET", "/idps", "big.example", NULL), &resp));
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "idps")), 12);
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 12);
+    ck_assert_ptr_null(json_object_object_get(o, "limit"));
+
+    resp = get_query(a, "/idps", "big.example", "offset=5&limit=4");
+    o = body_of(&resp);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "idps")), 4);
+    ck_assert_str_eq(jstr(o, "/idps/0/name"), "idp-05");
+    ck_assert_str_eq(jstr(o, "/idps/3/name"), "idp-08");
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 12);
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "offset")), 5);
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "limit")), 4);
+    /* the last page is short; past the end, empty */
+    o = body_of((resp = get_query(a, "/idps", "big.example", "offset=10&limit=4"), &resp));
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "idps")), 2);
+    o = body_of((resp = get_query(a, "/idps", "big.example", "offset=40&limit=4"), &resp));
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "idps")), 0);
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 12);
+
+    /* search: the issuer, case aside (idp-00, 03, 06, 09 are Acme's) */
+    o = body_of((resp = get_query(a, "/idps", "big.example", "q=ACME&limit=3"), &resp));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 4);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "idps")), 3);
+    ck_assert_str_eq(jstr(o, "/idps/2/name"), "idp-06");
+    o = body_of((resp = get_query(a, "/idps", "big.example", "q=idp-1"), &resp));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 2);
+    o = body_of((resp = get_query(a, "/idps", "big.example", "q=nothing-like-this"), &resp));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 0);
+    /* service providers: by name and by client id */
+    o = body_of((resp = get_query(a, "/clients", "big.example", "q=sp-1&limit=1"), &resp));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 2);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "clients")), 1);
+    {
+        const char *id = apr_pstrdup(test_pool, jstr(o, "/clients/0/client_id"));
+        o = body_of((resp = get_query(a, "/clients", "big.example",
+                                      apr_pstrcat(test_pool, "q=", id, NULL)), &resp));
+        ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "total")), 1);
+        ck_assert_str_eq(jstr(o, "/clients/0/name"), "sp-10");
+    }
+    /* bad pages name the parameter */
+    api_error(get_query(a, "/idps", "big.example", "limit=0"), 400, "invalid_field", "limit");
+    api_error(get_query(a, "/idps", "big.example", "limit=1001"), 400, "invalid_field",
+              "limit");
+    api_error(get_query(a, "/idps", "big.example", "offset=-1"), 400, "invalid_field",
+              "offset");
+    api_error(get_query(a, "/clients", "big.example", "offset=x"), 400, "invalid_field",
+              "offset");
+    /* finding one by name converts that one */
+    resp = call(a, "GET", "/idps/idp-11", "big.example", NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(jstr(body_of(&resp), "/issuer"), "https://corp-11.example/");
+}
+END_TEST
+
 START_TEST(stored_entries_without_policy_read_as_none)
 {
     jg_idp_entry_t *e = NULL;
@@ -1968,6 +2128,8 @@ Suite *admin_suite(void)
     tcase_add_unchecked_fixture(tc, tu_keys_setup, NULL);
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, api_policy_fields_round_trip);
+    tcase_add_test(tc, api_profiles_and_audiences);
+    tcase_add_test(tc, api_lists_page_and_search);
     tcase_add_test(tc, stored_entries_without_policy_read_as_none);
     tcase_add_test(tc, policy_refusals_name_the_field);
     tcase_add_test(tc, evaluate_grant_with_trace);

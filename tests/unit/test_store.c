@@ -104,6 +104,8 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
 
     /* back to version 2, as an older module left it */
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_refresh_tokens DROP COLUMN profile"), 0);
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
                                    "jg_refresh_tokens DROP COLUMN resource"), 0);
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "2", &why), JG_OK);
     ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
@@ -112,6 +114,40 @@ START_TEST(refresh_resources_kept_and_migrated_from_version_2)
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out->resource, "");
     ck_assert_str_eq(out->scope, "email");
+}
+END_TEST
+
+/* Version 4 keeps the profile a refresh token's family was issued under;
+ * a version 3 database's rows were issued for RFC 7523 assertions. */
+START_TEST(refresh_profile_kept_and_migrated_from_version_3)
+{
+    jg_store_t *st = ts_open(ts_db_path());
+    jg_refresh_row_t in, *out = NULL;
+    const char *why = NULL;
+    int n = 0, version = -1;
+
+    memset(&in, 0, sizeof(in));
+    in.hash = "h1"; in.family = "f1"; in.tenant = "t"; in.client_id = "c";
+    in.sub = "s"; in.scope = "email"; in.idp = "i"; in.claims = ""; in.issuer = "iss";
+    in.issued_at = 1; in.expires_at = 2; in.resource = "https://a.example";
+    in.profile = "token-exchange";
+    ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
+    in.hash = "h2"; in.profile = NULL;
+    ck_assert_msg(jg_store_refresh_insert(st, test_pool, &in, &why) == JG_OK, "%s", why);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
+    ck_assert_str_eq(out->profile, "token-exchange");
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h2", &out, &why), JG_OK);
+    ck_assert_str_eq(out->profile, "rfc7523");
+
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE "
+                                   "jg_refresh_tokens DROP COLUMN profile"), 0);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "3", &why), JG_OK);
+    ck_assert_int_eq(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
+    ck_assert_int_eq(version, 3);
+    ck_assert_int_eq(jg_store_refresh_get(st, test_pool, "h1", &out, &why), JG_OK);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out->profile, "rfc7523");
+    ck_assert_str_eq(out->resource, "https://a.example");
 }
 END_TEST
 
@@ -355,6 +391,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, schema_created_then_current);
     tcase_add_test(tc, newer_schema_is_refused_untouched);
     tcase_add_test(tc, refresh_resources_kept_and_migrated_from_version_2);
+    tcase_add_test(tc, refresh_profile_kept_and_migrated_from_version_3);
     tcase_add_test(tc, not_our_database_is_refused);
     tcase_add_test(tc, file_is_in_wal_mode);
     tcase_add_test(tc, generation_moves_with_commits_only);
