@@ -25,6 +25,7 @@
 #include "jg_admin_handler.h"
 #include "jg_lifecycle.h"
 #include "jg_metrics.h"
+#include "jg_server_status.h"
 
 /* not PACKAGE_VERSION: httpd's own headers define that one, empty */
 #ifndef JG_VERSION
@@ -105,6 +106,7 @@ static void jg_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(jg_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(jg_handler, NULL, NULL, APR_HOOK_MIDDLE);
     jg_metrics_register_hooks(p);   /* SetHandler jwt-grant-metrics */
+    jg_server_status_register_hooks(p);   /* a section of /server-status */
     jg_live_register_hooks(p);      /* store, snapshots */
     jg_admin_register_hooks(p);     /* console and API */
     jg_lifecycle_register_hooks(p); /* refresh, introspection, revocation */

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_console_pages.h"
+#include "jg_console_activity.h"
 #include "jg_html.h"
 #include "jg_json.h"
 #include "jg_form.h"
@@ -276,6 +277,7 @@ void jg_page_overview(jg_cx_t *c)
         return jg_page_result(c, &res);
     jg_html_init(&h, c->p);
     jg_html_raw(&h, flash(c), NULL);
+    jg_console_activity(c, &h, JG_ACTIVITY_TENANT, NULL);
 
     /* a GET form: the search is part of the page's address */
     jg_html_raw(&h, "<form method=\"get\" action=\"", esc(c, apr_pstrcat(c->p,
@@ -776,6 +778,7 @@ void jg_page_idp_form(jg_cx_t *c, int status, const char *title,
         certificate_details(c, &h, existing);
     }
     if (existing) idp_key_source(c, &h, existing);
+    if (existing) jg_console_activity(c, &h, JG_ACTIVITY_IDP, existing->name);
     if (existing && existing->read_only) {
         jg_html_raw(&h, "<p class=\"notice\">Defined in httpd.conf (<code>",
                     esc(c, existing->source), "</code>): change it there.</p>\n"
@@ -1179,6 +1182,7 @@ void jg_page_client_show(jg_cx_t *c, const char *id)
                     "</dd>\n<dt>Last changed</dt><dd>", esc(c, jg_entry_time(c->p,
                     e->meta.updated_at)), " by ", esc(c, e->meta.updated_by), NULL);
     jg_html_raw(&h, "</dd>\n</dl>\n", NULL);
+    jg_console_activity(c, &h, JG_ACTIVITY_CLIENT, e->client_id);
     if (e->jwks_url)
         key_source_section(c, &h, jg_admin_client_key_source(c->a, e), e->jwks_url,
                            apr_pstrcat(c->p, "/clients/", seg(c, e->client_id), NULL));

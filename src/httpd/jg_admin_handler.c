@@ -24,6 +24,7 @@
 #include "jg_form.h"
 #include "jg_jwks.h"
 #include "jg_grant_env.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -132,6 +133,7 @@ static void admin_context(request_rec *r, jg_store_t *st, const jg_role_t *role,
     a->key_source = jg_jwks_entry_status;
     a->refetch = jg_jwks_entry_refetch;
     a->key_source_baton = r;
+    a->activity = jg_counters_activity_json;
     a->grant_env = dry ? dry_run_env : NULL;
     a->grant_env_baton = dry;
     admin_fetch_rules(sc, role, a);

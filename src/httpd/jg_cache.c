@@ -17,6 +17,7 @@
 #include "jg_cache_backend.h"
 #include "jg_cache_net.h"
 #include "jg_replay.h"
+#include "jg_counters.h"
 #include "jg_config.h"
 #include "jg_directives.h"
 
@@ -133,12 +134,18 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
 
     *retry_after = 0;
     if (!jg_conf_replay_horizon(jg_server_conf(r->server))) earliest = JG_CLAIM_NO_HORIZON;
-    if (!net_main) return jg_replay_claim(r, key, earliest, exp, out, retry_after, why);
+    if (!net_main) {
+        jg_status_t st = jg_replay_claim(r, key, earliest, exp, out, retry_after, why);
+        jg_counters_replay(st, *out);
+        return st;
+    }
     rv = jg_net_claim(net_main, r->pool, key, earliest, exp + bounds.skew, out, &reason);
     if (rv != APR_SUCCESS) {
+        jg_counters_replay(JG_ERR_INTERNAL, JG_CLAIM_FRESH);
         jg_net_log_claim_failed(net_main, r, reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
+    jg_counters_replay(JG_OK, *out);
     if (*out == JG_CLAIM_FULL) *retry_after = JG_NET_FULL_RETRY;
     return JG_OK;
 }

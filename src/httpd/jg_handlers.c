@@ -17,6 +17,7 @@
 #include "jg_json.h"
 #include "jg_lifecycle.h"
 #include "jg_live.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -91,6 +92,7 @@ static int token_handler(request_rec *r)
         req.dpop_urls = urls;
     }
     jg_grant_process(r->pool, &cfg, &req, &hooks, &res);
+    jg_counters_token(r, cfg.registry, &res);   /* the console's activity */
     return answer(r, &res);
 }
 

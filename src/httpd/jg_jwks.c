@@ -16,6 +16,7 @@
 #include "jg_config.h"
 #include "jg_cache.h"
 #include "jg_directives.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -173,11 +174,18 @@ static jg_status_t shared_claim(void *ctx, apr_pool_t *p, const char *key,
     return jg_cache_jwks_claim(c->s, p, key, expiry, won, why);
 }
 
+static void shared_fetched(void *ctx, const char *id, int outcome)
+{
+    (void)ctx;
+    jg_counters_jwks_fetch(id, outcome);
+}
+
 static const jg_jwks_hooks_t hooks = {
     .get = shared_get,
     .put = shared_put,
     .claim = shared_claim,
     .fetch = NULL,                      /* jg_http_get */
+    .fetched = shared_fetched,
 };
 
 static jg_status_t make_source(apr_pool_t *p, const char *url, int discovery,
@@ -681,4 +689,50 @@ json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entr
         if (from > now_t) apr_sleep(from - now_t);
     }
     return entry_status_json(p, e, &rec, keys, &pol, now);
+}
+
+/* ---- status for the metrics and mod_status ------------------------------------------ */
+
+void jg_jwks_each_idp(request_rec *r, const jg_registry_t *reg, jg_jwks_idp_fn fn,
+                      void *baton)
+{
+    const jg_server_conf_t *sc = jg_server_conf(r->server);
+    apr_hash_t *seen = apr_hash_make(r->pool);
+    apr_hash_index_t *hi;
+    int i;
+
+    if (!reg) return;
+    for (hi = apr_hash_first(r->pool, reg->tenants); hi; hi = apr_hash_next(hi)) {
+        const jg_tenant_t *t = apr_hash_this_val(hi);
+        for (i = 0; i < t->idps->nelts; i++) {
+            const jg_idp_t *idp = JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
+            spec_key_t k;
+            spec_t *spec;
+            jg_jwks_idp_status_t *st;
+            const char *id = NULL, *why = NULL, *stored = NULL;
+            ctx_t ctx = { r->server, NULL };
+            jg_keyset_t *keys = NULL;
+            int discovery;
+
+            if (!idp_source_url(idp, &discovery)) continue;
+            k.sc = sc;
+            k.idp = idp;
+            if (by_idp && (spec = apr_hash_get(by_idp, &k, sizeof(k)))) id = spec->id;
+            else if (idp->jwks_source) id = jg_jwks_source_id(idp->jwks_source);
+            if (!id) continue;
+            /* one look at the shared record per source */
+            if (!(st = apr_hash_get(seen, id, APR_HASH_KEY_STRING))) {
+                st = apr_pcalloc(r->pool, sizeof(*st));
+                st->id = id;
+                st->readable = jg_jwks_shared_load(&hooks, &ctx, r->pool, id, NULL, NULL,
+                                                   &st->rec, &why) == JG_OK;
+                if (st->readable && st->rec.jwks
+                    && jg_jwks_accept(r->pool, st->rec.jwks, strlen(st->rec.jwks),
+                                      JG_JWKS_MAX_SIZE_LIMIT, &stored, &keys, &why) == JG_OK)
+                    st->nkeys = jg_keyset_count(keys);
+                apr_hash_set(seen, id, APR_HASH_KEY_STRING, st);
+            }
+            fn(baton, t->name, idp->name, st);
+        }
+    }
 }

@@ -11,6 +11,7 @@
 #include "jg_status.h"
 #include "jg_registry.h"
 #include "jg_entry.h"
+#include "jg_jwks_source.h"
 
 /* After jg_cache_post_config: libcurl's global init, the sources of every
  * server's IdPs, and their status at startup. */
@@ -45,5 +46,23 @@ json_object *jg_jwks_entry_refetch(void *baton, apr_pool_t *p, const jg_idp_entr
  * process (jg_idp_t.jwks_source): shared with the snapshots before it, so
  * a store change costs no refetch, and held until sp is destroyed. */
 void jg_jwks_bind_snapshot(apr_pool_t *sp, server_rec *s, jg_registry_t *reg);
+
+/* The key source of an IdP as every process shares it, for the metrics
+ * and mod_status. */
+typedef struct {
+    const char *id;               /* its record's id (jg_counters_jwks_fetches) */
+    int readable;                 /* 0: the JWKS cache could not be read */
+    jg_jwks_record_t rec;         /* all zeros before the first fetch */
+    int nkeys;                    /* keys in the set in use */
+} jg_jwks_idp_status_t;
+
+typedef void (*jg_jwks_idp_fn)(void *baton, const char *tenant, const char *idp,
+                               const jg_jwks_idp_status_t *st);
+
+/* fn for every IdP of reg (r's server's registry: httpd.conf's blocks and
+ * the store's entries) with a JWKS URL or discovery, with its source's
+ * status (read once per source). */
+void jg_jwks_each_idp(request_rec *r, const jg_registry_t *reg, jg_jwks_idp_fn fn,
+                      void *baton);
 
 #endif

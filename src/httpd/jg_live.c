@@ -28,6 +28,7 @@
 #include "jg_secret.h"
 #include "jg_wso2.h"
 #include "jg_jwks.h"
+#include "jg_counters.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -559,6 +560,7 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     }
     apr_atomic_set32(&v->checked, now_ms(v));
     if (!(st = acquire(v->store, r, v->s, p, &opened, &why))) {
+        jg_counters_store_poll(v->store->spec, 0, 0, apr_time_sec(t0));
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, v->s, "JWTG0320: cannot read the registry "
                      "store (%s): %s; keeping the registry this process has",
                      jg_live_store_describe(p, v->store), why);
@@ -567,6 +569,7 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     }
     rc = jg_store_generation(st, p, &gen, &why);
     if (rc == JG_OK && v->cur && gen == v->cur->gen) {
+        jg_counters_store_poll(v->store->spec, 1, gen, apr_time_sec(t0));
         release(v->store, v->s, st, opened);
         apr_thread_mutex_unlock(v->refresh);
         return;
@@ -580,6 +583,8 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     }
     release(v->store, v->s, st, opened);
     if (rc == JG_OK) rc = make_snapshot(v, sp, &rows, 1, &snap, &why);
+    jg_counters_store_poll(v->store->spec, rc == JG_OK, rc == JG_OK ? snap->gen : gen,
+                           apr_time_sec(t0));
     if (rc != JG_OK) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, v->s, "JWTG0324: cannot load the registry "
                      "store (%s): %s; keeping the registry this process has",

@@ -448,3 +448,12 @@ jg_status_t jg_replay_seen(request_rec *r, const char *key, long long since, int
                       "(%s) looking for a revocation", *why);
     return st;
 }
+
+int jg_replay_stats(jg_rt_stats_t *st, unsigned long *records, unsigned long *slots,
+                    const char **why)
+{
+    if (!table) return 0;
+    *records = jg_rt_records(table);
+    *slots = jg_rt_slots(table);
+    return jg_rt_stats(table, st, why) == JG_OK ? 1 : -1;
+}

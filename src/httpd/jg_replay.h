@@ -37,4 +37,12 @@ jg_status_t jg_replay_claim(request_rec *r, const char *key, long long earliest,
 jg_status_t jg_replay_seen(request_rec *r, const char *key, long long since, int *seen,
                            const char **why);
 
+/* The table's figures for the metrics (jg_rt_stats: live records, fresh
+ * claims and refusals for want of room since it was made) and its size
+ * (JWTGrantReplayCacheSize, and the slots it has): 1; 0 without a table;
+ * -1 with *why when it cannot be read. Reads every bucket under its lock:
+ * for a page, never for a request. */
+int jg_replay_stats(jg_rt_stats_t *st, unsigned long *records, unsigned long *slots,
+                    const char **why);
+
 #endif

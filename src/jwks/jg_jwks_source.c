@@ -623,6 +623,11 @@ const char *jg_jwks_source_url(const jg_jwks_source_t *src)
     return src->url;
 }
 
+const char *jg_jwks_source_id(const jg_jwks_source_t *src)
+{
+    return src->id;
+}
+
 void jg_jwks_source_destroy(jg_jwks_source_t *src)
 {
     gen_t *g;
@@ -943,8 +948,10 @@ static int fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now,
         copy_str(m->error, sizeof(m->error), jg_printable(p, why ? why : "failed",
                                                            JG_JWKS_ERROR_MAX));
         log_failure(src, p, cur, m, prev_failing, now, disc.problem);
+        if (src->hooks.fetched) src->hooks.fetched(ctx, src->id, m->outcome);
         return 0;
     }
+    if (src->hooks.fetched) src->hooks.fetched(ctx, src->id, m->outcome);
     m->error[0] = '\0';
     m->failing_since = 0;
     if (src->discovery) {

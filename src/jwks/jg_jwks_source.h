@@ -195,6 +195,9 @@ typedef struct jg_jwks_hooks {
     jg_status_t (*fetch)(void *ctx, apr_pool_t *p, const char *url,
                          const jg_http_options_t *opt, jg_http_response_t *res,
                          const char **why);
+    /* Told of every fetch this process made (for the metrics): the
+     * source's record id and the outcome (a jg_jwks_outcome_t). NULL: none. */
+    void (*fetched)(void *ctx, const char *id, int outcome);
 } jg_jwks_hooks_t;
 
 /* The record of id in the shared cache: its head, and its JWKS when it is
@@ -306,6 +309,9 @@ const char *jg_jwks_kids(apr_pool_t *p, const jg_keyset_t *keys);
 
 /* The JWKS URL, or the issuer of a source by discovery. */
 const char *jg_jwks_source_url(const jg_jwks_source_t *src);
+
+/* The id of its record in the shared cache. */
+const char *jg_jwks_source_id(const jg_jwks_source_t *src);
 
 /* Drops the keys still held (done anyway when the source's pool goes);
  * requests holding them keep them until their own pools go. */

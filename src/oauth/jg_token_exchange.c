@@ -118,6 +118,7 @@ void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                              const jg_tenant_t *t, jg_grant_result_t *res)
 {
     const char *token, *type, *requested, *issued = JG_TOKEN_TYPE_ACCESS_TOKEN, *list_name;
+    const apr_array_header_t *allowed;
     const char *actor, *actor_type;
     const apr_array_header_t *named = NULL;
     jg_jwt_subject_t s;
@@ -179,8 +180,10 @@ void jg_token_exchange_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
      * may be exchanged again while it lives */
     s.reusable = !s.idp->require_jti;
     if (actor && !(s.act = delegation(p, cfg, req, hooks, t, &s, actor, res))) return;
-    if (!audiences(p, req, jg_resource_allowed(s.client, s.idp, &list_name), list_name,
-                   &named, res))
+    /* the list first: list_name is set by the call, and a function's
+     * arguments are evaluated in no set order */
+    allowed = jg_resource_allowed(s.client, s.idp, &list_name);
+    if (!audiences(p, req, allowed, list_name, &named, res))
         return;
     s.extra_resources = named;
     if (!jg_jwt_subject_grant(p, cfg, req, hooks, t, &s, 1, res)) return;

@@ -1411,3 +1411,16 @@ int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, siz
         APR_ARRAY_PUSH(*names, const char *) = JG_ARRAY_IDX(entries, i, jg_idp_entry_t *)->name;
     return res->status;
 }
+
+json_object *jg_admin_activity(jg_admin_t *a, const char *kind, const char *tenant,
+                               const char *name)
+{
+    jg_admin_result_t res;
+    json_object *o;
+
+    memset(&res, 0, sizeof(res));
+    /* only the figures of a tenant the user administers */
+    if (!a->activity || jg_admin_may(a, tenant, NULL, &res) != 200) return NULL;
+    o = a->activity(a->key_source_baton, a->p, kind, tenant, name);
+    return o ? jg_json_own(a->p, o) : NULL;
+}

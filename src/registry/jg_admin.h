@@ -19,6 +19,7 @@
 #include "jg_netguard.h"
 #include "jg_roles.h"
 #include "jg_oauth.h"
+#include "jg_activity.h"
 
 typedef struct jg_admin {
     apr_pool_t *p;
@@ -44,7 +45,14 @@ typedef struct jg_admin {
      * could not even be tried. Optional (NULL: refused with 500). */
     json_object *(*refetch)(void *baton, apr_pool_t *p, const jg_idp_entry_t *e,
                             int *fetched);
-    void *key_source_baton;            /* of both */
+    void *key_source_baton;            /* of both, and of activity */
+    /* The activity at the token endpoint of a tenant (name NULL), an IdP
+     * or a service provider (kind a JG_ACTIVITY_* of jg_activity.h; the
+     * object of jg_activity_json), for the console's pages and the API's
+     * "activity" member; NULL when nothing is counted (no shared memory).
+     * Optional. */
+    json_object *(*activity)(void *baton, apr_pool_t *p, const char *kind,
+                             const char *tenant, const char *name);
     /* Where the JWKS URLs of IdPs and service providers registered here may
      * lead (jg_netguard.h), and the issuers of IdPs with discovery: every
      * address their host resolves to must pass, or the change is refused
@@ -206,6 +214,12 @@ int jg_admin_wso2_import(jg_admin_t *a, const char *tenant, const char *xml, siz
 json_object *jg_admin_key_source(jg_admin_t *a, const jg_idp_entry_t *e);
 /* The same for a service provider's JWKS URL (private_key_jwt). */
 json_object *jg_admin_client_key_source(jg_admin_t *a, const jg_client_entry_t *c);
+
+/* The activity of tenant (name NULL), or of its IdP or service provider
+ * name (kind JG_ACTIVITY_*), as a->activity gives it; NULL when the role
+ * does not administer tenant, or nothing is counted. */
+json_object *jg_admin_activity(jg_admin_t *a, const char *kind, const char *tenant,
+                               const char *name);
 
 /* Percent-encode a path segment (names in Location headers and links). */
 const char *jg_admin_path_escape(apr_pool_t *p, const char *s);

@@ -154,19 +154,33 @@ static int not_allowed(jg_admin_t *a, jg_admin_response_t *resp, const char *all
 /* ---- versions --------------------------------------------------------------------- */
 
 /* The ETag of an answer about one entry: its store version, or for
- * httpd.conf's (which only a restart changes) a digest of the answer. */
-static void etag(jg_admin_t *a, jg_admin_response_t *resp, long long version)
+ * httpd.conf's (which only a restart changes) a digest of its JSON before
+ * the activity figures are added (they change with every token). */
+static void etag(jg_admin_t *a, jg_admin_response_t *resp, long long version, json_object *o)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    const char *body = resp->body ? resp->body : "";
+    const char *body;
 
     if (version) {
         resp->etag = jg_admin_etag(a->p, version);
         return;
     }
+    body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     if (!EVP_Digest(body, strlen(body), md, &n, EVP_sha256(), NULL) || n < 12) return;
     resp->etag = apr_pstrcat(a->p, "\"conf-", jg_b64url_encode(a->p, md, 12), "\"", NULL);
+}
+
+/* An entry's GET: o with its "activity" (jg_admin_activity), and the
+ * ETag of o without it. */
+static int entry_reply(jg_admin_t *a, jg_admin_response_t *resp, json_object *o,
+                       long long version, const char *kind, const char *tenant,
+                       const char *name)
+{
+    etag(a, resp, version, o);
+    json_object_object_add(o, "activity",
+                           json_object_get(jg_admin_activity(a, kind, tenant, name)));
+    return reply(a, resp, 200, o);
 }
 
 /* ---- tenants ---------------------------------------------------------------------- */
@@ -200,11 +214,9 @@ static int api_tenants(jg_admin_t *a, const jg_admin_request_t *req, const char 
         if (jg_admin_tenants(a, &list, &res) != 200) return reply_error(a, resp, &res);
         for (i = 0; i < list->nelts; i++) {
             const jg_admin_tenant_t *t = JG_ARRAY_IDX(list, i, jg_admin_tenant_t *);
-            if (!strcmp(t->name, name)) {
-                reply(a, resp, 200, tenant_json(a, t));
-                etag(a, resp, t->in_conf ? 0 : t->version);
-                return 200;
-            }
+            if (!strcmp(t->name, name))
+                return entry_reply(a, resp, tenant_json(a, t), t->in_conf ? 0 : t->version,
+                                   JG_ACTIVITY_TENANT, name, NULL);
         }
         return fail(a, resp, 404, "not_found", "name", "no such tenant");
     }
@@ -316,15 +328,14 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
         e->meta.created_by = e->meta.updated_by = a->user;
         e->meta.created_at = e->meta.updated_at = a->now;
         reply(a, resp, 201, jg_admin_idp_json(a, e));
-        etag(a, resp, res.version);
+        etag(a, resp, res.version, NULL);
         return 201;
     }
     if (method_is(req, "GET")) {
         if (jg_admin_find_idp(a, tenant, name, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        reply(a, resp, 200, jg_admin_idp_json(a, e));
-        etag(a, resp, e->meta.version);
-        return 200;
+        return entry_reply(a, resp, jg_admin_idp_json(a, e), e->meta.version, JG_ACTIVITY_IDP,
+                           tenant, e->name);
     }
     if (method_is(req, "PUT")) {
         jg_idp_entry_t *old = NULL;
@@ -336,7 +347,7 @@ static int api_idps(jg_admin_t *a, const jg_admin_request_t *req, const char *te
         resp->audit = res.audit;
         if (jg_admin_find_idp(a, tenant, name, &old, &res) == 200) e = old;
         reply(a, resp, 200, jg_admin_idp_json(a, e));
-        etag(a, resp, e->meta.version);
+        etag(a, resp, e->meta.version, NULL);
         return 200;
     }
     if (method_is(req, "DELETE")) {
@@ -428,15 +439,14 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
                                      jg_admin_path_escape(a->p, e->client_id),
                                      tenant_query(a, tenant), NULL);
         reply(a, resp, 201, with_secret(a, jg_client_entry_to_json(a->p, e, 0), secret));
-        etag(a, resp, res.version);
+        etag(a, resp, res.version, NULL);
         return 201;
     }
     if (method_is(req, "GET")) {
         if (jg_admin_find_client(a, tenant, id, &e, &res) != 200)
             return reply_error(a, resp, &res);
-        reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
-        etag(a, resp, e->meta.version);
-        return 200;
+        return entry_reply(a, resp, jg_client_entry_to_json(a->p, e, 0), e->meta.version,
+                           JG_ACTIVITY_CLIENT, tenant, e->client_id);
     }
     if (method_is(req, "PUT")) {
         if (!json_body(a, req, &o, resp)) return resp->status;
@@ -447,7 +457,7 @@ static int api_clients(jg_admin_t *a, const jg_admin_request_t *req, const char 
             return reply_error(a, resp, &res);
         resp->audit = res.audit;
         reply(a, resp, 200, jg_client_entry_to_json(a->p, e, 0));
-        etag(a, resp, res.version);
+        etag(a, resp, res.version, NULL);
         return 200;
     }
     if (method_is(req, "DELETE")) {

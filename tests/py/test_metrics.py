@@ -1,7 +1,9 @@
 """Prometheus metrics (SetHandler jwt-grant-metrics): exact figures after a
-known sequence of requests, summed over prefork children and event
-workers, kept across a graceful restart; label values only from fixed
-lists and configured names; the page passes `promtool check metrics`."""
+known sequence of requests (tokens issued, refused for several reasons, a
+JWKS fetch), summed over prefork children and event workers, kept across a
+graceful restart; the replay cache's and the registry store's figures;
+label values only from fixed lists and configured names; the page passes
+`promtool check metrics`; the same figures in mod_status's /server-status."""
 import re
 import subprocess
 import time
@@ -12,7 +14,9 @@ import requests
 from harness.conf import Conf
 from harness.httpd import GRANT_TYPE, JWKS_PATH, Httpd, assert_error, assert_granted, running
 from harness.jose import claims, sign
+from harness.jwks import jwk
 from harness.keys import cert_pem
+from harness.ports import free_port
 from harness.version import configure_version
 
 METRICS_PATH = "/jwt-grant-metrics"
@@ -20,13 +24,16 @@ AUD = "https://as.metrics.test/oauth2/token"
 APP = ("metrics-app", "metrics-secret-0123456789abcdef")
 
 
-def server(jg_env, keys, name, mpm):
+def server(jg_env, keys, name, mpm, jwks_url=None):
     h = Httpd(jg_env, name, mpm=mpm)
     cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "mIdP"))
     conf = (Conf().load_module("slotmem_shm_module",
                                f"{jg_env.modules_dir}/mod_slotmem_shm.so")
             .server(issuer="https://as.metrics.test")
-            .idp("mIdP", certificate=cert, alias=AUD)
+            .idp("mIdP", certificate=cert, alias=AUD))
+    if jwks_url:
+        conf.idp("jIdP", jwks_url=jwks_url, jwks_allow_http=True, alias=AUD)
+    (conf
             .client("app", id=APP[0], secret=APP[1])
             .start_tenant("wso2.com")
             .idp("tenantIdP", issuer="mIdP", certificate=cert, alias=AUD)
@@ -39,6 +46,11 @@ def server(jg_env, keys, name, mpm):
 
 def assertion(keys):
     return sign(keys["rsa2048"].jwk, claims("mIdP", AUD), alg="RS256")
+
+
+def jwks_assertion(keys):
+    """For jIdP, whose keys come from its JWKS URL (kid "j1")."""
+    return sign(keys["p256"].jwk, claims("jIdP", AUD), header={"kid": "j1"})
 
 
 def scrape(h):
@@ -92,6 +104,10 @@ def duration(endpoint, suffix, le=None):
     return ("jwt_grant_request_duration_seconds" + suffix, frozenset(labels))
 
 
+def one(name, **labels):
+    return (name, frozenset(labels.items()))
+
+
 def series(got, name):
     return {k: v for k, v in got.items() if k[0] == name}
 
@@ -115,8 +131,9 @@ def check_histograms(got):
 
 
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
-def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm):
-    h = server(jg_env, keys, f"metrics-{mpm}", mpm)
+def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, idp_server, mpm):
+    idp_server.set(keys=[jwk(keys["p256"], "j1")])
+    h = server(jg_env, keys, f"metrics-{mpm}", mpm, jwks_url=idp_server.url())
     with running(h):
         # one connection each, held open: under prefork, as many children
         sessions = [requests.Session() for _ in range(4)]
@@ -133,6 +150,10 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm
                      400, "unsupported_grant_type")
         assert_error(h.token(assertion(keys), client=APP, grant_type=None),
                      400, "invalid_request")
+        # jIdP's keys: one fetch of its JWKS URL, then from memory
+        for _ in range(2):
+            assert_granted(h.token(jwks_assertion(keys), client=APP))
+        assert idp_server.hits == 1
         for _ in range(2):
             assert h.get(JWKS_PATH).status_code == 200
         for s in sessions:
@@ -142,34 +163,65 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, mpm
                     if "/oauth2/token" in line}
             assert len(pids) >= 4, pids
 
-        text, got = scrape_when(h, {"token": 9, "jwks": 2})
+        text, got = scrape_when(h, {"token": 11, "jwks": 2})
         promtool_check(text)
         assert series(got, "jwt_grant_requests_total") == {
-            req("token", GRANT_TYPE, "success", "none"): 5,
+            req("token", GRANT_TYPE, "issued", "none"): 7,
             req("token", GRANT_TYPE, "refused", "invalid_grant"): 1,
             req("token", GRANT_TYPE, "refused", "invalid_client"): 1,
             req("token", "other", "refused", "unsupported_grant_type"): 1,
             req("token", "other", "refused", "invalid_request"): 1,
-            req("jwks", "none", "success", "none"): 2,
+            req("jwks", "none", "issued", "none"): 2,
         }, text
         assert series(got, "jwt_grant_tokens_issued_total") == {
-            issued("carbon.super", "mIdP"): 4, issued("wso2.com", "tenantIdP"): 1}, text
+            issued("carbon.super", "mIdP"): 4, issued("wso2.com", "tenantIdP"): 1,
+            issued("carbon.super", "jIdP"): 2}, text
         assert got[("jwt_grant_build_info", frozenset({("version", configure_version())}))] == 1
-        assert got[duration("token", "_count")] == 9
+        assert got[duration("token", "_count")] == 11
         assert got[duration("jwks", "_count")] == 2
         assert got[duration("metadata", "_count")] == 0
-        assert 0 < got[duration("token", "_sum")] < 9 * 10
+        assert 0 < got[duration("token", "_sum")] < 11 * 10
         check_histograms(got)
+        # the key source of the one IdP with a JWKS URL
+        assert series(got, "jwt_grant_jwks_fetches_total") == {
+            one("jwt_grant_jwks_fetches_total", idp="jIdP", result="fetched"): 1,
+            one("jwt_grant_jwks_fetches_total", idp="jIdP", result="not_modified"): 0,
+            one("jwt_grant_jwks_fetches_total", idp="jIdP", result="failed"): 0}, text
+        ages = series(got, "jwt_grant_jwks_keys_age_seconds")
+        assert list(ages) == [one("jwt_grant_jwks_keys_age_seconds", idp="jIdP")], text
+        assert 0 <= ages[one("jwt_grant_jwks_keys_age_seconds", idp="jIdP")] < 300
+        # single use: 7 first uses, 1 replay (client authentication and the
+        # form fail before the assertion's jti is claimed)
+        assert series(got, "jwt_grant_replay_checks_total") == {
+            one("jwt_grant_replay_checks_total", result=r): n
+            for r, n in (("stored", 7), ("replayed", 1), ("unknown", 0), ("full", 0),
+                         ("error", 0))}, text
+        assert got[one("jwt_grant_replay_records")] == 7
+        assert got[one("jwt_grant_replay_stored_total")] == 7
+        assert got[one("jwt_grant_replay_full_total")] == 0
+        assert got[one("jwt_grant_replay_capacity_records")] == 1048576
+        assert got[one("jwt_grant_replay_fill_ratio")] == pytest.approx(7 / 1048576, rel=1e-6)
+        # the registry store (the default SQLite one): polled, never failed
+        store = f"sqlite3:{h.state_dir}/store/registry.db"
+        assert got[one("jwt_grant_store_generation", store=store)] >= 0
+        assert abs(got[one("jwt_grant_store_last_poll_success_timestamp_seconds",
+                           store=store)] - time.time()) < 600
+        assert got[one("jwt_grant_store_poll_failures_total", store=store)] == 0
 
         # a graceful restart: the new generation adds to the same sums
         h.graceful()
         assert_granted(h.token(assertion(keys), client=APP))
-        _, got = scrape_when(h, {"token": 10, "jwks": 2})
-        assert got[req("token", GRANT_TYPE, "success", "none")] == 6
-        assert got[req("token", GRANT_TYPE, "refused", "invalid_grant")] == 1
+        assert_error(h.token(used, client=APP, tenant="wso2.com"), 400, "invalid_grant")
+        _, got = scrape_when(h, {"token": 13, "jwks": 2})
+        assert got[req("token", GRANT_TYPE, "issued", "none")] == 8
+        assert got[req("token", GRANT_TYPE, "refused", "invalid_grant")] == 2
         assert got[issued("carbon.super", "mIdP")] == 5
-        assert got[duration("token", "_count")] == 10
-        assert got[req("jwks", "none", "success", "none")] == 2
+        assert got[duration("token", "_count")] == 13
+        assert got[req("jwks", "none", "issued", "none")] == 2
+        assert got[one("jwt_grant_jwks_fetches_total", idp="jIdP", result="fetched")] == 1
+        assert got[one("jwt_grant_replay_checks_total", result="stored")] == 8
+        assert got[one("jwt_grant_replay_checks_total", result="replayed")] == 2
+        assert got[one("jwt_grant_replay_records")] == 8
         check_histograms(got)
         # scraping is not counted, and only GET (or HEAD) scrapes
         assert requests.post(h.url(METRICS_PATH), timeout=10).status_code == 405
@@ -183,3 +235,123 @@ def test_metrics_without_slotmem_answer_503(jg_env, keys):
         h.expect(r"JWTG0802: SetHandler jwt-grant-metrics needs mod_slotmem_shm")
         assert requests.get(h.url(METRICS_PATH), timeout=10).status_code == 503
         assert any("JWTG0800:" in line for line in h.error_log_lines())
+
+
+def status_server(jg_env, keys, name, jwks_url):
+    h = server(jg_env, keys, name, "event", jwks_url=jwks_url)
+    status = (Conf().load_module("status_module", f"{jg_env.modules_dir}/mod_status.so")
+              .location("/server-status", "server-status"))
+    h.write(str(status) + "\n" + h.jg_conf)
+    return h
+
+
+def auto_when(h, issued):
+    """/server-status?auto once it counts issued tokens (a request is counted
+    when it is logged, just after its answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        r = requests.get(h.url("/server-status?auto"), timeout=10)
+        assert r.status_code == 200, r.text
+        if f"JWTGrantTokensIssued: {issued}\n" in r.text:
+            return r.text
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.05)
+
+
+def test_server_status_shows_the_modules_figures_and_key_sources(jg_env, keys, idp_server):
+    idp_server.set(keys=[jwk(keys["p256"], "j1")])
+    h = status_server(jg_env, keys, "metrics-status", idp_server.url())
+    with running(h):
+        used = jwks_assertion(keys)
+        assert_granted(h.token(used, client=APP))
+        assert_error(h.token(used, client=APP), 400, "invalid_grant")
+        assert_error(h.token(assertion(keys), client=APP, grant_type="password"),
+                     400, "unsupported_grant_type")
+        auto = auto_when(h, 1)
+        lines = set(auto.splitlines())
+        assert {"JWTGrantTokensIssued: 1", "JWTGrantTokensRefused: 2",
+                "JWTGrantTokenErrors: 0", "JWTGrantReplay_stored: 1",
+                "JWTGrantReplay_replayed: 1", "JWTGrantReplay_full: 0",
+                "JWTGrantReplayRecords: 1", "JWTGrantReplayCapacity: 1048576"} <= lines, auto
+        source = [line for line in lines if line.startswith("JWTGrantKeySource: ")]
+        assert len(source) == 1, auto
+        assert re.fullmatch(r"JWTGrantKeySource: carbon\.super/jIdP state=fetched "
+                            r"last_attempt=\d+ keys=1 age=\d+ fetched=1 not_modified=0 "
+                            r"failed=0", source[0]), source
+        assert re.search(r"^JWTGrantStore: sqlite3:\S+ generation=\d+ last_poll=\d+ "
+                         r"failures=0$", auto, re.M), auto
+
+        page = requests.get(h.url("/server-status"), timeout=10).text
+        section = page[page.index('<h2 id="jwt-grant">mod_oauth_jwt_grant</h2>'):]
+        assert "<tr><th style=\"text-align:left\">Tokens issued</th><td>1</td></tr>" in section
+        assert ("<tr><th style=\"text-align:left\">Token requests refused</th><td>2</td></tr>"
+                in section)
+        assert ("<th style=\"text-align:left\">Replay cache: replays refused</th><td>1</td>"
+                in section)
+        assert re.search(r"<tr><td>carbon\.super</td><td>jIdP</td><td>\d{4}-\d\d-\d\dT[\d:]+Z"
+                         r"</td><td>fetched</td><td>1</td><td>\d+ s</td><td>1 / 0 / 0</td>"
+                         r"</tr>", section), section
+        # no subject, no jti, no assertion on either page
+        for text in (auto, page):
+            assert "sub" + "ject-" not in text and used not in text
+
+
+def prometheus_config(target):
+    return ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            "scrape_configs:\n  - job_name: jwt-grant\n"
+            f"    metrics_path: {METRICS_PATH}\n"
+            f"    static_configs:\n      - targets: ['{target}']\n")
+
+
+def test_a_prometheus_server_scrapes_the_page(jg_env, keys, tmp_path):
+    h = server(jg_env, keys, "metrics-prometheus", "event")
+    with running(h):
+        for _ in range(3):
+            assert_granted(h.token(assertion(keys), client=APP))
+        assert_error(h.token(assertion(keys), client=APP, grant_type="password"),
+                     400, "unsupported_grant_type")
+        scrape_when(h, {"token": 4})
+        port = free_port()
+        (tmp_path / "prometheus.yml").write_text(prometheus_config(f"127.0.0.1:{h.port}"))
+        log = open(tmp_path / "prometheus.log", "wb")
+        prom = subprocess.Popen(
+            ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp_path / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            query = ('sum by (outcome) (jwt_grant_requests_total{endpoint="token",'
+                     'grant_type="' + GRANT_TYPE + '"})')
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    r = requests.get(f"http://127.0.0.1:{port}/api/v1/query",
+                                     params={"query": query}, timeout=10)
+                    answer = r.json()
+                except (requests.ConnectionError, ValueError):
+                    answer = None
+                if answer and answer["status"] == "success" and answer["data"]["result"]:
+                    break
+                assert prom.poll() is None, (tmp_path / "prometheus.log").read_text()
+                assert time.monotonic() < deadline, (answer, (tmp_path / "prometheus.log")
+                                                     .read_text())
+                time.sleep(0.5)
+            got = {res["metric"]["outcome"]: res["value"][1]
+                   for res in answer["data"]["result"]}
+            assert got == {"issued": "3"}, answer
+            # the target is up, and scraped as the page says
+            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query",
+                             params={"query": 'up{job="jwt-grant"}'}, timeout=10).json()
+            assert [res["value"][1] for res in r["data"]["result"]] == ["1"], r
+            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={
+                "query": 'jwt_grant_requests_total{grant_type="other",'
+                         'error="unsupported_grant_type"}'}, timeout=10).json()
+            assert [res["value"][1] for res in r["data"]["result"]] == ["1"], r
+        finally:
+            prom.terminate()
+            try:
+                prom.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                prom.kill()
+                prom.wait()
+            log.close()

@@ -772,6 +772,18 @@ static const char *log_text(const char *tag)
     return NULL;
 }
 
+/* What the sources told of their fetches (jg_jwks_hooks_t.fetched). */
+static int fetched_n[JG_JWKS_FAILED + 1];
+static char fetched_id[32];
+
+static void fake_fetched(void *ctx, const char *id, int outcome)
+{
+    (void)ctx;
+    ck_assert(outcome >= JG_JWKS_FETCHED && outcome <= JG_JWKS_FAILED);
+    fetched_n[outcome]++;
+    apr_cpystrn(fetched_id, id, sizeof(fetched_id));
+}
+
 /* One "process": a source, with the shared cache and the IdP of the test. */
 typedef struct {
     jg_jwks_source_t *src;
@@ -798,6 +810,8 @@ static void source_setup(void)
     pol.refresh_interval = 30;
     pol.max_stale = 300;
     memset(&captured, 0, sizeof(captured));
+    memset(fetched_n, 0, sizeof(fetched_n));
+    fetched_id[0] = '\0';
     jg_log_set(capture, NULL);
 }
 
@@ -810,7 +824,7 @@ static proc_t *process(void)
 {
     proc_t *pr = apr_pcalloc(test_pool, sizeof(*pr));
     jg_jwks_hooks_t hooks = { .get = fake_get, .put = fake_put, .claim = fake_claim,
-                              .fetch = fake_fetch };
+                              .fetch = fake_fetch, .fetched = fake_fetched };
     jg_http_options_t http;
     const char *why = NULL;
 
@@ -880,6 +894,34 @@ START_TEST(source_first_use_fetches_then_serves_from_memory)
     ck_assert_int_le(cache.gets, gets + 100);
     ck_assert_int_eq(logged("JWTG0202", JG_LOG_NOTICE), 1);
     ck_assert(tu_contains(log_text("JWTG0202"), "\"k1\""));
+}
+END_TEST
+
+START_TEST(source_tells_of_every_fetch_it_makes)
+{
+    proc_t *a = process(), *b = process();
+    jg_jwks_record_t rec;
+    const jg_keyset_t *ks = NULL;
+    const char *why = NULL;
+
+    assert_keys(a, "k1", T0, "k1");
+    assert_keys(b, "k1", T0 + 1, "k1");        /* from the shared record */
+    ck_assert_int_eq(fetched_n[JG_JWKS_FETCHED], 1);
+    ck_assert_str_eq(fetched_id, "source-1");
+    /* a validator answered 304 */
+    idp.etag = "\"v1\"";
+    ck_assert_int_eq(jg_jwks_source_refetch(a->src, test_pool, &a->ctx, T0 + 2, &rec, &ks,
+                                            &why), JG_OK);
+    ck_assert_int_eq(fetched_n[JG_JWKS_FETCHED], 2);
+    assert_keys(a, "k1", T0 + 1000, "k1");      /* due: conditional, 304 */
+    ck_assert_int_eq(fetched_n[JG_JWKS_NOT_MODIFIED], 1);
+    idp.st = JG_ERR_IO;
+    idp.why = "connection refused";
+    ck_assert_int_ne(jg_jwks_source_refetch(a->src, test_pool, &a->ctx, T0 + 1001, &rec, &ks,
+                                            &why), JG_OK);
+    ck_assert_int_eq(fetched_n[JG_JWKS_FAILED], 1);
+    ck_assert_int_eq(fetched_n[JG_JWKS_FETCHED] + fetched_n[JG_JWKS_NOT_MODIFIED]
+                     + fetched_n[JG_JWKS_FAILED], idp.hits);
 }
 END_TEST
 
@@ -1637,6 +1679,7 @@ Suite *jwks_suite(void)
     tcase_add_checked_fixture(tc, source_setup, source_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, source_first_use_fetches_then_serves_from_memory);
+    tcase_add_test(tc, source_tells_of_every_fetch_it_makes);
     tcase_add_test(tc, source_processes_share_one_fetch);
     tcase_add_test(tc, source_unknown_kid_is_throttled_per_interval);
     tcase_add_test(tc, source_unknown_kid_flood_across_processes_costs_one_fetch);

@@ -35,6 +35,7 @@ Suite *json_pointer_suite(void);
 Suite *claim_match_suite(void);
 Suite *policy_suite(void);
 Suite *dpop_suite(void);
+Suite *activity_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;
