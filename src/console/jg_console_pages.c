@@ -575,8 +575,8 @@ static void idp_uses_fields(jg_html_t *h, jg_cx_t *c, const jg_entry_error_t *er
     static const unsigned all[] = JG_PROFILE_ALL;
     static const char *const labels[] = {
         "JWT bearer assertions (RFC 7523)",
-        "Identity Assertion Authorization Grants (ID-JAG, <code>typ</code> "
-        "<code>oauth-id-jag+jwt</code>)",
+        ("Identity Assertion Authorization Grants (ID-JAG, <code>typ</code> "
+         "<code>oauth-id-jag+jwt</code>)"),
         "Subject tokens of a token exchange (RFC 8693)"
     };
     size_t i;

@@ -13,6 +13,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "jg_array.h"
 #include "jg_metrics.h"
 #include "jg_directives.h"
 #include "jg_live.h"
@@ -177,7 +178,7 @@ static void render_jwks(request_rec *r, const jg_metrics_figures_t *f)
     int i, k;
 
     for (i = 0; i < f->idps->nelts; i++) {
-        const jg_metrics_idp_t *m = &APR_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
+        const jg_metrics_idp_t *m = &JG_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
         apr_uint64_t *sum = apr_hash_get(fetches, m->idp, APR_HASH_KEY_STRING);
         long long *age = apr_hash_get(ages, m->idp, APR_HASH_KEY_STRING);
         const char *once = apr_pstrcat(r->pool, m->idp, "\n", m->st->id, NULL);
@@ -204,7 +205,7 @@ static void render_jwks(request_rec *r, const jg_metrics_figures_t *f)
          "providers' JWKS URLs (or discovery and JWKS) by every process, by IdP and result "
          "(fetched, not_modified, failed).");
     for (i = 0; i < names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(names, i, const char *);
+        const char *n = JG_ARRAY_IDX(names, i, const char *);
         apr_uint64_t *sum = apr_hash_get(fetches, n, APR_HASH_KEY_STRING);
         for (k = 0; k < JG_CN_FETCH_RESULTS; k++)
             ap_rprintf(r, "jwt_grant_jwks_fetches_total{idp=\"%s\",result=\"%s\"} %"
@@ -214,7 +215,7 @@ static void render_jwks(request_rec *r, const jg_metrics_figures_t *f)
     head(r, "jwt_grant_jwks_keys_age_seconds", "gauge", "Seconds since an IdP's keys in use "
          "were fetched or confirmed (304); absent before the first successful fetch.");
     for (i = 0; i < names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(names, i, const char *);
+        const char *n = JG_ARRAY_IDX(names, i, const char *);
         long long *age = apr_hash_get(ages, n, APR_HASH_KEY_STRING);
         if (*age >= 0)
             ap_rprintf(r, "jwt_grant_jwks_keys_age_seconds{idp=\"%s\"} %" APR_INT64_T_FMT "\n",

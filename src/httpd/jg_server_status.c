@@ -7,6 +7,7 @@
 #include <http_protocol.h>
 #include <mod_status.h>
 
+#include "jg_array.h"
 #include "jg_server_status.h"
 #include "jg_metrics.h"
 
@@ -82,7 +83,7 @@ static void short_report(request_rec *r, jg_counters_t *c, const jg_metrics_figu
                    LOAD(&e->generation), LOAD(&e->last_success), LOAD(&e->failures));
     }
     for (i = 0; i < f->idps->nelts; i++) {
-        const jg_metrics_idp_t *m = &APR_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
+        const jg_metrics_idp_t *m = &JG_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
         ap_rprintf(r, "JWTGrantKeySource: %s/%s state=%s last_attempt=%" APR_INT64_T_FMT
                    " keys=%d age=%" APR_INT64_T_FMT " fetched=%" APR_UINT64_T_FMT " not_modified=%" APR_UINT64_T_FMT
                    " failed=%" APR_UINT64_T_FMT "\n", m->tenant, m->idp, source_state(m->st),
@@ -139,7 +140,7 @@ static void html_report(request_rec *r, jg_counters_t *c, const jg_metrics_figur
              "<th>Last attempt</th><th>Result</th><th>Keys</th><th>Age of the keys</th>"
              "<th>Fetches (fetched / not modified / failed)</th></tr>\n", r);
     for (i = 0; i < f->idps->nelts; i++) {
-        const jg_metrics_idp_t *m = &APR_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
+        const jg_metrics_idp_t *m = &JG_ARRAY_IDX(f->idps, i, jg_metrics_idp_t);
         long long a = age(f, m->st);
         ap_rvputs(r, "<tr><td>", h(r, m->tenant), "</td><td>", h(r, m->idp), "</td><td>",
                   when(p, m->st->rec.meta.checked_at), "</td><td>", source_state(m->st),
