@@ -21,7 +21,6 @@
 #include <ap_provider.h>
 #include <ap_slotmem.h>
 
-#include "jg_array.h"
 #include "jg_counters.h"
 #include "jg_directives.h"
 #include "jg_jwt_bearer.h"
@@ -305,18 +304,14 @@ void jg_counters_token(request_rec *r, const jg_registry_t *reg,
 {
     const jg_tenant_t *t;
     long long now = apr_time_sec(r->request_time);
-    int i;
 
     if (!shm || !reg || !res->tenant
         || !(t = apr_hash_get(reg->tenants, res->tenant, APR_HASH_KEY_STRING)))
         return;
     count_activity(JG_CN_TENANT, t->name, "", now, res);
-    if (res->idp)
-        for (i = 0; i < t->idps->nelts; i++)
-            if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, res->idp)) {
-                count_activity(JG_CN_IDP, t->name, res->idp, now, res);
-                break;
-            }
+    /* names of the registry only: a refresh token's IdP may be gone */
+    if (jg_tenant_idp_by_name(t, res->idp))
+        count_activity(JG_CN_IDP, t->name, res->idp, now, res);
     if (res->client_id && jg_tenant_find_client(t, res->client_id))
         count_activity(JG_CN_CLIENT, t->name, res->client_id, now, res);
 }

@@ -213,12 +213,6 @@ static int maps_to(const jg_idp_t *idp, const char *name)
     return 0;
 }
 
-static const jg_idp_t *idp_named(const jg_tenant_t *t, const char *name)
-{
-    return t->idp_by_name && name ? apr_hash_get(t->idp_by_name, name, APR_HASH_KEY_STRING)
-                                  : NULL;
-}
-
 static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
                                const jg_tenant_t *t, const found_t *f)
 {
@@ -248,7 +242,7 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
         }
         if (*r->claims && jg_json_parse_object(p, r->claims, strlen(r->claims), &claims,
                                                NULL) == JG_OK) {
-            const jg_idp_t *idp = idp_named(t, r->idp);
+            const jg_idp_t *idp = jg_tenant_idp_by_name(t, r->idp);
             json_object *mapped = NULL;
             json_object_object_add(o, JG_ASSERTION_CLAIMS, json_object_get(claims));
             /* what the tokens it mints carry, with the IdP's policy of now */
@@ -268,7 +262,7 @@ static const char *active_json(apr_pool_t *p, const jg_grant_config_t *cfg,
     else {
         /* a JWT carries the assertion claims its client copied into it: the
          * members that are none of ours, but for those its IdP maps */
-        const jg_idp_t *idp = idp_named(t, str(f->claims, "idp"));
+        const jg_idp_t *idp = jg_tenant_idp_by_name(t, str(f->claims, "idp"));
         claims = json_object_new_object();
         json_object_object_foreach(f->claims, name, v) {
             if (!jg_claim_is_registered(name) && !maps_to(idp, name))

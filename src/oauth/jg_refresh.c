@@ -141,8 +141,7 @@ void jg_refresh_grant(apr_pool_t *p, const jg_grant_config_t *cfg,
                        "tokens");
         return;
     }
-    idp = t->idp_by_name ? apr_hash_get(t->idp_by_name, row->idp, APR_HASH_KEY_STRING)
-                         : NULL;
+    idp = jg_tenant_idp_by_name(t, row->idp);
     if (!idp || !idp->enabled || !jg_client_trusts_idp(client, idp)) {
         jg_grant_error(res, 400, "invalid_grant", "the issuer of the original assertion "
                        "is no longer trusted for this client");

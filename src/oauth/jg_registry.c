@@ -276,6 +276,12 @@ const jg_idp_t *jg_tenant_find_idp(const jg_tenant_t *t, const char *iss)
     return idp ? idp : apr_hash_get(t->idp_by_name, iss, APR_HASH_KEY_STRING);
 }
 
+const jg_idp_t *jg_tenant_idp_by_name(const jg_tenant_t *t, const char *name)
+{
+    return t->idp_by_name && name ? apr_hash_get(t->idp_by_name, name, APR_HASH_KEY_STRING)
+                                  : NULL;
+}
+
 const jg_client_t *jg_tenant_find_client(const jg_tenant_t *t, const char *client_id)
 {
     return apr_hash_get(t->client_by_id, client_id, APR_HASH_KEY_STRING);

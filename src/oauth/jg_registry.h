@@ -176,6 +176,9 @@ jg_status_t jg_registry_finish(jg_registry_t *reg, const char **why);
 
 /* By issuer name first, then by block name, as WSO2 does. */
 const jg_idp_t *jg_tenant_find_idp(const jg_tenant_t *t, const char *iss);
+/* The IdP of that block name in a finished registry, or NULL (name may be
+ * NULL); a lookup only, safe on a snapshot that threads share. */
+const jg_idp_t *jg_tenant_idp_by_name(const jg_tenant_t *t, const char *name);
 const jg_client_t *jg_tenant_find_client(const jg_tenant_t *t, const char *client_id);
 int jg_client_trusts_idp(const jg_client_t *c, const jg_idp_t *idp);
 /* when the operator last revoked every token of client_id (0: never). */
