@@ -15,6 +15,7 @@
 
 #include "jg_status.h"
 #include "jg_alg.h"
+#include "jg_keymemo.h"
 #include "jg_config.h"
 #include "jg_cache.h"
 #include "jg_signing.h"
@@ -55,8 +56,16 @@ static void core_log(void *baton, const char *file, int line, jg_log_level_t lev
 
 static int jg_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
+    const char *why = NULL;
+
     (void)ptemp;
     memset(&jg_global, 0, sizeof(jg_global));
+    /* each certificate text decoded once per pass over the configuration
+     * and the first snapshot; children stop remembering */
+    if (jg_keymemo_open(pconf, &why) != JG_OK) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0363: %s", why);
+        return !OK;
+    }
     return jg_cache_pre_config(pconf, plog);
 }
 
@@ -93,6 +102,7 @@ static int jg_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 static void jg_child_init(apr_pool_t *p, server_rec *s)
 {
+    jg_keymemo_close();
     jg_cache_child_init(p, s);
     jg_jwks_child_init(p, s);
 }

@@ -22,6 +22,7 @@
 #include <mod_dbd.h>
 
 #include "jg_live.h"
+#include "jg_keymemo.h"
 #include "jg_config.h"
 #include "jg_directives.h"
 #include "jg_overlay.h"
@@ -294,6 +295,13 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         apr_pool_destroy(tmp);
         give_to_children(apr_pstrcat(ptemp, v->store->path, "-wal", NULL));
         give_to_children(apr_pstrcat(ptemp, v->store->path, "-shm", NULL));
+    }
+    {
+        unsigned long decoded, shared;
+        jg_keymemo_counts(&decoded, &shared);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s0, "JWTG0364: certificates and public "
+                     "keys of httpd.conf and the store: %lu decoded, %lu the same text as "
+                     "one decoded before (shared)", decoded, shared);
     }
     return OK;
 }

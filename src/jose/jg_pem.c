@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include "jg_key.h"
 #include "jg_keycheck.h"
+#include "jg_keymemo.h"
 #include "jg_b64url.h"
 
 static apr_status_t x509_cleanup(void *data)
@@ -116,9 +117,9 @@ static jg_status_t load_block(apr_pool_t *p, const char *name,
     return jg_key_from_pkey(p, pkey, out, why);
 }
 
-jg_status_t jg_pem_parse(apr_pool_t *p, const char *text, size_t len,
-                         unsigned int flags, time_t now, jg_keyset_t **out,
-                         const char **why)
+static jg_status_t pem_parse(apr_pool_t *p, const char *text, size_t len,
+                             unsigned int flags, time_t now, jg_keyset_t **out,
+                             const char **why)
 {
     BIO *bio;
     jg_keyset_t *ks;
@@ -168,4 +169,12 @@ jg_status_t jg_pem_parse(apr_pool_t *p, const char *text, size_t len,
     if (st != JG_OK) return st;
     *out = ks;
     return JG_OK;
+}
+
+/* through the memo while the configuration is read (jg_keymemo.h) */
+jg_status_t jg_pem_parse(apr_pool_t *p, const char *text, size_t len,
+                         unsigned int flags, time_t now, jg_keyset_t **out,
+                         const char **why)
+{
+    return jg_keymemo_parse(p, text, len, flags, now, pem_parse, out, why);
 }

@@ -169,6 +169,31 @@ def test_entries_survive_restart_and_graceful_restart(httpd_factory, keys):
 
 
 
+def test_one_certificate_text_is_decoded_once_at_startup(httpd_factory, keys):
+    """Twenty IdPs in httpd.conf and twenty in the store share one
+    certificate: the startup decodes it once (the second configuration pass
+    and the parent's snapshot share it), and every IdP issues with it."""
+    h = httpd_factory(mpm="prefork", debug=True)
+    shared = cert_pem(keys["rsa2048"].priv, "shared")
+    path = h.file("shared.crt.pem", shared)
+    blocks = "".join(f"<JWTGrantTrustedIdP conf{i}>\n  JWTGrantIdPCertificate {path}\n"
+                     f"  JWTGrantIdPAlias {AUD}\n</JWTGrantTrustedIdP>\n"
+                     for i in range(20))
+    h.write(base_conf(h, keys, blocks)).start()
+    api = Api(h)
+    for i in range(20):
+        api.idp(None, name=f"store{i}", certificate=shared.decode(), aliases=[AUD])
+    client = api.client(None, name="storeclient")
+    client = (client["client_id"], client["client_secret"])
+    mark = h.log_mark()
+    h.restart()
+    lines = [line for line in h.error_log_lines(mark) if "JWTG0364" in line]
+    # base_conf's own IdP has a certificate of its own: two texts in all
+    assert len(lines) == 1 and "2 decoded, 39 the same text" in lines[0], lines
+    for iss in ("conf0", "conf19", "store0", "store19"):
+        assert_granted(token(h, keys, client, iss=iss))
+
+
 def test_snapshots_are_built_beside_the_requests(httpd_factory, keys):
     """The parent builds the registry snapshot once, before the children
     start, and every child starts with it; after a change each child's
