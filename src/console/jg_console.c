@@ -320,6 +320,8 @@ static jg_status_t client_from_form(jg_cx_t *c, jg_client_fields_t *v, jg_client
     v->audience = field(c, "audience");
     v->scopes = field(c, "scopes");
     v->trusted = jg_form_values(c->p, c->form, "trusted_idps");
+    /* the names typed where the tenant has too many IdPs for boxes */
+    apr_array_cat(v->trusted, jg_entry_split(c->p, field(c, "trusted_idps_list"), 0));
     v->auth_method = field(c, "token_endpoint_auth_method");
     v->key_type = field(c, "key_type");
     v->jwks = field(c, "jwks");

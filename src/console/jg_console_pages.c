@@ -949,15 +949,18 @@ void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
         "", "client_secret_basic", "client_secret_post", "private_key_jwt", NULL
     };
     apr_array_header_t *idps = NULL;
+    jg_admin_page_t few = { NULL, 0, JG_CONSOLE_IDP_CHECKBOXES };
     jg_admin_result_t res;
     jg_html_t h;
     const char *action = existing ? apr_pstrcat(c->p, "/clients/", seg(c, existing->client_id),
                                                 NULL) : "/clients";
     const char *kt = v->key_type ? v->key_type : "";
-    int i;
+    int i, idp_total = 0;
 
     memset(&res, 0, sizeof(res));
-    if (jg_admin_idps(c->a, c->tenant, &idps, &res) != 200) return jg_page_result(c, &res);
+    /* a box per IdP while they are few; past that, their names typed */
+    if (jg_admin_idps_page(c->a, c->tenant, &few, &idps, &idp_total, &res) != 200)
+        return jg_page_result(c, &res);
     jg_html_init(&h, c->p);
     if (err && err->message && !err->field)
         jg_html_raw(&h, "<p class=\"problem\" role=\"alert\">", esc(c, err->message),
@@ -989,16 +992,34 @@ void jg_page_client_form(jg_cx_t *c, int status, const jg_client_fields_t *v,
                "listed here.");
     jg_html_raw(&h, "<fieldset class=\"", field_class(err, "trusted_idps"), "\">\n"
                 "<legend>Allowed identity providers</legend>\n", NULL);
-    for (i = 0; i < idps->nelts; i++) {
-        const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
-        jg_html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
-                    "name=\"trusted_idps\" value=\"", esc(c, e->name), "\"",
-                    listed(v->trusted, e->name) ? " checked" : "", "> ", esc(c, e->name),
-                    "</label>\n", NULL);
+    if (idp_total <= JG_CONSOLE_IDP_CHECKBOXES) {
+        for (i = 0; i < idps->nelts; i++) {
+            const jg_idp_entry_t *e = JG_ARRAY_IDX(idps, i, jg_idp_entry_t *);
+            jg_html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
+                        "name=\"trusted_idps\" value=\"", esc(c, e->name), "\"",
+                        listed(v->trusted, e->name) ? " checked" : "", "> ",
+                        esc(c, e->name), "</label>\n", NULL);
+        }
+        field_error(&h, c, err, "trusted_idps");
+        jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the "
+                    "tenant, now and later.</p>\n</fieldset>\n", NULL);
     }
-    field_error(&h, c, err, "trusted_idps");
-    jg_html_raw(&h, "<p class=\"hint\">None checked: every identity provider of the tenant, "
-                "now and later.</p>\n</fieldset>\n", NULL);
+    else {
+        const char *names = "";
+        for (i = 0; v->trusted && i < v->trusted->nelts; i++)
+            names = apr_pstrcat(c->p, names, i ? "\n" : "",
+                                JG_ARRAY_IDX(v->trusted, i, const char *), NULL);
+        jg_html_raw(&h, "<label for=\"f-trusted_idps_list\">Their names, one per "
+                    "line</label>\n<textarea id=\"f-trusted_idps_list\" "
+                    "name=\"trusted_idps_list\" rows=\"6\" class=\"mono\">",
+                    esc(c, names), "</textarea>\n", NULL);
+        field_error(&h, c, err, "trusted_idps");
+        jg_html_raw(&h, "<p class=\"hint\">The tenant has ",
+                    apr_itoa(c->p, idp_total), " identity providers (find their names "
+                    "with the search of the <a href=\"", href(c, "/", NULL),
+                    "\">overview</a>). None named: every identity provider of the tenant, "
+                    "now and later.</p>\n</fieldset>\n", NULL);
+    }
 
     /* how it authenticates */
     jg_html_raw(&h, "<div class=\"", field_class(err, "token_endpoint_auth_method"), "\">\n"

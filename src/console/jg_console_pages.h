@@ -49,6 +49,9 @@ void jg_page_stale(jg_cx_t *c, const jg_admin_result_t *res, const char *path,
 
 /* Entries per page of the overview's lists. */
 #define JG_CONSOLE_PAGE 50
+/* a service provider's form ticks IdPs in boxes up to this many, then
+ * takes their names in a text area */
+#define JG_CONSOLE_IDP_CHECKBOXES 100
 
 /* The tenant's IdPs and service providers (a page of each, ?q= searches
  * both, ?idps_from= and ?sps_from= page them), its WSO2 links, a new

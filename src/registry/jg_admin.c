@@ -354,25 +354,6 @@ static int contains(const char *s, const char *q)
     return 0;
 }
 
-/* The store's text fields of a row's document that a search looks at
- * (nothing else of it is read: no certificate is parsed to filter). */
-static int row_matches(jg_admin_t *a, const jg_store_row_t *r, const char *query,
-                       const char *const *fields)
-{
-    json_object *o = NULL, *v = NULL;
-    int i;
-
-    if (contains(r->name, query) || (r->client_id && contains(r->client_id, query)))
-        return 1;
-    if (jg_json_parse_object(a->p, r->doc, strlen(r->doc), &o, NULL) != JG_OK) return 0;
-    for (i = 0; fields[i]; i++)
-        if (json_object_object_get_ex(o, fields[i], &v)
-            && json_object_is_type(v, json_type_string)
-            && contains(json_object_get_string(v), query))
-            return 1;
-    return 0;
-}
-
 /* Keeps the entries of a page: the matching ones from offset on, at most
  * limit (< 0: all), counting every match. */
 typedef struct {
@@ -387,15 +368,33 @@ static int pager_takes(pager_t *pg)
     return at >= offset && (limit < 0 || at < offset + limit);
 }
 
+/* The store's part of a page, after the pg->seen matches of httpd.conf's
+ * entries (which come first): the database searches and pages (kind 1
+ * IdPs, 2 service providers); *matches: how many of its rows match. */
+static jg_status_t store_page(jg_admin_t *a, const char *tenant, int kind, const pager_t *pg,
+                              apr_array_header_t **rows, int *matches, const char **why)
+{
+    int offset = pg->pg ? pg->pg->offset : 0, limit = pg->pg ? pg->pg->limit : -1;
+    int from = offset > pg->seen ? offset - pg->seen : 0, to = offset + limit - pg->seen;
+
+    if (!a->store) {
+        *rows = apr_array_make(a->p, 1, sizeof(void *));
+        *matches = 0;
+        return JG_OK;
+    }
+    return jg_store_tenant_page(a->store, a->p, tenant, kind, pg->pg ? pg->pg->q : NULL,
+                                from, limit < 0 ? -1 : to > from ? to - from : 0, rows,
+                                matches, why);
+}
+
 int jg_admin_idps_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
                        apr_array_header_t **out, int *total, jg_admin_result_t *res)
 {
-    static const char *const fields[] = { "issuer", "display_name", NULL };
     apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
     const char *query = page && page->q ? page->q : "", *why = NULL;
     pager_t pg = { page, 0 };
     jg_tenant_t *t;
-    int i;
+    int i, stored = 0;
 
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     for (t = conf_tenant(a, tenant), i = 0; t && i < t->idps->nelts; i++) {
@@ -404,15 +403,13 @@ int jg_admin_idps_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t 
             && pager_takes(&pg))
             APR_ARRAY_PUSH(list, jg_idp_entry_t *) = jg_idp_entry_from_conf(a->p, idp);
     }
-    if (tenant_rows(a, tenant, &rows, NULL, &why) != JG_OK)
+    if (store_page(a, tenant, 1, &pg, &rows, &stored, &why) != JG_OK)
         return store_failed(a, res, why);
-    for (i = 0; i < rows->nelts; i++) {
-        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
-        if ((!*query || row_matches(a, r, query, fields)) && pager_takes(&pg))
-            APR_ARRAY_PUSH(list, jg_idp_entry_t *) = idp_from_row(a, r);
-    }
+    for (i = 0; i < rows->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_idp_entry_t *) =
+            idp_from_row(a, JG_ARRAY_IDX(rows, i, const jg_store_row_t *));
     *out = list;
-    if (total) *total = pg.seen;
+    if (total) *total = pg.seen + stored;
     return set(res, 200, NULL, NULL, NULL);
 }
 
@@ -445,12 +442,11 @@ static void revoked_times(jg_admin_t *a, const char *tenant, apr_array_header_t 
 int jg_admin_clients_page(jg_admin_t *a, const char *tenant, const jg_admin_page_t *page,
                           apr_array_header_t **out, int *total, jg_admin_result_t *res)
 {
-    static const char *const fields[] = { NULL };
     apr_array_header_t *rows = NULL, *list = apr_array_make(a->p, 8, sizeof(void *));
     const char *query = page && page->q ? page->q : "", *why = NULL;
     pager_t pg = { page, 0 };
     jg_tenant_t *t;
-    int i;
+    int i, stored = 0;
 
     if (jg_admin_tenant_exists(a, tenant, res) != 200) return res->status;
     for (t = conf_tenant(a, tenant), i = 0; t && i < t->clients->nelts; i++) {
@@ -459,16 +455,14 @@ int jg_admin_clients_page(jg_admin_t *a, const char *tenant, const jg_admin_page
             && pager_takes(&pg))
             APR_ARRAY_PUSH(list, jg_client_entry_t *) = jg_client_entry_from_conf(a->p, c);
     }
-    if (tenant_rows(a, tenant, NULL, &rows, &why) != JG_OK)
+    if (store_page(a, tenant, 2, &pg, &rows, &stored, &why) != JG_OK)
         return store_failed(a, res, why);
-    for (i = 0; i < rows->nelts; i++) {
-        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
-        if ((!*query || row_matches(a, r, query, fields)) && pager_takes(&pg))
-            APR_ARRAY_PUSH(list, jg_client_entry_t *) = client_from_row(a, r);
-    }
+    for (i = 0; i < rows->nelts; i++)
+        APR_ARRAY_PUSH(list, jg_client_entry_t *) =
+            client_from_row(a, JG_ARRAY_IDX(rows, i, const jg_store_row_t *));
     revoked_times(a, tenant, list);
     *out = list;
-    if (total) *total = pg.seen;
+    if (total) *total = pg.seen + stored;
     return set(res, 200, NULL, NULL, NULL);
 }
 

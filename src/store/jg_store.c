@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 #include "jg_array.h"
+#include "jg_json.h"
 #include "jg_store.h"
 #include "jg_secret.h"
 
@@ -240,10 +241,62 @@ static const char *const schema_v6[] = {
     NULL
 };
 
+/* Version 7: an IdP's issuer and display name (from its document) in
+ * columns of their own, so that a search of the console's lists runs in
+ * the database; rows from before are filled from their documents
+ * (fill_idp_search_columns). */
+static const char *const schema_v7[] = {
+    "ALTER TABLE jg_idps ADD COLUMN issuer TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE jg_idps ADD COLUMN display_name TEXT NOT NULL DEFAULT ''",
+    NULL
+};
+
 /* migrations[v] brings a database from version v - 1 to v */
 static const char *const *const migrations[] = {
-    NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6
+    NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7
 };
+
+/* A string member of a row's document, or "" (not one, or no JSON): what
+ * the search columns hold. */
+static const char *doc_string(apr_pool_t *p, const char *doc, const char *name)
+{
+    json_object *o = NULL, *v = NULL;
+
+    if (!doc || jg_json_parse_object(p, doc, strlen(doc), &o, NULL) != JG_OK
+        || !json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+        return "";
+    return apr_pstrdup(p, json_object_get_string(v));
+}
+
+static const char *search_columns(jg_store_t *st, apr_pool_t *p, const char *doc)
+{
+    return apr_pstrcat(p, "issuer = ", lit(st, p, doc_string(p, doc, "issuer")),
+                       ", display_name = ", lit(st, p, doc_string(p, doc, "display_name")),
+                       NULL);
+}
+
+static jg_status_t fill_idp_search_columns(jg_store_t *st, apr_pool_t *p, const char **why)
+{
+    apr_array_header_t *rows;
+    jg_status_t rc;
+    int i;
+
+    if ((rc = query_rows(st, p, "SELECT tenant, name, doc FROM jg_idps", 3, &rows, why))
+        != JG_OK)
+        return rc;
+    for (i = 0; i < rows->nelts; i++) {
+        const char **c = JG_ARRAY_IDX(rows, i, const char **);
+        apr_pool_t *tmp;
+        apr_pool_create(&tmp, p);
+        rc = exec(st, tmp, apr_pstrcat(tmp, "UPDATE jg_idps SET ",
+                  search_columns(st, tmp, c[2]), " WHERE tenant = ", lit(st, tmp, c[0]),
+                  " AND name = ", lit(st, tmp, c[1]), NULL), NULL, why);
+        if (rc != JG_OK && why) *why = apr_pstrdup(p, *why);
+        apr_pool_destroy(tmp);
+        if (rc != JG_OK) return rc;
+    }
+    return JG_OK;
+}
 
 jg_status_t jg_store_schema_version(jg_store_t *st, apr_pool_t *p, int *version,
                                     const char **why)
@@ -297,6 +350,7 @@ static jg_status_t migrate_in_transaction(jg_store_t *st, apr_pool_t *p, int fou
     for (v = found + 1; v <= JG_STORE_SCHEMA_VERSION; v++) {
         for (i = 0; migrations[v][i]; i++)
             if ((rc = exec(st, p, migrations[v][i], NULL, why)) != JG_OK) return rc;
+        if (v == 7 && (rc = fill_idp_search_columns(st, p, why)) != JG_OK) return rc;
         if (v == 1) {
             /* a random first generation: a database made anew never repeats
              * the number a process saw in the one it replaces */
@@ -459,6 +513,67 @@ jg_status_t jg_store_tenant_rows(jg_store_t *st, apr_pool_t *p, const char *tena
     return rc;
 }
 
+/* col contains q: a LIKE pattern with ! as its escape (the same in
+ * SQLite and PostgreSQL, whatever standard_conforming_strings says);
+ * PostgreSQL's LIKE minds case, ILIKE does not. */
+static const char *contains_sql(jg_store_t *st, apr_pool_t *p, const char *col,
+                                const char *pattern)
+{
+    return apr_pstrcat(p, col, is_sqlite(st) ? " LIKE " : " ILIKE ", pattern,
+                       " ESCAPE '!'", NULL);
+}
+
+static const char *like_pattern(jg_store_t *st, apr_pool_t *p, const char *q)
+{
+    char *pat = apr_palloc(p, 2 * strlen(q) + 3), *o = pat;
+
+    *o++ = '%';
+    for (; *q; q++) {
+        if (*q == '!' || *q == '%' || *q == '_') *o++ = '!';
+        *o++ = *q;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return lit(st, p, pat);
+}
+
+jg_status_t jg_store_tenant_page(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                 int kind, const char *q, int offset, int limit,
+                                 apr_array_header_t **rows, int *total, const char **why)
+{
+    const char *table = kind == 1 ? "jg_idps" : "jg_clients", *where, *count = NULL;
+    long long n = 0;
+    jg_status_t rc;
+
+    where = apr_pstrcat(p, " FROM ", table, " WHERE tenant = ", lit(st, p, tenant), NULL);
+    if (q && *q) {
+        const char *pat = like_pattern(st, p, q);
+        where = apr_pstrcat(p, where, " AND (", contains_sql(st, p, "name", pat), " OR ",
+                            kind == 1 ? contains_sql(st, p, "issuer", pat)
+                                      : contains_sql(st, p, "client_id", pat),
+                            kind == 1 ? " OR " : "",
+                            kind == 1 ? contains_sql(st, p, "display_name", pat) : "",
+                            ")", NULL);
+    }
+    if ((rc = query_value(st, p, apr_pstrcat(p, "SELECT count(*)", where, NULL), &count,
+                          why)) != JG_OK)
+        return rc;
+    if (!count || !parse_ll(count, &n))
+        return jg_fail(why, JG_ERR_IO, "the database did not count the rows");
+    *total = (int)n;
+    if (offset < 0) offset = 0;
+    if (limit == 0 || offset >= n) {
+        *rows = apr_array_make(p, 1, sizeof(jg_store_row_t *));
+        return JG_OK;
+    }
+    return read_rows(st, p, apr_pstrcat(p, "SELECT ", kind == 1 ? IDP_COLS : CLIENT_COLS,
+                                        where, " ORDER BY name",
+                                        limit > 0 ? apr_psprintf(p, " LIMIT %d", limit)
+                                        : is_sqlite(st) ? " LIMIT -1" : "",
+                                        " OFFSET ", num(p, offset), NULL),
+                     kind, rows, why);
+}
+
 jg_status_t jg_store_has_tenant(jg_store_t *st, apr_pool_t *p, const char *tenant,
                                 int *found, const char **why)
 {
@@ -532,15 +647,18 @@ jg_status_t jg_store_put_idp(jg_store_t *st, apr_pool_t *p, const jg_store_row_t
 
     if (replace)
         return expect_one(exec(st, p, apr_pstrcat(p, "UPDATE jg_idps SET doc = ",
-            lit(st, p, row->doc), ", updated_by = ", lit(st, p, row->updated_by),
+            lit(st, p, row->doc), ", ", search_columns(st, p, row->doc),
+            ", updated_by = ", lit(st, p, row->updated_by),
             ", updated_at = ", num(p, row->updated_at), ", version = " GEN_NOW
             " WHERE tenant = ", lit(st, p, row->tenant), " AND name = ",
             lit(st, p, row->name), at_version(p, row->version), NULL), &n, why), &n, why);
-    return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_idps (" IDP_COLS ") VALUES (",
+    return exec(st, p, apr_pstrcat(p, "INSERT INTO jg_idps (" IDP_COLS ", issuer, "
+        "display_name) VALUES (",
         lit(st, p, row->tenant), ", ", lit(st, p, row->name), ", ", lit(st, p, row->doc),
         ", ", lit(st, p, row->created_by), ", ", num(p, row->created_at), ", ",
-        lit(st, p, row->created_by), ", ", num(p, row->created_at), ", " GEN_NOW ")",
-        NULL), NULL, why);
+        lit(st, p, row->created_by), ", ", num(p, row->created_at), ", " GEN_NOW ", ",
+        lit(st, p, doc_string(p, row->doc, "issuer")), ", ",
+        lit(st, p, doc_string(p, row->doc, "display_name")), ")", NULL), NULL, why);
 }
 
 jg_status_t jg_store_put_client(jg_store_t *st, apr_pool_t *p,

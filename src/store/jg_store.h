@@ -26,11 +26,13 @@
 #include "jg_status.h"
 
 /* The schema this code writes; older ones are migrated, newer refused. */
-#define JG_STORE_SCHEMA_VERSION 6   /* 2: refresh tokens, client revocations;
+#define JG_STORE_SCHEMA_VERSION 7   /* 2: refresh tokens, client revocations;
                                        3: a refresh token's resources;
                                        4: the profile it was issued under;
                                        5: each entry's version;
-                                       6: a refresh token's DPoP key */
+                                       6: a refresh token's DPoP key;
+                                       7: an IdP's issuer and display name
+                                          in columns, for searches */
 /* SQLite: how long one statement waits for another writer's lock. apr_dbd
  * retries a busy statement 15 more times, 100 ms apart, so a writer gives
  * up after about 16 x (250 + 100) ms = 5.6 s. */
@@ -101,6 +103,16 @@ jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **te
 jg_status_t jg_store_tenant_rows(jg_store_t *st, apr_pool_t *p, const char *tenant,
                                  apr_array_header_t **idps,
                                  apr_array_header_t **clients, const char **why);
+/* A page of one tenant's IdP rows (kind 1) or service provider rows
+ * (kind 2), ordered by name: those whose name, issuer or display name
+ * (IdPs), or name or client id (service providers) contains q, ASCII case
+ * aside (NULL or "": every row); offset rows skipped, at most limit (< 0:
+ * no limit); *total: how many rows match in all. The database does the
+ * search and the paging: a tenant of thousands of entries costs a page's
+ * rows, not the tenant's. */
+jg_status_t jg_store_tenant_page(jg_store_t *st, apr_pool_t *p, const char *tenant,
+                                 int kind, const char *q, int offset, int limit,
+                                 apr_array_header_t **rows, int *total, const char **why);
 /* Whether the store has a tenant of that name. */
 jg_status_t jg_store_has_tenant(jg_store_t *st, apr_pool_t *p, const char *tenant,
                                 int *found, const char **why);

@@ -62,4 +62,4 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
     assert tables.strip() == ("jg_client_revocations,jg_clients,jg_generation,jg_idps,jg_meta,"
                               "jg_refresh_tokens,jg_tenants")
     assert postgres.psql("SELECT value FROM jg_meta WHERE name = 'schema_version'",
-                         db=db).strip() == "6"
+                         db=db).strip() == "7"

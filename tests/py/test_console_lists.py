@@ -112,3 +112,27 @@ def test_api_pages_and_searches(srv):
               400, "limit")
     api_error(api.session.get(api.url("/clients", TENANT), params={"offset": "x"},
                               timeout=30), 400, "offset")
+
+
+def test_service_provider_form_names_idps_past_a_hundred(srv):
+    """A box per IdP would be a page of thousands: past 100 IdPs the
+    service provider's form takes their names in a text area, checked like
+    the boxes."""
+    b = Browser(srv)
+    page, _ = b.page("/clients/new", TENANT)
+    inputs = [i for f in page.forms for i in f["inputs"]]
+    assert not [i for i in inputs if i.get("name") == "trusted_idps"]
+    assert [i for i in inputs if i.get("name") == "trusted_idps_list"]
+    assert f"The tenant has {IDPS} identity providers" in page.all_text()
+    cid, _, _ = b.client(TENANT, "named-idps", trusted_idps_list="idp-007\r\nidp-119\n")
+    api = Api(srv)
+    doc = api.ok(api.get(f"/clients/{cid}", tenant=TENANT), 200)
+    assert doc["trusted_idps"] == ["idp-007", "idp-119"]
+    # the edit form shows them again, one per line
+    r = b.get(f"/clients/{cid}/edit", TENANT)
+    assert "idp-007\nidp-119</textarea>" in r.text
+    # a name the tenant does not have is refused next to the field
+    r = b.post("/clients", {"name": "unknown-idp", "trusted_idps_list": "idp-007\nnope"},
+               TENANT, status=400)
+    assert "is no trusted IdP of tenant" in Page(r.text).all_text()
+    assert 'id="f-trusted_idps_list"' in r.text

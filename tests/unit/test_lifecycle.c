@@ -493,6 +493,10 @@ START_TEST(store_migrates_from_version_1)
                                    "ALTER TABLE jg_idps DROP COLUMN version"), 0);
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n,
                                    "ALTER TABLE jg_clients DROP COLUMN version"), 0);
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n,
+                                   "ALTER TABLE jg_idps DROP COLUMN issuer"), 0);
+    ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n,
+                                   "ALTER TABLE jg_idps DROP COLUMN display_name"), 0);
     ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "UPDATE jg_meta SET value "
                                    "= '1' WHERE name = 'schema_version'"), 0);
     ck_assert(jg_store_migrate(st, test_pool, &version, &why) == JG_OK);

@@ -111,8 +111,8 @@ static void drop_versions(jg_store_t *st)
 
 /* The database as a module of that schema version left it: without what
  * later versions added (3: refresh tokens' resource, 4: their profile,
- * 5: the entries' versions, 6: refresh tokens' jkt), then migrated again:
- * migrate reports the version it found. */
+ * 5: the entries' versions, 6: refresh tokens' jkt, 7: the IdPs' search
+ * columns), then migrated again: migrate reports the version it found. */
 static void back_to(jg_store_t *st, int version)
 {
     static const struct { int since; const char *column; } added[] = {
@@ -127,6 +127,12 @@ static void back_to(jg_store_t *st, int version)
                              "ALTER TABLE jg_refresh_tokens DROP COLUMN ", added[i].column,
                              NULL)), 0);
     if (version < 5) drop_versions(st);
+    if (version < 7) {
+        ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE jg_idps "
+                                       "DROP COLUMN issuer"), 0);
+        ck_assert_int_eq(apr_dbd_query(st->driver, st->handle, &n, "ALTER TABLE jg_idps "
+                                       "DROP COLUMN display_name"), 0);
+    }
     ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version",
                                        apr_itoa(test_pool, version), &why), JG_OK);
     ck_assert_int_eq(jg_store_migrate(st, test_pool, &found, &why), JG_OK);
@@ -149,6 +155,106 @@ START_TEST(entries_get_versions_when_migrated_from_version_4)
     ck_assert_int_eq(JG_ARRAY_IDX(tenants, 0, jg_store_row_t *)->version, generation(st));
     ck_assert_int_eq(JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->version, generation(st));
     ck_assert_int_ne(generation(st), 0);
+}
+END_TEST
+
+/* the names of a page of kind (1 IdPs, 2 clients) of tenant t, as "a,b,c" */
+static const char *page_of(jg_store_t *st, int kind, const char *q, int offset, int limit,
+                           int *total)
+{
+    apr_array_header_t *rows = NULL;
+    const char *why = NULL, *names = "";
+    int i;
+
+    ck_assert_msg(jg_store_tenant_page(st, test_pool, "t", kind, q, offset, limit, &rows,
+                                       total, &why) == JG_OK, "%s", why ? why : "?");
+    for (i = 0; i < rows->nelts; i++)
+        names = apr_pstrcat(test_pool, names, i ? "," : "",
+                            JG_ARRAY_IDX(rows, i, jg_store_row_t *)->name, NULL);
+    return names;
+}
+
+static void put_idps(jg_store_t *st)
+{
+    static const char *const idps[][2] = {
+        { "alpha", "{\"issuer\":\"https://Login.Example/x\",\"display_name\":\"First\"}" },
+        { "beta", "{\"issuer\":\"https://b.example\",\"display_name\":\"100% _sure_!\"}" },
+        { "gamma", "{\"issuer\":42}" },
+        { "delta", "not JSON" },
+    };
+    const char *why = NULL;
+    jg_store_row_t *c = row("t", "svc", "{}"), *other = row("u", "alpha-elsewhere", "{}");
+    size_t i;
+
+    c->client_id = "Client-ONE";
+    c->secret_hash = "x";
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "u", "alice", 1, &why), JG_OK);
+    for (i = 0; i < sizeof(idps) / sizeof(idps[0]); i++)
+        ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", idps[i][0], idps[i][1]), 0,
+                                          &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, other, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_client(st, test_pool, c, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+}
+
+START_TEST(pages_search_in_the_database)
+{
+    jg_store_t *st = ts_open(ts_db_path());
+    int total = -1;
+
+    put_idps(st);
+    ck_assert_str_eq(page_of(st, 1, NULL, 0, -1, &total), "alpha,beta,delta,gamma");
+    ck_assert_int_eq(total, 4);                      /* the other tenant's is not */
+    ck_assert_str_eq(page_of(st, 1, "", 1, 2, &total), "beta,delta");
+    ck_assert_int_eq(total, 4);
+    ck_assert_str_eq(page_of(st, 1, NULL, 3, 10, &total), "gamma");
+    ck_assert_str_eq(page_of(st, 1, NULL, 4, 10, &total), "");
+    ck_assert_int_eq(total, 4);
+    ck_assert_str_eq(page_of(st, 1, NULL, 1, 0, &total), "");    /* a count only */
+    ck_assert_int_eq(total, 4);
+    /* name, issuer, display name; ASCII case aside */
+    ck_assert_str_eq(page_of(st, 1, "LPH", 0, -1, &total), "alpha");
+    ck_assert_str_eq(page_of(st, 1, "login.example", 0, -1, &total), "alpha");
+    ck_assert_int_eq(total, 1);
+    ck_assert_str_eq(page_of(st, 1, "first", 0, -1, &total), "alpha");
+    /* LIKE's own characters are plain text */
+    ck_assert_str_eq(page_of(st, 1, "100%", 0, -1, &total), "beta");
+    ck_assert_str_eq(page_of(st, 1, "% _", 0, -1, &total), "beta");
+    ck_assert_str_eq(page_of(st, 1, "_!", 0, -1, &total), "beta");
+    ck_assert_str_eq(page_of(st, 1, "%", 0, -1, &total), "beta");
+    ck_assert_str_eq(page_of(st, 1, "a_p", 0, -1, &total), "");
+    ck_assert_int_eq(total, 0);
+    /* a number where the issuer should be, a document that is not JSON:
+     * found by name only */
+    ck_assert_str_eq(page_of(st, 1, "42", 0, -1, &total), "");
+    ck_assert_str_eq(page_of(st, 1, "JSON", 0, -1, &total), "");
+    /* service providers: name and client id */
+    ck_assert_str_eq(page_of(st, 2, "client-one", 0, -1, &total), "svc");
+    ck_assert_str_eq(page_of(st, 2, "sv", 0, -1, &total), "svc");
+    ck_assert_str_eq(page_of(st, 2, "First", 0, -1, &total), "");
+}
+END_TEST
+
+START_TEST(search_columns_filled_when_migrated_from_version_6)
+{
+    jg_store_t *st = ts_open(ts_db_path());
+    const char *why = NULL;
+    jg_store_row_t *r = row("t", "alpha", "{\"issuer\":\"https://changed.example\"}");
+    int total = -1;
+
+    put_idps(st);
+    back_to(st, 6);
+    ck_assert_str_eq(page_of(st, 1, "login.example", 0, -1, &total), "alpha");
+    ck_assert_str_eq(page_of(st, 1, "sure", 0, -1, &total), "beta");
+    /* a replaced document replaces its columns */
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, r, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_str_eq(page_of(st, 1, "login.example", 0, -1, &total), "");
+    ck_assert_str_eq(page_of(st, 1, "changed", 0, -1, &total), "alpha");
+    ck_assert_str_eq(page_of(st, 1, "first", 0, -1, &total), "");
 }
 END_TEST
 
@@ -216,13 +322,15 @@ START_TEST(newer_schema_is_refused_untouched)
     int version = 0;
 
     ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
-    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version", "7", &why), JG_OK);
+    ck_assert_int_eq(jg_store_meta_set(st, test_pool, "schema_version",
+                                       apr_itoa(test_pool, JG_STORE_SCHEMA_VERSION + 1), &why),
+                     JG_OK);
     ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
     ck_assert_int_ne(jg_store_migrate(st, test_pool, &version, &why), JG_OK);
-    ck_assert_int_eq(version, 7);
+    ck_assert_int_eq(version, JG_STORE_SCHEMA_VERSION + 1);
     ck_assert_msg(tu_contains(why, "newer"), "%s", why);
     ck_assert_int_eq(jg_store_meta_get(st, test_pool, "schema_version", &v, &why), JG_OK);
-    ck_assert_str_eq(v, "7");
+    ck_assert_str_eq(v, apr_itoa(test_pool, JG_STORE_SCHEMA_VERSION + 1));
 }
 END_TEST
 
@@ -500,6 +608,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, refresh_resources_kept_and_migrated_from_version_2);
     tcase_add_test(tc, refresh_profile_kept_and_migrated_from_version_3);
     tcase_add_test(tc, entries_get_versions_when_migrated_from_version_4);
+    tcase_add_test(tc, pages_search_in_the_database);
+    tcase_add_test(tc, search_columns_filled_when_migrated_from_version_6);
     tcase_add_test(tc, not_our_database_is_refused);
     tcase_add_test(tc, file_is_in_wal_mode);
     tcase_add_test(tc, generation_moves_with_commits_only);
