@@ -46,6 +46,23 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
         Browser(b).post("/tenants", {"name": "from-b.example"}, csrf=token_a, status=303)
         assert "from-b.example" in [t["name"] for t in
                                     api_a.ok(api_a.get("/tenants"), 200)["tenants"]]
+        # PostgreSQL searches and pages the lists: case aside, LIKE's own
+        # characters as plain text
+        api_a.idp("wso2.com", name="second", display_name="100%_Sure!",
+                  issuer="https://Login.Example/x",
+                  certificate=cert_pem(keys["rsa2048"].priv, "second").decode())
+
+        def names(**params):
+            r = api_b.session.get(api_b.url("/idps", "wso2.com"), params=params, timeout=30)
+            doc = api_b.ok(r, 200)
+            return [e["name"] for e in doc["idps"]], doc["total"]
+
+        assert names() == (["jwtIDP", "second"], 2)
+        assert names(q="login.EXAMPLE") == (["second"], 1)
+        assert names(q="%_s") == (["second"], 1)
+        assert names(q="0%_sure!") == (["second"], 1)
+        assert names(q="j_t") == ([], 0)
+        assert names(offset=1, limit=1) == (["second"], 2)
         # a deletion on b reaches a
         assert api_b.delete(f"/clients/{client[0]}", tenant="wso2.com").status_code == 204
         time.sleep(1.6)
