@@ -60,8 +60,8 @@ static int jg_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 
     (void)ptemp;
     memset(&jg_global, 0, sizeof(jg_global));
-    /* each certificate text decoded once per pass over the configuration
-     * and the first snapshot; children stop remembering */
+    /* each certificate text decoded once while some key set holds it: the
+     * configuration, the parent's snapshot, a child's next snapshots */
     if (jg_keymemo_open(pconf, &why) != JG_OK) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0363: %s", why);
         return !OK;
@@ -102,7 +102,6 @@ static int jg_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 static void jg_child_init(apr_pool_t *p, server_rec *s)
 {
-    jg_keymemo_close();
     jg_cache_child_init(p, s);
     jg_jwks_child_init(p, s);
 }

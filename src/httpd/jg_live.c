@@ -297,8 +297,8 @@ static int live_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         give_to_children(apr_pstrcat(ptemp, v->store->path, "-shm", NULL));
     }
     {
-        unsigned long decoded, shared;
-        jg_keymemo_counts(&decoded, &shared);
+        unsigned long decoded, shared, held;
+        jg_keymemo_counts(&decoded, &shared, &held);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s0, "JWTG0364: certificates and public "
                      "keys of httpd.conf and the store: %lu decoded, %lu the same text as "
                      "one decoded before (shared)", decoded, shared);

@@ -1,6 +1,12 @@
-/* Key sets remembered by their text while the configuration is read (see
- * jg_keymemo.h). The text is known by its SHA-256, so the memo holds 33
- * bytes of it per entry, not the text. */
+/* Key sets shared by their text, held by the pools of their holders (see
+ * jg_keymemo.h). The text is known by its SHA-256 (and the load flags), so
+ * an entry keeps 33 bytes of it, not the text.
+ *
+ * The memo's own pool has no parent: it ends when the configuration's pool
+ * is cleared and no key set holds an entry any more, whichever comes last
+ * (holders made in the configuration's pool let go when it is cleared;
+ * those in its sub-pools before). Everything that allocates in it or in an
+ * entry's pool does so under the lock. */
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -11,18 +17,61 @@
 
 #define MEMO_KEY_LEN (32 + 1)               /* SHA-256 of the text, then the flags */
 
+typedef struct memo memo_t;
+
 typedef struct {
-    apr_pool_t *pool;                       /* the keys; a sub-pool of open's p */
-    apr_hash_t *sets;                       /* memo key -> jg_keyset_t * */
+    memo_t *memo;
+    apr_pool_t *pool;                       /* the keys */
+    jg_keyset_t *ks;
+    unsigned char key[MEMO_KEY_LEN];
+    unsigned long holders;
+} entry_t;
+
+struct memo {
+    apr_pool_t *pool;                       /* the table; entries' pools below it */
+    apr_hash_t *entries;                    /* memo key -> entry_t * */
     apr_thread_mutex_t *lock;
-    unsigned long decoded, remembered;
-} memo_t;
+    int open;                               /* 0: its configuration's pool is gone */
+    unsigned long decoded, shared, held;
+};
 
-static memo_t *memo;
+static memo_t *memo;                        /* the open one */
 
-static apr_status_t forget(void *data)
+/* under the lock: the memo is gone when closed and nothing is held */
+static int ends(memo_t *m)
 {
-    if (memo == data) memo = NULL;
+    return !m->open && !apr_hash_count(m->entries);
+}
+
+static apr_status_t close_memo(void *data)
+{
+    memo_t *m = data;
+    int gone;
+
+    if (memo == m) memo = NULL;
+    apr_thread_mutex_lock(m->lock);
+    m->open = 0;
+    gone = ends(m);
+    apr_thread_mutex_unlock(m->lock);
+    if (gone) apr_pool_destroy(m->pool);
+    return APR_SUCCESS;
+}
+
+static apr_status_t let_go(void *data)
+{
+    entry_t *e = data;
+    memo_t *m = e->memo;
+    int gone = 0;
+
+    apr_thread_mutex_lock(m->lock);
+    if (--e->holders == 0) {
+        apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, NULL);
+        m->held--;
+        apr_pool_destroy(e->pool);
+        gone = ends(m);
+    }
+    apr_thread_mutex_unlock(m->lock);
+    if (gone) apr_pool_destroy(m->pool);
     return APR_SUCCESS;
 }
 
@@ -31,34 +80,20 @@ jg_status_t jg_keymemo_open(apr_pool_t *p, const char **why)
     apr_pool_t *pool;
     memo_t *m;
 
-    if (apr_pool_create(&pool, p) != APR_SUCCESS)
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS)
         return jg_fail(why, JG_ERR_INTERNAL, "out of memory");
     apr_pool_tag(pool, "jg_keymemo");
     m = apr_pcalloc(pool, sizeof(*m));
     m->pool = pool;
-    m->sets = apr_hash_make(pool);
+    m->entries = apr_hash_make(pool);
+    m->open = 1;
     if (apr_thread_mutex_create(&m->lock, APR_THREAD_MUTEX_DEFAULT, pool) != APR_SUCCESS) {
         apr_pool_destroy(pool);
         return jg_fail(why, JG_ERR_INTERNAL, "cannot create the key memo's lock");
     }
-    /* the memo goes with its pool; keys handed out live as long */
-    apr_pool_cleanup_register(pool, m, forget, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, m, close_memo, apr_pool_cleanup_null);
     memo = m;
     return JG_OK;
-}
-
-void jg_keymemo_close(void)
-{
-    memo = NULL;
-}
-
-static jg_keyset_t *share(apr_pool_t *p, const jg_keyset_t *kept)
-{
-    jg_keyset_t *ks = jg_keyset_make(p);
-    int i;
-
-    for (i = 0; i < jg_keyset_count(kept); i++) jg_keyset_add(ks, jg_keyset_get(kept, i));
-    return ks;
 }
 
 jg_status_t jg_keymemo_parse(apr_pool_t *p, const char *text, size_t len,
@@ -68,32 +103,56 @@ jg_status_t jg_keymemo_parse(apr_pool_t *p, const char *text, size_t len,
     memo_t *m = memo;
     unsigned char key[MEMO_KEY_LEN];
     unsigned int n = 0;
-    jg_keyset_t *kept;
-    jg_status_t st;
+    entry_t *e;
+    jg_keyset_t *ks;
+    jg_status_t st = JG_OK;
+    int i;
 
     if (!m || !(flags & JG_KEYLOAD_ALLOW_EXPIRED)
         || !EVP_Digest(text, len, key, &n, EVP_sha256(), NULL) || n != 32)
         return parse(p, text, len, flags, now, out, why);
     key[32] = (unsigned char)flags;
     apr_thread_mutex_lock(m->lock);
-    kept = apr_hash_get(m->sets, key, MEMO_KEY_LEN);
-    if (kept) {
-        m->remembered++;
-        st = JG_OK;
+    if ((e = apr_hash_get(m->entries, key, MEMO_KEY_LEN)))
+        m->shared++;
+    else {
+        apr_pool_t *ep;
+        jg_keyset_t *parsed = NULL;
+        const char *failed = NULL;
+        apr_pool_create(&ep, m->pool);
+        if ((st = parse(ep, text, len, flags, now, &parsed, &failed)) == JG_OK) {
+            e = apr_pcalloc(ep, sizeof(*e));
+            e->memo = m;
+            e->pool = ep;
+            e->ks = parsed;
+            memcpy(e->key, key, MEMO_KEY_LEN);
+            apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, e);
+            m->decoded++;
+            m->held++;
+        }
+        else {
+            /* the reason outlives the pool it was written in */
+            if (why) *why = apr_pstrdup(p, failed ? failed : "?");
+            apr_pool_destroy(ep);
+        }
     }
-    else if ((st = parse(m->pool, text, len, flags, now, &kept, why)) == JG_OK) {
-        m->decoded++;
-        apr_hash_set(m->sets, apr_pmemdup(m->pool, key, MEMO_KEY_LEN), MEMO_KEY_LEN, kept);
-    }
+    if (e) e->holders++;
     apr_thread_mutex_unlock(m->lock);
-    if (st == JG_OK) *out = share(p, kept);
-    return st;
+    if (st != JG_OK) return st;
+    ks = jg_keyset_make(p);
+    for (i = 0; i < jg_keyset_count(e->ks); i++) jg_keyset_add(ks, jg_keyset_get(e->ks, i));
+    apr_pool_cleanup_register(p, e, let_go, apr_pool_cleanup_null);
+    *out = ks;
+    return JG_OK;
 }
 
-void jg_keymemo_counts(unsigned long *decoded, unsigned long *remembered)
+void jg_keymemo_counts(unsigned long *decoded, unsigned long *shared, unsigned long *held)
 {
     memo_t *m = memo;
 
+    if (m) apr_thread_mutex_lock(m->lock);
     *decoded = m ? m->decoded : 0;
-    *remembered = m ? m->remembered : 0;
+    *shared = m ? m->shared : 0;
+    *held = m ? m->held : 0;
+    if (m) apr_thread_mutex_unlock(m->lock);
 }

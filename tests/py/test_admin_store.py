@@ -75,7 +75,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(httpd_factory, keys):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT value FROM jg_meta WHERE name = 'schema_version'"
-                          ).fetchone()[0] == "6"
+                          ).fetchone()[0] == "7"
         docs = [r[0] for r in db.execute("SELECT doc FROM jg_clients")]
         hashes = [r[0] for r in db.execute("SELECT secret_hash FROM jg_clients")]
     assert hashes and all(x.startswith("{SHA256}") for x in hashes)

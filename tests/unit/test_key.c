@@ -1861,12 +1861,12 @@ END_TEST
 
 /* ---- the memo of decoded texts (jg_keymemo) ------------------------------------------------ */
 
-static jg_keyset_t *pem_with(const char *pem, unsigned int flags)
+static jg_keyset_t *pem_in(apr_pool_t *p, const char *pem, unsigned int flags)
 {
     jg_keyset_t *ks = NULL;
     const char *why = NULL;
 
-    ck_assert_msg(jg_pem_parse(test_pool, pem, strlen(pem), flags, time(NULL), &ks, &why)
+    ck_assert_msg(jg_pem_parse(p, pem, strlen(pem), flags, time(NULL), &ks, &why)
                   == JG_OK, "PEM refused: %s", why ? why : "?");
     return ks;
 }
@@ -1878,44 +1878,84 @@ START_TEST(keymemo_shares_the_keys_of_one_text)
     const char *b = tu_cert_pem(tu_gen_ec("P-256"), now - 60, now + 3600, "b", NULL, NULL);
     char *a2 = apr_pstrdup(test_pool, a);       /* the same text elsewhere */
     jg_keyset_t *k1, *k2, *k3;
-    unsigned long decoded, shared;
+    unsigned long decoded, shared, held;
     apr_pool_t *conf;
     const char *why = NULL;
 
     ck_assert_int_eq(apr_pool_create(&conf, test_pool), APR_SUCCESS);
     ck_assert_int_eq(jg_keymemo_open(conf, &why), JG_OK);
-    k1 = pem_with(a, JG_KEYLOAD_ALLOW_EXPIRED);
-    k2 = pem_with(a2, JG_KEYLOAD_ALLOW_EXPIRED);
-    k3 = pem_with(b, JG_KEYLOAD_ALLOW_EXPIRED);
+    k1 = pem_in(conf, a, JG_KEYLOAD_ALLOW_EXPIRED);
+    k2 = pem_in(conf, a2, JG_KEYLOAD_ALLOW_EXPIRED);
+    k3 = pem_in(conf, b, JG_KEYLOAD_ALLOW_EXPIRED);
     /* the same text: the very key, in a set of the caller's */
     ck_assert_ptr_ne(k1, k2);
     ck_assert_ptr_eq(only_key(k1), only_key(k2));
     ck_assert_ptr_ne(only_key(k1), only_key(k3));
     assert_same_key(only_key(k2), tu_rsa(0));
     ck_assert_str_eq(only_key(k2)->subject, "CN=a");
-    jg_keymemo_counts(&decoded, &shared);
+    jg_keymemo_counts(&decoded, &shared, &held);
     ck_assert_uint_eq(decoded, 2);
     ck_assert_uint_eq(shared, 1);
+    ck_assert_uint_eq(held, 2);
     /* loads that check validity depend on the time: decoded each time */
-    ck_assert_ptr_ne(only_key(pem_with(a, 0)), only_key(k1));
-    jg_keymemo_counts(&decoded, &shared);
+    ck_assert_ptr_ne(only_key(pem_in(conf, a, 0)), only_key(k1));
+    jg_keymemo_counts(&decoded, &shared, &held);
     ck_assert_uint_eq(decoded + shared, 3);
-    jg_keymemo_close();
-    /* closed: every load decodes */
-    ck_assert_ptr_ne(only_key(pem_with(a, JG_KEYLOAD_ALLOW_EXPIRED)), only_key(k1));
-    jg_keymemo_counts(&decoded, &shared);
-    ck_assert_uint_eq(decoded + shared, 0);
     apr_pool_destroy(conf);
+    /* the memo ended with its pool: nothing is remembered any more */
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(decoded + shared + held, 0);
+    ck_assert_ptr_ne(only_key(pem_in(test_pool, a, JG_KEYLOAD_ALLOW_EXPIRED)),
+                     only_key(pem_in(test_pool, a, JG_KEYLOAD_ALLOW_EXPIRED)));
+}
+END_TEST
+
+START_TEST(keymemo_entries_live_while_held)
+{
+    time_t now = time(NULL);
+    const char *a = tu_cert_pem(tu_rsa(1), now - 60, now + 3600, "held", NULL, NULL);
+    jg_keyset_t *k1, *k2;
+    unsigned long decoded, shared, held;
+    apr_pool_t *conf, *snap1, *snap2, *late;
+    const char *why = NULL;
+
+    ck_assert_int_eq(apr_pool_create(&conf, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create(&late, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(jg_keymemo_open(conf, &why), JG_OK);
+    ck_assert_int_eq(apr_pool_create(&snap1, conf), APR_SUCCESS);
+    k1 = pem_in(snap1, a, JG_KEYLOAD_ALLOW_EXPIRED);
+    /* a second snapshot made while the first lives shares its key */
+    ck_assert_int_eq(apr_pool_create(&snap2, conf), APR_SUCCESS);
+    k2 = pem_in(snap2, a, JG_KEYLOAD_ALLOW_EXPIRED);
+    ck_assert_ptr_eq(only_key(k1), only_key(k2));
+    apr_pool_destroy(snap1);
+    /* the second still holds it: its key is whole */
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(held, 1);
+    assert_same_key(only_key(k2), tu_rsa(1));
+    apr_pool_destroy(snap2);
+    /* nobody holds it: freed, and decoded again when asked */
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(held, 0);
+    ck_assert_uint_eq(decoded, 1);
+    /* a holder that outlives the memo's configuration pool keeps its keys */
+    k1 = pem_in(late, a, JG_KEYLOAD_ALLOW_EXPIRED);
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(decoded, 2);
+    ck_assert_uint_eq(held, 1);
+    apr_pool_destroy(conf);
+    assert_same_key(only_key(k1), tu_rsa(1));
+    ck_assert_str_eq(only_key(k1)->subject, "CN=held");
+    apr_pool_destroy(late);           /* the last holder ends the memo (LSan: no leak) */
 }
 END_TEST
 
 START_TEST(keymemo_does_not_remember_failures)
 {
     time_t now = time(NULL);
-    const char *cert = tu_cert_pem(tu_rsa(1), now - 60, now + 3600, "c", NULL, NULL);
     const char *bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     jg_keyset_t *ks = NULL;
-    unsigned long decoded, shared;
+    unsigned long decoded, shared, held;
     apr_pool_t *conf;
     const char *why = NULL;
     int i;
@@ -1924,21 +1964,13 @@ START_TEST(keymemo_does_not_remember_failures)
     ck_assert_int_eq(jg_keymemo_open(conf, &why), JG_OK);
     for (i = 0; i < 2; i++) {
         why = NULL;
-        ck_assert_int_eq(jg_pem_parse(test_pool, bad, strlen(bad), JG_KEYLOAD_ALLOW_EXPIRED,
+        ck_assert_int_eq(jg_pem_parse(conf, bad, strlen(bad), JG_KEYLOAD_ALLOW_EXPIRED,
                                       now, &ks, &why), JG_ERR_KEY);
-        ck_assert_ptr_nonnull(why);
+        ck_assert_str_eq(why, "unparseable certificate");
     }
-    jg_keymemo_counts(&decoded, &shared);
-    ck_assert_uint_eq(decoded, 0);
-    ck_assert_uint_eq(shared, 0);
-    /* the memo ends with its pool: nothing is remembered afterwards */
-    pem_with(cert, JG_KEYLOAD_ALLOW_EXPIRED);
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(decoded + shared + held, 0);
     apr_pool_destroy(conf);
-    jg_keymemo_counts(&decoded, &shared);
-    ck_assert_uint_eq(decoded + shared, 0);
-    pem_with(cert, JG_KEYLOAD_ALLOW_EXPIRED);
-    jg_keymemo_counts(&decoded, &shared);
-    ck_assert_uint_eq(decoded + shared, 0);
 }
 END_TEST
 
@@ -2045,6 +2077,7 @@ Suite *key_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, pem_public_key);
     tcase_add_test(tc, keymemo_shares_the_keys_of_one_text);
+    tcase_add_test(tc, keymemo_entries_live_while_held);
     tcase_add_test(tc, keymemo_does_not_remember_failures);
     tcase_add_test(tc, pem_rsa_public_key_pkcs1);
     tcase_add_test(tc, pem_private_key_pkcs8);
