@@ -74,7 +74,7 @@ def test_graceful_restarts_under_load_accept_every_jti_once(httpd_factory, keys)
     fresh, replays, cut_off, bad = [], [], [], []
     stop = threading.Event()
 
-    def load(n):
+    def load():
         session = requests.Session()
         mine = []        # (jti, jwt) of this thread's accepted ones
         i = 0
@@ -104,7 +104,7 @@ def test_graceful_restarts_under_load_accept_every_jti_once(httpd_factory, keys)
                                f"{resp.text}")
 
     with running(h):
-        workers = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+        workers = [threading.Thread(target=load) for _ in range(4)]
         for w in workers:
             w.start()
         try:
@@ -232,12 +232,12 @@ def test_children_keep_their_descriptors_over_a_few_thousand_requests(httpd_fact
             t.join()
 
     with running(h):
-        run(400)                  # warm-up: every child has served
+        run(200)                  # warm-up: every child has served
         children = sorted(h.children())
         # no client connection open: what each child holds by itself
         time.sleep(1)
         before = {pid: open_fds(pid) for pid in children}
-        run(2400)
+        run(2000)
         assert sorted(h.children()) == children, "a child was replaced"
         # lingering closes end within a second or two
         def settled():
