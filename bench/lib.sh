@@ -1,5 +1,5 @@
-# Shared parts of the benchmarks (sourced by bench/run and bench/restarts,
-# not run): the module and tool to measure, wrk, the work directory, the
+# Shared parts of the benchmarks (sourced by bench/run, bench/restarts and
+# bench/faults, not run): the module and tool to measure, wrk, the work directory, the
 # keys, httpd's configuration, starting and stopping httpd, and minting.
 #
 # The sourcing script sets before bench_init: prog (its name in messages),
@@ -205,9 +205,29 @@ mint_dpop() {
     die "minting assertions with DPoP proofs failed"
 }
 
-# mint N PREFIX [AUD]: N unique assertions in $threads files PREFIX.<thread>
+# mint N PREFIX [AUD]: N unique assertions in $threads files PREFIX.<thread>,
+# issued by $mint_iss (default bench-idp)
 mint() {
-  "$python" "$top/bench/mint.py" --key "$idp_key" --iss bench-idp \
+  "$python" "$top/bench/mint.py" --key "$idp_key" --iss "${mint_iss:-bench-idp}" \
     --aud "${3:-$base/oauth2/token}" --count "$1" --threads "$threads" --out "$2" ||
     die "minting assertions failed"
+}
+
+# start_restarter N SECONDS: in the background, N graceful restarts of httpd
+# evenly spaced over SECONDS; each one's time (or "failed TIME") appended to
+# $work/restarts.log. Sets restarter (its pid: wait for it, or kill it).
+start_restarter() {
+  : >"$work/restarts.log"
+  (
+    interval=$(awk -v s="$2" -v n="$1" 'BEGIN { printf "%.3f", s / (n + 1) }')
+    for _ in $(seq 1 "$1"); do
+      sleep "$interval"
+      if "$httpd" -f "$work/httpd.conf" -k graceful </dev/null >>"$work/logs/graceful.log" 2>&1; then
+        date +%s.%N >>"$work/restarts.log"
+      else
+        echo "failed $(date +%s.%N)" >>"$work/restarts.log"
+      fi
+    done
+  ) &
+  restarter=$!
 }

@@ -14,9 +14,14 @@ With --dpop-key (a P-256 private key) each line also carries, after a tab,
 a DPoP proof (RFC 9449) of that key for a POST to --dpop-htu, with its own
 jti and iat now: the line's request sends it as its DPoP header.
 
+With --jwks FILE it writes the public half of --key as a JWKS (one key,
+its alg, "use": "sig") to FILE instead, for a JWKS URL the IdP's keys
+come from.
+
 Usage: mint.py --key IDP-KEY.pem --iss ISS --sub SUB --aud AUD
                --count N --threads T --out PREFIX [--procs P] [--lifetime S]
                [--dpop-key KEY.pem --dpop-htu URL]
+       mint.py --key IDP-KEY.pem --jwks FILE
 """
 import argparse
 import base64
@@ -68,6 +73,18 @@ def _proof(htu):
     return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+def _public_jwk(key):
+    """The public JWK of an IdP key (P-256 or RSA), as a JWKS URL serves it."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        nums = key.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                "x": b64url(nums.x.to_bytes(32, "big")), "y": b64url(nums.y.to_bytes(32, "big"))}
+    nums = key.public_key().public_numbers()
+    return {"kty": "RSA", "alg": "RS256", "use": "sig",
+            "n": b64url(nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")),
+            "e": b64url(nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big"))}
+
+
 def _mint(job):
     """Mint `count` lines for file `path`; returns the path."""
     path, count, iss, sub, aud, lifetime, htu = job
@@ -106,17 +123,25 @@ def _mint(job):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--key", required=True)
-    ap.add_argument("--iss", required=True)
+    ap.add_argument("--iss")
     ap.add_argument("--sub", default="bench-user")
-    ap.add_argument("--aud", required=True)
-    ap.add_argument("--count", type=int, required=True)
-    ap.add_argument("--threads", type=int, required=True, help="output files")
-    ap.add_argument("--out", required=True, help="output file prefix")
+    ap.add_argument("--aud")
+    ap.add_argument("--count", type=int)
+    ap.add_argument("--threads", type=int, help="output files")
+    ap.add_argument("--out", help="output file prefix")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--lifetime", type=int, default=3600)
     ap.add_argument("--dpop-key", help="P-256 key: a DPoP proof on each line")
     ap.add_argument("--dpop-htu", help="the token endpoint's URL, for the proofs")
+    ap.add_argument("--jwks", help="write the key's public JWKS to this file, mint nothing")
     a = ap.parse_args()
+    if a.jwks:
+        _load(a.key, None)
+        with open(a.jwks, "w") as f:
+            json.dump({"keys": [_public_jwk(_key)]}, f)
+        return 0
+    if None in (a.iss, a.aud, a.count, a.threads, a.out):
+        ap.error("--iss, --aud, --count, --threads and --out are required")
     if bool(a.dpop_key) != bool(a.dpop_htu):
         ap.error("--dpop-key and --dpop-htu go together")
     if a.count < a.threads or a.threads < 1:

@@ -1,18 +1,29 @@
--- wrk script for bench/restarts.
+-- wrk script for bench/restarts and bench/faults.
 --
 -- Every thread POSTs the form bodies of its own file BENCH_ASSERTIONS.<thread
 -- number> (bench/mint.py writes them), each once as a "fresh" request, with
 -- client_secret_basic (BENCH_BASIC: base64 of id:secret). Every
 -- BENCH_REPLAY_EVERY-th request instead replays an assertion of the thread
--- already answered 200 (drawn at random among them). A thread that runs out
--- of fresh assertions sends replays only, and "ran_out" says so.
+-- already answered 200 (drawn at random among them; 0: no replays). A
+-- thread that runs out of fresh assertions sends replays only, and
+-- "ran_out" says so, unless BENCH_DONE is set: then the thread creates the
+-- file BENCH_DONE.<thread number> when it has sent its last fresh one, and
+-- the caller stops wrk (SIGINT) a moment after every thread has.
 --
--- Each request carries X-Bench-Id: f<index> (fresh) or r<index> (replay),
--- which httpd echoes (Header always echo): response() learns from the
--- answer itself which assertion it answers, even when wrk reconnects after
--- a graceful restart closed a connection and a request got no answer.
+-- Each request carries X-Bench-Id: f<index>.<n> (fresh) or r<index>.<n>
+-- (replay; n counts the thread's requests), which httpd echoes (Header
+-- always echo): response() learns from the answer itself which assertion
+-- it answers, and when it was sent, even when wrk reconnects after a
+-- graceful restart closed a connection and a request got no answer.
 -- Unlike token.lua this script has a response() function: what is measured
 -- here is what the answers are, not the top rate.
+--
+-- BENCH_TIMELINE=FILE: done() also writes, per tenth of a second (by the
+-- time of the answer, Unix seconds), per kind (f fresh, r replay) and
+-- status, the answers, the longest latency (request sent to answer) and
+-- the time of the first answer, one line each:
+-- "TENTH KIND STATUS COUNT MAX_LATENCY_S FIRST_ANSWER_S"; bench/faults lays
+-- its fault windows over it.
 --
 -- done() prints one machine-readable line:
 --   RESTARTS requests=N seconds=S socket_errors=N ran_out=N
@@ -20,9 +31,21 @@
 --            fresh_before=N fresh_used=N fresh_503=N fresh_other=N
 --            replay_sent=N replay_answered=N replay_200=N replay_400=N
 --            replay_before=N replay_503=N replay_other=N second_tokens=N no_id=N
+--            statuses=STATUS:N,...
 -- fresh_refused: fresh (never sent before) assertions answered 400;
 -- second_tokens: answers 200 to an assertion that had one already (the
 -- sum over assertions of their 200s less one), counted from the answers.
+
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *ts);
+]]
+local ts = ffi.new("bench_timespec")
+local function now()    -- CLOCK_REALTIME: comparable with `date +%s.%N`
+   ffi.C.clock_gettime(0, ts)
+   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
 
 local threads = {}
 local nthreads = 0
@@ -45,6 +68,8 @@ function init(args)
    local basic = os.getenv("BENCH_BASIC")
    assert(prefix and basic, "BENCH_ASSERTIONS and BENCH_BASIC must be set")
    every = tonumber(os.getenv("BENCH_REPLAY_EVERY") or "4")
+   done_file = os.getenv("BENCH_DONE")
+   timeline = os.getenv("BENCH_TIMELINE") ~= nil
    bodies = {}
    for line in io.lines(prefix .. "." .. thread_number) do
       bodies[#bodies + 1] = line
@@ -58,6 +83,10 @@ function init(args)
    nsent = 0
    granted = {}       -- indices answered 200, to replay
    tokens = {}        -- index -> answers 200
+   sent_at = {}       -- request number -> when it was sent
+   statuses = {}      -- status -> answers
+   tl_count, tl_max, tl_first = {}, {}, {}   -- (tenth, kind, status) -> ...
+   stopped = false
    math.randomseed(1000 + thread_number)
    local host = wrk.host
    if wrk.port then
@@ -71,8 +100,8 @@ end
 function request()
    local kind, i
    nsent = nsent + 1
-   if #granted > 0 and (nsent % every == 0 or nextf >= nbodies) then
-      if nextf >= nbodies then
+   if #granted > 0 and ((every > 0 and nsent % every == 0) or nextf >= nbodies) then
+      if nextf >= nbodies and not done_file then
          ran_out = 1
       end
       kind, i = "r", granted[math.random(#granted)]
@@ -83,25 +112,54 @@ function request()
       fresh_sent = fresh_sent + 1
    else
       -- out of fresh ones and none answered 200: replay the first anyway
-      ran_out = 1
+      if not done_file then
+         ran_out = 1
+      end
       kind, i = "r", 1
       replay_sent = replay_sent + 1
    end
+   if done_file and not stopped and nextf >= nbodies then
+      stopped = true     -- every fresh one sent: say so, once
+      local f = io.open(done_file .. "." .. thread_number, "w")
+      if f then
+         f:close()
+      end
+   end
    local body = bodies[i]
-   return head .. kind .. i .. "\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
+   sent_at[nsent] = now()
+   return head .. kind .. i .. "." .. nsent .. "\r\nContent-Length: " .. #body ..
+      "\r\n\r\n" .. body
 end
 
 function response(status, headers, body)
+   local t = now()
+   statuses[status] = (statuses[status] or 0) + 1
    local id = headers["X-Bench-Id"]
-   if not id then
+   local kind, i, n
+   if id then
+      kind, i, n = id:match("^(%a)(%d+)%.(%d+)$")
+   end
+   if not kind then
       no_id = no_id + 1
       return
    end
-   local kind, i = id:sub(1, 1), tonumber(id:sub(2))
+   i, n = tonumber(i), tonumber(n)
+   if timeline then
+      local key = math.floor(t * 10) * 10000 + (kind == "r" and 1000 or 0) + status
+      local lat = t - (sent_at[n] or t)
+      tl_count[key] = (tl_count[key] or 0) + 1
+      if lat > (tl_max[key] or 0) then
+         tl_max[key] = lat
+      end
+      if not tl_first[key] then
+         tl_first[key] = t
+      end
+   end
+   sent_at[n] = nil
    if status == 200 then
-      local n = (tokens[i] or 0) + 1
-      tokens[i] = n
-      if n > 1 then
+      local c = (tokens[i] or 0) + 1
+      tokens[i] = c
+      if c > 1 then
          second_tokens = second_tokens + 1
       end
    end
@@ -156,5 +214,33 @@ function done(summary, latency, requests)
       end
       out = out .. " " .. name .. "=" .. sum
    end
+   local all, keys = {}, {}
+   for _, t in ipairs(threads) do
+      for s, v in pairs(t:get("statuses") or {}) do
+         if not all[s] then
+            keys[#keys + 1] = s
+         end
+         all[s] = (all[s] or 0) + v
+      end
+   end
+   table.sort(keys)
+   local list = {}
+   for _, s in ipairs(keys) do
+      list[#list + 1] = s .. ":" .. all[s]
+   end
+   out = out .. " statuses=" .. (#list > 0 and table.concat(list, ",") or "none")
    io.write(out .. "\n")
+   local path = os.getenv("BENCH_TIMELINE")
+   if path then
+      local f = assert(io.open(path, "w"))
+      for _, t in ipairs(threads) do
+         local count, max, first = t:get("tl_count"), t:get("tl_max"), t:get("tl_first")
+         for key, c in pairs(count or {}) do
+            f:write(string.format("%d %s %d %d %.6f %.6f\n", math.floor(key / 10000),
+                                  key % 10000 >= 1000 and "r" or "f", key % 1000, c,
+                                  max[key] or 0, first[key] or 0))
+         end
+      end
+      f:close()
+   end
 end

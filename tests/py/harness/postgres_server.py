@@ -1,7 +1,8 @@
 """A PostgreSQL server for the store tests (JWTGrantStore dbd): Debian's
 postgresql binaries, a cluster made by initdb in the session's directory,
 listening on 127.0.0.1 only, run as the unprivileged postgres user when the
-tests run as root; one new database per httpd; stopped at the end.
+tests run as root; one new database per httpd; stopped at the end. stop()
+and start() take it down and bring it back with its data (an outage).
 
 The fixture `postgres` (harness.fixtures) fails (never skips) when
 PostgreSQL is missing: scripts/install-deps installs it."""
@@ -55,6 +56,20 @@ class Postgres:
         return proc
 
     def start(self):
+        """Makes the cluster the first time; after stop(), brings the same
+        cluster back on the same port (a database outage ends)."""
+        if not os.path.isdir(self.data):
+            self._init()
+        self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-l", self.log, "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} "
+                  "-c fsync=off", "start")
+        deadline = time.monotonic() + 30
+        while not self.answers():
+            assert time.monotonic() < deadline, "PostgreSQL did not come up"
+            time.sleep(0.1)
+        return self
+
+    def _init(self):
         os.makedirs(self.dir)
         if self.run_as:
             pw = pwd.getpwnam(self.run_as)
@@ -65,14 +80,6 @@ class Postgres:
         if self.clients:
             with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
                 f.write(f"host all all {self.clients} trust\n")
-        self._cmd(f"{self.bindir}/pg_ctl", "-D", self.data, "-l", self.log, "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} "
-                  "-c fsync=off", "start")
-        deadline = time.monotonic() + 30
-        while not self.answers():
-            assert time.monotonic() < deadline, "PostgreSQL did not come up"
-            time.sleep(0.1)
-        return self
 
     def answers(self):
         if self.netns:
