@@ -1,6 +1,6 @@
 -- wrk script for bench/run.
 --
--- BENCH_MODE=token (default): every thread POSTs the form bodies of its own
+-- BENCH_MODE=token (default) or null: every thread POSTs the form bodies of its own
 -- file BENCH_ASSERTIONS.<thread number> (bench/mint.py writes them), each
 -- exactly once, with client_secret_basic (BENCH_BASIC: base64 of id:secret).
 -- Should a thread run out it starts again from the top: those replays are
@@ -33,7 +33,9 @@ function setup(thread)
    threads[nthreads] = thread
 end
 
-if mode == "token" then
+-- null: the same requests to the bench's null handler (bench/null), which
+-- reads and ignores them; it spends nothing, so wrapping around is harmless
+if mode == "token" or mode == "null" then
    function init(args)
       local prefix = os.getenv("BENCH_ASSERTIONS")
       local basic = os.getenv("BENCH_BASIC")

@@ -140,24 +140,50 @@ static int digest_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,
     return ok;
 }
 
+/* One INTEGER of a DER ECDSA-Sig-Value at q (before end) into n bytes,
+ * big-endian, zeros on the left; the byte after it, or NULL. */
+static const unsigned char *der_integer(const unsigned char *q, const unsigned char *end,
+                                        unsigned char *out, size_t n)
+{
+    size_t len;
+
+    if (end - q < 2 || q[0] != 0x02 || (q[1] & 0x80)) return NULL;
+    len = q[1];
+    q += 2;
+    if (len == 0 || (size_t)(end - q) < len) return NULL;
+    for (; len > 0 && *q == 0; len--) q++;         /* the sign byte */
+    if (len > n) return NULL;
+    memset(out, 0, n - len);
+    memcpy(out + n - len, q, len);
+    return q + len;
+}
+
+/* The DER signature OpenSSL writes (SEQUENCE of r and s) to JWS r||s
+ * (RFC 7518 §3.4), read here rather than through d2i_ECDSA_SIG and two
+ * BIGNUMs: every access token is signed so. */
 static int ecdsa_der_to_raw(apr_pool_t *p, const jg_alg_t *alg,
                             const unsigned char *der, size_t derlen,
                             unsigned char **sig, size_t *siglen)
 {
-    const unsigned char *q = der;
-    ECDSA_SIG *esig = d2i_ECDSA_SIG(NULL, &q, (long)derlen);
-    const BIGNUM *r, *s;
-    size_t n = alg->coord_len;
-    int ok;
+    const unsigned char *q = der, *end = der + derlen;
+    size_t n = alg->coord_len, len;
 
-    if (!esig) return 0;
-    ECDSA_SIG_get0(esig, &r, &s);
+    if (derlen < 2 || q[0] != 0x30) return 0;
+    if (q[1] < 0x80) {
+        len = q[1];
+        q += 2;
+    }
+    else if (q[1] == 0x81 && derlen >= 3) {       /* P-521 */
+        len = q[2];
+        q += 3;
+    }
+    else return 0;
+    if ((size_t)(end - q) != len) return 0;
     *sig = apr_palloc(p, 2 * n);
-    ok = BN_bn2binpad(r, *sig, (int)n) == (int)n
-         && BN_bn2binpad(s, *sig + n, (int)n) == (int)n;
-    ECDSA_SIG_free(esig);
     *siglen = 2 * n;
-    return ok;
+    q = der_integer(q, end, *sig, n);
+    q = q ? der_integer(q, end, *sig + n, n) : NULL;
+    return q == end;
 }
 
 jg_status_t jg_sig_sign(apr_pool_t *p, const jg_key_t *key, const jg_alg_t *alg,

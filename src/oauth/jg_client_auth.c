@@ -307,18 +307,19 @@ int jg_client_authenticate(apr_pool_t *p, const jg_grant_config_t *cfg,
 }
 
 /* A stored secret compared with the presented one and, for HTTP Basic, its
- * other form (alt, or NULL): both comparisons always run, in constant time,
- * so that timing tells neither whether the id exists nor which form matched. */
+ * other form (alt, or NULL): when there are two forms both comparisons run,
+ * each in constant time, so that timing tells neither whether the id exists
+ * nor which form matched. */
 #define NO_SECRET "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 static int secret_matches(const char *stored, const char *secret, const char *alt, int basic)
 {
     int ok = jg_secret_matches(stored, secret, strlen(secret));
 
-    if (basic) {
-        const char *other = alt ? alt : secret;
-        ok |= jg_secret_matches(stored, other, strlen(other));
-    }
+    /* Without another form the second comparison would be the first one
+     * again: whether it runs depends on the presented text alone, never
+     * on the stored secret or on whether the id exists. */
+    if (basic && alt) ok |= jg_secret_matches(stored, alt, strlen(alt));
     return ok;
 }
 

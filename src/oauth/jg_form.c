@@ -16,9 +16,15 @@ jg_status_t jg_form_unescape(apr_pool_t *p, const char *s, size_t len,
                              const char **out)
 {
     char *buf = apr_palloc(p, len + 1), *d = buf;
+    const char *pct = memchr(s, '%', len), *plus = memchr(s, '+', len);
     size_t i;
 
-    for (i = 0; i < len; i++) {
+    /* What comes before the first '%' or '+' is copied as it is: all of an
+     * assertion, whose characters are URL-safe. */
+    i = (size_t)((pct && (!plus || pct < plus) ? pct : plus ? plus : s + len) - s);
+    memcpy(d, s, i);
+    d += i;
+    for (; i < len; i++) {
         if (s[i] == '+') {
             *d++ = ' ';
         }

@@ -1,3 +1,11 @@
+/* base64url (RFC 4648 §5, no padding) and standard base64. Written here
+ * rather than with OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock: those speak
+ * standard base64 only, so base64url text had to be copied and translated
+ * first, and the decoder's tolerance (padding, whitespace, a non-canonical
+ * last character) had to be checked apart. Every token request decodes an
+ * assertion's three parts and encodes a token's: one pass over a 256-entry
+ * table saves about 14k instructions a request (bench/README.md), and the
+ * unit tests compare both directions with OpenSSL on random input. */
 #include <string.h>
 #include <openssl/evp.h>
 #include <apr_strings.h>
@@ -18,55 +26,53 @@ static const unsigned char b64url_val1[256] = {
     ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
 };
 
-#define B64URL_VAL(c) (b64url_val1[(unsigned char)(c)] - 1)
+/* A character's value, or more than 63 when it is outside the alphabet
+ * (its table entry 0, minus one, wraps around). */
+#define VAL(c) ((unsigned)b64url_val1[(unsigned char)(c)] - 1u)
 
+/* One pass, four characters at a time, checking the alphabet as it goes:
+ * the token endpoint decodes every assertion's three parts with this. */
 jg_status_t jg_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                              unsigned char **out, size_t *outlen,
                              const char **why)
 {
-    size_t i, rem = len % 4, padded, n;
-    char *std;
-    unsigned char *buf;
-    int dec;
+    size_t i, full = len / 4, rem = len % 4;
+    unsigned bad = 0, a, b = 0, c = 0;
+    unsigned char *buf, *o;
 
     if (len > JG_B64URL_MAX_INPUT)
         return jg_fail(why, JG_ERR_MALFORMED, "base64url: input too long");
-    for (i = 0; i < len; i++) {
-        if (!b64url_val1[(unsigned char)in[i]])
-            return jg_fail(why, JG_ERR_MALFORMED,
-                           "base64url: character outside the alphabet");
+    o = buf = apr_palloc(p, full * 3 + 3);
+    for (i = 0; i < full; i++, in += 4, o += 3) {
+        unsigned w = VAL(in[0]), x = VAL(in[1]), y = VAL(in[2]), z = VAL(in[3]);
+        unsigned v = w << 18 | x << 12 | y << 6 | z;
+
+        bad |= w | x | y | z;
+        o[0] = (unsigned char)(v >> 16);
+        o[1] = (unsigned char)(v >> 8);
+        o[2] = (unsigned char)v;
     }
+    if (rem) {
+        a = VAL(in[0]);
+        if (rem > 1) b = VAL(in[1]);
+        if (rem > 2) c = VAL(in[2]);
+        bad |= a | b | c;
+    }
+    if (bad > 63)
+        return jg_fail(why, JG_ERR_MALFORMED, "base64url: character outside the alphabet");
     if (rem == 1)
         return jg_fail(why, JG_ERR_MALFORMED, "base64url: impossible length");
     /* Canonical form: the bits below the last whole byte must be zero, or
      * "AB" and "AA" would decode to the same byte. */
-    if (rem == 2 && (B64URL_VAL(in[len - 1]) & 0x0f))
+    if ((rem == 2 && (b & 0x0f)) || (rem == 3 && (c & 0x03)))
         return jg_fail(why, JG_ERR_MALFORMED, "base64url: non-canonical trailing bits");
-    if (rem == 3 && (B64URL_VAL(in[len - 1]) & 0x03))
-        return jg_fail(why, JG_ERR_MALFORMED, "base64url: non-canonical trailing bits");
-
-    /* OpenSSL decodes standard base64 with padding: translate, then let it. */
-    padded = len + (rem ? 4 - rem : 0);
-    std = apr_palloc(p, padded + 1);
-    for (i = 0; i < len; i++) {
-        char c = in[i];
-        std[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+    if (rem) {
+        *o++ = (unsigned char)(a << 2 | b >> 4);
+        if (rem == 3) *o++ = (unsigned char)(b << 4 | c >> 2);
     }
-    for (; i < padded; i++) std[i] = '=';
-    std[padded] = '\0';
-
-    n = padded / 4 * 3;
-    buf = apr_palloc(p, n + 1);
-    if (padded) {
-        dec = EVP_DecodeBlock(buf, (const unsigned char *)std, (int)padded);
-        if (dec < 0 || (size_t)dec != n)
-            return jg_fail(why, JG_ERR_MALFORMED, "base64url: undecodable");
-        /* EVP_DecodeBlock counts padding as zero bytes */
-        n -= rem ? 4 - rem : 0;
-    }
-    buf[n] = '\0';
+    *o = '\0';
     *out = buf;
-    *outlen = n;
+    *outlen = (size_t)(o - buf);
     return JG_OK;
 }
 
@@ -96,13 +102,27 @@ char *jg_b64_encode(apr_pool_t *p, const void *in, size_t len)
 
 char *jg_b64url_encode(apr_pool_t *p, const void *in, size_t len)
 {
-    char *out = jg_b64_encode(p, in, len);
-    size_t i;
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *u = in;
+    size_t i, full = len / 3, rem = len % 3;
+    char *out = apr_palloc(p, full * 4 + 4), *o = out;
 
-    for (i = 0; out[i]; i++) {
-        if (out[i] == '+') out[i] = '-';
-        else if (out[i] == '/') out[i] = '_';
-        else if (out[i] == '=') { out[i] = '\0'; break; }
+    for (i = 0; i < full; i++, u += 3, o += 4) {
+        unsigned v = (unsigned)u[0] << 16 | (unsigned)u[1] << 8 | u[2];
+
+        o[0] = alphabet[v >> 18];
+        o[1] = alphabet[(v >> 12) & 63];
+        o[2] = alphabet[(v >> 6) & 63];
+        o[3] = alphabet[v & 63];
     }
+    if (rem) {
+        unsigned v = (unsigned)u[0] << 16 | (rem == 2 ? (unsigned)u[1] << 8 : 0);
+
+        *o++ = alphabet[v >> 18];
+        *o++ = alphabet[(v >> 12) & 63];
+        if (rem == 2) *o++ = alphabet[(v >> 6) & 63];
+    }
+    *o = '\0';
     return out;
 }

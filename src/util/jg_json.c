@@ -490,6 +490,13 @@ const char *jg_json_to_string(apr_pool_t *p, json_object *o)
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* 1 for the bytes that a JSON string must escape (and the NUL that ends s) */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
 const char *jg_json_quote(apr_pool_t *p, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -497,6 +504,19 @@ const char *jg_json_quote(apr_pool_t *p, const char *s)
     size_t n = 2;
     char *out, *o;
 
+    /* Most strings (tokens, URLs, names) need no escape: find the first
+     * byte that does, and when it ends the string, copy it whole. */
+    for (u = (const unsigned char *)s; !needs_escape[*u]; u++)
+        ;
+    if (!*u) {
+        n = (size_t)(u - (const unsigned char *)s);
+        out = apr_palloc(p, n + 3);
+        out[0] = '"';
+        memcpy(out + 1, s, n);
+        out[n + 1] = '"';
+        out[n + 2] = '\0';
+        return out;
+    }
     for (u = (const unsigned char *)s; *u; u++)
         n += *u == '"' || *u == '\\' ? 2 : *u < 0x20 ? 6 : 1;
     o = out = apr_palloc(p, n + 1);

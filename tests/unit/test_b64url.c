@@ -2,6 +2,8 @@
  * and base64 encoding. */
 #include <stdlib.h>
 #include <string.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "test_suites.h"
 #include "jg_b64url.h"
@@ -403,6 +405,88 @@ START_TEST(b64_encode_binary)
 }
 END_TEST
 
+/* ---- against OpenSSL's base64 ------------------------------------------------ */
+
+/* base64url of raw by OpenSSL's standard encoder, translated and unpadded */
+static char *reference_encode(const unsigned char *raw, size_t len)
+{
+    char *out = apr_palloc(test_pool, (len + 2) / 3 * 4 + 1), *c;
+
+    EVP_EncodeBlock((unsigned char *)out, raw, (int)len);
+    for (c = out; *c; c++) {
+        if (*c == '+') *c = '-';
+        else if (*c == '/') *c = '_';
+        else if (*c == '=') { *c = '\0'; break; }
+    }
+    return out;
+}
+
+START_TEST(encode_matches_openssl_on_random_bytes)
+{
+    unsigned char raw[200];
+    size_t len;
+    int round;
+
+    for (round = 0; round < 20; round++) {
+        for (len = 0; len <= sizeof(raw); len++) {
+            if (len) ck_assert_int_eq(RAND_bytes(raw, (int)len), 1);
+            ck_assert_str_eq(jg_b64url_encode(test_pool, raw, len), reference_encode(raw, len));
+        }
+    }
+}
+END_TEST
+
+/* Random strings over the alphabet and some characters outside it: decoded
+ * exactly when every character is in the alphabet, the length is not 1
+ * modulo 4 and the trailing bits are zero, and then to the bytes OpenSSL
+ * decodes from the padded standard form. */
+START_TEST(decode_matches_openssl_on_random_strings)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        "AQgw-_+/= .\x80";   /* canonical tails more often; then strangers */
+    int round;
+
+    for (round = 0; round < 20000; round++) {
+        unsigned char r[64], *out = NULL, std[72], ref[64];
+        char in[64];
+        size_t len, i, outlen = 0, want_len = 0;
+        const char *why = NULL;
+        int valid = 1, dec = 0;
+        jg_status_t st;
+
+        ck_assert_int_eq(RAND_bytes(r, sizeof(r)), 1);
+        len = r[0] % 40;
+        for (i = 0; i < len; i++) {
+            /* mostly the alphabet, sometimes anything of chars */
+            in[i] = chars[r[i + 1] % (round % 3 ? 64 : sizeof(chars) - 1)];
+            valid &= strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                            "0123456789-_", in[i]) != NULL;
+        }
+        if (valid && len % 4 != 1) {
+            /* OpenSSL on the padded standard form; canonical when
+             * re-encoding gives the input back */
+            for (i = 0; i < len; i++)
+                std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
+            for (; i % 4; i++) std[i] = '=';
+            dec = len ? EVP_DecodeBlock(ref, std, (int)i) : 0;
+            ck_assert_int_ge(dec, 0);
+            want_len = len * 3 / 4;
+            valid = !strcmp(reference_encode(ref, want_len), apr_pstrndup(test_pool, in, len));
+        }
+        else valid = 0;
+        st = jg_b64url_decode(test_pool, in, len, &out, &outlen, &why);
+        ck_assert_msg(valid ? st == JG_OK : st == JG_ERR_MALFORMED,
+                      "round %d: \"%.*s\": status %d", round, (int)len, in, st);
+        if (valid) {
+            ck_assert_uint_eq(outlen, want_len);
+            if (want_len) ck_assert_mem_eq(out, ref, want_len);
+            ck_assert_int_eq(out[outlen], '\0');
+        }
+    }
+}
+END_TEST
+
 Suite *b64url_suite(void)
 {
     Suite *s = suite_create("b64url");
@@ -442,6 +526,12 @@ Suite *b64url_suite(void)
     tcase_add_test(tc, b64_encode_rfc4648_vectors_with_padding);
     tcase_add_test(tc, url_alphabet_used_both_ways);
     tcase_add_test(tc, b64_encode_binary);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("against_openssl");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, encode_matches_openssl_on_random_bytes);
+    tcase_add_test(tc, decode_matches_openssl_on_random_strings);
     suite_add_tcase(s, tc);
     return s;
 }

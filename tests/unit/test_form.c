@@ -1,6 +1,7 @@
 /* jg_form.h: application/x-www-form-urlencoded bodies (RFC 6749 §3.2: a
  * repeated parameter is refused) and HTTP Basic client credentials with
  * form-encoded id and secret (RFC 6749 §2.3.1). */
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "jg_array.h"
@@ -328,6 +329,60 @@ START_TEST(unescape_component)
 }
 END_TEST
 
+/* Every string of up to 6 characters over a small alphabet ('%' and '+'
+ * anywhere, hex digits and not): the same result as decoding one character
+ * after the other, and no read past len (the input continues with '%'). */
+static int reference_unescape(const char *s, size_t len, char *out)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') *out++ = ' ';
+        else if (s[i] == '%') {
+            unsigned v;
+            char hex[3] = { 0, 0, 0 };
+            if (i + 2 >= len || !strchr("0123456789abcdefABCDEF", s[i + 1])
+                || !strchr("0123456789abcdefABCDEF", s[i + 2]))
+                return 0;
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            v = (unsigned)strtoul(hex, NULL, 16);
+            if (!v) return 0;
+            *out++ = (char)v;
+            i += 2;
+        }
+        else *out++ = s[i];
+    }
+    *out = '\0';
+    return 1;
+}
+
+START_TEST(unescape_matches_a_byte_by_byte_decoder)
+{
+    static const char alphabet[] = "%+a0F2g";
+    const size_t k = sizeof(alphabet) - 1;
+    char in[8], want[8];
+    size_t len, i;
+    unsigned long n, code, total;
+
+    for (len = 0; len <= 6; len++) {
+        for (total = 1, i = 0; i < len; i++) total *= k;
+        for (n = 0; n < total; n++) {
+            const char *out = NULL;
+            int ok;
+            jg_status_t st;
+
+            for (code = n, i = 0; i < len; i++, code /= k) in[i] = alphabet[code % k];
+            in[len] = '%';        /* beyond len: must not be read as part of it */
+            ok = reference_unescape(in, len, want);
+            st = jg_form_unescape(test_pool, in, len, &out);
+            ck_assert_msg(ok ? st == JG_OK : st == JG_ERR_MALFORMED, "\"%.*s\"", (int)len, in);
+            if (ok) ck_assert_str_eq(out, want);
+        }
+    }
+}
+END_TEST
+
 /* ---- HTTP Basic --------------------------------------------------------------------- */
 
 START_TEST(basic_valid)
@@ -550,6 +605,7 @@ Suite *form_suite(void)
     tcase_add_test(tc, form_too_many_parameters_refused);
     tcase_add_test(tc, form_empty_pairs_do_not_count_as_parameters);
     tcase_add_test(tc, unescape_component);
+    tcase_add_test(tc, unescape_matches_a_byte_by_byte_decoder);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("basic");

@@ -773,6 +773,40 @@ START_TEST(quote_escapes_quote_and_backslash_only)
 }
 END_TEST
 
+/* Every byte at the start, in the middle and at the end of a longer
+ * string: quoted strings parse back to the input, and only the bytes JSON
+ * must escape are escaped (the others are copied as they are). */
+START_TEST(quote_round_trips_every_byte_anywhere)
+{
+    char in[41];
+    const char *q, *why = NULL;
+    json_object *back = NULL;
+    int c, at;
+
+    for (c = 1; c < 256; c++) {
+        for (at = 0; at < 3; at++) {
+            int must = c < 0x20 || c == '"' || c == '\\';
+            size_t pos = at == 0 ? 0 : at == 1 ? 20 : 39;
+
+            memset(in, 'x', 40);
+            in[40] = '\0';
+            in[pos] = (char)c;
+            q = jg_json_quote(test_pool, in);
+            ck_assert_uint_eq(strlen(q), 42 + (must ? (c < 0x20 ? 5 : 1) : 0));
+            if (!must) {
+                ck_assert_int_eq(q[0], '"');
+                ck_assert_int_eq(strncmp(q + 1, in, 40), 0);
+                ck_assert_str_eq(q + 41, "\"");
+            }
+            if (c < 0x80) {          /* lone bytes >= 0x80 are not UTF-8 */
+                ck_assert_int_eq(jg_json_parse(test_pool, q, strlen(q), &back, &why), JG_OK);
+                ck_assert_str_eq(json_object_get_string(back), in);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(writer_builds_compact_objects)
 {
     jg_json_writer_t w;
@@ -879,6 +913,7 @@ Suite *json_suite(void)
     tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, quote_escapes_every_control_character);
     tcase_add_test(tc, quote_escapes_quote_and_backslash_only);
+    tcase_add_test(tc, quote_round_trips_every_byte_anywhere);
     tcase_add_test(tc, writer_builds_compact_objects);
     tcase_add_test(tc, writer_output_parses_back);
     tcase_add_test(tc, decodes_every_escape);

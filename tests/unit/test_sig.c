@@ -185,6 +185,32 @@ START_TEST(randomized_algs_sign_differently_and_both_verify)
 }
 END_TEST
 
+/* Many ECDSA signatures of each curve: r and s with and without a sign
+ * byte in their DER form (half of them for P-256), and shorter than the
+ * curve (P-521's top byte is 0 half the time), all come out as r||s of
+ * the curve's width and verify, with the key and with its public half. */
+START_TEST(ecdsa_signatures_of_every_shape_verify)
+{
+    jg_alg_id_t ids[] = { JG_ALG_ES256, JG_ALG_ES384, JG_ALG_ES512 };
+    size_t i;
+    int round;
+
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        const jg_alg_t *a = alg(ids[i]);
+        jg_key_t *key = signing_key(a), *pub = verifying_key(key);
+
+        for (round = 0; round < 100; round++) {
+            size_t siglen = 0;
+            unsigned char *sig = sign_ok(key, a, data, DATA_LEN, &siglen);
+
+            ck_assert_uint_eq(siglen, 2 * a->coord_len);
+            assert_verifies(key, a, data, DATA_LEN, sig, siglen);
+            assert_verifies(pub, a, data, DATA_LEN, sig, siglen);
+        }
+    }
+}
+END_TEST
+
 /* ---- tampering ------------------------------------------------------------------------- */
 
 START_TEST(tampered_data_refused_every_alg)
@@ -812,6 +838,7 @@ Suite *sig_suite(void)
     tcase_add_test(tc, hmac_known_answers_rfc4231);
     tcase_add_test(tc, deterministic_algs_sign_identically);
     tcase_add_test(tc, randomized_algs_sign_differently_and_both_verify);
+    tcase_add_test(tc, ecdsa_signatures_of_every_shape_verify);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("tamper");
