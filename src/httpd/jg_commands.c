@@ -200,23 +200,14 @@ static const char *set_server_duration(cmd_parms *cmd, void *dc, const char *arg
     return NULL;
 }
 
-static const char *set_require_auth(cmd_parms *cmd, void *dc, int on)
+/* An On/Off of the server (cmd->info: its offset in jg_server_conf_t). */
+static const char *set_server_flag(cmd_parms *cmd, void *dc, int on)
 {
     const char *err;
 
     (void)dc;
     if ((err = not_in_block(cmd))) return err;
-    cmd_conf(cmd)->require_client_auth = on;
-    return NULL;
-}
-
-static const char *set_replay_horizon(cmd_parms *cmd, void *dc, int on)
-{
-    const char *err;
-
-    (void)dc;
-    if ((err = not_in_block(cmd))) return err;
-    cmd_conf(cmd)->replay_horizon = on;
+    *(int *)(void *)((char *)cmd_conf(cmd) + (apr_uintptr_t)cmd->info) = on;
     return NULL;
 }
 
@@ -1385,11 +1376,13 @@ const command_rec jg_cmds[] = {
                   RSRC_CONF, "access token lifetime"),
     AP_INIT_TAKE1(JG_CMD_CLOCK_SKEW, set_server_duration, SC_OFFSET(clock_skew),
                   RSRC_CONF, "leeway on exp, nbf and iat"),
-    AP_INIT_FLAG(JG_CMD_REQUIRE_AUTH, set_require_auth, NULL, RSRC_CONF,
-                 "whether clients must authenticate"),
-    AP_INIT_FLAG(JG_CMD_REPLAY_HORIZON, set_replay_horizon, NULL, RSRC_CONF,
-                 "refuse assertions that may have been used before the replay cache "
-                 "last lost records"),
+    AP_INIT_FLAG(JG_CMD_REQUIRE_AUTH, set_server_flag, SC_OFFSET(require_client_auth),
+                 RSRC_CONF, "whether clients must authenticate"),
+    AP_INIT_FLAG(JG_CMD_REPLAY_HORIZON, set_server_flag, SC_OFFSET(replay_horizon),
+                 RSRC_CONF, "refuse assertions that may have been used before the replay "
+                 "cache last lost records"),
+    AP_INIT_FLAG(JG_CMD_METRICS, set_server_flag, SC_OFFSET(metrics), RSRC_CONF,
+                 "whether this virtual host's requests are counted in the metrics"),
     AP_INIT_TAKE12(JG_CMD_SIGNING_KEY, add_signing_key, NULL, RSRC_CONF,
                    "PEM private key signing access tokens, and an optional kid"),
     AP_INIT_TAKE1(JG_CMD_SIGNING_ALG, set_signing_alg, NULL, RSRC_CONF,

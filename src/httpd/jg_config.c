@@ -57,6 +57,7 @@ void *jg_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->clock_skew = JG_UNSET;
     sc->require_client_auth = JG_UNSET;
     sc->replay_horizon = JG_UNSET;
+    sc->metrics = JG_UNSET;
     sc->jwks_connect_timeout = sc->jwks_timeout = JG_UNSET;
     sc->jwks_max_size = JG_UNSET;
     sc->jwks_min_lifetime = sc->jwks_max_lifetime = JG_UNSET;
@@ -88,6 +89,7 @@ void *jg_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     sc->clock_skew = MERGE_VAL(clock_skew);
     sc->require_client_auth = MERGE_VAL(require_client_auth);
     sc->replay_horizon = MERGE_VAL(replay_horizon);
+    sc->metrics = MERGE_VAL(metrics);
     sc->signing_keys = MERGE_PTR(signing_keys);
     sc->signing_alg = MERGE_PTR(signing_alg);
     sc->jwks_ca_file = MERGE_PTR(jwks_ca_file);
@@ -144,6 +146,11 @@ long long jg_conf_clock_skew(const jg_server_conf_t *sc)
 int jg_conf_require_client_auth(const jg_server_conf_t *sc)
 {
     return sc->require_client_auth != JG_UNSET ? sc->require_client_auth : 1;
+}
+
+int jg_conf_metrics(const jg_server_conf_t *sc)
+{
+    return sc->metrics != JG_UNSET ? sc->metrics : 1;
 }
 
 int jg_conf_replay_horizon(const jg_server_conf_t *sc)

@@ -44,6 +44,7 @@ typedef struct jg_server_conf {
     long long clock_skew;
     int require_client_auth;
     int replay_horizon;               /* refuse assertions older than the cache */
+    int metrics;                      /* count this host's requests (JWTGrantMetrics) */
     apr_array_header_t *signing_keys; /* jg_signing_key_spec_t; NULL: unset */
     const jg_alg_t *signing_alg;
     jg_registry_t *registry;          /* blocks of this server (and inherited) */
@@ -155,6 +156,7 @@ long long jg_conf_token_lifetime(const jg_server_conf_t *sc);
 long long jg_conf_clock_skew(const jg_server_conf_t *sc);
 int jg_conf_require_client_auth(const jg_server_conf_t *sc);
 int jg_conf_replay_horizon(const jg_server_conf_t *sc);
+int jg_conf_metrics(const jg_server_conf_t *sc);
 jg_token_format_t jg_conf_token_format(const jg_server_conf_t *sc);
 /* JWTGrantRefreshTokens (for clients that do not say) and
  * JWTGrantRefreshTokenLifetime. */

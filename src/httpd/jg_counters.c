@@ -21,6 +21,7 @@
 #include <ap_provider.h>
 #include <ap_slotmem.h>
 
+#include "jg_config.h"
 #include "jg_counters.h"
 #include "jg_directives.h"
 #include "jg_jwt_bearer.h"
@@ -195,7 +196,8 @@ static int counters_log(request_rec *r)
     apr_time_t took;
     double secs;
 
-    if (!shm || !r->handler || r->main) return DECLINED;
+    if (!shm || !r->handler || r->main || !jg_conf_metrics(jg_server_conf(r->server)))
+        return DECLINED;
     for (ep = 0; ep < JG_CN_ENDPOINTS; ep++)
         if (!strcmp(r->handler, endpoint_handlers[ep])) break;
     if (ep == JG_CN_ENDPOINTS) return DECLINED;
@@ -305,7 +307,7 @@ void jg_counters_token(request_rec *r, const jg_registry_t *reg,
     const jg_tenant_t *t;
     long long now = apr_time_sec(r->request_time);
 
-    if (!shm || !reg || !res->tenant
+    if (!shm || !reg || !res->tenant || !jg_conf_metrics(jg_server_conf(r->server))
         || !(t = apr_hash_get(reg->tenants, res->tenant, APR_HASH_KEY_STRING)))
         return;
     count_activity(JG_CN_TENANT, t->name, "", now, res);

@@ -24,6 +24,7 @@
 #define JG_CMD_REQUIRE_AUTH     "JWTGrantRequireClientAuth"
 #define JG_CMD_STATE_DIR        "JWTGrantStateDir"
 #define JG_CMD_REPLAY_HORIZON   "JWTGrantReplayHorizon"
+#define JG_CMD_METRICS          "JWTGrantMetrics"
 #define JG_CMD_REPLAY_CACHE_SIZE "JWTGrantReplayCacheSize"
 
 /* server scope: fetching IdPs' JWKS URLs */

@@ -228,6 +228,31 @@ def test_metrics_after_a_known_sequence_and_a_graceful_restart(jg_env, keys, idp
         assert not any(dict(k[1]).get("endpoint") == "metrics" for k in got)
 
 
+def test_a_virtual_host_with_metrics_off_is_not_counted(jg_env, keys):
+    """JWTGrantMetrics Off: that virtual host's token requests, issued or
+    refused, are not counted; the main server's still are."""
+    h = Httpd(jg_env, "metrics-vhost-off", ports=2)
+    cert = h.file("idp.pem", cert_pem(keys["rsa2048"].priv, "mIdP"))
+    h.write(Conf().load_module("slotmem_shm_module", f"{jg_env.modules_dir}/mod_slotmem_shm.so")
+            .server(issuer="https://as.metrics.test")
+            .idp("mIdP", certificate=cert, alias=AUD)
+            .client("app", id=APP[0], secret=APP[1])
+            .location(METRICS_PATH, "jwt-grant-metrics")
+            .start_vhost(h.ports[1]).directive("JWTGrantMetrics", "Off").end())
+    with running(h):
+        for _ in range(3):
+            assert_granted(h.token(assertion(keys), client=APP, port=h.ports[1]))
+        assert_error(h.token("x.y.z", client=APP, port=h.ports[1]), 400, "invalid_grant")
+        assert_granted(h.token(assertion(keys), client=APP))
+        _, got = scrape_when(h, {"token": 1})
+        issued_total = sum(v for k, v in got.items() if k[0] == "jwt_grant_requests_total"
+                           and dict(k[1]).get("outcome") == "issued")
+        refused_total = sum(v for k, v in got.items() if k[0] == "jwt_grant_requests_total"
+                            and dict(k[1]).get("outcome") == "refused")
+        assert (issued_total, refused_total) == (1, 0), got
+        assert got[issued("carbon.super", "mIdP")] == 1
+
+
 def test_metrics_without_slotmem_answer_503(jg_env, keys):
     h = Httpd(jg_env, "metrics-no-slotmem")
     h.write(Conf().location(METRICS_PATH, "jwt-grant-metrics"))
