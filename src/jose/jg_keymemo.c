@@ -32,7 +32,7 @@ struct memo {
     apr_hash_t *entries;                    /* memo key -> entry_t * */
     apr_thread_mutex_t *lock;
     int open;                               /* 0: its configuration's pool is gone */
-    unsigned long decoded, shared, held;
+    unsigned long decoded, shared;
 };
 
 static memo_t *memo;                        /* the open one */
@@ -66,7 +66,6 @@ static apr_status_t let_go(void *data)
     apr_thread_mutex_lock(m->lock);
     if (--e->holders == 0) {
         apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, NULL);
-        m->held--;
         apr_pool_destroy(e->pool);
         gone = ends(m);
     }
@@ -128,7 +127,6 @@ jg_status_t jg_keymemo_parse(apr_pool_t *p, const char *text, size_t len,
             memcpy(e->key, key, MEMO_KEY_LEN);
             apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, e);
             m->decoded++;
-            m->held++;
         }
         else {
             /* the reason outlives the pool it was written in */
@@ -153,6 +151,6 @@ void jg_keymemo_counts(unsigned long *decoded, unsigned long *shared, unsigned l
     if (m) apr_thread_mutex_lock(m->lock);
     *decoded = m ? m->decoded : 0;
     *shared = m ? m->shared : 0;
-    *held = m ? m->held : 0;
+    *held = m ? apr_hash_count(m->entries) : 0;
     if (m) apr_thread_mutex_unlock(m->lock);
 }
