@@ -328,26 +328,6 @@ jg_status_t jg_duration_parse(const char *s, long long *out, const char **why)
     return JG_OK;
 }
 
-static const jg_idp_t *idp_named(const jg_tenant_t *t, const char *name)
-{
-    int i;
-
-    for (i = 0; i < t->idps->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(t->idps, i, jg_idp_t *)->name, name))
-            return JG_ARRAY_IDX(t->idps, i, jg_idp_t *);
-    return NULL;
-}
-
-static const jg_client_t *client_named(const jg_tenant_t *t, const char *name)
-{
-    int i;
-
-    for (i = 0; i < t->clients->nelts; i++)
-        if (!strcmp(JG_ARRAY_IDX(t->clients, i, jg_client_t *)->name, name))
-            return JG_ARRAY_IDX(t->clients, i, jg_client_t *);
-    return NULL;
-}
-
 jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
                                 const char *placeholder, const char *default_name,
                                 jg_registry_t **out, const char **why)
@@ -371,7 +351,7 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
     def = jg_registry_tenant(res, default_name, 1);
     for (i = 0; unnamed && i < unnamed->idps->nelts; i++) {
         jg_idp_t *idp = JG_ARRAY_IDX(unnamed->idps, i, jg_idp_t *);
-        const jg_idp_t *inside = idp_named(def, idp->name);
+        const jg_idp_t *inside = jg_tenant_named_idp(def, idp->name);
         if (inside)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
                 "<JWTGrantTrustedIdP %s> is defined both outside (%s) and inside (%s) "
@@ -381,7 +361,7 @@ jg_status_t jg_registry_resolve(apr_pool_t *p, const jg_registry_t *reg,
     }
     for (i = 0; unnamed && i < unnamed->clients->nelts; i++) {
         jg_client_t *c = JG_ARRAY_IDX(unnamed->clients, i, jg_client_t *);
-        const jg_client_t *inside = client_named(def, c->name);
+        const jg_client_t *inside = jg_tenant_named_client(def, c->name);
         if (inside)
             return jg_fail(why, JG_ERR_MALFORMED, apr_psprintf(p,
                 "<JWTGrantServiceProvider %s> is defined both outside (%s) and inside "
