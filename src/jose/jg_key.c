@@ -107,11 +107,35 @@ static const jg_alg_t *ec_alg_of_group(const char *group)
     return NULL;
 }
 
+/* The curves' group orders (SEC 2 §2.4.2, 2.5.1, 2.6.1), to range-check
+ * signatures: constants, since asking OpenSSL for a key's order costs
+ * microseconds a key, and registries hold thousands of keys. */
+static BIGNUM *ec_order_of(const jg_alg_t *alg)
+{
+    const char *hex;
+    BIGNUM *bn = NULL;
+
+    switch (alg->id) {
+    case JG_ALG_ES256:
+        hex = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+        break;
+    case JG_ALG_ES384:
+        hex = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
+              "581a0db248b0a77aecec196accc52973";
+        break;
+    default:
+        hex = "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+              "fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409";
+    }
+    return BN_hex2bn(&bn, hex) ? bn : NULL;
+}
+
 static jg_status_t fill_ec(apr_pool_t *p, jg_key_t *key, const char **why)
 {
     char group[64];
-    size_t glen = 0;
-    BIGNUM *x = NULL, *y = NULL, *d = NULL, *order = NULL;
+    size_t glen = 0, n, plen = 0;
+    unsigned char point[1 + 2 * 66];
+    BIGNUM *x = NULL, *y = NULL, *d = NULL, *order;
     jg_status_t st = JG_OK;
 
     if (!EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME,
@@ -119,17 +143,30 @@ static jg_status_t fill_ec(apr_pool_t *p, jg_key_t *key, const char **why)
         || !(key->ec_alg = ec_alg_of_group(group)))
         return jg_fail(why, JG_ERR_KEY, "EC curve other than P-256, P-384, P-521");
     key->crv = key->ec_alg->crv;
-    if (!EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x)
-        || !EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y)
-        || !EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_ORDER, &order)) {
+    n = key->ec_alg->coord_len;
+    /* one call for both coordinates when the point is kept uncompressed,
+     * as it nearly always is */
+    if (EVP_PKEY_get_octet_string_param(key->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                        point, sizeof(point), &plen)
+        && plen == 1 + 2 * n && point[0] == POINT_CONVERSION_UNCOMPRESSED) {
+        key->x = jg_b64url_encode(p, point + 1, n);
+        key->y = jg_b64url_encode(p, point + 1 + n, n);
+    }
+    else if (EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x)
+             && EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y)) {
+        key->x = bn_b64url(p, x, (int)n);
+        key->y = bn_b64url(p, y, (int)n);
+    }
+    else {
         st = jg_fail(why, JG_ERR_KEY, "EC key without a public point");
         goto out;
     }
-    key->x = bn_b64url(p, x, (int)key->ec_alg->coord_len);
-    key->y = bn_b64url(p, y, (int)key->ec_alg->coord_len);
+    if (!(order = ec_order_of(key->ec_alg))) {
+        st = jg_fail(why, JG_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
     key->ec_order = order;
     apr_pool_cleanup_register(p, order, bn_cleanup, apr_pool_cleanup_null);
-    order = NULL;
     if (EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d)) {
         key->is_private = 1;
         BN_clear_free(d);
@@ -138,7 +175,6 @@ static jg_status_t fill_ec(apr_pool_t *p, jg_key_t *key, const char **why)
 out:
     BN_free(x);
     BN_free(y);
-    BN_free(order);
     return st;
 }
 

@@ -5,8 +5,14 @@
  * The memo's own pool has no parent: it ends when the configuration's pool
  * is cleared and no key set holds an entry any more, whichever comes last
  * (holders made in the configuration's pool let go when it is cleared;
- * those in its sub-pools before). Everything that allocates in it or in an
- * entry's pool does so under the lock. */
+ * those in its sub-pools before). Everything that allocates in it or in a
+ * slab's pool does so under the lock.
+ *
+ * Entries are parsed into slabs, pools shared by up to JG_KEYMEMO_SLAB parses,
+ * not a pool each: APR takes every pool's first 8 KiB block from the
+ * system (an mmap, a page fault, later a munmap), which cost more than a
+ * certificate's decoding with thousands of them. A slab ends when its
+ * last entry is let go and no parse will be made in it any more. */
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -20,19 +26,26 @@
 typedef struct memo memo_t;
 
 typedef struct {
+    apr_pool_t *pool;                       /* the keys of its entries, and itself */
+    unsigned int parses;                    /* made in it */
+    unsigned int live;                      /* its entries in the table */
+} slab_t;
+
+typedef struct {
     memo_t *memo;
-    apr_pool_t *pool;                       /* the keys */
+    slab_t *slab;                           /* the keys */
     jg_keyset_t *ks;
     unsigned char key[MEMO_KEY_LEN];
     unsigned long holders;
 } entry_t;
 
 struct memo {
-    apr_pool_t *pool;                       /* the table; entries' pools below it */
+    apr_pool_t *pool;                       /* the table; slabs' pools below it */
     apr_hash_t *entries;                    /* memo key -> entry_t * */
+    slab_t *slab;                           /* the one parses are made in, or NULL */
     apr_thread_mutex_t *lock;
     int open;                               /* 0: its configuration's pool is gone */
-    unsigned long decoded, shared;
+    unsigned long decoded, shared, slabs;
 };
 
 static memo_t *memo;                        /* the open one */
@@ -41,6 +54,28 @@ static memo_t *memo;                        /* the open one */
 static int ends(memo_t *m)
 {
     return !m->open && !apr_hash_count(m->entries);
+}
+
+/* under the lock: the slab for the next parse */
+static slab_t *slab_for_parse(memo_t *m)
+{
+    slab_t *old = m->slab;
+    apr_pool_t *pool;
+
+    if (old && old->parses < JG_KEYMEMO_SLAB) {
+        old->parses++;
+        return old;
+    }
+    if (apr_pool_create(&pool, m->pool) != APR_SUCCESS) return NULL;
+    m->slab = apr_pcalloc(pool, sizeof(*m->slab));
+    m->slab->pool = pool;
+    m->slab->parses = 1;
+    m->slabs++;
+    if (old && !old->live) {
+        apr_pool_destroy(old->pool);
+        m->slabs--;
+    }
+    return m->slab;
 }
 
 static apr_status_t close_memo(void *data)
@@ -66,7 +101,10 @@ static apr_status_t let_go(void *data)
     apr_thread_mutex_lock(m->lock);
     if (--e->holders == 0) {
         apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, NULL);
-        apr_pool_destroy(e->pool);
+        if (--e->slab->live == 0 && e->slab != m->slab) {
+            apr_pool_destroy(e->slab->pool);
+            m->slabs--;
+        }
         gone = ends(m);
     }
     apr_thread_mutex_unlock(m->lock);
@@ -115,23 +153,24 @@ jg_status_t jg_keymemo_parse(apr_pool_t *p, const char *text, size_t len,
     if ((e = apr_hash_get(m->entries, key, MEMO_KEY_LEN)))
         m->shared++;
     else {
-        apr_pool_t *ep;
+        slab_t *slab = slab_for_parse(m);
         jg_keyset_t *parsed = NULL;
         const char *failed = NULL;
-        apr_pool_create(&ep, m->pool);
-        if ((st = parse(ep, text, len, flags, now, &parsed, &failed)) == JG_OK) {
-            e = apr_pcalloc(ep, sizeof(*e));
+        if (!slab)
+            st = jg_fail(&failed, JG_ERR_INTERNAL, "out of memory");
+        else if ((st = parse(slab->pool, text, len, flags, now, &parsed, &failed)) == JG_OK) {
+            e = apr_pcalloc(slab->pool, sizeof(*e));
             e->memo = m;
-            e->pool = ep;
+            e->slab = slab;
+            slab->live++;
             e->ks = parsed;
             memcpy(e->key, key, MEMO_KEY_LEN);
             apr_hash_set(m->entries, e->key, MEMO_KEY_LEN, e);
             m->decoded++;
         }
         else {
-            /* the reason outlives the pool it was written in */
+            /* the reason outlives the slab it may be written in */
             if (why) *why = apr_pstrdup(p, failed ? failed : "?");
-            apr_pool_destroy(ep);
         }
     }
     if (e) e->holders++;
@@ -153,4 +192,16 @@ void jg_keymemo_counts(unsigned long *decoded, unsigned long *shared, unsigned l
     *shared = m ? m->shared : 0;
     *held = m ? apr_hash_count(m->entries) : 0;
     if (m) apr_thread_mutex_unlock(m->lock);
+}
+
+unsigned long jg_keymemo_slabs(void)
+{
+    memo_t *m = memo;
+    unsigned long n;
+
+    if (!m) return 0;
+    apr_thread_mutex_lock(m->lock);
+    n = m->slabs;
+    apr_thread_mutex_unlock(m->lock);
+    return n;
 }

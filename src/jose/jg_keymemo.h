@@ -45,4 +45,10 @@ jg_status_t jg_keymemo_parse(apr_pool_t *p, const char *text, size_t len,
  * (for tests and the startup log). */
 void jg_keymemo_counts(unsigned long *decoded, unsigned long *shared, unsigned long *held);
 
+/* Entries are parsed into pools shared by this many parses (a pool each
+ * would cost more than the decoding); how many such pools the open memo
+ * has now (for tests). */
+#define JG_KEYMEMO_SLAB 32
+unsigned long jg_keymemo_slabs(void);
+
 #endif

@@ -1210,6 +1210,25 @@ START_TEST(pem_certificate)
 }
 END_TEST
 
+/* The group orders the signature checks use are the curves' own (they are
+ * constants in jg_key.c, not asked of OpenSSL for every key). */
+START_TEST(ec_keys_carry_their_curves_order)
+{
+    static const char *const curves[] = { "P-256", "P-384", "P-521" };
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        EVP_PKEY *pkey = tu_gen_ec(curves[i]);
+        jg_key_t *key = tu_public_key(pkey);
+        BIGNUM *order = NULL;
+        ck_assert(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_ORDER, &order));
+        ck_assert_int_eq(BN_cmp(key->ec_order, order), 0);
+        ck_assert_int_eq(BN_cmp(tu_key(pkey)->ec_order, order), 0);
+        BN_free(order);
+    }
+}
+END_TEST
+
 START_TEST(pem_certificate_thumbprints)
 {
     EVP_PKEY *pkey = tu_rsa(0);
@@ -1974,6 +1993,54 @@ START_TEST(keymemo_does_not_remember_failures)
 }
 END_TEST
 
+/* Entries share pools (slabs) of JG_KEYMEMO_SLAB parses: a slab lives
+ * while an entry of it is held or parses are still made in it; failed
+ * parses count, so they cannot grow one without end. */
+START_TEST(keymemo_slabs_end_with_their_last_entry)
+{
+    time_t now = time(NULL);
+    const char *bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    int n = 2 * JG_KEYMEMO_SLAB + 1, i;
+    apr_pool_t *conf, **holder = apr_pcalloc(test_pool, (apr_size_t)n * sizeof(*holder));
+    jg_keyset_t **ks = apr_pcalloc(test_pool, (apr_size_t)n * sizeof(*ks));
+    EVP_PKEY *pkey = tu_gen_ec("P-256");
+    unsigned long decoded, shared, held;
+    const char *why = NULL;
+
+    ck_assert_int_eq(apr_pool_create(&conf, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(jg_keymemo_open(conf, &why), JG_OK);
+    for (i = 0; i < n; i++) {
+        const char *cn = apr_psprintf(test_pool, "slab %d", i);
+        ck_assert_int_eq(apr_pool_create(&holder[i], conf), APR_SUCCESS);
+        ks[i] = pem_in(holder[i], tu_cert_pem(pkey, now - 60, now + 60, cn, NULL, NULL),
+                       JG_KEYLOAD_ALLOW_EXPIRED);
+    }
+    ck_assert_uint_eq(jg_keymemo_slabs(), 3);
+    /* the first slab's entries but one let go: it stays, its keys whole */
+    for (i = 1; i < JG_KEYMEMO_SLAB; i++) apr_pool_destroy(holder[i]);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 3);
+    assert_same_key(only_key(ks[0]), pkey);
+    ck_assert_str_eq(only_key(ks[0])->subject, "CN=slab 0");
+    apr_pool_destroy(holder[0]);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 2);
+    /* the current slab (the last parse's) stays while parses go into it */
+    apr_pool_destroy(holder[n - 1]);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 2);
+    for (i = JG_KEYMEMO_SLAB; i < n - 1; i++) apr_pool_destroy(holder[i]);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 1);
+    jg_keymemo_counts(&decoded, &shared, &held);
+    ck_assert_uint_eq(held, 0);
+    ck_assert_uint_eq(decoded, (unsigned long)n);
+    /* failures fill slabs too, and an empty one is dropped when left */
+    for (i = 0; i < 3 * JG_KEYMEMO_SLAB; i++)
+        ck_assert_int_eq(jg_pem_parse(conf, bad, strlen(bad), JG_KEYLOAD_ALLOW_EXPIRED, now,
+                                      &ks[0], &why), JG_ERR_KEY);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 1);
+    apr_pool_destroy(conf);
+    ck_assert_uint_eq(jg_keymemo_slabs(), 0);
+}
+END_TEST
+
 Suite *key_suite(void)
 {
     Suite *s = suite_create("key");
@@ -2079,12 +2146,14 @@ Suite *key_suite(void)
     tcase_add_test(tc, keymemo_shares_the_keys_of_one_text);
     tcase_add_test(tc, keymemo_entries_live_while_held);
     tcase_add_test(tc, keymemo_does_not_remember_failures);
+    tcase_add_test(tc, keymemo_slabs_end_with_their_last_entry);
     tcase_add_test(tc, pem_rsa_public_key_pkcs1);
     tcase_add_test(tc, pem_private_key_pkcs8);
     tcase_add_test(tc, pem_rsa_private_key_pkcs1);
     tcase_add_test(tc, pem_ec_private_key_sec1);
     tcase_add_test(tc, pem_ec_parameters_block_skipped);
     tcase_add_test(tc, pem_certificate);
+    tcase_add_test(tc, ec_keys_carry_their_curves_order);
     tcase_add_test(tc, pem_certificate_thumbprints);
     tcase_add_test(tc, pem_several_blocks_give_several_keys);
     tcase_add_test(tc, pem_garbage_refused);
