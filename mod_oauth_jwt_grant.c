@@ -16,6 +16,7 @@
 #include "jg_status.h"
 #include "jg_alg.h"
 #include "jg_keymemo.h"
+#include "jg_x509.h"
 #include "jg_config.h"
 #include "jg_cache.h"
 #include "jg_signing.h"
@@ -66,6 +67,7 @@ static int jg_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
         ap_log_perror(APLOG_MARK, APLOG_CRIT, 0, plog, "JWTG0363: %s", why);
         return !OK;
     }
+    jg_x509_open(pconf);
     return jg_cache_pre_config(pconf, plog);
 }
 

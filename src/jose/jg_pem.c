@@ -1,30 +1,12 @@
-/* timegm */
-#define _DEFAULT_SOURCE 1
-
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <openssl/err.h>
 #include "jg_key.h"
 #include "jg_keycheck.h"
 #include "jg_keymemo.h"
+#include "jg_x509.h"
 #include "jg_b64url.h"
-
-static apr_status_t x509_cleanup(void *data)
-{
-    X509_free(data);
-    return APR_SUCCESS;
-}
-
-static int asn1_to_time(const ASN1_TIME *t, time_t *out)
-{
-    struct tm tm;
-
-    if (!ASN1_TIME_to_tm(t, &tm)) return 0;
-    *out = timegm(&tm);
-    return 1;
-}
 
 static const char *digest_b64url(apr_pool_t *p, const EVP_MD *md,
                                  const unsigned char *der, size_t len)
@@ -36,46 +18,20 @@ static const char *digest_b64url(apr_pool_t *p, const EVP_MD *md,
     return jg_b64url_encode(p, buf, n);
 }
 
-static const char *subject_of(apr_pool_t *p, X509 *cert)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *data;
-    long len;
-    const char *s = NULL;
-
-    if (!bio) return NULL;
-    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
-        len = BIO_get_mem_data(bio, &data);
-        s = apr_pstrmemdup(p, data, (apr_size_t)len);
-    }
-    BIO_free(bio);
-    return s;
-}
-
 static jg_status_t load_cert(apr_pool_t *p, const unsigned char *der, long len,
                              unsigned int flags, time_t now, jg_key_t **out,
                              const char **why)
 {
-    const unsigned char *q = der;
-    X509 *cert = d2i_X509(NULL, &q, len);
-    EVP_PKEY *pkey;
+    jg_x509_cert_t cert;
     jg_key_t *key;
     jg_status_t st;
 
-    if (!cert || q != der + len) {
-        X509_free(cert);
-        return jg_fail(why, JG_ERR_KEY, "unparseable certificate");
-    }
-    apr_pool_cleanup_register(p, cert, x509_cleanup, apr_pool_cleanup_null);
-    pkey = X509_get_pubkey(cert);
-    if (!pkey)
-        return jg_fail(why, JG_ERR_KEY, "certificate without a usable public key");
-    if ((st = jg_key_from_pkey(p, pkey, &key, why)) != JG_OK) return st;
+    if ((st = jg_x509_cert_read(p, der, len, &cert, why)) != JG_OK) return st;
+    if ((st = jg_key_from_pkey(p, cert.pkey, &key, why)) != JG_OK) return st;
     key->from_cert = 1;
-    key->subject = subject_of(p, cert);
-    if (!asn1_to_time(X509_get0_notBefore(cert), &key->not_before)
-        || !asn1_to_time(X509_get0_notAfter(cert), &key->not_after))
-        return jg_fail(why, JG_ERR_KEY, "certificate with unreadable validity dates");
+    key->subject = cert.subject;
+    key->not_before = cert.not_before;
+    key->not_after = cert.not_after;
     if (!(flags & JG_KEYLOAD_ALLOW_EXPIRED)) {
         if (now < key->not_before)
             return jg_fail(why, JG_ERR_KEY, "certificate is not yet valid");
@@ -98,9 +54,11 @@ static jg_status_t load_block(apr_pool_t *p, const char *name,
 
     if (!strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE"))
         return load_cert(p, der, len, flags, now, out, why);
-    if (!strcmp(name, "PUBLIC KEY"))
-        pkey = d2i_PUBKEY(NULL, &q, len);
-    else if (!strcmp(name, "RSA PUBLIC KEY"))
+    if (!strcmp(name, "PUBLIC KEY")) {
+        jg_status_t st = jg_x509_spki_key(der, len, &pkey, why);
+        return st == JG_OK ? jg_key_from_pkey(p, pkey, out, why) : st;
+    }
+    if (!strcmp(name, "RSA PUBLIC KEY"))
         pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, len);
     else if (!strcmp(name, "PRIVATE KEY") || !strcmp(name, "RSA PRIVATE KEY")
              || !strcmp(name, "EC PRIVATE KEY"))

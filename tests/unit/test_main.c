@@ -29,6 +29,7 @@ int main(void)
     srunner_add_suite(sr, dpop_suite());
     srunner_add_suite(sr, alg_suite());
     srunner_add_suite(sr, key_suite());
+    srunner_add_suite(sr, x509_suite());
     srunner_add_suite(sr, sig_suite());
     srunner_add_suite(sr, jws_suite());
     srunner_add_suite(sr, secret_suite());

@@ -9,6 +9,7 @@ Suite *b64url_suite(void);
 Suite *json_suite(void);
 Suite *alg_suite(void);
 Suite *key_suite(void);
+Suite *x509_suite(void);
 Suite *sig_suite(void);
 Suite *jws_suite(void);
 Suite *secret_suite(void);
