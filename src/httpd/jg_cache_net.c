@@ -86,7 +86,9 @@ APLOG_USE_MODULE(oauth_jwt_grant);
  * the server counts, the first failure logs the protocol's error line
  * (JWTG0602, JWTG0622) with its cause, later ones a reminder at most every
  * JG_NET_OUTAGE_REMIND seconds with their count (JWTG0945), and the first
- * success the episode's duration and count (JWTG0946). The requests' own
+ * success the episode's duration and count (JWTG0946); a server that
+ * fails on and off gets no more than a start or a reminder a minute. The
+ * requests' own
  * lines are then info (jg_cache.c asks jg_net_outage). The JWKS cache's
  * client has no episodes: its failures cost a fetch, and the key sources
  * say so once (JWTG0207, JWTG0208). */
@@ -244,9 +246,17 @@ static void outage_note(jg_call_t *k, apr_status_t rv)
     }
     switch (jg_episode_failed(sv->outage, apr_time_now(), &rep)) {
     case JG_EPISODE_STARTED:
-        sv->n->proto->log_failing(sv->n->s, apr_psprintf(k->p, "%s %s: %s",
+        /* count > 1: failing on and off, its short outages untold */
+        sv->n->proto->log_failing(sv->n->s, apr_psprintf(k->p, "%s %s: %s%s",
                                                          sv->n->proto->label, sv->name,
-                                                         k->why ? k->why : "failed"));
+                                                         k->why ? k->why : "failed",
+                                                         rep.count > 1
+                                                         ? apr_psprintf(k->p, "; on and "
+                                                                        "off: %lu requests "
+                                                                        "failed on it since "
+                                                                        "the last line",
+                                                                        rep.count)
+                                                         : ""));
         break;
     case JG_EPISODE_REMINDER:
         apr_ctime(since, rep.since);

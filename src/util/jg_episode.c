@@ -12,10 +12,11 @@ struct jg_episode {
     volatile apr_uint32_t active;   /* read without the lock: the hot path */
     apr_interval_time_t remind;
     /* under the mutex */
-    apr_time_t since;               /* first failure */
-    apr_time_t said;                /* the last line (start or reminder) */
+    apr_time_t since;               /* the episode's first failure */
+    apr_time_t said;                /* the last line, of any episode (0: none yet) */
+    int episode_said;               /* a line of this episode was said */
     unsigned long unsaid;           /* failures since that line */
-    unsigned long total;
+    unsigned long total;            /* failures of this episode */
 };
 
 jg_episode_t *jg_episode_create(apr_pool_t *p, apr_interval_time_t remind)
@@ -58,6 +59,14 @@ static void report(const jg_episode_t *e, apr_time_t now, unsigned long count,
     rep->total = e->total;
 }
 
+/* A line is due: the first ever, or remind after the last one (a clock
+ * stepped back counts the interval again from there); always, without
+ * reminders. */
+static int line_due(const jg_episode_t *e, apr_time_t now)
+{
+    return e->remind <= 0 || !e->said || now - e->said >= e->remind || now < e->said;
+}
+
 jg_episode_event_t jg_episode_failed(jg_episode_t *e, apr_time_t now,
                                      jg_episode_report_t *rep)
 {
@@ -65,21 +74,23 @@ jg_episode_event_t jg_episode_failed(jg_episode_t *e, apr_time_t now,
 
     memset(rep, 0, sizeof(*rep));
     lock(e);
-    e->total++;
     if (!apr_atomic_read32(&e->active)) {
-        e->since = e->said = now;
-        e->unsaid = 0;
-        e->total = 1;
+        e->since = now;
+        e->total = 0;
+        e->episode_said = 0;
         apr_atomic_set32(&e->active, 1);
-        report(e, now, 1, rep);
-        ev = JG_EPISODE_STARTED;
     }
-    else if (e->remind > 0 && (now - e->said >= e->remind || now < e->said)) {
-        /* (a clock stepped back: a reminder now, and the interval from here) */
+    e->total++;
+    /* A start is said unless a line was said less than remind ago: a
+     * backend that fails on and off (every other request) would otherwise
+     * write a start and an end per flap. Its failures are counted into
+     * the next line. Without reminders every start is said. */
+    if (!e->episode_said ? line_due(e, now) : e->remind > 0 && line_due(e, now)) {
+        ev = e->episode_said ? JG_EPISODE_REMINDER : JG_EPISODE_STARTED;
         report(e, now, e->unsaid + 1, rep);
         e->said = now;
         e->unsaid = 0;
-        ev = JG_EPISODE_REMINDER;
+        e->episode_said = 1;
     }
     else {
         e->unsaid++;
@@ -99,9 +110,14 @@ jg_episode_event_t jg_episode_succeeded(jg_episode_t *e, apr_time_t now,
     if (!apr_atomic_read32(&e->active)) return JG_EPISODE_QUIET;
     lock(e);
     if (apr_atomic_read32(&e->active)) {
-        report(e, now, e->total, rep);
         apr_atomic_set32(&e->active, 0);
-        ev = JG_EPISODE_ENDED;
+        /* an episode nobody was told of ends as quietly (its failures are
+         * in the next line's count) */
+        if (e->episode_said) {
+            report(e, now, e->total, rep);
+            e->unsaid = 0;                  /* counted by this line */
+            ev = JG_EPISODE_ENDED;
+        }
     }
     unlock(e);
     return ev;

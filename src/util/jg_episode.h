@@ -3,8 +3,13 @@
  * starts an episode (one line, with its cause); later failures are
  * counted, with a reminder at most once per interval carrying the count
  * since the last line; the first success after them ends the episode (one
- * line with its duration and count). The caller writes the lines: this
- * only says which one is due.
+ * line with its duration and count). A backend that fails on and off gets
+ * no more lines: an episode that starts less than the interval after the
+ * last line is not said until the interval has passed (its start line then
+ * counts the failures since the last line), and ends unsaid if it ends
+ * before. So at most one start or reminder per interval, and one end per
+ * episode that was said. The caller writes the lines: this only says
+ * which one is due.
  *
  * Per process (httpd's children do not share it), safe across threads: a
  * mutex guards the record, and a success outside an episode (the hot
@@ -27,16 +32,17 @@ typedef enum {
 typedef struct {
     apr_time_t since;          /* the episode's first failure */
     apr_interval_time_t lasted;   /* from since to now */
-    unsigned long count;       /* REMINDER: failures since the last line, this
-                                  one included; ENDED: in the whole episode */
+    unsigned long count;       /* STARTED, REMINDER: failures since the last
+                                  line (of any episode), this one included;
+                                  ENDED: in the whole episode */
     unsigned long total;       /* failures in the whole episode so far */
 } jg_episode_report_t;
 
 typedef struct jg_episode jg_episode_t;
 
 /* A record in p, out of any episode; remind: the least time between two
- * lines of one episode (0: no reminders). NULL when its mutex cannot be
- * made. */
+ * start or reminder lines (0: no reminders, and every start said). NULL
+ * when its mutex cannot be made. */
 jg_episode_t *jg_episode_create(apr_pool_t *p, apr_interval_time_t remind);
 
 /* A failure at now: STARTED, REMINDER or QUIET; *rep filled for a line. */

@@ -370,6 +370,38 @@ def test_an_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, backen
         assert_error(b.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
 
 
+def test_a_server_that_fails_on_and_off_is_told_once(jg_env, keys, backend):
+    # down, back, down again, ... within a minute: each process says the
+    # first outage it meets (start and end) and no later one: their
+    # requests still have their own info lines
+    server = backend.server
+    h = Httpd(jg_env, f"{backend.name}-flapping", ports=3)
+    h.write(backend.conf() + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
+    refused = 0
+    with running(h):
+        assert_granted(h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
+        mark = h.log_mark()
+        h.expect(rf"{backend.down_tag}:", LOST)
+        for _ in range(3):
+            server.stop()
+            for _ in range(4):
+                resp = h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN,
+                               headers={"Connection": "close"})
+                assert_error(resp, 500, "server_error", "the replay cache failed")
+                refused += 1
+            server.start()
+            recovered([h], keys, lost=True)
+        lines = h.error_log_lines(mark)
+        starts = by_pid(line for line in lines if f"{backend.down_tag}:" in line)
+        backs = by_pid(line for line in lines if f"{BACK}:" in line)
+        assert starts and all(len(v) == 1 for v in starts.values()), starts
+        assert all(len(v) == 1 and pid in starts for pid, v in backs.items()), backs
+        assert not [line for line in lines if f"{REMINDER}:" in line]
+        # every refused request has its line, at info, never at error
+        assert len([line for line in lines if f"{REFUSED}:" in line]) >= refused
+        assert not [line for line in lines if "JWTG0103:" in line]
+
+
 def test_an_outage_at_introspection_and_revocation_is_one_error_line(jg_env, keys, backend):
     # introspection (an opaque token's record, a JWT's revocation record)
     # and revocation need the server too: each request refused has its own

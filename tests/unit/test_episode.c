@@ -95,21 +95,65 @@ START_TEST(a_success_outside_an_episode_is_quiet)
 }
 END_TEST
 
-START_TEST(the_next_failure_starts_a_new_episode)
+START_TEST(a_new_episode_after_the_interval_is_said_afresh)
 {
     jg_episode_t *e = jg_episode_create(test_pool, SEC(60));
     jg_episode_report_t rep;
 
     jg_episode_failed(e, T0, &rep);
     jg_episode_failed(e, T0 + SEC(1), &rep);
-    jg_episode_succeeded(e, T0 + SEC(2), &rep);
-    /* soon after the end: a new start all the same, counted afresh */
-    ck_assert_int_eq(jg_episode_failed(e, T0 + SEC(3), &rep), JG_EPISODE_STARTED);
-    ck_assert(rep.since == T0 + SEC(3));
+    ck_assert_int_eq(jg_episode_succeeded(e, T0 + SEC(2), &rep), JG_EPISODE_ENDED);
+    ck_assert_int_eq(jg_episode_failed(e, T0 + SEC(61), &rep), JG_EPISODE_STARTED);
+    ck_assert(rep.since == T0 + SEC(61));
+    ck_assert_uint_eq(rep.count, 1);
     ck_assert_uint_eq(rep.total, 1);
-    ck_assert_int_eq(jg_episode_succeeded(e, T0 + SEC(4), &rep), JG_EPISODE_ENDED);
+    ck_assert_int_eq(jg_episode_succeeded(e, T0 + SEC(62), &rep), JG_EPISODE_ENDED);
     ck_assert_uint_eq(rep.count, 1);
     ck_assert(rep.lasted == SEC(1));
+}
+END_TEST
+
+START_TEST(a_backend_failing_on_and_off_is_said_once_per_interval)
+{
+    jg_episode_t *e = jg_episode_create(test_pool, SEC(60));
+    jg_episode_report_t rep;
+    int i, started = 0, ended = 0;
+
+    ck_assert_int_eq(jg_episode_failed(e, T0, &rep), JG_EPISODE_STARTED);
+    /* every other call fails, for a minute: one start, one end */
+    for (i = 1; i < 60; i++) {
+        jg_episode_event_t ev = jg_episode_succeeded(e, T0 + SEC(i), &rep);
+        ended += ev == JG_EPISODE_ENDED;
+        ev = jg_episode_failed(e, T0 + SEC(i) + SEC(1) / 2, &rep);
+        started += ev == JG_EPISODE_STARTED;
+        ck_assert_int_ne(ev, JG_EPISODE_REMINDER);
+    }
+    ck_assert_int_eq(started, 0);
+    ck_assert_int_eq(ended, 1);
+    ck_assert(jg_episode_active(e));          /* the failure at 59.5 s */
+    /* past the interval: the start of the episode under way is said, with
+     * the failures since the last line (59: 1.5 s .. 59.5 s, and this one) */
+    ck_assert_int_eq(jg_episode_failed(e, T0 + SEC(60) + SEC(1) / 2, &rep),
+                     JG_EPISODE_STARTED);
+    ck_assert_uint_eq(rep.count, 60);
+    ck_assert_uint_eq(rep.total, 2);
+    ck_assert(rep.since == T0 + SEC(59) + SEC(1) / 2);
+    ck_assert_int_eq(jg_episode_succeeded(e, T0 + SEC(61), &rep), JG_EPISODE_ENDED);
+    ck_assert_uint_eq(rep.count, 2);
+}
+END_TEST
+
+START_TEST(without_reminders_every_start_is_said)
+{
+    jg_episode_t *e = jg_episode_create(test_pool, 0);
+    jg_episode_report_t rep;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        ck_assert_int_eq(jg_episode_failed(e, T0 + SEC(i), &rep), JG_EPISODE_STARTED);
+        ck_assert_uint_eq(rep.count, 1);
+        ck_assert_int_eq(jg_episode_succeeded(e, T0 + SEC(i) + 1, &rep), JG_EPISODE_ENDED);
+    }
 }
 END_TEST
 
@@ -212,7 +256,9 @@ Suite *episode_suite(void)
     tcase_add_test(tc, a_reminder_after_the_interval_carries_the_count_since_the_last_line);
     tcase_add_test(tc, a_success_ends_the_episode_with_its_duration_and_count);
     tcase_add_test(tc, a_success_outside_an_episode_is_quiet);
-    tcase_add_test(tc, the_next_failure_starts_a_new_episode);
+    tcase_add_test(tc, a_new_episode_after_the_interval_is_said_afresh);
+    tcase_add_test(tc, a_backend_failing_on_and_off_is_said_once_per_interval);
+    tcase_add_test(tc, without_reminders_every_start_is_said);
     tcase_add_test(tc, no_reminders_when_the_interval_is_zero);
     tcase_add_test(tc, a_clock_stepped_back_gives_no_negative_duration);
 #if APR_HAS_THREADS
