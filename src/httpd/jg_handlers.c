@@ -59,7 +59,8 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
                       res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
                                                jg_logval(r, res->description), "\"", NULL)
                                  : "",
-                      cause ? apr_pstrcat(r->pool, " cause=\"", cause, "\"", NULL) : "");
+                      cause ? apr_pstrcat(r->pool, " cause=\"", jg_logval(r, cause), "\"", NULL)
+                            : "");
     jg_result_headers(r, res);
     return jg_send_json(r, res->status, "application/json;charset=UTF-8",
                      jg_grant_response_json(r->pool, res));

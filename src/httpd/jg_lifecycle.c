@@ -88,7 +88,8 @@ static int reply(request_rec *r, const jg_grant_result_t *res, const char *body,
                       endpoint, jg_logval(r, res->tenant), jg_logval(r, res->client_id),
                       jg_logval(r, res->sub), jg_logval(r, res->jti),
                       res->error ? res->error : outcome, jg_logval(r, res->description),
-                      cause ? apr_pstrcat(r->pool, " cause=\"", cause, "\"", NULL) : "");
+                      cause ? apr_pstrcat(r->pool, " cause=\"", jg_logval(r, cause), "\"", NULL)
+                            : "");
     jg_result_headers(r, res);
     if (res->error)
         return jg_send_json(r, res->status, "application/json;charset=UTF-8",
