@@ -122,6 +122,15 @@ void jg_cache_child_init(apr_pool_t *p, server_rec *s)
     jg_shards_child_init(p, s);
 }
 
+/* A call of JWTGrantCache's Redis or memcached client failed for r: what
+ * failed, for the request's own line, which is info while the server's
+ * outage lasts (its error lines: jg_cache_net.c) and an error otherwise. */
+static void net_fault(request_rec *r, const char *key, const char *reason)
+{
+    apr_table_setn(r->notes, JG_NOTE_CACHE_FAULT, reason ? reason : "failed");
+    if (jg_net_outage(net_main, r->pool, key)) apr_table_setn(r->notes, JG_NOTE_OUTAGE, "1");
+}
+
 /* ---- single-use records: the replay table, or Redis or memcached ------- */
 
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earliest,
@@ -142,7 +151,7 @@ jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earlie
     rv = jg_net_claim(net_main, r->pool, key, earliest, exp + bounds.skew, out, &reason);
     if (rv != APR_SUCCESS) {
         jg_counters_replay(JG_ERR_INTERNAL, JG_CLAIM_FRESH);
-        jg_net_log_claim_failed(net_main, r, reason);
+        net_fault(r, key, reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
     jg_counters_replay(JG_OK, *out);
@@ -168,9 +177,7 @@ jg_status_t jg_cache_store_revocation(void *baton, const char *key, long long ex
     rv = jg_net_claim(net_main, r->pool, key, JG_CLAIM_NO_HORIZON, exp + bounds.skew, out,
                       &reason);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0520: cannot store a revoked JWT "
-                      "access token's jti in the replay cache (%s): the revocation fails",
-                      reason);
+        net_fault(r, key, reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the replay cache failed");
     }
     if (*out == JG_CLAIM_FULL) *retry_after = JG_NET_FULL_RETRY;
@@ -190,6 +197,7 @@ jg_status_t jg_cache_revoked_check(void *baton, const char *key, long long issue
     rv = jg_net_seen(net_main, r->pool, key, issued_at, revoked, &reason);
     if (rv != APR_SUCCESS) {
         *revoked = 1;
+        net_fault(r, key, reason);
         return jg_fail(why, JG_ERR_IO, apr_psprintf(r->pool, "the replay cache failed: "
                                                     "%s", reason));
     }
@@ -210,28 +218,37 @@ jg_status_t jg_cache_store(void *baton, const char *key, const char *value,
     if (!net_main) return jg_shards_store(r, key, value, expiry, what, why);
     if (jg_net_put(net_main, r->pool, key, value, strlen(value), expiry, &reason)
         != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s (%s)", what, reason);
+        net_fault(r, key, reason);
         return jg_fail(why, JG_ERR_INTERNAL, "the token cache failed");
     }
     return JG_OK;
 }
 
-jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
-                         char **val, size_t *len, int *found, const char **why)
+jg_status_t jg_cache_get(request_rec *r, const char *key, size_t max, char **val,
+                         size_t *len, int *found, const char **why)
 {
-    if (net_main) return jg_net_get(net_main, "cache", p, key, max, val, len, found, why);
-    return jg_shards_get(s, p, key, max, val, len, found, why);
+    const char *reason = NULL;
+    jg_status_t st;
+
+    if (!net_main) return jg_shards_get(r->server, r->pool, key, max, val, len, found, why);
+    st = jg_net_get(net_main, r->pool, key, max, val, len, found, &reason);
+    if (st != JG_OK) {
+        net_fault(r, key, reason);
+        return jg_fail(why, st, apr_psprintf(r->pool, "the cache failed: %s", reason));
+    }
+    return JG_OK;
 }
 
-jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
-                            const char **why)
+jg_status_t jg_cache_remove(request_rec *r, const char *key, const char **why)
 {
     const char *reason = NULL;
 
-    if (!net_main) return jg_shards_remove(s, p, key, why);
-    if (jg_net_remove(net_main, p, key, &reason) != APR_SUCCESS)
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the cache did not remove a "
+    if (!net_main) return jg_shards_remove(r->server, r->pool, key, why);
+    if (jg_net_remove(net_main, r->pool, key, &reason) != APR_SUCCESS) {
+        net_fault(r, key, reason);
+        return jg_fail(why, JG_ERR_IO, apr_psprintf(r->pool, "the cache did not remove a "
                                                     "record: %s", reason));
+    }
     return JG_OK;
 }
 
@@ -240,8 +257,15 @@ jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
 jg_status_t jg_cache_jwks_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
                               char **val, size_t *len, int *found, const char **why)
 {
-    if (net_jwks)
-        return jg_net_get(net_jwks, "JWKS cache", p, key, max, val, len, found, why);
+    const char *reason = NULL;
+    jg_status_t st;
+
+    if (net_jwks) {
+        st = jg_net_get(net_jwks, p, key, max, val, len, found, &reason);
+        if (st != JG_OK)
+            return jg_fail(why, st, apr_psprintf(p, "the JWKS cache failed: %s", reason));
+        return JG_OK;
+    }
     return jg_jwks_socache_get(s, p, key, max, val, len, found, why);
 }
 

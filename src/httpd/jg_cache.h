@@ -21,7 +21,10 @@ void jg_cache_child_init(apr_pool_t *p, server_rec *s);
 
 /* jg_grant_hooks_t callbacks; baton is the request_rec. Single-use records
  * go to the replay table (jg_replay.h) or, with JWTGrantCache redis or
- * memcache, to the hosts' shared server; opaque tokens to the socache. */
+ * memcache, to the hosts' shared server; opaque tokens to the socache.
+ * A failure of that server leaves notes on the request (JG_NOTE_CACHE_FAULT:
+ * what failed; JG_NOTE_OUTAGE: within the server's outage, which its own
+ * lines report) for the request's line. */
 jg_status_t jg_cache_replay_check(void *baton, const char *key, long long earliest,
                                   long long exp, jg_claim_t *out,
                                   long long *retry_after, const char **why);
@@ -53,12 +56,11 @@ jg_status_t jg_cache_jwks_claim(server_rec *s, apr_pool_t *p, const char *key,
 
 /* The value under key in the replay and token cache (an opaque token's
  * record), at most max bytes; *found 0 when there is none. */
-jg_status_t jg_cache_get(server_rec *s, apr_pool_t *p, const char *key, size_t max,
-                         char **val, size_t *len, int *found, const char **why);
+jg_status_t jg_cache_get(request_rec *r, const char *key, size_t max, char **val,
+                         size_t *len, int *found, const char **why);
 
 /* Drop the record under key (a revoked opaque token); no record is no
  * error. */
-jg_status_t jg_cache_remove(server_rec *s, apr_pool_t *p, const char *key,
-                            const char **why);
+jg_status_t jg_cache_remove(request_rec *r, const char *key, const char **why);
 
 #endif

@@ -268,10 +268,13 @@ static void mc_log_ready(server_rec *s, const char *args)
                  "hosts), reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
 }
 
-static void mc_log_claim_failed(request_rec *r, const char *reason)
+static void mc_log_failing(server_rec *s, const char *reason)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0622: the replay cache "
-                  "(memcached) failed (%s); refusing the assertion", reason);
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "JWTG0622: the replay cache (memcached) "
+                 "failed (%s): the requests that need it are refused (500) until it "
+                 "answers again; this process says so once, then at most every %d s "
+                 "(JWTG0945), and when it answers (JWTG0946)", reason,
+                 JG_NET_OUTAGE_REMIND);
 }
 
 const jg_net_proto_t jg_net_memcache = {
@@ -292,5 +295,5 @@ const jg_net_proto_t jg_net_memcache = {
     .eviction = mc_eviction,
     .log_refused = mc_log_refused,
     .log_ready = mc_log_ready,
-    .log_claim_failed = mc_log_claim_failed,
+    .log_failing = mc_log_failing,
 };

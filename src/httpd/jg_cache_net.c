@@ -16,6 +16,7 @@
 #include "jg_cache_net.h"
 #include "jg_cache_net_proto.h"
 #include "jg_directives.h"
+#include "jg_episode.h"
 
 APLOG_USE_MODULE(oauth_jwt_grant);
 
@@ -78,7 +79,19 @@ APLOG_USE_MODULE(oauth_jwt_grant);
  * one (a hash of the key over the list, as every host has it), and so does
  * its claim's epoch (each server has its own); a server that fails is not
  * replaced by another, which would split the claims of one key: the
- * request fails closed. */
+ * request fails closed.
+ *
+ * An outage is one episode per server and process (jg_episode.h), not a
+ * line per request: every call of JWTGrantCache's client that reached for
+ * the server counts, the first failure logs the protocol's error line
+ * (JWTG0602, JWTG0622) with its cause, later ones a reminder at most every
+ * JG_NET_OUTAGE_REMIND seconds with their count (JWTG0945), and the first
+ * success the episode's duration and count (JWTG0946); a server that
+ * fails on and off gets no more than a start or a reminder a minute. The
+ * requests' own
+ * lines are then info (jg_cache.c asks jg_net_outage). The JWKS cache's
+ * client has no episodes: its failures cost a fetch, and the key sources
+ * say so once (JWTG0207, JWTG0208). */
 #define JG_NET_CONN_TTL (15 * APR_USEC_PER_SEC)
 #define JG_NET_PREFIX "jwt-grant:"
 #define JG_NET_LINE_MAX 512                  /* a reply line */
@@ -96,6 +109,7 @@ struct jg_net_server {
     apr_reslist_t *conns;
     int max_conns;
     apr_time_t full_warned;                  /* this process's last JWTG0637 */
+    jg_episode_t *outage;                    /* JWTGrantCache's: this process's */
 };
 
 struct jg_net_conn {
@@ -195,6 +209,7 @@ static apr_status_t call_begin(jg_call_t *k, jg_net_server_t *sv, apr_pool_t *p)
     k->sv = sv;
     k->p = p;
     k->pooled = 1;
+    k->contacted = 1;
     for (i = 0; i <= sv->max_conns; i++) {
         if ((rv = apr_reslist_acquire(sv->conns, (void **)&k->c)) != APR_SUCCESS) {
             k->c = NULL;
@@ -207,10 +222,60 @@ static apr_status_t call_begin(jg_call_t *k, jg_net_server_t *sv, apr_pool_t *p)
     return jg_call_fail(k, APR_EGENERAL, "every pooled connection was closed by the server");
 }
 
+static const char *duration(apr_pool_t *p, apr_interval_time_t t)
+{
+    return apr_psprintf(p, "%.1f s", (double)t / APR_USEC_PER_SEC);
+}
+
+/* The server's outage, as one episode: its first failure, reminders, and
+ * the success that ends it. */
+static void outage_note(jg_call_t *k, apr_status_t rv)
+{
+    jg_net_server_t *sv = k->sv;
+    jg_episode_report_t rep;
+    char since[APR_CTIME_LEN];
+
+    if (!sv || !sv->outage || !k->contacted) return;
+    if (rv == APR_SUCCESS) {
+        if (jg_episode_succeeded(sv->outage, apr_time_now(), &rep) == JG_EPISODE_ENDED)
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sv->n->s, "JWTG0946: %s %s answers "
+                         "again after failing for %s (requests that failed on it in this "
+                         "process meanwhile: %lu)", sv->n->proto->label, sv->name,
+                         duration(k->p, rep.lasted), rep.count);
+        return;
+    }
+    switch (jg_episode_failed(sv->outage, apr_time_now(), &rep)) {
+    case JG_EPISODE_STARTED:
+        /* count > 1: failing on and off, its short outages untold */
+        sv->n->proto->log_failing(sv->n->s, apr_psprintf(k->p, "%s %s: %s%s",
+                                                         sv->n->proto->label, sv->name,
+                                                         k->why ? k->why : "failed",
+                                                         rep.count > 1
+                                                         ? apr_psprintf(k->p, "; on and "
+                                                                        "off: %lu requests "
+                                                                        "failed on it since "
+                                                                        "the last line",
+                                                                        rep.count)
+                                                         : ""));
+        break;
+    case JG_EPISODE_REMINDER:
+        apr_ctime(since, rep.since);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->n->s, "JWTG0945: %s %s still fails "
+                     "(since %s, %s; requests that failed on it in this process: %lu "
+                     "since the last line, %lu in all); the latest: %s", sv->n->proto->label,
+                     sv->name, since, duration(k->p, rep.lasted), rep.count, rep.total,
+                     k->why ? k->why : "failed");
+        break;
+    default:
+        break;
+    }
+}
+
 /* The connection back to the pool, or dropped after any error (it may be
- * out of step with the server). */
+ * out of step with the server); the outage told. */
 static void call_end(jg_call_t *k, apr_status_t rv)
 {
+    outage_note(k, rv);
     if (!k->c || !k->pooled) return;
     if (rv == APR_SUCCESS) {
         k->c->uses++;
@@ -514,15 +579,14 @@ apr_status_t jg_net_remove(jg_net_t *n, apr_pool_t *p, const char *key, const ch
     return rv != APR_SUCCESS ? call_report(&call, rv, why) : APR_SUCCESS;
 }
 
-jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p, const char *key,
-                       size_t max, char **val, size_t *len, int *found, const char **why)
+jg_status_t jg_net_get(jg_net_t *n, apr_pool_t *p, const char *key, size_t max, char **val,
+                       size_t *len, int *found, const char **why)
 {
     const char *k = net_key(p, key);
     char *data = NULL;
     apr_size_t dlen = 0;
     jg_call_t call;
     apr_status_t rv;
-    const char *reason = NULL;
 
     *found = 0;
     /* a record over max fails (and drops the connection: the rest of it
@@ -531,8 +595,8 @@ jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p, const char 
         rv = n->proto->get(&call, k, max, &data, &dlen);
     call_end(&call, rv);
     if (rv != APR_SUCCESS) {
-        call_report(&call, rv, &reason);
-        return jg_fail(why, JG_ERR_IO, apr_psprintf(p, "the %s failed: %s", what, reason));
+        call_report(&call, rv, why);
+        return JG_ERR_IO;
     }
     if (!data) return JG_OK;
     *val = data;
@@ -768,6 +832,10 @@ static apr_status_t server_add(jg_net_t *n, apr_pool_t *p, const char *host,
     sv->spec = apr_pstrcat(p, n->proto->name, ":", sv->name, NULL);
     sv->max_conns = threads;
     if ((rv = apr_pool_create(&sv->pool, p)) != APR_SUCCESS) return rv;
+    if (n->epoch
+        && !(sv->outage = jg_episode_create(sv->pool,
+                                            apr_time_from_sec(JG_NET_OUTAGE_REMIND))))
+        return APR_ENOMEM;
     rv = apr_reslist_create(&sv->conns, 0, threads, threads, JG_NET_CONN_TTL,
                             conn_construct, conn_destruct, sv, sv->pool);
     if (rv != APR_SUCCESS) return rv;
@@ -849,7 +917,9 @@ void jg_net_log_ready(const jg_net_t *n)
     n->proto->log_ready(n->s, n->args);
 }
 
-void jg_net_log_claim_failed(const jg_net_t *n, request_rec *r, const char *reason)
+int jg_net_outage(jg_net_t *n, apr_pool_t *p, const char *key)
 {
-    n->proto->log_claim_failed(r, reason);
+    jg_net_server_t *sv = server_of(n, net_key(p, key));
+
+    return sv->outage && jg_episode_active(sv->outage);
 }

@@ -14,6 +14,9 @@
 
 #define JG_NET_TIMEOUT 2                     /* seconds, read and write */
 #define JG_NET_CONNECT_TIMEOUT 1             /* seconds */
+/* While a server of JWTGrantCache fails: at most one reminder (JWTG0945)
+ * in this many seconds per process and server. */
+#define JG_NET_OUTAGE_REMIND 60
 /* Retry-After of a claim a full server refused: records free up as they
  * expire, and the server does not say when. */
 #define JG_NET_FULL_RETRY 5
@@ -41,12 +44,16 @@ int jg_net_same(const jg_net_t *a, const jg_net_t *b);
 
 /* The protocol's own log lines: a client of directive (JWTGrantCache or
  * JWTGrantJWKSCache) that could not be made from spec (returns !OK);
- * JWTGrantCache's client at startup; a failed claim of an assertion
- * (reason: what failed, naming the server). */
+ * JWTGrantCache's client at startup. */
 int jg_net_refused(const jg_net_proto_t *proto, apr_pool_t *plog, const char *directive,
                    const char *spec, const char *err);
 void jg_net_log_ready(const jg_net_t *n);
-void jg_net_log_claim_failed(const jg_net_t *n, request_rec *r, const char *reason);
+
+/* Whether the server of key is failing in this process: JWTGrantCache's
+ * client counts each server's outage as one episode (jg_cache_net.c),
+ * whose lines say it at error; a request that failed on it then logs its
+ * own line at info. */
+int jg_net_outage(jg_net_t *n, apr_pool_t *p, const char *key);
 
 /* At the parent's startup (its second configuration pass), on one-off
  * connections: each server's eviction setting (one that evicts refuses
@@ -72,9 +79,8 @@ apr_status_t jg_net_put(jg_net_t *n, apr_pool_t *p, const char *key,
 /* No record is no error. */
 apr_status_t jg_net_remove(jg_net_t *n, apr_pool_t *p, const char *key, const char **why);
 /* The value under key, at most max bytes; *found 0 when there is none.
- * what names the cache in *why. */
-jg_status_t jg_net_get(jg_net_t *n, const char *what, apr_pool_t *p, const char *key,
-                       size_t max, char **val, size_t *len, int *found,
-                       const char **why);
+ * JG_ERR_IO and *why (what failed, naming the server) on failure. */
+jg_status_t jg_net_get(jg_net_t *n, apr_pool_t *p, const char *key, size_t max, char **val,
+                       size_t *len, int *found, const char **why);
 
 #endif

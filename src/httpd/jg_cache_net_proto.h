@@ -23,6 +23,8 @@ typedef struct {
     jg_net_server_t *sv;
     jg_net_conn_t *c;
     int pooled;                              /* c from sv->conns (else one-off) */
+    int contacted;                           /* the server was asked (a key it
+                                                would not take never is) */
     apr_pool_t *p;
     const char *why;
 } jg_call_t;
@@ -94,7 +96,9 @@ struct jg_net_proto {
     int (*log_refused)(apr_pool_t *plog, const char *directive, const char *spec,
                        const char *err);
     void (*log_ready)(server_rec *s, const char *args);
-    void (*log_claim_failed)(request_rec *r, const char *reason);
+    /* JWTGrantCache's server failed, the first time in an episode
+     * (reason: what failed, naming the server) */
+    void (*log_failing)(server_rec *s, const char *reason);
 };
 
 extern const struct jg_net_proto jg_net_redis;

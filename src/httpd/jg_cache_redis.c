@@ -363,10 +363,13 @@ static void redis_log_ready(server_rec *s, const char *args)
                  "reads and writes bounded by %d s", args, JG_NET_TIMEOUT);
 }
 
-static void redis_log_claim_failed(request_rec *r, const char *reason)
+static void redis_log_failing(server_rec *s, const char *reason)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTG0602: the replay cache "
-                  "(Redis) failed (%s); refusing the assertion", reason);
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "JWTG0602: the replay cache (Redis) "
+                 "failed (%s): the requests that need it are refused (500) until it "
+                 "answers again; this process says so once, then at most every %d s "
+                 "(JWTG0945), and when it answers (JWTG0946)", reason,
+                 JG_NET_OUTAGE_REMIND);
 }
 
 const jg_net_proto_t jg_net_redis = {
@@ -388,5 +391,5 @@ const jg_net_proto_t jg_net_redis = {
     .eviction = redis_eviction,
     .log_refused = redis_log_refused,
     .log_ready = redis_log_ready,
-    .log_claim_failed = redis_log_claim_failed,
+    .log_failing = redis_log_failing,
 };

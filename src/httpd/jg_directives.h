@@ -125,5 +125,9 @@
 #define JG_NOTE_OUTCOME "JWT_GRANT_OUTCOME"
 #define JG_NOTE_REASON  "JWT_GRANT_REASON"
 #define JG_NOTE_GRANT_TYPE "JWT_GRANT_GRANT_TYPE"
+/* What failed when JWTGrantCache's Redis or memcached server did, and "1"
+ * when that was within its outage (whose own lines are the errors) */
+#define JG_NOTE_CACHE_FAULT "JWT_GRANT_CACHE_FAULT"
+#define JG_NOTE_OUTAGE "JWT_GRANT_OUTAGE"
 
 #endif

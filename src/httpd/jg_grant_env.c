@@ -111,8 +111,7 @@ static jg_status_t cache_get(void *baton, const char *key, const char **value,
     char *val = NULL;
     size_t len = 0;
     int found = 0;
-    jg_status_t rc = jg_cache_get(r->server, r->pool, key, MAX_CACHE_RECORD, &val, &len,
-                                  &found, why);
+    jg_status_t rc = jg_cache_get(r, key, MAX_CACHE_RECORD, &val, &len, &found, why);
 
     *value = rc == JG_OK && found ? val : NULL;
     return rc;
@@ -121,7 +120,7 @@ static jg_status_t cache_get(void *baton, const char *key, const char **value,
 static jg_status_t cache_remove(void *baton, const char *key, const char **why)
 {
     request_rec *r = baton;
-    return jg_cache_remove(r->server, r->pool, key, why);
+    return jg_cache_remove(r, key, why);
 }
 
 static void config_fill(request_rec *r, jg_grant_config_t *cfg)

@@ -29,7 +29,13 @@ static void note(request_rec *r, const char *name, const char *v)
 static int answer(request_rec *r, const jg_grant_result_t *res)
 {
     const char *outcome = res->error ? res->error : "issued";
-    int level = res->server_fault ? APLOG_ERR : APLOG_INFO;
+    /* a fault within an outage the cache's own lines report (at error, once
+     * per episode: jg_cache_net.c) is the request's line at info, or an
+     * outage would write one error per request */
+    const char *cause = res->server_fault ? apr_table_get(r->notes, JG_NOTE_CACHE_FAULT)
+                                          : NULL;
+    int outage = cause && apr_table_get(r->notes, JG_NOTE_OUTAGE);
+    int level = res->server_fault && !outage ? APLOG_ERR : APLOG_INFO;
 
     note(r, JG_NOTE_TENANT, res->tenant);
     note(r, JG_NOTE_CLIENT, res->client_id);
@@ -43,15 +49,18 @@ static int answer(request_rec *r, const jg_grant_result_t *res)
      * (formatted only when it will be written: this is the hot path) */
     if (APLOG_R_IS_LEVEL(r, level))
         ap_log_rerror(APLOG_MARK, level, 0, r,
-                      "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s",
-                      res->server_fault ? "JWTG0103" : res->error ? "JWTG0102" : "JWTG0101",
+                      "%s: token %s: tenant=%s client=%s idp=%s iss=%s sub=%s jti=%s%s%s%s",
+                      outage ? "JWTG0947" : res->server_fault ? "JWTG0103"
+                      : res->error ? "JWTG0102" : "JWTG0101",
                       res->error ? "refused" : "issued", jg_logval(r, res->tenant),
                       jg_logval(r, res->client_id), jg_logval(r, res->idp), jg_logval(r, res->iss),
                       jg_logval(r, res->sub), jg_logval(r, res->jti),
                       res->error ? " error=" : "",
                       res->error ? apr_pstrcat(r->pool, res->error, " reason=\"",
                                                jg_logval(r, res->description), "\"", NULL)
-                                 : "");
+                                 : "",
+                      cause ? apr_pstrcat(r->pool, " cause=\"", jg_logval(r, cause), "\"", NULL)
+                            : "");
     jg_result_headers(r, res);
     return jg_send_json(r, res->status, "application/json;charset=UTF-8",
                      jg_grant_response_json(r->pool, res));

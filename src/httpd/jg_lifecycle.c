@@ -73,15 +73,23 @@ void jg_lifecycle_register_hooks(apr_pool_t *p)
 static int reply(request_rec *r, const jg_grant_result_t *res, const char *body,
                  const char *endpoint, const char *outcome)
 {
-    int level = res->server_fault ? APLOG_ERR : APLOG_INFO;
+    /* as the token endpoint's line (jg_handlers.c): info within an outage of
+     * the cache, whose own lines are the errors */
+    const char *cause = res->server_fault ? apr_table_get(r->notes, JG_NOTE_CACHE_FAULT)
+                                          : NULL;
+    int outage = cause && apr_table_get(r->notes, JG_NOTE_OUTAGE);
+    int level = res->server_fault && !outage ? APLOG_ERR : APLOG_INFO;
 
     if (APLOG_R_IS_LEVEL(r, level))
         ap_log_rerror(APLOG_MARK, level, 0, r, "%s: %s: tenant=%s client=%s sub=%s jti=%s "
-                      "outcome=%s reason=\"%s\"",
-                      res->server_fault ? "JWTG0503" : res->error ? "JWTG0502" : "JWTG0501",
+                      "outcome=%s reason=\"%s\"%s",
+                      outage ? "JWTG0948" : res->server_fault ? "JWTG0503"
+                      : res->error ? "JWTG0502" : "JWTG0501",
                       endpoint, jg_logval(r, res->tenant), jg_logval(r, res->client_id),
                       jg_logval(r, res->sub), jg_logval(r, res->jti),
-                      res->error ? res->error : outcome, jg_logval(r, res->description));
+                      res->error ? res->error : outcome, jg_logval(r, res->description),
+                      cause ? apr_pstrcat(r->pool, " cause=\"", jg_logval(r, cause), "\"", NULL)
+                            : "");
     jg_result_headers(r, res);
     if (res->error)
         return jg_send_json(r, res->status, "application/json;charset=UTF-8",

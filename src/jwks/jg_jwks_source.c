@@ -5,6 +5,7 @@
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_cond.h>
+#include "jg_episode.h"
 #include "jg_jwks_source.h"
 #include "jg_json.h"
 #include "jg_token.h"
@@ -506,8 +507,10 @@ struct jg_jwks_source {
     long long kid_check_after;  /* an unknown kid consults it no sooner */
     long long stale_noted;      /* fetched_at of the keys found too stale */
     int busy;                   /* a thread of this process is refreshing */
-    /* only touched by the busy thread */
-    int put_warned, get_warned;
+    /* the shared cache failing to give or keep the record: one warning
+     * per episode (no reminders: the busy thread's look comes at most once
+     * a second, and each only costs a fetch of this process's own) */
+    jg_episode_t *get_failing, *put_failing;
 };
 
 typedef struct {
@@ -587,6 +590,9 @@ static jg_status_t create(apr_pool_t *p, const char *url, int discovery, const c
         || apr_thread_cond_create(&src->cond, p) != APR_SUCCESS)
         return jg_fail(why, JG_ERR_INTERNAL, "cannot create the JWKS source's mutex");
 #endif
+    if (!(src->get_failing = jg_episode_create(p, 0))
+        || !(src->put_failing = jg_episode_create(p, 0)))
+        return jg_fail(why, JG_ERR_INTERNAL, "cannot create the JWKS source's mutex");
     /* after the mutex: cleanups run in reverse, so it is still there */
     apr_pool_cleanup_register(p, src, destroy_cleanup, apr_pool_cleanup_null);
     *out = src;
@@ -742,9 +748,10 @@ static int claim_fetch(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const ch
 /* What the shared cache holds for this source (nothing, on any problem);
  * the JWKS itself is read only when it is not cur's. */
 static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const gen_t *cur,
-                        jg_jwks_record_t *rec)
+                        jg_jwks_record_t *rec, long long now)
 {
     const char *why = NULL;
+    jg_episode_report_t rep;
     jg_status_t st = jg_jwks_shared_load(&src->hooks, ctx, p, src->id,
                                          cur ? cur->digest : NULL, cur ? cur->jwks : NULL,
                                          rec, &why);
@@ -755,14 +762,15 @@ static void read_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, const g
         memset(rec, 0, sizeof(*rec));
     }
     else if (st != JG_OK) {
-        if (!src->get_warned++)
+        if (jg_episode_failed(src->get_failing, apr_time_from_sec(now), &rep)
+            == JG_EPISODE_STARTED)
             jg_log(JG_LOG_WARN, "JWTG0207", "JWKS %s: cannot read its record in the "
                    "shared cache (%s); this process fetches on its own",
                    src->label, why ? why : "?");
         memset(rec, 0, sizeof(*rec));
     }
     else {
-        src->get_warned = 0;
+        jg_episode_succeeded(src->get_failing, apr_time_from_sec(now), &rep);
     }
 }
 
@@ -770,6 +778,7 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
                          const jg_jwks_record_t *rec, long long now)
 {
     const char *why = NULL;
+    jg_episode_report_t rep;
     long long keep = rec->meta.expires + src->pol.max_stale;
 
     /* as long as the keys may serve, and the failure backoff needs it */
@@ -777,14 +786,15 @@ static void write_shared(jg_jwks_source_t *src, apr_pool_t *p, void *ctx,
         keep = rec->meta.checked_at + src->pol.refresh_interval;
     if (keep < now) keep = now;
     if (jg_jwks_shared_store(&src->hooks, ctx, p, src->id, rec, keep + 60, &why) != JG_OK) {
-        if (!src->put_warned++)
+        if (jg_episode_failed(src->put_failing, apr_time_from_sec(now), &rep)
+            == JG_EPISODE_STARTED)
             jg_log(JG_LOG_WARN, "JWTG0208", "JWKS %s: the shared cache refused its "
                    "record (%s): other processes fetch on their own; enlarge "
                    "JWTGrantJWKSCache",
                    src->label, why ? why : "?");
     }
     else {
-        src->put_warned = 0;
+        jg_episode_succeeded(src->put_failing, apr_time_from_sec(now), &rep);
     }
 }
 
@@ -1001,7 +1011,7 @@ static void begin(jg_jwks_source_t *src, apr_pool_t *p, void *ctx, long long now
     unlock(src);
     rec->jwks = cur ? cur->jwks : NULL;
 
-    read_shared(src, p, ctx, cur, &shared);
+    read_shared(src, p, ctx, cur, &shared, now);
     jg_jwks_record_merge(rec, &shared);
     if (rec->jwks && (!cur || strcmp(rec->meta.digest, cur->digest))) {
         /* another process fetched other keys (their digest checked) */

@@ -14,7 +14,9 @@ server is back (after a restart that lost the records, once what may have
 been used before is past). test_net_single_use.py has what both must do
 for single use (full, records lost, a server that evicts)."""
 
+import collections
 import concurrent.futures
+import re
 import shutil
 import threading
 import time
@@ -25,11 +27,16 @@ import pytest
 from harness.httpd import Httpd, HttpdError, assert_error, assert_granted, log_lines, running
 from harness.jwks import assertion as jwks_assertion
 from harness.jwks import idp_conf, jwk
-from harness.lifecycle import APP, PLAIN, RS, active, assertion, grant, lifecycle_conf, revoke
+from harness.lifecycle import (APP, PLAIN, RS, active, assertion, grant, introspect,
+                               lifecycle_conf, revoke)
 from harness.netcache import backend_only
 from harness.redis_server import Redis, redis_conf
 
 LOST = r"JWTG0636:"          # records lost: the server came back without them
+REMINDER = "JWTG0945"        # an outage goes on (at most once a minute)
+BACK = "JWTG0946"            # the server answers again
+REFUSED = "JWTG0947"         # a token request's own line within the outage (info)
+PID = re.compile(r"\[pid (\d+)")
 EPOCH = "jwt-grant:epoch"
 UNKNOWN = "issued before this server's replay cache started"
 
@@ -273,30 +280,59 @@ def recovered(hosts, keys, lost, rounds=6, timeout=20):
             time.sleep(0.5)
 
 
+def by_pid(lines):
+    """{pid: [line, ...]} of error log lines."""
+    out = collections.defaultdict(list)
+    for line in lines:
+        m = PID.search(line)
+        assert m, line
+        out[m.group(1)].append(line)
+    return out
+
+
 @pytest.mark.parametrize("outage", ["down", "hung"])
 def test_an_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, backend, outage):
     # a short skew: the window of refusals after the server came back empty
     server = backend.server
     a, b = two_hosts(jg_env, keys, backend, outage, extra="JWTGrantClockSkew 2\n")
+    # requests per host during the outage (a hung server holds each for
+    # the 2 s bound: fewer)
+    n = 12 if outage == "down" else 2
     with running(a), running(b):
         assert_granted(a.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
         assert_granted(b.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
+        marks = {h: h.log_mark() for h in (a, b)}
         if outage == "down":
             server.stop()
         else:
             server.pause()   # connections stay open (memcached accepts new ones), no answer
         for h in (a, b):
-            h.expect(rf"{backend.down_tag}:|JWTG0103:")
+            # the outage's start, once per process; nothing per request
+            h.expect(rf"{backend.down_tag}:")
         for h in (a, b):
-            for _ in range(2):
+            for _ in range(n):
                 t0 = time.monotonic()
                 resp = h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN)
                 # the 2 s read/write bound (JG_NET_TIMEOUT) plus the 1 s connect bound
                 assert time.monotonic() - t0 < 6, "the token endpoint hung"
                 assert_error(resp, 500, "server_error", "the replay cache failed")
                 assert "access_token" not in resp.text
-            assert any("error]" in line and f"replay cache ({backend.title}) failed" in line
-                       for line in log_lines(h, backend.down_tag)), h.error_log_text()
+            # each refused request has its own line, at info, naming the cause
+            refused = [line for line in h.error_log_lines(marks[h]) if f"{REFUSED}:" in line]
+            assert len(refused) == n, h.error_log_text()
+            assert all(":info]" in line and "error=server_error" in line
+                       and f'cause="{backend.title} 127.0.0.1:{server.port}: ' in line
+                       for line in refused), refused
+            # one error line per process that met the outage, naming it
+            starts = by_pid(line for line in h.error_log_lines(marks[h])
+                            if f"{backend.down_tag}:" in line)
+            assert starts and all(len(v) == 1 for v in starts.values()), starts
+            assert set(by_pid(refused)) == set(starts), (refused, starts)
+            assert all("error]" in v[0] and f"replay cache ({backend.title}) failed" in v[0]
+                       and f"127.0.0.1:{server.port}" in v[0] for v in starts.values()), starts
+            # and no other warning or error: the gate (check_log) says so at
+            # the end; the token endpoint's per-request error is gone
+            assert not log_lines(h, "JWTG0103"), log_lines(h, "JWTG0103")
         if outage == "down":
             server.start()      # without persistence: its records are gone
             for h in (a, b):
@@ -304,6 +340,26 @@ def test_an_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, backen
         else:
             server.resume()
         recovered((a, b), keys, lost=outage == "down")
+        for h in (a, b):
+            lines = h.error_log_lines(marks[h])
+            starts = by_pid(line for line in lines if f"{backend.down_tag}:" in line)
+            backs = by_pid(line for line in lines if f"{BACK}:" in line)
+            refused = by_pid(line for line in lines if f"{REFUSED}:" in line)
+            # still one start per process (the requests while the server
+            # came back belong to the same outage), and the end said by a
+            # process that met it, at notice, with its count: the process's
+            # refused requests (those of the recovery's rounds included)
+            assert all(len(v) == 1 for v in starts.values()), starts
+            assert backs, h.error_log_text()
+            for pid, (line,) in backs.items():
+                assert pid in starts, (pid, starts)
+                assert ":notice]" in line and f"127.0.0.1:{server.port}" in line, line
+                m = re.search(r"after failing for ([0-9.]+) s \(requests that failed on it "
+                              r"in this process meanwhile: (\d+)\)", line)
+                assert m, line
+                assert int(m.group(2)) == len(refused[pid]), (line, refused[pid])
+                assert lines.index(line) > lines.index(starts[pid][0])
+            assert not by_pid(line for line in lines if f"{REMINDER}:" in line)
         # the host that found the records gone said so, once; a hung server
         # lost nothing
         lost = log_lines(a, LOST[:-1]) + log_lines(b, LOST[:-1])
@@ -312,3 +368,71 @@ def test_an_outage_fails_closed_within_a_bound_and_recovers(jg_env, keys, backen
         jwt = assertion(keys, jti=str(uuid.uuid4()))
         assert_granted(a.token(jwt, client=PLAIN))
         assert_error(b.token(jwt, client=PLAIN), 400, "invalid_grant", "already used")
+
+
+def test_a_server_that_fails_on_and_off_is_told_once(jg_env, keys, backend):
+    # down, back, down again, ... within a minute: each process says the
+    # first outage it meets (start and end) and no later one: their
+    # requests still have their own info lines
+    server = backend.server
+    h = Httpd(jg_env, f"{backend.name}-flapping", ports=3)
+    h.write(backend.conf() + lifecycle_conf(h, keys, "JWTGrantClockSkew 2\n"))
+    refused = 0
+    with running(h):
+        assert_granted(h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN))
+        mark = h.log_mark()
+        h.expect(rf"{backend.down_tag}:", LOST)
+        for _ in range(3):
+            server.stop()
+            for _ in range(4):
+                resp = h.token(assertion(keys, jti=str(uuid.uuid4())), client=PLAIN,
+                               headers={"Connection": "close"})
+                assert_error(resp, 500, "server_error", "the replay cache failed")
+                refused += 1
+            server.start()
+            recovered([h], keys, lost=True)
+        lines = h.error_log_lines(mark)
+        starts = by_pid(line for line in lines if f"{backend.down_tag}:" in line)
+        backs = by_pid(line for line in lines if f"{BACK}:" in line)
+        assert starts and all(len(v) == 1 for v in starts.values()), starts
+        assert all(len(v) == 1 and pid in starts for pid, v in backs.items()), backs
+        assert not [line for line in lines if f"{REMINDER}:" in line]
+        # every refused request has its line, at info, never at error
+        assert len([line for line in lines if f"{REFUSED}:" in line]) >= refused
+        assert not [line for line in lines if "JWTG0103:" in line]
+
+
+def test_an_outage_at_introspection_and_revocation_is_one_error_line(jg_env, keys, backend):
+    # introspection (an opaque token's record, a JWT's revocation record)
+    # and revocation need the server too: each request refused has its own
+    # line at info, the outage one error line per process
+    server = backend.server
+    h = Httpd(jg_env, f"{backend.name}-outage-lifecycle", ports=3)
+    h.write(backend.conf() + lifecycle_conf(h, keys))
+    with running(h):
+        opaque = grant(h, keys, port=h.ports[1], sub="olga")["access_token"]
+        jwt = grant(h, keys, sub="jon")["access_token"]
+        mark = h.log_mark()
+        server.stop()
+        try:
+            h.expect(rf"{backend.down_tag}:")
+            calls = [lambda: introspect(h, opaque, client=RS, port=h.ports[1]),
+                     lambda: introspect(h, jwt, client=RS),
+                     lambda: revoke(h, jwt),
+                     lambda: revoke(h, opaque, port=h.ports[1])] * 3
+            for call in calls:
+                resp = call()
+                assert resp.status_code == 500, resp.text
+                assert resp.json()["error"] == "server_error", resp.text
+        finally:
+            server.start()
+            h.expect(LOST)
+        lines = h.error_log_lines(mark)
+        refused = [line for line in lines if "JWTG0948:" in line]
+        assert len(refused) == len(calls), "\n".join(lines)
+        assert all(":info]" in line and f'cause="{backend.title} 127.0.0.1:{server.port}: '
+                   in line for line in refused), refused
+        starts = by_pid(line for line in lines if f"{backend.down_tag}:" in line)
+        assert starts and all(len(v) == 1 for v in starts.values()), starts
+        assert set(by_pid(refused)) == set(starts), (refused, starts)
+        assert not [line for line in lines if "JWTG0503:" in line or "JWTG0103:" in line]

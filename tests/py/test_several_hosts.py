@@ -232,7 +232,7 @@ def test_redis_cut_off_every_host_fails_closed_then_recovers(world):
     used = world.assertion()
     assert_granted(world.token("a", used))
     for h in world.hosts.values():
-        h.expect(REDIS_DOWN, r"JWTG0103: .*the replay cache failed")
+        h.expect(REDIS_DOWN)          # once per process: the requests' lines are info
     world.topo.cut("data", 0)
     try:
         for name in HOSTS:

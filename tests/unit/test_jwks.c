@@ -1538,6 +1538,14 @@ START_TEST(source_shared_cache_failures_are_survivable)
     ck_assert_int_eq(idp.hits, 1);
     ck_assert_int_eq(logged("JWTG0207", JG_LOG_WARN), 1);
     ck_assert_int_eq(logged("JWTG0208", JG_LOG_WARN), 1);
+    /* the cache back, then failing again: a new episode, warned again */
+    cache.fail_get = cache.fail_put = 0;
+    assert_keys(a, "k1", T0 + 4000, "k1");
+    ck_assert_int_eq(logged("JWTG0207", JG_LOG_WARN), 1);
+    cache.fail_get = cache.fail_put = 1;
+    assert_keys(a, "k1", T0 + 8000, "k1");
+    ck_assert_int_eq(logged("JWTG0207", JG_LOG_WARN), 2);
+    ck_assert_int_eq(logged("JWTG0208", JG_LOG_WARN), 2);
 }
 END_TEST
 

@@ -56,6 +56,7 @@ int main(void)
     srunner_add_suite(sr, claim_match_suite());
     srunner_add_suite(sr, policy_suite());
     srunner_add_suite(sr, activity_suite());
+    srunner_add_suite(sr, episode_suite());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY, default normal: summary line */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -37,6 +37,7 @@ Suite *claim_match_suite(void);
 Suite *policy_suite(void);
 Suite *dpop_suite(void);
 Suite *activity_suite(void);
+Suite *episode_suite(void);
 
 /* A pool for the current test, destroyed by the fixture after it. */
 extern apr_pool_t *test_pool;

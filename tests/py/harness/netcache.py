@@ -35,7 +35,8 @@ class Backend:
         self.server = server
         # how the module names it: in JWTGrantCache and its log lines, ...
         self.scheme = "redis" if name == "redis" else "memcache"
-        # ... in the error line of a failed replay cache, and that line's tag
+        # ... in the error line of a failed replay cache (once per outage and
+        # process), and that line's tag
         self.title = "Redis" if name == "redis" else "memcached"
         self.down_tag = "JWTG0602" if name == "redis" else "JWTG0622"
 
