@@ -559,7 +559,7 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
 {
     const char *why = NULL;
     apr_pool_t *sp = NULL, *rp = NULL;
-    apr_time_t t0 = apr_time_now();
+    apr_time_t t0 = apr_time_now(), read = 0;
     unsigned long parsed = 0, reused = 0;
     ap_dbd_t *opened = NULL;
     jg_snap_t *snap = NULL, *old;
@@ -597,6 +597,7 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
             rc = jg_fail(&why, JG_ERR_INTERNAL, "out of memory");
         else
             rc = load_rows(st, rp, &rows, &why);
+        read = apr_time_now() - t0;
     }
     release(v->store, v->s, st, opened);
     if (rc == JG_OK) rc = make_snapshot(v, sp, &rows, 1, &snap, &why);
@@ -619,10 +620,10 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     if (old) unref(v, old);
     apr_thread_mutex_unlock(v->refresh);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
-                 "generation %" APR_INT64_T_FMT " built in %ld ms%s (store entries: %lu "
-                 "parsed, %lu as before)", (apr_int64_t)snap->gen,
-                 (long)((apr_time_now() - t0) / 1000), r ? "" : " beside the requests",
-                 parsed, reused);
+                 "generation %" APR_INT64_T_FMT " built in %ld ms (%ld ms reading the "
+                 "store; its entries: %lu parsed, %lu as before)%s", (apr_int64_t)snap->gen,
+                 (long)((apr_time_now() - t0) / 1000), (long)(read / 1000), parsed, reused,
+                 r ? "" : " beside the requests");
 }
 
 static apr_status_t drop_inherited(void *data)
