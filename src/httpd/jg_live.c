@@ -22,6 +22,7 @@
 #include <mod_dbd.h>
 
 #include "jg_live.h"
+#include "jg_array.h"
 #include "jg_keymemo.h"
 #include "jg_config.h"
 #include "jg_directives.h"
@@ -508,15 +509,24 @@ typedef struct {
 } rows_t;
 
 /* The store's rows into rp, which lives until the snapshot is made (what
- * the snapshot keeps is copied or parsed from them). */
-static jg_status_t load_rows(jg_store_t *st, apr_pool_t *rp, rows_t *rows, const char **why)
+ * the snapshot keeps is copied or parsed from them). known: the generation
+ * of the view's snapshot, whose rows the memo has parsed: only the
+ * documents written since are read, unless the memo lacks some of the
+ * others (or the store went back to an older generation); 0: every one. */
+static jg_status_t load_rows(jg_live_view_t *v, jg_store_t *st, apr_pool_t *rp,
+                             long long known, rows_t *rows, const char **why)
 {
     jg_status_t rc;
 
     memset(rows, 0, sizeof(*rows));
-    if ((rc = jg_store_load(st, rp, &rows->tenants, &rows->idps, &rows->clients, &rows->gen,
-                            why)) != JG_OK)
-        return rc;
+    if (!v->memo) known = 0;
+    rc = jg_store_load_since(st, rp, known, &rows->tenants, &rows->idps, &rows->clients,
+                             &rows->gen, why);
+    if (rc == JG_OK && known
+        && (rows->gen < known || !jg_entry_memo_covers(v->memo, rows->idps, rows->clients)))
+        rc = jg_store_load(st, rp, &rows->tenants, &rows->idps, &rows->clients, &rows->gen,
+                           why);
+    if (rc != JG_OK) return rc;
     /* "revoke every token of this client" times (written with a
      * generation bump, so read with the rest) */
     return jg_store_client_revocations(st, rp, &rows->revocations, why);
@@ -550,6 +560,17 @@ static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t
     return JG_OK;
 }
 
+/* For the log: how many of rows came with their document. */
+static void count_docs(const apr_array_header_t *rows, unsigned long *docs,
+                       unsigned long *entries)
+{
+    int i;
+
+    for (i = 0; rows && i < rows->nelts; i++)
+        if (JG_ARRAY_IDX(rows, i, jg_store_row_t *)->doc) ++*docs;
+    *entries += rows ? (unsigned long)rows->nelts : 0;
+}
+
 /* Check the generation and rebuild when it changed. r: the request that
  * asks (a console write), or NULL (the poller, at child start or later);
  * p: for what lives as long as the call. wait: block for the lock (else
@@ -560,7 +581,7 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     const char *why = NULL;
     apr_pool_t *sp = NULL, *rp = NULL;
     apr_time_t t0 = apr_time_now(), read = 0;
-    unsigned long parsed = 0, reused = 0;
+    unsigned long parsed = 0, reused = 0, docs = 0, entries = 0;
     ap_dbd_t *opened = NULL;
     jg_snap_t *snap = NULL, *old;
     jg_store_t *st;
@@ -596,11 +617,15 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
             || apr_pool_create(&rp, p) != APR_SUCCESS)
             rc = jg_fail(&why, JG_ERR_INTERNAL, "out of memory");
         else
-            rc = load_rows(st, rp, &rows, &why);
+            rc = load_rows(v, st, rp, v->cur ? v->cur->gen : 0, &rows, &why);
         read = apr_time_now() - t0;
     }
     release(v->store, v->s, st, opened);
     if (rc == JG_OK) rc = make_snapshot(v, sp, &rows, 1, &snap, &why);
+    if (rc == JG_OK) {
+        count_docs(rows.idps, &docs, &entries);
+        count_docs(rows.clients, &docs, &entries);
+    }
     if (rp) apr_pool_destroy(rp);
     jg_entry_memo_counts(v->memo, &parsed, &reused, NULL);
     jg_counters_store_poll(v->store->spec, rc == JG_OK, rc == JG_OK ? snap->gen : gen,
@@ -621,8 +646,9 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     apr_thread_mutex_unlock(v->refresh);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
                  "generation %" APR_INT64_T_FMT " built in %ld ms (%ld ms reading the "
-                 "store; its entries: %lu parsed, %lu as before)%s", (apr_int64_t)snap->gen,
-                 (long)((apr_time_now() - t0) / 1000), (long)(read / 1000), parsed, reused,
+                 "store, %lu of %lu documents; its entries: %lu parsed, %lu as before)%s",
+                 (apr_int64_t)snap->gen, (long)((apr_time_now() - t0) / 1000),
+                 (long)(read / 1000), docs, entries, parsed, reused,
                  r ? "" : " beside the requests");
 }
 
@@ -660,7 +686,7 @@ static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t
     if ((v->memo = jg_entry_memo_make()))
         apr_pool_cleanup_register(pconf, v->memo, drop_memo, apr_pool_cleanup_null);
     if (jg_store_open_sqlite(ptemp, v->store->path, &st, &why) != JG_OK
-        || load_rows(st, ptemp, &rows, &why) != JG_OK
+        || load_rows(v, st, ptemp, 0, &rows, &why) != JG_OK
         || make_snapshot(v, sp, &rows, 0, &snap, &why) != JG_OK) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0362: no registry snapshot "
                      "built before the children start (%s): each builds its own", why);

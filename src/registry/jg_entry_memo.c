@@ -77,10 +77,11 @@ static int same_text(const char *a, const char *b)
 }
 
 /* The version alone tells (a write never reuses one); the content is
- * compared too, so that a store put back from a copy cannot mix entries. */
+ * compared too when the row came with its document, so that a store put
+ * back from a copy cannot mix entries. a: the memo's, b: the store's. */
 static int same_row(const jg_store_row_t *a, const jg_store_row_t *b)
 {
-    return a->version == b->version && same_text(a->doc, b->doc)
+    return a->version == b->version && (!b->doc || same_text(a->doc, b->doc))
            && same_text(a->client_id, b->client_id)
            && same_text(a->secret_hash, b->secret_hash)
            && same_text(a->updated_by, b->updated_by);
@@ -108,18 +109,12 @@ static batch_t *current_batch(jg_entry_memo_t *m)
     return m->current = b;
 }
 
-const void *jg_entry_memo_get(jg_entry_memo_t *m, char kind, const jg_store_row_t *r,
-                              jg_entry_memo_parse_fn *parse, void *baton,
-                              const char **unreadable)
+/* The index's key of a row, in a buffer of the memo reused by every
+ * lookup (the memo's pool lives as long as it). */
+static const char *key_of(jg_entry_memo_t *m, char kind, const jg_store_row_t *r)
 {
     apr_size_t tl = strlen(r->tenant), nl = strlen(r->name);
-    const char *key;
-    item_t *it;
-    batch_t *b;
-    apr_pool_t *bp;
 
-    *unreadable = NULL;
-    /* one buffer for every lookup: the memo's pool lives as long as it */
     if (tl + nl + 3 > m->key_size) {
         m->key_size = 2 * (tl + nl + 3);
         m->key = apr_palloc(m->pool, m->key_size);
@@ -128,15 +123,53 @@ const void *jg_entry_memo_get(jg_entry_memo_t *m, char kind, const jg_store_row_
     memcpy(m->key + 1, r->tenant, tl);
     m->key[1 + tl] = '\n';
     memcpy(m->key + 2 + tl, r->name, nl + 1);
-    key = m->key;
-    it = apr_hash_get(m->items, key, APR_HASH_KEY_STRING);
+    return m->key;
+}
+
+static int rows_covered(jg_entry_memo_t *m, char kind, const apr_array_header_t *rows)
+{
+    int i;
+
+    for (i = 0; rows && i < rows->nelts; i++) {
+        const jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        const item_t *it;
+        if (r->doc) continue;
+        it = apr_hash_get(m->items, key_of(m, kind, r), APR_HASH_KEY_STRING);
+        if (!it || it->row.version != r->version) return 0;
+    }
+    return 1;
+}
+
+int jg_entry_memo_covers(jg_entry_memo_t *m, const apr_array_header_t *idps,
+                         const apr_array_header_t *clients)
+{
+    return rows_covered(m, 'i', idps) && rows_covered(m, 'c', clients);
+}
+
+const void *jg_entry_memo_get(jg_entry_memo_t *m, char kind, const jg_store_row_t *r,
+                              jg_entry_memo_parse_fn *parse, void *baton,
+                              const char **unreadable)
+{
+    const char *key = key_of(m, kind, r), *doc = r->doc;
+    item_t *it = apr_hash_get(m->items, key, APR_HASH_KEY_STRING);
+    batch_t *b;
+    apr_pool_t *bp;
+
+    *unreadable = NULL;
     if (it && !it->batch->retired && same_row(&it->row, r)) {
         it->seen = m->build;
         m->reused++;
         *unreadable = it->unreadable;
         return it->entry;
     }
+    /* a retired batch's entry: parsed again from the memo's copy when the
+     * row came without its document */
+    if (!doc && it && it->row.version == r->version) doc = it->row.doc;
     if (it) forget(m, it);
+    if (!doc) {
+        *unreadable = "read without its document (jg_entry_memo_covers was not asked)";
+        return NULL;
+    }
     if (!(b = current_batch(m))) {
         *unreadable = "out of memory";
         return NULL;
@@ -150,7 +183,7 @@ const void *jg_entry_memo_get(jg_entry_memo_t *m, char kind, const jg_store_row_
     it->row.name = apr_pstrdup(bp, r->name);
     it->row.client_id = r->client_id ? apr_pstrdup(bp, r->client_id) : NULL;
     it->row.secret_hash = r->secret_hash ? apr_pstrdup(bp, r->secret_hash) : NULL;
-    it->row.doc = r->doc ? apr_pstrdup(bp, r->doc) : NULL;
+    it->row.doc = apr_pstrdup(bp, doc);
     it->row.created_by = r->created_by ? apr_pstrdup(bp, r->created_by) : NULL;
     it->row.updated_by = r->updated_by ? apr_pstrdup(bp, r->updated_by) : NULL;
     it->entry = parse(bp, &it->row, baton, &it->unreadable);

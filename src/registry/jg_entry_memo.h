@@ -41,10 +41,17 @@ void jg_entry_memo_begin(jg_entry_memo_t *m);
 /* The parsed row r of kind (a letter: 'i' IdPs, 'c' service providers):
  * the memo's when r has the tenant, name, version and content of the row
  * it parsed before, else parse(p, copy of r, baton, unreadable) now, into
- * this build's batch. An unreadable row is remembered too (*unreadable). */
+ * this build's batch. An unreadable row is remembered too (*unreadable).
+ * r's doc may be NULL when the memo covers r (jg_entry_memo_covers). */
 const void *jg_entry_memo_get(jg_entry_memo_t *m, char kind, const jg_store_row_t *r,
                               jg_entry_memo_parse_fn *parse, void *baton,
                               const char **unreadable);
+
+/* Whether the memo has the document of every row that came without one
+ * (jg_store_load_since): else the rows must be read again with every
+ * document. */
+int jg_entry_memo_covers(jg_entry_memo_t *m, const apr_array_header_t *idps,
+                         const apr_array_header_t *clients);
 
 /* End the build: forget the rows it did not ask for, and make p (the
  * snapshot's pool) hold every batch the memo uses until p is cleared. */

@@ -165,11 +165,14 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         jg_idp_t *idp;
         taken_t *k;
 
+        /* asked for even without its tenant: the memo knows every row,
+         * which a rebuild may then read without its document */
+        shared = parsed(p, memo, 'i', r, parse_idp, &cx, &unreadable);
         if (!t) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, "no such tenant");
             continue;
         }
-        if (!(shared = parsed(p, memo, 'i', r, parse_idp, &cx, &unreadable))) {
+        if (!shared) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, unreadable);
             continue;
         }
@@ -194,11 +197,14 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         jg_client_t *c;
         taken_t *k;
 
+        /* asked for even without its tenant: the memo knows every row,
+         * which a rebuild may then read without its document */
+        shared = parsed(p, memo, 'c', r, parse_client, &cx, &unreadable);
         if (!t) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, "no such tenant");
             continue;
         }
-        if (!(shared = parsed(p, memo, 'c', r, parse_client, &cx, &unreadable))) {
+        if (!shared) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, unreadable);
             continue;
         }

@@ -115,4 +115,5 @@ def test_a_host_rebuilds_with_the_changed_entry_only(jg_env, postgres, keys):  #
                                    client=client, tenant="wso2.com"))
         lines = [line for line in b.error_log_lines(mark) if "JWTG0322" in line]
         assert lines, b.error_log_lines(mark)
-        assert all("its entries: 1 parsed, 2 as before" in line for line in lines), lines
+        assert all("1 of 3 documents; its entries: 1 parsed, 2 as before" in line
+                   for line in lines), lines

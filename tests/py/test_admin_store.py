@@ -253,7 +253,8 @@ def test_a_rebuild_parses_only_the_changed_entries(httpd_factory, keys):
     lines = [line for line in h.error_log_lines(mark) if "JWTG0322" in line]
     beside = [line for line in lines if line.endswith("beside the requests")]
     assert len(lines) - len(beside) == 1 and beside, lines
-    assert all("its entries: 1 parsed, 7 as before" in line for line in lines), lines
+    assert all("1 of 8 documents; its entries: 1 parsed, 7 as before" in line
+               for line in lines), lines
 
 
 def test_entries_survive_a_crash_of_every_process(httpd_factory, keys):

@@ -1672,9 +1672,13 @@ END_TEST
 /* ---- rebuilds that reuse the entries of unchanged rows ----------------------------- */
 
 /* The overlay of a's store, with memo, in a pool of its own (as the glue's
- * snapshots are); *parsed, *reused: the memo's counts for this build. */
-static jg_registry_t *memo_overlay(jg_admin_t *a, jg_entry_memo_t *memo, apr_pool_t **pool,
-                                   unsigned long *parsed, unsigned long *reused)
+ * snapshots are), read as the glue reads it: the documents written since
+ * *known (the generation of the build before; 0: none), which the memo
+ * must cover, then *known = this build's; *parsed, *reused: the memo's
+ * counts for this build. */
+static jg_registry_t *memo_overlay(jg_admin_t *a, jg_entry_memo_t *memo, long long *known,
+                                   apr_pool_t **pool, unsigned long *parsed,
+                                   unsigned long *reused)
 {
     apr_array_header_t *t = NULL, *i = NULL, *c = NULL;
     apr_pool_t *rows;
@@ -1683,7 +1687,9 @@ static jg_registry_t *memo_overlay(jg_admin_t *a, jg_entry_memo_t *memo, apr_poo
 
     ck_assert_int_eq(apr_pool_create_unmanaged_ex(pool, NULL, NULL), APR_SUCCESS);
     ck_assert_int_eq(apr_pool_create(&rows, test_pool), APR_SUCCESS);
-    ck_assert_int_eq(jg_store_load(a->store, rows, &t, &i, &c, NULL, &why), JG_OK);
+    ck_assert_int_eq(jg_store_load_since(a->store, rows, *known, &t, &i, &c, known, &why),
+                     JG_OK);
+    ck_assert(jg_entry_memo_covers(memo, i, c));
     warnings = 0;
     ck_assert_msg(jg_overlay_build(*pool, a->conf, t, i, c, time(NULL), memo, count_warning,
                                    NULL, &reg, &why) == JG_OK, "%s", why);
@@ -1714,6 +1720,7 @@ START_TEST(memo_parses_only_changed_rows)
     jg_admin_t *a = admin();
     jg_admin_result_t r = res0();
     jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
     jg_registry_t *one, *two, *three;
     apr_pool_t *p1, *p2, *p3;
     unsigned long parsed = 0, reused = 0;
@@ -1725,7 +1732,7 @@ START_TEST(memo_parses_only_changed_rows)
     for (i = 0; i < 5; i++)
         ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
                          ",\"aliases\":[\"https://old.example\"]")), 0, &r), 201);
-    one = memo_overlay(a, memo, &p1, &parsed, &reused);
+    one = memo_overlay(a, memo, &known, &p1, &parsed, &reused);
     ck_assert_uint_eq(parsed, 5);
     ck_assert_uint_eq(reused, 0);
     for (i = 0; i < 5; i++) ck_assert_ptr_nonnull(before[i] = idp_in(one, "carbon.super",
@@ -1735,7 +1742,7 @@ START_TEST(memo_parses_only_changed_rows)
     ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("i1",
                      ",\"aliases\":[\"https://new.example\"]")), 1, &r), 200);
     ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "i4", &r), 204);
-    two = memo_overlay(a, memo, &p2, &parsed, &reused);
+    two = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
     ck_assert_uint_eq(parsed, 1);
     ck_assert_uint_eq(reused, 3);
     ck_assert_int_eq(warnings, 0);
@@ -1768,7 +1775,7 @@ START_TEST(memo_parses_only_changed_rows)
                          i == 1 ? "https://new.example" : "https://old.example");
     }
     /* nothing changed: nothing parsed */
-    three = memo_overlay(a, memo, &p3, &parsed, &reused);
+    three = memo_overlay(a, memo, &known, &p3, &parsed, &reused);
     ck_assert_uint_eq(parsed, 0);
     ck_assert_uint_eq(reused, 4);
     ck_assert_ptr_eq(idp_in(three, "carbon.super", "i1")->keys,
@@ -1787,6 +1794,7 @@ START_TEST(memo_sees_tenants_and_clients)
     jg_admin_t *a = admin();
     jg_admin_result_t r = res0();
     jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
     jg_client_entry_t *e = client_ok("{\"name\":\"c\",\"trusted_idps\":[\"stays\"],"
                                      "\"scopes\":[\"email\"]}");
     jg_registry_t *one, *two, *three;
@@ -1801,7 +1809,7 @@ START_TEST(memo_sees_tenants_and_clients)
                                       &r), 201);
     ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
     id = e->client_id;
-    one = memo_overlay(a, memo, &p1, &parsed, &reused);
+    one = memo_overlay(a, memo, &known, &p1, &parsed, &reused);
     ck_assert_uint_eq(parsed, 3);
     c1 = jg_tenant_find_client(jg_registry_tenant(one, "carbon.super", 0), id);
     ck_assert_ptr_nonnull(c1);
@@ -1812,7 +1820,7 @@ START_TEST(memo_sees_tenants_and_clients)
     ck_assert_int_eq(jg_admin_create_tenant(a, "new.org", &r), 201);
     ck_assert_int_eq(jg_admin_put_idp(a, "new.org", idp_ok(idp_json("fresh", NULL)), 0, &r),
                      201);
-    two = memo_overlay(a, memo, &p2, &parsed, &reused);
+    two = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
     ck_assert_uint_eq(parsed, 2);                 /* the client and "fresh" */
     ck_assert_uint_eq(reused, 1);                 /* "stays" */
     ck_assert_int_eq(warnings, 0);
@@ -1829,7 +1837,7 @@ START_TEST(memo_sees_tenants_and_clients)
 
     /* unchanged: shared, with a record and a list of IdPs of its own */
     apr_pool_destroy(p1);
-    three = memo_overlay(a, memo, &p3, &parsed, &reused);
+    three = memo_overlay(a, memo, &known, &p3, &parsed, &reused);
     ck_assert_uint_eq(parsed, 1);   /* "stays": its batch lost two entries of three */
     ck_assert_uint_eq(reused, 2);
     c3 = jg_tenant_find_client(jg_registry_tenant(three, "carbon.super", 0), id);
@@ -1848,14 +1856,44 @@ START_TEST(memo_sees_tenants_and_clients)
 }
 END_TEST
 
+/* Rows read without their documents that the memo does not have (a memo
+ * of another build): not covered, the glue reads them all again. */
+START_TEST(memo_covers_only_what_it_parsed)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make(), *fresh = jg_entry_memo_make();
+    apr_array_header_t *t = NULL, *i = NULL, *c = NULL;
+    long long known = 0, gen = 0;
+    unsigned long parsed = 0, reused = 0;
+    const char *why = NULL;
+    apr_pool_t *p1;
+
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("i0", NULL)), 0,
+                                      &r), 201);
+    memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_int_eq(jg_store_load_since(a->store, test_pool, known, &t, &i, &c, &gen, &why),
+                     JG_OK);
+    ck_assert_ptr_null(JG_ARRAY_IDX(i, 0, jg_store_row_t *)->doc);
+    ck_assert(jg_entry_memo_covers(memo, i, c));
+    ck_assert(!jg_entry_memo_covers(fresh, i, c));
+    apr_pool_destroy(p1);
+    jg_entry_memo_destroy(memo);
+    jg_entry_memo_destroy(fresh);
+}
+END_TEST
+
 START_TEST(memo_remembers_unreadable_rows)
 {
     jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
     jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
     jg_store_row_t row;
     const char *why = NULL;
     apr_pool_t *p1, *p2;
     unsigned long parsed = 0, reused = 0;
+    jg_registry_t *reg;
 
     memset(&row, 0, sizeof(row));
     row.tenant = "carbon.super";
@@ -1864,17 +1902,24 @@ START_TEST(memo_remembers_unreadable_rows)
     row.created_by = "x";
     ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
     ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    /* and a row of a tenant that is not there (yet) */
+    row.tenant = "later.org";
+    row.name = "orphan";
+    row.doc = idp_json("orphan", NULL);
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
     ck_assert_int_eq(jg_store_end(a->store, test_pool, 1, &why), JG_OK);
-    memo_overlay(a, memo, &p1, &parsed, &reused);
-    ck_assert_uint_eq(parsed, 1);
-    ck_assert_int_eq(warnings, 1);
-    ck_assert(tu_contains(last_warning, "unreadable entry"));
-    /* told again at each build, parsed once */
-    memo_overlay(a, memo, &p2, &parsed, &reused);
+    memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 2);
+    ck_assert_int_eq(warnings, 2);
+    /* told again at each build, parsed once; the tenant comes, and its
+     * IdP, read without its document, with it */
+    ck_assert_int_eq(jg_admin_create_tenant(a, "later.org", &r), 201);
+    reg = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
     ck_assert_uint_eq(parsed, 0);
-    ck_assert_uint_eq(reused, 1);
+    ck_assert_uint_eq(reused, 2);
     ck_assert_int_eq(warnings, 1);
     ck_assert(tu_contains(last_warning, "unreadable entry"));
+    ck_assert_ptr_nonnull(stored_idp(reg, "later.org", "orphan"));
     apr_pool_destroy(p1);
     apr_pool_destroy(p2);
     jg_entry_memo_destroy(memo);
@@ -1886,6 +1931,7 @@ START_TEST(memo_retires_batches_mostly_changed)
     jg_admin_t *a = admin();
     jg_admin_result_t r = res0();
     jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
     apr_pool_t *p[4];
     unsigned long parsed = 0, reused = 0, batches = 0;
     const char *names[4] = { "i0", "i1", "i2", "i3" };
@@ -1894,20 +1940,20 @@ START_TEST(memo_retires_batches_mostly_changed)
     for (i = 0; i < 4; i++)
         ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
                          NULL)), 0, &r), 201);
-    memo_overlay(a, memo, &p[0], &parsed, &reused);
+    memo_overlay(a, memo, &known, &p[0], &parsed, &reused);
     for (i = 1; i < 4; i++)
         ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
                          ",\"aliases\":[\"https://x.example\"]")), 1, &r), 200);
-    memo_overlay(a, memo, &p[1], &parsed, &reused);
+    memo_overlay(a, memo, &known, &p[1], &parsed, &reused);
     ck_assert_uint_eq(parsed, 3);
     jg_entry_memo_counts(memo, NULL, NULL, &batches);
     ck_assert_uint_eq(batches, 2);
     /* the first batch keeps one entry of four: parsed again, and the batch
      * let go */
-    memo_overlay(a, memo, &p[2], &parsed, &reused);
+    memo_overlay(a, memo, &known, &p[2], &parsed, &reused);
     ck_assert_uint_eq(parsed, 1);
     ck_assert_uint_eq(reused, 3);
-    memo_overlay(a, memo, &p[3], &parsed, &reused);
+    memo_overlay(a, memo, &known, &p[3], &parsed, &reused);
     ck_assert_uint_eq(parsed, 0);
     jg_entry_memo_counts(memo, NULL, NULL, &batches);
     ck_assert_uint_eq(batches, 2);
@@ -1921,6 +1967,7 @@ START_TEST(memo_folds_many_small_batches)
     jg_admin_t *a = admin();
     jg_admin_result_t r = res0();
     jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
     apr_pool_t *p;
     unsigned long parsed = 0, reused = 0, batches = 0;
     int i;
@@ -1929,7 +1976,7 @@ START_TEST(memo_folds_many_small_batches)
     for (i = 0; i < 30; i++) {
         ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(
                          apr_psprintf(test_pool, "i%d", i), NULL)), 0, &r), 201);
-        memo_overlay(a, memo, &p, &parsed, &reused);
+        memo_overlay(a, memo, &known, &p, &parsed, &reused);
         ck_assert_uint_eq(parsed + reused, (unsigned long)i + 1);
         jg_entry_memo_counts(memo, NULL, NULL, &batches);
         ck_assert_uint_le(batches, 9);
@@ -2528,6 +2575,7 @@ Suite *admin_suite(void)
     tcase_add_test(tc, overlay_skips_unreadable_rows);
     tcase_add_test(tc, memo_parses_only_changed_rows);
     tcase_add_test(tc, memo_sees_tenants_and_clients);
+    tcase_add_test(tc, memo_covers_only_what_it_parsed);
     tcase_add_test(tc, memo_remembers_unreadable_rows);
     tcase_add_test(tc, memo_retires_batches_mostly_changed);
     tcase_add_test(tc, memo_folds_many_small_batches);
