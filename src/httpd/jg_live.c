@@ -22,10 +22,12 @@
 #include <mod_dbd.h>
 
 #include "jg_live.h"
+#include "jg_array.h"
 #include "jg_keymemo.h"
 #include "jg_config.h"
 #include "jg_directives.h"
 #include "jg_overlay.h"
+#include "jg_entry_memo.h"
 #include "jg_secret.h"
 #include "jg_wso2.h"
 #include "jg_jwks.h"
@@ -64,6 +66,8 @@ struct jg_live_view {
     apr_thread_mutex_t *refresh;  /* one rebuild at a time */
     jg_snap_t *cur;
     jg_snap_t *inherited;         /* built by the parent before the fork, or NULL */
+    jg_entry_memo_t *memo;        /* the store's entries as the last build parsed
+                                     them (the parent's, inherited); NULL: none */
     apr_time_t epoch;
     volatile apr_uint32_t checked;  /* ms since epoch of the last check; 0: never */
 };
@@ -331,6 +335,7 @@ static void live_child_init(apr_pool_t *pchild, server_rec *s)
             jg_server_conf(s)->live = NULL;
             continue;
         }
+        if (!v->memo) v->memo = jg_entry_memo_make();   /* NULL: each build parses all */
         if (v->inherited) {
             /* the parent's: this process's key sources for its IdPs, then
              * the poller's first look finds it current (or replaces it) */
@@ -503,21 +508,32 @@ typedef struct {
     long long gen;
 } rows_t;
 
-/* The store's rows into sp (the snapshot's pool). */
-static jg_status_t load_rows(jg_store_t *st, apr_pool_t *sp, rows_t *rows, const char **why)
+/* The store's rows into rp, which lives until the snapshot is made (what
+ * the snapshot keeps is copied or parsed from them). known: the generation
+ * of the view's snapshot, whose rows the memo has parsed: only the
+ * documents written since are read, unless the memo lacks some of the
+ * others (or the store went back to an older generation); 0: every one. */
+static jg_status_t load_rows(jg_live_view_t *v, jg_store_t *st, apr_pool_t *rp,
+                             long long known, rows_t *rows, const char **why)
 {
     jg_status_t rc;
 
     memset(rows, 0, sizeof(*rows));
-    if ((rc = jg_store_load(st, sp, &rows->tenants, &rows->idps, &rows->clients, &rows->gen,
-                            why)) != JG_OK)
-        return rc;
+    if (!v->memo) known = 0;
+    rc = jg_store_load_since(st, rp, known, &rows->tenants, &rows->idps, &rows->clients,
+                             &rows->gen, why);
+    if (rc == JG_OK && known
+        && (rows->gen < known || !jg_entry_memo_covers(v->memo, rows->idps, rows->clients)))
+        rc = jg_store_load(st, rp, &rows->tenants, &rows->idps, &rows->clients, &rows->gen,
+                           why);
+    if (rc != JG_OK) return rc;
     /* "revoke every token of this client" times (written with a
      * generation bump, so read with the rest) */
-    return jg_store_client_revocations(st, sp, &rows->revocations, why);
+    return jg_store_client_revocations(st, rp, &rows->revocations, why);
 }
 
-/* The snapshot of rows over httpd.conf's registry, in sp; bind: set up the
+/* The snapshot of rows over httpd.conf's registry, in sp, reusing the
+ * entries of the view's memo whose rows did not change; bind: set up the
  * store's key sources in this process (never in the parent). */
 static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t *rows,
                                  int bind, jg_snap_t **out, const char **why)
@@ -528,7 +544,8 @@ static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t
     jg_status_t rc;
 
     if ((rc = jg_overlay_build(sp, sc->effective, rows->tenants, rows->idps, rows->clients,
-                               apr_time_sec(apr_time_now()), overlay_warn, v->s, &reg, why))
+                               apr_time_sec(apr_time_now()), v->memo, overlay_warn, v->s,
+                               &reg, why))
         != JG_OK)
         return rc;
     jg_registry_set_revocations(reg, rows->revocations);
@@ -543,6 +560,17 @@ static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t
     return JG_OK;
 }
 
+/* For the log: how many of rows came with their document. */
+static void count_docs(const apr_array_header_t *rows, unsigned long *docs,
+                       unsigned long *entries)
+{
+    int i;
+
+    for (i = 0; rows && i < rows->nelts; i++)
+        if (JG_ARRAY_IDX(rows, i, jg_store_row_t *)->doc) ++*docs;
+    *entries += rows ? (unsigned long)rows->nelts : 0;
+}
+
 /* Check the generation and rebuild when it changed. r: the request that
  * asks (a console write), or NULL (the poller, at child start or later);
  * p: for what lives as long as the call. wait: block for the lock (else
@@ -551,8 +579,9 @@ static jg_status_t make_snapshot(jg_live_view_t *v, apr_pool_t *sp, const rows_t
 static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, int force)
 {
     const char *why = NULL;
-    apr_pool_t *sp = NULL;
-    apr_time_t t0 = apr_time_now();
+    apr_pool_t *sp = NULL, *rp = NULL;
+    apr_time_t t0 = apr_time_now(), read = 0;
+    unsigned long parsed = 0, reused = 0, docs = 0, entries = 0;
     ap_dbd_t *opened = NULL;
     jg_snap_t *snap = NULL, *old;
     jg_store_t *st;
@@ -584,13 +613,21 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     }
     if (rc == JG_OK) {
         /* unmanaged: no parent to lock, destroyed by whoever lets go last */
-        if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS)
+        if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS
+            || apr_pool_create(&rp, p) != APR_SUCCESS)
             rc = jg_fail(&why, JG_ERR_INTERNAL, "out of memory");
         else
-            rc = load_rows(st, sp, &rows, &why);
+            rc = load_rows(v, st, rp, v->cur ? v->cur->gen : 0, &rows, &why);
+        read = apr_time_now() - t0;
     }
     release(v->store, v->s, st, opened);
     if (rc == JG_OK) rc = make_snapshot(v, sp, &rows, 1, &snap, &why);
+    if (rc == JG_OK) {
+        count_docs(rows.idps, &docs, &entries);
+        count_docs(rows.clients, &docs, &entries);
+    }
+    if (rp) apr_pool_destroy(rp);
+    jg_entry_memo_counts(v->memo, &parsed, &reused, NULL);
     jg_counters_store_poll(v->store->spec, rc == JG_OK, rc == JG_OK ? snap->gen : gen,
                            apr_time_sec(t0));
     if (rc != JG_OK) {
@@ -608,14 +645,23 @@ static void refresh(jg_live_view_t *v, request_rec *r, apr_pool_t *p, int wait, 
     if (old) unref(v, old);
     apr_thread_mutex_unlock(v->refresh);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0322: registry snapshot of "
-                 "generation %" APR_INT64_T_FMT " built in %ld ms%s", (apr_int64_t)snap->gen,
-                 (long)((apr_time_now() - t0) / 1000), r ? "" : " beside the requests");
+                 "generation %" APR_INT64_T_FMT " built in %ld ms (%ld ms reading the "
+                 "store, %lu of %lu documents; its entries: %lu parsed, %lu as before)%s",
+                 (apr_int64_t)snap->gen, (long)((apr_time_now() - t0) / 1000),
+                 (long)(read / 1000), docs, entries, parsed, reused,
+                 r ? "" : " beside the requests");
 }
 
 static apr_status_t drop_inherited(void *data)
 {
     jg_snap_t *snap = data;
     apr_pool_destroy(snap->pool);
+    return APR_SUCCESS;
+}
+
+static apr_status_t drop_memo(void *data)
+{
+    jg_entry_memo_destroy(data);
     return APR_SUCCESS;
 }
 
@@ -635,8 +681,12 @@ static void build_in_parent(apr_pool_t *pconf, apr_pool_t *ptemp, jg_live_view_t
     if (v->store->kind != JG_STORE_SQLITE
         || apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS)
         return;
+    /* the children inherit it with the snapshot: their rebuilds parse
+     * only what changed since */
+    if ((v->memo = jg_entry_memo_make()))
+        apr_pool_cleanup_register(pconf, v->memo, drop_memo, apr_pool_cleanup_null);
     if (jg_store_open_sqlite(ptemp, v->store->path, &st, &why) != JG_OK
-        || load_rows(st, sp, &rows, &why) != JG_OK
+        || load_rows(v, st, ptemp, 0, &rows, &why) != JG_OK
         || make_snapshot(v, sp, &rows, 0, &snap, &why) != JG_OK) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s, "JWTG0362: no registry snapshot "
                      "built before the children start (%s): each builds its own", why);

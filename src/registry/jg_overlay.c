@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 #include "jg_array.h"
 #include "jg_overlay.h"
+#include "jg_entry_memo.h"
 #include "jg_store.h"
 #include "jg_entry.h"
 #include "jg_json.h"
@@ -76,44 +77,107 @@ static const char *client_clash(apr_pool_t *p, const taken_t *k, const jg_client
     return NULL;
 }
 
+typedef struct {
+    long long now;
+} parse_ctx_t;
+
+/* A stored IdP row as the token endpoint uses it (in p, with r). */
+static void *parse_idp(apr_pool_t *p, const jg_store_row_t *r, void *baton,
+                       const char **unreadable)
+{
+    const parse_ctx_t *cx = baton;
+    json_object *o = NULL;
+    jg_idp_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *w = NULL;
+
+    if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
+        || jg_idp_entry_from_json(p, o, r->name, JG_ENTRY_STORED, cx->now, &e, &err)
+           != JG_OK) {
+        *unreadable = apr_pstrcat(p, "unreadable entry: ", w ? w : err.message,
+                                  err.field ? apr_pstrcat(p, " (", err.field, ")", NULL)
+                                  : "", NULL);
+        return NULL;
+    }
+    e->meta.updated_by = r->updated_by;
+    return jg_idp_entry_to_idp(p, e);
+}
+
+/* A stored service provider row as the token endpoint uses it. */
+static void *parse_client(apr_pool_t *p, const jg_store_row_t *r, void *baton,
+                          const char **unreadable)
+{
+    json_object *o = NULL;
+    jg_client_entry_t *e = NULL;
+    jg_entry_error_t err = { NULL, NULL };
+    const char *w = NULL;
+
+    (void)baton;
+    if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
+        || jg_client_entry_from_json(p, o, JG_ENTRY_STORED, &e, &err) != JG_OK) {
+        *unreadable = apr_pstrcat(p, "unreadable entry: ", w ? w : err.message, NULL);
+        return NULL;
+    }
+    e->client_id = r->client_id;
+    e->secret_hash = r->secret_hash;
+    e->meta.updated_by = r->updated_by;
+    if (!jg_entry_client_id_ok(e->client_id)
+        || !jg_secret_is_hashed(e->secret_hash)
+        || jg_secret_check_stored(e->secret_hash, NULL) != JG_OK) {
+        *unreadable = "its client id or secret hash is malformed";
+        return NULL;
+    }
+    return jg_client_entry_to_client(p, e);
+}
+
+/* The parsed row: the memo's (shared with other snapshots), or parsed in p. */
+static const void *parsed(apr_pool_t *p, jg_entry_memo_t *memo, char kind,
+                          const jg_store_row_t *r, jg_entry_memo_parse_fn *parse,
+                          parse_ctx_t *cx, const char **unreadable)
+{
+    *unreadable = NULL;
+    if (memo) return jg_entry_memo_get(memo, kind, r, parse, cx, unreadable);
+    return parse(p, r, cx, unreadable);
+}
+
 jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
                              const apr_array_header_t *tenants,
                              const apr_array_header_t *idps,
                              const apr_array_header_t *clients, long long now,
-                             jg_overlay_warn_fn *warn, void *baton,
+                             jg_entry_memo_t *memo, jg_overlay_warn_fn *warn, void *baton,
                              jg_registry_t **out, const char **why)
 {
     jg_registry_t *reg = jg_registry_merge(p, conf, NULL);
     apr_hash_t *taken = apr_hash_make(p);
+    parse_ctx_t cx;
     int i, j;
 
+    cx.now = now;
+    if (memo) jg_entry_memo_begin(memo);
     for (i = 0; tenants && i < tenants->nelts; i++)
         jg_registry_tenant(reg, JG_ARRAY_IDX(tenants, i, jg_store_row_t *)->name, 1);
 
     for (i = 0; idps && i < idps->nelts; i++) {
         const jg_store_row_t *r = JG_ARRAY_IDX(idps, i, jg_store_row_t *);
         jg_tenant_t *t = jg_registry_tenant(reg, r->tenant, 0);
-        json_object *o = NULL;
-        jg_idp_entry_t *e = NULL;
-        jg_entry_error_t err = { NULL, NULL };
-        const char *w = NULL, *clash;
+        const char *unreadable = NULL, *clash;
+        const jg_idp_t *shared;
         jg_idp_t *idp;
         taken_t *k;
 
+        /* asked for even without its tenant: the memo knows every row,
+         * which a rebuild may then read without its document */
+        shared = parsed(p, memo, 'i', r, parse_idp, &cx, &unreadable);
         if (!t) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, "no such tenant");
             continue;
         }
-        if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
-            || jg_idp_entry_from_json(p, o, r->name, JG_ENTRY_STORED, now, &e, &err)
-               != JG_OK) {
-            skip(p, warn, baton, r->tenant, "trusted IdP", r->name, apr_pstrcat(p,
-                 "unreadable entry: ", w ? w : err.message,
-                 err.field ? apr_pstrcat(p, " (", err.field, ")", NULL) : "", NULL));
+        if (!shared) {
+            skip(p, warn, baton, r->tenant, "trusted IdP", r->name, unreadable);
             continue;
         }
-        e->meta.updated_by = r->updated_by;
-        idp = jg_idp_entry_to_idp(p, e);
+        /* this snapshot's own copy: the glue sets its key source */
+        idp = apr_pmemdup(p, shared, sizeof(*idp));
         k = taken_of(p, taken, t);
         if ((clash = idp_clash(p, k, idp))) {
             skip(p, warn, baton, r->tenant, "trusted IdP", r->name, clash);
@@ -128,34 +192,27 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
     for (i = 0; clients && i < clients->nelts; i++) {
         const jg_store_row_t *r = JG_ARRAY_IDX(clients, i, jg_store_row_t *);
         jg_tenant_t *t = jg_registry_tenant(reg, r->tenant, 0);
-        json_object *o = NULL;
-        jg_client_entry_t *e = NULL;
-        jg_entry_error_t err = { NULL, NULL };
-        const char *w = NULL, *clash;
+        const char *unreadable = NULL, *clash;
+        const jg_client_t *shared;
         jg_client_t *c;
         taken_t *k;
 
+        /* asked for even without its tenant: the memo knows every row,
+         * which a rebuild may then read without its document */
+        shared = parsed(p, memo, 'c', r, parse_client, &cx, &unreadable);
         if (!t) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, "no such tenant");
             continue;
         }
-        if (jg_json_parse_object(p, r->doc, strlen(r->doc), &o, &w) != JG_OK
-            || jg_client_entry_from_json(p, o, JG_ENTRY_STORED, &e, &err) != JG_OK) {
-            skip(p, warn, baton, r->tenant, "service provider", r->name, apr_pstrcat(p,
-                 "unreadable entry: ", w ? w : err.message, NULL));
+        if (!shared) {
+            skip(p, warn, baton, r->tenant, "service provider", r->name, unreadable);
             continue;
         }
-        e->client_id = r->client_id;
-        e->secret_hash = r->secret_hash;
-        e->meta.updated_by = r->updated_by;
-        if (!jg_entry_client_id_ok(e->client_id)
-            || !jg_secret_is_hashed(e->secret_hash)
-            || jg_secret_check_stored(e->secret_hash, NULL) != JG_OK) {
-            skip(p, warn, baton, r->tenant, "service provider", r->name,
-                 "its client id or secret hash is malformed");
-            continue;
-        }
-        c = jg_client_entry_to_client(p, e);
+        /* this snapshot's own copy (and of its key source's record): its
+         * list of IdPs is cut to this snapshot's, the glue binds the source */
+        c = apr_pmemdup(p, shared, sizeof(*c));
+        if (c->jwks_source) c->jwks_source = apr_pmemdup(p, c->jwks_source,
+                                                         sizeof(*c->jwks_source));
         k = taken_of(p, taken, t);
         if ((clash = client_clash(p, k, c))) {
             skip(p, warn, baton, r->tenant, "service provider", r->name, clash);
@@ -180,6 +237,9 @@ jg_status_t jg_overlay_build(apr_pool_t *p, const jg_registry_t *conf,
         apr_hash_set(k->client_names, c->name, APR_HASH_KEY_STRING, c);
         apr_hash_set(k->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
     }
+    /* the snapshot holds what it shares with the memo, even when it fails
+     * below: its pool lets go either way */
+    if (memo) jg_entry_memo_hold(memo, p);
     if (jg_registry_finish(reg, why) != JG_OK) return JG_ERR_MALFORMED;
     *out = reg;
     return JG_OK;

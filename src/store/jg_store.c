@@ -424,6 +424,11 @@ jg_status_t jg_store_meta_get(jg_store_t *st, apr_pool_t *p, const char *name,
                  "version"
 #define CLIENT_COLS "tenant, name, doc, created_by, created_at, updated_by, updated_at, " \
                     "version, client_id, secret_hash"
+/* the same with doc as an expression (jg_store_load_since's) */
+#define IDP_COLS_DOC(d) "tenant, name, ", d, ", created_by, created_at, updated_by, " \
+                        "updated_at, version"
+#define CLIENT_COLS_DOC(d) "tenant, name, ", d, ", created_by, created_at, updated_by, " \
+                           "updated_at, version, client_id, secret_hash"
 
 static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int kind,
                              apr_array_header_t **out, const char **why)
@@ -466,10 +471,33 @@ static jg_status_t read_rows(jg_store_t *st, apr_pool_t *p, const char *sql, int
     return JG_OK;
 }
 
+/* The documents jg_store_load_since left out: NULL (a stored one is
+ * never ""). */
+static void without_docs(apr_array_header_t *rows)
+{
+    int i;
+
+    for (i = 0; rows && i < rows->nelts; i++) {
+        jg_store_row_t *r = JG_ARRAY_IDX(rows, i, jg_store_row_t *);
+        if (r->doc && !*r->doc) r->doc = NULL;
+    }
+}
+
 jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **tenants,
                           apr_array_header_t **idps, apr_array_header_t **clients,
                           long long *gen, const char **why)
 {
+    return jg_store_load_since(st, p, 0, tenants, idps, clients, gen, why);
+}
+
+jg_status_t jg_store_load_since(jg_store_t *st, apr_pool_t *p, long long known,
+                                apr_array_header_t **tenants, apr_array_header_t **idps,
+                                apr_array_header_t **clients, long long *gen,
+                                const char **why)
+{
+    /* "" for the documents the reader has (without_docs makes it NULL) */
+    const char *doc = known > 0 ? apr_psprintf(p, "CASE WHEN version > " JG_LL " THEN doc "
+                                               "ELSE '' END", JG_V(known)) : "doc";
     jg_status_t rc;
     long long g = 0;
 
@@ -482,14 +510,19 @@ jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **te
         rc = read_rows(st, p, "SELECT name, created_by, created_at, version FROM jg_tenants "
                        "ORDER BY name", 0, tenants, why);
     if (rc == JG_OK && idps)
-        rc = read_rows(st, p, "SELECT " IDP_COLS " FROM jg_idps ORDER BY tenant, name",
-                       1, idps, why);
+        rc = read_rows(st, p, apr_pstrcat(p, "SELECT " IDP_COLS_DOC(doc) " FROM jg_idps "
+                                          "ORDER BY tenant, name", NULL), 1, idps, why);
     if (rc == JG_OK && clients)
-        rc = read_rows(st, p, "SELECT " CLIENT_COLS " FROM jg_clients "
-                       "ORDER BY tenant, name", 2, clients, why);
+        rc = read_rows(st, p, apr_pstrcat(p, "SELECT " CLIENT_COLS_DOC(doc) " FROM "
+                                          "jg_clients ORDER BY tenant, name", NULL),
+                       2, clients, why);
     if (rc != JG_OK) {
         exec(st, p, "ROLLBACK", NULL, NULL);
         return rc;
+    }
+    if (known > 0) {
+        without_docs(idps ? *idps : NULL);
+        without_docs(clients ? *clients : NULL);
     }
     if (gen) *gen = g;
     return exec(st, p, "COMMIT", NULL, why);

@@ -97,6 +97,15 @@ jg_status_t jg_store_meta_get(jg_store_t *st, apr_pool_t *p, const char *name,
 jg_status_t jg_store_load(jg_store_t *st, apr_pool_t *p, apr_array_header_t **tenants,
                           apr_array_header_t **idps, apr_array_header_t **clients,
                           long long *gen, const char **why);
+/* The same, but the documents (doc) of IdP and service provider rows
+ * whose version is at most known come back NULL: a reader that read the
+ * store at generation known has them already (a version is the generation
+ * of the row's last write, never reused), and learns what changed since
+ * and which rows are still there. known 0: every document. */
+jg_status_t jg_store_load_since(jg_store_t *st, apr_pool_t *p, long long known,
+                                apr_array_header_t **tenants, apr_array_header_t **idps,
+                                apr_array_header_t **clients, long long *gen,
+                                const char **why);
 
 /* Rows of one tenant (idps, clients), outside any transaction unless one
  * is open. */

@@ -80,3 +80,40 @@ def test_two_servers_share_one_postgresql_store(jg_env, postgres, keys):  # noqa
                               "jg_refresh_tokens,jg_tenants")
     assert postgres.psql("SELECT value FROM jg_meta WHERE name = 'schema_version'",
                          db=db).strip() == "7"
+
+
+def test_a_host_rebuilds_with_the_changed_entry_only(jg_env, postgres, keys):  # noqa: F811
+    """With mod_dbd every child builds its first snapshot itself; after a
+    change on the other host, each child's poller parses the changed
+    entry only and takes the others as its last build parsed them."""
+    db = postgres.new_database()
+    a = Httpd(jg_env, "pg-memo-a", mpm="event")
+    b = Httpd(jg_env, "pg-memo-b", mpm="prefork", debug=True)
+    for h in (a, b):
+        h.write(dbd_conf(jg_env, postgres, db, poll="1s") + "JWTGrantIssuer https://as.test\n"
+                + admin_conf(h))
+    with running(a), running(b):
+        api_a = Api(a)
+        api_a.tenant("wso2.com")
+        for name in ("jwtIDP", "other"):
+            api_a.idp("wso2.com", name=name, aliases=[WSO2_ALIAS],
+                      certificate=cert_pem(keys["rsa2048"].priv, name).decode())
+        sp = api_a.client("wso2.com", name="playground")
+        client = (sp["client_id"], sp["client_secret"])
+        priv = jwk_of(keys["rsa2048"].priv)
+        time.sleep(1.6)                       # every child of b has them
+        mark = b.log_mark()
+        api_a.ok(api_a.put("/idps/other", {"aliases": ["https://other.example"],
+                                           "certificate": cert_pem(keys["rsa2048"].priv,
+                                                                   "other").decode()},
+                           tenant="wso2.com"), 200)
+        time.sleep(1.6)
+        for _ in range(6):
+            assert_granted(b.token(sign(priv, claims("jwtIDP", [WSO2_ALIAS])), client=client,
+                                   tenant="wso2.com"))
+            assert_granted(b.token(sign(priv, claims("other", ["https://other.example"])),
+                                   client=client, tenant="wso2.com"))
+        lines = [line for line in b.error_log_lines(mark) if "JWTG0322" in line]
+        assert lines, b.error_log_lines(mark)
+        assert all("1 of 3 documents; its entries: 1 parsed, 2 as before" in line
+                   for line in lines), lines

@@ -227,6 +227,36 @@ def test_snapshots_are_built_beside_the_requests(httpd_factory, keys):
     assert beside >= 3, built()               # the other children rebuilt beside them
 
 
+def test_a_rebuild_parses_only_the_changed_entries(httpd_factory, keys):
+    """A process rebuilds its snapshot after a console change from the
+    entries its last build parsed: the parent's build, which the children
+    start with, parsed the store's seven; the writer's rebuild and every
+    other child's parse the one new entry and take the seven as they were,
+    which still issue."""
+    h = httpd_factory(mpm="prefork", debug=True)
+    h.write(base_conf(h, keys)).start()
+    api = Api(h)
+    client = register(api, keys)
+    for i in range(5):
+        api.idp(None, name=f"more{i}", certificate=cert_pem(keys["rsa2048"].priv,
+                                                            f"more{i}").decode(),
+                aliases=[AUD])
+    h.restart()
+    assert api.get("/tenants").status_code == 200      # every child is up
+    mark = h.log_mark()
+    api.idp(None, name="changed", certificate=cert_pem(keys["rsa2048"].priv,
+                                                       "changed").decode(), aliases=[AUD])
+    time.sleep(1.5)                           # the poll interval (1 s) and a bit
+    for _ in range(16):
+        assert_granted(token(h, keys, client))
+        assert_granted(token(h, keys, client, iss="changed"))
+    lines = [line for line in h.error_log_lines(mark) if "JWTG0322" in line]
+    beside = [line for line in lines if line.endswith("beside the requests")]
+    assert len(lines) - len(beside) == 1 and beside, lines
+    assert all("1 of 8 documents; its entries: 1 parsed, 7 as before" in line
+               for line in lines), lines
+
+
 def test_entries_survive_a_crash_of_every_process(httpd_factory, keys):
     h = httpd_factory(mpm="prefork")
     h.write(base_conf(h, keys)).start()

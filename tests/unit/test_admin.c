@@ -15,6 +15,7 @@
 #include "jg_form.h"
 #include "jg_entry.h"
 #include "jg_overlay.h"
+#include "jg_entry_memo.h"
 #include "jg_json.h"
 #include "jg_secret.h"
 #include "jg_roles.h"
@@ -1533,7 +1534,7 @@ static jg_registry_t *overlay(jg_admin_t *a)
 
     ck_assert_int_eq(jg_store_load(a->store, test_pool, &t, &i, &c, NULL, &why), JG_OK);
     warnings = 0;
-    ck_assert_msg(jg_overlay_build(test_pool, a->conf, t, i, c, time(NULL), count_warning,
+    ck_assert_msg(jg_overlay_build(test_pool, a->conf, t, i, c, time(NULL), NULL, count_warning,
                                    NULL, &reg, &why) == JG_OK, "%s", why);
     return reg;
 }
@@ -1665,6 +1666,323 @@ START_TEST(overlay_skips_unreadable_rows)
         ck_assert(tu_contains(e->source, "unreadable"));
         ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "broken", &r), 204);
     }
+}
+END_TEST
+
+/* ---- rebuilds that reuse the entries of unchanged rows ----------------------------- */
+
+/* The overlay of a's store, with memo, in a pool of its own (as the glue's
+ * snapshots are), read as the glue reads it: the documents written since
+ * *known (the generation of the build before; 0: none), which the memo
+ * must cover, then *known = this build's; *parsed, *reused: the memo's
+ * counts for this build. */
+static jg_registry_t *memo_overlay(jg_admin_t *a, jg_entry_memo_t *memo, long long *known,
+                                   apr_pool_t **pool, unsigned long *parsed,
+                                   unsigned long *reused)
+{
+    apr_array_header_t *t = NULL, *i = NULL, *c = NULL;
+    apr_pool_t *rows;
+    jg_registry_t *reg = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(apr_pool_create_unmanaged_ex(pool, NULL, NULL), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create(&rows, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(jg_store_load_since(a->store, rows, *known, &t, &i, &c, known, &why),
+                     JG_OK);
+    ck_assert(jg_entry_memo_covers(memo, i, c));
+    warnings = 0;
+    ck_assert_msg(jg_overlay_build(*pool, a->conf, t, i, c, time(NULL), memo, count_warning,
+                                   NULL, &reg, &why) == JG_OK, "%s", why);
+    /* the rows go: what the registry keeps is its own or the memo's */
+    apr_pool_destroy(rows);
+    jg_entry_memo_counts(memo, parsed, reused, NULL);
+    return reg;
+}
+
+static const jg_idp_t *stored_idp(jg_registry_t *reg, const char *tenant, const char *name)
+{
+    jg_tenant_t *t = jg_registry_tenant(reg, tenant, 0);
+    return t ? jg_tenant_idp_by_name(t, name) : NULL;
+}
+
+/* the IdP, which must be there */
+static const jg_idp_t *idp_in(jg_registry_t *reg, const char *tenant, const char *name)
+{
+    const jg_idp_t *idp = stored_idp(reg, tenant, name);
+    static jg_idp_t none;
+
+    ck_assert_msg(idp != NULL, "no IdP %s/%s", tenant, name);
+    return idp ? idp : &none;
+}
+
+START_TEST(memo_parses_only_changed_rows)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
+    jg_registry_t *one, *two, *three;
+    apr_pool_t *p1, *p2, *p3;
+    unsigned long parsed = 0, reused = 0;
+    const jg_idp_t *before[5], *idp;
+    const char *names[5] = { "i0", "i1", "i2", "i3", "i4" };
+    int i;
+
+    ck_assert_ptr_nonnull(memo);
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
+                         ",\"aliases\":[\"https://old.example\"]")), 0, &r), 201);
+    one = memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 5);
+    ck_assert_uint_eq(reused, 0);
+    for (i = 0; i < 5; i++) ck_assert_ptr_nonnull(before[i] = idp_in(one, "carbon.super",
+                                                                         names[i]));
+
+    /* one changed, one removed: one parsed, three taken as they were */
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("i1",
+                     ",\"aliases\":[\"https://new.example\"]")), 1, &r), 200);
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "i4", &r), 204);
+    two = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 1);
+    ck_assert_uint_eq(reused, 3);
+    ck_assert_int_eq(warnings, 0);
+    ck_assert_ptr_null(stored_idp(two, "carbon.super", "i4"));
+    idp = idp_in(two, "carbon.super", "i1");
+    ck_assert_str_eq(JG_ARRAY_IDX(idp->aliases, 0, const char *), "https://new.example");
+    ck_assert_ptr_ne(idp->keys, before[1]->keys);
+    /* the unchanged share what was parsed (a snapshot has its own record) */
+    for (i = 0; i < 4; i++) {
+        if (i == 1) continue;
+        idp = idp_in(two, "carbon.super", names[i]);
+        ck_assert_ptr_ne(idp, before[i]);
+        ck_assert_ptr_eq(idp->keys, before[i]->keys);
+        ck_assert_ptr_eq(idp->aliases, before[i]->aliases);
+        ck_assert_ptr_eq(idp->name, before[i]->name);
+    }
+    /* the first snapshot as it was */
+    ck_assert_str_eq(JG_ARRAY_IDX(idp_in(one, "carbon.super", "i1")->aliases, 0,
+                                  const char *), "https://old.example");
+    ck_assert_ptr_nonnull(stored_idp(one, "carbon.super", "i4"));
+
+    /* the first snapshot goes: the second's entries stay whole (ASan's
+     * build reads freed memory here if they did not) */
+    apr_pool_destroy(p1);
+    for (i = 0; i < 4; i++) {
+        idp = idp_in(two, "carbon.super", names[i]);
+        ck_assert_str_eq(idp->name, names[i]);
+        ck_assert_int_eq(jg_keyset_count(idp->keys), 1);
+        ck_assert_str_eq(JG_ARRAY_IDX(idp->aliases, 0, const char *),
+                         i == 1 ? "https://new.example" : "https://old.example");
+    }
+    /* nothing changed: nothing parsed */
+    three = memo_overlay(a, memo, &known, &p3, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 0);
+    ck_assert_uint_eq(reused, 4);
+    ck_assert_ptr_eq(idp_in(three, "carbon.super", "i1")->keys,
+                     idp_in(two, "carbon.super", "i1")->keys);
+    /* the memo goes before the snapshots that hold its entries */
+    jg_entry_memo_destroy(memo);
+    apr_pool_destroy(p2);
+    ck_assert_str_eq(idp_in(three, "carbon.super", "i3")->name, "i3");
+    ck_assert_int_eq(jg_keyset_count(idp_in(three, "carbon.super", "i3")->keys), 1);
+    apr_pool_destroy(p3);
+}
+END_TEST
+
+START_TEST(memo_sees_tenants_and_clients)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
+    jg_client_entry_t *e = client_ok("{\"name\":\"c\",\"trusted_idps\":[\"stays\"],"
+                                     "\"scopes\":[\"email\"]}");
+    jg_registry_t *one, *two, *three;
+    apr_pool_t *p1, *p2, *p3;
+    unsigned long parsed = 0, reused = 0;
+    const jg_client_t *c1, *c2, *c3;
+    const char *secret = NULL, *secret2 = NULL, *id;
+
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("gone", NULL)), 0,
+                                      &r), 201);
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("stays", NULL)), 0,
+                                      &r), 201);
+    ck_assert_int_eq(jg_admin_create_client(a, "carbon.super", e, &secret, &r), 201);
+    id = e->client_id;
+    one = memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 3);
+    c1 = jg_tenant_find_client(jg_registry_tenant(one, "carbon.super", 0), id);
+    ck_assert_ptr_nonnull(c1);
+
+    /* an IdP goes, the client gets a new secret, a new tenant has an IdP */
+    ck_assert_int_eq(jg_admin_delete_idp(a, "carbon.super", "gone", &r), 204);
+    ck_assert_int_eq(jg_admin_regenerate_secret(a, "carbon.super", id, &secret2, &r), 200);
+    ck_assert_int_eq(jg_admin_create_tenant(a, "new.org", &r), 201);
+    ck_assert_int_eq(jg_admin_put_idp(a, "new.org", idp_ok(idp_json("fresh", NULL)), 0, &r),
+                     201);
+    two = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 2);                 /* the client and "fresh" */
+    ck_assert_uint_eq(reused, 1);                 /* "stays" */
+    ck_assert_int_eq(warnings, 0);
+    ck_assert_ptr_nonnull(stored_idp(two, "new.org", "fresh"));
+    ck_assert_ptr_null(stored_idp(two, "carbon.super", "gone"));
+    c2 = jg_tenant_find_client(jg_registry_tenant(two, "carbon.super", 0), id);
+    ck_assert_ptr_nonnull(c2);
+    ck_assert(jg_secret_matches(c2->secret, secret2, strlen(secret2)));
+    ck_assert(!jg_secret_matches(c2->secret, secret, strlen(secret)));
+    /* the first snapshot as it was */
+    ck_assert(jg_secret_matches(c1->secret, secret, strlen(secret)));
+    ck_assert_ptr_nonnull(stored_idp(one, "carbon.super", "gone"));
+    ck_assert_ptr_null(jg_registry_tenant(one, "new.org", 0));
+
+    /* unchanged: shared, with a record and a list of IdPs of its own */
+    apr_pool_destroy(p1);
+    three = memo_overlay(a, memo, &known, &p3, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 1);   /* "stays": its batch lost two entries of three */
+    ck_assert_uint_eq(reused, 2);
+    c3 = jg_tenant_find_client(jg_registry_tenant(three, "carbon.super", 0), id);
+    ck_assert_ptr_nonnull(c3);
+    ck_assert_ptr_ne(c3, c2);
+    ck_assert_ptr_eq(c3->scopes, c2->scopes);
+    ck_assert_ptr_eq(c3->secret, c2->secret);
+    ck_assert_ptr_ne(c3->trusted_idps, c2->trusted_idps);
+    apr_pool_destroy(p2);
+    ck_assert_int_eq(c3->trusted_idps->nelts, 1);
+    ck_assert_str_eq(JG_ARRAY_IDX(c3->trusted_idps, 0, const char *), "stays");
+    ck_assert_str_eq(JG_ARRAY_IDX(c3->scopes, 0, const char *), "email");
+    ck_assert(jg_secret_matches(c3->secret, secret2, strlen(secret2)));
+    apr_pool_destroy(p3);
+    jg_entry_memo_destroy(memo);
+}
+END_TEST
+
+/* Rows read without their documents that the memo does not have (a memo
+ * of another build): not covered, the glue reads them all again. */
+START_TEST(memo_covers_only_what_it_parsed)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make(), *fresh = jg_entry_memo_make();
+    apr_array_header_t *t = NULL, *i = NULL, *c = NULL;
+    long long known = 0, gen = 0;
+    unsigned long parsed = 0, reused = 0;
+    const char *why = NULL;
+    apr_pool_t *p1;
+
+    ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json("i0", NULL)), 0,
+                                      &r), 201);
+    memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_int_eq(jg_store_load_since(a->store, test_pool, known, &t, &i, &c, &gen, &why),
+                     JG_OK);
+    ck_assert_ptr_null(JG_ARRAY_IDX(i, 0, jg_store_row_t *)->doc);
+    ck_assert(jg_entry_memo_covers(memo, i, c));
+    ck_assert(!jg_entry_memo_covers(fresh, i, c));
+    apr_pool_destroy(p1);
+    jg_entry_memo_destroy(memo);
+    jg_entry_memo_destroy(fresh);
+}
+END_TEST
+
+START_TEST(memo_remembers_unreadable_rows)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
+    jg_store_row_t row;
+    const char *why = NULL;
+    apr_pool_t *p1, *p2;
+    unsigned long parsed = 0, reused = 0;
+    jg_registry_t *reg;
+
+    memset(&row, 0, sizeof(row));
+    row.tenant = "carbon.super";
+    row.name = "broken";
+    row.doc = "{\"name\":\"broken\",\"certificate\":\"garbage\"}";
+    row.created_by = "x";
+    ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    /* and a row of a tenant that is not there (yet) */
+    row.tenant = "later.org";
+    row.name = "orphan";
+    row.doc = idp_json("orphan", NULL);
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(a->store, test_pool, 1, &why), JG_OK);
+    memo_overlay(a, memo, &known, &p1, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 2);
+    ck_assert_int_eq(warnings, 2);
+    /* told again at each build, parsed once; the tenant comes, and its
+     * IdP, read without its document, with it */
+    ck_assert_int_eq(jg_admin_create_tenant(a, "later.org", &r), 201);
+    reg = memo_overlay(a, memo, &known, &p2, &parsed, &reused);
+    ck_assert_uint_eq(parsed, 0);
+    ck_assert_uint_eq(reused, 2);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert(tu_contains(last_warning, "unreadable entry"));
+    ck_assert_ptr_nonnull(stored_idp(reg, "later.org", "orphan"));
+    apr_pool_destroy(p1);
+    apr_pool_destroy(p2);
+    jg_entry_memo_destroy(memo);
+}
+END_TEST
+
+START_TEST(memo_retires_batches_mostly_changed)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
+    apr_pool_t *p[4];
+    unsigned long parsed = 0, reused = 0, batches = 0;
+    const char *names[4] = { "i0", "i1", "i2", "i3" };
+    int i;
+
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
+                         NULL)), 0, &r), 201);
+    memo_overlay(a, memo, &known, &p[0], &parsed, &reused);
+    for (i = 1; i < 4; i++)
+        ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(names[i],
+                         ",\"aliases\":[\"https://x.example\"]")), 1, &r), 200);
+    memo_overlay(a, memo, &known, &p[1], &parsed, &reused);
+    ck_assert_uint_eq(parsed, 3);
+    jg_entry_memo_counts(memo, NULL, NULL, &batches);
+    ck_assert_uint_eq(batches, 2);
+    /* the first batch keeps one entry of four: parsed again, and the batch
+     * let go */
+    memo_overlay(a, memo, &known, &p[2], &parsed, &reused);
+    ck_assert_uint_eq(parsed, 1);
+    ck_assert_uint_eq(reused, 3);
+    memo_overlay(a, memo, &known, &p[3], &parsed, &reused);
+    ck_assert_uint_eq(parsed, 0);
+    jg_entry_memo_counts(memo, NULL, NULL, &batches);
+    ck_assert_uint_eq(batches, 2);
+    for (i = 0; i < 4; i++) apr_pool_destroy(p[i]);
+    jg_entry_memo_destroy(memo);
+}
+END_TEST
+
+START_TEST(memo_folds_many_small_batches)
+{
+    jg_admin_t *a = admin();
+    jg_admin_result_t r = res0();
+    jg_entry_memo_t *memo = jg_entry_memo_make();
+    long long known = 0;
+    apr_pool_t *p;
+    unsigned long parsed = 0, reused = 0, batches = 0;
+    int i;
+
+    /* one new IdP per build, as console writes make them */
+    for (i = 0; i < 30; i++) {
+        ck_assert_int_eq(jg_admin_put_idp(a, "carbon.super", idp_ok(idp_json(
+                         apr_psprintf(test_pool, "i%d", i), NULL)), 0, &r), 201);
+        memo_overlay(a, memo, &known, &p, &parsed, &reused);
+        ck_assert_uint_eq(parsed + reused, (unsigned long)i + 1);
+        jg_entry_memo_counts(memo, NULL, NULL, &batches);
+        ck_assert_uint_le(batches, 9);
+        apr_pool_destroy(p);
+    }
+    jg_entry_memo_destroy(memo);
 }
 END_TEST
 
@@ -2255,6 +2573,12 @@ Suite *admin_suite(void)
     tcase_add_test(tc, overlay_leaves_out_what_clashes);
     tcase_add_test(tc, overlay_never_widens_a_client);
     tcase_add_test(tc, overlay_skips_unreadable_rows);
+    tcase_add_test(tc, memo_parses_only_changed_rows);
+    tcase_add_test(tc, memo_sees_tenants_and_clients);
+    tcase_add_test(tc, memo_covers_only_what_it_parsed);
+    tcase_add_test(tc, memo_remembers_unreadable_rows);
+    tcase_add_test(tc, memo_retires_batches_mostly_changed);
+    tcase_add_test(tc, memo_folds_many_small_batches);
     suite_add_tcase(s, tc);
     return s;
 }

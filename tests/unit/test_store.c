@@ -541,6 +541,76 @@ START_TEST(versions_compare_and_set)
 }
 END_TEST
 
+/* Read since a generation: the documents of rows written after it, the
+ * others without theirs; a deleted row is gone, a client's id and secret
+ * hash always there. */
+START_TEST(load_since_leaves_out_known_documents)
+{
+    const char *why = NULL;
+    jg_store_t *st = ts_open(ts_db_path());
+    apr_array_header_t *tenants = NULL, *idps = NULL, *clients = NULL;
+    jg_store_row_t *c = row("t", "sp", "{\"c\":1}"), *changed = row("t", "b", "{\"b\":1}");
+    jg_store_row_t *got;
+    long long known = 0, gen = 0;
+    int n = 0;
+
+    c->client_id = "id-1";
+    c->secret_hash = "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_add_tenant(st, test_pool, "t", "alice", 5, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", "a", "{\"a\":1}"), 0, &why),
+                     JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, changed, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", "c", "{\"c\":1}"), 0, &why),
+                     JG_OK);
+    ck_assert_int_eq(jg_store_put_client(st, test_pool, c, 0, &why), JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_load(st, test_pool, NULL, &idps, NULL, &known, &why), JG_OK);
+    ck_assert_int_eq(idps->nelts, 3);
+
+    /* nothing since: every row, no document */
+    ck_assert_int_eq(jg_store_load_since(st, test_pool, known, &tenants, &idps, &clients, &gen,
+                                         &why), JG_OK);
+    ck_assert_int_eq(gen, known);
+    ck_assert_int_eq(tenants->nelts, 1);
+    ck_assert_int_eq(idps->nelts, 3);
+    ck_assert_ptr_null(JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->doc);
+    got = JG_ARRAY_IDX(clients, 0, jg_store_row_t *);
+    ck_assert_ptr_null(got->doc);
+    ck_assert_str_eq(got->client_id, "id-1");
+    ck_assert_str_eq(got->secret_hash, c->secret_hash);
+    ck_assert_int_eq(got->version, known);
+
+    /* b changed, c deleted, d added */
+    changed->doc = "{\"b\":2}";
+    ck_assert_int_eq(jg_store_begin(st, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, changed, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_delete_idp(st, test_pool, "t", "c", 0, &n, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(st, test_pool, row("t", "d", "{\"d\":1}"), 0, &why),
+                     JG_OK);
+    ck_assert_int_eq(jg_store_end(st, test_pool, 1, &why), JG_OK);
+    ck_assert_int_eq(jg_store_load_since(st, test_pool, known, NULL, &idps, &clients, &gen,
+                                         &why), JG_OK);
+    ck_assert(gen > known);
+    ck_assert_int_eq(idps->nelts, 3);
+    got = JG_ARRAY_IDX(idps, 0, jg_store_row_t *);
+    ck_assert_str_eq(got->name, "a");
+    ck_assert_ptr_null(got->doc);
+    got = JG_ARRAY_IDX(idps, 1, jg_store_row_t *);
+    ck_assert_str_eq(got->name, "b");
+    ck_assert_str_eq(got->doc, "{\"b\":2}");
+    ck_assert(got->version > known);
+    got = JG_ARRAY_IDX(idps, 2, jg_store_row_t *);
+    ck_assert_str_eq(got->name, "d");
+    ck_assert_str_eq(got->doc, "{\"d\":1}");
+    ck_assert_ptr_null(JG_ARRAY_IDX(clients, 0, jg_store_row_t *)->doc);
+    /* 0: every document */
+    ck_assert_int_eq(jg_store_load_since(st, test_pool, 0, NULL, &idps, NULL, NULL, &why),
+                     JG_OK);
+    ck_assert_str_eq(JG_ARRAY_IDX(idps, 0, jg_store_row_t *)->doc, "{\"a\":1}");
+}
+END_TEST
+
 START_TEST(second_connection_sees_commits)
 {
     const char *path = ts_db_path(), *why = NULL, *k1 = NULL, *k2 = NULL;
@@ -618,6 +688,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, rows_round_trip_with_quotes);
     tcase_add_test(tc, replacing_a_missing_row_fails);
     tcase_add_test(tc, versions_compare_and_set);
+    tcase_add_test(tc, load_since_leaves_out_known_documents);
     tcase_add_test(tc, second_connection_sees_commits);
     tcase_add_test(tc, writer_waits_for_the_other_writer);
     tcase_add_test(tc, unopenable_path_is_reported);
