@@ -8,6 +8,13 @@
  * BenchNullAnswerBytes N   size of the answer's body (default 700): the
  *                          bench sets it to the size of a real token answer
  *
+ * SetHandler bench-null-signed does the same and, per request, the token
+ * endpoint's two signatures: an RS256 verification (RSA-2048) of a signing
+ * input of an assertion's size and an ES256 signature (P-256) of one of an
+ * access token's, each from a context prepared at startup and copied, as
+ * the module does. Its rate is the ceiling measured, not computed: the
+ * floor plus the signatures, with wrk's behaviour at that service time.
+ *
  * Part of the benchmark, not of the module; bench/run builds it with
  * apxs's flags into its build directory. */
 #include <string.h>
@@ -15,10 +22,19 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
+#include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <openssl/evp.h>
 
 #define BENCH_NULL_HANDLER "bench-null"
+#define BENCH_SIGNED_HANDLER "bench-null-signed"
+#define SIGNED_INPUT 520     /* bytes signed: about a JWT's header.payload */
+
+/* the prepared contexts of bench-null-signed, made once per process */
+static EVP_MD_CTX *verify_ctx, *sign_ctx;
+static unsigned char rs256[256], signed_input[SIGNED_INPUT];
+static size_t rs256_len;
 
 module AP_MODULE_DECLARE_DATA bench_null_module;
 
@@ -46,12 +62,69 @@ static const char *set_bytes(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static apr_status_t free_signing(void *data)
+{
+    (void)data;
+    EVP_MD_CTX_free(verify_ctx);
+    EVP_MD_CTX_free(sign_ctx);
+    verify_ctx = sign_ctx = NULL;
+    return APR_SUCCESS;
+}
+
+/* An RSA-2048 key and a P-256 key, the RS256 signature to verify, and the
+ * two contexts each request copies. */
+static int prepare_signing(apr_pool_t *p, server_rec *s)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok;
+
+    memset(signed_input, 'e', sizeof(signed_input));
+    rs256_len = sizeof(rs256);
+    verify_ctx = EVP_MD_CTX_new();
+    sign_ctx = EVP_MD_CTX_new();
+    ok = rsa && ec && c && verify_ctx && sign_ctx
+         && EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, rsa) == 1
+         && EVP_DigestSign(c, rs256, &rs256_len, signed_input, sizeof(signed_input)) == 1
+         && EVP_DigestVerifyInit(verify_ctx, NULL, EVP_sha256(), NULL, rsa) == 1
+         && EVP_DigestSignInit(sign_ctx, NULL, EVP_sha256(), NULL, ec) == 1;
+    EVP_MD_CTX_free(c);
+    /* the contexts hold their own references */
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+    apr_pool_cleanup_register(p, NULL, free_signing, apr_pool_cleanup_null);
+    if (!ok) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "bench-null: cannot make its signing keys");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* the two signatures of a token request, on copies of the prepared contexts */
+static int sign_and_verify(void)
+{
+    EVP_MD_CTX *v = EVP_MD_CTX_new(), *g = EVP_MD_CTX_new();
+    unsigned char sig[80];
+    size_t len = sizeof(sig);
+    int ok = v && g && EVP_MD_CTX_copy_ex(v, verify_ctx) == 1
+             && EVP_DigestVerify(v, rs256, rs256_len, signed_input, sizeof(signed_input)) == 1
+             && EVP_MD_CTX_copy_ex(g, sign_ctx) == 1
+             && EVP_DigestSign(g, sig, &len, signed_input, SIGNED_INPUT / 2) == 1;
+
+    EVP_MD_CTX_free(v);
+    EVP_MD_CTX_free(g);
+    return ok;
+}
+
 /* {"access_token":"xxx...","token_type":"Bearer","expires_in":3600,"scope":"openid"}
  * with as many x as make answer_bytes */
 static int post_config(apr_pool_t *p, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     static const char head[] = "{\"access_token\":\"";
     static const char tail[] = "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"openid\"}";
+    server_rec *s0 = s;
+
     (void)plog; (void)ptemp;
     for (; s; s = s->next) {
         bench_null_conf *c = ap_get_module_config(s->module_config, &bench_null_module);
@@ -64,7 +137,7 @@ static int post_config(apr_pool_t *p, apr_pool_t *plog, apr_pool_t *ptemp, serve
         c->answer = a;
         c->answer_len = fixed + pad;
     }
-    return OK;
+    return prepare_signing(p, s0);
 }
 
 /* Not a file: no directory walk (the token endpoint skips it the same way).
@@ -78,7 +151,9 @@ static int map_to_storage(request_rec *r)
     if (ap_location_walk(r) == OK
         && (d = ap_get_core_module_config(r->per_dir_config)) && d->expr_handler)
         handler = ap_expr_str_exec(r, d->expr_handler, &err);
-    if (!err && handler && !strcmp(handler, BENCH_NULL_HANDLER)) return OK;
+    if (!err && handler && (!strcmp(handler, BENCH_NULL_HANDLER)
+                            || !strcmp(handler, BENCH_SIGNED_HANDLER)))
+        return OK;
     r->per_dir_config = before;
     return DECLINED;
 }
@@ -88,15 +163,18 @@ static int handler(request_rec *r)
     bench_null_conf *c;
     char buf[8192];
     long got;
-    int rc;
+    int rc, signed_too;
 
-    if (!r->handler || strcmp(r->handler, BENCH_NULL_HANDLER)) return DECLINED;
+    if (!r->handler) return DECLINED;
+    signed_too = !strcmp(r->handler, BENCH_SIGNED_HANDLER);
+    if (!signed_too && strcmp(r->handler, BENCH_NULL_HANDLER)) return DECLINED;
     if (r->method_number != M_POST) return HTTP_METHOD_NOT_ALLOWED;
     /* read the whole body, as a form handler must */
     if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) return rc;
     if (ap_should_client_block(r))
         while ((got = ap_get_client_block(r, buf, sizeof(buf))) > 0)
             ;
+    if (signed_too && !sign_and_verify()) return HTTP_INTERNAL_SERVER_ERROR;
     c = ap_get_module_config(r->server->module_config, &bench_null_module);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
