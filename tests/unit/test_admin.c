@@ -1636,6 +1636,22 @@ START_TEST(overlay_never_widens_a_client)
 }
 END_TEST
 
+/* A transaction begun in a's store with a stored IdP "broken" of
+ * carbon.super whose certificate is not one; row stays the caller's to
+ * put more with. */
+static void begin_with_an_unreadable_idp(jg_admin_t *a, jg_store_row_t *row)
+{
+    const char *why = NULL;
+
+    memset(row, 0, sizeof(*row));
+    row->tenant = "carbon.super";
+    row->name = "broken";
+    row->doc = "{\"name\":\"broken\",\"certificate\":\"garbage\"}";
+    row->created_by = "x";
+    ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
+    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, row, 0, &why), JG_OK);
+}
+
 START_TEST(overlay_skips_unreadable_rows)
 {
     jg_admin_t *a = admin();
@@ -1643,13 +1659,7 @@ START_TEST(overlay_skips_unreadable_rows)
     const char *why = NULL;
     jg_registry_t *reg;
 
-    memset(&row, 0, sizeof(row));
-    row.tenant = "carbon.super";
-    row.name = "broken";
-    row.doc = "{\"name\":\"broken\",\"certificate\":\"garbage\"}";
-    row.created_by = "x";
-    ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
-    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    begin_with_an_unreadable_idp(a, &row);
     row.name = "orphan";
     row.tenant = "no.tenant";
     ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
@@ -1895,13 +1905,7 @@ START_TEST(memo_remembers_unreadable_rows)
     unsigned long parsed = 0, reused = 0;
     jg_registry_t *reg;
 
-    memset(&row, 0, sizeof(row));
-    row.tenant = "carbon.super";
-    row.name = "broken";
-    row.doc = "{\"name\":\"broken\",\"certificate\":\"garbage\"}";
-    row.created_by = "x";
-    ck_assert_int_eq(jg_store_begin(a->store, test_pool, &why), JG_OK);
-    ck_assert_int_eq(jg_store_put_idp(a->store, test_pool, &row, 0, &why), JG_OK);
+    begin_with_an_unreadable_idp(a, &row);
     /* and a row of a tenant that is not there (yet) */
     row.tenant = "later.org";
     row.name = "orphan";
