@@ -28,8 +28,9 @@ def srv(jg_env, keys):
         for i in range(IDPS):
             api.idp(TENANT, name=f"idp-{i:03d}", certificate=pem,
                     issuer=f"https://{'acme' if i % 10 == 0 else 'corp'}-{i:03d}.example")
+        # client ids of our own: a random one could contain "acme"
         for i in range(SPS):
-            api.client(TENANT, name=f"sp-{i:03d}")
+            api.client(TENANT, name=f"sp-{i:03d}", client_id=f"sp-{i:03d}-id")
         yield h
 
 
