@@ -4,6 +4,7 @@
 #include "jg_issue.h"
 #include "jg_json.h"
 #include "jg_secret.h"
+#include "jg_random_id.h"
 #include "jg_refresh_token.h"
 #include "jg_resource.h"
 #include "jg_dpop.h"
@@ -71,7 +72,7 @@ int jg_grant_issue(apr_pool_t *p, const jg_grant_config_t *cfg,
     tc.tenant = t->name;
     tc.idp = s->idp;
     tc.jkt = s->jkt;
-    if (jg_random_b64url(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
+    if (jg_random_id(p, JG_JTI_BYTES, &tc.jti, &why) != JG_OK) {
         jg_grant_server_error(res, why);
         return 0;
     }

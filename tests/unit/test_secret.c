@@ -1,5 +1,5 @@
 /* jg_secret.h: client secret hashing, stored-form checks, constant-time
- * matching, and CSPRNG tokens. */
+ * matching, CSPRNG tokens, and identifiers from the per-thread buffer. */
 /* sigsetjmp, sigaction, mmap */
 #define _DEFAULT_SOURCE 1
 
@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -15,6 +17,7 @@
 #include "test_suites.h"
 #include "jg_secret.h"
 #include "jg_b64url.h"
+#include "jg_random_id.h"
 
 /* sha256("secret"), base64 */
 #define SECRET_HASH "{SHA256}K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols="
@@ -324,6 +327,145 @@ START_TEST(random_bounds_refused)
 }
 END_TEST
 
+/* --- identifiers from the per-thread buffer (jg_random_id) --- */
+
+START_TEST(random_id_lengths)
+{
+    size_t n;
+
+    for (n = 1; n <= JG_RANDOM_ID_MAX; n++) {
+        const char *out = NULL, *why = NULL;
+        unsigned char *raw;
+        size_t rawlen;
+
+        ck_assert_int_eq(jg_random_id(test_pool, n, &out, &why), JG_OK);
+        ck_assert_uint_eq(strlen(out), (n * 4 + 2) / 3);
+        ck_assert_int_eq(jg_b64url_decode(test_pool, out, strlen(out), &raw, &rawlen, &why),
+                         JG_OK);
+        ck_assert_uint_eq(rawlen, n);
+    }
+}
+END_TEST
+
+START_TEST(random_id_bounds_refused)
+{
+    const char *out = NULL, *why = NULL;
+
+    ck_assert_int_eq(jg_random_id(test_pool, 0, &out, &why), JG_ERR_INTERNAL);
+    ck_assert_str_eq(why, "bad identifier length");
+    ck_assert_int_eq(jg_random_id(test_pool, JG_RANDOM_ID_MAX + 1, &out, &why),
+                     JG_ERR_INTERNAL);
+    ck_assert_ptr_null(out);
+}
+END_TEST
+
+/* many buffers' worth, in sizes that leave a remainder at each refill */
+START_TEST(random_ids_distinct_across_refills)
+{
+    static const size_t sizes[] = { 16, 30, 7, 32 };
+    apr_hash_t *seen = apr_hash_make(test_pool);
+    int i;
+
+    for (i = 0; i < 4000; i++) {
+        const char *out = NULL, *why = NULL;
+        ck_assert_int_eq(jg_random_id(test_pool, sizes[i % 4], &out, &why), JG_OK);
+        ck_assert_msg(apr_hash_get(seen, out, APR_HASH_KEY_STRING) == NULL,
+                      "identifier %d repeats: %s", i, out);
+        apr_hash_set(seen, out, APR_HASH_KEY_STRING, "");
+    }
+}
+END_TEST
+
+/* A child forked after its parent filled a buffer must not hand out the
+ * bytes the parent hands out next (both would start from the same place). */
+START_TEST(random_ids_of_a_forked_child_are_its_own)
+{
+    const char *first = NULL, *why = NULL;
+    char theirs[3][64] = { { 0 } };
+    int fds[2], i, status;
+    pid_t pid;
+
+    ck_assert_int_eq(jg_random_id(test_pool, 16, &first, &why), JG_OK);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        for (i = 0; i < 3; i++) {
+            const char *id = NULL;
+            char line[64] = { 0 };
+            if (jg_random_id(test_pool, 16, &id, &why) != JG_OK) _exit(2);
+            strncpy(line, id, sizeof(line) - 1);
+            if (write(fds[1], line, sizeof(line)) != (ssize_t)sizeof(line)) _exit(3);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(read(fds[0], theirs[i], sizeof(theirs[i])), (int)sizeof(theirs[i]));
+    close(fds[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (i = 0; i < 3; i++) {
+        const char *mine = NULL;
+        int j;
+        ck_assert_int_eq(jg_random_id(test_pool, 16, &mine, &why), JG_OK);
+        for (j = 0; j < 3; j++)
+            ck_assert_msg(strcmp(mine, theirs[j]) != 0,
+                          "the child handed out the parent's identifier %s", mine);
+    }
+}
+END_TEST
+
+#define ID_THREADS 4
+#define IDS_PER_THREAD 600
+
+typedef struct {
+    char ids[IDS_PER_THREAD][24];
+    int failed;
+} id_run_t;
+
+static void *draw_ids(void *arg)
+{
+    id_run_t *run = arg;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < IDS_PER_THREAD; i++) {
+        const char *id = NULL, *why = NULL;
+        if (jg_random_id(p, 16, &id, &why) != JG_OK || strlen(id) != 22) {
+            run->failed = 1;
+            break;
+        }
+        memcpy(run->ids[i], id, 23);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+/* threads drawing at once, each from its own buffer: no identifier twice */
+START_TEST(random_ids_distinct_between_threads)
+{
+    static id_run_t runs[ID_THREADS];
+    pthread_t th[ID_THREADS];
+    apr_hash_t *seen = apr_hash_make(test_pool);
+    int t, i;
+
+    memset(runs, 0, sizeof(runs));
+    for (t = 0; t < ID_THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, draw_ids, &runs[t]), 0);
+    for (t = 0; t < ID_THREADS; t++) ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+    for (t = 0; t < ID_THREADS; t++) {
+        ck_assert_int_eq(runs[t].failed, 0);
+        for (i = 0; i < IDS_PER_THREAD; i++) {
+            ck_assert_msg(apr_hash_get(seen, runs[t].ids[i], APR_HASH_KEY_STRING) == NULL,
+                          "thread %d's identifier %d repeats", t, i);
+            apr_hash_set(seen, runs[t].ids[i], APR_HASH_KEY_STRING, "");
+        }
+    }
+}
+END_TEST
+
 Suite *secret_suite(void)
 {
     Suite *s = suite_create("secret");
@@ -361,5 +503,15 @@ Suite *secret_suite(void)
     tcase_add_test(tc, random_not_constant_bytes);
     tcase_add_test(tc, random_bounds_refused);
     suite_add_tcase(s, tc);
+
+    tc = tcase_create("random_id");
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, random_id_lengths);
+    tcase_add_test(tc, random_id_bounds_refused);
+    tcase_add_test(tc, random_ids_distinct_across_refills);
+    tcase_add_test(tc, random_ids_of_a_forked_child_are_its_own);
+    tcase_add_test(tc, random_ids_distinct_between_threads);
+    suite_add_tcase(s, tc);
+
     return s;
 }
