@@ -15,6 +15,14 @@
  * the module does. Its rate is the ceiling measured, not computed: the
  * floor plus the signatures, with wrk's behaviour at that service time.
  *
+ * BenchNullSigningKeys RSA.pem EC.pem   its keys (PEM private keys: an
+ *                          RSA-2048 and a P-256 one; the bench passes its
+ *                          IdP's and authorization server's). Read from
+ *                          files, not generated: making an RSA key at each
+ *                          of httpd's configuration passes took longer than
+ *                          the token module's whole startup. Without it
+ *                          bench-null-signed answers 500.
+ *
  * Part of the benchmark, not of the module; bench/run builds it with
  * apxs's flags into its build directory. */
 #include <string.h>
@@ -26,6 +34,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #define BENCH_NULL_HANDLER "bench-null"
 #define BENCH_SIGNED_HANDLER "bench-null-signed"
@@ -42,6 +51,7 @@ typedef struct {
     apr_size_t answer_bytes;
     const char *answer;       /* built once, at startup */
     apr_size_t answer_len;
+    const char *rsa_key, *ec_key;   /* BenchNullSigningKeys (NULL: unset) */
 } bench_null_conf;
 
 static void *create_conf(apr_pool_t *p, server_rec *s)
@@ -62,6 +72,29 @@ static const char *set_bytes(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *set_keys(cmd_parms *cmd, void *dummy, const char *rsa, const char *ec)
+{
+    bench_null_conf *c = ap_get_module_config(cmd->server->module_config, &bench_null_module);
+    (void)dummy;
+    c->rsa_key = ap_server_root_relative(cmd->pool, rsa);
+    c->ec_key = ap_server_root_relative(cmd->pool, ec);
+    if (!c->rsa_key || !c->ec_key) return "BenchNullSigningKeys: bad path";
+    return NULL;
+}
+
+static EVP_PKEY *read_key(const char *path, int type)
+{
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+    if (f) fclose(f);
+    if (k && EVP_PKEY_get_base_id(k) != type) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
+    return k;
+}
+
 static apr_status_t free_signing(void *data)
 {
     (void)data;
@@ -71,14 +104,19 @@ static apr_status_t free_signing(void *data)
     return APR_SUCCESS;
 }
 
-/* An RSA-2048 key and a P-256 key, the RS256 signature to verify, and the
- * two contexts each request copies. */
+/* The RSA and P-256 keys, the RS256 signature to verify, and the two
+ * contexts each request copies. */
 static int prepare_signing(apr_pool_t *p, server_rec *s)
 {
-    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    bench_null_conf *conf = ap_get_module_config(s->module_config, &bench_null_module);
+    EVP_PKEY *rsa, *ec;
+    EVP_MD_CTX *c;
     int ok;
+
+    if (!conf->rsa_key) return OK;      /* bench-null-signed answers 500 */
+    rsa = read_key(conf->rsa_key, EVP_PKEY_RSA);
+    ec = read_key(conf->ec_key, EVP_PKEY_EC);
+    c = EVP_MD_CTX_new();
 
     memset(signed_input, 'e', sizeof(signed_input));
     rs256_len = sizeof(rs256);
@@ -95,7 +133,9 @@ static int prepare_signing(apr_pool_t *p, server_rec *s)
     EVP_PKEY_free(ec);
     apr_pool_cleanup_register(p, NULL, free_signing, apr_pool_cleanup_null);
     if (!ok) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "bench-null: cannot make its signing keys");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "bench-null: BenchNullSigningKeys: cannot "
+                     "read an RSA key from %s and a P-256 key from %s", conf->rsa_key,
+                     conf->ec_key);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -104,10 +144,15 @@ static int prepare_signing(apr_pool_t *p, server_rec *s)
 /* the two signatures of a token request, on copies of the prepared contexts */
 static int sign_and_verify(void)
 {
-    EVP_MD_CTX *v = EVP_MD_CTX_new(), *g = EVP_MD_CTX_new();
+    EVP_MD_CTX *v, *g;
     unsigned char sig[80];
     size_t len = sizeof(sig);
-    int ok = v && g && EVP_MD_CTX_copy_ex(v, verify_ctx) == 1
+    int ok;
+
+    if (!verify_ctx) return 0;          /* no BenchNullSigningKeys */
+    v = EVP_MD_CTX_new();
+    g = EVP_MD_CTX_new();
+    ok = v && g && EVP_MD_CTX_copy_ex(v, verify_ctx) == 1
              && EVP_DigestVerify(v, rs256, rs256_len, signed_input, sizeof(signed_input)) == 1
              && EVP_MD_CTX_copy_ex(g, sign_ctx) == 1
              && EVP_DigestSign(g, sig, &len, signed_input, SIGNED_INPUT / 2) == 1;
@@ -190,6 +235,8 @@ static int handler(request_rec *r)
 static const command_rec cmds[] = {
     AP_INIT_TAKE1("BenchNullAnswerBytes", set_bytes, NULL, RSRC_CONF,
                   "size of the null handler's answer in bytes"),
+    AP_INIT_TAKE2("BenchNullSigningKeys", set_keys, NULL, RSRC_CONF,
+                  "bench-null-signed's RSA-2048 and P-256 private keys (PEM files)"),
     {NULL}
 };
 
