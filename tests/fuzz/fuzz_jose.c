@@ -655,7 +655,7 @@ static int json_literals_ok(const char *s, size_t len)
  * escapes, which json-c turns into U+FFFD). */
 
 static jg_status_t reference_parse(apr_pool_t *p, const char *text, size_t len,
-                                   json_object **out)
+                                   json_object **out, const char **check_why)
 {
     json_tokener *tok;
     json_object *o;
@@ -684,7 +684,8 @@ static jg_status_t reference_parse(apr_pool_t *p, const char *text, size_t len,
     jg_json_own(p, o);
     while (end < len && strchr(" \t\r\n", text[end])) end++;
     if (end != len) return JG_ERR_MALFORMED;
-    if (jg_json_check_text(p, text, len, JG_JSON_MAX_DEPTH, NULL) != JG_OK)
+    /* json-c took it: check_text's reason is then the one refusal */
+    if (jg_json_check_text(p, text, len, JG_JSON_MAX_DEPTH, check_why) != JG_OK)
         return JG_ERR_MALFORMED;
     *out = o;
     return JG_OK;
@@ -730,6 +731,36 @@ static int has_unpaired_surrogate_escape(const char *s, size_t len)
             if (v >= 0xd800 && v <= 0xdbff) {
                 lo = escape_at(s, len, i + 6);
                 if (lo < 0xdc00 || lo > 0xdfff) return 1;
+                i += 12;
+                continue;
+            }
+            i += 6;
+            continue;
+        }
+        i += 2;
+    }
+    return 0;
+}
+
+/* Whether a string of the text has a surrogate pair escape that json-c
+ * 0.16 reads as U+FFFD (see same_string): two member names that differ only
+ * in such characters are one name to json-c, and the reference then finds
+ * a duplicate where there is none. */
+static int has_pair_json_c_misreads(const char *s, size_t len)
+{
+    size_t i = 0;
+    int in = 0;
+
+    while (i < len) {
+        if (!in) { in = s[i] == '"'; i++; continue; }
+        if (s[i] == '"') { in = 0; i++; continue; }
+        if (s[i] != '\\') { i++; continue; }
+        if (i + 1 < len && s[i + 1] == 'u') {
+            long hi = escape_at(s, len, i), lo = escape_at(s, len, i + 6);
+            if (hi >= 0xd800 && hi <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff) {
+                unsigned long cp = 0x10000UL + ((unsigned long)(hi - 0xd800) << 10)
+                                   + (unsigned long)(lo - 0xdc00);
+                if ((cp & 0xf800) == 0xd800) return 1;
                 i += 12;
                 continue;
             }
@@ -827,9 +858,16 @@ static void fuzz_json_reference(apr_pool_t *p, const char *text, size_t len,
                                 jg_status_t st, json_object *ours)
 {
     json_object *theirs = NULL;
-    jg_status_t ref = reference_parse(p, text, len, &theirs);
+    const char *check_why = NULL;
+    jg_status_t ref = reference_parse(p, text, len, &theirs, &check_why);
 
     if (st == JG_OK) {
+        /* two names that json-c's misreading makes one: ours keeps them
+         * apart, rightly; json-c itself took the text */
+        if (ref != JG_OK && check_why
+            && !strcmp(check_why, "duplicate member name in JSON object")
+            && has_pair_json_c_misreads(text, len))
+            return;
         CHECK(ref == JG_OK, "our JSON parser accepts what json-c and check_text refuse");
         if (!same_json(ours, theirs))
             fprintf(stderr, "fuzz_jose: ours %s\nfuzz_jose: json-c %s\n",
@@ -869,7 +907,11 @@ static void fuzz_json(apr_pool_t *p, const char *text, size_t len)
     (void)json_literals_ok;
 #endif
     if (st_any == JG_OK) {
-        CHECK(st_check == JG_OK, "parse accepts what check_text refuses");
+        /* (but for names json-c's misreading makes one: see has_pair_json_c_misreads) */
+        CHECK(st_check == JG_OK
+              || (why2 && !strcmp(why2, "duplicate member name in JSON object")
+                  && has_pair_json_c_misreads(text, len)),
+              "parse accepts what check_text refuses");
         /* what we serialize, we accept back, unchanged */
         s = jg_json_to_string(p, val);
         why = NULL;

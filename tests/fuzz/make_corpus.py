@@ -490,6 +490,9 @@ def json_seeds():
     # fuzzer's reference comparison must know it
     add(JSON_, "surrogate-pair-u1da0e", b'{"s":"\\ud836\\ude0e","\\ud836\\ude0f":1}')
     add(JSON_, "surrogate-pair-u5da0f", b'{"s":"\\ud418\\ud0ee","\\ud936\\ude0f":1}')
+    # two names json-c 0.16 reads as one (both U+FFFD): its reference finds a
+    # duplicate that is not there
+    add(JSON_, "names-json-c-merges", b'{"\\ud836\\ude0f":1,"\\ud836\\ude2f":1}')
     add(JSON_, "lone-low-surrogate", b'{"s":"\\udc00\\ud800x"}')
     add(JSON_, "big-integers", b'[9223372036854775807,-9223372036854775808,'
         b'9223372036854775808,-9223372036854775809,1e400,-0,0.5e-400]')
