@@ -714,9 +714,9 @@ static long escape_at(const char *s, size_t len, size_t i)
     return v;
 }
 
-/* Whether a string of the text has a \u escape of half a surrogate pair
- * that is not followed by its other half. */
-static int has_unpaired_surrogate_escape(const char *s, size_t len)
+/* Whether some \u escape in a string of the text is one that hit picks:
+ * hit(hi, lo) for a surrogate pair, hit(v, -1) for any other. */
+static int any_u_escape(const char *s, size_t len, int (*hit)(long v, long lo))
 {
     size_t i = 0;
     int in = 0;
@@ -726,14 +726,13 @@ static int has_unpaired_surrogate_escape(const char *s, size_t len)
         if (s[i] == '"') { in = 0; i++; continue; }
         if (s[i] != '\\') { i++; continue; }
         if (i + 1 < len && s[i + 1] == 'u') {
-            long v = escape_at(s, len, i), lo;
-            if (v >= 0xdc00 && v <= 0xdfff) return 1;
-            if (v >= 0xd800 && v <= 0xdbff) {
-                lo = escape_at(s, len, i + 6);
-                if (lo < 0xdc00 || lo > 0xdfff) return 1;
+            long v = escape_at(s, len, i), lo = escape_at(s, len, i + 6);
+            if (v >= 0xd800 && v <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff) {
+                if (hit(v, lo)) return 1;
                 i += 12;
                 continue;
             }
+            if (hit(v, -1)) return 1;
             i += 6;
             continue;
         }
@@ -742,34 +741,32 @@ static int has_unpaired_surrogate_escape(const char *s, size_t len)
     return 0;
 }
 
-/* Whether a string of the text has a surrogate pair escape that json-c
- * 0.16 reads as U+FFFD (see same_string): two member names that differ only
- * in such characters are one name to json-c, and the reference then finds
- * a duplicate where there is none. */
+/* half a surrogate pair without its other half */
+static int unpaired_half(long v, long lo)
+{
+    return lo < 0 && v >= 0xd800 && v <= 0xdfff;
+}
+
+static int has_unpaired_surrogate_escape(const char *s, size_t len)
+{
+    return any_u_escape(s, len, unpaired_half);
+}
+
+/* a pair that json-c 0.16 reads as U+FFFD (see same_string) */
+static int pair_json_c_misreads(long hi, long lo)
+{
+    unsigned long cp;
+
+    if (lo < 0) return 0;
+    cp = 0x10000UL + ((unsigned long)(hi - 0xd800) << 10) + (unsigned long)(lo - 0xdc00);
+    return (cp & 0xf800) == 0xd800;
+}
+
+/* Two member names that differ only in such characters are one name to
+ * json-c, and the reference then finds a duplicate where there is none. */
 static int has_pair_json_c_misreads(const char *s, size_t len)
 {
-    size_t i = 0;
-    int in = 0;
-
-    while (i < len) {
-        if (!in) { in = s[i] == '"'; i++; continue; }
-        if (s[i] == '"') { in = 0; i++; continue; }
-        if (s[i] != '\\') { i++; continue; }
-        if (i + 1 < len && s[i + 1] == 'u') {
-            long hi = escape_at(s, len, i), lo = escape_at(s, len, i + 6);
-            if (hi >= 0xd800 && hi <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff) {
-                unsigned long cp = 0x10000UL + ((unsigned long)(hi - 0xd800) << 10)
-                                   + (unsigned long)(lo - 0xdc00);
-                if ((cp & 0xf800) == 0xd800) return 1;
-                i += 12;
-                continue;
-            }
-            i += 6;
-            continue;
-        }
-        i += 2;
-    }
-    return 0;
+    return any_u_escape(s, len, pair_json_c_misreads);
 }
 
 /* json-c clamps integers beyond int64 (or keeps them as uint64); ours makes
