@@ -1,20 +1,33 @@
 /* The replay table's life in httpd (see jg_replay.h and docs/architecture.md,
  * "Single use").
  *
- * The table is a file in JWTGrantStateDir, mapped shared by the parent on
- * its first configuration pass that counts and found again through the
- * process pool's user data on every later one: a graceful restart's old
- * and new children claim in the same table under the same locks, and
- * every store is in the page cache at once, so a crash of every process
- * loses nothing. At a clean stop the parent, alone by then, syncs the file
- * and marks it clean. A start that finds it unclean and of another boot of
- * the machine (a power loss, a kernel crash) cannot trust it: the table
- * starts empty with its horizon at now. A configuration that changes the
- * size gets a new file: the old table is retired (its children's claims
- * answer "full, retry") and its records copied over. The parent and its
- * children hold an exclusive lock on the file: two httpds cannot share a
- * state directory, and a new parent does not start while children of a
- * dead one still claim in it.
+ * The table lives in memory: a file in /dev/shm (a tmpfs), mapped shared by
+ * the parent on its first configuration pass that counts and found again
+ * through the process pool's user data on every later one. A graceful
+ * restart's old and new children claim in the same table under the same
+ * locks, and the file outlives a crash of every process, so such a crash
+ * loses nothing. Nothing of it is written to a disk while httpd runs: a
+ * shared mapping of a file on a disk has its dirty pages written back every
+ * few seconds, and each claim's first write to a page after that faults.
+ * The table's file in JWTGrantStateDir is its copy on disk: its header says
+ * "in use, the records live in memory" (copy_boot()) from every start on,
+ * durably, before any child claims; at a clean stop the parent, alone by
+ * then, writes every record there and then the mark "clean", and removes
+ * the table from memory. A start takes the table in memory when there is
+ * one (after a crash), else the copy when it is clean; one that finds
+ * neither (a power loss, a kernel crash, /dev/shm emptied) cannot trust
+ * what the last run accepted: the table starts empty with its horizon at
+ * now. A configuration that changes the size gets a new table: the old one
+ * is retired (its children's claims answer "full, retry") and its records
+ * copied over. The parent and its children hold an exclusive lock on the
+ * state directory's file: two httpds cannot share a state directory, and a
+ * new parent does not start while children of a dead one still claim.
+ *
+ * When the table cannot live in /dev/shm (no tmpfs there, too little room,
+ * a file of its name that is not ours), it is mapped from the state
+ * directory's file itself, as the only copy: marked in use there, synced
+ * and marked clean at a clean stop, and trusted after a crash in the same
+ * boot of the machine (the page cache kept every write).
  *
  * tests/model/replay.pml models this protocol with the table's (see
  * tests/model/README.md): change them together. */
@@ -25,6 +38,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -43,14 +59,19 @@ APLOG_USE_MODULE(oauth_jwt_grant);
 #define FULL_WARN_INTERVAL 60        /* seconds between "full" warnings */
 #define BOOT_ID_FILE "/proc/sys/kernel/random/boot_id"
 #define HEADER_PAGE 4096             /* the table's header lies in its first page */
+#define LIVE_DIR "/dev/shm"          /* where the table lives: memory (tmpfs) */
+#define LIVE_BOOT_PREFIX "mem:"      /* the boot a copy of it says (copy_boot()) */
 
 /* In the process pool: outlives every generation of the configuration. */
 typedef struct {
-    int fd;                          /* the file, locked; -1 in children */
+    int fd;                          /* the file in JWTGrantStateDir, locked;
+                                      * children inherit it, and the lock */
     void *mem;
     size_t bytes;
     jg_rt_t *table;
-    const char *path;
+    const char *path;                /* the file in JWTGrantStateDir */
+    const char *live;                /* the file in LIVE_DIR that mem maps;
+                                      * NULL: mem maps path itself */
 } rt_home_t;
 
 static jg_rt_t *table;              /* this generation's; children inherit it */
@@ -65,20 +86,35 @@ static const char *state_dir(void)
     return jg_global.state_dir ? jg_global.state_dir : JG_DEFAULT_STATE_DIR;
 }
 
-/* This boot of the machine, or "" when the system does not say. */
+/* This boot of the machine into buf, or "" when the system does not say. */
+static void read_boot_id(char buf[JG_RT_BOOT_ID_MAX])
+{
+    ssize_t n;
+    int fd = open(BOOT_ID_FILE, O_RDONLY | O_CLOEXEC);
+
+    buf[0] = '\0';
+    if (fd < 0) return;
+    n = read(fd, buf, JG_RT_BOOT_ID_MAX - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
 static const char *boot_id(apr_pool_t *p)
 {
-    char buf[JG_RT_BOOT_ID_MAX] = "";
-    ssize_t n;
-    int fd = open(BOOT_ID_FILE, O_RDONLY);
+    char buf[JG_RT_BOOT_ID_MAX];
 
-    if (fd < 0) return "";
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return "";
-    buf[n] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
+    read_boot_id(buf);
     return apr_pstrdup(p, buf);
+}
+
+/* What the header of the state directory's copy says while the table lives
+ * in memory: a boot that no machine has, so that no start (nor a build
+ * from before the table lived in memory) mistakes the copy's stale records
+ * for the table, and a start in this boot can tell that the table was lost. */
+static const char *copy_boot(apr_pool_t *p, const char *boot)
+{
+    return apr_pstrcat(p, LIVE_BOOT_PREFIX, boot, NULL);
 }
 
 static void sync_dir_of(const char *path, apr_pool_t *p)
@@ -94,6 +130,25 @@ static void sync_dir_of(const char *path, apr_pool_t *p)
     }
 }
 
+/* path in the state directory, opened (created when create) and locked:
+ * -1 and *why when not. */
+static int lock_file(apr_pool_t *ppool, const char *path, int flags, const char **why)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | flags, 0600);
+
+    if (fd < 0) {
+        *why = apr_psprintf(ppool, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        *why = apr_psprintf(ppool, "%s is locked: another httpd uses this "
+                            JG_CMD_STATE_DIR, path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* The table file at path, open and locked, mapped in full: bytes when it
  * is new (0 = keep its size). NULL and *why on failure. */
 static rt_home_t *map_file(apr_pool_t *ppool, const char *path, size_t bytes, int fresh,
@@ -103,17 +158,8 @@ static rt_home_t *map_file(apr_pool_t *ppool, const char *path, size_t bytes, in
     struct stat st;
 
     h->path = apr_pstrdup(ppool, path);
-    h->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0600);
-    if (h->fd < 0) {
-        *why = apr_psprintf(ppool, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (flock(h->fd, LOCK_EX | LOCK_NB) != 0) {
-        *why = apr_psprintf(ppool, "%s is locked: another httpd uses this "
-                            JG_CMD_STATE_DIR, path);
-        close(h->fd);
-        return NULL;
-    }
+    h->fd = lock_file(ppool, path, O_CREAT | (fresh ? O_TRUNC : 0), why);
+    if (h->fd < 0) return NULL;
     if (fstat(h->fd, &st) != 0 || (!bytes && st.st_size <= 0)) {
         *why = apr_psprintf(ppool, "cannot size %s", path);
         close(h->fd);
@@ -144,18 +190,195 @@ static void unmap(rt_home_t *h)
     h->table = NULL;
 }
 
-/* A new, empty table file of records at path (a file beside it, renamed
- * over it once made). */
-static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long records,
-                            long long horizon, const jg_rt_bounds_t *bounds,
-                            const char **why)
+/* ---- the table in memory ----------------------------------------------------
+ * A file in LIVE_DIR (a tmpfs): shared by every process like the state
+ * directory's file, kept across a crash of every process like the page
+ * cache, and never written back to a disk. A shared file mapping on a disk
+ * is: the kernel writes its dirty pages back every few seconds and
+ * write-protects them, so a claim's first write to each page after that
+ * faults (a journal handle in ext4), tens of microseconds a request under
+ * load. The state directory keeps a copy, written at a clean stop. */
+
+/* path in LIVE_DIR, opened as flags say: never through a link, and never a
+ * file that another user made or can read (LIVE_DIR is writable by all).
+ * -1 and errno otherwise (EPERM: there, but not ours). */
+static int open_live(const char *path, int flags)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
+
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+        || (st.st_mode & 077) || st.st_nlink != 1) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 when path in LIVE_DIR is absent or ours; *size its size (0: absent). */
+static int live_ours(const char *path, off_t *size)
+{
+    struct stat st;
+    int fd;
+
+    *size = 0;
+    if (lstat(path, &st) != 0) return errno == ENOENT;
+    if ((fd = open_live(path, 0)) < 0) return 0;
+    *size = st.st_size;
+    close(fd);
+    return 1;
+}
+
+/* The name in LIVE_DIR of the table of the state directory dir: after its
+ * device and inode, so that every path to the directory finds the same.
+ * NULL and *why when the table of bytes cannot live there. */
+static const char *live_path(apr_pool_t *p, const char *dir, size_t bytes, const char **why)
+{
+    struct statfs fs;
+    struct statvfs vfs;
+    struct stat st;
+    const char *path, *tmp;
+    off_t had, had_tmp;
+
+    if (statfs(LIVE_DIR, &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
+        *why = LIVE_DIR " is not a tmpfs (memory)";
+        return NULL;
+    }
+    if (stat(dir, &st) != 0) {
+        *why = apr_psprintf(p, "cannot read %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    path = apr_psprintf(p, LIVE_DIR "/mod_oauth_jwt_grant-replay-%lx-%lx",
+                        (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    tmp = apr_pstrcat(p, path, ".new", NULL);
+    if (!live_ours(path, &had) || !live_ours(tmp, &had_tmp)) {
+        *why = apr_psprintf(p, "%s or %s exists and is not this httpd's (another user's "
+                            "file, or a link)", path, tmp);
+        return NULL;
+    }
+    if (statvfs(LIVE_DIR, &vfs) == 0
+        && (unsigned long long)vfs.f_bavail * vfs.f_frsize
+           + (unsigned long long)had + (unsigned long long)had_tmp < bytes) {
+        *why = apr_psprintf(p, LIVE_DIR " has %llu KiB free, the table needs %lu KiB",
+                            (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024,
+                            (unsigned long)(bytes / 1024));
+        return NULL;
+    }
+    return path;
+}
+
+/* A new file h->live ".new" of bytes, all zero, its memory reserved (a
+ * full tmpfs answers here, not with SIGBUS at a claim), mapped at h->mem. */
+static int new_live(rt_home_t *h, apr_pool_t *p, size_t bytes, const char **why)
+{
+    const char *tmp = apr_pstrcat(p, h->live, ".new", NULL);
+    int fd, rc;
+    void *mem;
+
+    (void)unlink(tmp);                  /* ours (live_path): a start that failed */
+    if ((fd = open_live(tmp, O_CREAT | O_EXCL)) < 0) {
+        *why = apr_psprintf(p, "cannot create %s: %s", tmp, strerror(errno));
+        return 0;
+    }
+    if ((rc = posix_fallocate(fd, 0, (off_t)bytes)) != 0) {
+        *why = apr_psprintf(p, "cannot reserve %lu KiB in %s: %s",
+                            (unsigned long)(bytes / 1024), tmp, strerror(rc));
+        close(fd);
+        unlink(tmp);
+        return 0;
+    }
+    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (mem == MAP_FAILED) {
+        *why = apr_psprintf(p, "cannot map %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return 0;
+    }
+    h->mem = mem;
+    h->bytes = bytes;
+    return 1;
+}
+
+static int write_at(int fd, const void *buf, size_t len, off_t off)
+{
+    const char *b = buf;
+
+    while (len > 0) {
+        ssize_t n = pwrite(fd, b, len, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        b += n;
+        off += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+/* The header page of h's table into its state directory file, saying boot
+ * and clean, on disk. 0, or errno. */
+static int persist_header(rt_home_t *h, const char *boot, int clean)
+{
+    unsigned char page[HEADER_PAGE];
+
+    jg_rt_copy_header(h->table, page, sizeof(page), boot, clean);
+    if (!write_at(h->fd, page, sizeof(page), 0) || fdatasync(h->fd) != 0)
+        return errno ? errno : EIO;
+    return 0;
+}
+
+/* The state directory file of h sized as its table in memory, its header
+ * saying "a copy, not current" (copy_boot()), on disk: a table file a
+ * start can read, whose records it never trusts. 0, or errno. */
+static int persist_open(rt_home_t *h, const char *boot, apr_pool_t *p)
+{
+    struct stat st;
+
+    if (fstat(h->fd, &st) != 0) return errno;
+    if ((size_t)st.st_size != h->bytes && ftruncate(h->fd, (off_t)h->bytes) != 0)
+        return errno;
+    return persist_header(h, copy_boot(p, boot), 0);
+}
+
+/* h's table in memory into its state directory file, in place (the file
+ * keeps its inode, and the lock): the header saying "a copy, not current"
+ * first, then the records, then the header saying boot and clean, each on
+ * disk before the next. 0, or errno. */
+static int persist(rt_home_t *h, const char *boot, int clean, apr_pool_t *p)
+{
+    int rc;
+
+    if ((rc = persist_open(h, boot, p)) != 0) return rc;
+    if (!write_at(h->fd, (char *)h->mem + HEADER_PAGE, h->bytes - HEADER_PAGE, HEADER_PAGE)
+        || fdatasync(h->fd) != 0)
+        return errno ? errno : EIO;
+    return persist_header(h, clean ? boot : copy_boot(p, boot), clean);
+}
+
+/* ---- making, keeping and replacing tables -------------------------------- */
+
+/* A new, empty table of records: in memory (h->live ".new"), or in a file
+ * beside path when h->live is NULL; renamed into place by install(). */
+static rt_home_t *new_table(apr_pool_t *ppool, rt_home_t *h, const char *path,
+                            unsigned long records, long long horizon,
+                            const jg_rt_bounds_t *bounds, const char **why)
 {
     const char *tmp = apr_pstrcat(ppool, path, ".new", NULL);
-    rt_home_t *h = map_file(ppool, tmp, jg_rt_bytes(records), 1, why);
 
-    if (!h) return NULL;
+    if (h && h->live) {
+        if (!new_live(h, ppool, jg_rt_bytes(records), why)) return NULL;
+        tmp = apr_pstrcat(ppool, h->live, ".new", NULL);
+    }
+    else if (!(h = map_file(ppool, tmp, jg_rt_bytes(records), 1, why)))
+        return NULL;
     if (!(h->table = jg_rt_create(h->mem, h->bytes, records, horizon, bounds, why))) {
-        unmap(h);
+        if (h->live) {
+            munmap(h->mem, h->bytes);
+            h->mem = NULL;
+        }
+        else
+            unmap(h);
         unlink(tmp);
         return NULL;
     }
@@ -163,28 +386,47 @@ static rt_home_t *new_table(apr_pool_t *ppool, const char *path, unsigned long r
     return h;
 }
 
-/* From now on the file says "in use, in this boot", durably, before any
- * child claims in it, with the header's bounds and floor as memory has
- * them. Written and synced at every start and graceful restart, even when
- * memory says so already: an earlier start of this boot may have failed
- * to, and the bounds may have been widened since. */
+/* From now on the file in the state directory says "in use, in this boot",
+ * durably, before any child claims, with the header's bounds and floor as
+ * memory has them (for a table in memory, as a copy's header: see
+ * copy_boot()). Written and synced at every start and graceful restart,
+ * even when memory says so already: an earlier start of this boot may have
+ * failed to, and the bounds may have been widened since. */
 static int mark_open(rt_home_t *h, apr_pool_t *p, const char **why)
 {
-    jg_rt_mark_open(h->table, boot_id(p));
+    const char *boot = boot_id(p);
+    int rc;
+
+    jg_rt_mark_open(h->table, boot);
     /* a mark that did not reach the disk would let a start after a power
      * loss trust what it says ("clean"): no start without it */
-    if (msync(h->mem, HEADER_PAGE, MS_SYNC) != 0) {
-        *why = apr_psprintf(p, "cannot write %s to disk: %s", h->path, strerror(errno));
+    rc = h->live ? persist_header(h, copy_boot(p, boot), 0)
+                 : (msync(h->mem, HEADER_PAGE, MS_SYNC) != 0 ? errno : 0);
+    if (rc) {
+        *why = apr_psprintf(p, "cannot write %s to disk: %s", h->path, strerror(rc));
         return 0;
     }
     return 1;
 }
 
-/* Put a table made by new_table in its place, durably, marked in use. */
+/* Put a table made by new_table in its place, durably, marked in use: for
+ * a table in memory, its state directory file first (records are written
+ * there at a clean stop). */
 static int install(rt_home_t *h, apr_pool_t *p, const char **why)
 {
-    const char *tmp = apr_pstrcat(p, h->path, ".new", NULL);
+    const char *tmp = apr_pstrcat(p, h->live ? h->live : h->path, ".new", NULL);
+    int rc;
 
+    if (h->live) {
+        jg_rt_mark_open(h->table, boot_id(p));
+        if ((rc = persist_open(h, boot_id(p), p)) != 0 || rename(tmp, h->live) != 0) {
+            *why = apr_psprintf(p, "cannot put the copy of %s in %s: %s", h->live,
+                                h->path, strerror(rc ? rc : errno));
+            return 0;
+        }
+        sync_dir_of(h->path, p);
+        return 1;
+    }
     if (!mark_open(h, p, why)) return 0;
     if (msync(h->mem, h->bytes, MS_SYNC) != 0 || rename(tmp, h->path) != 0) {
         *why = apr_psprintf(p, "cannot put %s in place: %s", h->path, strerror(errno));
@@ -220,14 +462,40 @@ static void take_over(jg_rt_t *to, jg_rt_t *from, server_rec *s)
                      jg_rt_records(from), jg_rt_records(to), copied);
 }
 
+/* The table that h, of an earlier generation, no longer serves: retired
+ * already. For a table in memory, its state directory file says so on disk
+ * (a start that finds that file again knows the records went on elsewhere)
+ * and the file in memory goes. Children of older generations keep their
+ * own mapping. */
+static void let_go(rt_home_t *h, apr_pool_t *p)
+{
+    if (h->live) {
+        if (h->fd >= 0) (void)persist_header(h, copy_boot(p, boot_id(p)), 0);
+        (void)unlink(h->live);
+    }
+    unmap(h);
+}
+
 /* The table at path in place of old (mapped, its file locked): a new one of
- * records taking old's records over. NULL and *why on failure. */
+ * records taking old's records over, in memory when live. NULL and *why on
+ * failure. */
 static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
-                          const char *path, unsigned long records,
+                          const char *path, const char *live, unsigned long records,
                           const jg_rt_bounds_t *bounds, server_rec *s, const char **why)
 {
-    rt_home_t *n = new_table(ppool, path, records, jg_rt_horizon(old->table), bounds, why);
+    rt_home_t *n = NULL;
 
+    if (live) {
+        n = apr_pcalloc(ppool, sizeof(*n));
+        n->live = live;
+        if (!strcmp(old->path, path) && old->live) {
+            n->fd = old->fd;            /* the same file in the state directory */
+            old->fd = -1;
+        }
+        else if ((n->fd = lock_file(ppool, path, O_CREAT, why)) < 0)
+            return NULL;
+    }
+    n = new_table(ppool, n, path, records, jg_rt_horizon(old->table), bounds, why);
     if (!n) return NULL;
     if (jg_rt_retired(old->table)) {
         /* retired for Redis or memcached: what was accepted there is not in
@@ -241,89 +509,200 @@ static rt_home_t *replace(apr_pool_t *ppool, apr_pool_t *p, rt_home_t *old,
      * is ever opened again (JWTGrantStateDir moved back), it says that the
      * records went on elsewhere */
     take_over(n->table, old->table, s);
-    /* children of an old generation keep their own mapping of the old file */
-    unmap(old);
+    let_go(old, p);
     return install(n, p, why) ? n : NULL;
 }
 
-/* The first configuration pass in this parent process: the file as the last
- * run left it. NULL and *why: httpd must not start. */
+/* What the last run left at where (mapped at mem, bytes long; mem NULL:
+ * nothing readable): its table when its records can be trusted, else NULL
+ * with a warning. The bounds it had go into *carried either way. */
+static jg_rt_t *judge(void *mem, size_t bytes, const char *where, const char *boot,
+                      jg_rt_bounds_t *carried, server_rec *s)
+{
+    jg_rt_t *t = mem ? jg_rt_open(mem, bytes) : NULL;
+    const char *was;
+
+    if (!t) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0705: %s is not a replay "
+                     "table of this version (damaged, or of another build): its "
+                     "records are dropped, and assertions that may have been used "
+                     "before now are refused", where);
+        return NULL;
+    }
+    {
+        /* what the last run's configurations had, whatever becomes of the
+         * records: a table started anew must judge by them too */
+        jg_rt_bounds_t old;
+        jg_rt_bounds(t, &old);
+        if (old.skew > carried->skew) carried->skew = old.skew;
+        if (old.lifetime > carried->lifetime) carried->lifetime = old.lifetime;
+    }
+    if (jg_rt_retired(t)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0714: the replay table %s "
+                     "was retired (" JG_CMD_STATE_DIR " or " JG_CMD_CACHE " changed "
+                     "since): the records went on elsewhere, so assertions that may "
+                     "have been used before now are refused", where);
+        return NULL;
+    }
+    if (jg_rt_was_clean(t)) return t;
+    was = jg_rt_boot_id(t);
+    if (*boot && !strncmp(was, LIVE_BOOT_PREFIX, strlen(LIVE_BOOT_PREFIX))
+        && !strcmp(was + strlen(LIVE_BOOT_PREFIX), boot)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0716: the replay table lived "
+                     "in " LIVE_DIR " and is gone, although the machine did not restart "
+                     "(removed while httpd was down?); %s is only its copy from the last "
+                     "clean stop: assertions that may have been used before now are "
+                     "refused", where);
+        return NULL;
+    }
+    if (!*boot || strcmp(was, boot)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0704: httpd did not stop "
+                     "cleanly before the machine restarted (%s): the replay records "
+                     "may have been lost, so assertions that may have been used "
+                     "before now are refused", where);
+        return NULL;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "JWTG0703: httpd did not stop "
+                 "cleanly (a crash?), in this boot of the machine: the replay "
+                 "table %s kept every record", where);
+    return t;
+}
+
+/* The last run's table for a table in memory (h: path locked, live named):
+ * the one in memory after a crash of every process, or else the state
+ * directory's copy when its last stop was clean, copied into memory
+ * (h->live ".new"; *fresh). NULL when neither can be trusted. */
+static jg_rt_t *recover_live(rt_home_t *h, apr_pool_t *p, off_t dsize, const char *boot,
+                             jg_rt_bounds_t *carried, int *fresh, server_rec *s,
+                             const char **why)
+{
+    struct stat st;
+    void *mem = MAP_FAILED;
+    size_t bytes = 0;
+    jg_rt_t *t;
+    int fd = open_live(h->live, 0);
+
+    *fresh = 0;
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && st.st_size > 0) {
+            bytes = (size_t)st.st_size;
+            mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        }
+        close(fd);
+        t = judge(mem == MAP_FAILED ? NULL : mem, bytes, h->live, boot, carried, s);
+        if (t) {
+            h->mem = mem;
+            h->bytes = bytes;
+            return t;
+        }
+        if (mem != MAP_FAILED) munmap(mem, bytes);
+        (void)unlink(h->live);
+        return NULL;
+    }
+    if (dsize <= 0) {
+        /* an empty file is none of ours either: damaged */
+        (void)judge(NULL, 0, h->path, boot, carried, s);
+        return NULL;
+    }
+    bytes = (size_t)dsize;
+    mem = mmap(NULL, bytes, PROT_READ, MAP_SHARED, h->fd, 0);
+    t = judge(mem == MAP_FAILED ? NULL : mem, bytes, h->path, boot, carried, s);
+    if (t && new_live(h, p, bytes, why)) {
+        memcpy(h->mem, mem, bytes);
+        *fresh = 1;
+        t = jg_rt_open(h->mem, h->bytes);
+    }
+    else if (t) {
+        t = NULL;
+        *fresh = -1;                    /* *why: httpd must not start */
+    }
+    if (mem != MAP_FAILED) munmap(mem, bytes);
+    return t;
+}
+
+/* The first configuration pass in this parent process: the table as the
+ * last run left it, in memory when live (else mapped from path). NULL and
+ * *why: httpd must not start. */
 static rt_home_t *cold_start(apr_pool_t *ppool, apr_pool_t *p, const char *path,
-                             unsigned long records, const jg_rt_bounds_t *bounds,
-                             server_rec *s, const char **why)
+                             const char *live, unsigned long records,
+                             const jg_rt_bounds_t *bounds, server_rec *s, const char **why)
 {
     long long now = (long long)apr_time_sec(apr_time_now());
     const char *boot = boot_id(p);
     jg_rt_bounds_t carried = *bounds;
     long long horizon = 0;
-    rt_home_t *h;
+    rt_home_t *h = NULL;
     struct stat st;
-    jg_rt_t *t;
+    jg_rt_t *t = NULL;
+    int existed = stat(path, &st) == 0, fresh = 0;
 
-    if (stat(path, &st) == 0) {
-        /* an empty file is none of ours either: damaged */
-        if (st.st_size == 0) h = NULL;
-        else if (!(h = map_file(ppool, path, 0, 0, why))) return NULL;
-        t = h ? jg_rt_open(h->mem, h->bytes) : NULL;
-        if (t) {
-            /* what the last run's configurations had, whatever becomes of
-             * the records: a table started anew must judge by them too */
-            jg_rt_bounds_t old;
-            jg_rt_bounds(t, &old);
-            if (old.skew > carried.skew) carried.skew = old.skew;
-            if (old.lifetime > carried.lifetime) carried.lifetime = old.lifetime;
+    if (live) {
+        h = apr_pcalloc(ppool, sizeof(*h));
+        h->path = apr_pstrdup(ppool, path);
+        h->live = live;
+        if ((h->fd = lock_file(ppool, path, existed ? 0 : O_CREAT, why)) < 0) return NULL;
+        if (existed || access(live, F_OK) == 0) {
+            t = recover_live(h, p, existed ? st.st_size : 0, boot, &carried, &fresh, s, why);
+            if (fresh < 0) return NULL;
+            if (!t) horizon = now;
         }
-        if (t && !jg_rt_was_clean(t) && (!*boot || strcmp(jg_rt_boot_id(t), boot))) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0704: httpd did not stop "
-                         "cleanly before the machine restarted (%s): the replay records "
-                         "may have been lost, so assertions that may have been used "
-                         "before now are refused", path);
-            t = NULL;
-        }
-        else if (!t)
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0705: %s is not a replay "
-                         "table of this version (damaged, or of another build): its "
-                         "records are dropped, and assertions that may have been used "
-                         "before now are refused", path);
-        else if (jg_rt_retired(t)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0714: the replay table %s "
-                         "was retired (" JG_CMD_STATE_DIR " or " JG_CMD_CACHE " changed "
-                         "since): the records went on elsewhere, so assertions that may "
-                         "have been used before now are refused", path);
-            t = NULL;
-        }
-        else if (!jg_rt_was_clean(t))
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "JWTG0703: httpd did not stop "
-                         "cleanly (a crash?), in this boot of the machine: the replay "
-                         "table %s kept every record", path);
-        if (t) {
-            /* nobody uses it: locks held by the dead are let go */
-            if (jg_rt_reset_locks(t, why) != JG_OK) return NULL;
-            h->table = t;
-            if (jg_rt_records(t) == records) return h;
-            /* JWTGrantReplayCacheSize changed while httpd was stopped */
-            return replace(ppool, p, h, path, records, bounds, s, why);
-        }
-        /* nothing in it can be trusted, and the horizon covers all it held */
-        if (h) unmap(h);
-        horizon = now;
     }
-    else
+    else if (existed) {
+        void *mem = NULL;
+        /* an empty file is none of ours either: damaged */
+        if (st.st_size > 0) {
+            if (!(h = map_file(ppool, path, 0, 0, why))) return NULL;
+            mem = h->mem;
+        }
+        t = judge(mem, h ? h->bytes : 0, path, boot, &carried, s);
+        if (!t) {
+            /* nothing in it can be trusted, and the horizon covers all it held */
+            if (h) unmap(h);
+            h = NULL;
+            horizon = now;
+        }
+    }
+    if (t) {
+        /* nobody uses it: locks held by the dead are let go */
+        if (jg_rt_reset_locks(t, why) != JG_OK) return NULL;
+        h->table = t;
+        if (fresh && !install(h, p, why)) return NULL;
+        if (jg_rt_records(t) == records) return h;
+        /* JWTGrantReplayCacheSize changed while httpd was stopped */
+        return replace(ppool, p, h, path, live, records, bounds, s, why);
+    }
+    if (!existed && !(live && horizon))
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0701: replay cache: a new table "
                      "in %s (first start with this " JG_CMD_STATE_DIR ")", path);
-    if (!(h = new_table(ppool, path, records, horizon, &carried, why))) return NULL;
+    if (!(h = new_table(ppool, h, path, records, horizon, &carried, why))) return NULL;
     return install(h, p, why) ? h : NULL;
 }
 
 /* At exit, the parent alone (its children are gone): everything on disk,
- * then the mark that says so. Not at a restart: the next generation keeps
- * the table. */
+ * then the mark that says so; a table in memory goes once its copy is on
+ * disk. Not at a restart: the next generation keeps the table. */
 static apr_status_t close_at_exit(void *data)
 {
     rt_home_t *h = data;
+    char boot[JG_RT_BOOT_ID_MAX];
+    int rc;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING || !h->table || h->fd < 0)
         return APR_SUCCESS;
+    if (h->live) {
+        apr_pool_t *p;
+        read_boot_id(boot);
+        jg_rt_mark_clean(h->table);
+        if (apr_pool_create(&p, NULL) != APR_SUCCESS) return APR_SUCCESS;
+        rc = persist(h, boot, 1, p);
+        apr_pool_destroy(p);
+        if (rc == 0) (void)unlink(h->live);
+        else
+            ap_log_error(APLOG_MARK, APLOG_ERR, rc, NULL, "JWTG0710: cannot write the "
+                         "replay table to %s: the next start trusts it only in this boot "
+                         "of the machine (it stays in %s)", h->path, h->live);
+        return APR_SUCCESS;
+    }
     if (msync(h->mem, h->bytes, MS_SYNC) == 0) {
         jg_rt_mark_clean(h->table);
         (void)msync(h->mem, HEADER_PAGE, MS_SYNC);
@@ -333,6 +712,21 @@ static apr_status_t close_at_exit(void *data)
                      "replay table %s to disk: the next start trusts it only in this boot "
                      "of the machine", h->path);
     return APR_SUCCESS;
+}
+
+/* Where a table of records for the state directory lives: in memory, or
+ * (NULL, with a warning saying why) mapped from its file there. */
+static const char *live_for(apr_pool_t *p, unsigned long records, server_rec *s)
+{
+    const char *why = NULL;
+    const char *live = live_path(p, state_dir(), jg_rt_bytes(records), &why);
+
+    if (!live)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTG0717: the replay table cannot "
+                     "live in memory (%s): it is mapped from its file in "
+                     JG_CMD_STATE_DIR ", whose pages the kernel writes back to disk while "
+                     "httpd runs (slower token requests)", why);
+    return live;
 }
 
 int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
@@ -374,13 +768,17 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     else if (h && (strcmp(h->path, path) || jg_rt_records(h->table) != records
                    || jg_rt_retired(h->table)))
         /* a graceful restart with another size, JWTGrantStateDir moved, or
-         * back from Redis or memcached */
-        h = replace(ppool, pconf, h, path, records, bounds, s, &why);
+         * back from Redis or memcached: where the table lives changes only
+         * with the directory (the old children still use this file) */
+        h = replace(ppool, pconf, h, path,
+                    strcmp(h->path, path) ? live_for(ppool, records, s) : h->live,
+                    records, bounds, s, &why);
     else if (h)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0700: replay cache: the table of "
                      "%lu records is kept across the restart", records);
     else {
-        h = cold_start(ppool, pconf, path, records, bounds, s, &why);
+        h = cold_start(ppool, pconf, path, live_for(ppool, records, s), records, bounds,
+                       s, &why);
     }
     /* wider bounds first, then the mark on disk with them, at every start:
      * a table carried over after a power loss takes its bounds from the
@@ -394,9 +792,10 @@ int jg_replay_post_config(apr_pool_t *pconf, apr_pool_t *plog, server_rec *s,
     }
     apr_pool_userdata_set(h, HOME_KEY, apr_pool_cleanup_null, ppool);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTG0702: replay cache: %lu records (%lu "
-                 "slots, %lu KiB) in %s, horizon %" APR_INT64_T_FMT, records,
-                 jg_rt_slots(h->table), (unsigned long)(h->bytes / 1024), h->path,
-                 (apr_int64_t)jg_rt_horizon(h->table));
+                 "slots, %lu KiB) in %s%s%s, horizon %" APR_INT64_T_FMT, records,
+                 jg_rt_slots(h->table), (unsigned long)(h->bytes / 1024),
+                 h->live ? h->live : h->path, h->live ? ", copied at a clean stop to " : "",
+                 h->live ? h->path : "", (apr_int64_t)jg_rt_horizon(h->table));
     table = h->table;
     apr_pool_cleanup_register(pconf, h, close_at_exit, apr_pool_cleanup_null);
     return OK;

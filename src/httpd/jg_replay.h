@@ -1,7 +1,9 @@
-/* The replay table in httpd (JWTGrantCache shmcb, the default): a file in
- * JWTGrantStateDir mapped once per parent process and kept by every
- * generation, across stops, starts and crashes. The table itself: src/oauth/jg_replay_table.h; the
- * reasoning: docs/architecture.md, "Single use". */
+/* The replay table in httpd (JWTGrantCache shmcb, the default): in memory
+ * (a file in /dev/shm) mapped once per parent process and kept by every
+ * generation and across crashes, with its copy in JWTGrantStateDir written
+ * at a clean stop and read at the next start. The table itself:
+ * src/oauth/jg_replay_table.h; the reasoning: docs/architecture.md, "Single
+ * use". */
 #ifndef JG_REPLAY_H
 #define JG_REPLAY_H
 
@@ -15,7 +17,7 @@
  * assertions), in about 25 MiB of shared memory. */
 #define JG_DEFAULT_REPLAY_RECORDS (1024UL * 1024UL)
 
-/* The table's file in JWTGrantStateDir. */
+/* The table's file in JWTGrantStateDir (its copy on disk). */
 #define JG_REPLAY_TABLE_FILE "replay-cache.table"
 
 /* post_config: keep the table of the previous generation, or map the one

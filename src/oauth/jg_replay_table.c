@@ -218,6 +218,17 @@ int jg_rt_was_clean(const jg_rt_t *t)
     return (int)__atomic_load_n(&t->clean, __ATOMIC_ACQUIRE);
 }
 
+void jg_rt_copy_header(const jg_rt_t *t, void *buf, size_t len, const char *boot_id,
+                       int clean)
+{
+    jg_rt_t *c = buf;
+
+    memcpy(buf, t, len);
+    memset(c->boot_id, 0, sizeof(c->boot_id));
+    if (boot_id) strncpy(c->boot_id, boot_id, sizeof(c->boot_id) - 1);
+    c->clean = clean ? 1 : 0;
+}
+
 const char *jg_rt_boot_id(const jg_rt_t *t)
 {
     return t->boot_id;

@@ -81,6 +81,13 @@ void jg_rt_mark_clean(jg_rt_t *t);
 int jg_rt_was_clean(const jg_rt_t *t);
 const char *jg_rt_boot_id(const jg_rt_t *t);
 
+/* The first len bytes of t (len at least the header's size, at most the
+ * table's) into buf as a copy of t kept elsewhere says them: with boot_id
+ * and clean as given instead of t's own. For a copy of a table that lives
+ * in another file: its header must not claim the records are current. */
+void jg_rt_copy_header(const jg_rt_t *t, void *buf, size_t len, const char *boot_id,
+                       int clean);
+
 unsigned long jg_rt_records(const jg_rt_t *t);      /* what it was sized for */
 unsigned long jg_rt_slots(const jg_rt_t *t);        /* the slots it has */
 

@@ -8,6 +8,13 @@
  * The model and the C code describe the same protocol: change them
  * together. tests/model/run checks this model and its mutants.
  *
+ * "Memory" here is the table every process maps: a file in /dev/shm, which
+ * a crash of every process leaves and a power loss empties (or the page
+ * cache of the state directory's file, when the table is mapped from it).
+ * "The disk" is the state directory's file: marked "in use" durably before
+ * any child claims, its records written and then marked clean at a clean
+ * stop.
+ *
  * Build flags (spin -DNAME -a replay.pml):
  *   MUTANT_*    a deliberate bug (many of them the C code before a fix the
  *               model found); spin must find a replay (tests/model/run)

@@ -548,12 +548,13 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         token = assert_granted(h.token(used, client=PLAIN, scope="email"))["access_token"]
         assert active(h, token, client=PLAIN)["active"] is True
         h.crash()
+        os.remove(live_table(h))                  # memory is gone with the power
         size = ctypes.sizeof(TableHeader)
         with open(path, "r+b") as f:
             hdr = TableHeader.from_buffer_copy(f.read(size))
             assert hdr.magic == b"JGRTABLE", hdr.magic
             assert hdr.clean == 0, "a killed httpd left the table marked clean"
-            assert hdr.boot_id.decode() == this_boot(), hdr.boot_id
+            assert hdr.boot_id.decode() == "mem:" + this_boot(), hdr.boot_id
             hdr.boot_id = b"00000000-0000-4000-8000-" + b"0" * 12   # another boot
             f.seek(0)
             f.write(bytes(hdr))
@@ -572,16 +573,119 @@ def test_power_loss_refuses_what_may_have_been_used(httpd_factory, keys):
         assert active(h, token, client=PLAIN) == {"active": False}
 
 
+def live_table(h):
+    """The replay table's file in memory (/dev/shm), as JWTG0702 names it."""
+    tables = h.replay_tables_in_memory()
+    assert tables, "no JWTG0702 line names a replay table in /dev/shm"
+    return tables[-1]
+
+
+def read_header(path):
+    with open(path, "rb") as f:
+        return TableHeader.from_buffer_copy(f.read(ctypes.sizeof(TableHeader)))
+
+
 def power_loss(h):
-    """httpd killed, then its table file made to say it was in use in
-    another boot of the machine, as after a power loss."""
+    """httpd killed, its table in memory gone, and the copy in the state
+    directory made to say it was in use in another boot of the machine, as
+    after a power loss."""
     h.crash()
+    os.remove(live_table(h))
     path = os.path.join(h.state_dir, "replay-cache.table")
     with open(path, "r+b") as f:
         hdr = TableHeader.from_buffer_copy(f.read(ctypes.sizeof(TableHeader)))
         hdr.boot_id = b"00000000-0000-4000-8000-" + b"0" * 12
         f.seek(0)
         f.write(bytes(hdr))
+
+
+def test_table_lives_in_memory_and_is_copied_at_a_clean_stop(httpd_factory):
+    """The table is a file in /dev/shm, the server's own (mode 0600). No
+    token request writes to the state directory: its copy stays as the start
+    left it (marked "in use, the records in memory", with this boot). A
+    clean stop writes every record there, marks it clean and removes the
+    table from memory; the next start takes the records back."""
+    h = server(httpd_factory)
+    path = os.path.join(h.state_dir, "replay-cache.table")
+    with running(h):
+        live = live_table(h)
+        st = os.stat(live)
+        assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o600, oct(st.st_mode)
+        with open(path, "rb") as f:
+            before = f.read()
+        made, answers = fill(h, 600)
+        assert statuses(answers) == {200: 600}
+        with open(path, "rb") as f:
+            assert f.read() == before, "token requests wrote to the state directory"
+        hdr = read_header(path)
+        assert (hdr.clean, hdr.boot_id.decode()) == (0, "mem:" + this_boot())
+        h.stop()
+        assert not os.path.exists(live), "the table stayed in /dev/shm after a clean stop"
+        hdr = read_header(path)
+        assert (hdr.clean, hdr.boot_id.decode()) == (1, this_boot())
+        h.start()
+        assert os.path.exists(live_table(h))
+        for a in (made[0], made[300], made[-1]):
+            assert_used(h.token(a))
+        assert_granted(h.token(mint()))
+
+
+def test_table_in_memory_lost_in_this_boot(httpd_factory):
+    """After a crash, the table in /dev/shm removed while httpd is down (the
+    machine did not restart): the copy in the state directory is only as
+    old as the last clean stop, so the next start warns (JWTG0716) and
+    starts empty with its horizon at now: an assertion used before is
+    refused "issued before", one issued after the skew (2 s) accepted."""
+    h = server(httpd_factory, SKEW_2)
+    with running(h, expect=[r"JWTG0716: the replay table lived in /dev/shm and is gone"]):
+        used = mint()
+        assert_granted(h.token(used))
+        h.restart()                   # a clean stop: the copy has this record
+        kept = mint()
+        assert_granted(h.token(kept))
+        h.crash()
+        os.remove(live_table(h))
+        h.start(expect=[p.pattern for p in h._startup_expected])
+        started = time.time()
+        assert any("JWTG0716" in line for line in h.error_log_lines())
+        for a in (used, kept):
+            assert_error(h.token(a), 400, "invalid_grant", BEFORE)
+        time.sleep(max(0.0, started + 3 - time.time()))
+        assert_granted(h.token(mint()))
+
+
+def test_foreign_file_in_dev_shm_is_never_used(httpd_factory):
+    """Another user's file where the table would live in /dev/shm (which
+    every user can write): never opened as the table. httpd warns
+    (JWTG0717) and maps the table from the state directory, the only copy,
+    as before; that copy, after a crash in this boot, is taken into memory
+    by the next start (JWTG0703) once /dev/shm is usable again."""
+    h = server(httpd_factory)
+    warn = r"JWTG0717: the replay table cannot live in memory \(.* is not this httpd's"
+    with running(h, expect=[warn]):
+        live = live_table(h)
+        h.stop()
+        with open(live, "w") as f:
+            f.write("not a table")
+        os.chown(live, 65534, 65534)
+        try:
+            mark = h.log_mark()
+            h.restart()
+            assert any("JWTG0717" in line for line in h.error_log_lines(mark))
+            used = mint()
+            assert_granted(h.token(used))
+            assert_used(h.token(used))
+            with open(live) as f:
+                assert f.read() == "not a table"
+            h.crash()
+        finally:
+            os.remove(live)
+        mark = h.log_mark()
+        h.start(expect=[p.pattern for p in h._startup_expected])
+        assert any("JWTG0703" in line for line in h.error_log_lines(mark))
+        assert live_table(h) == live and os.path.exists(live)
+        assert_used(h.token(used))
+        assert_granted(h.token(mint()))
 
 
 @pytest.mark.parametrize("drop_wide", [False, True], ids=["both", "narrower-alone"])

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -494,6 +495,35 @@ START_TEST(open_and_clean_marks)
 }
 END_TEST
 
+/* A copy of the table kept in another file: its header says the boot and
+ * "clean" it is given, the live table's own marks and records stay. */
+START_TEST(header_of_a_copy)
+{
+    table_t tb = make(JG_RT_MIN_RECORDS, T0 - 5);
+    char *copy = malloc(tb.bytes);
+    jg_rt_t *c;
+
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_int_eq(claim(tb.t, "kept", T0 + 60), JG_CLAIM_FRESH);
+    jg_rt_mark_open(tb.t, "boot-1");
+    memcpy(copy, tb.mem, tb.bytes);
+    jg_rt_copy_header(tb.t, copy, 4096, "mem:boot-1", 0);
+    c = jg_rt_open(copy, tb.bytes);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(jg_rt_boot_id(c), "mem:boot-1");
+    ck_assert_int_eq(jg_rt_was_clean(c), 0);
+    ck_assert_int_eq(jg_rt_horizon(c), T0 - 5);
+    jg_rt_copy_header(tb.t, copy, 4096, "boot-1", 1);
+    ck_assert_str_eq(jg_rt_boot_id(c), "boot-1");
+    ck_assert_int_eq(jg_rt_was_clean(c), 1);
+    /* the live table's own marks are untouched */
+    ck_assert_str_eq(jg_rt_boot_id(tb.t), "boot-1");
+    ck_assert_int_eq(jg_rt_was_clean(tb.t), 0);
+    free(copy);
+    unmake(&tb);
+}
+END_TEST
+
 #define RACERS 4
 #define RACE_KEYS 3000
 
@@ -600,6 +630,7 @@ Suite *replay_table_suite(void)
     tcase_add_test(tc, retire_then_copy);
     tcase_add_test(tc, open_only_its_own_layout_and_size);
     tcase_add_test(tc, open_and_clean_marks);
+    tcase_add_test(tc, header_of_a_copy);
     tcase_add_test(tc, racing_processes_accept_each_value_once);
     tcase_add_test(tc, a_claimer_killed_mid_claim_blocks_nobody);
     suite_add_tcase(s, tc);

@@ -455,6 +455,16 @@ class Httpd:
     def error_log_lines(self, since=0):
         return self.error_log_text()[since:].splitlines()
 
+    def replay_tables_in_memory(self):
+        """The files in /dev/shm where this httpd's replay table lived, as its
+        startup lines (JWTG0702) name them, oldest first."""
+        found = []
+        for line in self.error_log_lines():
+            m = re.search(r"JWTG0702: .* in (/dev/shm/\S+), copied at a clean stop", line)
+            if m and m.group(1) not in found:
+                found.append(m.group(1))
+        return found
+
     def log_mark(self):
         """Offset to pass to error_log_lines(since=...) / access_log_lines."""
         return len(self.error_log_text())
@@ -663,5 +673,11 @@ class HttpdFactory:
                 h.stop()
             except Exception as e:  # noqa: BLE001 - report all, stop all
                 errors.append(e)
+            # a table in memory that a crash left behind (a clean stop
+            # removes its own): /dev/shm is the machine's, not the test's
+            for path in h.replay_tables_in_memory():
+                with contextlib.suppress(FileNotFoundError):
+                    if os.stat(path).st_uid == os.geteuid():
+                        os.remove(path)
         if errors:
             raise errors[0]
