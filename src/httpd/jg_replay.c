@@ -685,32 +685,31 @@ static apr_status_t close_at_exit(void *data)
 {
     rt_home_t *h = data;
     char boot[JG_RT_BOOT_ID_MAX];
+    apr_pool_t *p;
     int rc;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING || !h->table || h->fd < 0)
         return APR_SUCCESS;
     if (h->live) {
-        apr_pool_t *p;
         read_boot_id(boot);
         jg_rt_mark_clean(h->table);
         if (apr_pool_create(&p, NULL) != APR_SUCCESS) return APR_SUCCESS;
         rc = persist(h, boot, 1, p);
         apr_pool_destroy(p);
         if (rc == 0) (void)unlink(h->live);
-        else
-            ap_log_error(APLOG_MARK, APLOG_ERR, rc, NULL, "JWTG0710: cannot write the "
-                         "replay table to %s: the next start trusts it only in this boot "
-                         "of the machine (it stays in %s)", h->path, h->live);
-        return APR_SUCCESS;
     }
-    if (msync(h->mem, h->bytes, MS_SYNC) == 0) {
+    else if (msync(h->mem, h->bytes, MS_SYNC) == 0) {
         jg_rt_mark_clean(h->table);
         (void)msync(h->mem, HEADER_PAGE, MS_SYNC);
+        rc = 0;
     }
     else
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, NULL, "JWTG0710: cannot write the "
-                     "replay table %s to disk: the next start trusts it only in this boot "
-                     "of the machine", h->path);
+        rc = errno;
+    if (rc)
+        ap_log_error(APLOG_MARK, APLOG_ERR, rc, NULL, "JWTG0710: cannot write the "
+                     "replay table to %s: the next start trusts it only in this boot "
+                     "of the machine%s%s%s", h->path, h->live ? " (it stays in " : "",
+                     h->live ? h->live : "", h->live ? ")" : "");
     return APR_SUCCESS;
 }
 
